@@ -1,0 +1,3 @@
+from atlascan.cli import main
+
+raise SystemExit(main())

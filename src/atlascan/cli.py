@@ -1,0 +1,296 @@
+"""Command line: `atlascan scan`, `atlascan rules`, `atlascan explain`.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on (or notices with --strict),
+2 usage or configuration error. Heavy modules are imported only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from atlascan import __version__
+
+FORMATS = ("text", "json", "sarif", "github")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atlascan",
+        description="Find security weaknesses of ML pipelines and name them in MITRE ATLAS terms.",
+    )
+    parser.add_argument("--version", action="version", version=f"atlascan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan files and folders (default: .)")
+    scan.add_argument("paths", nargs="*", type=Path, help="files or folders to scan")
+    scan.add_argument("--format", "-f", action="append", choices=FORMATS, dest="formats",
+                      help="output format; repeat together with --output for several reports")
+    scan.add_argument("--output", "-o", action="append", dest="outputs", type=Path,
+                      help="write the report of the matching --format to FILE")
+    scan.add_argument("--select", action="append", default=[], metavar="RULE",
+                      help="only these rule ids or prefixes (e.g. ATS-SEC); repeatable, comma-separated")
+    scan.add_argument("--ignore", action="append", default=[], metavar="RULE",
+                      help="skip these rule ids or prefixes; repeatable, comma-separated")
+    scan.add_argument("--severity-threshold", choices=SEVERITIES,
+                      help="do not report findings below this severity")
+    scan.add_argument("--fail-on", choices=SEVERITIES,
+                      help="exit 1 when a finding of this severity or above remains (default: low)")
+    scan.add_argument("--baseline", type=Path, help="hide findings recorded in this baseline file")
+    scan.add_argument("--write-baseline", type=Path, metavar="FILE",
+                      help="record the current findings as the baseline and exit 0")
+    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                      help="skip paths matching this gitignore-style glob; repeatable")
+    scan.add_argument("--no-ignore-files", action="store_true", help="do not honour .gitignore files")
+    scan.add_argument("--no-inline-ignores", action="store_true",
+                      help="report findings even where an `atlascan: ignore[...]` comment suppresses them")
+    scan.add_argument("--include-vendored", action="store_true",
+                      help="also scan node_modules, vendor, third_party, virtualenvs")
+    scan.add_argument("--include-generated", action="store_true",
+                      help="also scan generated, minified and oversized text files")
+    scan.add_argument("--max-file-size", type=int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
+    scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
+    scan.add_argument("--config", type=Path, help="configuration file (default: .atlascan.toml or pyproject.toml in the root)")
+    scan.add_argument("--category", help="SARIF automationDetails category (for several uploads per commit)")
+    scan.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)")
+    scan.add_argument("--quiet", "-q", action="store_true", help="print only findings, no summary or notices")
+    scan.add_argument("--strict", action="store_true", help="files that could not be parsed fail the run")
+    scan.add_argument("--no-color", action="store_true", help="plain text output")
+    scan.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
+    scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
+
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--select", action="append", default=[], metavar="RULE")
+
+    explain = sub.add_parser("explain", help="print a rule's guidance")
+    explain.add_argument("rule", help="rule id or name")
+    return parser
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+        if args.command == "rules":
+            return _rules(args)
+        if args.command == "explain":
+            return _explain(args)
+    except UsageError as exc:
+        print(f"atlascan: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `atlascan scan | head`
+        return 0
+    parser.print_help()
+    return 2
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from atlascan.analysis import Limits
+    from atlascan.config import ConfigError, find_config, load_config
+    from atlascan.model import Severity
+    from atlascan.rules import RuleError
+    from atlascan.scan import ScanOptions, run_scan
+    from atlascan.suppress import BaselineError, read_baseline, write_baseline
+
+    paths = [p.absolute() for p in (args.paths or [Path(".")])]
+    root = _root(args.root, paths)
+    try:
+        config = load_config(args.config or find_config(root))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+    formats = args.formats or ["text"]
+    outputs = args.outputs or []
+    if len(outputs) > len(formats):
+        raise UsageError("more --output files than --format options")
+    to_stdout = formats[len(outputs):]
+    if len(to_stdout) > 1:
+        raise UsageError("only one report can go to standard output; give the others an --output file")
+
+    baseline_path = args.baseline or (Path(config.baseline) if config.baseline else None)
+    baseline = None
+    if baseline_path is not None and args.write_baseline is None:
+        if not baseline_path.is_absolute():
+            baseline_path = (root / baseline_path) if args.baseline is None else baseline_path
+        try:
+            baseline = read_baseline(baseline_path)
+        except BaselineError as exc:
+            raise UsageError(str(exc)) from None
+
+    threshold = Severity.parse(args.severity_threshold) if args.severity_threshold else config.severity_threshold
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
+    max_kb = args.max_file_size or config.max_file_size_kb
+    interactive = sys.stderr.isatty() and not args.quiet and "CI" not in os.environ
+
+    progress_cb, progress_done = _progress(interactive)
+    options = ScanOptions(
+        paths=paths,
+        root=root,
+        select=_split(args.select) or config.select,
+        ignore=_split(args.ignore) + config.ignore,
+        exclude=list(args.exclude) + config.exclude,
+        per_path_ignores=config.per_path_ignores,
+        use_ignore_files=config.respect_ignore_files and not args.no_ignore_files,
+        include_vendored=args.include_vendored or config.include_vendored,
+        limits=Limits(
+            max_text_bytes=max_kb * 1024,
+            include_generated=args.include_generated or config.include_generated,
+        ),
+        inline_ignores=config.inline_ignores and not args.no_inline_ignores,
+        baseline=baseline,
+        severity_threshold=threshold,
+        jobs=args.jobs if args.jobs is not None else config.jobs,
+        engine_options=config.options,
+        debug=args.debug,
+        progress=progress_cb,
+    )
+    try:
+        result = run_scan(options)
+    except RuleError as exc:
+        raise UsageError(f"rule library: {exc}") from None
+    finally:
+        progress_done()
+
+    if args.write_baseline is not None:
+        count = write_baseline(args.write_baseline, result.findings)
+        print(f"atlascan: wrote {count} finding(s) to baseline {args.write_baseline}", file=sys.stderr)
+        return 0
+
+    from atlascan.report import render
+
+    color = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    for fmt, out in zip(formats, outputs + [None] * len(to_stdout), strict=True):
+        text = render(fmt, result, color=color, quiet=args.quiet, category=args.category,
+                      show_suppressed=args.show_suppressed)
+        if out is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+    if "text" not in to_stdout and not args.quiet and outputs:
+        failing = sum(1 for f in result.active_findings if f.severity >= fail_on)
+        print(f"atlascan: {len(result.active_findings)} finding(s), {failing} at or above {fail_on.label}; "
+              f"{len(result.files)} file(s) in {result.duration_s:.2f} s", file=sys.stderr)
+
+    if any(f.severity >= fail_on for f in result.active_findings):
+        return 1
+    if (args.strict or config.strict) and any(n.level in ("error", "warning") for n in result.notices):
+        return 1
+    return 0
+
+
+def _root(given: Path | None, paths: list[Path]) -> Path:
+    if given is not None:
+        root = given.absolute()
+        for p in paths:
+            if not _inside(p, root):
+                raise UsageError(f"{p} is not inside --root {root}")
+        return root
+    cwd = Path.cwd()
+    if all(_inside(p, cwd) for p in paths):
+        return cwd
+    common = Path(os.path.commonpath([str(p) for p in paths]))
+    return common if common.is_dir() else common.parent
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _progress(interactive: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A rich progress bar for long scans on a terminal; nothing otherwise."""
+    if not interactive:
+        return None, lambda: None
+    from rich.progress import Progress, TaskID
+
+    bars: list[tuple[Progress, TaskID]] = []
+
+    def update(done: int, total: int) -> None:
+        if not bars:
+            if total < 200:
+                return
+            bar = Progress(transient=True)
+            bar.start()
+            bars.append((bar, bar.add_task("scanning", total=total)))
+        bar, task = bars[0]
+        bar.update(task, completed=done)
+
+    def finish() -> None:
+        for bar, _ in bars:
+            bar.stop()
+
+    return update, finish
+
+
+def _rules(args: argparse.Namespace) -> int:
+    import json
+
+    from atlascan.atlas import catalog
+    from atlascan.rules import default_rules
+    from atlascan.scan import select_rules
+
+    rules = select_rules(default_rules(), _split(args.select), [])
+    cat = catalog()
+    if args.format == "json":
+        data = [
+            {
+                "id": r.id, "name": r.name, "title": r.title, "severity": r.severity.label,
+                "precision": r.precision.label, "cwe": r.cwe, "kinds": list(r.kinds),
+                "atlas_techniques": [{"id": t, "name": cat.technique_label(t)} for t in r.atlas_techniques],
+                "atlas_mitigations": [{"id": m, "name": cat.mitigations[m].name} for m in r.atlas_mitigations],
+                "status": r.status,
+            }
+            for r in rules.values()
+        ]
+        print(json.dumps(data, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"atlascan rules ({len(rules)}), MITRE ATLAS {cat.version}")
+    for col in ("id", "name", "severity", "ATLAS techniques"):
+        table.add_column(col)
+    for r in rules.values():
+        table.add_row(r.id, r.name, r.severity.label, ", ".join(r.atlas_techniques))
+    Console(no_color="NO_COLOR" in os.environ).print(table)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from atlascan.report.guidance import explain_markdown
+    from atlascan.rules import default_rules
+
+    rules = default_rules()
+    wanted = args.rule.strip()
+    rule = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
+    if rule is None:
+        raise UsageError(f"no rule {wanted!r}; `atlascan rules` lists them")
+    text = explain_markdown(rule)
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,77 @@
+"""Command lines found in any kind of file, with positions, for the `commands` engine.
+
+The same risk (Jupyter without a token on 0.0.0.0, `pip install --extra-index-url`,
+`curl | sh`) shows up in a Dockerfile RUN, a compose `command`, a Kubernetes `args`, a
+GitHub Actions `run:`, an MLproject `command` or a shell script. Each kind has one extractor
+that yields `CommandText`s; the concept rules read those and never the file format.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+    from atlascan.model import SourceFile
+
+
+@dataclass(frozen=True)
+class CommandText:
+    """Shell text (or an exec-form argv joined by spaces) and where each line of it sits."""
+
+    text: str
+    origin: str  # e.g. "dockerfile RUN", "compose command", "k8s args", "gha run", "shell"
+    # (offset in text, file line, file column) for each line of `text`, sorted by offset;
+    # maps any offset back into the file, also for YAML block scalars and continuations.
+    anchors: tuple[tuple[int, int, int], ...]
+    argv: tuple[str, ...] | None = None  # set when the source gave an argument list
+    env: dict[str, str] = field(default_factory=dict)  # environment set next to the command
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of a character offset in `text`."""
+        starts = [a[0] for a in self.anchors]
+        i = max(0, bisect.bisect_right(starts, offset) - 1)
+        start, line, col = self.anchors[i]
+        return line, col + (offset - start)
+
+    @classmethod
+    def single(cls, text: str, origin: str, line: int, column: int, **kw: object) -> CommandText:
+        """Text whose lines follow each other in the file at the same column."""
+        anchors = []
+        offset = 0
+        for i, part in enumerate(text.split("\n")):
+            anchors.append((offset, line + i, column if i == 0 else 1))
+            offset += len(part) + 1
+        return cls(text, origin, tuple(anchors), **kw)  # type: ignore[arg-type]
+
+
+Extractor = Callable[["SourceFile", "FileContext"], Iterator[CommandText]]
+
+# kind -> "module:function". One line per kind; extractors are imported only when needed.
+EXTRACTORS: dict[str, str] = {
+    "dockerfile": "atlascan.commandlines.dockerfile:extract",
+    "shell": "atlascan.commandlines.shell:extract",
+    "compose": "atlascan.commandlines.yaml_kinds:extract",
+    "yaml": "atlascan.commandlines.yaml_kinds:extract",
+    "gha-workflow": "atlascan.commandlines.yaml_kinds:extract",
+    "gha-action": "atlascan.commandlines.yaml_kinds:extract",
+    "gitlab-ci": "atlascan.commandlines.yaml_kinds:extract",
+    "mlproject": "atlascan.commandlines.yaml_kinds:extract",
+}
+
+
+def extractor_for(kind: str) -> Extractor | None:
+    target = EXTRACTORS.get(kind)
+    if target is None:
+        return None
+    module_name, _, func = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    fn: Extractor = getattr(module, func)
+    return fn

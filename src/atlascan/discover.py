@@ -1,0 +1,217 @@
+"""Walk the scan paths: honour ignore files and excludes, never follow links, classify files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atlascan import kinds
+from atlascan.model import Notice, SourceFile
+
+# Folders that hold other people's code or tool state; skipped with one notice each unless
+# `--include-vendored` is given.
+VENDORED_DIRS = frozenset(
+    {
+        "node_modules", "vendor", "third_party", "third-party", "site-packages", ".venv", "venv",
+        "bower_components", ".terraform", "dist-packages",
+    }
+)  # fmt: skip
+# Tool state that is never worth a notice.
+QUIET_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
+        ".ruff_cache", ".ipynb_checkpoints", ".atlascan-cache", ".eggs",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+class _IgnoreStack:
+    """Nested .gitignore files, each matched relative to its own folder (git semantics)."""
+
+    def __init__(self) -> None:
+        self._specs: list[tuple[str, Any]] = []
+
+    def push(self, rel_dir: str, text: str) -> None:
+        import pathspec  # only repositories that have ignore files pay for the import
+
+        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        self._specs.append((rel_dir, spec))
+
+    def pop_to(self, depth: int) -> None:
+        del self._specs[depth:]
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        for base, spec in self._specs:
+            sub = rel[len(base) + 1 :] if base else rel
+            if base and not rel.startswith(base + "/"):
+                continue
+            if spec.match_file(sub + "/" if is_dir else sub):
+                return True
+        return False
+
+
+def _excludes(patterns: Sequence[str]) -> Any:
+    if not patterns:
+        return None
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def relpath(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _classify_file(abspath: str, rel: str) -> str | None:
+    kind = kinds.classify(rel)
+    if kind is not None:
+        return kind
+    try:
+        with open(abspath, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    return kinds.sniff(head)
+
+
+def discover(
+    paths: Iterable[Path],
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    use_ignore_files: bool = True,
+    include_vendored: bool = False,
+) -> Discovery:
+    """Files under `paths` (absolute, inside `root`), sorted by relative path."""
+    out = Discovery()
+    excluded = _excludes(exclude)
+    seen: set[str] = set()
+    root = root.resolve()
+
+    def add(abspath: str, rel: str, size: int) -> None:
+        if rel in seen:
+            return
+        if excluded is not None and excluded.match_file(rel):
+            return
+        kind = _classify_file(abspath, rel)
+        if kind is None:
+            return
+        seen.add(rel)
+        out.files.append(SourceFile(path=rel, abspath=abspath, kind=kind, size=size))
+
+    def link_notice(abspath: str, rel: str) -> None:
+        target = os.path.realpath(abspath)
+        try:
+            inside = Path(target).is_relative_to(root) and os.path.exists(target)
+        except OSError:
+            inside = False
+        if not inside:
+            out.notices.append(
+                Notice(rel, "Symbolic link leads outside the scan root or nowhere; not followed.", "note")
+            )
+
+    for given in paths:
+        given_abs = Path(os.path.abspath(given))
+        try:
+            rel_given = relpath(given_abs, root) if given_abs != root else ""
+        except ValueError:
+            out.notices.append(Notice(str(given), "Path is outside the scan root; skipped.", "error"))
+            continue
+        if given_abs.is_symlink():
+            link_notice(str(given_abs), rel_given)
+            continue
+        if given_abs.is_file():
+            add(str(given_abs), rel_given, given_abs.stat().st_size)
+            continue
+        if not given_abs.is_dir():
+            out.notices.append(Notice(rel_given or str(given), "No such file or folder.", "error"))
+            continue
+        _walk(given_abs, rel_given, root, out, add, link_notice, excluded, use_ignore_files, include_vendored)
+    out.files.sort(key=lambda f: f.path)
+    return out
+
+
+def _walk(
+    top: Path,
+    rel_top: str,
+    root: Path,
+    out: Discovery,
+    add: Any,
+    link_notice: Any,
+    excluded: Any,
+    use_ignore_files: bool,
+    include_vendored: bool,
+) -> None:
+    ignores = _IgnoreStack()
+    if use_ignore_files:
+        # Ignore files of the folders above the given one still apply (as git would).
+        parts = rel_top.split("/") if rel_top else []
+        for i in range(len(parts)):  # root, then each folder above the given one
+            folder_rel = "/".join(parts[:i])
+            gi = root / folder_rel / ".gitignore"
+            if gi.is_file():
+                ignores.push(folder_rel, gi.read_text("utf-8", "replace"))
+    # Depth-first with an explicit stack: (folder, rel, ignore depth to restore).
+    stack: list[tuple[str, str]] = [(str(top), rel_top)]
+    depth_of: dict[str, int] = {}
+    while stack:
+        folder, rel_folder = stack.pop()
+        if use_ignore_files:
+            # Drop ignore files of folders we have left.
+            parent_depth = depth_of.get(rel_folder, len(ignores))
+            ignores.pop_to(parent_depth)
+            gi_path = os.path.join(folder, ".gitignore")
+            if os.path.isfile(gi_path):
+                with open(gi_path, encoding="utf-8", errors="replace") as fh:
+                    ignores.push(rel_folder, fh.read())
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            out.notices.append(Notice(rel_folder or ".", f"Folder could not be read: {exc.strerror}.", "warning"))
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            if entry.is_symlink():
+                link_notice(entry.path, rel)
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name in QUIET_DIRS:
+                    continue
+                if ignores and ignores.ignored(rel, True):
+                    continue
+                if excluded is not None and excluded.match_file(rel + "/"):
+                    continue
+                if entry.name in VENDORED_DIRS and not include_vendored:
+                    out.notices.append(
+                        Notice(rel, "Vendored or tool folder skipped (use --include-vendored to scan it).", "note")
+                    )
+                    continue
+                subdirs.append((entry.path, rel))
+            elif entry.is_file(follow_symlinks=False):
+                if ignores and ignores.ignored(rel, False):
+                    continue
+                try:
+                    size = entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+                add(entry.path, rel, size)
+        for sub_path, sub_rel in reversed(subdirs):
+            depth_of[sub_rel] = len(ignores)
+            stack.append((sub_path, sub_rel))

@@ -1,0 +1,61 @@
+"""The fixed table of analysis engines. A rule names its engine; only engines with enabled
+rules for the kinds present are imported, so a scan of one YAML file never imports libcst.
+
+An engine subclasses `Engine` and overrides the hooks it needs:
+- `check_file(file, ctx)`: analyze one file, report through `ctx.report` / `ctx.notice`;
+- or, for cross-file logic, `group_key(file)` plus `check_group(files, ctx)` (e.g. all .tf
+  files of one folder form a Terraform module);
+- `prepare(files, ctx)`: optional cheap pass in the main process over every file the engine
+  will see; what it returns reaches the checks as `ctx.facts` (must be picklable).
+Engines are stateless: per-scan data lives in the context and the findings.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext, GroupContext, PrepareContext
+    from atlascan.model import SourceFile
+
+# name -> "module:Class". The only place engines are registered.
+ENGINES: dict[str, str] = {
+    "secrets": "atlascan.engines.secrets:SecretsEngine",
+    "python": "atlascan.engines.python:PythonEngine",
+    "terraform": "atlascan.engines.terraform:TerraformEngine",
+    "dockerfile": "atlascan.engines.dockerfile:DockerfileEngine",
+    "commands": "atlascan.engines.commands:CommandsEngine",
+    "workflows": "atlascan.engines.workflows:WorkflowsEngine",
+    "manifests": "atlascan.engines.manifests:ManifestsEngine",
+    "artifacts": "atlascan.engines.artifacts:ArtifactsEngine",
+}
+
+
+class Engine:
+    name: ClassVar[str] = ""
+
+    def group_key(self, file: SourceFile) -> str | None:
+        """Files with the same key are checked together; None checks the file alone."""
+        return None
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
+        return None
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        raise NotImplementedError
+
+    def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
+        for file in files:
+            self.check_file(file, ctx.for_file(file))
+
+
+_loaded: dict[str, Engine] = {}
+
+
+def load_engine(name: str) -> Engine:
+    if name not in _loaded:
+        module_name, _, cls_name = ENGINES[name].partition(":")
+        module = importlib.import_module(module_name)
+        _loaded[name] = getattr(module, cls_name)()
+    return _loaded[name]

@@ -1,0 +1,252 @@
+"""Hardcoded credentials in any text file (AML.T0055), driven by the rules' pattern tables.
+
+Each rule's `[[match.patterns]]` rows give a regex (group `secret` marks the credential,
+else the whole match), optionally a `name` regex the assigned-to name must match (for
+formats too generic to trust alone, e.g. 40 hex digits), a severity override and the kinds
+it is limited to. Placeholders, references and masked values stay silent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from atlascan.analysis import FileContext, ParseError
+from atlascan.engines import Engine
+from atlascan.model import Severity, SourceFile
+from atlascan.rules import Rule
+
+PLACEHOLDER_WORDS = (
+    "changeme", "change_me", "change-me", "example", "placeholder", "dummy", "redacted",
+    "your_", "your-", "yourkey", "xxxx", "****", "....", "<", "${", "{{", "$(", "%(", "secrets.",
+    "os.environ", "getenv", "var.", "local.", "data.", "env(", "fake", "sample", "replace",
+    "insert", "todo", "tbd", "none", "null", "test", "secret_value", "password123", "notasecret",
+    "mysecret", "supersecret", "hunter2", "foobar", "<token>", "...",
+)  # fmt: skip
+# The word itself as a value means "fill me in" (`password: password`).
+PLACEHOLDER_VALUES = frozenset(
+    {"password", "passwd", "secret", "token", "apikey", "api_key", "key", "true", "false",
+     "required", "optional", "string", "str", "bool", "default", "empty", "hidden", "masked"}
+)  # fmt: skip
+
+# Generic assignments: NAME <op> VALUE on one line.
+ASSIGNMENT = re.compile(
+    r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|=|:)\s*(?:(?P<q>["'])(?P<qv>[^"'\n]*)(?P=q)|(?P<uv>[^\s"'#,;]+))"""
+)
+DOCKER_ENV_SPACE = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<uv>\S+)\s*$", re.I)
+TF_VARIABLE = re.compile(r'^\s*variable\s+"(?P<name>[^"]+)"')
+TF_DEFAULT = re.compile(r"^\s*default\s*=")
+# Kinds where a secret is only ever a quoted literal (an unquoted value is code).
+QUOTED_ONLY = frozenset({"python", "notebook", "terraform", "json", "text"})
+
+
+@dataclass(frozen=True)
+class Pattern:
+    rule_id: str
+    regex: re.Pattern[str]
+    name: re.Pattern[str] | None
+    severity: Severity | None
+    kinds: frozenset[str]
+    min_entropy: float
+    generic: bool  # an assignment rule: the regex tests the name, the value is found by ASSIGNMENT
+
+
+_COMPILED: dict[tuple[str, ...], tuple[Pattern, ...]] = {}
+
+
+def _compile(rules: tuple[Rule, ...]) -> tuple[Pattern, ...]:
+    key = tuple(r.id for r in rules)
+    if key not in _COMPILED:
+        _COMPILED[key] = tuple(_rows(rules))
+    return _COMPILED[key]
+
+
+def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
+    for rule in rules:
+        for row in rule.match.get("patterns", []):
+            yield Pattern(
+                    rule_id=rule.id,
+                    regex=re.compile(row["regex"]),
+                    name=re.compile(row["name"], re.I) if row.get("name") else None,
+                    severity=Severity.parse(row["severity"]) if row.get("severity") else None,
+                    kinds=frozenset(row.get("kinds", [])),
+                    min_entropy=float(row.get("min_entropy", 0.0)),
+                    generic=bool(row.get("generic", False)),
+                )
+
+
+def entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+
+
+def is_placeholder(value: str) -> bool:
+    lower = value.lower()
+    if lower.strip("'\"") in PLACEHOLDER_VALUES:
+        return True
+    if any(word in lower for word in PLACEHOLDER_WORDS):
+        return True
+    stripped = value.strip("*xX0._-")
+    return len(set(value)) <= 2 or not stripped
+
+
+def _looks_like_reference(value: str, kind: str) -> bool:
+    """Values that name a secret rather than hold it: paths, URLs without credentials,
+    identifiers, environment references, numbers, booleans."""
+    if value.startswith(("$", "/", "./", "../", "~", "@", "arn:", "projects/", "http://", "https://", "file:")):
+        return True
+    if re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", value, re.I):
+        return True
+    if " " in value.strip():
+        return True
+    # dotted or snake identifiers in code-like kinds are variable names or settings
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value))
+
+
+class SecretsEngine(Engine):
+    name = "secrets"
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        rules = tuple(sorted(ctx.rules.values(), key=lambda r: r.id))
+        patterns = _compile(rules)
+        text = ctx.text()
+        if file.kind == "notebook":
+            _validate_notebook(text)
+        lines = text.splitlines()
+        prefilter = _prefilter(patterns)
+        reported: set[tuple[int, str]] = set()
+        tf_variable: str | None = None
+        for number, raw in enumerate(lines, start=1):
+            if file.kind == "terraform":
+                m = TF_VARIABLE.match(raw)
+                if m:
+                    tf_variable = m.group("name")
+            if not prefilter.search(raw):
+                continue
+            line = _unwrap_json_string(raw) if file.kind == "notebook" else raw
+            for pattern, secret, col_hint in self._matches(patterns, line, file.kind, tf_variable):
+                if (number, secret) in reported:
+                    continue
+                reported.add((number, secret))
+                col = raw.find(secret)
+                start = col + 1 if col >= 0 else col_hint
+                ctx.report(
+                    pattern.rule_id,
+                    number,
+                    start,
+                    number,
+                    (col + len(secret) + 1) if col >= 0 else None,
+                    args={"kind": file.kind},
+                    severity=pattern.severity,
+                    secret=secret,
+                )
+
+    def _matches(
+        self, patterns: tuple[Pattern, ...], line: str, kind: str, tf_variable: str | None
+    ) -> Iterator[tuple[Pattern, str, int | None]]:
+        specific_hit = False
+        for pattern in patterns:
+            if pattern.kinds and kind not in pattern.kinds:
+                continue
+            if pattern.generic:
+                continue
+            for m in pattern.regex.finditer(line):
+                secret = m.group("secret") if "secret" in pattern.regex.groupindex else m.group(0)
+                if not secret or is_placeholder(secret):
+                    continue
+                if pattern.min_entropy and entropy(secret) < pattern.min_entropy:
+                    continue
+                if pattern.name is not None and not _name_matches(pattern.name, line, m.start(), tf_variable):
+                    continue
+                specific_hit = True
+                yield pattern, secret, m.start() + 1
+        if specific_hit:
+            return  # a specific credential format wins over the generic assignment rule
+        generic = [p for p in patterns if p.generic and (not p.kinds or kind in p.kinds)]
+        if not generic:
+            return
+        for name, value, start in _assignments(line, kind, tf_variable):
+            for pattern in generic:
+                if not pattern.regex.search(name):
+                    continue
+                if len(value) < 8 or is_placeholder(value) or _looks_like_reference(value, kind):
+                    continue
+                if entropy(value) < pattern.min_entropy:
+                    continue
+                yield pattern, value, start
+                break
+
+
+def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tuple[str, str, int]]:
+    if kind == "dockerfile":
+        m = DOCKER_ENV_SPACE.match(line)
+        if m:
+            yield m.group("name"), m.group("uv"), m.start("uv") + 1
+            return
+    if kind == "terraform" and tf_variable and TF_DEFAULT.match(line):
+        m = re.search(r'=\s*"([^"\n]*)"', line)
+        if m:
+            yield tf_variable, m.group(1), m.start(1) + 1
+        return
+    for m in ASSIGNMENT.finditer(line):
+        quoted = m.group("qv")
+        if quoted is None and kind in QUOTED_ONLY:
+            continue
+        value = quoted if quoted is not None else m.group("uv")
+        if value is None:
+            continue
+        yield m.group("name").rsplit(".", 1)[-1], value, m.start("qv" if quoted is not None else "uv") + 1
+
+
+def _name_matches(name_re: re.Pattern[str], line: str, pos: int, tf_variable: str | None) -> bool:
+    """Generic formats count only where the text before them names the service
+    (`WANDB_API_KEY=`, `wandb.login(key=`), or inside a Terraform variable so named."""
+    return bool(name_re.search(line[:pos])) or bool(tf_variable and name_re.search(tf_variable))
+
+
+@cache
+def _prefilter_cached(sources: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{s})" for s in sources))
+
+
+def _prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
+    """One combined regex that a line must match before the per-rule work is done."""
+    sources = []
+    for p in patterns:
+        if p.generic:
+            sources.append(r"[=:]")
+            continue
+        src = re.sub(r"\(\?P<\w+>", "(?:", p.regex.pattern)
+        if src.startswith("(?i)"):  # global flags must become a scoped group inside an alternation
+            src = f"(?i:{src[4:]})"
+        sources.append(src)
+    return _prefilter_cached(tuple(sorted(set(sources))))
+
+
+def _unwrap_json_string(raw: str) -> str:
+    """Notebook lines are JSON string literals; decode escapes so `\\"` reads as `"`."""
+    stripped = raw.strip().rstrip(",")
+    if len(stripped) >= 2 and stripped.startswith('"') and stripped.endswith('"'):
+        try:
+            value: Any = json.loads(stripped)
+            if isinstance(value, str):
+                return value
+        except ValueError:
+            pass
+    return raw
+
+
+def _validate_notebook(text: str) -> None:
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"Notebook is not valid JSON ({exc}); skipped.") from None

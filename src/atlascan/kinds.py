@@ -1,0 +1,138 @@
+"""Classify a file into a kind by its name and, for binaries, by a few magic bytes.
+
+Kinds are the vocabulary rules use in their `kinds` list. YAML files are classified by
+name where the name is conventional (workflows, compose, GitLab CI); other YAML is `yaml`
+and the YAML engines recognise Kubernetes and ML manifests by their content.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+
+PYTHON = "python"
+NOTEBOOK = "notebook"
+TERRAFORM = "terraform"
+DOCKERFILE = "dockerfile"
+GHA_WORKFLOW = "gha-workflow"
+GHA_ACTION = "gha-action"
+GITLAB_CI = "gitlab-ci"
+COMPOSE = "compose"
+YAML = "yaml"
+MLPROJECT = "mlproject"
+MLMODEL = "mlmodel"
+DVC = "dvc"
+SHELL = "shell"
+REQUIREMENTS = "requirements"
+PYPROJECT = "pyproject"
+DOTENV = "dotenv"
+JSON = "json"
+TEXT = "text"
+ARTIFACT = "artifact"
+
+ALL_KINDS = (
+    PYTHON, NOTEBOOK, TERRAFORM, DOCKERFILE, GHA_WORKFLOW, GHA_ACTION, GITLAB_CI, COMPOSE,
+    YAML, MLPROJECT, MLMODEL, DVC, SHELL, REQUIREMENTS, PYPROJECT, DOTENV, JSON, TEXT, ARTIFACT,
+)  # fmt: skip
+TEXT_KINDS = frozenset(k for k in ALL_KINDS if k != ARTIFACT)
+
+ARTIFACT_SUFFIXES = (
+    ".pkl", ".pickle", ".pkl.gz", ".pkl.bz2", ".pkl.xz", ".pkl.lz4", ".pt", ".pth", ".bin",
+    ".ckpt", ".joblib", ".jbl", ".npy", ".npz", ".h5", ".hdf5", ".keras", ".safetensors",
+    ".gguf", ".onnx", ".mar", ".dill", ".sav", ".model", ".pb", ".tflite", ".msgpack",
+    ".cloudpickle", ".dat",
+)  # fmt: skip
+
+# Magic bytes of model/serialization formats: sniffed for files whose name says nothing.
+ARTIFACT_MAGIC = (
+    b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05",  # pickle protocols 2-5
+    b"PK\x03\x04",  # zip (torch, .keras, .npz)
+    b"\x93NUMPY",
+    b"\x1f\x8b",  # gzip (joblib, .pkl.gz)
+    b"\x89HDF\r\n\x1a\n",
+    b"GGUF",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+)  # fmt: skip
+
+TEXT_SUFFIXES = {
+    ".py": PYTHON, ".pyw": PYTHON, ".ipynb": NOTEBOOK,
+    ".tf": TERRAFORM, ".tfvars": TERRAFORM, ".tf.json": TERRAFORM,
+    ".yml": YAML, ".yaml": YAML,
+    ".sh": SHELL, ".bash": SHELL,
+    ".env": DOTENV,
+    ".json": JSON,
+    ".cfg": TEXT, ".ini": TEXT, ".conf": TEXT, ".toml": TEXT, ".properties": TEXT,
+    ".txt": TEXT, ".md": TEXT, ".rst": TEXT, ".xml": TEXT, ".j2": TEXT, ".jinja": TEXT,
+    ".js": TEXT, ".ts": TEXT, ".go": TEXT, ".java": TEXT, ".scala": TEXT, ".r": TEXT,
+    ".sql": TEXT, ".ps1": TEXT, ".hcl": TEXT, ".tpl": TEXT,
+}  # fmt: skip
+
+LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
+              "pipfile": REQUIREMENTS, "environment.yml": REQUIREMENTS,
+              "environment.yaml": REQUIREMENTS, "conda.yaml": REQUIREMENTS}  # fmt: skip
+
+
+def _yaml_kind(rel: str, name: str) -> str:
+    lower = name.lower()
+    parts = rel.lower().split("/")
+    if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows":
+        return GHA_WORKFLOW
+    if lower in ("action.yml", "action.yaml"):
+        return GHA_ACTION
+    if lower.endswith(".gitlab-ci.yml") or lower == ".gitlab-ci.yml" or lower == ".gitlab-ci.yaml":
+        return GITLAB_CI
+    if "/.gitlab/ci/" in f"/{rel.lower()}" or (len(parts) >= 2 and parts[-2] == "ci" and ".gitlab" in parts):
+        return GITLAB_CI
+    if fnmatch.fnmatch(lower, "docker-compose*.y*ml") or fnmatch.fnmatch(lower, "compose*.y*ml"):
+        return COMPOSE
+    if lower in LOCK_FILES:
+        return LOCK_FILES[lower]
+    if lower == "dvc.yaml":
+        return DVC
+    return YAML
+
+
+def classify(rel: str) -> str | None:
+    """The kind of a file from its scan-relative path, or None when only a sniff can tell."""
+    name = rel.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) or lower.endswith((".dockerfile", ".containerfile")):
+        return DOCKERFILE
+    if name == "MLproject":
+        return MLPROJECT
+    if name == "MLmodel":
+        return MLMODEL
+    if rel.endswith(".dvc/config") or rel == ".dvc/config" or lower.endswith(".dvc"):
+        return DVC
+    if fnmatch.fnmatch(lower, "requirements*.txt") or fnmatch.fnmatch(lower, "requirements*.in") or fnmatch.fnmatch(lower, "constraints*.txt"):
+        return REQUIREMENTS
+    if lower == "pyproject.toml":
+        return PYPROJECT
+    if lower in LOCK_FILES:
+        return LOCK_FILES[lower]
+    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        return DOTENV
+    if lower in (".netrc", "_netrc", ".pypirc", "kaggle.json", ".npmrc"):
+        return TEXT
+    if lower.endswith(".tf.json"):
+        return TERRAFORM
+    for suffix in ARTIFACT_SUFFIXES:
+        if lower.endswith(suffix):
+            return ARTIFACT
+    _, ext = os.path.splitext(lower)
+    kind = TEXT_SUFFIXES.get(ext)
+    if kind == YAML:
+        return _yaml_kind(rel, name)
+    return kind
+
+
+def sniff(head: bytes) -> str | None:
+    """Kind from the first bytes of a file the name could not classify."""
+    if head.startswith(ARTIFACT_MAGIC):
+        return ARTIFACT
+    if head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0]:
+        return PYTHON
+    if head.startswith(b"#!") and any(sh in head.split(b"\n", 1)[0] for sh in (b"bash", b"/sh")):
+        return SHELL
+    return None

@@ -1,0 +1,21 @@
+"""Report renderers. Each module exposes `render(result, **options) -> str`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from atlascan.scan import ScanResult
+
+RENDERERS = {
+    "text": "atlascan.report.text",
+    "json": "atlascan.report.json_report",
+    "sarif": "atlascan.report.sarif",
+    "github": "atlascan.report.github",
+}
+
+
+def render(fmt: str, result: ScanResult, **options: Any) -> str:
+    module = importlib.import_module(RENDERERS[fmt])
+    text: str = module.render(result, **options)
+    return text

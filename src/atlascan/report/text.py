@@ -1,0 +1,61 @@
+"""Human-readable terminal output, grouped by file, rendered with rich."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+from atlascan.model import Severity
+from atlascan.scan import ScanResult
+
+_STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red", Severity.MEDIUM: "yellow",
+          Severity.LOW: "cyan", Severity.INFO: "dim"}  # fmt: skip
+
+
+def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show_suppressed: bool = False, **_: Any) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False, soft_wrap=True)
+    shown = [f for f in result.findings if f.suppression is None or show_suppressed]
+    current = None
+    for f in shown:
+        if f.path != current:
+            if current is not None:
+                console.print()
+            console.print(f"[bold underline]{escape(f.path)}[/]")
+            current = f.path
+        rule = result.rules[f.rule_id]
+        col = f":{f.region.start_column}" if f.region.start_column else ""
+        tag = " [dim](suppressed)[/]" if f.suppression else ""
+        console.print(
+            f"  {f.region.start_line}{col} [{_STYLE[f.severity]}]{f.severity.label.upper()}[/] "
+            f"[bold]{f.rule_id}[/] {escape(f.message)} [dim]{rule.name}; {', '.join(rule.atlas_techniques)}[/]{tag}"
+        )
+        if f.snippet and not quiet:
+            first = f.snippet.splitlines()[0].strip()
+            console.print(f"      [dim]{escape(first)}[/]")
+    if not quiet:
+        notices = [n for n in result.notices if n.level != "note"]
+        if notices:
+            console.print()
+            console.print("[bold]Files not fully scanned:[/]")
+            for n in notices:
+                line = f":{n.line}" if n.line else ""
+                console.print(f"  {escape(n.path)}{line} [dim]{escape(n.message)}[/]")
+        skipped = len(result.notices) - len(notices)
+        active = result.active_findings
+        counts = Counter(f.severity for f in active)
+        parts = [f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True)]
+        console.print()
+        summary = f"{len(active)} finding(s)" + (f" ({', '.join(parts)})" if parts else "")
+        suppressed = len(result.findings) - len(active)
+        if suppressed:
+            summary += f", {suppressed} suppressed"
+        summary += f" in {len(result.files)} file(s), {result.duration_s:.2f} s"
+        if skipped:
+            summary += f"; {skipped} path(s) skipped (vendored, generated or links)"
+        console.print(f"[bold]{summary}[/]")
+    return buf.getvalue()
