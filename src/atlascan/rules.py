@@ -167,7 +167,8 @@ def load_rules(directory: Path | None = None) -> dict[str, Rule]:
     names: dict[str, str] = {}
     defaults_cache: dict[Path, dict[str, Any]] = {}
     for path in sorted(directory.rglob("*.toml")):
-        if path.name.startswith("_"):
+        # `_family.toml`, `_allowlist.toml`, `_checkov/...`: data for engines, not rules.
+        if any(part.startswith("_") for part in path.relative_to(directory).parts):
             continue
         family_file = path.parent / "_family.toml"
         if path.parent not in defaults_cache:
