@@ -36,7 +36,7 @@ PLACEHOLDER_VALUES = frozenset(
 
 # Generic assignments: NAME <op> VALUE on one line.
 ASSIGNMENT = re.compile(
-    r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|=|:)\s*(?:(?P<q>["'])(?P<qv>[^"'\n]*)(?P=q)|(?P<uv>[^\s"'#,;]+))"""
+    r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|=|:)\s*(?:(?P<q>["'])(?P<qv>[^"'\n]*)(?P=q)|(?P<uv>[^\s"'#,;()\[\]{}=]+))"""
 )
 DOCKER_ENV_SPACE = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<uv>\S+)\s*$", re.I)
 TF_VARIABLE = re.compile(r'^\s*variable\s+"(?P<name>[^"]+)"')
@@ -108,8 +108,12 @@ def _looks_like_reference(value: str, kind: str) -> bool:
         return True
     if " " in value.strip():
         return True
-    # dotted or snake identifiers in code-like kinds are variable names or settings
-    return bool(re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value))
+    # dotted identifiers are attribute paths; lowercase hyphenated words name a secret
+    # object (`existingSecret: minio-credentials`) rather than hold one
+    return bool(
+        re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value)
+        or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
+    )
 
 
 class SecretsEngine(Engine):
