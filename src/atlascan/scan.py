@@ -158,6 +158,9 @@ def run_scan(opts: ScanOptions, all_rules: Mapping[str, Rule] | None = None) -> 
         for name, files in engine_files.items():
             try:
                 engine = load_engine(name)
+            except Exception:
+                continue  # each of its files gets an "engine unavailable" notice from the runner
+            try:
                 engine_rules = {r.id: r for key, rs in rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
                 facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths))
             except Exception as exc:

@@ -1,0 +1,156 @@
+"""The command line as a user drives it: exit codes, formats, selection, config, baseline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atlascan.cli import main
+
+TOKEN_LINE = 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "train.py").write_text("import os\n" + TOKEN_LINE, "utf-8")
+    (tmp_path / "clean.py").write_text("print('hello')\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "clean.py"]) == 0
+    assert main(["scan"]) == 1
+    out = capsys.readouterr().out
+    assert "train.py" in out and "ATS-SEC-002" in out
+    assert "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in out
+    assert main(["scan", "--fail-on", "critical"]) == 0
+    with pytest.raises(SystemExit) as exc:
+        main(["scan", "--format", "nonsense"])
+    assert exc.value.code == 2
+
+
+def test_json_and_sarif_outputs(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "-f", "sarif", "-o", "out/r.sarif", "-f", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["findings"] == 1
+    finding = data["findings"][0]
+    assert (finding["rule_id"], finding["path"], finding["line"]) == ("ATS-SEC-002", "train.py", 2)
+    sarif = json.loads((repo / "out" / "r.sarif").read_text("utf-8"))
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "ATS-SEC-002"
+
+
+def test_two_reports_on_stdout_is_a_usage_error(repo: Path) -> None:
+    assert main(["scan", "-f", "json", "-f", "sarif"]) == 2
+
+
+def test_select_and_ignore(repo: Path) -> None:
+    assert main(["scan", "--ignore", "ATS-SEC"]) == 0
+    assert main(["scan", "--select", "ATS-SEC-001"]) == 0
+    assert main(["scan", "--select", "ATS-SEC-002,ATS-SEC-001"]) == 1
+
+
+def test_severity_threshold_hides_findings(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--severity-threshold", "critical", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_github_annotations(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["scan", "-f", "github"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("::error file=train.py,line=2,col=13,")
+    assert "ATS-SEC-002" in line
+
+
+def test_config_file(repo: Path) -> None:
+    (repo / ".atlascan.toml").write_text('ignore = ["ATS-SEC"]\n', "utf-8")
+    assert main(["scan"]) == 0
+    (repo / ".atlascan.toml").write_text('per-path-ignores = { "train.py" = ["ATS-SEC"] }\n', "utf-8")
+    assert main(["scan"]) == 0
+    (repo / ".atlascan.toml").write_text('fail-on = "critical"\n', "utf-8")
+    assert main(["scan"]) == 0
+    (repo / ".atlascan.toml").write_text('bogus = 1\n', "utf-8")
+    assert main(["scan"]) == 2
+    (repo / ".atlascan.toml").write_text('select = "not a list"\n', "utf-8")
+    assert main(["scan"]) == 2
+
+
+def test_pyproject_config(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.atlascan]\nexclude = ["train.py"]\n', "utf-8")
+    assert main(["scan"]) == 0
+
+
+def test_baseline_hides_known_findings_and_survives_moves(repo: Path) -> None:
+    assert main(["scan", "--write-baseline", "baseline.json"]) == 0
+    assert main(["scan", "--baseline", "baseline.json"]) == 0
+    # the same line moved down: still known
+    (repo / "train.py").write_text("import os\n\n\n# moved\n" + TOKEN_LINE, "utf-8")
+    assert main(["scan", "--baseline", "baseline.json"]) == 0
+    # a new finding is not in the baseline
+    (repo / "other.py").write_text('KEY = "hf_ZyXwVuTsRqPoNmLkJiHgFeDcBa76543210"\n', "utf-8")
+    assert main(["scan", "--baseline", "baseline.json"]) == 1
+    assert main(["scan", "--baseline", "missing.json"]) == 2
+
+
+def test_inline_suppression_and_override(repo: Path) -> None:
+    (repo / "train.py").write_text("# atlascan: ignore[ATS-SEC-002] rotated test token\n" + TOKEN_LINE, "utf-8")
+    assert main(["scan"]) == 0
+    assert main(["scan", "--no-inline-ignores"]) == 1
+    (repo / "train.py").write_text("# atlascan: ignore\n" + TOKEN_LINE, "utf-8")
+    assert main(["scan"]) == 1  # a bare ignore names no rule and is not honoured
+    (repo / "train.py").write_text('X = "# atlascan: ignore[ATS-SEC-002]"\n' + TOKEN_LINE, "utf-8")
+    assert main(["scan"]) == 1  # inside a string, not a comment
+
+
+def test_strict_fails_on_parse_notices(repo: Path) -> None:
+    (repo / "bad.ipynb").write_text("{", "utf-8")
+    (repo / "train.py").unlink()
+    assert main(["scan"]) == 0
+    assert main(["scan", "--strict"]) == 1
+
+
+def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "--format", "json"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert any(r["id"] == "ATS-SEC-002" and r["atlas_techniques"][0]["id"] == "AML.T0055" for r in rules)
+    assert main(["explain", "ATS-SEC-002"]) == 0
+    text = capsys.readouterr().out
+    for heading in ("## What it does", "## Why it matters", "## Example", "## Use instead", "## MITRE ATLAS"):
+        assert heading in text
+    assert main(["explain", "hardcoded-huggingface-token"]) == 0
+    assert main(["explain", "ATS-NOPE-999"]) == 2
+
+
+def test_paths_outside_cwd_are_relative_to_their_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "proj"
+    target.mkdir()
+    (target / "a.py").write_text(TOKEN_LINE, "utf-8")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    main(["scan", str(target), "-f", "json"])
+    assert json.loads(capsys.readouterr().out)["findings"][0]["path"] == "a.py"
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> None:
+    (tmp_path / "values.yaml").write_text("a: 1\n", "utf-8")
+    probe = (
+        "import sys, runpy; sys.argv = ['atlascan', 'scan', 'values.yaml', '-q'];\n"
+        "try:\n    runpy.run_module('atlascan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('libcst', 'hcl2', 'lark', 'checkov', 'sarif_om') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = _run("-c", probe, cwd=tmp_path)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    version = _run("-m", "atlascan", "--version", cwd=tmp_path)
+    assert version.stdout.startswith("atlascan ")

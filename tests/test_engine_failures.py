@@ -1,0 +1,65 @@
+"""An analyzer that crashes, recurses or hangs costs one file a notice, never the scan."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from atlascan import engines
+from atlascan.analysis import Limits
+from atlascan.rules import default_rules, rule_from_mapping
+from atlascan.scan import ScanOptions, run_scan
+
+
+def _fake_rule(engine: str) -> dict[str, object]:
+    base = default_rules()["ATS-SEC-002"]
+    return {
+        "id": "ATS-FAKE-001", "name": "fake-hazard", "title": "t", "severity": "low", "precision": "low",
+        "engine": engine, "kinds": ["python"], "message": "m", "guidance": base.guidance,
+        "atlas": {"techniques": ["AML.T0055"]},
+    }
+
+
+class Crash(engines.Engine):
+    def check_file(self, file, ctx):  # type: ignore[no-untyped-def]
+        if "boom" in ctx.text():
+            raise ValueError("unexpected shape")
+        if "deep" in ctx.text():
+            raise RecursionError
+        if "slow" in ctx.text():
+            while True:
+                pass
+        ctx.report("ATS-FAKE-001", 1)
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("atlascan_fake_engine")
+    module.Crash = Crash  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "atlascan_fake_engine", module)
+    monkeypatch.setitem(engines.ENGINES, "fake", "atlascan_fake_engine:Crash")
+
+
+def test_failures_become_notices(tmp_path: Path, fake_engine: None) -> None:
+    for name, body in {"a.py": "boom\n", "b.py": "deep\n", "c.py": "slow\n", "d.py": "fine\n"}.items():
+        (tmp_path / name).write_text(body, "utf-8")
+    rules = {"ATS-FAKE-001": rule_from_mapping(_fake_rule("fake"), "fake.toml")}
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(file_timeout_s=0.5))
+    result = run_scan(opts, rules)
+    assert [(f.path, f.rule_id) for f in result.findings] == [("d.py", "ATS-FAKE-001")]
+    notes = {n.path: n.message for n in result.notices}
+    assert "Internal error" in notes["a.py"] and "unexpected shape" in notes["a.py"]
+    assert "too deeply nested" in notes["b.py"]
+    assert "longer than" in notes["c.py"]
+
+
+def test_missing_engine_is_a_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(engines.ENGINES, "ghost", "atlascan_no_such_module:Nothing")
+    (tmp_path / "a.py").write_text("x = 1\n", "utf-8")
+    rules = {"ATS-FAKE-001": rule_from_mapping(_fake_rule("ghost"), "fake.toml")}
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1), rules)
+    assert not result.findings
+    assert [(n.path, "unavailable" in n.message) for n in result.notices] == [("a.py", True)]

@@ -1,0 +1,91 @@
+"""SARIF output: schema-valid, what GitHub code scanning needs, levels never lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from atlascan.model import Severity
+from atlascan.report.sarif import build_log, to_json
+from conftest import FIXTURES
+from sarif_checks import validate_sarif
+from scanning import scan_path, scan_text
+
+
+def test_fixture_tree_sarif_is_valid() -> None:
+    result = scan_path(FIXTURES)
+    assert result.findings
+    log = build_log(result)
+    validate_sarif(log)
+    run = log["runs"][0]
+    assert "automationDetails" not in run
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "ATS-SEC-002")
+    assert "external/atlas/aml.t0055" in rule["properties"]["tags"]
+    assert "external/cwe/cwe-798" in rule["properties"]["tags"]
+    assert rule["properties"]["security-severity"] == "8.0"
+    assert "## Use instead" in rule["help"]["markdown"]
+    assert "Suggested mitigations" in rule["help"]["markdown"]
+    assert rule["properties"]["atlas"]["techniques"][0]["id"] == "AML.T0055"
+
+
+def test_result_level_survives_when_it_differs_from_rule_default(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "a.py", 'HF = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n')
+    finding = result.findings[0]
+    finding.severity = Severity.MEDIUM  # e.g. lowered by data flow
+    log = build_log(result)
+    res = log["runs"][0]["results"][0]
+    rule = log["runs"][0]["tool"]["driver"]["rules"][res["ruleIndex"]]
+    assert rule["defaultConfiguration"]["level"] == "error"
+    assert res["level"] == "warning"
+    assert res["kind"] == "fail"
+    validate_sarif(log)
+
+
+def test_locations_are_relative_and_one_based(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "sub dir/conf.py", 'X = 1\nTOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n')
+    log = build_log(result)
+    loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "sub%20dir/conf.py", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"]["startLine"] == 2
+    assert loc["region"]["startColumn"] == 10
+    assert loc["region"]["endColumn"] == 10 + len("hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567")
+    assert "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in json.dumps(log)  # masked
+
+
+def test_empty_scan_still_has_results_and_notices(tmp_path: Path) -> None:
+    (tmp_path / "bad.ipynb").write_text("{ not json", "utf-8")
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9\xff'\n")
+    result = scan_path(tmp_path)
+    log = build_log(result)
+    validate_sarif(log)
+    run = log["runs"][0]
+    assert run["results"] == []
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    paths = {n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes}
+    assert {"bad.ipynb", "latin.py"} <= paths
+
+
+def test_category_sets_automation_details(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "a.py", "x = 1\n")
+    log = build_log(result, category="ml/terraform")
+    assert log["runs"][0]["automationDetails"] == {"id": "ml/terraform/"}
+    validate_sarif(log)
+
+
+def test_suppressed_findings_carry_a_suppression(tmp_path: Path) -> None:
+    text = 'T = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # atlascan: ignore[ATS-SEC-002] test token\n'
+    log = build_log(scan_text(tmp_path, "a.py", text))
+    res = log["runs"][0]["results"][0]
+    assert res["suppressions"] == [{"kind": "inSource", "justification": "test token"}]
+    validate_sarif(log)
+
+
+def test_serializer_keeps_explicit_defaults_and_drops_unset() -> None:
+    import sarif_om as om
+
+    from atlascan.report.sarif import _om
+
+    cfg = _om(om.ReportingConfiguration, level="warning")
+    assert to_json(cfg) == {"level": "warning"}
+    region = _om(om.Region, start_line=3)
+    assert to_json(region) == {"startLine": 3}
