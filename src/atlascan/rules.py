@@ -8,6 +8,9 @@ declarative matcher tables are data that engine interprets.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -187,9 +190,62 @@ def load_rules(directory: Path | None = None) -> dict[str, Rule]:
     return rules
 
 
+def _signature(directory: Path) -> str:
+    import hashlib
+
+    from atlascan import __version__
+
+    h = hashlib.sha256(f"{__version__}\0{directory.resolve()}".encode())
+    for path in sorted(directory.rglob("*.toml")):
+        st = path.stat()
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:24]
+
+
+def _cache_file(signature: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "atlascan" / f"rules-{signature}.json"
+
+
+def _to_record(rule: Rule) -> dict[str, Any]:
+    record = dataclasses.asdict(rule)
+    record["severity"] = rule.severity.label
+    record["precision"] = rule.precision.label
+    return record
+
+
+def _from_record(record: dict[str, Any]) -> Rule:
+    fields = dict(record)
+    fields["severity"] = Severity.parse(fields["severity"])
+    fields["precision"] = Precision.parse(fields["precision"])
+    for key in ("kinds", "atlas_techniques", "atlas_mitigations", "suggested_mitigations", "references"):
+        fields[key] = tuple(fields[key])
+    fields["peers"] = {k: tuple(v) for k, v in fields["peers"].items()}
+    return Rule(**fields)
+
+
 @cache
 def default_rules() -> dict[str, Rule]:
-    return load_rules()
+    """The packaged rule library. Parsing ~100 TOML files costs more than a whole one-file
+    scan, so the parsed library is cached as JSON (keyed by file sizes and times) in the
+    user's cache folder; any problem with the cache falls back to parsing."""
+    directory = checks_dir()
+    try:
+        cache_path = _cache_file(_signature(directory))
+        if cache_path.is_file():
+            return {r["id"]: _from_record(r) for r in json.loads(cache_path.read_text("utf-8"))}
+    except (OSError, ValueError, KeyError, TypeError):
+        cache_path = None
+    rules = load_rules(directory)
+    if cache_path is not None:
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps([_to_record(r) for r in rules.values()]), "utf-8")
+            os.replace(tmp, cache_path)
+        except (OSError, TypeError, ValueError):
+            pass
+    return rules
 
 
 def validate_rule(rule: Rule, known_engines: Iterable[str]) -> list[str]:
