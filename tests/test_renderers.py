@@ -1,0 +1,47 @@
+"""Whole-output snapshots of the text, JSON, SARIF and GitHub renderers on one small fixture.
+Refresh with ATLASCAN_UPDATE_SNAPSHOTS=1 after an intended change, and review the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from scanning import scan_path
+
+from atlascan import __version__
+from atlascan.report import render
+
+DATA = ROOT / "tests" / "data" / "snapshot"
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+
+
+def _normalise(fmt: str, text: str) -> str:
+    text = re.sub(r"\d+\.\d+ s\b", "0.00 s", text)
+    if fmt in ("json", "sarif"):
+        data = json.loads(text)
+        if fmt == "json":
+            data["summary"]["duration_s"] = 0
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return text.replace(__version__, "<version>")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_renderer_snapshot(fmt: str) -> None:
+    result = scan_path(DATA, select=["ATS-SEC"])
+    text = _normalise(fmt, render(fmt, result, color=False, quiet=False, category=None, show_suppressed=True))
+    snapshot = SNAPSHOTS / f"secrets.{fmt}.snap"
+    if os.environ.get("ATLASCAN_UPDATE_SNAPSHOTS") or not snapshot.exists():
+        snapshot.write_text(text, "utf-8")
+    assert text == snapshot.read_text("utf-8")
+
+
+def test_snapshot_shows_suppression_and_masks_secrets() -> None:
+    text = (SNAPSHOTS / "secrets.text.snap").read_text("utf-8")
+    assert "(suppressed)" in text
+    for raw in ("hf_Kq3vT8mZ2xR7nW4pL9sY6bD1cF5hJ0gA3eU8", "5b2d8046a9e1f3c5b7d90a2e4c6f8b1d3f9a1c7e", "f3a5t-Pr0d-2024"):
+        for snap in SNAPSHOTS.glob("secrets.*.snap"):
+            assert raw not in snap.read_text("utf-8"), snap.name
