@@ -89,3 +89,18 @@ def test_serializer_keeps_explicit_defaults_and_drops_unset() -> None:
     assert to_json(cfg) == {"level": "warning"}
     region = _om(om.Region, start_line=3)
     assert to_json(region) == {"startLine": 3}
+
+
+def test_bundled_example_yields_valid_sarif_with_atlas_guidance() -> None:
+    from conftest import ROOT
+
+    result = scan_path(ROOT / "examples" / "ml-platform")
+    log = build_log(result)
+    validate_sarif(log)
+    run = log["runs"][0]
+    fired = {r["ruleId"] for r in run["results"]}
+    assert {"ATS-SEC-001", "ATS-SEC-002", "ATS-SEC-004", "ATS-SEC-008"} <= fired
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    for rid in fired:
+        assert rules[rid]["properties"]["atlas"]["techniques"], rid
+        assert "## Use instead" in rules[rid]["help"]["markdown"], rid
