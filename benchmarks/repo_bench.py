@@ -99,7 +99,7 @@ jobs:
 def notebook(i: int) -> str:
     cells = [
         {"cell_type": "code", "execution_count": j, "metadata": {}, "outputs": [],
-         "source": [f"x_{j} = {j} * 2\n", "print(x_%d)\n" % j]}
+         "source": [f"x_{j} = {j} * 2\n", f"print(x_{j})\n"]}
         for j in range(20)
     ]
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
