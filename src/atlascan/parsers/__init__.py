@@ -1,0 +1,1 @@
+"""Small parsers of our own for file formats that have no position-keeping library."""
