@@ -1,0 +1,3 @@
+from atlascan.engines.terraform.codecheck import CodeCheck
+
+CHECKS: tuple[CodeCheck, ...] = ()

@@ -1,0 +1,194 @@
+"""Attribute-condition rules as table rows: "resource T, attribute A must (not) be V, and the
+provider uses D when A is absent". Each rule's `[[match.conditions]]` rows are read here;
+no rule needs code for this shape of check.
+
+Row keys:
+  resources      resource types the row applies to
+  attribute      dotted path through nested blocks ("gce_setup.disable_public_ip"), or
+  block          a nested block that must be present (with `required = true`)
+  safe / unsafe  the values that pass / fail (strings compare case-insensitively)
+  required       the attribute or block must be present and not null
+  default        the provider's value when the attribute is absent (checked like a value)
+  default_note   how the message explains the default ("AWS defaults to Enabled")
+  unless         [{attribute = "...", equals = V} | {block = "..."}]: any match passes the row
+  name_pattern   only resources whose name label or `name`/`bucket` matches this regex
+  severity       overrides the rule's severity for this row
+A value that cannot be resolved is reported only where the provider default fails, and
+then at low precision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from atlascan.analysis import GroupContext
+from atlascan.engines.terraform.locations import report_attribute, report_block
+from atlascan.engines.terraform.module import Module, describe, is_known
+from atlascan.engines.terraform.syntax import Block
+from atlascan.model import Precision, Severity
+from atlascan.rules import Rule
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Condition:
+    rule_id: str
+    resources: frozenset[str]
+    path: str
+    is_block: bool
+    safe: tuple[Any, ...] | None
+    unsafe: tuple[Any, ...] | None
+    required: bool
+    default: Any
+    default_note: str
+    unless: tuple[Mapping[str, Any], ...]
+    name_pattern: re.Pattern[str] | None
+    severity: Severity | None
+
+
+def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
+    resources = row.get("resources") or [row["resource"]]
+    path = row.get("attribute") or row.get("block")
+    if not path:
+        raise ValueError(f"{rule_id}: a condition row needs `attribute` or `block`")
+    return Condition(
+        rule_id=rule_id,
+        resources=frozenset(resources),
+        path=path,
+        is_block="block" in row,
+        safe=tuple(row["safe"]) if "safe" in row else None,
+        unsafe=tuple(row["unsafe"]) if "unsafe" in row else None,
+        required=bool(row.get("required", False)),
+        default=row.get("default", _MISSING),
+        default_note=row.get("default_note", ""),
+        unless=tuple(row.get("unless", ())),
+        name_pattern=re.compile(row["name_pattern"]) if row.get("name_pattern") else None,
+        severity=Severity.parse(row["severity"]) if row.get("severity") else None,
+    )
+
+
+_COMPILED: dict[tuple[str, ...], tuple[Condition, ...]] = {}
+
+
+def compile_conditions(rules: Mapping[str, Rule]) -> tuple[Condition, ...]:
+    """The rows of the enabled rules, compiled once per rule set (rules are not hashable)."""
+    key = tuple(sorted(rules))
+    if key not in _COMPILED:
+        _COMPILED[key] = tuple(_row(rid, row) for rid in key for row in rules[rid].match.get("conditions", ()))
+    return _COMPILED[key]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a.lower() == b.lower()
+    return bool(a == b)
+
+
+def _fails(cond: Condition, value: Any) -> bool:
+    if cond.safe is not None:
+        return not any(_same(value, s) for s in cond.safe)
+    if cond.unsafe is not None:
+        return any(_same(value, u) for u in cond.unsafe)
+    return False
+
+
+def _absent_fails(cond: Condition) -> bool:
+    if cond.required:
+        return True
+    return cond.default is not _MISSING and _fails(cond, cond.default)
+
+
+def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
+    for test in cond.unless:
+        if "block" in test:
+            if has_block(block, test["block"]):
+                return True
+            continue
+        attr, _, value = module.value(block, test["attribute"])
+        if attr is not None and ("equals" not in test or _same(value, test["equals"])):
+            return True
+    return False
+
+
+def has_block(block: Block, path: str) -> bool:
+    current: Block | None = block
+    for part in path.split("."):
+        if current is None:
+            return False
+        found = current.first(part)
+        if found is None:
+            found = next((d for d in current.sub("dynamic") if d.labels[:1] == (part,)), None)
+        current = found
+    return current is not None
+
+
+def named(module: Module, block: Block, pattern: re.Pattern[str]) -> bool:
+    if pattern.search(block.labels[1]):
+        return True
+    for key in ("name", "bucket"):
+        attr = block.attributes.get(key)
+        if attr is not None:
+            value = module.resolve(attr.value)
+            if isinstance(value, str) and pattern.search(value):
+                return True
+    return False
+
+
+def never_created(module: Module, block: Block) -> bool:
+    count = block.attributes.get("count")
+    return count is not None and module.resolve(count.value) == 0
+
+
+def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condition, ...]) -> None:
+    by_type: dict[str, list[Condition]] = {}
+    for cond in conditions:
+        for rtype in cond.resources:
+            by_type.setdefault(rtype, []).append(cond)
+    if not by_type:
+        return
+    for address, block in module.of_type(*by_type):
+        if never_created(module, block):
+            continue
+        for cond in by_type[block.labels[0]]:
+            if cond.name_pattern is not None and not named(module, block, cond.name_pattern):
+                continue
+            if _passes_unless(module, block, cond):
+                continue
+            for detail, where, precision in _violations(module, block, cond):
+                args = {"address": address, "detail": detail}
+                if isinstance(where, Block):
+                    report_block(ctx, cond.rule_id, where, args, severity=cond.severity, precision=precision)
+                else:
+                    report_attribute(ctx, cond.rule_id, where, block.file, args, severity=cond.severity, precision=precision)
+
+
+def _violations(module: Module, block: Block, cond: Condition) -> Iterator[tuple[str, Any, Precision | None]]:
+    name = cond.path.rsplit(".", 1)[-1]
+    if cond.is_block:
+        if not has_block(block, cond.path):
+            yield f"it has no `{name}` block", block, None
+        return
+    attr, deepest, value = module.value(block, cond.path)
+    if attr is None or value is None:
+        if _absent_fails(cond):
+            where: Any = attr if attr is not None else (deepest if deepest is not None else block)
+            if cond.required and cond.default is _MISSING:
+                yield f"`{name}` is not set", where, None
+            else:
+                note = cond.default_note or f"the provider default is {describe(cond.default)}"
+                yield f"`{name}` is not set and {note}", where, None
+        return
+    if cond.required and cond.safe is None and cond.unsafe is None:
+        return  # any value, even a computed one, is what the row asks for
+    if not is_known(value):
+        if _absent_fails(cond):
+            yield f"`{name}` is `{describe(attr.value)}`, which cannot be resolved statically", attr, Precision.LOW
+        return
+    if _fails(cond, value):
+        yield f"`{name} = {describe(value)}`", attr, None

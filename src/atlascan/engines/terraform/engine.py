@@ -1,0 +1,77 @@
+"""The Terraform engine: each folder is one module; parse its files once, build the module,
+then run the table-driven attribute conditions and the cross-resource checks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from atlascan.analysis import GroupContext, ParseError, PrepareContext, SkipFile
+from atlascan.engines import Engine
+from atlascan.engines.terraform import checks_identity, checks_network, checks_storage
+from atlascan.engines.terraform.codecheck import CodeCheck
+from atlascan.engines.terraform.conditions import check_conditions, compile_conditions
+from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.syntax import ParsedFile
+from atlascan.model import SourceFile
+
+CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS)
+
+
+class TerraformEngine(Engine):
+    name = "terraform"
+
+    def group_key(self, file: SourceFile) -> str | None:
+        return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
+        # Load (or build and cache) the parser before a worker pool forks, so workers share it.
+        if any(not f.path.endswith(".json") for f in files):
+            from atlascan.engines.terraform.grammar import hcl_parser
+
+            hcl_parser()
+        return None
+
+    def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
+        conditions = compile_conditions(ctx.rules)
+        checks = [c for c in CODE_CHECKS if ctx.any_enabled(c.rule_ids)]
+        if not conditions and not checks:
+            return
+        texts = self._read(files, ctx)
+        triggers = {t for c in conditions for t in c.resources} | {t for c in checks for t in c.types}
+        if not any(t in text for text in texts.values() for t in triggers):
+            return  # nothing in this module any enabled rule looks at
+        parsed = [p for f, text in texts.items() if (p := self._parse(f, text, ctx)) is not None]
+        module = Module(os.path.dirname(files[0].abspath), parsed)
+        check_conditions(module, ctx, conditions)
+        for check in checks:
+            check.run(module, ctx)
+
+    def _read(self, files: list[SourceFile], ctx: GroupContext) -> dict[SourceFile, str]:
+        texts: dict[SourceFile, str] = {}
+        for file in files:
+            try:
+                texts[file] = ctx.text(file)
+            except SkipFile as exc:
+                ctx.notice(str(exc), exc.level, file=file)
+            except ParseError as exc:
+                ctx.notice(str(exc), "warning", exc.line, file=file)
+            except OSError as exc:
+                ctx.notice(f"File could not be read: {exc.strerror or exc}.", "warning", file=file)
+        return texts
+
+    def _parse(self, file: SourceFile, text: str, ctx: GroupContext) -> ParsedFile | None:
+        """One file of the module; a broken file is a notice and the rest of the module is still checked."""
+        try:
+            if file.path.endswith(".json"):
+                from atlascan.engines.terraform.json_reader import read_json
+
+                return read_json(text, file)
+            from atlascan.engines.terraform.hcl_reader import read_hcl
+
+            return read_hcl(text, file)
+        except ParseError as exc:
+            ctx.notice(str(exc), "warning", exc.line, file=file)
+        except RecursionError:
+            ctx.notice("File is too deeply nested for the Terraform analyzer; skipped.", "warning", file=file)
+        return None

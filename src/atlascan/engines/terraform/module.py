@@ -1,0 +1,264 @@
+"""One Terraform module (all files of a folder) and the static, safe value resolution over it.
+
+Resolved: variable defaults, `terraform.tfvars` / `*.auto.tfvars` (other `*.tfvars` only
+when they agree), locals, string templates whose parts resolve, and a few pure functions
+(`jsonencode`, `jsondecode`, `file` of a file inside the module, `lower`, `upper`,
+`tostring`, `concat`, `merge`). Everything else stays unknown (`UNKNOWN`); references to
+resources stay `Ref`s so checks can link split resources. Nothing is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from atlascan.engines.terraform.syntax import (
+    Attribute,
+    Block,
+    Call,
+    Expr,
+    ParsedFile,
+    Ref,
+    Template,
+)
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+MAX_DEPTH = 24
+MAX_READ_BYTES = 1024 * 1024
+RESOURCE_PREFIXES = ("aws_", "google_", "azurerm_", "azuread_")
+
+
+def is_known(value: Any) -> bool:
+    """A literal value: no unknowns, references or expressions anywhere inside."""
+    if isinstance(value, (_Unknown, Ref, Call, Template, Expr)):
+        return False
+    if isinstance(value, list):
+        return all(is_known(v) for v in value)
+    if isinstance(value, dict):
+        return all(is_known(v) for v in value.values())
+    return True
+
+
+def describe(value: Any) -> str:
+    """Short source-like text of a value, for messages."""
+    if isinstance(value, Ref):
+        return value.text
+    if isinstance(value, Expr):
+        return value.text if len(value.text) <= 40 else value.text[:37] + "..."
+    if isinstance(value, (Call, Template)) or value is UNKNOWN:
+        return "a computed value"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+def _step(base: Any, part: str | int) -> Any:
+    """`base[part]` for a dict key or list index, else UNKNOWN."""
+    if isinstance(base, dict) and isinstance(part, str):
+        return base.get(part, UNKNOWN)
+    if isinstance(base, list) and isinstance(part, int) and 0 <= part < len(base):
+        return base[part]
+    return UNKNOWN
+
+
+class Module:
+    def __init__(self, directory: str, files: list[ParsedFile]) -> None:
+        self.directory = directory  # absolute path of the module folder
+        self.files = files
+        self.resources: dict[str, Block] = {}
+        self.data: dict[str, Block] = {}
+        self.outputs: list[Block] = []
+        self.providers: list[Block] = []
+        self._variables: dict[str, Block] = {}
+        self._locals: dict[str, Attribute] = {}
+        self._var_values: dict[str, list[Any]] = {}
+        self._auto_values: dict[str, Any] = {}
+        self._resolving: set[str] = set()
+        self._file_cache: dict[str, Any] = {}
+        for parsed in files:
+            name = parsed.file.path.rsplit("/", 1)[-1]
+            if name.endswith(".tfvars"):
+                auto = name == "terraform.tfvars" or name.endswith(".auto.tfvars")
+                for attr in parsed.attributes.values():
+                    if auto:
+                        self._auto_values[attr.name] = attr.value
+                    else:
+                        self._var_values.setdefault(attr.name, []).append(attr.value)
+                continue
+            for block in parsed.blocks:
+                self._index(block)
+
+    def _index(self, block: Block) -> None:
+        if block.type == "resource" and len(block.labels) == 2:
+            self.resources.setdefault(".".join(block.labels), block)
+        elif block.type == "data" and len(block.labels) == 2:
+            self.data.setdefault("data." + ".".join(block.labels), block)
+        elif block.type == "variable" and block.labels:
+            self._variables.setdefault(block.labels[0], block)
+        elif block.type == "locals":
+            self._locals.update(block.attributes)
+        elif block.type == "output":
+            self.outputs.append(block)
+        elif block.type == "provider":
+            self.providers.append(block)
+
+    # ---- lookups ---------------------------------------------------------------------
+    def of_type(self, *types: str) -> Iterator[tuple[str, Block]]:
+        for address, block in self.resources.items():
+            if block.labels[0] in types:
+                yield address, block
+
+    def data_of_type(self, *types: str) -> Iterator[tuple[str, Block]]:
+        for address, block in self.data.items():
+            if block.labels[0] in types:
+                yield address, block
+
+    def referenced_resource(self, value: Any) -> str | None:
+        """`aws_s3_bucket.data.id` -> "aws_s3_bucket.data" when that resource is in the module."""
+        if isinstance(value, Template) and len(value.parts) == 1:
+            value = value.parts[0]
+        if isinstance(value, Ref) and len(value.parts) >= 2:
+            parts = [p for p in value.parts if isinstance(p, str)]
+            if parts and parts[0] == "data" and len(parts) >= 3:
+                address = ".".join(parts[:3])
+                return address if address in self.data else None
+            address = ".".join(parts[:2])
+            return address if address in self.resources else None
+        return None
+
+    # ---- resolution ------------------------------------------------------------------
+    def value(self, block: Block, path: str) -> tuple[Attribute | None, Block | None, Any]:
+        """The attribute at a dotted path through nested blocks, the deepest block reached,
+        and its resolved value (None when absent)."""
+        *blocks, name = path.split(".")
+        current = block
+        for part in blocks:
+            nxt = current.first(part)
+            if nxt is None:
+                return None, current, None
+            current = nxt
+        attr = current.attributes.get(name)
+        if attr is None:
+            return None, current, None
+        return attr, current, self.resolve(attr.value)
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            return UNKNOWN
+        if isinstance(value, list):
+            return [self.resolve(v, depth + 1) for v in value]
+        if isinstance(value, dict):
+            return {k: self.resolve(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, Ref):
+            return self._ref(value, depth)
+        if isinstance(value, Template):
+            parts = [self.resolve(p, depth + 1) for p in value.parts]
+            if all(isinstance(p, (str, int, float)) and not isinstance(p, bool) for p in parts):
+                return "".join(str(p) for p in parts)
+            return Template(tuple(parts))
+        if isinstance(value, Call):
+            return self._call(value, depth)
+        if isinstance(value, Expr):
+            return UNKNOWN
+        return value
+
+    def _ref(self, ref: Ref, depth: int) -> Any:
+        head = ref.parts[0]
+        if head in ("var", "local") and len(ref.parts) >= 2 and isinstance(ref.parts[1], str):
+            key = f"{head}.{ref.parts[1]}"
+            if key in self._resolving:
+                return UNKNOWN  # a cycle
+            self._resolving.add(key)
+            try:
+                base = self._variable(ref.parts[1], depth) if head == "var" else self._local(ref.parts[1], depth)
+            finally:
+                self._resolving.discard(key)
+            for part in ref.parts[2:]:
+                base = _step(base, part)
+                if base is UNKNOWN:
+                    return UNKNOWN
+            return base
+        if head == "path" and len(ref.parts) == 2 and ref.parts[1] in ("module", "root", "cwd"):
+            return "."
+        if isinstance(head, str) and (head == "data" or head.startswith(RESOURCE_PREFIXES)):
+            return ref  # a resource reference: kept for linking, unknown as a value
+        return UNKNOWN
+
+    def _variable(self, name: str, depth: int) -> Any:
+        if name in self._auto_values:
+            return self.resolve(self._auto_values[name], depth + 1)
+        candidates = self._var_values.get(name)
+        if candidates:
+            resolved = [self.resolve(c, depth + 1) for c in candidates]
+            return resolved[0] if all(r == resolved[0] for r in resolved) else UNKNOWN
+        block = self._variables.get(name)
+        if block is None or "default" not in block.attributes:
+            return UNKNOWN  # must be passed in: unknowable here
+        return self.resolve(block.attributes["default"].value, depth + 1)
+
+    def _local(self, name: str, depth: int) -> Any:
+        attr = self._locals.get(name)
+        return UNKNOWN if attr is None else self.resolve(attr.value, depth + 1)
+
+    def _call(self, call: Call, depth: int) -> Any:
+        name = call.name
+        args = [self.resolve(a, depth + 1) for a in call.args]
+        if name == "jsonencode" and len(args) == 1:
+            return args[0]  # kept as structure: checks read policies as data
+        if name == "jsondecode" and len(args) == 1 and isinstance(args[0], str):
+            try:
+                return json.loads(args[0])
+            except (ValueError, RecursionError):
+                return UNKNOWN
+        if name == "file" and len(args) == 1 and isinstance(args[0], str):
+            return self._read(args[0])
+        if not all(is_known(a) for a in args):
+            return UNKNOWN
+        if name in ("lower", "upper", "tostring") and len(args) == 1 and isinstance(args[0], (str, int, float)):
+            text = str(args[0]) if not isinstance(args[0], bool) else str(args[0]).lower()
+            return text.lower() if name == "lower" else text.upper() if name == "upper" else text
+        if name == "concat" and all(isinstance(a, list) for a in args):
+            return [v for a in args for v in a]
+        if name == "merge" and all(isinstance(a, dict) for a in args):
+            out: dict[str, Any] = {}
+            for a in args:
+                out.update(a)
+            return out
+        return UNKNOWN
+
+    def _read(self, relative: str) -> Any:
+        """The text of a file inside the module folder (never outside it), or UNKNOWN."""
+        if relative in self._file_cache:
+            return self._file_cache[relative]
+        result: Any = UNKNOWN
+        root = os.path.realpath(self.directory)
+        target = os.path.realpath(os.path.join(root, relative))
+        if target.startswith(root + os.sep) and os.path.isfile(target):
+            try:
+                if os.path.getsize(target) <= MAX_READ_BYTES:
+                    with open(target, encoding="utf-8") as fh:
+                        result = fh.read()
+            except (OSError, UnicodeDecodeError):
+                result = UNKNOWN
+        self._file_cache[relative] = result
+        return result
