@@ -1,0 +1,80 @@
+"""The `manifests` engine: Kubernetes and ML-serving manifests (kind `yaml`), docker-compose
+files, MLflow projects and DVC files. Each kind has its own module; this one picks the module,
+skips files that cannot match, and parses each YAML file once through the shared parser."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from atlascan.engines import Engine
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+    from atlascan.model import SourceFile
+    from atlascan.parsers.yaml import YNode
+
+# A `yaml` file is worth parsing only if it can be a Kubernetes object, a KFP pipeline IR or
+# an MLflow python_env; most YAML in a repository is neither.
+MANIFEST_HINT = re.compile(r"^\s*(?:apiVersion|pipelineInfo)\s*:", re.M)
+
+
+class ManifestsEngine(Engine):
+    name = "manifests"
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        kind = file.kind
+        if kind == "dvc" and file.path.endswith("config") and not file.path.endswith(".dvc"):
+            from atlascan.engines.manifests import dvc
+
+            dvc.check_config(ctx)
+            return
+        text = ctx.text()
+        python_env = kind == "yaml" and "python_env" in file.path.rsplit("/", 1)[-1].lower()
+        if kind == "yaml" and not python_env and not MANIFEST_HINT.search(text):
+            return
+        if not text.strip():
+            return
+        from atlascan.parsers import yaml
+
+        parsed = yaml.load(ctx)
+        if kind == "yaml":
+            self._yaml(parsed, file, ctx, python_env)
+            return
+        check = _KIND_CHECKS.get(kind)
+        if check is None:
+            return
+        for root in parsed.roots():
+            check(root, ctx)
+
+    def _yaml(self, parsed: object, file: SourceFile, ctx: FileContext, python_env: bool) -> None:
+        from atlascan.engines.manifests import kubernetes, mlflow
+        from atlascan.parsers.yaml import Mapping, YamlFile
+
+        assert isinstance(parsed, YamlFile)
+        for root in parsed.roots():
+            if python_env and isinstance(root, Mapping) and mlflow.is_python_env(file.path, root):
+                mlflow.check_python_env(root, ctx)
+            elif isinstance(root, Mapping) and kubernetes.is_manifest(root):
+                kubernetes.check_document(root, ctx)
+
+
+def _compose(root: YNode, ctx: FileContext) -> None:
+    from atlascan.engines.manifests import compose
+
+    compose.check_document(root, ctx)
+
+
+def _mlproject(root: YNode, ctx: FileContext) -> None:
+    from atlascan.engines.manifests import mlflow
+
+    mlflow.check_mlproject(root, ctx)
+
+
+def _dvc_yaml(root: YNode, ctx: FileContext) -> None:
+    from atlascan.engines.manifests import dvc
+
+    dvc.check_yaml(root, ctx)
+
+
+_KIND_CHECKS = {"compose": _compose, "mlproject": _mlproject, "dvc": _dvc_yaml}

@@ -1,0 +1,189 @@
+"""Facts shared by the manifest checks: ML control-plane ports, sensitive host paths, image
+references, credential-looking names, and the one-literal-one-finding rule against the core
+secrets engine."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class ServerPort:
+    server: str
+    # Words one of which must appear near the port (image, command, labels) before a generic
+    # port such as 5000 or 8080 counts as this server; empty means the port alone is enough.
+    hints: tuple[str, ...] = ()
+    # Words that show the server's own authentication is on; the port is then not reported.
+    auth: tuple[str, ...] = ()
+
+
+JUPYTER_AUTH = ("jupyter_token", "token=${", "token=$(", "password=${", "hashed_password")
+RAY_AUTH = ("ray_auth_mode=token", "ray_auth_mode: token", "ray_auth_mode: \"token\"")
+ML_PORTS: dict[int, ServerPort] = {
+    8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
+    10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
+    6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
+    8888: ServerPort("Jupyter", auth=JUPYTER_AUTH),
+    5000: ServerPort("MLflow tracking server", ("mlflow",), ("basic-auth",)),
+    6006: ServerPort("TensorBoard"),
+    7860: ServerPort("Gradio", auth=("gradio_auth", "auth=")),
+    8080: ServerPort("TorchServe inference API", ("torchserve",)),
+    8081: ServerPort("TorchServe management API", ("torchserve",)),
+    8082: ServerPort("TorchServe metrics API", ("torchserve",)),
+    8000: ServerPort("Triton HTTP", ("triton",)),
+    8001: ServerPort("Triton gRPC", ("triton",)),
+    8002: ServerPort("Triton metrics", ("triton",)),
+}
+
+
+def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
+    """The ML server a published port belongs to, given lower-cased surrounding text; with
+    `check_auth`, None when that text shows the server's authentication is on."""
+    known = ML_PORTS.get(port)
+    if known is None:
+        return None
+    if known.hints and not any(h in context for h in known.hints):
+        return None
+    if check_auth and any(a in context for a in known.auth):
+        return None
+    return known.server
+
+
+def region_text(lines: list[str], first: int, last: int) -> str:
+    """Lower-cased lines first..last without comment lines: where server hints are looked for
+    (a comment saying "not MLflow" must not make port 5000 MLflow)."""
+    return "\n".join(ln for ln in lines[first - 1 : last] if not ln.lstrip().startswith("#")).lower()
+
+
+def port_number(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip().strip("\"'")
+    return int(value) if value.isdigit() and len(value) <= 5 else None
+
+
+# Host paths whose mount hands over the node: exact paths, or anything below the prefixes.
+SENSITIVE_EXACT = frozenset(
+    {"/", "/etc", "/root", "/var/run", "/run", "/dev", "/var", "/home", "/boot", "/usr", "/lib"}
+)
+SENSITIVE_PREFIXES = (
+    "/proc",
+    "/sys",
+    "/var/lib/kubelet",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/etc/kubernetes",
+)
+RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock", "podman.sock")
+
+
+def sensitive_host_path(path: str) -> str | None:
+    """Why mounting this host path hands over the node, or None for an ordinary directory."""
+    clean = "/" + path.strip().strip("/") if path.strip().startswith("/") else path.strip()
+    if clean.endswith(RUNTIME_SOCKETS):
+        return "container runtime socket: root on the host"
+    if clean in SENSITIVE_EXACT:
+        return "system directory" if clean != "/" else "root file system"
+    for prefix in SENSITIVE_PREFIXES:
+        if clean == prefix or clean.startswith(prefix + "/"):
+            return "node runtime or kernel directory"
+    return None
+
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._\-/:@]*$", re.I)
+
+
+def unpinned_image(image: str) -> str | None:
+    """How an image is referenced when it is not pinned by digest ('tag 1.2', 'no tag'),
+    or None when it is pinned or is not a literal image reference."""
+    image = image.strip()
+    if not image or not IMAGE_REF.match(image) or DIGEST.search(image):
+        return None
+    if "@" in image:  # a digest of another algorithm or a malformed one: leave it alone
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        tag = last.split(":", 1)[1]
+        return "the mutable tag latest" if tag == "latest" else f"tag {tag}"
+    return "no tag (latest)"
+
+
+def is_template(value: str) -> bool:
+    return any(mark in value for mark in ("${", "{{", "$(", "<%"))
+
+
+# Names of variables and settings that hold credentials (hadolint DL3064's words plus the
+# ML services' own names).
+SECRET_NAME = re.compile(
+    r"(?i)(?:^|[_\-.])(?:password|passwd|pwd|secret|secret_?key|secret_?access_?key|api_?key|apikey|"
+    r"access_?key|auth_?token|access_?token|api_?token|token|private_?key|client_?secret|credentials?|"
+    r"account_?key|sas_?token|connection_?string)$"
+)
+NOT_SECRET_VALUES = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "null", "none", "disabled", "enabled"}
+)
+
+
+def literal_secret(value: str) -> bool:
+    """A value that is itself a credential: not empty, a reference, a path or a placeholder."""
+    value = value.strip()
+    if len(value) < 6 or value.lower() in NOT_SECRET_VALUES or is_template(value):
+        return False
+    if value.startswith(("/", "./", "~", "$", "file:", "http://", "https://")) or " " in value:
+        return False
+    if re.fullmatch(r"[0-9.]+", value):
+        return False
+    try:
+        from atlascan.engines.secrets import is_placeholder
+    except ImportError:  # pragma: no cover - the core secrets engine always ships
+        return True
+    return not is_placeholder(value)
+
+
+@cache
+def _secret_patterns() -> tuple[Any, ...]:
+    from atlascan.engines import secrets
+    from atlascan.rules import default_rules
+
+    rules = tuple(
+        sorted((r for r in default_rules().values() if r.engine == "secrets"), key=lambda r: r.id)
+    )
+    return tuple(secrets._compile(rules))
+
+
+@cache
+def secrets_engine_reports(line: str, kind: str) -> bool:
+    """True when the core secrets rules report a credential on this line themselves; the
+    manifest rules then stay silent so one literal gives one finding."""
+    try:
+        from atlascan.engines import secrets
+
+        patterns = _secret_patterns()
+        engine = secrets.SecretsEngine()
+        return any(True for _ in engine._matches(patterns, line, kind, None))
+    except Exception:
+        return False
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+def plain_http_url(value: str) -> bool:
+    """An http:// URL to a host other than the loopback."""
+    value = value.strip()
+    if not value.lower().startswith("http://"):
+        return False
+    try:
+        host = (urlsplit(value).hostname or "").lower()
+    except ValueError:
+        return True
+    return (
+        host not in LOOPBACK_HOSTS
+        and not host.startswith("127.")
+        and not host.endswith(".localhost")
+    )

@@ -1,0 +1,155 @@
+"""docker-compose services: published ports, privileges, host namespaces, host mounts and
+image pins. `command`/`entrypoint` text goes to the command-line rules, and literal
+`environment:` credentials to the core secrets rules."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from atlascan.engines.manifests import common
+from atlascan.engines.manifests.nodes import emit, items, text
+from atlascan.model import Severity
+from atlascan.parsers.yaml import Mapping, Scalar, YNode
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+HOST_NAMESPACE_FIELDS = ("network_mode", "pid", "ipc")
+ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
+ALL_INTERFACES = frozenset({"", "0.0.0.0", "::", "[::]"})
+PORT_RANGE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
+
+
+def check_document(root: YNode, ctx: FileContext) -> None:
+    services = root.get("services") if isinstance(root, Mapping) else None
+    if not isinstance(services, Mapping):
+        return
+    lines = ctx.lines()
+    for name, _, service in services.entries():
+        if not isinstance(service, Mapping):
+            continue
+        label = f"`{name}`"
+        context = common.region_text(lines, service.line, service.end_line) + " " + name.lower()
+        _ports(label, service, context, ctx)
+        _privileges(label, service, ctx)
+        _volumes(label, service, ctx)
+        _image(label, service, ctx)
+
+
+def _ports(label: str, service: Mapping, context: str, ctx: FileContext) -> None:
+    for entry in items(service.get("ports")):
+        if isinstance(entry, Mapping):
+            host_ip = (entry.text("host_ip") or "").strip()
+            targets = _port_range(entry.text("target"))
+            shown = f"{entry.text('published') or '(random)'}:{entry.text('target')}"
+        elif isinstance(entry, Scalar):
+            host_ip, _, target = _split_short_port(entry.value)
+            shown = entry.value.strip()
+            targets = _port_range(target)
+        else:
+            continue
+        if host_ip not in ALL_INTERFACES:
+            continue
+        for port in targets:
+            server = common.ml_server(port, context, check_auth=True)
+            if server:
+                emit(
+                    ctx,
+                    "ATS-CMP-001",
+                    entry,
+                    args={"service": label, "port": shown, "server": server},
+                )
+                break
+
+
+def _split_short_port(raw: str) -> tuple[str, str | None, str | None]:
+    """(host ip, published, target) of `[[ip:]published:]target[/proto]`; IPv6 in brackets."""
+    value = raw.strip().split("/", 1)[0]
+    host_ip = ""
+    if value.startswith("["):
+        close = value.find("]")
+        host_ip, value = value[: close + 1], value[close + 2 :]
+    parts = value.split(":")
+    if len(parts) >= 3:
+        host_ip, parts = ":".join(parts[:-2]), parts[-2:]
+    if len(parts) == 2:
+        return host_ip, parts[0], parts[1]
+    return host_ip, None, parts[0]
+
+
+def _port_range(value: str | None) -> list[int]:
+    m = PORT_RANGE.match((value or "").strip())
+    if not m:
+        return []
+    first = int(m.group(1))
+    last = int(m.group(2) or first)
+    return list(range(first, min(last, first + 100) + 1))
+
+
+def _privileges(label: str, service: Mapping, ctx: FileContext) -> None:
+    privileged = service.get("privileged")
+    if privileged is not None and (text(privileged) or "").strip().lower() in ("true", "yes", "on"):
+        emit(
+            ctx,
+            "ATS-CMP-002",
+            service.key_node("privileged"),
+            privileged,
+            args={"service": label, "what": "runs privileged"},
+        )
+    for cap in items(service.get("cap_add")):
+        name = (text(cap) or "").strip().upper()
+        if name in ESCAPE_CAPABILITIES:
+            emit(
+                ctx,
+                "ATS-CMP-002",
+                cap,
+                args={"service": label, "what": f"adds the {name} capability"},
+            )
+    for field in HOST_NAMESPACE_FIELDS:
+        value = service.get(field)
+        if (text(value) or "").strip().lower() == "host" and value is not None:
+            emit(
+                ctx,
+                "ATS-CMP-003",
+                service.key_node(field),
+                value,
+                args={"service": label, "field": field},
+            )
+
+
+def _volumes(label: str, service: Mapping, ctx: FileContext) -> None:
+    for entry in items(service.get("volumes")):
+        if isinstance(entry, Mapping):
+            if (entry.text("type") or "bind") != "bind":
+                continue
+            source = entry.text("source")
+        elif isinstance(entry, Scalar):
+            source = entry.value.split(":", 1)[0] if ":" in entry.value else None
+        else:
+            continue
+        if not source or not source.strip().startswith("/"):
+            continue  # named volumes and project-relative paths
+        why = common.sensitive_host_path(source)
+        if why:
+            emit(
+                ctx,
+                "ATS-CMP-004",
+                entry,
+                args={"service": label, "path": source.strip(), "why": f" ({why})"},
+                severity=Severity.CRITICAL if "socket" in why or source.strip() == "/" else None,
+            )
+
+
+def _image(label: str, service: Mapping, ctx: FileContext) -> None:
+    image = service.get("image")
+    if not isinstance(image, Scalar) or "build" in service or common.is_template(image.value):
+        return
+    ref = common.unpinned_image(image.value)
+    if ref:
+        emit(
+            ctx,
+            "ATS-CMP-005",
+            image,
+            args={"service": label, "image": image.value.strip(), "ref": ref},
+        )

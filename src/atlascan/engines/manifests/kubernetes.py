@@ -1,0 +1,420 @@
+"""Kubernetes workloads and ML custom resources (KubeRay, KServe, Seldon, Kubeflow, Argo,
+Spark, KFP pipeline IR): one walk per document finds pod specs, containers, volumes and
+serving fields wherever the resource nests them, and each key of interest has a small check.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from atlascan.engines.manifests import common
+from atlascan.engines.manifests.nodes import (
+    emit,
+    entries,
+    get,
+    is_false,
+    is_true,
+    items,
+    key_node,
+    text,
+)
+from atlascan.model import Severity
+from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+# Single-container mappings: Argo `container`/`script` templates, KFP IR executors, Spark.
+CONTAINER_MAPS = frozenset({"container", "script", "driver", "executor"})
+HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "PID", "hostIPC": "IPC"}
+ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
+EXPOSED_SERVICE_TYPES = frozenset({"LoadBalancer", "NodePort"})
+STORAGE_URI_KEYS = frozenset({"storageUri", "modelUri", "storageUris"})
+KSERVE_TLS_ANNOTATIONS = ("serving.kserve.io/s3-usehttps", "serving.kserve.io/s3-verifyssl")
+INGRESS_AUTH_WORDS = (
+    "auth-url",
+    "auth-type",
+    "auth-signin",
+    "oauth",
+    "whitelist-source-range",
+    "allowlist-source-range",
+    "auth-tls",
+)
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]"})
+
+
+def is_manifest(root: YNode | None) -> bool:
+    """A Kubernetes object (apiVersion + kind) or a Kubeflow Pipelines IR document."""
+    if not isinstance(root, Mapping):
+        return False
+    if isinstance(root.get("apiVersion"), Scalar) and isinstance(root.get("kind"), Scalar):
+        return True
+    return "pipelineInfo" in root and "deploymentSpec" in root
+
+
+def check_document(root: Mapping, ctx: FileContext) -> None:
+    _walk(root, ctx)
+    kind = root.text("kind") or ""
+    if kind == "Secret":
+        _committed_secret(root, ctx)
+    elif kind == "Service":
+        _exposed_service(root, ctx)
+    elif kind == "Ingress":
+        _exposed_ingress(root, ctx)
+
+
+def _walk(root: Mapping, ctx: FileContext) -> None:
+    # (node, name of the enclosing container or None at pod level)
+    todo: list[tuple[YNode, str | None]] = [(root, None)]
+    seen: set[int] = set()
+    while todo:
+        node, container = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Sequence):
+            todo.extend((item, container) for item in node.items)
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        for key, knode, value in node.entries():
+            inner = container
+            if key in CONTAINER_LISTS and isinstance(value, Sequence):
+                for item in value.items:
+                    label = item.text("name") if isinstance(item, Mapping) else None
+                    todo.append((item, label or key))
+                continue
+            if key in CONTAINER_MAPS and isinstance(value, Mapping):
+                inner = node.text("name") or key
+            elif key == "securityContext":
+                _security_context(value, container or "(pod level)", ctx)
+            elif key == "hostPath":
+                _host_path(node, value, ctx)
+            elif key in HOST_NAMESPACES and is_true(value):
+                emit(
+                    ctx,
+                    "ATS-K8S-004",
+                    knode,
+                    value,
+                    args={"field": key, "namespace": HOST_NAMESPACES[key]},
+                )
+            elif (
+                key == "image"
+                and isinstance(value, Scalar)
+                and (container is not None or "sparkVersion" in node)
+            ):
+                _image(value, ctx)
+            elif key == "env" and container is not None:
+                _literal_env(value, ctx)
+            elif key == "headGroupSpec" and isinstance(value, Mapping):
+                _ray_head(value, ctx)
+            elif key in STORAGE_URI_KEYS:
+                _storage_uri(key, value, ctx)
+            elif key == "annotations" and isinstance(value, Mapping):
+                _kserve_tls(value, ctx)
+            elif key == "s3" and isinstance(value, Mapping) and is_true(value.get("insecure")):
+                emit(
+                    ctx,
+                    "ATS-K8S-012",
+                    value.key_node("insecure"),
+                    value.get("insecure"),
+                    args={"field": "s3.insecure (Argo artifact)", "value": "true"},
+                )
+            if isinstance(value, (Mapping, Sequence)):
+                todo.append((value, inner))
+
+
+def _security_context(sc: YNode, container: str, ctx: FileContext) -> None:
+    if not isinstance(sc, Mapping):
+        return
+    label = f"`{container}`"
+    privileged = sc.get("privileged")
+    if is_true(privileged):
+        emit(
+            ctx,
+            "ATS-K8S-001",
+            sc.key_node("privileged"),
+            privileged,
+            args={"container": label, "what": "runs privileged"},
+        )
+    for cap in items(get(sc, "capabilities", "add")):
+        name = (text(cap) or "").strip().upper()
+        if name in ESCAPE_CAPABILITIES:
+            emit(
+                ctx,
+                "ATS-K8S-001",
+                cap,
+                args={"container": label, "what": f"adds the {name} capability"},
+            )
+    escalation = sc.get("allowPrivilegeEscalation")
+    if is_true(escalation):
+        emit(
+            ctx,
+            "ATS-K8S-002",
+            sc.key_node("allowPrivilegeEscalation"),
+            escalation,
+            args={"container": label},
+        )
+    where = "Pod security context" if container == "(pod level)" else f"Container {label}"
+    user = sc.get("runAsUser")
+    if (text(user) or "").strip() == "0":
+        emit(
+            ctx,
+            "ATS-K8S-005",
+            sc.key_node("runAsUser"),
+            user,
+            args={"where": where, "field": "runAsUser", "value": "0"},
+        )
+    non_root = sc.get("runAsNonRoot")
+    if is_false(non_root):
+        emit(
+            ctx,
+            "ATS-K8S-005",
+            sc.key_node("runAsNonRoot"),
+            non_root,
+            args={"where": where, "field": "runAsNonRoot", "value": "false"},
+        )
+
+
+def _host_path(volume: Mapping, spec: YNode, ctx: FileContext) -> None:
+    path_node = spec.get("path") if isinstance(spec, Mapping) else spec
+    path = text(path_node)
+    if path is None or path_node is None:
+        return
+    why = common.sensitive_host_path(path)
+    first = spec.key_node("path") if isinstance(spec, Mapping) else volume.key_node("hostPath")
+    emit(
+        ctx,
+        "ATS-K8S-003",
+        first or path_node,
+        path_node,
+        args={
+            "volume": f"`{volume.text('name') or '?'}`",
+            "path": path.strip(),
+            "why": f" ({why})" if why else "",
+        },
+        severity=Severity.HIGH if why else None,
+    )
+
+
+def _image(node: Scalar, ctx: FileContext) -> None:
+    image = node.value
+    if common.is_template(image):
+        return
+    ref = common.unpinned_image(image)
+    if ref:
+        emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref})
+
+
+def _literal_env(env: YNode, ctx: FileContext) -> None:
+    for item in items(env):
+        if not isinstance(item, Mapping):
+            continue
+        name = item.text("name") or ""
+        value = item.get("value")
+        if not isinstance(value, Scalar) or not common.SECRET_NAME.search(name):
+            continue
+        if not common.literal_secret(value.value):
+            continue
+        line_text = _line(ctx, value.line)
+        if common.secrets_engine_reports(line_text, ctx.file.kind):
+            continue  # the core secrets rules report this literal already
+        emit(ctx, "ATS-K8S-006", value, args={"name": name}, secret=value.value)
+
+
+def _line(ctx: FileContext, number: int) -> str:
+    lines = ctx.lines()
+    return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+
+def _committed_secret(root: Mapping, ctx: FileContext) -> None:
+    if (root.text("type") or "") == "kubernetes.io/service-account-token":
+        return
+    name = get(root, "metadata", "name")
+    for field in ("data", "stringData"):
+        values = root.get(field)
+        if not isinstance(values, Mapping):
+            continue
+        count = 0
+        for key, _, value in values.entries():
+            raw = text(value)
+            if not raw or key.endswith(".crt") or common.is_template(raw):
+                continue
+            if field == "data" and not _decoded_is_secret(raw):
+                continue
+            if field == "stringData" and not common.literal_secret(raw):
+                continue
+            if common.secrets_engine_reports(_line(ctx, value.line), ctx.file.kind):
+                continue  # the core secrets rules report this entry on its own line
+            count += 1
+        if count:
+            emit(
+                ctx,
+                "ATS-K8S-007",
+                root.key_node(field),
+                args={"secret": f"`{text(name) or '?'}`", "count": count, "field": field},
+            )
+
+
+def _decoded_is_secret(raw: str) -> bool:
+    """A base64 `data` value that decodes to a placeholder (`changeme`) is not a secret."""
+    try:
+        decoded = base64.b64decode("".join(raw.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return True
+    try:
+        as_text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return True  # binary key material
+    return common.literal_secret(as_text) or (len(as_text.strip()) >= 6 and "\n" in as_text.strip())
+
+
+def _context_text(ctx: FileContext, node: YNode) -> str:
+    return common.region_text(ctx.lines(), node.line, node.end_line)
+
+
+def _exposed_service(root: Mapping, ctx: FileContext) -> None:
+    spec = root.get("spec")
+    kind = text(get(spec, "type")) or ""
+    if kind not in EXPOSED_SERVICE_TYPES or not isinstance(spec, Mapping):
+        return
+    if _internal_or_restricted(root, spec):
+        return
+    context = _context_text(ctx, root)
+    for port in items(spec.get("ports")):
+        for field in ("targetPort", "port"):
+            number = common.port_number(text(get(port, field)))
+            server = common.ml_server(number, context) if number else None
+            if server:
+                name = text(get(root, "metadata", "name")) or "?"
+                emit(
+                    ctx,
+                    "ATS-K8S-009",
+                    spec.key_node("type"),
+                    spec.get("type"),
+                    args={
+                        "what": f"Service `{name}` of type {kind}",
+                        "port": number,
+                        "service": server,
+                    },
+                )
+                return
+
+
+def _internal_or_restricted(root: Mapping, spec: Mapping) -> bool:
+    """An internal cloud load balancer, or source ranges that do not include the internet."""
+    for key, _, value in entries(get(root, "metadata", "annotations")):
+        raw = (text(value) or "").strip().lower()
+        if ("internal" in key.lower() and raw in ("true", "internal", "1")) or raw == "internal":
+            return True
+    ranges = [text(r) or "" for r in items(spec.get("loadBalancerSourceRanges"))]
+    return bool(ranges) and not any(r.strip() in ("0.0.0.0/0", "::/0") for r in ranges)
+
+
+def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
+    annotations = get(root, "metadata", "annotations")
+    if any(
+        any(word in key.lower() for word in INGRESS_AUTH_WORDS)
+        for key, _, _ in entries(annotations)
+    ):
+        return
+    context = _context_text(ctx, root)
+    name = text(get(root, "metadata", "name")) or "?"
+    spec = root.get("spec")
+    backends = [get(spec, "defaultBackend"), get(spec, "backend")]
+    for rule in items(get(spec, "rules")):
+        backends.extend(get(path, "backend") for path in items(get(rule, "http", "paths")))
+    for backend in backends:
+        port = get(backend, "service", "port", "number") or get(backend, "servicePort")
+        number = common.port_number(text(port))
+        server = common.ml_server(number, context) if number else None
+        if server and port is not None:
+            emit(
+                ctx,
+                "ATS-K8S-009",
+                port,
+                args={"what": f"Ingress `{name}`", "port": number, "service": server},
+            )
+            return
+
+
+def _ray_head(head: Mapping, ctx: FileContext) -> None:
+    exposure: list[str] = []
+    service_type = head.get("serviceType")
+    if (text(service_type) or "") in EXPOSED_SERVICE_TYPES:
+        exposure.append(f"serviceType: {text(service_type)}")
+        emit(
+            ctx,
+            "ATS-K8S-009",
+            head.key_node("serviceType"),
+            service_type,
+            args={
+                "what": f"KubeRay head service (serviceType: {text(service_type)})",
+                "port": 8265,
+                "service": "Ray dashboard and Jobs API",
+            },
+        )
+    ingress = head.get("enableIngress")
+    if is_true(ingress):
+        exposure.append("enableIngress: true")
+        emit(
+            ctx,
+            "ATS-K8S-009",
+            head.key_node("enableIngress"),
+            ingress,
+            args={
+                "what": "KubeRay head ingress (enableIngress: true)",
+                "port": 8265,
+                "service": "Ray dashboard and Jobs API",
+            },
+        )
+    params = head.get("rayStartParams")
+    host = get(params, "dashboard-host")
+    if (text(host) or "").strip() not in ALL_INTERFACES or _ray_token_auth(head):
+        return
+    emit(
+        ctx,
+        "ATS-K8S-010",
+        key_node(params, "dashboard-host") or host,
+        host,
+        args={
+            "host": (text(host) or "").strip(),
+            "exposed": f", and the head is published ({', '.join(exposure)})" if exposure else "",
+        },
+        severity=Severity.CRITICAL if exposure else None,
+    )
+
+
+def _ray_token_auth(head: Mapping) -> bool:
+    for container in items(get(head, "template", "spec", "containers")):
+        for item in items(get(container, "env")):
+            if get(item, "name") is not None and text(get(item, "name")) == "RAY_AUTH_MODE":
+                return (text(get(item, "value")) or "").strip().lower() == "token"
+    return False
+
+
+def _storage_uri(key: str, value: YNode, ctx: FileContext) -> None:
+    candidates: list[YNode | None] = [value] if isinstance(value, Scalar) else []
+    for item in items(value):
+        candidates.append(get(item, "uri") if isinstance(item, Mapping) else item)
+    for node in candidates:
+        uri = text(node)
+        if uri and node is not None and common.plain_http_url(uri):
+            emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri.strip()})
+
+
+def _kserve_tls(annotations: Mapping, ctx: FileContext) -> None:
+    for name in KSERVE_TLS_ANNOTATIONS:
+        value = annotations.get(name)
+        raw = (text(value) or "").strip().lower()
+        if raw in ("0", "false"):
+            emit(
+                ctx,
+                "ATS-K8S-012",
+                annotations.key_node(name),
+                value,
+                args={"field": name, "value": f'"{raw}"'},
+            )
