@@ -1,0 +1,227 @@
+"""The Python and notebook analyzer (rules ATS-PY-*).
+
+`prepare` reads pinned library versions from the scan's dependency files and summarises
+project wrappers of unsafe sinks across files; `check_file` parses one `.py` file or the
+code cells of one notebook with the stdlib `ast` (after a cheap text prefilter) and
+reports through `analyzer.analyze`. Nothing scanned is ever imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import posixpath
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from atlascan.analysis import ParseError
+from atlascan.engines import Engine
+from atlascan.engines.python import notebook as nb
+from atlascan.engines.python import pip_magics
+from atlascan.engines.python.analyzer import Analysis, Report, Wrapper, module_key_for_path
+from atlascan.engines.python.sinks import PREFILTER_WORDS, UNSAFE_ENV_SWITCHES
+from atlascan.engines.python.versions import Version, pins
+from atlascan.model import Precision, Region, RelatedLocation, Severity
+from atlascan.textutil import utf8_col_to_char_col
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext, PrepareContext
+    from atlascan.model import SourceFile
+
+CODE_KINDS = frozenset({"python", "notebook"})
+DEPENDENCY_KINDS = frozenset({"requirements", "pyproject", "dockerfile"})
+MAX_PREPARE_BYTES = 2 * 1024 * 1024
+MAX_NOTEBOOK_RETRIES = 25
+PY2_HINTS = re.compile(r"^\s*(?:print\s+[\"'\w]|exec\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:)", re.M)
+ENV_MAGIC = re.compile(r"^env\s+(?P<name>\w+)\s*[= ]\s*(?P<value>\S*)")
+
+
+def _prefilter(extra: tuple[str, ...] = ()) -> re.Pattern[str]:
+    words = sorted({*PREFILTER_WORDS, *extra}, key=len, reverse=True)
+    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+
+
+PREFILTER = _prefilter()
+
+
+@dataclass
+class Facts:
+    versions: dict[str, Version] = field(default_factory=dict)
+    wrappers: dict[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
+    dirs: frozenset[str] = frozenset()
+
+
+def parse(source: str, path: str) -> ast.Module:
+    """Parse without executing; every failure becomes a ParseError with a clear reason."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        if "Missing parentheses" in (exc.msg or "") or PY2_HINTS.search(source):
+            raise ParseError("Python 2 source is not supported; skipped.", exc.lineno) from None
+        raise ParseError(f"Python syntax error ({exc.msg}, line {exc.lineno}); skipped.", exc.lineno) from None
+    except (RecursionError, MemoryError):
+        raise ParseError("Python source is too deeply nested to parse; skipped.") from None
+    except ValueError as exc:  # NUL bytes and similar
+        raise ParseError(f"Python source could not be parsed ({exc}); skipped.") from None
+
+
+class PythonEngine(Engine):
+    name = "python"
+
+    # ---- whole-scan pass --------------------------------------------------------------------
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
+        texts = [_read(f.abspath) for f in files if f.kind in DEPENDENCY_KINDS]
+        facts = Facts(versions=pins(t for t in texts if t))
+        dirs: set[str] = set()
+        for path in ctx.all_paths:
+            parent = posixpath.dirname(path)
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = posixpath.dirname(parent)
+        facts.dirs = frozenset(dirs)
+        if len([f for f in files if f.kind == "python"]) > 1:
+            facts.wrappers = _wrappers(files, facts, ctx)
+        return facts
+
+    # ---- one file ---------------------------------------------------------------------------
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        if file.kind not in CODE_KINDS:
+            return  # dependency files only feed `prepare`
+        facts: Facts = ctx.facts if isinstance(ctx.facts, Facts) else Facts()
+        text = ctx.text()
+        program: nb.NotebookProgram | None = None
+        if file.kind == "notebook":
+            program = nb.load(text)
+            self._shell_lines(program, ctx)
+            source = program.source
+        else:
+            source = text
+        prefilter = _prefilter(tuple(w.name for w in facts.wrappers.values())) if facts.wrappers else PREFILTER
+        if not prefilter.search(source):
+            return
+        tree = self._parse_program(source, file, program, ctx)
+        analysis = Analysis(
+            tree,
+            facts.versions,
+            is_scanned_dir=lambda p: p.strip("/").removeprefix("./") in facts.dirs,
+            wrappers={k: w for k, w in facts.wrappers.items() if w.path != file.path},
+            enabled=ctx.enabled,
+        )
+        lines = source.splitlines()
+        for report in analysis.run():
+            self._emit(report, file, ctx, lines, program)
+
+    def _parse_program(self, source: str, file: SourceFile, program: nb.NotebookProgram | None, ctx: FileContext) -> ast.Module:
+        if program is None:
+            return parse(source, file.path)
+        for _ in range(MAX_NOTEBOOK_RETRIES):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return ast.parse(program.source, filename=file.path)
+            except SyntaxError as exc:
+                cell = program.cell(exc.lineno or 1)
+                ctx.notice(
+                    f"Notebook cell {cell} is not valid Python ({exc.msg}); the other cells were scanned.",
+                    line=program.file_line(exc.lineno or 1),
+                )
+                nb.blank_cell(program, cell)
+            except (RecursionError, MemoryError, ValueError):
+                raise ParseError("Notebook code is too deeply nested or malformed to parse; skipped.") from None
+        raise ParseError("Notebook has too many cells that are not valid Python; skipped.")
+
+    def _emit(self, report: Report, file: SourceFile, ctx: FileContext, lines: list[str], program: nb.NotebookProgram | None) -> None:
+        rule = ctx.rules.get(report.rule)
+        if rule is None:
+            return
+        node = report.node
+        line = getattr(node, "lineno", 1)
+        end_line = getattr(node, "end_lineno", None) or line
+        column = end_column = None
+        where = ""
+        if program is not None:
+            where = f" (cell {program.cell(line)})"
+            line, end_line = program.file_line(line), program.file_line(end_line)
+        elif 1 <= line <= len(lines):
+            column = utf8_col_to_char_col(lines[line - 1], getattr(node, "col_offset", 0))
+            if 1 <= end_line <= len(lines) and getattr(node, "end_col_offset", None) is not None:
+                end_column = utf8_col_to_char_col(lines[end_line - 1], node.end_col_offset)  # type: ignore[attr-defined]
+        severity = report.severity or rule.severity
+        related: list[RelatedLocation] = []
+        origin = report.origin
+        if origin is not None and origin.raises:
+            severity = Severity(min(Severity.CRITICAL, severity + 1))
+        elif origin is not None and origin.rank == 0 and origin.path:
+            committed = _committed(origin.path, file.path, ctx.all_paths)
+            if committed:
+                severity = Severity(max(Severity.LOW, severity - 1))
+                related.append(RelatedLocation(committed, Region(1), "The committed file this call loads; see its artifact findings."))
+        detail = f" ({report.detail})" if report.detail else ""
+        ctx.report(
+            report.rule,
+            line,
+            column,
+            end_line,
+            end_column,
+            args={"callee": report.callee, "detail": detail, "origin": origin.label if origin else "its input", "where": where},
+            severity=severity,
+            precision=report.precision,
+            related=related,
+        )
+
+    # ---- notebook shell lines -----------------------------------------------------------------
+    def _shell_lines(self, program: nb.NotebookProgram, ctx: FileContext) -> None:
+        for shell in program.shell:
+            where = f" (cell {shell.cell})"
+            for problem in pip_magics.check(shell.text):
+                ctx.report(problem.rule, shell.line, args={"callee": "pip install", "detail": problem.detail, "origin": "", "where": where})
+            m = ENV_MAGIC.match(shell.text)
+            if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ("", "0", "false", "no", "off"):
+                name = m.group("name")
+                ctx.report(
+                    "ATS-PY-016", shell.line,
+                    args={"callee": name, "detail": f" ({UNSAFE_ENV_SWITCHES[name]})", "origin": "", "where": where},
+                )  # fmt: skip
+
+
+def _committed(path: str, source_path: str, all_paths: frozenset[str]) -> str | None:
+    if path.startswith(("/", "~")) or "://" in path:
+        return None
+    for candidate in (posixpath.normpath(posixpath.join(posixpath.dirname(source_path), path)), posixpath.normpath(path)):
+        if candidate in all_paths:
+            return candidate
+    return None
+
+
+def _read(path: str) -> str:
+    try:
+        if os.path.getsize(path) > MAX_PREPARE_BYTES:
+            return ""
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dict[str, Wrapper]:
+    """One-level summaries of project functions that pass a parameter to a sink."""
+    found: dict[str, Wrapper] = {}
+    for file in files:
+        if file.kind != "python":
+            continue
+        text = _read(file.abspath)
+        if "def " not in text or not PREFILTER.search(text):
+            continue
+        try:
+            tree = parse(text, file.path)
+            analysis = Analysis(tree, facts.versions, enabled=ctx.enabled)
+            reports = [r for r in analysis.run() if r.precision != Precision.LOW]
+            for wrapper in analysis.summarize(reports, file.path):
+                found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)
+        except (ParseError, RecursionError, MemoryError, ValueError):
+            continue  # check_file reports the problem for this file
+    return found

@@ -1,0 +1,230 @@
+"""One Python module (or notebook program) from tree to findings, without any I/O.
+
+`analyze` resolves every call and every callable passed as a value, runs the sink table's
+conditions, grades severity by where the data comes from, follows project wrappers
+(`def load_ckpt(p): return torch.load(p)`) one level deep, and reports environment
+switches and TLS settings made by assignment. The engine turns the resulting `Report`s
+into findings; the prepare pass uses the same code to summarise wrappers across files.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from atlascan.engines.python import conditions as cond
+from atlascan.engines.python.origins import Origin, Origins
+from atlascan.engines.python.scopes import LOCAL_DEF, Program, Resolver, Scope, collect
+from atlascan.engines.python.sinks import (
+    ENV_SAFE_VALUES,
+    UNSAFE_ENV_SWITCHES,
+    Sink,
+    canonical,
+    index,
+)
+from atlascan.engines.python.versions import Version
+from atlascan.model import Precision, Severity
+
+ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv", "os.environ.update", "os.environ.__setitem__"})
+TRUST_REMOTE_CODE_FALLBACK = Sink("ATS-PY-005", ("*.from_pretrained",), check="trust_remote_code")
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """A project function that hands one of its parameters to an unsafe sink."""
+
+    name: str
+    param: str
+    position: int | None  # positional index of the parameter, None for keyword-only
+    rule: str
+    sink: str
+    detail: str
+    path: str
+    line: int
+
+
+@dataclass
+class Report:
+    rule: str
+    node: ast.AST
+    callee: str
+    detail: str
+    origin: Origin | None
+    severity: Severity | None = None
+    precision: Precision | None = None
+    scope: Scope | None = None
+
+
+@dataclass
+class Site:
+    """One call to a sink, as the conditions see it."""
+
+    call: ast.Call
+    scope: Scope
+    qualname: str
+    sink: Sink
+    analysis: Analysis
+
+
+@dataclass
+class Analysis:
+    tree: ast.Module
+    versions: Mapping[str, Version]
+    is_scanned_dir: Callable[[str], bool] = lambda _path: False
+    wrappers: Mapping[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
+    enabled: Callable[[str], bool] = lambda _rule: True
+    env_switches: dict[str, ast.AST] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.program: Program = collect(self.tree)
+        self.resolver = Resolver(self.program, index().knows)
+        self.origins = Origins(self.resolver)
+
+    # ---- driver -----------------------------------------------------------------------------
+    def run(self) -> list[Report]:
+        reports: list[Report] = list(self._environment())
+        seen: set[tuple[str, int]] = set()
+        local_calls: list[tuple[ast.Call, Scope, str]] = []
+        for call, scope in self.program.calls:
+            qualname = self.resolver.expr(call.func, scope)
+            if qualname is None:
+                if isinstance(call.func, ast.Attribute) and call.func.attr == "from_pretrained":
+                    reports.extend(self._sink(call, scope, _source(call.func), TRUST_REMOTE_CODE_FALLBACK, seen))
+                continue
+            if qualname.startswith(LOCAL_DEF):
+                local_calls.append((call, scope, qualname[len(LOCAL_DEF):]))
+                continue
+            sinks = index().lookup(qualname)
+            for sink in sinks:
+                reports.extend(self._sink(call, scope, qualname, sink, seen))
+            if not sinks and self.wrappers:
+                wrapper = self.wrappers.get(_module_key(qualname))
+                if wrapper is not None:
+                    reports.extend(self._wrapped(call, scope, wrapper))
+        reports.extend(self._references(seen))
+        reports.extend(self._stores())
+        local = {w.name: w for w in self.summarize(reports)}
+        for call, scope, name in local_calls:
+            if name in local:
+                reports.extend(self._wrapped(call, scope, local[name]))
+        return reports
+
+    def summarize(self, reports: list[Report], path: str = "") -> Iterator[Wrapper]:
+        """Functions of this module whose parameter reaches a sink unchanged in kind."""
+        by_scope = {id(scope): node for node, scope in self.program.functions}
+        done: set[str] = set()
+        for report in reports:
+            origin = report.origin
+            if origin is None or origin.param is None or origin.param_scope not in by_scope:
+                continue
+            func = by_scope[origin.param_scope]
+            if func.name in done or func.name.startswith("__"):
+                continue
+            done.add(func.name)
+            positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+            position = positional.index(origin.param) if origin.param in positional else None
+            yield Wrapper(func.name, origin.param, position, report.rule, report.callee, report.detail, path, func.lineno)
+
+    # ---- sinks ----------------------------------------------------------------------------
+    def _sink(self, call: ast.Call, scope: Scope, qualname: str, sink: Sink, seen: set[tuple[str, int]]) -> Iterator[Report]:
+        if not self.enabled(sink.rule) or (sink.rule, id(call)) in seen:
+            return
+        hit = cond.CHECKS[sink.check](Site(call, scope, qualname, sink, self))
+        if hit is None:
+            return
+        seen.add((sink.rule, id(call)))
+        data = cond.argument(call, sink.data, sink.data_kw) if (sink.data is not None or sink.data_kw) else None
+        origin = self.origins.of(data, scope) if data is not None else None
+        yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope)
+
+    def _wrapped(self, call: ast.Call, scope: Scope, wrapper: Wrapper) -> Iterator[Report]:
+        if not self.enabled(wrapper.rule):
+            return
+        data = cond.argument(call, wrapper.position, wrapper.param)
+        origin = self.origins.of(data, scope) if data is not None else None
+        detail = f"it passes `{wrapper.param}` to `{wrapper.sink}`" + (f", where {wrapper.detail}" if wrapper.detail else "")
+        yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope)
+
+    def _references(self, seen: set[tuple[str, int]]) -> Iterator[Report]:
+        """`map(pk.loads, blobs)`, `executor.submit(joblib.load, p)`: the sink as a value."""
+        for node, scope in self.program.references:
+            qualname = self.resolver.expr(node, scope)
+            if qualname is None or qualname.startswith(LOCAL_DEF):
+                continue
+            for sink in index().lookup(qualname):
+                if sink.references and self.enabled(sink.rule) and (sink.rule, id(node)) not in seen:
+                    seen.add((sink.rule, id(node)))
+                    yield Report(sink.rule, node, _display(qualname), "passed as a value and called later", None, scope=scope)
+
+    # ---- assignments --------------------------------------------------------------------
+    def _environment(self) -> Iterator[Report]:
+        """`os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"` and the setter calls."""
+        for target, value, scope in self.program.stores:
+            if isinstance(target, ast.Subscript) and self.resolver.expr(target.value, scope) == "os.environ":
+                name = cond.literal_str(target.slice)
+                yield from self._switch(name, value, target)
+        for call, scope in self.program.calls:
+            if not isinstance(call.func, ast.Attribute) or call.func.attr not in ("setdefault", "putenv", "update", "__setitem__"):
+                continue
+            qualname = self.resolver.expr(call.func, scope)
+            if qualname not in ENV_SETTERS:
+                continue
+            if qualname == "os.environ.update":
+                for arg in call.args:
+                    if isinstance(arg, ast.Dict):
+                        for key, val in zip(arg.keys, arg.values, strict=True):
+                            if key is not None:
+                                yield from self._switch(cond.literal_str(key), val, key)
+                for kw in call.keywords:
+                    yield from self._switch(kw.arg, kw.value, kw)
+            elif len(call.args) >= 2:
+                yield from self._switch(cond.literal_str(call.args[0]), call.args[1], call)
+
+    def _switch(self, name: str | None, value: ast.expr, node: ast.AST) -> Iterator[Report]:
+        if name not in UNSAFE_ENV_SWITCHES:
+            return
+        literal = value.value if isinstance(value, ast.Constant) else None
+        if literal is None or str(literal).strip().lower() in ENV_SAFE_VALUES:
+            return
+        self.env_switches[name] = node
+        if self.enabled("ATS-PY-016"):
+            yield Report("ATS-PY-016", node, name, UNSAFE_ENV_SWITCHES[name], None)
+
+    def _stores(self) -> Iterator[Report]:
+        """`session.verify = False`; `ssl._create_default_https_context = ssl._create_unverified_context`."""
+        if not self.enabled("ATS-PY-012"):
+            return
+        for target, value, scope in self.program.stores:
+            if not isinstance(target, ast.Attribute):
+                continue
+            if target.attr == "verify" and cond.is_const(value, False):
+                base = self.resolver.expr(target.value, scope) or ""
+                if base.startswith(("requests.", "httpx.")):
+                    yield Report("ATS-PY-012", target, f"{_display(base)}.verify", "`verify = False`", None)
+            elif self.resolver.expr(target, scope) == "ssl._create_default_https_context":
+                replacement = self.resolver.expr(value, scope) or ""
+                if replacement in ("ssl._create_unverified_context", "ssl._create_stdlib_context"):
+                    yield Report("ATS-PY-012", target, "ssl._create_default_https_context", "patched to the unverified context", None)
+
+
+def _display(qualname: str) -> str:
+    return canonical(qualname) if qualname.startswith(("_pickle", "cPickle")) else qualname
+
+
+def _source(node: ast.expr) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def module_key_for_path(path: str) -> str:
+    """`src/pkg/utils.py` -> `utils`, `src/pkg/__init__.py` -> `pkg`."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        return parts[-2]
+    return parts[-1]
+
+
+def _module_key(qualname: str) -> str:
+    parts = qualname.replace("()", "").lstrip(".").split(".")
+    return ".".join(parts[-2:])

@@ -1,0 +1,416 @@
+"""Argument conditions of the sink table: each decides whether one call is unsafe and
+which node a human must change. Named by `Sink.check`; `always` needs no code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from atlascan.engines.python.versions import show
+from atlascan.model import Precision, Severity
+
+if TYPE_CHECKING:
+    from atlascan.engines.python.analyzer import Site
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", ""})
+SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+UNSAFE_YAML_LOADERS = frozenset({"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader", "FullLoader", "CFullLoader"})
+TORCH_SAFE_DEFAULT = (2, 6)
+DATASETS_NO_SCRIPTS = (4,)
+HF_ID_ARGS = ("pretrained_model_name_or_path", "repo_id", "model_name_or_path", "model_id", "model")
+
+
+@dataclass(frozen=True)
+class Hit:
+    node: ast.AST  # where the fix goes: the offending keyword, argument or callee
+    detail: str
+    severity: Severity | None = None
+    precision: Precision | None = None
+
+
+def keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw
+    return None
+
+
+def argument(call: ast.Call, pos: int | None, name: str | None) -> ast.expr | None:
+    if name:
+        kw = keyword(call, name)
+        if kw is not None:
+            return kw.value
+    if pos is not None and len(call.args) > pos and not isinstance(call.args[pos], ast.Starred):
+        return call.args[pos]
+    return None
+
+
+def is_const(node: ast.AST | None, value: Any) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value
+
+
+def literal_str(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def is_literal(node: ast.AST | None) -> bool:
+    """A constant, or a container/f-string built only of constants."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(is_literal(e) for e in node.elts)
+    if isinstance(node, ast.JoinedStr):
+        return all(isinstance(v, ast.Constant) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return is_literal(node.left) and is_literal(node.right)
+    return False
+
+
+def _falsy_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return not node.value
+    return isinstance(node, (ast.List, ast.Tuple, ast.Dict)) and not getattr(node, "elts", getattr(node, "keys", None))
+
+
+def _callee(site: Site) -> ast.AST:
+    return site.call.func
+
+
+# ---- the checks ---------------------------------------------------------------------------
+
+
+def always(site: Site) -> Hit | None:
+    severity = site.sink.options.get("severity")
+    return Hit(_callee(site), "", Severity.parse(severity) if severity else None)
+
+
+def kw_truthy(site: Site) -> Hit | None:
+    opts = site.sink.options
+    kw = keyword(site.call, opts["kw"])
+    value = kw.value if kw is not None else argument(site.call, opts.get("pos"), None)
+    if value is None or _falsy_literal(value):
+        return None
+    return Hit(kw if kw is not None else value, f"`{opts['kw']}` is enabled")
+
+
+def kw_false(site: Site) -> Hit | None:
+    for name in (site.sink.options["kw"], site.sink.options.get("also")):
+        kw = keyword(site.call, name) if name else None
+        if kw is not None and is_const(kw.value, False):
+            return Hit(kw, f"`{name}=False`")
+    return None
+
+
+def torch_load(site: Site) -> Hit | None:
+    call = site.call
+    weights_only = keyword(call, "weights_only")
+    pickle_module = keyword(call, "pickle_module")
+    torch = site.analysis.versions.get("torch")
+    if weights_only is not None and is_const(weights_only.value, False):
+        return Hit(weights_only, "`weights_only=False` turns the full unpickler back on")
+    if pickle_module is not None:
+        return Hit(pickle_module, "a custom `pickle_module` bypasses the weights-only unpickler")
+    if weights_only is None:
+        if site.analysis.env_switches.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"):
+            return Hit(_callee(site), "this file sets `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`, so the default is the full unpickler")
+        if torch is None:
+            return Hit(_callee(site), "`weights_only` is not set and no torch >= 2.6 pin was found", precision=Precision.MEDIUM)
+        if torch < TORCH_SAFE_DEFAULT:
+            return Hit(_callee(site), f"`weights_only` is not set and torch {show(torch)} is pinned (full unpickler by default before 2.6)")
+        return None
+    if is_const(weights_only.value, True) and torch is not None and torch < TORCH_SAFE_DEFAULT:
+        return Hit(
+            weights_only,
+            f"torch {show(torch)} is pinned, whose weights-only unpickler can be bypassed (CVE-2025-32434)",
+            Severity.MEDIUM,
+        )
+    return None
+
+
+def _revision(call: ast.Call) -> tuple[ast.keyword | None, bool]:
+    """The `revision=` keyword and whether it pins a full commit hash (or is not a literal)."""
+    kw = keyword(call, "revision")
+    if kw is None:
+        return None, False
+    value = literal_str(kw.value)
+    return kw, (value is None and not is_const(kw.value, None)) or bool(value and FULL_SHA.match(value))
+
+
+def trust_remote_code(site: Site) -> Hit | None:
+    call = site.call
+    custom = keyword(call, "custom_pipeline")
+    kw = keyword(call, "trust_remote_code")
+    target: ast.AST | None = None
+    detail = ""
+    if kw is not None and is_const(kw.value, True):
+        target, detail = kw, "`trust_remote_code=True` runs Python code shipped with the model"
+    elif custom is not None and not is_const(custom.value, None) and site.qualname.startswith("diffusers."):
+        target, detail = custom, "`custom_pipeline` downloads and runs pipeline code"
+    if target is None:
+        return None
+    if site.qualname.startswith("datasets."):
+        datasets = site.analysis.versions.get("datasets")
+        if datasets is not None and datasets >= DATASETS_NO_SCRIPTS:
+            return None  # datasets >= 4 ignores loading scripts
+    _, pinned = _revision(call)
+    if not pinned:
+        return Hit(target, detail + ", from an unpinned revision", Severity.CRITICAL)
+    return Hit(target, detail)
+
+
+def _looks_local(value: str, site: Site) -> bool:
+    if value.startswith((".", "/", "~")) or "\\" in value or value.count("/") > 1 or ":" in value:
+        return True
+    return site.analysis.is_scanned_dir(value)
+
+
+def unpinned_revision(site: Site) -> Hit | None:
+    call = site.call
+    if is_const(getattr(keyword(call, "local_files_only"), "value", None), True):
+        return None
+    kw, pinned = _revision(call)
+    if kw is not None:
+        if pinned:
+            return None
+        return Hit(kw, f"`revision={literal_str(kw.value)!r}` names a branch or tag that can move")
+    target = argument(call, 0, None)
+    for name in HF_ID_ARGS:
+        target = target or argument(call, None, name)
+    if target is None:
+        return None
+    literal = literal_str(target)
+    if literal is not None:
+        if _looks_local(literal, site):
+            return None
+        return Hit(_callee(site), f"`{literal}` is fetched without `revision=` pinned to a commit")
+    origin = site.analysis.origins.of(target, site.scope)
+    if origin.rank == 0:
+        return None
+    return Hit(_callee(site), "the model is fetched without `revision=` pinned to a commit", precision=Precision.MEDIUM)
+
+
+def torch_hub(site: Site) -> Hit | None:
+    call = site.call
+    source = keyword(call, "source")
+    if source is not None and literal_str(source.value) == "local":
+        return None
+    repo = argument(call, 0, "repo_or_dir")
+    literal = literal_str(repo)
+    trust = keyword(call, "trust_repo")
+    trusted = trust is not None and is_const(trust.value, True)
+    where: ast.AST = trust if trust is not None and trusted else _callee(site)
+    if literal is not None:
+        ref = literal.partition(":")[2]
+        if FULL_SHA.match(ref):
+            return None
+        detail = f"`{literal}` runs the repository's hubconf.py from a ref that can move"
+        return Hit(where, detail + (" and `trust_repo=True` skips the prompt" if trusted else ""))
+    if repo is None:
+        return None
+    return Hit(where, "runs hubconf.py from a repository chosen at run time", precision=Precision.MEDIUM)
+
+
+def state_dict_from_url(site: Site) -> Hit | None:
+    kw = keyword(site.call, "weights_only")
+    if kw is not None and is_const(kw.value, True):
+        return None
+    if kw is not None and is_const(kw.value, False):
+        return Hit(kw, "`weights_only=False` unpickles the downloaded file")
+    if kw is not None:
+        return None
+    return Hit(_callee(site), "without `weights_only=True` the downloaded file is fully unpickled")
+
+
+def forces_pickle_format(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "use_safetensors")
+    if kw is not None and is_const(kw.value, False):
+        return Hit(kw, "`use_safetensors=False` loads pickle-based weights")
+    kw = keyword(call, "from_tf")
+    if kw is not None and is_const(kw.value, True):
+        return Hit(kw, "`from_tf=True` loads a TensorFlow checkpoint through a full deserializer")
+    return None
+
+
+def yaml_loader(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "Loader")
+    loader = kw.value if kw is not None else argument(call, 1, None)
+    if loader is None:
+        return Hit(_callee(site), "no `Loader` is given (the full loader on old PyYAML and ruamel)")
+    qualname = site.analysis.resolver.expr(loader, site.scope) or ""
+    last = qualname.rsplit(".", 1)[-1]
+    if not qualname.startswith(("yaml.", "ruamel.")) or last in SAFE_YAML_LOADERS or last not in UNSAFE_YAML_LOADERS:
+        return None  # a safe or project-defined loader
+    severity = Severity.MEDIUM if "Full" in last else None
+    return Hit(kw if kw is not None else loader, f"`{last}` constructs arbitrary Python objects", severity)
+
+
+def ruamel_unsafe(site: Site) -> Hit | None:
+    kw = keyword(site.call, "typ")
+    if kw is not None and literal_str(kw.value) == "unsafe":
+        return Hit(kw, "`typ='unsafe'`")
+    return None
+
+
+def keras_load_model(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "safe_mode")
+    if kw is not None and is_const(kw.value, False):
+        return Hit(kw, "`safe_mode=False` lets Lambda layers run their bytecode")
+    path = argument(call, 0, "filepath")
+    literal = literal_str(path)
+    if path is not None and literal is not None and literal.lower().endswith((".h5", ".hdf5")):
+        return Hit(path, "a legacy HDF5 model ignores `safe_mode`")
+    return None
+
+
+def non_literal(site: Site) -> Hit | None:
+    data = argument(site.call, site.sink.data, site.sink.data_kw)
+    if data is None or is_literal(data):
+        return None
+    return Hit(_callee(site), "")
+
+
+def untrusted_only(site: Site) -> Hit | None:
+    data = argument(site.call, site.sink.data, site.sink.data_kw)
+    if data is None:
+        return None
+    origin = site.analysis.origins.of(data, site.scope)
+    if origin.rank < 2 or origin.label.startswith("the parameter"):
+        return None
+    return Hit(_callee(site), "")
+
+
+def shell_true(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "shell")
+    if kw is None or _falsy_literal(kw.value):
+        return None
+    data = argument(call, 0, "args")
+    if data is None or is_literal(data):
+        return None
+    return Hit(_callee(site), "with `shell=True`")
+
+
+def no_extract_filter(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "filter")
+    if kw is None:
+        return Hit(_callee(site), "without `filter=`")
+    if literal_str(kw.value) == "fully_trusted":
+        return Hit(kw, "with `filter='fully_trusted'`")
+    return None
+
+
+def gradio_launch(site: Site) -> Hit | None:
+    call = site.call
+    share = keyword(call, "share")
+    if share is not None and is_const(share.value, True):
+        return Hit(share, "`share=True` publishes the app on a public gradio.live URL")
+    host = keyword(call, "server_name")
+    auth = keyword(call, "auth")
+    if host is not None and literal_str(host.value) in ALL_INTERFACES and (auth is None or is_const(auth.value, None)):
+        return Hit(host, "the app listens on all interfaces without `auth=`")
+    return None
+
+
+def ray_dashboard(site: Site) -> Hit | None:
+    kw = keyword(site.call, "dashboard_host")
+    if kw is not None and literal_str(kw.value) in ALL_INTERFACES:
+        return Hit(kw, "the Ray dashboard (job submission API, no authentication) listens on all interfaces")
+    return None
+
+
+def tensorboard_bind_all(site: Site) -> Hit | None:
+    call = site.call
+    kw = keyword(call, "bind_all")
+    if kw is not None and is_const(kw.value, True):
+        return Hit(kw, "TensorBoard listens on all interfaces without authentication")
+    for node in ast.walk(call):
+        if literal_str(node) in ("--bind_all", "0.0.0.0"):
+            return Hit(node, "TensorBoard listens on all interfaces without authentication")
+    return None
+
+
+_JUPYTER_NO_TOKEN = re.compile(r"(?:token|password)\s*=\s*(?:''|\"\"|\s|$)", re.I)
+
+
+def service_command(site: Site) -> Hit | None:
+    data = argument(site.call, 0, "args")
+    if data is None or not is_literal(data):
+        return None
+    parts = [n.value for n in ast.walk(data) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    text = " ".join(parts)
+    everywhere = "0.0.0.0" in text or "--bind_all" in text or "--host ::" in text
+    if not everywhere:
+        return None
+    lowered = text.lower()
+    if "tensorboard" in lowered:
+        return Hit(_callee(site), "TensorBoard is started on all interfaces without authentication")
+    if re.search(r"mlflow\s+(?:server|ui)", lowered) and "basic-auth" not in lowered:
+        return Hit(_callee(site), "an MLflow server is started on all interfaces without authentication")
+    if ("jupyter" in lowered or "notebook" in lowered or "lab" in lowered) and _JUPYTER_NO_TOKEN.search(text + " "):
+        return Hit(_callee(site), "Jupyter is started on all interfaces with an empty token or password")
+    return None
+
+
+def langchain_dangerous_flag(site: Site) -> Hit | None:
+    for name in ("allow_dangerous_deserialization", "allow_dangerous_code"):
+        kw = keyword(site.call, name)
+        if kw is not None and is_const(kw.value, True):
+            return Hit(kw, f"`{name}=True`")
+    return None
+
+
+REMOTE_MODEL_URI = re.compile(r"^(?:runs|models):/|^(?:https?|s3a?|gs|wasbs?|abfss?|dbfs|hdfs)://", re.I)
+
+
+def remote_uri(site: Site) -> Hit | None:
+    data = argument(site.call, 0, "model_uri")
+    if data is None:
+        return None
+    literal = literal_str(data)
+    if literal is not None:
+        return Hit(_callee(site), "") if REMOTE_MODEL_URI.match(literal) else None
+    origin = site.analysis.origins.of(data, site.scope)
+    return Hit(_callee(site), "", precision=Precision.MEDIUM) if origin.rank >= 2 else None
+
+
+def no_authkey(site: Site) -> Hit | None:
+    kw = keyword(site.call, "authkey")
+    positional = argument(site.call, 3 if site.qualname.endswith("Listener") else 2, None)
+    if (kw is None and positional is None) or (kw is not None and is_const(kw.value, None)):
+        return Hit(_callee(site), "without `authkey`")
+    return None
+
+
+CHECKS: dict[str, Callable[[Site], Hit | None]] = {
+    "always": always,
+    "kw_truthy": kw_truthy,
+    "kw_false": kw_false,
+    "torch_load": torch_load,
+    "trust_remote_code": trust_remote_code,
+    "unpinned_revision": unpinned_revision,
+    "forces_pickle_format": forces_pickle_format,
+    "torch_hub": torch_hub,
+    "state_dict_from_url": state_dict_from_url,
+    "yaml_loader": yaml_loader,
+    "ruamel_unsafe": ruamel_unsafe,
+    "keras_load_model": keras_load_model,
+    "non_literal": non_literal,
+    "untrusted_only": untrusted_only,
+    "shell_true": shell_true,
+    "no_extract_filter": no_extract_filter,
+    "gradio_launch": gradio_launch,
+    "ray_dashboard": ray_dashboard,
+    "tensorboard_bind_all": tensorboard_bind_all,
+    "service_command": service_command,
+    "langchain_dangerous_flag": langchain_dangerous_flag,
+    "remote_uri": remote_uri,
+    "no_authkey": no_authkey,
+}

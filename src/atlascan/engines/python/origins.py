@@ -1,0 +1,193 @@
+"""Where the data reaching a sink comes from, to grade severity (never to suppress).
+
+Intraprocedural and flow-insensitive: a name's origin is the strongest origin of any value
+assigned to it in its scope, following a few hops. Ranks: remote (downloaded or a remote
+URL) > untrusted (parameter, command line, environment, web request, user input) >
+unknown > literal (a string constant in the code).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from atlascan.engines.python.scopes import Resolver, Scope
+
+REMOTE_URL = re.compile(r"^(?:https?|s3a?|gs|gcs|hf|az|abfss?|wasbs?|ftp|dbfs|hdfs)://|^(?:runs|models|dbfs):/", re.I)
+
+# Callables whose result is downloaded data or a path to a downloaded file.
+DOWNLOAD_PREFIXES = (
+    "huggingface_hub.", "requests.", "httpx.", "urllib.request.", "urllib3.", "urllib.urlopen",
+    "urllib2.", "wget.", "gdown.", "boto3.", "botocore.", "google.cloud.storage.", "azure.storage.",
+    "aiohttp.", "mlflow.artifacts.", "fsspec.", "smart_open.", "s3fs.", "gcsfs.",
+)  # fmt: skip
+DOWNLOAD_NAMES = frozenset({
+    "torch.hub.download_url_to_file", "keras.utils.get_file", "tensorflow.keras.utils.get_file",
+    "datasets.utils.file_utils.cached_path", "transformers.utils.cached_file", "transformers.utils.hub.cached_file",
+    "mlflow.tracking.MlflowClient().download_artifacts", "mlflow.MlflowClient().download_artifacts",
+})  # fmt: skip
+UNTRUSTED_NAMES = {
+    "sys.argv": "a command-line argument",
+    "os.environ": "an environment variable",
+    "os.getenv": "an environment variable",
+    "os.environ.get": "an environment variable",
+    "builtins.input": "user input",
+    "flask.request": "a web request",
+    "fastapi.UploadFile": "a web upload",
+    "streamlit.file_uploader": "a web upload",
+}
+ARGPARSE_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args"})
+# Wrappers that pass their first argument's origin through.
+PATH_HELPERS = frozenset({
+    "builtins.open", "io.open", "io.BytesIO", "io.StringIO", "pathlib.Path", "pathlib.PurePath",
+    "os.path.join", "os.path.abspath", "os.path.expanduser", "gzip.open", "bz2.open", "lzma.open", "builtins.str",
+})  # fmt: skip
+
+MAX_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Origin:
+    rank: int  # 0 literal, 1 unknown, 2 untrusted, 3 remote
+    label: str
+    path: str | None = None  # the literal path, for a single string constant
+    param: str | None = None  # the parameter it comes from ...
+    param_scope: int | None = None  # ... and id() of that function's scope
+
+    @property
+    def raises(self) -> bool:
+        return self.rank >= 2
+
+
+LITERAL = Origin(0, "a literal in the code")
+UNKNOWN = Origin(1, "data of unknown origin")
+
+
+def _strongest(origins: list[Origin]) -> Origin:
+    if not origins:
+        return UNKNOWN
+    return max(origins, key=lambda o: o.rank)
+
+
+class Origins:
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+
+    def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
+        if depth > MAX_DEPTH:
+            return UNKNOWN
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                if REMOTE_URL.match(node.value):
+                    return Origin(3, f"the remote location `{node.value[:80]}`")
+                return Origin(0, f"`{node.value[:80]}`", node.value)
+            return LITERAL
+        if isinstance(node, ast.JoinedStr):
+            first = node.values[0] if node.values else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
+                return Origin(3, "a remote URL")
+            parts = [self.of(v.value, scope, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue)]
+            return _strongest(parts) if parts else LITERAL
+        if isinstance(node, ast.Name):
+            return self._name(node.id, scope, depth)
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
+            label = _untrusted_label(qualname)
+            if label:
+                return Origin(2, label)
+            if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
+                return Origin(2, f"the command-line argument `{node.attr}`")
+            return self.of(node.value, scope, depth + 1)
+        if isinstance(node, ast.Call):
+            qualname = self.resolver.expr(node.func, scope)
+            if qualname:
+                if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
+                    return Origin(3, f"a download by `{qualname}`")
+                label = _untrusted_label(qualname)
+                if label:
+                    return Origin(2, label)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
+                return Origin(2, "the command line")
+            parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
+            parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
+            if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
+                parts.append(self.of(node.func.value, scope, depth + 1))
+            if qualname in PATH_HELPERS and len(parts) == 1:
+                return parts[0]
+            strongest = _strongest(parts)
+            return strongest if strongest.rank >= 2 else UNKNOWN
+        if isinstance(node, ast.BinOp):
+            left, right = self.of(node.left, scope, depth + 1), self.of(node.right, scope, depth + 1)
+            return _strongest([left, right]) if max(left.rank, right.rank) >= 2 else (LITERAL if left.rank == right.rank == 0 else UNKNOWN)
+        if isinstance(node, ast.IfExp):
+            return _strongest([self.of(node.body, scope, depth + 1), self.of(node.orelse, scope, depth + 1)])
+        return UNKNOWN
+
+    def _name(self, ident: str, scope: Scope, depth: int) -> Origin:
+        current: Scope | None = scope
+        while current is not None:
+            if current.kind in ("function", "lambda") and ident in current.params:
+                func = current.node
+                fname = getattr(func, "name", "lambda")
+                return Origin(2, f"the parameter `{ident}` of `{fname}`", param=ident, param_scope=id(current))
+            if ident in current.imports:
+                label = _untrusted_label(current.imports[ident])
+                return Origin(2, label) if label else UNKNOWN
+            if ident in current.assigns:
+                values = current.assigns[ident]
+                if not values:
+                    return UNKNOWN
+                origins = [self.of(value, current, depth + 1) for value, _ in values[:4]]
+                return _strongest(origins)
+            if ident in current.defs:
+                return UNKNOWN
+            current = current.parent
+        return UNKNOWN
+
+    def _is_argparse(self, node: ast.expr, scope: Scope) -> bool:
+        if not isinstance(node, ast.Name):
+            return False
+        current: Scope | None = scope
+        while current is not None:
+            if node.id in current.assigns:
+                return any(
+                    isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in ARGPARSE_METHODS
+                    for v, _ in current.assigns[node.id]
+                )
+            if current.has(node.id):
+                return False
+            current = current.parent
+        return False
+
+
+def _untrusted_label(qualname: str | None) -> str | None:
+    if not qualname:
+        return None
+    for name, label in UNTRUSTED_NAMES.items():
+        if qualname == name or qualname.startswith(name + "."):
+            return label
+    return None
+
+
+def literal_path(node: ast.expr) -> str | None:
+    """The path a literal argument names: `"m.pkl"`, `open("m.pkl", "rb")`, `Path("a") / "b"`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and node.args:
+        first = literal_path(node.args[0])
+        if first is None:
+            return None
+        rest = [literal_path(a) for a in node.args[1:]] if _is_join(node) else []
+        if any(part is None for part in rest):
+            return None
+        return "/".join([first, *[p for p in rest if p]])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = literal_path(node.left), literal_path(node.right)
+        return f"{left}/{right}" if left is not None and right is not None else None
+    return None
+
+
+def _is_join(call: ast.Call) -> bool:
+    func = call.func
+    return (isinstance(func, ast.Attribute) and func.attr == "join") or (isinstance(func, ast.Name) and func.id in ("Path", "join"))
