@@ -14,7 +14,7 @@ from pathlib import Path
 
 from atlascan import __version__
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "html", "navigator")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
 
     rules = sub.add_parser("rules", help="list the rules")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown", "navigator"), default="text",
+                       help="markdown: one page per rule plus an index, written to the --output folder")
+    rules.add_argument("--output", "-o", type=Path, help="folder (markdown) or file (navigator) to write")
     rules.add_argument("--select", action="append", default=[], metavar="RULE")
 
     explain = sub.add_parser("explain", help="print a rule's guidance")
@@ -250,6 +252,8 @@ def _rules(args: argparse.Namespace) -> int:
     from atlascan.scan import select_rules
 
     rules = select_rules(default_rules(), _split(args.select), [])
+    if args.format in ("markdown", "navigator"):
+        return _rules_export(args, rules)
     cat = catalog()
     if args.format == "json":
         data = [
@@ -273,6 +277,26 @@ def _rules(args: argparse.Namespace) -> int:
     for r in rules.values():
         table.add_row(r.id, r.name, r.severity.label, ", ".join(r.atlas_techniques))
     Console(no_color="NO_COLOR" in os.environ).print(table)
+    return 0
+
+
+def _rules_export(args: argparse.Namespace, rules: dict) -> int:
+    if args.format == "markdown":
+        from atlascan.report.markdown_docs import write_docs
+
+        if args.output is None:
+            raise UsageError("--format markdown writes one page per rule: give the folder with --output")
+        written = write_docs(rules, args.output)
+        print(f"atlascan: wrote {len(written)} page(s) to {args.output}", file=sys.stderr)
+        return 0
+    from atlascan.report.navigator import coverage_layer
+
+    text = coverage_layer(rules)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -12,6 +12,8 @@ RENDERERS = {
     "json": "atlascan.report.json_report",
     "sarif": "atlascan.report.sarif",
     "github": "atlascan.report.github",
+    "html": "atlascan.report.html",
+    "navigator": "atlascan.report.navigator",
 }
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 from atlascan.atlas import catalog
 from atlascan.rules import Rule
 
 DOCS_BASE = "https://github.com/atlascan/atlascan/blob/main/docs/rules"
+DOCS_BASE_ENV = "ATLASCAN_DOCS_BASE_URL"  # e.g. an internal mirror of docs/rules/
 
 
 def help_uri(rule: Rule) -> str:
-    return f"{DOCS_BASE}/{rule.id}.md"
+    base = os.environ.get(DOCS_BASE_ENV, "").strip() or DOCS_BASE
+    return f"{base.rstrip('/')}/{rule.id}.md"
 
 
 def atlas_block(rule: Rule) -> str:
