@@ -1,0 +1,175 @@
+"""The manifests engine beyond the fixtures: exact regions, severities, masking, the
+compose port grammar, and hostile or malformed input that must end in a notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atlascan.engines.manifests import common
+from atlascan.engines.manifests.compose import _split_short_port
+from atlascan.model import Finding
+from atlascan.scan import ScanResult
+from scanning import pairs, scan_path, scan_text
+
+FAMILIES = ("ATS-K8S", "ATS-CMP", "ATS-MLF", "ATS-DVC")
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: busybox@sha256:9ae97d36d26566ff84e8893c64a6dc4fe8ca6d1144bf5b87b2b85a32def253c7
+      securityContext:
+        privileged: true
+"""
+
+
+def ours(result: ScanResult) -> list[Finding]:
+    return [f for f in result.findings if f.rule_id.startswith(FAMILIES)]
+
+
+def test_region_is_key_to_end_of_value(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "pod.yaml", POD)
+    (finding,) = ours(result)
+    assert finding.rule_id == "ATS-K8S-001"
+    region = finding.region
+    assert (region.start_line, region.start_column, region.end_line, region.end_column) == (
+        10,
+        9,
+        10,
+        25,
+    )
+
+
+def test_multi_document_lines_are_file_lines(tmp_path: Path) -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\n---\n" + POD
+    result = scan_text(tmp_path, "all.yaml", text)
+    assert pairs(result, "ATS-K8S") == {("ATS-K8S-001", 13)}
+
+
+def test_yaml_without_apiversion_is_not_parsed(tmp_path: Path) -> None:
+    # Invalid YAML that cannot be a manifest gives no notice from this engine.
+    result = scan_text(tmp_path, "notes.yaml", "a: [unclosed\nprivileged: true\n")
+    assert not ours(result)
+    assert not [n for n in result.notices if "manifests" in n.message]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("apiVersion: v1\nkind: Pod\nspec: [unclosed\n", "Invalid YAML"),
+        ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n", "Helm"),
+        ("apiVersion: v1\nkind: Pod\nspec: " + "[" * 5000 + "]" * 5000 + "\n", "nested"),
+        (
+            "apiVersion: v1\nkind: Pod\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+                for i in range(8)
+            ),
+            "alias",
+        ),
+    ],
+    ids=["invalid", "helm", "deep", "alias-bomb"],
+)
+def test_hostile_yaml_gives_a_notice(tmp_path: Path, text: str, fragment: str) -> None:
+    result = scan_text(tmp_path, "bad.yaml", text)
+    assert not ours(result)
+    messages = [n.message for n in result.notices if n.path == "bad.yaml"]
+    assert any(fragment.lower() in m.lower() for m in messages), messages
+    assert not any("Internal error" in m for m in messages), messages
+
+
+def test_invalid_utf8_gives_a_notice(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_bytes(b"services:\n  a:\n    image: x\xff\xfe\n")
+    result = scan_path(tmp_path)
+    assert any("UTF-8" in n.message for n in result.notices)
+
+
+def test_duplicate_keys_are_a_notice_and_the_last_value_wins(tmp_path: Path) -> None:
+    text = POD.replace("privileged: true", "privileged: true\n        privileged: false")
+    result = scan_text(tmp_path, "pod.yaml", text)
+    assert not ours(result)
+    assert any("Duplicate" in n.message for n in result.notices)
+
+
+def test_malformed_dvc_config_lines_are_skipped(tmp_path: Path) -> None:
+    text = "[core\n  = broken\n['remote \"s\"']\n    url = http://dvc.example.com/c\n\x0c garbage ===\n"
+    result = scan_text(tmp_path, ".dvc/config", text)
+    assert pairs(result, "ATS-DVC") == {("ATS-DVC-003", 4)}
+
+
+def test_literal_env_value_is_masked(tmp_path: Path) -> None:
+    secret = "Zq81vLt0Rr5kPw2mXy7"
+    text = POD.replace(
+        "      securityContext:\n        privileged: true\n",
+        f"      env:\n        - name: DB_PASSWORD\n          value: {secret}\n",
+    )
+    result = scan_text(tmp_path, "pod.yaml", text)
+    (finding,) = ours(result)
+    assert finding.rule_id == "ATS-K8S-006"
+    assert secret not in finding.snippet and secret not in finding.message
+
+
+def test_ray_dashboard_is_critical_only_when_published(tmp_path: Path) -> None:
+    head = """apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {{name: r}}
+spec:
+  headGroupSpec:
+    {extra}
+    rayStartParams: {{dashboard-host: 0.0.0.0}}
+    template: {{spec: {{containers: [{{name: h, image: "rayproject/ray@sha256:{digest}"}}]}}}}
+"""
+    digest = "1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff001"
+    quiet = scan_text(
+        tmp_path / "a", "r.yaml", head.format(extra="serviceType: ClusterIP", digest=digest)
+    )
+    loud = scan_text(
+        tmp_path / "b", "r.yaml", head.format(extra="serviceType: LoadBalancer", digest=digest)
+    )
+    severity = {f.rule_id: f.severity.label for f in ours(quiet)}
+    assert severity == {"ATS-K8S-010": "medium"}
+    severity = {f.rule_id: f.severity.label for f in ours(loud)}
+    assert severity == {"ATS-K8S-010": "critical", "ATS-K8S-009": "high"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("8888:8888", ("", "8888", "8888")),
+        ("127.0.0.1:8888:8888/tcp", ("127.0.0.1", "8888", "8888")),
+        ("[::1]:6379:6379", ("[::1]", "6379", "6379")),
+        ("8265", ("", None, "8265")),
+        ("0.0.0.0:8000-8002:8000-8002", ("0.0.0.0", "8000-8002", "8000-8002")),
+    ],
+)
+def test_compose_short_port_syntax(raw: str, expected: tuple[str, str | None, str]) -> None:
+    assert _split_short_port(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("image", "ref"),
+    [
+        ("python:3.11", "tag 3.11"),
+        ("ghcr.io/acme/x", "no tag (latest)"),
+        ("localhost:5000/x", "no tag (latest)"),
+        ("localhost:5000/x:latest", "the mutable tag latest"),
+        ("x@sha256:" + "a" * 64, None),
+        ("x:1@sha256:" + "a" * 64, None),
+        ("${IMAGE}", None),
+    ],
+)
+def test_unpinned_image(image: str, ref: str | None) -> None:
+    assert common.unpinned_image(image) == ref
+
+
+def test_host_paths() -> None:
+    assert common.sensitive_host_path("/var/run/docker.sock")
+    assert common.sensitive_host_path("/proc/sys")
+    assert common.sensitive_host_path("/")
+    assert common.sensitive_host_path("/mnt/data") is None
+    assert common.sensitive_host_path("/etc/ssl/certs") is None
