@@ -22,7 +22,7 @@ class ServerPort:
 
 
 JUPYTER_AUTH = ("jupyter_token", "token=${", "token=$(", "password=${", "hashed_password")
-RAY_AUTH = ("ray_auth_mode=token", "ray_auth_mode: token", "ray_auth_mode: \"token\"")
+RAY_AUTH = ("ray_auth_mode=token", "ray_auth_mode: token", 'ray_auth_mode: "token"')
 ML_PORTS: dict[int, ServerPort] = {
     8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
     10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
@@ -56,7 +56,9 @@ def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
 def region_text(lines: list[str], first: int, last: int) -> str:
     """Lower-cased lines first..last without comment lines: where server hints are looked for
     (a comment saying "not MLflow" must not make port 5000 MLflow)."""
-    return "\n".join(ln for ln in lines[first - 1 : last] if not ln.lstrip().startswith("#")).lower()
+    return "\n".join(
+        ln for ln in lines[first - 1 : last] if not ln.lstrip().startswith("#")
+    ).lower()
 
 
 def port_number(value: str | None) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import TYPE_CHECKING
 
 from atlascan.engines.manifests import common
@@ -43,6 +44,7 @@ INGRESS_AUTH_WORDS = (
     "allowlist-source-range",
     "auth-tls",
 )
+HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]"})
 
 
@@ -113,6 +115,13 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
                 _ray_head(value, ctx)
             elif key in STORAGE_URI_KEYS:
                 _storage_uri(key, value, ctx)
+            elif key == "automountServiceAccountToken" and is_true(value):
+                where = (
+                    "ServiceAccount"
+                    if (root.text("kind") or "") == "ServiceAccount" and node is root
+                    else "Pod spec"
+                )
+                emit(ctx, "ATS-K8S-014", knode, value, args={"where": where})
             elif key == "annotations" and isinstance(value, Mapping):
                 _kserve_tls(value, ctx)
             elif key == "s3" and isinstance(value, Mapping) and is_true(value.get("insecure")):
@@ -401,9 +410,13 @@ def _storage_uri(key: str, value: YNode, ctx: FileContext) -> None:
     for item in items(value):
         candidates.append(get(item, "uri") if isinstance(item, Mapping) else item)
     for node in candidates:
-        uri = text(node)
-        if uri and node is not None and common.plain_http_url(uri):
-            emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri.strip()})
+        uri = (text(node) or "").strip()
+        if not uri or node is None:
+            continue
+        if common.plain_http_url(uri):
+            emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri})
+        elif uri.startswith("hf://") and not HF_PINNED.search(uri):
+            emit(ctx, "ATS-K8S-013", node, args={"field": key, "uri": uri})
 
 
 def _kserve_tls(annotations: Mapping, ctx: FileContext) -> None:
