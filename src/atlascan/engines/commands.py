@@ -1,0 +1,791 @@
+"""Command-line concepts, one rule each, over the command lines of every kind of file.
+
+Each kind's extractor (`atlascan.commandlines.EXTRACTORS`) yields `CommandText`s; this
+engine parses each into simple commands (`shellparse`), strips wrappers such as `sudo`,
+`env A=b` or `python -m`, and runs one detector per concept: ML control planes started
+without auth or on all interfaces, package indexes that invite dependency confusion or
+tampering, remote scripts piped to a shell, models fetched without integrity, and TLS
+verification switched off. Detectors return offsets into the command text; the text's
+anchors map them back to the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from atlascan.analysis import FileContext
+from atlascan.commandlines import CommandText, extractor_for
+from atlascan.commandlines.shellparse import Assignment, Script, SimpleCommand, Word, parse
+from atlascan.engines import Engine
+from atlascan.model import Severity, SourceFile
+from atlascan.rules import Rule
+
+# A file whose text names none of these has nothing for any rule here.
+PREFILTER = re.compile(
+    r"pip|uv |curl|wget|jupyter|notebook|mlflow|ray |torchserve|TS_|triton|tensorboard|GRADIO|"
+    r"huggingface|hf |ADD |INDEX|TRUSTED|SSL|TLS|VERIFY|insecure|check-cert|unauthenticated|untrusted|strict-ssl",
+    re.I,
+)
+ALL_INTERFACES = frozenset({"0.0.0.0", "*", "::", "[::]", "0", "::0"})
+LOCAL_HOSTS = ("localhost", "127.", "[::1]", "host.docker.internal")
+WRAPPERS = frozenset(
+    {
+        "sudo",
+        "doas",
+        "env",
+        "nohup",
+        "exec",
+        "time",
+        "nice",
+        "stdbuf",
+        "tini",
+        "dumb-init",
+        "gosu",
+        "su-exec",
+    }
+)
+RUNNERS = {
+    "uv": "run",
+    "poetry": "run",
+    "pipenv": "run",
+    "pdm": "run",
+    "hatch": "run",
+    "pipx": "run",
+    "conda": "run",
+    "mamba": "run",
+    "micromamba": "run",
+}
+INTERPRETERS = frozenset(
+    {
+        "sh",
+        "bash",
+        "dash",
+        "zsh",
+        "ksh",
+        "ash",
+        "python",
+        "python2",
+        "python3",
+        "perl",
+        "ruby",
+        "node",
+        "php",
+    }
+)
+DOWNLOADERS = frozenset({"curl", "wget", "aria2c", "fetch", "ADD"})
+CHECKSUM_TOOLS = frozenset(
+    {"sha256sum", "sha512sum", "sha384sum", "sha1sum", "shasum", "b2sum", "md5sum", "cosign", "gpg"}
+)
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+VERSIONED_PROG = re.compile(r"^(python|pip)[0-9.]*$")
+JUPYTER_TOKEN_FLAG = re.compile(r"^--(?:NotebookApp|ServerApp|IdentityProvider)\.token=(.*)$", re.S)
+JUPYTER_PASSWORD_FLAG = re.compile(
+    r"^--(?:NotebookApp|ServerApp|PasswordIdentityProvider)\.(?:hashed_)?password=(.*)$", re.S
+)
+JUPYTER_IP_FLAG = re.compile(r"^--(?:(?:NotebookApp|ServerApp)\.)?ip(?:=(.*))?$", re.S)
+JUPYTER_ROOT_FLAG = re.compile(
+    r"^--(?:allow-root|(?:NotebookApp|ServerApp)\.allow_root=(?:True|true|1))$"
+)
+JUPYTER_PROGRAMS = frozenset(
+    {
+        "jupyter-lab",
+        "jupyter-notebook",
+        "jupyter-server",
+        "jupyterhub-singleuser",
+        "start-notebook.sh",
+        "start-notebook.py",
+        "start-singleuser.sh",
+    }
+)
+JUPYTER_SUBCOMMANDS = frozenset({"lab", "notebook", "server", "nbclassic"})
+EMPTY_VALUES = frozenset({"", "''", '""'})
+
+
+@dataclass
+class Invocation:
+    """A command with wrappers stripped: `sudo -E env A=1 python3 -m pip install x` -> pip."""
+
+    program: str
+    args: list[Word]
+    first: Word  # the word to point at for the whole command
+    env: dict[str, str] = field(default_factory=dict)
+    command: SimpleCommand | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule_id: str
+    start: int
+    end: int
+    args: dict[str, str]
+    severity: Severity | None = None
+
+
+@dataclass
+class Scan:
+    """What detectors see for one command text."""
+
+    text: CommandText
+    script: Script
+    invocations: list[Invocation]
+    env: dict[str, str]  # environment next to the command plus every assignment in the text
+    rules: dict[str, Rule]
+
+    def assignments(self, *names: str) -> Iterator[Assignment]:
+        for a in self.script.assignments:
+            if a.name.value in names:
+                yield a
+
+
+def _program(word: str) -> str:
+    name = word.rsplit("/", 1)[-1]
+    m = VERSIONED_PROG.match(name)
+    return m.group(1) if m else name
+
+
+def invocation(cmd: SimpleCommand) -> Invocation | None:
+    words = list(cmd.words)
+    env = {a.name.value: a.value.value for a in cmd.assignments}
+    i = 0
+    while i < len(words):
+        prog = _program(words[i].value)
+        if prog in WRAPPERS:
+            i += 1
+            while i < len(words) and (words[i].value.startswith("-") or "=" in words[i].value):
+                name, eq, value = words[i].value.partition("=")
+                if eq and not name.startswith("-"):
+                    env[name] = value
+                if words[i].value in ("-u", "-g", "-n") and prog != "env":
+                    i += 1  # `sudo -u user`, `nice -n 10`
+                i += 1
+            continue
+        if prog in RUNNERS and i + 1 < len(words) and words[i + 1].value == RUNNERS[prog]:
+            i += 2
+            while i < len(words) and words[i].value.startswith("-"):
+                i += 2 if words[i].value in ("-n", "--name", "-p", "--prefix", "--with") else 1
+            continue
+        if prog == "python" and i + 2 < len(words) and words[i + 1].value == "-m":
+            module = words[i + 2].value.split(".", 1)[0]  # `-m tensorboard.main` runs tensorboard
+            return Invocation(_program(module), words[i + 3 :], words[i], env, cmd)
+        if prog == "uv" and i + 1 < len(words) and words[i + 1].value == "pip":
+            return Invocation("pip", words[i + 2 :], words[i], env, cmd)
+        return Invocation(prog, words[i + 1 :], words[i], env, cmd)
+    return None
+
+
+def option(args: list[Word], *names: str) -> tuple[Word, str, Word] | None:
+    """(flag word, value, word holding the value) of `--name=value` or `--name value`."""
+    for k, word in enumerate(args):
+        for name in names:
+            if word.value == name:
+                if k + 1 < len(args):
+                    return word, args[k + 1].value, args[k + 1]
+                return word, "", word
+            if name.startswith("--") and word.value.startswith(name + "="):
+                return word, word.value[len(name) + 1 :], word
+    return None
+
+
+def has_flag(args: list[Word], *names: str) -> bool:
+    return any(
+        w.value in names or any(w.value.startswith(n + "=") for n in names if n.startswith("--"))
+        for w in args
+    )
+
+
+def _span(*words: Word) -> tuple[int, int]:
+    return min(w.start for w in words), max(w.end for w in words)
+
+
+# ---- exposed control planes ------------------------------------------------------------------
+
+
+def _is_jupyter(inv: Invocation) -> bool:
+    if inv.program in JUPYTER_PROGRAMS:
+        return True
+    if inv.program == "jupyter":
+        return bool(inv.args) and inv.args[0].value in JUPYTER_SUBCOMMANDS
+    return (
+        inv.program == "start.sh"
+        and bool(inv.args)
+        and _program(inv.args[0].value) in ("jupyter", "jupyter-lab")
+    )
+
+
+def detect_jupyter(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if not _is_jupyter(inv):
+            continue
+        empty_token: Word | None = None
+        password = bool(scan.env.get("JUPYTER_PASSWORD"))
+        bound: str | None = None
+        for k, word in enumerate(inv.args):
+            m = JUPYTER_TOKEN_FLAG.match(word.value)
+            if m and m.group(1).strip() in EMPTY_VALUES:
+                empty_token = word
+            m = JUPYTER_PASSWORD_FLAG.match(word.value)
+            if m and m.group(1).strip() not in EMPTY_VALUES:
+                password = True
+            m = JUPYTER_IP_FLAG.match(word.value)
+            if m:
+                bound = (
+                    m.group(1)
+                    if m.group(1) is not None
+                    else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
+                )
+            if JUPYTER_ROOT_FLAG.match(word.value):
+                yield Hit("ATS-CMD-002", word.start, word.end, {"flag": word.value})
+        if empty_token is not None and not password:
+            public = bound is not None and bound.strip("'\"") in ALL_INTERFACES
+            yield Hit(
+                "ATS-CMD-001",
+                empty_token.start,
+                empty_token.end,
+                {
+                    "flag": empty_token.value,
+                    "where": "on all interfaces" if public else "without a token",
+                },
+                Severity.CRITICAL if public else None,
+            )
+
+
+def detect_mlflow(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program != "mlflow" or not inv.args or inv.args[0].value not in ("server", "ui"):
+            continue
+        host = option(inv.args, "--host", "-h")
+        if host is None or host[1] not in ALL_INTERFACES or has_flag(inv.args, "--app-name"):
+            continue
+        start, end = _span(host[0], host[2])
+        yield Hit("ATS-CMD-003", start, end, {"sub": inv.args[0].value, "host": host[1]})
+
+
+def detect_ray(scan: Scan) -> Iterator[Hit]:
+    if scan.env.get("RAY_AUTH_MODE", "").lower() == "token":
+        return
+    for inv in scan.invocations:
+        if (
+            inv.program != "ray"
+            or not inv.args
+            or inv.args[0].value != "start"
+            or not has_flag(inv.args, "--head")
+        ):
+            continue
+        if inv.env.get("RAY_AUTH_MODE", "").lower() == "token":
+            continue
+        host = option(inv.args, "--dashboard-host")
+        if host is not None and host[1] in ALL_INTERFACES:
+            start, end = _span(host[0], host[2])
+            yield Hit("ATS-CMD-004", start, end, {"host": host[1]})
+
+
+def _truthy(value: str) -> bool:
+    return value.strip("'\"").lower() in ("true", "1", "yes", "on")
+
+
+def detect_torchserve(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program != "torchserve":
+            continue
+        for word in inv.args:
+            if word.value in ("--disable-token-auth", "--enable-model-api"):
+                yield Hit("ATS-CMD-005", word.start, word.end, {"setting": word.value})
+    for a in scan.assignments("TS_DISABLE_TOKEN_AUTHORIZATION", "TS_ENABLE_MODEL_API"):
+        if _truthy(a.value.value):
+            yield Hit(
+                "ATS-CMD-005",
+                a.name.start,
+                a.value.end,
+                {"setting": f"{a.name.value}={a.value.value}"},
+            )
+
+
+def detect_triton(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program != "tritonserver":
+            continue
+        mode = option(inv.args, "--model-control-mode")
+        if mode is None or mode[1] not in ("explicit", "poll"):
+            continue
+        if has_flag(inv.args, "--http-restricted-api", "--grpc-restricted-protocol"):
+            continue
+        start, end = _span(mode[0], mode[2])
+        yield Hit("ATS-CMD-006", start, end, {"mode": mode[1]})
+
+
+def detect_open_ui(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program != "tensorboard":
+            continue
+        bind_all = next((w for w in inv.args if w.value == "--bind_all"), None)
+        host = option(inv.args, "--host")
+        if bind_all is not None:
+            yield Hit(
+                "ATS-CMD-007",
+                bind_all.start,
+                bind_all.end,
+                {"app": "TensorBoard", "setting": "--bind_all"},
+            )
+        elif host is not None and host[1] in ALL_INTERFACES:
+            start, end = _span(host[0], host[2])
+            yield Hit(
+                "ATS-CMD-007", start, end, {"app": "TensorBoard", "setting": f"--host {host[1]}"}
+            )
+    for a in scan.assignments("GRADIO_SERVER_NAME"):
+        if a.value.value.strip("'\"") in ALL_INTERFACES:
+            yield Hit(
+                "ATS-CMD-007",
+                a.name.start,
+                a.value.end,
+                {"app": "Gradio", "setting": f"GRADIO_SERVER_NAME={a.value.value}"},
+            )
+
+
+# ---- package indexes -------------------------------------------------------------------------
+
+PIP_PROGRAMS = frozenset({"pip", "uv", "pip-sync", "pip-compile"})
+INDEX_OPTIONS = (
+    "--index-url",
+    "-i",
+    "--extra-index-url",
+    "--find-links",
+    "-f",
+    "--index",
+    "--default-index",
+)
+
+
+def _insecure_url(value: str) -> bool:
+    value = value.strip("'\"")
+    return value.startswith("http://") and not value[7:].startswith(LOCAL_HOSTS)
+
+
+def _pip_config(inv: Invocation, key: str) -> Word | None:
+    """`pip config set global.<key> value`: the key word."""
+    args = inv.args
+    if (
+        len(args) >= 3
+        and args[0].value == "config"
+        and args[1].value == "set"
+        and args[2].value.endswith("." + key)
+    ):
+        return args[2]
+    return None
+
+
+def detect_extra_index(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program not in PIP_PROGRAMS:
+            continue
+        for k, word in enumerate(inv.args):
+            if word.value == "--extra-index-url" or word.value.startswith("--extra-index-url="):
+                end = (
+                    inv.args[k + 1].end
+                    if word.value == "--extra-index-url" and k + 1 < len(inv.args)
+                    else word.end
+                )
+                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"})
+        key = _pip_config(inv, "extra-index-url")
+        if key is not None:
+            yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
+    for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
+        if a.value.value.strip("'\""):
+            yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value})
+
+
+def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if inv.program not in PIP_PROGRAMS:
+            continue
+        for k, word in enumerate(inv.args):
+            if word.value == "--trusted-host" or word.value.startswith("--trusted-host="):
+                end = (
+                    inv.args[k + 1].end
+                    if word.value == "--trusted-host" and k + 1 < len(inv.args)
+                    else word.end
+                )
+                yield Hit(
+                    "ATS-CMD-011",
+                    word.start,
+                    end,
+                    {"how": "--trusted-host turns off TLS checks for the index"},
+                )
+            elif (
+                word.value in INDEX_OPTIONS
+                and k + 1 < len(inv.args)
+                and _insecure_url(inv.args[k + 1].value)
+            ):
+                yield Hit(
+                    "ATS-CMD-011",
+                    word.start,
+                    inv.args[k + 1].end,
+                    {"how": f"{word.value} uses plain http"},
+                )
+            elif (
+                "=" in word.value
+                and word.value.split("=", 1)[0] in INDEX_OPTIONS
+                and _insecure_url(word.value.split("=", 1)[1])
+            ):
+                yield Hit(
+                    "ATS-CMD-011",
+                    word.start,
+                    word.end,
+                    {"how": f"{word.value.split('=', 1)[0]} uses plain http"},
+                )
+        key = _pip_config(inv, "trusted-host")
+        if key is not None:
+            yield Hit("ATS-CMD-011", key.start, key.end, {"how": "pip config trusted-host"})
+    for a in scan.assignments("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"):
+        if a.value.value.strip("'\""):
+            yield Hit(
+                "ATS-CMD-011",
+                a.name.start,
+                a.value.end,
+                {"how": f"{a.name.value} turns off TLS checks"},
+            )
+    for a in scan.assignments(
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "UV_INDEX_URL",
+        "UV_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "UV_DEFAULT_INDEX",
+    ):
+        if _insecure_url(a.value.value):
+            yield Hit(
+                "ATS-CMD-011", a.name.start, a.value.end, {"how": f"{a.name.value} uses plain http"}
+            )
+
+
+def _git_ref(spec: str) -> str | None:
+    """The `@ref` of a `git+scheme://host/path@ref#egg=x` spec, or None."""
+    url = spec.split("git+", 1)[1].split("#", 1)[0]
+    path = url.split("://", 1)[-1]
+    _, _, rest = path.partition("/")
+    return rest.rsplit("@", 1)[1] if "@" in rest else None
+
+
+def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        if (
+            inv.program not in ("pip", "uv")
+            or not inv.args
+            or inv.args[0].value not in ("install", "add", "download", "wheel")
+        ):
+            continue
+        for word in inv.args[1:]:
+            if "git+" not in word.value or word.value.startswith("-"):
+                continue
+            ref = _git_ref(word.value)
+            if ref is None or not HEX40.match(ref.lower()):
+                yield Hit(
+                    "ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}
+                )
+
+
+# ---- remote code and downloads -----------------------------------------------------------------
+
+
+def _runs_stdin(inv: Invocation) -> bool:
+    """`sh`, `bash -s -- x`, `python3 -`: the interpreter reads its program from stdin."""
+    if inv.program not in INTERPRETERS:
+        return False
+    for word in inv.args:
+        value = word.value
+        if value in ("-", "--") or value == "-s":
+            return True
+        if value.startswith("-") and not value.startswith("--"):
+            if "c" in value[1:] or "m" in value[1:]:
+                return False  # the program is an argument, not stdin
+            continue
+        if value.startswith("--"):
+            continue
+        return False  # a script file
+    return True
+
+
+def _downloads(inv: Invocation) -> bool:
+    return inv.program in DOWNLOADERS and inv.program != "ADD"
+
+
+def detect_remote_script(scan: Scan) -> Iterator[Hit]:
+    by_command = {id(inv.command): inv for inv in scan.invocations}
+    commands = scan.script.commands
+    pipelines: dict[int, list[Invocation]] = {}
+    for inv in scan.invocations:
+        if inv.command is not None and inv.command.pipeline >= 0:
+            pipelines.setdefault(inv.command.pipeline, []).append(inv)
+    for stages in pipelines.values():
+        fetch = next((s for s in stages if _downloads(s)), None)
+        if fetch is None or fetch.command is None:
+            continue
+        for later in stages:
+            if (
+                later.command is not None
+                and later.command.stage > fetch.command.stage
+                and _runs_stdin(later)
+            ):
+                yield _remote_hit(fetch, later.first.end, later.program)
+                break
+    for inv in scan.invocations:
+        cmd = inv.command
+        if cmd is None or cmd.parent is None or not _downloads(inv):
+            continue
+        parent = by_command.get(id(commands[cmd.parent]))
+        if parent is not None and (
+            parent.program in INTERPRETERS or parent.program in ("eval", "source", ".")
+        ):
+            word = (
+                next(
+                    (w for w in parent.command.words if w.start <= inv.first.start < w.end),
+                    parent.first,
+                )
+                if parent.command
+                else parent.first
+            )
+            yield _remote_hit(inv, word.end, parent.program, start=parent.first.start)
+
+
+def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None = None) -> Hit:
+    url = next((w.value for w in fetch.args if "://" in w.value), "")
+    severity = Severity.HIGH if url.startswith("http://") else None
+    return Hit(
+        "ATS-CMD-013",
+        fetch.first.start if start is None else start,
+        end,
+        {"fetch": fetch.program, "interpreter": interpreter},
+        severity,
+    )
+
+
+def _verified(scan: Scan) -> bool:
+    """A checksum or signature check somewhere in the same command text."""
+    for inv in scan.invocations:
+        if inv.program in CHECKSUM_TOOLS and any(
+            w.value in ("-c", "--check", "--verify", "verify-blob") or w.value.startswith("-c")
+            for w in inv.args
+        ):
+            return True
+    return False
+
+
+def _url_words(inv: Invocation) -> Iterator[Word]:
+    for word in inv.args:
+        value = word.value.strip("'\"")
+        if value.startswith(("http://", "https://")):
+            yield word
+
+
+def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
+    rule = scan.rules.get("ATS-CMD-014") or scan.rules.get("ATS-CMD-015")
+    exts = tuple(rule.match.get("model_extensions", ())) if rule else ()
+    verified: bool | None = None
+    for inv in scan.invocations:
+        if (
+            inv.program in ("huggingface-cli", "hf")
+            and inv.args
+            and inv.args[0].value == "download"
+        ):
+            revision = option(inv.args, "--revision")
+            if (revision is None or not HEX40.match(revision[1].lower())) and len(inv.args) > 1:
+                target = inv.args[1]
+                yield Hit(
+                    "ATS-CMD-015",
+                    target.start,
+                    target.end,
+                    {"what": f"{target.value} without a pinned --revision"},
+                )
+            continue
+        if inv.program not in DOWNLOADERS:
+            continue
+        has_checksum = inv.program == "ADD" and any(
+            w.value.startswith("--checksum") for w in inv.args
+        )
+        for word in _url_words(inv):
+            url = word.value.strip("'\"")
+            path = url.split("?", 1)[0].split("#", 1)[0].lower()
+            model_file = path.endswith(exts) if exts else False
+            resolve = re.search(r"/resolve/([^/]+)/", path)
+            unpinned_hub = resolve is not None and not HEX40.match(resolve.group(1))
+            if not (model_file or unpinned_hub) or (resolve is not None and not unpinned_hub):
+                continue  # a Hub file at a commit cannot change
+            if url.startswith("http://"):
+                yield Hit("ATS-CMD-014", word.start, word.end, {"url": url})
+                continue
+            if has_checksum:
+                continue
+            if verified is None:
+                verified = _verified(scan)
+            if not verified:
+                what = "a Hub file from a branch, not a commit" if unpinned_hub else "a model file"
+                yield Hit(
+                    "ATS-CMD-015",
+                    word.start,
+                    word.end,
+                    {"what": f"{what} ({url.rsplit('/', 1)[-1]}) with no checksum check"},
+                )
+
+
+# ---- TLS verification off ------------------------------------------------------------------------
+
+TLS_ENV = {
+    "GIT_SSL_NO_VERIFY": lambda v: v.lower() not in ("", "0", "false", "no"),
+    "PYTHONHTTPSVERIFY": lambda v: v == "0",
+    "NODE_TLS_REJECT_UNAUTHORIZED": lambda v: v == "0",
+    "CURL_CA_BUNDLE": lambda v: v == "",
+    "REQUESTS_CA_BUNDLE": lambda v: v == "",
+    "HF_HUB_DISABLE_SSL_VERIFICATION": _truthy,
+}
+
+
+def _tls_off_words(inv: Invocation) -> Iterator[Word]:
+    args = inv.args
+    if inv.program == "curl":
+        for w in args:
+            if w.value == "--insecure" or (
+                w.value.startswith("-") and not w.value.startswith("--") and "k" in w.value[1:]
+            ):
+                yield w
+    elif inv.program == "wget":
+        yield from (w for w in args if w.value == "--no-check-certificate")
+    elif inv.program == "git":
+        for k, w in enumerate(args):
+            low = w.value.lower()
+            if (
+                low.startswith("http.sslverify=") and low.split("=", 1)[1] in ("false", "0", "no")
+            ) or (
+                low == "http.sslverify"
+                and k + 1 < len(args)
+                and args[k + 1].value.lower() in ("false", "0", "no")
+            ):
+                yield w
+    elif inv.program in ("conda", "mamba", "micromamba"):
+        for k, w in enumerate(args):
+            if (
+                w.value == "ssl_verify"
+                and k + 1 < len(args)
+                and args[k + 1].value.lower() in ("false", "no", "0")
+            ):
+                yield w
+    elif inv.program in ("npm", "yarn", "pnpm"):
+        for k, w in enumerate(args):
+            if w.value in ("strict-ssl", "strict-ssl=false") and (
+                w.value.endswith("false") or (k + 1 < len(args) and args[k + 1].value == "false")
+            ):
+                yield w
+    elif inv.program in ("apt-get", "apt"):
+        for w in args:
+            if (
+                w.value == "--allow-unauthenticated"
+                or "Verify-Peer=false" in w.value
+                or "AllowInsecureRepositories=true" in w.value
+            ):
+                yield w
+    elif inv.program == "apk":
+        yield from (w for w in args if w.value == "--allow-untrusted")
+
+
+def detect_tls_off(scan: Scan) -> Iterator[Hit]:
+    for inv in scan.invocations:
+        for word in _tls_off_words(inv):
+            yield Hit("ATS-CMD-016", word.start, word.end, {"what": f"{inv.program} {word.value}"})
+    for a in scan.script.assignments:
+        check = TLS_ENV.get(a.name.value)
+        if check is not None and check(a.value.value.strip("'\"")):
+            yield Hit(
+                "ATS-CMD-016",
+                a.name.start,
+                max(a.value.end, a.name.end + 1),
+                {"what": f"{a.name.value}={a.value.value}"},
+            )
+
+
+# rule ids -> detector; a detector runs when any of its rules is enabled
+DETECTORS: tuple[tuple[tuple[str, ...], Callable[[Scan], Iterator[Hit]]], ...] = (
+    (("ATS-CMD-001", "ATS-CMD-002"), detect_jupyter),
+    (("ATS-CMD-003",), detect_mlflow),
+    (("ATS-CMD-004",), detect_ray),
+    (("ATS-CMD-005",), detect_torchserve),
+    (("ATS-CMD-006",), detect_triton),
+    (("ATS-CMD-007",), detect_open_ui),
+    (("ATS-CMD-010",), detect_extra_index),
+    (("ATS-CMD-011",), detect_insecure_index),
+    (("ATS-CMD-012",), detect_git_unpinned),
+    (("ATS-CMD-013",), detect_remote_script),
+    (("ATS-CMD-014", "ATS-CMD-015"), detect_model_downloads),
+    (("ATS-CMD-016",), detect_tls_off),
+)
+
+
+def parse_command_text(ct: CommandText, use_tree_sitter: bool = True) -> Script:
+    if ct.argv is None:
+        return parse(ct.text, use_tree_sitter)
+    # an argument list: every element is one word, located in the joined text
+    from atlascan.commandlines import shellparse
+
+    words: list[Word] = []
+    pos = 0
+    for arg in ct.argv:
+        at = ct.text.find(arg, pos) if arg else pos
+        at = pos if at < 0 else at
+        words.append(Word(arg, at, at + len(arg)))
+        pos = at + len(arg)
+    script = Script(backend="argv")
+    script.commands.append(SimpleCommand(words))
+    parser = shellparse._tree_sitter_parser() if use_tree_sitter else None
+    inner = shellparse._dash_c_script(script.commands[0])
+    if inner is not None:
+        shellparse._parse_into(script, inner.value, inner.start, parser, 1)
+    return script
+
+
+def scan_command_text(
+    ct: CommandText, rules: dict[str, Rule], use_tree_sitter: bool = True
+) -> list[Hit]:
+    script = parse_command_text(ct, use_tree_sitter)
+    invocations = [inv for cmd in script.commands if (inv := invocation(cmd)) is not None]
+    env = dict(ct.env)
+    # `A=1 cmd` sets A for cmd only; `export A=1` and `A=1` alone set it for what follows
+    prefixed = {a.name.start for cmd in script.commands for a in cmd.assignments}
+    env.update(
+        (a.name.value, a.value.value) for a in script.assignments if a.name.start not in prefixed
+    )
+    scan = Scan(ct, script, invocations, env, rules)
+    hits: list[Hit] = []
+    for rule_ids, detector in DETECTORS:
+        if any(r in rules for r in rule_ids):
+            hits.extend(h for h in detector(scan) if h.rule_id in rules)
+    return hits
+
+
+class CommandsEngine(Engine):
+    name = "commands"
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        extract = extractor_for(file.kind)
+        if extract is None:
+            return  # no extractor for this kind (yet)
+        if not PREFILTER.search(ctx.text()):
+            return
+        rules = dict(ctx.rules)
+        seen: set[tuple[str, int, int]] = set()
+        for ct in extract(file, ctx):
+            if not ct.text.strip() or not PREFILTER.search(ct.text):
+                continue
+            for hit in scan_command_text(ct, rules):
+                line, col = ct.position(hit.start)
+                end_line, end_col = ct.position(max(hit.start, hit.end - 1))
+                if (hit.rule_id, line, col) in seen:
+                    continue
+                seen.add((hit.rule_id, line, col))
+                ctx.report(
+                    hit.rule_id,
+                    line,
+                    col,
+                    end_line,
+                    end_col + 1,
+                    args={**hit.args, "origin": ct.origin or file.kind},
+                    severity=hit.severity,
+                )

@@ -1,0 +1,217 @@
+"""Dockerfile rules that need the instruction structure rather than command lines:
+secrets baked into build args and image config, credential files copied into layers, the
+final stage running as root, and base images pulled by mutable tag. Command lines inside
+the Dockerfile (RUN, CMD, ENV, ADD URLs) are the `commands` engine's work."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from atlascan.analysis import FileContext
+from atlascan.commandlines.dockerfile import load
+from atlascan.engines import Engine
+from atlascan.model import Severity, SourceFile
+from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
+from atlascan.rules import Rule
+
+ROOT_USERS = frozenset({"root", "0"})
+MAX_NOTICES = 3
+
+
+@dataclass(frozen=True)
+class Located:
+    """A word of one instruction: enough to report it."""
+
+    instr: Instruction
+    word: Word
+
+
+class DockerfileEngine(Engine):
+    name = "dockerfile"
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        dockerfile = load(file, ctx)
+        for line, message in dockerfile.problems[:MAX_NOTICES]:
+            ctx.notice(f"Dockerfile: {message}.", "warning", line)
+        if not dockerfile.stages:
+            return
+        if ctx.enabled("ATS-DKR-001"):
+            self._secret_args(dockerfile, ctx, ctx.rules["ATS-DKR-001"])
+        if ctx.enabled("ATS-DKR-002"):
+            self._secret_files(dockerfile, ctx, ctx.rules["ATS-DKR-002"])
+        if ctx.enabled("ATS-DKR-003"):
+            self._root_final_stage(dockerfile, ctx)
+        if ctx.enabled("ATS-DKR-004"):
+            self._mutable_base_images(dockerfile, ctx)
+
+    # ---- ATS-DKR-001 -------------------------------------------------------------------------
+    def _secret_args(self, dockerfile: Dockerfile, ctx: FileContext, rule: Rule) -> None:
+        names, not_names = _name_patterns(rule)
+        for instr in dockerfile.instructions:
+            if instr.keyword not in ("ARG", "ENV"):
+                continue
+            for name, value in instr.assignments(dockerfile.escape):
+                if not names.search(name.value) or not_names.search(name.value):
+                    continue
+                if value is not None and not _persists_without_literal(value, instr.keyword):
+                    continue
+                line, col = instr.position(name.start)
+                how = (
+                    "is passed with --build-arg and stays in the image history"
+                    if instr.keyword == "ARG"
+                    else "copies a build value into the image configuration"
+                )
+                ctx.report(
+                    "ATS-DKR-001", line, col, line, col + len(name.value),
+                    args={"keyword": instr.keyword, "name": name.value, "how": how},
+                )  # fmt: skip
+
+    # ---- ATS-DKR-002 -------------------------------------------------------------------------
+    def _secret_files(self, dockerfile: Dockerfile, ctx: FileContext, rule: Rule) -> None:
+        patterns = tuple(rule.match.get("secret_files", ()))
+        allowed = tuple(rule.match.get("allowed_files", ()))
+        for instr in dockerfile.instructions:
+            if instr.keyword not in ("COPY", "ADD") or instr.heredocs:
+                continue
+            sources = (
+                instr.json_args[:-1] if instr.json_args else instr.words(dockerfile.escape)[:-1]
+            )
+            for word in sources:
+                path = word.value.rstrip("/")
+                base = path.rsplit("/", 1)[-1]
+                if "://" in path or any(fnmatch.fnmatch(base, a) for a in allowed):
+                    continue
+                if any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(path, p) for p in patterns):
+                    line, col = instr.position(word.start)
+                    ctx.report(
+                        "ATS-DKR-002", line, col, line, col + (word.end - word.start),
+                        args={"keyword": instr.keyword, "path": word.value},
+                    )  # fmt: skip
+
+    # ---- ATS-DKR-003 -------------------------------------------------------------------------
+    def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
+        final = dockerfile.stages[-1]
+        stage: Stage | None = final
+        visited: set[int] = set()
+        while stage is not None and stage.index not in visited:
+            visited.add(stage.index)
+            user = _last_user(stage, dockerfile.escape)
+            if user is not None:
+                instr, word = user.instr, user.word
+                name = word.value.split(":", 1)[0]
+                if "$" in name or name not in ROOT_USERS:
+                    return
+                line, col = instr.position(word.start)
+                ctx.report(
+                    "ATS-DKR-003",
+                    line,
+                    col,
+                    line,
+                    col + len(word.value),
+                    args={"why": f"`USER {word.value}` is the last user"},
+                )
+                return
+            stage = _parent_stage(dockerfile, stage)
+        if "nonroot" in final.resolved_image or "rootless" in final.resolved_image:
+            return  # images built to run unprivileged set their own USER
+        image = final.image
+        line, col = (
+            final.from_instruction.position(image.start)
+            if image
+            else (final.from_instruction.line, final.from_instruction.column)
+        )
+        end = col + (image.end - image.start if image else 4)
+        ctx.report(
+            "ATS-DKR-003", line, col, line, end, args={"why": "the final stage sets no USER"}
+        )
+
+    # ---- ATS-DKR-004 -------------------------------------------------------------------------
+    def _mutable_base_images(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
+        names = set()
+        arg_words = dict(_global_arg_words(dockerfile))
+        for stage in dockerfile.stages:
+            image, resolved = stage.image, stage.resolved_image
+            if (
+                image is not None
+                and resolved
+                and resolved.lower() not in names
+                and resolved != "scratch"
+                and "@sha256:" not in resolved
+            ):
+                loc = Located(stage.from_instruction, image)
+                m = VARIABLE.search(image.value)
+                if m:  # the tag comes from an ARG default: that is the line to change
+                    loc = arg_words.get(m.group("braced") or m.group("plain") or "", loc)
+                line, col = loc.instr.position(loc.word.start)
+                tag = _tag(resolved)
+                severity = Severity.MEDIUM if tag in ("", "latest") else None
+                ctx.report(
+                    "ATS-DKR-004", line, col, line, col + (loc.word.end - loc.word.start),
+                    args={"image": resolved, "tag": f"tag `{tag}`" if tag else "no tag"},
+                    severity=severity,
+                )  # fmt: skip
+            if stage.name:
+                names.add(stage.name)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+def _name_patterns(rule: Rule) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return _compiled(rule.match["secret_names"]), _compiled(
+        rule.match.get("not_secret_names", "(?!x)x")
+    )
+
+
+def _persists_without_literal(value: Word, keyword: str) -> bool:
+    """True when the value is a reference or placeholder, so the secret itself arrives at
+    build time; real-looking literals are the secrets engine's findings, not ours."""
+    from atlascan.engines.secrets import is_placeholder
+
+    text = value.value.strip()
+    if not text:
+        return keyword == "ARG"  # `ENV TOKEN=""` clears it; `ARG TOKEN=` awaits --build-arg
+    if text.startswith("$"):
+        return True
+    return is_placeholder(text) or len(text) < 8
+
+
+def _last_user(stage: Stage, escape: str) -> Located | None:
+    found = None
+    for instr in stage.instructions:
+        if instr.keyword == "USER":
+            words = instr.words(escape)
+            if words:
+                found = Located(instr, words[0])
+    return found
+
+
+def _parent_stage(dockerfile: Dockerfile, stage: Stage) -> Stage | None:
+    for earlier in dockerfile.stages[: stage.index]:
+        if earlier.name and earlier.name == stage.resolved_image.lower():
+            return earlier
+    return None
+
+
+def _global_arg_words(dockerfile: Dockerfile) -> Iterator[tuple[str, Located]]:
+    for instr in dockerfile.instructions:
+        if instr.keyword == "FROM":
+            return
+        if instr.keyword == "ARG":
+            for word in instr.words(dockerfile.escape):
+                name, eq, default = word.value.partition("=")
+                if eq and default:
+                    value_start = word.start + word.raw.find("=") + 1
+                    yield name, Located(instr, Word(default, value_start, word.end, default))
+
+
+def _tag(image: str) -> str:
+    """`repo/name:tag` -> tag; a registry port (`host:5000/x`) is not a tag."""
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
