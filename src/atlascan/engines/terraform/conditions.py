@@ -155,21 +155,29 @@ def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condit
     for address, block in module.of_type(*by_type):
         if never_created(module, block):
             continue
+        # Several rows of one rule failing at one block header become one finding.
+        merged: dict[tuple[str, int], tuple[Condition, Any, Precision | None, list[str]]] = {}
         for cond in by_type[block.labels[0]]:
             if cond.name_pattern is not None and not named(module, block, cond.name_pattern):
                 continue
             if _passes_unless(module, block, cond):
                 continue
             for detail, where, precision in _violations(module, block, cond):
-                args = {"address": address, "detail": detail}
-                if isinstance(where, Block):
-                    report_block(ctx, cond.rule_id, where, args, severity=cond.severity, precision=precision)
+                key = (cond.rule_id, id(where))
+                if key in merged:
+                    merged[key][3].append(detail)
                 else:
-                    report_attribute(ctx, cond.rule_id, where, block.file, args, severity=cond.severity, precision=precision)
+                    merged[key] = (cond, where, precision, [detail])
+        for cond, where, precision, details in merged.values():
+            args = {"address": address, "detail": "; ".join(details)}
+            if isinstance(where, Block):
+                report_block(ctx, cond.rule_id, where, args, severity=cond.severity, precision=precision)
+            else:
+                report_attribute(ctx, cond.rule_id, where, block.file, args, severity=cond.severity, precision=precision)
 
 
 def _violations(module: Module, block: Block, cond: Condition) -> Iterator[tuple[str, Any, Precision | None]]:
-    name = cond.path.rsplit(".", 1)[-1]
+    name = cond.path
     if cond.is_block:
         if not has_block(block, cond.path):
             yield f"it has no `{name}` block", block, None

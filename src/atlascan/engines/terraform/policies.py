@@ -1,0 +1,155 @@
+"""IAM-style policy documents, wherever the module writes them, as plain statements.
+
+Sources: `jsonencode({...})`, heredoc or literal JSON, `file("policy.json")` inside the
+module (read as text, never run), and `data "aws_iam_policy_document"` blocks (a reference
+to `data.aws_iam_policy_document.x.json` reads that block's statements).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from atlascan.engines.terraform.hcl_reader import json_text
+from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.syntax import Attribute, Block, Call
+
+# Condition keys that tie a statement to known callers: such statements are not public.
+RESTRICTING_KEYS = (
+    "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:principalorgid", "aws:principalorgpaths",
+    "aws:principalaccount", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:principalarn",
+    "aws:userid", "aws:username", "aws:vpcsourceip",
+)  # fmt: skip
+
+
+@dataclass
+class Statement:
+    effect: str
+    principals: tuple[str, ...]  # identifiers of every principal type ("*" = anyone)
+    actions: tuple[str, ...]
+    not_action: bool
+    restricted: bool  # has a condition that limits who can use it
+    attr: Attribute  # where the statement is written (the policy or the `actions` attribute)
+    block: Block  # the resource or data block holding it
+    from_document: bool  # read from a data "aws_iam_policy_document" block
+
+    @property
+    def allows(self) -> bool:
+        return self.effect.lower() == "allow"
+
+    @property
+    def public(self) -> bool:
+        return "*" in self.principals and not self.restricted
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _principals(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, dict):
+        return tuple(p for v in value.values() for p in _strings(v))
+    return _strings(value)
+
+
+def _restricting(condition: Any) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    for tests in condition.values():
+        if isinstance(tests, dict) and any(str(k).lower() in RESTRICTING_KEYS for k in tests):
+            return True
+    return False
+
+
+def document_statements(module: Module, value: Any, attr: Attribute, block: Block) -> list[Statement]:
+    """Statements of a policy attribute's resolved value (dict, JSON text or a document reference)."""
+    address = module.referenced_resource(value)
+    if address is not None and address.startswith("data.aws_iam_policy_document."):
+        return []  # reported where the document is written
+    doc = value if isinstance(value, dict) else json_text(value)
+    if not isinstance(doc, dict):
+        return []
+    raw = doc.get("Statement", [])
+    out = []
+    for st in raw if isinstance(raw, list) else [raw]:
+        if not isinstance(st, dict):
+            continue
+        not_action = "NotAction" in st
+        out.append(
+            Statement(
+                effect=str(st.get("Effect", "Allow")),
+                principals=_principals(st.get("Principal")),
+                actions=_strings(st.get("NotAction" if not_action else "Action")),
+                not_action=not_action,
+                restricted=_restricting(st.get("Condition")),
+                attr=attr,
+                block=block,
+                from_document=False,
+            )
+        )
+    return out
+
+
+def data_document_statements(module: Module, block: Block) -> list[Statement]:
+    """Statements of a `data "aws_iam_policy_document"` block."""
+    out = []
+    for st in block.sub("statement"):
+        effect = module.resolve(st.attributes["effect"].value) if "effect" in st.attributes else "Allow"
+        principals: list[str] = []
+        for p in st.sub("principals"):
+            ids = p.attributes.get("identifiers")
+            principals.extend(_strings(module.resolve(ids.value)) if ids else ())
+        restricted = False
+        for cond in st.sub("condition"):
+            var = cond.attributes.get("variable")
+            key = module.resolve(var.value) if var else None
+            if isinstance(key, str) and key.lower() in RESTRICTING_KEYS:
+                restricted = True
+        key_name = "not_actions" if "not_actions" in st.attributes else "actions"
+        attr = st.attributes.get(key_name)
+        if attr is None:
+            continue
+        out.append(
+            Statement(
+                effect=effect if isinstance(effect, str) else "Allow",
+                principals=tuple(principals),
+                actions=_strings(module.resolve(attr.value)),
+                not_action=key_name == "not_actions",
+                restricted=restricted,
+                attr=attr,
+                block=block,
+                from_document=True,
+            )
+        )
+    return out
+
+
+def action_matches(action: str, concrete: tuple[str, ...]) -> bool:
+    """Does a (possibly wildcarded) policy action grant any of these concrete actions?"""
+    act = action.lower()
+    return any(fnmatch.fnmatchcase(c.lower(), act) for c in concrete)
+
+
+def value_line(lines: list[str], attr: Attribute, needle: str, near: str = "") -> int:
+    """The line inside a multi-line attribute where `needle` (quoted) is written, preferring
+    a line that also names `near` (e.g. "Action"); the attribute's line when not found."""
+    if not isinstance(attr.value, (dict, Call)):
+        return attr.line  # JSON text (heredoc, file): comments cannot sit inside it, so point at the attribute
+    quoted = re.compile(r'"' + re.escape(needle) + r'"')
+    first = None
+    for number in range(attr.line, min(attr.end_line, len(lines)) + 1):
+        text = lines[number - 1]
+        if quoted.search(text):
+            if not near or near.lower() in text.lower():
+                return number
+            if first is None and not re.search(r"(?i)resource|principal|condition", text):
+                first = number
+    return first or attr.line
