@@ -21,16 +21,22 @@ class ServerPort:
     auth: tuple[str, ...] = ()
 
 
-JUPYTER_AUTH = ("jupyter_token", "token=${", "token=$(", "password=${", "hashed_password")
-RAY_AUTH = ("ray_auth_mode=token", "ray_auth_mode: token", 'ray_auth_mode: "token"')
+# Regexes over the lower-cased service text; an empty token (`JUPYTER_TOKEN: ""`) is no auth.
+JUPYTER_AUTH = (
+    r"jupyter_token\s*[=:]\s*[\"']?[^\s\"']",
+    r"\.token\s*=\s*[\"']?\$",
+    r"hashed_password\s*=\s*[\"']?[^\s\"']",
+    r"\.password\s*=\s*[\"']?[^\s\"']",
+)
+RAY_AUTH = (r"ray_auth_mode\s*[=:]\s*[\"']?token",)
 ML_PORTS: dict[int, ServerPort] = {
     8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
     10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
     6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
     8888: ServerPort("Jupyter", auth=JUPYTER_AUTH),
-    5000: ServerPort("MLflow tracking server", ("mlflow",), ("basic-auth",)),
+    5000: ServerPort("MLflow tracking server", ("mlflow",), (r"--app-name[= ]+[\"']?basic-auth",)),
     6006: ServerPort("TensorBoard"),
-    7860: ServerPort("Gradio", auth=("gradio_auth", "auth=")),
+    7860: ServerPort("Gradio", auth=(r"gradio_auth\w*\s*[=:]\s*[\"']?[^\s\"']", r"\bauth\s*=")),
     8080: ServerPort("TorchServe inference API", ("torchserve",)),
     8081: ServerPort("TorchServe management API", ("torchserve",)),
     8082: ServerPort("TorchServe metrics API", ("torchserve",)),
@@ -48,7 +54,7 @@ def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
         return None
     if known.hints and not any(h in context for h in known.hints):
         return None
-    if check_auth and any(a in context for a in known.auth):
+    if check_auth and any(re.search(a, context) for a in known.auth):
         return None
     return known.server
 

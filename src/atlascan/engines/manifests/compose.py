@@ -26,9 +26,11 @@ def check_document(root: YNode, ctx: FileContext) -> None:
     if not isinstance(services, Mapping):
         return
     lines = ctx.lines()
+    seen: set[int] = set()  # a service that is an alias of another is checked once
     for name, _, service in services.entries():
-        if not isinstance(service, Mapping):
+        if not isinstance(service, Mapping) or id(service) in seen:
             continue
+        seen.add(id(service))
         label = f"`{name}`"
         context = common.region_text(lines, service.line, service.end_line) + " " + name.lower()
         _ports(label, service, context, ctx)

@@ -109,6 +109,8 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
                 and (container is not None or "sparkVersion" in node)
             ):
                 _image(value, ctx)
+            elif key == "ports" and container is not None:
+                _host_ports(value, ctx)
             elif key == "env" and container is not None:
                 _literal_env(value, ctx)
             elif key == "headGroupSpec" and isinstance(value, Mapping):
@@ -348,6 +350,25 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
                 args={"what": f"Ingress `{name}`", "port": number, "service": server},
             )
             return
+
+
+def _host_ports(ports: YNode, ctx: FileContext) -> None:
+    """`hostPort` publishes a container port on every address of the node."""
+    for port in items(ports):
+        host = get(port, "hostPort")
+        number = common.port_number(text(get(port, "containerPort")))
+        known = common.ML_PORTS.get(number) if number else None
+        if host is None or known is None or known.hints:
+            continue  # generic ports (5000, 8080) need a context a container entry lacks
+        if (text(get(port, "hostIP")) or "0.0.0.0").strip() not in ALL_INTERFACES:
+            continue
+        emit(
+            ctx,
+            "ATS-K8S-009",
+            key_node(port, "hostPort"),
+            host,
+            args={"what": "hostPort", "port": number, "service": known.server},
+        )
 
 
 def _ray_head(head: Mapping, ctx: FileContext) -> None:

@@ -4,6 +4,7 @@ number) and find keys through `<<:` merges the same way everywhere."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,11 @@ def span(first: YNode, last: Node = None) -> tuple[int, int, int, int | None]:
     return first.line, first.column, end.end_line, end.end_column
 
 
+_REPORTED: weakref.WeakKeyDictionary[FileContext, set[tuple[str, int, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def emit(
     ctx: FileContext,
     rule_id: str,
@@ -75,6 +81,11 @@ def emit(
     if first is None or not ctx.enabled(rule_id):
         return
     line, column, end_line, end_column = span(first, last)
+    # A key merged (`<<: *anchor`) into several mappings is one line to change: report it once.
+    done = _REPORTED.setdefault(ctx, set())
+    if (rule_id, line, column) in done:
+        return
+    done.add((rule_id, line, column))
     ctx.report(
         rule_id, line, column, end_line, end_column, args=args, severity=severity, secret=secret
     )
