@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,32 @@ def test_hostile_names_snippets_and_messages_are_escaped(tmp_path: Path) -> None
     assert "&lt;/script&gt;&lt;script&gt;alert(&quot;s&quot;)&lt;/script&gt;" in page
     assert page.count("<script") == 1 and page.count("</script>") == 1
     assert "&lt;svg onload=alert(2)&gt;" in page
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
+def test_parsed_page_holds_only_our_markup(tmp_path: Path) -> None:
+    hostile = '"><svg/onload=alert(1)><iframe src=//evil>'
+    findings = [_finding("ATS-TST-001", hostile + ".py", 1, Severity.HIGH, message=hostile, snippet=hostile),
+                _finding("ATS-GONE-001", "x.py", 2, Severity.LOW, message="From a rule this scan does not know.")]
+    parser = _Tags()
+    page = render("html", _result(tmp_path, findings, [Notice(path=hostile, message=hostile)]))
+    parser.feed(page)
+    assert parser.handlers == []
+    assert parser.tags <= {"html", "head", "meta", "link", "title", "style", "body", "header", "h1", "h2", "h3", "h4",
+                           "p", "main", "section", "div", "b", "table", "thead", "tbody", "tr", "th", "td", "i", "span",
+                           "a", "form", "label", "select", "option", "button", "article", "pre", "code", "ul", "li",
+                           "footer", "script", "small"}
+    assert "ATS-GONE-001" in page  # a finding whose rule is unknown is still listed
 
 
 def test_undecodable_and_bidi_file_names(tmp_path: Path) -> None:

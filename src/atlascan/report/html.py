@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
@@ -55,7 +56,7 @@ def _markdown() -> Any:
 
 def _snippet(text: str) -> str:
     lines = text.splitlines()[:SNIPPET_MAX_LINES]
-    out = "\n".join(lines)
+    out = textwrap.dedent("\n".join(lines)).strip("\n")
     if len(out) > SNIPPET_MAX_CHARS:
         out = out[:SNIPPET_MAX_CHARS] + " …"
     return out
@@ -184,34 +185,35 @@ def _findings(result: ScanResult, active: list[Finding], kind_of: dict[str, str]
         "<button type=\"button\" id=\"filter-clear\">Clear filters</button>"
         "<span id=\"shown\"></span></form>"
     )
-    items = [_finding(f, result.rules[f.rule_id], kind_of.get(f.path, "other"), result, cat) for f in active]
+    items = [_finding(f, result.rules.get(f.rule_id), kind_of.get(f.path, "other"), result, cat) for f in active]
     body = "".join(items) if items else "<p class=\"empty\">No findings.</p>"
     return f"<section id=\"findings\"><h2>Findings</h2>{filters}{body}</section>\n"
 
 
-def _finding(f: Finding, rule: Rule, kind: str, result: ScanResult, cat: AtlasCatalog) -> str:
+def _finding(f: Finding, rule: Rule | None, kind: str, result: ScanResult, cat: AtlasCatalog) -> str:
     r = f.region
     loc = f"{f.path}:{r.start_line}" + (f":{r.start_column}" if r.start_column else "")
     techs = techniques_of(f, result.rules, cat)
     links = " · ".join(
         f"<a href=\"{_esc(cat.techniques[t].url)}\">{_esc(t)} {_esc(cat.technique_label(t))}</a>"
-        for t in rule.atlas_techniques if t in cat.techniques
+        for t in (rule.atlas_techniques if rule else ()) if t in cat.techniques
     )
+    name = f"{f.rule_id} {rule.name}" if rule else f.rule_id
     snippet = f"<pre><code>{_esc(_snippet(f.snippet))}</code></pre>" if f.snippet.strip() else ""
     return (
         f"<article class=\"finding {_sev_class(f.severity)}\" data-severity=\"{f.severity.label}\" "
         f"data-kind=\"{_esc(kind)}\" data-rule=\"{_esc(f.rule_id)}\" data-techniques=\"{_esc(' '.join(techs))}\">"
         f"<h3><span class=\"badge {_sev_class(f.severity)}\">{f.severity.label}</span>"
         f"<span class=\"loc\">{_esc(loc)}</span>"
-        f"<a href=\"#rule-{_esc(rule.id)}\">{_esc(rule.id)} {_esc(rule.name)}</a></h3>"
+        f"<a href=\"#rule-{_esc(f.rule_id)}\">{_esc(name)}</a></h3>"
         f"<p>{_esc(f.message)}</p>{snippet}"
-        f"<p class=\"meta\">ATLAS: {links or 'none'} · <a href=\"#rule-{_esc(rule.id)}\">guidance</a></p>"
+        f"<p class=\"meta\">ATLAS: {links or 'none'} · <a href=\"#rule-{_esc(f.rule_id)}\">guidance</a></p>"
         "</article>\n"
     )
 
 
 def _rules_section(result: ScanResult, active: list[Finding], cat: AtlasCatalog) -> str:
-    counts = Counter(f.rule_id for f in active)
+    counts = Counter(f.rule_id for f in active if f.rule_id in result.rules)
     if not counts:
         return ""
     md = _markdown()

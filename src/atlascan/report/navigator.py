@@ -67,7 +67,7 @@ def render(result: ScanResult, *, navigator_score: str = "severity", **_: Any) -
     for tid, exp in sorted(table.items()):
         # A parent's exposure rolls up its sub-techniques; annotate only where the rule points,
         # so the Navigator's own aggregation does the rolling up.
-        own = [f for f in exp.findings if tid in result.rules[f.rule_id].atlas_techniques]
+        own = [f for f in exp.findings if tid in result.rules[f.rule_id].atlas_techniques]  # exposures() kept only known rules
         if not own:
             continue
         worst = max(f.severity for f in own)
