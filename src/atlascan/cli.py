@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-color", action="store_true", help="plain text output")
     scan.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
     scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
+    scan.add_argument("--with-checkov", action="store_true",
+                      help="also run Checkov (installed apart) and report its checks mapped to MITRE ATLAS")
+    scan.add_argument("--checkov-bin", metavar="PATH", help="the checkov program (default: checkov on PATH)")
+    scan.add_argument("--checkov-timeout", type=int, metavar="SECONDS", help="stop Checkov after this long (default 600)")
 
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json", "markdown", "navigator"), default="text",
@@ -75,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="print a rule's guidance")
     explain.add_argument("rule", help="rule id or name")
+
+    export = sub.add_parser("export-checkov", help="write atlascan's declarative IaC rules as Checkov YAML policies")
+    export.add_argument("directory", type=Path, help="folder for the policies (for checkov --external-checks-dir)")
     return parser
 
 
@@ -92,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "export-checkov":
+            from atlascan.integrations.checkov_export import export_command
+
+            return export_command(args.directory)
     except UsageError as exc:
         print(f"atlascan: error: {exc}", file=sys.stderr)
         return 2
@@ -167,6 +178,11 @@ def _scan(args: argparse.Namespace) -> int:
         raise UsageError(f"rule library: {exc}") from None
     finally:
         progress_done()
+    if args.with_checkov or config.with_checkov:
+        from atlascan.integrations.checkov import run_for_scan
+
+        run_for_scan(result, options, binary=args.checkov_bin, config_binary=config.checkov_bin, quiet=args.quiet,
+                     timeout_s=args.checkov_timeout or config.checkov_timeout, frameworks=config.checkov_frameworks)
 
     if args.write_baseline is not None:
         count = write_baseline(args.write_baseline, result.findings)

@@ -40,14 +40,18 @@ class Config:
     strict: bool = False
     jobs: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # engine settings, e.g. artifact allowlists
+    with_checkov: bool = False  # also run Checkov (a separate program) and merge its results
+    checkov_bin: str | None = None
+    checkov_timeout: int = 0  # seconds; 0: the integration's default
+    checkov_frameworks: list[str] = field(default_factory=list)  # empty: the integration's default
     source: str | None = None
 
 
-_LISTS = ("select", "ignore", "exclude")
-_BOOLS = ("respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "strict")
-_INTS = ("max-file-size-kb", "jobs")
+_LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
+_BOOLS = ("respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "strict", "with-checkov")
+_INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
-    "severity-threshold", "fail-on", "baseline", "per-path-ignores", "options",
+    "severity-threshold", "fail-on", "baseline", "per-path-ignores", "options", "checkov-bin",
 }  # fmt: skip
 
 
@@ -105,6 +109,10 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
         if not isinstance(data["baseline"], str):
             raise ConfigError(f"{source}: `baseline` must be a path")
         cfg.baseline = data["baseline"]
+    if "checkov-bin" in data:
+        if not isinstance(data["checkov-bin"], str):
+            raise ConfigError(f"{source}: `checkov-bin` must be a path")
+        cfg.checkov_bin = data["checkov-bin"]
     ppi = data.get("per-path-ignores", {})
     if not isinstance(ppi, dict) or not all(
         isinstance(v, list) and all(isinstance(i, str) for i in v) for v in ppi.values()

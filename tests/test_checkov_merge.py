@@ -1,0 +1,185 @@
+"""Checkov results folded into a scan: exact locations, dedupe against native findings, the
+scan's filters, suppressions, and one valid SARIF run holding both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from atlascan.integrations import checkov
+from atlascan.integrations.checkov import MergeOptions, deduplicate, findings_from, merge_checkov
+from atlascan.integrations.checkov_output import parse_output
+from atlascan.integrations.checkov_runner import CheckovError, CheckovSettings
+from atlascan.model import Finding, Precision, Region, Severity, SourceFile
+from atlascan.rules import Rule
+from atlascan.scan import ScanResult
+from sarif_checks import validate_sarif
+from test_checkov_output import PROJECT, sample
+
+NATIVE = Rule(
+    id="ATS-TST-001",
+    name="notebook-direct-internet",
+    title="SageMaker notebook with direct internet access",
+    severity=Severity.HIGH,
+    precision=Precision.HIGH,
+    engine="terraform",
+    kinds=("terraform",),
+    message="Notebook `{name}` has direct internet access",
+    guidance="## What it does\nx\n## Why it matters\ny\n## Example\n```hcl\na\n```\n## Use instead\n```hcl\nb\n```\n## References\n- z\n",
+    atlas_techniques=("AML.T0049",),
+    suggested_mitigations=("Disable it.",),
+    peers={"checkov": ("CKV_AWS_122", "CKV_AWS_306")},
+)
+
+
+def native_finding(line: int = 5, path: str = "main.tf") -> Finding:
+    return Finding(NATIVE.id, path, Region(line, 3, line, 25), "Notebook `research` has direct internet access.",
+                   Severity.HIGH, Precision.HIGH, snippet='direct_internet_access = "Enabled"')  # fmt: skip
+
+
+def merged(native: list[Finding] | None = None, **opts: Any) -> tuple[list[Finding], dict[str, Rule]]:
+    output = parse_output(sample("report-multi.json"), PROJECT)
+    findings, rules, _ = findings_from(output, native or [], {NATIVE.id: NATIVE}, PROJECT, MergeOptions(**opts))
+    return findings, rules
+
+
+def located(findings: list[Finding]) -> list[tuple[str, str, int, int | None]]:
+    return sorted((f.rule_id, f.path, f.region.start_line, f.region.start_column) for f in findings)
+
+
+def test_failed_checks_become_findings_at_the_line_to_change() -> None:
+    findings, rules = merged()
+    assert located(findings) == [
+        ("checkov/CKV_AWS_122", "main.tf", 5, 3),  # the attribute Checkov evaluated
+        ("checkov/CKV_AWS_144", "main.tf", 8, None),  # missing setting: the resource header
+        ("checkov/CKV_AWS_20", "main.tf", 10, 3),
+        ("checkov/CKV_AWS_20", "main.tf", 16, 3),
+        ("checkov/CKV_AWS_21", "main.tf", 8, None),
+        ("checkov/CKV_AWS_22", "main.tf", 1, None),
+        ("checkov/CKV_DOCKER_2", "Dockerfile", 1, None),
+        ("checkov/CKV_DOCKER_7", "Dockerfile", 1, None),
+    ]  # vendor/ is dropped like atlascan's own discovery drops it
+    first = next(f for f in findings if f.rule_id == "checkov/CKV_AWS_20")
+    assert first.region == Region(10, 3, 10, 6)
+    assert first.message == (
+        "Checkov CKV_AWS_20 failed on `aws_s3_bucket.training_data`: "
+        "S3 Bucket has an ACL defined which allows public READ access."
+    )
+    assert first.snippet.strip() == 'acl    = "public-read"'
+    assert first.severity is Severity.HIGH
+    assert first.properties["checkov"]["lineRange"] == [8, 11]
+    assert rules["checkov/CKV_AWS_20"].atlas_techniques == ("AML.T0036", "AML.T0035")
+    assert rules["checkov/CKV_AWS_144"].atlas_techniques == ()
+
+
+def test_inline_ignore_naming_the_checkov_rule_suppresses_it() -> None:
+    findings, _ = merged()
+    by_line = {f.region.start_line: f for f in findings if f.rule_id == "checkov/CKV_AWS_20"}
+    assert by_line[10].suppression is None
+    assert by_line[16].suppression is not None
+    assert by_line[16].suppression.justification == "published reports are public by design"
+    findings, _ = merged(inline_ignores=False)
+    assert all(f.suppression is None for f in findings)
+
+
+def test_native_finding_wins_and_records_the_checkov_id() -> None:
+    native = native_finding()
+    findings, rules = merged([native])
+    assert "checkov/CKV_AWS_122" not in {f.rule_id for f in findings}
+    assert "checkov/CKV_AWS_122" not in rules
+    assert native.properties["checkovIds"] == ["CKV_AWS_122"]
+    assert "checkov/CKV_AWS_22" in {f.rule_id for f in findings}  # not a peer of the native rule
+
+
+@pytest.mark.parametrize(
+    "native",
+    [native_finding(line=9), native_finding(path="other.tf")],
+    ids=["other-resource", "other-file"],
+)
+def test_no_dedupe_outside_the_flagged_resource(native: Finding) -> None:
+    output = parse_output(sample("report-multi.json"), PROJECT)
+    kept, folded = deduplicate(output.records, [native], {NATIVE.id: NATIVE})
+    assert folded == 0
+    assert "CKV_AWS_122" in {r.check_id for r in kept}
+    assert "checkovIds" not in native.properties
+
+
+def test_scan_filters_apply_to_checkov_findings() -> None:
+    assert {f.rule_id for f in merged(select=["checkov/CKV_DOCKER"])[0]} == {"checkov/CKV_DOCKER_2", "checkov/CKV_DOCKER_7"}
+    assert "checkov/CKV_AWS_20" not in {f.rule_id for f in merged(ignore=["checkov/CKV_AWS_20"])[0]}
+    high = merged(severity_threshold=Severity.HIGH)[0]
+    assert {f.rule_id for f in high} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_20"}
+    assert "Dockerfile" not in {f.path for f in merged(exclude=["Docker*"])[0]}
+    assert "Dockerfile" not in {f.path for f in merged(per_path_ignores={"Dockerfile": ["checkov/"]})[0]}
+    assert "vendor/mod/main.tf" in {f.path for f in merged(include_vendored=True)[0]}
+
+
+def test_fingerprints_are_stable_and_baseline_hides_known_findings() -> None:
+    first, _ = merged()
+    again, _ = merged()
+    assert [f.fingerprint for f in first] == [f.fingerprint for f in again]
+    assert len({f.fingerprint for f in first}) == len(first)
+    known = {f.fingerprint for f in first if f.rule_id == "checkov/CKV_AWS_21"}
+    later, _ = merged(baseline=known)
+    hidden = [f for f in later if f.suppression is not None and f.suppression.kind == "external"]
+    assert [f.rule_id for f in hidden] == ["checkov/CKV_AWS_21"]
+
+
+def scan_result(native: list[Finding]) -> ScanResult:
+    files = [SourceFile("main.tf", str(PROJECT / "main.tf"), "terraform", 1), SourceFile("Dockerfile", str(PROJECT / "Dockerfile"), "dockerfile", 1)]
+    return ScanResult(root=PROJECT, rules={NATIVE.id: NATIVE}, findings=native, notices=[], files=files, duration_s=0.1)
+
+
+def test_merge_into_one_valid_sarif_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-multi.json"), 1.5))
+    native = native_finding()
+    result = scan_result([native])
+    summary = merge_checkov(result, CheckovSettings(), MergeOptions())
+    assert (summary.reported, summary.added, summary.deduplicated, summary.filtered) == (9, 7, 1, 1)
+    assert result.duration_s == pytest.approx(1.6)
+    from atlascan.report import sarif
+
+    log = sarif.build_log(result)
+    validate_sarif(log)  # the 2.1.0 schema plus GitHub's rules: one run, unique ids, ruleIndex
+    run = log["runs"][0]
+    descriptors = run["tool"]["driver"]["rules"]
+    ids = [d["id"] for d in descriptors]
+    assert len(ids) == len(set(ids))
+    for res in run["results"]:
+        assert descriptors[res["ruleIndex"]]["id"] == res["ruleId"]
+        assert res["partialFingerprints"]
+    ckv = descriptors[ids.index("checkov/CKV_AWS_20")]
+    assert ckv["help"]["text"] and ckv["properties"]["security-severity"] == "8.0"
+    assert [t["id"] for t in ckv["properties"]["atlas"]["techniques"]] == ["AML.T0036", "AML.T0035"]
+    native_result = next(r for r in run["results"] if r["ruleId"] == NATIVE.id)
+    assert native_result["properties"]["checkovIds"] == ["CKV_AWS_122"]
+
+
+def test_checkov_failure_leaves_native_results_and_adds_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any, **__: Any) -> tuple[str, float]:
+        raise CheckovError("Checkov did not finish within 5 s and was stopped")
+
+    monkeypatch.setattr(checkov, "run_checkov", broken)
+    native = native_finding()
+    result = scan_result([native])
+    summary = merge_checkov(result, CheckovSettings(), MergeOptions())
+    assert not summary.ran
+    assert result.findings == [native]
+    assert [(n.level, n.message) for n in result.notices] == [("warning", "Checkov did not finish within 5 s and was stopped")]
+
+
+def test_too_old_checkov_is_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-old-version.json"), 1.0))
+    result = scan_result([])
+    merge_checkov(result, CheckovSettings(), MergeOptions())
+    assert result.findings == []
+    assert "Checkov 2.0.1 is older than 3.0.0" in result.notices[0].message
+
+
+def test_parsing_errors_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-terraform.json"), 1.0))
+    result = scan_result([])
+    merge_checkov(result, CheckovSettings(), MergeOptions())
+    assert [n.message for n in result.notices] == ["Checkov could not parse 1 file(s); its checks skipped them."]
+    assert {f.rule_id for f in result.findings} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_22"}
