@@ -190,3 +190,14 @@ def test_zizmor_offline(tmp_path: Path) -> None:
                            *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120, check=False, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings to report" in proc.stdout
+
+
+def test_every_flag_the_action_passes_exists(capsys: pytest.CaptureFixture[str]) -> None:
+    from atlascan.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    help_text = capsys.readouterr().out
+    flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", _scan_script()))
+    assert flags >= {"--format", "--output", "--severity-threshold", "--fail-on", "--with-checkov"}
+    assert [f for f in sorted(flags) if f not in help_text] == []
