@@ -1,0 +1,85 @@
+"""Committed model artifacts (AML.T0011.000 Unsafe AI Artifacts, AML.T0018.002 Embed Malware):
+code execution hidden in pickle, PyTorch, joblib, NumPy and Keras files, found without ever
+loading them. Binary artifacts are sniffed by magic and streamed with bounded reads; their
+findings sit at line 1 with the callable, archive member and byte offset in the message and
+properties. Keras `config.json` and MLflow `MLmodel` text files get exact lines.
+
+Modules: `containers` (sniffing, ZIP/tar/npy/compression), `pickle_vm` (the symbolic
+unpickler), `policy` (allow/deny lists from checks/artifacts), `formats` (safetensors, GGUF,
+ONNX, HDF5), `keras_config`, `mlmodel`, `streams` (bounded sources), `hits`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from atlascan.analysis import FileContext
+from atlascan.engines import Engine
+from atlascan.model import SourceFile
+
+ARTIFACT_RULES = ("ATS-ART-001", "ATS-ART-002", "ATS-ART-003", "ATS-ART-004", "ATS-ART-005",
+                  "ATS-ART-006", "ATS-ART-007", "ATS-ART-009", "ATS-ART-010")  # fmt: skip
+
+
+def user_allowlist(options: Mapping[str, Any]) -> tuple[str, ...]:
+    section = options.get("artifacts") if isinstance(options, Mapping) else None
+    allow = section.get("allow") if isinstance(section, Mapping) else None
+    if isinstance(allow, str):
+        return (allow,)
+    return tuple(a for a in allow if isinstance(a, str)) if isinstance(allow, list) else ()
+
+
+class ArtifactsEngine(Engine):
+    name = "artifacts"
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        if file.kind == "json":
+            self._keras_json(file, ctx)
+        elif file.kind == "mlmodel":
+            self._mlmodel(ctx)
+        elif file.kind == "artifact" and ctx.any_enabled(ARTIFACT_RULES):
+            self._artifact(file, ctx)
+
+    def _artifact(self, file: SourceFile, ctx: FileContext) -> None:
+        from atlascan.engines.artifacts.containers import dispatch
+        from atlascan.engines.artifacts.hits import Collector, Job
+        from atlascan.engines.artifacts.policy import policy
+        from atlascan.engines.artifacts.streams import FileWindow
+
+        if file.size == 0:
+            return
+        collector = Collector()
+        if file.size > ctx.limits.max_artifact_bytes:
+            collector.add("ATS-ART-007", (), {"member": file.path, "reason": f"it is {file.size >> 20} MiB, over the "
+                          f"{ctx.limits.max_artifact_bytes >> 20} MiB artifact limit"})  # fmt: skip
+        else:
+            job = Job(collector, policy(ctx.options), None, keras_allow=user_allowlist(ctx.options))
+            job.dispatch = lambda src, label, depth, hint: dispatch(job, src, label, depth, hint)
+            with open(file.abspath, "rb") as fh:
+                dispatch(job, FileWindow(fh, 0, file.size), file.path, 0, file.path.rsplit("/", 1)[-1].lower())
+        for hit in collector.hits:
+            ctx.report(hit.rule_id, 1, args=hit.args, properties=hit.properties, severity=hit.severity, snippet="")
+
+    def _keras_json(self, file: SourceFile, ctx: FileContext) -> None:
+        from atlascan.engines.artifacts import keras_config
+
+        if not ctx.enabled("ATS-ART-006") or file.size > 8 << 20:
+            return
+        text = ctx.text()
+        if not keras_config.looks_like_keras(text):
+            return
+        for hit in keras_config.scan(text, user_allowlist(ctx.options)):
+            ctx.report("ATS-ART-006", hit.line, hit.column, hit.line, hit.end_column,
+                       args={"member": file.path, "layer": hit.layer, "detail": hit.detail},
+                       properties={"layer": hit.layer})  # fmt: skip
+
+    def _mlmodel(self, ctx: FileContext) -> None:
+        from atlascan.engines.artifacts import mlmodel
+
+        if not ctx.enabled("ATS-ART-008"):
+            return
+        for hit in mlmodel.scan(ctx.lines()):
+            ctx.report("ATS-ART-008", hit.line, hit.column, hit.line, hit.end_column,
+                       args={"key": hit.key, "value": hit.value, "detail": hit.detail},
+                       properties={"key": hit.key, "value": hit.value})  # fmt: skip

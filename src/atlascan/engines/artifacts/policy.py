@@ -1,0 +1,107 @@
+"""Which pickle imports are safe, unknown or dangerous: the allow- and denylists are data in
+`checks/artifacts/_allowlist.toml` and `_denylist.toml`, extended by the user's options."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from atlascan.rules import checks_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class Verdict(enum.Enum):
+    SAFE = "safe"
+    UNKNOWN = "unknown"
+    DANGEROUS = "dangerous"
+
+
+def _is_dunder(part: str) -> bool:
+    return part.startswith("__") and part.endswith("__") and len(part) > 4
+
+
+@dataclass(frozen=True)
+class ImportPolicy:
+    allow_exact: frozenset[str]
+    allow_modules: tuple[str, ...]
+    deny_modules: tuple[str, ...]
+    deny_names: frozenset[str]
+    deny_builtins: frozenset[str]
+    deny_components: frozenset[str]
+
+    def verdict(self, module: str, name: str) -> Verdict:
+        """Grade `module` + `name` as CPython's find_class would resolve it (protocol 4+
+        walks a dotted name attribute by attribute, so every part counts)."""
+        parts = name.split(".")
+        if module in ("builtins", "__builtin__", "__builtins__") and parts[0] in self.deny_builtins:
+            return Verdict.DANGEROUS
+        if _under(module, self.deny_modules) or f"{module}.{parts[0]}" in self.deny_names:
+            return Verdict.DANGEROUS
+        # `pathlib` + `os.system`, `builtins` + `print.__self__.__import__`
+        if len(parts) > 1 and any(p in self.deny_components or _is_dunder(p) for p in parts):
+            return Verdict.DANGEROUS
+        if any(_is_dunder(p) for p in module.split(".")):
+            return Verdict.DANGEROUS
+        # a submodule spelled inside the name (`torch` + `hub.load`) is checked as a module
+        if len(parts) > 1 and _under(f"{module}.{'.'.join(parts[:-1])}", self.deny_modules):
+            return Verdict.DANGEROUS
+        qualified = f"{module}.{name}"
+        if qualified in self.allow_exact:
+            return Verdict.SAFE
+        if len(parts) == 1 and not _is_dunder(name) and _under(module, self.allow_modules):
+            return Verdict.SAFE
+        return Verdict.UNKNOWN
+
+
+def _under(module: str, prefixes: Iterable[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _read(name: str) -> dict[str, Any]:
+    path = checks_dir() / "artifacts" / name
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@cache
+def _base() -> tuple[dict[str, Any], dict[str, Any]]:
+    return _read("_allowlist.toml"), _read("_denylist.toml")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+_POLICIES: dict[tuple[str, ...], ImportPolicy] = {}
+
+
+def policy(options: Mapping[str, Any]) -> ImportPolicy:
+    """The policy for this scan: shipped lists plus `options.artifacts.allow` entries
+    ("pkg.mod.Class" exact, or "pkg.mod.*" for a module's plain names)."""
+    section = options.get("artifacts") if isinstance(options, Mapping) else None
+    extra = tuple(sorted(_strings(section.get("allow")))) if isinstance(section, Mapping) else ()
+    if extra not in _POLICIES:
+        allow, deny = _base()
+        user_modules = [e[:-2] for e in extra if e.endswith(".*")]
+        user_exact = [e for e in extra if not e.endswith(".*")]
+        _POLICIES[extra] = ImportPolicy(
+            allow_exact=frozenset(_strings(allow.get("exact")) + user_exact),
+            allow_modules=tuple(_strings(allow.get("modules")) + user_modules),
+            deny_modules=tuple(_strings(deny.get("modules"))),
+            deny_names=frozenset(_strings(deny.get("names"))),
+            deny_builtins=frozenset(_strings(deny.get("builtins"))),
+            deny_components=frozenset(_strings(deny.get("components"))),
+        )
+    return _POLICIES[extra]

@@ -1,0 +1,321 @@
+"""Build model artifacts byte by byte for the tests: pickle streams from opcodes, ZIP archives
+(with header tampering on request), tar, .npy, safetensors, GGUF and ONNX fragments.
+
+Nothing here is ever unpickled or executed. Payloads only name harmless commands (`echo`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import tarfile
+import zlib
+from dataclasses import dataclass
+
+
+class P:
+    """A pickle assembler: each method appends one opcode (with its operand)."""
+
+    def __init__(self, proto: int | None = 2) -> None:
+        self.buf = bytearray()
+        if proto is not None and proto >= 2:
+            self.buf += bytes([0x80, proto])
+
+    def raw(self, data: bytes) -> P:
+        self.buf += data
+        return self
+
+    def data(self) -> bytes:
+        return bytes(self.buf)
+
+    # constants
+    def s(self, text: str) -> P:  # SHORT_BINUNICODE / BINUNICODE
+        enc = text.encode()
+        return self.raw(b"\x8c" + bytes([len(enc)]) + enc if len(enc) < 256 else b"X" + struct.pack("<I", len(enc)) + enc)
+
+    def x(self, text: str) -> P:  # BINUNICODE (protocol 1+)
+        enc = text.encode()
+        return self.raw(b"X" + struct.pack("<I", len(enc)) + enc)
+
+    def string0(self, text: str) -> P:  # STRING, protocol 0
+        return self.raw(b"S'" + text.encode() + b"'\n")
+
+    def b(self, data: bytes) -> P:  # SHORT_BINBYTES / BINBYTES
+        return self.raw(b"C" + bytes([len(data)]) + data if len(data) < 256 else b"B" + struct.pack("<I", len(data)) + data)
+
+    def int1(self, n: int) -> P:
+        return self.raw(b"K" + bytes([n]))
+
+    def long1(self, n: int) -> P:
+        enc = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+        return self.raw(b"\x8a" + bytes([len(enc)]) + enc)
+
+    def none(self) -> P:
+        return self.raw(b"N")
+
+    # imports and calls
+    def glob(self, module: str, name: str) -> P:  # GLOBAL
+        return self.raw(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
+
+    def sglob(self, module: str, name: str) -> P:  # STACK_GLOBAL from two constants
+        return self.s(module).s(name).raw(b"\x93")
+
+    def call1(self, module: str, name: str, arg: str, stack_global: bool = False) -> P:
+        (self.sglob(module, name) if stack_global else self.glob(module, name))
+        return self.s(arg).raw(b"\x85R")
+
+    def mark(self) -> P:
+        return self.raw(b"(")
+
+    def tuple(self) -> P:
+        return self.raw(b"t")
+
+    def tuple1(self) -> P:
+        return self.raw(b"\x85")
+
+    def tuple2(self) -> P:
+        return self.raw(b"\x86")
+
+    def empty_tuple(self) -> P:
+        return self.raw(b")")
+
+    def reduce(self) -> P:
+        return self.raw(b"R")
+
+    def newobj(self) -> P:
+        return self.raw(b"\x81")
+
+    def build(self) -> P:
+        return self.raw(b"b")
+
+    def empty_dict(self) -> P:
+        return self.raw(b"}")
+
+    def setitem(self) -> P:
+        return self.raw(b"s")
+
+    def setitems(self) -> P:
+        return self.raw(b"u")
+
+    def memoize(self) -> P:
+        return self.raw(b"\x94")
+
+    def binput(self, n: int) -> P:
+        return self.raw(b"q" + bytes([n]))
+
+    def binget(self, n: int) -> P:
+        return self.raw(b"h" + bytes([n]))
+
+    def pop(self) -> P:
+        return self.raw(b"0")
+
+    def binpersid(self) -> P:
+        return self.raw(b"Q")
+
+    def stop(self) -> P:
+        return self.raw(b".")
+
+
+def evil(proto: int = 2, module: str = "os", name: str = "system", command: str = "echo atlascan-test") -> bytes:
+    """A stream that would call module.name(command) if anyone unpickled it."""
+    p = P(proto)
+    if proto >= 4:
+        return p.call1(module, name, command, stack_global=True).stop().data()
+    if proto >= 2:
+        return p.call1(module, name, command).stop().data()
+    body = P(None).glob(module, name).mark()
+    body = body.string0(command) if proto == 0 else body.x(command)
+    return body.tuple().reduce().stop().data()
+
+
+def plain_dict(proto: int = 2) -> bytes:
+    p = P(proto).empty_dict()
+    if proto >= 2:
+        p.binput(0)
+    return p.mark().s("lr").raw(b"G" + struct.pack(">d", 0.001)).s("epochs").int1(10).setitems().stop().data()
+
+
+def torch_state_dict_pickle(tensors: int = 2) -> bytes:
+    """What torch.save(model.state_dict()) writes as archive/data.pkl (protocol 2)."""
+    p = P(2).glob("collections", "OrderedDict").empty_tuple().reduce().binput(0).mark()
+    for i in range(tensors):
+        p.s(f"layer{i}.weight")
+        p.glob("torch._utils", "_rebuild_tensor_v2").mark()
+        p.mark().s("storage").glob("torch", "FloatStorage").s(str(i)).s("cpu").int1(4).tuple().binpersid()
+        p.int1(0).int1(2).int1(2).tuple2().int1(2).int1(1).tuple2().raw(b"\x89")
+        p.glob("collections", "OrderedDict").empty_tuple().reduce().tuple()
+        p.reduce()
+    return p.setitems().stop().data()
+
+
+def numpy_array_pickle(proto: int = 2) -> bytes:
+    """numpy.ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b') then BUILD with raw data."""
+    p = P(proto).glob("numpy.core.multiarray", "_reconstruct").glob("numpy", "ndarray")
+    p.int1(0).tuple1().b(b"b").raw(b"\x87").reduce()
+    p.mark().int1(1).int1(3).tuple1()
+    p.glob("numpy", "dtype").s("f8").raw(b"\x89\x88").raw(b"\x87").reduce()
+    p.mark().int1(3).s("<").none().none().none().raw(b"J\xff\xff\xff\xffJ\xff\xff\xff\xff").int1(0).tuple().build()
+    p.raw(b"\x89").b(struct.pack("<3d", 1.0, 2.0, 3.0)).tuple().build()
+    return p.stop().data()
+
+
+def sklearn_estimator_pickle() -> bytes:
+    p = P(4).sglob("sklearn.linear_model._logistic", "LogisticRegression").empty_tuple().newobj()
+    p.empty_dict().mark().s("C").raw(b"G" + struct.pack(">d", 1.0)).s("penalty").s("l2")
+    p.s("coef_")
+    inner = numpy_array_pickle(4)[2:-1]  # the array expression without PROTO/STOP
+    p.raw(inner).setitems().build()
+    return p.stop().data()
+
+
+def joblib_pickle(arrays: int = 2, tail: bytes = b"", object_array: bytes | None = None) -> bytes:
+    """A joblib.dump file: NumpyArrayWrapper objects each followed by raw array bytes."""
+    out = bytearray()
+    p = P(4).mark()
+    out += p.data()
+    for i in range(arrays):
+        q = P(None).sglob("joblib.numpy_pickle", "NumpyArrayWrapper").empty_tuple().newobj()
+        q.empty_dict().mark().s("subclass").sglob("numpy", "ndarray").s("shape").int1(4).tuple1()
+        q.s("order").s("C").s("dtype").sglob("numpy", "dtype").s("f8").raw(b"\x89\x88\x87").reduce()
+        q.mark().int1(3).s("<").none().none().none().raw(b"J\xff\xff\xff\xffJ\xff\xff\xff\xff").int1(0).tuple().build()
+        q.s("allow_mmap").raw(b"\x88").s("numpy_array_alignment_bytes").int1(16).setitems().build()
+        out += q.data()
+        pos = len(out) + 1
+        pad = 16 - pos % 16
+        out += bytes([pad]) + b"\xff" * pad
+        out += struct.pack("<4d", 1.0, 2.0, 3.0, float(i))
+    if object_array is not None:
+        q = P(None).sglob("joblib.numpy_pickle", "NumpyArrayWrapper").empty_tuple().newobj()
+        q.empty_dict().mark().s("subclass").sglob("numpy", "ndarray").s("shape").int1(1).tuple1()
+        q.s("order").s("C").s("dtype").sglob("numpy", "dtype").s("O8").raw(b"\x89\x88\x87").reduce()
+        q.mark().int1(3).s("|").none().none().none().raw(b"J\xff\xff\xff\xffJ\xff\xff\xff\xff").int1(63).tuple().build()
+        q.s("allow_mmap").raw(b"\x89").setitems().build()
+        out += q.data() + object_array
+    out += P(None).raw(b"l").data() + tail + b"."
+    return bytes(out)
+
+
+# ---- containers -------------------------------------------------------------------------------
+@dataclass
+class Member:
+    name: str
+    data: bytes
+    deflate: bool = False
+    encrypted_flag: bool = False
+    bad_crc: bool = False
+    local_name: str | None = None
+
+
+def zip_bytes(members: list[Member], central: bool = True) -> bytes:
+    out = bytearray()
+    directory = bytearray()
+    for m in members:
+        body = m.data
+        if m.deflate:
+            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+            body = c.compress(m.data) + c.flush()
+        crc = zlib.crc32(m.data) ^ (0xDEADBEEF if m.bad_crc else 0)
+        flags = 0x1 if m.encrypted_flag else 0
+        method = 8 if m.deflate else 0
+        lname = (m.local_name or m.name).encode()
+        offset = len(out)
+        out += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, flags, method, 0, 0x21, crc, len(body), len(m.data), len(lname), 0)
+        out += lname + body
+        name = m.name.encode()
+        directory += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, flags, method, 0, 0x21, crc, len(body),
+                                 len(m.data), len(name), 0, 0, 0, 0, 0, offset) + name  # fmt: skip
+    if central:
+        cd_offset = len(out)
+        out += directory
+        out += struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), cd_offset, 0)
+    return bytes(out)
+
+
+def torch_zip(data_pkl: bytes, extra: list[Member] | None = None, **flags: bool) -> bytes:
+    members = [
+        Member("archive/data.pkl", data_pkl, **flags),
+        Member("archive/byteorder", b"little"),
+        Member("archive/data/0", b"\x80\x02" + b"\x00" * 62),  # raw storage that happens to start like a pickle
+        Member("archive/version", b"3\n"),
+        Member("archive/.data/serialization_id", b"1234567890"),
+    ]
+    return zip_bytes(members + (extra or []))
+
+
+def legacy_torch(model_pickle: bytes) -> bytes:
+    magic = P(2).long1(0x1950A86A20F9469CFC6C).stop().data()
+    version = P(2).raw(b"M\xe9\x03").stop().data()
+    sys_info = plain_dict(2)
+    keys = P(2).raw(b"]").stop().data()
+    return magic + version + sys_info + model_pickle + keys + struct.pack("<q", 16) + b"\x00" * 64
+
+
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def npy(descr: str, shape: tuple[int, ...], body: bytes, version: int = 1) -> bytes:
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    pad = 64 - (10 + len(header) + 1) % 64
+    text = (header + " " * pad + "\n").encode("latin-1")
+    if version == 1:
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + body
+    return b"\x93NUMPY\x02\x00" + struct.pack("<I", len(text)) + text + body
+
+
+def safetensors(tensors: dict[str, tuple[str, list[int], tuple[int, int]]], data_len: int) -> bytes:
+    header = {name: {"dtype": d, "shape": s, "data_offsets": list(o)} for name, (d, s, o) in tensors.items()}
+    header["__metadata__"] = {"format": "pt"}  # type: ignore[dict-item]
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + b"\x00" * data_len
+
+
+def gguf(template: str) -> bytes:
+    def string(text: str) -> bytes:
+        enc = text.encode()
+        return struct.pack("<Q", len(enc)) + enc
+
+    kvs = [
+        string("general.architecture") + struct.pack("<I", 8) + string("llama"),
+        string("llama.context_length") + struct.pack("<I", 4) + struct.pack("<I", 4096),
+        string("tokenizer.ggml.tokens") + struct.pack("<I", 9) + struct.pack("<I", 8) + struct.pack("<Q", 3)
+        + string("<s>") + string("</s>") + string("hi"),
+        string("tokenizer.chat_template") + struct.pack("<I", 8) + string(template),
+    ]
+    return b"GGUF" + struct.pack("<I", 3) + struct.pack("<QQ", 0, len(kvs)) + b"".join(kvs)
+
+
+def onnx_with_external(location: str) -> bytes:
+    """An ONNX ModelProto fragment whose initializer keeps its data in an external file."""
+    def field(tag: int, payload: bytes) -> bytes:
+        return bytes([tag]) + _varint(len(payload)) + payload
+
+    entry = field(0x0A, b"location") + field(0x12, location.encode())
+    tensor = field(0x42, b"w") + field(0x6A, entry) + b"\x70\x01"  # name, external_data, data_location
+    graph = field(0x2A, tensor)
+    return b"\x08\x07" + field(0x3A, graph)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def keras_config(layers: list[dict[str, object]]) -> bytes:
+    return json.dumps({"module": "keras", "class_name": "Sequential", "config": {"name": "seq", "layers": layers}}, indent=1).encode()
+
+
+DENSE = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 4, "activation": "relu"}, "registered_name": None}
+LAMBDA = {"module": "keras.layers", "class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}
