@@ -1,0 +1,366 @@
+"""GitHub Actions checks over workflows (`.github/workflows/*.yml`) and actions (`action.yml`).
+
+`Workflow` is the small model every check reads: triggers, jobs and steps (for an action,
+its composite steps form one job). Each check is one function in `CHECKS`, run only when
+one of its rules is enabled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from atlascan.engines.workflows.common import (
+    image_of,
+    image_unpinned,
+    report_in_scalar,
+    report_node,
+    sensitive_paths,
+)
+from atlascan.model import Severity
+from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+# ---- the model --------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    name: str
+    node: Mapping
+    steps: list[Mapping]
+
+
+@dataclass
+class Workflow:
+    root: Mapping
+    triggers: set[str]
+    jobs: list[Job] = field(default_factory=list)
+    action: bool = False
+
+    @property
+    def privileged_trigger(self) -> str | None:
+        """A trigger that runs with the base repository's secrets and a write token while
+        reacting to something an outsider controls."""
+        for name in ("pull_request_target", "workflow_run", "issue_comment"):
+            if name in self.triggers:
+                return name
+        return None
+
+
+def _triggers(node: YNode | None) -> set[str]:
+    if isinstance(node, Scalar):
+        return {node.value}
+    if isinstance(node, Sequence):
+        return {i.value for i in node.items if isinstance(i, Scalar)}
+    if isinstance(node, Mapping):
+        return set(node.keys())
+    return set()
+
+
+def _steps(node: YNode | None) -> list[Mapping]:
+    return [s for s in node.items if isinstance(s, Mapping)] if isinstance(node, Sequence) else []
+
+
+def workflow(root: Mapping, action: bool) -> Workflow:
+    if action:
+        runs = root.get("runs")
+        steps = _steps(runs.get("steps")) if isinstance(runs, Mapping) else []
+        return Workflow(root, set(), [Job("(composite)", runs if isinstance(runs, Mapping) else root, steps)], action=True)
+    flow = Workflow(root, _triggers(root.get("on")))
+    jobs = root.get("jobs")
+    if isinstance(jobs, Mapping):
+        for name, _, job in jobs.entries():
+            if isinstance(job, Mapping):
+                flow.jobs.append(Job(name, job, _steps(job.get("steps"))))
+    return flow
+
+
+def _uses(step: Mapping) -> str:
+    return (step.text("uses") or "").strip()
+
+
+def _is_action(step: Mapping, name: str) -> bool:
+    return _uses(step).lower().split("@", 1)[0] == name
+
+
+def _with(step: Mapping) -> Mapping | None:
+    value = step.get("with")
+    return value if isinstance(value, Mapping) else None
+
+
+# ---- ATS-GHA-001: expression injection into scripts -------------------------------------
+
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+# Contexts whose text an outsider writes (titles, bodies, branch names, commit messages).
+ATTACKER_CONTEXT = re.compile(
+    r"\bgithub\.head_ref\b|"
+    r"\bgithub\.event\.(?:"
+    r"(?:issue|pull_request|discussion)\.(?:title|body)|"
+    r"pull_request\.head\.(?:ref|label|repo\.default_branch)|"
+    r"(?:comment|review|review_comment|discussion_comment)\.body|"
+    r"(?:head_commit|workflow_run\.head_commit)\.(?:message|author\.(?:email|name))|"
+    r"commits(?:\[[^\]]*\]|\.\*)\.(?:message|author\.(?:email|name))|"
+    r"workflow_run\.(?:head_branch|display_title)|"
+    r"pages(?:\[[^\]]*\]|\.\*)\.page_name"
+    r")\b"
+)
+
+
+def _script_scalars(step: Mapping) -> Iterator[tuple[Scalar, str]]:
+    run = step.get("run")
+    if isinstance(run, Scalar):
+        yield run, "run"
+    if _is_action(step, "actions/github-script"):
+        with_ = _with(step)
+        script = with_.get("script") if with_ else None
+        if isinstance(script, Scalar):
+            yield script, "github-script"
+
+
+def check_injection(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        for step in job.steps:
+            for script, where in _script_scalars(step):
+                if "${{" not in script.value:
+                    continue
+                for m in EXPRESSION.finditer(script.value):
+                    found = ATTACKER_CONTEXT.search(m.group(1))
+                    if found:
+                        report_in_scalar(ctx, "ATS-GHA-001", script, m.start(), m.end(), {"context": found.group(0), "where": where})
+
+
+# ---- ATS-GHA-002: privileged trigger checks out the untrusted head -----------------------
+
+HEAD_REF = re.compile(
+    r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(?:sha|branch)|"
+    r"refs/pull/|github\.event\.pull_request\.merge_commit_sha|github\.event\.pull_request\.head\.repo\.full_name"
+)
+PR_CHECKOUT_CMD = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull/")
+
+
+def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
+    trigger = flow.privileged_trigger
+    if trigger is None:
+        return
+    for job in flow.jobs:
+        for i, step in enumerate(job.steps):
+            target: Scalar | None = None
+            if _is_action(step, "actions/checkout"):
+                with_ = _with(step)
+                for key in ("ref", "repository"):
+                    value = with_.get(key) if with_ else None
+                    if isinstance(value, Scalar) and HEAD_REF.search(value.value):
+                        target = value
+                        break
+            run = step.get("run")
+            if target is None and isinstance(run, Scalar):
+                m = PR_CHECKOUT_CMD.search(run.value)
+                if m:
+                    report_in_scalar(ctx, "ATS-GHA-002", run, m.start(), m.end(), {"trigger": trigger}, Severity.CRITICAL)
+                continue
+            if target is not None:
+                later = job.steps[i + 1 :]
+                executes = any("run" in s or _uses(s).startswith("./") for s in later)
+                report_node(ctx, "ATS-GHA-002", target, {"trigger": trigger}, Severity.CRITICAL if executes else None)
+
+
+# ---- ATS-GHA-003: write-all or workflow-wide write permissions ---------------------------
+
+
+def check_permissions(flow: Workflow, ctx: FileContext) -> None:
+    if flow.action:
+        return
+    _permissions(ctx, flow.root.get("permissions"), "workflow")
+    for job in flow.jobs:
+        _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
+
+
+def _permissions(ctx: FileContext, node: YNode | None, scope: str) -> None:
+    if isinstance(node, Scalar) and node.value.strip() == "write-all":
+        report_node(ctx, "ATS-GHA-003", node, {"grant": "write-all", "scope": scope}, Severity.HIGH)
+    elif isinstance(node, Mapping) and scope == "workflow":
+        # Job-level write scopes are the recommended least-privilege form; only the
+        # workflow-wide ones hand every job (and every action it runs) a write token.
+        for name, _, value in node.entries():
+            if isinstance(value, Scalar) and value.value.strip() == "write":
+                report_node(ctx, "ATS-GHA-003", value, {"grant": f"{name}: write", "scope": scope})
+
+
+# ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+GITHUB_OWNED = ("actions/", "github/")
+BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
+
+
+def check_unpinned_uses(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        targets = [job.node.get("uses")] + [s.get("uses") for s in job.steps]
+        for node in targets:
+            if isinstance(node, Scalar):
+                _unpinned_use(ctx, node)
+
+
+def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
+    value = node.value.strip()
+    if not value or value.startswith(("./", "docker://")) or "${{" in value:
+        return
+    name, at, ref = value.rpartition("@")
+    if not at:
+        name, ref = value, ""
+    if FULL_SHA.match(ref):
+        return
+    if not ref or ref.lower() in BRANCH_REFS:
+        severity = Severity.HIGH
+    else:
+        severity = Severity.LOW if name.lower().startswith(GITHUB_OWNED) else Severity.MEDIUM
+    start = value.rfind("@") if at else 0
+    report_in_scalar(ctx, "ATS-GHA-004", node, start, len(value), {"action": name, "ref": ref or "(none)"}, severity)
+
+
+# ---- ATS-GHA-005: container and service images without a digest --------------------------
+
+
+def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        images = [image_of(job.node.get("container"))]
+        services = job.node.get("services")
+        if isinstance(services, Mapping):
+            images.extend(image_of(s) for _, _, s in services.entries())
+        for image in images:
+            if image is not None and image_unpinned(image.value):
+                report_node(ctx, "ATS-GHA-005", image, {"image": image.value})
+        for step in job.steps:
+            uses = step.get("uses")
+            if isinstance(uses, Scalar) and uses.value.startswith("docker://") and image_unpinned(uses.value[9:]):
+                report_node(ctx, "ATS-GHA-005", uses, {"image": uses.value[9:]})
+
+
+# ---- ATS-GHA-006 / 007: secrets handed over wholesale ------------------------------------
+
+TO_JSON_SECRETS = re.compile(r"toJSON\(\s*secrets\s*\)", re.I)
+
+
+def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        secrets = job.node.get("secrets")
+        if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit":
+            report_node(ctx, "ATS-GHA-006", secrets, {"job": job.name})
+    if ctx.enabled("ATS-GHA-007"):
+        from atlascan.parsers.yaml import walk
+
+        for node in walk(flow.root):
+            if isinstance(node, Scalar) and "${{" in node.value:
+                for m in TO_JSON_SECRETS.finditer(node.value):
+                    report_in_scalar(ctx, "ATS-GHA-007", node, m.start(), m.end())
+
+
+# ---- ATS-GHA-008: persisted checkout credentials end up in an artifact --------------------
+
+
+def check_artipacked(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        uploads = [i for i, s in enumerate(job.steps) if _is_action(s, "actions/upload-artifact")]
+        if not uploads:
+            continue
+        for i, step in enumerate(job.steps):
+            if not _is_action(step, "actions/checkout") or i > uploads[-1]:
+                continue
+            with_ = _with(step)
+            persist = with_.text("persist-credentials") if with_ else None
+            if persist is None or persist.strip().lower() != "false":
+                node = step.get("uses")
+                if isinstance(node, Scalar):
+                    report_node(ctx, "ATS-GHA-008", node, {"job": job.name})
+
+
+# ---- ATS-GHA-009: uploads of credential stores and tracking data --------------------------
+
+def check_sensitive_uploads(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        for step in job.steps:
+            if not _is_action(step, "actions/upload-artifact"):
+                continue
+            with_ = _with(step)
+            path = with_.get("path") if with_ else None
+            if not isinstance(path, Scalar):
+                continue
+            for start, end in sensitive_paths(path.value):
+                report_in_scalar(ctx, "ATS-GHA-009", path, start, end, {"path": path.value[start:end]})
+
+
+# ---- ATS-GHA-010: Hub write access in jobs a fork can trigger ----------------------------
+
+HUB_TOKEN = re.compile(r"\bsecrets\.(HF_TOKEN|HUGGING_FACE_HUB_TOKEN|HUGGINGFACE_TOKEN|HF_WRITE_TOKEN|HF_API_TOKEN)\b")
+HUB_WRITE = re.compile(r"\bpush_to_hub\b|\b(?:huggingface-cli|hf)\s+upload\b|\bupload_(?:folder|file)\s*\(")
+
+
+def check_hub_write(flow: Workflow, ctx: FileContext) -> None:
+    trigger = flow.privileged_trigger
+    if trigger is None:
+        return
+    from atlascan.parsers.yaml import walk
+
+    for job in flow.jobs:
+        for node in walk(job.node):
+            if not isinstance(node, Scalar):
+                continue
+            for pattern in (HUB_TOKEN, HUB_WRITE):
+                m = pattern.search(node.value)
+                if m:
+                    report_in_scalar(ctx, "ATS-GHA-010", node, m.start(), m.end(), {"trigger": trigger, "what": m.group(0)})
+                    break
+
+
+# ---- ATS-GHA-011: pull requests run on self-hosted runners -------------------------------
+
+PR_TRIGGERS = ("pull_request", "pull_request_target")
+# A job condition that keeps fork pull requests off the runner.
+SAME_REPO_ONLY = re.compile(r"head\.repo\.full_name\s*==\s*github\.repository|head\.repo\.fork\s*==\s*false|github\.repository\s*==\s*github\.event\.pull_request\.head\.repo\.full_name")
+
+
+def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
+    trigger = next((t for t in PR_TRIGGERS if t in flow.triggers), None)
+    if trigger is None:
+        return
+    for job in flow.jobs:
+        if SAME_REPO_ONLY.search(job.node.text("if") or ""):
+            continue
+        runs_on = job.node.get("runs-on")
+        labels: list[Scalar] = []
+        if isinstance(runs_on, Scalar):
+            labels = [runs_on]
+        elif isinstance(runs_on, Sequence):
+            labels = [i for i in runs_on.items if isinstance(i, Scalar)]
+        elif isinstance(runs_on, Mapping):
+            group_labels = runs_on.get("labels")
+            labels = [group_labels] if isinstance(group_labels, Scalar) else [i for i in getattr(group_labels, "items", []) if isinstance(i, Scalar)]
+        for label in labels:
+            if label.value.strip().lower() == "self-hosted":
+                report_node(ctx, "ATS-GHA-011", label, {"trigger": trigger, "job": job.name})
+
+
+CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], ...] = (
+    (("ATS-GHA-001",), check_injection),
+    (("ATS-GHA-002",), check_untrusted_checkout),
+    (("ATS-GHA-003",), check_permissions),
+    (("ATS-GHA-004",), check_unpinned_uses),
+    (("ATS-GHA-005",), check_unpinned_images),
+    (("ATS-GHA-006", "ATS-GHA-007"), check_secrets_wholesale),
+    (("ATS-GHA-008",), check_artipacked),
+    (("ATS-GHA-009",), check_sensitive_uploads),
+    (("ATS-GHA-010",), check_hub_write),
+    (("ATS-GHA-011",), check_self_hosted),
+)
+
+
+def check(root: Mapping, action: bool, ctx: FileContext) -> None:
+    flow = workflow(root, action)
+    for rule_ids, fn in CHECKS:
+        if ctx.any_enabled(rule_ids):
+            fn(flow, ctx)
