@@ -1,3 +1,155 @@
-from atlascan.engines.terraform.codecheck import CodeCheck
+"""Identity checks: IAM policies with wildcard actions or admin attachments, access-key
+secrets leaking through outputs, long-lived user keys."""
 
-CHECKS: tuple[CodeCheck, ...] = ()
+from __future__ import annotations
+
+from typing import Any
+
+from atlascan.analysis import GroupContext
+from atlascan.engines.terraform.codecheck import CodeCheck
+from atlascan.engines.terraform.conditions import never_created
+from atlascan.engines.terraform.locations import report_attribute, report_block
+from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.policies import (
+    Statement,
+    data_document_statements,
+    document_statements,
+    value_line,
+)
+from atlascan.engines.terraform.syntax import Block, Call, Ref, Template
+from atlascan.model import Severity
+
+WILDCARD = "ATS-TF-023"
+SECRET_OUTPUT = "ATS-TF-026"
+USER_KEY = "ATS-TF-027"
+
+POLICY_RESOURCES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+ATTACHMENTS = {
+    "aws_iam_role_policy_attachment": "policy_arn",
+    "aws_iam_user_policy_attachment": "policy_arn",
+    "aws_iam_group_policy_attachment": "policy_arn",
+    "aws_iam_policy_attachment": "policy_arn",
+    "aws_iam_role": "managed_policy_arns",
+    "aws_iam_role_policy_attachments_exclusive": "policy_arns",
+}
+ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
+# resource type -> attributes that hold a secret
+SECRET_ATTRIBUTES = {
+    "aws_iam_access_key": ("secret", "ses_smtp_password_v4"),
+    "aws_iam_user_login_profile": ("password",),
+    "google_service_account_key": ("private_key",),
+}
+
+
+def _wildcards(st: Statement) -> list[str]:
+    if not st.allows:
+        return []
+    if st.not_action:
+        return [f"NotAction {a}" for a in st.actions] or ["NotAction"]
+    return [a for a in st.actions if a in ("*", "*:*") or (a.endswith(":*") and a.count(":") == 1)]
+
+
+def check_wildcards(module: Module, ctx: GroupContext) -> None:
+    if not ctx.enabled(WILDCARD):
+        return
+    statements: list[tuple[str, Statement]] = []
+    for address, block in module.of_type(*POLICY_RESOURCES):
+        attr = block.attributes.get("policy")
+        if attr is not None and not never_created(module, block):
+            statements += [(address, s) for s in document_statements(module, module.resolve(attr.value), attr, block)]
+    for address, block in module.of_type("aws_iam_role"):
+        for inline in block.sub("inline_policy"):
+            attr = inline.attributes.get("policy")
+            if attr is not None:
+                statements += [(address, s) for s in document_statements(module, module.resolve(attr.value), attr, block)]
+    for address, block in module.data_of_type("aws_iam_policy_document"):
+        statements += [(address, s) for s in data_document_statements(module, block)]
+    for address, st in statements:
+        found = _wildcards(st)
+        if not found:
+            continue
+        full = any(a in ("*", "*:*") or a.startswith("NotAction") for a in found)
+        needle = found[0] if not found[0].startswith("NotAction") else "NotAction"
+        line = None if st.from_document else value_line(ctx.lines(st.block.file), st.attr, needle, "Action")
+        report_attribute(
+            ctx, WILDCARD, st.attr, st.block.file,
+            {"address": address, "detail": f"the policy allows `{', '.join(found)}`"},
+            line=line, severity=None if full else Severity.MEDIUM,
+        )  # fmt: skip
+    for address, block in module.of_type(*ATTACHMENTS):
+        attr = block.attributes.get(ATTACHMENTS[block.labels[0]])
+        if attr is None:
+            continue
+        value = module.resolve(attr.value)
+        for arn in value if isinstance(value, list) else [value]:
+            if isinstance(arn, str) and arn in ADMIN_POLICIES:
+                report_attribute(
+                    ctx, WILDCARD, attr, block.file,
+                    {"address": address, "detail": f"it attaches `{arn.rsplit('/', 1)[-1]}`"},
+                )  # fmt: skip
+
+
+def _secret_refs(value: Any, module: Module) -> list[str]:
+    """References to secret attributes anywhere inside an (unresolved) output value."""
+    found: list[str] = []
+    if isinstance(value, Ref):
+        address = module.referenced_resource(value)
+        names = [p for p in value.parts if isinstance(p, str)]
+        if address is not None and len(names) >= 3:
+            rtype = address.split(".")[0]
+            if names[2] in SECRET_ATTRIBUTES.get(rtype, ()):
+                found.append(value.text)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            found += _secret_refs(v, module)
+    elif isinstance(value, dict):
+        for v in value.values():
+            found += _secret_refs(v, module)
+    elif isinstance(value, Template):
+        found += _secret_refs(value.parts, module)
+    elif isinstance(value, Call):
+        found += _secret_refs(value.args, module)
+    return found
+
+
+def check_secret_outputs(module: Module, ctx: GroupContext) -> None:
+    if not ctx.enabled(SECRET_OUTPUT):
+        return
+    for output in module.outputs:
+        attr = output.attributes.get("value")
+        if attr is None:
+            continue
+        refs = _secret_refs(attr.value, module)
+        if not refs:
+            continue
+        sensitive = output.attributes.get("sensitive")
+        if sensitive is not None and module.resolve(sensitive.value) is True:
+            continue
+        report_attribute(
+            ctx, SECRET_OUTPUT, attr, output.file,
+            {"address": f"output.{output.labels[0] if output.labels else '?'}", "detail": f"`{refs[0]}` is not marked `sensitive = true`"},
+        )  # fmt: skip
+
+
+def check_user_keys(module: Module, ctx: GroupContext) -> None:
+    if not ctx.enabled(USER_KEY):
+        return
+    for address, block in module.of_type("aws_iam_access_key", "google_service_account_key"):
+        if never_created(module, block):
+            continue
+        status = block.attributes.get("status")
+        if status is not None and module.resolve(status.value) == "Inactive":
+            continue
+        _report_key(ctx, address, block)
+
+
+def _report_key(ctx: GroupContext, address: str, block: Block) -> None:
+    kind = "IAM user access key" if block.labels[0] == "aws_iam_access_key" else "service account key"
+    report_block(ctx, USER_KEY, block, {"address": address, "detail": f"a static {kind} that does not expire"})
+
+
+CHECKS: tuple[CodeCheck, ...] = (
+    CodeCheck(frozenset({WILDCARD}), (*POLICY_RESOURCES, "aws_iam_role", "aws_iam_policy_document", *ATTACHMENTS), check_wildcards),
+    CodeCheck(frozenset({SECRET_OUTPUT}), tuple(SECRET_ATTRIBUTES), check_secret_outputs),
+    CodeCheck(frozenset({USER_KEY}), ("aws_iam_access_key", "google_service_account_key"), check_user_keys),
+)

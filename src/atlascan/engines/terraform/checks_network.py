@@ -1,3 +1,162 @@
-from atlascan.engines.terraform.codecheck import CodeCheck
+"""Network exposure: AWS security groups, GCP firewalls and Azure NSGs that open MLOps
+ports (the rule's `[[match.ports]]` table) to 0.0.0.0/0 or ::/0."""
 
-CHECKS: tuple[CodeCheck, ...] = ()
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from atlascan.analysis import GroupContext
+from atlascan.engines.terraform.codecheck import CodeCheck
+from atlascan.engines.terraform.conditions import never_created
+from atlascan.engines.terraform.locations import report_attribute
+from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.syntax import Attribute, Block
+from atlascan.model import Severity
+
+OPEN_PORT = "ATS-TF-024"
+ANYWHERE = ("0.0.0.0/0", "::/0", "*", "internet", "any")
+ALL_PROTOCOLS = ("-1", "all", "*")
+PORT_ATTRS_AWS = ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Ports [low, high] opened to the internet, and the attribute that says 'the internet'."""
+
+    low: int
+    high: int
+    where: Attribute
+    block: Block
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _open_attr(module: Module, block: Block, names: tuple[str, ...]) -> Attribute | None:
+    for name in names:
+        attr = block.attributes.get(name)
+        if attr is None:
+            continue
+        value = module.resolve(attr.value)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.strip().lower() in ANYWHERE:
+                return attr
+    return None
+
+
+def _aws_rule(module: Module, rule: Block, protocol_attr: str) -> Iterator[Opening]:
+    where = _open_attr(module, rule, PORT_ATTRS_AWS)
+    if where is None:
+        return
+    proto = module.resolve(rule.attributes[protocol_attr].value) if protocol_attr in rule.attributes else None
+    if str(proto).lower() in ALL_PROTOCOLS:
+        yield Opening(0, 65535, where, rule)
+        return
+    if str(proto).lower() in ("icmp", "icmpv6", "1", "58"):
+        return
+    low = _int(module.resolve(rule.attributes["from_port"].value)) if "from_port" in rule.attributes else None
+    high = _int(module.resolve(rule.attributes["to_port"].value)) if "to_port" in rule.attributes else low
+    if low is not None:
+        yield Opening(max(low, 0), high if high is not None and high >= low else low, where, rule)
+
+
+def _port_ranges(values: Any) -> Iterator[tuple[int, int]]:
+    for item in values if isinstance(values, list) else [values]:
+        text = str(item).strip() if isinstance(item, (str, int)) else ""
+        if text in ("*", ""):
+            if text == "*":
+                yield 0, 65535
+            continue
+        low, _, high = text.partition("-")
+        lo, hi = _int(low), _int(high or low)
+        if lo is not None and hi is not None:
+            yield lo, hi
+
+
+def openings(module: Module) -> Iterator[tuple[str, Opening]]:
+    for address, sg in module.of_type("aws_security_group"):
+        for rule in sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]:
+            yield from ((address, o) for o in _aws_rule(module, rule, "protocol"))
+    for address, rule in module.of_type("aws_security_group_rule"):
+        kind = rule.attributes.get("type")
+        if kind is not None and module.resolve(kind.value) == "ingress":
+            yield from ((address, o) for o in _aws_rule(module, rule, "protocol"))
+    for address, rule in module.of_type("aws_vpc_security_group_ingress_rule"):
+        yield from ((address, o) for o in _aws_rule(module, rule, "ip_protocol"))
+    for address, fw in module.of_type("google_compute_firewall"):
+        direction = module.resolve(fw.attributes["direction"].value) if "direction" in fw.attributes else "INGRESS"
+        disabled = module.resolve(fw.attributes["disabled"].value) if "disabled" in fw.attributes else False
+        where = _open_attr(module, fw, ("source_ranges",))
+        if direction != "INGRESS" or disabled is True or where is None:
+            continue
+        for allow in fw.sub("allow"):
+            proto = module.resolve(allow.attributes["protocol"].value) if "protocol" in allow.attributes else "all"
+            if str(proto).lower() in ("icmp", "esp", "ah", "ipip", "sctp"):
+                continue
+            ports = allow.attributes.get("ports")
+            ranges = list(_port_ranges(module.resolve(ports.value))) if ports else [(0, 65535)]
+            for lo, hi in ranges:
+                yield address, Opening(lo, hi, where, fw)
+    nsg_rules = [(a, b) for a, b in module.of_type("azurerm_network_security_rule")]
+    nsg_rules += [(a, r) for a, g in module.of_type("azurerm_network_security_group") for r in g.sub("security_rule")]
+    for address, rule in nsg_rules:
+        get = {k: module.resolve(v.value) for k, v in rule.attributes.items()}
+        if str(get.get("direction", "")).lower() != "inbound" or str(get.get("access", "")).lower() != "allow":
+            continue
+        where = _open_attr(module, rule, ("source_address_prefix", "source_address_prefixes"))
+        if where is None:
+            continue
+        ranges = list(_port_ranges(get.get("destination_port_range"))) + list(_port_ranges(get.get("destination_port_ranges") or []))
+        for lo, hi in ranges:
+            yield address, Opening(lo, hi, where, rule)
+
+
+def _services(ctx: GroupContext) -> list[tuple[int, int, str]]:
+    rule = ctx.rules.get(OPEN_PORT)
+    rows = rule.match.get("ports", []) if rule else []
+    return [(int(r["from"]), int(r.get("to", r["from"])), str(r["service"])) for r in rows]
+
+
+def check_open_ports(module: Module, ctx: GroupContext) -> None:
+    if not ctx.enabled(OPEN_PORT):
+        return
+    services = _services(ctx)
+    hits: dict[tuple[str, int], tuple[Opening, list[str]]] = {}
+    for address, opening in openings(module):
+        if never_created(module, opening.block):
+            continue
+        names = [f"{name} {lo}" + (f"-{hi}" if hi != lo else "") for lo, hi, name in services if lo <= opening.high and opening.low <= hi]
+        if not names:
+            continue
+        if opening.low == 0 and opening.high >= 65535:
+            names = ["all ports"]
+        key = (address, id(opening.where))
+        if key in hits:
+            hits[key][1].extend(n for n in names if n not in hits[key][1])
+        else:
+            hits[key] = (opening, names)
+    for (address, _), (opening, names) in hits.items():
+        only_ssh = all(n.startswith("SSH") for n in names)
+        report_attribute(
+            ctx, OPEN_PORT, opening.where, opening.block.file,
+            {"address": address, "detail": ", ".join(names)},
+            severity=Severity.MEDIUM if only_ssh else None,
+        )  # fmt: skip
+
+
+CHECKS: tuple[CodeCheck, ...] = (
+    CodeCheck(
+        frozenset({OPEN_PORT}),
+        ("aws_security_group", "aws_vpc_security_group_ingress_rule", "google_compute_firewall", "azurerm_network_security"),
+        check_open_ports,
+    ),
+)

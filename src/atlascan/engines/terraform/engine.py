@@ -8,14 +8,19 @@ from typing import Any
 
 from atlascan.analysis import GroupContext, ParseError, PrepareContext, SkipFile
 from atlascan.engines import Engine
-from atlascan.engines.terraform import checks_identity, checks_network, checks_storage
+from atlascan.engines.terraform import (
+    checks_identity,
+    checks_logging,
+    checks_network,
+    checks_storage,
+)
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import check_conditions, compile_conditions
 from atlascan.engines.terraform.module import Module
 from atlascan.engines.terraform.syntax import ParsedFile
 from atlascan.model import SourceFile
 
-CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS)
+CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
 
 
 class TerraformEngine(Engine):
