@@ -33,7 +33,12 @@ if TYPE_CHECKING:
 # One simple command of a script line: up to a separator, a pipe or a redirection.
 ECHO = re.compile(r"(?:^|(?<=[;&|(\s]))(?:echo|printf)\b(?P<args>[^\n;&|>]*)(?P<next>\|\|?|>|)")
 VARIABLE = re.compile(r"\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}?")
-DUMP_ENV = re.compile(r"(?:^|(?<=[;&(]\s)|(?<=[;&(]))\s*(?P<cmd>printenv|env|export\s+-p|declare\s+-x|set)\s*(?=$|[;&|)\n]|\|)", re.M)
+# A whole-environment dump, alone or piped into something that prints it all (`| sort`);
+# piped into a filter (`| grep CUDA`, `| wc -l`) it prints only what the filter keeps.
+DUMP_ENV = re.compile(
+    r"(?:^|(?<=[;&(]))\s*(?P<cmd>printenv|env|export\s+-p|declare\s+-x|set)\s*(?=$|[;&)\n]|\|\s*(?:sort|tee|cat|less|more)\b)",
+    re.M,
+)
 JOB_TOKEN = re.compile(r"\$\{?CI_JOB_TOKEN\}?")
 TRANSFER = re.compile(r"\b(?:curl|wget|http|httpie|Invoke-WebRequest)\b[^\n;&]*")
 URL_HOST = re.compile(r"\bhttps?://(?P<host>[^/\s\"':]+)")
@@ -179,9 +184,10 @@ def _ref(ctx: FileContext, node: Scalar, ref: str, what: str) -> None:
     if SHA_REF.match(ref) or "$" in ref:
         return
     if VERSION_REF.match(ref):
-        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": f"tag {ref} (tags can be moved)"}, Severity.LOW)
+        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": f"tag `{ref}` (tags can be moved)"}, Severity.LOW)
     else:
-        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": f"branch-like ref {ref}"}, Severity.HIGH)
+        why = "`~latest` (whatever is released next)" if ref.startswith("~latest") else f"branch-like ref `{ref}`"
+        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": why}, Severity.HIGH)
 
 
 def check_artifacts(model: Pipeline, ctx: FileContext) -> None:
