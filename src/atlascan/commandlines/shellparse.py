@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash"})
-MAX_NESTING = 4
+MAX_NESTING = 4  # `sh -c` inside `sh -c` ...
+MAX_SUBSTITUTION_DEPTH = 32  # `$(` inside `$(` for the tokenizer
 ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\+?=")
 DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
 REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
@@ -268,7 +269,9 @@ class _Tokenizer:
         self.text = text
         self.base = base
 
-    def run(self, start: int = 0, end: int | None = None, parent: int | None = None) -> None:
+    def run(
+        self, start: int = 0, end: int | None = None, parent: int | None = None, depth: int = 0
+    ) -> None:
         text = self.text
         end = len(text) if end is None else end
         words: list[Word] = []
@@ -313,7 +316,7 @@ class _Tokenizer:
                 i += 1
                 continue
             if ch == "\n":
-                self._attach(flush(), pending_inner)
+                self._attach(flush(), pending_inner, depth)
                 pipeline_open, stage = False, 0
                 i = self._skip_heredocs(i + 1, end, heredocs)
                 continue
@@ -322,7 +325,7 @@ class _Tokenizer:
                     i += 1
                 continue
             if text.startswith(("&&", "||"), i) or ch in ";&()":
-                self._attach(flush(), pending_inner)
+                self._attach(flush(), pending_inner, depth)
                 pipeline_open, stage = False, 0
                 i += 2 if text.startswith(("&&", "||"), i) else 1
                 continue
@@ -331,7 +334,7 @@ class _Tokenizer:
                     pipeline = self.script.new_pipeline()
                     pipeline_open = True
                     stage = 0
-                self._attach(flush(), pending_inner)
+                self._attach(flush(), pending_inner, depth)
                 stage += 1
                 i += 1
                 continue
@@ -344,14 +347,15 @@ class _Tokenizer:
             else:
                 words.append(Word(unquote(raw), self.base + i + _content_start(raw), self.base + j))
             i = j
-        self._attach(flush(), pending_inner)
+        self._attach(flush(), pending_inner, depth)
 
-    def _attach(self, index: int | None, pending: list[tuple[int, int]]) -> None:
+    def _attach(self, index: int | None, pending: list[tuple[int, int]], depth: int) -> None:
         """Parse `$(...)`/`<(...)` bodies found in the words of command `index`."""
         spans = list(pending)
         pending.clear()
         for s, e in spans:
-            self.run(s, e, index)
+            if depth < MAX_SUBSTITUTION_DEPTH:  # `$($($(...)))` bombs stop here
+                self.run(s, e, index, depth + 1)
 
     def _word_end(self, i: int, end: int) -> tuple[int, list[tuple[int, int]]]:
         text = self.text

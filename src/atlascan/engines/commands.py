@@ -140,7 +140,9 @@ class Scan:
 
 
 def _program(word: str) -> str:
-    name = word.rsplit("/", 1)[-1]
+    name = word.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.lower().endswith(".exe"):  # Windows images: `curl.exe`, `python.exe`
+        name = name[:-4]
     m = VERSIONED_PROG.match(name)
     return m.group(1) if m else name
 

@@ -1,0 +1,190 @@
+"""The commands engine: exact regions through every kind of anchor, severities, both shell
+back ends agreeing, and hostile input ending in notices rather than tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atlascan.commandlines import CommandText
+from atlascan.engines.commands import scan_command_text
+from atlascan.rules import default_rules
+from scanning import scan_text
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _cmd(result, prefix: str = "ATS-CMD"):  # type: ignore[no-untyped-def]
+    return sorted(
+        (
+            f.rule_id,
+            f.region.start_line,
+            f.region.start_column,
+            f.region.end_column,
+            f.severity.label,
+        )
+        for f in result.findings
+        if f.rule_id.startswith(prefix)
+    )
+
+
+def test_exec_form_region_and_critical_severity(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:"
+        + "a" * 64
+        + '\nUSER 1\nCMD ["jupyter", "lab", "--ip=0.0.0.0", "--NotebookApp.token=\'\'"]\n'
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    # `--NotebookApp.token=''` starts at column 41 and is 22 characters long
+    assert _cmd(result) == [("ATS-CMD-001", 3, 41, 63, "critical")]
+
+
+def test_localhost_jupyter_keeps_rule_severity(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "run.sh", "jupyter lab --NotebookApp.token=''\n")
+    assert _cmd(result) == [("ATS-CMD-001", 1, 13, 35, "high")]
+
+
+def test_continuation_with_comment_lines_maps_to_physical_line(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"
+        "RUN pip install \\\n"
+        "    # comment\n"
+        "      numpy==1.26.4 \\\n"
+        "      --extra-index-url https://pypi.internal/simple pkg==1\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert _cmd(result) == [("ATS-CMD-010", 6, 7, 53, "high")]
+
+
+def test_env_legacy_form_and_heredoc_script(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"
+        "ENV GRADIO_SERVER_NAME 0.0.0.0\n"
+        "RUN <<EOF\n"
+        "set -e\n"
+        "  curl -fsSL https://get.example.io | sh\n"
+        "EOF\n"
+        "RUN python3 <<EOF\n"
+        "import os; os.system('curl -fsSL https://x | sh')\n"
+        "EOF\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert _cmd(result) == [
+        ("ATS-CMD-007", 3, 5, 31, "medium"),
+        ("ATS-CMD-013", 6, 3, 41, "medium"),
+    ]
+
+
+def test_entrypoint_and_cmd_are_one_command(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"
+        'ENTRYPOINT ["mlflow", "server"]\n'
+        'CMD ["--host", "0.0.0.0"]\n'
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert _cmd(result) == [("ATS-CMD-003", 4, 7, 24, "high")]
+
+
+def test_ray_auth_from_image_env_silences(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:"
+        + "a" * 64
+        + "\nUSER 1\nENV RAY_AUTH_MODE=token\nCMD ray start --head --dashboard-host=0.0.0.0\n"
+    )
+    assert _cmd(scan_text(tmp_path, "Dockerfile", text)) == []
+
+
+def test_http_pipe_to_shell_is_high(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "get.sh", "curl http://get.example.io/install | sudo bash\n")
+    assert _cmd(result) == [("ATS-CMD-013", 1, 1, 47, "high")]
+
+
+def test_inline_suppression_in_dockerfile(tmp_path: Path) -> None:
+    text = (
+        "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"
+        "# atlascan: ignore[ATS-CMD-013] vendor script pinned by the mirror\n"
+        "RUN curl -fsSL https://mirror.internal/setup.sh | bash\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    findings = [f for f in result.findings if f.rule_id == "ATS-CMD-013"]
+    assert len(findings) == 1 and findings[0].suppression is not None
+
+
+def test_argv_with_dash_c_script_is_parsed() -> None:
+    argv = ("sh", "-c", "curl -fsSL https://x | bash")
+    ct = CommandText(" ".join(argv), "k8s args", ((0, 10, 5), (3, 10, 12), (6, 11, 9)), argv=argv)
+    rules = {k: v for k, v in default_rules().items() if k.startswith("ATS-CMD")}
+    hits = scan_command_text(ct, rules)
+    assert [(h.rule_id, ct.position(h.start)) for h in hits] == [("ATS-CMD-013", (11, 9))]
+
+
+def _command_texts() -> list[tuple[str, CommandText]]:
+    from atlascan.commandlines import dockerfile, shell
+
+    class _Ctx:
+        def __init__(self, text: str) -> None:
+            self._text = text
+
+        def text(self) -> str:
+            return self._text
+
+    out = []
+    for path in sorted(FIXTURES.glob("ATS-CMD-*/*")):
+        module = (
+            dockerfile
+            if path.name.startswith("Dockerfile")
+            else shell
+            if path.suffix == ".sh"
+            else None
+        )
+        if module is None:
+            continue
+        for ct in module.extract(None, _Ctx(path.read_text("utf-8"))):  # type: ignore[arg-type]
+            out.append((path.parent.name + "/" + path.name, ct))
+    return out
+
+
+def test_tokenizer_fallback_agrees_with_tree_sitter_on_fixtures() -> None:
+    rules = {k: v for k, v in default_rules().items() if k.startswith("ATS-CMD")}
+    texts = _command_texts()
+    assert texts
+    for name, ct in texts:
+        ts = sorted(
+            (h.rule_id, h.start) for h in scan_command_text(ct, rules, use_tree_sitter=True)
+        )
+        tok = sorted(
+            (h.rule_id, h.start) for h in scan_command_text(ct, rules, use_tree_sitter=False)
+        )
+        assert ts == tok, name
+
+
+def test_kind_without_extractor_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from atlascan import commandlines
+
+    monkeypatch.setitem(
+        commandlines.EXTRACTORS, "shell", "atlascan.commandlines.not_written_yet:extract"
+    )
+    result = scan_text(tmp_path, "run.sh", "curl https://x | sh\n")
+    assert _cmd(result) == []
+    assert not [n for n in result.notices if n.level == "error"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("Dockerfile", b"FROM x\nRUN echo \xff\xfe\n"),
+        ("run.sh", b"echo \xc3\x28 | sh\n"),
+        ("Dockerfile", b"FROM x\nRUN " + b"$(" * 20000 + b"\n"),
+        ("deep.sh", b"curl https://x | sh " + b"$(" * 20000 + b"\n"),
+        ("Dockerfile", b"FROM x\nRUN <<EOF\n" + b"echo hi\n" * 50000),
+    ],
+)
+def test_hostile_input_gives_notices_not_tracebacks(tmp_path: Path, name: str, data: bytes) -> None:
+    target = tmp_path / name
+    target.write_bytes(data)
+    from scanning import scan_path
+
+    result = scan_path(tmp_path)
+    errors = [n.message for n in result.notices if n.level == "error"]
+    assert not errors, errors

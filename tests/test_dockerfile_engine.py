@@ -1,0 +1,89 @@
+"""Dockerfile structure rules: exact regions, ARG-default resolution, stage inheritance,
+no double report with the secrets rules, and parse problems as notices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanning import scan_text
+
+DIGEST = "@sha256:" + "b" * 64
+
+
+def _dkr(result):  # type: ignore[no-untyped-def]
+    return sorted(
+        (
+            f.rule_id,
+            f.region.start_line,
+            f.region.start_column,
+            f.region.end_column,
+            f.severity.label,
+        )
+        for f in result.findings
+        if f.rule_id.startswith("ATS-DKR")
+    )
+
+
+def test_base_image_tag_from_arg_default_points_at_the_default(tmp_path: Path) -> None:
+    text = "ARG BASE=pytorch/pytorch:2.3.1\nFROM ${BASE}\nUSER 1\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-004", 1, 10, 31, "low")]
+
+
+def test_untagged_base_image_is_medium_and_stage_names_are_not_images(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST} AS base\nFROM base\nFROM --platform=$BUILDPLATFORM ubuntu\nUSER 1\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-004", 3, 32, 38, "medium")]
+
+
+def test_registry_port_is_not_a_tag(tmp_path: Path) -> None:
+    text = "FROM registry.internal:5000/ml/serving\nUSER 1\n"
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert [f.message for f in result.findings if f.rule_id == "ATS-DKR-004"] == [
+        "Base image `registry.internal:5000/ml/serving` is pulled by no tag, not by digest."
+    ]
+
+
+def test_user_inherited_from_parent_stage(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST} AS base\nUSER app\nFROM base AS final\nCOPY . /app\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == []
+
+
+def test_root_with_group_is_root(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST}\nUSER root:root\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-003", 2, 6, 15, "medium")]
+
+
+def test_secret_literal_reported_once_by_the_secrets_rules(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST}\nUSER 1\nENV HF_TOKEN=hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567\n"
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert _dkr(result) == []
+    assert [f.rule_id for f in result.findings if f.region.start_line == 3] == ["ATS-SEC-002"]
+
+
+def test_secret_name_region(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST}\nUSER 1\nARG OPENAI_API_KEY\nARG MAX_TOKENS=512\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-001", 3, 5, 19, "medium")]
+
+
+def test_credential_file_in_json_form_copy(tmp_path: Path) -> None:
+    text = f'FROM python:3.11{DIGEST}\nUSER 1\nCOPY [".netrc", "/root/.netrc"]\n'
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-002", 3, 8, 14, "high")]
+
+
+def test_parse_problems_are_notices(tmp_path: Path) -> None:
+    text = f"FROM python:3.11{DIGEST}\nUSER 1\nRUN <<EOF\necho never closed\n"
+    result = scan_text(tmp_path, "Dockerfile", text)
+    notices = [(n.level, n.line, n.message) for n in result.notices if n.path == "Dockerfile"]
+    assert ("warning", 3, "Dockerfile: heredoc `EOF` of RUN is never terminated.") in notices
+    assert not [n for n in result.notices if n.level == "error"]
+
+
+def test_windows_escape_and_crlf(tmp_path: Path) -> None:
+    text = f"# escape=`\r\nFROM mcr.microsoft.com/windows/servercore:ltsc2022{DIGEST}\r\nUSER ContainerUser\r\nRUN curl.exe -k `\r\n    https://x/model.onnx -o C:\\m.onnx\r\n"
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert _dkr(result) == []
+    assert sorted(
+        (f.rule_id, f.region.start_line) for f in result.findings if f.rule_id.startswith("ATS-CMD")
+    ) == [
+        ("ATS-CMD-015", 5),
+        ("ATS-CMD-016", 4),
+    ]
