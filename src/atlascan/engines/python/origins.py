@@ -120,6 +120,11 @@ class Origins:
         if isinstance(node, ast.BinOp):
             left, right = self.of(node.left, scope, depth + 1), self.of(node.right, scope, depth + 1)
             return _strongest([left, right]) if max(left.rank, right.rank) >= 2 else (LITERAL if left.rank == right.rank == 0 else UNKNOWN)
+        if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
+            items = [v for v in (node.values if isinstance(node, ast.Dict) else node.elts) if v is not None]
+            parts = [self.of(v, scope, depth + 1) for v in items[:8]]
+            strongest = _strongest(parts)
+            return strongest if strongest.rank >= 2 else (LITERAL if all(p.rank == 0 for p in parts) else UNKNOWN)
         if isinstance(node, ast.IfExp):
             return _strongest([self.of(node.body, scope, depth + 1), self.of(node.orelse, scope, depth + 1)])
         return UNKNOWN
