@@ -126,6 +126,24 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
                 emit(ctx, "ATS-K8S-014", knode, value, args={"where": where})
             elif key == "annotations" and isinstance(value, Mapping):
                 _kserve_tls(value, ctx)
+            elif (
+                key == "http"
+                and isinstance(value, Mapping)
+                and isinstance(value.get("url"), Scalar)
+            ):
+                _storage_uri("http.url (Argo artifact)", value.get("url"), ctx)
+            elif (
+                key == "git"
+                and isinstance(value, Mapping)
+                and is_true(value.get("insecureIgnoreHostKey"))
+            ):
+                emit(
+                    ctx,
+                    "ATS-K8S-012",
+                    value.key_node("insecureIgnoreHostKey"),
+                    value.get("insecureIgnoreHostKey"),
+                    args={"field": "git.insecureIgnoreHostKey (Argo artifact)", "value": "true"},
+                )
             elif key == "s3" and isinstance(value, Mapping) and is_true(value.get("insecure")):
                 emit(
                     ctx,
@@ -426,7 +444,7 @@ def _ray_token_auth(head: Mapping) -> bool:
     return False
 
 
-def _storage_uri(key: str, value: YNode, ctx: FileContext) -> None:
+def _storage_uri(key: str, value: YNode | None, ctx: FileContext) -> None:
     candidates: list[YNode | None] = [value] if isinstance(value, Scalar) else []
     for item in items(value):
         candidates.append(get(item, "uri") if isinstance(item, Mapping) else item)
