@@ -249,7 +249,9 @@ def _ray_start(group: y.Mapping, params: y.Mapping, head: bool, lines: list[str]
         if not isinstance(value, y.Scalar):
             continue
         text += " "
-        anchors.append((len(text), name_node.line, max(1, name_node.column - 2)))
+        # "--" has no place in the file: it and the name both start at the key.
+        anchors.append((len(text), name_node.line, name_node.column))
+        anchors.append((len(text) + 2, name_node.line, name_node.column))
         flag = f"--{name}"
         text += flag + "="
         quote = 1 if value.quoted else 0
