@@ -11,7 +11,7 @@ from typing import Any
 
 from atlascan.engines.artifacts import formats
 from atlascan.engines.artifacts.hits import MAX_DEPTH, MAX_MEMBER_IN_MEMORY, Job
-from atlascan.engines.artifacts.pickle_vm import LOOSE_STARTS, PickleMachine
+from atlascan.engines.artifacts.pickle_vm import LOOSE_STARTS, PickleMachine, Unfinished
 from atlascan.engines.artifacts.streams import (
     CorruptData,
     Decompressing,
@@ -43,7 +43,7 @@ def dispatch(job: Job, source: Source, label: str, depth: int, hint: str) -> Non
         if not head or head.startswith(b"version https://git-lfs"):
             return  # empty files and LFS pointers are placeholders, not models
         _route(job, _rewind(source, head), head, label, depth, hint)
-    except TooLarge as exc:
+    except (TooLarge, Unfinished) as exc:
         job.hit("ATS-ART-007", (label, "size"), member=label, reason=str(exc))
     except CorruptData as exc:
         job.hit("ATS-ART-004", (label, "compressed"), member=label, offset=None, reason=f"its compressed data is corrupt ({exc})")
@@ -295,13 +295,13 @@ _OBJECT = re.compile(r"""['"][<>|=]?O\d*['"]""")
 def _npy(job: Job, src: Source, label: str, depth: int) -> None:
     """NumPy's format, parsed here: an object dtype means a pickle follows the header."""
     pre = src.read(10)
-    major = pre[6] if len(pre) > 6 else 0
+    major = pre[6] if len(pre) == 10 else 0
     if major == 1:
         hlen = struct.unpack("<H", pre[8:10])[0]
-    elif major in (2, 3) and len(pre) == 10:
-        hlen = struct.unpack("<I", pre[8:10] + src.read(2))[0]
+    elif major in (2, 3) and len(more := src.read(2)) == 2:
+        hlen = struct.unpack("<I", pre[8:10] + more)[0]
     else:
-        job.hit("ATS-ART-004", (label, "npy"), member=label, offset=6, reason=f"unknown .npy format version {major}")
+        job.hit("ATS-ART-004", (label, "npy"), member=label, offset=6, reason="its .npy preamble is truncated or has an unknown version")
         return
     start = src.tell()
     header = src.read(min(hlen, 1 << 20)).decode("latin-1")

@@ -46,6 +46,7 @@ MAX_MEMBER_IN_MEMORY = 64 << 20  # nested ZIPs need random access
 MAX_DECOMPRESSED = 1 << 30  # per compressed stream (decompression bombs)
 MAX_STACK = 5_000_000  # objects on the unpickler stack plus memo
 MAX_STREAMS = 64  # pickles stacked in one file
+MAX_OPS = 30_000_000  # opcodes per stream (about 10 s); endless streams stop here
 
 
 @dataclass

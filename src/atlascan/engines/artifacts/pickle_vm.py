@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.engines.artifacts.hits import MAX_INLINE_BLOB, MAX_STACK, MAX_STREAMS, Job
+from atlascan.engines.artifacts.hits import MAX_INLINE_BLOB, MAX_OPS, MAX_STACK, MAX_STREAMS, Job
 from atlascan.engines.artifacts.policy import Verdict
 from atlascan.engines.artifacts.streams import MemorySource, Reader, Source
 
@@ -37,8 +37,8 @@ class PickleError(Exception):
         self.offset = offset
 
 
-class _Mark:
-    pass
+class Unfinished(Exception):
+    """The stream is too big to follow to the end; reported as not scanned, never clean."""
 
 
 @dataclass(eq=False)
@@ -122,14 +122,16 @@ class PickleMachine:
         metastack: list[list[Any]] = []
         memo: dict[int, Any] = {}
         job = self.job
+        ops = 0
         while True:
             at = r.tell()
             code = r.byte()
             if code < 0:
                 raise PickleError("stream ends without STOP", at)
             op = chr(code)
-            if len(stack) + len(memo) > MAX_STACK:
-                raise PickleError("more objects than the scanner follows", at)
+            ops += 1
+            if ops & 0xFFF == 0 and (len(stack) + len(memo) + len(metastack) > MAX_STACK or ops > MAX_OPS):
+                raise Unfinished(f"its pickle stream holds more than the scanner follows (stopped at byte {at})")
             if op == "\x95":  # FRAME: framing only
                 r.skip(8)
             elif op == "\x80":
@@ -393,7 +395,12 @@ class PickleMachine:
             return raw.decode("latin-1")
         else:  # U
             return self._exact(r, r.byte(), at).decode("latin-1")
-        return raw.decode("utf-8", "surrogatepass") if len(raw) < 1 << 20 else ""
+        if len(raw) >= 1 << 20:
+            return ""  # too long to be a module or class name
+        try:
+            return raw.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            raise PickleError("text constant is not valid UTF-8", at) from None
 
     def _bytes(self, op: str, r: Reader, at: int) -> Blob:
         if op == "C":

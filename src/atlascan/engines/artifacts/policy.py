@@ -48,7 +48,7 @@ class ImportPolicy:
         # `pathlib` + `os.system`, `builtins` + `print.__self__.__import__`
         if len(parts) > 1 and any(p in self.deny_components or _is_dunder(p) for p in parts):
             return Verdict.DANGEROUS
-        if any(_is_dunder(p) for p in module.split(".")):
+        if module not in ("__builtin__", "__main__") and any(_is_dunder(p) for p in module.split(".")):
             return Verdict.DANGEROUS
         # a submodule spelled inside the name (`torch` + `hub.load`) is checked as a module
         if len(parts) > 1 and _under(f"{module}.{'.'.join(parts[:-1])}", self.deny_modules):

@@ -1,0 +1,158 @@
+"""Artifact engine behaviour beyond the case table: the import policy, user allowlists, size
+and decompression bounds, streaming of large members, and robustness on mangled input."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+import artifact_builder as ab
+from artifact_builder import Member
+from artifact_cases import CASES
+from atlascan.analysis import Limits
+from atlascan.engines.artifacts import pickle_vm, streams
+from atlascan.engines.artifacts.containers import dispatch
+from atlascan.engines.artifacts.hits import Collector, Job
+from atlascan.engines.artifacts.policy import Verdict, policy
+from atlascan.engines.artifacts.streams import MemorySource
+from atlascan.scan import ScanOptions, run_scan
+from scanning import scan_path
+
+
+def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Collector:
+    collector = Collector()
+    job = Job(collector, policy({}), None, **job_args)  # type: ignore[arg-type]
+    job.dispatch = lambda src, label, depth, h: dispatch(job, src, label, depth, h)
+    dispatch(job, MemorySource(data), hint, 0, hint)
+    return collector
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "verdict"),
+    [
+        ("os", "system", Verdict.DANGEROUS),
+        ("nt", "system", Verdict.DANGEROUS),
+        ("builtins", "getattr", Verdict.DANGEROUS),
+        ("__builtin__", "eval", Verdict.DANGEROUS),
+        ("builtins", "print.__self__", Verdict.DANGEROUS),
+        ("collections", "OrderedDict.__init__", Verdict.DANGEROUS),
+        ("pathlib", "os.system", Verdict.DANGEROUS),
+        ("torch", "hub.load", Verdict.DANGEROUS),
+        ("torch.serialization", "load", Verdict.DANGEROUS),
+        ("sklearn.datasets", "fetch_openml", Verdict.DANGEROUS),
+        ("numpy.testing._private.utils", "runstring", Verdict.DANGEROUS),
+        ("collections", "OrderedDict", Verdict.SAFE),
+        ("__builtin__", "set", Verdict.SAFE),
+        ("torch._utils", "_rebuild_tensor_v2", Verdict.SAFE),
+        ("sklearn.tree._classes", "DecisionTreeClassifier", Verdict.SAFE),
+        ("joblib.numpy_pickle", "NumpyArrayWrapper", Verdict.SAFE),
+        ("sklearn.tree._classes", "DecisionTreeClassifier.fit", Verdict.UNKNOWN),
+        ("mypkg.models", "Net", Verdict.UNKNOWN),
+        ("builtins", "str.lower", Verdict.UNKNOWN),
+        ("__main__", "Net", Verdict.UNKNOWN),
+    ],
+)
+def test_policy_verdicts(module: str, name: str, verdict: Verdict) -> None:
+    assert policy({}).verdict(module, name) is verdict
+
+
+def test_user_allowlist_silences_own_classes_but_never_the_denylist(tmp_path: Path) -> None:
+    (tmp_path / "net.pkl").write_bytes(ab.evil(2, "mypkg.models", "Net"))
+    (tmp_path / "layer.pkl").write_bytes(ab.evil(4, "mypkg.layers", "Block"))
+    (tmp_path / "evil.pkl").write_bytes(ab.evil(2, "os", "system"))
+    options = {"artifacts": {"allow": ["mypkg.models.Net", "mypkg.layers.*", "os.system"]}}
+    result = scan_path(tmp_path, engine_options=options)
+    assert {(f.path, f.rule_id) for f in result.findings} == {("evil.pkl", "ATS-ART-001")}
+    plain = scan_path(tmp_path)
+    assert {(f.path, f.rule_id) for f in plain.findings} == {
+        ("net.pkl", "ATS-ART-002"), ("layer.pkl", "ATS-ART-002"), ("evil.pkl", "ATS-ART-001"),
+    }  # fmt: skip
+
+
+def test_user_allowlist_covers_keras_modules(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(ab.keras_config([{"module": "mypkg.layers", "class_name": "Block", "config": {}}]).decode())
+    assert [(f.rule_id, f.region.start_line) for f in scan_path(tmp_path).findings] == [("ATS-ART-006", 8)]
+    assert scan_path(tmp_path, engine_options={"artifacts": {"allow": ["mypkg.layers.*"]}}).findings == []
+
+
+def test_decompression_bomb_is_bounded() -> None:
+    bomb = gzip.compress(b"\x80\x02" + b"N" * (8 << 20))
+    hits = _scan_bytes(bomb, "bomb.pkl.gz", max_decompressed=1 << 20).hits
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+    assert "decompressed data passes 1 MiB" in hits[0].args["reason"]
+
+
+def test_endless_stream_stops_as_not_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickle_vm, "MAX_OPS", 10_000)
+    hits = _scan_bytes(b"\x80\x02" + b"N0" * 50_000 + b"N.").hits
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+
+
+def test_mark_flood_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickle_vm, "MAX_STACK", 1000)
+    assert [h.rule_id for h in _scan_bytes(b"\x80\x02" + b"(" * 100_000).hits] == ["ATS-ART-007"]
+
+
+def test_file_over_the_artifact_limit_is_reported_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "big.pt").write_bytes(ab.plain_dict() + b"\x00" * 4096)
+    options = ScanOptions(paths=[tmp_path], root=tmp_path, use_ignore_files=False, jobs=1, limits=Limits(max_artifact_bytes=1024))
+    result = run_scan(options)
+    assert [f.rule_id for f in result.findings] == ["ATS-ART-007"]
+
+
+def test_large_tensor_members_are_skipped_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = 64 << 20
+    path = tmp_path / "big.pt"
+    path.write_bytes(ab.torch_zip(ab.torch_state_dict_pickle(), [Member("archive/data/1", b"\x00" * big)]))
+    read = 0
+    original = streams.FileWindow.read
+
+    def counting(self: streams.FileWindow, n: int) -> bytes:
+        nonlocal read
+        data = original(self, n)
+        read += len(data)
+        return data
+
+    monkeypatch.setattr(streams.FileWindow, "read", counting)
+    start = time.perf_counter()
+    result = scan_path(tmp_path)
+    assert result.findings == []
+    assert read < 1 << 20, read
+    assert time.perf_counter() - start < 2.0
+
+
+def test_large_plain_pickle_skips_its_byte_constants(tmp_path: Path) -> None:
+    body = b"\x80\x04" + b"\x8e" + (32 << 20).to_bytes(8, "little") + b"\x00" * (32 << 20) + b"."
+    (tmp_path / "weights.pkl").write_bytes(body + ab.evil(2))
+    start = time.perf_counter()
+    result = scan_path(tmp_path)
+    assert [(f.rule_id, f.properties["offset"]) for f in result.findings] == [("ATS-ART-001", len(body) + 2)]
+    assert time.perf_counter() - start < 2.0
+
+
+def test_mangled_inputs_never_raise() -> None:
+    rng = random.Random(1234)
+    for case in CASES:
+        base = case.build()
+        for _ in range(15):
+            data = bytearray(base)
+            for _ in range(rng.randint(1, 4)):
+                if not data:
+                    break
+                pos = rng.randrange(len(data))
+                if rng.random() < 0.6:
+                    data[pos] = rng.randrange(256)
+                else:
+                    del data[pos:]
+            _scan_bytes(bytes(data), case.filename)  # must not raise
+
+
+def test_sarif_location_is_the_artifact_at_line_one(tmp_path: Path) -> None:
+    (tmp_path / "model.pt").write_bytes(ab.torch_zip(ab.evil(2)))
+    [finding] = scan_path(tmp_path).findings
+    assert (finding.path, finding.region.start_line, finding.region.start_column) == ("model.pt", 1, None)
+    assert finding.message == "Pickle data in model.pt!archive/data.pkl imports `os.system` (byte 2); loading this file runs it."
