@@ -81,6 +81,22 @@ class Analysis:
         self.resolver = Resolver(self.program, index().knows)
         self.origins = Origins(self.resolver)
 
+    def constant(self, node: ast.expr | None, scope: Scope) -> object | None:
+        """The value of a literal, or of a name assigned exactly one literal (`SHA = "..."`)."""
+        if isinstance(node, ast.Constant):
+            return node.value
+        if not isinstance(node, ast.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None:
+            if current.has(node.id):
+                values = current.assigns.get(node.id, [])
+                if len(values) == 1 and isinstance(values[0][0], ast.Constant) and not current.imports.get(node.id):
+                    return values[0][0].value
+                return None
+            current = current.parent
+        return None
+
     # ---- driver -----------------------------------------------------------------------------
     def run(self) -> list[Report]:
         reports: list[Report] = list(self._environment())

@@ -131,13 +131,16 @@ def torch_load(site: Site) -> Hit | None:
     return None
 
 
-def _revision(call: ast.Call) -> tuple[ast.keyword | None, bool]:
-    """The `revision=` keyword and whether it pins a full commit hash (or is not a literal)."""
-    kw = keyword(call, "revision")
+def _revision(site: Site) -> tuple[ast.keyword | None, str | None, bool]:
+    """The `revision=` keyword, its literal value, and whether it pins a full commit hash.
+    A revision computed at run time counts as pinned: nothing here can tell."""
+    kw = keyword(site.call, "revision")
     if kw is None:
-        return None, False
-    value = literal_str(kw.value)
-    return kw, (value is None and not is_const(kw.value, None)) or bool(value and FULL_SHA.match(value))
+        return None, None, False
+    value = site.analysis.constant(kw.value, site.scope)
+    if isinstance(value, str):
+        return kw, value, bool(FULL_SHA.match(value))
+    return kw, None, not is_const(kw.value, None)
 
 
 def trust_remote_code(site: Site) -> Hit | None:
@@ -156,7 +159,7 @@ def trust_remote_code(site: Site) -> Hit | None:
         datasets = site.analysis.versions.get("datasets")
         if datasets is not None and datasets >= DATASETS_NO_SCRIPTS:
             return None  # datasets >= 4 ignores loading scripts
-    _, pinned = _revision(call)
+    _, _, pinned = _revision(site)
     if not pinned:
         return Hit(target, detail + ", from an unpinned revision", Severity.CRITICAL)
     return Hit(target, detail)
@@ -172,17 +175,18 @@ def unpinned_revision(site: Site) -> Hit | None:
     call = site.call
     if is_const(getattr(keyword(call, "local_files_only"), "value", None), True):
         return None
-    kw, pinned = _revision(call)
+    kw, value, pinned = _revision(site)
     if kw is not None:
-        if pinned:
+        if pinned or value is None:
             return None
-        return Hit(kw, f"`revision={literal_str(kw.value)!r}` names a branch or tag that can move")
+        return Hit(kw, f"`revision={value!r}` names a branch or tag that can move")
     target = argument(call, 0, None)
     for name in HF_ID_ARGS:
         target = target or argument(call, None, name)
     if target is None:
         return None
-    literal = literal_str(target)
+    constant = site.analysis.constant(target, site.scope)
+    literal = constant if isinstance(constant, str) else None
     if literal is not None:
         if _looks_local(literal, site):
             return None

@@ -1,0 +1,200 @@
+"""The Python/notebook analyzer beyond the fixtures: version facts, severity grading,
+exact positions, notebooks, cross-file wrappers and hostile input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from atlascan.engines.python.versions import pins
+from atlascan.model import Precision, Severity
+from atlascan.scan import ScanResult
+from scanning import pairs, scan_path
+
+
+def _scan(tmp_path: Path, files: dict[str, str | bytes]) -> ScanResult:
+    for name, content in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return scan_path(tmp_path)
+
+
+def _one(result: ScanResult, rule: str):  # type: ignore[no-untyped-def]
+    found = [f for f in result.findings if f.rule_id == rule]
+    assert len(found) == 1, [(f.rule_id, f.region.start_line, f.message) for f in result.findings]
+    return found[0]
+
+
+BARE_LOAD = "import torch\n\nstate = torch.load(path)\n"
+SAFE_LOAD = "import torch\n\nstate = torch.load(path, weights_only=True)\n"
+
+
+# ---- version-aware torch.load ---------------------------------------------------------------
+
+
+def test_bare_torch_load_without_pin_is_medium_precision(tmp_path: Path) -> None:
+    finding = _one(_scan(tmp_path, {"train.py": BARE_LOAD}), "ATS-PY-004")
+    assert finding.region.start_line == 3
+    assert finding.precision == Precision.MEDIUM
+    assert "no torch >= 2.6 pin" in finding.message
+
+
+def test_bare_torch_load_with_old_torch_is_reported(tmp_path: Path) -> None:
+    result = _scan(tmp_path, {"train.py": BARE_LOAD, "requirements.txt": "torch==2.5.1\nnumpy\n"})
+    finding = _one(result, "ATS-PY-004")
+    assert finding.precision == Precision.HIGH
+    assert "torch 2.5.1 is pinned" in finding.message
+
+
+def test_weights_only_true_is_bypassable_below_2_6(tmp_path: Path) -> None:
+    result = _scan(tmp_path, {"train.py": SAFE_LOAD, "requirements-gpu.txt": "torch>=2.4,<2.6\n"})
+    finding = _one(result, "ATS-PY-004")
+    assert finding.severity == Severity.MEDIUM
+    assert "CVE-2025-32434" in finding.message
+
+
+def test_torch_pin_from_pyproject_dockerfile_and_lock(tmp_path: Path) -> None:
+    for name, text in (
+        ("pyproject.toml", '[project]\ndependencies = ["torch>=2.6", "numpy"]\n'),
+        ("Dockerfile", "FROM python:3.12\nRUN pip install --no-cache-dir torch==2.7.1 numpy\n"),
+        ("poetry.lock", '[[package]]\nname = "torch"\nversion = "2.6.0"\n'),
+    ):
+        folder = tmp_path / name.replace(".", "_")
+        result = _scan(folder, {"train.py": BARE_LOAD, name: text})
+        assert pairs(result, "ATS-PY-004") == set(), name
+
+
+def test_pins_take_the_lowest_lower_bound() -> None:
+    found = pins(["torch==2.7.0\ndatasets>=4.0\n", "pytorch=2.5.1\n", "keras<3\n"])
+    assert found == {"torch": (2, 5, 1), "datasets": (4, 0)}
+
+
+def test_datasets_4_ignores_trust_remote_code(tmp_path: Path) -> None:
+    code = 'from datasets import load_dataset\n\nds = load_dataset("acme/x", trust_remote_code=True)\n'
+    assert pairs(_scan(tmp_path / "new", {"a.py": code, "requirements.txt": "datasets==4.1.0\n"}), "ATS-PY-005") == set()
+    assert pairs(_scan(tmp_path / "old", {"a.py": code, "requirements.txt": "datasets==2.21.0\n"}), "ATS-PY-005") == {("ATS-PY-005", 3)}
+
+
+# ---- positions and severity ------------------------------------------------------------------
+
+
+def test_columns_are_characters_and_end_exclusive(tmp_path: Path) -> None:
+    code = 'import pickle as pk\nnamé = "é"; x = pk.loads(blob)\n'
+    finding = _one(_scan(tmp_path, {"a.py": code}), "ATS-PY-001")
+    line = code.splitlines()[1]
+    assert finding.region.start_line == 2
+    assert finding.region.start_column == line.index("pk.loads") + 1
+    assert finding.region.end_column == line.index("pk.loads") + len("pk.loads") + 1
+
+
+def test_keyword_is_the_location_of_a_bad_argument(tmp_path: Path) -> None:
+    code = "import torch\nstate = torch.load(\n    path,\n    weights_only=False,\n)\n"
+    finding = _one(_scan(tmp_path, {"a.py": code}), "ATS-PY-004")
+    assert (finding.region.start_line, finding.region.start_column) == (4, 5)
+
+
+def test_remote_source_raises_and_committed_file_lowers(tmp_path: Path) -> None:
+    code = (
+        "import joblib\n"
+        "from huggingface_hub import hf_hub_download\n"
+        'a = joblib.load(hf_hub_download("acme/m", "m.joblib", revision="' + "a" * 40 + '"))\n'
+        'b = joblib.load("models/m.joblib")\n'
+        "c = joblib.load(some_path)\n"
+    )
+    result = _scan(tmp_path, {"serve.py": code, "models/m.joblib": b"\x80\x04K\x01."})
+    by_line = {f.region.start_line: f for f in result.findings if f.rule_id == "ATS-PY-002"}
+    assert by_line[3].severity == Severity.CRITICAL
+    assert by_line[4].severity == Severity.MEDIUM
+    assert [r.path for r in by_line[4].related] == ["models/m.joblib"]
+    assert by_line[5].severity == Severity.HIGH
+
+
+# ---- resolution ------------------------------------------------------------------------------
+
+
+def test_local_names_shadow_modules(tmp_path: Path) -> None:
+    code = (
+        "import torch\nimport pickle\n"
+        "def f(torch):\n    return torch.load(p, weights_only=False)\n"
+        "def g():\n    pickle = Codec()\n    return pickle.loads(b)\n"
+        "def load(p):\n    return p\n"
+        "x = load(q)\n"
+    )
+    assert pairs(_scan(tmp_path, {"a.py": code}), "ATS-PY") == set()
+
+
+def test_wrapper_across_files_with_relative_import(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/ckpt.py": "import torch\n\ndef restore(path, device='cpu'):\n    return torch.load(path, map_location=device, weights_only=False)\n",
+        "pkg/main.py": "import sys\nfrom .ckpt import restore\n\nstate = restore(sys.argv[1])\n",
+    }
+    result = _scan(tmp_path, files)
+    assert {(f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-PY-004"} == {
+        ("pkg/ckpt.py", 4),
+        ("pkg/main.py", 4),
+    }
+    caller = next(f for f in result.findings if f.path == "pkg/main.py")
+    assert caller.severity == Severity.CRITICAL and "restore" in caller.message
+
+
+# ---- notebooks -------------------------------------------------------------------------------
+
+
+def _notebook(cells: list[list[str]]) -> str:
+    data = {
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": c} for c in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(data, indent=1)
+
+
+def test_notebook_resolves_across_cells_and_reports_file_lines(tmp_path: Path) -> None:
+    text = _notebook([["import pickle as pk\n"], ["%matplotlib inline\n", "x = 1\n"], ["obj = pk.loads(blob)\n"]])
+    finding = _one(_scan(tmp_path, {"nb.ipynb": text}), "ATS-PY-001")
+    expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "pk.loads" in line)
+    assert finding.region.start_line == expected_line
+    assert "(cell 3)" in finding.message
+
+
+def test_notebook_bad_cell_is_a_notice_and_other_cells_are_scanned(tmp_path: Path) -> None:
+    text = _notebook([["import yaml\n"], ["def broken(:\n"], ["cfg = yaml.unsafe_load(s)\n"]])
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert pairs(result, "ATS-PY") != set()
+    assert any("cell 2" in n.message for n in result.notices)
+
+
+# ---- hostile input ---------------------------------------------------------------------------
+
+
+def test_hostile_python_gives_notices_not_tracebacks(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "syntax.py": "import pickle\ndef f(:\n",
+        "py2.py": "import pickle\nprint 'hello'\n",
+        "nested.py": "import pickle\nx = " + "[" * 400 + "]" * 400 + "\n",
+        "chain.py": "import pickle\nx = " + " + ".join(["a"] * 50000) + "\n",
+        "latin1.py": b"import pickle\nname = '\xe9'\n",
+        "broken.ipynb": '{"cells": [',
+        "old.ipynb": '{"worksheets": []}',
+    }
+    result = _scan(tmp_path, files)
+    by_path = {n.path: n.message for n in result.notices}
+    assert "Python 2" in by_path["py2.py"]
+    assert "syntax error" in by_path["syntax.py"]
+    assert "nested" in by_path["nested.py"] or "syntax" in by_path["nested.py"]
+    assert "UTF-8" in by_path["latin1.py"]
+    assert "JSON" in by_path["broken.ipynb"]
+    assert "cells" in by_path["old.ipynb"]
+    assert not any("Internal error" in n.message for n in result.notices)
+
+
+def test_prefilter_skips_files_without_sink_words(tmp_path: Path) -> None:
+    # No sink module is named, so the file is never parsed and its syntax error goes unseen.
+    result = _scan(tmp_path, {"plain.py": "def f(:\n    return 1\n"})
+    assert result.notices == [] and result.findings == []
