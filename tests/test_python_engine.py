@@ -4,6 +4,7 @@ exact positions, notebooks, cross-file wrappers and hostile input."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from atlascan.engines.python.versions import pins
@@ -12,7 +13,7 @@ from atlascan.scan import ScanResult
 from scanning import pairs, scan_path
 
 
-def _scan(tmp_path: Path, files: dict[str, str | bytes]) -> ScanResult:
+def _scan(tmp_path: Path, files: Mapping[str, str | bytes]) -> ScanResult:
     for name, content in files.items():
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
