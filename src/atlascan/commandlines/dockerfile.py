@@ -21,7 +21,7 @@ SHELL_PROGRAMS = frozenset(
 )
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=32)
 def parse_cached(text: str) -> Dockerfile:
     """The commands and dockerfile engines both read a Dockerfile; parse it once."""
     return parse(text)

@@ -20,6 +20,7 @@ MAX_NESTING = 4  # `sh -c` inside `sh -c` ...
 MAX_SUBSTITUTION_DEPTH = 32  # `$(` inside `$(` for the tokenizer
 ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\+?=")
 DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
+QUOTING = re.compile(r"['\"\\\\$]")
 REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 
 
@@ -116,6 +117,8 @@ def _dash_c_script(cmd: SimpleCommand) -> Word | None:
 
 def unquote(raw: str) -> str:
     """Remove shell quoting: `'a'"b"\\c` -> `abc`; `$VAR` and `$(...)` stay as written."""
+    if not QUOTING.search(raw):
+        return raw
     out: list[str] = []
     i, n = 0, len(raw)
     quote = ""
@@ -227,12 +230,13 @@ class _TreeWalker:
                 assignment = self._assignment(node)
                 if assignment is not None:
                     self.script.assignments.append(assignment)
-                stack.extend((c, -1, 0, parent) for c in reversed(node.children))
+                stack.extend((c, -1, 0, parent) for c in reversed(node.children) if c.child_count)
             else:
                 keep = kind in ("redirected_statement",)
                 stack.extend(
                     (c, pipeline if keep else -1, stage if keep else 0, parent)
                     for c in reversed(node.children)
+                    if c.child_count  # leaves (words, operators) hold no commands
                 )
 
     def _command(
@@ -258,7 +262,7 @@ class _TreeWalker:
             else:
                 cmd.words.append(self._word(child))
             nested.append(child)
-        stack.extend((c, -1, 0, index) for c in reversed(nested))
+        stack.extend((c, -1, 0, index) for c in reversed(nested) if c.child_count)
 
 
 class _Tokenizer:

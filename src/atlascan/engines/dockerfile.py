@@ -72,8 +72,7 @@ class DockerfileEngine(Engine):
 
     # ---- ATS-DKR-002 -------------------------------------------------------------------------
     def _secret_files(self, dockerfile: Dockerfile, ctx: FileContext, rule: Rule) -> None:
-        patterns = tuple(rule.match.get("secret_files", ()))
-        allowed = tuple(rule.match.get("allowed_files", ()))
+        secret, allowed = _file_patterns(rule)
         for instr in dockerfile.instructions:
             if instr.keyword not in ("COPY", "ADD") or instr.heredocs:
                 continue
@@ -83,9 +82,9 @@ class DockerfileEngine(Engine):
             for word in sources:
                 path = word.value.rstrip("/")
                 base = path.rsplit("/", 1)[-1]
-                if "://" in path or any(fnmatch.fnmatch(base, a) for a in allowed):
+                if "://" in path or allowed.match(base):
                     continue
-                if any(fnmatch.fnmatch(base, p) or fnmatch.fnmatch(path, p) for p in patterns):
+                if secret.match(base) or secret.match(path):
                     line, col = instr.position(word.start)
                     ctx.report(
                         "ATS-DKR-002", line, col, line, col + (word.end - word.start),
@@ -161,6 +160,20 @@ class DockerfileEngine(Engine):
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
+
+
+def _file_patterns(rule: Rule) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The rule's glob lists as two compiled alternations (one regex match per path)."""
+    secret = "|".join(fnmatch.translate(p) for p in rule.match.get("secret_files", ())) or "(?!x)x"
+    allowed = (
+        "|".join(fnmatch.translate(p) for p in rule.match.get("allowed_files", ())) or "(?!x)x"
+    )
+    return _compiled_exact(secret), _compiled_exact(allowed)
+
+
+@cache
+def _compiled_exact(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _name_patterns(rule: Rule) -> tuple[re.Pattern[str], re.Pattern[str]]:

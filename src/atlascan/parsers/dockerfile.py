@@ -33,6 +33,7 @@ JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 VARIABLE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 )
+PLAIN_WORD = re.compile(r"[^ \t\r\n]+")
 MAX_LINES = 200_000
 
 
@@ -146,6 +147,11 @@ class Dockerfile:
 
 def split_words(text: str, start: int = 0, escape: str = "\\") -> list[Word]:
     """Whitespace-separated words with shell-like quoting; values are unquoted."""
+    if not any(ch in text for ch in ("'", '"', escape)):  # the common case: no quoting at all
+        return [
+            Word(m.group(0), m.start(), m.end(), m.group(0))
+            for m in PLAIN_WORD.finditer(text, start)
+        ]
     words: list[Word] = []
     i, n = start, len(text)
     while i < n:
@@ -317,6 +323,9 @@ class _Parser:
 
     def _flags(self, instr: Instruction) -> None:
         pos = 0
+        if not instr.text.lstrip(" \t").startswith("--"):
+            instr.body_start = _skip_space(instr.text, 0)
+            return
         for word in split_words(instr.text, 0, self.escape):
             if not word.raw.startswith("--") or len(word.raw) == 2:
                 break
