@@ -467,8 +467,11 @@ def scalar_position(node: Scalar, offset: int, lines: list[str]) -> tuple[int, i
 
 # ---- per-process cache ------------------------------------------------------------------
 
+# Engines run unit by unit (all files of one engine, then the next), so the cache holds
+# every recent file up to a budget of source text rather than a handful of entries.
 _CACHE: dict[tuple[str, int, int], YamlFile | ParseError] = {}
-_CACHE_SIZE = 16
+_CACHE_BUDGET = 8 * 1024 * 1024  # characters of source text whose trees are kept
+_cached_chars = 0
 
 
 def load(ctx: FileContext, notify: bool = True) -> YamlFile:
@@ -484,12 +487,21 @@ def load(ctx: FileContext, notify: bool = True) -> YamlFile:
             cached = exc
         except RecursionError:
             cached = ParseError("YAML is too deeply nested; skipped.")
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = cached
+        _remember(key, cached)
     if isinstance(cached, ParseError):
         raise ParseError(str(cached), cached.line)
     if notify:
         for message, line in cached.warnings:
             ctx.notice(message, "warning", line)
     return cached
+
+
+def _remember(key: tuple[str, int, int], value: YamlFile | ParseError) -> None:
+    global _cached_chars
+    while _CACHE and _cached_chars + key[1] > _CACHE_BUDGET:
+        oldest = next(iter(_CACHE))
+        del _CACHE[oldest]
+        _cached_chars -= oldest[1]
+    if key[1] <= _CACHE_BUDGET:
+        _CACHE[key] = value
+        _cached_chars += key[1]
