@@ -123,6 +123,23 @@ def _h5(layers: list[dict[str, object]]) -> bytes:
     return b"\x89HDF\r\n\x1a\n" + b"\x00" * 200 + config + b"\x00" * 64
 
 
+def _torchscript() -> bytes:
+    data = P(2).glob("__torch__", "Net").empty_tuple().raw(b"\x81").empty_dict().s("sizes")
+    data.glob("torch.jit._pickle", "build_intlist").mark().int1(1).int1(2).raw(b"l").tuple1().reduce().setitem().build()
+    code = b"class Net(Module):\n  __parameters__ = []\n  def forward(self: __torch__.Net, x: Tensor) -> Tensor:\n    return x\n"
+    return ab.zip_bytes([
+        Member("net/data.pkl", data.stop().data()),
+        Member("net/code/__torch__.py", code),
+        Member("net/constants.pkl", P(2).empty_tuple().stop().data()),
+        Member("net/version", b"3\n"),
+    ])
+
+
+def _torchscript_exec() -> bytes:
+    data = P(2).glob("torch.jit.unsupported_tensor_ops", "execWrapper").s("print(1)").tuple1().reduce()
+    return ab.zip_bytes([Member("net/data.pkl", data.stop().data()), Member("net/version", b"3\n")])
+
+
 def _npz(member: bytes) -> bytes:
     return ab.zip_bytes([Member("weights.npy", ab.npy("<f4", (2,), struct.pack("<2f", 1, 2))), Member("meta.npy", member)])
 
@@ -194,6 +211,7 @@ CASES: list[Case] = [
     _c("legacy-torch-tar", "legacy_tar.pt",
        lambda: ab.tar_bytes({"sys_info": ab.plain_dict(2), "pickle": ab.evil(2), "storages": ab.plain_dict(2)}), "ATS-ART-001"),
     _c("nested-torch-zip-in-mar", "handler.mar", _nested_zip, "ATS-ART-001"),
+    _c("torchscript-exec-wrapper", "scripted_evil.pt", _torchscript_exec, "ATS-ART-001"),
     _c("nesting-too-deep", "deep.zip", _deep_zip, "ATS-ART-007"),
     # ---- joblib and compressed wrappers
     _c("joblib-zlib", "model.joblib", lambda: zlib.compress(ab.evil(4), 3), "ATS-ART-001"),
@@ -227,6 +245,7 @@ CASES: list[Case] = [
     _c("torch-state-dict-zip", "good.pt", lambda: ab.torch_zip(ab.torch_state_dict_pickle(3)),
        guards=ALL_PICKLE | {"ATS-ART-005"}),
     _c("torch-state-dict-legacy", "good_legacy.pt", lambda: ab.legacy_torch(ab.torch_state_dict_pickle()), guards=ALL_PICKLE),
+    _c("torchscript-archive", "scripted.pt", _torchscript, guards=ALL_PICKLE | {"ATS-ART-005"}),
     _c("nested-benign-bytes", "nested_ok.pt", _nested_benign_bytes, guards=ALL_PICKLE),
     _c("joblib-numpy-arrays", "good.joblib", lambda: ab.joblib_pickle(3), guards=ALL_PICKLE),
     _c("joblib-zlib-benign", "goodz.joblib", lambda: zlib.compress(ab.joblib_pickle(2), 3), guards=ALL_PICKLE),

@@ -45,6 +45,11 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("torch.serialization", "load", Verdict.DANGEROUS),
         ("sklearn.datasets", "fetch_openml", Verdict.DANGEROUS),
         ("numpy.testing._private.utils", "runstring", Verdict.DANGEROUS),
+        ("torch.jit", "load", Verdict.DANGEROUS),
+        ("torch", "jit.load", Verdict.DANGEROUS),
+        ("torch.jit.unsupported_tensor_ops", "execWrapper", Verdict.DANGEROUS),
+        ("__torch__.models", "Net", Verdict.SAFE),
+        ("torch.jit._pickle", "build_intlist", Verdict.SAFE),
         ("collections", "OrderedDict", Verdict.SAFE),
         ("__builtin__", "set", Verdict.SAFE),
         ("torch._utils", "_rebuild_tensor_v2", Verdict.SAFE),
@@ -156,3 +161,17 @@ def test_sarif_location_is_the_artifact_at_line_one(tmp_path: Path) -> None:
     [finding] = scan_path(tmp_path).findings
     assert (finding.path, finding.region.start_line, finding.region.start_column) == ("model.pt", 1, None)
     assert finding.message == "Pickle data in model.pt!archive/data.pkl imports `os.system` (byte 2); loading this file runs it."
+
+
+def test_gguf_vocabulary_is_read_quickly() -> None:
+    def string(text: str) -> bytes:
+        return len(text.encode()).to_bytes(8, "little") + text.encode()
+
+    tokens = b"".join(string(f"tok{i}") for i in range(200_000))
+    vocab = string("tokenizer.ggml.tokens") + (9).to_bytes(4, "little") + (8).to_bytes(4, "little") + (200_000).to_bytes(8, "little") + tokens
+    template = string("tokenizer.chat_template") + (8).to_bytes(4, "little") + string("{{ ''.__class__ }}")
+    data = b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (2).to_bytes(8, "little") + vocab + template
+    start = time.perf_counter()
+    hits = _scan_bytes(data, "big.gguf").hits
+    assert [(h.rule_id, h.args["pattern"]) for h in hits] == [("ATS-ART-009", "__class__")]
+    assert time.perf_counter() - start < 1.5

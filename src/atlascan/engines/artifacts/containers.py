@@ -84,7 +84,8 @@ def _route(job: Job, src: Source, head: bytes, label: str, depth: int, hint: str
     elif head[:1] == b"\x78" and head[1:2] in (b"\x01", b"\x5e", b"\x9c", b"\xda") and _pickleish(hint):
         _decompress(job, src, zlib.decompressobj(15), label, depth, hint)  # joblib compress=N
     elif head.startswith(b"\x89HDF\r\n\x1a\n"):
-        formats.hdf5_keras(job, src, label)
+        if not hint.endswith(".weights.h5"):  # a .keras archive keeps its config in config.json
+            formats.hdf5_keras(job, src, label)
     elif head.startswith(b"GGUF"):
         formats.gguf(job, src, label)
     elif hint.endswith(".safetensors") or formats.looks_like_safetensors(head, src.length):

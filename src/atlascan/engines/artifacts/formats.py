@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from atlascan.engines.artifacts import keras_config
 from atlascan.engines.artifacts.hits import Job
-from atlascan.engines.artifacts.streams import Source
+from atlascan.engines.artifacts.streams import Reader, Source
 
 MAX_CONFIG = 8 << 20
 CONFIG_START = re.compile(rb'\{\s*"(?:class_name|module)"\s*:')
@@ -145,7 +145,8 @@ class _Truncated(Exception):
     pass
 
 
-def gguf(job: Job, src: Source, label: str) -> None:
+def gguf(job: Job, source: Source, label: str) -> None:
+    src = Reader(source)  # buffered: vocabularies hold hundreds of thousands of short strings
     head = src.read(8)
     version = struct.unpack("<I", head[4:8])[0] if len(head) == 8 else 0
     if version not in (1, 2, 3):
@@ -171,14 +172,14 @@ def gguf(job: Job, src: Source, label: str) -> None:
         job.hit("ATS-ART-004", (label, "gguf"), member=label, offset=src.tell(), reason=f"its GGUF metadata is malformed ({exc})")
 
 
-def _read(src: Source, n: int) -> bytes:
+def _read(src: Reader, n: int) -> bytes:
     data = src.read(n)
     if len(data) != n:
         raise _Truncated
     return data
 
 
-def _string(src: Source, wide: bool, keep: bool = False) -> str:
+def _string(src: Reader, wide: bool, keep: bool = False) -> str:
     n = struct.unpack("<Q", _read(src, 8))[0] if wide else struct.unpack("<I", _read(src, 4))[0]
     if keep or n <= 4096:
         if n > MAX_CONFIG:
@@ -189,7 +190,7 @@ def _string(src: Source, wide: bool, keep: bool = False) -> str:
     return ""
 
 
-def _skip_value(src: Source, vtype: int, wide: bool) -> None:
+def _skip_value(src: Reader, vtype: int, wide: bool) -> None:
     if vtype in _FIXED:
         _read(src, _FIXED[vtype])
     elif vtype == 8:

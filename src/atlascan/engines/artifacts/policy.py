@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -24,6 +24,11 @@ class Verdict(enum.Enum):
     DANGEROUS = "dangerous"
 
 
+# Module names that look like dunders but are ordinary: Python 2 builtins, the script a model
+# class was defined in, TorchScript's compiled classes.
+PLAIN_DUNDER_MODULES = frozenset({"__builtin__", "__main__", "__torch__"})
+
+
 def _is_dunder(part: str) -> bool:
     return part.startswith("__") and part.endswith("__") and len(part) > 4
 
@@ -31,8 +36,8 @@ def _is_dunder(part: str) -> bool:
 @dataclass(frozen=True)
 class ImportPolicy:
     allow_exact: frozenset[str]
-    allow_modules: tuple[str, ...]
-    deny_modules: tuple[str, ...]
+    allow_modules: frozenset[str]
+    deny_modules: frozenset[str]
     deny_names: frozenset[str]
     deny_builtins: frozenset[str]
     deny_components: frozenset[str]
@@ -43,17 +48,15 @@ class ImportPolicy:
         parts = name.split(".")
         if module in ("builtins", "__builtin__", "__builtins__") and parts[0] in self.deny_builtins:
             return Verdict.DANGEROUS
-        if _under(module, self.deny_modules) or f"{module}.{parts[0]}" in self.deny_names:
+        qualified = f"{module}.{name}"
+        # `torch` + `hub.load` reaches torch.hub just as `torch.hub` + `load` does
+        if _under(qualified.rsplit(".", 1)[0], self.deny_modules) or _any_prefix(qualified, self.deny_names):
             return Verdict.DANGEROUS
         # `pathlib` + `os.system`, `builtins` + `print.__self__.__import__`
         if len(parts) > 1 and any(p in self.deny_components or _is_dunder(p) for p in parts):
             return Verdict.DANGEROUS
-        if module not in ("__builtin__", "__main__") and any(_is_dunder(p) for p in module.split(".")):
+        if module.split(".")[0] not in PLAIN_DUNDER_MODULES and any(_is_dunder(p) for p in module.split(".")):
             return Verdict.DANGEROUS
-        # a submodule spelled inside the name (`torch` + `hub.load`) is checked as a module
-        if len(parts) > 1 and _under(f"{module}.{'.'.join(parts[:-1])}", self.deny_modules):
-            return Verdict.DANGEROUS
-        qualified = f"{module}.{name}"
         if qualified in self.allow_exact:
             return Verdict.SAFE
         if len(parts) == 1 and not _is_dunder(name) and _under(module, self.allow_modules):
@@ -61,8 +64,27 @@ class ImportPolicy:
         return Verdict.UNKNOWN
 
 
-def _under(module: str, prefixes: Iterable[str]) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in prefixes)
+def _any_prefix(dotted: str, names: frozenset[str]) -> bool:
+    """`dotted` or one of its dotted prefixes is in `names`."""
+    while True:
+        if dotted in names:
+            return True
+        cut = dotted.rfind(".")
+        if cut < 0:
+            return False
+        dotted = dotted[:cut]
+
+
+def _under(module: str, prefixes: frozenset[str]) -> bool:
+    """`module` is one of `prefixes` or a submodule of one."""
+    if module in prefixes:
+        return True
+    dot = module.find(".")
+    while dot >= 0:
+        if module[:dot] in prefixes:
+            return True
+        dot = module.find(".", dot + 1)
+    return False
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -98,8 +120,8 @@ def policy(options: Mapping[str, Any]) -> ImportPolicy:
         user_exact = [e for e in extra if not e.endswith(".*")]
         _POLICIES[extra] = ImportPolicy(
             allow_exact=frozenset(_strings(allow.get("exact")) + user_exact),
-            allow_modules=tuple(_strings(allow.get("modules")) + user_modules),
-            deny_modules=tuple(_strings(deny.get("modules"))),
+            allow_modules=frozenset(_strings(allow.get("modules")) + user_modules),
+            deny_modules=frozenset(_strings(deny.get("modules"))),
             deny_names=frozenset(_strings(deny.get("names"))),
             deny_builtins=frozenset(_strings(deny.get("builtins"))),
             deny_components=frozenset(_strings(deny.get("components"))),
