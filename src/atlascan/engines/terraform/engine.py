@@ -20,6 +20,10 @@ from atlascan.engines.terraform.module import Module
 from atlascan.engines.terraform.syntax import ParsedFile
 from atlascan.model import SourceFile
 
+# The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
+# below this, and a generated giant would otherwise eat the whole per-module time budget.
+MAX_HCL_BYTES = 1024 * 1024
+
 CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
 
 
@@ -67,6 +71,13 @@ class TerraformEngine(Engine):
 
     def _parse(self, file: SourceFile, text: str, ctx: GroupContext) -> ParsedFile | None:
         """One file of the module; a broken file is a notice and the rest of the module is still checked."""
+        if len(text) > MAX_HCL_BYTES:
+            ctx.notice(
+                f"File has {len(text) // 1024} KiB of Terraform, over the analyzer's {MAX_HCL_BYTES // 1024} KiB limit; skipped.",
+                "note",
+                file=file,
+            )
+            return None
         try:
             if file.path.endswith(".json"):
                 from atlascan.engines.terraform.json_reader import read_json

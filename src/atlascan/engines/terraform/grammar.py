@@ -1,14 +1,19 @@
 """The python-hcl2 Lark parser, built once per user rather than once per process.
 
-python-hcl2 builds its LALR tables from `hcl2.lark` on first use (~2.5 s) and tries to
-cache them next to its own sources, which is usually read-only (site-packages, a system
-venv), so every process would pay again. We build the same parser with the cache in the
-user's cache directory. Lark's cache is a pickle, so the directory and file must belong to
-this user and be writable by nobody else; otherwise we use no cache at all.
+python-hcl2 builds its LALR tables from `hcl2.lark` on first use (~2.5 s) and would cache
+them next to its own sources, which is usually read-only (site-packages, a system venv), so
+every process would pay again. We build the same parser once and save it with `Lark.save`
+in the user's cache directory, named by the hcl2, lark and Python versions and the
+grammar's hash. A Lark save file is a pickle, so the directory and file must belong to this
+user and be writable by nobody else; otherwise we use no cache at all. (Lark's own `cache=`
+option is not used: it hashes the cache path into the key, so a write-then-rename would
+never hit.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import stat
 import sys
@@ -57,9 +62,12 @@ def cache_file() -> Path | None:
     try:
         from importlib.metadata import version
 
-        tag = f"hcl2-{version('python-hcl2')}-lark-{version('lark')}"
-    except Exception:
-        tag = "hcl2-unknown"
+        from hcl2 import parser as hcl2_parser
+
+        grammar_text = (Path(hcl2_parser.__file__).parent / "hcl2.lark").read_bytes()
+        tag = f"hcl2-{version('python-hcl2')}-lark-{version('lark')}-{hashlib.sha256(grammar_text).hexdigest()[:12]}"
+    except Exception:  # an unusual install: no cache rather than a stale one
+        return None
     return directory / f"{tag}-py{sys.version_info[0]}{sys.version_info[1]}.lark"
 
 
@@ -70,31 +78,33 @@ def hcl_parser() -> Lark:
     from hcl2.postlexer import PostLexer
     from lark import Lark
 
-    def build(cache_path: str | bool) -> Lark:
-        return Lark.open(
-            "hcl2.lark",
-            parser="lalr",
-            cache=cache_path,
-            rel_to=hcl2_parser.__file__,
-            propagate_positions=True,
-            postlex=PostLexer(),
-        )
-
     target = cache_file()
-    if target is None:
-        return build(False)
+    if target is not None and target.is_file() and _private(target):
+        try:
+            with target.open("rb") as fh:
+                return Lark.load(fh)  # the PostLexer and options are part of the save
+        except Exception:  # a truncated or foreign file: rebuild and replace it
+            pass
+    parser = Lark.open(
+        "hcl2.lark",
+        parser="lalr",
+        rel_to=hcl2_parser.__file__,
+        propagate_positions=True,
+        postlex=PostLexer(),
+    )
+    if target is not None:
+        _save(parser, target)
+    return parser
+
+
+def _save(parser: Lark, target: Path) -> None:
+    """Write to a private temporary name, then rename: a concurrent scan never reads half a file."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        if target.exists():
-            if not _private(target):
-                return build(False)
-            return build(str(target))  # Lark rebuilds and rewrites a stale or broken cache
-        # Build into a private temporary name, then rename, so a concurrent scan never
-        # reads a half-written cache.
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        parser = build(str(tmp))
-        if tmp.exists():
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
-        return parser
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            parser.save(fh)
+        os.replace(tmp, target)
     except OSError:
-        return build(False)
+        with contextlib.suppress(OSError):
+            tmp.unlink()

@@ -1,0 +1,212 @@
+"""Terraform engine: parsing layer, module resolution, robustness and the grammar cache.
+Rule behaviour itself lives in fixtures/ATS-TF-*/."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from atlascan.atlas import catalog
+from atlascan.engines.terraform import grammar
+from atlascan.engines.terraform.hcl_reader import read_hcl
+from atlascan.engines.terraform.module import UNKNOWN, Module
+from atlascan.engines.terraform.syntax import Ref
+from atlascan.model import Precision, SourceFile
+from atlascan.rules import default_rules
+from scanning import scan_path
+
+TF_RULES = {rid: r for rid, r in default_rules().items() if rid.startswith("ATS-TF-")}
+
+
+def _write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root
+
+
+def _scan(root: Path) -> tuple[set[tuple[str, str, int]], list[str]]:
+    result = scan_path(root, select=["ATS-TF"])
+    return {(f.rule_id, f.path, f.region.start_line) for f in result.findings}, [n.message for n in result.notices]
+
+
+def _module(tmp_path: Path, files: dict[str, str]) -> Module:
+    _write(tmp_path, files)
+    parsed = [read_hcl(text, SourceFile(name, str(tmp_path / name), "terraform", len(text))) for name, text in files.items()]
+    return Module(str(tmp_path), parsed)
+
+
+# ---- catalog ---------------------------------------------------------------------------
+def test_every_listed_mitigation_is_linked_to_one_of_the_rule_techniques() -> None:
+    cat = catalog()
+    assert len(TF_RULES) >= 25
+    for rule in TF_RULES.values():
+        for mid in rule.atlas_mitigations:
+            linked = set(cat.mitigations[mid].techniques)
+            assert linked & set(rule.atlas_techniques), f"{rule.id}: {mid} is not linked to {rule.atlas_techniques}"
+        if not rule.atlas_mitigations:
+            assert rule.suggested_mitigations, f"{rule.id}: give suggested_mitigations"
+
+
+def test_every_rule_names_its_checkov_peers_key() -> None:
+    for rule in TF_RULES.values():
+        assert "checkov" in rule.peers, rule.id
+
+
+# ---- parsing layer ---------------------------------------------------------------------
+def test_values_are_normalised_once(tmp_path: Path) -> None:
+    text = 'resource "aws_s3_bucket" "b" {\n  acl = "public-read"\n  n = -1\n  l = ["a", 2, true]\n  r = aws_kms_key.k.arn\n  e = "a\\"b"\n}\n'
+    block = read_hcl(text, SourceFile("m.tf", str(tmp_path / "m.tf"), "terraform", 0)).blocks[0]
+    values = {k: a.value for k, a in block.attributes.items()}
+    assert values == {"acl": "public-read", "n": -1, "l": ["a", 2, True], "r": Ref(("aws_kms_key", "k", "arn")), "e": 'a"b'}
+    acl = block.attributes["acl"]
+    assert (acl.line, acl.column, acl.end_line, acl.end_column) == (2, 3, 2, 22)
+    assert (block.line, block.column, block.end_column) == (1, 1, 29)
+
+
+def test_resolution_of_variables_tfvars_locals_and_templates(tmp_path: Path) -> None:
+    module = _module(
+        tmp_path,
+        {
+            "main.tf": 'variable "env" {\n  default = "dev"\n}\nvariable "open" {}\nlocals {\n  name = "ml-${var.env}"\n  a = local.b\n  b = local.a\n}\n',
+            "terraform.tfvars": 'env = "prod"\n',
+            "x.tfvars": 'open = "yes"\n',
+            "y.tfvars": 'open = "no"\n',
+        },
+    )
+    assert module.resolve(Ref(("local", "name"))) == "ml-prod"
+    assert module.resolve(Ref(("var", "open"))) is UNKNOWN  # two var files disagree
+    assert module.resolve(Ref(("local", "a"))) is UNKNOWN  # a cycle, not a hang
+    assert module.resolve(Ref(("var", "missing"))) is UNKNOWN
+
+
+def test_file_function_stays_inside_the_module(tmp_path: Path) -> None:
+    (tmp_path / "secret.json").write_text("{}", encoding="utf-8")
+    _write(tmp_path / "mod", {"p.json": "{}"})
+    module = _module(tmp_path / "mod", {"main.tf": 'locals {\n  inside = file("p.json")\n  outside = file("../secret.json")\n}\n'})
+    assert module.resolve(Ref(("local", "inside"))) == "{}"
+    assert module.resolve(Ref(("local", "outside"))) is UNKNOWN
+
+
+# ---- scanning behaviour ----------------------------------------------------------------
+def test_unresolved_value_is_reported_at_low_precision_only(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": 'resource "aws_sagemaker_notebook_instance" "nb" {\n  direct_internet_access = var.mode\n  subnet_id = var.subnet\n}\n'})
+    result = scan_path(tmp_path, select=["ATS-TF-001", "ATS-TF-003"])
+    assert [(f.rule_id, f.region.start_line, f.precision) for f in result.findings] == [("ATS-TF-001", 2, Precision.LOW)]
+
+
+def test_a_broken_file_is_a_notice_and_the_rest_of_the_module_is_checked(tmp_path: Path) -> None:
+    _write(tmp_path, {"bad.tf": 'resource "aws_ecr_repository" "x" {\n  name =\n', "good.tf": 'resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n'})
+    findings, notices = _scan(tmp_path)
+    assert ("ATS-TF-020", "good.tf", 1) in findings
+    assert any("Not valid HCL at line 2" in n for n in notices)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b'resource "aws_ecr_repository" "r" {\n  name = "\xff"\n}\n', "not valid UTF-8"),
+        (('resource "aws_ecr_repository" "r" {\n  name = ' + "[" * 5000 + "]" * 5000 + "\n}\n").encode(), "too deeply nested"),
+        (('resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n' + "# pad\n" * 200_000).encode(), "over the analyzer's"),
+    ],
+    ids=["invalid-utf8", "deep-nesting", "huge"],
+)
+def test_hostile_input_gives_a_notice_not_a_traceback(tmp_path: Path, content: bytes, needle: str) -> None:
+    _write(tmp_path, {"main.tf": content})
+    findings, notices = _scan(tmp_path)
+    assert findings == set()
+    assert any(needle in n for n in notices), notices
+
+
+def test_dynamic_blocks_for_each_and_unknown_blocks_do_not_crash(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "main.tf": (
+                'resource "aws_security_group" "sg" {\n  for_each = toset(var.names)\n  name = each.key\n'
+                '  dynamic "ingress" {\n    for_each = var.rules\n    content {\n      from_port = ingress.value.port\n'
+                '      to_port = ingress.value.port\n      protocol = "tcp"\n      cidr_blocks = ingress.value.cidrs\n    }\n  }\n'
+                '  dynamic "ingress" {\n    for_each = [1]\n    content {\n      from_port = 8888\n      to_port = 8888\n'
+                '      protocol = "tcp"\n      cidr_blocks = ["0.0.0.0/0"]\n    }\n  }\n}\n'
+                'whatever "x" { y = {for k, v in var.m : k => v if v != null} }\n'
+            )
+        },
+    )
+    findings, notices = _scan(tmp_path)
+    assert findings == {("ATS-TF-024", "main.tf", 19)}
+    assert not [n for n in notices if "Internal error" in n]
+
+
+def test_tf_json_is_checked_with_lines(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "main.tf.json": '{\n  "resource": {\n    "aws_sagemaker_notebook_instance": {\n      "nb": {\n        "name": "nb",\n'
+            '        "direct_internet_access": "Enabled",\n        "root_access": "Disabled",\n'
+            '        "subnet_id": "${aws_subnet.private.id}",\n        "kms_key_id": "${aws_kms_key.k.id}"\n      }\n    }\n  }\n}\n'
+        },
+    )
+    findings, _ = _scan(tmp_path)
+    assert findings == {("ATS-TF-001", "main.tf.json", 6)}
+
+
+def test_module_without_relevant_resources_is_not_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlascan.engines.terraform import hcl_reader
+
+    calls: list[str] = []
+    monkeypatch.setattr(hcl_reader, "read_hcl", lambda text, file: calls.append(file.path))
+    _write(tmp_path, {"main.tf": 'resource "aws_route53_zone" "z" {\n  name = "example.com"\n}\n'})
+    findings, _ = _scan(tmp_path)
+    assert findings == set() and calls == []
+
+
+# ---- grammar cache ---------------------------------------------------------------------
+def test_cache_dir_must_be_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(shared))
+    assert grammar.cache_dir() is None
+    shared.chmod(0o700)
+    assert grammar.cache_dir() == shared
+    monkeypatch.setenv(grammar.NO_CACHE_ENV, "1")
+    assert grammar.cache_dir() is None
+
+
+def test_grammar_cache_is_written_once_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv(grammar.NO_CACHE_ENV, raising=False)
+    grammar.hcl_parser.cache_clear()
+    try:
+        grammar.hcl_parser()
+        target = grammar.cache_file()
+        assert target is not None and target.is_file()
+        assert not stat.S_IMODE(target.stat().st_mode) & 0o077
+        mtime = target.stat().st_mtime_ns
+        grammar.hcl_parser.cache_clear()
+        parser = grammar.hcl_parser()
+        assert target.stat().st_mtime_ns == mtime  # loaded, not rebuilt
+        assert parser.parse('a = 1\n') is not None
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    finally:
+        grammar.hcl_parser.cache_clear()
+
+
+def test_unwritable_cache_falls_back_silently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(locked))
+    grammar.hcl_parser.cache_clear()
+    try:
+        assert grammar.hcl_parser().parse("a = 1\n") is not None
+    finally:
+        grammar.hcl_parser.cache_clear()
