@@ -173,3 +173,60 @@ def test_host_paths() -> None:
     assert common.sensitive_host_path("/")
     assert common.sensitive_host_path("/mnt/data") is None
     assert common.sensitive_host_path("/etc/ssl/certs") is None
+
+
+def test_non_manifest_yaml_is_never_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlascan.parsers import yaml as parser
+
+    def refuse(text: str) -> None:
+        raise AssertionError("a YAML file without apiVersion was parsed")
+
+    monkeypatch.setattr(parser, "parse", refuse)
+    result = scan_text(tmp_path, "configs/train.yaml", "model:\n  privileged: true\n" * 5000)
+    assert not ours(result)
+
+
+def test_dvc_config_sections_with_and_without_outer_quotes(tmp_path: Path) -> None:
+    text = (
+        '[remote "a"]\n    ssl_verify = false\n'
+        "['remote \"b\"']\n    use_ssl = 0\n"
+        "[core]\n    ssl_verify = false\n"  # not a remote: not reported
+    )
+    result = scan_text(tmp_path, ".dvc/config", text)
+    found = {(f.rule_id, f.region.start_line, f.message) for f in ours(result)}
+    assert found == {
+        (
+            "ATS-DVC-002",
+            2,
+            'Remote "a" sets ssl_verify = false: data and models move without verified TLS.',
+        ),
+        (
+            "ATS-DVC-002",
+            4,
+            'Remote "b" sets use_ssl = 0: data and models move without verified TLS.',
+        ),
+    }
+
+
+def test_secret_object_counts_only_literals_no_other_rule_reports(tmp_path: Path) -> None:
+    text = """apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+data:
+  username: dHJhaW5lcg==
+  placeholder: Y2hhbmdlbWU=
+  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t
+"""
+    result = scan_text(tmp_path, "secret.yaml", text)
+    (finding,) = ours(result)
+    assert (finding.rule_id, finding.region.start_line) == ("ATS-K8S-007", 4)
+    assert "carries 1 value(s) under data" in finding.message
+
+
+def test_kfp_ir_without_apiversion_is_a_manifest(tmp_path: Path) -> None:
+    text = (
+        "pipelineInfo: {name: p}\n"
+        "deploymentSpec:\n  executors:\n    exec-a:\n      container:\n        image: python:3.9\n"
+    )
+    result = scan_text(tmp_path, "pipeline.yaml", text)
+    assert pairs(result, "ATS-K8S") == {("ATS-K8S-008", 6)}
