@@ -210,3 +210,19 @@ def test_unwritable_cache_falls_back_silently(tmp_path: Path, monkeypatch: pytes
         assert grammar.hcl_parser().parse("a = 1\n") is not None
     finally:
         grammar.hcl_parser.cache_clear()
+
+
+def test_scanning_one_file_reads_its_module_for_context_but_reports_only_that_file(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "main.tf": 'resource "aws_sagemaker_notebook_instance" "nb" {\n  subnet_id = "s"\n  direct_internet_access = var.mode\n}\n',
+            "variables.tf": 'variable "mode" {\n  default = "Disabled"\n}\n',
+            "terraform.tfvars": 'mode = "Enabled"\n',
+            "other.tf": 'resource "aws_ecr_repository" "r" {\n  name = "r"\n}\n',
+        },
+    )
+    result = scan_path(tmp_path / "main.tf", root=tmp_path, select=["ATS-TF-001", "ATS-TF-020"])
+    assert [(f.rule_id, f.path, f.region.start_line, f.precision) for f in result.findings] == [
+        ("ATS-TF-001", "main.tf", 3, Precision.HIGH)
+    ]

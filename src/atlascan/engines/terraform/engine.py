@@ -16,6 +16,8 @@ from atlascan.engines.terraform import (
 )
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import check_conditions, compile_conditions
+from atlascan.engines.terraform.hcl_reader import read_hcl
+from atlascan.engines.terraform.json_reader import read_json
 from atlascan.engines.terraform.module import Module
 from atlascan.engines.terraform.syntax import ParsedFile
 from atlascan.model import SourceFile
@@ -23,6 +25,7 @@ from atlascan.model import SourceFile
 # The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
 # below this, and a generated giant would otherwise eat the whole per-module time budget.
 MAX_HCL_BYTES = 1024 * 1024
+MAX_CONTEXT_FILES = 500
 
 CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
 
@@ -51,10 +54,40 @@ class TerraformEngine(Engine):
         if not any(t in text for text in texts.values() for t in triggers):
             return  # nothing in this module any enabled rule looks at
         parsed = [p for f, text in texts.items() if (p := self._parse(f, text, ctx)) is not None]
+        parsed += self._context(files, ctx)
         module = Module(os.path.dirname(files[0].abspath), parsed)
+        first = len(ctx.state.findings)
         check_conditions(module, ctx, conditions)
         for check in checks:
             check.run(module, ctx)
+        scanned = {f.path for f in files}
+        ctx.state.findings[first:] = [f for f in ctx.state.findings[first:] if f.path in scanned]
+
+    def _context(self, files: list[SourceFile], ctx: GroupContext) -> list[ParsedFile]:
+        """The module's other files when only some were given (a pre-commit hook passes the
+        changed files): read for variables, locals and linked resources, never reported on."""
+        folder = os.path.dirname(files[0].abspath)
+        prefix = files[0].path.rsplit("/", 1)[0] + "/" if "/" in files[0].path else ""
+        given = {os.path.basename(f.abspath) for f in files}
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return []
+        out = []
+        for name in names[:MAX_CONTEXT_FILES]:
+            if name in given or not name.endswith((".tf", ".tfvars", ".tf.json")):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                size = os.path.getsize(path)
+                if not os.path.isfile(path) or size > MAX_HCL_BYTES:
+                    continue
+                sibling = SourceFile(prefix + name, path, "terraform", size)
+                text = ctx.text(sibling)
+                out.append(read_json(text, sibling) if name.endswith(".json") else read_hcl(text, sibling))
+            except (OSError, ParseError, SkipFile, RecursionError):
+                continue  # context only: a file nobody asked to scan gets no notice
+        return out
 
     def _read(self, files: list[SourceFile], ctx: GroupContext) -> dict[SourceFile, str]:
         texts: dict[SourceFile, str] = {}
@@ -79,13 +112,7 @@ class TerraformEngine(Engine):
             )
             return None
         try:
-            if file.path.endswith(".json"):
-                from atlascan.engines.terraform.json_reader import read_json
-
-                return read_json(text, file)
-            from atlascan.engines.terraform.hcl_reader import read_hcl
-
-            return read_hcl(text, file)
+            return read_json(text, file) if file.path.endswith(".json") else read_hcl(text, file)
         except ParseError as exc:
             ctx.notice(str(exc), "warning", exc.line, file=file)
         except RecursionError:
