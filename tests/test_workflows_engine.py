@@ -125,3 +125,15 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
     per_file = {f.rule_id for f in result.findings if f.path == ".github/workflows/wf7.yml"}
     assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
     assert elapsed < 30, elapsed
+
+
+def test_gitlab_literal_variables_are_left_to_the_secrets_engine(tmp_path: Path) -> None:
+    text = (
+        'variables:\n  HF_TOKEN: "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n  CI_DEBUG_TRACE: "true"\n'
+        "train:\n  image: python@sha256:" + "a" * 64 + "\n  script:\n    - echo $HF_TOKEN\n"
+    )
+    result = scan_text(tmp_path, ".gitlab-ci.yml", text)
+    by_line: dict[int, set[str]] = {}
+    for f in result.findings:
+        by_line.setdefault(f.region.start_line, set()).add(f.rule_id)
+    assert by_line == {2: {"ATS-SEC-002"}, 3: {"ATS-GL-002"}, 7: {"ATS-GL-001"}}

@@ -21,7 +21,13 @@ from atlascan.engines.workflows.common import (
     scalars,
     sensitive_paths,
 )
-from atlascan.engines.workflows.gitlab_jobs import SCRIPT_KEYS, Pipeline, pipeline, script_lines
+from atlascan.engines.workflows.gitlab_jobs import (
+    SCRIPT_KEYS,
+    Job,
+    Pipeline,
+    pipeline,
+    script_lines,
+)
 from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
@@ -190,8 +196,12 @@ def _ref(ctx: FileContext, node: Scalar, ref: str, what: str) -> None:
         report_node(ctx, "ATS-GL-004", node, {"include": what, "why": why}, Severity.HIGH)
 
 
+MODEL_FILE = re.compile(r"[\w*.-]*\.(?:pt|pth|bin|ckpt|safetensors|onnx|pkl|pickle|joblib|h5|keras|gguf|mar)\b|(?:^|/)models?/?$")
+
+
 def check_artifacts(model: Pipeline, ctx: FileContext) -> None:
-    """ATS-GL-006: artifacts that carry credentials or the Hub token cache."""
+    """ATS-GL-006: artifacts that carry credentials or the Hub token cache (high), or
+    model weights (medium: the trained model itself leaks)."""
     seen: set[int] = set()
     for job in model.jobs:
         artifacts = job.get("artifacts")
@@ -201,8 +211,71 @@ def check_artifacts(model: Pipeline, ctx: FileContext) -> None:
             if id(path) in seen:
                 continue
             seen.add(id(path))
-            for start, end in sensitive_paths(path.value):
+            hits = sensitive_paths(path.value)
+            for start, end in hits:
                 report_in_scalar(ctx, "ATS-GL-006", path, start, end, {"path": path.value[start:end]})
+            weights = None if hits else MODEL_FILE.search(path.value.strip())
+            if weights:
+                report_node(ctx, "ATS-GL-006", path, {"path": path.value.strip()}, Severity.MEDIUM)
+
+
+# Commands that execute code from the checked-out merge request.
+RUNS_REPO_CODE = re.compile(
+    r"(?:^|[;&|(]\s*|\n\s*)(?:pip3?\s+install\s+(?:-e\s+|--editable\s+|-r\s+|\.)|python3?\s+(?:setup\.py|-m\s+(?:pytest|build|tox|nox)|[\w./-]+\.py)|"
+    r"pytest|tox|nox|make|npm\s+(?:install|ci|run|test)|yarn|poetry\s+install|uv\s+(?:sync|run)|docker\s+build|bash\s+[\w./-]+\.sh|sh\s+[\w./-]+\.sh|\./[\w./-]+)\b"
+)
+MR_SOURCE = re.compile(r"\$CI_PIPELINE_SOURCE\s*==\s*[\"']merge_request_event[\"']|\$CI_MERGE_REQUEST_(?:IID|ID)\b")
+
+
+def _runs_for_merge_requests(job_node: YNode | None, only: YNode | None) -> bool:
+    if isinstance(only, (Scalar, Sequence)) and any(s.value == "merge_requests" for s in scalars(only)):
+        return True
+    if isinstance(only, Mapping) and any(s.value == "merge_requests" for s in scalars(only.get("refs"))):
+        return True
+    if isinstance(job_node, Sequence):
+        for rule in job_node.items:
+            cond = rule.text("if") if isinstance(rule, Mapping) else None
+            when = rule.text("when") if isinstance(rule, Mapping) else None
+            if cond and MR_SOURCE.search(cond) and when != "never":
+                return True
+    return False
+
+
+def check_mr_secrets(model: Pipeline, ctx: FileContext) -> None:
+    """ATS-GL-007: a merge-request job runs the request's code next to deploy secrets."""
+    workflow = model.root.get("workflow")
+    workflow_rules = workflow.get("rules") if isinstance(workflow, Mapping) else None
+    for job in model.jobs:
+        if job.hidden:
+            continue
+        rules, only = job.get("rules"), job.get("only")
+        # A job's own rules decide; a job without any follows the pipeline's workflow rules.
+        own = rules is not None or only is not None
+        if not _runs_for_merge_requests(rules, only) if own else not _runs_for_merge_requests(workflow_rules, None):
+            continue
+        lines = [line for key in SCRIPT_KEYS for line in script_lines(job.get(key))]
+        if not any(RUNS_REPO_CODE.search(line.value) for line in lines):
+            continue
+        secret = _first_secret(job, lines)
+        if secret is not None:
+            node, start, end, name = secret
+            if isinstance(node, Scalar) and end:
+                report_in_scalar(ctx, "ATS-GL-007", node, start, end, {"job": job.name, "secret": name})
+            else:
+                report_node(ctx, "ATS-GL-007", node, {"job": job.name, "secret": name})
+
+
+def _first_secret(job: Job, lines: list[Scalar]) -> tuple[YNode, int, int, str] | None:
+    for key in ("id_tokens", "secrets"):
+        node = job.key_node(key)
+        if node is not None:
+            return node, 0, 0, f"`{key}:`"
+    for line in lines:
+        for var in VARIABLE.finditer(line.value):
+            name = var.group("name")
+            if not name.startswith("CI_") and SECRET_NAME.search(name):
+                return line, var.start(), var.end(), f"`${name}`"
+    return None
 
 
 CHECKS = (
@@ -212,6 +285,7 @@ CHECKS = (
     (("ATS-GL-004",), check_includes),
     (("ATS-GL-005",), check_job_token),
     (("ATS-GL-006",), check_artifacts),
+    (("ATS-GL-007",), check_mr_secrets),
 )
 
 
