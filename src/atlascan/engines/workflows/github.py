@@ -227,6 +227,10 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
 
 
 def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
+    runs = flow.root.get("runs") if flow.action else None
+    image = runs.get("image") if isinstance(runs, Mapping) else None
+    if isinstance(image, Scalar) and image.value.startswith("docker://") and image_unpinned(image.value[9:]):
+        report_node(ctx, "ATS-GHA-005", image, {"image": image.value[9:]})  # a Docker container action
     for job in flow.jobs:
         images = [image_of(job.node.get("container"))]
         services = job.node.get("services")
