@@ -61,6 +61,13 @@ def test_relative_file_path_is_the_fallback() -> None:
     assert [(r.path, r.start_line, r.end_line) for r in out.records] == [("infra/s3.tf", 3, 9)]
 
 
+def test_one_report_per_target_is_read_and_repeats_dropped() -> None:
+    terraform = sample("report-terraform.json")
+    out = parse_output(terraform + "\n" + sample("report-multi.json") + "\n", PROJECT)
+    assert [r.check_id for r in out.records[:2]] == ["CKV_AWS_122", "CKV_AWS_22"]
+    assert len(out.records) == 9  # the multi report repeats the terraform report's two records
+
+
 def test_text_before_the_json_is_skipped() -> None:
     out = parse_output("2026-01-01 WARNING plugin noise\n" + sample("report-terraform.json"), PROJECT)
     assert len(out.records) == 2

@@ -5,7 +5,6 @@ stands in for Checkov here; tests/test_checkov_live.py runs the real one."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import time
@@ -117,16 +116,14 @@ def test_runs_outside_the_scanned_folder_without_platform_keys(project: Path, tm
     assert key == "key=none"
 
 
-def test_checkov_bin_from_a_scanned_config_is_not_run_inside_the_root(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkov_bin_from_a_scanned_config_is_not_run_inside_the_root(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     marker = tmp_path / "ran"
     fake_checkov(project, f"touch '{marker}'\necho '{{}}'")
     (project / ".atlascan.toml").write_text('with-checkov = true\ncheckov-bin = "./fake-checkov"\ncheckov-frameworks = ["terraform", "helm"]\n', encoding="utf-8")
-    cwd = os.getcwd()
-    os.chdir(project)
-    try:
-        main(["scan", ".", "--format", "json"])
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(project)
+    main(["scan", ".", "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     messages = " ".join(n["message"] for n in data["notices"])
     assert not marker.exists()

@@ -46,18 +46,34 @@ def _json_start(text: str) -> int:
     return -1
 
 
+def _documents(text: str) -> list[Any]:
+    """Every JSON value in the text: Checkov prints one report per `--directory`/`--file`."""
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return docs
+        doc, pos = decoder.raw_decode(text, pos)
+        docs.append(doc)
+
+
 def parse_output(text: str, root: Path) -> CheckovOutput:
     """Checkov's `-o json` report: one object per framework (a list when several ran), or a
-    bare summary when nothing was scanned. Raises CheckovError when it is not that shape."""
+    bare summary when nothing was scanned, once per scanned target. Raises CheckovError when
+    it is not that shape."""
     start = _json_start(text)
     if start < 0:
         raise CheckovError("Checkov printed no JSON report" + (f" ({last_line(text)})" if text.strip() else "") + ".")
     try:
-        data = json.loads(text[start:])
+        docs = _documents(text[start:])
     except (ValueError, RecursionError) as exc:
         raise CheckovError(f"Checkov's report is not valid JSON ({str(exc)[:120]}).") from None
-    reports = data if isinstance(data, list) else [data]
+    reports = [r for doc in docs for r in (doc if isinstance(doc, list) else [doc])]
     out = CheckovOutput()
+    seen: set[CheckovRecord] = set()
     for report in reports:
         if not isinstance(report, dict):
             raise CheckovError("Checkov's report has an unexpected shape (not an object per framework).")
@@ -77,7 +93,8 @@ def parse_output(text: str, root: Path) -> CheckovOutput:
             record = _record(raw, framework, root)
             if record is None:
                 out.outside_root += 1
-            else:
+            elif record not in seen:  # overlapping targets report a resource twice
+                seen.add(record)
                 out.records.append(record)
     return out
 
