@@ -32,6 +32,12 @@ class Crash(engines.Engine):
         if "slow" in ctx.text():
             while True:
                 pass
+        if "swallow" in ctx.text():
+            while True:
+                try:
+                    sum(range(1000))
+                except Exception:  # an engine's broad handler must not eat the timeout
+                    pass
         ctx.report("ATS-FAKE-001", 1)
 
 
@@ -44,7 +50,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_failures_become_notices(tmp_path: Path, fake_engine: None) -> None:
-    for name, body in {"a.py": "boom\n", "b.py": "deep\n", "c.py": "slow\n", "d.py": "fine\n"}.items():
+    for name, body in {"a.py": "boom\n", "b.py": "deep\n", "c.py": "slow\n", "d.py": "fine\n", "e.py": "swallow\n"}.items():
         (tmp_path / name).write_text(body, "utf-8")
     rules = {"ATS-FAKE-001": rule_from_mapping(_fake_rule("fake"), "fake.toml")}
     opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(file_timeout_s=0.5))
@@ -54,6 +60,7 @@ def test_failures_become_notices(tmp_path: Path, fake_engine: None) -> None:
     assert "Internal error" in notes["a.py"] and "unexpected shape" in notes["a.py"]
     assert "too deeply nested" in notes["b.py"]
     assert "longer than" in notes["c.py"]
+    assert "longer than" in notes["e.py"]
 
 
 def test_missing_engine_is_a_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -254,8 +254,8 @@ class UnitConfig:
     debug: bool = False
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """A BaseException so that an engine's broad `except Exception` cannot swallow it."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -288,12 +288,17 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
         )
         old_handler = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
         try:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, config.limits.file_timeout_s * max(1, len(unit.files) ** 0.5))
-            if unit.grouped:
-                engine.check_group(list(unit.files), GroupContext(list(unit.files), **common))
-            else:
-                engine.check_file(first, FileContext(first, **common))
+            try:
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, config.limits.file_timeout_s * max(1, len(unit.files) ** 0.5))
+                if unit.grouped:
+                    engine.check_group(list(unit.files), GroupContext(list(unit.files), **common))
+                else:
+                    engine.check_file(first, FileContext(first, **common))
+            finally:
+                # Disarm inside the outer try: an alarm landing here is still caught below.
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
         except SkipFile as exc:
             state.notices.append(Notice(first.path, str(exc), exc.level))
         except ParseError as exc:
@@ -313,7 +318,6 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
             state.notices.append(Notice(first.path, f"Internal error in the {unit.engine} analyzer ({detail}); file partly scanned.", "error"))
         finally:
             if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old_handler)
     return state
 
