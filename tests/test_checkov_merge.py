@@ -9,6 +9,7 @@ import pytest
 
 from atlascan.integrations import checkov
 from atlascan.integrations.checkov import MergeOptions, deduplicate, findings_from, merge_checkov
+from atlascan.integrations.checkov_mapping import POLICY_INDEX
 from atlascan.integrations.checkov_output import parse_output
 from atlascan.integrations.checkov_runner import CheckovError, CheckovSettings
 from atlascan.model import Finding, Precision, Region, Severity, SourceFile
@@ -151,6 +152,7 @@ def test_merge_into_one_valid_sarif_run(monkeypatch: pytest.MonkeyPatch) -> None
         assert res["partialFingerprints"]
     ckv = descriptors[ids.index("checkov/CKV_AWS_20")]
     assert ckv["help"]["text"] and ckv["properties"]["security-severity"] == "8.0"
+    assert ckv["helpUri"] == POLICY_INDEX  # no atlascan docs page exists for Checkov's ids
     assert [t["id"] for t in ckv["properties"]["atlas"]["techniques"]] == ["AML.T0036", "AML.T0035"]
     native_result = next(r for r in run["results"] if r["ruleId"] == NATIVE.id)
     assert native_result["properties"]["checkovIds"] == ["CKV_AWS_122"]

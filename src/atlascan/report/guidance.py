@@ -12,6 +12,8 @@ DOCS_BASE_ENV = "ATLASCAN_DOCS_BASE_URL"  # e.g. an internal mirror of docs/rule
 
 
 def help_uri(rule: Rule) -> str:
+    if rule.engine == "checkov" and rule.references:  # Checkov results have no atlascan page
+        return rule.references[0]
     base = os.environ.get(DOCS_BASE_ENV, "").strip() or DOCS_BASE
     return f"{base.rstrip('/')}/{rule.id}.md"
 
