@@ -175,3 +175,11 @@ def test_gguf_vocabulary_is_read_quickly() -> None:
     hits = _scan_bytes(data, "big.gguf").hits
     assert [(h.rule_id, h.args["pattern"]) for h in hits] == [("ATS-ART-009", "__class__")]
     assert time.perf_counter() - start < 1.5
+
+
+def test_single_line_keras_config_is_scanned_not_skipped_as_minified(tmp_path: Path) -> None:
+    layers = [dict(ab.DENSE, config={"name": f"dense_{i}", "units": 4}) for i in range(2000)] + [ab.LAMBDA]
+    (tmp_path / "config.json").write_bytes(ab.keras_config(layers).replace(b"\n", b""))
+    found = scan_path(tmp_path).findings
+    assert [(f.rule_id, f.region.start_line) for f in found] == [("ATS-ART-006", 1)]
+    assert found[0].region.start_column is not None and found[0].region.start_column > 50_000

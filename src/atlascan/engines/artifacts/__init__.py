@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from atlascan.analysis import FileContext
+from atlascan.analysis import FileContext, ParseError
 from atlascan.engines import Engine
 from atlascan.model import SourceFile
 
+MAX_KERAS_JSON = 8 << 20
 ARTIFACT_RULES = ("ATS-ART-001", "ATS-ART-002", "ATS-ART-003", "ATS-ART-004", "ATS-ART-005",
                   "ATS-ART-006", "ATS-ART-007", "ATS-ART-009", "ATS-ART-010")  # fmt: skip
 
@@ -64,9 +65,18 @@ class ArtifactsEngine(Engine):
     def _keras_json(self, file: SourceFile, ctx: FileContext) -> None:
         from atlascan.engines.artifacts import keras_config
 
-        if not ctx.enabled("ATS-ART-006") or file.size > 8 << 20:
+        if not ctx.enabled("ATS-ART-006") or file.size > MAX_KERAS_JSON:
             return
-        text = ctx.text()
+        # Read here, not through ctx.text(): Keras writes its config as one long line, which
+        # the core would skip as minified.
+        with open(file.abspath, "rb") as fh:
+            raw = fh.read(MAX_KERAS_JSON)
+        if b'"class_name"' not in raw:
+            return
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"Keras config is not valid UTF-8 (byte {exc.start}); skipped.") from None
         if not keras_config.looks_like_keras(text):
             return
         for hit in keras_config.scan(text, user_allowlist(ctx.options)):
