@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan.engines.manifests import common
@@ -33,7 +35,6 @@ CONTAINER_MAPS = frozenset({"container", "script", "driver", "executor"})
 HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "PID", "hostIPC": "IPC"}
 ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
 EXPOSED_SERVICE_TYPES = frozenset({"LoadBalancer", "NodePort"})
-STORAGE_URI_KEYS = frozenset({"storageUri", "modelUri", "storageUris"})
 KSERVE_TLS_ANNOTATIONS = ("serving.kserve.io/s3-usehttps", "serving.kserve.io/s3-verifyssl")
 INGRESS_AUTH_WORDS = (
     "auth-url",
@@ -68,10 +69,22 @@ def check_document(root: Mapping, ctx: FileContext) -> None:
         _exposed_ingress(root, ctx)
 
 
+@dataclass(frozen=True)
+class Site:
+    """One mapping entry met by the walk, with what the checks need to know about it."""
+
+    ctx: FileContext
+    root: Mapping  # the document
+    parent: Mapping  # the mapping that holds the entry
+    key: str
+    key_node: YNode
+    value: YNode
+    container: str | None  # name of the enclosing container; None at pod level and above
+
+
 def _walk(root: Mapping, ctx: FileContext) -> None:
-    # (node, name of the enclosing container or None at pod level)
     todo: list[tuple[YNode, str | None]] = [(root, None)]
-    seen: set[int] = set()
+    seen: set[int] = set()  # aliased nodes are checked once
     while todo:
         node, container = todo.pop()
         if id(node) in seen:
@@ -83,77 +96,110 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
         if not isinstance(node, Mapping):
             continue
         for key, knode, value in node.entries():
-            inner = container
             if key in CONTAINER_LISTS and isinstance(value, Sequence):
                 for item in value.items:
                     label = item.text("name") if isinstance(item, Mapping) else None
                     todo.append((item, label or key))
                 continue
-            if key in CONTAINER_MAPS and isinstance(value, Mapping):
-                inner = node.text("name") or key
-            elif key == "securityContext":
-                _security_context(value, container or "(pod level)", ctx)
-            elif key == "hostPath":
-                _host_path(node, value, ctx)
-            elif key in HOST_NAMESPACES and is_true(value):
-                emit(
-                    ctx,
-                    "ATS-K8S-004",
-                    knode,
-                    value,
-                    args={"field": key, "namespace": HOST_NAMESPACES[key]},
-                )
-            elif (
-                key == "image"
-                and isinstance(value, Scalar)
-                and (container is not None or "sparkVersion" in node)
-            ):
-                _image(value, ctx)
-            elif key == "ports" and container is not None:
-                _host_ports(value, ctx)
-            elif key == "env" and container is not None:
-                _literal_env(value, ctx)
-            elif key == "headGroupSpec" and isinstance(value, Mapping):
-                _ray_head(value, ctx)
-            elif key in STORAGE_URI_KEYS:
-                _storage_uri(key, value, ctx)
-            elif key == "automountServiceAccountToken" and is_true(value):
-                where = (
-                    "ServiceAccount"
-                    if (root.text("kind") or "") == "ServiceAccount" and node is root
-                    else "Pod spec"
-                )
-                emit(ctx, "ATS-K8S-014", knode, value, args={"where": where})
-            elif key == "annotations" and isinstance(value, Mapping):
-                _kserve_tls(value, ctx)
-            elif (
-                key == "http"
-                and isinstance(value, Mapping)
-                and isinstance(value.get("url"), Scalar)
-            ):
-                _storage_uri("http.url (Argo artifact)", value.get("url"), ctx)
-            elif (
-                key == "git"
-                and isinstance(value, Mapping)
-                and is_true(value.get("insecureIgnoreHostKey"))
-            ):
-                emit(
-                    ctx,
-                    "ATS-K8S-012",
-                    value.key_node("insecureIgnoreHostKey"),
-                    value.get("insecureIgnoreHostKey"),
-                    args={"field": "git.insecureIgnoreHostKey (Argo artifact)", "value": "true"},
-                )
-            elif key == "s3" and isinstance(value, Mapping) and is_true(value.get("insecure")):
-                emit(
-                    ctx,
-                    "ATS-K8S-012",
-                    value.key_node("insecure"),
-                    value.get("insecure"),
-                    args={"field": "s3.insecure (Argo artifact)", "value": "true"},
-                )
+            check = CHECKS.get(key)
+            if check is not None:
+                check(Site(ctx, root, node, key, knode, value, container))
             if isinstance(value, (Mapping, Sequence)):
+                inner = (
+                    (node.text("name") or key)
+                    if key in CONTAINER_MAPS and isinstance(value, Mapping)
+                    else container
+                )
                 todo.append((value, inner))
+
+
+def _on_security_context(site: Site) -> None:
+    _security_context(site.value, site.container or "(pod level)", site.ctx)
+
+
+def _on_host_path(site: Site) -> None:
+    _host_path(site.parent, site.value, site.ctx)
+
+
+def _on_host_namespace(site: Site) -> None:
+    if is_true(site.value):
+        args = {"field": site.key, "namespace": HOST_NAMESPACES[site.key]}
+        emit(site.ctx, "ATS-K8S-004", site.key_node, site.value, args=args)
+
+
+def _on_image(site: Site) -> None:
+    # Only container images: Spark puts the image on the application spec itself.
+    if isinstance(site.value, Scalar) and (
+        site.container is not None or "sparkVersion" in site.parent
+    ):
+        _image(site.value, site.ctx)
+
+
+def _on_ports(site: Site) -> None:
+    if site.container is not None:
+        _host_ports(site.value, site.ctx)
+
+
+def _on_env(site: Site) -> None:
+    if site.container is not None:
+        _literal_env(site.value, site.ctx)
+
+
+def _on_head_group(site: Site) -> None:
+    if isinstance(site.value, Mapping):
+        _ray_head(site.value, site.ctx)
+
+
+def _on_storage_uri(site: Site) -> None:
+    _storage_uri(site.key, site.value, site.ctx)
+
+
+def _on_automount(site: Site) -> None:
+    if is_true(site.value):
+        account = (site.root.text("kind") or "") == "ServiceAccount" and site.parent is site.root
+        args = {"where": "ServiceAccount" if account else "Pod spec"}
+        emit(site.ctx, "ATS-K8S-014", site.key_node, site.value, args=args)
+
+
+def _on_annotations(site: Site) -> None:
+    if isinstance(site.value, Mapping):
+        _kserve_tls(site.value, site.ctx)
+
+
+def _on_argo_http(site: Site) -> None:
+    if isinstance(site.value, Mapping) and isinstance(site.value.get("url"), Scalar):
+        _storage_uri("http.url (Argo artifact)", site.value.get("url"), site.ctx)
+
+
+def _on_argo_insecure(site: Site) -> None:
+    """`s3.insecure: true` (no TLS) and `git.insecureIgnoreHostKey: true` (no host-key check)."""
+    flag = "insecure" if site.key == "s3" else "insecureIgnoreHostKey"
+    value = get(site.value, flag)
+    if is_true(value):
+        args = {"field": f"{site.key}.{flag} (Argo artifact)", "value": "true"}
+        emit(site.ctx, "ATS-K8S-012", key_node(site.value, flag), value, args=args)
+
+
+# Mapping key -> the check that reads its entry, wherever the resource nests it.
+CHECKS: dict[str, Callable[[Site], None]] = {
+    "securityContext": _on_security_context,
+    "hostPath": _on_host_path,
+    "hostNetwork": _on_host_namespace,
+    "hostPID": _on_host_namespace,
+    "hostIPC": _on_host_namespace,
+    "image": _on_image,
+    "ports": _on_ports,
+    "env": _on_env,
+    "headGroupSpec": _on_head_group,
+    "storageUri": _on_storage_uri,
+    "storageUris": _on_storage_uri,
+    "modelUri": _on_storage_uri,
+    "automountServiceAccountToken": _on_automount,
+    "annotations": _on_annotations,
+    "http": _on_argo_http,
+    "s3": _on_argo_insecure,
+    "git": _on_argo_insecure,
+}
 
 
 def _security_context(sc: YNode, container: str, ctx: FileContext) -> None:

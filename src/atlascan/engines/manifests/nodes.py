@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from collections.abc import Mapping as MappingType
 from typing import TYPE_CHECKING
 
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
@@ -73,7 +74,7 @@ def emit(
     first: Node,
     last: Node = None,
     *,
-    args: dict[str, object],
+    args: MappingType[str, object],
     severity: Severity | None = None,
     secret: str | None = None,
 ) -> None:
