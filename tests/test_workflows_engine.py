@@ -137,3 +137,11 @@ def test_gitlab_literal_variables_are_left_to_the_secrets_engine(tmp_path: Path)
     for f in result.findings:
         by_line.setdefault(f.region.start_line, set()).add(f.rule_id)
     assert by_line == {2: {"ATS-SEC-002"}, 3: {"ATS-GL-002"}, 7: {"ATS-GL-001"}}
+
+
+def test_injection_is_low_when_only_pushers_can_trigger(tmp_path: Path) -> None:
+    step = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo \"${{ github.event.head_commit.message }}\"\n"
+    pushed = _findings(scan_text(tmp_path / "push", WF, "on: push\n" + step, select=["ATS-GHA-001"]))
+    outsider = _findings(scan_text(tmp_path / "pr", WF, "on: [push, pull_request_target]\n" + step, select=["ATS-GHA-001"]))
+    assert [f.severity for f in pushed] == [Severity.LOW]
+    assert [f.severity for f in outsider] == [Severity.HIGH]

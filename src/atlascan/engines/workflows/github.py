@@ -122,7 +122,18 @@ def _script_scalars(step: Mapping) -> Iterator[tuple[Scalar, str]]:
             yield script, "github-script"
 
 
+# Events an outsider can cause; on other triggers (push, schedule, dispatch) the contexts
+# above are written by people who can already push, so the finding is graded low.
+OUTSIDER_TRIGGERS = frozenset(
+    {"pull_request", "pull_request_target", "issues", "issue_comment", "discussion", "discussion_comment",
+     "pull_request_review", "pull_request_review_comment", "workflow_run", "fork", "watch", "gollum"}
+)  # fmt: skip
+
+
 def check_injection(flow: Workflow, ctx: FileContext) -> None:
+    # Actions and reusable workflows (`workflow_call`) inherit their callers' triggers.
+    unknown = flow.action or "workflow_call" in flow.triggers
+    severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     for job in flow.jobs:
         for step in job.steps:
             for script, where in _script_scalars(step):
@@ -131,7 +142,8 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                 for m in EXPRESSION.finditer(script.value):
                     found = ATTACKER_CONTEXT.search(m.group(1))
                     if found:
-                        report_in_scalar(ctx, "ATS-GHA-001", script, m.start(), m.end(), {"context": found.group(0), "where": where})
+                        args = {"context": found.group(0), "where": where}
+                        report_in_scalar(ctx, "ATS-GHA-001", script, m.start(), m.end(), args, severity)
 
 
 # ---- ATS-GHA-002: privileged trigger checks out the untrusted head -----------------------
