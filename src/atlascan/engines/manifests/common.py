@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -164,7 +164,7 @@ def _secret_patterns() -> tuple[Any, ...]:
     return tuple(secrets._compile(rules))
 
 
-@cache
+@lru_cache(maxsize=4096)
 def secrets_engine_reports(line: str, kind: str) -> bool:
     """True when the core secrets rules report a credential on this line themselves; the
     manifest rules then stay silent so one literal gives one finding."""
