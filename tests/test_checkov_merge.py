@@ -3,6 +3,8 @@ scan's filters, suppressions, and one valid SARIF run holding both."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +187,17 @@ def test_parsing_errors_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     merge_checkov(result, CheckovSettings(), MergeOptions())
     assert [n.message for n in result.notices] == ["Checkov could not parse 1 file(s); its checks skipped them."]
     assert {f.rule_id for f in result.findings} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_22"}
+
+
+def test_secret_snippets_are_masked(tmp_path: Path) -> None:
+    (tmp_path / "provider.tf").write_text(
+        'provider "aws" {\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n  secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n}\n', encoding="utf-8"
+    )
+    report = {"check_type": "secrets", "results": {"failed_checks": [
+        {"check_id": "CKV_SECRET_2", "check_name": "AWS Access Key", "file_abs_path": str(tmp_path / "provider.tf"),
+         "file_line_range": [2, 3], "resource": "25910f981e85ca04baf359199dd0bd4a3ae738b6"}
+    ]}}  # fmt: skip
+    findings, _, _ = findings_from(parse_output(json.dumps(report), tmp_path), [], {}, tmp_path, MergeOptions())
+    assert [(f.rule_id, f.region.start_line) for f in findings] == [("checkov/CKV_SECRET_2", 2)]
+    assert "AKIAIOSFODNN7EXAMPLE" not in findings[0].snippet
+    assert findings[0].snippet.strip() == 'access_key = "AKIA************LE"'

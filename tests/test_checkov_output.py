@@ -88,3 +88,13 @@ def test_text_before_the_json_is_skipped() -> None:
 def test_unusable_output_raises_a_clear_error(text: str, needle: str) -> None:
     with pytest.raises(CheckovError, match=needle):
         parse_output(text, PROJECT)
+
+
+def test_relative_paths_never_leave_the_root() -> None:
+    report = {"check_type": "terraform", "results": {"failed_checks": [
+        {"check_id": "CKV_AWS_20", "check_name": "x", "file_path": p, "file_line_range": [1, 2]}
+        for p in ("/a/../../etc/passwd", "/..", "/a/./b/../main.tf")
+    ]}}  # fmt: skip
+    out = parse_output(json.dumps(report), PROJECT)
+    assert [r.path for r in out.records] == ["a/main.tf"]
+    assert out.outside_root == 2

@@ -30,7 +30,7 @@ from atlascan.integrations.checkov_runner import (
 )
 from atlascan.model import Finding, Notice, Region, Severity
 from atlascan.rules import Rule
-from atlascan.textutil import snippet_at
+from atlascan.textutil import mask_secret, snippet_at
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 _NOTICE_PATH = "."
@@ -50,6 +50,9 @@ class MergeSummary:
 
 
 _INDEX_SEGMENT = re.compile(r"^\[.*\]$|[*?@]")
+# Credential-looking tokens; Checkov does not say which part of a line is the secret.
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_.~-]{12,}")
+_CREDENTIAL_FAMILY = "hardcoded-credentials"
 
 
 def _key_paths(keys: Iterable[str]) -> list[list[str]]:
@@ -97,12 +100,14 @@ class _Sources:
 
     def lines(self, rel: str) -> list[str]:
         if rel not in self._lines:
-            try:
-                with open(self.root / rel, "rb") as fh:
-                    raw = fh.read(MAX_SOURCE_BYTES)
-                self._lines[rel] = raw.decode("utf-8", "replace").splitlines()
-            except OSError:
-                self._lines[rel] = []
+            self._lines[rel] = []
+            path = (self.root / rel).resolve()
+            if path.is_relative_to(self.root.resolve()):  # never quote a file outside the scan
+                try:
+                    with open(path, "rb") as fh:
+                        self._lines[rel] = fh.read(MAX_SOURCE_BYTES).decode("utf-8", "replace").splitlines()
+                except OSError:
+                    pass
         return self._lines[rel]
 
     def ignores(self, rel: str) -> dict[int, list[suppress.InlineIgnore]]:
@@ -113,10 +118,22 @@ class _Sources:
         return self._ignores[rel]
 
 
+def _is_credential(record: CheckovRecord, rule: Rule) -> bool:
+    return record.framework == "secrets" or rule.match.get("family") == _CREDENTIAL_FAMILY
+
+
+def _masked(snippet: str) -> str:
+    """Reports never carry a secret: mask every token long enough to be one."""
+    return _TOKEN.sub(lambda m: mask_secret(m.group(0)), snippet)
+
+
 def to_finding(record: CheckovRecord, rule: Rule, sources: _Sources, inline_ignores: bool) -> Finding:
     lines = sources.lines(record.path)
     region = locate(record, lines)
     args = {"check_id": record.check_id, "resource": record.resource or record.path, "check_name": record.check_name.rstrip(".")}
+    snippet = snippet_at(lines, region.start_line)
+    if _is_credential(record, rule):
+        snippet = _masked(snippet)
     finding = Finding(
         rule_id=rule.id,
         path=record.path,
@@ -124,7 +141,7 @@ def to_finding(record: CheckovRecord, rule: Rule, sources: _Sources, inline_igno
         message=rule.format_message(args),
         severity=rule.severity,
         precision=rule.precision,
-        snippet=snippet_at(lines, region.start_line),
+        snippet=snippet,
         properties={
             "engine": "checkov",
             "checkov": {

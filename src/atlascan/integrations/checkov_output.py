@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -137,5 +138,5 @@ def _relative(raw: Mapping[str, Any], root: Path) -> str | None:
     rel = raw.get("file_path")
     if not isinstance(rel, str) or not rel.strip("/"):
         return None
-    rel = rel.lstrip("/")
-    return None if rel.startswith("../") else rel
+    rel = posixpath.normpath(rel.lstrip("/"))
+    return None if rel == ".." or rel.startswith("../") else rel
