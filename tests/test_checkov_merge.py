@@ -73,6 +73,11 @@ def test_failed_checks_become_findings_at_the_line_to_change() -> None:
     assert first.severity is Severity.HIGH
     assert first.properties["checkov"]["lineRange"] == [8, 11]
     assert rules["checkov/CKV_AWS_20"].atlas_techniques == ("AML.T0036", "AML.T0035")
+    messages = {f.rule_id: f.message for f in findings if f.path == "Dockerfile"}
+    assert messages == {
+        "checkov/CKV_DOCKER_7": "Checkov CKV_DOCKER_7 failed on `Dockerfile FROM`: Ensure the base image uses a non latest version tag.",
+        "checkov/CKV_DOCKER_2": "Checkov CKV_DOCKER_2 failed on `Dockerfile`: Ensure that HEALTHCHECK instructions have been added to container images.",
+    }
     assert rules["checkov/CKV_AWS_144"].atlas_techniques == ()
 
 
@@ -199,5 +204,6 @@ def test_secret_snippets_are_masked(tmp_path: Path) -> None:
     ]}}  # fmt: skip
     findings, _, _ = findings_from(parse_output(json.dumps(report), tmp_path), [], {}, tmp_path, MergeOptions())
     assert [(f.rule_id, f.region.start_line) for f in findings] == [("checkov/CKV_SECRET_2", 2)]
+    assert findings[0].message == "Checkov CKV_SECRET_2 failed on `provider.tf`: AWS Access Key."
     assert "AKIAIOSFODNN7EXAMPLE" not in findings[0].snippet
     assert findings[0].snippet.strip() == 'access_key = "AKIA************LE"'

@@ -118,6 +118,17 @@ class _Sources:
         return self._ignores[rel]
 
 
+def _display_resource(record: CheckovRecord) -> str:
+    """What the message names: Checkov's resource address, except where that is not one
+    (Dockerfile results are `/path.INSTRUCTION`, secrets results a hash of the secret)."""
+    if record.framework == "dockerfile":
+        instruction = record.resource.rsplit(".", 1)[-1] if "." in record.resource else ""
+        return f"{record.path} {instruction}" if instruction.isalpha() else record.path
+    if record.framework == "secrets" or not record.resource:
+        return record.path
+    return record.resource
+
+
 def _is_credential(record: CheckovRecord, rule: Rule) -> bool:
     return record.framework == "secrets" or rule.match.get("family") == _CREDENTIAL_FAMILY
 
@@ -130,7 +141,7 @@ def _masked(snippet: str) -> str:
 def to_finding(record: CheckovRecord, rule: Rule, sources: _Sources, inline_ignores: bool) -> Finding:
     lines = sources.lines(record.path)
     region = locate(record, lines)
-    args = {"check_id": record.check_id, "resource": record.resource or record.path, "check_name": record.check_name.rstrip(".")}
+    args = {"check_id": record.check_id, "resource": _display_resource(record), "check_name": record.check_name.rstrip(".")}
     snippet = snippet_at(lines, region.start_line)
     if _is_credential(record, rule):
         snippet = _masked(snippet)
