@@ -230,3 +230,59 @@ def test_kfp_ir_without_apiversion_is_a_manifest(tmp_path: Path) -> None:
     )
     result = scan_text(tmp_path, "pipeline.yaml", text)
     assert pairs(result, "ATS-K8S") == {("ATS-K8S-008", 6)}
+
+
+ODD_SHAPES = """apiVersion: v1
+kind: Pod
+metadata: null
+spec:
+  hostNetwork: [true]
+  volumes: {a: b}
+  containers:
+    - null
+    - name: [x]
+      image: {repository: busybox}
+      env: "A=B"
+      ports: 8888
+      securityContext: [privileged]
+    - name: c
+      securityContext: {capabilities: {add: "SYS_ADMIN"}, runAsUser: {x: 0}}
+      env: [null, {name: [TOKEN], value: x}, {name: TOKEN, value: [x]}]
+  initContainers: {name: y}
+? [complex, key]
+: value
+---
+apiVersion: v1
+kind: Service
+spec: [type, LoadBalancer]
+---
+apiVersion: v1
+kind: Secret
+data: [a, b]
+stringData: "x"
+---
+apiVersion: ray.io/v1
+kind: RayCluster
+spec: {headGroupSpec: {rayStartParams: [dashboard-host], serviceType: [LoadBalancer]}}
+---
+- just
+- a list
+---
+plain scalar
+"""
+
+
+def test_unexpected_shapes_never_crash(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "odd.yaml", ODD_SHAPES)
+    assert not [n for n in result.notices if "Internal error" in n.message], result.notices
+    assert not ours(result)
+
+
+def test_unexpected_compose_shapes_never_crash(tmp_path: Path) -> None:
+    text = (
+        "services:\n  a: null\n  b: [x]\n  c:\n    ports: {x: 1}\n    volumes: 5\n"
+        "    cap_add: SYS_ADMIN\n    image: [x]\n    privileged: [true]\n  d:\n    ports: [[1], null, 'x:y:z:w']\n"
+    )
+    result = scan_text(tmp_path, "docker-compose.yml", text)
+    assert not [n for n in result.notices if "Internal error" in n.message], result.notices
+    assert not ours(result)
