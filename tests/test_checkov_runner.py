@@ -108,12 +108,13 @@ def test_timeout_stops_checkov_and_its_children(project: Path, tmp_path: Path) -
 
 def test_runs_outside_the_scanned_folder_without_platform_keys(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = tmp_path / "seen"
-    script = fake_checkov(tmp_path, f"pwd > '{seen}'\necho \"key=${{BC_API_KEY:-none}}\" >> '{seen}'\necho '{{}}'")
+    script = fake_checkov(tmp_path, f"pwd > '{seen}'\necho \"key=${{BC_API_KEY:-none}} update=$CKV_SKIP_PACKAGE_UPDATE_CHECK validate=$CKV_VALIDATE_SECRETS\" >> '{seen}'\necho '{{}}'")
     monkeypatch.setenv("BC_API_KEY", "secret-platform-key")
+    monkeypatch.setenv("CKV_VALIDATE_SECRETS", "true")
     run_checkov(project, [], CheckovSettings(binary=str(script)))
-    cwd, key = seen.read_text("utf-8").splitlines()
+    cwd, env = seen.read_text("utf-8").splitlines()
     assert not cwd.startswith(str(project))
-    assert key == "key=none"
+    assert env == "key=none update=true validate=false"
 
 
 def test_checkov_bin_from_a_scanned_config_is_not_run_inside_the_root(

@@ -35,7 +35,17 @@ SAFE_FRAMEWORKS = frozenset(
 DEFAULT_TIMEOUT_S = 600.0
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 # Environment variables that would send the scan to Prisma Cloud; atlascan stays offline.
-_PLATFORM_ENV = ("BC_API_KEY", "PRISMA_API_URL", "BC_REPO_ID", "BC_SOURCE")
+_PLATFORM_ENV = ("BC_API_KEY", "BC_API_URL", "PRISMA_API_URL", "BC_REPO_ID", "BC_SOURCE")
+# Checkov settings that keep it off the network: no PyPI update check, no live validation of
+# found secrets, no guideline mapping download, no GitHub/GitLab configuration fetch.
+_OFFLINE_ENV = {
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
+    "CKV_VALIDATE_SECRETS": "false",
+    "BC_SKIP_MAPPING": "true",
+    "CKV_GITHUB_CONFIG_FETCH_DATA": "false",
+    "CKV_GITLAB_CONFIG_FETCH_DATA": "false",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+}
 
 
 class CheckovError(Exception):
@@ -91,7 +101,7 @@ def build_command(binary: str, root: Path, targets: Sequence[Path], settings: Ch
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _PLATFORM_ENV}
     env.setdefault("LOG_LEVEL", "ERROR")
-    env["CHECKOV_RUN_SCA_PACKAGE_SCAN_V2"] = "false"
+    env.update(_OFFLINE_ENV)
     return env
 
 
