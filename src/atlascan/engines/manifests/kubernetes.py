@@ -45,6 +45,13 @@ INGRESS_AUTH_WORDS = (
     "allowlist-source-range",
     "auth-tls",
 )
+KSERVE_ANONYMOUS = "serving.kserve.io/s3-useanoncredential"
+# The KServe and Seldon projects' own sample buckets: fine for a tutorial, not for production.
+PUBLIC_SAMPLE_BUCKETS = (
+    "gs://kfserving-examples/",
+    "gs://seldon-models/",
+    "gs://kfserving-samples/",
+)
 HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]"})
 
@@ -163,7 +170,7 @@ def _on_automount(site: Site) -> None:
 
 def _on_annotations(site: Site) -> None:
     if isinstance(site.value, Mapping):
-        _kserve_tls(site.value, site.ctx)
+        _kserve_storage_annotations(site.value, site.ctx)
 
 
 def _on_argo_http(site: Site) -> None:
@@ -502,6 +509,25 @@ def _storage_uri(key: str, value: YNode | None, ctx: FileContext) -> None:
             emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri})
         elif uri.startswith("hf://") and not HF_PINNED.search(uri):
             emit(ctx, "ATS-K8S-013", node, args={"field": key, "uri": uri})
+        elif uri.startswith(PUBLIC_SAMPLE_BUCKETS):
+            args = {
+                "field": key,
+                "value": uri,
+                "why": "in a public sample bucket you do not control",
+            }
+            emit(ctx, "ATS-K8S-015", node, args=args)
+
+
+def _kserve_storage_annotations(annotations: Mapping, ctx: FileContext) -> None:
+    _kserve_tls(annotations, ctx)
+    value = annotations.get(KSERVE_ANONYMOUS)
+    if (text(value) or "").strip().lower() in ("true", "1"):
+        args = {
+            "field": KSERVE_ANONYMOUS,
+            "value": "is true",
+            "why": "that any anonymous client can read",
+        }
+        emit(ctx, "ATS-K8S-015", annotations.key_node(KSERVE_ANONYMOUS), value, args=args)
 
 
 def _kserve_tls(annotations: Mapping, ctx: FileContext) -> None:
