@@ -12,7 +12,7 @@ from atlascan.engines import Engine
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
     from atlascan.model import SourceFile
-    from atlascan.parsers.yaml import YNode
+    from atlascan.parsers.yaml import YamlFile, YNode
 
 # A `yaml` file is worth parsing only if it can be a Kubernetes object, a KFP pipeline IR or
 # an MLflow python_env; most YAML in a repository is neither.
@@ -47,11 +47,10 @@ class ManifestsEngine(Engine):
         for root in parsed.roots():
             check(root, ctx)
 
-    def _yaml(self, parsed: object, file: SourceFile, ctx: FileContext, python_env: bool) -> None:
+    def _yaml(self, parsed: YamlFile, file: SourceFile, ctx: FileContext, python_env: bool) -> None:
         from atlascan.engines.manifests import kubernetes, mlflow
-        from atlascan.parsers.yaml import Mapping, YamlFile
+        from atlascan.parsers.yaml import Mapping
 
-        assert isinstance(parsed, YamlFile)
         for root in parsed.roots():
             if python_env and isinstance(root, Mapping) and mlflow.is_python_env(file.path, root):
                 mlflow.check_python_env(root, ctx)
