@@ -207,3 +207,18 @@ def test_secret_snippets_are_masked(tmp_path: Path) -> None:
     assert findings[0].message == "Checkov CKV_SECRET_2 failed on `provider.tf`: AWS Access Key."
     assert "AKIAIOSFODNN7EXAMPLE" not in findings[0].snippet
     assert findings[0].snippet.strip() == 'access_key = "AKIA************LE"'
+
+
+def test_an_internal_error_is_a_notice_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-multi.json"), 1.0))
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(checkov, "findings_from", broken)
+    native = native_finding()
+    result = scan_result([native])
+    merge_checkov(result, CheckovSettings(), MergeOptions())
+    assert result.findings == [native]
+    assert [n.level for n in result.notices] == ["error"]
+    assert "Internal error in the Checkov integration (KeyError" in result.notices[0].message

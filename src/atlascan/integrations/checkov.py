@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from atlascan import suppress
 from atlascan.integrations.checkov_mapping import (
@@ -29,8 +29,11 @@ from atlascan.integrations.checkov_runner import (
     run_checkov,
 )
 from atlascan.model import Finding, Notice, Region, Severity
-from atlascan.rules import Rule
+from atlascan.rules import Rule, RuleError
 from atlascan.textutil import mask_secret, snippet_at
+
+if TYPE_CHECKING:  # the scan module pulls in discovery and engines; only the CLI path needs it
+    from atlascan.scan import ScanOptions, ScanResult
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 _NOTICE_PATH = "."
@@ -260,13 +263,15 @@ def findings_from(output: CheckovOutput, native: list[Finding], native_rules: Ma
     return findings, {rid: r for rid, r in enabled.items() if rid in used}, summary
 
 
-def merge_checkov(result: Any, settings: CheckovSettings, opts: MergeOptions, targets: Sequence[Path] = ()) -> MergeSummary:
-    """Run Checkov over a finished scan's root and fold its results into `result` (a
-    ScanResult). Never raises for Checkov's sake: every failure becomes a notice."""
-    table = default_mapping()
+def merge_checkov(result: ScanResult, settings: CheckovSettings, opts: MergeOptions, targets: Sequence[Path] = ()) -> MergeSummary:
+    """Run Checkov over a finished scan's root and fold its results into `result`.
+    Never raises for Checkov's sake: every failure becomes a notice."""
     notices: list[Notice] = []
     summary = MergeSummary()
+    findings: list[Finding] = []
+    rules: dict[str, Rule] = {}
     try:
+        table = default_mapping()
         text, elapsed = run_checkov(result.root, targets, settings, opts.exclude)
         output = parse_output(text, result.root)
         if output.version and parse_version(output.version) < table.min_version:
@@ -279,7 +284,10 @@ def merge_checkov(result: Any, settings: CheckovSettings, opts: MergeOptions, ta
             notices.append(Notice(_NOTICE_PATH, f"Checkov could not parse {output.parsing_errors} file(s); its checks skipped them.", "warning"))
     except CheckovError as exc:
         notices.append(Notice(_NOTICE_PATH, str(exc), "warning"))
-        findings, rules = [], {}
+    except RuleError as exc:
+        notices.append(Notice(_NOTICE_PATH, f"Checkov mapping table: {exc}; Checkov's results were not merged.", "error"))
+    except Exception as exc:  # a bug here must not cost the user the native results
+        notices.append(Notice(_NOTICE_PATH, f"Internal error in the Checkov integration ({type(exc).__name__}: {exc}); Checkov's results were not merged.", "error"))
     result.findings = sorted([*result.findings, *findings], key=Finding.sort_key)
     result.rules.update(rules)
     result.notices = sorted(set(result.notices) | set(notices), key=lambda n: (n.path, n.line or 0, n.message))
@@ -288,8 +296,8 @@ def merge_checkov(result: Any, settings: CheckovSettings, opts: MergeOptions, ta
 
 
 def run_for_scan(
-    result: Any,
-    options: Any,
+    result: ScanResult,
+    options: ScanOptions,
     *,
     binary: str | None,
     config_binary: str | None = None,
