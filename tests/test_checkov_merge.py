@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 
 from atlascan.integrations import checkov
-from atlascan.integrations.checkov import MergeOptions, deduplicate, findings_from, merge_checkov
+from atlascan.integrations.checkov import (
+    MergeOptions,
+    deduplicate,
+    findings_from,
+    locate,
+    merge_checkov,
+)
 from atlascan.integrations.checkov_mapping import POLICY_INDEX
-from atlascan.integrations.checkov_output import parse_output
+from atlascan.integrations.checkov_output import CheckovRecord, parse_output
 from atlascan.integrations.checkov_runner import CheckovError, CheckovSettings
 from atlascan.model import Finding, Precision, Region, Severity, SourceFile
 from atlascan.rules import Rule
@@ -222,3 +228,44 @@ def test_an_internal_error_is_a_notice_not_a_traceback(monkeypatch: pytest.Monke
     assert result.findings == [native]
     assert [n.level for n in result.notices] == ["error"]
     assert "Internal error in the Checkov integration (KeyError" in result.notices[0].message
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: trainer
+spec:
+  template:
+    spec:
+      containers:
+        - name: trainer
+          image: registry.example.com/trainer:1.2
+          securityContext:
+            privileged: true
+""".splitlines()
+
+BUCKET = """resource "aws_s3_bucket" "b" {
+  bucket = "models"
+  lifecycle_rule {
+    enabled = true
+  }
+  versioning {
+    enabled = false
+  }
+}
+""".splitlines()
+
+
+@pytest.mark.parametrize(
+    ("lines", "keys", "expected"),
+    [
+        (DEPLOYMENT, ("spec/template/spec/containers/[0]/securityContext/privileged",), Region(12, 13, 12, 23)),
+        (DEPLOYMENT, ("spec/template/spec/containers/[0]/securityContext/runAsNonRoot",), Region(1, None, 12, None)),
+        (BUCKET, ("versioning_configuration/status", "versioning/enabled", "resource_type"), Region(7, 5, 7, 12)),
+        (BUCKET, ("logging", "resource_type"), Region(1, None, 9, None)),
+    ],
+    ids=["k8s-nested-key", "k8s-missing-key", "tf-nested-block-not-the-first-enabled", "tf-missing-block"],
+)
+def test_locate_narrows_to_the_evaluated_attribute(lines: list[str], keys: tuple[str, ...], expected: Region) -> None:
+    record = CheckovRecord("CKV_X_1", "x", "kubernetes", "f", 1, len(lines), "r", keys)
+    assert locate(record, lines) == expected
