@@ -15,33 +15,65 @@ TYPES = ["aws_sagemaker_notebook_instance"]
 
 
 def attr(name: str, operator: str, value: object = None) -> dict[str, object]:
-    cond: dict[str, object] = {"cond_type": "attribute", "resource_types": TYPES, "attribute": name, "operator": operator}
+    cond: dict[str, object] = {
+        "cond_type": "attribute",
+        "resource_types": TYPES,
+        "attribute": name,
+        "operator": operator,
+    }
     if value is not None:
         cond["value"] = value
     return cond
 
 
 def test_safe_value_with_a_failing_default_must_be_set() -> None:
-    row = {"resources": TYPES, "attribute": "direct_internet_access", "safe": ["Disabled"], "default": "Enabled"}
+    row = {
+        "resources": TYPES,
+        "attribute": "direct_internet_access",
+        "safe": ["Disabled"],
+        "default": "Enabled",
+    }
     assert definition_for(row) == attr("direct_internet_access", "equals", "Disabled")
 
 
 def test_safe_default_lets_the_attribute_be_absent() -> None:
     row = {"resources": TYPES, "attribute": "enabled", "safe": [True, "yes"], "default": True}
-    assert definition_for(row) == {"or": [attr("enabled", "not_exists"), {"or": [attr("enabled", "equals", True), attr("enabled", "equals", "yes")]}]}
+    assert definition_for(row) == {
+        "or": [
+            attr("enabled", "not_exists"),
+            {"or": [attr("enabled", "equals", True), attr("enabled", "equals", "yes")]},
+        ]
+    }
 
 
 def test_unsafe_values_and_required_attributes() -> None:
     row = {"resources": TYPES, "attribute": "authorization", "unsafe": ["NONE"]}
-    assert definition_for(row) == {"or": [attr("authorization", "not_exists"), attr("authorization", "not_equals", "NONE")]}
+    assert definition_for(row) == {
+        "or": [attr("authorization", "not_exists"), attr("authorization", "not_equals", "NONE")]
+    }
     row = {"resources": TYPES, "attribute": "authorization", "unsafe": ["NONE"], "default": "NONE"}
-    assert definition_for(row) == {"and": [attr("authorization", "exists"), attr("authorization", "not_equals", "NONE")]}
-    assert definition_for({"resources": TYPES, "block": "encryption_spec", "required": True}) == attr("encryption_spec", "exists")
+    assert definition_for(row) == {
+        "and": [attr("authorization", "exists"), attr("authorization", "not_equals", "NONE")]
+    }
+    assert definition_for(
+        {"resources": TYPES, "block": "encryption_spec", "required": True}
+    ) == attr("encryption_spec", "exists")
 
 
 def test_unless_exceptions_pass_the_resource() -> None:
-    row = {"resources": TYPES, "attribute": "kms_key_id", "required": True, "unless": [{"block": "vpc_config"}, {"attribute": "kind", "equals": "TextAnalytics"}]}
-    assert definition_for(row) == {"or": [attr("vpc_config", "exists"), attr("kind", "equals", "TextAnalytics"), attr("kms_key_id", "exists")]}
+    row = {
+        "resources": TYPES,
+        "attribute": "kms_key_id",
+        "required": True,
+        "unless": [{"block": "vpc_config"}, {"attribute": "kind", "equals": "TextAnalytics"}],
+    }
+    assert definition_for(row) == {
+        "or": [
+            attr("vpc_config", "exists"),
+            attr("kind", "equals", "TextAnalytics"),
+            attr("kms_key_id", "exists"),
+        ]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +100,9 @@ def test_export_writes_only_yaml_policies_with_unique_ids(exported: tuple[Path, 
     assert len(ids) == len(set(ids))
 
 
-def test_notebook_internet_rule_is_exported_as_its_pass_condition(exported: tuple[Path, list[str]]) -> None:
+def test_notebook_internet_rule_is_exported_as_its_pass_condition(
+    exported: tuple[Path, list[str]],
+) -> None:
     out, _ = exported
     policy = YAML(typ="safe", pure=True).load((out / "ATS-TF-001.yaml").read_text("utf-8"))
     assert policy["metadata"]["id"] == "CKV2_ATLASCAN_TF_001"
@@ -78,7 +112,9 @@ def test_notebook_internet_rule_is_exported_as_its_pass_condition(exported: tupl
 
 def test_rows_checkov_cannot_say_are_listed_not_guessed(exported: tuple[Path, list[str]]) -> None:
     _, skipped = exported
-    assert all("have no Checkov attribute-policy equivalent" in s or "states no" in s for s in skipped)
+    assert all(
+        "have no Checkov attribute-policy equivalent" in s or "states no" in s for s in skipped
+    )
 
 
 def test_export_command_refuses_a_file(tmp_path: Path) -> None:

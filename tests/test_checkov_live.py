@@ -60,20 +60,37 @@ def checkov_bin() -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             try:
                 base = getattr(sys, "_base_executable", sys.executable)
-                subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+                subprocess.run(
+                    [base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300
+                )
                 subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}"],
                                check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)  # fmt: skip
             except (subprocess.SubprocessError, OSError) as exc:
                 detail = getattr(exc, "stderr", b"") or b""
-                pytest.skip(f"Checkov {CHECKOV_VERSION} could not be installed into {venv}: {exc} {detail[-300:]!r}")
+                pytest.skip(
+                    f"Checkov {CHECKOV_VERSION} could not be installed into {venv}: {exc} {detail[-300:]!r}"
+                )
             if not _installed(exe):
                 pytest.skip(f"Checkov {CHECKOV_VERSION} installed into {venv} but does not run")
     return exe
 
 
-def scan(paths: list[Path], root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, Any], str, float]:
+def scan(
+    paths: list[Path], root: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any], str, float]:
     started = time.perf_counter()
-    code = main(["scan", *map(str, paths), "--root", str(root), "--no-ignore-files", "--format", "json", *extra])
+    code = main(
+        [
+            "scan",
+            *map(str, paths),
+            "--root",
+            str(root),
+            "--no-ignore-files",
+            "--format",
+            "json",
+            *extra,
+        ]
+    )
     elapsed = time.perf_counter() - started
     out = capsys.readouterr()
     return code, json.loads(out.out), out.err, elapsed
@@ -90,11 +107,25 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def reported_as(findings: list[dict[str, Any]], check_id: str, path: str, line: int, block: tuple[int, int]) -> dict[str, Any]:
+def reported_as(
+    findings: list[dict[str, Any]], check_id: str, path: str, line: int, block: tuple[int, int]
+) -> dict[str, Any]:
     """The one finding that carries a Checkov check: the native finding inside the flagged
     resource when a native rule names the id in `peers.checkov`, else Checkov's own."""
-    own = [f for f in findings if f["rule_id"] == f"checkov/{check_id}" and f["path"] == path and block[0] <= f["line"] <= block[1]]
-    folded = [f for f in findings if check_id in f["properties"].get("checkovIds", []) and f["path"] == path and block[0] <= f["line"] <= block[1]]
+    own = [
+        f
+        for f in findings
+        if f["rule_id"] == f"checkov/{check_id}"
+        and f["path"] == path
+        and block[0] <= f["line"] <= block[1]
+    ]
+    folded = [
+        f
+        for f in findings
+        if check_id in f["properties"].get("checkovIds", [])
+        and f["path"] == path
+        and block[0] <= f["line"] <= block[1]
+    ]
     if check_id in native_peers():
         assert folded and not own, (check_id, own, folded)
         return folded[0]
@@ -103,8 +134,12 @@ def reported_as(findings: list[dict[str, Any]], check_id: str, path: str, line: 
     return own[0]
 
 
-def test_checkov_findings_are_mapped_deduplicated_and_filtered(checkov_bin: Path, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, data, err, _ = scan([project], project, capsys, "--with-checkov", "--checkov-bin", str(checkov_bin))
+def test_checkov_findings_are_mapped_deduplicated_and_filtered(
+    checkov_bin: Path, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data, err, _ = scan(
+        [project], project, capsys, "--with-checkov", "--checkov-bin", str(checkov_bin)
+    )
     assert code == 1
     assert f"checkov {CHECKOV_VERSION} ran" in err, err
     assert [n for n in data["notices"] if n["level"] != "note"] == [], data["notices"]
@@ -116,21 +151,50 @@ def test_checkov_findings_are_mapped_deduplicated_and_filtered(checkov_bin: Path
     logging = reported_as(findings, "CKV_AWS_18", "main.tf", 8, (8, 11))
     assert logging["rule_id"] == "checkov/CKV_AWS_18"
     assert (logging["severity"], logging["atlas"]["techniques"]) == ("low", ["AML.T0036"])
-    assert logging["message"] == "Checkov CKV_AWS_18 failed on `aws_s3_bucket.training_data`: Ensure the S3 bucket has access logging enabled."
+    assert (
+        logging["message"]
+        == "Checkov CKV_AWS_18 failed on `aws_s3_bucket.training_data`: Ensure the S3 bucket has access logging enabled."
+    )
     unmapped = reported_as(findings, "CKV_AWS_144", "main.tf", 8, (8, 11))
-    assert unmapped["atlas"]["techniques"] == [] and unmapped["severity"] == "low"  # unmapped, still reported
+    assert (
+        unmapped["atlas"]["techniques"] == [] and unmapped["severity"] == "low"
+    )  # unmapped, still reported
     public = reported_as(findings, "CKV_AWS_20", "main.tf", 10, (8, 11))
     assert public["line"] == 10 and public["column"] == 3
-    assert not [f for f in findings if f["path"].startswith("vendor/")]  # atlascan's vendored-folder rule holds
+    assert not [
+        f for f in findings if f["path"].startswith("vendor/")
+    ]  # atlascan's vendored-folder rule holds
     # No Checkov finding duplicates a native finding that names its id.
     for f in findings:
         for cid in f["properties"].get("checkovIds", []):
-            assert not [g for g in findings if g["rule_id"] == f"checkov/{cid}" and g["path"] == f["path"] and g["line"] == f["line"]]
+            assert not [
+                g
+                for g in findings
+                if g["rule_id"] == f"checkov/{cid}"
+                and g["path"] == f["path"]
+                and g["line"] == f["line"]
+            ]
 
 
-def test_sarif_holds_both_engines_in_one_valid_run(checkov_bin: Path, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sarif_holds_both_engines_in_one_valid_run(
+    checkov_bin: Path, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sarif = tmp_path / "out.sarif"
-    main(["scan", str(project), "--root", str(project), "--with-checkov", "--checkov-bin", str(checkov_bin), "--format", "sarif", "--output", str(sarif)])
+    main(
+        [
+            "scan",
+            str(project),
+            "--root",
+            str(project),
+            "--with-checkov",
+            "--checkov-bin",
+            str(checkov_bin),
+            "--format",
+            "sarif",
+            "--output",
+            str(sarif),
+        ]
+    )
     capsys.readouterr()
     log = json.loads(sarif.read_text("utf-8"))
     validate_sarif(log)
@@ -138,18 +202,33 @@ def test_sarif_holds_both_engines_in_one_valid_run(checkov_bin: Path, project: P
     assert "ATS-TF-001" in ids and "checkov/CKV_AWS_18" in ids
 
 
-def test_terraform_fixtures_with_and_without_checkov(checkov_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_terraform_fixtures_with_and_without_checkov(
+    checkov_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "terraform-fixtures"  # one root, so Checkov runs once over all modules
     for folder in sorted(p for p in FIXTURES.iterdir() if p.name.startswith("ATS-TF-")):
         shutil.copytree(folder, root / folder.name)
     _, plain, _, native_s = scan([root], root, capsys, "--select", "ATS-TF")
-    _, both, err, both_s = scan([root], root, capsys, "--select", "ATS-TF,checkov/", "--with-checkov", "--checkov-bin", str(checkov_bin))
+    _, both, err, both_s = scan(
+        [root],
+        root,
+        capsys,
+        "--select",
+        "ATS-TF,checkov/",
+        "--with-checkov",
+        "--checkov-bin",
+        str(checkov_bin),
+    )
     checkov_findings = [f for f in both["findings"] if f["rule_id"].startswith("checkov/")]
     folded = sum(len(f["properties"].get("checkovIds", [])) for f in both["findings"])
     print(f"\nterraform fixtures: native {native_s:.2f} s, {len(plain['findings'])} findings; with checkov {both_s:.2f} s, "
           f"{len(checkov_findings)} checkov findings added, {folded} checkov ids folded into native findings; {err.strip()}")  # fmt: skip
-    assert not [n for n in both["notices"] if "Checkov" in n["message"] and "parse" not in n["message"]]
-    assert len([f for f in both["findings"] if f["rule_id"].startswith("ATS-")]) == len(plain["findings"])
+    assert not [
+        n for n in both["notices"] if "Checkov" in n["message"] and "parse" not in n["message"]
+    ]
+    assert len([f for f in both["findings"] if f["rule_id"].startswith("ATS-")]) == len(
+        plain["findings"]
+    )
     assert checkov_findings and folded
     assert all(f["path"].startswith("ATS-TF-") for f in checkov_findings)
 
@@ -169,7 +248,9 @@ def test_exported_policies_run_in_checkov(checkov_bin: Path, tmp_path: Path) -> 
     assert prefix + "disabled" not in failed
 
 
-def test_checkov_config_in_the_scanned_repository_is_not_loaded(checkov_bin: Path, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkov_config_in_the_scanned_repository_is_not_loaded(
+    checkov_bin: Path, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A `.checkov.yaml` naming an external checks folder makes Checkov import Python from the
     repository when the folder is given as `-d`; atlascan's `--directory=` form does not."""
     marker = tmp_path / "imported"

@@ -44,7 +44,9 @@ def test_every_family_uses_real_atlas_ids_and_linked_mitigations() -> None:
         for mid in fam.mitigations:
             assert mid in cat.mitigations, (fam.key, mid)
             linked = set(cat.mitigations[mid].techniques)
-            assert linked & set(fam.techniques), f"{fam.key}: ATLAS links {mid} to none of {fam.techniques}"
+            assert linked & set(fam.techniques), (
+                f"{fam.key}: ATLAS links {mid} to none of {fam.techniques}"
+            )
         assert fam.mitigations or fam.suggested, f"{fam.key}: add mitigations or suggested advice"
         assert fam.why and fam.fix
 
@@ -57,7 +59,12 @@ def test_prefix_patterns_and_exact_ids() -> None:
 
 
 def test_synthesized_rule_for_a_mapped_check() -> None:
-    rule = synthesize_rule("CKV_AWS_122", "Ensure that direct internet access is disabled", "terraform", default_mapping())
+    rule = synthesize_rule(
+        "CKV_AWS_122",
+        "Ensure that direct internet access is disabled",
+        "terraform",
+        default_mapping(),
+    )
     assert rule.id == "checkov/CKV_AWS_122"
     assert rule.name == "checkov-ckv-aws-122"
     assert rule.severity is Severity.HIGH
@@ -67,14 +74,19 @@ def test_synthesized_rule_for_a_mapped_check() -> None:
     for heading in GUIDANCE_HEADINGS:
         assert rule.section(heading), heading
     assert "```hcl" in rule.section("Use instead")
-    assert rule.format_message({"check_id": "CKV_AWS_122", "resource": "a.b", "check_name": "Ensure x"}) == (
-        "Checkov CKV_AWS_122 failed on `a.b`: Ensure x."
-    )
+    assert rule.format_message(
+        {"check_id": "CKV_AWS_122", "resource": "a.b", "check_name": "Ensure x"}
+    ) == ("Checkov CKV_AWS_122 failed on `a.b`: Ensure x.")
 
 
 def test_unmapped_check_keeps_its_result_with_default_severity() -> None:
     table = default_mapping()
-    rule = synthesize_rule("CKV_AWS_144", "Ensure that S3 bucket has cross-region replication enabled", "terraform", table)
+    rule = synthesize_rule(
+        "CKV_AWS_144",
+        "Ensure that S3 bucket has cross-region replication enabled",
+        "terraform",
+        table,
+    )
     assert rule.severity is table.unmapped.severity is Severity.LOW
     assert rule.atlas_techniques == ()
     assert "not mapped" in rule.section("What it does")

@@ -47,9 +47,13 @@ def native_finding(line: int = 5, path: str = "main.tf") -> Finding:
                    Severity.HIGH, Precision.HIGH, snippet='direct_internet_access = "Enabled"')  # fmt: skip
 
 
-def merged(native: list[Finding] | None = None, **opts: Any) -> tuple[list[Finding], dict[str, Rule]]:
+def merged(
+    native: list[Finding] | None = None, **opts: Any
+) -> tuple[list[Finding], dict[str, Rule]]:
     output = parse_output(sample("report-multi.json"), PROJECT)
-    findings, rules, _ = findings_from(output, native or [], {NATIVE.id: NATIVE}, PROJECT, MergeOptions(**opts))
+    findings, rules, _ = findings_from(
+        output, native or [], {NATIVE.id: NATIVE}, PROJECT, MergeOptions(**opts)
+    )
     return findings, rules
 
 
@@ -120,12 +124,17 @@ def test_no_dedupe_outside_the_flagged_resource(native: Finding) -> None:
 
 
 def test_scan_filters_apply_to_checkov_findings() -> None:
-    assert {f.rule_id for f in merged(select=["checkov/CKV_DOCKER"])[0]} == {"checkov/CKV_DOCKER_2", "checkov/CKV_DOCKER_7"}
+    assert {f.rule_id for f in merged(select=["checkov/CKV_DOCKER"])[0]} == {
+        "checkov/CKV_DOCKER_2",
+        "checkov/CKV_DOCKER_7",
+    }
     assert "checkov/CKV_AWS_20" not in {f.rule_id for f in merged(ignore=["checkov/CKV_AWS_20"])[0]}
     high = merged(severity_threshold=Severity.HIGH)[0]
     assert {f.rule_id for f in high} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_20"}
     assert "Dockerfile" not in {f.path for f in merged(exclude=["Docker*"])[0]}
-    assert "Dockerfile" not in {f.path for f in merged(per_path_ignores={"Dockerfile": ["checkov/"]})[0]}
+    assert "Dockerfile" not in {
+        f.path for f in merged(per_path_ignores={"Dockerfile": ["checkov/"]})[0]
+    }
     assert "vendor/mod/main.tf" in {f.path for f in merged(include_vendored=True)[0]}
 
 
@@ -141,8 +150,18 @@ def test_fingerprints_are_stable_and_baseline_hides_known_findings() -> None:
 
 
 def scan_result(native: list[Finding]) -> ScanResult:
-    files = [SourceFile("main.tf", str(PROJECT / "main.tf"), "terraform", 1), SourceFile("Dockerfile", str(PROJECT / "Dockerfile"), "dockerfile", 1)]
-    return ScanResult(root=PROJECT, rules={NATIVE.id: NATIVE}, findings=native, notices=[], files=files, duration_s=0.1)
+    files = [
+        SourceFile("main.tf", str(PROJECT / "main.tf"), "terraform", 1),
+        SourceFile("Dockerfile", str(PROJECT / "Dockerfile"), "dockerfile", 1),
+    ]
+    return ScanResult(
+        root=PROJECT,
+        rules={NATIVE.id: NATIVE},
+        findings=native,
+        notices=[],
+        files=files,
+        duration_s=0.1,
+    )
 
 
 def test_merge_into_one_valid_sarif_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +190,9 @@ def test_merge_into_one_valid_sarif_run(monkeypatch: pytest.MonkeyPatch) -> None
     assert native_result["properties"]["checkovIds"] == ["CKV_AWS_122"]
 
 
-def test_checkov_failure_leaves_native_results_and_adds_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkov_failure_leaves_native_results_and_adds_a_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def broken(*_: Any, **__: Any) -> tuple[str, float]:
         raise CheckovError("Checkov did not finish within 5 s and was stopped")
 
@@ -181,11 +202,15 @@ def test_checkov_failure_leaves_native_results_and_adds_a_notice(monkeypatch: py
     summary = merge_checkov(result, CheckovSettings(), MergeOptions())
     assert not summary.ran
     assert result.findings == [native]
-    assert [(n.level, n.message) for n in result.notices] == [("warning", "Checkov did not finish within 5 s and was stopped")]
+    assert [(n.level, n.message) for n in result.notices] == [
+        ("warning", "Checkov did not finish within 5 s and was stopped")
+    ]
 
 
 def test_too_old_checkov_is_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-old-version.json"), 1.0))
+    monkeypatch.setattr(
+        checkov, "run_checkov", lambda *a, **k: (sample("report-old-version.json"), 1.0)
+    )
     result = scan_result([])
     merge_checkov(result, CheckovSettings(), MergeOptions())
     assert result.findings == []
@@ -193,22 +218,29 @@ def test_too_old_checkov_is_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_parsing_errors_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-terraform.json"), 1.0))
+    monkeypatch.setattr(
+        checkov, "run_checkov", lambda *a, **k: (sample("report-terraform.json"), 1.0)
+    )
     result = scan_result([])
     merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert [n.message for n in result.notices] == ["Checkov could not parse 1 file(s); its checks skipped them."]
+    assert [n.message for n in result.notices] == [
+        "Checkov could not parse 1 file(s); its checks skipped them."
+    ]
     assert {f.rule_id for f in result.findings} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_22"}
 
 
 def test_secret_snippets_are_masked(tmp_path: Path) -> None:
     (tmp_path / "provider.tf").write_text(
-        'provider "aws" {\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n  secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n}\n', encoding="utf-8"
+        'provider "aws" {\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n  secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n}\n',
+        encoding="utf-8",
     )
     report = {"check_type": "secrets", "results": {"failed_checks": [
         {"check_id": "CKV_SECRET_2", "check_name": "AWS Access Key", "file_abs_path": str(tmp_path / "provider.tf"),
          "file_line_range": [2, 3], "resource": "25910f981e85ca04baf359199dd0bd4a3ae738b6"}
     ]}}  # fmt: skip
-    findings, _, _ = findings_from(parse_output(json.dumps(report), tmp_path), [], {}, tmp_path, MergeOptions())
+    findings, _, _ = findings_from(
+        parse_output(json.dumps(report), tmp_path), [], {}, tmp_path, MergeOptions()
+    )
     assert [(f.rule_id, f.region.start_line) for f in findings] == [("checkov/CKV_SECRET_2", 2)]
     assert findings[0].message == "Checkov CKV_SECRET_2 failed on `provider.tf`: AWS Access Key."
     assert "AKIAIOSFODNN7EXAMPLE" not in findings[0].snippet
@@ -259,13 +291,32 @@ BUCKET = """resource "aws_s3_bucket" "b" {
 @pytest.mark.parametrize(
     ("lines", "keys", "expected"),
     [
-        (DEPLOYMENT, ("spec/template/spec/containers/[0]/securityContext/privileged",), Region(12, 13, 12, 23)),
-        (DEPLOYMENT, ("spec/template/spec/containers/[0]/securityContext/runAsNonRoot",), Region(1, None, 12, None)),
-        (BUCKET, ("versioning_configuration/status", "versioning/enabled", "resource_type"), Region(7, 5, 7, 12)),
+        (
+            DEPLOYMENT,
+            ("spec/template/spec/containers/[0]/securityContext/privileged",),
+            Region(12, 13, 12, 23),
+        ),
+        (
+            DEPLOYMENT,
+            ("spec/template/spec/containers/[0]/securityContext/runAsNonRoot",),
+            Region(1, None, 12, None),
+        ),
+        (
+            BUCKET,
+            ("versioning_configuration/status", "versioning/enabled", "resource_type"),
+            Region(7, 5, 7, 12),
+        ),
         (BUCKET, ("logging", "resource_type"), Region(1, None, 9, None)),
     ],
-    ids=["k8s-nested-key", "k8s-missing-key", "tf-nested-block-not-the-first-enabled", "tf-missing-block"],
+    ids=[
+        "k8s-nested-key",
+        "k8s-missing-key",
+        "tf-nested-block-not-the-first-enabled",
+        "tf-missing-block",
+    ],
 )
-def test_locate_narrows_to_the_evaluated_attribute(lines: list[str], keys: tuple[str, ...], expected: Region) -> None:
+def test_locate_narrows_to_the_evaluated_attribute(
+    lines: list[str], keys: tuple[str, ...], expected: Region
+) -> None:
     record = CheckovRecord("CKV_X_1", "x", "kubernetes", "f", 1, len(lines), "r", keys)
     assert locate(record, lines) == expected

@@ -69,7 +69,9 @@ def test_one_report_per_target_is_read_and_repeats_dropped() -> None:
 
 
 def test_text_before_the_json_is_skipped() -> None:
-    out = parse_output("2026-01-01 WARNING plugin noise\n" + sample("report-terraform.json"), PROJECT)
+    out = parse_output(
+        "2026-01-01 WARNING plugin noise\n" + sample("report-terraform.json"), PROJECT
+    )
     assert len(out.records) == 2
 
 
@@ -81,7 +83,10 @@ def test_text_before_the_json_is_skipped() -> None:
         ("{ not json", "not valid JSON"),
         ("[1, 2]", "unexpected shape"),
         ('{"check_type": "terraform", "results": {"failed_checks": {}}}', "failed_checks"),
-        ('{"check_type": "terraform", "results": {"failed_checks": [{"resource": "x"}]}}', "check_id"),
+        (
+            '{"check_type": "terraform", "results": {"failed_checks": [{"resource": "x"}]}}',
+            "check_id",
+        ),
         ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
     ],
 )

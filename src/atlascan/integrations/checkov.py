@@ -68,13 +68,17 @@ def _key_paths(keys: Iterable[str]) -> list[list[str]]:
     return paths
 
 
-def _find_path(segments: list[str], lines: list[str], first: int, last: int) -> tuple[int, re.Match[str]] | None:
+def _find_path(
+    segments: list[str], lines: list[str], first: int, last: int
+) -> tuple[int, re.Match[str]] | None:
     """Each segment as a key (`name =`, `name:`, `name {`) below the previous one's line."""
     line = first
     found: tuple[int, re.Match[str]] | None = None
     for name in segments:
         pattern = re.compile(rf"^\s*(?:-\s+)?[\"']?({re.escape(name)})[\"']?\s*(?:=|:|\{{)")
-        found = next(((n, m) for n in range(line, last + 1) if (m := pattern.match(lines[n - 1]))), None)
+        found = next(
+            ((n, m) for n in range(line, last + 1) if (m := pattern.match(lines[n - 1]))), None
+        )
         if found is None:
             return None
         line = found[0] + 1
@@ -90,7 +94,12 @@ def locate(record: CheckovRecord, lines: list[str]) -> Region:
         if hit is not None:
             number, match = hit
             return Region(number, match.start(1) + 1, number, match.end(1) + 1)
-    return Region(record.start_line, None, record.end_line if record.end_line > record.start_line else None, None)
+    return Region(
+        record.start_line,
+        None,
+        record.end_line if record.end_line > record.start_line else None,
+        None,
+    )
 
 
 class _Sources:
@@ -108,7 +117,9 @@ class _Sources:
             if path.is_relative_to(self.root.resolve()):  # never quote a file outside the scan
                 try:
                     with open(path, "rb") as fh:
-                        self._lines[rel] = fh.read(MAX_SOURCE_BYTES).decode("utf-8", "replace").splitlines()
+                        self._lines[rel] = (
+                            fh.read(MAX_SOURCE_BYTES).decode("utf-8", "replace").splitlines()
+                        )
                 except OSError:
                     pass
         return self._lines[rel]
@@ -141,10 +152,16 @@ def _masked(snippet: str) -> str:
     return _TOKEN.sub(lambda m: mask_secret(m.group(0)), snippet)
 
 
-def to_finding(record: CheckovRecord, rule: Rule, sources: _Sources, inline_ignores: bool) -> Finding:
+def to_finding(
+    record: CheckovRecord, rule: Rule, sources: _Sources, inline_ignores: bool
+) -> Finding:
     lines = sources.lines(record.path)
     region = locate(record, lines)
-    args = {"check_id": record.check_id, "resource": _display_resource(record), "check_name": record.check_name.rstrip(".")}
+    args = {
+        "check_id": record.check_id,
+        "resource": _display_resource(record),
+        "check_name": record.check_name.rstrip("."),
+    }
     snippet = snippet_at(lines, region.start_line)
     if _is_credential(record, rule):
         snippet = _masked(snippet)
@@ -174,7 +191,9 @@ def to_finding(record: CheckovRecord, rule: Rule, sources: _Sources, inline_igno
     return finding
 
 
-def deduplicate(records: Iterable[CheckovRecord], native: Iterable[Finding], rules: Mapping[str, Rule]) -> tuple[list[CheckovRecord], int]:
+def deduplicate(
+    records: Iterable[CheckovRecord], native: Iterable[Finding], rules: Mapping[str, Rule]
+) -> tuple[list[CheckovRecord], int]:
     """Drop Checkov results that a native rule already reports: same file, the native finding
     inside Checkov's resource block, and the native rule naming that Checkov id in
     `peers.checkov`. The native finding keeps the Checkov id in `properties.checkovIds`."""
@@ -186,7 +205,11 @@ def deduplicate(records: Iterable[CheckovRecord], native: Iterable[Finding], rul
     kept: list[CheckovRecord] = []
     folded = 0
     for rec in records:
-        twins = [f for f in by_key.get((rec.path, rec.check_id), ()) if rec.start_line <= f.region.start_line <= rec.end_line]
+        twins = [
+            f
+            for f in by_key.get((rec.path, rec.check_id), ())
+            if rec.start_line <= f.region.start_line <= rec.end_line
+        ]
         if not twins:
             kept.append(rec)
             continue
@@ -220,7 +243,9 @@ def _excluded(path: str, opts: MergeOptions) -> bool:
     from atlascan.kinds import classify
 
     parts = path.split("/")[:-1]
-    if any(p in QUIET_DIRS for p in parts) or (not opts.include_vendored and any(p in VENDORED_DIRS for p in parts)):
+    if any(p in QUIET_DIRS for p in parts) or (
+        not opts.include_vendored and any(p in VENDORED_DIRS for p in parts)
+    ):
         return True
     if opts.exclude:
         import pathspec
@@ -228,10 +253,19 @@ def _excluded(path: str, opts: MergeOptions) -> bool:
         if pathspec.GitIgnoreSpec.from_lines(list(opts.exclude)).match_file(path):
             return True
     # A file atlascan can classify but did not discover was left out by .gitignore or excludes.
-    return bool(opts.scanned_paths) and path not in opts.scanned_paths and classify(path) is not None
+    return (
+        bool(opts.scanned_paths) and path not in opts.scanned_paths and classify(path) is not None
+    )
 
 
-def findings_from(output: CheckovOutput, native: list[Finding], native_rules: Mapping[str, Rule], root: Path, opts: MergeOptions, table: MappingTable | None = None) -> tuple[list[Finding], dict[str, Rule], MergeSummary]:
+def findings_from(
+    output: CheckovOutput,
+    native: list[Finding],
+    native_rules: Mapping[str, Rule],
+    root: Path,
+    opts: MergeOptions,
+    table: MappingTable | None = None,
+) -> tuple[list[Finding], dict[str, Rule], MergeSummary]:
     """Checkov records → atlascan findings and their rules, after dedupe and the scan's filters."""
     from atlascan.scan import _drop_per_path, select_rules
 
@@ -263,7 +297,9 @@ def findings_from(output: CheckovOutput, native: list[Finding], native_rules: Ma
     return findings, {rid: r for rid, r in enabled.items() if rid in used}, summary
 
 
-def merge_checkov(result: ScanResult, settings: CheckovSettings, opts: MergeOptions, targets: Sequence[Path] = ()) -> MergeSummary:
+def merge_checkov(
+    result: ScanResult, settings: CheckovSettings, opts: MergeOptions, targets: Sequence[Path] = ()
+) -> MergeSummary:
     """Run Checkov over a finished scan's root and fold its results into `result`.
     Never raises for Checkov's sake: every failure becomes a notice."""
     notices: list[Notice] = []
@@ -276,21 +312,45 @@ def merge_checkov(result: ScanResult, settings: CheckovSettings, opts: MergeOpti
         output = parse_output(text, result.root)
         if output.version and parse_version(output.version) < table.min_version:
             wanted = ".".join(map(str, table.min_version))
-            raise CheckovError(f"Checkov {output.version} is older than {wanted}, the oldest version atlascan reads; its results were ignored.")
+            raise CheckovError(
+                f"Checkov {output.version} is older than {wanted}, the oldest version atlascan reads; its results were ignored."
+            )
         opts.scanned_paths = opts.scanned_paths or frozenset(f.path for f in result.files)
-        findings, rules, summary = findings_from(output, result.findings, result.rules, result.root, opts, table)
+        findings, rules, summary = findings_from(
+            output, result.findings, result.rules, result.root, opts, table
+        )
         summary.duration_s = elapsed
         if output.parsing_errors:
-            notices.append(Notice(_NOTICE_PATH, f"Checkov could not parse {output.parsing_errors} file(s); its checks skipped them.", "warning"))
+            notices.append(
+                Notice(
+                    _NOTICE_PATH,
+                    f"Checkov could not parse {output.parsing_errors} file(s); its checks skipped them.",
+                    "warning",
+                )
+            )
     except CheckovError as exc:
         notices.append(Notice(_NOTICE_PATH, str(exc), "warning"))
     except RuleError as exc:
-        notices.append(Notice(_NOTICE_PATH, f"Checkov mapping table: {exc}; Checkov's results were not merged.", "error"))
+        notices.append(
+            Notice(
+                _NOTICE_PATH,
+                f"Checkov mapping table: {exc}; Checkov's results were not merged.",
+                "error",
+            )
+        )
     except Exception as exc:  # a bug here must not cost the user the native results
-        notices.append(Notice(_NOTICE_PATH, f"Internal error in the Checkov integration ({type(exc).__name__}: {exc}); Checkov's results were not merged.", "error"))
+        notices.append(
+            Notice(
+                _NOTICE_PATH,
+                f"Internal error in the Checkov integration ({type(exc).__name__}: {exc}); Checkov's results were not merged.",
+                "error",
+            )
+        )
     result.findings = sorted([*result.findings, *findings], key=Finding.sort_key)
     result.rules.update(rules)
-    result.notices = sorted(set(result.notices) | set(notices), key=lambda n: (n.path, n.line or 0, n.message))
+    result.notices = sorted(
+        set(result.notices) | set(notices), key=lambda n: (n.path, n.line or 0, n.message)
+    )
     result.duration_s += summary.duration_s
     return summary
 
@@ -318,14 +378,22 @@ def run_for_scan(
     if binary is None and config_binary:
         resolved = find_binary(config_binary)
         if resolved and _inside(Path(resolved), root):
-            problems.append(f"The configuration's checkov-bin ({config_binary}) lies inside the scanned folder; it was not run. Pass --checkov-bin to run it.")
+            problems.append(
+                f"The configuration's checkov-bin ({config_binary}) lies inside the scanned folder; it was not run. Pass --checkov-bin to run it."
+            )
             config_binary = None
         binary = config_binary
     unsafe = [f for f in frameworks if f not in SAFE_FRAMEWORKS]
     if unsafe:
-        problems.append(f"Checkov framework(s) {', '.join(unsafe)} are not run by atlascan (they run external programs or reach the network).")
+        problems.append(
+            f"Checkov framework(s) {', '.join(unsafe)} are not run by atlascan (they run external programs or reach the network)."
+        )
     chosen = tuple(f for f in frameworks if f in SAFE_FRAMEWORKS) or DEFAULT_FRAMEWORKS
-    settings = CheckovSettings(binary=binary, timeout_s=float(timeout_s) if timeout_s else DEFAULT_TIMEOUT_S, frameworks=chosen)
+    settings = CheckovSettings(
+        binary=binary,
+        timeout_s=float(timeout_s) if timeout_s else DEFAULT_TIMEOUT_S,
+        frameworks=chosen,
+    )
     targets = [Path(p) for p in options.paths if Path(p).resolve() != root.resolve()]
     merge = MergeOptions(
         select=list(options.select),
@@ -338,7 +406,10 @@ def run_for_scan(
         include_vendored=options.include_vendored,
     )
     summary = merge_checkov(result, settings, merge, targets)
-    result.notices = sorted(set(result.notices) | {Notice(_NOTICE_PATH, p, "warning") for p in problems}, key=lambda n: (n.path, n.line or 0, n.message))
+    result.notices = sorted(
+        set(result.notices) | {Notice(_NOTICE_PATH, p, "warning") for p in problems},
+        key=lambda n: (n.path, n.line or 0, n.message),
+    )
     if summary.ran and not quiet:
         print(
             f"atlascan: checkov {summary.version or '?'} ran in {summary.duration_s:.1f} s: {summary.reported} failed check(s), "

@@ -19,7 +19,18 @@ from typing import Any
 from atlascan.rules import Rule
 
 ID_PREFIX = "CKV2_ATLASCAN_"
-_KNOWN_KEYS = {"resources", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "severity"}
+_KNOWN_KEYS = {
+    "resources",
+    "attribute",
+    "block",
+    "safe",
+    "unsafe",
+    "required",
+    "default",
+    "default_note",
+    "unless",
+    "severity",
+}
 _MISSING = object()
 _CATEGORY_WORDS = (
     ("ENCRYPTION", ("encrypt", "customer-managed key", "kms")),
@@ -35,7 +46,12 @@ class ExportResult:
 
 
 def _attribute(name: str, operator: str, types: list[str], value: Any = _MISSING) -> dict[str, Any]:
-    cond: dict[str, Any] = {"cond_type": "attribute", "resource_types": types, "attribute": name, "operator": operator}
+    cond: dict[str, Any] = {
+        "cond_type": "attribute",
+        "resource_types": types,
+        "attribute": name,
+        "operator": operator,
+    }
     if value is not _MISSING:
         cond["value"] = value
     return cond
@@ -108,7 +124,10 @@ def _unsupported(row: Mapping[str, Any]) -> str | None:
 
 def _category(rule: Rule) -> str:
     title = " " + rule.title.lower()
-    return next((cat for cat, words in _CATEGORY_WORDS if any(w in title for w in words)), "GENERAL_SECURITY")
+    return next(
+        (cat for cat, words in _CATEGORY_WORDS if any(w in title for w in words)),
+        "GENERAL_SECURITY",
+    )
 
 
 def policies_for(rule: Rule) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
@@ -153,7 +172,11 @@ def export_policies(rules: Mapping[str, Rule], directory: Path) -> ExportResult:
     result = ExportResult()
     directory.mkdir(parents=True, exist_ok=True)
     for rule in rules.values():
-        if rule.engine != "terraform" or not rule.match.get("conditions") or rule.status == "deprecated":
+        if (
+            rule.engine != "terraform"
+            or not rule.match.get("conditions")
+            or rule.status == "deprecated"
+        ):
             continue
         policies, skipped = policies_for(rule)
         result.skipped += skipped

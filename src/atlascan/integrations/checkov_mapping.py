@@ -152,7 +152,9 @@ def _fenced(code: str, lang: str) -> str:
 
 
 def _lang(framework: str) -> str:
-    return {"terraform": "hcl", "terraform_json": "json", "dockerfile": "dockerfile"}.get(framework, "yaml")
+    return {"terraform": "hcl", "terraform_json": "json", "dockerfile": "dockerfile"}.get(
+        framework, "yaml"
+    )
 
 
 def synthesize_rule(check_id: str, check_name: str, framework: str, table: MappingTable) -> Rule:
@@ -161,7 +163,11 @@ def synthesize_rule(check_id: str, check_name: str, framework: str, table: Mappi
     fam = family or table.unmapped
     lang = _lang(framework)
     mapped = "" if family else " atlascan has not mapped this check to MITRE ATLAS yet."
-    example = _fenced(fam.example, lang) if fam.example else f"A resource that fails Checkov's `{check_id}`."
+    example = (
+        _fenced(fam.example, lang)
+        if fam.example
+        else f"A resource that fails Checkov's `{check_id}`."
+    )
     fixed = _fenced(fam.use_instead, lang) if fam.use_instead else ""
     guidance = "\n\n".join(
         [

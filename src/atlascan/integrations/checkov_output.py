@@ -67,7 +67,11 @@ def parse_output(text: str, root: Path) -> CheckovOutput:
     it is not that shape."""
     start = _json_start(text)
     if start < 0:
-        raise CheckovError("Checkov printed no JSON report" + (f" ({last_line(text)})" if text.strip() else "") + ".")
+        raise CheckovError(
+            "Checkov printed no JSON report"
+            + (f" ({last_line(text)})" if text.strip() else "")
+            + "."
+        )
     try:
         docs = _documents(text[start:])
     except (ValueError, RecursionError) as exc:
@@ -77,7 +81,9 @@ def parse_output(text: str, root: Path) -> CheckovOutput:
     seen: set[CheckovRecord] = set()
     for report in reports:
         if not isinstance(report, dict):
-            raise CheckovError("Checkov's report has an unexpected shape (not an object per framework).")
+            raise CheckovError(
+                "Checkov's report has an unexpected shape (not an object per framework)."
+            )
         summary = report.get("summary", report)
         if isinstance(summary, dict):
             out.version = out.version or str(summary.get("checkov_version") or "")
@@ -88,7 +94,9 @@ def parse_output(text: str, root: Path) -> CheckovOutput:
             continue
         failed = results.get("failed_checks", []) if isinstance(results, dict) else None
         if not isinstance(failed, list):
-            raise CheckovError("Checkov's report has an unexpected shape (`results.failed_checks` is not a list).")
+            raise CheckovError(
+                "Checkov's report has an unexpected shape (`results.failed_checks` is not a list)."
+            )
         framework = str(report.get("check_type") or "")
         for raw in failed:
             record = _record(raw, framework, root)
@@ -121,7 +129,9 @@ def _record(raw: Any, framework: str, root: Path) -> CheckovRecord | None:
         start_line=start,
         end_line=end,
         resource=str(raw.get("resource") or ""),
-        evaluated_keys=tuple(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else (),
+        evaluated_keys=tuple(k for k in keys if isinstance(k, str))
+        if isinstance(keys, list)
+        else (),
     )
 
 

@@ -84,7 +84,13 @@ def _skip_path_regexes(root: Path, excludes: Sequence[str]) -> list[str]:
     return out
 
 
-def build_command(binary: str, root: Path, targets: Sequence[Path], settings: CheckovSettings, excludes: Sequence[str]) -> list[str]:
+def build_command(
+    binary: str,
+    root: Path,
+    targets: Sequence[Path],
+    settings: CheckovSettings,
+    excludes: Sequence[str],
+) -> list[str]:
     cmd = [binary]
     for target in targets or [root]:
         # `--directory=` (not `-d`): Checkov loads `.checkov.yaml` from folders given as `-d`.
@@ -105,7 +111,9 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def run_checkov(root: Path, targets: Sequence[Path], settings: CheckovSettings, excludes: Sequence[str] = ()) -> tuple[str, float]:
+def run_checkov(
+    root: Path, targets: Sequence[Path], settings: CheckovSettings, excludes: Sequence[str] = ()
+) -> tuple[str, float]:
     """Run Checkov and return its standard output and wall time; raise CheckovError otherwise."""
     binary = find_binary(settings.binary)
     if binary is None:
@@ -117,14 +125,25 @@ def run_checkov(root: Path, targets: Sequence[Path], settings: CheckovSettings, 
         )
     cmd = build_command(binary, root, targets, settings, excludes)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="atlascan-checkov-") as workdir, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryDirectory(prefix="atlascan-checkov-") as workdir,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
         try:
             proc = subprocess.Popen(
-                cmd, cwd=workdir, env=_environment(), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                cmd,
+                cwd=workdir,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
                 start_new_session=True,  # its worker processes die with it on a timeout
             )
         except OSError as exc:
-            raise CheckovError(f"Checkov could not be started ({binary}): {exc.strerror or exc}. Only atlascan's own rules ran.") from None
+            raise CheckovError(
+                f"Checkov could not be started ({binary}): {exc.strerror or exc}. Only atlascan's own rules ran."
+            ) from None
         try:
             code = proc.wait(timeout=settings.timeout_s)
         except subprocess.TimeoutExpired:
@@ -139,10 +158,16 @@ def run_checkov(root: Path, targets: Sequence[Path], settings: CheckovSettings, 
         err.seek(0)
         stderr = err.read()[-4000:].decode("utf-8", "replace")
     if len(stdout) > MAX_OUTPUT_BYTES:
-        raise CheckovError(f"Checkov's report is larger than {MAX_OUTPUT_BYTES // 2**20} MiB; ignored.")
+        raise CheckovError(
+            f"Checkov's report is larger than {MAX_OUTPUT_BYTES // 2**20} MiB; ignored."
+        )
     if code not in (0, 1):  # 1 means "some checks failed"
         last = last_line(stderr) or last_line(stdout.decode("utf-8", "replace"))
-        raise CheckovError(f"Checkov exited with status {code}" + (f": {last}" if last else "") + ". Only atlascan's own rules ran.")
+        raise CheckovError(
+            f"Checkov exited with status {code}"
+            + (f": {last}" if last else "")
+            + ". Only atlascan's own rules ran."
+        )
     return stdout.decode("utf-8", "replace"), elapsed
 
 
