@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,11 @@ def _key_paths(keys: Iterable[str]) -> list[list[str]]:
     return paths
 
 
+@lru_cache(maxsize=1024)
+def _key_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*(?:-\s+)?[\"']?({re.escape(name)})[\"']?\s*(?:=|:|\{{)")
+
+
 def _find_path(
     segments: list[str], lines: list[str], first: int, last: int
 ) -> tuple[int, re.Match[str]] | None:
@@ -75,7 +81,7 @@ def _find_path(
     line = first
     found: tuple[int, re.Match[str]] | None = None
     for name in segments:
-        pattern = re.compile(rf"^\s*(?:-\s+)?[\"']?({re.escape(name)})[\"']?\s*(?:=|:|\{{)")
+        pattern = _key_pattern(name)
         found = next(
             ((n, m) for n in range(line, last + 1) if (m := pattern.match(lines[n - 1]))), None
         )
@@ -237,25 +243,30 @@ class MergeOptions:
     include_vendored: bool = False
 
 
-def _excluded(path: str, opts: MergeOptions) -> bool:
+def _kept_paths(paths: Iterable[str], opts: MergeOptions) -> set[str]:
     """Apply atlascan's excludes, ignore files and vendored-folder rule to Checkov's paths."""
     from atlascan.discover import QUIET_DIRS, VENDORED_DIRS
     from atlascan.kinds import classify
 
-    parts = path.split("/")[:-1]
-    if any(p in QUIET_DIRS for p in parts) or (
-        not opts.include_vendored and any(p in VENDORED_DIRS for p in parts)
-    ):
-        return True
+    spec = None
     if opts.exclude:
         import pathspec
 
-        if pathspec.GitIgnoreSpec.from_lines(list(opts.exclude)).match_file(path):
-            return True
-    # A file atlascan can classify but did not discover was left out by .gitignore or excludes.
-    return (
-        bool(opts.scanned_paths) and path not in opts.scanned_paths and classify(path) is not None
-    )
+        spec = pathspec.GitIgnoreSpec.from_lines(list(opts.exclude))
+    kept = set()
+    for path in set(paths):
+        parts = path.split("/")[:-1]
+        if any(p in QUIET_DIRS for p in parts):
+            continue
+        if not opts.include_vendored and any(p in VENDORED_DIRS for p in parts):
+            continue
+        if spec is not None and spec.match_file(path):
+            continue
+        # A file atlascan classifies but did not discover was left out by .gitignore/excludes.
+        if opts.scanned_paths and path not in opts.scanned_paths and classify(path) is not None:
+            continue
+        kept.add(path)
+    return kept
 
 
 def findings_from(
@@ -271,7 +282,8 @@ def findings_from(
 
     table = table or default_mapping()
     summary = MergeSummary(ran=True, version=output.version, reported=len(output.records))
-    records = [r for r in output.records if not _excluded(r.path, opts)]
+    kept = _kept_paths((r.path for r in output.records), opts)
+    records = [r for r in output.records if r.path in kept]
     summary.filtered += len(output.records) - len(records)
     records, summary.deduplicated = deduplicate(records, native, native_rules)
     rules: dict[str, Rule] = {}

@@ -12,6 +12,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,18 @@ def _relative(raw: Mapping[str, Any], root: Path) -> str | None:
     `repo_file_path` is relative to Checkov's working folder and never used."""
     absolute = raw.get("file_abs_path")
     if isinstance(absolute, str) and os.path.isabs(absolute):
-        try:
-            return Path(absolute).resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return None
+        return _under(absolute, str(root))
     rel = raw.get("file_path")
     if not isinstance(rel, str) or not rel.strip("/"):
         return None
     rel = posixpath.normpath(rel.lstrip("/"))
     return None if rel == ".." or rel.startswith("../") else rel
+
+
+@lru_cache(maxsize=4096)
+def _under(absolute: str, root: str) -> str | None:
+    """Many failed checks share a file: resolve each path once."""
+    try:
+        return Path(absolute).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return None
