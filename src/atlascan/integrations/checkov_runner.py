@@ -172,8 +172,12 @@ def run_checkov(
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Checkov runs its framework runners in worker processes: stop the whole session."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows has no process groups here
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         proc.kill()
     proc.wait()
