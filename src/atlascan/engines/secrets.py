@@ -254,3 +254,17 @@ def _validate_notebook(text: str) -> None:
         json.loads(text)
     except ValueError as exc:
         raise ParseError(f"Notebook is not valid JSON ({exc}); skipped.") from None
+
+
+@cache
+def _library_patterns() -> tuple[Pattern, ...]:
+    from atlascan.rules import default_rules
+
+    rules = tuple(sorted((r for r in default_rules().values() if r.engine == "secrets"), key=lambda r: r.id))
+    return _compile(rules)
+
+
+def reports_credential(line: str, kind: str) -> bool:
+    """Whether the secrets rules find a credential on this line. Other engines ask before
+    reporting a literal themselves, so one committed secret gives one finding."""
+    return any(True for _ in SecretsEngine()._matches(_library_patterns(), line, kind, None))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
@@ -153,29 +152,13 @@ def literal_secret(value: str) -> bool:
     return not is_placeholder(value)
 
 
-@cache
-def _secret_patterns() -> tuple[Any, ...]:
-    from atlascan.engines import secrets
-    from atlascan.rules import default_rules
-
-    rules = tuple(
-        sorted((r for r in default_rules().values() if r.engine == "secrets"), key=lambda r: r.id)
-    )
-    return tuple(secrets._compile(rules))
-
-
 @lru_cache(maxsize=4096)
 def secrets_engine_reports(line: str, kind: str) -> bool:
     """True when the core secrets rules report a credential on this line themselves; the
     manifest rules then stay silent so one literal gives one finding."""
-    try:
-        from atlascan.engines import secrets
+    from atlascan.engines.secrets import reports_credential
 
-        patterns = _secret_patterns()
-        engine = secrets.SecretsEngine()
-        return any(True for _ in engine._matches(patterns, line, kind, None))
-    except Exception:
-        return False
+    return reports_credential(line, kind)
 
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
