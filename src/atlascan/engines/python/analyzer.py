@@ -74,6 +74,7 @@ class Analysis:
     is_scanned_dir: Callable[[str], bool] = lambda _path: False
     wrappers: Mapping[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     enabled: Callable[[str], bool] = lambda _rule: True
+    path: str = ""  # this module's scan path: its own wrappers come from `summarize`, not `wrappers`
     env_switches: dict[str, ast.AST] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,7 +117,7 @@ class Analysis:
                 reports.extend(self._sink(call, scope, qualname, sink, seen))
             if not sinks and self.wrappers:
                 wrapper = self.wrappers.get(_module_key(qualname))
-                if wrapper is not None:
+                if wrapper is not None and wrapper.path != self.path:
                     reports.extend(self._wrapped(call, scope, wrapper))
         reports.extend(self._references(seen))
         reports.extend(self._stores())
@@ -130,12 +131,17 @@ class Analysis:
         """Functions of this module whose parameter reaches a sink unchanged in kind."""
         by_scope = {id(scope): node for node, scope in self.program.functions}
         done: set[str] = set()
+        shaped: dict[int, bool] = {}
         for report in reports:
             origin = report.origin
             if origin is None or origin.param is None or origin.param_scope not in by_scope:
                 continue
             func = by_scope[origin.param_scope]
             if func.name in done or func.name.startswith("__"):
+                continue
+            if id(func) not in shaped:
+                shaped[id(func)] = returns_call(func)
+            if not shaped[id(func)]:
                 continue
             done.add(func.name)
             positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
@@ -222,6 +228,26 @@ class Analysis:
                 replacement = self.resolver.expr(value, scope) or ""
                 if replacement in ("ssl._create_unverified_context", "ssl._create_stdlib_context"):
                     yield Report("ATS-PY-012", target, "ssl._create_default_https_context", "patched to the unverified context", None)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the function returns the result of a call: the shape of a loader wrapper.
+    Walks statements only (not expressions, not nested functions)."""
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            if node.value is not None and any(isinstance(n, ast.Call) for n in ast.walk(node.value)):
+                return True
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for name in _BLOCK_FIELDS:
+                block = getattr(node, name, None)
+                if block:
+                    stack.extend(block)
+    return False
 
 
 def _display(qualname: str) -> str:

@@ -73,6 +73,7 @@ def _strongest(origins: list[Origin]) -> Origin:
 class Origins:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
+        self._names: dict[tuple[str, int], Origin] = {}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
         if depth > MAX_DEPTH:
@@ -90,7 +91,11 @@ class Origins:
             parts = [self.of(v.value, scope, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue)]
             return _strongest(parts) if parts else LITERAL
         if isinstance(node, ast.Name):
-            return self._name(node.id, scope, depth)
+            key = (node.id, id(scope))
+            if key not in self._names:
+                self._names[key] = UNKNOWN  # breaks `x = f(x)` cycles
+                self._names[key] = self._name(node.id, scope, depth)
+            return self._names[key]
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
             label = _untrusted_label(qualname)
@@ -167,11 +172,14 @@ class Origins:
 
 
 def _untrusted_label(qualname: str | None) -> str | None:
-    if not qualname:
-        return None
-    for name, label in UNTRUSTED_NAMES.items():
-        if qualname == name or qualname.startswith(name + "."):
+    """The label of the untrusted source `qualname` is, or is an attribute of."""
+    while qualname:
+        label = UNTRUSTED_NAMES.get(qualname)
+        if label:
             return label
+        qualname, dot, _ = qualname.rpartition(".")
+        if not dot:
+            return None
     return None
 
 

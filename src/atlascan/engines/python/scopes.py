@@ -30,6 +30,25 @@ LOCAL_DEF = "§local."  # prefix of names defined in the scanned file itself
 MAX_ALIAS_HOPS = 4
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Node types that bind names, open scopes or are calls; every other node only has children.
+_SPECIAL = frozenset({
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *_COMPREHENSIONS, ast.Import,
+    ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+    ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.Call,
+})  # fmt: skip
+# Leaf markers (Load, Store, Add, ...) that are never worth a visit.
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def _push_children(node: ast.AST, scope: Scope, stack: list[tuple[ast.AST, Scope]]) -> None:
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    stack.append((item, scope))
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            stack.append((value, scope))
 
 
 @dataclass(eq=False)
@@ -105,6 +124,9 @@ def collect(tree: ast.Module) -> Program:
     stack: list[tuple[ast.AST, Scope]] = [(tree, module)]
     while stack:
         node, scope = stack.pop()
+        if type(node) not in _SPECIAL:
+            _push_children(node, scope, stack)
+            continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.defs.add(node.name)
             inner = Scope("function", scope, node)
@@ -130,7 +152,7 @@ def collect(tree: ast.Module) -> Program:
             inner = Scope("comprehension", scope, node)
             for gen in node.generators:
                 _bind_target(gen.target, gen.iter, inner, False, stores)
-            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+            _push_children(node, inner, stack)
             continue
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -171,7 +193,7 @@ def collect(tree: ast.Module) -> Program:
             for arg in (*node.args, *(k.value for k in node.keywords)):
                 if isinstance(arg, (ast.Name, ast.Attribute)):
                     references.append((arg, scope))
-        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+        _push_children(node, scope, stack)
     return Program(module, calls, references, stores, functions)
 
 

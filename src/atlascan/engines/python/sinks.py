@@ -226,13 +226,24 @@ def canonical(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
 class SinkIndex:
-    exact: Mapping[str, tuple[Sink, ...]]
-    patterns: tuple[tuple[re.Pattern[str], Sink], ...]
-    roots: frozenset[str]  # first segments of every name (cheap rejection)
+    def __init__(
+        self, exact: Mapping[str, tuple[Sink, ...]], patterns: tuple[tuple[re.Pattern[str], Sink], ...], roots: frozenset[str]
+    ) -> None:
+        self.exact = exact
+        self.patterns = patterns
+        self.roots = roots  # first segments of every name (cheap rejection)
+        self._memo: dict[str, tuple[Sink, ...]] = {}
 
     def lookup(self, qualname: str) -> tuple[Sink, ...]:
+        found = self._memo.get(qualname)
+        if found is None:
+            if len(self._memo) > 100_000:  # bound memory on huge scans
+                self._memo.clear()
+            found = self._memo[qualname] = self._lookup(qualname)
+        return found
+
+    def _lookup(self, qualname: str) -> tuple[Sink, ...]:
         name = canonical(qualname)
         if name.split(".", 1)[0] not in self.roots:
             return ()
