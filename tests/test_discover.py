@@ -37,6 +37,11 @@ def test_excludes(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x = 1\n", "utf-8")
     assert _paths(tmp_path, exclude=["tests/"]) == ["a.py"]
     assert _paths(tmp_path, exclude=["/tests"]) == ["a.py", "deep/tests/u.py"]
+    # a folder named explicitly is scanned although excluded; excludes apply below it
+    named = discover([tmp_path / "deep"], tmp_path, exclude=["deep/", "*.log"]).files
+    assert [f.path for f in named] == ["deep/tests/u.py"]
+    # a file named explicitly (as pre-commit does) honours excludes
+    assert discover([tmp_path / "tests" / "t.py"], tmp_path, exclude=["tests/"]).files == []
 
 
 def test_symlinks_are_never_followed(tmp_path: Path) -> None:

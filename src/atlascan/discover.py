@@ -70,6 +70,17 @@ def _excludes(patterns: Sequence[str]) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+class _Rebased:
+    """An exclude spec matched against paths relative to `base` instead of the root."""
+
+    def __init__(self, spec: Any, base: str) -> None:
+        self.spec = spec
+        self.base = base
+
+    def match_file(self, rel: str) -> bool:
+        return bool(self.spec.match_file(rel[len(self.base) :].lstrip("/") if self.base else rel))
+
+
 def relpath(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
@@ -100,10 +111,10 @@ def discover(
     seen: set[str] = set()
     root = root.resolve()
 
-    def add(abspath: str, rel: str, size: int) -> None:
+    def add(abspath: str, rel: str, size: int, base: str = "") -> None:
         if rel in seen:
             return
-        if excluded is not None and excluded.match_file(rel):
+        if excluded is not None and excluded.match_file(rel[len(base) :].lstrip("/")):
             return
         kind = _classify_file(abspath, rel)
         if kind is None:
@@ -138,7 +149,12 @@ def discover(
         if not given_abs.is_dir():
             out.notices.append(Notice(rel_given or str(given), "No such file or folder.", "error"))
             continue
-        _walk(given_abs, rel_given, root, out, add, link_notice, excluded, use_ignore_files, include_vendored)
+        # A folder the user names explicitly is scanned even when an exclude covers it
+        # (`atlascan scan examples/demo` with `exclude = ["examples/"]`); excludes then
+        # apply to paths below it, relative to it. Named files always honour excludes.
+        base = rel_given if excluded is not None and rel_given and excluded.match_file(rel_given + "/") else ""
+        _walk(given_abs, rel_given, root, out, lambda a, r, z, b=base: add(a, r, z, b), link_notice,
+              _Rebased(excluded, base) if excluded is not None else None, use_ignore_files, include_vendored)
     out.files.sort(key=lambda f: f.path)
     return out
 
