@@ -199,3 +199,18 @@ def test_prefilter_skips_files_without_sink_words(tmp_path: Path) -> None:
     # No sink module is named, so the file is never parsed and its syntax error goes unseen.
     result = _scan(tmp_path, {"plain.py": "def f(:\n    return 1\n"})
     assert result.notices == [] and result.findings == []
+
+
+def test_prefilter_knows_every_sink_module(tmp_path: Path) -> None:
+    files = {
+        "a.py": "import cloudpickle\nobj = cloudpickle.loads(blob)\n",
+        "b.py": "from langchain_community.vectorstores import FAISS\ns = FAISS.load_local(p, e, allow_dangerous_deserialization=True)\n",
+        "c.py": "import tf_keras\nm = tf_keras.models.load_model(p, safe_mode=False)\n",
+        "d.py": "from os import system as run\nrun(cmd)\n",
+    }
+    assert pairs(_scan(tmp_path, files), "ATS-PY") == {
+        ("ATS-PY-001", 2),
+        ("ATS-PY-015", 2),
+        ("ATS-PY-008", 2),
+        ("ATS-PY-011", 2),
+    }

@@ -28,7 +28,7 @@ from atlascan.engines.python.analyzer import (
     module_key_for_path,
     returns_call,
 )
-from atlascan.engines.python.sinks import PREFILTER_WORDS, UNSAFE_ENV_SWITCHES
+from atlascan.engines.python.sinks import UNSAFE_ENV_SWITCHES, prefilter_words
 from atlascan.engines.python.versions import Version, pins
 from atlascan.model import Precision, Region, RelatedLocation, Severity
 from atlascan.textutil import utf8_col_to_char_col
@@ -53,7 +53,7 @@ ENV_MAGIC = re.compile(r"^env\s+(?P<name>\w+)\s*[= ]\s*(?P<value>\S*)")
 # the name of a project wrapper). Tokenising once and intersecting sets is about three
 # times faster than one alternation regex and stays fast however many wrappers there are.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SINK_WORDS = frozenset(PREFILTER_WORDS)
+SINK_WORDS = prefilter_words()
 
 
 def mentions(text: str, words: frozenset[str] = SINK_WORDS) -> bool:

@@ -207,16 +207,26 @@ UNSAFE_ENV_SWITCHES: dict[str, str] = {
 # Values of those switches that are harmless.
 ENV_SAFE_VALUES = frozenset({"0", "false", "no", "off", ""})
 
-# Words one of which a file must contain before it is parsed at all. Every sink above
-# needs the name of its module (or a builtin) to appear in the text.
-PREFILTER_WORDS: tuple[str, ...] = (
-    "pickle", "cPickle", "_pickle", "dill", "joblib", "read_pickle", "numpy", "torch", "transformers", "diffusers",
-    "peft", "sentence_transformers", "optimum", "timm", "setfit", "vllm", "datasets", "huggingface_hub",
-    "yaml", "keras", "tensorflow", "eval", "exec", "compile", "hydra", "mmengine", "mmcv", "subprocess",
-    "system", "popen", "requests", "httpx", "aiohttp", "ssl", "tarfile", "shutil", "gradio", "ray", "tensorboard",
-    "langchain", "shelve", "marshal", "jsonpickle", "mlflow", "ctypes", "onnxruntime", "multiprocessing",
-    "import_module", "__import__", *UNSAFE_ENV_SWITCHES,
-)  # fmt: skip
+# Modules whose sinks are reached through very common imports: for these the prefilter
+# looks for the callable's own name (`system`, `popen`, `environ`) instead of the module.
+BROAD_MODULES = frozenset({"os", "builtins"})
+
+
+def prefilter_words() -> frozenset[str]:
+    """Identifiers one of which a file must contain before it is parsed at all.
+
+    Derived from the table, so it cannot fall behind it: calling a sink needs its root
+    module's name in the text (an import, `import_module("pickle")`, a star import), or for
+    builtins and `os` the callable's own name."""
+    words: set[str] = {"import_module", "__import__", "environ", "putenv", "from_pretrained", *UNSAFE_ENV_SWITCHES}
+    sources = [name for sink in SINKS for name in sink.names] + [p.rstrip(".") for p, _ in CANONICAL_PREFIXES]
+    for name in sources:
+        root = name.split(".", 1)[0]
+        if root in BROAD_MODULES:
+            words.add(name.replace("()", "").rsplit(".", 1)[-1])
+        else:
+            words.add(root)
+    return frozenset(words)
 
 
 def canonical(name: str) -> str:
