@@ -214,3 +214,35 @@ def test_prefilter_knows_every_sink_module(tmp_path: Path) -> None:
         ("ATS-PY-008", 2),
         ("ATS-PY-011", 2),
     }
+
+
+def _apply(text: str, fix: dict) -> str:  # type: ignore[type-arg]
+    lines = text.splitlines(keepends=True)
+    for r in sorted(fix["replacements"], key=lambda r: (r["startLine"], r["startColumn"]), reverse=True):
+        start = sum(len(x) for x in lines[: r["startLine"] - 1]) + r["startColumn"] - 1
+        end = sum(len(x) for x in lines[: r["endLine"] - 1]) + r["endColumn"] - 1
+        text = text[:start] + r["insertedText"] + text[end:]
+        lines = text.splitlines(keepends=True)
+    return text
+
+
+def test_suggested_fixes_apply_cleanly(tmp_path: Path) -> None:
+    code = (
+        "import numpy as np\nimport torch\nimport yaml\nfrom transformers import AutoModel\n"
+        "a = torch.load(path, weights_only=False)\n"
+        "b = torch.load(path)\n"
+        "c = yaml.load(stream)\n"
+        'd = AutoModel.from_pretrained("acme/enc")\n'
+        "e = np.load(path, allow_pickle=True)\n"
+        'é = yaml.full_load("x")\n'
+    )
+    result = _scan(tmp_path, {"a.py": code})
+    fixed = {f.region.start_line: _apply(code, f.properties["fix"]).splitlines()[f.region.start_line - 1] for f in result.findings}
+    assert fixed == {
+        5: "a = torch.load(path, weights_only=True)",
+        6: "b = torch.load(path, weights_only=True)",
+        7: "c = yaml.safe_load(stream)",
+        8: 'd = AutoModel.from_pretrained("acme/enc", revision="<40-hex commit>")',
+        9: "e = np.load(path, allow_pickle=False)",
+        10: 'é = yaml.safe_load("x")',
+    }

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from atlascan.analysis import ParseError
 from atlascan.engines import Engine
+from atlascan.engines.python import fixes, pip_magics
 from atlascan.engines.python import notebook as nb
-from atlascan.engines.python import pip_magics
 from atlascan.engines.python.analyzer import (
     Analysis,
     Report,
@@ -182,6 +182,7 @@ class PythonEngine(Engine):
                 severity = Severity(max(Severity.LOW, severity - 1))
                 related.append(RelatedLocation(committed, Region(1), "The committed file this call loads; see its artifact findings."))
         detail = f" ({report.detail})" if report.detail else ""
+        properties = {"fix": _fix_property(fix, lines)} if program is None and (fix := fixes.suggest(report.check, report.call)) else None
         ctx.report(
             report.rule,
             line,
@@ -192,6 +193,7 @@ class PythonEngine(Engine):
             severity=severity,
             precision=report.precision,
             related=related,
+            properties=properties,
         )
 
     # ---- notebook shell lines -----------------------------------------------------------------
@@ -207,6 +209,27 @@ class PythonEngine(Engine):
                     "ATS-PY-016", shell.line,
                     args={"callee": name, "detail": f" ({UNSAFE_ENV_SWITCHES[name]})", "origin": "", "where": where},
                 )  # fmt: skip
+
+
+def _fix_property(fix: fixes.Fix, lines: list[str]) -> dict[str, object]:
+    """The suggested edit in report coordinates (1-based character columns, end exclusive)."""
+
+    def column(line: int, byte_col: int) -> int:
+        return utf8_col_to_char_col(lines[line - 1], byte_col) if 1 <= line <= len(lines) else byte_col + 1
+
+    return {
+        "description": fix.description,
+        "replacements": [
+            {
+                "startLine": e.line,
+                "startColumn": column(e.line, e.col),
+                "endLine": e.end_line,
+                "endColumn": column(e.end_line, e.end_col),
+                "insertedText": e.text,
+            }
+            for e in fix.edits
+        ],
+    }
 
 
 def _committed(path: str, source_path: str, all_paths: frozenset[str]) -> str | None:

@@ -54,6 +54,8 @@ class Report:
     severity: Severity | None = None
     precision: Precision | None = None
     scope: Scope | None = None
+    call: ast.Call | None = None  # the sink call, for suggested fixes
+    check: str = ""
 
 
 @dataclass
@@ -158,7 +160,7 @@ class Analysis:
         seen.add((sink.rule, id(call)))
         data = cond.argument(call, sink.data, sink.data_kw) if (sink.data is not None or sink.data_kw) else None
         origin = self.origins.of(data, scope) if data is not None else None
-        yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope)
+        yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check)
 
     def _wrapped(self, call: ast.Call, scope: Scope, wrapper: Wrapper) -> Iterator[Report]:
         if not self.enabled(wrapper.rule):
