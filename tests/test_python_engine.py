@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from atlascan.engines.python.versions import pins
 from atlascan.model import Precision, Severity
@@ -216,7 +217,7 @@ def test_prefilter_knows_every_sink_module(tmp_path: Path) -> None:
     }
 
 
-def _apply(text: str, fix: dict) -> str:  # type: ignore[type-arg]
+def _apply(text: str, fix: dict[str, Any]) -> str:
     lines = text.splitlines(keepends=True)
     for r in sorted(fix["replacements"], key=lambda r: (r["startLine"], r["startColumn"]), reverse=True):
         start = sum(len(x) for x in lines[: r["startLine"] - 1]) + r["startColumn"] - 1
