@@ -131,6 +131,31 @@ def torch_load(site: Site) -> Hit | None:
     return None
 
 
+# Callables that turn an allowlisted unpickler back into a code runner.
+DANGEROUS_GLOBAL_MODULES = frozenset({
+    "os", "posix", "nt", "subprocess", "sys", "importlib", "pickle", "_pickle", "runpy", "shutil", "socket",
+    "pty", "webbrowser", "code", "ctypes", "types", "marshal", "dill", "cloudpickle", "operator", "functools",
+})  # fmt: skip
+DANGEROUS_BUILTINS = frozenset({
+    "eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open", "breakpoint", "input",
+    "globals", "locals", "vars",
+})  # fmt: skip
+
+
+def callable_safe_globals(site: Site) -> Hit | None:
+    items = argument(site.call, 0, "safe_globals")
+    if not isinstance(items, (ast.List, ast.Tuple, ast.Set)):
+        return None
+    for item in items.elts:
+        target = item.elts[0] if isinstance(item, ast.Tuple) and item.elts else item
+        qualname = site.analysis.resolver.expr(target, site.scope) or ""
+        module, _, name = qualname.rpartition(".")
+        root = module.split(".", 1)[0]
+        if (root == "builtins" and name in DANGEROUS_BUILTINS) or root in DANGEROUS_GLOBAL_MODULES:
+            return Hit(target, f"`{qualname}` becomes callable from any checkpoint")
+    return None
+
+
 def _revision(site: Site) -> tuple[ast.keyword | None, str | None, bool]:
     """The `revision=` keyword, its literal value, and whether it pins a full commit hash.
     A revision computed at run time counts as pinned: nothing here can tell."""
@@ -402,6 +427,7 @@ CHECKS: dict[str, Callable[[Site], Hit | None]] = {
     "unpinned_revision": unpinned_revision,
     "forces_pickle_format": forces_pickle_format,
     "torch_hub": torch_hub,
+    "callable_safe_globals": callable_safe_globals,
     "state_dict_from_url": state_dict_from_url,
     "yaml_loader": yaml_loader,
     "ruamel_unsafe": ruamel_unsafe,

@@ -76,6 +76,7 @@ SINKS: tuple[Sink, ...] = (
     Sink("ATS-PY-003", ("numpy.lib.format.read_array",), check="kw_truthy", options={"kw": "allow_pickle", "pos": 1}, data_kw="fp"),
     # --- torch -----------------------------------------------------------------------------
     Sink("ATS-PY-004", ("torch.load",), check="torch_load", data_kw="f"),
+    Sink("ATS-PY-024", ("torch.serialization.add_safe_globals", "torch.serialization.safe_globals"), check="callable_safe_globals", data=None),
     Sink("ATS-PY-009", ("torch.hub.load", "torch.hub.list", "torch.hub.help"), check="torch_hub", data_kw="repo_or_dir"),
     Sink(
         "ATS-PY-009",
