@@ -248,6 +248,9 @@ class Resolver:
                 return candidate
         if ident in BUILTIN_NAMES:
             return f"builtins.{ident}"
+        if len(module.star_modules) == 1:
+            # `from yaml import *; load(s, Loader=Loader)`: the one star module defines it
+            return f"{module.star_modules[0]}.{ident}"
         return None
 
     def expr(self, node: ast.expr, scope: Scope, hops: int = 0) -> str | None:
