@@ -27,6 +27,8 @@ from atlascan.engines.python.versions import Version
 from atlascan.model import Precision, Severity
 
 ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv", "os.environ.update", "os.environ.__setitem__"})
+# Conditions that hold only for data chosen at run time: a wrapper called with a literal is fine.
+DATA_DEPENDENT_CHECKS = frozenset({"non_literal", "untrusted_only", "remote_uri", "shell_true"})
 TRUST_REMOTE_CODE_FALLBACK = Sink("ATS-PY-005", ("*.from_pretrained",), check="trust_remote_code")
 
 
@@ -42,6 +44,7 @@ class Wrapper:
     detail: str
     path: str
     line: int
+    check: str = "always"  # the sink's condition; some are met only by non-literal data
 
 
 @dataclass
@@ -148,7 +151,7 @@ class Analysis:
             done.add(func.name)
             positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
             position = positional.index(origin.param) if origin.param in positional else None
-            yield Wrapper(func.name, origin.param, position, report.rule, report.callee, report.detail, path, func.lineno)
+            yield Wrapper(func.name, origin.param, position, report.rule, report.callee, report.detail, path, func.lineno, report.check or "always")
 
     # ---- sinks ----------------------------------------------------------------------------
     def _sink(self, call: ast.Call, scope: Scope, qualname: str, sink: Sink, seen: set[tuple[str, int]]) -> Iterator[Report]:
@@ -166,6 +169,8 @@ class Analysis:
         if not self.enabled(wrapper.rule):
             return
         data = cond.argument(call, wrapper.position, wrapper.param)
+        if wrapper.check in DATA_DEPENDENT_CHECKS and (data is None or cond.is_literal(data)):
+            return
         origin = self.origins.of(data, scope) if data is not None else None
         detail = f"it passes `{wrapper.param}` to `{wrapper.sink}`" + (f", where {wrapper.detail}" if wrapper.detail else "")
         yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope)
