@@ -162,6 +162,8 @@ class Analysis:
             return
         seen.add((sink.rule, id(call)))
         data = cond.argument(call, sink.data, sink.data_kw) if (sink.data is not None or sink.data_kw) else None
+        if data is None and sink.receiver and isinstance(call.func, ast.Attribute):
+            data = call.func.value  # `tar.extractall()`: the data is the object's own source
         origin = self.origins.of(data, scope) if data is not None else None
         yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check)
 
@@ -258,6 +260,8 @@ def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def _display(qualname: str) -> str:
+    if qualname.startswith("builtins."):
+        return qualname[len("builtins."):]
     return canonical(qualname) if qualname.startswith(("_pickle", "cPickle")) else qualname
 
 

@@ -60,7 +60,7 @@ class Origin:
         return self.rank >= 2
 
 
-LITERAL = Origin(0, "a literal in the code")
+LITERAL = Origin(0, "a fixed path in the code")
 UNKNOWN = Origin(1, "data of unknown origin")
 
 

@@ -26,6 +26,7 @@ class Sink:
     data_kw: str | None = None  # its keyword name
     options: Mapping[str, Any] = field(default_factory=dict)
     references: bool = False  # also report the callable passed as a value (`map(pk.loads, xs)`)
+    receiver: bool = False  # a method whose data is its object (`tar.extractall()`)
 
 
 # Re-exports and private spellings folded onto one public name before lookup.
@@ -148,10 +149,12 @@ SINKS: tuple[Sink, ...] = (
     Sink(
         "ATS-PY-013",
         ("tarfile.open().extractall", "tarfile.TarFile().extractall", "tarfile.TarFile.open().extractall",
-         "tarfile.open().extract", "tarfile.TarFile().extract", "shutil.unpack_archive"),
+         "tarfile.open().extract", "tarfile.TarFile().extract"),
         check="no_extract_filter",
         data=None,
+        receiver=True,
     ),
+    Sink("ATS-PY-013", ("shutil.unpack_archive",), check="no_extract_filter", data_kw="filename"),
     # --- exposed services ------------------------------------------------------------------
     Sink("ATS-PY-014", GRADIO_LAUNCH, check="gradio_launch", data=None),
     Sink("ATS-PY-014", ("ray.init",), check="ray_dashboard", data=None),
