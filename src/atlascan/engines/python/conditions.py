@@ -298,9 +298,14 @@ def keras_load_model(site: Site) -> Hit | None:
     return None
 
 
+def _fixed(node: ast.expr, site: Site) -> bool:
+    """A literal, or a name bound once to a literal (`CMD = "nvidia-smi"`)."""
+    return is_literal(node) or isinstance(site.analysis.constant(node, site.scope), str)
+
+
 def non_literal(site: Site) -> Hit | None:
     data = argument(site.call, site.sink.data, site.sink.data_kw)
-    if data is None or is_literal(data):
+    if data is None or _fixed(data, site):
         return None
     return Hit(_callee(site), "")
 
@@ -321,7 +326,7 @@ def shell_true(site: Site) -> Hit | None:
     if kw is None or _falsy_literal(kw.value):
         return None
     data = argument(call, 0, "args")
-    if data is None or is_literal(data):
+    if data is None or _fixed(data, site):
         return None
     return Hit(_callee(site), "with `shell=True`")
 

@@ -173,6 +173,12 @@ SINKS: tuple[Sink, ...] = (
         check="langchain_dangerous_flag",
         data=None,
     ),
+    Sink(
+        "ATS-PY-015",
+        ("langchain_experimental.tools.PythonREPLTool", "langchain_experimental.tools.python.tool.PythonREPLTool",
+         "langchain_experimental.utilities.PythonREPL", "langchain_experimental.tools.PythonAstREPLTool"),
+        data=None,
+    ),
     Sink("ATS-PY-015", ("langchain_core.load.load", "langchain_core.load.loads"), check="non_literal", data_kw="obj"),
     Sink("ATS-PY-015", ("langchain.prompts.load_prompt", "langchain.chains.load_chain", "langchain.chains.loading.load_chain"), check="non_literal", data_kw="path"),
     # --- other deserializers ---------------------------------------------------------------
@@ -192,6 +198,7 @@ SINKS: tuple[Sink, ...] = (
         check="non_literal",
         data_kw="library_filename",
     ),
+    Sink("ATS-PY-022", ("onnx.hub.load",), check="kw_truthy", options={"kw": "silent"}, data=None),
     # --- pickle over the network -----------------------------------------------------------
     Sink(
         "ATS-PY-023",
