@@ -247,3 +247,10 @@ def test_suggested_fixes_apply_cleanly(tmp_path: Path) -> None:
         9: "e = np.load(path, allow_pickle=False)",
         10: 'é = yaml.safe_load("x")',
     }
+
+
+def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "import pickle\nx = pickle.loads(b)\n"}
+    text = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    finding = _one(_scan(tmp_path, {"nb.ipynb": text}), "ATS-PY-001")
+    assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "pickle.loads" in line)

@@ -54,6 +54,8 @@ class _LineLocator:
         self.by_value: dict[str, list[int]] = {}
         for number, raw in enumerate(text.splitlines(), start=1):
             stripped = raw.strip().rstrip(",")
+            if stripped.startswith('"source":'):  # a cell source given as one string
+                stripped = stripped[len('"source":') :].strip()
             if len(stripped) < 2 or stripped[0] != '"' or stripped[-1] != '"':
                 continue
             try:
