@@ -2,8 +2,8 @@
 
 `prepare` reads pinned library versions from the scan's dependency files and summarises
 project wrappers of unsafe sinks across files; `check_file` parses one `.py` file or the
-code cells of one notebook with the stdlib `ast` (after a cheap text prefilter) and
-reports through `analyzer.analyze`. Nothing scanned is ever imported or executed.
+code cells of one notebook with the stdlib `ast` (after a cheap, exact text prefilter)
+and reports what `analyzer.Analysis` finds. Nothing scanned is ever imported or executed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One Python module (or notebook program) from tree to findings, without any I/O.
 
-`analyze` resolves every call and every callable passed as a value, runs the sink table's
+`Analysis.run` resolves every call and every callable passed as a value, runs the sink table's
 conditions, grades severity by where the data comes from, follows project wrappers
 (`def load_ckpt(p): return torch.load(p)`) one level deep, and reports environment
 switches and TLS settings made by assignment. The engine turns the resulting `Report`s
