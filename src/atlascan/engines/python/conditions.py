@@ -88,6 +88,19 @@ def always(site: Site) -> Hit | None:
     return Hit(_callee(site), "", Severity.parse(severity) if severity else None)
 
 
+SERIALIZERS = ("dumps", "encode", "dump")
+
+
+def not_roundtrip(site: Site) -> Hit | None:
+    """`pickle.loads(pickle.dumps(obj))` (a deep copy) reads only what the process wrote."""
+    data = argument(site.call, 0, None)
+    if isinstance(data, ast.Call):
+        qualname = site.analysis.resolver.expr(data.func, site.scope) or ""
+        if qualname.rsplit(".", 1)[-1] in SERIALIZERS and qualname.split(".", 1)[0] == site.qualname.split(".", 1)[0]:
+            return None
+    return always(site)
+
+
 def kw_truthy(site: Site) -> Hit | None:
     opts = site.sink.options
     kw = keyword(site.call, opts["kw"])
@@ -425,6 +438,7 @@ def no_authkey(site: Site) -> Hit | None:
 
 CHECKS: dict[str, Callable[[Site], Hit | None]] = {
     "always": always,
+    "not_roundtrip": not_roundtrip,
     "kw_truthy": kw_truthy,
     "kw_false": kw_false,
     "torch_load": torch_load,

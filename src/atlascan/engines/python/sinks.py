@@ -66,11 +66,11 @@ GRADIO_LAUNCH = ("gradio.*().launch", "gradio.*().queue().launch")
 
 SINKS: tuple[Sink, ...] = (
     # --- pickle family -------------------------------------------------------------------
-    Sink("ATS-PY-001", ("pickle.load", "pickle.loads", "pickle._load", "pickle._loads"), references=True),
+    Sink("ATS-PY-001", ("pickle.load", "pickle.loads", "pickle._load", "pickle._loads"), check="not_roundtrip", references=True),
     Sink("ATS-PY-001", ("pickle.Unpickler", "pickle._Unpickler"), check="always"),
-    Sink("ATS-PY-001", ("dill.load", "dill.loads", "dill.load_session", "dill.load_module"), references=True),
+    Sink("ATS-PY-001", ("dill.load", "dill.loads", "dill.load_session", "dill.load_module"), check="not_roundtrip", references=True),
     Sink("ATS-PY-001", ("dill.Unpickler",), check="always"),
-    Sink("ATS-PY-001", ("cloudpickle.load", "cloudpickle.loads", "cloudpickle.cloudpickle.load"), references=True),
+    Sink("ATS-PY-001", ("cloudpickle.load", "cloudpickle.loads", "cloudpickle.cloudpickle.load"), check="not_roundtrip", references=True),
     Sink("ATS-PY-001", ("pandas.read_pickle",), data_kw="filepath_or_buffer", references=True),
     Sink("ATS-PY-002", ("joblib.load",), data_kw="filename", references=True),
     Sink("ATS-PY-003", ("numpy.load",), check="kw_truthy", options={"kw": "allow_pickle", "pos": 2}, data_kw="file"),
@@ -182,8 +182,8 @@ SINKS: tuple[Sink, ...] = (
     Sink("ATS-PY-015", ("langchain_core.load.load", "langchain_core.load.loads"), check="non_literal", data_kw="obj"),
     Sink("ATS-PY-015", ("langchain.prompts.load_prompt", "langchain.chains.load_chain", "langchain.chains.loading.load_chain"), check="non_literal", data_kw="path"),
     # --- other deserializers ---------------------------------------------------------------
-    Sink("ATS-PY-020", ("shelve.open", "shelve.DbfilenameShelf", "marshal.load", "marshal.loads"), data_kw="filename", references=True),
-    Sink("ATS-PY-020", ("jsonpickle.decode", "jsonpickle.unpickler.decode"), data_kw="string", options={"severity": "high"}, references=True),
+    Sink("ATS-PY-020", ("shelve.open", "shelve.DbfilenameShelf", "marshal.load", "marshal.loads"), check="not_roundtrip", data_kw="filename", references=True),
+    Sink("ATS-PY-020", ("jsonpickle.decode", "jsonpickle.unpickler.decode"), check="not_roundtrip", data_kw="string", options={"severity": "high"}, references=True),
     Sink("ATS-PY-020", ("jsonpickle.unpickler.Unpickler", "jsonpickle.Unpickler"), options={"severity": "high"}, data=None),
     # --- MLflow ----------------------------------------------------------------------------
     Sink("ATS-PY-021", ("mlflow.*.load_model", "mlflow.models.Model.load"), check="remote_uri", data_kw="model_uri"),
