@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from scanning import scan_path
 
 from atlascan import __version__
 from atlascan.report import render
+from conftest import ROOT
+from scanning import scan_path
 
 DATA = ROOT / "tests" / "data" / "snapshot"
 SNAPSHOTS = ROOT / "tests" / "snapshots"
