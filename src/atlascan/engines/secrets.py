@@ -54,6 +54,7 @@ class Pattern:
     kinds: frozenset[str]
     min_entropy: float
     generic: bool  # an assignment rule: the regex tests the name, the value is found by ASSIGNMENT
+    prefilter: str | None  # a cheap regex a line must match first (generic rules)
 
 
 _COMPILED: dict[tuple[str, ...], tuple[Pattern, ...]] = {}
@@ -77,6 +78,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     kinds=frozenset(row.get("kinds", [])),
                     min_entropy=float(row.get("min_entropy", 0.0)),
                     generic=bool(row.get("generic", False)),
+                    prefilter=row.get("prefilter"),
                 )
 
 
@@ -134,7 +136,7 @@ class SecretsEngine(Engine):
                 m = TF_VARIABLE.match(raw)
                 if m:
                     tf_variable = m.group("name")
-            if not prefilter.search(raw):
+            if not prefilter.search(raw) and not (tf_variable and TF_DEFAULT.match(raw)):
                 continue
             line = _unwrap_json_string(raw) if file.kind == "notebook" else raw
             for pattern, secret, col_hint in self._matches(patterns, line, file.kind, tf_variable):
@@ -227,13 +229,16 @@ def _prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
     sources = []
     for p in patterns:
         if p.generic:
-            sources.append(r"[=:]")
+            sources.append(_scoped(p.prefilter or r"[=:]"))
             continue
         src = re.sub(r"\(\?P<\w+>", "(?:", p.regex.pattern)
-        if src.startswith("(?i)"):  # global flags must become a scoped group inside an alternation
-            src = f"(?i:{src[4:]})"
-        sources.append(src)
+        sources.append(_scoped(src))
     return _prefilter_cached(tuple(sorted(set(sources))))
+
+
+def _scoped(src: str) -> str:
+    """Global inline flags must become a scoped group inside an alternation."""
+    return f"(?i:{src[4:]})" if src.startswith("(?i)") else src
 
 
 def _unwrap_json_string(raw: str) -> str:

@@ -220,7 +220,7 @@ ENV_SAFE_VALUES = frozenset({"0", "false", "no", "off", ""})
 
 # Modules whose sinks are reached through very common imports: for these the prefilter
 # looks for the callable's own name (`system`, `popen`, `environ`) instead of the module.
-BROAD_MODULES = frozenset({"os", "builtins"})
+BROAD_MODULES = frozenset({"os", "builtins", "numpy", "pandas"})  # numpy/pandas: in nearly every ML file
 
 
 def prefilter_words() -> frozenset[str]:
