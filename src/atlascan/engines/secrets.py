@@ -127,17 +127,14 @@ class SecretsEngine(Engine):
         text = ctx.text()
         if file.kind == "notebook":
             _validate_notebook(text)
-        lines = text.splitlines()
         prefilter = _prefilter(patterns)
+        lines = text.splitlines()
+        if file.kind == "terraform":
+            candidates: Iterator[tuple[int, str, str | None]] = _terraform_lines(lines, prefilter)
+        else:
+            candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, prefilter))
         reported: set[tuple[int, str]] = set()
-        tf_variable: str | None = None
-        for number, raw in enumerate(lines, start=1):
-            if file.kind == "terraform":
-                m = TF_VARIABLE.match(raw)
-                if m:
-                    tf_variable = m.group("name")
-            if not prefilter.search(raw) and not (tf_variable and TF_DEFAULT.match(raw)):
-                continue
+        for number, raw, tf_variable in candidates:
             line = _unwrap_json_string(raw) if file.kind == "notebook" else raw
             for pattern, secret, col_hint in self._matches(patterns, line, file.kind, tf_variable):
                 if (number, secret) in reported:
@@ -219,13 +216,43 @@ def _name_matches(name_re: re.Pattern[str], line: str, pos: int, tf_variable: st
     return bool(name_re.search(line[:pos])) or bool(tf_variable and name_re.search(tf_variable))
 
 
-@cache
-def _prefilter_cached(sources: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{s})" for s in sources))
+def _candidate_lines(text: str, prefilter: re.Pattern[str]) -> Iterator[int]:
+    """Line numbers where the combined prefilter matches: one pass over the whole text
+    instead of a regex search per line (most files have no candidate at all)."""
+    line, position = 1, 0
+    last = 0
+    for m in prefilter.finditer(text):
+        line += text.count("\n", position, m.start())
+        position = m.start()
+        if line != last:
+            last = line
+            yield line
+
+
+def _terraform_lines(lines: list[str], prefilter: re.Pattern[str]) -> Iterator[tuple[int, str, str | None]]:
+    """Terraform lines worth a look, with the variable block they sit in: a `default`
+    inside `variable "db_password"` is named by the block, not by its own line."""
+    tf_variable: str | None = None
+    for number, raw in enumerate(lines, start=1):
+        m = TF_VARIABLE.match(raw)
+        if m:
+            tf_variable = m.group("name")
+        if prefilter.search(raw) or (tf_variable and TF_DEFAULT.match(raw)):
+            yield number, raw, tf_variable
+
+
+_PREFILTERS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
 def _prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
     """One combined regex that a line must match before the per-rule work is done."""
+    key = tuple(sorted({p.rule_id for p in patterns}))
+    if key not in _PREFILTERS:
+        _PREFILTERS[key] = _build_prefilter(patterns)
+    return _PREFILTERS[key]
+
+
+def _build_prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
     sources = []
     for p in patterns:
         if p.generic:
@@ -233,7 +260,7 @@ def _prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
             continue
         src = re.sub(r"\(\?P<\w+>", "(?:", p.regex.pattern)
         sources.append(_scoped(src))
-    return _prefilter_cached(tuple(sorted(set(sources))))
+    return re.compile("|".join(f"(?:{s})" for s in sorted(set(sources))))
 
 
 def _scoped(src: str) -> str:
