@@ -40,8 +40,9 @@ def test_excludes(tmp_path: Path) -> None:
     # a folder named explicitly is scanned although excluded; excludes apply below it
     named = discover([tmp_path / "deep"], tmp_path, exclude=["deep/", "*.log"]).files
     assert [f.path for f in named] == ["deep/tests/u.py"]
-    # a file named explicitly (as pre-commit does) honours excludes
-    assert discover([tmp_path / "tests" / "t.py"], tmp_path, exclude=["tests/"]).files == []
+    # a file named explicitly is scanned; with force_exclude (the pre-commit hook) it is not
+    assert [f.path for f in discover([tmp_path / "tests" / "t.py"], tmp_path, exclude=["tests/"]).files] == ["tests/t.py"]
+    assert discover([tmp_path / "tests" / "t.py"], tmp_path, exclude=["tests/"], force_exclude=True).files == []
 
 
 def test_symlinks_are_never_followed(tmp_path: Path) -> None:

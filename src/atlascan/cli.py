@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                       help="skip paths matching this gitignore-style glob; repeatable")
     scan.add_argument("--no-ignore-files", action="store_true", help="do not honour .gitignore files")
+    scan.add_argument("--force-exclude", action="store_true",
+                      help="apply excludes also to files named on the command line (for pre-commit)")
     scan.add_argument("--no-inline-ignores", action="store_true",
                       help="report findings even where an `atlascan: ignore[...]` comment suppresses them")
     scan.add_argument("--include-vendored", action="store_true",
@@ -160,6 +162,7 @@ def _scan(args: argparse.Namespace) -> int:
         per_path_ignores=config.per_path_ignores,
         use_ignore_files=config.respect_ignore_files and not args.no_ignore_files,
         include_vendored=args.include_vendored or config.include_vendored,
+        force_exclude=args.force_exclude,
         limits=Limits(
             max_text_bytes=max_kb * 1024,
             include_generated=args.include_generated or config.include_generated,

@@ -104,6 +104,7 @@ def discover(
     exclude: Sequence[str] = (),
     use_ignore_files: bool = True,
     include_vendored: bool = False,
+    force_exclude: bool = False,
 ) -> Discovery:
     """Files under `paths` (absolute, inside `root`), sorted by relative path."""
     out = Discovery()
@@ -111,10 +112,10 @@ def discover(
     seen: set[str] = set()
     root = root.resolve()
 
-    def add(abspath: str, rel: str, size: int, base: str = "") -> None:
+    def add(abspath: str, rel: str, size: int, base: str = "", honour_excludes: bool = True) -> None:
         if rel in seen:
             return
-        if excluded is not None and excluded.match_file(rel[len(base) :].lstrip("/")):
+        if honour_excludes and excluded is not None and excluded.match_file(rel[len(base) :].lstrip("/")):
             return
         kind = _classify_file(abspath, rel)
         if kind is None:
@@ -144,14 +145,16 @@ def discover(
             link_notice(str(given_abs), rel_given)
             continue
         if given_abs.is_file():
-            add(str(given_abs), rel_given, given_abs.stat().st_size)
+            # A file named on the command line is scanned even if excluded, unless
+            # --force-exclude (what the pre-commit hook passes, since it names every file).
+            add(str(given_abs), rel_given, given_abs.stat().st_size, honour_excludes=force_exclude)
             continue
         if not given_abs.is_dir():
             out.notices.append(Notice(rel_given or str(given), "No such file or folder.", "error"))
             continue
         # A folder the user names explicitly is scanned even when an exclude covers it
         # (`atlascan scan examples/demo` with `exclude = ["examples/"]`); excludes then
-        # apply to paths below it, relative to it. Named files always honour excludes.
+        # apply to paths below it, relative to it.
         base = rel_given if excluded is not None and rel_given and excluded.match_file(rel_given + "/") else ""
         _walk(given_abs, rel_given, root, out, lambda a, r, z, b=base: add(a, r, z, b), link_notice,
               _Rebased(excluded, base) if excluded is not None else None, use_ignore_files, include_vendored)

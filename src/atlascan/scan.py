@@ -34,6 +34,7 @@ class ScanOptions:
     per_path_ignores: Mapping[str, Sequence[str]] = field(default_factory=dict)
     use_ignore_files: bool = True
     include_vendored: bool = False
+    force_exclude: bool = False
     limits: Limits = field(default_factory=Limits)
     inline_ignores: bool = True
     baseline: set[str] | None = None
@@ -146,6 +147,7 @@ def run_scan(opts: ScanOptions, all_rules: Mapping[str, Rule] | None = None) -> 
         exclude=opts.exclude,
         use_ignore_files=opts.use_ignore_files,
         include_vendored=opts.include_vendored,
+        force_exclude=opts.force_exclude,
     )
     units, rules_by_key, engine_files = plan(found.files, rules)
     all_paths = frozenset(f.path for f in found.files)
