@@ -104,3 +104,19 @@ def test_bundled_example_yields_valid_sarif_with_atlas_guidance() -> None:
     for rid in fired:
         assert rules[rid]["properties"]["atlas"]["techniques"], rid
         assert "## Use instead" in rules[rid]["help"]["markdown"], rid
+
+
+def test_suggested_fixes_become_sarif_fixes(tmp_path: Path) -> None:
+    text = "import torch\nimport yaml\nmodel = torch.load(path)\ncfg = yaml.load(fh, Loader=yaml.Loader)\n"
+    (tmp_path / "requirements.txt").write_text("torch==2.1.0\n", "utf-8")
+    log = build_log(scan_text(tmp_path, "train.py", text))
+    validate_sarif(log)
+    fixed = [r for r in log["runs"][0]["results"] if r.get("fixes")]
+    assert fixed, "the Python analyzer suggests fixes for torch.load and yaml.load"
+    torch_fix = next(r for r in fixed if r["ruleId"] == "ATS-PY-004")["fixes"][0]
+    change = torch_fix["artifactChanges"][0]
+    assert change["artifactLocation"]["uri"] == "train.py"
+    replacement = change["replacements"][0]
+    assert replacement["insertedContent"]["text"] == ", weights_only=True"
+    assert replacement["deletedRegion"]["startLine"] == 3
+    assert "fix" not in next(r for r in fixed if r["ruleId"] == "ATS-PY-004")["properties"]

@@ -124,6 +124,36 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
+def _fix(path: str, fix: dict[str, Any]) -> Any:
+    """A suggested edit (engines give 1-based columns, end exclusive) as a SARIF fix, which
+    IDE SARIF viewers can apply; an empty deleted region is an insertion."""
+    replacements = [
+        _om(
+            om.Replacement,
+            deleted_region=_om(
+                om.Region,
+                start_line=r["startLine"],
+                start_column=r["startColumn"],
+                end_line=r["endLine"],
+                end_column=r["endColumn"],
+            ),
+            inserted_content=_om(om.ArtifactContent, text=r["insertedText"]),
+        )
+        for r in fix["replacements"]
+    ]
+    return _om(
+        om.Fix,
+        description=_om(om.Message, text=str(fix.get("description", "Suggested fix"))),
+        artifact_changes=[
+            _om(
+                om.ArtifactChange,
+                artifact_location=_om(om.ArtifactLocation, uri=_uri(path), uri_base_id="%SRCROOT%"),
+                replacements=replacements,
+            )
+        ],
+    )
+
+
 def _result(f: Finding, index: int) -> Any:
     related = [
         _location(r.path, _om(om.Region, start_line=r.region.start_line), r.message, i)
@@ -131,6 +161,7 @@ def _result(f: Finding, index: int) -> Any:
     ]
     props: dict[str, Any] = {"severity": f.severity.label, "precision": f.precision.label}
     props.update(f.properties)
+    fix = props.pop("fix", None)
     return _om(
         om.Result,
         rule_id=f.rule_id,
@@ -141,6 +172,7 @@ def _result(f: Finding, index: int) -> Any:
         locations=[_location(f.path, _region(f))],
         related_locations=related or None,
         partial_fingerprints={FINGERPRINT_KEY: f.fingerprint},
+        fixes=[_fix(f.path, fix)] if isinstance(fix, dict) and fix.get("replacements") else None,
         suppressions=[_om(om.Suppression, kind=f.suppression.kind, justification=f.suppression.justification)]
         if f.suppression
         else None,
