@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from atlascan.analysis import Limits
@@ -23,3 +24,24 @@ def scan_text(tmp_path: Path, name: str, text: str, **kwargs: object) -> ScanRes
 
 def pairs(result: ScanResult, rule_prefix: str = "") -> set[tuple[str, int]]:
     return {(f.rule_id, f.region.start_line) for f in result.findings if f.rule_id.startswith(rule_prefix)}
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write {relative path: text or bytes} below root and return root."""
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root
+
+
+def located(result: ScanResult, prefix: str) -> list[tuple[str, int, int | None, int | None, str]]:
+    """(rule, line, column, end column, severity) of the findings whose rule id starts with prefix."""
+    return sorted(
+        (f.rule_id, f.region.start_line, f.region.start_column, f.region.end_column, f.severity.label)
+        for f in result.findings
+        if f.rule_id.startswith(prefix)
+    )

@@ -10,23 +10,13 @@ import pytest
 from atlascan.commandlines import CommandText
 from atlascan.engines.commands import scan_command_text
 from atlascan.rules import default_rules
-from scanning import scan_text
+from scanning import located, scan_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _cmd(result, prefix: str = "ATS-CMD"):  # type: ignore[no-untyped-def]
-    return sorted(
-        (
-            f.rule_id,
-            f.region.start_line,
-            f.region.start_column,
-            f.region.end_column,
-            f.severity.label,
-        )
-        for f in result.findings
-        if f.rule_id.startswith(prefix)
-    )
+    return located(result, prefix)
 
 
 def test_exec_form_region_and_critical_severity(tmp_path: Path) -> None:

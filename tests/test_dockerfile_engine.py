@@ -5,23 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanning import scan_text
+from scanning import located, scan_text
 
 DIGEST = "@sha256:" + "b" * 64
 
 
 def _dkr(result):  # type: ignore[no-untyped-def]
-    return sorted(
-        (
-            f.rule_id,
-            f.region.start_line,
-            f.region.start_column,
-            f.region.end_column,
-            f.severity.label,
-        )
-        for f in result.findings
-        if f.rule_id.startswith("ATS-DKR")
-    )
+    return located(result, "ATS-DKR")
 
 
 def test_base_image_tag_from_arg_default_points_at_the_default(tmp_path: Path) -> None:

@@ -11,18 +11,11 @@ from typing import Any
 from atlascan.engines.python.versions import pins
 from atlascan.model import Precision, Severity
 from atlascan.scan import ScanResult
-from scanning import pairs, scan_path
+from scanning import pairs, scan_path, write_tree
 
 
 def _scan(tmp_path: Path, files: Mapping[str, str | bytes]) -> ScanResult:
-    for name, content in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
-    return scan_path(tmp_path)
+    return scan_path(write_tree(tmp_path, files))
 
 
 def _one(result: ScanResult, rule: str):  # type: ignore[no-untyped-def]

@@ -16,20 +16,13 @@ from atlascan.engines.terraform.module import UNKNOWN, Module
 from atlascan.engines.terraform.syntax import Ref
 from atlascan.model import Precision, SourceFile
 from atlascan.rules import default_rules
-from scanning import scan_path
+from scanning import scan_path, write_tree
 
 TF_RULES = {rid: r for rid, r in default_rules().items() if rid.startswith("ATS-TF-")}
 
 
 def _write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
-    return root
+    return write_tree(root, files)
 
 
 def _scan(root: Path) -> tuple[set[tuple[str, str, int]], list[str]]:
