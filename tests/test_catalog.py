@@ -124,3 +124,13 @@ def test_guidance_lacking_sections_is_reported() -> None:
     problems = validate_rule(rule, ENGINES)
     assert "unknown ATLAS technique AML.T9999" in problems
     assert "guidance lacks a '## Why it matters' section" in problems
+
+
+def test_secret_patterns_have_literal_anchors() -> None:
+    """Without anchors a pattern is regex-searched in every text file: keep scans fast."""
+    for rule in RULES.values():
+        if rule.engine != "secrets":
+            continue
+        for row in rule.match.get("patterns", []):
+            anchors = row.get("anchors")
+            assert anchors and all(a == a.lower() for a in anchors), f"{rule.id}: add lowercase `anchors`"

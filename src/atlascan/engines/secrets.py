@@ -55,6 +55,7 @@ class Pattern:
     min_entropy: float
     generic: bool  # an assignment rule: the regex tests the name, the value is found by ASSIGNMENT
     prefilter: str | None  # a cheap regex a line must match first (generic rules)
+    anchors: tuple[str, ...]  # lowercase literals, one of which a file must contain
 
 
 _COMPILED: dict[tuple[str, ...], tuple[Pattern, ...]] = {}
@@ -79,6 +80,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     min_entropy=float(row.get("min_entropy", 0.0)),
                     generic=bool(row.get("generic", False)),
                     prefilter=row.get("prefilter"),
+                    anchors=tuple(a.lower() for a in row.get("anchors", ())),
                 )
 
 
@@ -123,10 +125,16 @@ class SecretsEngine(Engine):
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         rules = tuple(sorted(ctx.rules.values(), key=lambda r: r.id))
-        patterns = _compile(rules)
         text = ctx.text()
         if file.kind == "notebook":
             _validate_notebook(text)
+        # Substring tests run at memory speed; only patterns whose literal anchors occur in
+        # the file are searched with regexes (an alternation of every pattern at every
+        # position cost ~0.3 us/byte).
+        lower = text.lower()
+        patterns = tuple(p for p in _compile(rules) if not p.anchors or any(a in lower for a in p.anchors))
+        if not patterns:
+            return
         prefilter = _prefilter(patterns)
         lines = text.splitlines()
         if file.kind == "terraform":
@@ -241,12 +249,12 @@ def _terraform_lines(lines: list[str], prefilter: re.Pattern[str]) -> Iterator[t
             yield number, raw, tf_variable
 
 
-_PREFILTERS: dict[tuple[str, ...], re.Pattern[str]] = {}
+_PREFILTERS: dict[tuple[int, ...], re.Pattern[str]] = {}
 
 
 def _prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
     """One combined regex that a line must match before the per-rule work is done."""
-    key = tuple(sorted({p.rule_id for p in patterns}))
+    key = tuple(id(p) for p in patterns)  # Pattern objects live as long as _COMPILED
     if key not in _PREFILTERS:
         _PREFILTERS[key] = _build_prefilter(patterns)
     return _PREFILTERS[key]
