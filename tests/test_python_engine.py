@@ -247,3 +247,29 @@ def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
     text = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
     finding = _one(_scan(tmp_path, {"nb.ipynb": text}), "ATS-PY-001")
     assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "pickle.loads" in line)
+
+
+def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
+    from atlascan.engines.python import _skeleton
+
+    src = (
+        "import pickle\nfrom x import (\n    a,\n)\n\n@dec\n@dec2\ndef load_it(p):\n    return pickle.load(p)\n\n"
+        "class Big:\n    def method(self):\n        return pickle.loads(b'')\n\ndef other():\n    return 1\n\n"
+        "if True:\n    pass\nelse:\n    import yaml\n"
+    )
+    skeleton = _skeleton(src)
+    assert skeleton is not None
+    assert len(skeleton.splitlines()) == len(src.splitlines())
+    assert "def load_it(p):" in skeleton and "@dec2" in skeleton and "from x import (\n    a,\n)" in skeleton
+    assert "class Big" not in skeleton and "def other" not in skeleton and "else:\n    import yaml" in skeleton
+    assert _skeleton("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n") is None
+
+
+def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
+    files = {
+        "pkg/io_utils.py": "import torch\n\nclass Unrelated:\n    pass\n\ndef load_ckpt(p):\n    return torch.load(p)\n",
+        "pkg/train.py": "import sys\nfrom pkg.io_utils import load_ckpt\n\nstate = load_ckpt(sys.argv[1])\n",
+        "requirements.txt": "torch==2.1.0\n",
+    }
+    result = _scan(tmp_path, files)
+    assert ("ATS-PY-004", 4) in {(f.rule_id, f.region.start_line) for f in result.findings if f.path == "pkg/train.py"}

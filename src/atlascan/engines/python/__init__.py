@@ -262,12 +262,19 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
         text = _read(file.abspath)
         if "def " not in text or not mentions(text):
             continue
+        skeleton = _skeleton(text)
+        if skeleton is None:
+            continue  # no top-level function names a sink: nothing here can be a wrapper
         try:
-            full = parse(text, file.path)
-            if cached_bytes + len(text) <= TREE_CACHE_BYTES:
-                _TREES[file.abspath] = (text, full)
-                cached_bytes += len(text)
-            tree = _functions_with_sinks(full, text)
+            try:
+                full = parse(skeleton, file.path)
+            except ParseError:  # the text split was fooled (e.g. by a column-0 string line)
+                full = parse(text, file.path)
+                skeleton = text
+                if cached_bytes + len(text) <= TREE_CACHE_BYTES:
+                    _TREES[file.abspath] = (text, full)
+                    cached_bytes += len(text)
+            tree = _functions_with_sinks(full, skeleton)
             if tree is None:
                 continue
             analysis = Analysis(tree, facts.versions, enabled=ctx.enabled)
@@ -277,6 +284,51 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
         except (ParseError, RecursionError, MemoryError, ValueError):
             continue  # check_file reports the problem for this file
     return found
+
+
+_TOP_LEVEL = re.compile(r"^(?=[^\s#])", re.M)
+_CONTINUES = ("else", "elif", "except", "finally", ")", "]", "}")
+
+
+def _skeleton(text: str) -> str | None:
+    """The module with class bodies and the top-level functions that cannot be wrappers
+    blanked out (newlines kept, so line numbers stay true), or None when no top-level
+    function names a sink. Parsing a library file whole in the serial prepare pass cost
+    most of a large scan; the skeleton is usually a few imports and functions."""
+    starts = [m.start() for m in _TOP_LEVEL.finditer(text)]
+    segments: list[str] = []
+    if starts and starts[0] > 0:
+        segments.append(text[: starts[0]])
+    decorating = False  # the last segment is decorators still waiting for their def/class
+    for i, start in enumerate(starts):
+        piece = text[start : starts[i + 1] if i + 1 < len(starts) else len(text)]
+        if segments and (piece.startswith(_CONTINUES) or decorating):
+            segments[-1] += piece  # a clause, a closing bracket, or the target of a decorator
+        else:
+            segments.append(piece)
+        decorating = piece.startswith("@")
+    kept: list[str] = []
+    functions = 0
+    for piece in segments:
+        head = piece.lstrip("@").split("\n", 1)[0] if not piece.startswith("@") else _decorated(piece)
+        if head.startswith(("def ", "async def ")):
+            if "return" in piece and SINK_WORD_AT.search(piece):
+                kept.append(piece)
+                functions += 1
+                continue
+        elif not head.startswith("class "):
+            kept.append(piece)
+            continue
+        kept.append("\n" * piece.count("\n"))
+    return "".join(kept) if functions else None
+
+
+def _decorated(piece: str) -> str:
+    """The first line of a decorated segment that is not a decorator."""
+    for line in piece.split("\n"):
+        if line and not line.startswith(("@", " ", "\t", ")")):
+            return line
+    return ""
 
 
 def _functions_with_sinks(tree: ast.Module, text: str) -> ast.Module | None:
