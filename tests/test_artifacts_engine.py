@@ -183,3 +183,16 @@ def test_single_line_keras_config_is_scanned_not_skipped_as_minified(tmp_path: P
     found = scan_path(tmp_path).findings
     assert [(f.rule_id, f.region.start_line) for f in found] == [("ATS-ART-006", 1)]
     assert found[0].region.start_column is not None and found[0].region.start_column > 50_000
+
+
+def test_highly_compressed_member_is_not_called_corrupt(tmp_path: Path) -> None:
+    """zlib can hold output after the last input byte; draining it is not a short stream."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02" + b"(" * (64 * 1024 * 1024))
+    (tmp_path / "bomb.pt").write_bytes(buf.getvalue())
+    result = scan_path(tmp_path)
+    assert [f.rule_id for f in result.findings] == ["ATS-ART-007"]

@@ -138,6 +138,12 @@ class Decompressing:
             else:
                 chunk = self._inner.read(CHUNK)
                 if not chunk:
+                    # All input is in, but zlib may still hold output it could not hand out
+                    # under the max_length bound: drain that before calling the stream short.
+                    pending = self._drain(room)
+                    if pending:
+                        self._buf += pending
+                        continue
                     self._eof = True
                     if getattr(self._d, "eof", True) is False:
                         raise CorruptData("the compressed stream ends early")
@@ -148,6 +154,12 @@ class Decompressing:
                 raise CorruptData(f"{type(exc).__name__}: {exc}") from None
             if getattr(self._d, "eof", False):
                 self._eof = True
+
+    def _drain(self, room: int) -> bytes:
+        try:
+            return bytes(self._d.decompress(b"", min(room, CHUNK * 4)))
+        except Exception:  # a decompressor that takes no empty input has nothing pending
+            return b""
 
     def read(self, n: int) -> bytes:
         self._fill(n)
