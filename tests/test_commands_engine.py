@@ -178,3 +178,19 @@ def test_hostile_input_gives_notices_not_tracebacks(tmp_path: Path, name: str, d
     result = scan_path(tmp_path)
     errors = [n.message for n in result.notices if n.level == "error"]
     assert not errors, errors
+
+
+def test_config_files_reach_the_command_rules_only_by_name(tmp_path: Path) -> None:
+    """Jupyter/TorchServe config files feed the command rules; other .py/.properties do not."""
+    from scanning import scan_path, write_tree
+
+    write_tree(tmp_path, {
+        "jupyter_server_config.py": "c.ServerApp.ip = '0.0.0.0'\nc.ServerApp.token = ''\n",
+        "settings.py": "c.ServerApp.ip = '0.0.0.0'\nc.ServerApp.token = ''\n",
+        "serve/config.properties": "enable_model_api=true\n",
+        "app.properties": "enable_model_api=true\n",
+    })
+    assert located(scan_path(tmp_path), "ATS-CMD") == [
+        ("ATS-CMD-001", 2, 1, 23, "critical"),  # `c.ServerApp.token = ''`
+        ("ATS-CMD-005", 1, 1, 22, "high"),  # `enable_model_api=true`
+    ]

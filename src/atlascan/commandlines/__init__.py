@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -61,12 +62,25 @@ EXTRACTORS: dict[str, str] = {
     "gha-action": "atlascan.commandlines.yaml_kinds:extract",
     "gitlab-ci": "atlascan.commandlines.yaml_kinds:extract",
     "mlproject": "atlascan.commandlines.yaml_kinds:extract",
+    "python": "atlascan.commandlines.configfiles:extract",
+    "text": "atlascan.commandlines.configfiles:extract",
+}
+
+# Kinds where only files of certain names carry server settings: Jupyter's traitlets config
+# (`c.ServerApp.token = ''` is the flag `--ServerApp.token=''`) and TorchServe's
+# config.properties (its keys are the `TS_*` environment settings).
+NAME_FILTERS: dict[str, re.Pattern[str]] = {
+    "python": re.compile(r"(?:^|/)jupyter_(?:notebook|server|lab)_config\.py$"),
+    "text": re.compile(r"(?:^|/)config\.properties$"),
 }
 
 
-def extractor_for(kind: str) -> Extractor | None:
+def extractor_for(kind: str, path: str | None = None) -> Extractor | None:
     target = EXTRACTORS.get(kind)
     if target is None:
+        return None
+    name_filter = NAME_FILTERS.get(kind)
+    if name_filter is not None and (path is None or not name_filter.search(path)):
         return None
     module_name, _, func = target.partition(":")
     try:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from atlascan.analysis import FileContext
-from atlascan.commandlines import CommandText, extractor_for
+from atlascan.commandlines import NAME_FILTERS, CommandText, extractor_for
 from atlascan.commandlines.shellparse import Assignment, Script, SimpleCommand, Word, parse
 from atlascan.engines import Engine
 from atlascan.model import Severity, SourceFile
@@ -766,10 +766,11 @@ class CommandsEngine(Engine):
     name = "commands"
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        extract = extractor_for(file.kind)
+        extract = extractor_for(file.kind, file.path)
         if extract is None:
             return  # no extractor for this kind (yet)
-        if not PREFILTER.search(ctx.text()):
+        # Config files carry settings, not program names: their extractor is the filter.
+        if file.kind not in NAME_FILTERS and not PREFILTER.search(ctx.text()):
             return
         rules = dict(ctx.rules)
         seen: set[tuple[str, int, int]] = set()
