@@ -7,7 +7,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,6 +225,7 @@ def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
                 opts.progress(done, len(units))
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # only big scans pay for the pool
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context()
     chunks = _chunks(units, max(jobs * 4, 1))
