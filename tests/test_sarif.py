@@ -120,3 +120,17 @@ def test_suggested_fixes_become_sarif_fixes(tmp_path: Path) -> None:
     assert replacement["insertedContent"]["text"] == ", weights_only=True"
     assert replacement["deletedRegion"]["startLine"] == 3
     assert "fix" not in next(r for r in fixed if r["ruleId"] == "ATS-PY-004")["properties"]
+
+
+def test_results_are_capped_for_code_scanning_most_severe_first(tmp_path: Path) -> None:
+    lines = [f'K{i} = "hf_{i:04d}AbCdEfGhIjKlMnOpQrStUvWxYz0123"\n' for i in range(6)]
+    lines.append('PASSWORD = "Zx9kQ2mR7vL4pT8w"\n')  # medium; the others are high
+    result = scan_text(tmp_path, "many.py", "".join(lines))
+    assert len(result.findings) == 7
+    log = build_log(result, max_results=6)
+    validate_sarif(log)
+    run = log["runs"][0]
+    assert len(run["results"]) == 6
+    assert {r["ruleId"] for r in run["results"]} == {"ATS-SEC-002"}
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    assert any("1 of 7 results were left out" in n for n in notes)

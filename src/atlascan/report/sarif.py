@@ -15,7 +15,7 @@ import sarif_om as om
 
 from atlascan import __version__
 from atlascan.atlas import catalog
-from atlascan.model import Finding, Severity
+from atlascan.model import Finding, Notice, Severity
 from atlascan.report.guidance import explain_markdown, help_text, help_uri
 from atlascan.rules import SECURITY_SEVERITY, Rule
 from atlascan.scan import ScanResult
@@ -26,6 +26,8 @@ FINGERPRINT_KEY = "atlascan/v1"
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "note", Severity.INFO: "note"}  # fmt: skip
 _SET = "_atlascan_set"
+# GitHub code scanning rejects a run with more results than this (and shows 5,000).
+MAX_RESULTS = 25_000
 
 
 def _om(cls: type, **kwargs: Any) -> Any:
@@ -180,8 +182,25 @@ def _result(f: Finding, index: int) -> Any:
     )
 
 
-def build_log(result: ScanResult, category: str | None = None) -> dict[str, Any]:
-    used = sorted({f.rule_id for f in result.findings})
+def _capped(result: ScanResult, limit: int) -> tuple[list[Finding], Notice | None]:
+    """At most `limit` results, most severe first, so an upload is never rejected whole."""
+    if len(result.findings) <= limit:
+        return result.findings, None
+    kept = sorted(result.findings, key=lambda f: (f.suppression is not None, -f.severity, f.sort_key()))[:limit]
+    kept.sort(key=Finding.sort_key)
+    dropped = len(result.findings) - limit
+    return kept, Notice(
+        ".",
+        f"{dropped} of {len(result.findings)} results were left out of this SARIF file, the least severe "
+        f"first: code scanning accepts at most {limit} per run. Narrow the scan or raise --severity-threshold.",
+        "warning",
+    )
+
+
+def build_log(result: ScanResult, category: str | None = None, max_results: int = MAX_RESULTS) -> dict[str, Any]:
+    findings, cap_notice = _capped(result, max_results)
+    notices = [*result.notices, *([cap_notice] if cap_notice else [])]
+    used = sorted({f.rule_id for f in findings})
     # All enabled rules are listed so consumers know what was checked, not just what fired.
     rule_ids = sorted(set(result.rules) | set(used))
     index = {rid: i for i, rid in enumerate(rule_ids)}
@@ -201,7 +220,7 @@ def build_log(result: ScanResult, category: str | None = None) -> dict[str, Any]
             message=_om(om.Message, text=n.message),
             locations=[_location(n.path, _om(om.Region, start_line=n.line or 1))],
         )
-        for n in result.notices
+        for n in notices
     ]
     invocation = _om(
         om.Invocation,
@@ -210,7 +229,7 @@ def build_log(result: ScanResult, category: str | None = None) -> dict[str, Any]
     )
     run_kwargs: dict[str, Any] = {
         "tool": _om(om.Tool, driver=driver),
-        "results": [_result(f, index[f.rule_id]) for f in result.findings],
+        "results": [_result(f, index[f.rule_id]) for f in findings],
         "invocations": [invocation],
         "column_kind": "unicodeCodePoints",
     }
