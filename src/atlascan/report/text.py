@@ -58,4 +58,7 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
         if skipped:
             summary += f"; {skipped} path(s) skipped (vendored, generated or links)"
         console.print(f"[bold]{summary}[/]")
+        if active:
+            first = min(active, key=lambda f: (-f.severity, f.sort_key())).rule_id
+            console.print(f"[dim]How to fix: `atlascan explain {first}` (or any rule id above).[/]")
     return buf.getvalue()
