@@ -141,6 +141,7 @@ class SecretsEngine(Engine):
             candidates: Iterator[tuple[int, str, str | None]] = _terraform_lines(lines, prefilter)
         else:
             candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, prefilter))
+        cells = _NotebookCells(lines) if file.kind == "notebook" else None
         reported: set[tuple[int, str]] = set()
         for number, raw, tf_variable in candidates:
             line = _unwrap_json_string(raw) if file.kind == "notebook" else raw
@@ -156,7 +157,7 @@ class SecretsEngine(Engine):
                     start,
                     number,
                     (col + len(secret) + 1) if col >= 0 else None,
-                    args={"kind": file.kind},
+                    args={"kind": file.kind, "where": cells.where(number) if cells else ""},
                     severity=pattern.severity,
                     secret=secret,
                 )
@@ -287,6 +288,36 @@ def _unwrap_json_string(raw: str) -> str:
         except ValueError:
             pass
     return raw
+
+
+class _NotebookCells:
+    """Which cell, and whether its source or its stored output, a raw notebook line is in.
+    nbformat writes each cell's keys sorted, so `"cell_type"` opens every cell and
+    `"outputs"` / `"source"` open its two text parts; an unusual layout just says less."""
+
+    _KEY = re.compile(r'^\s*"(cell_type|outputs|source)"\s*:')
+
+    def __init__(self, lines: list[str]) -> None:
+        self._marks: list[tuple[int, int, str]] = []  # (line, cell number, part)
+        cell = 0
+        for number, line in enumerate(lines, start=1):
+            m = self._KEY.match(line)
+            if not m:
+                continue
+            if m.group(1) == "cell_type":
+                cell += 1
+            self._marks.append((number, cell, m.group(1)))
+
+    def where(self, line: int) -> str:
+        last = None
+        for mark in self._marks:
+            if mark[0] > line:
+                break
+            last = mark
+        if last is None or last[1] == 0:
+            return ""
+        part = {"outputs": " output", "source": ""}.get(last[2], "")
+        return f" (cell {last[1]}{part})"
 
 
 def _validate_notebook(text: str) -> None:

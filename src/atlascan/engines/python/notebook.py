@@ -28,14 +28,14 @@ class ShellLine:
 
     text: str
     line: int  # notebook file line
-    cell: int  # 1-based code cell index
+    cell: int  # 1-based index among all cells
 
 
 @dataclass
 class NotebookProgram:
     source: str
     file_lines: list[int]  # program line i (0-based) -> notebook file line
-    cells: list[int]  # program line i -> 1-based cell index
+    cells: list[int]  # program line i -> 1-based index among all cells
     shell: list[ShellLine] = field(default_factory=list)
 
     def file_line(self, program_line: int) -> int:
@@ -104,9 +104,9 @@ def load(text: str) -> NotebookProgram:
     cell_index = 0
     last_line = 1
     for cell in data["cells"]:
+        cell_index += 1  # every cell counts, markdown too: "cell 3" is the third cell in the file
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        cell_index += 1
         entries = _cell_source(cell)
         # A single-string source sits on one file line; a list has one file line per entry.
         lines: list[tuple[str, int]] = []
