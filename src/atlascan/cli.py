@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-on", choices=SEVERITIES,
                       help="exit 1 when a finding of this severity or above remains (default: low)")
     scan.add_argument("--baseline", type=Path, help="hide findings recorded in this baseline file")
+    scan.add_argument("--fix", action="store_true",
+                      help="apply suggested fixes (weights_only=True, yaml.safe_load, ...) to Python files")
     scan.add_argument("--write-baseline", type=Path, metavar="FILE",
                       help="record the current findings as the baseline and exit 0")
     scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -186,6 +188,13 @@ def _scan(args: argparse.Namespace) -> int:
 
         run_for_scan(result, options, binary=args.checkov_bin, config_binary=config.checkov_bin, quiet=args.quiet,
                      timeout_s=args.checkov_timeout or config.checkov_timeout, frameworks=config.checkov_frameworks)
+
+    if args.fix:
+        from atlascan.fix import apply_fixes
+
+        fixed = apply_fixes(result)
+        if fixed.fixed:
+            print(f"atlascan: fixed {len(fixed.fixed)} finding(s) in {len(fixed.files)} file(s)", file=sys.stderr)
 
     if args.write_baseline is not None:
         count = write_baseline(args.write_baseline, result.findings)
