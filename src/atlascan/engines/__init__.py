@@ -1,5 +1,6 @@
 """The fixed table of analysis engines. A rule names its engine; only engines with enabled
-rules for the kinds present are imported, so a scan of one YAML file never imports libcst.
+rules for the kinds present are imported, so a scan of one YAML file never imports the
+Terraform or Python parsers.
 
 An engine subclasses `Engine` and overrides the hooks it needs:
 - `check_file(file, ctx)`: analyze one file, report through `ctx.report` / `ctx.notice`;
