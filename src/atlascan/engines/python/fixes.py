@@ -1,4 +1,4 @@
-"""Suggested edits for findings whose fix is mechanical, for a later `--fix`.
+"""Suggested edits for findings whose fix is mechanical, applied by `atlascan scan --fix`.
 
 Edits are computed from `ast` positions (exact for the nodes involved: a keyword value, an
 attribute name, the end of the last argument), so no concrete syntax tree is needed.
