@@ -76,6 +76,8 @@ def test_classification() -> None:
     assert classify(".github/workflows/ci.yml") == "gha-workflow"
     assert classify("deploy/docker-compose.prod.yaml") == "compose"
     assert classify("Dockerfile.gpu") == "dockerfile"
+    assert classify("src/parsers/dockerfile.py") == "python"
+    assert classify("docs/Dockerfile.md") == "text"
     assert classify("infra/main.tf") == "terraform"
     assert classify("models/model.pt") == "artifact"
     assert classify("requirements-dev.txt") == "requirements"

@@ -97,8 +97,10 @@ def classify(rel: str) -> str | None:
     """The kind of a file from its scan-relative path, or None when only a sniff can tell."""
     name = rel.rsplit("/", 1)[-1]
     lower = name.lower()
-    if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) or lower.endswith((".dockerfile", ".containerfile")):
+    if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")):
         return DOCKERFILE
+    if lower.startswith(("dockerfile.", "containerfile.")) and os.path.splitext(lower)[1] not in TEXT_SUFFIXES:
+        return DOCKERFILE  # Dockerfile.gpu, Dockerfile.dev; but dockerfile.py is Python
     if name == "MLproject":
         return MLPROJECT
     if name == "MLmodel":
