@@ -154,3 +154,11 @@ def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> No
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
     version = _run("-m", "atlascan", "--version", cwd=tmp_path)
     assert version.stdout.startswith("atlascan ")
+
+
+def test_our_own_repository_scans_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eat our own cooking: the repository (with its .atlascan.toml) has no findings."""
+    from conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    assert main(["scan", ".", "-q", "--fail-on", "info"]) == 0
