@@ -68,6 +68,9 @@ TEXT_SUFFIXES = {
     ".sql": TEXT, ".ps1": TEXT, ".hcl": TEXT, ".tpl": TEXT,
 }  # fmt: skip
 
+# Suffixes that make `dockerfile.<suffix>` a source or binary file, not a Dockerfile variant.
+CODE_SUFFIXES = frozenset({"h", "c", "cc", "cpp", "hpp", "so", "dll", "dylib", "pyi", "pyc", "rs", "rb", "html", "css", "lock", "o", "a"})
+
 LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
               "pipfile": REQUIREMENTS, "environment.yml": REQUIREMENTS,
               "environment.yaml": REQUIREMENTS, "conda.yaml": REQUIREMENTS}  # fmt: skip
@@ -99,8 +102,9 @@ def classify(rel: str) -> str | None:
     lower = name.lower()
     if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")):
         return DOCKERFILE
-    if lower.startswith(("dockerfile.", "containerfile.")) and os.path.splitext(lower)[1] not in TEXT_SUFFIXES:
-        return DOCKERFILE  # Dockerfile.gpu, Dockerfile.dev; but dockerfile.py is Python
+    variant = lower.partition(".")[2]
+    if lower.startswith(("dockerfile.", "containerfile.")) and "." not in variant and f".{variant}" not in TEXT_SUFFIXES and variant not in CODE_SUFFIXES:
+        return DOCKERFILE  # Dockerfile.gpu, Dockerfile.dev; not dockerfile.py or dockerfile.abi3.so
     if name == "MLproject":
         return MLPROJECT
     if name == "MLmodel":
