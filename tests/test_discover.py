@@ -127,3 +127,17 @@ def test_pool_and_in_process_agree(tmp_path: Path) -> None:
     key = lambda r: sorted((f.path, f.region.start_line, f.rule_id, f.fingerprint) for f in r.findings)  # noqa: E731
     assert len(one.findings) == 60
     assert key(one) == key(pool)
+
+
+def test_minified_code_is_skipped_but_notebooks_with_images_are_not(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text("var a=1;" * 4000 + "\n" + 'const k = "' + TOKEN.split('"')[1] + '";\n', "utf-8")
+    import json
+
+    image = "iVBORw0KGgo" * 3000  # one 33,000-character line, as nbformat stores images
+    cell = {"cell_type": "code", "metadata": {}, "source": [TOKEN], "execution_count": 1,
+            "outputs": [{"data": {"image/png": image}, "output_type": "display_data", "metadata": {}}]}
+    nb = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    (tmp_path / "eda.ipynb").write_text(nb, "utf-8")
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1))
+    assert {f.path for f in result.findings} == {"eda.ipynb"}
+    assert "Minified" in {n.path: n.message for n in result.notices}["app.js"]

@@ -55,6 +55,7 @@ class Pattern:
     min_entropy: float
     generic: bool  # an assignment rule: the regex tests the name, the value is found by ASSIGNMENT
     prefilter: str | None  # a cheap regex a line must match first (generic rules)
+    not_name: re.Pattern[str] | None  # generic rules: names that hold no credential
     anchors: tuple[str, ...]  # lowercase literals, one of which a file must contain
 
 
@@ -80,6 +81,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     min_entropy=float(row.get("min_entropy", 0.0)),
                     generic=bool(row.get("generic", False)),
                     prefilter=row.get("prefilter"),
+                    not_name=re.compile(row["not_name"], re.I) if row.get("not_name") else None,
                     anchors=tuple(a.lower() for a in row.get("anchors", ())),
                 )
 
@@ -106,17 +108,22 @@ def is_placeholder(value: str) -> bool:
 def _looks_like_reference(value: str, kind: str) -> bool:
     """Values that name a secret rather than hold it: paths, URLs without credentials,
     identifiers, environment references, numbers, booleans."""
-    if value.startswith(("$", "/", "./", "../", "~", "@", "arn:", "projects/", "http://", "https://", "file:")):
-        return True
+    if value.startswith(("$", "/", "./", "../", "~", "@", "&", "*", "arn:", "projects/", "http://", "https://", "file:")):
+        return True  # references, paths, YAML anchors and aliases
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value):
+        return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`)
     if re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", value, re.I):
         return True
     if " " in value.strip():
         return True
     # dotted identifiers are attribute paths; lowercase hyphenated words name a secret
     # object (`existingSecret: minio-credentials`) rather than hold one
+    # object (`existingSecret: minio-credentials`) rather than hold one; short letters-only
+    # camelCase is a field name (`'access_token': 'accessToken'` in generated API models)
     return bool(
         re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
+        or (len(value) < 24 and re.fullmatch(r"[A-Za-z]+", value))
     )
 
 
@@ -188,7 +195,7 @@ class SecretsEngine(Engine):
             return
         for name, value, start in _assignments(line, kind, tf_variable):
             for pattern in generic:
-                if not pattern.regex.search(name):
+                if not pattern.regex.search(name) or (pattern.not_name and pattern.not_name.search(name)):
                     continue
                 if len(value) < 8 or is_placeholder(value) or _looks_like_reference(value, kind):
                     continue
