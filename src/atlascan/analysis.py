@@ -73,15 +73,7 @@ class ScanState:
 def _has_huge_line(text: str, limit: int = 20_000, window: int = 256 * 1024) -> bool:
     """Minified or bundled code: a line longer than any a person writes, near the top."""
     head = text[:window]
-    start = 0
-    while start < len(head):
-        end = head.find("\n", start)
-        if end == -1:
-            return len(head) - start > limit
-        if end - start > limit:
-            return True
-        start = end + 1
-    return False
+    return len(head) > limit and max(map(len, head.split("\n"))) > limit
 
 
 class PrepareContext:
@@ -126,7 +118,7 @@ class _TextCache:
             raise ParseError(f"File is not valid UTF-8 (byte {exc.start}, line {line}); skipped.", line) from None
         if not self.limits.include_generated:
             head = text[:1024]
-            if GENERATED_HEADER.search(head):
+            if "generated" in head.lower() and GENERATED_HEADER.search(head):
                 raise SkipFile("Generated file skipped (use --include-generated to scan it).")
             # Notebooks legitimately carry base64 images on one line.
             if file.path.endswith((".min.js", ".min.css", ".chunk.js", ".bundle.js")) or (
