@@ -224,14 +224,16 @@ def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
             if opts.progress:
                 opts.progress(done, len(units))
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor  # only big scans pay for the pool
+    import multiprocessing  # only big scans pay for the pool
 
+    # multiprocessing.Pool forks its workers before it starts its own helper threads (unlike
+    # ProcessPoolExecutor, whose manager thread exists at fork time, which Python 3.12+
+    # warns may deadlock). Fork keeps the parsed rules and facts without pickling them.
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context()
     chunks = _chunks(units, max(jobs * 4, 1))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
+    with ctx.Pool(processes=jobs, initializer=_init_worker, initargs=(config,)) as pool:
         done = 0
-        for chunk, partial in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
+        for chunk, partial in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
             state.findings.extend(partial.findings)
             state.notices.extend(partial.notices)
             done += len(chunk)
