@@ -14,6 +14,7 @@ import pytest
 
 from atlascan.analysis import Limits
 from atlascan.scan import ScanOptions, run_scan
+from scanning import write_tree
 
 TOKEN = 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
 
@@ -54,13 +55,7 @@ def _hostile_tree(root: Path) -> None:
         "models/endless.pkl": b"\x80\x02" + b"N" * 2_000_000,
         "models/junk.npy": b"\x93NUMPY\x01\x00\xff\xff{'descr': '|O', " + b"x" * 100,
     }
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    write_tree(root, files)
     os.symlink(root, root / "loop")
     os.symlink("/etc/passwd", root / "passwd.py")
 

@@ -61,7 +61,7 @@ class ScanResult:
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
     def hit(rule_id: str, prefixes: Sequence[str]) -> bool:
-        return any(rule_id == p or rule_id.startswith(p if p.endswith("-") else p + "-") or rule_id.startswith(p) for p in prefixes)
+        return any(rule_id.startswith(p) for p in prefixes)  # an id is its own prefix
 
     out = {}
     for rid, rule in rules.items():

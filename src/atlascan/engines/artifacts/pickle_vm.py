@@ -73,7 +73,6 @@ class PickleMachine:
         self.label = label
         self.depth = depth
         self.imports = 0
-        self.dangerous = 0
 
     # ---- the stream loop ---------------------------------------------------------------
     def run(self, source: Source) -> None:
@@ -86,7 +85,6 @@ class PickleMachine:
         for index in range(MAX_STREAMS):
             start = reader.tell()
             self.imports = 0
-            self.dangerous = 0
             try:
                 value = self._stream(reader)
             except PickleError as exc:
@@ -192,7 +190,6 @@ class PickleMachine:
                     stack.append(self._import(module_v, name_v, at))
                 else:
                     self.imports += 1
-                    self.dangerous += 1
                     job.hit("ATS-ART-003", (self.label, at), member=self.label, offset=at,
                             operands=f"{_describe(module_v)}, {_describe(name_v)}")  # fmt: skip
                     stack.append(Sym("global", module="?", name="?"))
@@ -327,7 +324,6 @@ class PickleMachine:
         verdict = self.job.policy.verdict(module, name)
         qualified = f"{module}.{name}"
         if verdict is Verdict.DANGEROUS:
-            self.dangerous += 1
             self.job.hit("ATS-ART-001", (self.label, qualified), member=self.label, offset=at, callable=qualified)
         elif verdict is Verdict.UNKNOWN:
             self.job.hit("ATS-ART-002", (self.label, qualified), member=self.label, offset=at, callable=qualified)
@@ -343,7 +339,6 @@ class PickleMachine:
                 self._nested(MemorySource(blob.data), f"bytes@{blob.offset}")
             return
         # an unpickling helper fed something we cannot see is itself unsafe
-        self.dangerous += 1
         self.job.hit("ATS-ART-001", (self.label, func.qualified, "arg"), member=self.label, offset=at,
                      callable=f"{func.qualified} on a computed argument")  # fmt: skip
 

@@ -280,10 +280,6 @@ class Reader:
         return not self._more(1)
 
 
-def as_source(data: bytes | bytearray | memoryview) -> MemorySource:
-    return MemorySource(bytes(data))
-
-
 def read_all(source: Source, cap: int) -> bytes:
     """Read a whole (small) source; TooLarge past `cap`."""
     buf = io.BytesIO()

@@ -71,15 +71,6 @@ class Scope:
             scope = scope.parent
         return scope
 
-    def function(self) -> Scope | None:
-        """The innermost function (or lambda) scope this scope belongs to."""
-        scope: Scope | None = self
-        while scope is not None and scope.kind not in ("function", "lambda"):
-            if scope.kind == "module":
-                return None
-            scope = scope.parent
-        return scope
-
     def has(self, name: str) -> bool:
         return name in self.imports or name in self.defs or name in self.params or name in self.assigns
 
