@@ -105,7 +105,7 @@ def generate(root: Path, count: int, seed: int = 7) -> int:
 
 
 def time_scan(path: Path, jobs: int) -> tuple[float, int, int]:
-    from atlascan.analysis import Limits
+    from atlascan.model import Limits
     from atlascan.scan import ScanOptions, run_scan
 
     opts = ScanOptions(

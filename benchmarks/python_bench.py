@@ -87,7 +87,7 @@ def _cpu() -> float:
 
 
 def run_atlascan(root: Path, jobs: int) -> tuple[float, float, int]:
-    from atlascan.analysis import Limits
+    from atlascan.model import Limits
     from atlascan.scan import ScanOptions, run_scan
 
     started, cpu = time.perf_counter(), _cpu()

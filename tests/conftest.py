@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
 import sys
+
+# A check and its rule's message template must agree on the arguments (findings.STRICT).
+os.environ.setdefault("ATLASCAN_STRICT_MESSAGES", "1")
 from pathlib import Path
 
 import pytest

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from atlascan.analysis import Limits
-from atlascan.scan import ScanOptions, ScanResult, run_scan
+from atlascan.model import Limits, ScanResult
+from atlascan.scan import ScanOptions, run_scan
 
 
 def scan_path(path: Path, root: Path | None = None, **kwargs: object) -> ScanResult:

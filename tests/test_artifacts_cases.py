@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from artifact_cases import CASES, COVERAGE, RULES, TEXT_ONLY, Case
-from atlascan.scan import ScanResult
+from atlascan.model import ScanResult
 from scanning import scan_path
 
 

@@ -13,12 +13,12 @@ import pytest
 import artifact_builder as ab
 from artifact_builder import Member
 from artifact_cases import CASES
-from atlascan.analysis import Limits
 from atlascan.engines.artifacts import pickle_vm, streams
 from atlascan.engines.artifacts.containers import dispatch
 from atlascan.engines.artifacts.hits import Collector, Job
 from atlascan.engines.artifacts.policy import Verdict, policy
 from atlascan.engines.artifacts.streams import MemorySource
+from atlascan.model import Limits
 from atlascan.scan import ScanOptions, run_scan
 from scanning import scan_path
 

@@ -20,9 +20,8 @@ from atlascan.integrations.checkov import (
 from atlascan.integrations.checkov_mapping import POLICY_INDEX
 from atlascan.integrations.checkov_output import CheckovRecord, parse_output
 from atlascan.integrations.checkov_runner import CheckovError, CheckovSettings
-from atlascan.model import Finding, Precision, Region, Severity, SourceFile
+from atlascan.model import Finding, Precision, ScanResult, Severity, SourceFile, Span
 from atlascan.rules import Rule
-from atlascan.scan import ScanResult
 from sarif_checks import validate_sarif
 from test_checkov_output import PROJECT, sample
 
@@ -43,7 +42,7 @@ NATIVE = Rule(
 
 
 def native_finding(line: int = 5, path: str = "main.tf") -> Finding:
-    return Finding(NATIVE.id, path, Region(line, 3, line, 25), "Notebook `research` has direct internet access.",
+    return Finding(NATIVE.id, path, Span(line, 3, line, 25), "Notebook `research` has direct internet access.",
                    Severity.HIGH, Precision.HIGH, snippet='direct_internet_access = "Enabled"')  # fmt: skip
 
 
@@ -74,7 +73,7 @@ def test_failed_checks_become_findings_at_the_line_to_change() -> None:
         ("checkov/CKV_DOCKER_7", "Dockerfile", 1, None),
     ]  # vendor/ is dropped like atlascan's own discovery drops it
     first = next(f for f in findings if f.rule_id == "checkov/CKV_AWS_20")
-    assert first.region == Region(10, 3, 10, 6)
+    assert first.region == Span(10, 3, 10, 6)
     assert first.message == (
         "Checkov CKV_AWS_20 failed on `aws_s3_bucket.training_data`: "
         "S3 Bucket has an ACL defined which allows public READ access."
@@ -294,19 +293,19 @@ BUCKET = """resource "aws_s3_bucket" "b" {
         (
             DEPLOYMENT,
             ("spec/template/spec/containers/[0]/securityContext/privileged",),
-            Region(12, 13, 12, 23),
+            Span(12, 13, 12, 23),
         ),
         (
             DEPLOYMENT,
             ("spec/template/spec/containers/[0]/securityContext/runAsNonRoot",),
-            Region(1, None, 12, None),
+            Span(1, None, 12, None),
         ),
         (
             BUCKET,
             ("versioning_configuration/status", "versioning/enabled", "resource_type"),
-            Region(7, 5, 7, 12),
+            Span(7, 5, 7, 12),
         ),
-        (BUCKET, ("logging", "resource_type"), Region(1, None, 9, None)),
+        (BUCKET, ("logging", "resource_type"), Span(1, None, 9, None)),
     ],
     ids=[
         "k8s-nested-key",
@@ -316,7 +315,7 @@ BUCKET = """resource "aws_s3_bucket" "b" {
     ],
 )
 def test_locate_narrows_to_the_evaluated_attribute(
-    lines: list[str], keys: tuple[str, ...], expected: Region
+    lines: list[str], keys: tuple[str, ...], expected: Span
 ) -> None:
     record = CheckovRecord("CKV_X_1", "x", "kubernetes", "f", 1, len(lines), "r", keys)
     assert locate(record, lines) == expected

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from atlascan.analysis import Limits
 from atlascan.discover import discover
 from atlascan.kinds import classify, sniff
+from atlascan.model import Limits
 from atlascan.scan import ScanOptions, run_scan
 from scanning import scan_path
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from atlascan import engines
-from atlascan.analysis import Limits
+from atlascan.model import Limits
 from atlascan.rules import default_rules, rule_from_mapping
 from atlascan.scan import ScanOptions, run_scan
 

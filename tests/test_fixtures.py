@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from annotations import read_annotations
+from atlascan.model import ScanResult
 from atlascan.rules import RULE_ID
-from atlascan.scan import ScanResult
 from conftest import FIXTURES
 from scanning import scan_path
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from atlascan.analysis import Limits
+from atlascan.model import Limits
 from atlascan.scan import ScanOptions, run_scan
 from scanning import write_tree
 

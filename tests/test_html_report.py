@@ -16,11 +16,10 @@ import pytest
 
 from atlascan.atlas import catalog
 from atlascan.cli import main
-from atlascan.model import Finding, Notice, Precision, Region, Severity, SourceFile
+from atlascan.model import Finding, Notice, Precision, ScanResult, Severity, SourceFile, Span
 from atlascan.report import render
 from atlascan.report.html_assets import CSS, JS, csp_hash
 from atlascan.rules import rule_from_mapping
-from atlascan.scan import ScanResult
 from scanning import scan_path
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.py"
@@ -59,7 +58,7 @@ def _rule(rid: str, name: str, techniques: list[str], severity: str) -> object:
 
 
 def _finding(rid: str, path: str, line: int, severity: Severity, message: str = "A thing.", snippet: str = "") -> Finding:
-    return Finding(rule_id=rid, path=path, region=Region(line, 1, line, 5), message=message,
+    return Finding(rule_id=rid, path=path, region=Span(line, 1, line, 5), message=message,
                    severity=severity, precision=Precision.HIGH, snippet=snippet)
 
 

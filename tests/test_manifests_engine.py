@@ -9,8 +9,7 @@ import pytest
 
 from atlascan.engines.manifests import common
 from atlascan.engines.manifests.compose import _split_short_port
-from atlascan.model import Finding
-from atlascan.scan import ScanResult
+from atlascan.model import Finding, ScanResult
 from scanning import pairs, scan_path, scan_text
 
 FAMILIES = ("ATS-K8S", "ATS-CMP", "ATS-MLF", "ATS-DVC")

@@ -11,11 +11,11 @@ import pytest
 
 from atlascan.atlas import catalog
 from atlascan.cli import main
-from atlascan.model import Finding, Precision, Region, Severity, SourceFile
+from atlascan.model import Finding, Precision, ScanResult, Severity, SourceFile, Span
 from atlascan.report import render
 from atlascan.report.navigator import coverage_layer
 from atlascan.rules import default_rules, rule_from_mapping
-from atlascan.scan import ScanResult, select_rules
+from atlascan.scan import select_rules
 
 GUIDANCE = "## What it does\nx\n## Why it matters\nx\n## Example\n```\nx\n```\n## Use instead\n```\ny\n```\n## References\n- z\n"
 
@@ -90,7 +90,7 @@ def _rules() -> dict:
 
 def _result(tmp_path: Path) -> ScanResult:
     def f(rid: str, path: str, line: int, sev: Severity) -> Finding:
-        return Finding(rule_id=rid, path=path, region=Region(line), message="m.", severity=sev, precision=Precision.HIGH)
+        return Finding(rule_id=rid, path=path, region=Span(line), message="m.", severity=sev, precision=Precision.HIGH)
 
     findings = [f("ATS-TST-001", "Dockerfile", 1, Severity.MEDIUM), f("ATS-TST-001", "k8s/app.yaml", 9, Severity.HIGH),
                 f("ATS-TST-001", "k8s/app.yaml", 20, Severity.MEDIUM), f("ATS-TST-002", "serve.py", 4, Severity.CRITICAL)]

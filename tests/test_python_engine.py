@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from atlascan.engines.python.versions import pins
-from atlascan.model import Precision, Severity
-from atlascan.scan import ScanResult
+from atlascan.model import Precision, ScanResult, Severity
 from scanning import pairs, scan_path, write_tree
 
 

@@ -20,6 +20,12 @@ class _Ctx:
         self._text = text
         self.notices: list[Any] = []
 
+    @property
+    def doc(self) -> Any:
+        from atlascan import parsers
+
+        return parsers.document(self.file, self._text)
+
     def text(self) -> str:
         return self._text
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from atlascan.analysis import ParseError
+from atlascan.model import ParseError
 from atlascan.parsers.yaml import (
     Mapping,
     Scalar,

@@ -117,9 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from atlascan.analysis import Limits
     from atlascan.config import ConfigError, find_config, load_config
-    from atlascan.model import Severity
+    from atlascan.model import Limits, Severity
     from atlascan.rules import RuleError
     from atlascan.scan import ScanOptions, run_scan
     from atlascan.suppress import BaselineError, read_baseline, write_baseline

@@ -14,8 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.model import Finding, Notice
-from atlascan.scan import ScanResult
+from atlascan.model import Finding, Notice, ScanResult
 
 FIXABLE_KINDS = frozenset({"python"})
 

@@ -1,10 +1,17 @@
-"""Core data types shared by every stage of a scan: plain dataclasses, no behaviour beyond ordering."""
+"""Core data types shared by every stage of a scan: plain dataclasses, no behaviour beyond
+ordering. Parsers, engines, the flow, reporters and integrations all speak these; none of
+them imports another stage to get them."""
 
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from atlascan.rules import Rule
 
 
 class Severity(enum.IntEnum):
@@ -50,8 +57,8 @@ class Precision(enum.IntEnum):
 
 
 @dataclass(frozen=True)
-class Region:
-    """1-based lines and columns; end_column is exclusive (SARIF convention)."""
+class Span:
+    """A place in a file: 1-based lines and columns, end_column exclusive (SARIF's region)."""
 
     start_line: int
     start_column: int | None = None
@@ -62,7 +69,7 @@ class Region:
 @dataclass(frozen=True)
 class RelatedLocation:
     path: str
-    region: Region
+    region: Span
     message: str
 
 
@@ -74,11 +81,11 @@ class Suppression:
 
 @dataclass
 class Finding:
-    """One reported weakness. Built through `Reporter.report`, never by hand in a check."""
+    """One reported weakness. Engines build it with `ctx.finding(...)...emit()`, never by hand."""
 
     rule_id: str
     path: str  # scan-root relative, "/"-separated
-    region: Region
+    region: Span
     message: str
     severity: Severity
     precision: Precision
@@ -87,6 +94,9 @@ class Finding:
     properties: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     suppression: Suppression | None = None
+    # Lines where a suppression comment also counts, when wider than the region (an
+    # external engine's whole resource block); never reported.
+    scope: Span | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.region.start_line, self.region.start_column or 0, self.rule_id)
@@ -110,3 +120,45 @@ class SourceFile:
     abspath: str
     kind: str
     size: int
+
+
+class ParseError(Exception):
+    """A parser could not read a file; becomes a notice and the scan goes on."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class SkipFile(Exception):
+    """The file is not worth analyzing (generated, minified, too large); becomes a notice."""
+
+    def __init__(self, message: str, level: str = "note") -> None:
+        super().__init__(message)
+        self.level = level
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text_bytes: int = 5 * 1024 * 1024
+    max_artifact_bytes: int = 4 * 1024 * 1024 * 1024
+    file_timeout_s: float = 60.0
+    include_generated: bool = False
+
+
+@dataclass
+class ScanResult:
+    """What a scan hands to reporters: the enabled rules, findings (suppressed ones marked),
+    notices and the files that were looked at."""
+
+    root: Path
+    rules: dict[str, Rule]
+    findings: list[Finding]
+    notices: list[Notice]
+    files: list[SourceFile]
+    duration_s: float
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppression is None]

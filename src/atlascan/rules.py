@@ -65,6 +65,9 @@ class Rule:
     references: tuple[str, ...] = ()
     peers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # checkov/bandit/... ids
     match: Mapping[str, Any] = field(default_factory=dict)  # engine-specific matcher tables
+    # Rule ids or prefixes whose finding on the same line makes this one redundant (a literal
+    # token in a Pod's env is the secrets rule's to report, when that rule is enabled).
+    defers_to: tuple[str, ...] = ()
     source: str = ""  # the rule file, for error messages
 
     @property
@@ -144,6 +147,7 @@ def rule_from_mapping(data: Mapping[str, Any], source: str) -> Rule:
         references=_tuple(data.get("references"), "references", source),
         peers=peers,
         match=data.get("match") or {},
+        defers_to=_tuple(data.get("defers_to"), "defers_to", source),
         source=source,
     )
 
@@ -218,7 +222,7 @@ def _from_record(record: dict[str, Any]) -> Rule:
     fields = dict(record)
     fields["severity"] = Severity.parse(fields["severity"])
     fields["precision"] = Precision.parse(fields["precision"])
-    for key in ("kinds", "atlas_techniques", "atlas_mitigations", "suggested_mitigations", "references"):
+    for key in ("kinds", "atlas_techniques", "atlas_mitigations", "suggested_mitigations", "references", "defers_to"):
         fields[key] = tuple(fields[key])
     fields["peers"] = {k: tuple(v) for k, v in fields["peers"].items()}
     return Rule(**fields)

@@ -1,5 +1,14 @@
-"""Orchestrate one scan: discover, plan work units, run them (in-process or in a pool),
-then suppress, fingerprint and sort. Reports and exit codes are the CLI's business."""
+"""The flow of one scan, step by step:
+
+    discover -> plan -> prepare -> parse + check (per work unit, in-process or in a pool)
+    -> dedupe (across engines, knowing which rules are enabled)
+    -> suppress (real comments, per-path ignores, severity threshold, baseline)
+    -> merge external engines (Checkov: the same dedupe and suppress steps)
+    -> ScanResult
+
+Reports and exit codes are the CLI's business; integrations are called from here and never
+call back into the flow.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from atlascan import suppress
-from atlascan.analysis import Limits, PrepareContext, ScanState, UnitConfig, WorkUnit, run_units
+from atlascan import dedupe, suppress
+from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, run_units
 from atlascan.discover import discover
 from atlascan.kinds import TEXT_KINDS
-from atlascan.model import Finding, Notice, Severity, SourceFile
+from atlascan.model import Finding, Limits, Notice, ScanResult, Severity, SourceFile
 from atlascan.rules import Rule, default_rules
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -45,18 +54,18 @@ class ScanOptions:
 
 
 @dataclass
-class ScanResult:
-    root: Path
-    rules: dict[str, Rule]  # the rules that were enabled
-    findings: list[Finding]
-    notices: list[Notice]
-    files: list[SourceFile]
-    duration_s: float
-    kinds: Counter[str] = field(default_factory=Counter)
+class ExternalFindings:
+    """What an external engine (Checkov) hands the flow: unfiltered findings, the rules they
+    belong to, and notices. `Finding.scope` may widen where a suppression comment counts."""
 
-    @property
-    def active_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.suppression is None]
+    findings: list[Finding]
+    rules: dict[str, Rule]
+    notices: list[Notice]
+    peer: str  # the key of `Rule.peers` that names this engine's ids ("checkov")
+
+
+class ExternalEngine(Protocol):
+    def run(self, root: Path, paths: Sequence[Path], scanned: frozenset[str], exclude: Sequence[str]) -> ExternalFindings: ...
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
@@ -79,37 +88,49 @@ def _rule_applies(rule: Rule, kind: str) -> bool:
     return kind in rule.kinds or ("*" in rule.kinds and kind in TEXT_KINDS)
 
 
-def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> tuple[list[WorkUnit], dict[str, dict[str, Rule]], dict[str, list[SourceFile]]]:
-    """Work units, the rules each (engine, kind) pair runs, and each engine's files."""
+@dataclass
+class Plan:
+    units: list[WorkUnit]
+    rules_by_key: dict[str, dict[str, Rule]]  # "engine:kind" -> rules
+    engines_by_kind: dict[str, tuple[str, ...]]
+    engine_files: dict[str, list[SourceFile]]
+
+
+def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> Plan:
+    """One work unit per file, or per group (a Terraform module) of a grouping engine; every
+    engine that wants a file's kind checks it inside that one unit."""
     from atlascan.engines import load_engine
 
     rules_by_key: dict[str, dict[str, Rule]] = {}
-    engine_files: dict[str, list[SourceFile]] = {}
     kinds_present = {f.kind for f in files}
     for rule in rules.values():
         for kind in kinds_present:
             if _rule_applies(rule, kind):
                 rules_by_key.setdefault(f"{rule.engine}:{kind}", {})[rule.id] = rule
-    units: list[WorkUnit] = []
+    engines_by_kind: dict[str, list[str]] = {}
+    for key in sorted(rules_by_key):
+        name, kind = key.split(":", 1)
+        engines_by_kind.setdefault(kind, []).append(name)
+    engine_files: dict[str, list[SourceFile]] = {}
     groups: dict[tuple[str, str], list[SourceFile]] = {}
-    engines = sorted({key.split(":", 1)[0] for key in rules_by_key})
-    for name in engines:
+    grouped: set[str] = set()
+    grouping: dict[str, Any] = {}
+    for name in sorted({n for names in engines_by_kind.values() for n in names}):
         try:
-            engine = load_engine(name)
+            grouping[name] = load_engine(name)
         except Exception:
-            engine = None  # reported per file by the runner
-        for f in files:
-            if f"{name}:{f.kind}" not in rules_by_key:
-                continue
+            grouping[name] = None  # reported per file by the runner
+    for f in files:
+        for name in engines_by_kind.get(f.kind, ()):
             engine_files.setdefault(name, []).append(f)
-            key = engine.group_key(f) if engine is not None else None
-            if key is None:
-                units.append(WorkUnit(name, (f,), False))
-            else:
-                groups.setdefault((name, key), []).append(f)
-    for (name, _), members in groups.items():
-        units.append(WorkUnit(name, tuple(members), True))
-    return units, rules_by_key, engine_files
+            engine = grouping[name]
+            group = engine.group_key(f) if engine is not None else None
+            if group is not None and f.path not in grouped:
+                groups.setdefault((name, group), []).append(f)
+                grouped.add(f.path)
+    units = [WorkUnit((f,)) for f in files if f.path not in grouped and f.kind in engines_by_kind]
+    units += [WorkUnit(tuple(members), name) for (name, _), members in groups.items()]
+    return Plan(units, rules_by_key, {k: tuple(v) for k, v in engines_by_kind.items()}, engine_files)
 
 
 _WORKER_CONFIG: UnitConfig | None = None
@@ -137,7 +158,11 @@ def _chunks(units: list[WorkUnit], count: int) -> list[list[WorkUnit]]:
     return [b for b in buckets if b]
 
 
-def run_scan(opts: ScanOptions, all_rules: Mapping[str, Rule] | None = None) -> ScanResult:
+def run_scan(
+    opts: ScanOptions,
+    all_rules: Mapping[str, Rule] | None = None,
+    external: Sequence[ExternalEngine] = (),
+) -> ScanResult:
     started = time.perf_counter()
     rules = select_rules(all_rules if all_rules is not None else default_rules(), opts.select, opts.ignore)
     found = discover(
@@ -148,68 +173,78 @@ def run_scan(opts: ScanOptions, all_rules: Mapping[str, Rule] | None = None) -> 
         include_vendored=opts.include_vendored,
         force_exclude=opts.force_exclude,
     )
-    units, rules_by_key, engine_files = plan(found.files, rules)
+    work = plan(found.files, rules)
     all_paths = frozenset(f.path for f in found.files)
 
-    facts: dict[str, Any] = {}
     state = ScanState(notices=list(found.notices))
-    if units:
-        from atlascan.engines import load_engine
-
-        for name, files in engine_files.items():
-            try:
-                engine = load_engine(name)
-            except Exception:
-                continue  # each of its files gets an "engine unavailable" notice from the runner
-            try:
-                engine_rules = {r.id: r for key, rs in rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
-                facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths))
-            except Exception as exc:
-                state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
+    if work.units:
         config = UnitConfig(
-            rules_by_engine={},
-            facts=facts,
+            rules_by_key=work.rules_by_key,
+            engines_by_kind=work.engines_by_kind,
+            facts=_prepare(work, opts, all_paths, state),
             options=dict(opts.engine_options),
             limits=opts.limits,
             all_paths=all_paths,
             inline_ignores=opts.inline_ignores,
             debug=opts.debug,
         )
-        keyed_units = _rekey(units, rules_by_key, config)
-        _execute(keyed_units, config, opts, state)
+        _execute(work.units, config, opts, state)
 
-    findings = [f for f in state.findings if f.severity >= opts.severity_threshold]
-    findings = _drop_per_path(findings, opts.per_path_ignores)
-    suppress.assign_fingerprints(findings)
-    if opts.baseline:
-        suppress.apply_baseline(findings, opts.baseline)
+    findings = dedupe.deferred(state.findings, rules)
+    findings = _suppress(findings, state.markers, opts)
+    notices = list(state.notices)
+    all_enabled = dict(rules)
+    for engine in external:
+        ext = engine.run(opts.root, opts.paths, all_paths, opts.exclude)
+        notices += ext.notices
+        enabled = select_rules(ext.rules, opts.select, opts.ignore)
+        extra = [f for f in ext.findings if f.rule_id in enabled]
+        extra = dedupe.external(extra, findings, rules, ext.peer)
+        markers = suppress.read_markers({f.path for f in extra}, opts.root, opts.limits) if opts.inline_ignores else {}
+        extra = _suppress(extra, markers, opts)
+        findings += extra
+        all_enabled.update({rid: r for rid, r in enabled.items() if any(f.rule_id == rid for f in extra)})
     findings.sort(key=Finding.sort_key)
-    notices = sorted(set(state.notices), key=lambda n: (n.path, n.line or 0, n.message))
     return ScanResult(
         root=opts.root,
-        rules=rules,
+        rules=all_enabled,
         findings=findings,
-        notices=notices,
+        notices=sorted(set(notices), key=lambda n: (n.path, n.line or 0, n.message)),
         files=found.files,
         duration_s=time.perf_counter() - started,
         kinds=Counter(f.kind for f in found.files),
     )
 
 
-def _rekey(units: list[WorkUnit], rules_by_key: dict[str, dict[str, Rule]], config: UnitConfig) -> list[WorkUnit]:
-    """Units carry an `engine:kind` key so a worker hands each check only its kind's rules."""
-    out = []
-    for unit in units:
-        key = f"{unit.engine}:{unit.files[0].kind}"
-        if unit.grouped:
-            merged: dict[str, Rule] = {}
-            for f in unit.files:
-                merged.update(rules_by_key.get(f"{unit.engine}:{f.kind}", {}))
-            key = f"{unit.engine}:group:{'+'.join(sorted({f.kind for f in unit.files}))}"
-            rules_by_key.setdefault(key, merged)
-        config.rules_by_engine[key] = rules_by_key[key]
-        out.append(WorkUnit(unit.engine, unit.files, unit.grouped, key))
-    return out
+def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState) -> dict[str, Any]:
+    """Each engine's cheap whole-scan pass in the main process (before any worker forks)."""
+    from atlascan.engines import load_engine
+
+    facts: dict[str, Any] = {}
+    for name, files in work.engine_files.items():
+        try:
+            engine = load_engine(name)
+        except Exception:
+            continue  # each of its files gets an "engine unavailable" notice from the runner
+        try:
+            engine_rules = {r.id: r for key, rs in work.rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
+            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths))
+        except Exception as exc:
+            state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
+    return facts
+
+
+def _suppress(findings: list[Finding], markers: Mapping[str, list[tuple[int, str]]], opts: ScanOptions) -> list[Finding]:
+    """The suppress step: threshold and per-path ignores drop; inline comments and the
+    baseline mark (suppressed findings stay in SARIF)."""
+    findings = [f for f in findings if f.severity >= opts.severity_threshold]
+    findings = suppress.drop_per_path(findings, opts.per_path_ignores)
+    if opts.inline_ignores:
+        suppress.apply_inline(findings, markers)
+    suppress.assign_fingerprints(findings)
+    if opts.baseline:
+        suppress.apply_baseline(findings, opts.baseline)
+    return findings
 
 
 def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state: ScanState) -> None:
@@ -218,9 +253,7 @@ def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
     use_pool = jobs > 1 and (len(units) >= POOL_MIN_FILES or total_bytes >= POOL_MIN_BYTES)
     if not use_pool:
         for done, unit in enumerate(units, start=1):
-            partial = run_units([unit], config)
-            state.findings.extend(partial.findings)
-            state.notices.extend(partial.notices)
+            _merge(state, run_units([unit], config))
             if opts.progress:
                 opts.progress(done, len(units))
         return
@@ -234,22 +267,13 @@ def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
     with ctx.Pool(processes=jobs, initializer=_init_worker, initargs=(config,)) as pool:
         done = 0
         for chunk, partial in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
-            state.findings.extend(partial.findings)
-            state.notices.extend(partial.notices)
+            _merge(state, partial)
             done += len(chunk)
             if opts.progress:
                 opts.progress(done, len(units))
 
 
-def _drop_per_path(findings: list[Finding], per_path: Mapping[str, Sequence[str]]) -> list[Finding]:
-    if not per_path:
-        return findings
-    import pathspec
-
-    specs = [(pathspec.GitIgnoreSpec.from_lines([glob]), tuple(ids)) for glob, ids in per_path.items()]
-    kept = []
-    for f in findings:
-        if any(spec.match_file(f.path) and any(f.rule_id == i or f.rule_id.startswith(i) for i in ids) for spec, ids in specs):
-            continue
-        kept.append(f)
-    return kept
+def _merge(state: ScanState, partial: ScanState) -> None:
+    state.findings.extend(partial.findings)
+    state.notices.extend(partial.notices)
+    state.markers.update(partial.markers)

@@ -1,8 +1,10 @@
-"""Suppressions: inline `atlascan: ignore[ID,...] reason` comments and baseline files.
+"""The suppress step: inline `atlascan: ignore[ID,...] reason` comments, per-path ignores,
+fingerprints and baseline files.
 
 An inline ignore must name rule ids (or a family prefix such as `ATS-SEC`); a bare `ignore`
-is not honoured. It applies to findings on its own line or the line below it. Only comments
-count: the marker must follow the comment syntax of the file's kind.
+is not honoured. It applies to findings on its own line or the line below it. Only real
+comment tokens count (the parse stage's lexers): a marker inside a string literal, a
+docstring or a YAML block scalar is text, never a suppression.
 """
 
 from __future__ import annotations
@@ -11,20 +13,14 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from atlascan.model import Finding, Region, Suppression
+from atlascan.model import Finding, Limits, Span, Suppression
 
-_COMMENT_BY_KIND = {
-    "terraform": r"(?:#|//|/\*)",
-    "json": r"(?://)",
-    "notebook": r"(?:#|//)",
-}
-_DEFAULT_COMMENT = r"(?:#|//|/\*|<!--|--|;)"
-_IGNORE = r"\s*atlascan:\s*ignore\[(?P<ids>[A-Za-z0-9_,\s/-]+)\](?P<reason>[^\n]*)"
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+# At the start of a comment, or after another tool's directive in the same comment.
+_IGNORE = re.compile(r"(?:^|#|//|;)\s*atlascan:\s*ignore\[(?P<ids>[A-Za-z0-9_,\s/-]+)\](?P<reason>[^\n]*)")
 
 
 @dataclass(frozen=True)
@@ -37,22 +33,12 @@ class InlineIgnore:
         return any(rule_id == i or rule_id.startswith(i + "-") for i in self.ids)
 
 
-def _pattern(kind: str) -> re.Pattern[str]:
-    if kind not in _PATTERNS:
-        _PATTERNS[kind] = re.compile(_COMMENT_BY_KIND.get(kind, _DEFAULT_COMMENT) + _IGNORE)
-    return _PATTERNS[kind]
-
-
-def parse_inline(lines: list[str], kind: str) -> dict[int, list[InlineIgnore]]:
+def parse_markers(markers: Iterable[tuple[int, str]]) -> dict[int, list[InlineIgnore]]:
+    """Inline ignores from real comment tokens ((line, text after the comment marker))."""
     out: dict[int, list[InlineIgnore]] = {}
-    pattern = _pattern(kind)
-    for number, text in enumerate(lines, start=1):
-        if "atlascan:" not in text:
-            continue
-        m = pattern.search(text)
+    for number, text in markers:
+        m = _IGNORE.search(text)
         if not m:
-            continue
-        if not _outside_string(text, m.start(), kind == "notebook"):
             continue
         ids = tuple(i.strip() for i in m.group("ids").split(",") if i.strip())
         reason = m.group("reason").strip().rstrip("*/->").strip().strip('",')
@@ -60,16 +46,7 @@ def parse_inline(lines: list[str], kind: str) -> dict[int, list[InlineIgnore]]:
     return out
 
 
-def _outside_string(text: str, pos: int, json_line: bool) -> bool:
-    """Cheap guard: a marker preceded by an unclosed quote sits inside a string literal.
-    Notebook sources are JSON strings, so there the line's own opening quote is discounted."""
-    before = text[:pos]
-    if json_line:
-        before = before.lstrip()[1:].replace('\\"', "")
-    return before.count('"') % 2 == 0 and before.count("'") % 2 == 0
-
-
-def match_inline(ignores: dict[int, list[InlineIgnore]], rule_id: str, region: Region) -> Suppression | None:
+def match_inline(ignores: dict[int, list[InlineIgnore]], rule_id: str, region: Span) -> Suppression | None:
     if not ignores:
         return None
     last = region.end_line or region.start_line
@@ -78,6 +55,57 @@ def match_inline(ignores: dict[int, list[InlineIgnore]], rule_id: str, region: R
             if ignore.covers(rule_id):
                 return Suppression("inSource", ignore.reason or "suppressed by an inline comment")
     return None
+
+
+def apply_inline(findings: Iterable[Finding], markers: Mapping[str, list[tuple[int, str]]]) -> None:
+    """Mark findings covered by an inline ignore on their line or the line above (or, for a
+    finding with a wider `scope`, anywhere in it)."""
+    parsed: dict[str, dict[int, list[InlineIgnore]]] = {}
+    for f in findings:
+        if f.suppression is not None or f.path not in markers:
+            continue
+        if f.path not in parsed:
+            parsed[f.path] = parse_markers(markers[f.path])
+        f.suppression = match_inline(parsed[f.path], f.rule_id, f.scope or f.region)
+
+
+def read_markers(paths: Iterable[str], root: Path, limits: Limits) -> dict[str, list[tuple[int, str]]]:
+    """Suppression comments of files read outside the check step (an external engine's
+    findings), through the same parse stage; files outside the root are never read."""
+    from atlascan import parsers
+    from atlascan.kinds import classify
+    from atlascan.model import SourceFile
+
+    out: dict[str, list[tuple[int, str]]] = {}
+    real_root = root.resolve()
+    for rel in paths:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(real_root) or not path.is_file():
+            continue
+        file = SourceFile(rel, str(path), classify(rel) or "text", path.stat().st_size)
+        try:
+            doc = parsers.read(file, limits)
+        except (OSError, ValueError):
+            continue
+        found = [(c.line, c.text) for c in doc.comments_mentioning("atlascan:")]
+        if found:
+            out[rel] = found
+    return out
+
+
+def drop_per_path(findings: list[Finding], per_path: Mapping[str, Sequence[str]]) -> list[Finding]:
+    """`per-path-ignores`: findings of the listed rule ids or prefixes under a glob."""
+    if not per_path:
+        return findings
+    import pathspec
+
+    specs = [(pathspec.GitIgnoreSpec.from_lines([glob]), tuple(ids)) for glob, ids in per_path.items()]
+    kept = []
+    for f in findings:
+        if any(spec.match_file(f.path) and any(f.rule_id == i or f.rule_id.startswith(i) for i in ids) for spec, ids in specs):
+            continue
+        kept.append(f)
+    return kept
 
 
 # ---- fingerprints and baselines ------------------------------------------------------------

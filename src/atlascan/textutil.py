@@ -1,18 +1,10 @@
-"""Small text helpers shared by engines and reports: snippets, masking, offsets."""
+"""Small text helpers shared by engines and reports: snippets and offsets."""
 
 from __future__ import annotations
 
 import bisect
 
 MAX_SNIPPET = 240
-
-
-def mask_secret(secret: str) -> str:
-    """Keep just enough to recognise which credential it was; never the whole value."""
-    if len(secret) <= 8:
-        return "*" * len(secret)
-    keep = 4 if len(secret) >= 16 else 2
-    return secret[:keep] + "*" * min(12, len(secret) - keep - 2) + secret[-2:]
 
 
 def snippet_at(lines: list[str], line: int, end_line: int | None = None) -> str:

@@ -28,7 +28,7 @@ def parse_cached(text: str) -> Dockerfile:
 
 
 def load(file: SourceFile, ctx: FileContext) -> Dockerfile:
-    from atlascan.analysis import ParseError
+    from atlascan.model import ParseError
 
     try:
         return parse_cached(ctx.text())

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from atlascan.analysis import ParseError
 from atlascan.commandlines import CommandText
+from atlascan.model import ParseError
 from atlascan.parsers import yaml as y
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env bash", "
 
 def extract(file: SourceFile, ctx: FileContext) -> Iterator[CommandText]:
     try:
-        doc = y.load(ctx, notify=False)
+        doc = ctx.doc.tree
     except ParseError:
         return
     lines = ctx.lines()

@@ -185,7 +185,7 @@ def _name_patterns(rule: Rule) -> tuple[re.Pattern[str], re.Pattern[str]]:
 def _persists_without_literal(value: Word, keyword: str) -> bool:
     """True when the value is a reference or placeholder, so the secret itself arrives at
     build time; real-looking literals are the secrets engine's findings, not ours."""
-    from atlascan.engines.secrets import is_placeholder
+    from atlascan.secretpatterns import is_placeholder
 
     text = value.value.strip()
     if not text:

@@ -29,9 +29,10 @@ from atlascan.integrations.checkov_runner import (
     find_binary,
     run_checkov,
 )
-from atlascan.model import Finding, Notice, Region, Severity
+from atlascan.masking import mask_secret
+from atlascan.model import Finding, Limits, Notice, Severity, Span
 from atlascan.rules import Rule, RuleError
-from atlascan.textutil import mask_secret, snippet_at
+from atlascan.textutil import snippet_at
 
 if TYPE_CHECKING:  # the scan module pulls in discovery and engines; only the CLI path needs it
     from atlascan.scan import ScanOptions, ScanResult
@@ -91,7 +92,7 @@ def _find_path(
     return found
 
 
-def locate(record: CheckovRecord, lines: list[str]) -> Region:
+def locate(record: CheckovRecord, lines: list[str]) -> Span:
     """Narrow Checkov's block range to the attribute line it evaluated when that attribute is
     written in the block; otherwise the block's first line (a missing attribute goes there)."""
     last = min(record.end_line, len(lines))
@@ -99,8 +100,8 @@ def locate(record: CheckovRecord, lines: list[str]) -> Region:
         hit = _find_path(segments, lines, record.start_line + 1, last)
         if hit is not None:
             number, match = hit
-            return Region(number, match.start(1) + 1, number, match.end(1) + 1)
-    return Region(
+            return Span(number, match.start(1) + 1, number, match.end(1) + 1)
+    return Span(
         record.start_line,
         None,
         record.end_line if record.end_line > record.start_line else None,
@@ -132,9 +133,8 @@ class _Sources:
 
     def ignores(self, rel: str) -> dict[int, list[suppress.InlineIgnore]]:
         if rel not in self._ignores:
-            from atlascan.kinds import classify
-
-            self._ignores[rel] = suppress.parse_inline(self.lines(rel), classify(rel) or "text")
+            markers = suppress.read_markers([rel], self.root, Limits(max_text_bytes=MAX_SOURCE_BYTES))
+            self._ignores[rel] = suppress.parse_markers(markers.get(rel, ()))
         return self._ignores[rel]
 
 
@@ -192,7 +192,7 @@ def to_finding(
     )
     if inline_ignores:
         # An `atlascan: ignore[checkov/CKV_...]` anywhere in the flagged block applies.
-        block = Region(record.start_line, None, record.end_line)
+        block = Span(record.start_line, None, record.end_line)
         finding.suppression = suppress.match_inline(sources.ignores(record.path), rule.id, block)
     return finding
 
@@ -278,7 +278,8 @@ def findings_from(
     table: MappingTable | None = None,
 ) -> tuple[list[Finding], dict[str, Rule], MergeSummary]:
     """Checkov records → atlascan findings and their rules, after dedupe and the scan's filters."""
-    from atlascan.scan import _drop_per_path, select_rules
+    from atlascan.scan import select_rules
+    from atlascan.suppress import drop_per_path as _drop_per_path
 
     table = table or default_mapping()
     summary = MergeSummary(ran=True, version=output.version, reported=len(output.records))

@@ -17,6 +17,10 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")
 KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
@@ -211,6 +215,11 @@ def substitute(value: str, variables: dict[str, str | None]) -> tuple[str, bool]
         return current
 
     return VARIABLE.sub(repl, value), complete
+
+
+def tree(doc: Document) -> Dockerfile:
+    """The parse stage's entry (`Document.tree` of a Dockerfile)."""
+    return parse(doc.text)
 
 
 def parse(text: str) -> Dockerfile:

@@ -11,9 +11,8 @@ API (stable; other engines build on it):
   for invalid YAML, Helm/Go templates, nesting deeper than `MAX_DEPTH` and alias expansion
   larger than `MAX_EXPANDED_NODES` (billion laughs). Duplicate keys do not raise: they are
   listed in `YamlFile.warnings` as (message, line) and the last value wins.
-- `load(ctx, notify=True) -> YamlFile`: `parse` of the context's file text, cached per
-  process so two engines do not parse the same file twice; with `notify`, the warnings go
-  to `ctx.notice`.
+- `tree(doc) -> YamlFile`: the parse stage's entry (`Document.tree` of every YAML kind);
+  its warnings become the document's notes.
 - Nodes: `Scalar(value, style)`, `Mapping(pairs)`, `Sequence(items)`, all with 1-based
   `line`/`column` of their first character and `end_line`/`end_column` (exclusive), the
   explicit `tag` (or None) and `anchor`. `style` is "" (plain), "'", '"', "|" or ">".
@@ -34,10 +33,10 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from atlascan.analysis import ParseError
+from atlascan.model import ParseError
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
+    from atlascan.document import Document
 
 MAX_DEPTH = 200  # real manifests nest < 30 levels; deeper input is hostile or generated
 MAX_EXPANDED_NODES = 1_000_000  # node count with every alias expanded
@@ -159,7 +158,7 @@ class Mapping(Node):
 YNode = Scalar | Sequence | Mapping
 
 
-class Document:
+class YamlDocument:
     __slots__ = ("index", "root")
 
     def __init__(self, root: YNode | None, index: int) -> None:
@@ -170,7 +169,7 @@ class Document:
 class YamlFile:
     __slots__ = ("documents", "warnings")
 
-    def __init__(self, documents: list[Document], warnings: list[tuple[str, int | None]]) -> None:
+    def __init__(self, documents: list[YamlDocument], warnings: list[tuple[str, int | None]]) -> None:
         self.documents = documents
         self.warnings = warnings
 
@@ -232,7 +231,7 @@ class _Composer:
     recursive composer can exhaust the C stack on `[[[[...`)."""
 
     def __init__(self) -> None:
-        self.documents: list[Document] = []
+        self.documents: list[YamlDocument] = []
         self.warnings: list[tuple[str, int | None]] = []
         self.anchors: dict[str, YNode] = {}
         self.stack: list[Mapping | Sequence] = []
@@ -310,7 +309,7 @@ class _Composer:
         root = self.root
         if isinstance(root, Scalar) and root.value == "" and root.style == "" and root.tag is None:
             root = None  # an empty document (`---` alone)
-        self.documents.append(Document(root, len(self.documents)))
+        self.documents.append(YamlDocument(root, len(self.documents)))
 
     def _register(self, node: YNode) -> None:
         if self.nodes > MAX_NODES:
@@ -465,43 +464,14 @@ def scalar_position(node: Scalar, offset: int, lines: list[str]) -> tuple[int, i
     return best[1], best[2] + (offset - best[0])
 
 
-# ---- per-process cache ------------------------------------------------------------------
+# ---- the parse stage ----------------------------------------------------------------------
 
-# Engines run unit by unit (all files of one engine, then the next), so the cache holds
-# every recent file up to a budget of source text rather than a handful of entries.
-_CACHE: dict[tuple[str, int, int], YamlFile | ParseError] = {}
-_CACHE_BUDGET = 8 * 1024 * 1024  # characters of source text whose trees are kept
-_cached_chars = 0
-
-
-def load(ctx: FileContext, notify: bool = True) -> YamlFile:
-    """`parse` of the context's file, parsed once per process even when several engines ask.
-    With `notify`, duplicate keys and other warnings become notices of this context."""
-    text = ctx.text()
-    key = (ctx.file.path, len(text), hash(text))
-    cached = _CACHE.get(key)
-    if cached is None:
-        try:
-            cached = parse(text)
-        except ParseError as exc:
-            cached = exc
-        except RecursionError:
-            cached = ParseError("YAML is too deeply nested; skipped.")
-        _remember(key, cached)
-    if isinstance(cached, ParseError):
-        raise ParseError(str(cached), cached.line)
-    if notify:
-        for message, line in cached.warnings:
-            ctx.notice(message, "warning", line)
-    return cached
-
-
-def _remember(key: tuple[str, int, int], value: YamlFile | ParseError) -> None:
-    global _cached_chars
-    while _CACHE and _cached_chars + key[1] > _CACHE_BUDGET:
-        oldest = next(iter(_CACHE))
-        del _CACHE[oldest]
-        _cached_chars -= oldest[1]
-    if key[1] <= _CACHE_BUDGET:
-        _CACHE[key] = value
-        _cached_chars += key[1]
+def tree(doc: Document) -> YamlFile:
+    """The parse stage's entry: every document of the file, parsed once per scan; duplicate
+    keys and similar warnings become the document's notes (notices of the scan)."""
+    try:
+        parsed = parse(doc.text)
+    except RecursionError:
+        raise ParseError("YAML is too deeply nested; skipped.") from None
+    doc.notes.extend(parsed.warnings)
+    return parsed

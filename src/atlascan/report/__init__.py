@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from atlascan.scan import ScanResult
+from atlascan.model import ScanResult
 
 RENDERERS = {
     "text": "atlascan.report.text",

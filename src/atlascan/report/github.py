@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlascan.model import Severity
-from atlascan.scan import ScanResult
+from atlascan.model import ScanResult, Severity
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "notice", Severity.INFO: "notice"}  # fmt: skip

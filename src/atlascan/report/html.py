@@ -19,12 +19,11 @@ from typing import Any
 
 from atlascan import __version__
 from atlascan.atlas import AtlasCatalog, catalog
-from atlascan.model import Finding, Severity
+from atlascan.model import Finding, ScanResult, Severity
 from atlascan.report.atlas_matrix import Exposure, columns, exposures, techniques_of
 from atlascan.report.guidance import help_uri
 from atlascan.report.html_assets import CONTENT_SECURITY_POLICY, CSS, JS
 from atlascan.rules import Rule
-from atlascan.scan import ScanResult
 
 SNIPPET_MAX_LINES = 6
 SNIPPET_MAX_CHARS = 400

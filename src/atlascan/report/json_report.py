@@ -8,8 +8,7 @@ from typing import Any
 
 from atlascan import __version__
 from atlascan.atlas import catalog
-from atlascan.model import Finding
-from atlascan.scan import ScanResult
+from atlascan.model import Finding, ScanResult
 
 
 def finding_dict(f: Finding, result: ScanResult) -> dict[str, Any]:

@@ -15,10 +15,9 @@ from typing import Any
 
 from atlascan import __version__
 from atlascan.atlas import catalog
-from atlascan.model import Severity
+from atlascan.model import ScanResult, Severity
 from atlascan.report.atlas_matrix import exposures
 from atlascan.rules import Rule
-from atlascan.scan import ScanResult
 
 DOMAIN = "atlas-atlas"
 LAYER_VERSION = "4.5"

@@ -15,10 +15,9 @@ import sarif_om as om
 
 from atlascan import __version__
 from atlascan.atlas import catalog
-from atlascan.model import Finding, Notice, Severity
+from atlascan.model import Finding, Notice, ScanResult, Severity
 from atlascan.report.guidance import explain_markdown, help_text, help_uri
 from atlascan.rules import SECURITY_SEVERITY, Rule
-from atlascan.scan import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/atlascan/atlascan"

@@ -6,8 +6,7 @@ import io
 from collections import Counter
 from typing import Any
 
-from atlascan.model import Severity
-from atlascan.scan import ScanResult
+from atlascan.model import ScanResult, Severity
 
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red", Severity.MEDIUM: "yellow",
           Severity.LOW: "cyan", Severity.INFO: "dim"}  # fmt: skip

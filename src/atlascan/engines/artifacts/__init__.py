@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from atlascan.analysis import FileContext, ParseError
+from atlascan.analysis import FileContext
 from atlascan.engines import Engine
-from atlascan.model import SourceFile
+from atlascan.model import ParseError, SourceFile
 
 MAX_KERAS_JSON = 8 << 20
 ARTIFACT_RULES = ("ATS-ART-001", "ATS-ART-002", "ATS-ART-003", "ATS-ART-004", "ATS-ART-005",

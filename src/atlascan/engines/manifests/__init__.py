@@ -35,9 +35,8 @@ class ManifestsEngine(Engine):
             return
         if not text.strip():
             return
-        from atlascan.parsers import yaml
 
-        parsed = yaml.load(ctx)
+        parsed = ctx.doc.tree
         if kind == "yaml":
             self._yaml(parsed, file, ctx, python_env)
             return

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 
@@ -146,19 +145,10 @@ def literal_secret(value: str) -> bool:
     if re.fullmatch(r"[0-9.]+", value):
         return False
     try:
-        from atlascan.engines.secrets import is_placeholder
+        from atlascan.secretpatterns import is_placeholder
     except ImportError:  # pragma: no cover - the core secrets engine always ships
         return True
     return not is_placeholder(value)
-
-
-@lru_cache(maxsize=4096)
-def secrets_engine_reports(line: str, kind: str) -> bool:
-    """True when the core secrets rules report a credential on this line themselves; the
-    manifest rules then stay silent so one literal gives one finding."""
-    from atlascan.engines.secrets import reports_credential
-
-    return reports_credential(line, kind)
 
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})

@@ -51,7 +51,7 @@ def check_config(ctx: FileContext) -> None:
             and not common.is_template(value)
             and common.literal_secret(value)
         ):
-            if ctx.enabled("ATS-DVC-001") and not common.secrets_engine_reports(raw, ctx.file.kind):
+            if ctx.enabled("ATS-DVC-001"):  # deferring to the secrets rules is the dedupe step's
                 ctx.report(
                     "ATS-DVC-001", *region, args={"remote": remote, "option": key}, secret=value
                 )

@@ -301,15 +301,8 @@ def _literal_env(env: YNode, ctx: FileContext) -> None:
             continue
         if not common.literal_secret(value.value):
             continue
-        line_text = _line(ctx, value.line)
-        if common.secrets_engine_reports(line_text, ctx.file.kind):
-            continue  # the core secrets rules report this literal already
+        # A literal the secrets rules also report is theirs (`defers_to`, the dedupe step).
         emit(ctx, "ATS-K8S-006", value, args={"name": name}, secret=value.value)
-
-
-def _line(ctx: FileContext, number: int) -> str:
-    lines = ctx.lines()
-    return lines[number - 1] if 1 <= number <= len(lines) else ""
 
 
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:
@@ -320,7 +313,7 @@ def _committed_secret(root: Mapping, ctx: FileContext) -> None:
         values = root.get(field)
         if not isinstance(values, Mapping):
             continue
-        count = 0
+        literals = []
         for key, _, value in values.entries():
             raw = text(value)
             if not raw or key.endswith(".crt") or common.is_template(raw):
@@ -329,16 +322,16 @@ def _committed_secret(root: Mapping, ctx: FileContext) -> None:
                 continue
             if field == "stringData" and not common.literal_secret(raw):
                 continue
-            if common.secrets_engine_reports(_line(ctx, value.line), ctx.file.kind):
-                continue  # the core secrets rules report this entry on its own line
-            count += 1
-        if count:
-            emit(
-                ctx,
-                "ATS-K8S-007",
-                root.key_node(field),
-                args={"secret": f"`{text(name) or '?'}`", "count": count, "field": field},
-            )
+            literals.append(value)
+        field_key = root.key_node(field)
+        if literals and field_key is not None:
+            # Each value is a related location: the dedupe step drops this finding when the
+            # secrets rules report every one of them on its own line.
+            finding = ctx.finding("ATS-K8S-007").at(field_key)
+            finding.args(secret=f"`{text(name) or '?'}`", count=len(literals), field=field)
+            for value in literals:
+                finding.related(value, "a committed value")
+            finding.emit()
 
 
 def _decoded_is_secret(raw: str) -> bool:

@@ -17,7 +17,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from atlascan.analysis import ParseError
 from atlascan.engines import Engine
 from atlascan.engines.python import fixes, pip_magics
 from atlascan.engines.python import notebook as nb
@@ -30,7 +29,7 @@ from atlascan.engines.python.analyzer import (
 )
 from atlascan.engines.python.sinks import UNSAFE_ENV_SWITCHES, prefilter_words
 from atlascan.engines.python.versions import Version, pins
-from atlascan.model import Precision, Region, RelatedLocation, Severity
+from atlascan.model import ParseError, Precision, RelatedLocation, Severity, Span
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -180,7 +179,7 @@ class PythonEngine(Engine):
             committed = _committed(origin.path, file.path, ctx.all_paths)
             if committed:
                 severity = Severity(max(Severity.LOW, severity - 1))
-                related.append(RelatedLocation(committed, Region(1), "The committed file this call loads; see its artifact findings."))
+                related.append(RelatedLocation(committed, Span(1), "The committed file this call loads; see its artifact findings."))
         detail = f" ({report.detail})" if report.detail else ""
         properties = {"fix": _fix_property(fix, lines)} if program is None and (fix := fixes.suggest(report.check, report.call)) else None
         ctx.report(

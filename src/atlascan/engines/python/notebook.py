@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.analysis import ParseError
+from atlascan.model import ParseError
 
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script", "%%system", "%%!")
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%memit")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from atlascan.analysis import GroupContext, ParseError, PrepareContext, SkipFile
+from atlascan.analysis import GroupContext, PrepareContext
 from atlascan.engines import Engine
 from atlascan.engines.terraform import (
     checks_identity,
@@ -20,7 +20,7 @@ from atlascan.engines.terraform.hcl_reader import read_hcl
 from atlascan.engines.terraform.json_reader import read_json
 from atlascan.engines.terraform.module import Module
 from atlascan.engines.terraform.syntax import ParsedFile
-from atlascan.model import SourceFile
+from atlascan.model import ParseError, SkipFile, SourceFile
 
 # The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
 # below this, and a generated giant would otherwise eat the whole per-module time budget.

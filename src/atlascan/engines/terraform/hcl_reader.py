@@ -13,7 +13,6 @@ import re
 import textwrap
 from typing import Any
 
-from atlascan.analysis import ParseError
 from atlascan.engines.terraform.grammar import hcl_parser
 from atlascan.engines.terraform.syntax import (
     Attribute,
@@ -24,7 +23,7 @@ from atlascan.engines.terraform.syntax import (
     Ref,
     Template,
 )
-from atlascan.model import SourceFile
+from atlascan.model import ParseError, SourceFile
 
 _ESCAPES = re.compile(r'\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt"\\])')
 _HEREDOC = re.compile(r"^<<-?(?P<marker>[A-Za-z][A-Za-z0-9._-]*)\r?\n(?P<body>.*?)\r?\n?[ \t]*(?P=marker)\r?\n?$", re.S)

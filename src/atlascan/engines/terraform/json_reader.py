@@ -11,9 +11,8 @@ import json
 import re
 from typing import Any
 
-from atlascan.analysis import ParseError
 from atlascan.engines.terraform.syntax import Attribute, Block, Expr, ParsedFile, Ref, Template
-from atlascan.model import SourceFile
+from atlascan.model import ParseError, SourceFile
 from atlascan.textutil import LineIndex
 
 _SIMPLE_REF = re.compile(r"^\$\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*\}$")

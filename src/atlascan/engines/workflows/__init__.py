@@ -24,7 +24,7 @@ class WorkflowsEngine(Engine):
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         from atlascan.parsers import yaml as y
 
-        doc = y.load(ctx)
+        doc = ctx.doc.tree
         if file.kind in ("gha-workflow", "gha-action"):
             from atlascan.engines.workflows import github
 

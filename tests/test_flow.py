@@ -1,0 +1,102 @@
+"""The flow's steps: the parse stage shares one Document per file, only real comments
+suppress, and the dedupe step knows which rules are enabled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanning import pairs, scan_path, write_tree
+
+from atlascan import parsers
+from atlascan.model import SourceFile
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: trainer
+spec:
+  containers:
+    - name: train
+      image: ghcr.io/acme/train@sha256:0e5b2e5c8a9c0f3d6a4e1b7c2d9f8e3a6b5c4d1e0f9a8b7c6d5e4f3a2b1c0d9e
+      env:
+        - name: HF_TOKEN
+          value: hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567
+"""
+
+
+def test_literal_token_in_pod_env_is_one_finding_by_the_secrets_rule(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pod.yaml": POD})
+    found = pairs(scan_path(tmp_path), "ATS-")
+    assert ("ATS-SEC-002", 11) in found
+    assert ("ATS-K8S-006", 11) not in found
+
+
+def test_with_the_secrets_rules_ignored_the_manifest_rule_still_reports_the_token(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pod.yaml": POD})
+    result = scan_path(tmp_path, ignore=["ATS-SEC"])
+    assert ("ATS-K8S-006", 11) in pairs(result)
+    assert all("hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in f.snippet + f.message for f in result.findings)
+
+
+def test_marker_inside_a_python_string_does_not_suppress(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"load.py": (
+        "import pickle\n"
+        'HELP = """\n'
+        "# atlascan: ignore[ATS-PY-001] copied from the docs\n"
+        '"""\n'
+        "def load(path):\n"
+        "    # atlascan: ignore[ATS-PY-001] our own file, verified by hash\n"
+        "    a = pickle.load(open(path, 'rb'))\n"
+        'NOTE = """\n'
+        "# atlascan: ignore[ATS-PY-001] not a comment either\n"
+        '"""; b = pickle.loads(open("x", "rb").read())\n'
+    )})
+    result = scan_path(tmp_path, select=["ATS-PY-001"])
+    by_line = {f.region.start_line: f.suppression for f in result.findings}
+    assert by_line[7] is not None and "verified by hash" in by_line[7].justification
+    assert by_line[10] is None
+
+
+def test_marker_inside_a_yaml_block_scalar_does_not_suppress(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".github/workflows/ci.yml": (
+        "on: pull_request_target\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: |\n"
+        "          # atlascan: ignore[ATS-GHA-001] a shell comment in the script, not a YAML one\n"
+        "          echo \"${{ github.event.pull_request.title }}\"\n"
+    )})
+    result = scan_path(tmp_path, select=["ATS-GHA-001"])
+    hits = [f for f in result.findings if f.rule_id == "ATS-GHA-001"]
+    assert hits and all(f.suppression is None for f in hits)
+    assert {f.region.start_line for f in hits} == {8}
+
+
+def test_a_yaml_comment_does_suppress(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".github/workflows/ci.yml": (
+        "on: pull_request_target\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      # atlascan: ignore[ATS-GHA-001] the title is validated upstream\n"
+        "      - run: echo \"${{ github.event.pull_request.title }}\"\n"
+    )})
+    hits = [f for f in scan_path(tmp_path, select=["ATS-GHA-001"]).findings]
+    assert [(f.region.start_line, f.suppression is not None) for f in hits] == [(7, True)]
+
+
+def test_a_document_parses_once_for_every_engine(tmp_path: Path) -> None:
+    calls = []
+    file = SourceFile("a.yaml", str(tmp_path / "a.yaml"), "yaml", 10)
+    doc = parsers.document(file, "a: 1\nb: [2\n")
+    for _ in range(3):
+        try:
+            doc.tree
+        except Exception as exc:
+            calls.append(type(exc).__name__)
+    assert calls == ["ParseError"] * 3
+    ok = parsers.document(file, "a: 1\n")
+    assert ok.tree is ok.tree
