@@ -3,7 +3,8 @@ rules for the kinds present are imported, so a scan of one YAML file never impor
 Terraform or Python parsers.
 
 An engine subclasses `Engine` and overrides the hooks it needs:
-- `check_file(file, ctx)`: analyze one file, report through `ctx.report` / `ctx.notice`;
+- `check_file(file, ctx)`: analyze one file (`ctx.doc`: its Document), report through
+  `ctx.finding(rule_id)...emit()` / `ctx.notice`;
 - or, for cross-file logic, `group_key(file)` plus `check_group(files, ctx)` (e.g. all .tf
   files of one folder form a Terraform module);
 - `prepare(files, ctx)`: optional cheap pass in the main process over every file the engine
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext, GroupContext, PrepareContext
     from atlascan.model import SourceFile
+    from atlascan.rules import Rule
 
 # name -> "module:Class". The only place engines are registered.
 ENGINES: dict[str, str] = {
@@ -35,6 +37,14 @@ ENGINES: dict[str, str] = {
 
 class Engine:
     name: ClassVar[str] = ""
+    # Rule ids this engine's code reports, and matcher tables (`rule.match[...]`) it reads:
+    # the registry checks both against the catalog (atlascan.registry).
+    implements: ClassVar[frozenset[str]] = frozenset()
+    tables: ClassVar[frozenset[str]] = frozenset()
+
+    def validate(self, rule: Rule) -> list[str]:
+        """Problems with a rule's matcher rows only this engine can see (unknown names)."""
+        return []
 
     def group_key(self, file: SourceFile) -> str | None:
         """Files with the same key are checked together; None checks the file alone."""

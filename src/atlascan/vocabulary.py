@@ -1,0 +1,58 @@
+"""Words every family shares, defined once: what a pinned commit and an image digest look
+like, which bind addresses mean "every interface", which names hold credentials, and which
+ports ML servers listen on. Engines import these; none keeps its own copy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A full git commit SHA (an action `uses:` ref, a pip VCS ref, a Hub revision).
+COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+COMMIT_SHA_REF = re.compile(r"@[0-9a-f]{40}(?:#|$)")  # `git+https://...@<sha>` in a requirement
+# An OCI image reference pinned by content.
+IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
+
+# Bind addresses that listen on every interface. An empty host (`:8888` in compose ports,
+# `host=""` in Python servers) binds every interface as well; `*` and `0` do in server flags.
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "::0", "*", "0", ""})
+
+# Names of variables and settings that hold credentials (hadolint DL3064's stems plus the ML
+# platforms' own names): `WANDB_API_KEY`, `db_password`, `hf-token`, `client_secret`.
+SECRET_NAME = re.compile(
+    r"(?i)(?:^|[_\-.])(?:password|passwd|pass|pwd|secret|secret_?key|secret_?access_?key|api_?key|apikey|"
+    r"access_?key|auth|auth_?token|access_?token|api_?token|token|private_?key|client_?secret|credentials?|"
+    r"account_?key|sas_?token|connection_?string)(?:$|[_\-.])|"
+    r"^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|KAGGLE_KEY|NEPTUNE_API_TOKEN|DATABRICKS_TOKEN|"
+    r"NPM_TOKEN|PYPI_TOKEN|TWINE_PASSWORD)$"
+)
+
+
+@dataclass(frozen=True)
+class ServerPort:
+    server: str
+    hints: tuple[str, ...] = ()  # words near the port that confirm the server (shared ports)
+    auth: tuple[str, ...] = ()  # regexes whose presence shows authentication is on
+
+
+JUPYTER_AUTH = (
+    r"\.token\s*=\s*[\"']?\$",
+    r"hashed_password\s*=\s*[\"']?[^\s\"']",
+    r"\.password\s*=\s*[\"']?[^\s\"']",
+)
+RAY_AUTH = (r"ray_auth_mode\s*[=:]\s*[\"']?token",)
+ML_PORTS: dict[int, ServerPort] = {
+    8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
+    10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
+    6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
+    8888: ServerPort("Jupyter", auth=JUPYTER_AUTH),
+    5000: ServerPort("MLflow tracking server", ("mlflow",), (r"--app-name[= ]+[\"']?basic-auth",)),
+    6006: ServerPort("TensorBoard"),
+    7860: ServerPort("Gradio", auth=(r"gradio_auth\w*\s*[=:]\s*[\"']?[^\s\"']", r"\bauth\s*=")),
+    8080: ServerPort("TorchServe inference API", ("torchserve",)),
+    8081: ServerPort("TorchServe management API", ("torchserve",)),
+    8082: ServerPort("TorchServe metrics API", ("torchserve",)),
+    8000: ServerPort("Triton HTTP", ("triton",)),
+    8001: ServerPort("Triton gRPC", ("triton",)),
+    8002: ServerPort("Triton metrics", ("triton",)),
+}
