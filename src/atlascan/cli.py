@@ -60,11 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="also scan node_modules, vendor, third_party, virtualenvs")
     scan.add_argument("--include-generated", action="store_true",
                       help="also scan generated, minified and oversized text files")
-    scan.add_argument("--max-file-size", type=int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
+    scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, help="configuration file (default: .atlascan.toml or pyproject.toml in the root)")
     scan.add_argument("--category", help="SARIF automationDetails category (for several uploads per commit)")
-    scan.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)")
+    scan.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: number of cores)")
     scan.add_argument("--quiet", "-q", action="store_true", help="print only findings, no summary or notices")
     scan.add_argument("--strict", action="store_true", help="files that could not be parsed fail the run")
     scan.add_argument("--no-color", action="store_true", help="plain text output")
@@ -91,6 +91,47 @@ def _parser() -> argparse.ArgumentParser:
 
 def _split(values: Sequence[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _check_inputs(args: argparse.Namespace, paths: list[Path]) -> None:
+    """Mistakes that would otherwise scan nothing, or fail only after the scan: exit 2."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path}: no such file or folder")
+    from atlascan.rules import default_rules
+    from atlascan.scan import select_rules
+
+    known = default_rules()
+    for flag, values in (("--select", _split(args.select)), ("--ignore", _split(args.ignore))):
+        for value in values:
+            if value.startswith("checkov") or select_rules(known, [value], []):
+                continue
+            raise UsageError(f"{flag} {value}: no rule id or prefix matches it (`atlascan rules` lists them)")
+    for flag, target in [("--output", o) for o in args.outputs or []] + [("--write-baseline", args.write_baseline)]:
+        if target is not None:
+            _check_writable(flag, target)
+
+
+def _check_writable(flag: str, target: Path) -> None:
+    if target.is_dir():
+        raise UsageError(f"{flag} {target}: is a folder, not a file")
+    parent = target.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {target}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"{flag} {target}: cannot be written")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +165,7 @@ def _scan(args: argparse.Namespace) -> int:
     from atlascan.suppress import BaselineError, read_baseline, write_baseline
 
     paths = [p.absolute() for p in (args.paths or [Path(".")])]
+    _check_inputs(args, paths)
     root = _root(args.root, paths)
     try:
         config = load_config(args.config or find_config(root))

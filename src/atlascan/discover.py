@@ -10,6 +10,7 @@ from typing import Any
 
 from atlascan import kinds
 from atlascan.model import Notice, SourceFile
+from atlascan.textutil import printable
 
 # Folders that hold other people's code or tool state; skipped with one notice each unless
 # `--include-vendored` is given.
@@ -121,7 +122,9 @@ def discover(
         if kind is None:
             return
         seen.add(rel)
-        out.files.append(SourceFile(path=rel, abspath=abspath, kind=kind, size=size))
+        # A name that is not valid UTF-8 or holds control characters is reported escaped in
+        # every output; the file itself is still read through its real path.
+        out.files.append(SourceFile(path=printable(rel), abspath=abspath, kind=kind, size=size))
 
     def link_notice(abspath: str, rel: str) -> None:
         target = os.path.realpath(abspath)
@@ -131,7 +134,7 @@ def discover(
             inside = False
         if not inside:
             out.notices.append(
-                Notice(rel, "Symbolic link leads outside the scan root or nowhere; not followed.", "note")
+                Notice(printable(rel), "Symbolic link leads outside the scan root or nowhere; not followed.", "note")
             )
 
     for given in paths:

@@ -42,6 +42,16 @@ SECURITY_SEVERITY = {
 }
 
 
+def id_matches(rule_id: str, pattern: str) -> bool:
+    """`pattern` names the rule: its whole id, or whole leading segments (`ATS-PY`, `ATS-PY-`);
+    `ATS-PY-01` names nothing. Checkov's ids are matched as plain prefixes (`checkov/CKV_AWS`)."""
+    if rule_id == pattern:
+        return True
+    if pattern.endswith(("-", "/")) or pattern.startswith("checkov/"):
+        return rule_id.startswith(pattern)
+    return rule_id.startswith((pattern + "-", pattern + "/"))
+
+
 class RuleError(ValueError):
     """A rule file is malformed; the message says what to add or change."""
 

@@ -25,7 +25,7 @@ from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, r
 from atlascan.discover import discover
 from atlascan.kinds import TEXT_KINDS
 from atlascan.model import Finding, Limits, Notice, ScanResult, Severity, SourceFile
-from atlascan.rules import Rule, default_rules
+from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
 POOL_MIN_FILES = 48
@@ -69,8 +69,8 @@ class ExternalEngine(Protocol):
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
-    def hit(rule_id: str, prefixes: Sequence[str]) -> bool:
-        return any(rule_id.startswith(p) for p in prefixes)  # an id is its own prefix
+    def hit(rule_id: str, patterns: Sequence[str]) -> bool:
+        return any(id_matches(rule_id, p) for p in patterns)
 
     out = {}
     for rid, rule in rules.items():

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from atlascan.model import Finding, Limits, Span, Suppression
+from atlascan.rules import id_matches
 
 # At the start of a comment, or after another tool's directive in the same comment.
 _IGNORE = re.compile(r"(?:^|#|//|;)\s*atlascan:\s*ignore\[(?P<ids>[A-Za-z0-9_,\s/-]+)\](?P<reason>[^\n]*)")
@@ -30,7 +33,7 @@ class InlineIgnore:
     line: int
 
     def covers(self, rule_id: str) -> bool:
-        return any(rule_id == i or rule_id.startswith(i + "-") for i in self.ids)
+        return any(id_matches(rule_id, i) for i in self.ids)
 
 
 def parse_markers(markers: Iterable[tuple[int, str]]) -> dict[int, list[InlineIgnore]]:
@@ -102,7 +105,7 @@ def drop_per_path(findings: list[Finding], per_path: Mapping[str, Sequence[str]]
     specs = [(pathspec.GitIgnoreSpec.from_lines([glob]), tuple(ids)) for glob, ids in per_path.items()]
     kept = []
     for f in findings:
-        if any(spec.match_file(f.path) and any(f.rule_id == i or f.rule_id.startswith(i) for i in ids) for spec, ids in specs):
+        if any(spec.match_file(f.path) and any(id_matches(f.rule_id, i) for i in ids) for spec, ids in specs):
             continue
         kept.append(f)
     return kept
@@ -143,11 +146,31 @@ class BaselineError(ValueError):
     pass
 
 
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 def read_baseline(path: Path) -> set[str]:
+    """Fingerprints of a baseline file. Only a regular file under the size cap is read (never
+    a FIFO, a device or /dev/stdin), as strict UTF-8 JSON of the shape we write."""
     try:
-        data = json.loads(path.read_text("utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise BaselineError(f"baseline {path} could not be read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise BaselineError(f"baseline {path} is not a regular file")
+        if info.st_size > MAX_BASELINE_BYTES:
+            raise BaselineError(f"baseline {path} is over {MAX_BASELINE_BYTES >> 20} MiB")
+        raw = fh.read(MAX_BASELINE_BYTES + 1)
+    try:
+        data = json.loads(raw.decode("utf-8"))
         return {str(e["fingerprint"]) for e in data["findings"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except RecursionError:
+        raise BaselineError(f"baseline {path} is nested too deeply to be a baseline") from None
+    except UnicodeDecodeError:
+        raise BaselineError(f"baseline {path} is not UTF-8 text") from None
+    except (ValueError, KeyError, TypeError) as exc:
         raise BaselineError(f"baseline {path} could not be read: {exc}") from None
 
 

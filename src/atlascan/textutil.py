@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 MAX_SNIPPET = 240
 
@@ -33,3 +34,35 @@ class LineIndex:
 def utf8_col_to_char_col(line_text: str, byte_col: int) -> int:
     """Python's ast gives 0-based UTF-8 byte offsets; SARIF wants 1-based characters."""
     return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
+
+
+# Characters a terminal or a CI log acts on: C0/C1 controls (ESC starts colour and OSC
+# sequences, CR rewrites a line), DEL, bidi overrides and isolates (Trojan Source), line and
+# paragraph separators, and lone surrogates (file names that were not valid UTF-8).
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    if ch == "\n":
+        return "\\n"
+    if ch == "\r":
+        return "\\r"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every control, bidi and undecodable character shown escaped (`\\x1b`,
+    `\\n`, `\\u202e`): scanned names and content can then never drive the reader's terminal
+    or start a CI workflow command."""
+    return _UNSAFE.sub(_escape_char, text) if _UNSAFE.search(text) else text
+
+
+def display_path(path: str) -> str:
+    """A scan-relative path as it may start an output line: escaped, and never beginning
+    with `:` (a line starting `::` is a GitHub Actions workflow command)."""
+    shown = printable(path)
+    return "./" + shown if shown.startswith(":") else shown

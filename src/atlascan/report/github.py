@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from atlascan.model import ScanResult, Severity
+from atlascan.textutil import printable
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "notice", Severity.INFO: "notice"}  # fmt: skip
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command data: control characters shown escaped first (an ESC or a bidi
+    override in a scanned name must not reach the log raw), then GitHub's own escapes."""
+    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_prop(text: str) -> str:

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from atlascan.model import ScanResult, Severity
+from atlascan.textutil import display_path, printable
 
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red", Severity.MEDIUM: "yellow",
           Severity.LOW: "cyan", Severity.INFO: "dim"}  # fmt: skip
@@ -24,18 +25,18 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
         if f.path != current:
             if current is not None:
                 console.print()
-            console.print(f"[bold underline]{escape(f.path)}[/]")
+            console.print(f"[bold underline]{escape(display_path(f.path))}[/]")
             current = f.path
         rule = result.rules[f.rule_id]
         col = f":{f.region.start_column}" if f.region.start_column else ""
         tag = " [dim](suppressed)[/]" if f.suppression else ""
         console.print(
             f"  {f.region.start_line}{col} [{_STYLE[f.severity]}]{f.severity.label.upper()}[/] "
-            f"[bold]{f.rule_id}[/] {escape(f.message)} [dim]{rule.name}; {', '.join(rule.atlas_techniques)}[/]{tag}"
+            f"[bold]{f.rule_id}[/] {escape(printable(f.message))} [dim]{rule.name}; {', '.join(rule.atlas_techniques)}[/]{tag}"
         )
         if f.snippet and not quiet:
             first = f.snippet.splitlines()[0].strip()
-            console.print(f"      [dim]{escape(first)}[/]")
+            console.print(f"      [dim]{escape(printable(first))}[/]")
     if not quiet:
         notices = [n for n in result.notices if n.level != "note"]
         if notices:
@@ -43,7 +44,7 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
             console.print("[bold]Files not fully scanned:[/]")
             for n in notices:
                 line = f":{n.line}" if n.line else ""
-                console.print(f"  {escape(n.path)}{line} [dim]{escape(n.message)}[/]")
+                console.print(f"  {escape(display_path(n.path))}{line} [dim]{escape(printable(n.message))}[/]")
         skipped = len(result.notices) - len(notices)
         active = result.active_findings
         counts = Counter(f.severity for f in active)
