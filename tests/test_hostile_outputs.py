@@ -138,3 +138,28 @@ def test_a_fifo_baseline_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "base.json")
     done = _run("scan", ".", "--baseline", "base.json", cwd=tmp_path)
     assert done.returncode == 2 and "not a regular file" in done.stderr
+
+
+def test_an_ignore_file_is_never_read_through_a_link(tmp_path: Path) -> None:
+    from atlascan.discover import discover
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("*.py\n", "utf-8")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n", "utf-8")
+    (repo / ".gitignore").symlink_to(outside)
+    found = discover([repo], repo)
+    assert [f.path for f in found.files] == ["a.py"]
+
+
+def test_a_huge_ignore_file_is_capped_with_a_notice(tmp_path: Path) -> None:
+    from atlascan.discover import MAX_IGNORE_PATTERNS, discover
+
+    (tmp_path / ".gitignore").write_text("\n".join(f"d{i}/f{i}_*.txt" for i in range(50_000)) + "\nlast.py\n", "utf-8")
+    for i in range(20):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n", "utf-8")
+    (tmp_path / "last.py").write_text("x = 1\n", "utf-8")
+    found = discover([tmp_path], tmp_path)
+    assert any(str(MAX_IGNORE_PATTERNS) in n.message and n.path == ".gitignore" for n in found.notices)
+    assert "last.py" in {f.path for f in found.files}  # past the cap: scanned, never hidden

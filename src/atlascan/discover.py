@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,14 @@ QUIET_DIRS = frozenset(
 )  # fmt: skip
 
 
+# Real ignore files hold tens of lines; more is hostile or generated, and pathspec matches
+# every pattern against every path. Past these caps the rest is not used (the scan then
+# covers more files, never fewer), with a notice.
+MAX_IGNORE_BYTES = 256 * 1024
+MAX_IGNORE_PATTERNS = 5_000
+DISCOVERY_BUDGET_S = 120.0
+
+
 @dataclass
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
@@ -38,13 +48,30 @@ class Discovery:
 class _IgnoreStack:
     """Nested .gitignore files, each matched relative to its own folder (git semantics)."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: Discovery) -> None:
         self._specs: list[tuple[str, Any]] = []
+        self._out = out
 
-    def push(self, rel_dir: str, text: str) -> None:
+    def push_file(self, rel_dir: str, path: str) -> None:
+        """Read an ignore file that is a regular file of the tree (never through a link)."""
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_IGNORE_BYTES + 1)
+        except OSError:
+            return
+        lines = [line for line in raw[:MAX_IGNORE_BYTES].decode("utf-8", "replace").splitlines() if line.strip() and not line.startswith("#")]
+        where = f"{rel_dir}/.gitignore" if rel_dir else ".gitignore"
+        if len(raw) > MAX_IGNORE_BYTES or len(lines) > MAX_IGNORE_PATTERNS:
+            self._out.notices.append(Notice(printable(where), f"Ignore file is too large; only its first {MAX_IGNORE_PATTERNS} patterns are used.", "warning"))
+            lines = lines[:MAX_IGNORE_PATTERNS]
+        self.push(rel_dir, lines)
+
+    def push(self, rel_dir: str, lines: list[str]) -> None:
         import pathspec  # only repositories that have ignore files pay for the import
 
-        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
         self._specs.append((rel_dir, spec))
 
     def pop_to(self, depth: int) -> None:
@@ -176,28 +203,27 @@ def _walk(
     use_ignore_files: bool,
     include_vendored: bool,
 ) -> None:
-    ignores = _IgnoreStack()
+    ignores = _IgnoreStack(out)
     if use_ignore_files:
         # Ignore files of the folders above the given one still apply (as git would).
         parts = rel_top.split("/") if rel_top else []
         for i in range(len(parts)):  # root, then each folder above the given one
             folder_rel = "/".join(parts[:i])
-            gi = root / folder_rel / ".gitignore"
-            if gi.is_file():
-                ignores.push(folder_rel, gi.read_text("utf-8", "replace"))
+            ignores.push_file(folder_rel, str(root / folder_rel / ".gitignore"))
+    deadline = time.monotonic() + DISCOVERY_BUDGET_S
     # Depth-first with an explicit stack: (folder, rel, ignore depth to restore).
     stack: list[tuple[str, str]] = [(str(top), rel_top)]
     depth_of: dict[str, int] = {}
     while stack:
+        if time.monotonic() > deadline:
+            out.notices.append(Notice(printable(rel_top or "."), f"Listing the files took longer than {DISCOVERY_BUDGET_S:.0f} s; the rest of the folder was not scanned.", "error"))
+            return
         folder, rel_folder = stack.pop()
         if use_ignore_files:
             # Drop ignore files of folders we have left.
             parent_depth = depth_of.get(rel_folder, len(ignores))
             ignores.pop_to(parent_depth)
-            gi_path = os.path.join(folder, ".gitignore")
-            if os.path.isfile(gi_path):
-                with open(gi_path, encoding="utf-8", errors="replace") as fh:
-                    ignores.push(rel_folder, fh.read())
+            ignores.push_file(rel_folder, os.path.join(folder, ".gitignore"))
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
