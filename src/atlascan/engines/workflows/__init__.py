@@ -1,8 +1,8 @@
 """CI pipeline analyzer: GitHub Actions workflows and actions, GitLab CI.
 
 Each file is parsed once by the shared YAML layer (`atlascan.parsers.yaml`); the GitHub
-checks live in `github`, the GitLab checks in `gitlab` (with the job model, `extends:`
-resolved, in `gitlab_jobs`). Command-line concepts inside `run:` and `script:` (curl | sh,
+checks live in `github`, the GitLab checks in `gitlab` (over the job model, `extends:`
+resolved, of `atlascan.parsers.gitlab`). Command-line concepts inside `run:` and `script:` (curl | sh,
 pip extra indexes, model downloads) are the `commands` engine's, fed by
 `atlascan.commandlines.yaml_kinds`.
 """
@@ -22,18 +22,16 @@ class WorkflowsEngine(Engine):
     name = "workflows"
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        from atlascan.parsers import yaml as y
-
-        doc = ctx.doc.tree
         if file.kind in ("gha-workflow", "gha-action"):
             from atlascan.engines.workflows import github
+            from atlascan.parsers.yaml import Mapping
 
-            for root in doc.roots():
-                if isinstance(root, y.Mapping):
+            for root in ctx.doc.tree.roots():
+                if isinstance(root, Mapping):
                     github.check(root, file.kind == "gha-action", ctx)
         elif file.kind == "gitlab-ci":
             from atlascan.engines.workflows import gitlab
+            from atlascan.parsers.gitlab import jobs
 
-            for root in doc.roots():
-                if isinstance(root, y.Mapping):
-                    gitlab.check(root, ctx)
+            for model in ctx.doc.view(jobs):
+                gitlab.check(model, ctx)

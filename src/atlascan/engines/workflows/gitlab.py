@@ -1,6 +1,6 @@
 """GitLab CI checks over `.gitlab-ci.yml` and its local includes (`.gitlab/ci/*.yml`).
 
-Jobs come from `gitlab_jobs.pipeline` with `extends:`, anchors and `<<:` merges applied, so
+Jobs come from the job model (`atlascan.parsers.gitlab`, a Document view) with `extends:`, anchors and `<<:` merges applied, so
 a job inherits what its templates set; every finding is reported once at the node a human
 edits (a template's line, not each job that extends it). Literal secrets under
 `variables:` are left to the secrets engine, which already reports them in any YAML.
@@ -21,14 +21,8 @@ from atlascan.engines.workflows.common import (
     scalars,
     sensitive_paths,
 )
-from atlascan.engines.workflows.gitlab_jobs import (
-    SCRIPT_KEYS,
-    Job,
-    Pipeline,
-    pipeline,
-    script_lines,
-)
 from atlascan.model import Severity
+from atlascan.parsers.gitlab import SCRIPT_KEYS, Job, Pipeline, script_lines
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
 if TYPE_CHECKING:
@@ -289,8 +283,7 @@ CHECKS = (
 )
 
 
-def check(root: Mapping, ctx: FileContext) -> None:
-    model = pipeline(root)
+def check(model: Pipeline, ctx: FileContext) -> None:
     for rule_ids, fn in CHECKS:
         if ctx.any_enabled(rule_ids):
             fn(model, ctx)
