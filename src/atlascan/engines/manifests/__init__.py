@@ -29,7 +29,7 @@ class ManifestsEngine(Engine):
 
             dvc.check_config(ctx)
             return
-        text = ctx.text()
+        text = ctx.doc.text
         python_env = kind == "yaml" and "python_env" in file.path.rsplit("/", 1)[-1].lower()
         if kind == "yaml" and not python_env and not MANIFEST_HINT.search(text):
             return

@@ -25,7 +25,7 @@ def check_document(root: YNode, ctx: FileContext) -> None:
     services = root.get("services") if isinstance(root, Mapping) else None
     if not isinstance(services, Mapping):
         return
-    lines = ctx.lines()
+    lines = ctx.doc.lines
     seen: set[int] = set()  # a service that is an alias of another is checked once
     for name, _, service in services.entries():
         if not isinstance(service, Mapping) or id(service) in seen:

@@ -348,7 +348,7 @@ def _decoded_is_secret(raw: str) -> bool:
 
 
 def _context_text(ctx: FileContext, node: YNode) -> str:
-    return common.region_text(ctx.lines(), node.line, node.end_line)
+    return common.region_text(ctx.doc.lines, node.line, node.end_line)
 
 
 def _exposed_service(root: Mapping, ctx: FileContext) -> None:
