@@ -113,6 +113,14 @@ def test_literal_env_value_is_masked(tmp_path: Path) -> None:
     assert secret not in finding.snippet and secret not in finding.message
 
 
+
+def test_env_names_count_when_a_credential_word_ends_them(tmp_path: Path) -> None:
+    env = {"AUTH_TYPE": "oauth2", "SECRET_NAME": "model-store", "PWD": "Zq81vLt0Rr5kPw2m", "DB_PASS": "Zq81vLt0Rr5kPw2m"}
+    entries = "".join(f"        - name: {k}\n          value: {v}\n" for k, v in env.items())
+    text = POD.replace("      securityContext:\n        privileged: true\n", f"      env:\n{entries}")
+    result = scan_text(tmp_path, "pod.yaml", text)
+    assert [f.message.split()[2] for f in ours(result)] == ["DB_PASS"]
+
 def test_ray_dashboard_is_critical_only_when_published(tmp_path: Path) -> None:
     head = """apiVersion: ray.io/v1
 kind: RayCluster

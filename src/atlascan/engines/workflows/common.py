@@ -8,18 +8,10 @@ from typing import TYPE_CHECKING
 
 from atlascan.model import Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode, scalar_position
+from atlascan.vocabulary import IMAGE_DIGEST
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
-
-DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
-# Names of variables that hold credentials (hadolint DL3064's stems plus ML platforms).
-SECRET_NAME = re.compile(
-    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CLIENT_?SECRET|CREDENTIALS?|AUTH)(?:$|_)|"
-    r"^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|KAGGLE_KEY|NEPTUNE_API_TOKEN|DATABRICKS_TOKEN|NPM_TOKEN|PYPI_TOKEN|TWINE_PASSWORD)$",
-    re.I,
-)
-
 
 def in_scalar(ctx: FileContext, node: Scalar, start: int, end: int) -> Span:
     """Where characters [start, end) of a scalar's value are in the file (block and
@@ -48,7 +40,7 @@ def image_unpinned(image: str) -> bool:
     value = image.strip()
     if not value or "${{" in value or value.startswith("$"):
         return False
-    return not DIGEST.search(value)
+    return not IMAGE_DIGEST.search(value)
 
 
 def scalars(node: YNode | None) -> list[Scalar]:

@@ -20,6 +20,7 @@ from atlascan.engines.workflows.common import (
 )
 from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.vocabulary import COMMIT_SHA
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -204,7 +205,6 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str) -> None:
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
 
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 GITHUB_OWNED = ("actions/", "github/")
 BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
 
@@ -224,7 +224,7 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
     name, at, ref = value.rpartition("@")
     if not at:
         name, ref = value, ""
-    if FULL_SHA.match(ref):
+    if COMMIT_SHA.match(ref):
         return
     if not ref or ref.lower() in BRANCH_REFS:
         severity = Severity.HIGH

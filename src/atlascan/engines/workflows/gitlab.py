@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from atlascan.engines.workflows.common import (
-    SECRET_NAME,
     image_of,
     image_unpinned,
     in_scalar,
@@ -23,6 +22,7 @@ from atlascan.engines.workflows.common import (
 from atlascan.model import Severity
 from atlascan.parsers.gitlab import SCRIPT_KEYS, Job, Pipeline, script_lines
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.vocabulary import COMMIT_SHA, SECRET_NAME
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -145,7 +145,6 @@ def check_images(model: Pipeline, ctx: FileContext) -> None:
             ctx.finding("ATS-GL-003").at(image).args(image=value).severity(severity).emit()
 
 
-SHA_REF = re.compile(r"^[0-9a-f]{40}$")
 VERSION_REF = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$")
 
 
@@ -180,7 +179,7 @@ def check_includes(model: Pipeline, ctx: FileContext) -> None:
 
 
 def _ref(ctx: FileContext, node: Scalar, ref: str, what: str) -> None:
-    if SHA_REF.match(ref) or "$" in ref:
+    if COMMIT_SHA.match(ref) or "$" in ref:
         return
     if VERSION_REF.match(ref):
         ctx.finding("ATS-GL-004").at(node).args(include=what, why=f"tag `{ref}` (tags can be moved)").severity(Severity.LOW).emit()
