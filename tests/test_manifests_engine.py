@@ -293,3 +293,10 @@ def test_unexpected_compose_shapes_never_crash(tmp_path: Path) -> None:
     result = scan_text(tmp_path, "docker-compose.yml", text)
     assert not [n for n in result.notices if "Internal error" in n.message], result.notices
     assert not ours(result)
+
+
+def test_registry_finds_every_manifests_rule_implemented() -> None:
+    from atlascan import registry, rules
+
+    problems = registry.problems(rules.load_rules())
+    assert [p for p in problems if any(f"{f}-" in p for f in FAMILIES) or "'manifests'" in p] == []
