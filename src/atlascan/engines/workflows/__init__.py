@@ -1,10 +1,10 @@
 """CI pipeline analyzer: GitHub Actions workflows and actions, GitLab CI.
 
 Each file is parsed once by the shared YAML layer (`atlascan.parsers.yaml`); the GitHub
-checks live in `github`, the GitLab checks in `gitlab` (over the job model, `extends:`
-resolved, of `atlascan.parsers.gitlab`). Command-line concepts inside `run:` and `script:` (curl | sh,
-pip extra indexes, model downloads) are the `commands` engine's, fed by
-`atlascan.commandlines.yaml_kinds`.
+checks live in `github`, the GitLab checks in `gitlab` (over the job model of
+`atlascan.parsers.gitlab`, `extends:` resolved, a Document view). Command-line concepts
+inside `run:` and `script:` (curl | sh, pip extra indexes, model downloads) are the
+`commands` engine's, fed by `atlascan.commandlines.yaml_kinds`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """GitLab CI checks over `.gitlab-ci.yml` and its local includes (`.gitlab/ci/*.yml`).
 
-Jobs come from the job model (`atlascan.parsers.gitlab`, a Document view) with `extends:`, anchors and `<<:` merges applied, so
-a job inherits what its templates set; every finding is reported once at the node a human
-edits (a template's line, not each job that extends it). Literal secrets under
-`variables:` are left to the secrets engine, which already reports them in any YAML.
+Jobs come from the job model (`atlascan.parsers.gitlab`, a Document view) with `extends:`,
+anchors and `<<:` merges applied, so a job inherits what its templates set; every finding
+is reported once at the node a human edits (a template's line, not each job that extends
+it). Literal secrets under `variables:` are left to the secrets engine, which already
+reports them in any YAML.
 """
 
 from __future__ import annotations
