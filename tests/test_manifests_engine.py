@@ -113,6 +113,14 @@ def test_literal_env_value_is_masked(tmp_path: Path) -> None:
     assert secret not in finding.snippet and secret not in finding.message
 
 
+
+def test_env_names_count_when_a_credential_word_ends_them(tmp_path: Path) -> None:
+    env = {"AUTH_TYPE": "oauth2", "SECRET_NAME": "model-store", "PWD": "Zq81vLt0Rr5kPw2m", "DB_PASS": "Zq81vLt0Rr5kPw2m"}
+    entries = "".join(f"        - name: {k}\n          value: {v}\n" for k, v in env.items())
+    text = POD.replace("      securityContext:\n        privileged: true\n", f"      env:\n{entries}")
+    result = scan_text(tmp_path, "pod.yaml", text)
+    assert [f.message.split()[2] for f in ours(result)] == ["DB_PASS"]
+
 def test_ray_dashboard_is_critical_only_when_published(tmp_path: Path) -> None:
     head = """apiVersion: ray.io/v1
 kind: RayCluster
@@ -285,3 +293,10 @@ def test_unexpected_compose_shapes_never_crash(tmp_path: Path) -> None:
     result = scan_text(tmp_path, "docker-compose.yml", text)
     assert not [n for n in result.notices if "Internal error" in n.message], result.notices
     assert not ours(result)
+
+
+def test_registry_finds_every_manifests_rule_implemented() -> None:
+    from atlascan import registry, rules
+
+    problems = registry.problems(rules.load_rules())
+    assert [p for p in problems if any(f"{f}-" in p for f in FAMILIES) or "'manifests'" in p] == []

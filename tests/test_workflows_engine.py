@@ -145,3 +145,17 @@ def test_injection_is_low_when_only_pushers_can_trigger(tmp_path: Path) -> None:
     outsider = _findings(scan_text(tmp_path / "pr", WF, "on: [push, pull_request_target]\n" + step, select=["ATS-GHA-001"]))
     assert [f.severity for f in pushed] == [Severity.LOW]
     assert [f.severity for f in outsider] == [Severity.HIGH]
+
+
+def test_gitlab_secret_names_end_in_a_credential_word(tmp_path: Path) -> None:
+    names = ["PWD", "TOKEN_URL", "AUTH_TYPE", "DB_PASS", "DEPLOY_PWD", "AZURE_STORAGE_CONNECTION_STRING", "DOCKER_AUTH_CONFIG"]
+    text = "train:\n  image: python@sha256:" + "a" * 64 + "\n  script:\n" + "".join(f"    - echo ${n}\n" for n in names)
+    found = _findings(scan_text(tmp_path, ".gitlab-ci.yml", text, select=["ATS-GL-001"]))
+    assert [f.message.split("`")[1] for f in found] == [f"echo ${n}" for n in names[3:]]
+
+
+def test_registry_finds_every_workflows_rule_implemented() -> None:
+    from atlascan import registry, rules
+
+    problems = registry.problems(rules.load_rules())
+    assert [p for p in problems if "ATS-GHA-" in p or "ATS-GL-" in p or "'workflows'" in p] == []

@@ -18,13 +18,15 @@ IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "::0", "*", "0", ""})
 
 # Names of variables and settings that hold credentials (hadolint DL3064's stems plus the ML
-# platforms' own names): `WANDB_API_KEY`, `db_password`, `hf-token`, `client_secret`.
+# platforms' own names): `WANDB_API_KEY`, `db_password`, `hf-token`, `client_secret`. The
+# credential word ends the name: `TOKEN_URL`, `PASSWORD_FILE` and `AUTH_TYPE` name no secret,
+# and a bare `PWD` is the shell's working directory.
 SECRET_NAME = re.compile(
-    r"(?i)(?:^|[_\-.])(?:password|passwd|pass|pwd|secret|secret_?key|secret_?access_?key|api_?key|apikey|"
+    r"(?i)(?:^|[_\-.])(?:password|passwd|pass|secret|secret_?key|secret_?access_?key|api_?key|apikey|"
     r"access_?key|auth|auth_?token|access_?token|api_?token|token|private_?key|client_?secret|credentials?|"
-    r"account_?key|sas_?token|connection_?string)(?:$|[_\-.])|"
+    r"account_?key|sas_?token|connection_?string)$|[_\-.]pwd$|"
     r"^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|KAGGLE_KEY|NEPTUNE_API_TOKEN|DATABRICKS_TOKEN|"
-    r"NPM_TOKEN|PYPI_TOKEN|TWINE_PASSWORD)$"
+    r"NPM_TOKEN|PYPI_TOKEN|TWINE_PASSWORD|DOCKER_AUTH_CONFIG)$"
 )
 
 
@@ -35,7 +37,9 @@ class ServerPort:
     auth: tuple[str, ...] = ()  # regexes whose presence shows authentication is on
 
 
+# Regexes over lower-cased server text; an empty token (`JUPYTER_TOKEN: ""`) is no auth.
 JUPYTER_AUTH = (
+    r"jupyter_token\s*[=:]\s*[\"']?[^\s\"']",
     r"\.token\s*=\s*[\"']?\$",
     r"hashed_password\s*=\s*[\"']?[^\s\"']",
     r"\.password\s*=\s*[\"']?[^\s\"']",

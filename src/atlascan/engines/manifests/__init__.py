@@ -21,6 +21,14 @@ MANIFEST_HINT = re.compile(r"^\s*(?:apiVersion|pipelineInfo)\s*:", re.M)
 
 class ManifestsEngine(Engine):
     name = "manifests"
+    implements = frozenset({
+        "ATS-K8S-001", "ATS-K8S-002", "ATS-K8S-003", "ATS-K8S-004", "ATS-K8S-005", "ATS-K8S-006",
+        "ATS-K8S-007", "ATS-K8S-008", "ATS-K8S-009", "ATS-K8S-010", "ATS-K8S-011", "ATS-K8S-012",
+        "ATS-K8S-013", "ATS-K8S-014", "ATS-K8S-015",
+        "ATS-CMP-001", "ATS-CMP-002", "ATS-CMP-003", "ATS-CMP-004", "ATS-CMP-005",
+        "ATS-MLF-001", "ATS-MLF-002",
+        "ATS-DVC-001", "ATS-DVC-002", "ATS-DVC-003",
+    })  # fmt: skip
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind
@@ -29,7 +37,7 @@ class ManifestsEngine(Engine):
 
             dvc.check_config(ctx)
             return
-        text = ctx.text()
+        text = ctx.doc.text
         python_env = kind == "yaml" and "python_env" in file.path.rsplit("/", 1)[-1].lower()
         if kind == "yaml" and not python_env and not MANIFEST_HINT.search(text):
             return

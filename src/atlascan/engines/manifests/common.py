@@ -1,47 +1,13 @@
-"""Facts shared by the manifest checks: ML control-plane ports, sensitive host paths, image
-references, credential-looking names, and the one-literal-one-finding rule against the core
-secrets engine."""
+"""Facts shared by the manifest checks: which ML server a published port belongs to (the
+ports are `atlascan.vocabulary.ML_PORTS`), sensitive host paths, image references, literal
+credentials and plain-http URLs."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-
-@dataclass(frozen=True)
-class ServerPort:
-    server: str
-    # Words one of which must appear near the port (image, command, labels) before a generic
-    # port such as 5000 or 8080 counts as this server; empty means the port alone is enough.
-    hints: tuple[str, ...] = ()
-    # Words that show the server's own authentication is on; the port is then not reported.
-    auth: tuple[str, ...] = ()
-
-
-# Regexes over the lower-cased service text; an empty token (`JUPYTER_TOKEN: ""`) is no auth.
-JUPYTER_AUTH = (
-    r"jupyter_token\s*[=:]\s*[\"']?[^\s\"']",
-    r"\.token\s*=\s*[\"']?\$",
-    r"hashed_password\s*=\s*[\"']?[^\s\"']",
-    r"\.password\s*=\s*[\"']?[^\s\"']",
-)
-RAY_AUTH = (r"ray_auth_mode\s*[=:]\s*[\"']?token",)
-ML_PORTS: dict[int, ServerPort] = {
-    8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
-    10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
-    6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
-    8888: ServerPort("Jupyter", auth=JUPYTER_AUTH),
-    5000: ServerPort("MLflow tracking server", ("mlflow",), (r"--app-name[= ]+[\"']?basic-auth",)),
-    6006: ServerPort("TensorBoard"),
-    7860: ServerPort("Gradio", auth=(r"gradio_auth\w*\s*[=:]\s*[\"']?[^\s\"']", r"\bauth\s*=")),
-    8080: ServerPort("TorchServe inference API", ("torchserve",)),
-    8081: ServerPort("TorchServe management API", ("torchserve",)),
-    8082: ServerPort("TorchServe metrics API", ("torchserve",)),
-    8000: ServerPort("Triton HTTP", ("triton",)),
-    8001: ServerPort("Triton gRPC", ("triton",)),
-    8002: ServerPort("Triton metrics", ("triton",)),
-}
+from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS
 
 
 def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
@@ -100,7 +66,6 @@ def sensitive_host_path(path: str) -> str | None:
     return None
 
 
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._\-/:@]*$", re.I)
 
 
@@ -108,7 +73,7 @@ def unpinned_image(image: str) -> str | None:
     """How an image is referenced when it is not pinned by digest ('tag 1.2', 'no tag'),
     or None when it is pinned or is not a literal image reference."""
     image = image.strip()
-    if not image or not IMAGE_REF.match(image) or DIGEST.search(image):
+    if not image or not IMAGE_REF.match(image) or IMAGE_DIGEST.search(image):
         return None
     if "@" in image:  # a digest of another algorithm or a malformed one: leave it alone
         return None
@@ -123,13 +88,6 @@ def is_template(value: str) -> bool:
     return any(mark in value for mark in ("${", "{{", "$(", "<%"))
 
 
-# Names of variables and settings that hold credentials (hadolint DL3064's words plus the
-# ML services' own names).
-SECRET_NAME = re.compile(
-    r"(?i)(?:^|[_\-.])(?:password|passwd|pwd|secret|secret_?key|secret_?access_?key|api_?key|apikey|"
-    r"access_?key|auth_?token|access_?token|api_?token|token|private_?key|client_?secret|credentials?|"
-    r"account_?key|sas_?token|connection_?string)$"
-)
 NOT_SECRET_VALUES = frozenset(
     {"true", "false", "yes", "no", "on", "off", "null", "none", "disabled", "enabled"}
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from atlascan import vocabulary
 from atlascan.engines.manifests import common
 from atlascan.engines.manifests.nodes import emit, items, text
 from atlascan.model import Severity
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
 
 HOST_NAMESPACE_FIELDS = ("network_mode", "pid", "ipc")
 ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
-ALL_INTERFACES = frozenset({"", "0.0.0.0", "::", "[::]"})
+# A published port's host address that means every interface (none given, too). The
+# server-flag spellings (`*`, `0`, `::0`) are not what compose files write: left out.
+ALL_INTERFACES = vocabulary.ALL_INTERFACES - {"*", "0", "::0"}
 PORT_RANGE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 
 
@@ -25,7 +28,7 @@ def check_document(root: YNode, ctx: FileContext) -> None:
     services = root.get("services") if isinstance(root, Mapping) else None
     if not isinstance(services, Mapping):
         return
-    lines = ctx.lines()
+    lines = ctx.doc.lines
     seen: set[int] = set()  # a service that is an alias of another is checked once
     for name, _, service in services.entries():
         if not isinstance(service, Mapping) or id(service) in seen:

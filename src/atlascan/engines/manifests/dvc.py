@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from atlascan.engines.manifests import common
 from atlascan.engines.manifests.nodes import emit, get, items, text
+from atlascan.model import Span
 from atlascan.parsers.yaml import Mapping, Scalar, YNode
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ URL_OPTIONS = ("url", "endpointurl")
 def check_config(ctx: FileContext) -> None:
     """Line by line: a malformed line is skipped, never fatal (DVC itself would refuse it)."""
     section = ""
-    for number, raw in enumerate(ctx.lines(), start=1):
+    for number, raw in enumerate(ctx.doc.lines, start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith(("#", ";")):
             continue
@@ -40,33 +41,22 @@ def check_config(ctx: FileContext) -> None:
             continue
         key = option.group("key").lower()
         value = _unquote(option.group("value"))
-        column = len(option.group("indent")) + 1
         remote = _remote_name(section)
         if remote is None:
             continue
-        region = (number, column, number, len(raw.rstrip()) + 1)
+        line = Span(number, len(option.group("indent")) + 1, number, len(raw.rstrip()) + 1)
         if (
             key in CREDENTIAL_OPTIONS
             and value
             and not common.is_template(value)
             and common.literal_secret(value)
         ):
-            if ctx.enabled("ATS-DVC-001"):  # deferring to the secrets rules is the dedupe step's
-                ctx.report(
-                    "ATS-DVC-001", *region, args={"remote": remote, "option": key}, secret=value
-                )
-        elif (
-            key in ("ssl_verify", "use_ssl")
-            and value.lower() in FALSE_VALUES
-            and ctx.enabled("ATS-DVC-002")
-        ):
-            ctx.report(
-                "ATS-DVC-002", *region, args={"remote": remote, "option": key, "value": value}
-            )
-        elif key in URL_OPTIONS and common.plain_http_url(value) and ctx.enabled("ATS-DVC-003"):
-            ctx.report(
-                "ATS-DVC-003", *region, args={"what": f"Remote {remote} ({key})", "url": value}
-            )
+            # Deferring to the secrets rules is the dedupe step's (`defers_to`).
+            ctx.finding("ATS-DVC-001").at(line).args(remote=remote, option=key).secret(value).emit()
+        elif key in ("ssl_verify", "use_ssl") and value.lower() in FALSE_VALUES:
+            ctx.finding("ATS-DVC-002").at(line).args(remote=remote, option=key, value=value).emit()
+        elif key in URL_OPTIONS and common.plain_http_url(value):
+            ctx.finding("ATS-DVC-003").at(line).args(what=f"Remote {remote} ({key})", url=value).emit()
 
 
 def _remote_name(section: str) -> str | None:

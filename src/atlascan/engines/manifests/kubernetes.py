@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from atlascan import vocabulary
 from atlascan.engines.manifests import common
 from atlascan.engines.manifests.nodes import (
     emit,
@@ -53,7 +54,9 @@ PUBLIC_SAMPLE_BUCKETS = (
     "gs://kfserving-samples/",
 )
 HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
-ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]"})
+# A `hostIP` or `dashboard-host` that means every interface. Empty is an unset field here,
+# and the server-flag spellings (`*`, `0`, `::0`) are not what these fields hold: left out.
+ALL_INTERFACES = vocabulary.ALL_INTERFACES - {"", "*", "0", "::0"}
 
 
 def is_manifest(root: YNode | None) -> bool:
@@ -297,7 +300,7 @@ def _literal_env(env: YNode, ctx: FileContext) -> None:
             continue
         name = item.text("name") or ""
         value = item.get("value")
-        if not isinstance(value, Scalar) or not common.SECRET_NAME.search(name):
+        if not isinstance(value, Scalar) or not vocabulary.SECRET_NAME.search(name):
             continue
         if not common.literal_secret(value.value):
             continue
@@ -348,7 +351,7 @@ def _decoded_is_secret(raw: str) -> bool:
 
 
 def _context_text(ctx: FileContext, node: YNode) -> str:
-    return common.region_text(ctx.lines(), node.line, node.end_line)
+    return common.region_text(ctx.doc.lines, node.line, node.end_line)
 
 
 def _exposed_service(root: Mapping, ctx: FileContext) -> None:
@@ -421,7 +424,7 @@ def _host_ports(ports: YNode, ctx: FileContext) -> None:
     for port in items(ports):
         host = get(port, "hostPort")
         number = common.port_number(text(get(port, "containerPort")))
-        known = common.ML_PORTS.get(number) if number else None
+        known = vocabulary.ML_PORTS.get(number) if number else None
         if host is None or known is None or known.hints:
             continue  # generic ports (5000, 8080) need a context a container entry lacks
         if (text(get(port, "hostIP")) or "0.0.0.0").strip() not in ALL_INTERFACES:

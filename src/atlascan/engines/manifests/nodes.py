@@ -4,7 +4,6 @@ number) and find keys through `<<:` merges the same way everywhere."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingType
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
+    from atlascan.document import Document
     from atlascan.model import Severity
 
 Node = YNode | None
@@ -54,18 +54,10 @@ def is_false(node: Node) -> bool:
     return (text(node) or "").strip().lower() in ("false", "no", "off", "n")
 
 
-def span(first: YNode, last: Node = None) -> tuple[int, int, int, int | None]:
-    """(line, column, end line, end column) from `first` to the end of `last` (or `first`),
-    cut to the first line when the value runs over several lines."""
-    end = last if last is not None else first
-    if end.end_line != first.line:
-        return first.line, first.column, first.line, None
-    return first.line, first.column, end.end_line, end.end_column
-
-
-_REPORTED: weakref.WeakKeyDictionary[FileContext, set[tuple[str, int, int]]] = (
-    weakref.WeakKeyDictionary()
-)
+def _reported(doc: Document) -> set[tuple[str, int, int]]:
+    """(rule, line, column) of each manifest finding made in this file: per-file state kept
+    as a Document view, so it lives exactly as long as the scan's Document."""
+    return set()
 
 
 def emit(
@@ -81,12 +73,9 @@ def emit(
     """Report `rule_id` over the region of `first` .. `last` (usually a key and its value)."""
     if first is None or not ctx.enabled(rule_id):
         return
-    line, column, end_line, end_column = span(first, last)
     # A key merged (`<<: *anchor`) into several mappings is one line to change: report it once.
-    done = _REPORTED.setdefault(ctx, set())
-    if (rule_id, line, column) in done:
+    reported = ctx.doc.view(_reported)
+    if (rule_id, first.line, first.column) in reported:
         return
-    done.add((rule_id, line, column))
-    ctx.report(
-        rule_id, line, column, end_line, end_column, args=args, severity=severity, secret=secret
-    )
+    reported.add((rule_id, first.line, first.column))
+    ctx.finding(rule_id).at(first, last).args(**args).severity(severity).secret(secret).emit()

@@ -1,54 +1,25 @@
-"""Helpers the GitHub Actions and GitLab CI checks share: reporting at YAML nodes (or at an
-offset inside a scalar), image digests and secret-looking names."""
+"""Helpers the GitHub Actions and GitLab CI checks share: the place of a match inside a
+scalar, image references and credential-store paths."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping as TMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from atlascan.model import Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode, scalar_position
+from atlascan.vocabulary import IMAGE_DIGEST
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
-    from atlascan.model import Severity
 
-DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
-# Names of variables that hold credentials (hadolint DL3064's stems plus ML platforms).
-SECRET_NAME = re.compile(
-    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CLIENT_?SECRET|CREDENTIALS?|AUTH)(?:$|_)|"
-    r"^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|KAGGLE_KEY|NEPTUNE_API_TOKEN|DATABRICKS_TOKEN|NPM_TOKEN|PYPI_TOKEN|TWINE_PASSWORD)$",
-    re.I,
-)
-
-
-def report_node(
-    ctx: FileContext,
-    rule_id: str,
-    node: YNode,
-    args: TMapping[str, Any] | None = None,
-    severity: Severity | None = None,
-) -> None:
-    """A finding spanning a node when it sits on one line, else its first line."""
-    end_line = node.end_line if isinstance(node, Scalar) and node.end_line == node.line else None
-    end_col = node.end_column if end_line else None
-    ctx.report(rule_id, node.line, node.column, end_line, end_col, args=args or {}, severity=severity)
-
-
-def report_in_scalar(
-    ctx: FileContext,
-    rule_id: str,
-    node: Scalar,
-    start: int,
-    end: int,
-    args: TMapping[str, Any] | None = None,
-    severity: Severity | None = None,
-) -> None:
-    """A finding on characters [start, end) of a scalar's value, mapped into the file."""
-    lines = ctx.lines()
-    line, col = scalar_position(node, start, lines)
-    end_line, end_col = scalar_position(node, max(start, end - 1), lines)
-    ctx.report(rule_id, line, col, end_line, end_col + 1, args=args or {}, severity=severity)
+def in_scalar(ctx: FileContext, node: Scalar, start: int, end: int) -> Span:
+    """Where characters [start, end) of a scalar's value are in the file (block and
+    multi-line scalars included)."""
+    lines = ctx.doc.lines
+    line, column = scalar_position(node, start, lines)
+    end_line, end_column = scalar_position(node, max(start, end - 1), lines)
+    return Span(line, column, end_line, end_column + 1)
 
 
 def image_of(node: YNode | None) -> Scalar | None:
@@ -69,7 +40,7 @@ def image_unpinned(image: str) -> bool:
     value = image.strip()
     if not value or "${{" in value or value.startswith("$"):
         return False
-    return not DIGEST.search(value)
+    return not IMAGE_DIGEST.search(value)
 
 
 def scalars(node: YNode | None) -> list[Scalar]:

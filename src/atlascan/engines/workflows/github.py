@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from atlascan.engines.workflows.common import (
     image_of,
     image_unpinned,
-    report_in_scalar,
-    report_node,
+    in_scalar,
     sensitive_paths,
 )
 from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.vocabulary import COMMIT_SHA
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -142,8 +142,8 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                 for m in EXPRESSION.finditer(script.value):
                     found = ATTACKER_CONTEXT.search(m.group(1))
                     if found:
-                        args = {"context": found.group(0), "where": where}
-                        report_in_scalar(ctx, "ATS-GHA-001", script, m.start(), m.end(), args, severity)
+                        finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
+                        finding.args(context=found.group(0), where=where).severity(severity).emit()
 
 
 # ---- ATS-GHA-002: privileged trigger checks out the untrusted head -----------------------
@@ -173,12 +173,12 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
             if target is None and isinstance(run, Scalar):
                 m = PR_CHECKOUT_CMD.search(run.value)
                 if m:
-                    report_in_scalar(ctx, "ATS-GHA-002", run, m.start(), m.end(), {"trigger": trigger}, Severity.CRITICAL)
+                    ctx.finding("ATS-GHA-002").at(in_scalar(ctx, run, m.start(), m.end())).args(trigger=trigger).severity(Severity.CRITICAL).emit()
                 continue
             if target is not None:
                 later = job.steps[i + 1 :]
                 executes = any("run" in s or _uses(s).startswith("./") for s in later)
-                report_node(ctx, "ATS-GHA-002", target, {"trigger": trigger}, Severity.CRITICAL if executes else None)
+                ctx.finding("ATS-GHA-002").at(target).args(trigger=trigger).severity(Severity.CRITICAL if executes else None).emit()
 
 
 # ---- ATS-GHA-003: write-all or workflow-wide write permissions ---------------------------
@@ -194,18 +194,17 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str) -> None:
     if isinstance(node, Scalar) and node.value.strip() == "write-all":
-        report_node(ctx, "ATS-GHA-003", node, {"grant": "write-all", "scope": scope}, Severity.HIGH)
+        ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope).severity(Severity.HIGH).emit()
     elif isinstance(node, Mapping) and scope == "workflow":
         # Job-level write scopes are the recommended least-privilege form; only the
         # workflow-wide ones hand every job (and every action it runs) a write token.
         for name, _, value in node.entries():
             if isinstance(value, Scalar) and value.value.strip() == "write":
-                report_node(ctx, "ATS-GHA-003", value, {"grant": f"{name}: write", "scope": scope})
+                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope).emit()
 
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
 
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 GITHUB_OWNED = ("actions/", "github/")
 BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
 
@@ -225,14 +224,14 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
     name, at, ref = value.rpartition("@")
     if not at:
         name, ref = value, ""
-    if FULL_SHA.match(ref):
+    if COMMIT_SHA.match(ref):
         return
     if not ref or ref.lower() in BRANCH_REFS:
         severity = Severity.HIGH
     else:
         severity = Severity.LOW if name.lower().startswith(GITHUB_OWNED) else Severity.MEDIUM
     start = value.rfind("@") if at else 0
-    report_in_scalar(ctx, "ATS-GHA-004", node, start, len(value), {"action": name, "ref": ref or "(none)"}, severity)
+    ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)").severity(severity).emit()
 
 
 # ---- ATS-GHA-005: container and service images without a digest --------------------------
@@ -242,7 +241,7 @@ def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
     runs = flow.root.get("runs") if flow.action else None
     image = runs.get("image") if isinstance(runs, Mapping) else None
     if isinstance(image, Scalar) and image.value.startswith("docker://") and image_unpinned(image.value[9:]):
-        report_node(ctx, "ATS-GHA-005", image, {"image": image.value[9:]})  # a Docker container action
+        ctx.finding("ATS-GHA-005").at(image).args(image=image.value[9:]).emit()  # a Docker container action
     for job in flow.jobs:
         images = [image_of(job.node.get("container"))]
         services = job.node.get("services")
@@ -250,11 +249,11 @@ def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
             images.extend(image_of(s) for _, _, s in services.entries())
         for image in images:
             if image is not None and image_unpinned(image.value):
-                report_node(ctx, "ATS-GHA-005", image, {"image": image.value})
+                ctx.finding("ATS-GHA-005").at(image).args(image=image.value).emit()
         for step in job.steps:
             uses = step.get("uses")
             if isinstance(uses, Scalar) and uses.value.startswith("docker://") and image_unpinned(uses.value[9:]):
-                report_node(ctx, "ATS-GHA-005", uses, {"image": uses.value[9:]})
+                ctx.finding("ATS-GHA-005").at(uses).args(image=uses.value[9:]).emit()
 
 
 # ---- ATS-GHA-006 / 007: secrets handed over wholesale ------------------------------------
@@ -266,14 +265,14 @@ def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         secrets = job.node.get("secrets")
         if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit":
-            report_node(ctx, "ATS-GHA-006", secrets, {"job": job.name})
+            ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).emit()
     if ctx.enabled("ATS-GHA-007"):
         from atlascan.parsers.yaml import walk
 
         for node in walk(flow.root):
             if isinstance(node, Scalar) and "${{" in node.value:
                 for m in TO_JSON_SECRETS.finditer(node.value):
-                    report_in_scalar(ctx, "ATS-GHA-007", node, m.start(), m.end())
+                    ctx.finding("ATS-GHA-007").at(in_scalar(ctx, node, m.start(), m.end())).emit()
 
 
 # ---- ATS-GHA-008: persisted checkout credentials end up in an artifact --------------------
@@ -292,7 +291,7 @@ def check_artipacked(flow: Workflow, ctx: FileContext) -> None:
             if persist is None or persist.strip().lower() != "false":
                 node = step.get("uses")
                 if isinstance(node, Scalar):
-                    report_node(ctx, "ATS-GHA-008", node, {"job": job.name})
+                    ctx.finding("ATS-GHA-008").at(node).args(job=job.name).emit()
 
 
 # ---- ATS-GHA-009: uploads of credential stores and tracking data --------------------------
@@ -307,7 +306,7 @@ def check_sensitive_uploads(flow: Workflow, ctx: FileContext) -> None:
             if not isinstance(path, Scalar):
                 continue
             for start, end in sensitive_paths(path.value):
-                report_in_scalar(ctx, "ATS-GHA-009", path, start, end, {"path": path.value[start:end]})
+                ctx.finding("ATS-GHA-009").at(in_scalar(ctx, path, start, end)).args(path=path.value[start:end]).emit()
 
 
 # ---- ATS-GHA-010: Hub write access in jobs a fork can trigger ----------------------------
@@ -329,7 +328,7 @@ def check_hub_write(flow: Workflow, ctx: FileContext) -> None:
             for pattern in (HUB_TOKEN, HUB_WRITE):
                 m = pattern.search(node.value)
                 if m:
-                    report_in_scalar(ctx, "ATS-GHA-010", node, m.start(), m.end(), {"trigger": trigger, "what": m.group(0)})
+                    ctx.finding("ATS-GHA-010").at(in_scalar(ctx, node, m.start(), m.end())).args(trigger=trigger, what=m.group(0)).emit()
                     break
 
 
@@ -358,7 +357,7 @@ def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
             labels = [group_labels] if isinstance(group_labels, Scalar) else [i for i in getattr(group_labels, "items", []) if isinstance(i, Scalar)]
         for label in labels:
             if label.value.strip().lower() == "self-hosted":
-                report_node(ctx, "ATS-GHA-011", label, {"trigger": trigger, "job": job.name})
+                ctx.finding("ATS-GHA-011").at(label).args(trigger=trigger, job=job.name).emit()
 
 
 CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], ...] = (

@@ -1,9 +1,10 @@
 """GitLab CI checks over `.gitlab-ci.yml` and its local includes (`.gitlab/ci/*.yml`).
 
-Jobs come from `gitlab_jobs.pipeline` with `extends:`, anchors and `<<:` merges applied, so
-a job inherits what its templates set; every finding is reported once at the node a human
-edits (a template's line, not each job that extends it). Literal secrets under
-`variables:` are left to the secrets engine, which already reports them in any YAML.
+Jobs come from the job model (`atlascan.parsers.gitlab`, a Document view) with `extends:`,
+anchors and `<<:` merges applied, so a job inherits what its templates set; every finding
+is reported once at the node a human edits (a template's line, not each job that extends
+it). Literal secrets under `variables:` are left to the secrets engine, which already
+reports them in any YAML.
 """
 
 from __future__ import annotations
@@ -13,23 +14,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from atlascan.engines.workflows.common import (
-    SECRET_NAME,
     image_of,
     image_unpinned,
-    report_in_scalar,
-    report_node,
+    in_scalar,
     scalars,
     sensitive_paths,
 )
-from atlascan.engines.workflows.gitlab_jobs import (
-    SCRIPT_KEYS,
-    Job,
-    Pipeline,
-    pipeline,
-    script_lines,
-)
 from atlascan.model import Severity
+from atlascan.parsers.gitlab import SCRIPT_KEYS, Job, Pipeline, script_lines
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.vocabulary import COMMIT_SHA, SECRET_NAME
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -82,9 +76,9 @@ def check_printed_secrets(model: Pipeline, ctx: FileContext) -> None:
                     name = var.group("name")
                     if name != "CI_JOB_TOKEN" and SECRET_NAME.search(name):
                         start = m.start("args") + var.start()
-                        report_in_scalar(ctx, "ATS-GL-001", line, start, start + len(var.group(0)), {"what": f"echo ${name}"})
+                        ctx.finding("ATS-GL-001").at(in_scalar(ctx, line, start, start + len(var.group(0)))).args(what=f"echo ${name}").emit()
         for m in DUMP_ENV.finditer(text):
-            report_in_scalar(ctx, "ATS-GL-001", line, m.start("cmd"), m.end("cmd"), {"what": m.group("cmd")}, Severity.MEDIUM)
+            ctx.finding("ATS-GL-001").at(in_scalar(ctx, line, m.start("cmd"), m.end("cmd"))).args(what=m.group("cmd")).severity(Severity.MEDIUM).emit()
 
 
 def check_job_token(model: Pipeline, ctx: FileContext) -> None:
@@ -98,7 +92,7 @@ def check_job_token(model: Pipeline, ctx: FileContext) -> None:
             if token and m.group("next") != "|" and m.group("next") != "||":
                 start = m.start("args") + token.start()
                 what = "written to a file" if m.group("next") == ">" else "printed to the job log"
-                report_in_scalar(ctx, "ATS-GL-005", line, start, start + len(token.group(0)), {"what": what})
+                ctx.finding("ATS-GL-005").at(in_scalar(ctx, line, start, start + len(token.group(0)))).args(what=what).emit()
         for m in TRANSFER.finditer(text):
             command = m.group(0)
             token = JOB_TOKEN.search(command)
@@ -107,7 +101,7 @@ def check_job_token(model: Pipeline, ctx: FileContext) -> None:
             hosts = [h.group("host").lower() for h in URL_HOST.finditer(command)]
             if hosts and not any("gitlab" in h for h in hosts):
                 start = m.start() + token.start()
-                report_in_scalar(ctx, "ATS-GL-005", line, start, start + len(token.group(0)), {"what": f"sent to {hosts[0]}"})
+                ctx.finding("ATS-GL-005").at(in_scalar(ctx, line, start, start + len(token.group(0)))).args(what=f"sent to {hosts[0]}").emit()
 
 
 def check_debug_trace(model: Pipeline, ctx: FileContext) -> None:
@@ -122,7 +116,7 @@ def check_debug_trace(model: Pipeline, ctx: FileContext) -> None:
             seen.add(id(pair[1]))
             value = pair[1]
             if isinstance(value, Scalar) and value.value.strip().lower() in ("true", "1", "yes"):
-                report_node(ctx, "ATS-GL-002", value, {"name": name})
+                ctx.finding("ATS-GL-002").at(value).args(name=name).emit()
 
 
 def check_images(model: Pipeline, ctx: FileContext) -> None:
@@ -149,10 +143,9 @@ def check_images(model: Pipeline, ctx: FileContext) -> None:
         if image_unpinned(value):
             tag = value.rsplit("/", 1)[-1].partition(":")[2]
             severity = Severity.MEDIUM if tag in ("", "latest") else None
-            report_node(ctx, "ATS-GL-003", image, {"image": value}, severity)
+            ctx.finding("ATS-GL-003").at(image).args(image=value).severity(severity).emit()
 
 
-SHA_REF = re.compile(r"^[0-9a-f]{40}$")
 VERSION_REF = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$")
 
 
@@ -163,37 +156,37 @@ def check_includes(model: Pipeline, ctx: FileContext) -> None:
     for item in items:
         if isinstance(item, Scalar):
             if item.value.startswith(("http://", "https://")):
-                report_node(ctx, "ATS-GL-004", item, {"include": item.value, "why": "a remote URL without `integrity:`"}, Severity.HIGH)
+                ctx.finding("ATS-GL-004").at(item).args(include=item.value, why="a remote URL without `integrity:`").severity(Severity.HIGH).emit()
             continue
         if not isinstance(item, Mapping):
             continue
         remote = item.get("remote")
         if isinstance(remote, Scalar) and "integrity" not in item:
-            report_node(ctx, "ATS-GL-004", remote, {"include": remote.value, "why": "a remote URL without `integrity:`"}, Severity.HIGH)
+            ctx.finding("ATS-GL-004").at(remote).args(include=remote.value, why="a remote URL without `integrity:`").severity(Severity.HIGH).emit()
         project = item.get("project")
         if isinstance(project, Scalar):
             ref = item.get("ref")
             if not isinstance(ref, Scalar):
-                report_node(ctx, "ATS-GL-004", project, {"include": project.value, "why": "no `ref:` (the default branch)"}, Severity.HIGH)
+                ctx.finding("ATS-GL-004").at(project).args(include=project.value, why="no `ref:` (the default branch)").severity(Severity.HIGH).emit()
             else:
                 _ref(ctx, ref, ref.value.strip(), project.value)
         component = item.get("component")
         if isinstance(component, Scalar):
             name, at, version = component.value.rpartition("@")
             if not at:
-                report_node(ctx, "ATS-GL-004", component, {"include": component.value, "why": "no version"}, Severity.HIGH)
+                ctx.finding("ATS-GL-004").at(component).args(include=component.value, why="no version").severity(Severity.HIGH).emit()
             else:
                 _ref(ctx, component, version.strip(), name)
 
 
 def _ref(ctx: FileContext, node: Scalar, ref: str, what: str) -> None:
-    if SHA_REF.match(ref) or "$" in ref:
+    if COMMIT_SHA.match(ref) or "$" in ref:
         return
     if VERSION_REF.match(ref):
-        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": f"tag `{ref}` (tags can be moved)"}, Severity.LOW)
+        ctx.finding("ATS-GL-004").at(node).args(include=what, why=f"tag `{ref}` (tags can be moved)").severity(Severity.LOW).emit()
     else:
         why = "`~latest` (whatever is released next)" if ref.startswith("~latest") else f"branch-like ref `{ref}`"
-        report_node(ctx, "ATS-GL-004", node, {"include": what, "why": why}, Severity.HIGH)
+        ctx.finding("ATS-GL-004").at(node).args(include=what, why=why).severity(Severity.HIGH).emit()
 
 
 MODEL_FILE = re.compile(r"[\w*.-]*\.(?:pt|pth|bin|ckpt|safetensors|onnx|pkl|pickle|joblib|h5|keras|gguf|mar)\b|(?:^|/)models?/?$")
@@ -213,10 +206,10 @@ def check_artifacts(model: Pipeline, ctx: FileContext) -> None:
             seen.add(id(path))
             hits = sensitive_paths(path.value)
             for start, end in hits:
-                report_in_scalar(ctx, "ATS-GL-006", path, start, end, {"path": path.value[start:end]})
+                ctx.finding("ATS-GL-006").at(in_scalar(ctx, path, start, end)).args(path=path.value[start:end]).emit()
             weights = None if hits else MODEL_FILE.search(path.value.strip())
             if weights:
-                report_node(ctx, "ATS-GL-006", path, {"path": path.value.strip()}, Severity.MEDIUM)
+                ctx.finding("ATS-GL-006").at(path).args(path=path.value.strip()).severity(Severity.MEDIUM).emit()
 
 
 # Commands that execute code from the checked-out merge request.
@@ -260,9 +253,9 @@ def check_mr_secrets(model: Pipeline, ctx: FileContext) -> None:
         if secret is not None:
             node, start, end, name = secret
             if isinstance(node, Scalar) and end:
-                report_in_scalar(ctx, "ATS-GL-007", node, start, end, {"job": job.name, "secret": name})
+                ctx.finding("ATS-GL-007").at(in_scalar(ctx, node, start, end)).args(job=job.name, secret=name).emit()
             else:
-                report_node(ctx, "ATS-GL-007", node, {"job": job.name, "secret": name})
+                ctx.finding("ATS-GL-007").at(node).args(job=job.name, secret=name).emit()
 
 
 def _first_secret(job: Job, lines: list[Scalar]) -> tuple[YNode, int, int, str] | None:
@@ -289,8 +282,7 @@ CHECKS = (
 )
 
 
-def check(root: Mapping, ctx: FileContext) -> None:
-    model = pipeline(root)
+def check(model: Pipeline, ctx: FileContext) -> None:
     for rule_ids, fn in CHECKS:
         if ctx.any_enabled(rule_ids):
             fn(model, ctx)

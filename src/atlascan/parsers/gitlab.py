@@ -1,13 +1,20 @@
 """The job model of a `.gitlab-ci.yml`: which top-level keys are jobs, and what each job
 ends up with once `extends:` (and YAML anchors / `<<:` merges, already resolved by the YAML
-layer) are applied. Values stay YAML nodes so every finding keeps its file position."""
+layer) are applied. Values stay YAML nodes so every finding keeps its file position.
+
+`jobs(doc)` is a Document view (`doc.view(jobs)`): the pipelines of a file are built once
+and shared by every engine that reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 # Top-level keys that configure the pipeline rather than name a job.
 GLOBAL_KEYWORDS = frozenset(
@@ -48,6 +55,12 @@ class Pipeline:
     root: Mapping
     jobs: list[Job]
     variables: dict[str, tuple[YNode, YNode]]
+
+
+def jobs(doc: Document) -> list[Pipeline]:
+    """The pipeline of each YAML document of a GitLab CI file. Raises ParseError like
+    `doc.tree`."""
+    return [pipeline(root) for root in doc.tree.roots() if isinstance(root, Mapping)]
 
 
 def pipeline(root: Mapping) -> Pipeline:
