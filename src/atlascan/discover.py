@@ -12,6 +12,7 @@ from typing import Any
 
 from atlascan import kinds
 from atlascan.model import Notice, SourceFile
+from atlascan.pathclass import GENERATED, VENDORED, PathClasses
 from atlascan.textutil import printable
 
 # Folders that hold other people's code or tool state; skipped with one notice each unless
@@ -90,6 +91,39 @@ class _IgnoreStack:
         return False
 
 
+VENDORED_NOTE = "Vendored or tool folder skipped (use --include-vendored to scan it)."
+GENERATED_NOTE = "Generated release or build tree skipped (use --include-generated to scan it)."
+
+
+class Skips:
+    """Which folders discovery skips whole: vendored code and generated trees."""
+
+    def __init__(self, include_vendored: bool, include_generated: bool, classes: PathClasses) -> None:
+        self.include_vendored = include_vendored
+        self.include_generated = include_generated
+        self.classes = classes
+
+    def folder(self, name: str, rel: str) -> str | None:
+        """Why the folder is skipped, or None."""
+        if not self.include_vendored and name in VENDORED_DIRS:
+            return VENDORED_NOTE
+        cls = self.classes.of_dir(rel)
+        if cls == VENDORED and not self.include_vendored:
+            return VENDORED_NOTE
+        if cls == GENERATED and not self.include_generated:
+            return GENERATED_NOTE
+        return None
+
+    def copied_packages(self, entries: list[os.DirEntry[str]]) -> bool:
+        """A folder holding installed distributions (`*.dist-info`, or several `*.egg-info`)
+        is a copied site-packages, e.g. a Lambda bundle's dependencies."""
+        if self.include_vendored:
+            return False
+        dist = sum(1 for e in entries if e.name.endswith(".dist-info"))
+        eggs = sum(1 for e in entries if e.name.endswith(".egg-info"))
+        return dist >= 1 or eggs >= 2
+
+
 def _excludes(patterns: Sequence[str]) -> Any:
     if not patterns:
         return None
@@ -132,10 +166,14 @@ def discover(
     exclude: Sequence[str] = (),
     use_ignore_files: bool = True,
     include_vendored: bool = False,
+    include_generated: bool = False,
     force_exclude: bool = False,
+    classes: PathClasses | None = None,
 ) -> Discovery:
     """Files under `paths` (absolute, inside `root`), sorted by relative path."""
     out = Discovery()
+    classes = classes or PathClasses()
+    skip = Skips(include_vendored, include_generated, classes)
     excluded = _excludes(exclude)
     seen: set[str] = set()
     root = root.resolve()
@@ -151,7 +189,7 @@ def discover(
         seen.add(rel)
         # A name that is not valid UTF-8 or holds control characters is reported escaped in
         # every output; the file itself is still read through its real path.
-        out.files.append(SourceFile(path=printable(rel), abspath=abspath, kind=kind, size=size))
+        out.files.append(SourceFile(path=printable(rel), abspath=abspath, kind=kind, size=size, path_class=classes.of_file(rel)))
 
     def link_notice(abspath: str, rel: str) -> None:
         target = os.path.realpath(abspath)
@@ -187,7 +225,7 @@ def discover(
         # apply to paths below it, relative to it.
         base = rel_given if excluded is not None and rel_given and excluded.match_file(rel_given + "/") else ""
         _walk(given_abs, rel_given, root, out, lambda a, r, z, b=base: add(a, r, z, b), link_notice,
-              _Rebased(excluded, base) if excluded is not None else None, use_ignore_files, include_vendored)
+              _Rebased(excluded, base) if excluded is not None else None, use_ignore_files, skip)
     out.files.sort(key=lambda f: f.path)
     return out
 
@@ -201,7 +239,7 @@ def _walk(
     link_notice: Any,
     excluded: Any,
     use_ignore_files: bool,
-    include_vendored: bool,
+    skip: Skips,
 ) -> None:
     ignores = _IgnoreStack(out)
     if use_ignore_files:
@@ -229,6 +267,9 @@ def _walk(
         except OSError as exc:
             out.notices.append(Notice(rel_folder or ".", f"Folder could not be read: {exc.strerror}.", "warning"))
             continue
+        if rel_folder != rel_top and skip.copied_packages(entries):
+            out.notices.append(Notice(printable(rel_folder), VENDORED_NOTE, "note"))
+            continue
         subdirs = []
         for entry in entries:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
@@ -246,10 +287,9 @@ def _walk(
                     continue
                 if excluded is not None and excluded.match_file(rel + "/"):
                     continue
-                if entry.name in VENDORED_DIRS and not include_vendored:
-                    out.notices.append(
-                        Notice(rel, "Vendored or tool folder skipped (use --include-vendored to scan it).", "note")
-                    )
+                why = skip.folder(entry.name, rel)
+                if why:
+                    out.notices.append(Notice(printable(rel), why, "note"))
                     continue
                 subdirs.append((entry.path, rel))
             elif entry.is_file(follow_symlinks=False):

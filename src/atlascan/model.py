@@ -120,6 +120,7 @@ class SourceFile:
     abspath: str
     kind: str
     size: int
+    path_class: str = "product"  # atlascan.pathclass: product, tests, docs (skipped: generated, vendored)
 
 
 class ParseError(Exception):

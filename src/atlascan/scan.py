@@ -25,6 +25,7 @@ from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, r
 from atlascan.discover import discover
 from atlascan.kinds import TEXT_KINDS
 from atlascan.model import Finding, Limits, Notice, ScanResult, Severity, SourceFile
+from atlascan.pathclass import PathClasses
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -40,6 +41,7 @@ class ScanOptions:
     ignore: Sequence[str] = ()
     exclude: Sequence[str] = ()
     per_path_ignores: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    path_classes: Mapping[str, Sequence[str]] = field(default_factory=dict)  # class -> extra globs
     use_ignore_files: bool = True
     include_vendored: bool = False
     force_exclude: bool = False
@@ -171,7 +173,9 @@ def run_scan(
         exclude=opts.exclude,
         use_ignore_files=opts.use_ignore_files,
         include_vendored=opts.include_vendored,
+        include_generated=opts.limits.include_generated,
         force_exclude=opts.force_exclude,
+        classes=PathClasses(opts.path_classes),
     )
     work = plan(found.files, rules)
     all_paths = frozenset(f.path for f in found.files)
