@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
     scan.add_argument("--with-checkov", action="store_true",
                       help="also run Checkov (installed apart) and report its checks mapped to MITRE ATLAS")
-    scan.add_argument("--checkov-bin", metavar="PATH", help="the checkov program (default: checkov on PATH)")
+    scan.add_argument("--checkov-bin", metavar="PATH",
+                      help="the checkov program (default: checkov on PATH); never one inside the scanned repository")
     scan.add_argument("--checkov-timeout", type=int, metavar="SECONDS", help="stop Checkov after this long (default 600)")
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -176,17 +177,24 @@ def _scan(args: argparse.Namespace) -> int:
         debug=args.debug,
         progress=progress_cb,
     )
+    external = []
+    if args.with_checkov or config.with_checkov:
+        from atlascan.integrations.checkov import CheckovEngine
+
+        external.append(CheckovEngine(binary=args.checkov_bin or config.checkov_bin,
+                                      timeout_s=args.checkov_timeout or config.checkov_timeout,
+                                      frameworks=config.checkov_frameworks))
     try:
-        result = run_scan(options)
+        result = run_scan(options, external=external)
     except RuleError as exc:
         raise UsageError(f"rule library: {exc}") from None
     finally:
         progress_done()
-    if args.with_checkov or config.with_checkov:
-        from atlascan.integrations.checkov import run_for_scan
-
-        run_for_scan(result, options, binary=args.checkov_bin, config_binary=config.checkov_bin, quiet=args.quiet,
-                     timeout_s=args.checkov_timeout or config.checkov_timeout, frameworks=config.checkov_frameworks)
+    for run in result.external:
+        if run.ran and not args.quiet:
+            print(f"atlascan: {run.engine} {run.version or '?'} ran in {run.duration_s:.1f} s: {run.reported} failed check(s), "
+                  f"{run.added} reported, {run.deduplicated} folded into atlascan findings, {run.filtered} filtered",
+                  file=sys.stderr)
 
     if args.fix:
         from atlascan.fix import apply_fixes
