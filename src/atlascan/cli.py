@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="also scan generated, minified and oversized text files")
     scan.add_argument("--max-file-size", type=int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
-    scan.add_argument("--config", type=Path, help="configuration file (default: .atlascan.toml or pyproject.toml in the root)")
+    scan.add_argument("--config", type=Path, metavar="FILE",
+                      help="configuration file, trusted like these flags (default: .atlascan.toml or pyproject.toml "
+                           "in the root, which may only narrow what is reported)")
     scan.add_argument("--category", help="SARIF automationDetails category (for several uploads per commit)")
     scan.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: number of cores)")
     scan.add_argument("--quiet", "-q", action="store_true", help="print only findings, no summary or notices")
@@ -118,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from atlascan.config import ConfigError, find_config, load_config
+    from atlascan import config as configuration
     from atlascan.model import Limits, Severity
     from atlascan.rules import RuleError
     from atlascan.scan import ScanOptions, run_scan
@@ -127,8 +129,8 @@ def _scan(args: argparse.Namespace) -> int:
     paths = [p.absolute() for p in (args.paths or [Path(".")])]
     root = _root(args.root, paths)
     try:
-        config = load_config(args.config or find_config(root))
-    except ConfigError as exc:
+        config = configuration.load(root, paths, args.config)
+    except configuration.ConfigError as exc:
         raise UsageError(str(exc)) from None
 
     formats = args.formats or ["text"]
@@ -190,6 +192,8 @@ def _scan(args: argparse.Namespace) -> int:
         raise UsageError(f"rule library: {exc}") from None
     finally:
         progress_done()
+    if config.notices:
+        result.notices = sorted({*result.notices, *config.notices}, key=lambda n: (n.path, n.line or 0, n.message))
     for run in result.external:
         if run.ran and not args.quiet:
             print(f"atlascan: {run.engine} {run.version or '?'} ran in {run.duration_s:.1f} s: {run.reported} failed check(s), "
