@@ -180,7 +180,7 @@ def run_scan(
     findings = _suppress(findings, state.markers, opts)
     notices = list(state.notices)
     all_enabled = dict(rules)
-    runs = []
+    runs: list[ExternalRun] = []
     for engine in external:
         ext = _run_external(engine, opts, all_paths)
         extra, used, run = merge_external(ext, findings, rules, opts, all_paths)

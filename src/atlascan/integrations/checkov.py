@@ -220,8 +220,8 @@ class CheckovEngine:
     def run(
         self, root: Path, paths: Sequence[Path], scanned: frozenset[str], exclude: Sequence[str]
     ) -> ExternalFindings:
-        """Checkov over the scan's paths; never raises for Checkov's sake: every failure
-        becomes a notice and the native results stand."""
+        """Checkov over the scan's paths (`scanned` is the flow's to use: it filters the paths
+        afterwards); never raises: every failure becomes a notice and the native results stand."""
         notices = list(self.notices)
         try:
             table = default_mapping()
