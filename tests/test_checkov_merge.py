@@ -9,19 +9,15 @@ from typing import Any
 
 import pytest
 
+from atlascan.external import ExternalFindings
 from atlascan.integrations import checkov
-from atlascan.integrations.checkov import (
-    MergeOptions,
-    deduplicate,
-    findings_from,
-    locate,
-    merge_checkov,
-)
+from atlascan.integrations.checkov import CheckovEngine, locate, to_external
 from atlascan.integrations.checkov_mapping import POLICY_INDEX
 from atlascan.integrations.checkov_output import CheckovRecord, parse_output
-from atlascan.integrations.checkov_runner import CheckovError, CheckovSettings
-from atlascan.model import Finding, Precision, ScanResult, Severity, SourceFile, Span
+from atlascan.integrations.checkov_runner import CheckovError
+from atlascan.model import Finding, Notice, Precision, ScanResult, Severity, Span
 from atlascan.rules import Rule
+from atlascan.scan import ScanOptions, merge_external, run_scan
 from sarif_checks import validate_sarif
 from test_checkov_output import PROJECT, sample
 
@@ -46,13 +42,16 @@ def native_finding(line: int = 5, path: str = "main.tf") -> Finding:
                    Severity.HIGH, Precision.HIGH, snippet='direct_internet_access = "Enabled"')  # fmt: skip
 
 
+def external(report: str = "report-multi.json", root: Path = PROJECT) -> ExternalFindings:
+    return to_external(parse_output(report if report.lstrip().startswith(("{", "[")) else sample(report), root), root)
+
+
 def merged(
-    native: list[Finding] | None = None, **opts: Any
+    native: list[Finding] | None = None, ext: ExternalFindings | None = None, root: Path = PROJECT, **opts: Any
 ) -> tuple[list[Finding], dict[str, Rule]]:
-    output = parse_output(sample("report-multi.json"), PROJECT)
-    findings, rules, _ = findings_from(
-        output, native or [], {NATIVE.id: NATIVE}, PROJECT, MergeOptions(**opts)
-    )
+    """The flow's merge step over the recorded report, with these scan options."""
+    options = ScanOptions(paths=[root], root=root, **opts)
+    findings, rules, _ = merge_external(ext or external(), native or [], {NATIVE.id: NATIVE}, options, frozenset())
     return findings, rules
 
 
@@ -115,10 +114,10 @@ def test_native_finding_wins_and_records_the_checkov_id() -> None:
     ids=["other-resource", "other-file"],
 )
 def test_no_dedupe_outside_the_flagged_resource(native: Finding) -> None:
-    output = parse_output(sample("report-multi.json"), PROJECT)
-    kept, folded = deduplicate(output.records, [native], {NATIVE.id: NATIVE})
-    assert folded == 0
-    assert "CKV_AWS_122" in {r.check_id for r in kept}
+    options = ScanOptions(paths=[PROJECT], root=PROJECT)
+    kept, _, run = merge_external(external(), [native], {NATIVE.id: NATIVE}, options, frozenset())
+    assert run.deduplicated == 0
+    assert "CKV_AWS_122" in {f.properties["peerId"] for f in kept}
     assert "checkovIds" not in native.properties
 
 
@@ -148,44 +147,40 @@ def test_fingerprints_are_stable_and_baseline_hides_known_findings() -> None:
     assert [f.rule_id for f in hidden] == ["checkov/CKV_AWS_21"]
 
 
-def scan_result(native: list[Finding]) -> ScanResult:
-    files = [
-        SourceFile("main.tf", str(PROJECT / "main.tf"), "terraform", 1),
-        SourceFile("Dockerfile", str(PROJECT / "Dockerfile"), "dockerfile", 1),
-    ]
-    return ScanResult(
-        root=PROJECT,
-        rules={NATIVE.id: NATIVE},
-        findings=native,
-        notices=[],
-        files=files,
-        duration_s=0.1,
-    )
+def scan_with_checkov(monkeypatch: pytest.MonkeyPatch, report: str | None) -> ScanResult:
+    """The whole flow over the recorded project, Checkov stood in for by a recorded report
+    (None: Checkov fails); the native rule that names CKV_AWS_122 is ATS-TF-001."""
+    if report is not None:
+        monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample(report), 1.5))
+    options = ScanOptions(paths=[PROJECT], root=PROJECT, select=["ATS-TF-001", "checkov/"], jobs=1)
+    return run_scan(options, external=[CheckovEngine()])
+
+
+def checkov_notices(result: ScanResult | ExternalFindings) -> list[Notice]:
+    return [n for n in result.notices if "Checkov" in n.message]
 
 
 def test_merge_into_one_valid_sarif_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-multi.json"), 1.5))
-    native = native_finding()
-    result = scan_result([native])
-    summary = merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert (summary.reported, summary.added, summary.deduplicated, summary.filtered) == (9, 7, 1, 1)
-    assert result.duration_s == pytest.approx(1.6)
+    result = scan_with_checkov(monkeypatch, "report-multi.json")
+    [run] = result.external
+    assert (run.reported, run.added, run.deduplicated, run.filtered) == (9, 7, 1, 1)
+    assert run.duration_s == pytest.approx(1.5) and run.ran and run.version == "3.3.30"
     from atlascan.report import sarif
 
     log = sarif.build_log(result)
     validate_sarif(log)  # the 2.1.0 schema plus GitHub's rules: one run, unique ids, ruleIndex
-    run = log["runs"][0]
-    descriptors = run["tool"]["driver"]["rules"]
+    run_log = log["runs"][0]
+    descriptors = run_log["tool"]["driver"]["rules"]
     ids = [d["id"] for d in descriptors]
     assert len(ids) == len(set(ids))
-    for res in run["results"]:
+    for res in run_log["results"]:
         assert descriptors[res["ruleIndex"]]["id"] == res["ruleId"]
         assert res["partialFingerprints"]
     ckv = descriptors[ids.index("checkov/CKV_AWS_20")]
     assert ckv["help"]["text"] and ckv["properties"]["security-severity"] == "8.0"
     assert ckv["helpUri"] == POLICY_INDEX  # no atlascan docs page exists for Checkov's ids
     assert [t["id"] for t in ckv["properties"]["atlas"]["techniques"]] == ["AML.T0036", "AML.T0035"]
-    native_result = next(r for r in run["results"] if r["ruleId"] == NATIVE.id)
+    native_result = next(r for r in run_log["results"] if r["ruleId"] == "ATS-TF-001")
     assert native_result["properties"]["checkovIds"] == ["CKV_AWS_122"]
 
 
@@ -196,12 +191,10 @@ def test_checkov_failure_leaves_native_results_and_adds_a_notice(
         raise CheckovError("Checkov did not finish within 5 s and was stopped")
 
     monkeypatch.setattr(checkov, "run_checkov", broken)
-    native = native_finding()
-    result = scan_result([native])
-    summary = merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert not summary.ran
-    assert result.findings == [native]
-    assert [(n.level, n.message) for n in result.notices] == [
+    result = scan_with_checkov(monkeypatch, None)
+    assert [f.rule_id for f in result.findings] == ["ATS-TF-001"]
+    assert not result.external[0].ran
+    assert [(n.level, n.message) for n in checkov_notices(result)] == [
         ("warning", "Checkov did not finish within 5 s and was stopped")
     ]
 
@@ -210,22 +203,19 @@ def test_too_old_checkov_is_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         checkov, "run_checkov", lambda *a, **k: (sample("report-old-version.json"), 1.0)
     )
-    result = scan_result([])
-    merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert result.findings == []
-    assert "Checkov 2.0.1 is older than 3.0.0" in result.notices[0].message
+    ext = CheckovEngine().run(PROJECT, [PROJECT], frozenset(), ())
+    assert ext.findings == []
+    assert "Checkov 2.0.1 is older than 3.0.0" in ext.notices[0].message
 
 
 def test_parsing_errors_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        checkov, "run_checkov", lambda *a, **k: (sample("report-terraform.json"), 1.0)
-    )
-    result = scan_result([])
-    merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert [n.message for n in result.notices] == [
+    result = scan_with_checkov(monkeypatch, "report-terraform.json")
+    assert [n.message for n in checkov_notices(result)] == [
         "Checkov could not parse 1 file(s); its checks skipped them."
     ]
-    assert {f.rule_id for f in result.findings} == {"checkov/CKV_AWS_122", "checkov/CKV_AWS_22"}
+    assert {f.rule_id for f in result.findings if f.rule_id.startswith("checkov/")} == {"checkov/CKV_AWS_22"}
+    native = next(f for f in result.findings if f.rule_id == "ATS-TF-001")
+    assert native.properties["checkovIds"] == ["CKV_AWS_122"]  # the native finding stands for it
 
 
 def test_secret_snippets_are_masked(tmp_path: Path) -> None:
@@ -237,9 +227,7 @@ def test_secret_snippets_are_masked(tmp_path: Path) -> None:
         {"check_id": "CKV_SECRET_2", "check_name": "AWS Access Key", "file_abs_path": str(tmp_path / "provider.tf"),
          "file_line_range": [2, 3], "resource": "25910f981e85ca04baf359199dd0bd4a3ae738b6"}
     ]}}  # fmt: skip
-    findings, _, _ = findings_from(
-        parse_output(json.dumps(report), tmp_path), [], {}, tmp_path, MergeOptions()
-    )
+    findings, _ = merged(ext=external(json.dumps(report), tmp_path), root=tmp_path)
     assert [(f.rule_id, f.region.start_line) for f in findings] == [("checkov/CKV_SECRET_2", 2)]
     assert findings[0].message == "Checkov CKV_SECRET_2 failed on `provider.tf`: AWS Access Key."
     assert "AKIAIOSFODNN7EXAMPLE" not in findings[0].snippet
@@ -247,18 +235,25 @@ def test_secret_snippets_are_masked(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_a_notice_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-multi.json"), 1.0))
-
     def broken(*_: Any, **__: Any) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(checkov, "findings_from", broken)
-    native = native_finding()
-    result = scan_result([native])
-    merge_checkov(result, CheckovSettings(), MergeOptions())
-    assert result.findings == [native]
-    assert [n.level for n in result.notices] == ["error"]
-    assert "Internal error in the Checkov integration (KeyError" in result.notices[0].message
+    monkeypatch.setattr(checkov, "to_external", broken)
+    result = scan_with_checkov(monkeypatch, "report-multi.json")
+    assert [f.rule_id for f in result.findings] == ["ATS-TF-001"]
+    assert [n.level for n in checkov_notices(result)] == ["error"]
+    assert "Internal error in the Checkov integration (KeyError" in checkov_notices(result)[0].message
+
+
+def test_the_engine_returns_every_check_unfiltered_with_its_block_as_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: (sample("report-multi.json"), 1.5))
+    ext = CheckovEngine().run(PROJECT, [PROJECT], frozenset({"main.tf"}), ["Docker*"])
+    assert (ext.peer, ext.ran, ext.version, ext.duration_s) == ("checkov", True, "3.3.30", 1.5)
+    assert len(ext.findings) == 9 and "vendor/mod/main.tf" in {f.path for f in ext.findings}
+    public = next(f for f in ext.findings if f.properties["peerId"] == "CKV_AWS_20")
+    assert (public.rule_id, public.region.start_line, public.scope) == ("checkov/CKV_AWS_20", 10, Span(8, None, 11))
+    assert all(f.suppression is None and not f.fingerprint for f in ext.findings)
+    assert set(ext.rules) == {f.rule_id for f in ext.findings}
 
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -319,3 +314,17 @@ def test_locate_narrows_to_the_evaluated_attribute(
 ) -> None:
     record = CheckovRecord("CKV_X_1", "x", "kubernetes", "f", 1, len(lines), "r", keys)
     assert locate(record, lines) == expected
+
+
+def test_integrations_import_no_scan_module() -> None:
+    """The flow calls integrations, never the reverse."""
+    import ast
+
+    for path in Path(checkov.__file__).parent.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+        assert not imported & {"atlascan.scan", "atlascan.discover", "atlascan.analysis"}, path.name

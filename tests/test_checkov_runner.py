@@ -191,6 +191,7 @@ def test_runs_outside_the_scanned_folder_without_platform_keys(
 def test_checkov_bin_from_a_scanned_config_is_not_run_inside_the_root(
     project: Path,
     tmp_path: Path,
+    recorded: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -206,4 +207,14 @@ def test_checkov_bin_from_a_scanned_config_is_not_run_inside_the_root(
     messages = " ".join(n["message"] for n in data["notices"])
     assert not marker.exists()
     assert "lies inside the scanned folder" in messages
+    # Frameworks that run programs are refused even from a trusted (--config) file.
+    trusted = tmp_path / "trusted.toml"
+    trusted.write_text(
+        f'with-checkov = true\ncheckov-bin = "{recorded}"\ncheckov-frameworks = ["terraform", "helm"]\n',
+        encoding="utf-8",
+    )
+    main(["scan", ".", "--format", "json", "--config", str(trusted)])
+    out = capsys.readouterr()
+    messages = " ".join(n["message"] for n in json.loads(out.out)["notices"])
     assert "helm" in messages
+    assert "checkov 3.3.30 ran" in out.err  # the trusted file's checkov-bin, with the safe frameworks

@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="also scan generated, minified and oversized text files")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
-    scan.add_argument("--config", type=Path, help="configuration file (default: .atlascan.toml or pyproject.toml in the root)")
+    scan.add_argument("--config", type=Path, metavar="FILE",
+                      help="configuration file, trusted like these flags (default: .atlascan.toml or pyproject.toml "
+                           "in the root, which may only narrow what is reported)")
     scan.add_argument("--category", help="SARIF automationDetails category (for several uploads per commit)")
     scan.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default: number of cores)")
     scan.add_argument("--quiet", "-q", action="store_true", help="print only findings, no summary or notices")
@@ -72,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
     scan.add_argument("--with-checkov", action="store_true",
                       help="also run Checkov (installed apart) and report its checks mapped to MITRE ATLAS")
-    scan.add_argument("--checkov-bin", metavar="PATH", help="the checkov program (default: checkov on PATH)")
+    scan.add_argument("--checkov-bin", metavar="PATH",
+                      help="the checkov program (default: checkov on PATH); never one inside the scanned repository")
     scan.add_argument("--checkov-timeout", type=int, metavar="SECONDS", help="stop Checkov after this long (default 600)")
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -158,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from atlascan.config import ConfigError, find_config, load_config
+    from atlascan import config as configuration
     from atlascan.model import Limits, Severity
     from atlascan.rules import RuleError
     from atlascan.scan import ScanOptions, run_scan
@@ -168,8 +171,8 @@ def _scan(args: argparse.Namespace) -> int:
     _check_inputs(args, paths)
     root = _root(args.root, paths)
     try:
-        config = load_config(args.config or find_config(root))
-    except ConfigError as exc:
+        config = configuration.load(root, paths, args.config)
+    except configuration.ConfigError as exc:
         raise UsageError(str(exc)) from None
 
     formats = args.formats or ["text"]
@@ -218,17 +221,26 @@ def _scan(args: argparse.Namespace) -> int:
         debug=args.debug,
         progress=progress_cb,
     )
+    external = []
+    if args.with_checkov or config.with_checkov:
+        from atlascan.integrations.checkov import CheckovEngine
+
+        external.append(CheckovEngine(binary=args.checkov_bin or config.checkov_bin,
+                                      timeout_s=args.checkov_timeout or config.checkov_timeout,
+                                      frameworks=config.checkov_frameworks))
     try:
-        result = run_scan(options)
+        result = run_scan(options, external=external)
     except RuleError as exc:
         raise UsageError(f"rule library: {exc}") from None
     finally:
         progress_done()
-    if args.with_checkov or config.with_checkov:
-        from atlascan.integrations.checkov import run_for_scan
-
-        run_for_scan(result, options, binary=args.checkov_bin, config_binary=config.checkov_bin, quiet=args.quiet,
-                     timeout_s=args.checkov_timeout or config.checkov_timeout, frameworks=config.checkov_frameworks)
+    if config.notices:
+        result.notices = sorted({*result.notices, *config.notices}, key=lambda n: (n.path, n.line or 0, n.message))
+    for run in result.external:
+        if run.ran and not args.quiet:
+            print(f"atlascan: {run.engine} {run.version or '?'} ran in {run.duration_s:.1f} s: {run.reported} failed check(s), "
+                  f"{run.added} reported, {run.deduplicated} folded into atlascan findings, {run.filtered} filtered",
+                  file=sys.stderr)
 
     if args.fix:
         from atlascan.fix import apply_fixes

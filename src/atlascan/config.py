@@ -1,17 +1,23 @@
-"""Project configuration: `[tool.atlascan]` in pyproject.toml or a `.atlascan.toml`.
+"""Configuration: `[tool.atlascan]` in pyproject.toml or a `.atlascan.toml` at the scan
+root, a file named with `--config`, and the user's own `$XDG_CONFIG_HOME/atlascan/config.toml`.
 
-The keys mirror the command-line flags. Configuration is data only: nothing in it names code
-to import or run, so a hostile repository's config can at most change what is reported.
+The keys mirror the command-line flags. A file found inside the scanned tree was written by
+whoever wrote the repository, so it may only narrow what is reported (`NARROWING`); a key that
+starts a program, raises a resource limit or reads a file outside the tree counts only from
+the command line, `--config` or the user's file outside the tree, and is otherwise ignored
+with a notice. Keys added later are of the second kind unless listed in `NARROWING`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atlascan.model import Severity
+from atlascan.model import Notice, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +51,7 @@ class Config:
     checkov_timeout: int = 0  # seconds; 0: the integration's default
     checkov_frameworks: list[str] = field(default_factory=list)  # empty: the integration's default
     source: str | None = None
+    notices: list[Notice] = field(default_factory=list)  # keys ignored, and why
 
 
 _LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
@@ -53,6 +60,92 @@ _INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
     "severity-threshold", "fail-on", "baseline", "per-path-ignores", "options", "checkov-bin",
 }  # fmt: skip
+
+
+# What a file inside the scanned tree may set: choices of what to report, and switches the
+# repository controls anyway (its own .gitignore files and ignore comments). `baseline` also,
+# when it lies inside the tree. Engine `options` may only narrow (allowlists).
+NARROWING = frozenset(
+    {
+        "select", "ignore", "exclude", "per-path-ignores", "severity-threshold", "fail-on",
+        "strict", "inline-ignores", "respect-ignore-files", "options", "baseline",
+    }
+)  # fmt: skip
+_WHY = {
+    "with-checkov": "it starts a program (Checkov)",
+    "checkov-bin": "it names a program to run",
+    "checkov-frameworks": "it chooses what Checkov runs",
+    "checkov-timeout": "it lets a program run longer",
+    "jobs": "it sets how many processes atlascan starts",
+    "max-file-size-kb": "it raises a resource limit",
+    "include-generated": "it raises a resource limit",
+    "include-vendored": "it widens the scan to vendored folders",
+    "baseline": "it reads a file outside the scanned folder",
+}
+
+
+_USER_CONFIG = "$XDG_CONFIG_HOME/atlascan/config.toml (default ~/.config)"
+
+
+def user_config() -> Path:
+    """The user's own file: `$XDG_CONFIG_HOME/atlascan/config.toml` (default ~/.config)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "atlascan" / "config.toml"
+
+
+def load(root: Path, tree: Sequence[Path], explicit: Path | None = None) -> Config:
+    """The scan's configuration: the user's file, overridden key by key by the file named
+    with `--config` or else the one found at the root. A file inside the scanned tree (`root`
+    and `tree`, the scanned paths) is held to `NARROWING`, unless named with `--config`."""
+    fences = [Path(os.path.realpath(p)) for p in (root, *tree)]
+    notices: list[Notice] = []
+    merged: dict[str, Any] = {}
+    sources = []
+    user = user_config()
+    found = None if explicit else find_config(root)
+    for path in (user if user.is_file() else None, explicit or found):
+        if path is None:
+            continue
+        data = _read(path)
+        parse_config(data, str(path))  # every key checked, even those ignored below
+        # A file found at the root is the repository's even when it links elsewhere.
+        inside = path == found or any(Path(p).is_relative_to(f) for p in (path.absolute(), os.path.realpath(path)) for f in fences)
+        if inside and path != explicit:
+            data = _narrowed(data, path, root, notices)
+        merged.update(data)
+        sources.append(str(path))
+    cfg = parse_config(merged, ", ".join(sources))
+    cfg.notices = notices
+    return cfg
+
+
+def _narrowed(data: dict[str, Any], path: Path, root: Path, notices: list[Notice]) -> dict[str, Any]:
+    shown = _shown(path, root)
+    kept = {}
+    for key, value in data.items():
+        if key in NARROWING and not (key == "baseline" and not _inside(root / str(value), root)):
+            kept[key] = value
+            continue
+        why = _WHY.get(key, "only the command line or a file outside the scanned folder may set it")
+        notices.append(Notice(
+            shown,
+            f"`{key}` in {shown} was ignored: that file lies inside the scanned folder and {why}. "
+            f"Set it on the command line, in a file named with --config, or in {_USER_CONFIG}.",
+            "warning",
+        ))  # fmt: skip
+    return kept
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+
+
+def _shown(path: Path, root: Path) -> str:
+    """The file as a scan-root relative path where it is one (notices speak of those)."""
+    for given, base in ((path.absolute(), root.absolute()), (Path(os.path.realpath(path)), Path(os.path.realpath(root)))):
+        if given.is_relative_to(base):
+            return given.relative_to(base).as_posix()
+    return str(path)
 
 
 def find_config(root: Path) -> Path | None:
@@ -64,17 +157,16 @@ def find_config(root: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None) -> Config:
-    if path is None:
-        return Config()
+def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("atlascan", {})
-    return parse_config(data, str(path))
+        section = data.get("tool", {}).get("atlascan", {})
+        return section if isinstance(section, dict) else {}
+    return data
 
 
 def parse_config(data: dict[str, Any], source: str) -> Config:

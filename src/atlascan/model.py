@@ -147,6 +147,20 @@ class Limits:
     include_generated: bool = False
 
 
+@dataclass(frozen=True)
+class ExternalRun:
+    """What one external engine (Checkov) contributed to a scan, for the CLI's closing line."""
+
+    engine: str
+    ran: bool
+    version: str
+    duration_s: float
+    reported: int  # findings the engine returned
+    added: int  # kept in the result (suppressed ones included)
+    deduplicated: int  # folded into a native finding
+    filtered: int  # dropped by paths, --select/--ignore, per-path ignores or the threshold
+
+
 @dataclass
 class ScanResult:
     """What a scan hands to reporters: the enabled rules, findings (suppressed ones marked),
@@ -159,6 +173,7 @@ class ScanResult:
     files: list[SourceFile]
     duration_s: float
     kinds: Counter[str] = field(default_factory=Counter)
+    external: list[ExternalRun] = field(default_factory=list)
 
     @property
     def active_findings(self) -> list[Finding]:

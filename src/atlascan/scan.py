@@ -18,13 +18,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from atlascan import dedupe, suppress
 from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, run_units
-from atlascan.discover import discover
-from atlascan.kinds import TEXT_KINDS
-from atlascan.model import Finding, Limits, Notice, ScanResult, Severity, SourceFile
+from atlascan.discover import QUIET_DIRS, VENDORED_DIRS, discover
+from atlascan.external import ExternalEngine, ExternalFindings
+from atlascan.kinds import TEXT_KINDS, classify
+from atlascan.model import ExternalRun, Finding, Limits, Notice, ScanResult, Severity, SourceFile
 from atlascan.pathclass import PathClasses
 from atlascan.rules import Rule, default_rules, id_matches
 
@@ -53,21 +54,6 @@ class ScanOptions:
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
     progress: Callable[[int, int], None] | None = None
-
-
-@dataclass
-class ExternalFindings:
-    """What an external engine (Checkov) hands the flow: unfiltered findings, the rules they
-    belong to, and notices. `Finding.scope` may widen where a suppression comment counts."""
-
-    findings: list[Finding]
-    rules: dict[str, Rule]
-    notices: list[Notice]
-    peer: str  # the key of `Rule.peers` that names this engine's ids ("checkov")
-
-
-class ExternalEngine(Protocol):
-    def run(self, root: Path, paths: Sequence[Path], scanned: frozenset[str], exclude: Sequence[str]) -> ExternalFindings: ...
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
@@ -198,16 +184,14 @@ def run_scan(
     findings = _suppress(findings, state.markers, opts)
     notices = list(state.notices)
     all_enabled = dict(rules)
+    runs: list[ExternalRun] = []
     for engine in external:
-        ext = engine.run(opts.root, opts.paths, all_paths, opts.exclude)
+        ext = _run_external(engine, opts, all_paths)
+        extra, used, run = merge_external(ext, findings, rules, opts, all_paths)
         notices += ext.notices
-        enabled = select_rules(ext.rules, opts.select, opts.ignore)
-        extra = [f for f in ext.findings if f.rule_id in enabled]
-        extra = dedupe.external(extra, findings, rules, ext.peer)
-        markers = suppress.read_markers({f.path for f in extra}, opts.root, opts.limits) if opts.inline_ignores else {}
-        extra = _suppress(extra, markers, opts)
         findings += extra
-        all_enabled.update({rid: r for rid, r in enabled.items() if any(f.rule_id == rid for f in extra)})
+        all_enabled.update(used)
+        runs.append(run)
     findings.sort(key=Finding.sort_key)
     return ScanResult(
         root=opts.root,
@@ -217,7 +201,69 @@ def run_scan(
         files=found.files,
         duration_s=time.perf_counter() - started,
         kinds=Counter(f.kind for f in found.files),
+        external=runs,
     )
+
+
+def _run_external(engine: ExternalEngine, opts: ScanOptions, scanned: frozenset[str]) -> ExternalFindings:
+    try:
+        return engine.run(opts.root, opts.paths, scanned, opts.exclude)
+    except Exception as exc:  # engines promise not to raise; a broken one still costs no native result
+        name = type(engine).__name__
+        notice = Notice(".", f"Internal error in {name} ({type(exc).__name__}: {exc}); its results were not merged.", "error")
+        return ExternalFindings([], {}, [notice], name)
+
+
+def merge_external(
+    ext: ExternalFindings, native: list[Finding], rules: Mapping[str, Rule], opts: ScanOptions, scanned: frozenset[str]
+) -> tuple[list[Finding], dict[str, Rule], ExternalRun]:
+    """The merge step: an external engine's findings through the scan's path filters, rule
+    selection, dedupe against the native findings and the suppress step. Returns the kept
+    findings, the rules they use, and the counts for the CLI."""
+    kept = _kept_paths({f.path for f in ext.findings}, opts, scanned)
+    enabled = select_rules(ext.rules, opts.select, opts.ignore)
+    extra = [f for f in ext.findings if f.path in kept and f.rule_id in enabled]
+    selected = len(extra)
+    extra = dedupe.external(extra, native, rules, ext.peer)
+    deduplicated = selected - len(extra)
+    markers = suppress.read_markers({f.path for f in extra}, opts.root, opts.limits) if opts.inline_ignores else {}
+    extra = _suppress(extra, markers, opts)
+    used = {f.rule_id for f in extra}
+    run = ExternalRun(
+        engine=ext.peer,
+        ran=ext.ran,
+        version=ext.version,
+        duration_s=ext.duration_s,
+        reported=len(ext.findings),
+        added=len(extra),
+        deduplicated=deduplicated,
+        filtered=len(ext.findings) - len(extra) - deduplicated,
+    )
+    return extra, {rid: r for rid, r in enabled.items() if rid in used}, run
+
+
+def _kept_paths(paths: set[str], opts: ScanOptions, scanned: frozenset[str]) -> set[str]:
+    """An external engine walks the tree itself: hold its paths to the same excludes, ignore
+    files and vendored-folder rule as discovery."""
+    spec = None
+    if opts.exclude:
+        import pathspec
+
+        spec = pathspec.GitIgnoreSpec.from_lines(list(opts.exclude))
+    kept = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        if any(p in QUIET_DIRS for p in parts):
+            continue
+        if not opts.include_vendored and any(p in VENDORED_DIRS for p in parts):
+            continue
+        if spec is not None and spec.match_file(path):
+            continue
+        # A file atlascan classifies but did not discover was left out by .gitignore or excludes.
+        if scanned and path not in scanned and classify(path) is not None:
+            continue
+        kept.add(path)
+    return kept
 
 
 def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState) -> dict[str, Any]:

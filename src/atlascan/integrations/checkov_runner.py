@@ -4,7 +4,8 @@ Checkov cannot share an environment with python-hcl2 (both install a top-level `
 package), so it is a separate program from PATH or `--checkov-bin`. It runs from an empty
 working folder with the scan root given as `--directory=PATH`: Checkov reads `.checkov.yaml`
 from folders given as `-d` and from its working folder, and such a file in a scanned
-repository could name an external checks folder, i.e. Python code to import.
+repository could name an external checks folder, i.e. Python code to import. A program
+whose real path lies inside the scanned tree or its git repository is never run.
 """
 
 from __future__ import annotations
@@ -67,6 +68,33 @@ def find_binary(binary: str | None) -> str | None:
     return shutil.which("checkov")
 
 
+def _git_top(folder: Path) -> Path | None:
+    """The top of the git repository holding `folder`: the nearest folder with a `.git` entry
+    (a folder, or a file in worktrees and submodules). Git itself is never run."""
+    for candidate in (folder, *folder.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return None
+
+
+def outside_repository(binary: str, root: Path, targets: Sequence[Path] = ()) -> str:
+    """The binary's real path (links followed), or CheckovError when it lies inside the
+    scanned tree or the git repository holding the scan root: whoever wrote the repository
+    could have written that program, wherever the scan starts."""
+    real = Path(os.path.realpath(binary))
+    fences = {Path(os.path.realpath(p)) for p in (root, *targets)}
+    fences |= {top for start in (root.absolute(), Path(os.path.realpath(root))) if (top := _git_top(start))}
+    for fence in sorted(fences):
+        if real.is_relative_to(fence):
+            raise CheckovError(
+                f"Checkov at {binary} ({real} with links followed) lies inside the scanned folder or its git "
+                f"repository ({fence}), so it was not run: atlascan never runs a program the scanned repository "
+                "could ship. Install Checkov outside it (`pipx install checkov`) and pass --checkov-bin. "
+                "Only atlascan's own rules ran."
+            )
+    return str(real)
+
+
 def _skip_path_regexes(root: Path, excludes: Sequence[str]) -> list[str]:
     """Plain-name excludes (`vendor`, `data/raw/`) as Checkov `--skip-path` regexes, anchored
     at the absolute root so a folder name never matches a parent of the root. Glob patterns are
@@ -123,7 +151,8 @@ def run_checkov(
             "(`pipx install checkov` or `uv tool install checkov`) or pass --checkov-bin. "
             "Only atlascan's own rules ran."
         )
-    cmd = build_command(binary, root, targets, settings, excludes)
+    # The resolved path is what runs, so a link swapped after the check changes nothing.
+    cmd = build_command(outside_repository(binary, root, targets), root, targets, settings, excludes)
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="atlascan-checkov-") as workdir,
