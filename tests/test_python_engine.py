@@ -249,19 +249,22 @@ def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
 
 
 def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
-    from atlascan.engines.python import _skeleton
+    import re
 
+    from atlascan.parsers.python import skeleton_text
+
+    sink_word = re.compile(r"\b(?:pickle|yaml)\b")
     src = (
         "import pickle\nfrom x import (\n    a,\n)\n\n@dec\n@dec2\ndef load_it(p):\n    return pickle.load(p)\n\n"
         "class Big:\n    def method(self):\n        return pickle.loads(b'')\n\ndef other():\n    return 1\n\n"
         "if True:\n    pass\nelse:\n    import yaml\n"
     )
-    skeleton = _skeleton(src)
+    skeleton = skeleton_text(src, sink_word)
     assert skeleton is not None
     assert len(skeleton.splitlines()) == len(src.splitlines())
     assert "def load_it(p):" in skeleton and "@dec2" in skeleton and "from x import (\n    a,\n)" in skeleton
     assert "class Big" not in skeleton and "def other" not in skeleton and "else:\n    import yaml" in skeleton
-    assert _skeleton("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n") is None
+    assert skeleton_text("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n", sink_word) is None
 
 
 def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
