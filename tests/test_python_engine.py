@@ -275,3 +275,37 @@ def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
     }
     result = _scan(tmp_path, files)
     assert ("ATS-PY-004", 4) in {(f.rule_id, f.region.start_line) for f in result.findings if f.path == "pkg/train.py"}
+
+
+# ---- sink rows in rule TOML ------------------------------------------------------------------
+
+
+def test_sink_rows_of_the_catalog_have_no_problems() -> None:
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    assert [p for p in registry.problems(load_rules()) if "ATS-PY-" in p] == []
+
+
+def test_unknown_sink_condition_and_field_are_registry_problems() -> None:
+    from dataclasses import replace
+
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    rows = [
+        {"names": ["yaml.load"], "check": "yaml_loadr", "data_kw": "stream"},
+        {"names": ["numpy.load"], "check": "kw_truthy", "data_kw": "file", "option": {"kw": "allow_pickle"}},
+    ]
+    rule = replace(load_rules()["ATS-PY-007"], match={"sinks": rows}, source="test.toml")
+    found = [p for p in registry.problems({rule.id: rule}) if p.startswith("test.toml")]
+    assert any("row 1: unknown condition 'yaml_loadr'" in p for p in found), found
+    assert any("row 2: unknown field `option`" in p for p in found), found
+    assert any("row 2: condition 'kw_truthy' needs `options.kw`" in p for p in found), found
+
+
+def test_fixes_name_known_conditions() -> None:
+    from atlascan.engines.python.conditions import CHECKS
+    from atlascan.engines.python.fixes import FIXES
+
+    assert set(FIXES) <= set(CHECKS)
