@@ -26,7 +26,7 @@ from atlascan.engines.python.analyzer import (
     module_key_for_path,
     returns_call,
 )
-from atlascan.engines.python.sinks import UNSAFE_ENV_SWITCHES, SinkIndex
+from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
 from atlascan.engines.python.versions import Version, pins
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
@@ -131,7 +131,7 @@ class PythonEngine(Engine):
         rule = ctx.rules.get(report.rule)
         if rule is None:
             return
-        lines = ctx.doc.lines
+        lines = ctx.doc.lines if program is None else []  # notebooks: file lines, no columns
         node = report.node
         line = getattr(node, "lineno", 1)
         end_line = getattr(node, "end_lineno", None) or line
@@ -169,7 +169,7 @@ class PythonEngine(Engine):
             for problem in pip_magics.check(shell.text):
                 ctx.finding(problem.rule).at(Span(shell.line)).args(detail=problem.detail, where=where).emit()
             m = ENV_MAGIC.match(shell.text)
-            if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ("", "0", "false", "no", "off"):
+            if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ENV_SAFE_VALUES:
                 name = m.group("name")
                 ctx.finding("ATS-PY-016").at(Span(shell.line)).args(
                     callee=name, detail=f" ({UNSAFE_ENV_SWITCHES[name]})", where=where
