@@ -5,17 +5,25 @@ magics (`!cmd`, `%pip`, `x = !ls`, `%%bash` cells) are blanked out of the progra
 as shell lines for the pip checks. Each source line is located in the notebook file by
 decoding the JSON string literals of the file's lines, so findings carry the notebook's
 own line numbers.
+
+`tree(doc)` is the program (`Document.tree` of a notebook); `python_ast(doc)`, a view, is
+its Python syntax tree, with cells that are not valid Python left out (each one a note).
 """
 
 from __future__ import annotations
 
+import ast
 import bisect
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlascan.model import ParseError
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script", "%%system", "%%!")
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%memit")
@@ -86,6 +94,10 @@ def _cell_source(cell: dict[str, Any]) -> list[str]:
     raise ParseError("Notebook cell `source` is neither a string nor a list of strings; skipped.")
 
 
+def tree(doc: Document) -> NotebookProgram:
+    return load(doc.text)
+
+
 def load(text: str) -> NotebookProgram:
     try:
         data = json.loads(text)
@@ -149,10 +161,28 @@ def stripped_cell_magic_non_python(first: str) -> bool:
     return first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS)
 
 
-def blank_cell(program: NotebookProgram, cell: int) -> None:
-    """Drop one cell's code (it does not parse) and keep the rest of the program."""
+MAX_BAD_CELLS = 25
+
+
+def python_ast(doc: Document) -> ast.Module:
+    """The program's syntax tree. A cell that does not parse is blanked (line numbers stay
+    true) and noted on the document; the other cells are still analyzed."""
+    program: NotebookProgram = doc.tree
     lines = program.source.split("\n")
-    for i, owner in enumerate(program.cells):
-        if owner == cell and i < len(lines):
-            lines[i] = ""
-    program.source = "\n".join(lines)
+    for _ in range(MAX_BAD_CELLS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ast.parse("\n".join(lines), filename=doc.path)
+        except SyntaxError as exc:
+            cell = program.cell(exc.lineno or 1)
+            doc.notes.append(
+                (f"Notebook cell {cell} is not valid Python ({exc.msg}); the other cells were scanned.",
+                 program.file_line(exc.lineno or 1))
+            )  # fmt: skip
+            for i, owner in enumerate(program.cells):
+                if owner == cell and i < len(lines):
+                    lines[i] = ""
+        except (RecursionError, MemoryError, ValueError):
+            raise ParseError("Notebook code is too deeply nested or malformed to parse; skipped.") from None
+    raise ParseError("Notebook has too many cells that are not valid Python; skipped.")
