@@ -38,7 +38,7 @@ def test_case(case: Case, corpus: ScanResult) -> None:
 def test_findings_name_member_and_offset(corpus: ScanResult) -> None:
     [hit] = [f for f in corpus.findings if f.path == "torch-zip/model.pt" and f.rule_id == "ATS-ART-001"]
     assert "torch-zip/model.pt!archive/data.pkl" in hit.message
-    assert hit.properties == {"member": "torch-zip/model.pt!archive/data.pkl", "offset": 2, "callable": "os.system"}
+    assert hit.properties == {"member": "torch-zip/model.pt!archive/data.pkl", "offset": 2, "callable": "os.system", "pathClass": "product"}
     [nested] = [f for f in corpus.findings if f.path == "nested-load-from-bytes/nested.pt" and f.rule_id == "ATS-ART-001"]
     assert nested.properties["member"] == "nested-load-from-bytes/nested.pt!bytes@36"
     assert nested.properties["callable"] == "os.system"
