@@ -81,7 +81,7 @@ def test_pyproject_pep621_poetry_uv_pdm() -> None:
     ]  # fmt: skip
     assert m.requirements[4].source == "internal"
     assert m.requirements[5].ref == "main"
-    assert [(s.role, s.span.start_line) for s in m.sources] == [(EXTRA, 16), (EXPLICIT, 21), (ORDERED, 26), (EXTRA, 30)]
+    assert [(s.role, s.span.start_line) for s in m.sources] == [(EXTRA, 18), (EXPLICIT, 23), (ORDERED, 28), (EXTRA, 32)]
 
 
 def test_pipfile_sources_and_conda_environment() -> None:
@@ -91,7 +91,7 @@ def test_pipfile_sources_and_conda_environment() -> None:
         '[[source]]\nname = "internal"\nurl = "https://pypi.internal.example/simple"\nverify_ssl = false\n\n'
         '[packages]\ntorch = "==2.1.0"\nrequests = "*"\n',
     )
-    assert [(s.role, s.verify_ssl, s.span.start_line) for s in pip.sources] == [(PRIMARY, True, 1), (EXPLICIT, False, 6)]
+    assert [(s.role, s.verify_ssl, s.span.start_line) for s in pip.sources] == [(PRIMARY, True, 3), (EXPLICIT, False, 8)]
     assert reqs(pip) == [("torch", "==2.1.0", 12), ("requests", "", 13)]
     conda = parse(
         "env/environment.yml",

@@ -311,11 +311,6 @@ class _TomlLines:
     def ranges(self, table: str) -> list[tuple[int, int]]:
         return [(a, b) for name, a, b in self.tables if name == table]
 
-    def header(self, table: str, index: int = 0) -> Span:
-        found = self.ranges(table)
-        line = found[index][0] if index < len(found) else 1
-        return self._line_span(line)
-
     def find(self, table: str, needle: str, index: int = 0, *, key: bool = False) -> Span:
         """The first unused place of `needle` (a string value, or a key with `key=True`)
         within the `index`-th table of that name (the whole file when it has no header)."""
@@ -413,7 +408,7 @@ def _poetry(out: Manifest, where: _TomlLines, poetry: dict[str, Any]) -> None:
         # or secondary one is searched besides PyPI, so a public name can win.
         role = {"explicit": EXPLICIT, "supplemental": EXTRA, "secondary": EXTRA}.get(priority, PRIMARY)
         if url:
-            out.sources.append(Source(role, url, where.header("tool.poetry.source", i), "[[tool.poetry.source]]", str(source.get("name") or "")))
+            out.sources.append(Source(role, url, where.find("tool.poetry.source", url, i), "[[tool.poetry.source]]", str(source.get("name") or "")))
 
 
 def _uv(out: Manifest, where: _TomlLines, uv: dict[str, Any]) -> None:
@@ -428,7 +423,7 @@ def _uv(out: Manifest, where: _TomlLines, uv: dict[str, Any]) -> None:
         role = EXPLICIT if index.get("explicit") else PRIMARY if index.get("default") else EXTRA if unsafe else ORDERED
         if index.get("format") == "flat":
             role = FIND_LINKS
-        out.sources.append(Source(role, url, where.header("tool.uv.index", i), "[[tool.uv.index]]", str(index.get("name") or "")))
+        out.sources.append(Source(role, url, where.find("tool.uv.index", url, i), "[[tool.uv.index]]", str(index.get("name") or "")))
     if isinstance(uv.get("index-url"), str):
         out.sources.append(Source(PRIMARY, uv["index-url"], where.find("tool.uv", uv["index-url"]), "index-url"))
     for url in _list(uv.get("extra-index-url")):
@@ -463,7 +458,7 @@ def _pdm(out: Manifest, where: _TomlLines, pdm: dict[str, Any]) -> None:
         else:
             role = ORDERED if ordered else EXTRA
         verify = source.get("verify_ssl") is not False
-        out.sources.append(Source(role, url, where.header("tool.pdm.source", i), "[[tool.pdm.source]]", name, verify))
+        out.sources.append(Source(role, url, where.find("tool.pdm.source", url, i), "[[tool.pdm.source]]", name, verify))
     for group, items in _dict(pdm.get("dev-dependencies")).items():
         del group
         _pep508_list(out, where, "tool.pdm.dev-dependencies", _list(items))
@@ -552,7 +547,7 @@ def _pipfile(doc: Document) -> Manifest:
             continue
         role = PRIMARY if i == 0 else EXTRA if search_all else EXPLICIT
         verify = source.get("verify_ssl") is not False
-        out.sources.append(Source(role, url, where.header("source", i), "[[source]]", str(source.get("name") or ""), verify))
+        out.sources.append(Source(role, url, where.find("source", url, i), "[[source]]", str(source.get("name") or ""), verify))
     for table in ("packages", "dev-packages"):
         for name, spec in _dict(data.get(table)).items():
             req = _table_requirement(name, spec, where.find(table, name, key=True), "pipfile")

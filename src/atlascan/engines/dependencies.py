@@ -1,0 +1,192 @@
+"""The dependency analyzer (rules ATS-DEP-*): package indexes that invite dependency
+confusion or tampering, VCS/URL dependencies that can change under the same name, and
+declared versions with known advisories.
+
+Every declaration format is read into one model by `parsers.requirements.manifest`
+(requirements and constraints files, pyproject.toml, Pipfile, conda environment files,
+setup.cfg, a literal setup.py); this engine only asks that model questions. `-r` includes
+are followed inside the scan root (never outside it) so that an extra index in one file is
+weighed against the requirements it will resolve.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+
+from packaging.version import InvalidVersion, Version
+
+from atlascan import advisories
+from atlascan.engines import Engine
+from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile
+from atlascan.parsers.requirements import (
+    CHANNEL,
+    EXTRA,
+    PRIMARY,
+    TRUSTED_HOST,
+    Manifest,
+    Requirement,
+    manifest,
+)
+from atlascan.vocabulary import COMMIT_SHA
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+EXTRA_INDEX = "ATS-DEP-001"
+INSECURE_SOURCE = "ATS-DEP-002"
+MUTABLE_URL = "ATS-DEP-003"
+VULNERABLE = "ATS-DEP-004"
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+MAX_INCLUDE_DEPTH = 8
+MAX_LISTED_ADVISORIES = 3
+
+
+class DependenciesEngine(Engine):
+    name = "dependencies"
+    implements: ClassVar[frozenset[str]] = frozenset({EXTRA_INDEX, INSECURE_SOURCE, MUTABLE_URL, VULNERABLE})
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
+            return  # of Python files only setup.py declares dependencies
+        m = ctx.doc.view(manifest)
+        if not m.requirements and not m.sources:
+            return
+        if ctx.enabled(EXTRA_INDEX):
+            self._extra_indexes(m, ctx)
+        if ctx.enabled(INSECURE_SOURCE):
+            self._insecure_sources(m, ctx)
+        if ctx.enabled(MUTABLE_URL):
+            self._mutable_urls(m, ctx)
+        if ctx.enabled(VULNERABLE):
+            self._vulnerable(m, ctx)
+
+    # ---- ATS-DEP-001 ------------------------------------------------------------------------
+    def _extra_indexes(self, m: Manifest, ctx: FileContext) -> None:
+        extras = [s for s in m.sources if s.role == EXTRA]
+        if not extras or m.no_index:
+            return
+        primary = next((s.url for s in m.sources if s.role == PRIMARY), "PyPI")
+        reqs = m.requirements + self._included(m, ctx)
+        # Conda packages, local paths, direct URLs and packages bound to a named source never
+        # come from the extra index; a hash-pinned line fails on a substituted file.
+        exposed = [r for r in reqs if r.ecosystem == "pypi" and not r.local and not r.url and not r.source and not (r.pinned and r.hashes)]
+        if m.require_hashes or not exposed:
+            severity, exposure = Severity.HIGH, "no requirement here is exposed (all hash-pinned)" if reqs else "no requirement is declared in this file"
+        else:
+            names = sorted({r.name for r in exposed})
+            unpinned = sum(1 for r in exposed if not r.pinned)
+            counts = " and ".join(p for p in (f"{unpinned} unpinned" if unpinned else "", f"{len(exposed) - unpinned} unhashed" if len(exposed) > unpinned else "") if p)
+            listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            severity, exposure = Severity.CRITICAL, f"{counts} requirement(s) ({listed}) can come from either"
+        for source in extras:
+            (
+                ctx.finding(EXTRA_INDEX)
+                .at(source.span)
+                .args(option=source.option, url=_display(source.url), primary=_display(primary), exposure=exposure)
+                .severity(severity)
+                .emit()
+            )
+
+    def _included(self, m: Manifest, ctx: FileContext, depth: int = 0, seen: set[str] | None = None) -> list[Requirement]:
+        """Requirements of the `-r` files a requirements file pulls in, inside the scan."""
+        seen = seen if seen is not None else {m.path}
+        out: list[Requirement] = []
+        root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+        for inc in m.includes:
+            if inc.constraint or not inc.path or inc.path in seen or inc.path not in ctx.all_paths or depth >= MAX_INCLUDE_DEPTH:
+                continue
+            seen.add(inc.path)
+            abspath = root + inc.path
+            try:
+                doc = ctx.document(SourceFile(inc.path, abspath, "requirements", os.path.getsize(abspath)))
+                sub = doc.view(manifest)
+            except (OSError, SkipFile, ParseError):
+                continue
+            out += sub.requirements + self._included(sub, ctx, depth + 1, seen)
+        return out
+
+    # ---- ATS-DEP-002 ------------------------------------------------------------------------
+    def _insecure_sources(self, m: Manifest, ctx: FileContext) -> None:
+        for source in m.sources:
+            if source.role == TRUSTED_HOST:
+                if _local(source.url):
+                    continue
+                what, how = "Host", f"`{source.option}` turns off certificate checks for it"
+            elif not source.verify_ssl:
+                what, how = "Package source", "`verify_ssl = false` turns off certificate checks"
+            elif source.url.lower().startswith("http://") and not _local(source.url):
+                what = "Conda channel" if source.role == CHANNEL else "Package index" if source.role != "find-links" else "Find-links page"
+                how = "plain http lets anyone on the path swap the packages"
+            else:
+                continue
+            ctx.finding(INSECURE_SOURCE).at(source.span).args(what=what, target=_display(source.url), how=how).emit()
+
+    # ---- ATS-DEP-003 ------------------------------------------------------------------------
+    def _mutable_urls(self, m: Manifest, ctx: FileContext) -> None:
+        for req in m.requirements:
+            if req.local or not req.url:
+                continue
+            if req.vcs:
+                if COMMIT_SHA.match(req.ref):
+                    continue
+                why = f"the moving ref `{req.ref}`, not a full commit SHA" if req.ref else "no ref at all (the default branch)"
+            elif req.hashes or m.require_hashes:
+                continue
+            else:
+                why = "an archive URL with no hash to check it against"
+            name = req.name or _display(req.url)
+            ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why).emit()
+
+    # ---- ATS-DEP-004 ------------------------------------------------------------------------
+    def _vulnerable(self, m: Manifest, ctx: FileContext) -> None:
+        table = advisories.load()
+        for req in m.requirements:
+            if not req.specifier or req.name not in table:
+                continue
+            found = advisories.matches(table, req.name, req.specifier)
+            if not found:
+                continue
+            exact = all(f.exact for f in found)
+            found.sort(key=lambda f: (-f.advisory.severity, f.advisory.label))
+            listed = "; ".join(
+                f"{f.advisory.label} ({f.advisory.summary[:90].rstrip()}{'...' if len(f.advisory.summary) > 90 else ''}; "
+                f"affected {f.range.affected}, fixed in {f.range.fixed or 'no release yet'})"
+                for f in found[:MAX_LISTED_ADVISORIES]
+            )
+            if len(found) > MAX_LISTED_ADVISORIES:
+                listed += f"; and {len(found) - MAX_LISTED_ADVISORIES} more"
+            fixes = [f.range.fixed for f in found]
+            remedy = "No release fixes all of them yet" if "" in fixes else f"Upgrade to {max(fixes, key=_version)} or later"
+            (
+                ctx.finding(VULNERABLE)
+                .at(req.span)
+                .args(package=req.name, specifier=req.specifier, count=len(found), advisories=listed, remedy=remedy)
+                .severity(max(f.advisory.severity for f in found))
+                .precision(None if exact else Precision.LOW)
+                .property("advisories", [f.advisory.ids[0] for f in found])
+                .emit()
+            )
+
+
+def _local(url: str) -> bool:
+    host = (urlsplit(url).hostname or url.split("/")[0].split(":")[0]).lower() if "://" in url else url.split(":")[0].lower()
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def _display(url: str) -> str:
+    """A URL without its userinfo: credentials in an index URL are the secrets rules' to
+    report, never to repeat in another message."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None or "@" not in parts.netloc:
+        return url
+    return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
