@@ -141,3 +141,16 @@ def test_only_setup_py_is_read_among_python_files(tmp_path: Path) -> None:
         "train.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\n',
     }, "ATS-DEP-004")  # fmt: skip
     assert [f.path for f in found] == ["setup.py"]
+
+
+def test_bundled_example_reports_its_dependency_risks() -> None:
+    from conftest import ROOT
+
+    result = scan_path(ROOT / "examples" / "ml-platform")
+    found = sorted((f.rule_id, f.path, f.region.start_line, f.severity.label) for f in result.findings if f.rule_id.startswith("ATS-DEP"))
+    assert found == [
+        ("ATS-DEP-001", "requirements-serving.txt", 3, "critical"),
+        ("ATS-DEP-004", "requirements-serving.txt", 5, "critical"),  # keras==3.8.0
+        ("ATS-DEP-004", "requirements.txt", 1, "critical"),  # torch==2.4.1
+        ("ATS-DEP-004", "requirements.txt", 2, "medium"),  # transformers==4.44.0
+    ]
