@@ -11,8 +11,8 @@ capped below the fix): `torch>=2.0` resolves to a fixed release, `torch<2.6` can
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ TABLE = ("deps", "_advisories.toml")
 class Range:
     affected: str  # PEP 440 specifier set
     fixed: str  # first fixed release, "" when none is known
+    # Parsed once at load: matching re-parsing 242 TensorFlow ranges per pin dominated scans.
+    spec: SpecifierSet | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,16 +94,35 @@ def advisory_from_row(row: dict[str, Any]) -> Advisory:
         package=canonicalize_name(str(row["package"])),
         ids=tuple(str(i) for i in row["ids"]),
         summary=str(row.get("summary", "")),
-        ranges=tuple(Range(str(r["affected"]), str(r.get("fixed", ""))) for r in row["ranges"]),
+        ranges=tuple(Range(str(r["affected"]), str(r.get("fixed", "")), _spec(str(r["affected"]))) for r in row["ranges"]),
         severity=Severity.parse(str(row.get("severity", "medium"))),
         atlas=str(row.get("atlas", "AML.T0010.001")),
         source=str(row.get("source", "")),
     )
 
 
+def _spec(text: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
 def matches(table: dict[str, list[Advisory]], package: str, specifier: str) -> list[Match]:
     """Advisories that a declared `package` + PEP 440 `specifier` falls into. An empty
     specifier (any version) matches nothing: the resolver takes the newest release."""
+    if table is _default():
+        return list(_default_matches(canonicalize_name(package), specifier))
+    return _matches(table, package, specifier)
+
+
+@lru_cache(maxsize=4096)
+def _default_matches(package: str, specifier: str) -> tuple[Match, ...]:
+    """The same pins recur across a repository's manifests: answer each once per process."""
+    return tuple(_matches(_default(), package, specifier))
+
+
+def _matches(table: dict[str, list[Advisory]], package: str, specifier: str) -> list[Match]:
     found = table.get(canonicalize_name(package))
     if not found or not specifier.strip():
         return []
@@ -113,9 +134,8 @@ def matches(table: dict[str, list[Advisory]], package: str, specifier: str) -> l
     out: list[Match] = []
     for adv in found:
         for rng in adv.ranges:
-            try:
-                affected = SpecifierSet(rng.affected)
-            except InvalidSpecifier:
+            affected = rng.spec
+            if affected is None:
                 continue
             if pinned is not None:
                 if affected.contains(pinned, prereleases=True):

@@ -12,6 +12,8 @@ weighed against the requirements it will resolve.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
@@ -146,29 +148,55 @@ class DependenciesEngine(Engine):
         for req in m.requirements:
             if not req.specifier or req.name not in table:
                 continue
-            found = advisories.matches(table, req.name, req.specifier)
-            if not found:
+            found = _verdict(req.name, req.specifier)
+            if found is None:
                 continue
-            exact = all(f.exact for f in found)
-            found.sort(key=lambda f: (-f.advisory.severity, f.advisory.label))
-            listed = "; ".join(
-                f"{f.advisory.label} ({f.advisory.summary[:90].rstrip()}{'...' if len(f.advisory.summary) > 90 else ''}; "
-                f"affected {f.range.affected}, fixed in {f.range.fixed or 'no release yet'})"
-                for f in found[:MAX_LISTED_ADVISORIES]
-            )
-            if len(found) > MAX_LISTED_ADVISORIES:
-                listed += f"; and {len(found) - MAX_LISTED_ADVISORIES} more"
-            fixes = [f.range.fixed for f in found]
-            remedy = "No release fixes all of them yet" if "" in fixes else f"Upgrade to {max(fixes, key=_version)} or later"
             (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
-                .args(package=req.name, specifier=req.specifier, count=len(found), advisories=listed, remedy=remedy)
-                .severity(max(f.advisory.severity for f in found))
-                .precision(None if exact else Precision.LOW)
-                .property("advisories", [f.advisory.ids[0] for f in found])
+                .args(package=req.name, specifier=req.specifier, count=found.count, advisories=found.listed, remedy=found.remedy)
+                .severity(found.severity)
+                .precision(None if found.exact else Precision.LOW)
+                .property("advisories", list(found.ids))
                 .emit()
             )
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    count: int
+    listed: str
+    remedy: str
+    severity: Severity
+    exact: bool
+    ids: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _verdict(package: str, specifier: str) -> _Verdict | None:
+    """What ATS-DEP-004 says of one declared package and specifier (the same pins recur
+    across a repository's manifests, and TensorFlow alone has hundreds of rows)."""
+    found = advisories.matches(advisories.load(), package, specifier)
+    if not found:
+        return None
+    found.sort(key=lambda f: (-f.advisory.severity, f.advisory.label))
+    listed = "; ".join(
+        f"{f.advisory.label} ({f.advisory.summary[:90].rstrip()}{'...' if len(f.advisory.summary) > 90 else ''}; "
+        f"affected {f.range.affected}, fixed in {f.range.fixed or 'no release yet'})"
+        for f in found[:MAX_LISTED_ADVISORIES]
+    )
+    if len(found) > MAX_LISTED_ADVISORIES:
+        listed += f"; and {len(found) - MAX_LISTED_ADVISORIES} more"
+    fixes = [f.range.fixed for f in found]
+    remedy = "No release fixes all of them yet" if "" in fixes else f"Upgrade to {max(fixes, key=_version)} or later"
+    return _Verdict(
+        count=len(found),
+        listed=listed,
+        remedy=remedy,
+        severity=max(f.advisory.severity for f in found),
+        exact=all(f.exact for f in found),
+        ids=tuple(f.advisory.ids[0] for f in found),
+    )
 
 
 def _local(url: str) -> bool:
