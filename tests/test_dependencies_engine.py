@@ -154,3 +154,10 @@ def test_bundled_example_reports_its_dependency_risks() -> None:
         ("ATS-DEP-004", "requirements.txt", 1, "critical"),  # torch==2.4.1
         ("ATS-DEP-004", "requirements.txt", 2, "medium"),  # transformers==4.44.0
     ]
+
+
+def test_loose_ml_packages_fold_into_one_finding_per_file(tmp_path: Path) -> None:
+    (found,) = _findings(tmp_path, {"serving/requirements.txt": "torch>=2.1\nfastapi\ntransformers\nvllm~=0.8\n"}, "ATS-DEP-005")
+    assert found.region.start_line == 1 and found.severity is Severity.LOW
+    assert "3 ML package(s)" in found.message and "transformers (any version)" in found.message
+    assert [r.region.start_line for r in found.related] == [3, 4]

@@ -40,6 +40,7 @@ EXTRA_INDEX = "ATS-DEP-001"
 INSECURE_SOURCE = "ATS-DEP-002"
 MUTABLE_URL = "ATS-DEP-003"
 VULNERABLE = "ATS-DEP-004"
+UNPINNED = "ATS-DEP-005"
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 MAX_INCLUDE_DEPTH = 8
@@ -48,7 +49,7 @@ MAX_LISTED_ADVISORIES = 3
 
 class DependenciesEngine(Engine):
     name = "dependencies"
-    implements: ClassVar[frozenset[str]] = frozenset({EXTRA_INDEX, INSECURE_SOURCE, MUTABLE_URL, VULNERABLE})
+    implements: ClassVar[frozenset[str]] = frozenset({EXTRA_INDEX, INSECURE_SOURCE, MUTABLE_URL, VULNERABLE, UNPINNED})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
@@ -64,6 +65,8 @@ class DependenciesEngine(Engine):
             self._mutable_urls(m, ctx)
         if ctx.enabled(VULNERABLE):
             self._vulnerable(m, ctx)
+        if ctx.enabled(UNPINNED):
+            self._unpinned(m, ctx)
 
     # ---- ATS-DEP-001 ------------------------------------------------------------------------
     def _extra_indexes(self, m: Manifest, ctx: FileContext) -> None:
@@ -92,13 +95,16 @@ class DependenciesEngine(Engine):
                 .emit()
             )
 
-    def _included(self, m: Manifest, ctx: FileContext, depth: int = 0, seen: set[str] | None = None) -> list[Requirement]:
-        """Requirements of the `-r` files a requirements file pulls in, inside the scan."""
+    def _included(
+        self, m: Manifest, ctx: FileContext, depth: int = 0, seen: set[str] | None = None, *, constraints: bool = False
+    ) -> list[Requirement]:
+        """Requirements of the `-r` files (or, with `constraints`, the `-c` files) a
+        requirements file pulls in, read only inside the scan root."""
         seen = seen if seen is not None else {m.path}
         out: list[Requirement] = []
         root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
         for inc in m.includes:
-            if inc.constraint or not inc.path or inc.path in seen or inc.path not in ctx.all_paths or depth >= MAX_INCLUDE_DEPTH:
+            if inc.constraint != constraints or not inc.path or inc.path in seen or inc.path not in ctx.all_paths or depth >= MAX_INCLUDE_DEPTH:
                 continue
             seen.add(inc.path)
             abspath = root + inc.path
@@ -107,8 +113,26 @@ class DependenciesEngine(Engine):
                 sub = doc.view(manifest)
             except (OSError, SkipFile, ParseError):
                 continue
-            out += sub.requirements + self._included(sub, ctx, depth + 1, seen)
+            out += sub.requirements + self._included(sub, ctx, depth + 1, seen, constraints=constraints)
         return out
+
+    # ---- ATS-DEP-005 ------------------------------------------------------------------------
+    def _unpinned(self, m: Manifest, ctx: FileContext) -> None:
+        if m.format not in ("requirements", "conda", "pipfile") or not _deployable(m.path, ctx.all_paths):
+            return
+        watched = frozenset(ctx.rules[UNPINNED].match.get("packages", ()))
+        pinned = {r.name for r in self._included(m, ctx, constraints=True) if r.pinned}
+        loose = [
+            r for r in m.requirements
+            if r.name in watched and not r.local and not r.url and r.name not in pinned and not _pinned_enough(r)
+        ]
+        if not loose:
+            return
+        shown = ", ".join(f"{r.name}{r.specifier or ' (any version)'}" for r in loose[:6]) + (", ..." if len(loose) > 6 else "")
+        builder = ctx.finding(UNPINNED).at(loose[0].span).args(count=len(loose), packages=shown)
+        for r in loose[1:]:
+            builder.related(r.span, f"{r.name} is not pinned either")
+        builder.emit()
 
     # ---- ATS-DEP-002 ------------------------------------------------------------------------
     def _insecure_sources(self, m: Manifest, ctx: FileContext) -> None:
@@ -197,6 +221,28 @@ def _verdict(package: str, specifier: str) -> _Verdict | None:
         exact=all(f.exact for f in found),
         ids=tuple(f.advisory.ids[0] for f in found),
     )
+
+
+# Path words that mark a manifest as development-only (docs builds, test and lint tools).
+NOT_DEPLOYED = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing"})
+
+
+def _deployable(path: str, all_paths: frozenset[str]) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(".in"):
+        return False  # pip-tools input: ranges by design, compiled into the pinned .txt
+    if name == "pipfile" and f"{path}.lock" in all_paths:
+        return False  # the lock pins what is installed
+    words = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
+    return not (words & NOT_DEPLOYED)
+
+
+def _pinned_enough(r: Requirement) -> bool:
+    """One version: `==X`, or conda's `pkg=1.2.3` (any build of that release)."""
+    if r.pinned:
+        return True
+    spec = r.specifier
+    return r.ecosystem == "conda" and spec.startswith("==") and "," not in spec and spec.count(".") >= 3
 
 
 def _local(url: str) -> bool:
