@@ -131,3 +131,20 @@ def test_nearest_manifest_wins() -> None:
     assert pinned_for([root, serving], "torch", "serving/app/predict.py") == "2.5.1"
     assert pinned_for([root, serving], "Torch", "train.py") == "2.1.0"
     assert pinned_for([serving], "torch", "train.py") is None
+
+
+def test_lock_files_are_exact_pins_at_their_entries() -> None:
+    poetry = parse(
+        "poetry.lock",
+        '[[package]]\nname = "torch"\nversion = "2.4.1"\nfiles = [{file = "t.whl", hash = "sha256:ab"}]\n\n'
+        '[[package]]\nname = "Keras"\nversion = "3.8.0"\n',
+    )
+    assert [(r.name, r.pinned, r.span.start_line, bool(r.hashes)) for r in poetry.requirements] == [
+        ("torch", "2.4.1", 2, True), ("keras", "3.8.0", 7, False),
+    ]  # fmt: skip
+    pipenv = parse(
+        "Pipfile.lock",
+        '{\n  "_meta": {},\n  "default": {\n    "torch": {\n      "hashes": ["sha256:ab"],\n      "version": "==2.4.1"\n    }\n  },\n  "develop": {}\n}\n',
+    )
+    assert [(r.name, r.pinned, r.span.start_line) for r in pipenv.requirements] == [("torch", "2.4.1", 4)]
+    assert pinned_for([poetry], "keras", "src/app.py") == "3.8.0"

@@ -134,8 +134,10 @@ def manifest(doc: Document) -> Manifest:
         return _setup_cfg(doc)
     if name == "setup.py":
         return _setup_py(doc)
+    if name == "pipfile.lock":
+        return _pipfile_lock(doc)
     if name.endswith(".lock"):
-        return Manifest(doc.path, "lock")  # resolved versions: not declarations
+        return _toml_lock(doc)
     return requirements_text(doc.path, doc.lines)
 
 
@@ -554,6 +556,70 @@ def _pipfile(doc: Document) -> Manifest:
             if req is not None:
                 out.requirements.append(req)
     return out
+
+
+# ---- lock files: what a resolver chose -----------------------------------------------------
+
+_LOCK_NAME = re.compile(r"""^\s*name\s*=\s*["'](?P<name>[^"']+)["']""")
+_PIPFILE_LOCK_ENTRY = re.compile(r"""^\s*"(?P<name>[^"]+)"\s*:\s*\{""")
+
+
+def _toml_lock(doc: Document) -> Manifest:
+    """poetry.lock, uv.lock, pdm.lock: every `[[package]]` as an exact pin at its `name`
+    line (hashes, when the lock records them, make it a hash-checked pin)."""
+    out = Manifest(doc.path, "lock")
+    data = _toml(doc)
+    lines = [i for i, raw in enumerate(doc.lines, 1) if _LOCK_NAME.match(raw)]
+    by_name: dict[str, list[int]] = {}
+    for number in lines:
+        m = _LOCK_NAME.match(doc.lines[number - 1])
+        assert m is not None
+        by_name.setdefault(canonicalize_name(m.group("name")), []).append(number)
+    for package in _list(data.get("package")):
+        package = _dict(package)
+        name, version = str(package.get("name") or ""), str(package.get("version") or "")
+        if not name or not version:
+            continue
+        key = canonicalize_name(name)
+        places = by_name.get(key) or [1]
+        line = places.pop(0) if len(places) > 1 else places[0]
+        hashed = bool(package.get("files") or package.get("wheels") or package.get("sdist") or package.get("hashes"))
+        out.requirements.append(
+            Requirement(key, f"=={version}", _line_of(doc.lines, line), f"{name} {version}", hashes=("lock",) if hashed else ())
+        )
+    return out
+
+
+def _pipfile_lock(doc: Document) -> Manifest:
+    import json
+
+    out = Manifest(doc.path, "lock")
+    try:
+        data = json.loads(doc.text)
+    except ValueError as exc:
+        raise ParseError(f"Pipfile.lock is not valid JSON ({exc}); skipped.") from None
+    places: dict[str, list[int]] = {}
+    for number, raw in enumerate(doc.lines, 1):
+        m = _PIPFILE_LOCK_ENTRY.match(raw)
+        if m:
+            places.setdefault(canonicalize_name(m.group("name")), []).append(number)
+    for section in ("default", "develop"):
+        for name, entry in _dict(_dict(data).get(section)).items():
+            version = str(_dict(entry).get("version") or "")
+            if not version.startswith("=="):
+                continue
+            key = canonicalize_name(name)
+            found = places.get(key) or [1]
+            line = found.pop(0) if len(found) > 1 else found[0]
+            hashes = tuple(str(h) for h in _list(_dict(entry).get("hashes")))
+            out.requirements.append(Requirement(key, version, _line_of(doc.lines, line), f"{name}{version}", hashes=hashes))
+    return out
+
+
+def _line_of(lines: list[str], number: int) -> Span:
+    raw = lines[number - 1] if 0 < number <= len(lines) else ""
+    indent = len(raw) - len(raw.lstrip())
+    return Span(number, indent + 1, number, len(raw.rstrip()) + 1)
 
 
 # ---- conda environment files -------------------------------------------------------------
