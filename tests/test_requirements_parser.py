@@ -148,3 +148,13 @@ def test_lock_files_are_exact_pins_at_their_entries() -> None:
     )
     assert [(r.name, r.pinned, r.span.start_line) for r in pipenv.requirements] == [("torch", "2.4.1", 4)]
     assert pinned_for([poetry], "keras", "src/app.py") == "3.8.0"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("requirements.txt", "requirements"), ("dev-requirements.txt", "requirements"), ("requirements/base.in", "requirements"),
+     ("constraints.txt", "requirements"), ("pdm.lock", "requirements"), ("Pipfile.lock", "requirements"),
+     ("setup.cfg", "setup-cfg"), ("MANIFEST.in", None), ("yarn.lock", None), ("docs/notes.txt", "text")],
+)  # fmt: skip
+def test_dependency_files_are_classified(path: str, kind: str | None) -> None:
+    assert classify(path) == kind

@@ -72,7 +72,7 @@ TEXT_SUFFIXES = {
 # Suffixes that make `dockerfile.<suffix>` a source or binary file, not a Dockerfile variant.
 CODE_SUFFIXES = frozenset({"h", "c", "cc", "cpp", "hpp", "so", "dll", "dylib", "pyi", "pyc", "rs", "rb", "html", "css", "lock", "o", "a"})
 
-LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
+LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pdm.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
               "pipfile": REQUIREMENTS, "environment.yml": REQUIREMENTS,
               "environment.yaml": REQUIREMENTS, "conda.yaml": REQUIREMENTS}  # fmt: skip
 
