@@ -161,3 +161,15 @@ def test_loose_ml_packages_fold_into_one_finding_per_file(tmp_path: Path) -> Non
     assert found.region.start_line == 1 and found.severity is Severity.LOW
     assert "3 ML package(s)" in found.message and "transformers (any version)" in found.message
     assert [r.region.start_line for r in found.related] == [3, 4]
+
+
+def test_include_cycles_and_links_out_of_the_root_are_harmless(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret-internal-package\n")
+    root = write_tree(tmp_path / "repo", {
+        "a.txt": "-r requirements.txt\ntorch\n",
+        "requirements.txt": "--extra-index-url https://pypi.internal.example/simple\n-r a.txt\n-r link.txt\n",
+    })  # fmt: skip
+    (root / "link.txt").symlink_to(outside)
+    (found,) = _findings(root, {}, "ATS-DEP-001")
+    assert "torch" in found.message and "secret-internal-package" not in found.message

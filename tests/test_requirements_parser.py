@@ -158,3 +158,23 @@ def test_lock_files_are_exact_pins_at_their_entries() -> None:
 )  # fmt: skip
 def test_dependency_files_are_classified(path: str, kind: str | None) -> None:
     assert classify(path) == kind
+
+
+def test_read_manifests_of_a_scan_for_the_nearest_pin(tmp_path) -> None:
+    import os
+
+    from atlascan.parsers.requirements import read_manifests
+    from scanning import write_tree
+
+    write_tree(tmp_path, {
+        "requirements.txt": "torch==2.1.0\n",
+        "serving/pyproject.toml": '[project]\nname = "s"\ndependencies = ["torch==2.6.0"]\n',
+        "serving/app.py": "import torch\n",
+        "broken/pyproject.toml": "[project\n",
+    })  # fmt: skip
+    files = [SourceFile(p, str(tmp_path / p), classify(p) or "text", os.path.getsize(tmp_path / p))
+             for p in ("requirements.txt", "serving/pyproject.toml", "serving/app.py", "broken/pyproject.toml")]  # fmt: skip
+    found = read_manifests(files)
+    assert [m.path for m in found] == ["requirements.txt", "serving/pyproject.toml"]
+    assert pinned_for(found, "torch", "serving/app.py") == "2.6.0"
+    assert pinned_for(found, "torch", "train.py") == "2.1.0"

@@ -28,7 +28,7 @@ from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from atlascan.model import ParseError, Span
+from atlascan.model import Limits, ParseError, SkipFile, SourceFile, Span
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -751,6 +751,24 @@ def _literal_requirements(out: Manifest, value: ast.expr, doc: Document) -> None
 
 
 # ---- "which version is pinned here" -------------------------------------------------------
+
+def read_manifests(files: Iterable[SourceFile], limits: Limits | None = None) -> list[Manifest]:
+    """The manifests of a scan's dependency files (requirements kind, pyproject.toml,
+    setup.cfg, setup.py), read through the parse stage; unreadable files are left out. For
+    a whole-scan pass such as `Engine.prepare`, which has no Documents of its own."""
+    from atlascan import parsers
+
+    out: list[Manifest] = []
+    for file in files:
+        name = file.path.rsplit("/", 1)[-1].lower()
+        if file.kind not in ("requirements", "pyproject", "setup-cfg") and name != "setup.py":
+            continue
+        try:
+            out.append(parsers.read(file, limits or Limits()).view(manifest))
+        except (ParseError, SkipFile, OSError):
+            continue
+    return out
+
 
 def pinned_for(manifests: Iterable[Manifest], package: str, path: str) -> str | None:
     """The version of `package` pinned for the file at `path`: the nearest manifest wins
