@@ -178,3 +178,18 @@ def test_read_manifests_of_a_scan_for_the_nearest_pin(tmp_path) -> None:
     assert [m.path for m in found] == ["requirements.txt", "serving/pyproject.toml"]
     assert pinned_for(found, "torch", "serving/app.py") == "2.6.0"
     assert pinned_for(found, "torch", "train.py") == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    ("command", "requirements"),
+    [("pip install torch==2.1 -r req.txt --index-url https://x/simple numpy", ["torch==2.1", "numpy"]),
+     ("sudo -H python3 -m pip install --user -e ./pkg keras", ["./pkg", "keras"]),
+     ("uv pip install --system vllm==0.8.5", ["vllm==0.8.5"]),
+     ("pip3.11 install --no-deps x && echo done", ["x"]),
+     ("pip download torch", []), ("echo pip install torch", []), ("pip", [])],
+)  # fmt: skip
+def test_pip_install_arguments(command: str, requirements: list[str]) -> None:
+    from atlascan.parsers.requirements import pip_install_arguments
+
+    words = command.split()
+    assert [words[i] for i in pip_install_arguments(words)] == requirements

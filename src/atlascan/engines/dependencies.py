@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from atlascan import advisories
 from atlascan.engines import Engine
-from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile
+from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile, Span
 from atlascan.parsers.requirements import (
     CHANNEL,
     EXTRA,
@@ -30,6 +30,8 @@ from atlascan.parsers.requirements import (
     Manifest,
     Requirement,
     manifest,
+    pip_install_arguments,
+    requirement_line,
 )
 from atlascan.vocabulary import COMMIT_SHA
 
@@ -54,7 +56,7 @@ class DependenciesEngine(Engine):
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
             return  # of Python files only setup.py declares dependencies
-        m = ctx.doc.view(manifest)
+        m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
         if not m.requirements and not m.sources:
             return
         if ctx.enabled(EXTRA_INDEX):
@@ -118,7 +120,7 @@ class DependenciesEngine(Engine):
 
     # ---- ATS-DEP-005 ------------------------------------------------------------------------
     def _unpinned(self, m: Manifest, ctx: FileContext) -> None:
-        if m.format not in ("requirements", "conda", "pipfile") or not _deployable(m.path, ctx.all_paths):
+        if m.format not in ("requirements", "conda", "pipfile", "commands") or not _deployable(m.path, ctx.all_paths):
             return
         watched = frozenset(ctx.rules[UNPINNED].match.get("packages", ()))
         pinned = {r.name for r in self._included(m, ctx, constraints=True) if r.pinned}
@@ -221,6 +223,44 @@ def _verdict(package: str, specifier: str) -> _Verdict | None:
         exact=all(f.exact for f in found),
         ids=tuple(f.advisory.ids[0] for f in found),
     )
+
+
+# Kinds whose dependencies are `pip install` command lines (ATS-DEP-004/005 only: indexes and
+# git refs on command lines are the ATS-CMD rules' business).
+COMMAND_KINDS = frozenset({"dockerfile", "shell", "gha-workflow", "gitlab-ci"})
+
+
+def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
+    """The requirements `pip install` command lines of a Dockerfile, script or CI file name."""
+    from atlascan.commandlines import extractor_for
+    from atlascan.commandlines.shellparse import Word, parse
+
+    out = Manifest(file.path, "commands")
+    extract = extractor_for(file.kind, file.path)
+    if extract is None or "install" not in ctx.doc.text:
+        return out
+    for ct in extract(file, ctx):
+        if "install" not in ct.text or "pip" not in ct.text:
+            continue
+        if ct.argv is not None:  # exec form: each element is one word, found in the joined text
+            words, pos = [], 0
+            for arg in ct.argv:
+                at = max(ct.text.find(arg, pos), pos) if arg else pos
+                words.append(Word(arg, at, at + len(arg)))
+                pos = at + len(arg)
+            commands = [words]
+        else:
+            commands = [cmd.words for cmd in parse(ct.text).commands]
+        for words in commands:
+            for i in pip_install_arguments([w.value for w in words]):
+                word = words[i]
+                line, col = ct.position(word.start)
+                end_line, end_col = ct.position(max(word.start, word.end - 1))
+                span = Span(line, col, line, end_col + 1) if end_line == line else Span(line, col)
+                req = requirement_line(word.value, span)
+                if req is not None:
+                    out.requirements.append(req)
+    return out
 
 
 # Path words that mark a manifest as development-only (docs builds, test and lint tools).

@@ -290,6 +290,64 @@ def vcs_ref(url: str) -> str:
     return host_path.rsplit("@", 1)[1] if "@" in host_path else ""
 
 
+# ---- `pip install` command lines ---------------------------------------------------------
+
+PIP_PROGRAMS = re.compile(r"^pip(?:3(?:\.\d+)?)?$")
+PYTHON_PROGRAMS = re.compile(r"^python(?:\d(?:\.\d+)?)?$")
+# `pip install` / `uv pip install` options that take a separate value.
+PIP_VALUE_OPTIONS = frozenset({
+    "-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
+    "--find-links", "--trusted-host", "-t", "--target", "--prefix", "--root", "--platform",
+    "--python-version", "--implementation", "--abi", "--only-binary", "--no-binary", "--progress-bar",
+    "--cache-dir", "--log", "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
+    "--python", "-p", "--report", "--index-strategy", "--index", "--default-index", "--extra", "--group",
+    "--torch-backend", "--exclude-newer", "--resolution", "--prerelease",
+})  # fmt: skip
+
+
+# Commands that run the next word as the program (`sudo -H pip install`, `env A=1 pip ...`).
+PREFIX_COMMANDS = frozenset({"sudo", "doas", "env", "nohup", "time", "nice", "exec", "stdbuf", "command"})
+
+
+def pip_install_arguments(words: list[str]) -> list[int]:
+    """Indexes of the requirement arguments of a `pip install` / `python -m pip install` /
+    `uv pip install` command (after wrappers such as `sudo`), `-e` values included."""
+    start = None
+    for i, word in enumerate(words):
+        name = word.rsplit("/", 1)[-1]
+        rest = words[i + 1 : i + 4]
+        if PIP_PROGRAMS.match(name) and rest[:1] == ["install"]:
+            start = i + 2
+        elif name == "uv" and rest[:2] == ["pip", "install"]:
+            start = i + 3
+        elif PYTHON_PROGRAMS.match(name) and rest[:3] == ["-m", "pip", "install"]:
+            start = i + 4
+        if start is not None:
+            break
+        if name not in PREFIX_COMMANDS and not word.startswith("-") and "=" not in word:
+            return []  # `echo pip install x` is not an install
+    if start is None:
+        return []
+    out: list[int] = []
+    i = start
+    while i < len(words):
+        word = words[i]
+        if word in ("-e", "--editable"):
+            if i + 1 < len(words):
+                out.append(i + 1)
+            i += 2
+        elif word in PIP_VALUE_OPTIONS:
+            i += 2
+        elif word.startswith("-") or word in ("&&", "||", ";", "|"):
+            if word in ("&&", "||", ";", "|"):
+                break
+            i += 1
+        else:
+            out.append(i)
+            i += 1
+    return out
+
+
 # ---- TOML files (pyproject.toml, Pipfile) ------------------------------------------------
 
 class _TomlLines:
