@@ -39,9 +39,9 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
         per_rule: dict[str, list[int]] = {}
         for f in folded:
             per_rule.setdefault(f.rule_id, []).append(int(f.properties.get("folded", 1)))
-        for rid, counts in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
+        for rid, sites in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
             rule = result.rules[rid]
-            console.print(f"  [bold]{rid}[/] {escape(rule.title)}: {sum(counts)} site(s) in {len(counts)} file(s), folded")
+            console.print(f"  [bold]{rid}[/] {escape(rule.title)}: {sum(sites)} site(s) in {len(sites)} file(s), folded")
     if not quiet:
         notices = [n for n in result.notices if n.level != "note"]
         if notices:
