@@ -150,7 +150,7 @@ def gha_action(root: y.Mapping, lines: list[str]) -> Iterator[CommandText]:
 
 
 def gitlab_ci(root: y.Mapping, lines: list[str]) -> Iterator[CommandText]:
-    from atlascan.engines.workflows.gitlab_jobs import (
+    from atlascan.parsers.gitlab import (
         SCRIPT_KEYS,
         pipeline,
         script_lines,

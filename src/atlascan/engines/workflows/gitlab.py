@@ -21,14 +21,14 @@ from atlascan.engines.workflows.common import (
     scalars,
     sensitive_paths,
 )
-from atlascan.engines.workflows.gitlab_jobs import (
+from atlascan.model import Severity
+from atlascan.parsers.gitlab import (
     SCRIPT_KEYS,
     Job,
     Pipeline,
     pipeline,
     script_lines,
 )
-from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
 if TYPE_CHECKING:
