@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from atlascan.commandlines import CommandText
+from atlascan import parsers
 from atlascan.engines.commands import scan_command_text
+from atlascan.model import SourceFile
+from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
 from scanning import located, scan_text
 
@@ -110,28 +112,14 @@ def test_argv_with_dash_c_script_is_parsed() -> None:
 
 
 def _command_texts() -> list[tuple[str, CommandText]]:
-    from atlascan.commandlines import dockerfile, shell
-
-    class _Ctx:
-        def __init__(self, text: str) -> None:
-            self._text = text
-
-        def text(self) -> str:
-            return self._text
-
     out = []
     for path in sorted(FIXTURES.glob("ATS-CMD-*/*")):
-        module = (
-            dockerfile
-            if path.name.startswith("Dockerfile")
-            else shell
-            if path.suffix == ".sh"
-            else None
-        )
-        if module is None:
+        kind = "dockerfile" if path.name.startswith("Dockerfile") else "shell" if path.suffix == ".sh" else None
+        if kind is None:
             continue
-        for ct in module.extract(None, _Ctx(path.read_text("utf-8"))):  # type: ignore[arg-type]
-            out.append((path.parent.name + "/" + path.name, ct))
+        text = path.read_text("utf-8")
+        doc = parsers.document(SourceFile(path.name, str(path), kind, len(text)), text)
+        out.extend((path.parent.name + "/" + path.name, ct) for ct in doc.view(commands))
     return out
 
 
@@ -150,10 +138,10 @@ def test_tokenizer_fallback_agrees_with_tree_sitter_on_fixtures() -> None:
 
 
 def test_kind_without_extractor_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from atlascan import commandlines
+    from atlascan.parsers import commandlines
 
     monkeypatch.setitem(
-        commandlines.EXTRACTORS, "shell", "atlascan.commandlines.not_written_yet:extract"
+        commandlines.EXTRACTORS, "shell", "atlascan.parsers.commandlines.not_written_yet:extract"
     )
     result = scan_text(tmp_path, "run.sh", "curl https://x | sh\n")
     assert _cmd(result) == []
@@ -194,3 +182,4 @@ def test_config_files_reach_the_command_rules_only_by_name(tmp_path: Path) -> No
         ("ATS-CMD-001", 2, 1, 23, "critical"),  # `c.ServerApp.token = ''`
         ("ATS-CMD-005", 1, 1, 22, "high"),  # `enable_model_api=true`
     ]
+

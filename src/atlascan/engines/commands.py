@@ -1,12 +1,12 @@
 """Command-line concepts, one rule each, over the command lines of every kind of file.
 
-Each kind's extractor (`atlascan.commandlines.EXTRACTORS`) yields `CommandText`s; this
-engine parses each into simple commands (`shellparse`), strips wrappers such as `sudo`,
-`env A=b` or `python -m`, and runs one detector per concept: ML control planes started
-without auth or on all interfaces, package indexes that invite dependency confusion or
-tampering, remote scripts piped to a shell, models fetched without integrity, and TLS
-verification switched off. Detectors return offsets into the command text; the text's
-anchors map them back to the file.
+The parse stage gives each file's command lines (`atlascan.parsers.commandlines`, a view of
+the Document); this engine parses each into simple commands (`atlascan.parsers.shell`),
+strips wrappers such as `sudo`, `env A=b` or `python -m`, and runs one detector per concept:
+ML control planes started without auth or on all interfaces, package indexes that invite
+dependency confusion or tampering, remote scripts piped to a shell, models fetched without
+integrity, and TLS verification switched off. Detectors return offsets into the command
+text; the text's anchors map them back to the file.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from atlascan.analysis import FileContext
-from atlascan.commandlines import NAME_FILTERS, CommandText, extractor_for
-from atlascan.commandlines.shellparse import Assignment, Script, SimpleCommand, Word, parse
 from atlascan.engines import Engine
 from atlascan.model import Severity, SourceFile
+from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
+from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
 
 # A file whose text names none of these has nothing for any rule here.
@@ -724,29 +724,15 @@ DETECTORS: tuple[tuple[tuple[str, ...], Callable[[Scan], Iterator[Hit]]], ...] =
 def parse_command_text(ct: CommandText, use_tree_sitter: bool = True) -> Script:
     if ct.argv is None:
         return parse(ct.text, use_tree_sitter)
-    # an argument list: every element is one word, located in the joined text
-    from atlascan.commandlines import shellparse
-
-    words: list[Word] = []
-    pos = 0
-    for arg in ct.argv:
-        at = ct.text.find(arg, pos) if arg else pos
-        at = pos if at < 0 else at
-        words.append(Word(arg, at, at + len(arg)))
-        pos = at + len(arg)
-    script = Script(backend="argv")
-    script.commands.append(SimpleCommand(words))
-    parser = shellparse._tree_sitter_parser() if use_tree_sitter else None
-    inner = shellparse._dash_c_script(script.commands[0])
-    if inner is not None:
-        shellparse._parse_into(script, inner.value, inner.start, parser, 1)
-    return script
+    return parse_argv(ct.argv, ct.text, use_tree_sitter)
 
 
 def scan_command_text(
-    ct: CommandText, rules: dict[str, Rule], use_tree_sitter: bool = True
+    ct: CommandText, rules: dict[str, Rule], use_tree_sitter: bool = True, script: Script | None = None
 ) -> list[Hit]:
-    script = parse_command_text(ct, use_tree_sitter)
+    """The enabled rules' hits in one command text (`script`: its parse, when already made)."""
+    if script is None:
+        script = parse_command_text(ct, use_tree_sitter)
     invocations = [inv for cmd in script.commands if (inv := invocation(cmd)) is not None]
     env = dict(ct.env)
     # `A=1 cmd` sets A for cmd only; `export A=1` and `A=1` alone set it for what follows
@@ -766,18 +752,20 @@ class CommandsEngine(Engine):
     name = "commands"
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        extract = extractor_for(file.kind, file.path)
-        if extract is None:
-            return  # no extractor for this kind (yet)
+        if not handles(file.kind, file.path):
+            return
+        doc = ctx.doc
         # Config files carry settings, not program names: their extractor is the filter.
-        if file.kind not in NAME_FILTERS and not PREFILTER.search(ctx.text()):
+        if file.kind not in NAME_FILTERS and not PREFILTER.search(doc.text):
             return
         rules = dict(ctx.rules)
         seen: set[tuple[str, int, int]] = set()
-        for ct in extract(file, ctx):
+        for ct in doc.view(commands):
             if not ct.text.strip() or not PREFILTER.search(ct.text):
                 continue
-            for hit in scan_command_text(ct, rules):
+            # A shell script's one command text is the whole file: its tree is that parse.
+            script = doc.tree if file.kind == "shell" else None
+            for hit in scan_command_text(ct, rules, script=script):
                 line, col = ct.position(hit.start)
                 end_line, end_col = ct.position(max(hit.start, hit.end - 1))
                 if (hit.rule_id, line, col) in seen:

@@ -26,6 +26,7 @@ PARSERS: dict[str, str] = {
     "python": "atlascan.parsers.python:tree",
     "notebook": "atlascan.parsers.notebook:tree",
     "dockerfile": "atlascan.parsers.dockerfile:tree",
+    "shell": "atlascan.parsers.shell:tree",
     "json": "atlascan.parsers.jsondoc:tree",
 }
 
