@@ -3,12 +3,13 @@ back ends agreeing, and hostile input ending in notices rather than tracebacks."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from atlascan import parsers
-from atlascan.engines.commands import scan_command_text
+from atlascan.engines.commands import DETECTORS, prefilter, scan_command_text
 from atlascan.model import SourceFile
 from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
@@ -183,3 +184,28 @@ def test_config_files_reach_the_command_rules_only_by_name(tmp_path: Path) -> No
         ("ATS-CMD-005", 1, 1, 22, "high"),  # `enable_model_api=true`
     ]
 
+
+def test_prefilter_is_the_union_of_the_enabled_detectors_triggers() -> None:
+    every = frozenset(r for d in DETECTORS for r in d.rules)
+    full = prefilter(every)
+    assert full is not None and full.flags & re.I
+    for text in ("RUN pip install x", "GRADIO_SERVER_NAME=0.0.0.0", "git -c http.sslVerify=false"):
+        assert full.search(text), text
+    assert not full.search("python train.py --epochs 3")
+    only_ray = prefilter(frozenset({"ATS-CMD-004"}))
+    assert only_ray is not None and only_ray.search("ray start --head") and not only_ray.search("pip install x")
+    assert prefilter(frozenset({"ATS-PY-001"})) is None
+
+
+@pytest.mark.parametrize("rule", sorted({r for d in DETECTORS for r in d.rules}))
+def test_each_rule_alone_finds_what_the_full_scan_finds(rule: str) -> None:
+    """A detector's triggers are what its findings need: selecting one rule (a narrower
+    prefilter) loses none of its findings in the fixtures."""
+    from scanning import scan_path
+
+    folder = FIXTURES / rule
+    if not folder.is_dir():
+        pytest.skip(f"no fixtures for {rule}")
+    alone = {(f.path, f.region.start_line) for f in scan_path(folder, select=[rule]).findings}
+    full = {(f.path, f.region.start_line) for f in scan_path(folder).findings if f.rule_id == rule}
+    assert alone == full

@@ -14,21 +14,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
-from atlascan.model import Severity, SourceFile
+from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
+from atlascan.vocabulary import ALL_INTERFACES
 
-# A file whose text names none of these has nothing for any rule here.
-PREFILTER = re.compile(
-    r"pip|uv |curl|wget|jupyter|notebook|mlflow|ray |torchserve|TS_|triton|tensorboard|GRADIO|"
-    r"huggingface|hf |ADD |INDEX|TRUSTED|SSL|TLS|VERIFY|insecure|check-cert|unauthenticated|untrusted|strict-ssl",
-    re.I,
-)
-ALL_INTERFACES = frozenset({"0.0.0.0", "*", "::", "[::]", "0", "::0"})
+# An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
+# the server keeps its default address.
+BIND_ALL = ALL_INTERFACES - {""}
 LOCAL_HOSTS = ("localhost", "127.", "[::1]", "host.docker.internal")
 WRAPPERS = frozenset(
     {
@@ -240,7 +238,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
             if JUPYTER_ROOT_FLAG.match(word.value):
                 yield Hit("ATS-CMD-002", word.start, word.end, {"flag": word.value})
         if empty_token is not None and not password:
-            public = bound is not None and bound.strip("'\"") in ALL_INTERFACES
+            public = bound is not None and bound.strip("'\"") in BIND_ALL
             yield Hit(
                 "ATS-CMD-001",
                 empty_token.start,
@@ -258,7 +256,7 @@ def detect_mlflow(scan: Scan) -> Iterator[Hit]:
         if inv.program != "mlflow" or not inv.args or inv.args[0].value not in ("server", "ui"):
             continue
         host = option(inv.args, "--host", "-h")
-        if host is None or host[1] not in ALL_INTERFACES or has_flag(inv.args, "--app-name"):
+        if host is None or host[1] not in BIND_ALL or has_flag(inv.args, "--app-name"):
             continue
         start, end = _span(host[0], host[2])
         yield Hit("ATS-CMD-003", start, end, {"sub": inv.args[0].value, "host": host[1]})
@@ -278,7 +276,7 @@ def detect_ray(scan: Scan) -> Iterator[Hit]:
         if inv.env.get("RAY_AUTH_MODE", "").lower() == "token":
             continue
         host = option(inv.args, "--dashboard-host")
-        if host is not None and host[1] in ALL_INTERFACES:
+        if host is not None and host[1] in BIND_ALL:
             start, end = _span(host[0], host[2])
             yield Hit("ATS-CMD-004", start, end, {"host": host[1]})
 
@@ -330,13 +328,13 @@ def detect_open_ui(scan: Scan) -> Iterator[Hit]:
                 bind_all.end,
                 {"app": "TensorBoard", "setting": "--bind_all"},
             )
-        elif host is not None and host[1] in ALL_INTERFACES:
+        elif host is not None and host[1] in BIND_ALL:
             start, end = _span(host[0], host[2])
             yield Hit(
                 "ATS-CMD-007", start, end, {"app": "TensorBoard", "setting": f"--host {host[1]}"}
             )
     for a in scan.assignments("GRADIO_SERVER_NAME"):
-        if a.value.value.strip("'\"") in ALL_INTERFACES:
+        if a.value.value.strip("'\"") in BIND_ALL:
             yield Hit(
                 "ATS-CMD-007",
                 a.name.start,
@@ -704,21 +702,46 @@ def detect_tls_off(scan: Scan) -> Iterator[Hit]:
             )
 
 
-# rule ids -> detector; a detector runs when any of its rules is enabled
-DETECTORS: tuple[tuple[tuple[str, ...], Callable[[Scan], Iterator[Hit]]], ...] = (
-    (("ATS-CMD-001", "ATS-CMD-002"), detect_jupyter),
-    (("ATS-CMD-003",), detect_mlflow),
-    (("ATS-CMD-004",), detect_ray),
-    (("ATS-CMD-005",), detect_torchserve),
-    (("ATS-CMD-006",), detect_triton),
-    (("ATS-CMD-007",), detect_open_ui),
-    (("ATS-CMD-010",), detect_extra_index),
-    (("ATS-CMD-011",), detect_insecure_index),
-    (("ATS-CMD-012",), detect_git_unpinned),
-    (("ATS-CMD-013",), detect_remote_script),
-    (("ATS-CMD-014", "ATS-CMD-015"), detect_model_downloads),
-    (("ATS-CMD-016",), detect_tls_off),
+@dataclass(frozen=True)
+class Detector:
+    """One concept: the rules it reports, and the words (case-insensitive) a command text
+    must contain for it to have anything to look at; a file or text containing none of the
+    triggers of the enabled rules' detectors is never parsed."""
+
+    rules: tuple[str, ...]
+    triggers: tuple[str, ...]
+    run: Callable[[Scan], Iterator[Hit]]
+
+
+PIP = ("pip", "uv ")
+DOWNLOAD = ("curl", "wget")
+DETECTORS: tuple[Detector, ...] = (
+    Detector(("ATS-CMD-001", "ATS-CMD-002"), ("jupyter", "notebook"), detect_jupyter),
+    Detector(("ATS-CMD-003",), ("mlflow",), detect_mlflow),
+    Detector(("ATS-CMD-004",), ("ray ",), detect_ray),
+    Detector(("ATS-CMD-005",), ("torchserve", "TS_"), detect_torchserve),
+    Detector(("ATS-CMD-006",), ("triton",), detect_triton),
+    Detector(("ATS-CMD-007",), ("tensorboard", "GRADIO"), detect_open_ui),
+    Detector(("ATS-CMD-010",), (*PIP, "INDEX"), detect_extra_index),
+    Detector(("ATS-CMD-011",), (*PIP, "INDEX", "TRUSTED", "insecure"), detect_insecure_index),
+    Detector(("ATS-CMD-012",), PIP, detect_git_unpinned),
+    Detector(("ATS-CMD-013",), DOWNLOAD, detect_remote_script),
+    Detector(("ATS-CMD-014", "ATS-CMD-015"), (*DOWNLOAD, "ADD ", "huggingface", "hf "), detect_model_downloads),
+    Detector(
+        ("ATS-CMD-016",),
+        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
+        detect_tls_off,
+    ),
 )
+
+
+@cache
+def prefilter(enabled: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex of the triggers of the detectors that report an enabled rule."""
+    words = {w for d in DETECTORS if not enabled.isdisjoint(d.rules) for w in d.triggers}
+    if not words:
+        return None
+    return re.compile("|".join(sorted(map(re.escape, words))), re.I)
 
 
 def parse_command_text(ct: CommandText, use_tree_sitter: bool = True) -> Script:
@@ -742,26 +765,30 @@ def scan_command_text(
     )
     scan = Scan(ct, script, invocations, env, rules)
     hits: list[Hit] = []
-    for rule_ids, detector in DETECTORS:
-        if any(r in rules for r in rule_ids):
-            hits.extend(h for h in detector(scan) if h.rule_id in rules)
+    for detector in DETECTORS:
+        if any(r in rules for r in detector.rules):
+            hits.extend(h for h in detector.run(scan) if h.rule_id in rules)
     return hits
 
 
 class CommandsEngine(Engine):
     name = "commands"
+    implements = frozenset(r for d in DETECTORS for r in d.rules)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if not handles(file.kind, file.path):
             return
+        rules = dict(ctx.rules)
+        words = prefilter(frozenset(rules))
+        if words is None:
+            return
         doc = ctx.doc
         # Config files carry settings, not program names: their extractor is the filter.
-        if file.kind not in NAME_FILTERS and not PREFILTER.search(doc.text):
+        if file.kind not in NAME_FILTERS and not words.search(doc.text):
             return
-        rules = dict(ctx.rules)
         seen: set[tuple[str, int, int]] = set()
         for ct in doc.view(commands):
-            if not ct.text.strip() or not PREFILTER.search(ct.text):
+            if not ct.text.strip() or not words.search(ct.text):
                 continue
             # A shell script's one command text is the whole file: its tree is that parse.
             script = doc.tree if file.kind == "shell" else None
@@ -771,12 +798,5 @@ class CommandsEngine(Engine):
                 if (hit.rule_id, line, col) in seen:
                     continue
                 seen.add((hit.rule_id, line, col))
-                ctx.report(
-                    hit.rule_id,
-                    line,
-                    col,
-                    end_line,
-                    end_col + 1,
-                    args={**hit.args, "origin": ct.origin or file.kind},
-                    severity=hit.severity,
-                )
+                finding = ctx.finding(hit.rule_id).at(Span(line, col, end_line, end_col + 1))
+                finding.args(**hit.args).severity(hit.severity).emit()
