@@ -209,3 +209,9 @@ def test_each_rule_alone_finds_what_the_full_scan_finds(rule: str) -> None:
     alone = {(f.path, f.region.start_line) for f in scan_path(folder, select=[rule]).findings}
     full = {(f.path, f.region.start_line) for f in scan_path(folder).findings if f.rule_id == rule}
     assert alone == full
+
+
+def test_a_rule_alone_keeps_findings_other_triggers_used_to_let_through(tmp_path: Path) -> None:
+    """`REQUESTS_CA_BUNDLE` contains torchserve's `TS_`; ATS-CMD-016 alone needs its own word."""
+    result = scan_text(tmp_path, "env.sh", "export REQUESTS_CA_BUNDLE=''\n", select=["ATS-CMD-016"])
+    assert [f.rule_id for f in result.findings] == ["ATS-CMD-016"]

@@ -713,6 +713,9 @@ class Detector:
     run: Callable[[Scan], Iterator[Hit]]
 
 
+# The triggers are the words the engine filtered every file on before they were declared
+# per detector. A few spellings the detectors know are not triggers yet (`start-singleuser.sh`,
+# `aria2c`, `fetch`): a text naming only those is not looked at.
 PIP = ("pip", "uv ")
 DOWNLOAD = ("curl", "wget")
 DETECTORS: tuple[Detector, ...] = (
@@ -729,7 +732,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("ATS-CMD-014", "ATS-CMD-015"), (*DOWNLOAD, "ADD ", "huggingface", "hf "), detect_model_downloads),
     Detector(
         ("ATS-CMD-016",),
-        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
+        # `REQUESTS_CA_BUNDLE=` already passed through torchserve's `TS_`; alone, it needs its own.
+        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "CA_BUNDLE", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
         detect_tls_off,
     ),
 )
