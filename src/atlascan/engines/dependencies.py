@@ -232,14 +232,13 @@ COMMAND_KINDS = frozenset({"dockerfile", "shell", "gha-workflow", "gitlab-ci"})
 
 def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
     """The requirements `pip install` command lines of a Dockerfile, script or CI file name."""
-    from atlascan.commandlines import extractor_for
-    from atlascan.commandlines.shellparse import Word, parse
+    from atlascan.parsers import commandlines
+    from atlascan.parsers.shell import Word, parse
 
     out = Manifest(file.path, "commands")
-    extract = extractor_for(file.kind, file.path)
-    if extract is None or "install" not in ctx.doc.text:
+    if not commandlines.handles(file.kind, file.path) or "install" not in ctx.doc.text:
         return out
-    for ct in extract(file, ctx):
+    for ct in ctx.doc.view(commandlines.commands):
         if "install" not in ct.text or "pip" not in ct.text:
             continue
         if ct.argv is not None:  # exec form: each element is one word, found in the joined text

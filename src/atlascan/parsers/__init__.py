@@ -26,6 +26,8 @@ PARSERS: dict[str, str] = {
     "python": "atlascan.parsers.python:tree",
     "notebook": "atlascan.parsers.notebook:tree",
     "dockerfile": "atlascan.parsers.dockerfile:tree",
+    "shell": "atlascan.parsers.shell:tree",
+    "json": "atlascan.parsers.jsondoc:tree",
 }
 
 # kind -> "module:function" giving `Document.comments`; other text kinds use `generic`.

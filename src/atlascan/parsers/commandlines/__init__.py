@@ -1,9 +1,11 @@
-"""Command lines found in any kind of file, with positions, for the `commands` engine.
+"""Command lines found in any kind of file, with positions: the parse stage's view of a
+Document that the `commands` engine reads.
 
 The same risk (Jupyter without a token on 0.0.0.0, `pip install --extra-index-url`,
 `curl | sh`) shows up in a Dockerfile RUN, a compose `command`, a Kubernetes `args`, a
-GitHub Actions `run:`, an MLproject `command` or a shell script. Each kind has one extractor
-that yields `CommandText`s; the concept rules read those and never the file format.
+GitHub Actions `run:`, an MLproject `command` or a shell script. Each kind has one extractor,
+a function of the Document (reading its tree) that yields `CommandText`s; the concept rules
+read those and never the file format.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
-    from atlascan.model import SourceFile
+    from atlascan.document import Document
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,20 @@ class CommandText:
         return cls(text, origin, tuple(anchors), **kw)  # type: ignore[arg-type]
 
 
-Extractor = Callable[["SourceFile", "FileContext"], Iterator[CommandText]]
+Extractor = Callable[["Document"], Iterator[CommandText]]
 
 # kind -> "module:function". One line per kind; extractors are imported only when needed.
 EXTRACTORS: dict[str, str] = {
-    "dockerfile": "atlascan.commandlines.dockerfile:extract",
-    "shell": "atlascan.commandlines.shell:extract",
-    "compose": "atlascan.commandlines.yaml_kinds:extract",
-    "yaml": "atlascan.commandlines.yaml_kinds:extract",
-    "gha-workflow": "atlascan.commandlines.yaml_kinds:extract",
-    "gha-action": "atlascan.commandlines.yaml_kinds:extract",
-    "gitlab-ci": "atlascan.commandlines.yaml_kinds:extract",
-    "mlproject": "atlascan.commandlines.yaml_kinds:extract",
-    "python": "atlascan.commandlines.configfiles:extract",
-    "text": "atlascan.commandlines.configfiles:extract",
+    "dockerfile": "atlascan.parsers.commandlines.dockerfile:extract",
+    "shell": "atlascan.parsers.commandlines.shell:extract",
+    "compose": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "yaml": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "gha-workflow": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "gha-action": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "gitlab-ci": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "mlproject": "atlascan.parsers.commandlines.yaml_kinds:extract",
+    "python": "atlascan.parsers.commandlines.configfiles:extract",
+    "text": "atlascan.parsers.commandlines.configfiles:extract",
 }
 
 # Kinds where only files of certain names carry server settings: Jupyter's traitlets config
@@ -75,14 +76,20 @@ NAME_FILTERS: dict[str, re.Pattern[str]] = {
 }
 
 
-def extractor_for(kind: str, path: str | None = None) -> Extractor | None:
-    target = EXTRACTORS.get(kind)
-    if target is None:
-        return None
+def handles(kind: str, path: str) -> bool:
+    """Whether files of this kind and name can hold command lines (decided without reading)."""
     name_filter = NAME_FILTERS.get(kind)
-    if name_filter is not None and (path is None or not name_filter.search(path)):
-        return None
-    module_name, _, func = target.partition(":")
+    return kind in EXTRACTORS and (name_filter is None or name_filter.search(path) is not None)
+
+
+def commands(doc: Document) -> list[CommandText]:
+    """Every command line of the document (a view: `doc.view(commands)` extracts once)."""
+    extract = _extractor(doc.kind) if handles(doc.kind, doc.path) else None
+    return list(extract(doc)) if extract is not None else []
+
+
+def _extractor(kind: str) -> Extractor | None:
+    module_name, _, func = EXTRACTORS[kind].partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError:

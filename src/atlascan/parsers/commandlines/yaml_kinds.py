@@ -21,28 +21,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from atlascan.commandlines import CommandText
 from atlascan.model import ParseError
 from atlascan.parsers import yaml as y
+from atlascan.parsers.commandlines import CommandText
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
-    from atlascan.model import SourceFile
+    from atlascan.document import Document
 
 NON_SHELLS = ("pwsh", "powershell", "cmd", "python")  # GitHub `shell:` values that are not sh
 SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env bash", "ash", "dash", "zsh"})
 
 
-def extract(file: SourceFile, ctx: FileContext) -> Iterator[CommandText]:
-    try:
-        doc = ctx.doc.tree
-    except ParseError:
-        return
-    lines = ctx.lines()
-    walker = _EXTRACTORS.get(file.kind)
+def extract(doc: Document) -> Iterator[CommandText]:
+    walker = _EXTRACTORS.get(doc.kind)
     if walker is None:
         return
-    for root in doc.roots():
+    try:
+        tree = doc.tree
+    except ParseError:
+        return
+    lines = doc.lines
+    for root in tree.roots():
         if isinstance(root, y.Mapping):
             yield from walker(root, lines)
 

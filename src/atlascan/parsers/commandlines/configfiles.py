@@ -13,11 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from atlascan.commandlines import CommandText
+from atlascan.parsers.commandlines import CommandText
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
-    from atlascan.model import SourceFile
+    from atlascan.document import Document
 
 _TRAITLET = re.compile(
     r"^(?P<lead>\s*)c\.(?P<cls>ServerApp|NotebookApp|LabApp|IdentityProvider|PasswordIdentityProvider)"
@@ -29,12 +28,12 @@ _PROPERTY = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*(?P<value
 _TORCHSERVE_KEYS = frozenset({"disable_token_authorization", "enable_model_api"})
 
 
-def extract(file: SourceFile, ctx: FileContext) -> Iterator[CommandText]:
-    name = file.path.rsplit("/", 1)[-1]
+def extract(doc: Document) -> Iterator[CommandText]:
+    name = doc.path.rsplit("/", 1)[-1]
     if name == "config.properties":
-        yield from _torchserve(ctx.lines())
+        yield from _torchserve(doc.lines)
     elif name.endswith("_config.py"):
-        yield from _jupyter(ctx.lines())
+        yield from _jupyter(doc.lines)
 
 
 def _jupyter(lines: list[str]) -> Iterator[CommandText]:

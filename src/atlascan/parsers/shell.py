@@ -1,4 +1,5 @@
-"""Shell text -> simple commands with word positions, for the command-line concept rules.
+"""Shell text -> simple commands with word positions (`Document.tree` of a shell script, and
+the parse of every command line the command-line extractors find in other kinds).
 
 tree-sitter with the bash grammar does the parsing (MIT, error-tolerant, handles `[[ ]]`,
 `case`, `$(( ))` and heredocs); when it is not installed a plain tokenizer gives the same
@@ -11,9 +12,13 @@ holds them; `sh -c '...'` scripts are parsed too. Nothing here runs or expands a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash"})
 MAX_NESTING = 4  # `sh -c` inside `sh -c` ...
@@ -65,12 +70,38 @@ class Script:
         return self.pipelines - 1
 
 
+def tree(doc: Document) -> Script:
+    """The parse stage's entry (`Document.tree` of a shell script). Both back ends tolerate
+    any text; what tree-sitter could not parse only sets `has_errors`."""
+    return parse(doc.text)
+
+
 def parse(text: str, use_tree_sitter: bool = True) -> Script:
     script = Script()
     parser = _tree_sitter_parser() if use_tree_sitter else None
     if parser is None:
         script.backend = "tokenizer"
     _parse_into(script, text, 0, parser, 0)
+    return script
+
+
+def parse_argv(argv: Sequence[str], text: str, use_tree_sitter: bool = True) -> Script:
+    """An argument list (exec form, a YAML list) as one command: each element is one word,
+    located in `text` (the elements joined by spaces); an `sh -c` script among them is
+    parsed as shell."""
+    words: list[Word] = []
+    pos = 0
+    for arg in argv:
+        at = text.find(arg, pos) if arg else pos
+        at = pos if at < 0 else at
+        words.append(Word(arg, at, at + len(arg)))
+        pos = at + len(arg)
+    script = Script(backend="argv")
+    script.commands.append(SimpleCommand(words))
+    inner = _dash_c_script(script.commands[0])
+    if inner is not None:
+        parser = _tree_sitter_parser() if use_tree_sitter else None
+        _parse_into(script, inner.value, inner.start, parser, 1)
     return script
 
 

@@ -6,38 +6,21 @@ when its source is a URL). Each keeps positions through the parser's offset anch
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from atlascan.commandlines import CommandText
-from atlascan.parsers.dockerfile import Dockerfile, Instruction, Word, parse
+from atlascan.parsers.commandlines import CommandText
+from atlascan.parsers.dockerfile import Dockerfile, Instruction, Word
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
-    from atlascan.model import SourceFile
+    from atlascan.document import Document
 
 SHELL_PROGRAMS = frozenset(
     {"sh", "bash", "dash", "zsh", "ash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
 )
 
 
-@lru_cache(maxsize=32)
-def parse_cached(text: str) -> Dockerfile:
-    """The commands and dockerfile engines both read a Dockerfile; parse it once."""
-    return parse(text)
-
-
-def load(file: SourceFile, ctx: FileContext) -> Dockerfile:
-    from atlascan.model import ParseError
-
-    try:
-        return parse_cached(ctx.text())
-    except (ValueError, RecursionError) as exc:
-        raise ParseError(f"Dockerfile could not be parsed: {exc}; skipped.") from None
-
-
-def extract(file: SourceFile, ctx: FileContext) -> Iterator[CommandText]:
-    dockerfile = load(file, ctx)
+def extract(doc: Document) -> Iterator[CommandText]:
+    dockerfile: Dockerfile = doc.tree
     escape = dockerfile.escape
     env_by_stage: dict[int, dict[str, str]] = {}
     for stage in dockerfile.stages:
