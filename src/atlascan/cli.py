@@ -14,7 +14,7 @@ from pathlib import Path
 
 from atlascan import __version__
 
-FORMATS = ("text", "json", "sarif", "github", "html", "navigator")
+FORMATS = ("text", "json", "sarif", "github", "html", "navigator", "gitlab-sast")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
