@@ -53,19 +53,24 @@ class PrepareContext:
 
 class Documents:
     """The Documents of one work unit, read once; files outside the unit (a Terraform
-    module's parent tfvars) are read on demand through the same parse stage."""
+    module's parent tfvars) are read on demand through the same parse stage. `overrides`
+    (path -> text) stand in for the files on disk: an editor's unsaved buffers."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, overrides: Mapping[str, str] | None = None) -> None:
         self.limits = limits
+        self.overrides = overrides or {}
         self._docs: dict[str, Document | BaseException] = {}
 
     def get(self, file: SourceFile) -> Document:
         found = self._docs.get(file.path)
         if found is None:
             try:
-                found = (
-                    Document(file, "") if file.kind == "artifact" else parsers.read(file, self.limits)
-                )
+                if file.kind == "artifact":
+                    found = Document(file, "")
+                elif file.path in self.overrides:
+                    found = parsers.document(file, self.overrides[file.path])
+                else:
+                    found = parsers.read(file, self.limits)
             except (SkipFile, ParseError, OSError) as exc:
                 found = exc
             self._docs[file.path] = found
@@ -211,6 +216,7 @@ class UnitConfig:
     all_paths: frozenset[str]
     inline_ignores: bool
     debug: bool = False
+    overrides: dict[str, str] = field(default_factory=dict)  # path -> unsaved buffer text
 
 
 class _Timeout(BaseException):
@@ -229,7 +235,7 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
     state = ScanState()
     use_alarm = hasattr(signal, "setitimer") and _in_main_thread()
     for unit in units:
-        docs = Documents(config.limits)
+        docs = Documents(config.limits, config.overrides)
         if unit.group_engine:
             _check_group(unit.group_engine, list(unit.files), docs, state, config, use_alarm)
         for file in unit.files:
