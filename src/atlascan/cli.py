@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print a rule's guidance")
     explain.add_argument("rule", help="rule id or name")
 
+    sub.add_parser("server", help="run the language server on stdio, for editors (needs the [lsp] extra)")
+
     export = sub.add_parser("export-checkov", help="write atlascan's declarative IaC rules as Checkov YAML policies")
     export.add_argument("directory", type=Path, help="folder for the policies (for checkov --external-checks-dir)")
     return parser
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "server":
+            return _server()
         if args.command == "export-checkov":
             from atlascan.integrations.checkov_export import export_command
 
@@ -221,6 +225,17 @@ def _scan(args: argparse.Namespace) -> int:
         return 1
     if (args.strict or config.strict) and any(n.level in ("error", "warning") for n in result.notices):
         return 1
+    return 0
+
+
+def _server() -> int:
+    try:
+        from atlascan.lsp.server import main as serve
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] in ("pygls", "lsprotocol"):
+            raise UsageError("the language server needs pygls: pip install 'atlascan[lsp]'") from None
+        raise
+    serve()
     return 0
 
 

@@ -1,0 +1,75 @@
+"""The language server's analysis of an unsaved buffer (no pygls needed): the flow reads the
+buffer instead of the file on disk, with the workspace's configuration and suppressions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from atlascan.cli import main
+from atlascan.lsp.analyse import analyse_buffer, comment_syntax
+from atlascan.scan import ScanOptions, run_scan
+from scanning import write_tree
+
+UNSAFE = "import torch\nm = torch.load('m.pt')\n"
+SAFE = "import torch\nm = torch.load('m.pt', weights_only=True)\n"
+
+
+def test_flow_reads_overrides_instead_of_disk(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"train.py": SAFE})
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, overrides={"train.py": UNSAFE})
+    assert {f.rule_id for f in run_scan(opts).findings} == {"ATS-PY-004"}
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1)
+    assert run_scan(opts).findings == []
+
+
+def test_buffer_uses_workspace_config_and_inline_ignores(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        ".atlascan.toml": 'exclude = ["vendored/"]\nseverity-threshold = "high"\n',
+        "train.py": SAFE,
+        "vendored/x.py": SAFE,
+        "low.py": "",
+    })
+    got = analyse_buffer(tmp_path / "train.py", UNSAFE, tmp_path)
+    assert got is not None and got.path == "train.py" and got.kind == "python"
+    assert [(f.rule_id, f.region.start_line) for f in got.findings] == [("ATS-PY-004", 2)]
+    suppressed = analyse_buffer(tmp_path / "train.py", "import torch\n# atlascan: ignore[ATS-PY-004] ours\n" + UNSAFE.split("\n", 1)[1], tmp_path)
+    assert suppressed is not None and suppressed.findings == []
+    excluded = analyse_buffer(tmp_path / "vendored" / "x.py", UNSAFE, tmp_path)
+    assert excluded is not None and excluded.findings == [] and excluded.kind is None
+    # Below the configured threshold (an unpinned image is low): not reported.
+    low = analyse_buffer(tmp_path / "low.py", "", tmp_path)
+    assert low is not None and low.findings == []
+
+
+def test_buffer_outside_root_or_unsaved(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a/train.py": SAFE})
+    assert analyse_buffer(tmp_path / "a" / "train.py", UNSAFE, tmp_path / "b") is None
+    assert analyse_buffer(tmp_path / "a" / "new.py", UNSAFE, tmp_path) is None
+
+
+def test_syntax_error_marks_failed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"train.py": SAFE})
+    got = analyse_buffer(tmp_path / "train.py", "import torch\ntorch.load(p\n", tmp_path)
+    assert got is not None and got.failed
+
+
+def test_comment_syntax() -> None:
+    assert comment_syntax("python", "a.py") == ("#", "")
+    assert comment_syntax("terraform", "main.tf") == ("#", "")
+    assert comment_syntax("gha-workflow", ".github/workflows/x.yml") == ("#", "")
+    assert comment_syntax("text", "app.js") == ("//", "")
+    assert comment_syntax("text", "README.md") == ("<!--", " -->")
+    assert comment_syntax("json", "x.json") is None
+    assert comment_syntax("notebook", "x.ipynb") is None
+
+
+def test_server_without_pygls_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "pygls", None)
+    monkeypatch.setitem(sys.modules, "pygls.lsp.server", None)
+    monkeypatch.delitem(sys.modules, "atlascan.lsp.server", raising=False)
+    assert main(["server"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'atlascan[lsp]'" in err
