@@ -73,3 +73,10 @@ def test_server_without_pygls_is_a_one_line_error(monkeypatch: pytest.MonkeyPatc
     assert main(["server"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'atlascan[lsp]'" in err
+
+
+def test_time_budget_stops_analysis(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"train.py": SAFE})
+    got = analyse_buffer(tmp_path / "train.py", UNSAFE * 200, tmp_path, time_budget_s=1e-6)
+    assert got is not None and got.failed
+    assert any("took longer" in n.message for n in got.notices)
