@@ -43,7 +43,7 @@ def python_file(lines: int) -> str:
 def terraform_file(lines: int) -> str:
     out: list[str] = []
     i = 0
-    while len(out) < lines:
+    while len(out) + 8 <= lines:
         out += [
             f'resource "aws_s3_bucket" "models_{i}" {{',
             f'  bucket = "ml-models-{i}"',
@@ -55,7 +55,8 @@ def terraform_file(lines: int) -> str:
             "",
         ]
         i += 1
-    return "\n".join(out[:lines]) + "\n"
+    out += ["# padding"] * (lines - len(out))
+    return "\n".join(out) + "\n"
 
 
 async def measure(path: Path, language: str, edits: int, debounce_ms: int) -> list[float]:
@@ -81,7 +82,7 @@ async def measure(path: Path, language: str, edits: int, debounce_ms: int) -> li
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text))
     )
-    first = await published.get()
+    first = await asyncio.wait_for(published.get(), 30)
     print(f"  {path.name}: {len(first.diagnostics)} diagnostics on open")
     timings = []
     for version in range(2, edits + 2):
@@ -95,7 +96,8 @@ async def measure(path: Path, language: str, edits: int, debounce_ms: int) -> li
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[edit]
             )
         )
-        while (await published.get()).version != version:
+        # A buffer that fails to analyse publishes nothing: give up rather than wait forever.
+        while (await asyncio.wait_for(published.get(), 30)).version != version:
             pass
         timings.append((time.perf_counter() - started) * 1000)
     await client.shutdown_async(None)
