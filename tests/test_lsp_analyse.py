@@ -80,3 +80,13 @@ def test_time_budget_stops_analysis(tmp_path: Path) -> None:
     got = analyse_buffer(tmp_path / "train.py", UNSAFE * 200, tmp_path, time_budget_s=1e-6)
     assert got is not None and got.failed
     assert any("took longer" in n.message for n in got.notices)
+
+
+def test_dependency_pins_of_enclosing_folders_count(tmp_path: Path) -> None:
+    """As in a scan of the folder, a torch >= 2.6 pin makes `torch.load` safe by default."""
+    write_tree(tmp_path, {"requirements.txt": "torch>=2.6\n", "src/pkg/train.py": SAFE, "other/train.py": SAFE})
+    pinned = analyse_buffer(tmp_path / "src" / "pkg" / "train.py", UNSAFE, tmp_path)
+    assert pinned is not None and pinned.findings == []
+    write_tree(tmp_path, {"requirements.txt": "torch\n"})
+    unpinned = analyse_buffer(tmp_path / "src" / "pkg" / "train.py", UNSAFE, tmp_path)
+    assert unpinned is not None and [f.rule_id for f in unpinned.findings] == ["ATS-PY-004"]

@@ -4,6 +4,7 @@ threshold and the buffer's own inline suppressions. Needs no pygls."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,31 @@ def relative(file: Path, root: Path) -> str | None:
         return None
 
 
+def _context_files(file: Path, root: Path) -> list[Path]:
+    """Files whose whole-scan facts change what a Python file's findings say: the dependency
+    files (requirements, pyproject.toml, Dockerfiles: version pins) in its folder and every
+    folder above it up to the root. A scan of the whole folder would see them all; reading
+    the whole workspace on each keystroke would not be interactive."""
+    from atlascan.engines.python import DEPENDENCY_KINDS
+    from atlascan.kinds import classify
+
+    if classify(file.name) not in ("python", "notebook"):
+        return []
+    out: list[Path] = []
+    folder = file.parent
+    while True:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and classify(entry.name) in DEPENDENCY_KINDS:
+                out.append(Path(entry.path))
+        if folder == root or root not in folder.parents:
+            return out
+        folder = folder.parent
+
+
 def analyse_buffer(file: Path, text: str, root: Path, time_budget_s: float = 10.0) -> BufferAnalysis | None:
     """Findings of `file` (inside `root`) with `text` in place of its content on disk, or
     None when the file is outside the root or not something atlascan reads. Raises
@@ -71,7 +97,7 @@ def analyse_buffer(file: Path, text: str, root: Path, time_budget_s: float = 10.
         baseline_path = Path(config.baseline)
         baseline = read_baseline(baseline_path if baseline_path.is_absolute() else root / baseline_path)
     options = ScanOptions(
-        paths=[file],
+        paths=[file, *_context_files(file, root)],
         root=root,
         select=config.select,
         ignore=config.ignore,
