@@ -90,3 +90,28 @@ def test_dependency_pins_of_enclosing_folders_count(tmp_path: Path) -> None:
     write_tree(tmp_path, {"requirements.txt": "torch\n"})
     unpinned = analyse_buffer(tmp_path / "src" / "pkg" / "train.py", UNSAFE, tmp_path)
     assert unpinned is not None and [f.rule_id for f in unpinned.findings] == ["ATS-PY-004"]
+
+
+def test_positions_are_in_the_clients_units(tmp_path: Path) -> None:
+    """Findings count code points; LSP clients count UTF-16 units by default."""
+    pytest.importorskip("pygls", reason="the language server needs the [lsp] extra (pygls)")
+    from pygls.workspace import TextDocument
+
+    from atlascan.lsp.server import diagnostic, fix_action
+
+    text = "import torch\nname = '😀'; m = torch.load('m.pt')\n"
+    write_tree(tmp_path, {"train.py": SAFE})
+    got = analyse_buffer(tmp_path / "train.py", text, tmp_path)
+    assert got is not None
+    (finding,) = got.findings
+    assert finding.region.start_column == 17  # 1-based code points
+    uri = (tmp_path / "train.py").as_uri()
+    doc = TextDocument(uri, text)
+    diag = diagnostic(finding, got, doc, tmp_path)
+    assert (diag.range.start.line, diag.range.start.character) == (1, 17)  # 0-based; the emoji is 2 units
+    action = fix_action(finding, uri, doc, diag)
+    assert action is not None and action.edit is not None and action.edit.changes is not None
+    (edit,) = action.edit.changes[uri]
+    assert "weights_only=True" in edit.new_text and edit.range.start.line == 1
+    line = text.splitlines()[1]
+    assert edit.range.start.character == len(line[: line.rindex(")")].encode("utf-16-le")) // 2
