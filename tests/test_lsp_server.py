@@ -208,6 +208,8 @@ async def test_dockerfile_config_applies_and_suppress(client: LanguageClient, wo
     assert set(diags) == {"ATS-CMD-013", "ATS-DKR-003"}
     assert diags["ATS-DKR-003"].severity == types.DiagnosticSeverity.Warning
     assert "Why it matters" in await buf.hover(diags["ATS-CMD-013"])
+    # No mechanical fix for a Dockerfile rule: suppressing is the only action.
+    assert [a.title for a in await buf.actions(diags["ATS-DKR-003"])] == ["Suppress ATS-DKR-003 here (with a reason)"]
     after = await suppress(buf, diags["ATS-DKR-003"], "#")
     assert set(by_code(after)) == {"ATS-CMD-013"}
     assert await buf.replace("FROM python:3.11@sha256:" + "a" * 64 + "\nUSER app\n") == []
@@ -228,6 +230,7 @@ async def test_terraform_change_and_suppress(client: LanguageClient, workspace: 
     # The public ACL removed from the buffer: its finding is gone without saving.
     after = await buf.replace(TERRAFORM.replace('  acl    = "public-read"\n', ""))
     assert "ATS-TF-012" not in by_code(after) and "ATS-TF-015" in by_code(after)
+    assert await buf.replace('variable "region" {\n  default = "eu-west-1"\n}\n') == []
     buf.close()
 
 
@@ -262,3 +265,18 @@ async def test_broken_buffer_keeps_server_alive(client: LanguageClient, workspac
     buf.text = broken
     assert set(by_code(await buf.replace(PYTHON))) == {"ATS-PY-004", "ATS-PY-007"}
     buf.close()
+
+
+async def test_shutdown_exits_cleanly(workspace: Path) -> None:
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "atlascan", "server"])
+    other = await config.start()
+    assert isinstance(other, LanguageClient)
+    result = await other.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri())
+    )
+    assert result.server_info is not None and result.server_info.name == "atlascan"
+    caps = result.capabilities
+    assert caps.hover_provider and caps.code_action_provider
+    await other.shutdown_session()
+    assert other._server is not None and other._server.returncode == 0
+    await other.stop()
