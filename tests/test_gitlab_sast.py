@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from datetime import datetime, timezone
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from atlascan import __version__
 from atlascan.atlas import catalog
 from atlascan.cli import main
 from atlascan.report import render
@@ -21,6 +23,7 @@ from scanning import scan_path, scan_text
 
 SCHEMA_PATH = Path(__file__).parents[2] / "shared" / "gitlab" / "sast-report-format.json"
 EXAMPLE = ROOT / "examples" / "ml-platform"
+SNAPSHOT = ROOT / "tests" / "snapshots" / "secrets.gitlab-sast.snap"
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +128,15 @@ def test_cli_writes_gitlab_sast(validator: Any, tmp_path: Path) -> None:
     report = json.loads(out.read_text("utf-8"))
     _valid(validator, report)
     assert report["vulnerabilities"][0]["location"]["file"] == "train.py"
+
+
+def test_snapshot() -> None:
+    """Whole output on the renderers' snapshot fixture (test_renderers.py); refresh with
+    ATLASCAN_UPDATE_SNAPSHOTS=1 after an intended change and review the diff."""
+    report = build_report(scan_path(ROOT / "tests" / "data" / "snapshot", select=["ATS-SEC"]),
+                          now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    report["scan"]["start_time"] = report["scan"]["end_time"]  # the scan's duration varies
+    text = json.dumps(report, indent=2, ensure_ascii=False).replace(__version__, "<version>") + "\n"
+    if os.environ.get("ATLASCAN_UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(text, "utf-8")
+    assert text == SNAPSHOT.read_text("utf-8")
