@@ -68,7 +68,7 @@ class Documents:
                 if file.kind == "artifact":
                     found = Document(file, "")
                 elif file.path in self.overrides:
-                    found = parsers.document(file, self.overrides[file.path])
+                    found = self._buffer(file, self.overrides[file.path])
                 else:
                     found = parsers.read(file, self.limits)
             except (SkipFile, ParseError, OSError) as exc:
@@ -77,6 +77,14 @@ class Documents:
         if isinstance(found, BaseException):
             raise found
         return found
+
+    def _buffer(self, file: SourceFile, text: str) -> Document:
+        """An unsaved buffer, held to the limits a file on disk is held to."""
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > self.limits.max_text_bytes and not self.limits.include_generated:
+            raise SkipFile(f"File is {size // 1024} KiB, over the {self.limits.max_text_bytes // 1024} KiB limit for text files; skipped.")
+        parsers.check_text(file, text, self.limits)
+        return parsers.document(file, text)
 
     def loaded(self) -> list[Document]:
         return [d for d in self._docs.values() if isinstance(d, Document)]

@@ -99,7 +99,9 @@ class AtlascanServer(LanguageServer):
                 types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diagnostics)
             )
             log.debug("%s: %d finding(s) in %.0f ms", result.path, len(diagnostics), result.duration_s * 1000)
-        except Exception as exc:  # the server outlives any analysis
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # the server outlives any analysis (even a stray timeout)
             log.exception("analysis of %s failed", uri)
             self.log(f"atlascan could not analyse {uri}: {type(exc).__name__}: {exc}", types.MessageType.Error)
 
