@@ -40,6 +40,8 @@ _SEVERITY = {
     Severity.INFO: types.DiagnosticSeverity.Hint,
 }
 
+_LOG_LEVEL = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}
+
 
 def uri_to_path(uri: str) -> Path | None:
     parsed = urlparse(uri)
@@ -90,7 +92,7 @@ class AtlascanServer(LanguageServer):
             if result is None:
                 return
             for notice in result.notices:
-                self.log(f"{notice.path}: {notice.message}", types.MessageType.Warning)
+                self.log(f"{notice.path}: {notice.message}", _LOG_LEVEL.get(notice.level, types.MessageType.Info))
             if result.failed:
                 return  # keep the previous diagnostics until the buffer analyses again
             self.analyses[uri] = result
