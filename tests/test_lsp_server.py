@@ -131,10 +131,11 @@ class Buffer:
         assert result is not None and isinstance(result.contents, types.MarkupContent)
         return result.contents.value
 
-    def close(self) -> None:
-        self.client.text_document_did_close(
-            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri))
-        )
+    async def close(self) -> None:
+        """Close the document; the server clears its diagnostics (awaited, so that a late
+        clearing never answers the next test's open)."""
+        params = types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri))
+        assert await self.published(lambda: self.client.text_document_did_close(params)) == []
 
 
 def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
@@ -198,7 +199,7 @@ async def test_python_open_change_fix_clear_suppress_hover(client: LanguageClien
 
     # Clearing the rest leaves no diagnostics.
     assert await buf.replace("print('clean')\n") == []
-    buf.close()
+    await buf.close()
 
 
 async def test_dockerfile_config_applies_and_suppress(client: LanguageClient, workspace: Path) -> None:
@@ -213,7 +214,7 @@ async def test_dockerfile_config_applies_and_suppress(client: LanguageClient, wo
     after = await suppress(buf, diags["ATS-DKR-003"], "#")
     assert set(by_code(after)) == {"ATS-CMD-013"}
     assert await buf.replace("FROM python:3.11@sha256:" + "a" * 64 + "\nUSER app\n") == []
-    buf.close()
+    await buf.close()
 
 
 async def test_terraform_change_and_suppress(client: LanguageClient, workspace: Path) -> None:
@@ -231,7 +232,7 @@ async def test_terraform_change_and_suppress(client: LanguageClient, workspace: 
     after = await buf.replace(TERRAFORM.replace('  acl    = "public-read"\n', ""))
     assert "ATS-TF-012" not in by_code(after) and "ATS-TF-015" in by_code(after)
     assert await buf.replace('variable "region" {\n  default = "eu-west-1"\n}\n') == []
-    buf.close()
+    await buf.close()
 
 
 async def test_per_path_ignores_and_save(client: LanguageClient, workspace: Path) -> None:
@@ -243,7 +244,7 @@ async def test_per_path_ignores_and_save(client: LanguageClient, workspace: Path
         )
     )
     assert diags == []
-    buf.close()
+    await buf.close()
 
 
 async def test_broken_buffer_keeps_server_alive(client: LanguageClient, workspace: Path) -> None:
@@ -264,7 +265,7 @@ async def test_broken_buffer_keeps_server_alive(client: LanguageClient, workspac
     assert buf.uri not in client.diagnostics
     buf.text = broken
     assert set(by_code(await buf.replace(PYTHON))) == {"ATS-PY-004", "ATS-PY-007"}
-    buf.close()
+    await buf.close()
 
 
 async def test_shutdown_exits_cleanly(workspace: Path) -> None:
