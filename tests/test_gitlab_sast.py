@@ -61,10 +61,12 @@ def test_example_validates(validator: Any, example_report: tuple[Any, dict[str, 
 
 
 def test_empty_scan_validates(validator: Any, tmp_path: Path) -> None:
-    result = scan_text(tmp_path, "clean.py", "print('hello')\n")
-    report = json.loads(render("gitlab-sast", result))
-    _valid(validator, report)
-    assert report["vulnerabilities"] == []
+    empty = json.loads(render("gitlab-sast", scan_path(tmp_path)))  # no files at all
+    _valid(validator, empty)
+    assert empty["vulnerabilities"] == [] and "messages" not in empty["scan"]
+    clean = json.loads(render("gitlab-sast", scan_text(tmp_path, "clean.py", "print('hello')\n")))
+    _valid(validator, clean)
+    assert clean["vulnerabilities"] == []
 
 
 def test_vulnerability_fields(example_report: tuple[Any, dict[str, Any]]) -> None:
