@@ -66,6 +66,9 @@ class ScanOptions:
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
     progress: Callable[[int, int], None] | None = None
+    # Root-relative path -> text to analyse instead of the file on disk (an editor's unsaved
+    # buffer); the file must still be discovered, so excludes and config apply as on disk.
+    overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
@@ -189,6 +192,7 @@ def run_scan(
             all_paths=all_paths,
             inline_ignores=opts.inline_ignores,
             debug=opts.debug,
+            overrides=dict(opts.overrides),
         )
         _execute(work.units, config, opts, state)
 

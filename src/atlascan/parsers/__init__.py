@@ -119,6 +119,13 @@ def read_text(file: SourceFile, limits: Limits) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParseError(f"File is not valid UTF-8 (byte {exc.start}, line {line}); skipped.", line) from None
+    check_text(file, text, limits)
+    return text
+
+
+def check_text(file: SourceFile, text: str, limits: Limits) -> None:
+    """Raise SkipFile for decoded text not worth analyzing (generated, minified): files read
+    from disk and an editor's unsaved buffers alike."""
     if not limits.include_generated:
         head = text[:1024]
         if "generated" in head.lower() and file.kind not in GENERATED_BY_DESIGN and GENERATED_HEADER.search(head):
@@ -130,7 +137,6 @@ def read_text(file: SourceFile, limits: Limits) -> str:
             file.kind != "notebook" and _has_huge_line(text)
         ):
             raise SkipFile("Minified file skipped (use --include-generated to scan it).")
-    return text
 
 
 def _has_huge_line(text: str, limit: int = 20_000, window: int = 256 * 1024) -> bool:
