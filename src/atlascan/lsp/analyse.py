@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atlascan.config import find_config, load_config
+from atlascan.config import load
 from atlascan.model import Finding, Limits, Notice, ScanResult
 from atlascan.rules import Rule
 from atlascan.scan import ScanOptions, run_scan
@@ -91,7 +91,8 @@ def analyse_buffer(file: Path, text: str, root: Path, time_budget_s: float = 10.
     if rel is None or not file.is_file():
         return None  # an untitled or not yet saved buffer: discovery needs the file
     started = time.perf_counter()
-    config = load_config(find_config(root))
+    # The workspace's configuration is held to what a repository's may say, as in the CLI.
+    config = load(root, [root])
     baseline = None
     if config.baseline:
         baseline_path = Path(config.baseline)
