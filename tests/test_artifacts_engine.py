@@ -196,3 +196,11 @@ def test_highly_compressed_member_is_not_called_corrupt(tmp_path: Path) -> None:
     (tmp_path / "bomb.pt").write_bytes(buf.getvalue())
     result = scan_path(tmp_path)
     assert [f.rule_id for f in result.findings] == ["ATS-ART-007"]
+
+
+def test_engine_declares_every_artifact_rule() -> None:
+    import atlascan.rules
+    from atlascan import registry
+
+    problems = [p for p in registry.problems(atlascan.rules.load_rules()) if "ATS-ART" in p]
+    assert problems == []

@@ -16,7 +16,7 @@ from typing import Any
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
-from atlascan.model import ParseError, SourceFile
+from atlascan.model import ParseError, SourceFile, Span
 
 MAX_KERAS_JSON = 8 << 20
 ARTIFACT_RULES = ("ATS-ART-001", "ATS-ART-002", "ATS-ART-003", "ATS-ART-004", "ATS-ART-005",
@@ -33,6 +33,7 @@ def user_allowlist(options: Mapping[str, Any]) -> tuple[str, ...]:
 
 class ArtifactsEngine(Engine):
     name = "artifacts"
+    implements = frozenset({*ARTIFACT_RULES, "ATS-ART-008"})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind == "json":
@@ -60,7 +61,10 @@ class ArtifactsEngine(Engine):
             with open(file.abspath, "rb") as fh:
                 dispatch(job, FileWindow(fh, 0, file.size), file.path, 0, file.path.rsplit("/", 1)[-1].lower())
         for hit in collector.hits:
-            ctx.report(hit.rule_id, 1, args=hit.args, properties=hit.properties, severity=hit.severity, snippet="")
+            builder = ctx.finding(hit.rule_id).at(Span(1)).args(**hit.args).severity(hit.severity).snippet("")
+            for key, value in hit.properties.items():
+                builder.property(key, value)
+            builder.emit()
 
     def _keras_json(self, file: SourceFile, ctx: FileContext) -> None:
         from atlascan.engines.artifacts import keras_config
@@ -80,16 +84,14 @@ class ArtifactsEngine(Engine):
         if not keras_config.looks_like_keras(text):
             return
         for hit in keras_config.scan(text, user_allowlist(ctx.options)):
-            ctx.report("ATS-ART-006", hit.line, hit.column, hit.line, hit.end_column,
-                       args={"member": file.path, "layer": hit.layer, "detail": hit.detail},
-                       properties={"layer": hit.layer})  # fmt: skip
+            ctx.finding("ATS-ART-006").at(Span(hit.line, hit.column, hit.line, hit.end_column)).args(
+                member=file.path, detail=hit.detail).property("layer", hit.layer).emit()
 
     def _mlmodel(self, ctx: FileContext) -> None:
         from atlascan.engines.artifacts import mlmodel
 
         if not ctx.enabled("ATS-ART-008"):
             return
-        for hit in mlmodel.scan(ctx.lines()):
-            ctx.report("ATS-ART-008", hit.line, hit.column, hit.line, hit.end_column,
-                       args={"key": hit.key, "value": hit.value, "detail": hit.detail},
-                       properties={"key": hit.key, "value": hit.value})  # fmt: skip
+        for hit in mlmodel.scan(ctx.doc.lines):
+            ctx.finding("ATS-ART-008").at(Span(hit.line, hit.column, hit.line, hit.end_column)).args(
+                key=hit.key, value=hit.value, detail=hit.detail).property("key", hit.key).property("value", hit.value).emit()

@@ -46,7 +46,7 @@ def dispatch(job: Job, source: Source, label: str, depth: int, hint: str) -> Non
     except (TooLarge, Unfinished) as exc:
         job.hit("ATS-ART-007", (label, "size"), member=label, reason=str(exc))
     except CorruptData as exc:
-        job.hit("ATS-ART-004", (label, "compressed"), member=label, offset=None, reason=f"its compressed data is corrupt ({exc})")
+        job.hit("ATS-ART-004", (label, "compressed"), member=label, reason=f"its compressed data is corrupt ({exc})")
 
 
 def _rewind(source: Source, head: bytes) -> Source:
@@ -134,7 +134,7 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
         return
     entries = _central_directory(arc)
     if entries is None:
-        job.hit("ATS-ART-004", (label, "zip"), member=label, offset=None, reason="the ZIP archive has no readable central directory")
+        job.hit("ATS-ART-004", (label, "zip"), member=label, reason="the ZIP archive has no readable central directory")
         entries = _local_walk(arc)
     names = [e[0] for e in entries]
     torch_layout = any(n.endswith("data.pkl") for n in names)
@@ -178,7 +178,7 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
             except TooLarge:
                 data = None
             except CorruptData as exc:
-                job.hit("ATS-ART-004", (member, "inflate"), member=member, offset=None, reason=f"its compressed data is corrupt ({exc})")
+                job.hit("ATS-ART-004", (member, "inflate"), member=member, reason=f"its compressed data is corrupt ({exc})")
                 continue
             if data is not None:
                 if zlib.crc32(data) != crc:
@@ -273,7 +273,7 @@ def _tar(job: Job, src: Source, label: str, depth: int) -> None:
         try:
             length = int(block[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
         except ValueError:
-            job.hit("ATS-ART-004", (label, "tar"), member=label, offset=pos, reason=f"a tar header at byte {pos} is damaged")
+            job.hit("ATS-ART-004", (label, "tar"), member=label, extra={"offset": pos}, reason=f"a tar header at byte {pos} is damaged")
             return
         kind = block[156:157]
         body = arc.sub(pos + 512, length)
@@ -302,14 +302,14 @@ def _npy(job: Job, src: Source, label: str, depth: int) -> None:
     elif major in (2, 3) and len(more := src.read(2)) == 2:
         hlen = struct.unpack("<I", pre[8:10] + more)[0]
     else:
-        job.hit("ATS-ART-004", (label, "npy"), member=label, offset=6, reason="its .npy preamble is truncated or has an unknown version")
+        job.hit("ATS-ART-004", (label, "npy"), member=label, extra={"offset": 6}, reason="its .npy preamble is truncated or has an unknown version")
         return
     start = src.tell()
     header = src.read(min(hlen, 1 << 20)).decode("latin-1")
     descr = _DESCR.search(header)
     shape = _SHAPE.search(header)
     if len(header) != hlen or descr is None or shape is None:
-        job.hit("ATS-ART-004", (label, "npy"), member=label, offset=start, reason="its .npy header is malformed")
+        job.hit("ATS-ART-004", (label, "npy"), member=label, extra={"offset": start}, reason="its .npy header is malformed")
         return
     if _OBJECT.search(descr.group("d")):
         PickleMachine(job, label, depth).run(src)
@@ -323,7 +323,7 @@ def _npy(job: Job, src: Source, label: str, depth: int) -> None:
             count *= int(part)
     left = src.length - src.tell()
     if left < count * itemsize:
-        job.hit("ATS-ART-004", (label, "npy"), member=label, offset=src.tell(),
+        job.hit("ATS-ART-004", (label, "npy"), member=label, extra={"offset": src.tell()},
                 reason=f"its header declares {count * itemsize} data bytes but {left} follow")  # fmt: skip
 
 

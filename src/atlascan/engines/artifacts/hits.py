@@ -27,12 +27,15 @@ class Collector:
     hits: list[Hit] = field(default_factory=list)
     _seen: set[tuple[Any, ...]] = field(default_factory=set)
 
-    def add(self, rule_id: str, key: tuple[Any, ...], hit_args: dict[str, Any], severity: Severity | None = None) -> None:
+    def add(self, rule_id: str, key: tuple[Any, ...], hit_args: dict[str, Any], severity: Severity | None = None,
+            extra: dict[str, Any] | None = None) -> None:
+        """`hit_args` are exactly the placeholders of the rule's message; `extra` are
+        properties only (byte offsets, layer names) that the message does not show."""
         ident = (rule_id, *key)
         if ident in self._seen:
             return
         self._seen.add(ident)
-        props = {k: v for k, v in hit_args.items() if v is not None}
+        props = {k: v for k, v in {**hit_args, **(extra or {})}.items() if v is not None}
         self.hits.append(Hit(rule_id, hit_args, props, severity))
 
     def rule_ids(self) -> set[str]:
@@ -60,5 +63,6 @@ class Job:
     max_decompressed: int = MAX_DECOMPRESSED
     keras_allow: tuple[str, ...] = ()  # user allowlist entries, also trusted as Keras modules
 
-    def hit(self, rule_id: str, ident: tuple[Any, ...], /, severity: Severity | None = None, **args: Any) -> None:
-        self.collector.add(rule_id, ident, dict(args), severity)
+    def hit(self, rule_id: str, ident: tuple[Any, ...], /, severity: Severity | None = None,
+            extra: dict[str, Any] | None = None, **args: Any) -> None:
+        self.collector.add(rule_id, ident, dict(args), severity, extra)

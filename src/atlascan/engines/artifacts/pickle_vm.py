@@ -91,7 +91,7 @@ class PickleMachine:
                 # Bytes that only looked like a pickle (loose start, or data after a stream)
                 # stay silent unless they imported something before breaking.
                 if (index == 0 and strict) or self.imports:
-                    self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, offset=exc.offset,
+                    self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, extra={"offset": exc.offset},
                                  reason=f"the pickle stream starting at byte {start} breaks at byte {exc.offset} ({exc})")  # fmt: skip
                 return
             if index == 0 and value == TORCH_LEGACY_MAGIC:
@@ -110,7 +110,7 @@ class PickleMachine:
             try:
                 self._stream(reader)
             except PickleError as exc:
-                self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, offset=exc.offset,
+                self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, extra={"offset": exc.offset},
                              reason=f"legacy torch stream breaks at byte {exc.offset}: {exc}")  # fmt: skip
                 return
 
