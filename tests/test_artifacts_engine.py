@@ -204,3 +204,60 @@ def test_engine_declares_every_artifact_rule() -> None:
 
     problems = [p for p in registry.problems(atlascan.rules.load_rules()) if "ATS-ART" in p]
     assert problems == []
+
+
+HOSTILE_CHILD = """
+import gzip, resource, sys, time
+sys.path[:0] = sys.argv[1:3]
+from test_artifacts_engine import _scan_bytes
+data = gzip.compress(b"\\x80\\x02N" + b"2\\x86" * 15_000_000 + b".", 9)  # about 30 KB
+start = time.perf_counter()
+hits = _scan_bytes(data, "bomb.pkl.gz").hits
+spent = time.perf_counter() - start
+print(len(data), spent, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, [(h.rule_id, h.args["reason"]) for h in hits])
+"""
+
+
+def test_nested_tuple_bomb_is_bounded_in_memory_and_time(repo_root: Path) -> None:
+    """30 KB of gzip expanding into a chain of 15M nested tuples (DUP, TUPLE2): each tuple
+    keeps the one before alive while the stack stays one deep. Before the object budget this
+    took 1 GB and 30 s and came back clean; now it stops with "resource limit reached"."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    out = subprocess.run([sys.executable, "-c", HOSTILE_CHILD, str(repo_root / "src"), str(repo_root / "tests")],
+                         capture_output=True, text=True, preexec_fn=limit, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    size, spent, maxrss_kib, hits = out.stdout.strip().rsplit("\n", 1)[-1].split(" ", 3)
+    assert int(size) < 50_000
+    assert "ATS-ART-007" in hits and "resource limit reached" in hits and "objects" in hits
+    assert int(maxrss_kib) < 400_000, maxrss_kib  # peak RSS of the whole child, interpreter included
+    assert float(spent) < 30.0
+
+
+def test_memo_reuse_bomb_stops_at_the_object_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracemalloc
+
+    monkeypatch.setattr(pickle_vm, "MAX_OBJECTS", 60_000)
+    body = b"\x80\x02Nq\x00" + b"h\x00h\x00\x86q\x00" * 40_000 + b"."
+    tracemalloc.start()
+    try:
+        hits = _scan_bytes(gzip.compress(body), "memo.pkl.gz").hits
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+    assert "resource limit reached" in hits[0].args["reason"]
+    assert peak < 16 << 20, peak
+
+
+def test_constant_flood_stops_at_the_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickle_vm, "MAX_HELD_BYTES", 8 << 20)
+    blob = b"B" + (1 << 20).to_bytes(4, "little") + b"\x00" * (1 << 20)
+    hits = _scan_bytes(gzip.compress(b"\x80\x02" + blob * 10 + b"."), "flood.pkl.gz").hits
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+    assert "MiB of constants" in hits[0].args["reason"]

@@ -48,6 +48,11 @@ MAX_INLINE_BLOB = 1 << 20  # byte constants kept in memory for nested-payload ch
 MAX_MEMBER_IN_MEMORY = 64 << 20  # nested ZIPs need random access
 MAX_DECOMPRESSED = 1 << 30  # per compressed stream (decompression bombs)
 MAX_STACK = 5_000_000  # objects on the unpickler stack plus memo
+# Everything the symbolic unpickler builds in one stream, members included (a tuple of n
+# items costs 1 + n, a placeholder object 4): nested tuples from DUP/TUPLE2 or memo reuse keep
+# every earlier object alive while the stack stays one deep. About 64 bytes per unit.
+MAX_OBJECTS = 4_000_000
+MAX_HELD_BYTES = 256 << 20  # text and byte constants kept in memory in one stream
 MAX_STREAMS = 64  # pickles stacked in one file
 MAX_OPS = 30_000_000  # opcodes per stream (about 10 s); endless streams stop here
 

@@ -14,7 +14,15 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.engines.artifacts.hits import MAX_INLINE_BLOB, MAX_OPS, MAX_STACK, MAX_STREAMS, Job
+from atlascan.engines.artifacts.hits import (
+    MAX_HELD_BYTES,
+    MAX_INLINE_BLOB,
+    MAX_OBJECTS,
+    MAX_OPS,
+    MAX_STACK,
+    MAX_STREAMS,
+    Job,
+)
 from atlascan.engines.artifacts.policy import Verdict
 from atlascan.engines.artifacts.streams import MemorySource, Reader, Source
 
@@ -39,6 +47,10 @@ class PickleError(Exception):
 
 class Unfinished(Exception):
     """The stream is too big to follow to the end; reported as not scanned, never clean."""
+
+
+# What one placeholder object costs against MAX_OBJECTS (an instance plus its items dict).
+SYM_COST = 4
 
 
 @dataclass(eq=False)
@@ -121,6 +133,9 @@ class PickleMachine:
         memo: dict[int, Any] = {}
         job = self.job
         ops = 0
+        # Budgets for what the stream builds (issue: nested tuples expanding to gigabytes).
+        units = 0
+        held = 0
         while True:
             at = r.tell()
             code = r.byte()
@@ -130,6 +145,9 @@ class PickleMachine:
             ops += 1
             if ops & 0xFFF == 0 and (len(stack) + len(memo) + len(metastack) > MAX_STACK or ops > MAX_OPS):
                 raise Unfinished(f"its pickle stream holds more than the scanner follows (stopped at byte {at})")
+            if units > MAX_OBJECTS or held > MAX_HELD_BYTES:
+                what = f"more than {MAX_OBJECTS:,} objects" if units > MAX_OBJECTS else f"more than {MAX_HELD_BYTES >> 20} MiB of constants"
+                raise Unfinished(f"resource limit reached: its pickle stream builds {what} (stopped at byte {at})")
             if op == "\x95":  # FRAME: framing only
                 r.skip(8)
             elif op == "\x80":
@@ -167,23 +185,32 @@ class PickleMachine:
             elif op == "(":
                 metastack.append(stack)
                 stack = []
+                units += 1
             elif op in "\x8cXV\x8dSTU":  # text constants
-                stack.append(self._text(op, r, at))
+                text = self._text(op, r, at)
+                held += len(text)
+                stack.append(text)
             elif op in "BC\x8e\x96":  # byte constants
-                stack.append(self._bytes(op, r, at))
+                blob = self._bytes(op, r, at)
+                held += blob.length if blob.data is not None else 16
+                units += 1
+                stack.append(blob)
             elif op == "c" or op == "i":  # GLOBAL, INST
                 module = self._line(r, at).decode("utf-8", "replace")
                 name = self._line(r, at).decode("utf-8", "replace")
                 if not IDENT.fullmatch(module) or not IDENT.fullmatch(name):
                     raise PickleError("malformed GLOBAL operands", at)
                 g = self._import(module, name, at)
+                units += SYM_COST
                 if op == "c":
                     stack.append(g)
                 else:
                     items = stack
                     stack = self._pop_mark(metastack, at)
                     stack.append(Sym("call", func=g, args=tuple(items)))
+                    units += SYM_COST + len(items)
             elif op == "\x93":  # STACK_GLOBAL
+                units += SYM_COST
                 name_v = self._pop(stack, at)
                 module_v = self._pop(stack, at)
                 if isinstance(module_v, str) and isinstance(name_v, str):
@@ -197,6 +224,7 @@ class PickleMachine:
                 args = self._pop(stack, at)
                 func = self._pop(stack, at)
                 call = Sym("call", func=func, args=args)
+                units += SYM_COST
                 if op == "R":
                     self._maybe_nested_call(func, args, at)
                 stack.append(call)
@@ -204,6 +232,7 @@ class PickleMachine:
                 self._pop(stack, at)
                 args = self._pop(stack, at)
                 cls = self._pop(stack, at)
+                units += SYM_COST
                 stack.append(Sym("call", func=cls, args=args))
             elif op == "o":  # OBJ
                 items = stack
@@ -211,6 +240,7 @@ class PickleMachine:
                 if not items:
                     raise PickleError("OBJ without a class", at)
                 stack.append(Sym("call", func=items[0], args=tuple(items[1:])))
+                units += SYM_COST + len(items)
             elif op == "b":  # BUILD
                 state = self._pop(stack, at)
                 if not stack:
@@ -231,21 +261,26 @@ class PickleMachine:
             elif op == ")":
                 stack.append(())
             elif op == "\x85":
+                units += 2
                 stack.append((self._pop(stack, at),))
             elif op == "\x86":
                 b = self._pop(stack, at)
                 a = self._pop(stack, at)
+                units += 3
                 stack.append((a, b))
             elif op == "\x87":
                 c = self._pop(stack, at)
                 b = self._pop(stack, at)
                 a = self._pop(stack, at)
+                units += 4
                 stack.append((a, b, c))
             elif op == "t":
                 items = stack
                 stack = self._pop_mark(metastack, at)
+                units += 1 + len(items)
                 stack.append(tuple(items))
             elif op in "]l":
+                units += SYM_COST
                 if op == "]":
                     stack.append(Sym("list"))
                 else:
@@ -258,6 +293,7 @@ class PickleMachine:
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
             elif op in "}d":
+                units += SYM_COST
                 d = Sym("dict")
                 if op == "d":
                     items = stack
@@ -265,6 +301,7 @@ class PickleMachine:
                     for k, v in zip(items[::2], items[1::2], strict=False):
                         if isinstance(k, str):
                             d.items[k] = v
+                    units += len(items)
                 stack.append(d)
             elif op == "s":
                 v = self._pop(stack, at)
@@ -272,21 +309,25 @@ class PickleMachine:
                 self._need(stack, at)
                 if isinstance(stack[-1], Sym) and stack[-1].kind == "dict" and isinstance(k, str):
                     stack[-1].items[k] = v
+                    units += 2
             elif op == "u":
                 items = stack
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
                 if isinstance(stack[-1], Sym) and stack[-1].kind == "dict":
+                    units += len(items)
                     for k, v in zip(items[::2], items[1::2], strict=False):
                         if isinstance(k, str):
                             stack[-1].items[k] = v
             elif op == "\x8f":
+                units += SYM_COST
                 stack.append(Sym("set"))
             elif op == "\x90":
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
             elif op == "\x91":
                 stack = self._pop_mark(metastack, at)
+                units += SYM_COST
                 stack.append(Sym("set"))
             elif op == "0":  # POP: an empty frame pops its mark instead
                 if stack:
@@ -300,11 +341,14 @@ class PickleMachine:
                 stack.append(stack[-1])
             elif op == "P":
                 self._line(r, at)
+                units += SYM_COST
                 stack.append(Sym("persid"))
             elif op == "Q":
                 self._pop(stack, at)
+                units += SYM_COST
                 stack.append(Sym("persid"))
             elif op == "\x97":
+                units += SYM_COST
                 stack.append(Sym("buffer"))
             elif op == "\x98":
                 self._need(stack, at)
@@ -314,6 +358,7 @@ class PickleMachine:
                 self.imports += 1
                 job.hit("ATS-ART-002", (self.label, f"ext{ext}"), member=self.label, offset=at,
                         callable=f"copyreg extension code {ext}")  # fmt: skip
+                units += SYM_COST
                 stack.append(Sym("global", module="copyreg", name=f"extension{ext}"))
             else:
                 raise PickleError(f"invalid opcode 0x{code:02x}", at)
