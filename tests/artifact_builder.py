@@ -319,3 +319,92 @@ def keras_config(layers: list[dict[str, object]]) -> bytes:
 
 DENSE = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 4, "activation": "relu"}, "registered_name": None}
 LAMBDA = {"module": "keras.layers", "class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}
+
+
+# ---- benign values real checkpoints carry ---------------------------------------------------
+def _float(p: P, value: float) -> P:
+    return p.raw(b"G" + struct.pack(">d", value))
+
+
+def namespace_newobj(p: P, **values: object) -> P:
+    """argparse.Namespace as protocol 2+ writes it: NEWOBJ, then BUILD with its __dict__."""
+    p.glob("argparse", "Namespace").empty_tuple().newobj().empty_dict().mark()
+    for key, value in values.items():
+        p.s(key)
+        if isinstance(value, float):
+            _float(p, value)
+        elif isinstance(value, int):
+            p.int1(value)
+        else:
+            p.s(str(value))
+    return p.setitems().build()
+
+
+def namespace_proto0() -> bytes:
+    """argparse.Namespace at protocol 0: copy_reg._reconstructor(Namespace, object, None)."""
+    return (b"ccopy_reg\n_reconstructor\np0\n(cargparse\nNamespace\np1\nc__builtin__\nobject\np2\nNtp3\nRp4\n"
+            b"(dp5\nS'lr'\np6\nF0.001\nsS'batch_size'\np7\nI32\nsb.")  # fmt: skip
+
+
+def lightning_checkpoint(hparams: str = "namespace") -> bytes:
+    """data.pkl of a PyTorch Lightning checkpoint: state dict, loops, callbacks and the
+    hyper-parameters as argparse.Namespace or AttributeDict."""
+    p = P(2).empty_dict().mark()
+    p.s("epoch").int1(3).s("global_step").int1(120).s("pytorch-lightning_version").s("2.2.1")
+    p.s("state_dict").raw(torch_state_dict_pickle(2)[2:-1])
+    p.s("loops").empty_dict().mark().s("fit_loop").empty_dict().mark().s("state_dict").empty_dict().setitems().setitems()
+    p.s("callbacks").empty_dict().mark().s("ModelCheckpoint{'monitor': 'val_loss'}").empty_dict().mark()
+    p.s("dirpath").glob("pathlib", "PosixPath").s("/runs").s("ckpt").tuple2().reduce()
+    p.s("best_model_path").s("/runs/ckpt/epoch=3.ckpt").setitems().setitems()
+    p.s("optimizer_states").raw(b"]").s("lr_schedulers").raw(b"]")
+    if hparams == "namespace":
+        p.s("hparams_name").s("hparams").s("hyper_parameters")
+        namespace_newobj(p, lr=0.001, batch_size=32, optimizer="adam")
+    else:
+        p.s("hparams_name").s("kwargs").s("hyper_parameters")
+        p.glob("lightning_fabric.utilities.data", "AttributeDict").empty_tuple().newobj()
+        p.mark().s("lr").raw(b"G" + struct.pack(">d", 0.01)).s("hidden").int1(64).setitems()
+    p.s("datamodule_hparams_name").s("kwargs")
+    p.s("datamodule_hyper_parameters").glob("collections", "defaultdict").glob("builtins", "list").tuple1().reduce()
+    p.mark().s("folds").raw(b"]").setitems()
+    return p.setitems().stop().data()
+
+
+def run_metadata(proto: int = 2) -> bytes:
+    """Run metadata values: datetime, Decimal, UUID, Counter, defaultdict, paths, an enum."""
+    p = P(proto).empty_dict().mark()
+    p.s("started").glob("datetime", "datetime").b(b"\x07\xea\x0c\x04\x10\x2a\x00\x00\x00\x00").tuple1().reduce()
+    p.s("tz").glob("datetime", "timezone").glob("datetime", "timedelta").int1(0).raw(b"M\x10\x0e").int1(0).raw(b"\x87").reduce()
+    p.tuple1().reduce()
+    p.s("elapsed").glob("datetime", "timedelta").int1(0).int1(42).int1(0).raw(b"\x87").reduce()
+    p.s("cost").glob("decimal", "Decimal").s("12.50").tuple1().reduce()
+    p.s("run_id").glob("uuid", "UUID").empty_tuple().newobj().empty_dict().s("int")
+    p.long1(0x1234567812345678123456781234567).setitem().build()
+    p.s("labels").glob("collections", "Counter").empty_dict().s("cat").int1(3).setitem().tuple1().reduce()
+    p.s("by_split").glob("collections", "defaultdict").glob("builtins", "int").tuple1().reduce()
+    p.s("train").int1(9).setitem()
+    p.s("out_dir").glob("pathlib._local", "PosixPath").s("/data").s("out").tuple2().reduce()
+    p.s("strategy").glob("transformers.trainer_utils", "IntervalStrategy").s("steps").tuple1().reduce()
+    p.s("flags").glob("re", "RegexFlag").int1(2).tuple1().reduce()
+    return p.setitems().stop().data()
+
+
+def training_args() -> bytes:
+    """transformers' training_args.bin: TrainingArguments with enum fields (a torch zip)."""
+    p = P(2).glob("transformers.training_args", "TrainingArguments").empty_tuple().newobj().empty_dict().mark()
+    p.s("output_dir").s("out").s("eval_strategy")
+    p.glob("transformers.trainer_utils", "IntervalStrategy").s("epoch").tuple1().reduce()
+    p.s("lr_scheduler_type").glob("transformers.trainer_utils", "SchedulerType").s("linear").tuple1().reduce()
+    p.s("optim").glob("transformers.training_args", "OptimizerNames").s("adamw_torch").tuple1().reduce()
+    p.s("distributed_state").glob("accelerate.utils.dataclasses", "DistributedType").s("NO").tuple1().reduce()
+    return torch_zip(p.setitems().build().stop().data())
+
+
+def partial_of(module: str, name: str, *, state_func: tuple[str, str] | None = None) -> bytes:
+    """FunctionTransformer(func=functools.partial(module.name, beta=2)) as pickle writes it:
+    partial is REDUCE with (func,), then BUILD with (func, args, kwargs, dict)."""
+    p = P(2).glob("sklearn.preprocessing._function_transformer", "FunctionTransformer").empty_tuple().newobj()
+    p.empty_dict().mark().s("func").glob("functools", "partial").glob(module, name).tuple1().reduce()
+    p.mark().glob(*(state_func or (module, name))).empty_tuple().empty_dict().s("beta").int1(2).setitem().none().tuple()
+    p.build().s("validate").raw(b"\x89").setitems().build()
+    return p.stop().data()

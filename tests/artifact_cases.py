@@ -28,10 +28,12 @@ class Case:
     build: Callable[[], bytes]
     expect: frozenset[str] = frozenset()
     guards: frozenset[str] = frozenset()  # for benign cases: the rules that must stay silent
+    names: str = ""  # text some finding's message must contain (the callable or structure)
 
 
-def _c(name: str, filename: str, build: Callable[[], bytes], *expect: str, guards: frozenset[str] = frozenset()) -> Case:
-    return Case(name, filename, build, frozenset(expect), guards)
+def _c(name: str, filename: str, build: Callable[[], bytes], *expect: str, guards: frozenset[str] = frozenset(),
+       names: str = "") -> Case:
+    return Case(name, filename, build, frozenset(expect), guards, names)
 
 
 def _memo_desync() -> bytes:
@@ -160,6 +162,136 @@ def _safetensors_bad() -> bytes:
     return ab.safetensors({"w": ("F32", [2, 2], (0, 16)), "b": ("F32", [2], (8, 16))}, 16)
 
 
+# ---- published bypasses (issue 18): callables denylists forgot, structure and container tricks
+def _import_module_getattr() -> bytes:
+    p = P(2).glob("builtins", "getattr").glob("importlib", "import_module").s("os").tuple1().reduce()
+    return p.s("system").tuple2().reduce().s("echo atlascan-test").tuple1().reduce().stop().data()
+
+
+def _marshal_function() -> bytes:
+    code = P(2).glob("marshal", "loads").b(b"\xe3" + b"\x00" * 40).tuple1().reduce()
+    return P(2).glob("types", "FunctionType").raw(code.data()[2:]).empty_dict().tuple2().reduce().empty_tuple().reduce().stop().data()
+
+
+def _interactive_interpreter() -> bytes:
+    return P(2).glob("code", "InteractiveInterpreter").empty_tuple().reduce().stop().data()
+
+
+def _attrgetter_on_allowed() -> bytes:
+    p = P(2).glob("operator", "attrgetter").s("fromkeys").tuple1().reduce()
+    return p.glob("collections", "OrderedDict").tuple1().reduce().stop().data()
+
+
+def _methodcaller_on_allowed() -> bytes:
+    p = P(4).sglob("_operator", "methodcaller").s("fromkeys").s("x").tuple2().reduce()
+    return p.sglob("collections", "OrderedDict").tuple1().reduce().stop().data()
+
+
+def _build_on_allowed_class() -> bytes:
+    # setattr(collections.OrderedDict, "fromkeys", ...) through BUILD's slot state
+    p = P(2).glob("collections", "OrderedDict").none().empty_dict().s("fromkeys").int1(1).setitem().tuple2().build()
+    return p.stop().data()
+
+
+def _build_dunder_setstate() -> bytes:
+    # first BUILD plants __setstate__ in the instance dict; the second BUILD would call it
+    p = P(2).glob("argparse", "Namespace").empty_tuple().newobj().empty_dict().s("__setstate__")
+    p.glob("collections", "OrderedDict").setitem().build().s("echo atlascan-test").build()
+    return p.stop().data()
+
+
+def _dup_pop_obfuscation() -> bytes:
+    p = P(2).raw(b"N0").glob("os", "system").raw(b"2020N0").s("echo atlascan-test").raw(b"2020").tuple1().reduce()
+    return p.stop().data()
+
+
+def _memo_names_proto5() -> bytes:
+    # module and name reach STACK_GLOBAL through LONG_BINGET of slots written much earlier
+    p = P(5).s("posix").raw(b"r\x10\x00\x00\x00").pop().s("system").raw(b"r\x11\x00\x00\x00").pop()
+    p.raw(b"j\x10\x00\x00\x00j\x11\x00\x00\x00\x93")
+    return p.s("echo atlascan-test").tuple1().reduce().stop().data()
+
+
+def _partial_of_computed() -> bytes:
+    p = P(2).glob("functools", "partial").glob("collections", "OrderedDict").empty_tuple().reduce().tuple1().reduce()
+    return p.stop().data()
+
+
+def _zip_cd_hides_pickle() -> bytes:
+    # CVE-2025-10156 style: the directory names a text member, the local header a pickle
+    return ab.zip_bytes([Member("weights/readme.txt", ab.evil(2), local_name="weights/data.pkl"),
+                         Member("weights/version", b"3\n")])  # fmt: skip
+
+
+def _odd_folder_torch_zip() -> bytes:
+    return ab.zip_bytes([Member("my model (final)/data.pkl", ab.evil(2)),
+                         Member("my model (final)/data/0", b"\x80\x02" + b"\x00" * 30),
+                         Member("my model (final)/version", b"3\n")])  # fmt: skip
+
+
+BYPASSES: list[Case] = [
+    _c("runpy-run-code", "runpy.pkl", lambda: ab.evil(2, "runpy", "_run_code", "print(1)"), "ATS-ART-001", names="runpy._run_code"),
+    _c("runpy-run-path", "runpy4.pkl", lambda: ab.evil(4, "runpy", "run_path", "x.py"), "ATS-ART-001", names="runpy.run_path"),
+    _c("pip-internal-cli", "pipcli.pkl", lambda: ab.evil(4, "pip._internal.cli.main", "main", "install"), "ATS-ART-001",
+       names="pip._internal.cli.main.main"),
+    _c("pyrepl-pager", "pyrepl.pkl", lambda: ab.evil(4, "_pyrepl.pager", "pipe_pager", "x"), "ATS-ART-001", names="_pyrepl.pager"),
+    _c("aix-support-cmd", "aix.pkl", lambda: ab.evil(2, "_aix_support", "_read_cmd_output", "id"), "ATS-ART-001",
+       names="_aix_support._read_cmd_output"),
+    _c("inductor-codecache", "inductor.pkl", lambda: ab.evil(4, "torch._inductor.codecache", "compile_file"), "ATS-ART-001",
+       names="torch._inductor.codecache"),
+    _c("dynamo-guards", "guards.pkl", lambda: ab.evil(4, "torch._dynamo.guards", "GuardBuilder"), "ATS-ART-001",
+       names="torch._dynamo.guards"),
+    _c("numpy-f2py", "f2py.pkl", lambda: ab.evil(2, "numpy.f2py.crackfortran", "myeval", "1"), "ATS-ART-001", names="numpy.f2py"),
+    _c("asyncio-subprocess-transport", "aiosub.pkl", lambda: ab.evil(2, "asyncio.base_subprocess", "BaseSubprocessTransport"),
+       "ATS-ART-001", names="asyncio.base_subprocess"),
+    _c("import-module-getattr", "imp.pkl", _import_module_getattr, "ATS-ART-001", names="importlib.import_module"),
+    _c("marshal-function-type", "marshal.pkl", _marshal_function, "ATS-ART-001", names="marshal.loads"),
+    _c("code-interactive-interpreter", "repl.pkl", _interactive_interpreter, "ATS-ART-001", names="code.InteractiveInterpreter"),
+    _c("pydoc-pipepager", "pager.pkl", lambda: ab.evil(2, "pydoc", "pipepager", "text"), "ATS-ART-001", names="pydoc.pipepager"),
+    _c("ctypes-cdll", "ctypes.pkl", lambda: ab.evil(2, "ctypes", "CDLL", "libc.so.6"), "ATS-ART-001", names="ctypes.CDLL"),
+    _c("attrgetter-on-allowed", "attr.pkl", _attrgetter_on_allowed, "ATS-ART-001", names="operator.attrgetter"),
+    _c("methodcaller-on-allowed", "method.pkl", _methodcaller_on_allowed, "ATS-ART-001", names="_operator.methodcaller"),
+    _c("build-on-allowed-class", "build.pkl", _build_on_allowed_class, "ATS-ART-001", names="BUILD on collections.OrderedDict"),
+    _c("build-plants-setstate", "setstate.pkl", _build_dunder_setstate, "ATS-ART-001", names="BUILD setting `__setstate__`"),
+    _c("nested-c-pickle-loads", "cloads.pkl", lambda: P(2).glob("_pickle", "loads").b(ab.evil(4, "posix")).tuple1().reduce().stop().data(),
+       "ATS-ART-001", names="posix.system"),
+    _c("dup-pop-obfuscation", "duppop.pkl", _dup_pop_obfuscation, "ATS-ART-001", names="os.system"),
+    _c("memo-names-proto5", "memo5.pkl", _memo_names_proto5, "ATS-ART-001", names="posix.system"),
+    _c("extension-code-ext2", "ext2.pkl", lambda: P(2).raw(b"\x83\x07\x01").empty_tuple().reduce().stop().data(), "ATS-ART-002",
+       names="copyreg extension code 263"),
+    _c("extension-code-ext4", "ext4.pkl", lambda: P(2).raw(b"\x84\x07\x00\x01\x00").empty_tuple().reduce().stop().data(),
+       "ATS-ART-002", names="copyreg extension code 65543"),
+    _c("partial-of-denied", "partial_os.pkl", lambda: ab.partial_of("os", "system"), "ATS-ART-001", names="os.system"),
+    _c("partial-state-swaps-callable", "partial_swap.pkl",
+       lambda: ab.partial_of("sklearn.metrics._classification", "fbeta_score", state_func=("posix", "system")), "ATS-ART-001",
+       names="posix.system"),
+    _c("partial-of-computed", "partial_call.pkl", _partial_of_computed, "ATS-ART-002", names="functools.partial wrapping"),
+    _c("partial-never-applied", "partial_bare.pkl", lambda: P(2).glob("functools", "partial").stop().data(), "ATS-ART-002",
+       names="functools.partial"),
+    _c("zip-directory-hides-pickle", "weights.zip", _zip_cd_hides_pickle, "ATS-ART-001", "ATS-ART-005", names="local header"),
+    _c("ext-ckpt-torch-zip", "last.ckpt", lambda: ab.torch_zip(ab.evil(4)), "ATS-ART-001", names="os.system"),
+    _c("ext-pth-tar", "checkpoint.pth.tar", lambda: ab.evil(2, "posix"), "ATS-ART-001", names="posix.system"),
+    _c("ext-pickle-named-safetensors", "model.safetensors", lambda: ab.evil(4), "ATS-ART-001", names="os.system"),
+    _c("ext-torch-zip-named-safetensors", "model-00001.safetensors", lambda: ab.torch_zip(ab.evil(2)), "ATS-ART-001",
+       names="os.system"),
+    _c("ext-none-proto2", "pytorch_model", lambda: ab.evil(2, "subprocess", "call"), "ATS-ART-001", names="subprocess.call"),
+    _c("torch-zip-odd-folder", "odd.pt", _odd_folder_torch_zip, "ATS-ART-001", names="my model (final)/data.pkl"),
+]
+
+BENIGN_VALUES: list[Case] = [
+    _c("lightning-ckpt-namespace", "epoch=3.ckpt", lambda: ab.torch_zip(ab.lightning_checkpoint()),
+       guards=ALL_PICKLE | {"ATS-ART-005"}),
+    _c("lightning-ckpt-attributedict", "last.ckpt", lambda: ab.torch_zip(ab.lightning_checkpoint("attributedict")),
+       guards=ALL_PICKLE | {"ATS-ART-005"}),
+    _c("namespace-proto0-reconstructor", "hparams.pkl", ab.namespace_proto0, guards=ALL_PICKLE),
+    _c("run-metadata-proto2", "meta2.pkl", lambda: ab.run_metadata(2), guards=ALL_PICKLE),
+    _c("run-metadata-proto4", "meta4.pkl", lambda: ab.run_metadata(4), guards=ALL_PICKLE),
+    _c("hf-training-args", "training_args.bin", ab.training_args, guards=ALL_PICKLE | {"ATS-ART-005"}),
+    _c("partial-of-allowed", "transformer.pkl", lambda: ab.partial_of("sklearn.metrics._classification", "fbeta_score"),
+       guards=ALL_PICKLE),
+]
+
+
 SSTI = "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}"
 CHAT = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
 
@@ -266,6 +398,8 @@ CASES: list[Case] = [
     _c("raw-weights-bin", "raw.bin", lambda: b"(\x00\x01\x02" * 64, guards=ALL_PICKLE),
     _c("shallow-zip", "shallow.zip", lambda: ab.zip_bytes([Member("a.zip", ab.zip_bytes([Member("b.pkl", ab.plain_dict())]))]),
        guards=frozenset({"ATS-ART-007"})),
+    *BYPASSES,
+    *BENIGN_VALUES,
 ]
 
 RULES = tuple(f"ATS-ART-{n:03d}" for n in range(1, 11))

@@ -59,6 +59,17 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("mypkg.models", "Net", Verdict.UNKNOWN),
         ("builtins", "str.lower", Verdict.UNKNOWN),
         ("__main__", "Net", Verdict.UNKNOWN),
+        # reviewed value classes inside denied packages; their siblings stay denied
+        ("uuid", "UUID", Verdict.SAFE),
+        ("uuid", "_popen", Verdict.DANGEROUS),
+        ("uuid", "UUID.__init__", Verdict.DANGEROUS),
+        ("argparse", "Namespace", Verdict.SAFE),
+        ("pathlib._local", "PosixPath", Verdict.SAFE),
+        ("transformers.trainer_utils", "IntervalStrategy", Verdict.SAFE),
+        ("transformers", "AutoModel.from_pretrained", Verdict.DANGEROUS),
+        ("functools", "partial", Verdict.WRAPPER),
+        ("functools", "reduce", Verdict.DANGEROUS),
+        ("functools", "partial.__call__", Verdict.DANGEROUS),
     ],
 )
 def test_policy_verdicts(module: str, name: str, verdict: Verdict) -> None:

@@ -62,6 +62,7 @@ class Sym:
     args: Any = None
     items: dict[str, Any] = field(default_factory=dict)
     state: Any = None
+    vouched: bool = False  # a wrapper global seen in use, or a wrapper call of an allowed callable
 
     @property
     def qualified(self) -> str:
@@ -85,6 +86,9 @@ class PickleMachine:
         self.label = label
         self.depth = depth
         self.imports = 0
+        # wrapper globals (functools.partial) of the current stream, and whether each was
+        # seen wrapping something allowed
+        self.wrappers: dict[int, tuple[Sym, int]] = {}
 
     # ---- the stream loop ---------------------------------------------------------------
     def run(self, source: Source) -> None:
@@ -97,6 +101,7 @@ class PickleMachine:
         for index in range(MAX_STREAMS):
             start = reader.tell()
             self.imports = 0
+            self.wrappers.clear()
             try:
                 value = self._stream(reader)
             except PickleError as exc:
@@ -157,6 +162,7 @@ class PickleMachine:
             elif op == ".":
                 if not stack:
                     raise PickleError("STOP on an empty stack", at)
+                self._unvouched_wrappers()
                 return stack.pop()
             elif op in "\x94qrp":  # MEMOIZE, BINPUT, LONG_BINPUT, PUT
                 if op == "\x94":
@@ -207,7 +213,7 @@ class PickleMachine:
                 else:
                     items = stack
                     stack = self._pop_mark(metastack, at)
-                    stack.append(Sym("call", func=g, args=tuple(items)))
+                    stack.append(self._call(g, tuple(items), at))
                     units += SYM_COST + len(items)
             elif op == "\x93":  # STACK_GLOBAL
                 units += SYM_COST
@@ -223,7 +229,7 @@ class PickleMachine:
             elif op in "R\x81":  # REDUCE, NEWOBJ
                 args = self._pop(stack, at)
                 func = self._pop(stack, at)
-                call = Sym("call", func=func, args=args)
+                call = self._call(func, args, at)
                 units += SYM_COST
                 if op == "R":
                     self._maybe_nested_call(func, args, at)
@@ -233,13 +239,13 @@ class PickleMachine:
                 args = self._pop(stack, at)
                 cls = self._pop(stack, at)
                 units += SYM_COST
-                stack.append(Sym("call", func=cls, args=args))
+                stack.append(self._call(cls, args, at))
             elif op == "o":  # OBJ
                 items = stack
                 stack = self._pop_mark(metastack, at)
                 if not items:
                     raise PickleError("OBJ without a class", at)
-                stack.append(Sym("call", func=items[0], args=tuple(items[1:])))
+                stack.append(self._call(items[0], tuple(items[1:]), at))
                 units += SYM_COST + len(items)
             elif op == "b":  # BUILD
                 state = self._pop(stack, at)
@@ -247,6 +253,7 @@ class PickleMachine:
                     raise PickleError("BUILD on an empty stack", at)
                 target = stack[-1]
                 if isinstance(target, Sym):
+                    self._check_build(target, state, at)
                     target.state = state
                     if _class_of(target) == "joblib.numpy_pickle.NumpyArrayWrapper" or _class_of(target) == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper":
                         self._joblib_array(r, state, at)
@@ -372,7 +379,64 @@ class PickleMachine:
             self.job.hit("ATS-ART-001", (self.label, qualified), member=self.label, offset=at, callable=qualified)
         elif verdict is Verdict.UNKNOWN:
             self.job.hit("ATS-ART-002", (self.label, qualified), member=self.label, offset=at, callable=qualified)
-        return Sym("global", module=module, name=name)
+        g = Sym("global", module=module, name=name)
+        if verdict is Verdict.WRAPPER:
+            self.wrappers[id(g)] = (g, at)
+        return g
+
+    # ---- calls and BUILD: wrappers and attribute tampering -----------------------------
+    def _allowed(self, value: Any) -> bool:
+        """An allowed global, or a wrapper call already seen wrapping one."""
+        if not isinstance(value, Sym):
+            return False
+        if value.kind == "global":
+            return self.job.policy.verdict(value.module, value.name) is Verdict.SAFE
+        return value.kind == "call" and value.vouched
+
+    def _call(self, func: Any, args: Any, at: int) -> Sym:
+        call = Sym("call", func=func, args=args)
+        if isinstance(func, Sym) and id(func) in self.wrappers:
+            wrapped = args[0] if isinstance(args, tuple) and args else None
+            self._wrapper_use(func, wrapped, call, at)
+        return call
+
+    def _wrapper_use(self, wrapper: Sym, wrapped: Any, call: Sym, at: int) -> None:
+        """functools.partial(f, ...) adds nothing to f, so it is as safe as f: an allowed
+        global passes, a global off the allowlist is reported at its own import, and anything
+        computed is reported here."""
+        wrapper.vouched = True
+        call.vouched = self._allowed(wrapped)
+        if call.vouched:
+            return
+        if not (isinstance(wrapped, Sym) and wrapped.kind == "global"):
+            self.job.hit("ATS-ART-002", (self.label, wrapper.qualified, at), member=self.label, offset=at,
+                         callable=f"{wrapper.qualified} wrapping {_describe(wrapped)}")  # fmt: skip
+
+    def _unvouched_wrappers(self) -> None:
+        for g, at in self.wrappers.values():
+            if not g.vouched:
+                self.job.hit("ATS-ART-002", (self.label, g.qualified), member=self.label, offset=at, callable=g.qualified)
+        self.wrappers.clear()
+
+    def _check_build(self, target: Sym, state: Any, at: int) -> None:
+        """BUILD sets attributes: on an imported class or function it rewrites that global
+        for everything loaded after it; a dunder key such as `__setstate__` or `__class__`
+        makes a later BUILD call what the data chose. No writer does either."""
+        if target.kind == "global":
+            self.job.hit("ATS-ART-001", (self.label, "build", target.qualified), member=self.label, offset=at,
+                         callable=f"BUILD on {target.qualified} (sets attributes of an imported class or function)")  # fmt: skip
+            return
+        parts = state if isinstance(state, tuple) else (state,)
+        for part in parts:
+            if isinstance(part, Sym) and part.kind == "dict":
+                for key in part.items:
+                    if _is_dunder(key):
+                        owner = _class_of(target) or "an object"
+                        self.job.hit("ATS-ART-001", (self.label, "build", key), member=self.label, offset=at,
+                                     callable=f"BUILD setting `{key}` on {owner}")  # fmt: skip
+        if isinstance(target.func, Sym) and id(target.func) in self.wrappers and isinstance(state, tuple) and state:
+            # partial's state replaces the wrapped callable
+            self._wrapper_use(target.func, state[0], target, at)
 
     def _maybe_nested_call(self, func: Any, args: Any, at: int) -> None:
         if not (isinstance(func, Sym) and func.qualified in UNPICKLING_HELPERS):
@@ -620,6 +684,10 @@ def _dtype_itemsize(dtype: Any) -> int | None:
     if kind == "b" and not digits:
         return 1
     return int(digits) if digits else None
+
+
+def _is_dunder(key: str) -> bool:
+    return key.startswith("__") and key.endswith("__") and len(key) > 4
 
 
 def _describe(value: Any) -> str:
