@@ -408,3 +408,140 @@ def partial_of(module: str, name: str, *, state_func: tuple[str, str] | None = N
     p.mark().glob(*(state_func or (module, name))).empty_tuple().empty_dict().s("beta").int1(2).setitem().none().tuple()
     p.build().s("validate").raw(b"\x89").setitems().build()
     return p.stop().data()
+
+
+# ---- protobuf-based formats (TensorFlow, ONNX) ------------------------------------------------
+def pb(field: int, value: bytes | str | int) -> bytes:
+    """One protobuf field: an int as a varint, bytes or text as length-delimited."""
+    if isinstance(value, int):
+        return _varint(field << 3) + _varint(value)
+    raw = value.encode() if isinstance(value, str) else value
+    return _varint(field << 3 | 2) + _varint(len(raw)) + raw
+
+
+def tf_node(name: str, op: str, inputs: tuple[str, ...] = (), const: str | None = None) -> bytes:
+    out = pb(1, name) + pb(2, op) + b"".join(pb(3, i) for i in inputs)
+    if const is not None:
+        tensor = pb(1, 7) + pb(8, const)  # dtype DT_STRING, string_val
+        out += pb(5, pb(1, "value") + pb(2, pb(8, tensor)))
+    out += pb(5, pb(1, "dtype") + pb(2, pb(6, 1)))
+    return out
+
+
+def saved_model(nodes: list[bytes], functions: list[list[bytes]] | None = None) -> bytes:
+    """saved_model.pb: SavedModel{1 schema version, 2 MetaGraphDef{2 GraphDef{1 node, 2 library}}}."""
+    library = b"".join(pb(1, pb(1, pb(1, f"fn_{i}")) + b"".join(pb(3, n) for n in fn)) for i, fn in enumerate(functions or []))
+    graph = b"".join(pb(1, n) for n in nodes) + (pb(2, library) if library else b"") + pb(4, pb(1, 1994))
+    meta = pb(1, pb(1, "serve")) + pb(2, graph)
+    return pb(1, 1) + pb(2, meta)
+
+
+def math_saved_model() -> bytes:
+    nodes = [tf_node("x", "Placeholder"), tf_node("w", "Const"), tf_node("y", "MatMul", ("x", "w")),
+             tf_node("out", "Relu", ("y",)), tf_node("saver_filename", "Placeholder"),
+             tf_node("save/SaveV2", "SaveV2", ("saver_filename", "save/tensor_names"))]  # fmt: skip
+    fn = [tf_node("add", "AddV2", ("a", "b")), tf_node("sig", "Sigmoid", ("add:z:0",))]
+    return saved_model(nodes, [fn])
+
+
+def keras_metadata(layers: list[dict[str, object]]) -> bytes:
+    objects = [pb(1, pb(2, i) + pb(3, f"root.layer-{i}") + pb(4, "_tf_keras_layer") + pb(5, json.dumps(layer)))
+               for i, layer in enumerate(layers)]  # fmt: skip
+    return b"".join(objects)
+
+
+def onnx_model(nodes: list[tuple[str, str]], functions: list[tuple[str, list[tuple[str, str]]]] | None = None) -> bytes:
+    """ModelProto with opset imports, a graph of (op_type, domain) nodes and local functions."""
+    def node(op: str, domain: str) -> bytes:
+        return pb(1, "in") + pb(2, "out") + pb(3, f"{op}_0") + pb(4, op) + (pb(7, domain) if domain else b"")
+
+    graph = b"".join(pb(1, node(op, d)) for op, d in nodes) + pb(2, "main")
+    graph += pb(5, pb(1, 2) + pb(2, 1) + pb(8, "w") + pb(9, b"\x00" * 64))  # initializer with raw data
+    out = pb(1, 8) + pb(2, "pytorch") + pb(7, graph)
+    for domain in sorted({d for _, d in nodes} | {""}):
+        out += pb(8, pb(1, domain) + pb(2, 1))
+    for fdomain, fnodes in functions or []:
+        out += pb(25, pb(1, "LocalFn") + b"".join(pb(7, node(op, d)) for op, d in fnodes) + pb(10, fdomain))
+    return out
+
+
+# ---- code-carrying archives -------------------------------------------------------------------
+TS_CODE = (b"op_version_set = 8\nclass Net(Module):\n  __parameters__ = [\"weight\", ]\n  weight : Tensor\n"
+           b"  def forward(self: __torch__.Net,\n    x: Tensor) -> Tensor:\n    _0 = getattr(self.layers, \"0\")\n"
+           b"    y = torch.matmul(x, self.weight)\n    z = ops.prim.NumToTensor(torch.size(y, 0))\n"
+           b"    return torch.relu(torch.add(y, z))\n")  # fmt: skip
+
+
+def torchscript_archive(code: bytes = TS_CODE, constants: bytes | None = None) -> bytes:
+    data = P(2).glob("__torch__", "Net").empty_tuple().newobj().empty_dict().s("training").raw(b"\x88").setitem().build()
+    return zip_bytes([
+        Member("net/data.pkl", data.stop().data()),
+        Member("net/code/__torch__.py", code),
+        Member("net/code/__torch__.py.debug_pkl", P(2).empty_tuple().stop().data()),
+        Member("net/constants.pkl", constants if constants is not None else P(2).empty_tuple().stop().data()),
+        Member("net/version", b"3\n"),
+    ])  # fmt: skip
+
+
+HANDLER_OK = b'''import logging
+import torch
+from ts.torch_handler.base_handler import BaseHandler
+
+logger = logging.getLogger(__name__)
+
+
+class Classifier(BaseHandler):
+    def preprocess(self, data):
+        return torch.stack([torch.tensor(row.get("body")) for row in data])
+
+    def postprocess(self, output):
+        return output.argmax(1).tolist()
+'''
+HANDLER_SHELL = b'''import os as _o
+import subprocess
+from ts.torch_handler.base_handler import BaseHandler
+
+_o.system("echo atlascan-test")
+
+
+class Handler(BaseHandler):
+    def handle(self, data, context):
+        return subprocess.check_output(["echo", "atlascan-test"])
+'''
+
+
+def mar(handler: bytes, model: bytes | None = None) -> bytes:
+    manifest = json.dumps({"runtime": "python", "model": {"modelName": "clf", "serializedFile": "model.pt",
+                                                          "handler": "handler.py", "modelVersion": "1.0"},
+                           "archiverVersion": "0.9.0"}).encode()  # fmt: skip
+    return zip_bytes([Member("MAR-INF/MANIFEST.json", manifest), Member("handler.py", handler, deflate=True),
+                      Member("model.pt", model if model is not None else torch_zip(torch_state_dict_pickle()))])  # fmt: skip
+
+
+def nemo(config: str, weights: bytes) -> bytes:
+    """A .nemo file: a gzipped tar of model_config.yaml and model_weights.ckpt."""
+    import gzip
+
+    return gzip.compress(tar_bytes({"./model_config.yaml": config.encode(), "./model_weights.ckpt": weights}))
+
+
+NEMO_CONFIG_OK = """sample_rate: 16000
+target: nemo.collections.asr.models.ctc_bpe_models.EncDecCTCModelBPE
+preprocessor:
+  _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor
+  window_size: 0.025
+optim:
+  name: adamw
+"""
+NEMO_CONFIG_EVIL = NEMO_CONFIG_OK + """decoder:
+  _target_: subprocess.check_output
+  args: [["echo", "atlascan-test"]]
+"""
+
+
+def elf_header() -> bytes:
+    return b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00\x3e\x00" + b"\x00" * 200
+
+
+def llamafile_header() -> bytes:
+    return b"MZqFpD='\n\x00\x00\x00\x00" + b"\x00" * 64 + b"GGUF" + b"\x00" * 100

@@ -292,6 +292,97 @@ BENIGN_VALUES: list[Case] = [
 ]
 
 
+# ---- formats that carry code without a pickle (issue 18)
+def _pyfunc_saved_model() -> bytes:
+    return ab.saved_model([ab.tf_node("x", "Placeholder"), ab.tf_node("py", "EagerPyFunc", ("x",))])
+
+
+def _pyfunc_in_function() -> bytes:
+    return ab.saved_model([ab.tf_node("x", "Placeholder")], [[ab.tf_node("f", "PyFunc", ("x",))]])
+
+
+def _write_file_graph() -> bytes:
+    # a frozen GraphDef (no SavedModel wrapper): 1 node per field 1
+    nodes = [ab.tf_node("path", "Const", const="/tmp/atlascan-test"), ab.tf_node("w", "WriteFile", ("path", "path"))]
+    return b"".join(ab.pb(1, n) for n in nodes)
+
+
+def _absolute_save() -> bytes:
+    nodes = [ab.tf_node("save/Const", "Const", const="/etc/cron.d/atlascan-test"),
+             ab.tf_node("save/SaveV2", "SaveV2", ("save/Const", "save/names"))]  # fmt: skip
+    return ab.saved_model(nodes)
+
+
+def _keras_metadata_lambda() -> bytes:
+    return ab.keras_metadata([ab.DENSE, {"class_name": "Lambda", "config": {"name": "l", "function": "4wEAAAAA"}}])
+
+
+def _relative_save_const() -> bytes:
+    nodes = [ab.tf_node("save/Const", "Const", const="model"), ab.tf_node("save/SaveV2", "SaveV2", ("save/Const:0",))]
+    return ab.saved_model(nodes)
+
+
+def _torchscript_os() -> bytes:
+    return ab.torchscript_archive(ab.TS_CODE.replace(b"    return torch.relu", b"    _1 = os.system(\"echo atlascan-test\")\n    return torch.relu"))
+
+
+def _torchscript_custom_op() -> bytes:
+    return ab.torchscript_archive(ab.TS_CODE.replace(b"torch.relu(", b"ops.evil_ns.run("))
+
+
+def _torchscript_evil_constants() -> bytes:
+    return ab.torchscript_archive(constants=ab.evil(2))
+
+
+FORMATS: list[Case] = [
+    _c("joblib-lzma-alone", "model.joblib", lambda: lzma.compress(ab.evil(4), format=lzma.FORMAT_ALONE), "ATS-ART-001",
+       names="os.system"),
+    _c("joblib-xz", "clf.joblib", lambda: lzma.compress(ab.evil(2, "posix")), "ATS-ART-001", names="posix.system"),
+    _c("savedmodel-eager-pyfunc", "saved_model.pb", _pyfunc_saved_model, "ATS-ART-011", names="EagerPyFunc"),
+    _c("savedmodel-pyfunc-in-function", "saved_model.pb", _pyfunc_in_function, "ATS-ART-011", names="PyFunc"),
+    _c("frozen-graph-write-file", "frozen_graph.pb", _write_file_graph, "ATS-ART-011", names="WriteFile"),
+    _c("savedmodel-absolute-save", "saved_model.pb", _absolute_save, "ATS-ART-011", names="/etc/cron.d/atlascan-test"),
+    _c("savedmodel-corrupt", "saved_model.pb", lambda: ab.saved_model([ab.tf_node("x", "Relu")])[:-3], "ATS-ART-004"),
+    _c("keras-metadata-lambda", "keras_metadata.pb", _keras_metadata_lambda, "ATS-ART-006", names="Lambda"),
+    _c("torchscript-calls-os", "scripted_os.pt", _torchscript_os, "ATS-ART-011", names="os.system"),
+    _c("torchscript-custom-op", "scripted_op.pt", _torchscript_custom_op, "ATS-ART-011", names="evil_ns"),
+    _c("torchscript-constants-pickle", "scripted_const.pt", _torchscript_evil_constants, "ATS-ART-001", names="constants.pkl"),
+    _c("mar-handler-shell-at-import", "clf.mar", lambda: ab.mar(ab.HANDLER_SHELL), "ATS-ART-011", names="os.system` at import"),
+    _c("mar-with-evil-model", "clf2.mar", lambda: ab.mar(ab.HANDLER_OK, ab.torch_zip(ab.evil(2))), "ATS-ART-001",
+       names="model.pt!archive/data.pkl"),
+    _c("onnx-custom-domain", "custom.onnx", lambda: ab.onnx_model([("Conv", ""), ("Exec", "com.attacker.ops")]), "ATS-ART-011",
+       names="com.attacker.ops"),
+    _c("elf-named-bin", "pytorch_model.bin", ab.elf_header, "ATS-ART-011", names="ELF"),
+    _c("llamafile-named-gguf", "model.gguf", ab.llamafile_header, "ATS-ART-011", names="llamafile"),
+    _c("nemo-hydra-target", "asr.nemo", lambda: ab.nemo(ab.NEMO_CONFIG_EVIL, ab.torch_zip(ab.torch_state_dict_pickle())),
+       "ATS-ART-011", names="subprocess.check_output"),
+    _c("nemo-evil-weights", "asr2.nemo", lambda: ab.nemo(ab.NEMO_CONFIG_OK, ab.torch_zip(ab.evil(2))), "ATS-ART-001",
+       names="model_weights.ckpt"),
+    _c("seven-zip-not-scanned", "model.7z.bin", lambda: b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64, "ATS-ART-007",
+       names="7z"),
+    # benign look-alikes of each format
+    _c("joblib-lzma-benign", "good_lzma.joblib", lambda: lzma.compress(ab.joblib_pickle(2), format=lzma.FORMAT_ALONE),
+       guards=ALL_PICKLE | {"ATS-ART-007"}),
+    _c("joblib-xz-benign", "good_xz.joblib", lambda: lzma.compress(ab.sklearn_estimator_pickle()), guards=ALL_PICKLE),
+    _c("savedmodel-math-only", "saved_model.pb", ab.math_saved_model, guards=frozenset({"ATS-ART-011", "ATS-ART-004"})),
+    _c("savedmodel-relative-save", "saved_model.pb", _relative_save_const, guards=frozenset({"ATS-ART-011", "ATS-ART-004"})),
+    _c("keras-metadata-dense", "keras_metadata.pb", lambda: ab.keras_metadata([ab.DENSE]), guards=frozenset({"ATS-ART-006"})),
+    _c("torchscript-plain-module", "scripted_ok.pt", ab.torchscript_archive,
+       guards=ALL_PICKLE | {"ATS-ART-005", "ATS-ART-011"}),
+    _c("torchscript-torchvision-op", "scripted_nms.pt",
+       lambda: ab.torchscript_archive(ab.TS_CODE.replace(b"torch.relu(", b"ops.torchvision.nms(")),
+       guards=frozenset({"ATS-ART-011"})),
+    _c("mar-harmless-handler", "good.mar", lambda: ab.mar(ab.HANDLER_OK), guards=ALL_PICKLE | {"ATS-ART-011", "ATS-ART-005"}),
+    _c("onnx-standard-domains", "std.onnx",
+       lambda: ab.onnx_model([("Conv", ""), ("FusedMatMul", "com.microsoft"), ("LinearRegressor", "ai.onnx.ml"),
+                              ("Gelu", "custom.local")], [("custom.local", [("Erf", "")])]),
+       guards=frozenset({"ATS-ART-011", "ATS-ART-010"})),
+    _c("weights-starting-mz", "weights.bin", lambda: b"MZ" + b"\x00" * 300, guards=frozenset({"ATS-ART-011"} | ALL_PICKLE)),
+    _c("nemo-benign", "good.nemo", lambda: ab.nemo(ab.NEMO_CONFIG_OK, ab.torch_zip(ab.torch_state_dict_pickle())),
+       guards=ALL_PICKLE | {"ATS-ART-011", "ATS-ART-005"}),
+]
+
+
 SSTI = "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}"
 CHAT = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
 
@@ -400,9 +491,10 @@ CASES: list[Case] = [
        guards=frozenset({"ATS-ART-007"})),
     *BYPASSES,
     *BENIGN_VALUES,
+    *FORMATS,
 ]
 
-RULES = tuple(f"ATS-ART-{n:03d}" for n in range(1, 11))
+RULES = tuple(f"ATS-ART-{n:03d}" for n in range(1, 12))
 
 
 def _coverage() -> dict[str, tuple[int, int]]:

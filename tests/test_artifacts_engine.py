@@ -272,3 +272,25 @@ def test_constant_flood_stops_at_the_byte_budget(monkeypatch: pytest.MonkeyPatch
     hits = _scan_bytes(gzip.compress(b"\x80\x02" + blob * 10 + b"."), "flood.pkl.gz").hits
     assert [h.rule_id for h in hits] == ["ATS-ART-007"]
     assert "MiB of constants" in hits[0].args["reason"]
+
+
+def test_mlmodel_flavor_is_followed_to_a_model_file_discovery_skips(tmp_path: Path) -> None:
+    """`model.statsmodels` at pickle protocol 0 is neither named nor sniffed as a model: the
+    MLmodel that names it leads the scan there, and the finding sits on that line."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "MLmodel").write_text("flavors:\n  statsmodels:\n    data: model.statsmodels\n    statsmodels_version: 0.14.1\n")
+    (bad / "model.statsmodels").write_bytes(ab.evil(0))
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "MLmodel").write_text("flavors:\n  statsmodels:\n    data: model.statsmodels\n")
+    (good / "model.statsmodels").write_bytes(b"(dp0\nS'lr'\np1\nF0.001\ns.")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "MLmodel").write_text("flavors:\n  python_function:\n    data: link.bin2\n")
+    (tmp_path.parent / f"{tmp_path.name}-secret.p0").write_bytes(ab.evil(0))
+    (outside / "link.bin2").symlink_to(tmp_path.parent / f"{tmp_path.name}-secret.p0")
+    found = [(f.path, f.rule_id, f.region.start_line, f.properties.get("callable")) for f in scan_path(tmp_path).findings]
+    assert found == [("bad/MLmodel", "ATS-ART-001", 3, "os.system")]
+    [finding] = scan_path(tmp_path).findings
+    assert "bad/model.statsmodels" in finding.message

@@ -12,6 +12,7 @@ from typing import Any
 from atlascan.engines.artifacts import formats
 from atlascan.engines.artifacts.hits import MAX_DEPTH, MAX_MEMBER_IN_MEMORY, Job
 from atlascan.engines.artifacts.pickle_vm import LOOSE_STARTS, PickleMachine, Unfinished
+from atlascan.engines.artifacts.policy import Verdict
 from atlascan.engines.artifacts.streams import (
     CorruptData,
     Decompressing,
@@ -58,6 +59,8 @@ def _rewind(source: Source, head: bytes) -> Source:
 def _route(job: Job, src: Source, head: bytes, label: str, depth: int, hint: str) -> None:
     if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
         PickleMachine(job, label, depth).run(src)
+    elif (binary := _executable(head)) is not None:
+        job.hit("ATS-ART-011", (label, "executable"), member=label, detail=f"it is {binary}, not model data")
     elif head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         _zip(job, src, label, depth)
     elif head.startswith(b"\x93NUMPY"):
@@ -74,6 +77,12 @@ def _route(job: Job, src: Source, head: bytes, label: str, depth: int, hint: str
         import lzma
 
         _decompress(job, src, lzma.LZMADecompressor(), label, depth, hint)
+    elif head.startswith(b"\x5d\x00\x00") and _pickleish(hint):
+        import lzma
+
+        _decompress(job, src, lzma.LZMADecompressor(lzma.FORMAT_ALONE), label, depth, hint)  # joblib compress="lzma"
+    elif head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        _seven_zip(job, label)
     elif head.startswith(b"\x04\x22\x4d\x18"):
         try:
             import lz4.frame
@@ -92,10 +101,38 @@ def _route(job: Job, src: Source, head: bytes, label: str, depth: int, hint: str
         formats.safetensors(job, src, label)
     elif hint.endswith(".onnx"):
         formats.onnx(job, src, label)
+    elif hint.endswith(".pb"):
+        arc = _random(job, src, label)
+        if arc is not None:
+            from atlascan.engines.artifacts.graphs import saved_model
+
+            saved_model(job, arc, arc.length or 0, label, hint)
     elif hint.endswith((".json", "config.json")) and b'"class_name"' in head:
         formats.keras_member(job, src, label)
     elif head[0] in LOOSE_STARTS and _pickleish(hint):
         PickleMachine(job, label, depth).run(src)
+
+
+def _executable(head: bytes) -> str | None:
+    """Programs posing as model files: a model loader never needs one, a user may run it."""
+    if head.startswith(b"MZqFpD"):
+        return "a llamafile (an Actually Portable Executable: a program that runs the model it carries)"
+    if head.startswith(b"\x7fELF") and head[4:5] in (b"\x01", b"\x02"):
+        return "an ELF executable or shared library"
+    if head.startswith(b"MZ") and len(head) >= 64:
+        pe = int.from_bytes(head[60:64], "little")
+        if pe + 4 <= len(head) and head[pe : pe + 4] == b"PE\0\0":
+            return "a Windows PE executable or DLL"
+    if head[:4] in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe"):
+        return "a Mach-O executable or library"
+    return None
+
+
+def _seven_zip(job: Job, label: str) -> None:
+    # 7z needs an LZMA-compressed header parsed before any member can be read; without the
+    # optional py7zr the archive is reported as not scanned, never as clean.
+    job.hit("ATS-ART-007", (label, "7z"), member=label,
+            reason="it is a 7z archive, which atlascan does not unpack (members not scanned)")  # fmt: skip
 
 
 def _pickleish(hint: str) -> bool:
@@ -124,6 +161,7 @@ _CENTRAL = struct.Struct("<4s6H3I5H2I")
 _LOCAL = struct.Struct("<4s5H3I2H")
 _EOCD = struct.Struct("<4s4H2IH")
 TORCH_DATA = re.compile(r"(^|/)data/\d+$")
+TORCHSCRIPT_CODE = re.compile(r"(^|/)code/(.+/)?[^/]+\.py$")
 MAX_MEMBERS = 100_000
 
 
@@ -138,6 +176,7 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
         entries = _local_walk(arc)
     names = [e[0] for e in entries]
     torch_layout = any(n.endswith("data.pkl") for n in names)
+    torchserve = any(n == "MAR-INF/MANIFEST.json" for n in names)
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         job.hit("ATS-ART-005", (label, "dup"), member=f"{label}!{dup}", reason="two members share this name; loaders pick different ones")
@@ -170,6 +209,9 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
         else:
             job.hit("ATS-ART-007", (member, "method"), member=member, reason=f"it uses ZIP compression method {method}")
             continue
+        if name.endswith(".py") and (torchserve or TORCHSCRIPT_CODE.search(name)):
+            _source(job, member_src, member, torchserve)
+            continue
         head = member_src.read(16)
         if head[:1] == b"\x80" or PICKLE_NAMES.search(name.lower()):
             # members an unpickler reads: check the CRC that loaders ignore
@@ -186,6 +228,21 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
                 dispatch(job, MemorySource(data), member, depth + 1, hint)
                 continue
         dispatch(job, _rewind(member_src, head) if isinstance(member_src, FileWindow) else Prefixed(head, member_src), member, depth + 1, hint)
+
+
+def _source(job: Job, src: Source, member: str, handler: bool) -> None:
+    from atlascan.engines.artifacts import codecheck
+
+    try:
+        raw = read_all(src, codecheck.MAX_SOURCE)
+    except (TooLarge, CorruptData) as exc:
+        job.hit("ATS-ART-007", (member, "source"), member=member, reason=f"its source code was not read ({exc})")
+        return
+    text = raw.decode("utf-8", "replace")
+    if handler:
+        codecheck.handler_source(job, text, member)
+    else:
+        codecheck.torchscript_source(job, text, member)
 
 
 Entry = tuple[str, int, int, int, int, int, int]  # name, flags, method, crc, csize, usize, offset
@@ -281,10 +338,28 @@ def _tar(job: Job, src: Source, label: str, depth: int) -> None:
             long_name = body.read(min(length, 4096)).split(b"\0", 1)[0].decode("utf-8", "replace")
         elif kind in (b"0", b"\0", b"7"):
             full = f"{prefix}/{name}" if prefix else name
-            dispatch(job, body, f"{label}!{full}", depth + 1, full.lower())
+            if full.lower().endswith((".yaml", ".yml")):
+                _hydra_targets(job, body, f"{label}!{full}")
+            else:
+                dispatch(job, body, f"{label}!{full}", depth + 1, full.lower())
         pos += 512 + (length + 511) // 512 * 512
         if pos >= size:
             return
+
+
+HYDRA_TARGET = re.compile(r"""^[ \t-]*_target_[ \t]*:[ \t]*['"]?([A-Za-z_][\w.]*)""", re.M)
+
+
+def _hydra_targets(job: Job, src: Source, member: str) -> None:
+    """NeMo restores a .nemo by instantiating each `_target_` of model_config.yaml (Hydra):
+    a target on the denylist runs when the model loads."""
+    text = src.read(1 << 20).decode("utf-8", "replace")
+    for m in HYDRA_TARGET.finditer(text):
+        module, _, name = m.group(1).rpartition(".")
+        if module and job.policy.verdict(module, name) is Verdict.DANGEROUS:
+            line = text.count("\n", 0, m.start()) + 1
+            job.hit("ATS-ART-011", (member, m.group(1)), member=member,
+                    detail=f"its config instantiates `{m.group(1)}` through Hydra `_target_` (line {line}) when the model is restored")  # fmt: skip
 
 
 # ---- .npy -----------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ CONFIG_START = re.compile(rb'\{\s*"(?:class_name|module)"\s*:')
 # ---- Keras ----------------------------------------------------------------------------------
 def keras_member(job: Job, src: Source, label: str) -> None:
     text = src.read(MAX_CONFIG).decode("utf-8", "replace")
-    _keras_text(job, text, label)
+    keras_text(job, text, label)
 
 
-def _keras_text(job: Job, text: str, label: str) -> None:
+def keras_text(job: Job, text: str, label: str) -> None:
     if not keras_config.looks_like_keras(text):
         return
     for hit in keras_config.scan(text, job.keras_allow):
@@ -39,7 +39,7 @@ def hdf5_keras(job: Job, src: Source, label: str) -> None:
         return
     start = m.start()
     end = _json_end(blob, start)
-    _keras_text(job, blob[start:end].decode("utf-8", "replace"), f"{label}!model_config")
+    keras_text(job, blob[start:end].decode("utf-8", "replace"), f"{label}!model_config")
 
 
 def _json_end(blob: bytes, start: int) -> int:
@@ -218,6 +218,11 @@ MAX_ONNX_SCAN = 256 << 20
 
 
 def onnx(job: Job, src: Source, label: str) -> None:
+    pread = getattr(src, "pread", None)
+    if pread is not None and src.length is not None:
+        from atlascan.engines.artifacts.graphs import onnx_graph
+
+        onnx_graph(job, src, src.length, label)  # type: ignore[arg-type]
     carry = b""
     seen = 0
     while seen < MAX_ONNX_SCAN:
