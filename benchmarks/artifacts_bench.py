@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ FORMAT_GROUPS = {
     "joblib": "joblib lzma/xz", "savedmodel": "TF SavedModel", "frozen": "TF SavedModel",
     "keras": "Keras metadata", "torchscript": "TorchScript", "mar": "TorchServe .mar", "onnx": "ONNX",
     "elf": "executables", "llamafile": "executables", "weights": "executables", "nemo": "NeMo",
-    "seven": "7z",
+    "seven": "7z", "pt2": "torch.export .pt2",
 }  # fmt: skip
 
 
@@ -192,8 +193,9 @@ def run_peer(name: str, bindir: Path, root: Path, paths: list[str]) -> tuple[flo
     """One peer over every file in one process through its Python API; returns
     (seconds spent scanning, flagged relative paths)."""
     script = PEER_SCRIPTS[name] + PEER_LOOP
+    env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1"}  # ModelAudit phones home otherwise
     out = subprocess.run([str(bindir / "python"), "-c", script, *[str(root / p) for p in paths]],
-                         capture_output=True, text=True, cwd=tempfile.gettempdir())  # fmt: skip
+                         capture_output=True, text=True, cwd=tempfile.gettempdir(), env=env)  # fmt: skip
     try:
         flagged, spent = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

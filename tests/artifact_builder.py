@@ -386,6 +386,8 @@ def run_metadata(proto: int = 2) -> bytes:
     p.s("out_dir").glob("pathlib._local", "PosixPath").s("/data").s("out").tuple2().reduce()
     p.s("strategy").glob("transformers.trainer_utils", "IntervalStrategy").s("steps").tuple1().reduce()
     p.s("flags").glob("re", "RegexFlag").int1(2).tuple1().reduce()
+    p.s("torch_version").glob("torch.torch_version", "TorchVersion").s("2.4.0").tuple1().reduce()
+    p.s("lib_version").glob("packaging.version", "Version").s("1.5.2").tuple1().reduce()
     return p.setitems().stop().data()
 
 

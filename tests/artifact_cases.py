@@ -334,7 +334,22 @@ def _torchscript_evil_constants() -> bytes:
     return ab.torchscript_archive(constants=ab.evil(2))
 
 
+def _pt2(state_dict: bytes, extra: list[Member] | None = None) -> bytes:
+    """A torch.export .pt2 archive: JSON program, torch.save'd state dict, raw weights."""
+    return ab.zip_bytes([
+        Member("model/serialized_exported_program.json", b'{"graph_module": {"graph": {"nodes": []}}}'),
+        Member("model/serialized_state_dict.pt", ab.torch_zip(state_dict)),
+        Member("model/version", b"1\n"),
+        *(extra or []),
+    ])  # fmt: skip
+
+
 FORMATS: list[Case] = [
+    _c("pt2-evil-state-dict", "model.pt2", lambda: _pt2(ab.evil(4)), "ATS-ART-001", names="serialized_state_dict.pt"),
+    _c("pt2-aoti-shared-object", "aoti.pt2",
+       lambda: _pt2(ab.torch_state_dict_pickle(), [Member("model/data/aotinductor/model.so", ab.elf_header())]), "ATS-ART-011",
+       names="model.so"),
+    _c("pt2-benign", "good.pt2", lambda: _pt2(ab.torch_state_dict_pickle()), guards=ALL_PICKLE | {"ATS-ART-005", "ATS-ART-011"}),
     _c("joblib-lzma-alone", "model.joblib", lambda: lzma.compress(ab.evil(4), format=lzma.FORMAT_ALONE), "ATS-ART-001",
        names="os.system"),
     _c("joblib-xz", "clf.joblib", lambda: lzma.compress(ab.evil(2, "posix")), "ATS-ART-001", names="posix.system"),
