@@ -294,3 +294,32 @@ def test_mlmodel_flavor_is_followed_to_a_model_file_discovery_skips(tmp_path: Pa
     assert found == [("bad/MLmodel", "ATS-ART-001", 3, "os.system")]
     [finding] = scan_path(tmp_path).findings
     assert "bad/model.statsmodels" in finding.message
+
+
+@pytest.mark.parametrize("proto", range(6))
+def test_values_pickled_by_python_itself_stay_silent(proto: int) -> None:
+    """What pickle.dumps writes for run metadata and hyper-parameters (the real byte shapes of
+    every protocol, not hand-built ones) raises nothing."""
+    import argparse
+    import collections
+    import datetime
+    import decimal
+    import fractions
+    import functools
+    import pathlib
+    import pickle
+    import re
+    import uuid
+
+    values = {
+        "hparams": argparse.Namespace(lr=0.1, layers=[1, 2], name="x"),
+        "when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+        "day": datetime.date(2024, 1, 2), "span": datetime.timedelta(3), "cost": decimal.Decimal("1.25"),
+        "id": uuid.UUID(int=12345), "dd": collections.defaultdict(list, a=[1]), "od": collections.OrderedDict(a=1),
+        "counts": collections.Counter("abca"), "queue": collections.deque([1, 2]), "pure": pathlib.PurePosixPath("/a/b"),
+        "path": pathlib.Path("/x/y"), "ratio": fractions.Fraction(1, 3), "flag": re.IGNORECASE, "steps": range(3),
+        "sets": ({1, 2}, frozenset({3})), "raw": (b"abc", bytearray(b"x"), 1 + 2j, slice(1, 2)),
+        "factory": functools.partial(collections.OrderedDict, a=1),
+    }  # fmt: skip
+    hits = _scan_bytes(pickle.dumps(values, protocol=proto), "meta.pkl").hits
+    assert hits == [], [(h.rule_id, h.args) for h in hits]
