@@ -12,6 +12,7 @@ import struct
 import tarfile
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 
 class P:
@@ -205,6 +206,7 @@ class Member:
     encrypted_flag: bool = False
     bad_crc: bool = False
     local_name: str | None = None
+    local_crc: int | None = None  # a CRC for the local header that differs from the directory's
 
 
 def zip_bytes(members: list[Member], central: bool = True) -> bytes:
@@ -220,7 +222,8 @@ def zip_bytes(members: list[Member], central: bool = True) -> bytes:
         method = 8 if m.deflate else 0
         lname = (m.local_name or m.name).encode()
         offset = len(out)
-        out += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, flags, method, 0, 0x21, crc, len(body), len(m.data), len(lname), 0)
+        lcrc = crc if m.local_crc is None else m.local_crc
+        out += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, flags, method, 0, 0x21, lcrc, len(body), len(m.data), len(lname), 0)
         out += lname + body
         name = m.name.encode()
         directory += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, flags, method, 0, 0x21, crc, len(body),
@@ -232,7 +235,7 @@ def zip_bytes(members: list[Member], central: bool = True) -> bytes:
     return bytes(out)
 
 
-def torch_zip(data_pkl: bytes, extra: list[Member] | None = None, **flags: bool) -> bytes:
+def torch_zip(data_pkl: bytes, extra: list[Member] | None = None, **flags: Any) -> bytes:
     members = [
         Member("archive/data.pkl", data_pkl, **flags),
         Member("archive/byteorder", b"little"),

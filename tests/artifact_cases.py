@@ -269,6 +269,8 @@ BYPASSES: list[Case] = [
     _c("partial-never-applied", "partial_bare.pkl", lambda: P(2).glob("functools", "partial").stop().data(), "ATS-ART-002",
        names="functools.partial"),
     _c("zip-directory-hides-pickle", "weights.zip", _zip_cd_hides_pickle, "ATS-ART-001", "ATS-ART-005", names="local header"),
+    _c("zip-local-crc-disagrees", "crc2.pt", lambda: ab.torch_zip(ab.evil(2), local_crc=0), "ATS-ART-001", "ATS-ART-005",
+       names="disagree on its CRC"),
     _c("ext-ckpt-torch-zip", "last.ckpt", lambda: ab.torch_zip(ab.evil(4)), "ATS-ART-001", names="os.system"),
     _c("ext-pth-tar", "checkpoint.pth.tar", lambda: ab.evil(2, "posix"), "ATS-ART-001", names="posix.system"),
     _c("ext-pickle-named-safetensors", "model.safetensors", lambda: ab.evil(4), "ATS-ART-001", names="os.system"),

@@ -186,10 +186,14 @@ def _zip(job: Job, src: Source, label: str, depth: int) -> None:
         if len(local) < _LOCAL.size or local[:4] != b"PK\x03\x04":
             job.hit("ATS-ART-005", (member, "local"), member=member, reason="its local header is missing or damaged")
             continue
-        lflags, nlen, elen = _LOCAL.unpack(local)[2], *_LOCAL.unpack(local)[9:11]
+        fields = _LOCAL.unpack(local)
+        lflags, lcrc, nlen, elen = fields[2], fields[6], fields[9], fields[10]
         lname = arc.pread(offset + _LOCAL.size, nlen).decode("utf-8", "replace")
         if lname != name:
             job.hit("ATS-ART-005", (member, "name"), member=member, reason=f"its local header names it {lname!r}")
+        if not lflags & 0x8 and lcrc != crc:  # without a data descriptor both headers carry the CRC
+            job.hit("ATS-ART-005", (member, "lcrc"), member=member,
+                    reason=f"its local header and the central directory disagree on its CRC ({lcrc:08x} vs {crc:08x})")  # fmt: skip
         if (flags | lflags) & 0x1:
             job.hit("ATS-ART-005", (member, "flag"), member=member, reason="it is flagged as encrypted, which no model writer does")
         if (name.endswith("/") and csize == 0) or (torch_layout and TORCH_DATA.search(name)):
