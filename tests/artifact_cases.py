@@ -346,6 +346,20 @@ def _pt2(state_dict: bytes, extra: list[Member] | None = None) -> bytes:
     ])  # fmt: skip
 
 
+def _onnx_subgraph_custom() -> bytes:
+    # an If node whose then_branch graph (attribute g) holds a node from a custom domain
+    inner = ab.pb(1, ab.pb(4, "Exec") + ab.pb(7, "com.attacker.ops")) + ab.pb(2, "then")
+    node = ab.pb(4, "If") + ab.pb(5, ab.pb(1, "then_branch") + ab.pb(6, inner) + ab.pb(20, 5))
+    return ab.pb(1, 8) + ab.pb(7, ab.pb(1, node) + ab.pb(2, "main"))
+
+
+def _onnx_constant_external() -> bytes:
+    # a Constant node's tensor attribute (t) whose data lives in an external file
+    tensor = ab.pb(8, "c") + ab.pb(13, ab.pb(1, "location") + ab.pb(2, "/root/.ssh/id_rsa")) + ab.pb(14, 1)
+    node = ab.pb(4, "Constant") + ab.pb(5, ab.pb(1, "value") + ab.pb(5, tensor) + ab.pb(20, 4))
+    return ab.pb(1, 8) + ab.pb(7, ab.pb(1, node) + ab.pb(2, "main"))
+
+
 FORMATS: list[Case] = [
     _c("pt2-evil-state-dict", "model.pt2", lambda: _pt2(ab.evil(4)), "ATS-ART-001", names="serialized_state_dict.pt"),
     _c("pt2-aoti-shared-object", "aoti.pt2",
@@ -367,6 +381,8 @@ FORMATS: list[Case] = [
     _c("mar-handler-shell-at-import", "clf.mar", lambda: ab.mar(ab.HANDLER_SHELL), "ATS-ART-011", names="os.system` at import"),
     _c("mar-with-evil-model", "clf2.mar", lambda: ab.mar(ab.HANDLER_OK, ab.torch_zip(ab.evil(2))), "ATS-ART-001",
        names="model.pt!archive/data.pkl"),
+    _c("onnx-subgraph-custom-domain", "loop.onnx", _onnx_subgraph_custom, "ATS-ART-011", names="com.attacker.ops"),
+    _c("onnx-node-constant-external", "const.onnx", _onnx_constant_external, "ATS-ART-010", names="/root/.ssh/id_rsa"),
     _c("onnx-custom-domain", "custom.onnx", lambda: ab.onnx_model([("Conv", ""), ("Exec", "com.attacker.ops")]), "ATS-ART-011",
        names="com.attacker.ops"),
     _c("elf-named-bin", "pytorch_model.bin", ab.elf_header, "ATS-ART-011", names="ELF"),

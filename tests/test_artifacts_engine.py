@@ -323,3 +323,22 @@ def test_values_pickled_by_python_itself_stay_silent(proto: int) -> None:
     }  # fmt: skip
     hits = _scan_bytes(pickle.dumps(values, protocol=proto), "meta.pkl").hits
     assert hits == [], [(h.rule_id, h.args) for h in hits]
+
+
+def test_large_onnx_is_walked_without_reading_tensor_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = ab.pb(5, ab.pb(1, 2) + ab.pb(2, 1) + ab.pb(8, "w") + ab.pb(9, b"\x00" * (64 << 20)))
+    escaping = ab.pb(5, ab.pb(8, "x") + ab.pb(13, ab.pb(1, "location") + ab.pb(2, "../../secret.bin")) + ab.pb(14, 1))
+    (tmp_path / "big.onnx").write_bytes(ab.pb(1, 8) + ab.pb(7, ab.pb(1, ab.pb(4, "Relu")) + big + escaping))
+    read = 0
+    original = streams.FileWindow.pread
+
+    def counting(self: streams.FileWindow, offset: int, n: int) -> bytes:
+        nonlocal read
+        data = original(self, offset, n)
+        read += len(data)
+        return data
+
+    monkeypatch.setattr(streams.FileWindow, "pread", counting)
+    found = scan_path(tmp_path).findings
+    assert [(f.rule_id, f.properties["location"]) for f in found] == [("ATS-ART-010", "../../secret.bin")]
+    assert read < 1 << 20, read

@@ -222,7 +222,9 @@ def onnx(job: Job, src: Source, label: str) -> None:
     if pread is not None and src.length is not None:
         from atlascan.engines.artifacts.graphs import onnx_graph
 
-        onnx_graph(job, src, src.length, label)  # type: ignore[arg-type]
+        if onnx_graph(job, src, src.length, label):  # type: ignore[arg-type]
+            return
+    # a stream without random access, or bytes that do not parse: search for the entries
     carry = b""
     seen = 0
     while seen < MAX_ONNX_SCAN:

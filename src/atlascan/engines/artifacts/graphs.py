@@ -140,7 +140,13 @@ STANDARD_DOMAINS = frozenset({
 })  # fmt: skip
 
 
-def onnx_graph(job: Job, src: RandomSource, length: int, label: str) -> None:
+MAX_GRAPH_DEPTH = 8  # If/Loop/Scan bodies nest graphs inside node attributes
+
+
+def onnx_graph(job: Job, src: RandomSource, length: int, label: str) -> bool:
+    """Nodes from custom operator domains and external-data locations leaving the model's
+    folder, in the main graph, local functions and every subgraph. Tensor bytes are skipped by
+    their length, never read. False when the bytes are not a ModelProto."""
     wire = Wire(src)
     try:
         local: set[str] = set()  # model-local functions are ONNX, not native code
@@ -154,19 +160,58 @@ def onnx_graph(job: Job, src: RandomSource, length: int, label: str) -> None:
                 local.update(wire.strings(off, off + n, 10, 256))
                 graphs.append((off, off + n, 7))
         for g_start, g_end, node_field in graphs:
-            for n_start, n_end in wire.messages(g_start, g_end, node_field):
-                _onnx_node(job, wire, n_start, n_end, label, local)
+            _onnx_graph(job, wire, g_start, g_end, node_field, label, local, 0)
     except WireError:
-        return  # ONNX files were always sniffed by name only: stay silent on other data
+        return False
+    return True
 
 
-def _onnx_node(job: Job, wire: Wire, start: int, end: int, label: str, local: set[str]) -> None:
+def _onnx_graph(job: Job, wire: Wire, start: int, end: int, node_field: int, label: str, local: set[str], depth: int) -> None:
+    if depth > MAX_GRAPH_DEPTH:
+        return
+    for f, w, off, n in wire.fields(start, end):
+        if w != 2:
+            continue
+        if f == node_field:
+            _onnx_node(job, wire, off, off + n, label, local, depth)
+        elif node_field == 1 and f == 5:  # initializer
+            _onnx_tensor(job, wire, off, off + n, label)
+        elif node_field == 1 and f == 15:  # sparse_initializer: values 1, indices 2
+            for t_field in (1, 2):
+                for t_start, t_end in wire.messages(off, off + n, t_field):
+                    _onnx_tensor(job, wire, t_start, t_end, label)
+
+
+def _onnx_node(job: Job, wire: Wire, start: int, end: int, label: str, local: set[str], depth: int) -> None:
     op = domain = ""
     for f, w, off, n in wire.fields(start, end):
-        if w == 2 and f == 4:
+        if w != 2:
+            continue
+        if f == 4:
             op = wire.text(off, n, 256)
-        elif w == 2 and f == 7:
+        elif f == 7:
             domain = wire.text(off, n, 256)
+        elif f == 5:  # AttributeProto: t 5, g 6, tensors 10, graphs 11
+            for a, aw, a_off, a_n in wire.fields(off, off + n):
+                if aw != 2:
+                    continue
+                if a in (5, 10):
+                    _onnx_tensor(job, wire, a_off, a_off + a_n, label)
+                elif a in (6, 11):
+                    _onnx_graph(job, wire, a_off, a_off + a_n, 1, label, local, depth + 1)
     if domain not in STANDARD_DOMAINS and domain not in local:
         job.hit("ATS-ART-011", (label, "domain", domain), member=label,
                 detail=f"node `{op}` comes from the custom operator domain `{domain}`, which runs a native custom-op library")  # fmt: skip
+
+
+def _onnx_tensor(job: Job, wire: Wire, start: int, end: int, label: str) -> None:
+    """TensorProto.external_data (13): key/value entries; `location` is relative to the model."""
+    for e_start, e_end in wire.messages(start, end, 13):
+        key = value = ""
+        for f, w, off, n in wire.fields(e_start, e_end):
+            if w == 2 and f == 1:
+                key = wire.text(off, n, 64)
+            elif w == 2 and f == 2:
+                value = wire.text(off, n)
+        if key == "location" and _escapes(value):
+            job.hit("ATS-ART-010", (label, value), member=label, location=value)
