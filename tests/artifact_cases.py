@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib.util
 import lzma
 import struct
 import zlib
@@ -391,8 +392,9 @@ FORMATS: list[Case] = [
        "ATS-ART-011", names="subprocess.check_output"),
     _c("nemo-evil-weights", "asr2.nemo", lambda: ab.nemo(ab.NEMO_CONFIG_OK, ab.torch_zip(ab.evil(2))), "ATS-ART-001",
        names="model_weights.ckpt"),
-    _c("seven-zip-not-scanned", "model.7z.bin", lambda: b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64, "ATS-ART-007",
-       names="7z"),
+    # not scanned without the optional py7zr; with it, these bytes do not unpack
+    _c("seven-zip-not-scanned", "model.7z.bin", lambda: b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64,
+       "ATS-ART-007" if importlib.util.find_spec("py7zr") is None else "ATS-ART-004", names="7z"),
     # benign look-alikes of each format
     _c("joblib-lzma-benign", "good_lzma.joblib", lambda: lzma.compress(ab.joblib_pickle(2), format=lzma.FORMAT_ALONE),
        guards=ALL_PICKLE | {"ATS-ART-007"}),

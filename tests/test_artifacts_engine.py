@@ -342,3 +342,31 @@ def test_large_onnx_is_walked_without_reading_tensor_data(tmp_path: Path, monkey
     found = scan_path(tmp_path).findings
     assert [(f.rule_id, f.properties["location"]) for f in found] == [("ATS-ART-010", "../../secret.bin")]
     assert read < 1 << 20, read
+
+
+def test_7z_without_py7zr_is_not_scanned_never_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "py7zr", None)  # as if not installed
+    hits = _scan_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64, "model.7z").hits
+    assert [(h.rule_id, "py7zr" in h.args["reason"]) for h in hits] == [("ATS-ART-007", True)]
+
+
+def test_7z_members_are_scanned_with_py7zr() -> None:
+    """Runs where the optional py7zr is installed (checked by hand with py7zr 1.1.4)."""
+    import io
+
+    py7zr = pytest.importorskip("py7zr")
+
+    def archive(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with py7zr.SevenZipFile(buf, "w") as z:
+            for name, data in files.items():
+                z.writestr(data, name)
+        return buf.getvalue()
+
+    evil = _scan_bytes(archive({"model/data.pkl": ab.evil(2), "readme.txt": b"hi"}), "m.7z").hits
+    assert [(h.rule_id, h.args["member"]) for h in evil] == [("ATS-ART-001", "m.7z!model/data.pkl")]
+    assert _scan_bytes(archive({"model.pt": ab.torch_zip(ab.torch_state_dict_pickle())}), "m.7z").hits == []
+    bomb = _scan_bytes(archive({"a.pkl": b"\x80\x02" + b"N" * (16 << 20) + b"."}), "m.7z", max_decompressed=1 << 20).hits
+    assert [h.rule_id for h in bomb] == ["ATS-ART-007"]

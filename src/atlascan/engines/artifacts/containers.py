@@ -82,7 +82,7 @@ def _route(job: Job, src: Source, head: bytes, label: str, depth: int, hint: str
 
         _decompress(job, src, lzma.LZMADecompressor(lzma.FORMAT_ALONE), label, depth, hint)  # joblib compress="lzma"
     elif head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        _seven_zip(job, label)
+        _seven_zip(job, src, label, depth)
     elif head.startswith(b"\x04\x22\x4d\x18"):
         try:
             import lz4.frame
@@ -128,11 +128,74 @@ def _executable(head: bytes) -> str | None:
     return None
 
 
-def _seven_zip(job: Job, label: str) -> None:
-    # 7z needs an LZMA-compressed header parsed before any member can be read; without the
-    # optional py7zr the archive is reported as not scanned, never as clean.
-    job.hit("ATS-ART-007", (label, "7z"), member=label,
-            reason="it is a 7z archive, which atlascan does not unpack (members not scanned)")  # fmt: skip
+def _seven_zip(job: Job, src: Source, label: str, depth: int) -> None:
+    """7z keeps its member table in an LZMA-compressed header, so members are read through the
+    optional py7zr (pure Python) under the same caps as every other container; without it the
+    archive is reported as not scanned, never as clean."""
+    try:
+        import py7zr
+        from py7zr.io import Py7zIO, WriterFactory
+    except ImportError:
+        job.hit("ATS-ART-007", (label, "7z"), member=label,
+                reason="it is a 7z archive and the optional `py7zr` package (1.0 or later) is not installed (members not scanned)")  # fmt: skip
+        return
+    import io
+
+    try:
+        data = read_all(src, MAX_MEMBER_IN_MEMORY)
+    except TooLarge:
+        job.hit("ATS-ART-007", (label, "7z"), member=label, reason=f"it is a 7z archive over {MAX_MEMBER_IN_MEMORY >> 20} MiB")
+        return
+    budget = [job.max_decompressed]
+
+    class Capped(Py7zIO):
+        """One member in memory; the budget is shared by all members (bomb-proof)."""
+
+        def __init__(self) -> None:
+            self.buf = io.BytesIO()
+
+        def write(self, s: bytes | bytearray) -> int:
+            budget[0] -= len(s)
+            if budget[0] < 0:
+                raise TooLarge(f"decompressed data passes {job.max_decompressed >> 20} MiB")
+            return self.buf.write(s)
+
+        def read(self, size: int | None = None) -> bytes:
+            return self.buf.read(size)
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return self.buf.seek(offset, whence)
+
+        def flush(self) -> None:
+            return None
+
+        def size(self) -> int:
+            return len(self.buf.getbuffer())
+
+    class Factory(WriterFactory):
+        def __init__(self) -> None:
+            self.products: dict[str, Capped] = {}
+
+        def create(self, filename: str) -> Capped:
+            self.products[filename] = Capped()
+            return self.products[filename]
+
+    factory = Factory()
+    try:
+        with py7zr.SevenZipFile(io.BytesIO(data), "r", max_extract_size=job.max_decompressed) as archive:
+            if archive.needs_password():
+                job.hit("ATS-ART-007", (label, "7z"), member=label, reason="it is an encrypted 7z archive (members not scanned)")
+                return
+            archive.extract(factory=factory)
+    except TooLarge:
+        raise
+    except Exception as exc:  # py7zr raises its own and lzma/bz2 errors on damaged archives
+        if type(exc).__name__ == "DecompressionBombError":  # declared sizes over the cap
+            raise TooLarge(f"its 7z members declare more than {job.max_decompressed >> 20} MiB") from None
+        job.hit("ATS-ART-004", (label, "7z"), member=label, reason=f"its 7z archive does not unpack ({type(exc).__name__}: {exc})")
+        return
+    for name, product in factory.products.items():
+        dispatch(job, MemorySource(product.buf.getvalue()), f"{label}!{name}", depth + 1, name.lower())
 
 
 def _pickleish(hint: str) -> bool:
