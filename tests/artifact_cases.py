@@ -245,6 +245,10 @@ BYPASSES: list[Case] = [
     _c("numpy-f2py", "f2py.pkl", lambda: ab.evil(2, "numpy.f2py.crackfortran", "myeval", "1"), "ATS-ART-001", names="numpy.f2py"),
     _c("asyncio-subprocess-transport", "aiosub.pkl", lambda: ab.evil(2, "asyncio.base_subprocess", "BaseSubprocessTransport"),
        "ATS-ART-001", names="asyncio.base_subprocess"),
+    _c("fx-graph-module-source", "fx.pt",
+       lambda: ab.torch_zip(P(2).glob("torch.fx.graph_module", "reduce_graph_module").empty_dict().s("import os").tuple2()
+                            .reduce().stop().data()), "ATS-ART-001", names="torch.fx.graph_module.reduce_graph_module"),
+    _c("site-addsitedir", "site.pkl", lambda: ab.evil(4, "site", "addsitedir", "/tmp"), "ATS-ART-001", names="site.addsitedir"),
     _c("import-module-getattr", "imp.pkl", _import_module_getattr, "ATS-ART-001", names="importlib.import_module"),
     _c("marshal-function-type", "marshal.pkl", _marshal_function, "ATS-ART-001", names="marshal.loads"),
     _c("code-interactive-interpreter", "repl.pkl", _interactive_interpreter, "ATS-ART-001", names="code.InteractiveInterpreter"),
