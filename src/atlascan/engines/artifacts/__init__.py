@@ -4,9 +4,12 @@ loading them. Binary artifacts are sniffed by magic and streamed with bounded re
 findings sit at line 1 with the callable, archive member and byte offset in the message and
 properties. Keras `config.json` and MLflow `MLmodel` text files get exact lines.
 
-Modules: `containers` (sniffing, ZIP/tar/npy/compression), `pickle_vm` (the symbolic
-unpickler), `policy` (allow/deny lists from checks/artifacts), `formats` (safetensors, GGUF,
-ONNX, HDF5), `keras_config`, `mlmodel`, `streams` (bounded sources), `hits`.
+Modules: `containers` (sniffing, ZIP/tar/7z/npy/compression, executables), `pickle_vm` (the
+symbolic unpickler), `policy` (allow/deny lists from checks/artifacts), `formats` (safetensors,
+GGUF, ONNX, HDF5), `graphs` (TensorFlow SavedModel/GraphDef and ONNX graphs through
+`protowire`, a protobuf wire reader), `codecheck` (TorchScript code, TorchServe handlers),
+`keras_config`, `mlmodel` (also follows a flavor to its model file), `streams` (bounded
+sources), `hits`.
 """
 
 from __future__ import annotations

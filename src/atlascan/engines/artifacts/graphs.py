@@ -25,7 +25,6 @@ FILE_OPS = frozenset({"ReadFile", "WriteFile", "MatchingFiles", "ImmutableConst"
 # argument, not with a constant absolute or climbing path.
 SAVE_OPS = frozenset({"Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2", "RestoreSlice", "MergeV2Checkpoints"})
 MAX_NODES = 1_000_000
-MAX_FUNCTION_DEPTH = 4  # functions nest in SavedObjectGraph only; the library is flat
 
 
 def _escapes(path: str) -> bool:
