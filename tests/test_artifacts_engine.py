@@ -370,3 +370,13 @@ def test_7z_members_are_scanned_with_py7zr() -> None:
     assert _scan_bytes(archive({"model.pt": ab.torch_zip(ab.torch_state_dict_pickle())}), "m.7z").hits == []
     bomb = _scan_bytes(archive({"a.pkl": b"\x80\x02" + b"N" * (16 << 20) + b"."}), "m.7z", max_decompressed=1 << 20).hits
     assert [h.rule_id for h in bomb] == ["ATS-ART-007"]
+
+
+def test_fuzz_findings_stay_fixed() -> None:
+    """Two crashes a mutation campaign found: a .npy shape with U+0085 (matched by the
+    regex's \\s) and a ZIP64 extra field declaring more bytes than it holds."""
+    from atlascan.engines.artifacts import containers
+
+    data = ab.npy("<f8", (100,), b"\x00" * 16).replace(b"(100,)", b"(10\x85,)")
+    assert [h.rule_id for h in _scan_bytes(data, "x.npy").hits] == ["ATS-ART-004"]
+    assert containers._zip64(b"\x01\x00\x18\x00" + b"\x00" * 8, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) == (0, 0xFFFFFFFF, 0xFFFFFFFF)

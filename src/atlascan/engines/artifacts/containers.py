@@ -352,7 +352,8 @@ def _zip64(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int,
     while i + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, i)
         if tag == 1:
-            vals = list(struct.unpack_from(f"<{min(size // 8, 3)}Q", extra, i + 4))
+            # a field may declare more bytes than the extra block holds
+            vals = list(struct.unpack_from(f"<{min(size, len(extra) - i - 4, 24) // 8}Q", extra, i + 4))
             if usize == 0xFFFFFFFF and vals:
                 usize = vals.pop(0)
             if csize == 0xFFFFFFFF and vals:
@@ -461,8 +462,13 @@ def _npy(job: Job, src: Source, label: str, depth: int) -> None:
         return
     count = 1
     for part in shape.group("s").replace("L", "").split(","):
-        if part.strip():
-            count *= int(part)
+        digits = part.strip(" \t\r\n")
+        if not digits:
+            continue
+        if not (digits.isascii() and digits.isdigit()):  # the regex's \s also matches U+0085, U+001C
+            job.hit("ATS-ART-004", (label, "npy"), member=label, extra={"offset": start}, reason="its .npy header is malformed")
+            return
+        count *= int(digits)
     left = src.length - src.tell()
     if left < count * itemsize:
         job.hit("ATS-ART-004", (label, "npy"), member=label, extra={"offset": src.tell()},
