@@ -271,6 +271,12 @@ BYPASSES: list[Case] = [
        lambda: ab.partial_of("sklearn.metrics._classification", "fbeta_score", state_func=("posix", "system")), "ATS-ART-001",
        names="posix.system"),
     _c("partial-of-computed", "partial_call.pkl", _partial_of_computed, "ATS-ART-002", names="functools.partial wrapping"),
+    _c("training-args-called", "training_args.bin",
+       lambda: ab.torch_zip(P(2).glob("transformers.training_args", "TrainingArguments").s("out").tuple1().reduce().stop().data()),
+       "ATS-ART-002", names="TrainingArguments called with arguments"),
+    _c("training-args-reconstructor-base", "targs0.bin",
+       lambda: (b"ccopy_reg\n_reconstructor\n(ctransformers.training_args\nTrainingArguments\n"
+                b"ctransformers.training_args\nTrainingArguments\nS'out'\ntR."), "ATS-ART-002", names="runs its __init__"),
     _c("partial-never-applied", "partial_bare.pkl", lambda: P(2).glob("functools", "partial").stop().data(), "ATS-ART-002",
        names="functools.partial"),
     _c("zip-directory-hides-pickle", "weights.zip", _zip_cd_hides_pickle, "ATS-ART-001", "ATS-ART-005", names="local header"),

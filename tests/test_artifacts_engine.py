@@ -68,6 +68,7 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("transformers.trainer_utils", "IntervalStrategy", Verdict.SAFE),
         ("transformers", "AutoModel.from_pretrained", Verdict.DANGEROUS),
         ("functools", "partial", Verdict.WRAPPER),
+        ("transformers.training_args", "TrainingArguments", Verdict.INSTANCE),
         ("functools", "reduce", Verdict.DANGEROUS),
         ("functools", "partial.__call__", Verdict.DANGEROUS),
     ],

@@ -89,6 +89,7 @@ class PickleMachine:
         # wrapper globals (functools.partial) of the current stream, and whether each was
         # seen wrapping something allowed
         self.wrappers: dict[int, tuple[Sym, int]] = {}
+        self.instances: dict[int, Sym] = {}  # instance-only classes imported in this stream
 
     # ---- the stream loop ---------------------------------------------------------------
     def run(self, source: Source) -> None:
@@ -102,6 +103,7 @@ class PickleMachine:
             start = reader.tell()
             self.imports = 0
             self.wrappers.clear()
+            self.instances.clear()
             try:
                 value = self._stream(reader)
             except PickleError as exc:
@@ -229,7 +231,7 @@ class PickleMachine:
             elif op in "R\x81":  # REDUCE, NEWOBJ
                 args = self._pop(stack, at)
                 func = self._pop(stack, at)
-                call = self._call(func, args, at)
+                call = self._call(func, args, at, builds=op == "\x81")
                 units += SYM_COST
                 if op == "R":
                     self._maybe_nested_call(func, args, at)
@@ -239,7 +241,7 @@ class PickleMachine:
                 args = self._pop(stack, at)
                 cls = self._pop(stack, at)
                 units += SYM_COST
-                stack.append(self._call(cls, args, at))
+                stack.append(self._call(cls, args, at, builds=True))
             elif op == "o":  # OBJ
                 items = stack
                 stack = self._pop_mark(metastack, at)
@@ -382,6 +384,8 @@ class PickleMachine:
         g = Sym("global", module=module, name=name)
         if verdict is Verdict.WRAPPER:
             self.wrappers[id(g)] = (g, at)
+        elif verdict is Verdict.INSTANCE:
+            self.instances[id(g)] = g
         return g
 
     # ---- calls and BUILD: wrappers and attribute tampering -----------------------------
@@ -393,8 +397,15 @@ class PickleMachine:
             return self.job.policy.verdict(value.module, value.name) is Verdict.SAFE
         return value.kind == "call" and value.vouched
 
-    def _call(self, func: Any, args: Any, at: int) -> Sym:
+    def _call(self, func: Any, args: Any, at: int, builds: bool = False) -> Sym:
+        """A call Sym; `builds` for NEWOBJ/NEWOBJ_EX, which create without calling."""
         call = Sym("call", func=func, args=args)
+        called = func if not builds else None
+        if isinstance(func, Sym) and func.qualified in ("copyreg._reconstructor", "copy_reg._reconstructor"):
+            called = args[1] if isinstance(args, tuple) and len(args) > 1 else None  # base.__init__(obj, state)
+        if isinstance(called, Sym) and id(called) in self.instances:
+            self.job.hit("ATS-ART-002", (self.label, called.qualified, "called"), member=self.label, offset=at,
+                         callable=f"{called.qualified} called with arguments (runs its __init__)")  # fmt: skip
         if isinstance(func, Sym) and id(func) in self.wrappers:
             wrapped = args[0] if isinstance(args, tuple) and args else None
             self._wrapper_use(func, wrapped, call, at)

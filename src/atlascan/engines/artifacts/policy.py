@@ -25,6 +25,9 @@ class Verdict(enum.Enum):
     # safe only as the wrapper of something itself allowed (functools.partial): the pickle
     # machine grades it at the call that says what it wraps
     WRAPPER = "wrapper"
+    # safe when rebuilt without calling it (NEWOBJ, copyreg._reconstructor over object);
+    # called with arguments it runs an __init__ that does real work
+    INSTANCE = "instance"
 
 
 # Module names that look like dunders but are ordinary: Python 2 builtins, the script a model
@@ -41,6 +44,7 @@ class ImportPolicy:
     allow_shipped: frozenset[str]  # reviewed entries of _allowlist.toml: they win over deny modules
     allow_exact: frozenset[str]
     wrappers: frozenset[str]
+    instances: frozenset[str]
     allow_modules: frozenset[str]
     deny_modules: frozenset[str]
     deny_names: frozenset[str]
@@ -64,6 +68,8 @@ class ImportPolicy:
             return Verdict.SAFE
         if qualified in self.wrappers:
             return Verdict.WRAPPER
+        if qualified in self.instances:
+            return Verdict.INSTANCE
         # `torch` + `hub.load` reaches torch.hub just as `torch.hub` + `load` does
         if _under(qualified.rsplit(".", 1)[0], self.deny_modules) or _any_prefix(qualified, self.deny_names):
             return Verdict.DANGEROUS
@@ -132,6 +138,7 @@ def policy(options: Mapping[str, Any]) -> ImportPolicy:
             allow_shipped=frozenset(_strings(allow.get("exact"))),
             allow_exact=frozenset(_strings(allow.get("exact")) + user_exact),
             wrappers=frozenset(_strings(allow.get("wrappers"))),
+            instances=frozenset(_strings(allow.get("instances"))),
             allow_modules=frozenset(_strings(allow.get("modules")) + user_modules),
             deny_modules=frozenset(_strings(deny.get("modules"))),
             deny_names=frozenset(_strings(deny.get("names"))),
