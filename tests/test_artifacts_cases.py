@@ -29,6 +29,8 @@ def test_case(case: Case, corpus: ScanResult) -> None:
     messages = [f"{f.rule_id}: {f.message}" for f in found]
     notices = [n.message for n in corpus.notices if n.path == path]
     assert reported == case.expect, (messages, notices)
+    if case.names:
+        assert any(case.names in m for m in messages), messages
     assert all(f.region.start_line == 1 for f in found)
     assert not [n for n in notices if "Internal error" in n], notices
     if not case.expect:
