@@ -41,7 +41,7 @@ ARTIFACT_SUFFIXES = (
     ".pkl", ".pickle", ".pkl.gz", ".pkl.bz2", ".pkl.xz", ".pkl.lz4", ".pt", ".pth", ".bin",
     ".ckpt", ".joblib", ".jbl", ".npy", ".npz", ".h5", ".hdf5", ".keras", ".safetensors",
     ".gguf", ".onnx", ".mar", ".dill", ".sav", ".model", ".pb", ".tflite", ".msgpack",
-    ".cloudpickle", ".dat",
+    ".cloudpickle", ".dat", ".nemo", ".7z", ".llamafile", ".pt2", ".pth.tar",
 )  # fmt: skip
 
 # Magic bytes of model/serialization formats: sniffed for files whose name says nothing.
@@ -54,6 +54,7 @@ ARTIFACT_MAGIC = (
     b"GGUF",
     b"BZh",
     b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",  # 7z (model bundles)
 )  # fmt: skip
 
 TEXT_SUFFIXES = {
