@@ -157,7 +157,7 @@ def _on_env(site: Site) -> None:
 
 def _on_head_group(site: Site) -> None:
     if isinstance(site.value, Mapping):
-        _ray_head(site.value, site.ctx)
+        _ray_head(site.parent, site.value, site.ctx)
 
 
 def _on_storage_uri(site: Site) -> None:
@@ -438,58 +438,76 @@ def _host_ports(ports: YNode, ctx: FileContext) -> None:
         )
 
 
-def _ray_head(head: Mapping, ctx: FileContext) -> None:
-    exposure: list[str] = []
+def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
+    """One finding per KubeRay head: ATS-K8S-010 when `dashboard-host` is all interfaces
+    (critical when the head is also published, which it then names), else ATS-K8S-009 for
+    each way the head is published. Token authentication or TLS silences both."""
+    if _ray_authenticated(cluster, head):
+        return
+    published: list[tuple[str, YNode, YNode]] = []
     service_type = head.get("serviceType")
-    if (text(service_type) or "") in EXPOSED_SERVICE_TYPES:
-        exposure.append(f"serviceType: {text(service_type)}")
-        emit(
-            ctx,
-            "ATS-K8S-009",
-            head.key_node("serviceType"),
-            service_type,
-            args={
-                "what": f"KubeRay head service (serviceType: {text(service_type)})",
-                "port": 8265,
-                "service": "Ray dashboard and Jobs API",
-            },
+    if (text(service_type) or "") in EXPOSED_SERVICE_TYPES and service_type is not None:
+        published.append(
+            (
+                f"serviceType: {text(service_type)}",
+                head.key_node("serviceType") or service_type,
+                service_type,
+            )
         )
     ingress = head.get("enableIngress")
-    if is_true(ingress):
-        exposure.append("enableIngress: true")
-        emit(
-            ctx,
-            "ATS-K8S-009",
-            head.key_node("enableIngress"),
-            ingress,
-            args={
-                "what": "KubeRay head ingress (enableIngress: true)",
-                "port": 8265,
-                "service": "Ray dashboard and Jobs API",
-            },
+    if is_true(ingress) and ingress is not None:
+        published.append(
+            ("enableIngress: true", head.key_node("enableIngress") or ingress, ingress)
         )
     params = head.get("rayStartParams")
     host = get(params, "dashboard-host")
-    if (text(host) or "").strip() not in ALL_INTERFACES or _ray_token_auth(head):
-        return
-    emit(
-        ctx,
-        "ATS-K8S-010",
-        key_node(params, "dashboard-host") or host,
-        host,
-        args={
-            "host": (text(host) or "").strip(),
-            "exposed": f", and the head is published ({', '.join(exposure)})" if exposure else "",
-        },
-        severity=Severity.CRITICAL if exposure else None,
-    )
+    if (text(host) or "").strip() in ALL_INTERFACES:
+        emit(
+            ctx,
+            "ATS-K8S-010",
+            key_node(params, "dashboard-host") or host,
+            host,
+            args={
+                "host": (text(host) or "").strip(),
+                "exposed": f", and the head is published ({', '.join(p[0] for p in published)})"
+                if published
+                else "",
+            },
+            severity=Severity.CRITICAL if published else None,
+            related=[(p[1], f"the head is published ({p[0]})") for p in published],
+        )
+        if ctx.enabled("ATS-K8S-010"):
+            return
+    for label, first, value in published:
+        where = "head service" if label.startswith("serviceType") else "head ingress"
+        emit(
+            ctx,
+            "ATS-K8S-009",
+            first,
+            value,
+            args={
+                "what": f"KubeRay {where} ({label})",
+                "port": 8265,
+                "service": "Ray dashboard and Jobs API",
+            },
+        )
 
 
-def _ray_token_auth(head: Mapping) -> bool:
+def _ray_authenticated(cluster: Mapping, head: Mapping) -> bool:
+    """Ray token authentication (`authOptions.mode: token`, which makes the operator set
+    RAY_AUTH_MODE=token, or that variable on the head container) or Ray TLS (`tlsOptions`
+    or RAY_USE_TLS on the head container)."""
+    if (text(get(cluster, "authOptions", "mode")) or "").strip().lower() == "token":
+        return True
+    if is_true(get(cluster, "tlsOptions", "enabled")):
+        return True
     for container in items(get(head, "template", "spec", "containers")):
         for item in items(get(container, "env")):
-            if get(item, "name") is not None and text(get(item, "name")) == "RAY_AUTH_MODE":
-                return (text(get(item, "value")) or "").strip().lower() == "token"
+            name, value = text(get(item, "name")), (text(get(item, "value")) or "").strip().lower()
+            if (name == "RAY_AUTH_MODE" and value == "token") or (
+                name == "RAY_USE_TLS" and value in ("1", "true")
+            ):
+                return True
     return False
 
 
