@@ -147,7 +147,7 @@ def _on_image(site: Site) -> None:
 
 def _on_ports(site: Site) -> None:
     if site.container is not None:
-        _host_ports(site.value, site.ctx)
+        _host_ports(site.value, _context_text(site.ctx, site.parent), site.ctx)
 
 
 def _on_env(site: Site) -> None:
@@ -363,8 +363,10 @@ def _exposed_service(root: Mapping, ctx: FileContext) -> None:
         return
     context = _context_text(ctx, root)
     for port in items(spec.get("ports")):
-        for field in ("targetPort", "port"):
-            number = common.port_number(text(get(port, field)))
+        # The pod's port names the server; the service's own port number is arbitrary (the
+        # KubeRay API server's security proxy listens on 8988 behind service port 8888).
+        target = common.port_number(text(get(port, "targetPort")))
+        for number in [target] if target else [common.port_number(text(get(port, "port")))]:
             server = common.ml_server(number, context) if number else None
             if server:
                 name = text(get(root, "metadata", "name")) or "?"
@@ -419,14 +421,15 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
             return
 
 
-def _host_ports(ports: YNode, ctx: FileContext) -> None:
-    """`hostPort` publishes a container port on every address of the node."""
+def _host_ports(ports: YNode, context: str, ctx: FileContext) -> None:
+    """`hostPort` publishes a container port on every address of the node; the container's
+    own text (image, name, command) confirms what a shared port number serves."""
     for port in items(ports):
         host = get(port, "hostPort")
         number = common.port_number(text(get(port, "containerPort")))
-        known = vocabulary.ML_PORTS.get(number) if number else None
-        if host is None or known is None or known.hints:
-            continue  # generic ports (5000, 8080) need a context a container entry lacks
+        server = common.ml_server(number, context) if number else None
+        if host is None or server is None:
+            continue
         if (text(get(port, "hostIP")) or "0.0.0.0").strip() not in ALL_INTERFACES:
             continue
         emit(
@@ -434,7 +437,7 @@ def _host_ports(ports: YNode, ctx: FileContext) -> None:
             "ATS-K8S-009",
             key_node(port, "hostPort"),
             host,
-            args={"what": "hostPort", "port": number, "service": known.server},
+            args={"what": "hostPort", "port": number, "service": server},
         )
 
 
