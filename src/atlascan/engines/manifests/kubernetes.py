@@ -46,6 +46,7 @@ INGRESS_AUTH_WORDS = (
     "allowlist-source-range",
     "auth-tls",
 )
+RAY_GRPC_PORTS = frozenset({10001, 6379})  # Ray client server, GCS
 KSERVE_ANONYMOUS = "serving.kserve.io/s3-useanoncredential"
 # The KServe and Seldon projects' own sample buckets: fine for a tutorial, not for production.
 PUBLIC_SAMPLE_BUCKETS = (
@@ -384,12 +385,20 @@ def _exposed_service(root: Mapping, ctx: FileContext) -> None:
                 return
 
 
-def _internal_or_restricted(root: Mapping, spec: Mapping) -> bool:
-    """An internal cloud load balancer, or source ranges that do not include the internet."""
+def _internal(root: Mapping) -> bool:
+    """An internal cloud load balancer (`.../aws-load-balancer-internal: "true"`,
+    `alb.ingress.kubernetes.io/scheme: internal`, ...)."""
     for key, _, value in entries(get(root, "metadata", "annotations")):
         raw = (text(value) or "").strip().lower()
         if ("internal" in key.lower() and raw in ("true", "internal", "1")) or raw == "internal":
             return True
+    return False
+
+
+def _internal_or_restricted(root: Mapping, spec: Mapping) -> bool:
+    """An internal cloud load balancer, or source ranges that do not include the internet."""
+    if _internal(root):
+        return True
     ranges = [text(r) or "" for r in items(spec.get("loadBalancerSourceRanges"))]
     return bool(ranges) and not any(r.strip() in ("0.0.0.0/0", "::/0") for r in ranges)
 
@@ -401,6 +410,11 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
         for key, _, _ in entries(annotations)
     ):
         return
+    if _internal(root):
+        return
+    # TLS passed through to a Ray gRPC port ends in Ray's own mutual TLS, which asks the
+    # client for a certificate (KubeRay's ingress-rayclient-tls sample).
+    passthrough = is_true(get(annotations, "nginx.ingress.kubernetes.io/ssl-passthrough"))
     context = _context_text(ctx, root)
     name = text(get(root, "metadata", "name")) or "?"
     spec = root.get("spec")
@@ -411,6 +425,8 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
         port = get(backend, "service", "port", "number") or get(backend, "servicePort")
         number = common.port_number(text(port))
         server = common.ml_server(number, context) if number else None
+        if passthrough and number in RAY_GRPC_PORTS:
+            continue
         if server and port is not None:
             emit(
                 ctx,
