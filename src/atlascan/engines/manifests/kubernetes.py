@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,11 +50,14 @@ INGRESS_AUTH_WORDS = (
 RAY_GRPC_PORTS = frozenset({10001, 6379})  # Ray client server, GCS
 KSERVE_ANONYMOUS = "serving.kserve.io/s3-useanoncredential"
 # The KServe and Seldon projects' own sample buckets: fine for a tutorial, not for production.
-PUBLIC_SAMPLE_BUCKETS = (
-    "gs://kfserving-examples/",
-    "gs://seldon-models/",
-    "gs://kfserving-samples/",
-)
+# Each maps to the Go modules of the project that owns it: inside that project's repository
+# the bucket is its maintainers' own.
+PUBLIC_SAMPLE_BUCKETS = {
+    "gs://kfserving-examples/": ("github.com/kserve/", "github.com/kubeflow/kfserving"),
+    "gs://kfserving-samples/": ("github.com/kserve/", "github.com/kubeflow/kfserving"),
+    "gs://seldon-models/": ("github.com/seldonio/",),
+}
+GO_MODULE = re.compile(r"^module\s+(\S+)", re.M)
 HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
 # A `hostIP` or `dashboard-host` that means every interface. Empty is an unset field here,
 # and the server-flag spellings (`*`, `0`, `::0`) are not what these fields hold: left out.
@@ -542,13 +546,33 @@ def _storage_uri(key: str, value: YNode | None, ctx: FileContext) -> None:
             emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri})
         elif uri.startswith("hf://") and not HF_PINNED.search(uri):
             emit(ctx, "ATS-K8S-013", node, args={"field": key, "uri": uri})
-        elif uri.startswith(PUBLIC_SAMPLE_BUCKETS):
+        elif uri.startswith(tuple(PUBLIC_SAMPLE_BUCKETS)) and not _owned_here(uri, ctx):
             args = {
                 "field": key,
                 "value": uri,
                 "why": "in a public sample bucket you do not control",
             }
             emit(ctx, "ATS-K8S-015", node, args=args)
+
+
+def _owned_here(uri: str, ctx: FileContext) -> bool:
+    """True when the file belongs to the project that owns the bucket: the nearest `go.mod`
+    above it (up to the scan root) declares one of that project's modules."""
+    owners = next(o for prefix, o in PUBLIC_SAMPLE_BUCKETS.items() if uri.startswith(prefix))
+    file = ctx.file
+    root = os.path.normpath(file.abspath[: len(file.abspath) - len(file.path)] or ".")
+    folder = os.path.dirname(os.path.normpath(file.abspath))
+    while folder.startswith(root):
+        try:
+            with open(os.path.join(folder, "go.mod"), encoding="utf-8", errors="replace") as f:
+                m = GO_MODULE.search(f.read(4096))
+            return m is not None and m.group(1).lower().startswith(owners)
+        except OSError:
+            pass
+        if folder == root or os.path.dirname(folder) == folder:
+            break
+        folder = os.path.dirname(folder)
+    return False
 
 
 def _kserve_storage_annotations(annotations: Mapping, ctx: FileContext) -> None:
