@@ -261,15 +261,18 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
-    _permissions(ctx, flow.root.get("permissions"), "workflow")
+    # Jobs with their own `permissions:` replace the workflow's; a workflow-level write scope
+    # that reaches a single job is that job's own grant, the recommended form.
+    inheriting = [job for job in flow.jobs if "permissions" not in job.node]
+    _permissions(ctx, flow.root.get("permissions"), "workflow", len(inheriting) > 1)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
 
 
-def _permissions(ctx: FileContext, node: YNode | None, scope: str) -> None:
+def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
     if isinstance(node, Scalar) and node.value.strip() == "write-all":
         ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope).severity(Severity.HIGH).emit()
-    elif isinstance(node, Mapping) and scope == "workflow":
+    elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
         # workflow-wide ones hand every job (and every action it runs) a write token.
         for name, _, value in node.entries():
