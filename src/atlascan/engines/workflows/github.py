@@ -228,6 +228,7 @@ def _runs_step(step: Mapping, folder: str) -> str | None:
 def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
     """The first command of `script` that runs code from the tree, or None. With the head
     checked out into `folder`, only commands in that folder (or naming it) count."""
+    inside = False
     if folder:
         workdir = _relative_dir(step.text("working-directory") or "") or ""
         inside = workdir == folder or workdir.startswith(folder + "/")
@@ -241,6 +242,9 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
             continue
         program, args = words[0], words[1:]
         name = program.rsplit("/", 1)[-1]
+        script_arg = next((a for a in args if not a.startswith("-")), "")
+        if inside and (program.startswith("../") or script_arg.startswith("../")):
+            continue  # the base's own script run over the head's folder (kubeflow's "trusted" checkout)
         repo_file = program.startswith("./") or ("/" in program and not program.startswith(("/", "~", "$")))
         if (
             repo_file
