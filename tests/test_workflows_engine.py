@@ -71,6 +71,16 @@ def test_what_runs_the_checked_out_tree() -> None:
     assert _runs_tree("make -C head test", step, "head") == "`make -C head test`"
 
 
+def test_inherited_secrets_to_a_local_workflow_are_low(tmp_path: Path) -> None:
+    text = (
+        "on: push\njobs:\n"
+        "  a:\n    uses: acme/wf/.github/workflows/x.yml@0123456789abcdef0123456789abcdef01234567\n    secrets: inherit\n"
+        "  b:\n    uses: ./.github/workflows/x.yml\n    secrets: inherit\n"
+    )
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-006"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(5, Severity.MEDIUM), (8, Severity.LOW)]
+
+
 def test_injection_region_is_the_expression(tmp_path: Path) -> None:
     text = "on: issues\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          echo hi\n          echo ${{ github.event.issue.body }} done\n"
     (finding,) = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-001"]))
