@@ -378,10 +378,12 @@ def check_artipacked(flow: Workflow, ctx: FileContext) -> None:
             if persist is not None and persist.strip().lower() == "false":
                 continue
             checkout_dir = _relative_dir((with_.text("path") if with_ else None) or "")
+            node = step.get("uses")
+            if checkout_dir is None or not isinstance(node, Scalar):
+                continue  # checked out where no upload path can be compared with
             for upload in job.steps[i + 1 :]:
-                carried = _carries_git_config(ctx, upload, checkout_dir) if checkout_dir is not None else None
-                node = step.get("uses")
-                if carried is None or not isinstance(node, Scalar):
+                carried = _carries_git_config(ctx, upload, checkout_dir)
+                if carried is None:
                     continue
                 path, entry, why = carried
                 finding = ctx.finding("ATS-GHA-008").at(node).args(job=job.name, path=entry, why=why)
