@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -26,7 +27,28 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import artifact_builder as ab  # noqa: E402
 from artifact_builder import Member  # noqa: E402
-from artifact_cases import CASES  # noqa: E402
+from artifact_cases import BENIGN_VALUES, BYPASSES, CASES, FORMATS, Case  # noqa: E402
+
+# Format of each new-format case, by the first word of its name (issue 18 closing table).
+FORMAT_GROUPS = {
+    "joblib": "joblib lzma/xz", "savedmodel": "TF SavedModel", "frozen": "TF SavedModel",
+    "keras": "Keras metadata", "torchscript": "TorchScript", "mar": "TorchServe .mar", "onnx": "ONNX",
+    "elf": "executables", "llamafile": "executables", "weights": "executables", "nemo": "NeMo",
+    "seven": "7z", "pt2": "torch.export .pt2",
+}  # fmt: skip
+
+
+def group_of(case: Case) -> str:
+    if case in BYPASSES:
+        return "bypasses"
+    if case in BENIGN_VALUES:
+        return "benign values"
+    if case in FORMATS:
+        return FORMAT_GROUPS.get(case.name.split("-")[0], "other formats")
+    return "pickle/zip base"
+
+
+GROUPS: dict[str, str] = {}  # corpus path -> group
 
 
 def build_corpus(root: Path, copies: int) -> dict[str, frozenset[str]]:
@@ -37,7 +59,35 @@ def build_corpus(root: Path, copies: int) -> dict[str, frozenset[str]]:
             folder.mkdir(parents=True)
             (folder / case.filename).write_bytes(case.build())
             expected[f"c{n}/{case.name}/{case.filename}"] = case.expect
+            GROUPS[f"c{n}/{case.name}/{case.filename}"] = group_of(case)
     return expected
+
+
+def per_group(expected: dict[str, frozenset[str]], flagged: set[str]) -> dict[str, tuple[int, int, int, int]]:
+    """(malicious flagged, malicious, benign flagged, benign) per group."""
+    out: dict[str, list[int]] = {}
+    for path, expect in expected.items():
+        row = out.setdefault(GROUPS.get(path, "?"), [0, 0, 0, 0])
+        if expect:
+            row[0] += path in flagged
+            row[1] += 1
+        else:
+            row[2] += path in flagged
+            row[3] += 1
+    return {g: (a, b, c, d) for g, (a, b, c, d) in sorted(out.items())}
+
+
+def print_groups(results: dict[str, dict[str, tuple[int, int, int, int]]]) -> None:
+    tools = list(results)
+    groups = sorted({g for r in results.values() for g in r})
+    print("| group | " + " | ".join(f"{t} caught / benign flagged" for t in tools) + " |")
+    print("|---|" + "---|" * len(tools))
+    for g in groups:
+        cells = []
+        for t in tools:
+            a, b, c, d = results[t].get(g, (0, 0, 0, 0))
+            cells.append(f"{a}/{b}, {c}/{d}")
+        print(f"| {g} | " + " | ".join(cells) + " |")
 
 
 def build_big(path: Path, megabytes: int) -> None:
@@ -103,6 +153,16 @@ PEER_SCRIPTS = {
         "def flag(p):\n"
         "    return ModelScan().scan(p)['summary']['total_issues'] > 0\n"
     ),
+    "modelaudit": (
+        "from modelaudit.core import scan_model_directory_or_file\n"
+        "def flag(p):\n"
+        "    r = scan_model_directory_or_file(p)\n"
+        "    issues = r.get('issues', []) if isinstance(r, dict) else getattr(r, 'issues', [])\n"
+        "    def sev(i):\n"
+        "        s = i.get('severity') if isinstance(i, dict) else getattr(i, 'severity', '')\n"
+        "        return str(getattr(s, 'value', s)).lower()\n"
+        "    return any(sev(i) in ('critical', 'warning', 'error', 'high', 'medium') for i in issues)\n"
+    ),
     "fickling": (
         "import fickling\n"
         "from fickling.analysis import Severity\n"
@@ -133,8 +193,9 @@ def run_peer(name: str, bindir: Path, root: Path, paths: list[str]) -> tuple[flo
     """One peer over every file in one process through its Python API; returns
     (seconds spent scanning, flagged relative paths)."""
     script = PEER_SCRIPTS[name] + PEER_LOOP
+    env = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1"}  # ModelAudit phones home otherwise
     out = subprocess.run([str(bindir / "python"), "-c", script, *[str(root / p) for p in paths]],
-                         capture_output=True, text=True, cwd=tempfile.gettempdir())  # fmt: skip
+                         capture_output=True, text=True, cwd=tempfile.gettempdir(), env=env)  # fmt: skip
     try:
         flagged, spent = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -156,13 +217,14 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=5)
     parser.add_argument("--big-mb", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--peers", type=Path, help="bin folder of a venv with picklescan, modelscan, fickling")
+    parser.add_argument("--peers", type=Path, help="bin folder of a venv with picklescan, modelscan, fickling, modelaudit")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="atlascan-art-bench-"))
     try:
         expected = build_corpus(root / "corpus", args.copies)
         seconds, files, size, found = time_atlascan(root / "corpus", args.rounds)
         bad, nbad, fp, ngood = detection(expected, set(found))
+        groups = {"atlascan": per_group(expected, set(found))}
         print(f"corpus: {files} files, {size / 1e6:.2f} MB ({nbad} malicious, {ngood} benign)")
         print(f"atlascan: flagged {bad}/{nbad} malicious, {fp}/{ngood} benign; "
               f"{seconds * 1000:.0f} ms, {files / seconds:.0f} files/s, {size / 1e6 / seconds:.2f} MB/s")  # fmt: skip
@@ -177,20 +239,26 @@ def main() -> None:
               f"({big_size / 1e6 / big_s:.0f} MB/s), findings: {sorted(big_found)}")  # fmt: skip
         if args.peers:
             paths = sorted(expected)
-            for name in ("picklescan", "modelscan", "fickling"):
+            for name in ("picklescan", "modelscan", "fickling", "modelaudit"):
                 secs, flagged = run_peer(name, args.peers, root / "corpus", paths)
+                if not secs and not flagged:
+                    continue
+                groups[name] = per_group(expected, flagged)
                 pb, pn, pf, pg = detection(expected, flagged)
                 rate = f"{secs / len(paths) * 1000:.3f} ms/file, {len(paths) / secs:.0f} files/s" if secs else "n/a"
                 print(f"{name}: flagged {pb}/{pn} malicious, {pf}/{pg} benign; in-process {rate}")
             for name in ("picklescan", "modelscan"):
+                if not (args.peers / name).exists():
+                    continue
                 tree = run_peer_cli(name, args.peers, root / "corpus")
                 big = run_peer_cli(name, args.peers, big_dir / "big.pt")
                 print(f"{name} CLI: corpus tree {tree * 1000:.0f} ms; {big_size / 1e6:.0f} MB torch zip {big * 1000:.0f} ms (cold)")
             cli = ROOT / ".venv" / "bin" / "atlascan"
-            for target in (root / "corpus", big_dir / "big.pt"):
+            for target in (root / "corpus", big_dir / "big.pt") if cli.exists() else ():
                 start = time.perf_counter()
                 subprocess.run([str(cli), "scan", "-q", "--no-ignore-files", str(target)], capture_output=True, cwd=root)
                 print(f"atlascan CLI: {target.name} {(time.perf_counter() - start) * 1000:.0f} ms (cold)")
+        print_groups(groups)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

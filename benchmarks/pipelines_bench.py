@@ -117,7 +117,7 @@ def time_scan(path: Path, jobs: int) -> tuple[float, int, int]:
 
 
 def time_parsers(path: Path) -> None:
-    from atlascan.commandlines.shellparse import parse as parse_shell
+    from atlascan.parsers.shell import parse as parse_shell
     from atlascan.parsers.dockerfile import parse as parse_dockerfile
 
     dockerfiles = [p.read_text() for p in path.rglob("Dockerfile")]

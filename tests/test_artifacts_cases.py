@@ -29,6 +29,8 @@ def test_case(case: Case, corpus: ScanResult) -> None:
     messages = [f"{f.rule_id}: {f.message}" for f in found]
     notices = [n.message for n in corpus.notices if n.path == path]
     assert reported == case.expect, (messages, notices)
+    if case.names:
+        assert any(case.names in m for m in messages), messages
     assert all(f.region.start_line == 1 for f in found)
     assert not [n for n in notices if "Internal error" in n], notices
     if not case.expect:
@@ -38,7 +40,7 @@ def test_case(case: Case, corpus: ScanResult) -> None:
 def test_findings_name_member_and_offset(corpus: ScanResult) -> None:
     [hit] = [f for f in corpus.findings if f.path == "torch-zip/model.pt" and f.rule_id == "ATS-ART-001"]
     assert "torch-zip/model.pt!archive/data.pkl" in hit.message
-    assert hit.properties == {"member": "torch-zip/model.pt!archive/data.pkl", "offset": 2, "callable": "os.system"}
+    assert hit.properties == {"member": "torch-zip/model.pt!archive/data.pkl", "offset": 2, "callable": "os.system", "pathClass": "product"}
     [nested] = [f for f in corpus.findings if f.path == "nested-load-from-bytes/nested.pt" and f.rule_id == "ATS-ART-001"]
     assert nested.properties["member"] == "nested-load-from-bytes/nested.pt!bytes@36"
     assert nested.properties["callable"] == "os.system"

@@ -59,6 +59,18 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("mypkg.models", "Net", Verdict.UNKNOWN),
         ("builtins", "str.lower", Verdict.UNKNOWN),
         ("__main__", "Net", Verdict.UNKNOWN),
+        # reviewed value classes inside denied packages; their siblings stay denied
+        ("uuid", "UUID", Verdict.SAFE),
+        ("uuid", "_popen", Verdict.DANGEROUS),
+        ("uuid", "UUID.__init__", Verdict.DANGEROUS),
+        ("argparse", "Namespace", Verdict.SAFE),
+        ("pathlib._local", "PosixPath", Verdict.SAFE),
+        ("transformers.trainer_utils", "IntervalStrategy", Verdict.SAFE),
+        ("transformers", "AutoModel.from_pretrained", Verdict.DANGEROUS),
+        ("functools", "partial", Verdict.WRAPPER),
+        ("transformers.training_args", "TrainingArguments", Verdict.INSTANCE),
+        ("functools", "reduce", Verdict.DANGEROUS),
+        ("functools", "partial.__call__", Verdict.DANGEROUS),
     ],
 )
 def test_policy_verdicts(module: str, name: str, verdict: Verdict) -> None:
@@ -196,3 +208,176 @@ def test_highly_compressed_member_is_not_called_corrupt(tmp_path: Path) -> None:
     (tmp_path / "bomb.pt").write_bytes(buf.getvalue())
     result = scan_path(tmp_path)
     assert [f.rule_id for f in result.findings] == ["ATS-ART-007"]
+
+
+def test_engine_declares_every_artifact_rule() -> None:
+    import atlascan.rules
+    from atlascan import registry
+
+    problems = [p for p in registry.problems(atlascan.rules.load_rules()) if "ATS-ART" in p]
+    assert problems == []
+
+
+HOSTILE_CHILD = """
+import gzip, resource, sys, time
+sys.path[:0] = sys.argv[1:3]
+from test_artifacts_engine import _scan_bytes
+data = gzip.compress(b"\\x80\\x02N" + b"2\\x86" * 15_000_000 + b".", 9)  # about 30 KB
+start = time.perf_counter()
+hits = _scan_bytes(data, "bomb.pkl.gz").hits
+spent = time.perf_counter() - start
+print(len(data), spent, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, [(h.rule_id, h.args["reason"]) for h in hits])
+"""
+
+
+def test_nested_tuple_bomb_is_bounded_in_memory_and_time(repo_root: Path) -> None:
+    """30 KB of gzip expanding into a chain of 15M nested tuples (DUP, TUPLE2): each tuple
+    keeps the one before alive while the stack stays one deep. Before the object budget this
+    took 1 GB and 30 s and came back clean; now it stops with "resource limit reached"."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    out = subprocess.run([sys.executable, "-c", HOSTILE_CHILD, str(repo_root / "src"), str(repo_root / "tests")],
+                         capture_output=True, text=True, preexec_fn=limit, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    size, spent, maxrss_kib, hits = out.stdout.strip().rsplit("\n", 1)[-1].split(" ", 3)
+    assert int(size) < 50_000
+    assert "ATS-ART-007" in hits and "resource limit reached" in hits and "objects" in hits
+    assert int(maxrss_kib) < 400_000, maxrss_kib  # peak RSS of the whole child, interpreter included
+    assert float(spent) < 30.0
+
+
+def test_memo_reuse_bomb_stops_at_the_object_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracemalloc
+
+    monkeypatch.setattr(pickle_vm, "MAX_OBJECTS", 60_000)
+    body = b"\x80\x02Nq\x00" + b"h\x00h\x00\x86q\x00" * 40_000 + b"."
+    tracemalloc.start()
+    try:
+        hits = _scan_bytes(gzip.compress(body), "memo.pkl.gz").hits
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+    assert "resource limit reached" in hits[0].args["reason"]
+    assert peak < 16 << 20, peak
+
+
+def test_constant_flood_stops_at_the_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickle_vm, "MAX_HELD_BYTES", 8 << 20)
+    blob = b"B" + (1 << 20).to_bytes(4, "little") + b"\x00" * (1 << 20)
+    hits = _scan_bytes(gzip.compress(b"\x80\x02" + blob * 10 + b"."), "flood.pkl.gz").hits
+    assert [h.rule_id for h in hits] == ["ATS-ART-007"]
+    assert "MiB of constants" in hits[0].args["reason"]
+
+
+def test_mlmodel_flavor_is_followed_to_a_model_file_discovery_skips(tmp_path: Path) -> None:
+    """`model.statsmodels` at pickle protocol 0 is neither named nor sniffed as a model: the
+    MLmodel that names it leads the scan there, and the finding sits on that line."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "MLmodel").write_text("flavors:\n  statsmodels:\n    data: model.statsmodels\n    statsmodels_version: 0.14.1\n")
+    (bad / "model.statsmodels").write_bytes(ab.evil(0))
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "MLmodel").write_text("flavors:\n  statsmodels:\n    data: model.statsmodels\n")
+    (good / "model.statsmodels").write_bytes(b"(dp0\nS'lr'\np1\nF0.001\ns.")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "MLmodel").write_text("flavors:\n  python_function:\n    data: link.bin2\n")
+    (tmp_path.parent / f"{tmp_path.name}-secret.p0").write_bytes(ab.evil(0))
+    (outside / "link.bin2").symlink_to(tmp_path.parent / f"{tmp_path.name}-secret.p0")
+    found = [(f.path, f.rule_id, f.region.start_line, f.properties.get("callable")) for f in scan_path(tmp_path).findings]
+    assert found == [("bad/MLmodel", "ATS-ART-001", 3, "os.system")]
+    [finding] = scan_path(tmp_path).findings
+    assert "bad/model.statsmodels" in finding.message
+
+
+@pytest.mark.parametrize("proto", range(6))
+def test_values_pickled_by_python_itself_stay_silent(proto: int) -> None:
+    """What pickle.dumps writes for run metadata and hyper-parameters (the real byte shapes of
+    every protocol, not hand-built ones) raises nothing."""
+    import argparse
+    import collections
+    import datetime
+    import decimal
+    import fractions
+    import functools
+    import pathlib
+    import pickle
+    import re
+    import uuid
+
+    values = {
+        "hparams": argparse.Namespace(lr=0.1, layers=[1, 2], name="x"),
+        "when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+        "day": datetime.date(2024, 1, 2), "span": datetime.timedelta(3), "cost": decimal.Decimal("1.25"),
+        "id": uuid.UUID(int=12345), "dd": collections.defaultdict(list, a=[1]), "od": collections.OrderedDict(a=1),
+        "counts": collections.Counter("abca"), "queue": collections.deque([1, 2]), "pure": pathlib.PurePosixPath("/a/b"),
+        "path": pathlib.Path("/x/y"), "ratio": fractions.Fraction(1, 3), "flag": re.IGNORECASE, "steps": range(3),
+        "sets": ({1, 2}, frozenset({3})), "raw": (b"abc", bytearray(b"x"), 1 + 2j, slice(1, 2)),
+        "factory": functools.partial(collections.OrderedDict, a=1),
+    }  # fmt: skip
+    hits = _scan_bytes(pickle.dumps(values, protocol=proto), "meta.pkl").hits
+    assert hits == [], [(h.rule_id, h.args) for h in hits]
+
+
+def test_large_onnx_is_walked_without_reading_tensor_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = ab.pb(5, ab.pb(1, 2) + ab.pb(2, 1) + ab.pb(8, "w") + ab.pb(9, b"\x00" * (64 << 20)))
+    escaping = ab.pb(5, ab.pb(8, "x") + ab.pb(13, ab.pb(1, "location") + ab.pb(2, "../../secret.bin")) + ab.pb(14, 1))
+    (tmp_path / "big.onnx").write_bytes(ab.pb(1, 8) + ab.pb(7, ab.pb(1, ab.pb(4, "Relu")) + big + escaping))
+    read = 0
+    original = streams.FileWindow.pread
+
+    def counting(self: streams.FileWindow, offset: int, n: int) -> bytes:
+        nonlocal read
+        data = original(self, offset, n)
+        read += len(data)
+        return data
+
+    monkeypatch.setattr(streams.FileWindow, "pread", counting)
+    found = scan_path(tmp_path).findings
+    assert [(f.rule_id, f.properties["location"]) for f in found] == [("ATS-ART-010", "../../secret.bin")]
+    assert read < 1 << 20, read
+
+
+def test_7z_without_py7zr_is_not_scanned_never_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "py7zr", None)  # as if not installed
+    hits = _scan_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64, "model.7z").hits
+    assert [(h.rule_id, "py7zr" in h.args["reason"]) for h in hits] == [("ATS-ART-007", True)]
+
+
+def test_7z_members_are_scanned_with_py7zr() -> None:
+    """Runs where the optional py7zr is installed (checked by hand with py7zr 1.1.4)."""
+    import io
+
+    py7zr = pytest.importorskip("py7zr")
+
+    def archive(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with py7zr.SevenZipFile(buf, "w") as z:
+            for name, data in files.items():
+                z.writestr(data, name)
+        return buf.getvalue()
+
+    evil = _scan_bytes(archive({"model/data.pkl": ab.evil(2), "readme.txt": b"hi"}), "m.7z").hits
+    assert [(h.rule_id, h.args["member"]) for h in evil] == [("ATS-ART-001", "m.7z!model/data.pkl")]
+    assert _scan_bytes(archive({"model.pt": ab.torch_zip(ab.torch_state_dict_pickle())}), "m.7z").hits == []
+    bomb = _scan_bytes(archive({"a.pkl": b"\x80\x02" + b"N" * (16 << 20) + b"."}), "m.7z", max_decompressed=1 << 20).hits
+    assert [h.rule_id for h in bomb] == ["ATS-ART-007"]
+
+
+def test_fuzz_findings_stay_fixed() -> None:
+    """Two crashes a mutation campaign found: a .npy shape with U+0085 (matched by the
+    regex's \\s) and a ZIP64 extra field declaring more bytes than it holds."""
+    from atlascan.engines.artifacts import containers
+
+    data = ab.npy("<f8", (100,), b"\x00" * 16).replace(b"(100,)", b"(10\x85,)")
+    assert [h.rule_id for h in _scan_bytes(data, "x.npy").hits] == ["ATS-ART-004"]
+    assert containers._zip64(b"\x01\x00\x18\x00" + b"\x00" * 8, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) == (0, 0xFFFFFFFF, 0xFFFFFFFF)

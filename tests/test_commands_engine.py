@@ -3,12 +3,15 @@ back ends agreeing, and hostile input ending in notices rather than tracebacks."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from atlascan.commandlines import CommandText
-from atlascan.engines.commands import scan_command_text
+from atlascan import parsers
+from atlascan.engines.commands import DETECTORS, prefilter, scan_command_text
+from atlascan.model import SourceFile
+from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
 from scanning import located, scan_text
 
@@ -110,28 +113,14 @@ def test_argv_with_dash_c_script_is_parsed() -> None:
 
 
 def _command_texts() -> list[tuple[str, CommandText]]:
-    from atlascan.commandlines import dockerfile, shell
-
-    class _Ctx:
-        def __init__(self, text: str) -> None:
-            self._text = text
-
-        def text(self) -> str:
-            return self._text
-
     out = []
     for path in sorted(FIXTURES.glob("ATS-CMD-*/*")):
-        module = (
-            dockerfile
-            if path.name.startswith("Dockerfile")
-            else shell
-            if path.suffix == ".sh"
-            else None
-        )
-        if module is None:
+        kind = "dockerfile" if path.name.startswith("Dockerfile") else "shell" if path.suffix == ".sh" else None
+        if kind is None:
             continue
-        for ct in module.extract(None, _Ctx(path.read_text("utf-8"))):  # type: ignore[arg-type]
-            out.append((path.parent.name + "/" + path.name, ct))
+        text = path.read_text("utf-8")
+        doc = parsers.document(SourceFile(path.name, str(path), kind, len(text)), text)
+        out.extend((path.parent.name + "/" + path.name, ct) for ct in doc.view(commands))
     return out
 
 
@@ -150,10 +139,10 @@ def test_tokenizer_fallback_agrees_with_tree_sitter_on_fixtures() -> None:
 
 
 def test_kind_without_extractor_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from atlascan import commandlines
+    from atlascan.parsers import commandlines
 
     monkeypatch.setitem(
-        commandlines.EXTRACTORS, "shell", "atlascan.commandlines.not_written_yet:extract"
+        commandlines.EXTRACTORS, "shell", "atlascan.parsers.commandlines.not_written_yet:extract"
     )
     result = scan_text(tmp_path, "run.sh", "curl https://x | sh\n")
     assert _cmd(result) == []
@@ -194,3 +183,41 @@ def test_config_files_reach_the_command_rules_only_by_name(tmp_path: Path) -> No
         ("ATS-CMD-001", 2, 1, 23, "critical"),  # `c.ServerApp.token = ''`
         ("ATS-CMD-005", 1, 1, 22, "high"),  # `enable_model_api=true`
     ]
+
+
+def test_prefilter_is_the_union_of_the_enabled_detectors_triggers() -> None:
+    every = frozenset(r for d in DETECTORS for r in d.rules)
+    full = prefilter(every)
+    assert full is not None and full.flags & re.I
+    for text in ("RUN pip install x", "GRADIO_SERVER_NAME=0.0.0.0", "git -c http.sslVerify=false"):
+        assert full.search(text), text
+    assert not full.search("python train.py --epochs 3")
+    only_ray = prefilter(frozenset({"ATS-CMD-004"}))
+    assert only_ray is not None and only_ray.search("ray start --head") and not only_ray.search("pip install x")
+    assert prefilter(frozenset({"ATS-PY-001"})) is None
+
+
+@pytest.mark.parametrize("rule", sorted({r for d in DETECTORS for r in d.rules}))
+def test_each_rule_alone_finds_what_the_full_scan_finds(rule: str) -> None:
+    """A detector's triggers are what its findings need: selecting one rule (a narrower
+    prefilter) loses none of its findings in the fixtures."""
+    from scanning import scan_path
+
+    folder = FIXTURES / rule
+    if not folder.is_dir():
+        pytest.skip(f"no fixtures for {rule}")
+    from atlascan.rules import load_rules
+
+    alone = {(f.path, f.region.start_line) for f in scan_path(folder, select=[rule]).findings}
+    everything = scan_path(folder).findings
+    full = {(f.path, f.region.start_line) for f in everything if f.rule_id == rule}
+    # Alone, the rule also keeps the lines it defers to another rule for (`defers_to`).
+    defers = load_rules()[rule].defers_to
+    taken = {(f.path, f.region.start_line) for f in everything if defers and f.rule_id.startswith(defers)}
+    assert full <= alone and alone - full <= taken
+
+
+def test_a_rule_alone_keeps_findings_other_triggers_used_to_let_through(tmp_path: Path) -> None:
+    """`REQUESTS_CA_BUNDLE` contains torchserve's `TS_`; ATS-CMD-016 alone needs its own word."""
+    result = scan_text(tmp_path, "env.sh", "export REQUESTS_CA_BUNDLE=''\n", select=["ATS-CMD-016"])
+    assert [f.rule_id for f in result.findings] == ["ATS-CMD-016"]

@@ -249,19 +249,22 @@ def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
 
 
 def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
-    from atlascan.engines.python import _skeleton
+    import re
 
+    from atlascan.parsers.python import skeleton_text
+
+    sink_word = re.compile(r"\b(?:pickle|yaml)\b")
     src = (
         "import pickle\nfrom x import (\n    a,\n)\n\n@dec\n@dec2\ndef load_it(p):\n    return pickle.load(p)\n\n"
         "class Big:\n    def method(self):\n        return pickle.loads(b'')\n\ndef other():\n    return 1\n\n"
         "if True:\n    pass\nelse:\n    import yaml\n"
     )
-    skeleton = _skeleton(src)
+    skeleton = skeleton_text(src, sink_word)
     assert skeleton is not None
     assert len(skeleton.splitlines()) == len(src.splitlines())
     assert "def load_it(p):" in skeleton and "@dec2" in skeleton and "from x import (\n    a,\n)" in skeleton
     assert "class Big" not in skeleton and "def other" not in skeleton and "else:\n    import yaml" in skeleton
-    assert _skeleton("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n") is None
+    assert skeleton_text("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n", sink_word) is None
 
 
 def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
@@ -272,3 +275,37 @@ def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
     }
     result = _scan(tmp_path, files)
     assert ("ATS-PY-004", 4) in {(f.rule_id, f.region.start_line) for f in result.findings if f.path == "pkg/train.py"}
+
+
+# ---- sink rows in rule TOML ------------------------------------------------------------------
+
+
+def test_sink_rows_of_the_catalog_have_no_problems() -> None:
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    assert [p for p in registry.problems(load_rules()) if "ATS-PY-" in p] == []
+
+
+def test_unknown_sink_condition_and_field_are_registry_problems() -> None:
+    from dataclasses import replace
+
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    rows = [
+        {"names": ["yaml.load"], "check": "yaml_loadr", "data_kw": "stream"},
+        {"names": ["numpy.load"], "check": "kw_truthy", "data_kw": "file", "option": {"kw": "allow_pickle"}},
+    ]
+    rule = replace(load_rules()["ATS-PY-007"], match={"sinks": rows}, source="test.toml")
+    found = [p for p in registry.problems({rule.id: rule}) if p.startswith("test.toml")]
+    assert any("row 1: unknown condition 'yaml_loadr'" in p for p in found), found
+    assert any("row 2: unknown field `option`" in p for p in found), found
+    assert any("row 2: condition 'kw_truthy' needs `options.kw`" in p for p in found), found
+
+
+def test_fixes_name_known_conditions() -> None:
+    from atlascan.engines.python.conditions import CHECKS
+    from atlascan.engines.python.fixes import FIXES
+
+    assert set(FIXES) <= set(CHECKS)

@@ -99,7 +99,7 @@ def test_bundled_example_yields_valid_sarif_with_atlas_guidance() -> None:
     validate_sarif(log)
     run = log["runs"][0]
     fired = {r["ruleId"] for r in run["results"]}
-    assert {"ATS-SEC-001", "ATS-SEC-002", "ATS-SEC-004", "ATS-SEC-008"} <= fired
+    assert {"ATS-SEC-001", "ATS-SEC-002", "ATS-SEC-004", "ATS-SEC-008", "ATS-DEP-001", "ATS-DEP-004"} <= fired
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     for rid in fired:
         assert rules[rid]["properties"]["atlas"]["techniques"], rid

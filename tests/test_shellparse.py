@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlascan.commandlines.shellparse import parse, unquote
+from atlascan.parsers.shell import parse, unquote
 
 SCRIPT = """\
 export PIP_EXTRA_INDEX_URL=https://x FOO=1

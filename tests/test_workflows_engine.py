@@ -24,11 +24,12 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
         "      - uses: acme/train-action\n"
     )
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
-    assert [(f.region.start_line, f.severity) for f in found] == [
-        (6, Severity.LOW), (7, Severity.MEDIUM), (8, Severity.HIGH), (9, Severity.HIGH),
-    ]  # fmt: skip
+    # Folded to one finding per file, led by the most severe site (a third-party action on
+    # a branch); the others are related locations.
+    assert [(f.region.start_line, f.severity) for f in found] == [(8, Severity.HIGH)]
+    assert [r.region.start_line for r in found[0].related] == [6, 7, 9]
     # the region covers the `@ref` part of the value
-    assert (found[0].region.start_column, found[0].region.end_column) == (28, 31)
+    assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
 
 
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:

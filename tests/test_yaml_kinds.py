@@ -3,42 +3,16 @@ back to the exact file line and column."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from atlascan.commandlines import CommandText
-from atlascan.commandlines.yaml_kinds import extract
+from atlascan import parsers
 from atlascan.model import SourceFile
-
-
-class _Ctx:
-    """The slice of FileContext the extractor uses."""
-
-    def __init__(self, path: str, kind: str, text: str) -> None:
-        self.file = SourceFile(path, path, kind, len(text))
-        self._text = text
-        self.notices: list[Any] = []
-
-    @property
-    def doc(self) -> Any:
-        from atlascan import parsers
-
-        return parsers.document(self.file, self._text)
-
-    def text(self) -> str:
-        return self._text
-
-    def lines(self) -> list[str]:
-        return self._text.splitlines()
-
-    def notice(self, *args: Any, **kwargs: Any) -> None:
-        self.notices.append(args)
+from atlascan.parsers.commandlines import CommandText
+from atlascan.parsers.commandlines.yaml_kinds import extract
 
 
 def _extract(kind: str, text: str, path: str = "f.yml") -> list[CommandText]:
-    ctx = _Ctx(path, kind, text)
-    return list(extract(ctx.file, ctx))
+    return list(extract(parsers.document(SourceFile(path, path, kind, len(text)), text)))
 
 
 def _locate(texts: list[CommandText], needle: str) -> tuple[int, int]:

@@ -53,25 +53,38 @@ class PrepareContext:
 
 class Documents:
     """The Documents of one work unit, read once; files outside the unit (a Terraform
-    module's parent tfvars) are read on demand through the same parse stage."""
+    module's parent tfvars) are read on demand through the same parse stage. `overrides`
+    (path -> text) stand in for the files on disk: an editor's unsaved buffers."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, overrides: Mapping[str, str] | None = None) -> None:
         self.limits = limits
+        self.overrides = overrides or {}
         self._docs: dict[str, Document | BaseException] = {}
 
     def get(self, file: SourceFile) -> Document:
         found = self._docs.get(file.path)
         if found is None:
             try:
-                found = (
-                    Document(file, "") if file.kind == "artifact" else parsers.read(file, self.limits)
-                )
+                if file.kind == "artifact":
+                    found = Document(file, "")
+                elif file.path in self.overrides:
+                    found = self._buffer(file, self.overrides[file.path])
+                else:
+                    found = parsers.read(file, self.limits)
             except (SkipFile, ParseError, OSError) as exc:
                 found = exc
             self._docs[file.path] = found
         if isinstance(found, BaseException):
             raise found
         return found
+
+    def _buffer(self, file: SourceFile, text: str) -> Document:
+        """An unsaved buffer, held to the limits a file on disk is held to."""
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > self.limits.max_text_bytes and not self.limits.include_generated:
+            raise SkipFile(f"File is {size // 1024} KiB, over the {self.limits.max_text_bytes // 1024} KiB limit for text files; skipped.")
+        parsers.check_text(file, text, self.limits)
+        return parsers.document(file, text)
 
     def loaded(self) -> list[Document]:
         return [d for d in self._docs.values() if isinstance(d, Document)]
@@ -211,6 +224,7 @@ class UnitConfig:
     all_paths: frozenset[str]
     inline_ignores: bool
     debug: bool = False
+    overrides: dict[str, str] = field(default_factory=dict)  # path -> unsaved buffer text
 
 
 class _Timeout(BaseException):
@@ -229,7 +243,7 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
     state = ScanState()
     use_alarm = hasattr(signal, "setitimer") and _in_main_thread()
     for unit in units:
-        docs = Documents(config.limits)
+        docs = Documents(config.limits, config.overrides)
         if unit.group_engine:
             _check_group(unit.group_engine, list(unit.files), docs, state, config, use_alarm)
         for file in unit.files:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from atlascan import __version__
 
-FORMATS = ("text", "json", "sarif", "github", "html", "navigator")
+FORMATS = ("text", "json", "sarif", "github", "html", "navigator", "gitlab-sast")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print a rule's guidance")
     explain.add_argument("rule", help="rule id or name")
 
+    sub.add_parser("server", help="run the language server on stdio, for editors (needs the [lsp] extra)")
+
     export = sub.add_parser("export-checkov", help="write atlascan's declarative IaC rules as Checkov YAML policies")
     export.add_argument("directory", type=Path, help="folder for the policies (for checkov --external-checks-dir)")
     return parser
@@ -147,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "server":
+            return _server()
         if args.command == "export-checkov":
             from atlascan.integrations.checkov_export import export_command
 
@@ -275,6 +279,17 @@ def _scan(args: argparse.Namespace) -> int:
         return 1
     if (args.strict or config.strict) and any(n.level in ("error", "warning") for n in result.notices):
         return 1
+    return 0
+
+
+def _server() -> int:
+    try:
+        from atlascan.lsp.server import main as serve
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] in ("pygls", "lsprotocol"):
+            raise UsageError("the language server needs pygls: pip install 'atlascan[lsp]'") from None
+        raise
+    serve()
     return 0
 
 

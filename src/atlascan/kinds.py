@@ -25,6 +25,7 @@ DVC = "dvc"
 SHELL = "shell"
 REQUIREMENTS = "requirements"
 PYPROJECT = "pyproject"
+SETUP_CFG = "setup-cfg"
 DOTENV = "dotenv"
 JSON = "json"
 TEXT = "text"
@@ -32,7 +33,7 @@ ARTIFACT = "artifact"
 
 ALL_KINDS = (
     PYTHON, NOTEBOOK, TERRAFORM, DOCKERFILE, GHA_WORKFLOW, GHA_ACTION, GITLAB_CI, COMPOSE,
-    YAML, MLPROJECT, MLMODEL, DVC, SHELL, REQUIREMENTS, PYPROJECT, DOTENV, JSON, TEXT, ARTIFACT,
+    YAML, MLPROJECT, MLMODEL, DVC, SHELL, REQUIREMENTS, PYPROJECT, SETUP_CFG, DOTENV, JSON, TEXT, ARTIFACT,
 )  # fmt: skip
 TEXT_KINDS = frozenset(k for k in ALL_KINDS if k != ARTIFACT)
 
@@ -40,7 +41,7 @@ ARTIFACT_SUFFIXES = (
     ".pkl", ".pickle", ".pkl.gz", ".pkl.bz2", ".pkl.xz", ".pkl.lz4", ".pt", ".pth", ".bin",
     ".ckpt", ".joblib", ".jbl", ".npy", ".npz", ".h5", ".hdf5", ".keras", ".safetensors",
     ".gguf", ".onnx", ".mar", ".dill", ".sav", ".model", ".pb", ".tflite", ".msgpack",
-    ".cloudpickle", ".dat",
+    ".cloudpickle", ".dat", ".nemo", ".7z", ".llamafile", ".pt2", ".pth.tar",
 )  # fmt: skip
 
 # Magic bytes of model/serialization formats: sniffed for files whose name says nothing.
@@ -53,6 +54,7 @@ ARTIFACT_MAGIC = (
     b"GGUF",
     b"BZh",
     b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",  # 7z (model bundles)
 )  # fmt: skip
 
 TEXT_SUFFIXES = {
@@ -71,7 +73,7 @@ TEXT_SUFFIXES = {
 # Suffixes that make `dockerfile.<suffix>` a source or binary file, not a Dockerfile variant.
 CODE_SUFFIXES = frozenset({"h", "c", "cc", "cpp", "hpp", "so", "dll", "dylib", "pyi", "pyc", "rs", "rb", "html", "css", "lock", "o", "a"})
 
-LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
+LOCK_FILES = {"poetry.lock": REQUIREMENTS, "uv.lock": REQUIREMENTS, "pdm.lock": REQUIREMENTS, "pipfile.lock": REQUIREMENTS,
               "pipfile": REQUIREMENTS, "environment.yml": REQUIREMENTS,
               "environment.yaml": REQUIREMENTS, "conda.yaml": REQUIREMENTS}  # fmt: skip
 
@@ -96,6 +98,17 @@ def _yaml_kind(rel: str, name: str) -> str:
     return YAML
 
 
+def _is_requirements(rel: str, lower: str) -> bool:
+    """requirements*.txt, dev-requirements.txt, constraints*.txt, their pip-tools `.in`
+    inputs, and the .txt/.in files of a `requirements/` folder (`MANIFEST.in` and other
+    `.in` build templates are not requirements)."""
+    if fnmatch.fnmatch(lower, "*requirements*.txt") or fnmatch.fnmatch(lower, "*requirements*.in"):
+        return True
+    if fnmatch.fnmatch(lower, "constraints*.txt") or fnmatch.fnmatch(lower, "constraints*.in"):
+        return True
+    return "/requirements/" in f"/{rel}" and lower.endswith((".txt", ".in"))
+
+
 def classify(rel: str) -> str | None:
     """The kind of a file from its scan-relative path, or None when only a sniff can tell."""
     name = rel.rsplit("/", 1)[-1]
@@ -111,10 +124,12 @@ def classify(rel: str) -> str | None:
         return MLMODEL
     if rel.endswith(".dvc/config") or rel == ".dvc/config" or lower.endswith(".dvc"):
         return DVC
-    if fnmatch.fnmatch(lower, "requirements*.txt") or fnmatch.fnmatch(lower, "requirements*.in") or fnmatch.fnmatch(lower, "constraints*.txt"):
+    if _is_requirements(rel.lower(), lower):
         return REQUIREMENTS
     if lower == "pyproject.toml":
         return PYPROJECT
+    if lower == "setup.cfg":
+        return SETUP_CFG
     if lower in LOCK_FILES:
         return LOCK_FILES[lower]
     if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):

@@ -78,6 +78,9 @@ class Rule:
     # Rule ids or prefixes whose finding on the same line makes this one redundant (a literal
     # token in a Pod's env is the secrets rule's to report, when that rule is enabled).
     defers_to: tuple[str, ...] = ()
+    # A hardening or pinning rule: the flow folds its findings to one per file (every other
+    # site a related location), reports it as low, and as info in tests and docs.
+    fold: bool = False
     source: str = ""  # the rule file, for error messages
 
     @property
@@ -158,6 +161,7 @@ def rule_from_mapping(data: Mapping[str, Any], source: str) -> Rule:
         peers=peers,
         match=data.get("match") or {},
         defers_to=_tuple(data.get("defers_to"), "defers_to", source),
+        fold=bool(data.get("fold", False)),
         source=source,
     )
 

@@ -1,8 +1,11 @@
 """The flow of one scan, step by step:
 
-    discover -> plan -> prepare -> parse + check (per work unit, in-process or in a pool)
+    discover (path classes) -> plan -> prepare -> parse + check (per work unit, in-process
+    or in a pool)
     -> dedupe (across engines, knowing which rules are enabled)
+    -> grade (path class on every finding; hardening rules low, info in tests and docs)
     -> suppress (real comments, per-path ignores, severity threshold, baseline)
+    -> fold (one finding per hardening rule and file)
     -> merge external engines (Checkov: the same dedupe and suppress steps)
     -> ScanResult
 
@@ -25,8 +28,17 @@ from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, r
 from atlascan.discover import QUIET_DIRS, VENDORED_DIRS, discover
 from atlascan.external import ExternalEngine, ExternalFindings
 from atlascan.kinds import TEXT_KINDS, classify
-from atlascan.model import ExternalRun, Finding, Limits, Notice, ScanResult, Severity, SourceFile
-from atlascan.pathclass import PathClasses
+from atlascan.model import (
+    ExternalRun,
+    Finding,
+    Limits,
+    Notice,
+    RelatedLocation,
+    ScanResult,
+    Severity,
+    SourceFile,
+)
+from atlascan.pathclass import DOCS, PRODUCT, TESTS, PathClasses
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -54,6 +66,9 @@ class ScanOptions:
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
     progress: Callable[[int, int], None] | None = None
+    # Root-relative path -> text to analyse instead of the file on disk (an editor's unsaved
+    # buffer); the file must still be discovered, so excludes and config apply as on disk.
+    overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
@@ -177,12 +192,14 @@ def run_scan(
             all_paths=all_paths,
             inline_ignores=opts.inline_ignores,
             debug=opts.debug,
+            overrides=dict(opts.overrides),
         )
         _execute(work.units, config, opts, state)
 
     findings = dedupe.deferred(state.findings, rules)
-    findings = _suppress(findings, state.markers, opts)
-    notices = list(state.notices)
+    findings = _grade(findings, rules, {f.path: f.path_class for f in found.files})
+    findings = fold(_suppress(findings, state.markers, opts), rules)
+    notices = _per_tree(state.notices)
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
     for engine in external:
@@ -203,6 +220,67 @@ def run_scan(
         kinds=Counter(f.kind for f in found.files),
         external=runs,
     )
+
+
+def _grade(findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[str, str]) -> list[Finding]:
+    """Each finding carries its path's class; hardening and pinning findings are low (unless
+    the check raised one above its rule's default on evidence, e.g. a third-party action on a
+    branch), and info in tests and docs. Runs before the severity threshold applies."""
+    for f in findings:
+        cls = classes.get(f.path, PRODUCT)
+        f.properties["pathClass"] = cls
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.fold:
+            if cls in (TESTS, DOCS):
+                f.severity = Severity.INFO
+            elif f.severity <= rule.severity:
+                f.severity = min(f.severity, Severity.LOW)
+    return findings
+
+
+def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
+    """The fold step: one finding per (hardening rule, file) at its first site, every other
+    site a related location and the count in the message. Suppressed findings stay apart."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.fold and f.suppression is None:
+            groups.setdefault((f.rule_id, f.path), []).append(f)
+        else:
+            out.append(f)
+    for sites in groups.values():
+        # The most severe site leads (the first of them); the others follow in file order.
+        sites.sort(key=Finding.sort_key)
+        first = max(sites, key=lambda f: f.severity)
+        sites.remove(first)
+        sites.insert(0, first)
+        if len(sites) > 1:
+            first.related = first.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in sites[1:]]
+            first.message = f"{first.message.rstrip('.')} (and {len(sites) - 1} more in this file)."
+            first.properties["folded"] = len(sites)
+        out.append(first)
+    return out
+
+
+# Per-file notes that say the same thing about many files of one folder become one notice.
+_TREE_NOTES_MIN = 3
+
+
+def _per_tree(notices: list[Notice]) -> list[Notice]:
+    by_folder: dict[tuple[str, str], list[Notice]] = {}
+    out = []
+    for n in notices:
+        if n.level == "note" and n.line is None and "/" in n.path:
+            by_folder.setdefault((n.path.rsplit("/", 1)[0], n.message), []).append(n)
+        else:
+            out.append(n)
+    for (folder, message), group in by_folder.items():
+        if len(group) >= _TREE_NOTES_MIN:
+            out.append(Notice(folder + "/", f"{len(group)} files: {message}", "note"))
+        else:
+            out += group
+    return out
 
 
 def _run_external(engine: ExternalEngine, opts: ScanOptions, scanned: frozenset[str]) -> ExternalFindings:

@@ -32,6 +32,7 @@ ENGINES: dict[str, str] = {
     "workflows": "atlascan.engines.workflows:WorkflowsEngine",
     "manifests": "atlascan.engines.manifests:ManifestsEngine",
     "artifacts": "atlascan.engines.artifacts:ArtifactsEngine",
+    "dependencies": "atlascan.engines.dependencies:DependenciesEngine",
 }
 
 

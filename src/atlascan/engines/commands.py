@@ -1,12 +1,12 @@
 """Command-line concepts, one rule each, over the command lines of every kind of file.
 
-Each kind's extractor (`atlascan.commandlines.EXTRACTORS`) yields `CommandText`s; this
-engine parses each into simple commands (`shellparse`), strips wrappers such as `sudo`,
-`env A=b` or `python -m`, and runs one detector per concept: ML control planes started
-without auth or on all interfaces, package indexes that invite dependency confusion or
-tampering, remote scripts piped to a shell, models fetched without integrity, and TLS
-verification switched off. Detectors return offsets into the command text; the text's
-anchors map them back to the file.
+The parse stage gives each file's command lines (`atlascan.parsers.commandlines`, a view of
+the Document); this engine parses each into simple commands (`atlascan.parsers.shell`),
+strips wrappers such as `sudo`, `env A=b` or `python -m`, and runs one detector per concept:
+ML control planes started without auth or on all interfaces, package indexes that invite
+dependency confusion or tampering, remote scripts piped to a shell, models fetched without
+integrity, and TLS verification switched off. Detectors return offsets into the command
+text; the text's anchors map them back to the file.
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from atlascan.analysis import FileContext
-from atlascan.commandlines import NAME_FILTERS, CommandText, extractor_for
-from atlascan.commandlines.shellparse import Assignment, Script, SimpleCommand, Word, parse
 from atlascan.engines import Engine
-from atlascan.model import Severity, SourceFile
+from atlascan.model import Severity, SourceFile, Span
+from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
+from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
+from atlascan.vocabulary import ALL_INTERFACES
 
-# A file whose text names none of these has nothing for any rule here.
-PREFILTER = re.compile(
-    r"pip|uv |curl|wget|jupyter|notebook|mlflow|ray |torchserve|TS_|triton|tensorboard|GRADIO|"
-    r"huggingface|hf |ADD |INDEX|TRUSTED|SSL|TLS|VERIFY|insecure|check-cert|unauthenticated|untrusted|strict-ssl",
-    re.I,
-)
-ALL_INTERFACES = frozenset({"0.0.0.0", "*", "::", "[::]", "0", "::0"})
+# An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
+# the server keeps its default address.
+BIND_ALL = ALL_INTERFACES - {""}
 LOCAL_HOSTS = ("localhost", "127.", "[::1]", "host.docker.internal")
 WRAPPERS = frozenset(
     {
@@ -240,7 +238,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
             if JUPYTER_ROOT_FLAG.match(word.value):
                 yield Hit("ATS-CMD-002", word.start, word.end, {"flag": word.value})
         if empty_token is not None and not password:
-            public = bound is not None and bound.strip("'\"") in ALL_INTERFACES
+            public = bound is not None and bound.strip("'\"") in BIND_ALL
             yield Hit(
                 "ATS-CMD-001",
                 empty_token.start,
@@ -258,7 +256,7 @@ def detect_mlflow(scan: Scan) -> Iterator[Hit]:
         if inv.program != "mlflow" or not inv.args or inv.args[0].value not in ("server", "ui"):
             continue
         host = option(inv.args, "--host", "-h")
-        if host is None or host[1] not in ALL_INTERFACES or has_flag(inv.args, "--app-name"):
+        if host is None or host[1] not in BIND_ALL or has_flag(inv.args, "--app-name"):
             continue
         start, end = _span(host[0], host[2])
         yield Hit("ATS-CMD-003", start, end, {"sub": inv.args[0].value, "host": host[1]})
@@ -279,7 +277,7 @@ def detect_ray(scan: Scan) -> Iterator[Hit]:
         if inv.env.get("RAY_AUTH_MODE", "").lower() == "token":
             continue
         host = option(inv.args, "--dashboard-host")
-        if host is not None and host[1] in ALL_INTERFACES:
+        if host is not None and host[1] in BIND_ALL:
             start, end = _span(host[0], host[2])
             yield Hit("ATS-CMD-004", start, end, {"host": host[1]})
 
@@ -331,13 +329,13 @@ def detect_open_ui(scan: Scan) -> Iterator[Hit]:
                 bind_all.end,
                 {"app": "TensorBoard", "setting": "--bind_all"},
             )
-        elif host is not None and host[1] in ALL_INTERFACES:
+        elif host is not None and host[1] in BIND_ALL:
             start, end = _span(host[0], host[2])
             yield Hit(
                 "ATS-CMD-007", start, end, {"app": "TensorBoard", "setting": f"--host {host[1]}"}
             )
     for a in scan.assignments("GRADIO_SERVER_NAME"):
-        if a.value.value.strip("'\"") in ALL_INTERFACES:
+        if a.value.value.strip("'\"") in BIND_ALL:
             yield Hit(
                 "ATS-CMD-007",
                 a.name.start,
@@ -705,49 +703,64 @@ def detect_tls_off(scan: Scan) -> Iterator[Hit]:
             )
 
 
-# rule ids -> detector; a detector runs when any of its rules is enabled
-DETECTORS: tuple[tuple[tuple[str, ...], Callable[[Scan], Iterator[Hit]]], ...] = (
-    (("ATS-CMD-001", "ATS-CMD-002"), detect_jupyter),
-    (("ATS-CMD-003",), detect_mlflow),
-    (("ATS-CMD-004",), detect_ray),
-    (("ATS-CMD-005",), detect_torchserve),
-    (("ATS-CMD-006",), detect_triton),
-    (("ATS-CMD-007",), detect_open_ui),
-    (("ATS-CMD-010",), detect_extra_index),
-    (("ATS-CMD-011",), detect_insecure_index),
-    (("ATS-CMD-012",), detect_git_unpinned),
-    (("ATS-CMD-013",), detect_remote_script),
-    (("ATS-CMD-014", "ATS-CMD-015"), detect_model_downloads),
-    (("ATS-CMD-016",), detect_tls_off),
+@dataclass(frozen=True)
+class Detector:
+    """One concept: the rules it reports, and the words (case-insensitive) a command text
+    must contain for it to have anything to look at; a file or text containing none of the
+    triggers of the enabled rules' detectors is never parsed."""
+
+    rules: tuple[str, ...]
+    triggers: tuple[str, ...]
+    run: Callable[[Scan], Iterator[Hit]]
+
+
+# The triggers are the words the engine filtered every file on before they were declared
+# per detector. A few spellings the detectors know are not triggers yet (`start-singleuser.sh`,
+# `aria2c`, `fetch`): a text naming only those is not looked at.
+PIP = ("pip", "uv ")
+DOWNLOAD = ("curl", "wget")
+DETECTORS: tuple[Detector, ...] = (
+    Detector(("ATS-CMD-001", "ATS-CMD-002"), ("jupyter", "notebook"), detect_jupyter),
+    Detector(("ATS-CMD-003",), ("mlflow",), detect_mlflow),
+    Detector(("ATS-CMD-004",), ("ray ",), detect_ray),
+    Detector(("ATS-CMD-005",), ("torchserve", "TS_"), detect_torchserve),
+    Detector(("ATS-CMD-006",), ("triton",), detect_triton),
+    Detector(("ATS-CMD-007",), ("tensorboard", "GRADIO"), detect_open_ui),
+    Detector(("ATS-CMD-010",), (*PIP, "INDEX"), detect_extra_index),
+    Detector(("ATS-CMD-011",), (*PIP, "INDEX", "TRUSTED", "insecure"), detect_insecure_index),
+    Detector(("ATS-CMD-012",), PIP, detect_git_unpinned),
+    Detector(("ATS-CMD-013",), DOWNLOAD, detect_remote_script),
+    Detector(("ATS-CMD-014", "ATS-CMD-015"), (*DOWNLOAD, "ADD ", "huggingface", "hf "), detect_model_downloads),
+    Detector(
+        ("ATS-CMD-016",),
+        # `REQUESTS_CA_BUNDLE=` already passed through torchserve's `TS_`; alone, it needs its own.
+        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "CA_BUNDLE", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
+        detect_tls_off,
+    ),
 )
+
+
+@cache
+def prefilter(enabled: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex of the triggers of the detectors that report an enabled rule."""
+    words = {w for d in DETECTORS if not enabled.isdisjoint(d.rules) for w in d.triggers}
+    if not words:
+        return None
+    return re.compile("|".join(sorted(map(re.escape, words))), re.I)
 
 
 def parse_command_text(ct: CommandText, use_tree_sitter: bool = True) -> Script:
     if ct.argv is None:
         return parse(ct.text, use_tree_sitter)
-    # an argument list: every element is one word, located in the joined text
-    from atlascan.commandlines import shellparse
-
-    words: list[Word] = []
-    pos = 0
-    for arg in ct.argv:
-        at = ct.text.find(arg, pos) if arg else pos
-        at = pos if at < 0 else at
-        words.append(Word(arg, at, at + len(arg)))
-        pos = at + len(arg)
-    script = Script(backend="argv")
-    script.commands.append(SimpleCommand(words))
-    parser = shellparse._tree_sitter_parser() if use_tree_sitter else None
-    inner = shellparse._dash_c_script(script.commands[0])
-    if inner is not None:
-        shellparse._parse_into(script, inner.value, inner.start, parser, 1)
-    return script
+    return parse_argv(ct.argv, ct.text, use_tree_sitter)
 
 
 def scan_command_text(
-    ct: CommandText, rules: dict[str, Rule], use_tree_sitter: bool = True
+    ct: CommandText, rules: dict[str, Rule], use_tree_sitter: bool = True, script: Script | None = None
 ) -> list[Hit]:
-    script = parse_command_text(ct, use_tree_sitter)
+    """The enabled rules' hits in one command text (`script`: its parse, when already made)."""
+    if script is None:
+        script = parse_command_text(ct, use_tree_sitter)
     invocations = [inv for cmd in script.commands if (inv := invocation(cmd)) is not None]
     env = dict(ct.env)
     # `A=1 cmd` sets A for cmd only; `export A=1` and `A=1` alone set it for what follows
@@ -757,39 +770,38 @@ def scan_command_text(
     )
     scan = Scan(ct, script, invocations, env, rules)
     hits: list[Hit] = []
-    for rule_ids, detector in DETECTORS:
-        if any(r in rules for r in rule_ids):
-            hits.extend(h for h in detector(scan) if h.rule_id in rules)
+    for detector in DETECTORS:
+        if any(r in rules for r in detector.rules):
+            hits.extend(h for h in detector.run(scan) if h.rule_id in rules)
     return hits
 
 
 class CommandsEngine(Engine):
     name = "commands"
+    implements = frozenset(r for d in DETECTORS for r in d.rules)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        extract = extractor_for(file.kind, file.path)
-        if extract is None:
-            return  # no extractor for this kind (yet)
-        # Config files carry settings, not program names: their extractor is the filter.
-        if file.kind not in NAME_FILTERS and not PREFILTER.search(ctx.text()):
+        if not handles(file.kind, file.path):
             return
         rules = dict(ctx.rules)
+        words = prefilter(frozenset(rules))
+        if words is None:
+            return
+        doc = ctx.doc
+        # Config files carry settings, not program names: their extractor is the filter.
+        if file.kind not in NAME_FILTERS and not words.search(doc.text):
+            return
         seen: set[tuple[str, int, int]] = set()
-        for ct in extract(file, ctx):
-            if not ct.text.strip() or not PREFILTER.search(ct.text):
+        for ct in doc.view(commands):
+            if not ct.text.strip() or not words.search(ct.text):
                 continue
-            for hit in scan_command_text(ct, rules):
+            # A shell script's one command text is the whole file: its tree is that parse.
+            script = doc.tree if file.kind == "shell" else None
+            for hit in scan_command_text(ct, rules, script=script):
                 line, col = ct.position(hit.start)
                 end_line, end_col = ct.position(max(hit.start, hit.end - 1))
                 if (hit.rule_id, line, col) in seen:
                     continue
                 seen.add((hit.rule_id, line, col))
-                ctx.report(
-                    hit.rule_id,
-                    line,
-                    col,
-                    end_line,
-                    end_col + 1,
-                    args={**hit.args, "origin": ct.origin or file.kind},
-                    severity=hit.severity,
-                )
+                finding = ctx.finding(hit.rule_id).at(Span(line, col, end_line, end_col + 1))
+                finding.args(**hit.args).severity(hit.severity).emit()

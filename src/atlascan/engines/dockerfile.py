@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from atlascan.analysis import FileContext
-from atlascan.commandlines.dockerfile import load
 from atlascan.engines import Engine
-from atlascan.model import Severity, SourceFile
+from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.rules import Rule
 
@@ -32,9 +31,10 @@ class Located:
 
 class DockerfileEngine(Engine):
     name = "dockerfile"
+    implements = frozenset({"ATS-DKR-001", "ATS-DKR-002", "ATS-DKR-003", "ATS-DKR-004"})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        dockerfile = load(file, ctx)
+        dockerfile: Dockerfile = ctx.doc.tree
         for line, message in dockerfile.problems[:MAX_NOTICES]:
             ctx.notice(f"Dockerfile: {message}.", "warning", line)
         if not dockerfile.stages:
@@ -65,10 +65,9 @@ class DockerfileEngine(Engine):
                     if instr.keyword == "ARG"
                     else "copies a build value into the image configuration"
                 )
-                ctx.report(
-                    "ATS-DKR-001", line, col, line, col + len(name.value),
-                    args={"keyword": instr.keyword, "name": name.value, "how": how},
-                )  # fmt: skip
+                ctx.finding("ATS-DKR-001").at(Span(line, col, line, col + len(name.value))).args(
+                    keyword=instr.keyword, name=name.value, how=how
+                ).emit()
 
     # ---- ATS-DKR-002 -------------------------------------------------------------------------
     def _secret_files(self, dockerfile: Dockerfile, ctx: FileContext, rule: Rule) -> None:
@@ -86,10 +85,10 @@ class DockerfileEngine(Engine):
                     continue
                 if secret.match(base) or secret.match(path):
                     line, col = instr.position(word.start)
-                    ctx.report(
-                        "ATS-DKR-002", line, col, line, col + (word.end - word.start),
-                        args={"keyword": instr.keyword, "path": word.value},
-                    )  # fmt: skip
+                    end = col + (word.end - word.start)
+                    ctx.finding("ATS-DKR-002").at(Span(line, col, line, end)).args(
+                        keyword=instr.keyword, path=word.value
+                    ).emit()
 
     # ---- ATS-DKR-003 -------------------------------------------------------------------------
     def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
@@ -105,14 +104,9 @@ class DockerfileEngine(Engine):
                 if "$" in name or name not in ROOT_USERS:
                     return
                 line, col = instr.position(word.start)
-                ctx.report(
-                    "ATS-DKR-003",
-                    line,
-                    col,
-                    line,
-                    col + len(word.value),
-                    args={"why": f"`USER {word.value}` is the last user"},
-                )
+                ctx.finding("ATS-DKR-003").at(Span(line, col, line, col + len(word.value))).args(
+                    why=f"`USER {word.value}` is the last user"
+                ).emit()
                 return
             stage = _parent_stage(dockerfile, stage)
         if "nonroot" in final.resolved_image or "rootless" in final.resolved_image:
@@ -124,9 +118,9 @@ class DockerfileEngine(Engine):
             else (final.from_instruction.line, final.from_instruction.column)
         )
         end = col + (image.end - image.start if image else 4)
-        ctx.report(
-            "ATS-DKR-003", line, col, line, end, args={"why": "the final stage sets no USER"}
-        )
+        ctx.finding("ATS-DKR-003").at(Span(line, col, line, end)).args(
+            why="the final stage sets no USER"
+        ).emit()
 
     # ---- ATS-DKR-004 -------------------------------------------------------------------------
     def _mutable_base_images(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
@@ -148,11 +142,10 @@ class DockerfileEngine(Engine):
                 line, col = loc.instr.position(loc.word.start)
                 tag = _tag(resolved)
                 severity = Severity.MEDIUM if tag in ("", "latest") else None
-                ctx.report(
-                    "ATS-DKR-004", line, col, line, col + (loc.word.end - loc.word.start),
-                    args={"image": resolved, "tag": f"tag `{tag}`" if tag else "no tag"},
-                    severity=severity,
-                )  # fmt: skip
+                end = col + (loc.word.end - loc.word.start)
+                ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
+                    image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
+                ).severity(severity).emit()
             if stage.name:
                 names.add(stage.name)
 

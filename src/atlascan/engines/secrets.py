@@ -8,14 +8,13 @@ it is limited to. Placeholders, references and masked values stay silent.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
-from atlascan.model import ParseError, SourceFile
+from atlascan.model import SourceFile, Span
+from atlascan.parsers import jsondoc
 from atlascan.secretpatterns import (
     TF_DEFAULT,
     TF_VARIABLE,
@@ -28,12 +27,14 @@ from atlascan.secretpatterns import (
 
 class SecretsEngine(Engine):
     name = "secrets"
+    tables = frozenset({"patterns"})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         rules = tuple(sorted(ctx.rules.values(), key=lambda r: r.id))
-        text = ctx.text()
+        doc = ctx.doc
+        text = doc.text
         if file.kind == "notebook":
-            _validate_notebook(text)
+            doc.view(jsondoc.tree)  # a notebook that is not JSON is skipped with a notice
         # Substring tests run at memory speed; only patterns whose literal anchors occur in
         # the file are searched with regexes (an alternation of every pattern at every
         # position cost ~0.3 us/byte).
@@ -41,7 +42,7 @@ class SecretsEngine(Engine):
         if not patterns:
             return
         prefilter = _prefilter(patterns)
-        lines = text.splitlines()
+        lines = doc.lines
         if file.kind == "terraform":
             candidates: Iterator[tuple[int, str, str | None]] = _terraform_lines(lines, prefilter)
         else:
@@ -49,23 +50,19 @@ class SecretsEngine(Engine):
         cells = _NotebookCells(lines) if file.kind == "notebook" else None
         reported: set[tuple[int, str]] = set()
         for number, raw, tf_variable in candidates:
-            line = _unwrap_json_string(raw) if file.kind == "notebook" else raw
+            decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
+            line = raw if decoded is None else decoded
             for pattern, secret, col_hint in matches(patterns, line, file.kind, tf_variable):
                 if (number, secret) in reported:
                     continue
                 reported.add((number, secret))
                 col = raw.find(secret)
                 start = col + 1 if col >= 0 else col_hint
-                ctx.report(
-                    pattern.rule_id,
-                    number,
-                    start,
-                    number,
-                    (col + len(secret) + 1) if col >= 0 else None,
-                    args={"kind": file.kind, "where": cells.where(number) if cells else ""},
-                    severity=pattern.severity,
-                    secret=secret,
-                )
+                end = col + len(secret) + 1 if col >= 0 else None
+                ctx.finding(pattern.rule_id).at(Span(number, start, number, end)).args(
+                    kind=file.kind, where=cells.where(number) if cells else ""
+                ).severity(pattern.severity).secret(secret).emit()
+
 
 def _candidate_lines(text: str, prefilter: re.Pattern[str]) -> Iterator[int]:
     """Line numbers where the combined prefilter matches: one pass over the whole text
@@ -119,19 +116,6 @@ def _scoped(src: str) -> str:
     return f"(?i:{src[4:]})" if src.startswith("(?i)") else src
 
 
-def _unwrap_json_string(raw: str) -> str:
-    """Notebook lines are JSON string literals; decode escapes so `\\"` reads as `"`."""
-    stripped = raw.strip().rstrip(",")
-    if len(stripped) >= 2 and stripped.startswith('"') and stripped.endswith('"'):
-        try:
-            value: Any = json.loads(stripped)
-            if isinstance(value, str):
-                return value
-        except ValueError:
-            pass
-    return raw
-
-
 class _NotebookCells:
     """Which cell, and whether its source or its stored output, a raw notebook line is in.
     nbformat writes each cell's keys sorted, so `"cell_type"` opens every cell and
@@ -161,9 +145,3 @@ class _NotebookCells:
         part = {"outputs": " output", "source": ""}.get(last[2], "")
         return f" (cell {last[1]}{part})"
 
-
-def _validate_notebook(text: str) -> None:
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"Notebook is not valid JSON ({exc}); skipped.") from None

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from atlascan.model import ParseError
+
 if TYPE_CHECKING:
     from atlascan.document import Document
 
@@ -219,7 +221,10 @@ def substitute(value: str, variables: dict[str, str | None]) -> tuple[str, bool]
 
 def tree(doc: Document) -> Dockerfile:
     """The parse stage's entry (`Document.tree` of a Dockerfile)."""
-    return parse(doc.text)
+    try:
+        return parse(doc.text)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"Dockerfile could not be parsed: {exc}; skipped.") from None
 
 
 def parse(text: str) -> Dockerfile:

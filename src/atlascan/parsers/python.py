@@ -33,3 +33,63 @@ def parse(source: str, path: str) -> ast.Module:
         raise ParseError("Python source is too deeply nested to parse; skipped.") from None
     except ValueError as exc:  # NUL bytes and similar
         raise ParseError(f"Python source could not be parsed ({exc}); skipped.") from None
+
+
+# ---- skeletons: the few top-level functions of a module that could wrap a sink ---------------
+_TOP_LEVEL = re.compile(r"^(?=[^\s#])", re.M)
+_CONTINUES = ("else", "elif", "except", "finally", ")", "]", "}")
+
+
+def skeleton(text: str, path: str, sink_word: re.Pattern[str]) -> tuple[ast.Module, str] | None:
+    """The tree of `skeleton_text` and the text it was parsed from (the whole module when
+    the cheap split was fooled), or None when no top-level function names a sink word.
+    Raises ParseError when the module does not parse."""
+    source = skeleton_text(text, sink_word)
+    if source is None:
+        return None
+    try:
+        return parse(source, path), source
+    except ParseError:  # the text split was fooled (e.g. by a column-0 string line)
+        return parse(text, path), text
+
+
+def skeleton_text(text: str, sink_word: re.Pattern[str]) -> str | None:
+    """The module with class bodies and the top-level functions that cannot be wrappers
+    blanked out (newlines kept, so line numbers stay true), or None when no top-level
+    function returning something names a sink word. Parsing a library file whole in the
+    serial prepare pass cost most of a large scan; the skeleton is usually a few imports
+    and functions."""
+    starts = [m.start() for m in _TOP_LEVEL.finditer(text)]
+    segments: list[str] = []
+    if starts and starts[0] > 0:
+        segments.append(text[: starts[0]])
+    decorating = False  # the last segment is decorators still waiting for their def/class
+    for i, start in enumerate(starts):
+        piece = text[start : starts[i + 1] if i + 1 < len(starts) else len(text)]
+        if segments and (piece.startswith(_CONTINUES) or decorating):
+            segments[-1] += piece  # a clause, a closing bracket, or the target of a decorator
+        else:
+            segments.append(piece)
+        decorating = piece.startswith("@")
+    kept: list[str] = []
+    functions = 0
+    for piece in segments:
+        head = piece.lstrip("@").split("\n", 1)[0] if not piece.startswith("@") else _decorated(piece)
+        if head.startswith(("def ", "async def ")):
+            if "return" in piece and sink_word.search(piece):
+                kept.append(piece)
+                functions += 1
+                continue
+        elif not head.startswith("class "):
+            kept.append(piece)
+            continue
+        kept.append("\n" * piece.count("\n"))
+    return "".join(kept) if functions else None
+
+
+def _decorated(piece: str) -> str:
+    """The first line of a decorated segment that is not a decorator."""
+    for line in piece.split("\n"):
+        if line and not line.startswith(("@", " ", "\t", ")")):
+            return line
+    return ""

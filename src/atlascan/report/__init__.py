@@ -14,6 +14,7 @@ RENDERERS = {
     "github": "atlascan.report.github",
     "html": "atlascan.report.html",
     "navigator": "atlascan.report.navigator",
+    "gitlab-sast": "atlascan.report.gitlab_sast",
 }
 
 

@@ -20,15 +20,15 @@ CONFIG_START = re.compile(rb'\{\s*"(?:class_name|module)"\s*:')
 # ---- Keras ----------------------------------------------------------------------------------
 def keras_member(job: Job, src: Source, label: str) -> None:
     text = src.read(MAX_CONFIG).decode("utf-8", "replace")
-    _keras_text(job, text, label)
+    keras_text(job, text, label)
 
 
-def _keras_text(job: Job, text: str, label: str) -> None:
+def keras_text(job: Job, text: str, label: str) -> None:
     if not keras_config.looks_like_keras(text):
         return
     for hit in keras_config.scan(text, job.keras_allow):
-        job.hit("ATS-ART-006", (label, hit.line, hit.column), member=label, layer=hit.layer, detail=hit.detail,
-                config_line=hit.line)  # fmt: skip
+        job.hit("ATS-ART-006", (label, hit.line, hit.column), member=label, detail=hit.detail,
+                extra={"layer": hit.layer, "config_line": hit.line})  # fmt: skip
 
 
 def hdf5_keras(job: Job, src: Source, label: str) -> None:
@@ -39,7 +39,7 @@ def hdf5_keras(job: Job, src: Source, label: str) -> None:
         return
     start = m.start()
     end = _json_end(blob, start)
-    _keras_text(job, blob[start:end].decode("utf-8", "replace"), f"{label}!model_config")
+    keras_text(job, blob[start:end].decode("utf-8", "replace"), f"{label}!model_config")
 
 
 def _json_end(blob: bytes, start: int) -> int:
@@ -88,7 +88,7 @@ def safetensors(job: Job, src: Source, label: str) -> None:
     n = struct.unpack("<Q", raw)[0]
     problem = _safetensors_problem(src, n, length)
     if problem:
-        job.hit("ATS-ART-004", (label, "safetensors"), member=label, offset=8, reason=f"its safetensors header {problem}")
+        job.hit("ATS-ART-004", (label, "safetensors"), member=label, extra={"offset": 8}, reason=f"its safetensors header {problem}")
 
 
 def _safetensors_problem(src: Source, n: int, length: int) -> str | None:
@@ -150,7 +150,7 @@ def gguf(job: Job, source: Source, label: str) -> None:
     head = src.read(8)
     version = struct.unpack("<I", head[4:8])[0] if len(head) == 8 else 0
     if version not in (1, 2, 3):
-        job.hit("ATS-ART-004", (label, "gguf"), member=label, offset=4, reason=f"unknown GGUF version {version}")
+        job.hit("ATS-ART-004", (label, "gguf"), member=label, extra={"offset": 4}, reason=f"unknown GGUF version {version}")
         return
     wide = version >= 2
     try:
@@ -167,9 +167,9 @@ def gguf(job: Job, source: Source, label: str) -> None:
             else:
                 _skip_value(src, vtype, wide)
     except _Truncated:
-        job.hit("ATS-ART-004", (label, "gguf"), member=label, offset=src.tell(), reason="its GGUF metadata runs past the end of the file")
+        job.hit("ATS-ART-004", (label, "gguf"), member=label, extra={"offset": src.tell()}, reason="its GGUF metadata runs past the end of the file")
     except (struct.error, ValueError) as exc:
-        job.hit("ATS-ART-004", (label, "gguf"), member=label, offset=src.tell(), reason=f"its GGUF metadata is malformed ({exc})")
+        job.hit("ATS-ART-004", (label, "gguf"), member=label, extra={"offset": src.tell()}, reason=f"its GGUF metadata is malformed ({exc})")
 
 
 def _read(src: Reader, n: int) -> bytes:
@@ -218,6 +218,13 @@ MAX_ONNX_SCAN = 256 << 20
 
 
 def onnx(job: Job, src: Source, label: str) -> None:
+    pread = getattr(src, "pread", None)
+    if pread is not None and src.length is not None:
+        from atlascan.engines.artifacts.graphs import onnx_graph
+
+        if onnx_graph(job, src, src.length, label):  # type: ignore[arg-type]
+            return
+    # a stream without random access, or bytes that do not parse: search for the entries
     carry = b""
     seen = 0
     while seen < MAX_ONNX_SCAN:

@@ -14,7 +14,15 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.engines.artifacts.hits import MAX_INLINE_BLOB, MAX_OPS, MAX_STACK, MAX_STREAMS, Job
+from atlascan.engines.artifacts.hits import (
+    MAX_HELD_BYTES,
+    MAX_INLINE_BLOB,
+    MAX_OBJECTS,
+    MAX_OPS,
+    MAX_STACK,
+    MAX_STREAMS,
+    Job,
+)
 from atlascan.engines.artifacts.policy import Verdict
 from atlascan.engines.artifacts.streams import MemorySource, Reader, Source
 
@@ -41,6 +49,10 @@ class Unfinished(Exception):
     """The stream is too big to follow to the end; reported as not scanned, never clean."""
 
 
+# What one placeholder object costs against MAX_OBJECTS (an instance plus its items dict).
+SYM_COST = 4
+
+
 @dataclass(eq=False)
 class Sym:
     kind: str  # global | call | list | dict | set | persid | buffer | ext
@@ -50,6 +62,7 @@ class Sym:
     args: Any = None
     items: dict[str, Any] = field(default_factory=dict)
     state: Any = None
+    vouched: bool = False  # a wrapper global seen in use, or a wrapper call of an allowed callable
 
     @property
     def qualified(self) -> str:
@@ -73,6 +86,10 @@ class PickleMachine:
         self.label = label
         self.depth = depth
         self.imports = 0
+        # wrapper globals (functools.partial) of the current stream, and whether each was
+        # seen wrapping something allowed
+        self.wrappers: dict[int, tuple[Sym, int]] = {}
+        self.instances: dict[int, Sym] = {}  # instance-only classes imported in this stream
 
     # ---- the stream loop ---------------------------------------------------------------
     def run(self, source: Source) -> None:
@@ -85,13 +102,15 @@ class PickleMachine:
         for index in range(MAX_STREAMS):
             start = reader.tell()
             self.imports = 0
+            self.wrappers.clear()
+            self.instances.clear()
             try:
                 value = self._stream(reader)
             except PickleError as exc:
                 # Bytes that only looked like a pickle (loose start, or data after a stream)
                 # stay silent unless they imported something before breaking.
                 if (index == 0 and strict) or self.imports:
-                    self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, offset=exc.offset,
+                    self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, extra={"offset": exc.offset},
                                  reason=f"the pickle stream starting at byte {start} breaks at byte {exc.offset} ({exc})")  # fmt: skip
                 return
             if index == 0 and value == TORCH_LEGACY_MAGIC:
@@ -110,7 +129,7 @@ class PickleMachine:
             try:
                 self._stream(reader)
             except PickleError as exc:
-                self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, offset=exc.offset,
+                self.job.hit("ATS-ART-004", (self.label, "pickle"), member=self.label, extra={"offset": exc.offset},
                              reason=f"legacy torch stream breaks at byte {exc.offset}: {exc}")  # fmt: skip
                 return
 
@@ -121,6 +140,9 @@ class PickleMachine:
         memo: dict[int, Any] = {}
         job = self.job
         ops = 0
+        # Budgets for what the stream builds (issue: nested tuples expanding to gigabytes).
+        units = 0
+        held = 0
         while True:
             at = r.tell()
             code = r.byte()
@@ -130,6 +152,9 @@ class PickleMachine:
             ops += 1
             if ops & 0xFFF == 0 and (len(stack) + len(memo) + len(metastack) > MAX_STACK or ops > MAX_OPS):
                 raise Unfinished(f"its pickle stream holds more than the scanner follows (stopped at byte {at})")
+            if units > MAX_OBJECTS or held > MAX_HELD_BYTES:
+                what = f"more than {MAX_OBJECTS:,} objects" if units > MAX_OBJECTS else f"more than {MAX_HELD_BYTES >> 20} MiB of constants"
+                raise Unfinished(f"resource limit reached: its pickle stream builds {what} (stopped at byte {at})")
             if op == "\x95":  # FRAME: framing only
                 r.skip(8)
             elif op == "\x80":
@@ -139,6 +164,7 @@ class PickleMachine:
             elif op == ".":
                 if not stack:
                     raise PickleError("STOP on an empty stack", at)
+                self._unvouched_wrappers()
                 return stack.pop()
             elif op in "\x94qrp":  # MEMOIZE, BINPUT, LONG_BINPUT, PUT
                 if op == "\x94":
@@ -167,23 +193,32 @@ class PickleMachine:
             elif op == "(":
                 metastack.append(stack)
                 stack = []
+                units += 1
             elif op in "\x8cXV\x8dSTU":  # text constants
-                stack.append(self._text(op, r, at))
+                text = self._text(op, r, at)
+                held += len(text)
+                stack.append(text)
             elif op in "BC\x8e\x96":  # byte constants
-                stack.append(self._bytes(op, r, at))
+                blob = self._bytes(op, r, at)
+                held += blob.length if blob.data is not None else 16
+                units += 1
+                stack.append(blob)
             elif op == "c" or op == "i":  # GLOBAL, INST
                 module = self._line(r, at).decode("utf-8", "replace")
                 name = self._line(r, at).decode("utf-8", "replace")
                 if not IDENT.fullmatch(module) or not IDENT.fullmatch(name):
                     raise PickleError("malformed GLOBAL operands", at)
                 g = self._import(module, name, at)
+                units += SYM_COST
                 if op == "c":
                     stack.append(g)
                 else:
                     items = stack
                     stack = self._pop_mark(metastack, at)
-                    stack.append(Sym("call", func=g, args=tuple(items)))
+                    stack.append(self._call(g, tuple(items), at))
+                    units += SYM_COST + len(items)
             elif op == "\x93":  # STACK_GLOBAL
+                units += SYM_COST
                 name_v = self._pop(stack, at)
                 module_v = self._pop(stack, at)
                 if isinstance(module_v, str) and isinstance(name_v, str):
@@ -196,7 +231,8 @@ class PickleMachine:
             elif op in "R\x81":  # REDUCE, NEWOBJ
                 args = self._pop(stack, at)
                 func = self._pop(stack, at)
-                call = Sym("call", func=func, args=args)
+                call = self._call(func, args, at, builds=op == "\x81")
+                units += SYM_COST
                 if op == "R":
                     self._maybe_nested_call(func, args, at)
                 stack.append(call)
@@ -204,19 +240,22 @@ class PickleMachine:
                 self._pop(stack, at)
                 args = self._pop(stack, at)
                 cls = self._pop(stack, at)
-                stack.append(Sym("call", func=cls, args=args))
+                units += SYM_COST
+                stack.append(self._call(cls, args, at, builds=True))
             elif op == "o":  # OBJ
                 items = stack
                 stack = self._pop_mark(metastack, at)
                 if not items:
                     raise PickleError("OBJ without a class", at)
-                stack.append(Sym("call", func=items[0], args=tuple(items[1:])))
+                stack.append(self._call(items[0], tuple(items[1:]), at))
+                units += SYM_COST + len(items)
             elif op == "b":  # BUILD
                 state = self._pop(stack, at)
                 if not stack:
                     raise PickleError("BUILD on an empty stack", at)
                 target = stack[-1]
                 if isinstance(target, Sym):
+                    self._check_build(target, state, at)
                     target.state = state
                     if _class_of(target) == "joblib.numpy_pickle.NumpyArrayWrapper" or _class_of(target) == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper":
                         self._joblib_array(r, state, at)
@@ -231,21 +270,26 @@ class PickleMachine:
             elif op == ")":
                 stack.append(())
             elif op == "\x85":
+                units += 2
                 stack.append((self._pop(stack, at),))
             elif op == "\x86":
                 b = self._pop(stack, at)
                 a = self._pop(stack, at)
+                units += 3
                 stack.append((a, b))
             elif op == "\x87":
                 c = self._pop(stack, at)
                 b = self._pop(stack, at)
                 a = self._pop(stack, at)
+                units += 4
                 stack.append((a, b, c))
             elif op == "t":
                 items = stack
                 stack = self._pop_mark(metastack, at)
+                units += 1 + len(items)
                 stack.append(tuple(items))
             elif op in "]l":
+                units += SYM_COST
                 if op == "]":
                     stack.append(Sym("list"))
                 else:
@@ -258,6 +302,7 @@ class PickleMachine:
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
             elif op in "}d":
+                units += SYM_COST
                 d = Sym("dict")
                 if op == "d":
                     items = stack
@@ -265,6 +310,7 @@ class PickleMachine:
                     for k, v in zip(items[::2], items[1::2], strict=False):
                         if isinstance(k, str):
                             d.items[k] = v
+                    units += len(items)
                 stack.append(d)
             elif op == "s":
                 v = self._pop(stack, at)
@@ -272,21 +318,25 @@ class PickleMachine:
                 self._need(stack, at)
                 if isinstance(stack[-1], Sym) and stack[-1].kind == "dict" and isinstance(k, str):
                     stack[-1].items[k] = v
+                    units += 2
             elif op == "u":
                 items = stack
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
                 if isinstance(stack[-1], Sym) and stack[-1].kind == "dict":
+                    units += len(items)
                     for k, v in zip(items[::2], items[1::2], strict=False):
                         if isinstance(k, str):
                             stack[-1].items[k] = v
             elif op == "\x8f":
+                units += SYM_COST
                 stack.append(Sym("set"))
             elif op == "\x90":
                 stack = self._pop_mark(metastack, at)
                 self._need(stack, at)
             elif op == "\x91":
                 stack = self._pop_mark(metastack, at)
+                units += SYM_COST
                 stack.append(Sym("set"))
             elif op == "0":  # POP: an empty frame pops its mark instead
                 if stack:
@@ -300,11 +350,14 @@ class PickleMachine:
                 stack.append(stack[-1])
             elif op == "P":
                 self._line(r, at)
+                units += SYM_COST
                 stack.append(Sym("persid"))
             elif op == "Q":
                 self._pop(stack, at)
+                units += SYM_COST
                 stack.append(Sym("persid"))
             elif op == "\x97":
+                units += SYM_COST
                 stack.append(Sym("buffer"))
             elif op == "\x98":
                 self._need(stack, at)
@@ -314,6 +367,7 @@ class PickleMachine:
                 self.imports += 1
                 job.hit("ATS-ART-002", (self.label, f"ext{ext}"), member=self.label, offset=at,
                         callable=f"copyreg extension code {ext}")  # fmt: skip
+                units += SYM_COST
                 stack.append(Sym("global", module="copyreg", name=f"extension{ext}"))
             else:
                 raise PickleError(f"invalid opcode 0x{code:02x}", at)
@@ -327,7 +381,73 @@ class PickleMachine:
             self.job.hit("ATS-ART-001", (self.label, qualified), member=self.label, offset=at, callable=qualified)
         elif verdict is Verdict.UNKNOWN:
             self.job.hit("ATS-ART-002", (self.label, qualified), member=self.label, offset=at, callable=qualified)
-        return Sym("global", module=module, name=name)
+        g = Sym("global", module=module, name=name)
+        if verdict is Verdict.WRAPPER:
+            self.wrappers[id(g)] = (g, at)
+        elif verdict is Verdict.INSTANCE:
+            self.instances[id(g)] = g
+        return g
+
+    # ---- calls and BUILD: wrappers and attribute tampering -----------------------------
+    def _allowed(self, value: Any) -> bool:
+        """An allowed global, or a wrapper call already seen wrapping one."""
+        if not isinstance(value, Sym):
+            return False
+        if value.kind == "global":
+            return self.job.policy.verdict(value.module, value.name) is Verdict.SAFE
+        return value.kind == "call" and value.vouched
+
+    def _call(self, func: Any, args: Any, at: int, builds: bool = False) -> Sym:
+        """A call Sym; `builds` for NEWOBJ/NEWOBJ_EX, which create without calling."""
+        call = Sym("call", func=func, args=args)
+        called = func if not builds else None
+        if isinstance(func, Sym) and func.qualified in ("copyreg._reconstructor", "copy_reg._reconstructor"):
+            called = args[1] if isinstance(args, tuple) and len(args) > 1 else None  # base.__init__(obj, state)
+        if isinstance(called, Sym) and id(called) in self.instances:
+            self.job.hit("ATS-ART-002", (self.label, called.qualified, "called"), member=self.label, offset=at,
+                         callable=f"{called.qualified} called with arguments (runs its __init__)")  # fmt: skip
+        if isinstance(func, Sym) and id(func) in self.wrappers:
+            wrapped = args[0] if isinstance(args, tuple) and args else None
+            self._wrapper_use(func, wrapped, call, at)
+        return call
+
+    def _wrapper_use(self, wrapper: Sym, wrapped: Any, call: Sym, at: int) -> None:
+        """functools.partial(f, ...) adds nothing to f, so it is as safe as f: an allowed
+        global passes, a global off the allowlist is reported at its own import, and anything
+        computed is reported here."""
+        wrapper.vouched = True
+        call.vouched = self._allowed(wrapped)
+        if call.vouched:
+            return
+        if not (isinstance(wrapped, Sym) and wrapped.kind == "global"):
+            self.job.hit("ATS-ART-002", (self.label, wrapper.qualified, at), member=self.label, offset=at,
+                         callable=f"{wrapper.qualified} wrapping {_describe(wrapped)}")  # fmt: skip
+
+    def _unvouched_wrappers(self) -> None:
+        for g, at in self.wrappers.values():
+            if not g.vouched:
+                self.job.hit("ATS-ART-002", (self.label, g.qualified), member=self.label, offset=at, callable=g.qualified)
+        self.wrappers.clear()
+
+    def _check_build(self, target: Sym, state: Any, at: int) -> None:
+        """BUILD sets attributes: on an imported class or function it rewrites that global
+        for everything loaded after it; a dunder key such as `__setstate__` or `__class__`
+        makes a later BUILD call what the data chose. No writer does either."""
+        if target.kind == "global":
+            self.job.hit("ATS-ART-001", (self.label, "build", target.qualified), member=self.label, offset=at,
+                         callable=f"BUILD on {target.qualified} (sets attributes of an imported class or function)")  # fmt: skip
+            return
+        parts = state if isinstance(state, tuple) else (state,)
+        for part in parts:
+            if isinstance(part, Sym) and part.kind == "dict":
+                for key in part.items:
+                    if _is_dunder(key):
+                        owner = _class_of(target) or "an object"
+                        self.job.hit("ATS-ART-001", (self.label, "build", key), member=self.label, offset=at,
+                                     callable=f"BUILD setting `{key}` on {owner}")  # fmt: skip
+        if isinstance(target.func, Sym) and id(target.func) in self.wrappers and isinstance(state, tuple) and state:
+            # partial's state replaces the wrapped callable
+            self._wrapper_use(target.func, state[0], target, at)
 
     def _maybe_nested_call(self, func: Any, args: Any, at: int) -> None:
         if not (isinstance(func, Sym) and func.qualified in UNPICKLING_HELPERS):
@@ -575,6 +695,10 @@ def _dtype_itemsize(dtype: Any) -> int | None:
     if kind == "b" and not digits:
         return 1
     return int(digits) if digits else None
+
+
+def _is_dunder(key: str) -> bool:
+    return key.startswith("__") and key.endswith("__") and len(key) > 4
 
 
 def _describe(value: Any) -> str:

@@ -22,6 +22,12 @@ class Verdict(enum.Enum):
     SAFE = "safe"
     UNKNOWN = "unknown"
     DANGEROUS = "dangerous"
+    # safe only as the wrapper of something itself allowed (functools.partial): the pickle
+    # machine grades it at the call that says what it wraps
+    WRAPPER = "wrapper"
+    # safe when rebuilt without calling it (NEWOBJ, copyreg._reconstructor over object);
+    # called with arguments it runs an __init__ that does real work
+    INSTANCE = "instance"
 
 
 # Module names that look like dunders but are ordinary: Python 2 builtins, the script a model
@@ -35,7 +41,10 @@ def _is_dunder(part: str) -> bool:
 
 @dataclass(frozen=True)
 class ImportPolicy:
+    allow_shipped: frozenset[str]  # reviewed entries of _allowlist.toml: they win over deny modules
     allow_exact: frozenset[str]
+    wrappers: frozenset[str]
+    instances: frozenset[str]
     allow_modules: frozenset[str]
     deny_modules: frozenset[str]
     deny_names: frozenset[str]
@@ -49,13 +58,20 @@ class ImportPolicy:
         if module in ("builtins", "__builtin__", "__builtins__") and parts[0] in self.deny_builtins:
             return Verdict.DANGEROUS
         qualified = f"{module}.{name}"
-        # `torch` + `hub.load` reaches torch.hub just as `torch.hub` + `load` does
-        if _under(qualified.rsplit(".", 1)[0], self.deny_modules) or _any_prefix(qualified, self.deny_names):
-            return Verdict.DANGEROUS
         # `pathlib` + `os.system`, `builtins` + `print.__self__.__import__`
         if len(parts) > 1 and any(p in self.deny_components or _is_dunder(p) for p in parts):
             return Verdict.DANGEROUS
         if module.split(".")[0] not in PLAIN_DUNDER_MODULES and any(_is_dunder(p) for p in module.split(".")):
+            return Verdict.DANGEROUS
+        # a reviewed value class inside a denied package (uuid.UUID, transformers' enums)
+        if qualified in self.allow_shipped:
+            return Verdict.SAFE
+        if qualified in self.wrappers:
+            return Verdict.WRAPPER
+        if qualified in self.instances:
+            return Verdict.INSTANCE
+        # `torch` + `hub.load` reaches torch.hub just as `torch.hub` + `load` does
+        if _under(qualified.rsplit(".", 1)[0], self.deny_modules) or _any_prefix(qualified, self.deny_names):
             return Verdict.DANGEROUS
         if qualified in self.allow_exact:
             return Verdict.SAFE
@@ -119,7 +135,10 @@ def policy(options: Mapping[str, Any]) -> ImportPolicy:
         user_modules = [e[:-2] for e in extra if e.endswith(".*")]
         user_exact = [e for e in extra if not e.endswith(".*")]
         _POLICIES[extra] = ImportPolicy(
+            allow_shipped=frozenset(_strings(allow.get("exact"))),
             allow_exact=frozenset(_strings(allow.get("exact")) + user_exact),
+            wrappers=frozenset(_strings(allow.get("wrappers"))),
+            instances=frozenset(_strings(allow.get("instances"))),
             allow_modules=frozenset(_strings(allow.get("modules")) + user_modules),
             deny_modules=frozenset(_strings(deny.get("modules"))),
             deny_names=frozenset(_strings(deny.get("names"))),

@@ -20,8 +20,8 @@ from atlascan.engines.python.sinks import (
     ENV_SAFE_VALUES,
     UNSAFE_ENV_SWITCHES,
     Sink,
+    SinkIndex,
     canonical,
-    index,
 )
 from atlascan.engines.python.versions import Version
 from atlascan.model import Precision, Severity
@@ -76,6 +76,7 @@ class Site:
 class Analysis:
     tree: ast.Module
     versions: Mapping[str, Version]
+    sinks: SinkIndex  # the enabled rules' sink rows
     is_scanned_dir: Callable[[str], bool] = lambda _path: False
     wrappers: Mapping[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     enabled: Callable[[str], bool] = lambda _rule: True
@@ -84,7 +85,7 @@ class Analysis:
 
     def __post_init__(self) -> None:
         self.program: Program = collect(self.tree)
-        self.resolver = Resolver(self.program, index().knows)
+        self.resolver = Resolver(self.program, self.sinks.knows)
         self.origins = Origins(self.resolver)
 
     def constant(self, node: ast.expr | None, scope: Scope) -> object | None:
@@ -117,7 +118,7 @@ class Analysis:
             if qualname.startswith(LOCAL_DEF):
                 local_calls.append((call, scope, qualname[len(LOCAL_DEF):]))
                 continue
-            sinks = index().lookup(qualname)
+            sinks = self.sinks.lookup(qualname)
             for sink in sinks:
                 reports.extend(self._sink(call, scope, qualname, sink, seen))
             if not sinks and self.wrappers:
@@ -183,7 +184,7 @@ class Analysis:
             qualname = self.resolver.expr(node, scope)
             if qualname is None or qualname.startswith(LOCAL_DEF):
                 continue
-            for sink in index().lookup(qualname):
+            for sink in self.sinks.lookup(qualname):
                 if sink.references and self.enabled(sink.rule) and (sink.rule, id(node)) not in seen:
                     seen.add((sink.rule, id(node)))
                     yield Report(sink.rule, node, _display(qualname), "passed as a value and called later", None, scope=scope)

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from atlascan.engines.python.versions import show
 from atlascan.model import Precision, Severity
+from atlascan.vocabulary import ALL_INTERFACES, COMMIT_SHA
 
 if TYPE_CHECKING:
     from atlascan.engines.python.analyzer import Site
 
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", ""})
+# Hosts a Python server call binds every interface with. The shared set's `*`, `0` and
+# `::0` are server-flag spellings these rules never matched; leaving them out keeps findings.
+BIND_ALL = ALL_INTERFACES - {"*", "0", "::0"}
 SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 UNSAFE_YAML_LOADERS = frozenset({"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader", "FullLoader", "CFullLoader"})
 TORCH_SAFE_DEFAULT = (2, 6)
@@ -177,7 +179,7 @@ def _revision(site: Site) -> tuple[ast.keyword | None, str | None, bool]:
         return None, None, False
     value = site.analysis.constant(kw.value, site.scope)
     if isinstance(value, str):
-        return kw, value, bool(FULL_SHA.match(value))
+        return kw, value, bool(COMMIT_SHA.match(value))
     return kw, None, not is_const(kw.value, None)
 
 
@@ -247,7 +249,7 @@ def torch_hub(site: Site) -> Hit | None:
     where: ast.AST = trust if trust is not None and trusted else _callee(site)
     if literal is not None:
         ref = literal.partition(":")[2]
-        if FULL_SHA.match(ref):
+        if COMMIT_SHA.match(ref):
             return None
         detail = f"`{literal}` runs the repository's hubconf.py from a ref that can move"
         return Hit(where, detail + (" and `trust_repo=True` skips the prompt" if trusted else ""))
@@ -361,14 +363,14 @@ def gradio_launch(site: Site) -> Hit | None:
         return Hit(share, "`share=True` publishes the app on a public gradio.live URL")
     host = keyword(call, "server_name")
     auth = keyword(call, "auth")
-    if host is not None and literal_str(host.value) in ALL_INTERFACES and (auth is None or is_const(auth.value, None)):
+    if host is not None and literal_str(host.value) in BIND_ALL and (auth is None or is_const(auth.value, None)):
         return Hit(host, "the app listens on all interfaces without `auth=`")
     return None
 
 
 def ray_dashboard(site: Site) -> Hit | None:
     kw = keyword(site.call, "dashboard_host")
-    if kw is not None and literal_str(kw.value) in ALL_INTERFACES:
+    if kw is not None and literal_str(kw.value) in BIND_ALL:
         return Hit(kw, "the Ray dashboard (job submission API, no authentication) listens on all interfaces")
     return None
 

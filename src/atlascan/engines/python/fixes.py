@@ -8,6 +8,7 @@ Findings that need judgement (`trust_remote_code`, `eval`) get no edit.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from atlascan.engines.python.conditions import keyword
@@ -70,26 +71,60 @@ def _rename_attribute(call: ast.Call, new: str) -> Fix | None:
     return Fix(f"call `{new}`", tuple(edits))
 
 
-def suggest(check: str, call: ast.Call | None) -> Fix | None:
-    if call is None:
-        return None
-    if check == "torch_load":
-        if keyword(call, "pickle_module") is not None:
-            return None
-        return _set_keyword(call, "weights_only", "True")
-    if check == "state_dict_from_url":
-        return _set_keyword(call, "weights_only", "True")
-    if check == "kw_truthy":
-        return _set_keyword(call, "allow_pickle", "False") if keyword(call, "allow_pickle") else None
-    if check == "yaml_loader" or (check == "always" and isinstance(call.func, ast.Attribute) and call.func.attr in ("unsafe_load", "full_load")):
-        attr = call.func.attr if isinstance(call.func, ast.Attribute) else ""
-        return _rename_attribute(call, "safe_load_all" if attr.endswith("_all") else "safe_load")
-    if check == "unpinned_revision":
-        return _set_keyword(call, "revision", PIN_PLACEHOLDER)
-    if check == "no_extract_filter":
-        return _set_keyword(call, "filter", '"data"')
-    if check == "keras_load_model" and keyword(call, "safe_mode") is not None:
-        return _set_keyword(call, "safe_mode", "True")
-    if check == "forces_pickle_format" and keyword(call, "use_safetensors") is not None:
-        return _set_keyword(call, "use_safetensors", "True")
+def _weights_only(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "weights_only", "True")
+
+
+def _torch_load(call: ast.Call) -> Fix | None:
+    return None if keyword(call, "pickle_module") is not None else _weights_only(call)
+
+
+def _allow_pickle(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "allow_pickle", "False") if keyword(call, "allow_pickle") else None
+
+
+def _safe_load(call: ast.Call) -> Fix | None:
+    attr = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    return _rename_attribute(call, "safe_load_all" if attr.endswith("_all") else "safe_load")
+
+
+def _unsafe_yaml_name(call: ast.Call) -> Fix | None:
+    """`yaml.unsafe_load(s)` / `yaml.full_load(s)`, unconditional sinks."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr in ("unsafe_load", "full_load"):
+        return _safe_load(call)
     return None
+
+
+def _pin_revision(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "revision", PIN_PLACEHOLDER)
+
+
+def _extract_filter(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "filter", '"data"')
+
+
+def _safe_mode(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "safe_mode", "True") if keyword(call, "safe_mode") is not None else None
+
+
+def _use_safetensors(call: ast.Call) -> Fix | None:
+    return _set_keyword(call, "use_safetensors", "True") if keyword(call, "use_safetensors") is not None else None
+
+
+# Condition name (conditions.CHECKS, a sink row's `check`) -> the edit for its findings.
+FIXES: dict[str, Callable[[ast.Call], Fix | None]] = {
+    "torch_load": _torch_load,
+    "state_dict_from_url": _weights_only,
+    "kw_truthy": _allow_pickle,
+    "yaml_loader": _safe_load,
+    "always": _unsafe_yaml_name,
+    "unpinned_revision": _pin_revision,
+    "no_extract_filter": _extract_filter,
+    "keras_load_model": _safe_mode,
+    "forces_pickle_format": _use_safetensors,
+}
+
+
+def suggest(check: str, call: ast.Call | None) -> Fix | None:
+    fix = FIXES.get(check)
+    return fix(call) if fix is not None and call is not None else None

@@ -7,6 +7,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from atlascan.vocabulary import COMMIT_SHA_REF
+
 PIP_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?(?:\.\d+)?|-m\s+pip)\s+install\b(?P<rest>.*)$")
 TAKES_VALUE = frozenset({
     "-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "--trusted-host",
@@ -14,7 +16,6 @@ TAKES_VALUE = frozenset({
     "--implementation", "--abi", "--cache-dir", "--progress-bar", "--log", "--upgrade-strategy", "-e", "--editable",
     "--only-binary", "--no-binary", "--config-settings", "-C", "--report", "--proxy", "--timeout", "--retries",
 })  # fmt: skip
-FULL_SHA_REF = re.compile(r"@[0-9a-f]{40}(?:#|$)")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def check(command: str) -> list[PipProblem]:
             continue  # a variable, a local path or a wheel file
         if token.endswith((".whl", ".tar.gz", ".zip")) or token in (".", ".."):
             continue
-        if "==" in token or FULL_SHA_REF.search(token):
+        if "==" in token or COMMIT_SHA_REF.search(token):
             continue
         unpinned.append(token)
     if unpinned:

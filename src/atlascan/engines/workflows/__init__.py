@@ -4,7 +4,7 @@ Each file is parsed once by the shared YAML layer (`atlascan.parsers.yaml`); the
 checks live in `github`, the GitLab checks in `gitlab` (over the job model of
 `atlascan.parsers.gitlab`, `extends:` resolved, a Document view). Command-line concepts
 inside `run:` and `script:` (curl | sh, pip extra indexes, model downloads) are the
-`commands` engine's, fed by `atlascan.commandlines.yaml_kinds`.
+`commands` engine's, fed by `atlascan.parsers.commandlines.yaml_kinds`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,305 @@
+"""The dependency analyzer (rules ATS-DEP-*): package indexes that invite dependency
+confusion or tampering, VCS/URL dependencies that can change under the same name, and
+declared versions with known advisories.
+
+Every declaration format is read into one model by `parsers.requirements.manifest`
+(requirements and constraints files, pyproject.toml, Pipfile, conda environment files,
+setup.cfg, a literal setup.py); this engine only asks that model questions. `-r` includes
+are followed inside the scan root (never outside it) so that an extra index in one file is
+weighed against the requirements it will resolve.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+
+from packaging.version import InvalidVersion, Version
+
+from atlascan import advisories
+from atlascan.engines import Engine
+from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile, Span
+from atlascan.parsers.requirements import (
+    CHANNEL,
+    EXTRA,
+    PRIMARY,
+    TRUSTED_HOST,
+    Manifest,
+    Requirement,
+    manifest,
+    pip_install_arguments,
+    requirement_line,
+)
+from atlascan.vocabulary import COMMIT_SHA
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+EXTRA_INDEX = "ATS-DEP-001"
+INSECURE_SOURCE = "ATS-DEP-002"
+MUTABLE_URL = "ATS-DEP-003"
+VULNERABLE = "ATS-DEP-004"
+UNPINNED = "ATS-DEP-005"
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+MAX_INCLUDE_DEPTH = 8
+MAX_LISTED_ADVISORIES = 3
+
+
+class DependenciesEngine(Engine):
+    name = "dependencies"
+    implements: ClassVar[frozenset[str]] = frozenset({EXTRA_INDEX, INSECURE_SOURCE, MUTABLE_URL, VULNERABLE, UNPINNED})
+
+    def check_file(self, file: SourceFile, ctx: FileContext) -> None:
+        if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
+            return  # of Python files only setup.py declares dependencies
+        m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
+        if not m.requirements and not m.sources:
+            return
+        if ctx.enabled(EXTRA_INDEX):
+            self._extra_indexes(m, ctx)
+        if ctx.enabled(INSECURE_SOURCE):
+            self._insecure_sources(m, ctx)
+        if ctx.enabled(MUTABLE_URL):
+            self._mutable_urls(m, ctx)
+        if ctx.enabled(VULNERABLE):
+            self._vulnerable(m, ctx)
+        if ctx.enabled(UNPINNED):
+            self._unpinned(m, ctx)
+
+    # ---- ATS-DEP-001 ------------------------------------------------------------------------
+    def _extra_indexes(self, m: Manifest, ctx: FileContext) -> None:
+        extras = [s for s in m.sources if s.role == EXTRA]
+        if not extras or m.no_index:
+            return
+        primary = next((s.url for s in m.sources if s.role == PRIMARY), "PyPI")
+        reqs = m.requirements + self._included(m, ctx)
+        # Conda packages, local paths, direct URLs and packages bound to a named source never
+        # come from the extra index; a hash-pinned line fails on a substituted file.
+        exposed = [r for r in reqs if r.ecosystem == "pypi" and not r.local and not r.url and not r.source and not (r.pinned and r.hashes)]
+        if m.require_hashes or not exposed:
+            severity, exposure = Severity.HIGH, "no requirement here is exposed (all hash-pinned)" if reqs else "no requirement is declared in this file"
+        else:
+            names = sorted({r.name for r in exposed})
+            unpinned = sum(1 for r in exposed if not r.pinned)
+            counts = " and ".join(p for p in (f"{unpinned} unpinned" if unpinned else "", f"{len(exposed) - unpinned} unhashed" if len(exposed) > unpinned else "") if p)
+            listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            severity, exposure = Severity.CRITICAL, f"{counts} requirement(s) ({listed}) can come from either"
+        for source in extras:
+            (
+                ctx.finding(EXTRA_INDEX)
+                .at(source.span)
+                .args(option=source.option, url=_display(source.url), primary=_display(primary), exposure=exposure)
+                .severity(severity)
+                .emit()
+            )
+
+    def _included(
+        self, m: Manifest, ctx: FileContext, depth: int = 0, seen: set[str] | None = None, *, constraints: bool = False
+    ) -> list[Requirement]:
+        """Requirements of the `-r` files (or, with `constraints`, the `-c` files) a
+        requirements file pulls in, read only inside the scan root."""
+        seen = seen if seen is not None else {m.path}
+        out: list[Requirement] = []
+        root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+        for inc in m.includes:
+            if inc.constraint != constraints or not inc.path or inc.path in seen or inc.path not in ctx.all_paths or depth >= MAX_INCLUDE_DEPTH:
+                continue
+            seen.add(inc.path)
+            abspath = root + inc.path
+            try:
+                doc = ctx.document(SourceFile(inc.path, abspath, "requirements", os.path.getsize(abspath)))
+                sub = doc.view(manifest)
+            except (OSError, SkipFile, ParseError):
+                continue
+            out += sub.requirements + self._included(sub, ctx, depth + 1, seen, constraints=constraints)
+        return out
+
+    # ---- ATS-DEP-005 ------------------------------------------------------------------------
+    def _unpinned(self, m: Manifest, ctx: FileContext) -> None:
+        if m.format not in ("requirements", "conda", "pipfile", "commands") or not _deployable(m.path, ctx.all_paths):
+            return
+        watched = frozenset(ctx.rules[UNPINNED].match.get("packages", ()))
+        pinned = {r.name for r in self._included(m, ctx, constraints=True) if r.pinned}
+        loose = [
+            r for r in m.requirements
+            if r.name in watched and not r.local and not r.url and r.name not in pinned and not _pinned_enough(r)
+        ]
+        if not loose:
+            return
+        shown = ", ".join(f"{r.name}{r.specifier or ' (any version)'}" for r in loose[:6]) + (", ..." if len(loose) > 6 else "")
+        builder = ctx.finding(UNPINNED).at(loose[0].span).args(count=len(loose), packages=shown)
+        for r in loose[1:]:
+            builder.related(r.span, f"{r.name} is not pinned either")
+        builder.emit()
+
+    # ---- ATS-DEP-002 ------------------------------------------------------------------------
+    def _insecure_sources(self, m: Manifest, ctx: FileContext) -> None:
+        for source in m.sources:
+            if source.role == TRUSTED_HOST:
+                if _local(source.url):
+                    continue
+                what, how = "Host", f"`{source.option}` turns off certificate checks for it"
+            elif not source.verify_ssl:
+                what, how = "Package source", "`verify_ssl = false` turns off certificate checks"
+            elif source.url.lower().startswith("http://") and not _local(source.url):
+                what = "Conda channel" if source.role == CHANNEL else "Package index" if source.role != "find-links" else "Find-links page"
+                how = "plain http lets anyone on the path swap the packages"
+            else:
+                continue
+            ctx.finding(INSECURE_SOURCE).at(source.span).args(what=what, target=_display(source.url), how=how).emit()
+
+    # ---- ATS-DEP-003 ------------------------------------------------------------------------
+    def _mutable_urls(self, m: Manifest, ctx: FileContext) -> None:
+        for req in m.requirements:
+            if req.local or not req.url:
+                continue
+            if req.vcs:
+                if COMMIT_SHA.match(req.ref):
+                    continue
+                why = f"the moving ref `{req.ref}`, not a full commit SHA" if req.ref else "no ref at all (the default branch)"
+            elif req.hashes or m.require_hashes:
+                continue
+            else:
+                why = "an archive URL with no hash to check it against"
+            name = req.name or _display(req.url)
+            ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why).emit()
+
+    # ---- ATS-DEP-004 ------------------------------------------------------------------------
+    def _vulnerable(self, m: Manifest, ctx: FileContext) -> None:
+        table = advisories.load()
+        for req in m.requirements:
+            if not req.specifier or req.name not in table:
+                continue
+            found = _verdict(req.name, req.specifier)
+            if found is None:
+                continue
+            (
+                ctx.finding(VULNERABLE)
+                .at(req.span)
+                .args(package=req.name, specifier=req.specifier, count=found.count, advisories=found.listed, remedy=found.remedy)
+                .severity(found.severity)
+                .precision(None if found.exact else Precision.LOW)
+                .property("advisories", list(found.ids))
+                .emit()
+            )
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    count: int
+    listed: str
+    remedy: str
+    severity: Severity
+    exact: bool
+    ids: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _verdict(package: str, specifier: str) -> _Verdict | None:
+    """What ATS-DEP-004 says of one declared package and specifier (the same pins recur
+    across a repository's manifests, and TensorFlow alone has hundreds of rows)."""
+    found = advisories.matches(advisories.load(), package, specifier)
+    if not found:
+        return None
+    found.sort(key=lambda f: (-f.advisory.severity, f.advisory.label))
+    listed = "; ".join(
+        f"{f.advisory.label} ({f.advisory.summary[:90].rstrip()}{'...' if len(f.advisory.summary) > 90 else ''}; "
+        f"affected {f.range.affected}, fixed in {f.range.fixed or 'no release yet'})"
+        for f in found[:MAX_LISTED_ADVISORIES]
+    )
+    if len(found) > MAX_LISTED_ADVISORIES:
+        listed += f"; and {len(found) - MAX_LISTED_ADVISORIES} more"
+    fixes = [f.range.fixed for f in found]
+    remedy = "No release fixes all of them yet" if "" in fixes else f"Upgrade to {max(fixes, key=_version)} or later"
+    return _Verdict(
+        count=len(found),
+        listed=listed,
+        remedy=remedy,
+        severity=max(f.advisory.severity for f in found),
+        exact=all(f.exact for f in found),
+        ids=tuple(f.advisory.ids[0] for f in found),
+    )
+
+
+# Kinds whose dependencies are `pip install` command lines (ATS-DEP-004/005 only: indexes and
+# git refs on command lines are the ATS-CMD rules' business).
+COMMAND_KINDS = frozenset({"dockerfile", "shell", "gha-workflow", "gitlab-ci"})
+
+
+def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
+    """The requirements `pip install` command lines of a Dockerfile, script or CI file name."""
+    from atlascan.parsers import commandlines
+    from atlascan.parsers.shell import Word, parse
+
+    out = Manifest(file.path, "commands")
+    if not commandlines.handles(file.kind, file.path) or "install" not in ctx.doc.text:
+        return out
+    for ct in ctx.doc.view(commandlines.commands):
+        if "install" not in ct.text or "pip" not in ct.text:
+            continue
+        if ct.argv is not None:  # exec form: each element is one word, found in the joined text
+            words, pos = [], 0
+            for arg in ct.argv:
+                at = max(ct.text.find(arg, pos), pos) if arg else pos
+                words.append(Word(arg, at, at + len(arg)))
+                pos = at + len(arg)
+            commands = [words]
+        else:
+            commands = [cmd.words for cmd in parse(ct.text).commands]
+        for words in commands:
+            for i in pip_install_arguments([w.value for w in words]):
+                word = words[i]
+                line, col = ct.position(word.start)
+                end_line, end_col = ct.position(max(word.start, word.end - 1))
+                span = Span(line, col, line, end_col + 1) if end_line == line else Span(line, col)
+                req = requirement_line(word.value, span)
+                if req is not None:
+                    out.requirements.append(req)
+    return out
+
+
+# Path words that mark a manifest as development-only (docs builds, test and lint tools).
+NOT_DEPLOYED = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing"})
+
+
+def _deployable(path: str, all_paths: frozenset[str]) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(".in"):
+        return False  # pip-tools input: ranges by design, compiled into the pinned .txt
+    if name == "pipfile" and f"{path}.lock" in all_paths:
+        return False  # the lock pins what is installed
+    words = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
+    return not (words & NOT_DEPLOYED)
+
+
+def _pinned_enough(r: Requirement) -> bool:
+    """One version: `==X`, or conda's `pkg=1.2.3` (any build of that release)."""
+    if r.pinned:
+        return True
+    spec = r.specifier
+    return r.ecosystem == "conda" and spec.startswith("==") and "," not in spec and spec.count(".") >= 3
+
+
+def _local(url: str) -> bool:
+    host = (urlsplit(url).hostname or url.split("/")[0].split(":")[0]).lower() if "://" in url else url.split(":")[0].lower()
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def _display(url: str) -> str:
+    """A URL without its userinfo: credentials in an index URL are the secrets rules' to
+    report, never to repeat in another message."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None or "@" not in parts.netloc:
+        return url
+    return url.replace(parts.netloc, parts.netloc.rsplit("@", 1)[1], 1)
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")

@@ -1,0 +1,175 @@
+"""The dependency rules beyond their fixtures: severities, includes that leave the scan
+root, the advisory table's integrity and its version logic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from atlascan import advisories
+from atlascan.model import Precision, Severity
+from atlascan.rules import checks_dir
+from scanning import scan_path, write_tree
+
+TABLE = checks_dir() / "deps" / "_advisories.toml"
+# The packages issue 14 asks the table to cover; the ones the bundled PyPA snapshot lacks
+# and no cited advisory has been added for yet are listed in NOT_YET_COVERED.
+NOT_YET_COVERED = {"langchain-community", "huggingface-hub", "datasets"}
+
+
+def _rows() -> list[dict]:
+    import tomllib
+
+    return tomllib.loads(TABLE.read_text("utf-8"))["advisory"]
+
+
+def test_every_advisory_row_parses_and_cites_its_source() -> None:
+    rows = _rows()
+    assert len(rows) > 300
+    for row in rows:
+        assert row["source"].startswith("https://"), row["ids"]
+        assert row["ids"] and row["summary"], row
+        assert row["origin"] in ("osv", "manual"), row["ids"]
+        for rng in row["ranges"]:
+            SpecifierSet(rng["affected"])  # raises on a bad specifier
+            if rng["fixed"]:
+                fixed = Version(rng["fixed"])
+                assert not SpecifierSet(rng["affected"]).contains(fixed, prereleases=True), row["ids"]
+        assert Severity.parse(row["severity"])
+        assert row["atlas"] == "AML.T0010.001"
+
+
+def test_table_covers_the_issue_packages() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_advisories", Path(__file__).parents[1] / "tools" / "update_advisories.py")
+    assert spec and spec.loader
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    covered = {row["package"] for row in _rows()}
+    missing = set(tool.PACKAGES) - covered
+    assert missing == NOT_YET_COVERED
+
+
+def test_update_tool_regenerates_rows_from_osv_and_keeps_manual_ones(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_advisories", Path(__file__).parents[1] / "tools" / "update_advisories.py")
+    assert spec and spec.loader
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    osv = write_tree(tmp_path / "osv", {
+        "vulns/torch/PYSEC-2099-1.yaml": (
+            "id: PYSEC-2099-1\nsummary: Torch is a library for tensors. Crafted checkpoints execute code.\n"
+            "aliases: [CVE-2099-0001]\nseverity:\n- type: CVSS_V3\n  score: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+            "affected:\n- package: {name: torch, ecosystem: PyPI}\n  ranges:\n  - type: ECOSYSTEM\n"
+            "    events: [{introduced: '1.0'}, {fixed: '1.5.2'}, {introduced: '2.0'}, {fixed: '2.0.1'}]\n"
+        ),
+        "vulns/requests/PYSEC-2099-2.yaml": "id: PYSEC-2099-2\naffected:\n- package: {name: requests, ecosystem: PyPI}\n  ranges: []\n",
+    })  # fmt: skip
+    table = tmp_path / "table.toml"
+    table.write_text(
+        '[[advisory]]\npackage = "vllm"\nids = ["GHSA-x"]\nsummary = "s"\nranges = [{ affected = "<1", fixed = "1" }]\n'
+        'severity = "high"\natlas = "AML.T0010.001"\nsource = "https://example.org/x"\norigin = "manual"\n'
+    )
+    assert tool.main([str(osv), "--table", str(table)]) == 0
+    loaded = advisories.load(table)
+    (torch,) = loaded["torch"]
+    assert torch.ids == ("PYSEC-2099-1", "CVE-2099-0001")
+    assert torch.summary == "Crafted checkpoints execute code"
+    assert [(r.affected, r.fixed) for r in torch.ranges] == [(">=1.0,<1.5.2", "1.5.2"), (">=2.0,<2.0.1", "2.0.1")]
+    assert torch.severity is Severity.CRITICAL  # CVSS 9.8
+    assert loaded["vllm"][0].ids == ("GHSA-x",)
+    assert "requests" not in loaded
+    assert tool.cvss3_base("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:N/I:H/A:H") == 8.1
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("==2.4.1", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), ("==2.6.0", {"GHSA-63cw-57p8-fm3p"}),
+     ("==2.10.0", set()), ("<2.6", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), (">=2.0", set()),
+     ("~=2.5.0", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), (">=2.4,<2.12", set()), ("", set()),
+     ("==2.5.*", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"})],
+)  # fmt: skip
+def test_pins_match_exactly_and_ranges_only_when_capped_below_the_fix(spec: str, expected: set[str]) -> None:
+    table = advisories.load()
+    found = advisories.matches(table, "torch", spec)
+    manual = {m.advisory.ids[0] for m in found} & {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}
+    assert manual == expected
+
+
+def _findings(tmp_path: Path, files: dict[str, str], rule: str) -> list:
+    result = scan_path(write_tree(tmp_path, files))
+    return sorted((f for f in result.findings if f.rule_id == rule), key=lambda f: (f.path, f.region.start_line))
+
+
+def test_extra_index_is_critical_only_while_something_is_exposed(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {
+        "a/requirements.txt": "--extra-index-url https://pypi.internal.example/simple\n-r common.txt\n",
+        "a/common.txt": "featurestore-client\n",
+        "b/requirements.txt": "--extra-index-url https://pypi.internal.example/simple\ntorch==2.6.0 --hash=sha256:ab\n",
+        "c/requirements.txt": "--extra-index-url https://pypi.internal.example/simple\n-r ../../outside.txt\n",
+    }, "ATS-DEP-001")  # fmt: skip
+    assert [(f.path, f.severity) for f in found] == [
+        ("a/requirements.txt", Severity.CRITICAL),
+        ("b/requirements.txt", Severity.HIGH),
+        ("c/requirements.txt", Severity.HIGH),  # the include leaves the root: never read
+    ]
+    assert "1 unpinned requirement(s) (featurestore-client)" in found[0].message
+
+
+def test_credentials_in_an_index_url_are_not_repeated(tmp_path: Path) -> None:
+    (found,) = _findings(tmp_path, {"requirements.txt": "--extra-index-url https://ci:s3cr3tT0ken@pypi.internal.example/simple\nx\n"}, "ATS-DEP-001")
+    assert "s3cr3tT0ken" not in found.message and "pypi.internal.example" in found.message
+
+
+def test_ranges_are_reported_at_low_precision(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"requirements.txt": "torch<2.6\ntorch==2.5.1\n"}, "ATS-DEP-004")
+    assert [(f.region.start_line, f.precision, f.severity) for f in found] == [
+        (1, Precision.LOW, Severity.CRITICAL), (2, Precision.HIGH, Severity.CRITICAL),
+    ]  # fmt: skip
+    assert "GHSA-53q9-r3pm-6pq6" in found[1].properties["advisories"]
+    assert "CVE-2025-32434" in found[1].message and "Upgrade to 2.10.0 or later" in found[1].message
+
+
+def test_only_setup_py_is_read_among_python_files(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {
+        "setup.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\n',
+        "train.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\n',
+    }, "ATS-DEP-004")  # fmt: skip
+    assert [f.path for f in found] == ["setup.py"]
+
+
+def test_bundled_example_reports_its_dependency_risks() -> None:
+    from conftest import ROOT
+
+    result = scan_path(ROOT / "examples" / "ml-platform")
+    found = sorted((f.rule_id, f.path, f.region.start_line, f.severity.label) for f in result.findings if f.rule_id.startswith("ATS-DEP"))
+    assert found == [
+        ("ATS-DEP-001", "requirements-serving.txt", 3, "critical"),
+        ("ATS-DEP-004", "requirements-serving.txt", 5, "critical"),  # keras==3.8.0
+        ("ATS-DEP-004", "requirements.txt", 1, "critical"),  # torch==2.4.1
+        ("ATS-DEP-004", "requirements.txt", 2, "medium"),  # transformers==4.44.0
+    ]
+
+
+def test_loose_ml_packages_fold_into_one_finding_per_file(tmp_path: Path) -> None:
+    (found,) = _findings(tmp_path, {"serving/requirements.txt": "torch>=2.1\nfastapi\ntransformers\nvllm~=0.8\n"}, "ATS-DEP-005")
+    assert found.region.start_line == 1 and found.severity is Severity.LOW
+    assert "3 ML package(s)" in found.message and "transformers (any version)" in found.message
+    assert [r.region.start_line for r in found.related] == [3, 4]
+
+
+def test_include_cycles_and_links_out_of_the_root_are_harmless(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret-internal-package\n")
+    root = write_tree(tmp_path / "repo", {
+        "a.txt": "-r requirements.txt\ntorch\n",
+        "requirements.txt": "--extra-index-url https://pypi.internal.example/simple\n-r a.txt\n-r link.txt\n",
+    })  # fmt: skip
+    (root / "link.txt").symlink_to(outside)
+    (found,) = _findings(root, {}, "ATS-DEP-001")
+    assert "torch" in found.message and "secret-internal-package" not in found.message
