@@ -32,7 +32,7 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
     assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
 
 
-def test_untrusted_checkout_is_critical_when_code_runs(tmp_path: Path) -> None:
+def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
     text = (
         "on: pull_request_target\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
@@ -44,7 +44,42 @@ def test_untrusted_checkout_is_critical_when_code_runs(tmp_path: Path) -> None:
         "      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02\n"
     )
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-002"]))
-    assert [(f.region.start_line, f.severity) for f in found] == [(8, Severity.CRITICAL), (15, Severity.HIGH)]
+    # job b only uploads what it checked out: nothing of the head runs
+    assert [(f.region.start_line, f.severity) for f in found] == [(8, Severity.CRITICAL)]
+    assert "(`make test`)" in found[0].message
+
+
+def test_what_runs_the_checked_out_tree() -> None:
+    from atlascan.engines.workflows.github import _runs_tree
+    from atlascan.parsers.yaml import Mapping
+
+    step = Mapping(1, 1, None, None, False)
+    runs = {
+        "make build": "`make build`",
+        "FOO=1 ./scripts/test.sh --fast": "`./scripts/test.sh --fast`",
+        "cd sdk && pip install -e .": "`pip install -e .`",
+        "echo ok; go test ./...": "`go test ./...`",
+        "bash hack/verify.sh": "`bash hack/verify.sh`",
+        "sudo docker build -t x .": "`docker build -t x .`",
+        "python3.11 -m pytest": "`python3.11 -m pytest`",
+    }
+    for script, expected in runs.items():
+        assert _runs_tree(script, step, "") == expected, script
+    for script in ("git diff --stat", "gh pr comment 1 --body ok", "pip install ruff", "bash -c 'echo hi'", "cat VERSION | jq ."):
+        assert _runs_tree(script, step, "") is None, script
+    # the head checked out into `head/`: only commands naming that folder run it
+    assert _runs_tree("python tools/lint.py", step, "head") is None
+    assert _runs_tree("make -C head test", step, "head") == "`make -C head test`"
+
+
+def test_inherited_secrets_to_a_local_workflow_are_low(tmp_path: Path) -> None:
+    text = (
+        "on: push\njobs:\n"
+        "  a:\n    uses: acme/wf/.github/workflows/x.yml@0123456789abcdef0123456789abcdef01234567\n    secrets: inherit\n"
+        "  b:\n    uses: ./.github/workflows/x.yml\n    secrets: inherit\n"
+    )
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-006"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(5, Severity.MEDIUM), (8, Severity.LOW)]
 
 
 def test_injection_region_is_the_expression(tmp_path: Path) -> None:

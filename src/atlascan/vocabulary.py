@@ -49,7 +49,7 @@ ML_PORTS: dict[int, ServerPort] = {
     8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
     10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
     6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
-    8888: ServerPort("Jupyter", auth=JUPYTER_AUTH),
+    8888: ServerPort("Jupyter", ("jupyter", "notebook"), JUPYTER_AUTH),  # also the KubeRay API server's
     5000: ServerPort("MLflow tracking server", ("mlflow",), (r"--app-name[= ]+[\"']?basic-auth",)),
     6006: ServerPort("TensorBoard"),
     7860: ServerPort("Gradio", auth=(r"gradio_auth\w*\s*[=:]\s*[\"']?[^\s\"']", r"\bauth\s*=")),

@@ -263,7 +263,8 @@ def detect_mlflow(scan: Scan) -> Iterator[Hit]:
 
 
 def detect_ray(scan: Scan) -> Iterator[Hit]:
-    if scan.env.get("RAY_AUTH_MODE", "").lower() == "token":
+    # Token authentication, or Ray TLS (mutual TLS on the head's gRPC endpoints).
+    if scan.env.get("RAY_AUTH_MODE", "").lower() == "token" or _truthy(scan.env.get("RAY_USE_TLS", "")):
         return
     for inv in scan.invocations:
         if (

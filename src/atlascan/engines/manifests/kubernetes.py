@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,13 +47,17 @@ INGRESS_AUTH_WORDS = (
     "allowlist-source-range",
     "auth-tls",
 )
+RAY_GRPC_PORTS = frozenset({10001, 6379})  # Ray client server, GCS
 KSERVE_ANONYMOUS = "serving.kserve.io/s3-useanoncredential"
 # The KServe and Seldon projects' own sample buckets: fine for a tutorial, not for production.
-PUBLIC_SAMPLE_BUCKETS = (
-    "gs://kfserving-examples/",
-    "gs://seldon-models/",
-    "gs://kfserving-samples/",
-)
+# Each maps to the Go modules of the project that owns it: inside that project's repository
+# the bucket is its maintainers' own.
+PUBLIC_SAMPLE_BUCKETS = {
+    "gs://kfserving-examples/": ("github.com/kserve/", "github.com/kubeflow/kfserving"),
+    "gs://kfserving-samples/": ("github.com/kserve/", "github.com/kubeflow/kfserving"),
+    "gs://seldon-models/": ("github.com/seldonio/",),
+}
+GO_MODULE = re.compile(r"^module\s+(\S+)", re.M)
 HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
 # A `hostIP` or `dashboard-host` that means every interface. Empty is an unset field here,
 # and the server-flag spellings (`*`, `0`, `::0`) are not what these fields hold: left out.
@@ -147,7 +152,7 @@ def _on_image(site: Site) -> None:
 
 def _on_ports(site: Site) -> None:
     if site.container is not None:
-        _host_ports(site.value, site.ctx)
+        _host_ports(site.value, _context_text(site.ctx, site.parent), site.ctx)
 
 
 def _on_env(site: Site) -> None:
@@ -157,7 +162,7 @@ def _on_env(site: Site) -> None:
 
 def _on_head_group(site: Site) -> None:
     if isinstance(site.value, Mapping):
-        _ray_head(site.value, site.ctx)
+        _ray_head(site.parent, site.value, site.ctx)
 
 
 def _on_storage_uri(site: Site) -> None:
@@ -363,8 +368,10 @@ def _exposed_service(root: Mapping, ctx: FileContext) -> None:
         return
     context = _context_text(ctx, root)
     for port in items(spec.get("ports")):
-        for field in ("targetPort", "port"):
-            number = common.port_number(text(get(port, field)))
+        # The pod's port names the server; the service's own port number is arbitrary (the
+        # KubeRay API server's security proxy listens on 8988 behind service port 8888).
+        target = common.port_number(text(get(port, "targetPort")))
+        for number in [target] if target else [common.port_number(text(get(port, "port")))]:
             server = common.ml_server(number, context) if number else None
             if server:
                 name = text(get(root, "metadata", "name")) or "?"
@@ -382,12 +389,20 @@ def _exposed_service(root: Mapping, ctx: FileContext) -> None:
                 return
 
 
-def _internal_or_restricted(root: Mapping, spec: Mapping) -> bool:
-    """An internal cloud load balancer, or source ranges that do not include the internet."""
+def _internal(root: Mapping) -> bool:
+    """An internal cloud load balancer (`.../aws-load-balancer-internal: "true"`,
+    `alb.ingress.kubernetes.io/scheme: internal`, ...)."""
     for key, _, value in entries(get(root, "metadata", "annotations")):
         raw = (text(value) or "").strip().lower()
         if ("internal" in key.lower() and raw in ("true", "internal", "1")) or raw == "internal":
             return True
+    return False
+
+
+def _internal_or_restricted(root: Mapping, spec: Mapping) -> bool:
+    """An internal cloud load balancer, or source ranges that do not include the internet."""
+    if _internal(root):
+        return True
     ranges = [text(r) or "" for r in items(spec.get("loadBalancerSourceRanges"))]
     return bool(ranges) and not any(r.strip() in ("0.0.0.0/0", "::/0") for r in ranges)
 
@@ -399,6 +414,11 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
         for key, _, _ in entries(annotations)
     ):
         return
+    if _internal(root):
+        return
+    # TLS passed through to a Ray gRPC port ends in Ray's own mutual TLS, which asks the
+    # client for a certificate (KubeRay's ingress-rayclient-tls sample).
+    passthrough = is_true(get(annotations, "nginx.ingress.kubernetes.io/ssl-passthrough"))
     context = _context_text(ctx, root)
     name = text(get(root, "metadata", "name")) or "?"
     spec = root.get("spec")
@@ -409,6 +429,8 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
         port = get(backend, "service", "port", "number") or get(backend, "servicePort")
         number = common.port_number(text(port))
         server = common.ml_server(number, context) if number else None
+        if passthrough and number in RAY_GRPC_PORTS:
+            continue
         if server and port is not None:
             emit(
                 ctx,
@@ -419,14 +441,15 @@ def _exposed_ingress(root: Mapping, ctx: FileContext) -> None:
             return
 
 
-def _host_ports(ports: YNode, ctx: FileContext) -> None:
-    """`hostPort` publishes a container port on every address of the node."""
+def _host_ports(ports: YNode, context: str, ctx: FileContext) -> None:
+    """`hostPort` publishes a container port on every address of the node; the container's
+    own text (image, name, command) confirms what a shared port number serves."""
     for port in items(ports):
         host = get(port, "hostPort")
         number = common.port_number(text(get(port, "containerPort")))
-        known = vocabulary.ML_PORTS.get(number) if number else None
-        if host is None or known is None or known.hints:
-            continue  # generic ports (5000, 8080) need a context a container entry lacks
+        server = common.ml_server(number, context) if number else None
+        if host is None or server is None:
+            continue
         if (text(get(port, "hostIP")) or "0.0.0.0").strip() not in ALL_INTERFACES:
             continue
         emit(
@@ -434,62 +457,80 @@ def _host_ports(ports: YNode, ctx: FileContext) -> None:
             "ATS-K8S-009",
             key_node(port, "hostPort"),
             host,
-            args={"what": "hostPort", "port": number, "service": known.server},
+            args={"what": "hostPort", "port": number, "service": server},
         )
 
 
-def _ray_head(head: Mapping, ctx: FileContext) -> None:
-    exposure: list[str] = []
+def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
+    """One finding per KubeRay head: ATS-K8S-010 when `dashboard-host` is all interfaces
+    (critical when the head is also published, which it then names), else ATS-K8S-009 for
+    each way the head is published. Token authentication or TLS silences both."""
+    if _ray_authenticated(cluster, head):
+        return
+    published: list[tuple[str, YNode, YNode]] = []
     service_type = head.get("serviceType")
-    if (text(service_type) or "") in EXPOSED_SERVICE_TYPES:
-        exposure.append(f"serviceType: {text(service_type)}")
-        emit(
-            ctx,
-            "ATS-K8S-009",
-            head.key_node("serviceType"),
-            service_type,
-            args={
-                "what": f"KubeRay head service (serviceType: {text(service_type)})",
-                "port": 8265,
-                "service": "Ray dashboard and Jobs API",
-            },
+    if (text(service_type) or "") in EXPOSED_SERVICE_TYPES and service_type is not None:
+        published.append(
+            (
+                f"serviceType: {text(service_type)}",
+                head.key_node("serviceType") or service_type,
+                service_type,
+            )
         )
     ingress = head.get("enableIngress")
-    if is_true(ingress):
-        exposure.append("enableIngress: true")
-        emit(
-            ctx,
-            "ATS-K8S-009",
-            head.key_node("enableIngress"),
-            ingress,
-            args={
-                "what": "KubeRay head ingress (enableIngress: true)",
-                "port": 8265,
-                "service": "Ray dashboard and Jobs API",
-            },
+    if is_true(ingress) and ingress is not None:
+        published.append(
+            ("enableIngress: true", head.key_node("enableIngress") or ingress, ingress)
         )
     params = head.get("rayStartParams")
     host = get(params, "dashboard-host")
-    if (text(host) or "").strip() not in ALL_INTERFACES or _ray_token_auth(head):
-        return
-    emit(
-        ctx,
-        "ATS-K8S-010",
-        key_node(params, "dashboard-host") or host,
-        host,
-        args={
-            "host": (text(host) or "").strip(),
-            "exposed": f", and the head is published ({', '.join(exposure)})" if exposure else "",
-        },
-        severity=Severity.CRITICAL if exposure else None,
-    )
+    if (text(host) or "").strip() in ALL_INTERFACES:
+        emit(
+            ctx,
+            "ATS-K8S-010",
+            key_node(params, "dashboard-host") or host,
+            host,
+            args={
+                "host": (text(host) or "").strip(),
+                "exposed": f", and the head is published ({', '.join(p[0] for p in published)})"
+                if published
+                else "",
+            },
+            severity=Severity.CRITICAL if published else None,
+            related=[(p[1], f"the head is published ({p[0]})") for p in published],
+        )
+        if ctx.enabled("ATS-K8S-010"):
+            return
+    for label, first, value in published:
+        where = "head service" if label.startswith("serviceType") else "head ingress"
+        emit(
+            ctx,
+            "ATS-K8S-009",
+            first,
+            value,
+            args={
+                "what": f"KubeRay {where} ({label})",
+                "port": 8265,
+                "service": "Ray dashboard and Jobs API",
+            },
+        )
 
 
-def _ray_token_auth(head: Mapping) -> bool:
+def _ray_authenticated(cluster: Mapping, head: Mapping) -> bool:
+    """Ray token authentication (`authOptions.mode: token`, which makes the operator set
+    RAY_AUTH_MODE=token, or that variable on the head container) or Ray TLS (`tlsOptions`
+    or RAY_USE_TLS on the head container)."""
+    if (text(get(cluster, "authOptions", "mode")) or "").strip().lower() == "token":
+        return True
+    if is_true(get(cluster, "tlsOptions", "enabled")):
+        return True
     for container in items(get(head, "template", "spec", "containers")):
         for item in items(get(container, "env")):
-            if get(item, "name") is not None and text(get(item, "name")) == "RAY_AUTH_MODE":
-                return (text(get(item, "value")) or "").strip().lower() == "token"
+            name, value = text(get(item, "name")), (text(get(item, "value")) or "").strip().lower()
+            if (name == "RAY_AUTH_MODE" and value == "token") or (
+                name == "RAY_USE_TLS" and value in ("1", "true")
+            ):
+                return True
     return False
 
 
@@ -505,13 +546,33 @@ def _storage_uri(key: str, value: YNode | None, ctx: FileContext) -> None:
             emit(ctx, "ATS-K8S-011", node, args={"field": key, "uri": uri})
         elif uri.startswith("hf://") and not HF_PINNED.search(uri):
             emit(ctx, "ATS-K8S-013", node, args={"field": key, "uri": uri})
-        elif uri.startswith(PUBLIC_SAMPLE_BUCKETS):
+        elif uri.startswith(tuple(PUBLIC_SAMPLE_BUCKETS)) and not _owned_here(uri, ctx):
             args = {
                 "field": key,
                 "value": uri,
                 "why": "in a public sample bucket you do not control",
             }
             emit(ctx, "ATS-K8S-015", node, args=args)
+
+
+def _owned_here(uri: str, ctx: FileContext) -> bool:
+    """True when the file belongs to the project that owns the bucket: the nearest `go.mod`
+    above it (up to the scan root) declares one of that project's modules."""
+    owners = next(o for prefix, o in PUBLIC_SAMPLE_BUCKETS.items() if uri.startswith(prefix))
+    file = ctx.file
+    root = os.path.normpath(file.abspath[: len(file.abspath) - len(file.path)] or ".")
+    folder = os.path.dirname(os.path.normpath(file.abspath))
+    while folder.startswith(root):
+        try:
+            with open(os.path.join(folder, "go.mod"), encoding="utf-8", errors="replace") as f:
+                m = GO_MODULE.search(f.read(4096))
+            return m is not None and m.group(1).lower().startswith(owners)
+        except OSError:
+            pass
+        if folder == root or os.path.dirname(folder) == folder:
+            break
+        folder = os.path.dirname(folder)
+    return False
 
 
 def _kserve_storage_annotations(annotations: Mapping, ctx: FileContext) -> None:

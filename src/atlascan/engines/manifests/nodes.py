@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingType
+from collections.abc import Sequence as SequenceType
 from typing import TYPE_CHECKING
 
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
@@ -69,6 +70,7 @@ def emit(
     args: MappingType[str, object],
     severity: Severity | None = None,
     secret: str | None = None,
+    related: SequenceType[tuple[Node, str]] = (),
 ) -> None:
     """Report `rule_id` over the region of `first` .. `last` (usually a key and its value)."""
     if first is None or not ctx.enabled(rule_id):
@@ -78,4 +80,8 @@ def emit(
     if (rule_id, first.line, first.column) in reported:
         return
     reported.add((rule_id, first.line, first.column))
-    ctx.finding(rule_id).at(first, last).args(**args).severity(severity).secret(secret).emit()
+    finding = ctx.finding(rule_id).at(first, last).args(**args).severity(severity).secret(secret)
+    for where, message in related:
+        if where is not None:
+            finding.related(where, message)
+    finding.emit()

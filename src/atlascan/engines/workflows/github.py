@@ -7,6 +7,7 @@ one of its rules is enabled.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from atlascan.engines.workflows.common import (
     in_scalar,
     sensitive_paths,
 )
-from atlascan.model import Severity
+from atlascan.model import Severity, Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 from atlascan.vocabulary import COMMIT_SHA
 
@@ -146,13 +147,32 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                         finding.args(context=found.group(0), where=where).severity(severity).emit()
 
 
-# ---- ATS-GHA-002: privileged trigger checks out the untrusted head -----------------------
+# ---- ATS-GHA-002: privileged trigger checks out the untrusted head, then runs it ---------
 
 HEAD_REF = re.compile(
     r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(?:sha|branch)|"
     r"refs/pull/|github\.event\.pull_request\.merge_commit_sha|github\.event\.pull_request\.head\.repo\.full_name"
 )
-PR_CHECKOUT_CMD = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+fetch\b[^\n]*\bpull/")
+# Commands that put the head in the working tree. A bare `git fetch` of `pull/N/head` only
+# stores commits (a cherry-pick of a merged pull request starts that way); it counts when
+# the same script then checks the fetched ref out.
+PR_CHECKOUT_CMD = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+pull\b[^\n;&|]*\bpull/")
+PR_FETCH_CMD = re.compile(r"\bgit\s+fetch\b[^\n;&|]*\bpull/")
+GIT_CHECKOUT = re.compile(r"\bgit\s+(?:checkout|switch|reset\s+--hard|merge|worktree\s+add)\b")
+COMMAND_SPLIT = re.compile(r"\n|;|&&|\|\||\||\$\(|`|\bthen\b|\bdo\b")
+# Programs that build, test, install or interpret what the working tree holds.
+RUNNERS = frozenset(
+    {"make", "cmake", "ninja", "bazel", "bazelisk", "gradle", "mvn", "ant", "sbt", "cargo", "npm", "npx", "yarn",
+     "pnpm", "bun", "node", "deno", "python", "python3", "pytest", "tox", "nox", "pre-commit", "poetry", "uv",
+     "hatch", "pdm", "pipenv", "bundle", "rake", "ruby", "perl", "php", "composer", "dotnet", "docker-compose",
+     "terraform", "source", "."}
+)  # fmt: skip
+SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+# Marketplace actions that run the checked-out tree (hooks, build files, linters' plugins).
+EXECUTING_ACTIONS = (
+    "docker/build-push-action", "pre-commit/action", "golangci/golangci-lint-action", "goreleaser/goreleaser-action",
+    "github/codeql-action/autobuild", "ruby/setup-ruby", "bridgecrewio/checkov-action", "oxsecurity/megalinter",
+)  # fmt: skip
 
 
 def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
@@ -161,24 +181,82 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
         return
     for job in flow.jobs:
         for i, step in enumerate(job.steps):
-            target: Scalar | None = None
+            site: Span | Scalar | None = None
+            folder = ""
             if _is_action(step, "actions/checkout"):
                 with_ = _with(step)
                 for key in ("ref", "repository"):
                     value = with_.get(key) if with_ else None
                     if isinstance(value, Scalar) and HEAD_REF.search(value.value):
-                        target = value
+                        site = value
+                        folder = (_relative_dir(with_.text("path") or "") or "") if with_ else ""
                         break
-            run = step.get("run")
-            if target is None and isinstance(run, Scalar):
+                rest = ""
+            else:
+                run = step.get("run")
+                if not isinstance(run, Scalar):
+                    continue
                 m = PR_CHECKOUT_CMD.search(run.value)
-                if m:
-                    ctx.finding("ATS-GHA-002").at(in_scalar(ctx, run, m.start(), m.end())).args(trigger=trigger).severity(Severity.CRITICAL).emit()
+                fetch = PR_FETCH_CMD.search(run.value)
+                if m is None and fetch is not None and GIT_CHECKOUT.search(run.value, fetch.end()):
+                    m = fetch
+                if m is None:
+                    continue
+                site = in_scalar(ctx, run, m.start(), m.end())
+                rest = run.value[m.end() :]
+            if site is None:
                 continue
-            if target is not None:
-                later = job.steps[i + 1 :]
-                executes = any("run" in s or _uses(s).startswith("./") for s in later)
-                ctx.finding("ATS-GHA-002").at(target).args(trigger=trigger).severity(Severity.CRITICAL if executes else None).emit()
+            runs = _runs_tree(rest, step, folder) or next(
+                (r for s in job.steps[i + 1 :] if (r := _runs_step(s, folder))), None
+            )
+            if runs is not None:
+                ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs).emit()
+
+
+def _runs_step(step: Mapping, folder: str) -> str | None:
+    """What in this step runs code of the checked-out tree (in `folder`), or None."""
+    uses = _uses(step)
+    local = folder.rstrip("/") + "/" if folder else ""
+    if uses.startswith("./" + local):
+        return f"local action `{uses}`"
+    if uses.lower().split("@", 1)[0] in EXECUTING_ACTIONS:
+        return f"`{uses.split('@', 1)[0]}`"
+    run = step.get("run")
+    return _runs_tree(run.value, step, folder) if isinstance(run, Scalar) else None
+
+
+def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
+    """The first command of `script` that runs code from the tree, or None. With the head
+    checked out into `folder`, only commands in that folder (or naming it) count."""
+    inside = False
+    if folder:
+        workdir = _relative_dir(step.text("working-directory") or "") or ""
+        inside = workdir == folder or workdir.startswith(folder + "/")
+        if not inside and not re.search(rf"(?<![\w./-]){re.escape(folder)}(?:/|\b)", script):
+            return None
+    for command in COMMAND_SPLIT.split(script):
+        words = [w for w in command.split() if "=" not in w or w.startswith(("-", "./"))]
+        while words and words[0] in ("sudo", "env", "exec", "time", "nohup", "timeout"):
+            words = words[1:]
+        if not words or words[0].startswith("#"):
+            continue
+        program, args = words[0], words[1:]
+        name = program.rsplit("/", 1)[-1]
+        script_arg = next((a for a in args if not a.startswith("-")), "")
+        if inside and (program.startswith("../") or script_arg.startswith("../")):
+            continue  # the base's own script run over the head's folder (kubeflow's "trusted" checkout)
+        repo_file = program.startswith("./") or ("/" in program and not program.startswith(("/", "~", "$")))
+        if (
+            repo_file
+            or name in RUNNERS
+            or re.fullmatch(r"python\d(?:\.\d+)?", name)
+            or (name in SHELLS and args and not args[0].startswith("-"))
+            or (name in ("pip", "pip3") and any(a in (".", "-e", "--editable", "-r") or a.startswith("./") for a in args))
+            or (name == "go" and args[:1] and args[0] in ("build", "test", "run", "generate", "install", "vet"))
+            or (name in ("docker", "podman") and args[:1] and args[0] in ("build", "buildx", "compose"))
+        ):
+            return f"`{' '.join(words)[:60]}`"
+    return None
 
 
 # ---- ATS-GHA-003: write-all or workflow-wide write permissions ---------------------------
@@ -187,15 +265,18 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
-    _permissions(ctx, flow.root.get("permissions"), "workflow")
+    # Jobs with their own `permissions:` replace the workflow's; a workflow-level write scope
+    # that reaches a single job is that job's own grant, the recommended form.
+    inheriting = [job for job in flow.jobs if "permissions" not in job.node]
+    _permissions(ctx, flow.root.get("permissions"), "workflow", len(inheriting) > 1)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
 
 
-def _permissions(ctx: FileContext, node: YNode | None, scope: str) -> None:
+def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
     if isinstance(node, Scalar) and node.value.strip() == "write-all":
         ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope).severity(Severity.HIGH).emit()
-    elif isinstance(node, Mapping) and scope == "workflow":
+    elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
         # workflow-wide ones hand every job (and every action it runs) a write token.
         for name, _, value in node.entries():
@@ -265,7 +346,10 @@ def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         secrets = job.node.get("secrets")
         if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit":
-            ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).emit()
+            # A workflow of this repository (`./.github/workflows/...`) is reviewed with it:
+            # still more than it needs, but no one else's code receives the secrets.
+            local = (job.node.text("uses") or "").strip().startswith("./")
+            ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).severity(Severity.LOW if local else None).emit()
     if ctx.enabled("ATS-GHA-007"):
         from atlascan.parsers.yaml import walk
 
@@ -277,21 +361,100 @@ def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
 
 # ---- ATS-GHA-008: persisted checkout credentials end up in an artifact --------------------
 
+# `actions/upload-artifact` from v4.4.0 leaves hidden files (so `.git/`) out unless
+# `include-hidden-files: true`; a major-only tag (`@v4`) follows the newest 4.x release.
+VERSION = re.compile(r"\bv?(\d+)(?:\.(\d+))?(?:\.\d+)?\b")
+GLOB_CHARS = re.compile(r"[*?\[]")
+WORKSPACE = re.compile(r"^(?:\$\{\{\s*github\.workspace\s*\}\}|\$\{?GITHUB_WORKSPACE\}?)(?=/|$)")
+
 
 def check_artipacked(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
-        uploads = [i for i, s in enumerate(job.steps) if _is_action(s, "actions/upload-artifact")]
-        if not uploads:
-            continue
         for i, step in enumerate(job.steps):
-            if not _is_action(step, "actions/checkout") or i > uploads[-1]:
+            if not _is_action(step, "actions/checkout"):
                 continue
             with_ = _with(step)
             persist = with_.text("persist-credentials") if with_ else None
-            if persist is None or persist.strip().lower() != "false":
-                node = step.get("uses")
-                if isinstance(node, Scalar):
-                    ctx.finding("ATS-GHA-008").at(node).args(job=job.name).emit()
+            if persist is not None and persist.strip().lower() == "false":
+                continue
+            checkout_dir = _relative_dir((with_.text("path") if with_ else None) or "")
+            node = step.get("uses")
+            if checkout_dir is None or not isinstance(node, Scalar):
+                continue  # checked out where no upload path can be compared with
+            for upload in job.steps[i + 1 :]:
+                carried = _carries_git_config(ctx, upload, checkout_dir)
+                if carried is None:
+                    continue
+                path, entry, why = carried
+                finding = ctx.finding("ATS-GHA-008").at(node).args(job=job.name, path=entry, why=why)
+                finding.related(path, "the upload that carries `.git/config`").emit()
+                break
+
+
+def _relative_dir(path: str) -> str | None:
+    """A workspace-relative folder without `./` or trailing `/`; None when the text cannot
+    be read as one (an expression, an absolute path, `..`)."""
+    value = WORKSPACE.sub(".", path.strip())
+    if "${{" in value or value.startswith(("/", "~", "$")) or ".." in value.split("/"):
+        return None
+    parts = [p for p in value.split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _hidden_files_uploaded(ctx: FileContext, step: Mapping) -> str | None:
+    """Why this upload includes hidden files, or None when it leaves them out."""
+    with_ = _with(step)
+    if with_ is not None and (with_.text("include-hidden-files") or "").strip().lower() == "true":
+        return " (`include-hidden-files: true`)"
+    uses = step.get("uses")
+    ref = _uses(step).rpartition("@")[2]
+    if COMMIT_SHA.match(ref) and isinstance(uses, Scalar):
+        # A pinned SHA names its version in the trailing comment (`# v4.6.2`), if anywhere.
+        ref = ctx.doc.lines[uses.line - 1].partition("#")[2]
+    m = VERSION.search(ref)
+    if m is None:
+        return " (upload-artifact of unknown version, which may include hidden files)"
+    major, minor = int(m.group(1)), m.group(2)
+    if major > 4 or (major == 4 and (minor is None or int(minor) >= 4)):
+        return None
+    return f" (upload-artifact {ref.strip()} includes hidden files)"
+
+
+def _carries_git_config(ctx: FileContext, step: Mapping, checkout_dir: str) -> tuple[Scalar, str, str] | None:
+    """The `path:` of an upload that takes `<checkout_dir>/.git/config` along, the entry of
+    it that does, and why."""
+    if not _is_action(step, "actions/upload-artifact"):
+        return None
+    with_ = _with(step)
+    path = with_.get("path") if with_ else None
+    if not isinstance(path, Scalar):
+        return None
+    hidden = _hidden_files_uploaded(ctx, step)
+    target = f"{checkout_dir}/.git/config" if checkout_dir else ".git/config"
+    for line in path.value.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith(("!", "#")):
+            continue
+        folder = _relative_dir(entry)
+        if folder is None:
+            continue  # outside the workspace, or not known before the run
+        names_git = ".git" in folder.split("/")
+        if names_git and (target.startswith(folder + "/") or target == folder):
+            return path, entry, ""  # `.git` named outright: the hidden-files filter is no guard
+        if hidden is not None and _covers(folder, target):
+            return path, entry, hidden
+    return None
+
+
+def _covers(pattern: str, target: str) -> bool:
+    """True when an upload path (a folder or a glob) includes the file `target`."""
+    if not GLOB_CHARS.search(pattern):
+        return pattern == "" or target == pattern or target.startswith(pattern + "/")
+    # `*` in fnmatch crosses `/` like `**` does: a glob that matches the file or a folder
+    # above it takes the file along.
+    parts = target.split("/")
+    candidates = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(c, pattern.replace("**", "*")) for c in candidates)
 
 
 # ---- ATS-GHA-009: uploads of credential stores and tracking data --------------------------

@@ -204,13 +204,35 @@ def mlproject(root: y.Mapping, lines: list[str]) -> Iterator[CommandText]:
 
 
 def manifests(root: y.Mapping, lines: list[str]) -> Iterator[CommandText]:
+    head_env: dict[int, dict[str, str]] = {}  # id(headGroupSpec) -> what KubeRay sets on it
     for node, parent_key in _mappings_with_parent_key(root):
         # `image` marks a container; KServe's `model:` blocks carry args without one.
         if ("image" in node or "modelFormat" in node) and ("command" in node or "args" in node or "source" in node):
             yield from _container(node, parent_key, lines)
+        head = node.get("headGroupSpec")
+        if isinstance(head, y.Mapping):
+            head_env[id(head)] = _kuberay_head_env(node, head)
         params = node.get("rayStartParams")
         if isinstance(params, y.Mapping):
-            yield _ray_start(node, params, parent_key == "headGroupSpec", lines)
+            yield _ray_start(node, params, parent_key == "headGroupSpec", lines, head_env.get(id(node), {}))
+
+
+def _kuberay_head_env(cluster: y.Mapping, head: y.Mapping) -> dict[str, str]:
+    """The ray container's literal env, plus what the operator adds to it: RAY_AUTH_MODE
+    for `authOptions.mode: token`, RAY_USE_TLS for `tlsOptions.enabled`."""
+    env: dict[str, str] = {}
+    template = head.get("template")
+    spec = template.get("spec") if isinstance(template, y.Mapping) else None
+    containers = spec.get("containers") if isinstance(spec, y.Mapping) else None
+    if isinstance(containers, y.Sequence) and containers.items and isinstance(containers.items[0], y.Mapping):
+        env.update(_env_list(containers.items[0].get("env")))
+    auth = cluster.get("authOptions")
+    if isinstance(auth, y.Mapping) and (auth.text("mode") or "").strip().lower() == "token":
+        env["RAY_AUTH_MODE"] = "token"
+    tls = cluster.get("tlsOptions")
+    if isinstance(tls, y.Mapping) and (tls.text("enabled") or "").strip().lower() == "true":
+        env["RAY_USE_TLS"] = "1"
+    return env
 
 
 def _container(node: y.Mapping, parent_key: str, lines: list[str]) -> Iterator[CommandText]:
@@ -236,7 +258,7 @@ def _env_list(node: y.YNode | None) -> dict[str, str]:
     return out
 
 
-def _ray_start(group: y.Mapping, params: y.Mapping, head: bool, lines: list[str]) -> CommandText:
+def _ray_start(group: y.Mapping, params: y.Mapping, head: bool, lines: list[str], env: dict[str, str]) -> CommandText:
     """KubeRay turns `rayStartParams` into `ray start --key=value ...`; each argument is
     anchored at its key and its value so findings land where the parameter is written."""
     key = group.key_node("rayStartParams") or params
@@ -257,7 +279,7 @@ def _ray_start(group: y.Mapping, params: y.Mapping, head: bool, lines: list[str]
         anchors.append((len(text), value.line, value.column + quote))
         text += value.value
         argv.append(f"{flag}={value.value}")
-    return CommandText(text, "kuberay rayStartParams", tuple(anchors), argv=tuple(argv), env={})
+    return CommandText(text, "kuberay rayStartParams", tuple(anchors), argv=tuple(argv), env=env)
 
 
 def _mappings_with_parent_key(root: y.Mapping) -> Iterator[tuple[y.Mapping, str]]:
