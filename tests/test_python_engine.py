@@ -309,3 +309,87 @@ def test_fixes_name_known_conditions() -> None:
     from atlascan.engines.python.fixes import FIXES
 
     assert set(FIXES) <= set(CHECKS)
+
+
+# ---- critical needs proof (issue 13 §3) -------------------------------------------------------
+
+
+def _by_line(result: ScanResult, rule: str) -> dict[int, Any]:
+    return {f.region.start_line: f for f in result.findings if f.rule_id == rule}
+
+
+def test_critical_only_with_data_from_outside_and_the_evidence_is_named(tmp_path: Path) -> None:
+    code = (
+        "import argparse, os, sys\nimport joblib\n"
+        "def load(path):\n    return joblib.load(path)\n"  # 4: a bare parameter
+        "model_path = sys.argv[1]\n"
+        "a = joblib.load(model_path)\n"  # 6
+        "b = joblib.load(os.getenv('MODEL_DIR'))\n"  # 7
+        "name = input('model? ')\n"
+        "c = joblib.load(name)\n"  # 9: typed by whoever runs it
+    )
+    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
+    assert {line: f.severity for line, f in found.items()} == {
+        4: Severity.HIGH, 6: Severity.CRITICAL, 7: Severity.CRITICAL, 9: Severity.HIGH,
+    }  # fmt: skip
+    assert "from `sys.argv[1]` at line 5" in found[6].message
+    assert "from `os.getenv('MODEL_DIR')` at line 7" in found[7].message
+    assert "at line" not in found[4].message
+
+
+def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
+    code = (
+        "import pickle\nfrom flask import Flask\napp = Flask(__name__)\n"
+        "@app.route('/predict', methods=['POST'])\ndef predict(blob):\n    return pickle.loads(blob)\n"  # 6
+        "def restore(path):\n    \"\"\"Load a model.\n\n    path: the file the user uploaded.\n    \"\"\"\n"
+        "    return pickle.load(open(path, 'rb'))\n"  # 12
+        "def helper(path):\n    \"\"\"Load the model written by train().\"\"\"\n    return pickle.load(open(path, 'rb'))\n"  # 15
+    )
+    found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH}
+    assert "a web route" in found[6].message and "documented as user input" in found[12].message
+
+
+def test_a_file_the_same_code_wrote_is_low(tmp_path: Path) -> None:
+    code = (
+        "import os, pickle, sys\nimport joblib, torch\n"
+        "out = sys.argv[1]\n"
+        "path = os.path.join(out, 'model.joblib')\n"
+        "joblib.dump(clf, path)\n"
+        "clf = joblib.load(path)\n"  # 6
+        "torch.save(net.state_dict(), 'ckpt.pt')\n"
+        "state = torch.load('ckpt.pt', weights_only=False)\n"  # 8
+        "with open('cache.pkl', 'wb') as fh:\n    pickle.dump(obj, fh)\n"
+        "with open('cache.pkl', 'rb') as fh:\n    obj = pickle.load(fh)\n"  # 12
+        "other = joblib.load(os.path.join(out, 'other.joblib'))\n"  # 13: not written here
+    )
+    result = _scan(tmp_path, {"train.py": code})
+    low = {(f.rule_id, f.region.start_line): f for f in result.findings if f.severity == Severity.LOW}
+    assert set(low) == {("ATS-PY-002", 6), ("ATS-PY-004", 8), ("ATS-PY-001", 12)}
+    assert "this code writes that file itself at line 5" in low[("ATS-PY-002", 6)].message
+    assert _by_line(result, "ATS-PY-002")[13].severity == Severity.CRITICAL
+
+
+def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport mlflow\nimport tensorflow as tf\n"
+        "policy = tf.saved_model.load(os.environ['AIP_STORAGE_URI'])\n"
+        "booster = mlflow.xgboost.load_model('s3://models/xgb')\n"
+        "sk = mlflow.sklearn.load_model('s3://models/sk')\n"
+    )
+    result = _scan(tmp_path, {"serve.py": code})
+    assert _by_line(result, "ATS-PY-022")[4].severity == Severity.MEDIUM
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-021").items()} == {5: Severity.MEDIUM, 6: Severity.CRITICAL}
+
+
+def test_self_and_urls_inside_commands_prove_nothing(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport torch\n"
+        "BUCKET_URI = 'gs://my-bucket'\n"
+        "os.system(f'gcloud storage buckets create {BUCKET_URI}')\n"  # 4
+        "class Handler:\n    def initialize(self, ctx):\n        return torch.load(self.model_pt_path, weights_only=False)\n"
+    )
+    result = _scan(tmp_path, {"setup.py": code})
+    assert _by_line(result, "ATS-PY-011")[4].severity == Severity.HIGH
+    finding = _by_line(result, "ATS-PY-004")[7]
+    assert finding.severity == Severity.HIGH and "`self`" not in finding.message

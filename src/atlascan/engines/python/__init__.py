@@ -35,9 +35,11 @@ from atlascan.parsers import python as py
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from atlascan.analysis import FileContext, PrepareContext
+    from atlascan.engines.python.origins import Origin
+    from atlascan.findings import FindingBuilder
     from atlascan.model import SourceFile
     from atlascan.rules import Rule
 
@@ -145,21 +147,19 @@ class PythonEngine(Engine):
             if 1 <= end_line <= len(lines) and getattr(node, "end_col_offset", None) is not None:
                 end_column = utf8_col_to_char_col(lines[end_line - 1], node.end_col_offset)  # type: ignore[attr-defined]
         builder = ctx.finding(report.rule).at(Span(line, column or None, end_line, end_column))
-        severity = report.severity or rule.severity
+        to_file = program.file_line if program is not None else (lambda n: n)
+        severity, details = _grade(report, rule.severity, ctx, builder, to_file)
+        fields = template_fields(rule.message)
         origin = report.origin
-        if origin is not None and origin.raises:
-            severity = Severity(min(Severity.CRITICAL, severity + 1))
-        elif origin is not None and origin.rank == 0 and origin.path:
-            committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
-            if committed:
-                severity = Severity(max(Severity.LOW, severity - 1))
-                builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
-        # Messages about what data a call reads name `{origin}`; the others (a download
-        # flag, a TLS switch) describe the call alone.
-        if "origin" in template_fields(rule.message):
+        # Messages about what data a call reads name `{origin}` and the `{evidence}` for it;
+        # the others (a download flag, a TLS switch) describe the call alone.
+        if "origin" in fields:
             builder.args(origin=origin.label if origin else "its input")
+        if "evidence" in fields:
+            builder.args(evidence=_evidence(origin, to_file))
         fix = fixes.suggest(report.check, report.call) if program is None else None
-        builder.args(callee=report.callee, detail=f" ({report.detail})" if report.detail else "", where=where)
+        detail = "; ".join(details)
+        builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
@@ -174,6 +174,37 @@ class PythonEngine(Engine):
                 ctx.finding("ATS-PY-016").at(Span(shell.line)).args(
                     callee=name, detail=f" ({UNSAFE_ENV_SWITCHES[name]})", where=where
                 ).emit()
+
+
+def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
+    """Severity from what the code shows (issue 13, "critical needs proof"): critical only
+    when data from outside reaches the sink; a bare parameter stays at the rule's level; a
+    file the same code wrote is low; a loader of a format without pickle has a ceiling."""
+    severity = report.severity or base
+    details = [report.detail] if report.detail else []
+    origin = report.origin
+    if report.written is not None:
+        severity = Severity.LOW
+        details.append(f"this code writes that file itself at line {to_file(report.written)}")
+    elif origin is not None and origin.raises and origin.proof:
+        severity = Severity(min(Severity.CRITICAL, severity + 1))
+    elif origin is not None and origin.rank == 0 and origin.path:
+        committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
+        if committed:
+            severity = Severity(max(Severity.LOW, severity - 1))
+            builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
+    if report.max_severity is not None:
+        severity = Severity(min(severity, report.max_severity))
+    return severity, details
+
+
+def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
+    """Where the data that makes a finding critical comes from: " (from `sys.argv[1]` at line 12)"."""
+    if origin is None or not origin.proof or origin.line is None:
+        return ""
+    if origin.source is None or origin.source in origin.label:
+        return f" (line {to_file(origin.line)})"
+    return f" (from `{origin.source}` at line {to_file(origin.line)})"
 
 
 def _fix_property(fix: fixes.Fix, lines: list[str]) -> dict[str, object]:

@@ -30,6 +30,13 @@ ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv", "os.environ.updat
 # Conditions that hold only for data chosen at run time: a wrapper called with a literal is fine.
 DATA_DEPENDENT_CHECKS = frozenset({"non_literal", "untrusted_only", "remote_uri", "shell_true"})
 TRUST_REMOTE_CODE_FALLBACK = Sink("ATS-PY-005", ("*.from_pretrained",), check="trust_remote_code")
+# Calls (by their last name) that write a file the same code may load again: a model it
+# trained, a checkpoint, a cache. What the code wrote itself is not evidence of an attack.
+WRITER_NAMES = frozenset({
+    "dump", "save", "save_model", "save_pretrained", "to_pickle", "save_weights", "save_state_dict",
+    "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
+})  # fmt: skip
+PATH_CALLS = frozenset({"open", "Path", "join", "str", "abspath", "expanduser", "fspath", "PurePath"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Report:
     scope: Scope | None = None
     call: ast.Call | None = None  # the sink call, for suggested fixes
     check: str = ""
+    written: int | None = None  # line where this code itself writes the file it loads
+    max_severity: Severity | None = None  # the sink's ceiling (a loader of a format without pickle)
 
 
 @dataclass
@@ -87,6 +96,7 @@ class Analysis:
         self.program: Program = collect(self.tree)
         self.resolver = Resolver(self.program, self.sinks.knows)
         self.origins = Origins(self.resolver)
+        self._written: dict[str, int] | None = None
 
     def constant(self, node: ast.expr | None, scope: Scope) -> object | None:
         """The value of a literal, or of a name assigned exactly one literal (`SHA = "..."`)."""
@@ -166,7 +176,56 @@ class Analysis:
         if data is None and sink.receiver and isinstance(call.func, ast.Attribute):
             data = call.func.value  # `tar.extractall()`: the data is the object's own source
         origin = self.origins.of(data, scope) if data is not None else None
-        yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check)
+        written = self.written_at(data, scope) if data is not None else None
+        ceiling = sink.options.get("max_severity")
+        yield Report(
+            sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check,
+            written, Severity.parse(ceiling) if ceiling else None,
+        )  # fmt: skip
+
+    # ---- files the code writes itself ----------------------------------------------------
+    def written_at(self, data: ast.expr, scope: Scope) -> int | None:
+        """The line of a save/dump call of this module whose path is spelled like `data`."""
+        if self._written is None:
+            self._written = {}
+            for call, where in self.program.calls:
+                func = call.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if name not in WRITER_NAMES:
+                    continue
+                for arg in (*call.args, *(k.value for k in call.keywords)):
+                    key = self._path_key(arg, where)
+                    if key is not None:
+                        self._written.setdefault(key, call.lineno)
+        key = self._path_key(data, scope)
+        return self._written.get(key) if key is not None else None
+
+    def _path_key(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
+        """How a path is spelled, with names bound to `open(p, "wb")` or a literal seen through."""
+        if depth > 4:
+            return None
+        if isinstance(node, ast.Constant):
+            return f"s:{node.value}" if isinstance(node.value, str) and node.value else None
+        if isinstance(node, ast.Name):
+            value = self.constant(node, scope)
+            if isinstance(value, str):
+                return f"s:{value}"
+            bound = _single_value(node.id, scope)
+            if isinstance(bound, ast.Call):
+                inner = self._path_key(bound, scope, depth + 1)
+                if inner is not None:
+                    return inner
+            return f"n:{node.id}"
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in PATH_CALLS and node.args:
+                parts = [self._path_key(a, scope, depth + 1) for a in (node.args if name in ("join", "Path", "PurePath") else node.args[:1])]
+                return None if None in parts else "|".join(p for p in parts if p)
+            return None
+        if isinstance(node, (ast.Attribute, ast.JoinedStr, ast.BinOp, ast.Subscript)):
+            return "e:" + ast.unparse(node)
+        return None
 
     def _wrapped(self, call: ast.Call, scope: Scope, wrapper: Wrapper) -> Iterator[Report]:
         if not self.enabled(wrapper.rule):
@@ -175,8 +234,9 @@ class Analysis:
         if wrapper.check in DATA_DEPENDENT_CHECKS and (data is None or cond.is_literal(data)):
             return
         origin = self.origins.of(data, scope) if data is not None else None
+        written = self.written_at(data, scope) if data is not None else None
         detail = f"it passes `{wrapper.param}` to `{wrapper.sink}`" + (f", where {wrapper.detail}" if wrapper.detail else "")
-        yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope)
+        yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope, written=written)
 
     def _references(self, seen: set[tuple[str, int]]) -> Iterator[Report]:
         """`map(pk.loads, blobs)`, `executor.submit(joblib.load, p)`: the sink as a value."""
@@ -258,6 +318,16 @@ def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
                 if block:
                     stack.extend(block)
     return False
+
+
+def _single_value(ident: str, scope: Scope) -> ast.expr | None:
+    current: Scope | None = scope
+    while current is not None:
+        if current.has(ident):
+            values = current.assigns.get(ident, [])
+            return values[0][0] if len(values) == 1 else None
+        current = current.parent
+    return None
 
 
 def _display(qualname: str) -> str:
