@@ -393,3 +393,46 @@ def test_self_and_urls_inside_commands_prove_nothing(tmp_path: Path) -> None:
     assert _by_line(result, "ATS-PY-011")[4].severity == Severity.HIGH
     finding = _by_line(result, "ATS-PY-004")[7]
     assert finding.severity == Severity.HIGH and "`self`" not in finding.message
+
+
+# ---- notebooks as written (issue 13 §6) -------------------------------------------------------
+
+
+def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path) -> None:
+    cell = [
+        "import os, pickle\n",
+        "if os.getenv('IS_TESTING'):\n",
+        "    ! sudo apt-get update --yes\n",
+        "! gcloud artifacts repositories create $REPO \\\n",
+        "--location=$LOCATION --description=\"Docker repository\"\n",
+        "shell_output = ! gcloud projects describe $PROJECT_ID\n",
+        "msg = ('region %s'\n",
+        "    % (REGION,))\n",
+        "cd custom\n",
+        "obj = pickle.loads(blob)\n",
+    ]
+    indented = ["  def f(p):\n", "      return pickle.load(p)\n"]
+    text = _notebook([cell, indented, ["%%capture\n", "!pip install torch==2.6.0 \\\n", "    transformers\n"]])
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert result.notices == []
+    assert {f.message.rsplit("(cell ", 1)[1] for f in result.findings if f.rule_id.startswith("ATS-PY-00")} == {"1).", "2)."}
+    pip = _one(result, "ATS-PY-018")
+    assert "`transformers`" in pip.message and "torch" not in pip.message
+
+
+def test_writefile_cell_is_analysed_as_the_file_it_writes(tmp_path: Path) -> None:
+    text = _notebook([
+        ["import pickle as pk\n"],
+        ["%%writefile src/task.py\n", "import argparse\n", "import joblib\n", "p = argparse.ArgumentParser()\n",
+         "p.add_argument('--model')\n", "args = p.parse_args()\n", "model = joblib.load(args.model)\n", "x = pk.loads(b)\n"],
+        ["%%writefile src/broken.py\n", "import pickle\n", "def f(:\n"],
+        ["%%bash\n", "pip install --quiet google-cloud-aiplatform \\\n", "   'kfp<2'\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    finding = _one(result, "ATS-PY-002")
+    assert finding.severity == Severity.CRITICAL
+    assert finding.message.endswith("(cell 2, written to `src/task.py`).")
+    assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "joblib.load" in line)
+    assert pairs(result, "ATS-PY-001") == set()  # the notebook's `pk` is not imported in the written file
+    assert [n.message for n in result.notices] == ["Notebook cell 3 writes `src/broken.py`, which is not valid Python (invalid syntax); not scanned."]
+    assert "`google-cloud-aiplatform`, `kfp<2`" in _one(result, "ATS-PY-018").message

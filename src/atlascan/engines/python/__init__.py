@@ -106,17 +106,20 @@ class PythonEngine(Engine):
             return  # dependency files only feed `prepare`
         facts: Facts = ctx.facts if isinstance(ctx.facts, Facts) else _facts(ctx.rules)
         doc = ctx.doc
-        program: nb.NotebookProgram | None = None
         if file.kind == "notebook":
-            program = doc.tree
+            program: nb.NotebookProgram = doc.tree
             self._shell_lines(program, ctx)
-            if not mentions(program.source, facts.words):
-                return
-            tree: ast.Module = doc.view(nb.python_ast)
-        else:
-            if not mentions(doc.text, facts.words):
-                return
-            tree = doc.tree
+            if mentions(program.source, facts.words):
+                self._analyse(doc.view(nb.python_ast), file, ctx, facts, program)
+            # `%%writefile train.py` cells: the code that ships in the container, on its own.
+            if any(mentions(w.source, facts.words) for w in program.written):
+                for written, tree in doc.view(nb.written_asts):
+                    if mentions(written.source, facts.words):
+                        self._analyse(tree, file, ctx, facts, written)
+        elif mentions(doc.text, facts.words):
+            self._analyse(doc.tree, file, ctx, facts, None)
+
+    def _analyse(self, tree: ast.Module, file: SourceFile, ctx: FileContext, facts: Facts, program: nb.NotebookProgram | None) -> None:
         analysis = Analysis(
             tree,
             facts.versions,
@@ -140,7 +143,7 @@ class PythonEngine(Engine):
         column = end_column = None
         where = ""
         if program is not None:
-            where = f" (cell {program.cell(line)})"
+            where = f" (cell {program.cell(line)}" + (f", written to `{program.name}`)" if program.name else ")")
             line, end_line = program.file_line(line), program.file_line(end_line)
         elif 1 <= line <= len(lines):
             column = utf8_col_to_char_col(lines[line - 1], getattr(node, "col_offset", 0))
