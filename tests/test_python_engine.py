@@ -436,3 +436,53 @@ def test_writefile_cell_is_analysed_as_the_file_it_writes(tmp_path: Path) -> Non
     assert pairs(result, "ATS-PY-001") == set()  # the notebook's `pk` is not imported in the written file
     assert [n.message for n in result.notices] == ["Notebook cell 3 writes `src/broken.py`, which is not valid Python (invalid syntax); not scanned."]
     assert "`google-cloud-aiplatform`, `kfp<2`" in _one(result, "ATS-PY-018").message
+
+
+# ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
+
+
+def test_a_folder_the_notebook_makes_is_not_a_hub_id(tmp_path: Path) -> None:
+    text = _notebook([
+        ["!gcloud storage cp gs://samples/model_artifacts.zip .\n", "!unzip model_artifacts.zip\n"],
+        ["from diffusers import StableDiffusionPipeline\n", "model_path = \"model_artifacts\"\n",
+         "pipe = StableDiffusionPipeline.from_pretrained(model_path)\n",
+         "hub = StableDiffusionPipeline.from_pretrained(\"runwayml/stable-diffusion-v1-5\")\n"],
+        ["!huggingface-cli download acme/sd\n", "other = StableDiffusionPipeline.from_pretrained(\"acme/sd\")\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert sorted(f.message.split("`")[3] for f in result.findings if f.rule_id == "ATS-PY-006") == ["acme/sd", "runwayml/stable-diffusion-v1-5"]
+
+
+def test_trust_remote_code_on_a_local_folder_is_not_critical(tmp_path: Path) -> None:
+    code = (
+        "import os\nfrom transformers import AutoModel\n"
+        "a = AutoModel.from_pretrained(os.path.join(out_dir, 'merged'), trust_remote_code=True)\n"
+        "b = AutoModel.from_pretrained('acme/chat', trust_remote_code=True)\n"
+    )
+    found = _by_line(_scan(tmp_path, {"serve.py": code}), "ATS-PY-005")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.CRITICAL}
+
+
+def test_version_messages_name_the_pin_that_applies_to_the_file(tmp_path: Path) -> None:
+    files = {
+        "old/train.py": BARE_LOAD,
+        "old/requirements.txt": "torch==2.1.0\n",
+        "new/train.py": BARE_LOAD,
+        "new/requirements.txt": "torch==2.7.1\n",
+        "new/deep/eval.py": BARE_LOAD,
+        "requirements.txt": "torch==1.13.0\n",
+        "tool.py": BARE_LOAD,
+    }
+    result = _scan(tmp_path, files)
+    found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
+    assert set(found) == {"old/train.py", "tool.py"}
+    assert "torch 2.1.0 is pinned in `old/requirements.txt`" in found["old/train.py"]
+    assert "torch 1.13.0 is pinned in `requirements.txt`" in found["tool.py"]
+
+
+def test_a_notebook_own_pip_install_pin_comes_first(tmp_path: Path) -> None:
+    new = _notebook([["%pip install --quiet torch==2.7.0 transformers==4.50.0\n"], ["import torch\n", "s = torch.load(p)\n"]])
+    old = _notebook([["!pip install torch==2.0.1\n"], ["import torch\n", "s = torch.load(p)\n"]])
+    result = _scan(tmp_path, {"new.ipynb": new, "old.ipynb": old, "requirements.txt": "torch==1.13.0\n"})
+    found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
+    assert list(found) == ["old.ipynb"] and "torch 2.0.1 is pinned in `old.ipynb`" in found["old.ipynb"]

@@ -27,7 +27,7 @@ from atlascan.engines.python.analyzer import (
     returns_call,
 )
 from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
-from atlascan.engines.python.versions import Version, pins
+from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import notebook as nb
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from atlascan.analysis import FileContext, PrepareContext
     from atlascan.engines.python.origins import Origin
+    from atlascan.engines.python.versions import Version
     from atlascan.findings import FindingBuilder
     from atlascan.model import SourceFile
     from atlascan.rules import Rule
@@ -63,7 +64,7 @@ def mentions(text: str, words: frozenset[str]) -> bool:
 class Facts:
     sinks: SinkIndex
     words: frozenset[str]  # prefilter words, wrapper names included
-    versions: dict[str, Version] = field(default_factory=dict)
+    pins: PinIndex = field(default_factory=PinIndex)
     wrappers: dict[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     dirs: frozenset[str] = frozenset()
 
@@ -86,8 +87,9 @@ class PythonEngine(Engine):
     # ---- whole-scan pass --------------------------------------------------------------------
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         facts = _facts(ctx.rules)
-        texts = [_read(f.abspath) for f in files if f.kind in DEPENDENCY_KINDS]
-        facts.versions = pins(t for t in texts if t)
+        for f in files:
+            if f.kind in DEPENDENCY_KINDS:
+                facts.pins.add(f.path, _read(f.abspath))
         dirs: set[str] = set()
         for path in ctx.all_paths:
             parent = posixpath.dirname(path)
@@ -109,22 +111,31 @@ class PythonEngine(Engine):
         if file.kind == "notebook":
             program: nb.NotebookProgram = doc.tree
             self._shell_lines(program, ctx)
+            # The notebook's own `%pip install` pins (and a requirements file it writes) come first.
+            own = [s.text for s in program.shell if "install" in s.text]
+            own += [w.source for w in program.written if posixpath.basename(w.name or "").startswith("requirements")]
+            pinned = overlay(facts.pins.for_file(file.path), own, file.path)
+            made = _made_by(program)
             if mentions(program.source, facts.words):
-                self._analyse(doc.view(nb.python_ast), file, ctx, facts, program)
+                self._analyse(doc.view(nb.python_ast), file, ctx, facts, program, pinned, made)
             # `%%writefile train.py` cells: the code that ships in the container, on its own.
             if any(mentions(w.source, facts.words) for w in program.written):
                 for written, tree in doc.view(nb.written_asts):
                     if mentions(written.source, facts.words):
-                        self._analyse(tree, file, ctx, facts, written)
+                        self._analyse(tree, file, ctx, facts, written, pinned, made)
         elif mentions(doc.text, facts.words):
-            self._analyse(doc.tree, file, ctx, facts, None)
+            self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path))
 
-    def _analyse(self, tree: ast.Module, file: SourceFile, ctx: FileContext, facts: Facts, program: nb.NotebookProgram | None) -> None:
+    def _analyse(
+        self, tree: ast.Module, file: SourceFile, ctx: FileContext, facts: Facts, program: nb.NotebookProgram | None,
+        pinned: tuple[dict[str, Version], dict[str, str]], made: frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
         analysis = Analysis(
             tree,
-            facts.versions,
+            pinned[0],
             facts.sinks,
-            is_scanned_dir=lambda p: p.strip("/").removeprefix("./") in facts.dirs,
+            pin_sources=pinned[1],
+            is_scanned_dir=lambda p: (p := p.strip("/").removeprefix("./")) in facts.dirs or p in made,
             wrappers=facts.wrappers,
             path=file.path,
             enabled=ctx.enabled,
@@ -210,6 +221,32 @@ def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
     return f" (from `{origin.source}` at line {to_file(origin.line)})"
 
 
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+HUB_COMMANDS = re.compile(r"huggingface-cli|(?:^|\s)hf\s|\bpip3?\s+install\b|\bconda\s+install\b")
+
+
+def _made_by(program: nb.NotebookProgram) -> frozenset[str]:
+    """Folders and files a notebook's shell commands and `%%writefile` cells name
+    (`!unzip model_artifacts.zip`, `%%writefile model_artifacts/handler.py`): a model id
+    spelled like one of them is a local folder, not a Hub repository."""
+    names: set[str] = set()
+    for shell in program.shell:
+        if HUB_COMMANDS.search(shell.text):
+            continue  # `huggingface-cli download org/model`, `pip install x`: names of the Hub or PyPI
+        for token in shell.text.split():
+            token = token.strip("'\"").rstrip("/")
+            if token and not token.startswith("-") and "://" not in token and "{" not in token and "$" not in token:
+                for suffix in ARCHIVE_SUFFIXES:
+                    token = token.removesuffix(suffix)
+                names.add(token.removeprefix("./"))
+    for written in program.written:
+        parent = posixpath.dirname((written.name or "").removeprefix("./"))
+        while parent:
+            names.add(parent)
+            parent = posixpath.dirname(parent)
+    return frozenset(names)
+
+
 def _fix_property(fix: fixes.Fix, lines: list[str]) -> dict[str, object]:
     """The suggested edit in report coordinates (1-based character columns, end exclusive)."""
 
@@ -269,7 +306,8 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
             tree = _functions_with_sinks(*parsed, word_at)
             if tree is None:
                 continue
-            analysis = Analysis(tree, facts.versions, facts.sinks, enabled=ctx.enabled)
+            versions, sources = facts.pins.for_file(file.path)
+            analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources)
             reports = [r for r in analysis.run() if r.precision != Precision.LOW]
             for wrapper in analysis.summarize(reports, file.path):
                 found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)

@@ -91,6 +91,7 @@ class Analysis:
     enabled: Callable[[str], bool] = lambda _rule: True
     path: str = ""  # this module's scan path: its own wrappers come from `summarize`, not `wrappers`
     env_switches: dict[str, ast.AST] = field(default_factory=dict)
+    pin_sources: Mapping[str, str] = field(default_factory=dict)  # library -> the file that pins it
 
     def __post_init__(self) -> None:
         self.program: Program = collect(self.tree)
@@ -135,6 +136,8 @@ class Analysis:
                 wrapper = self.wrappers.get(_module_key(qualname))
                 if wrapper is not None and wrapper.path != self.path:
                     reports.extend(self._wrapped(call, scope, wrapper))
+        if self.enabled(TRUST_REMOTE_CODE_FALLBACK.rule):
+            reports.extend(self._trust_spellings(seen))
         reports.extend(self._references(seen))
         reports.extend(self._stores())
         local = {w.name: w for w in self.summarize(reports)}
@@ -183,6 +186,10 @@ class Analysis:
             written, Severity.parse(ceiling) if ceiling else None,
         )  # fmt: skip
 
+    def single_value(self, ident: str, scope: Scope) -> ast.expr | None:
+        """The one value a name is assigned in its scope, if exactly one."""
+        return _single_value(ident, scope)
+
     # ---- files the code writes itself ----------------------------------------------------
     def written_at(self, data: ast.expr, scope: Scope) -> int | None:
         """The line of a save/dump call of this module whose path is spelled like `data`."""
@@ -226,6 +233,25 @@ class Analysis:
         if isinstance(node, (ast.Attribute, ast.JoinedStr, ast.BinOp, ast.Subscript)):
             return "e:" + ast.unparse(node)
         return None
+
+    def _trust_spellings(self, seen: set[tuple[str, int]]) -> Iterator[Report]:
+        """The flag under other names and on calls the table does not list: a deploy helper's
+        `enable_trust_remote_code=True` (it starts vLLM with `--trust-remote-code`),
+        `model_kwargs={"trust_remote_code": True}`, `trust_remote_code=True` on any call."""
+        rule = TRUST_REMOTE_CODE_FALLBACK.rule
+        for call, scope in self.program.calls:
+            if (rule, id(call)) in seen or not call.keywords:
+                continue
+            callee = self.resolver.expr(call.func, scope)
+            if callee is not None and any(s.rule == rule for s in self.sinks.lookup(callee)):
+                continue  # a listed loader: its row's condition decided (e.g. datasets >= 4)
+            if callee is None and isinstance(call.func, ast.Attribute) and call.func.attr == "from_pretrained":
+                continue  # the fallback row decided
+            flag = cond.trusted_flag(call)
+            if flag is not None:
+                seen.add((rule, id(call)))
+                name = _display(callee) if callee and not callee.startswith(LOCAL_DEF) else _source(call.func)
+                yield Report(rule, flag[0], name, f"`{flag[1]}` runs Python code shipped with the model", None, scope=scope, call=call)
 
     def _wrapped(self, call: ast.Call, scope: Scope, wrapper: Wrapper) -> Iterator[Report]:
         if not self.enabled(wrapper.rule):
