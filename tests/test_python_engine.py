@@ -435,7 +435,7 @@ def test_writefile_cell_is_analysed_as_the_file_it_writes(tmp_path: Path) -> Non
     assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "joblib.load" in line)
     assert pairs(result, "ATS-PY-001") == set()  # the notebook's `pk` is not imported in the written file
     assert [n.message for n in result.notices] == ["Notebook cell 3 writes `src/broken.py`, which is not valid Python (invalid syntax); not scanned."]
-    assert "`google-cloud-aiplatform`, `kfp<2`" in _one(result, "ATS-PY-018").message
+    assert "newest: `google-cloud-aiplatform` (cell 4)" in _one(result, "ATS-PY-018").message  # `kfp<2` is capped
 
 
 # ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
@@ -486,3 +486,18 @@ def test_a_notebook_own_pip_install_pin_comes_first(tmp_path: Path) -> None:
     result = _scan(tmp_path, {"new.ipynb": new, "old.ipynb": old, "requirements.txt": "torch==1.13.0\n"})
     found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
     assert list(found) == ["old.ipynb"] and "torch 2.0.1 is pinned in `old.ipynb`" in found["old.ipynb"]
+
+
+def test_unpinned_installs_are_reported_once_per_package_and_not_when_pinned_elsewhere(tmp_path: Path) -> None:
+    text = _notebook([
+        ["! pip3 install --upgrade --quiet google-cloud-aiplatform pandas a b c d e \\\n", "    'kfp<2' tensorflow\n"],
+        ["%pip install --upgrade google-cloud-aiplatform\n", "%pip install --upgrade pip\n"],
+        ["%%writefile requirements.txt\n", "tensorflow==2.15.0\n"],
+        ["!pip install pandas>=2.0 scikit-learn\n"],
+        ["%pip install pandas==2.2.2\n"],
+    ])  # fmt: skip
+    messages = [f.message for f in _scan(tmp_path, {"nb.ipynb": text}).findings if f.rule_id == "ATS-PY-018"]
+    assert messages == [
+        "A notebook `pip install` takes whatever version is newest: `google-cloud-aiplatform`, `a`, `b`, `c`, `d` and 1 more (cell 1).",
+        "A notebook `pip install` takes whatever version is newest: `scikit-learn` (cell 4).",
+    ]

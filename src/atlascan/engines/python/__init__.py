@@ -178,10 +178,25 @@ class PythonEngine(Engine):
 
     # ---- notebook shell lines -----------------------------------------------------------------
     def _shell_lines(self, program: nb.NotebookProgram, ctx: FileContext) -> None:
+        # One ATS-PY-018 per install command, naming each package once per notebook and not
+        # at all when the notebook pins it elsewhere (another install, a requirements file
+        # it writes): that is what a maintainer changes.
+        pinned = set().union(*(pip_magics.pinned_names(s.text) for s in program.shell if "install" in s.text))
+        for written in program.written:
+            if posixpath.basename(written.name or "").startswith(("requirements", "constraints")):
+                pinned |= pip_magics.pinned_names(written.source)
+        named: set[str] = set()
         for shell in program.shell:
             where = f" (cell {shell.cell})"
             for problem in pip_magics.check(shell.text):
-                ctx.finding(problem.rule).at(Span(shell.line)).args(detail=problem.detail, where=where).emit()
+                detail = problem.detail
+                if problem.rule == "ATS-PY-018":
+                    fresh = [p for p in problem.packages if pip_magics.name_of(p) not in pinned | named]
+                    named.update(pip_magics.name_of(p) for p in fresh)
+                    if not fresh:
+                        continue
+                    detail = pip_magics.describe(fresh)
+                ctx.finding(problem.rule).at(Span(shell.line)).args(detail=detail, where=where).emit()
             m = ENV_MAGIC.match(shell.text)
             if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ENV_SAFE_VALUES:
                 name = m.group("name")
