@@ -409,6 +409,7 @@ def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path
         "msg = ('region %s'\n",
         "    % (REGION,))\n",
         "cd custom\n",
+        "pickle.load?\n",
         "obj = pickle.loads(blob)\n",
     ]
     indented = ["  def f(p):\n", "      return pickle.load(p)\n"]
@@ -485,7 +486,18 @@ def test_a_notebook_own_pip_install_pin_comes_first(tmp_path: Path) -> None:
     old = _notebook([["!pip install torch==2.0.1\n"], ["import torch\n", "s = torch.load(p)\n"]])
     result = _scan(tmp_path, {"new.ipynb": new, "old.ipynb": old, "requirements.txt": "torch==1.13.0\n"})
     found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
-    assert list(found) == ["old.ipynb"] and "torch 2.0.1 is pinned in `old.ipynb`" in found["old.ipynb"]
+    assert list(found) == ["old.ipynb"] and "torch 2.0.1 is pinned in this notebook's `pip install`" in found["old.ipynb"]
+
+
+def test_a_file_a_notebook_writes_runs_with_the_requirements_it_writes(tmp_path: Path) -> None:
+    text = _notebook([
+        ["%pip install torch==2.7.0\n"],
+        ["%%writefile trainer/requirements.txt\n", "torch==2.1.2\n"],
+        ["%%writefile trainer/task.py\n", "import torch\n", "state = torch.load(path)\n"],
+        ["import torch\n", "state = torch.load(path)\n"],
+    ])  # fmt: skip
+    found = [f.message for f in _scan(tmp_path, {"nb.ipynb": text}).findings if f.rule_id == "ATS-PY-004"]
+    assert len(found) == 1 and "torch 2.1.2 is pinned in the `trainer/requirements.txt` this notebook writes" in found[0]
 
 
 def test_unpinned_installs_are_reported_once_per_package_and_not_when_pinned_elsewhere(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%memit")
 # `files = !ls`, `out = %sx cmd`: the target keeps its assignment, the command is shell.
 ASSIGNED_MAGIC = re.compile(r"^(?P<target>\s*[\w.,\s]+=)\s*(?:!|%sx\b|%system\b)(?P<cmd>.*)$")
 WRITEFILE = ("%%writefile", "%%file")
+HELP = re.compile(r"^(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*(?:#.*)?$")
 # Magics IPython runs without `%` (automagic): `cd src`, `pip install x`. Not `cd = 1`, `ls(x)`.
 AUTOMAGIC = re.compile(r"^(?:cd|pwd|ls|pip|conda|mkdir|rmdir|cat|cp|mv|rm)(?:\s+[^\s=(\[.,:+\-*/%<>!&|^][^=]*|\s+-\S.*)?$")
 
@@ -193,6 +194,8 @@ class _Builder:
                     command, code = stripped[1:].lstrip(), indent + "pass"
                 elif AUTOMAGIC.match(stripped):
                     command, code = stripped, indent + "pass"
+                elif HELP.match(stripped):
+                    code = indent + "pass"  # `model.fit?`: IPython help, no command
                 else:
                     m = ASSIGNED_MAGIC.match(part)
                     if m:

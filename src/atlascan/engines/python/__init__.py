@@ -112,9 +112,14 @@ class PythonEngine(Engine):
             program: nb.NotebookProgram = doc.tree
             self._shell_lines(program, ctx)
             # The notebook's own `%pip install` pins (and a requirements file it writes) come first.
-            own = [s.text for s in program.shell if "install" in s.text]
-            own += [w.source for w in program.written if posixpath.basename(w.name or "").startswith("requirements")]
-            pinned = overlay(facts.pins.for_file(file.path), own, file.path)
+            # The notebook's own `%pip install` pins come first; the files its cells write run
+            # with the requirements file or Dockerfile the notebook writes, if any.
+            installs = [s.text for s in program.shell if "install" in s.text]
+            pinned = overlay(facts.pins.for_file(file.path), installs, "this notebook's `pip install`")
+            shipped = pinned
+            for dependency in program.written:
+                if posixpath.basename(dependency.name or "").startswith(("requirements", "Dockerfile")):
+                    shipped = overlay(shipped, [dependency.source], f"the `{dependency.name}` this notebook writes")
             made = _made_by(program)
             if mentions(program.source, facts.words):
                 self._analyse(doc.view(nb.python_ast), file, ctx, facts, program, pinned, made)
@@ -122,7 +127,7 @@ class PythonEngine(Engine):
             if any(mentions(w.source, facts.words) for w in program.written):
                 for written, tree in doc.view(nb.written_asts):
                     if mentions(written.source, facts.words):
-                        self._analyse(tree, file, ctx, facts, written, pinned, made)
+                        self._analyse(tree, file, ctx, facts, written, shipped, made)
         elif mentions(doc.text, facts.words):
             self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path))
 

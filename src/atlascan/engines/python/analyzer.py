@@ -91,7 +91,7 @@ class Analysis:
     enabled: Callable[[str], bool] = lambda _rule: True
     path: str = ""  # this module's scan path: its own wrappers come from `summarize`, not `wrappers`
     env_switches: dict[str, ast.AST] = field(default_factory=dict)
-    pin_sources: Mapping[str, str] = field(default_factory=dict)  # library -> the file that pins it
+    pin_sources: Mapping[str, str] = field(default_factory=dict)  # library -> where it is pinned ("`requirements.txt`")
 
     def __post_init__(self) -> None:
         self.program: Program = collect(self.tree)

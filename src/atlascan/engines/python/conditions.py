@@ -122,7 +122,7 @@ def kw_false(site: Site) -> Hit | None:
 
 def _pinned_in(site: Site, library: str) -> str:
     source = site.analysis.pin_sources.get(library)
-    return f" in `{source}`" if source else ""
+    return f" in {source}" if source else ""
 
 
 def torch_load(site: Site) -> Hit | None:

@@ -68,7 +68,7 @@ class PinIndex:
             self.by_dir.setdefault(posixpath.dirname(path), []).append((path, found))
 
     def for_file(self, path: str) -> tuple[dict[str, Version], dict[str, str]]:
-        """The versions that apply to `path` and, per library, the file that pins it."""
+        """The versions that apply to `path` and, per library, where it is pinned (for messages)."""
         folder = posixpath.dirname(path)
         if folder not in self._memo:
             versions: dict[str, Version] = {}
@@ -79,14 +79,15 @@ class PinIndex:
                     for name, version in found.items():
                         nearer = name in sources and posixpath.dirname(sources[name]) != current
                         if not nearer and (name not in versions or version < versions[name]):
-                            versions[name], sources[name] = version, source
+                            versions[name], sources[name] = version, f"`{source}`"
                 current = posixpath.dirname(current) if current else None
             self._memo[folder] = (versions, sources)
         return self._memo[folder]
 
 
 def overlay(base: tuple[dict[str, Version], dict[str, str]], texts: Iterable[str], where: str) -> tuple[dict[str, Version], dict[str, str]]:
-    """`base` with the pins found in `texts` (a notebook's own `%pip install` lines) on top."""
+    """`base` with the pins found in `texts` (a notebook's own `%pip install` lines) on top;
+    `where` says where they are, for messages."""
     own = pins(texts)
     if not own:
         return base
