@@ -513,3 +513,18 @@ def test_unpinned_installs_are_reported_once_per_package_and_not_when_pinned_els
         "A notebook `pip install` takes whatever version is newest: `google-cloud-aiplatform`, `a`, `b`, `c`, `d` and 1 more (cell 1).",
         "A notebook `pip install` takes whatever version is newest: `scikit-learn` (cell 4).",
     ]
+
+
+def test_text_built_from_files_next_to_the_code_is_fixed(tmp_path: Path) -> None:
+    code = (
+        "import os\n"
+        "about = {}\n"
+        "here = os.path.abspath(os.path.dirname(__file__))\n"
+        "with open(os.path.join(here, 'pipelines', '__version__.py')) as f:\n"
+        "    exec(f.read(), about)\n"
+        "with open('README.md', 'r') as f:\n"
+        "    readme = f.read()\n"
+        "exec(open(os.environ['PLUGIN']).read())\n"  # 8
+    )
+    result = _scan(tmp_path, {"setup.py": code})
+    assert pairs(result, "ATS-PY-010") == {("ATS-PY-010", 8)}

@@ -405,8 +405,11 @@ def keras_load_model(site: Site) -> Hit | None:
 
 
 def _fixed(node: ast.expr, site: Site) -> bool:
-    """A literal, or a name bound once to a literal (`CMD = "nvidia-smi"`)."""
-    return is_literal(node) or isinstance(site.analysis.constant(node, site.scope), str)
+    """A literal, a name bound once to a literal (`CMD = "nvidia-smi"`), or text built only
+    from literals and files next to the code (`exec(open(os.path.join(here, "__version__.py")).read())`)."""
+    if is_literal(node) or isinstance(site.analysis.constant(node, site.scope), str):
+        return True
+    return site.analysis.origins.of(node, site.scope).rank == 0
 
 
 def non_literal(site: Site) -> Hit | None:

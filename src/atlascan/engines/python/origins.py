@@ -54,11 +54,14 @@ ARGPARSE_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixe
 PATH_HELPERS = frozenset({
     "builtins.open", "io.open", "io.BytesIO", "io.StringIO", "pathlib.Path", "pathlib.PurePath",
     "os.path.join", "os.path.abspath", "os.path.expanduser", "gzip.open", "bz2.open", "lzma.open", "builtins.str",
+    "os.path.dirname", "os.path.realpath", "os.path.normpath", "pathlib.Path.resolve",
 })  # fmt: skip
+# Methods that return the contents of the file (or path) they are called on.
+READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "resolve"})
 # Of these, the ones whose later arguments are a mode or an encoding, not part of the path.
 FIRST_ARG_HELPERS = frozenset({"builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "builtins.str"})
 
-MAX_DEPTH = 6
+MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Origin:
 
 
 LITERAL = Origin(0, "a fixed path in the code")
+HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
 
 
@@ -111,6 +115,8 @@ class Origins:
         self._names: dict[tuple[str, int], Origin] = {}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
+        if isinstance(node, ast.Name) and node.id == "__file__":
+            return HERE
         if depth > MAX_DEPTH:
             return UNKNOWN
         if isinstance(node, ast.Constant):
@@ -157,10 +163,13 @@ class Origins:
                 return _found(2, "the command line", node)
             parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
             parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
-            if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
-                parts.append(self.of(node.func.value, scope, depth + 1))
-            if qualname in PATH_HELPERS and node.args:
+            if qualname in PATH_HELPERS and node.args:  # a function of a module: no receiver
                 return parts[0] if len(parts) == 1 or qualname in FIRST_ARG_HELPERS else _strongest([parts[0], *map(_inside, parts[1:])])
+            if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
+                receiver = self.of(node.func.value, scope, depth + 1)
+                if node.func.attr in READ_METHODS and not node.args and receiver.rank == 0:
+                    return receiver  # `open("VERSION").read()`: a file that ships with the code
+                parts.append(receiver)
             strongest = _strongest(parts)
             return strongest if strongest.rank >= 2 else UNKNOWN
         if isinstance(node, ast.BinOp):
