@@ -528,3 +528,16 @@ def test_text_built_from_files_next_to_the_code_is_fixed(tmp_path: Path) -> None
     )
     result = _scan(tmp_path, {"setup.py": code})
     assert pairs(result, "ATS-PY-010") == {("ATS-PY-010", 8)}
+
+
+def test_a_notebook_loading_the_model_its_training_job_wrote_is_low(tmp_path: Path) -> None:
+    text = _notebook([
+        ["import tensorflow as tf\n", "import joblib\n", "BUCKET_NAME = 'gs://my-bucket'\n", "MODEL_DIR = '{}/{}'.format(BUCKET_NAME, 'job')\n"],
+        ["CMDARGS = ['--model-dir=' + MODEL_DIR, '--epochs=20']\n", "job = aip.CustomJob(display_name='t', worker_pool_specs=spec(CMDARGS))\n"],
+        ["model_path_to_deploy = None\n", "model_path_to_deploy = MODEL_DIR\n", "loaded = tf.saved_model.load(model_path_to_deploy)\n"],
+        ["clf = joblib.load(OTHER_DIR + '/model.joblib')\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert {(f.rule_id, f.severity) for f in result.findings if f.rule_id in ("ATS-PY-022", "ATS-PY-002")} == {
+        ("ATS-PY-022", Severity.LOW), ("ATS-PY-002", Severity.HIGH),
+    }  # fmt: skip

@@ -10,6 +10,7 @@ into findings; the prepare pass uses the same code to summarise wrappers across 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ WRITER_NAMES = frozenset({
     "dump", "save", "save_model", "save_pretrained", "to_pickle", "save_weights", "save_state_dict",
     "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
 })  # fmt: skip
+# A training job's output folder, as a flag or an argument of the call that starts it.
+OUTPUT_FLAG = re.compile(r"--(?:model|job|output|export|checkpoint|save)[-_]?(?:dir|path|uri)=?$")
+OUTPUT_KEYWORDS = frozenset({"base_output_dir", "output_uri_prefix", "model_dir", "output_dir", "job_dir"})
 PATH_CALLS = frozenset({"open", "Path", "join", "str", "abspath", "expanduser", "fspath", "PurePath"})
 
 
@@ -204,8 +208,32 @@ class Analysis:
                     key = self._path_key(arg, where)
                     if key is not None:
                         self._written.setdefault(key, call.lineno)
+            for target, where in self._output_args():
+                key = self._path_key(target, where)
+                if key is not None:
+                    self._written.setdefault(key, getattr(target, "lineno", 1))
         key = self._path_key(data, scope)
         return self._written.get(key) if key is not None else None
+
+    def _output_args(self) -> Iterator[tuple[ast.expr, Scope]]:
+        """Where a notebook tells the job it starts to write its model: `"--model-dir=" + MODEL_DIR`,
+        `f"--job-dir={JOB_DIR}"`, `base_output_dir=MODEL_DIR`, `{"output_uri_prefix": MODEL_DIR}`.
+        The model it loads from there afterwards is the one it just trained. Names are looked
+        up from the module: notebooks and job launchers build these at the top level."""
+        module = self.program.module
+        for item in ast.walk(self.tree):
+            if isinstance(item, ast.keyword) and item.arg in OUTPUT_KEYWORDS:
+                yield item.value, module
+            elif isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add) and OUTPUT_FLAG.search(cond.literal_str(item.left) or ""):
+                yield item.right, module
+            elif isinstance(item, ast.JoinedStr):
+                for before, value in zip(item.values, item.values[1:], strict=False):
+                    if isinstance(value, ast.FormattedValue) and OUTPUT_FLAG.search(cond.literal_str(before) or ""):
+                        yield value.value, module
+            elif isinstance(item, ast.Dict):
+                for key, value in zip(item.keys, item.values, strict=True):
+                    if cond.literal_str(key) in OUTPUT_KEYWORDS:
+                        yield value, module
 
     def _path_key(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """How a path is spelled, with names bound to `open(p, "wb")` or a literal seen through."""
@@ -217,7 +245,9 @@ class Analysis:
             value = self.constant(node, scope)
             if isinstance(value, str):
                 return f"s:{value}"
-            bound = _single_value(node.id, scope)
+            bound = _single_value(node.id, scope, skip_none=True)
+            if isinstance(bound, ast.Name) and bound.id != node.id:  # `to_deploy = MODEL_DIR`
+                return self._path_key(bound, scope, depth + 1)
             if isinstance(bound, ast.Call):
                 inner = self._path_key(bound, scope, depth + 1)
                 if inner is not None:
@@ -346,12 +376,12 @@ def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def _single_value(ident: str, scope: Scope) -> ast.expr | None:
+def _single_value(ident: str, scope: Scope, skip_none: bool = False) -> ast.expr | None:
     current: Scope | None = scope
     while current is not None:
         if current.has(ident):
-            values = current.assigns.get(ident, [])
-            return values[0][0] if len(values) == 1 else None
+            values = [v for v, _ in current.assigns.get(ident, []) if not (skip_none and cond.is_const(v, None))]
+            return values[0] if len(values) == 1 else None
         current = current.parent
     return None
 
