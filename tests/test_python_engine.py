@@ -406,6 +406,7 @@ def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path
         "! gcloud artifacts repositories create $REPO \\\n",
         "--location=$LOCATION --description=\"Docker repository\"\n",
         "shell_output = ! gcloud projects describe $PROJECT_ID\n",
+        "timing = %timeit -o sum(range(10))\n",
         "msg = ('region %s'\n",
         "    % (REGION,))\n",
         "cd custom\n",

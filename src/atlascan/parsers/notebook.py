@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script", "%%system", "%%!")
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun", "%%memit")
 # `files = !ls`, `out = %sx cmd`: the target keeps its assignment, the command is shell.
-ASSIGNED_MAGIC = re.compile(r"^(?P<target>\s*[\w.,\s]+=)\s*(?:!|%sx\b|%system\b)(?P<cmd>.*)$")
+ASSIGNED_MAGIC = re.compile(r"^(?P<target>\s*[\w.,\s]+=)\s*(?:!|%(?P<magic>\w+)\b)(?P<cmd>.*)$")
+SHELL_LINE_MAGICS = frozenset({"sx", "system"})  # `x = %sx cmd` runs a shell; `x = %timeit -o f()` does not
 WRITEFILE = ("%%writefile", "%%file")
 HELP = re.compile(r"^(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*(?:#.*)?$")
 # Magics IPython runs without `%` (automagic): `cd src`, `pip install x`. Not `cd = 1`, `ls(x)`.
@@ -198,8 +199,10 @@ class _Builder:
                     code = indent + "pass"  # `model.fit?`: IPython help, no command
                 else:
                     m = ASSIGNED_MAGIC.match(part)
-                    if m:
+                    if m and m.group("magic") in (None, *SHELL_LINE_MAGICS):
                         command, code = m.group("cmd").strip(), f"{m.group('target')} get_ipython().getoutput()"
+                    elif m:
+                        code = f"{m.group('target')} get_ipython().run_line_magic()"
             if command is None:
                 state.feed(part)
             elif command.rstrip().endswith("\\"):
