@@ -545,3 +545,15 @@ def test_a_notebook_loading_the_model_its_training_job_wrote_is_low(tmp_path: Pa
     assert {(f.rule_id, f.severity) for f in result.findings if f.rule_id in ("ATS-PY-022", "ATS-PY-002")} == {
         ("ATS-PY-022", Severity.LOW), ("ATS-PY-002", Severity.HIGH),
     }  # fmt: skip
+
+
+def test_platform_model_folders_are_not_outside_data(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport joblib\n"
+        "a = joblib.load(os.path.join(os.getenv('AZUREML_MODEL_DIR'), 'model.pkl'))\n"
+        "b = joblib.load(os.environ['SM_MODEL_DIR'] + '/model.joblib')\n"
+        "c = joblib.load(os.getenv('MODEL_PATH'))\n"
+    )
+    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL}
+    assert "the platform's `AZUREML_MODEL_DIR`" in found[3].message

@@ -43,6 +43,12 @@ UNTRUSTED_NAMES = {
     "fastapi.UploadFile": "a web upload",
     "streamlit.file_uploader": "a web upload",
 }
+# Set by ML platforms to the job's or deployment's own model, data and output locations.
+PLATFORM_ENV = frozenset({
+    "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
+    "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG",
+})  # fmt: skip
+PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_")
 # Typed by the person running the script: untrusted in kind, but no outsider controls it.
 NOT_PROOF = frozenset({"builtins.input"})
 # Decorators (their last name) that make a function a web entry point: its parameters are the request's.
@@ -145,7 +151,7 @@ class Origins:
             qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
             label = _untrusted_label(qualname)
             if label:
-                return _found(2, label, node, _proves(qualname))
+                return _platform(node.slice if isinstance(node, ast.Subscript) else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
                 return _found(2, f"the command-line argument `{node.attr}`", node)
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -158,7 +164,7 @@ class Origins:
                     return _found(3, f"a download by `{qualname}`", node)
                 label = _untrusted_label(qualname)
                 if label:
-                    return _found(2, label, node, _proves(qualname))
+                    return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
                 return _found(2, "the command line", node)
             parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
@@ -223,6 +229,16 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
+    """An environment variable the ML platform sets to the job's own model or output folder
+    (`AZUREML_MODEL_DIR`, `AIP_STORAGE_URI`, `SM_MODEL_DIR`): the model the project deployed,
+    not data from outside. Untrusted in kind, no proof."""
+    name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if name is None or not (name in PLATFORM_ENV or name.startswith(PLATFORM_ENV_PREFIXES)):
+        return None
+    return _found(2, f"the platform's `{name}`", node, proof=False)
 
 
 def _proves(qualname: str | None) -> bool:
