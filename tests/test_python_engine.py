@@ -4,6 +4,7 @@ exact positions, notebooks, cross-file wrappers and hostile input."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -249,8 +250,6 @@ def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
 
 
 def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
-    import re
-
     from atlascan.parsers.python import skeleton_text
 
     sink_word = re.compile(r"\b(?:pickle|yaml)\b")
@@ -309,3 +308,252 @@ def test_fixes_name_known_conditions() -> None:
     from atlascan.engines.python.fixes import FIXES
 
     assert set(FIXES) <= set(CHECKS)
+
+
+# ---- critical needs proof (issue 13 §3) -------------------------------------------------------
+
+
+def _by_line(result: ScanResult, rule: str) -> dict[int, Any]:
+    return {f.region.start_line: f for f in result.findings if f.rule_id == rule}
+
+
+def test_critical_only_with_data_from_outside_and_the_evidence_is_named(tmp_path: Path) -> None:
+    code = (
+        "import argparse, os, sys\nimport joblib\n"
+        "def load(path):\n    return joblib.load(path)\n"  # 4: a bare parameter
+        "model_path = sys.argv[1]\n"
+        "a = joblib.load(model_path)\n"  # 6
+        "b = joblib.load(os.getenv('MODEL_DIR'))\n"  # 7
+        "name = input('model? ')\n"
+        "c = joblib.load(name)\n"  # 9: typed by whoever runs it
+    )
+    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
+    assert {line: f.severity for line, f in found.items()} == {
+        4: Severity.HIGH, 6: Severity.CRITICAL, 7: Severity.CRITICAL, 9: Severity.HIGH,
+    }  # fmt: skip
+    assert "from `sys.argv[1]` at line 5" in found[6].message
+    assert "from `os.getenv('MODEL_DIR')` at line 7" in found[7].message
+    assert "at line" not in found[4].message
+
+
+def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
+    code = (
+        "import pickle\nfrom flask import Flask\napp = Flask(__name__)\n"
+        "@app.route('/predict', methods=['POST'])\ndef predict(blob):\n    return pickle.loads(blob)\n"  # 6
+        "def restore(path):\n    \"\"\"Load a model.\n\n    path: the file the user uploaded.\n    \"\"\"\n"
+        "    return pickle.load(open(path, 'rb'))\n"  # 12
+        "def helper(path):\n    \"\"\"Load the model written by train().\"\"\"\n    return pickle.load(open(path, 'rb'))\n"  # 15
+    )
+    found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH}
+    assert "a web route" in found[6].message and "documented as user input" in found[12].message
+
+
+def test_a_file_the_same_code_wrote_is_low(tmp_path: Path) -> None:
+    code = (
+        "import os, pickle, sys\nimport joblib, torch\n"
+        "out = sys.argv[1]\n"
+        "path = os.path.join(out, 'model.joblib')\n"
+        "joblib.dump(clf, path)\n"
+        "clf = joblib.load(path)\n"  # 6
+        "torch.save(net.state_dict(), 'ckpt.pt')\n"
+        "state = torch.load('ckpt.pt', weights_only=False)\n"  # 8
+        "with open('cache.pkl', 'wb') as fh:\n    pickle.dump(obj, fh)\n"
+        "with open('cache.pkl', 'rb') as fh:\n    obj = pickle.load(fh)\n"  # 12
+        "other = joblib.load(os.path.join(out, 'other.joblib'))\n"  # 13: not written here
+    )
+    result = _scan(tmp_path, {"train.py": code})
+    low = {(f.rule_id, f.region.start_line): f for f in result.findings if f.severity == Severity.LOW}
+    assert set(low) == {("ATS-PY-002", 6), ("ATS-PY-004", 8), ("ATS-PY-001", 12)}
+    assert "this code writes that file itself at line 5" in low[("ATS-PY-002", 6)].message
+    assert _by_line(result, "ATS-PY-002")[13].severity == Severity.CRITICAL
+
+
+def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport mlflow\nimport tensorflow as tf\n"
+        "policy = tf.saved_model.load(os.environ['AIP_STORAGE_URI'])\n"
+        "booster = mlflow.xgboost.load_model('s3://models/xgb')\n"
+        "sk = mlflow.sklearn.load_model('s3://models/sk')\n"
+    )
+    result = _scan(tmp_path, {"serve.py": code})
+    assert _by_line(result, "ATS-PY-022")[4].severity == Severity.MEDIUM
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-021").items()} == {5: Severity.MEDIUM, 6: Severity.CRITICAL}
+
+
+def test_self_and_urls_inside_commands_prove_nothing(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport torch\n"
+        "BUCKET_URI = 'gs://my-bucket'\n"
+        "os.system(f'gcloud storage buckets create {BUCKET_URI}')\n"  # 4
+        "class Handler:\n    def initialize(self, ctx):\n        return torch.load(self.model_pt_path, weights_only=False)\n"
+    )
+    result = _scan(tmp_path, {"setup.py": code})
+    assert _by_line(result, "ATS-PY-011")[4].severity == Severity.HIGH
+    finding = _by_line(result, "ATS-PY-004")[7]
+    assert finding.severity == Severity.HIGH and "`self`" not in finding.message
+
+
+# ---- notebooks as written (issue 13 §6) -------------------------------------------------------
+
+
+def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path) -> None:
+    cell = [
+        "import os, pickle\n",
+        "if os.getenv('IS_TESTING'):\n",
+        "    ! sudo apt-get update --yes\n",
+        "! gcloud artifacts repositories create $REPO \\\n",
+        "--location=$LOCATION --description=\"Docker repository\"\n",
+        "shell_output = ! gcloud projects describe $PROJECT_ID\n",
+        "timing = %timeit -o sum(range(10))\n",
+        "msg = ('region %s'\n",
+        "    % (REGION,))\n",
+        "cd custom\n",
+        "pickle.load?\n",
+        "obj = pickle.loads(blob)\n",
+    ]
+    indented = ["  def f(p):\n", "      return pickle.load(p)\n"]
+    text = _notebook([cell, indented, ["%%capture\n", "!pip install torch==2.6.0 \\\n", "    transformers\n"]])
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert result.notices == []
+    assert {f.message.rsplit("(cell ", 1)[1] for f in result.findings if f.rule_id.startswith("ATS-PY-00")} == {"1).", "2)."}
+    pip = _one(result, "ATS-PY-018")
+    assert "`transformers`" in pip.message and "torch" not in pip.message
+
+
+def test_writefile_cell_is_analysed_as_the_file_it_writes(tmp_path: Path) -> None:
+    text = _notebook([
+        ["import pickle as pk\n"],
+        ["%%writefile src/task.py\n", "import argparse\n", "import joblib\n", "p = argparse.ArgumentParser()\n",
+         "p.add_argument('--model')\n", "args = p.parse_args()\n", "model = joblib.load(args.model)\n", "x = pk.loads(b)\n"],
+        ["%%writefile src/broken.py\n", "import pickle\n", "def f(:\n"],
+        ["%%bash\n", "pip install --quiet google-cloud-aiplatform \\\n", "   'kfp<2'\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    finding = _one(result, "ATS-PY-002")
+    assert finding.severity == Severity.CRITICAL
+    assert finding.message.endswith("(cell 2, written to `src/task.py`).")
+    assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "joblib.load" in line)
+    assert pairs(result, "ATS-PY-001") == set()  # the notebook's `pk` is not imported in the written file
+    assert [n.message for n in result.notices] == ["Notebook cell 3 writes `src/broken.py`, which is not valid Python (invalid syntax); not scanned."]
+    assert "newest: `google-cloud-aiplatform` (cell 4)" in _one(result, "ATS-PY-018").message  # `kfp<2` is capped
+
+
+# ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
+
+
+def test_a_folder_the_notebook_makes_is_not_a_hub_id(tmp_path: Path) -> None:
+    text = _notebook([
+        ["!gcloud storage cp gs://samples/model_artifacts.zip .\n", "!unzip model_artifacts.zip\n"],
+        ["from diffusers import StableDiffusionPipeline\n", "model_path = \"model_artifacts\"\n",
+         "pipe = StableDiffusionPipeline.from_pretrained(model_path)\n",
+         "hub = StableDiffusionPipeline.from_pretrained(\"runwayml/stable-diffusion-v1-5\")\n"],
+        ["!huggingface-cli download acme/sd\n", "other = StableDiffusionPipeline.from_pretrained(\"acme/sd\")\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert sorted(f.message.split("`")[3] for f in result.findings if f.rule_id == "ATS-PY-006") == ["acme/sd", "runwayml/stable-diffusion-v1-5"]
+
+
+def test_trust_remote_code_on_a_local_folder_is_not_critical(tmp_path: Path) -> None:
+    code = (
+        "import os\nfrom transformers import AutoModel\n"
+        "a = AutoModel.from_pretrained(os.path.join(out_dir, 'merged'), trust_remote_code=True)\n"
+        "b = AutoModel.from_pretrained('acme/chat', trust_remote_code=True)\n"
+    )
+    found = _by_line(_scan(tmp_path, {"serve.py": code}), "ATS-PY-005")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.CRITICAL}
+
+
+def test_version_messages_name_the_pin_that_applies_to_the_file(tmp_path: Path) -> None:
+    files = {
+        "old/train.py": BARE_LOAD,
+        "old/requirements.txt": "torch==2.1.0\n",
+        "new/train.py": BARE_LOAD,
+        "new/requirements.txt": "torch==2.7.1\n",
+        "new/deep/eval.py": BARE_LOAD,
+        "requirements.txt": "torch==1.13.0\n",
+        "tool.py": BARE_LOAD,
+    }
+    result = _scan(tmp_path, files)
+    found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
+    assert set(found) == {"old/train.py", "tool.py"}
+    assert "torch 2.1.0 is pinned in `old/requirements.txt`" in found["old/train.py"]
+    assert "torch 1.13.0 is pinned in `requirements.txt`" in found["tool.py"]
+
+
+def test_a_notebook_own_pip_install_pin_comes_first(tmp_path: Path) -> None:
+    new = _notebook([["%pip install --quiet torch==2.7.0 transformers==4.50.0\n"], ["import torch\n", "s = torch.load(p)\n"]])
+    old = _notebook([["!pip install torch==2.0.1\n"], ["import torch\n", "s = torch.load(p)\n"]])
+    result = _scan(tmp_path, {"new.ipynb": new, "old.ipynb": old, "requirements.txt": "torch==1.13.0\n"})
+    found = {f.path: f.message for f in result.findings if f.rule_id == "ATS-PY-004"}
+    assert list(found) == ["old.ipynb"] and "torch 2.0.1 is pinned in this notebook's `pip install`" in found["old.ipynb"]
+
+
+def test_a_file_a_notebook_writes_runs_with_the_requirements_it_writes(tmp_path: Path) -> None:
+    text = _notebook([
+        ["%pip install torch==2.7.0\n"],
+        ["%%writefile trainer/requirements.txt\n", "torch==2.1.2\n"],
+        ["%%writefile trainer/task.py\n", "import torch\n", "state = torch.load(path)\n"],
+        ["import torch\n", "state = torch.load(path)\n"],
+    ])  # fmt: skip
+    found = [f.message for f in _scan(tmp_path, {"nb.ipynb": text}).findings if f.rule_id == "ATS-PY-004"]
+    assert len(found) == 1 and "torch 2.1.2 is pinned in the `trainer/requirements.txt` this notebook writes" in found[0]
+
+
+def test_unpinned_installs_are_reported_once_per_package_and_not_when_pinned_elsewhere(tmp_path: Path) -> None:
+    text = _notebook([
+        ["! pip3 install --upgrade --quiet google-cloud-aiplatform pandas a b c d e \\\n", "    'kfp<2' tensorflow\n"],
+        ["%pip install --upgrade google-cloud-aiplatform\n", "%pip install --upgrade pip\n"],
+        ["%%writefile requirements.txt\n", "tensorflow==2.15.0\n"],
+        ["!pip install pandas>=2.0 scikit-learn\n"],
+        ["%pip install pandas==2.2.2\n"],
+    ])  # fmt: skip
+    messages: list[str] = []
+    for f in _scan(tmp_path, {"nb.ipynb": text}).findings:
+        if f.rule_id == "ATS-PY-018":  # the flow may fold the sites of one file into one finding
+            messages.append(re.sub(r" \(and \d+ more in this file\)", "", f.message))
+            messages += [r.message.removeprefix("also here: ") for r in f.related]
+    assert messages == [
+        "A notebook `pip install` takes whatever version is newest: `google-cloud-aiplatform`, `a`, `b`, `c`, `d` and 1 more (cell 1).",
+        "A notebook `pip install` takes whatever version is newest: `scikit-learn` (cell 4).",
+    ]
+
+
+def test_text_built_from_files_next_to_the_code_is_fixed(tmp_path: Path) -> None:
+    code = (
+        "import os\n"
+        "about = {}\n"
+        "here = os.path.abspath(os.path.dirname(__file__))\n"
+        "with open(os.path.join(here, 'pipelines', '__version__.py')) as f:\n"
+        "    exec(f.read(), about)\n"
+        "with open('README.md', 'r') as f:\n"
+        "    readme = f.read()\n"
+        "exec(open(os.environ['PLUGIN']).read())\n"  # 8
+    )
+    result = _scan(tmp_path, {"setup.py": code})
+    assert pairs(result, "ATS-PY-010") == {("ATS-PY-010", 8)}
+
+
+def test_a_notebook_loading_the_model_its_training_job_wrote_is_low(tmp_path: Path) -> None:
+    text = _notebook([
+        ["import tensorflow as tf\n", "import joblib\n", "BUCKET_NAME = 'gs://my-bucket'\n", "MODEL_DIR = '{}/{}'.format(BUCKET_NAME, 'job')\n"],
+        ["CMDARGS = ['--model-dir=' + MODEL_DIR, '--epochs=20']\n", "job = aip.CustomJob(display_name='t', worker_pool_specs=spec(CMDARGS))\n"],
+        ["model_path_to_deploy = None\n", "model_path_to_deploy = MODEL_DIR\n", "loaded = tf.saved_model.load(model_path_to_deploy)\n"],
+        ["clf = joblib.load(OTHER_DIR + '/model.joblib')\n"],
+    ])  # fmt: skip
+    result = _scan(tmp_path, {"nb.ipynb": text})
+    assert {(f.rule_id, f.severity) for f in result.findings if f.rule_id in ("ATS-PY-022", "ATS-PY-002")} == {
+        ("ATS-PY-022", Severity.LOW), ("ATS-PY-002", Severity.HIGH),
+    }  # fmt: skip
+
+
+def test_platform_model_folders_are_not_outside_data(tmp_path: Path) -> None:
+    code = (
+        "import os\nimport joblib\n"
+        "a = joblib.load(os.path.join(os.getenv('AZUREML_MODEL_DIR'), 'model.pkl'))\n"
+        "b = joblib.load(os.environ['SM_MODEL_DIR'] + '/model.joblib')\n"
+        "c = joblib.load(os.getenv('MODEL_PATH'))\n"
+    )
+    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL}
+    assert "the platform's `AZUREML_MODEL_DIR`" in found[3].message

@@ -27,7 +27,7 @@ from atlascan.engines.python.analyzer import (
     returns_call,
 )
 from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
-from atlascan.engines.python.versions import Version, pins
+from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import notebook as nb
@@ -35,9 +35,12 @@ from atlascan.parsers import python as py
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from atlascan.analysis import FileContext, PrepareContext
+    from atlascan.engines.python.origins import Origin
+    from atlascan.engines.python.versions import Version
+    from atlascan.findings import FindingBuilder
     from atlascan.model import SourceFile
     from atlascan.rules import Rule
 
@@ -61,7 +64,7 @@ def mentions(text: str, words: frozenset[str]) -> bool:
 class Facts:
     sinks: SinkIndex
     words: frozenset[str]  # prefilter words, wrapper names included
-    versions: dict[str, Version] = field(default_factory=dict)
+    pins: PinIndex = field(default_factory=PinIndex)
     wrappers: dict[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     dirs: frozenset[str] = frozenset()
 
@@ -84,8 +87,9 @@ class PythonEngine(Engine):
     # ---- whole-scan pass --------------------------------------------------------------------
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         facts = _facts(ctx.rules)
-        texts = [_read(f.abspath) for f in files if f.kind in DEPENDENCY_KINDS]
-        facts.versions = pins(t for t in texts if t)
+        for f in files:
+            if f.kind in DEPENDENCY_KINDS:
+                facts.pins.add(f.path, _read(f.abspath))
         dirs: set[str] = set()
         for path in ctx.all_paths:
             parent = posixpath.dirname(path)
@@ -104,22 +108,39 @@ class PythonEngine(Engine):
             return  # dependency files only feed `prepare`
         facts: Facts = ctx.facts if isinstance(ctx.facts, Facts) else _facts(ctx.rules)
         doc = ctx.doc
-        program: nb.NotebookProgram | None = None
         if file.kind == "notebook":
-            program = doc.tree
+            program: nb.NotebookProgram = doc.tree
             self._shell_lines(program, ctx)
-            if not mentions(program.source, facts.words):
-                return
-            tree: ast.Module = doc.view(nb.python_ast)
-        else:
-            if not mentions(doc.text, facts.words):
-                return
-            tree = doc.tree
+            # The notebook's own `%pip install` pins (and a requirements file it writes) come first.
+            # The notebook's own `%pip install` pins come first; the files its cells write run
+            # with the requirements file or Dockerfile the notebook writes, if any.
+            installs = [s.text for s in program.shell if "install" in s.text]
+            pinned = overlay(facts.pins.for_file(file.path), installs, "this notebook's `pip install`")
+            shipped = pinned
+            for dependency in program.written:
+                if posixpath.basename(dependency.name or "").startswith(("requirements", "Dockerfile")):
+                    shipped = overlay(shipped, [dependency.source], f"the `{dependency.name}` this notebook writes")
+            made = _made_by(program)
+            if mentions(program.source, facts.words):
+                self._analyse(doc.view(nb.python_ast), file, ctx, facts, program, pinned, made)
+            # `%%writefile train.py` cells: the code that ships in the container, on its own.
+            if any(mentions(w.source, facts.words) for w in program.written):
+                for written, tree in doc.view(nb.written_asts):
+                    if mentions(written.source, facts.words):
+                        self._analyse(tree, file, ctx, facts, written, shipped, made)
+        elif mentions(doc.text, facts.words):
+            self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path))
+
+    def _analyse(
+        self, tree: ast.Module, file: SourceFile, ctx: FileContext, facts: Facts, program: nb.NotebookProgram | None,
+        pinned: tuple[dict[str, Version], dict[str, str]], made: frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
         analysis = Analysis(
             tree,
-            facts.versions,
+            pinned[0],
             facts.sinks,
-            is_scanned_dir=lambda p: p.strip("/").removeprefix("./") in facts.dirs,
+            pin_sources=pinned[1],
+            is_scanned_dir=lambda p: (p := p.strip("/").removeprefix("./")) in facts.dirs or p in made,
             wrappers=facts.wrappers,
             path=file.path,
             enabled=ctx.enabled,
@@ -138,42 +159,112 @@ class PythonEngine(Engine):
         column = end_column = None
         where = ""
         if program is not None:
-            where = f" (cell {program.cell(line)})"
+            where = f" (cell {program.cell(line)}" + (f", written to `{program.name}`)" if program.name else ")")
             line, end_line = program.file_line(line), program.file_line(end_line)
         elif 1 <= line <= len(lines):
             column = utf8_col_to_char_col(lines[line - 1], getattr(node, "col_offset", 0))
             if 1 <= end_line <= len(lines) and getattr(node, "end_col_offset", None) is not None:
                 end_column = utf8_col_to_char_col(lines[end_line - 1], node.end_col_offset)  # type: ignore[attr-defined]
         builder = ctx.finding(report.rule).at(Span(line, column or None, end_line, end_column))
-        severity = report.severity or rule.severity
+        to_file = program.file_line if program is not None else (lambda n: n)
+        severity, details = _grade(report, rule.severity, ctx, builder, to_file)
+        fields = template_fields(rule.message)
         origin = report.origin
-        if origin is not None and origin.raises:
-            severity = Severity(min(Severity.CRITICAL, severity + 1))
-        elif origin is not None and origin.rank == 0 and origin.path:
-            committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
-            if committed:
-                severity = Severity(max(Severity.LOW, severity - 1))
-                builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
-        # Messages about what data a call reads name `{origin}`; the others (a download
-        # flag, a TLS switch) describe the call alone.
-        if "origin" in template_fields(rule.message):
+        # Messages about what data a call reads name `{origin}` and the `{evidence}` for it;
+        # the others (a download flag, a TLS switch) describe the call alone.
+        if "origin" in fields:
             builder.args(origin=origin.label if origin else "its input")
+        if "evidence" in fields:
+            builder.args(evidence=_evidence(origin, to_file))
         fix = fixes.suggest(report.check, report.call) if program is None else None
-        builder.args(callee=report.callee, detail=f" ({report.detail})" if report.detail else "", where=where)
+        detail = "; ".join(details)
+        builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
     def _shell_lines(self, program: nb.NotebookProgram, ctx: FileContext) -> None:
+        # One ATS-PY-018 per install command, naming each package once per notebook and not
+        # at all when the notebook pins it elsewhere (another install, a requirements file
+        # it writes): that is what a maintainer changes.
+        pinned = set().union(*(pip_magics.pinned_names(s.text) for s in program.shell if "install" in s.text))
+        for written in program.written:
+            if posixpath.basename(written.name or "").startswith(("requirements", "constraints")):
+                pinned |= pip_magics.pinned_names(written.source)
+        named: set[str] = set()
         for shell in program.shell:
             where = f" (cell {shell.cell})"
             for problem in pip_magics.check(shell.text):
-                ctx.finding(problem.rule).at(Span(shell.line)).args(detail=problem.detail, where=where).emit()
+                detail = problem.detail
+                if problem.rule == "ATS-PY-018":
+                    fresh = [p for p in problem.packages if pip_magics.name_of(p) not in pinned | named]
+                    named.update(pip_magics.name_of(p) for p in fresh)
+                    if not fresh:
+                        continue
+                    detail = pip_magics.describe(fresh)
+                ctx.finding(problem.rule).at(Span(shell.line)).args(detail=detail, where=where).emit()
             m = ENV_MAGIC.match(shell.text)
             if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ENV_SAFE_VALUES:
                 name = m.group("name")
                 ctx.finding("ATS-PY-016").at(Span(shell.line)).args(
                     callee=name, detail=f" ({UNSAFE_ENV_SWITCHES[name]})", where=where
                 ).emit()
+
+
+def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
+    """Severity from what the code shows (issue 13, "critical needs proof"): critical only
+    when data from outside reaches the sink; a bare parameter stays at the rule's level; a
+    file the same code wrote is low; a loader of a format without pickle has a ceiling."""
+    severity = report.severity or base
+    details = [report.detail] if report.detail else []
+    origin = report.origin
+    if report.written is not None:
+        severity = Severity.LOW
+        details.append(f"this code writes that file itself at line {to_file(report.written)}")
+    elif origin is not None and origin.raises and origin.proof:
+        severity = Severity(min(Severity.CRITICAL, severity + 1))
+    elif origin is not None and origin.rank == 0 and origin.path:
+        committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
+        if committed:
+            severity = Severity(max(Severity.LOW, severity - 1))
+            builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
+    if report.max_severity is not None:
+        severity = Severity(min(severity, report.max_severity))
+    return severity, details
+
+
+def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
+    """Where the data that makes a finding critical comes from: " (from `sys.argv[1]` at line 12)"."""
+    if origin is None or not origin.proof or origin.line is None:
+        return ""
+    if origin.source is None or origin.source in origin.label:
+        return f" (line {to_file(origin.line)})"
+    return f" (from `{origin.source}` at line {to_file(origin.line)})"
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+HUB_COMMANDS = re.compile(r"huggingface-cli|(?:^|\s)hf\s|\bpip3?\s+install\b|\bconda\s+install\b")
+
+
+def _made_by(program: nb.NotebookProgram) -> frozenset[str]:
+    """Folders and files a notebook's shell commands and `%%writefile` cells name
+    (`!unzip model_artifacts.zip`, `%%writefile model_artifacts/handler.py`): a model id
+    spelled like one of them is a local folder, not a Hub repository."""
+    names: set[str] = set()
+    for shell in program.shell:
+        if HUB_COMMANDS.search(shell.text):
+            continue  # `huggingface-cli download org/model`, `pip install x`: names of the Hub or PyPI
+        for token in shell.text.split():
+            token = token.strip("'\"").rstrip("/")
+            if token and not token.startswith("-") and "://" not in token and "{" not in token and "$" not in token:
+                for suffix in ARCHIVE_SUFFIXES:
+                    token = token.removesuffix(suffix)
+                names.add(token.removeprefix("./"))
+    for written in program.written:
+        parent = posixpath.dirname((written.name or "").removeprefix("./"))
+        while parent:
+            names.add(parent)
+            parent = posixpath.dirname(parent)
+    return frozenset(names)
 
 
 def _fix_property(fix: fixes.Fix, lines: list[str]) -> dict[str, object]:
@@ -235,7 +326,8 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
             tree = _functions_with_sinks(*parsed, word_at)
             if tree is None:
                 continue
-            analysis = Analysis(tree, facts.versions, facts.sinks, enabled=ctx.enabled)
+            versions, sources = facts.pins.for_file(file.path)
+            analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources)
             reports = [r for r in analysis.run() if r.precision != Precision.LOW]
             for wrapper in analysis.summarize(reports, file.path):
                 found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)

@@ -10,6 +10,7 @@ into findings; the prepare pass uses the same code to summarise wrappers across 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -30,6 +31,16 @@ ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv", "os.environ.updat
 # Conditions that hold only for data chosen at run time: a wrapper called with a literal is fine.
 DATA_DEPENDENT_CHECKS = frozenset({"non_literal", "untrusted_only", "remote_uri", "shell_true"})
 TRUST_REMOTE_CODE_FALLBACK = Sink("ATS-PY-005", ("*.from_pretrained",), check="trust_remote_code")
+# Calls (by their last name) that write a file the same code may load again: a model it
+# trained, a checkpoint, a cache. What the code wrote itself is not evidence of an attack.
+WRITER_NAMES = frozenset({
+    "dump", "save", "save_model", "save_pretrained", "to_pickle", "save_weights", "save_state_dict",
+    "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
+})  # fmt: skip
+# A training job's output folder, as a flag or an argument of the call that starts it.
+OUTPUT_FLAG = re.compile(r"--(?:model|job|output|export|checkpoint|save)[-_]?(?:dir|path|uri)=?$")
+OUTPUT_KEYWORDS = frozenset({"base_output_dir", "output_uri_prefix", "model_dir", "output_dir", "job_dir"})
+PATH_CALLS = frozenset({"open", "Path", "join", "str", "abspath", "expanduser", "fspath", "PurePath"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class Report:
     scope: Scope | None = None
     call: ast.Call | None = None  # the sink call, for suggested fixes
     check: str = ""
+    written: int | None = None  # line where this code itself writes the file it loads
+    max_severity: Severity | None = None  # the sink's ceiling (a loader of a format without pickle)
 
 
 @dataclass
@@ -82,11 +95,13 @@ class Analysis:
     enabled: Callable[[str], bool] = lambda _rule: True
     path: str = ""  # this module's scan path: its own wrappers come from `summarize`, not `wrappers`
     env_switches: dict[str, ast.AST] = field(default_factory=dict)
+    pin_sources: Mapping[str, str] = field(default_factory=dict)  # library -> where it is pinned ("`requirements.txt`")
 
     def __post_init__(self) -> None:
         self.program: Program = collect(self.tree)
         self.resolver = Resolver(self.program, self.sinks.knows)
         self.origins = Origins(self.resolver)
+        self._written: dict[str, int] | None = None
 
     def constant(self, node: ast.expr | None, scope: Scope) -> object | None:
         """The value of a literal, or of a name assigned exactly one literal (`SHA = "..."`)."""
@@ -125,6 +140,8 @@ class Analysis:
                 wrapper = self.wrappers.get(_module_key(qualname))
                 if wrapper is not None and wrapper.path != self.path:
                     reports.extend(self._wrapped(call, scope, wrapper))
+        if self.enabled(TRUST_REMOTE_CODE_FALLBACK.rule):
+            reports.extend(self._trust_spellings(seen))
         reports.extend(self._references(seen))
         reports.extend(self._stores())
         local = {w.name: w for w in self.summarize(reports)}
@@ -166,7 +183,105 @@ class Analysis:
         if data is None and sink.receiver and isinstance(call.func, ast.Attribute):
             data = call.func.value  # `tar.extractall()`: the data is the object's own source
         origin = self.origins.of(data, scope) if data is not None else None
-        yield Report(sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check)
+        written = self.written_at(data, scope) if data is not None else None
+        ceiling = sink.options.get("max_severity")
+        yield Report(
+            sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check,
+            written, Severity.parse(ceiling) if ceiling else None,
+        )  # fmt: skip
+
+    def single_value(self, ident: str, scope: Scope) -> ast.expr | None:
+        """The one value a name is assigned in its scope, if exactly one."""
+        return _single_value(ident, scope)
+
+    # ---- files the code writes itself ----------------------------------------------------
+    def written_at(self, data: ast.expr, scope: Scope) -> int | None:
+        """The line of a save/dump call of this module whose path is spelled like `data`."""
+        if self._written is None:
+            self._written = {}
+            for call, where in self.program.calls:
+                func = call.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if name not in WRITER_NAMES:
+                    continue
+                for arg in (*call.args, *(k.value for k in call.keywords)):
+                    key = self._path_key(arg, where)
+                    if key is not None:
+                        self._written.setdefault(key, call.lineno)
+            for target, where in self._output_args():
+                key = self._path_key(target, where)
+                if key is not None:
+                    self._written.setdefault(key, getattr(target, "lineno", 1))
+        key = self._path_key(data, scope)
+        return self._written.get(key) if key is not None else None
+
+    def _output_args(self) -> Iterator[tuple[ast.expr, Scope]]:
+        """Where a notebook tells the job it starts to write its model: `"--model-dir=" + MODEL_DIR`,
+        `f"--job-dir={JOB_DIR}"`, `base_output_dir=MODEL_DIR`, `{"output_uri_prefix": MODEL_DIR}`.
+        The model it loads from there afterwards is the one it just trained. Names are looked
+        up from the module: notebooks and job launchers build these at the top level."""
+        module = self.program.module
+        for item in ast.walk(self.tree):
+            if isinstance(item, ast.keyword) and item.arg in OUTPUT_KEYWORDS:
+                yield item.value, module
+            elif isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add) and OUTPUT_FLAG.search(cond.literal_str(item.left) or ""):
+                yield item.right, module
+            elif isinstance(item, ast.JoinedStr):
+                for before, value in zip(item.values, item.values[1:], strict=False):
+                    if isinstance(value, ast.FormattedValue) and OUTPUT_FLAG.search(cond.literal_str(before) or ""):
+                        yield value.value, module
+            elif isinstance(item, ast.Dict):
+                for key, value in zip(item.keys, item.values, strict=True):
+                    if cond.literal_str(key) in OUTPUT_KEYWORDS:
+                        yield value, module
+
+    def _path_key(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
+        """How a path is spelled, with names bound to `open(p, "wb")` or a literal seen through."""
+        if depth > 4:
+            return None
+        if isinstance(node, ast.Constant):
+            return f"s:{node.value}" if isinstance(node.value, str) and node.value else None
+        if isinstance(node, ast.Name):
+            value = self.constant(node, scope)
+            if isinstance(value, str):
+                return f"s:{value}"
+            bound = _single_value(node.id, scope, skip_none=True)
+            if isinstance(bound, ast.Name) and bound.id != node.id:  # `to_deploy = MODEL_DIR`
+                return self._path_key(bound, scope, depth + 1)
+            if isinstance(bound, ast.Call):
+                inner = self._path_key(bound, scope, depth + 1)
+                if inner is not None:
+                    return inner
+            return f"n:{node.id}"
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in PATH_CALLS and node.args:
+                parts = [self._path_key(a, scope, depth + 1) for a in (node.args if name in ("join", "Path", "PurePath") else node.args[:1])]
+                return None if None in parts else "|".join(p for p in parts if p)
+            return None
+        if isinstance(node, (ast.Attribute, ast.JoinedStr, ast.BinOp, ast.Subscript)):
+            return "e:" + ast.unparse(node)
+        return None
+
+    def _trust_spellings(self, seen: set[tuple[str, int]]) -> Iterator[Report]:
+        """The flag under other names and on calls the table does not list: a deploy helper's
+        `enable_trust_remote_code=True` (it starts vLLM with `--trust-remote-code`),
+        `model_kwargs={"trust_remote_code": True}`, `trust_remote_code=True` on any call."""
+        rule = TRUST_REMOTE_CODE_FALLBACK.rule
+        for call, scope in self.program.calls:
+            if (rule, id(call)) in seen or not call.keywords:
+                continue
+            callee = self.resolver.expr(call.func, scope)
+            if callee is not None and any(s.rule == rule for s in self.sinks.lookup(callee)):
+                continue  # a listed loader: its row's condition decided (e.g. datasets >= 4)
+            if callee is None and isinstance(call.func, ast.Attribute) and call.func.attr == "from_pretrained":
+                continue  # the fallback row decided
+            flag = cond.trusted_flag(call)
+            if flag is not None:
+                seen.add((rule, id(call)))
+                name = _display(callee) if callee and not callee.startswith(LOCAL_DEF) else _source(call.func)
+                yield Report(rule, flag[0], name, f"`{flag[1]}` runs Python code shipped with the model", None, scope=scope, call=call)
 
     def _wrapped(self, call: ast.Call, scope: Scope, wrapper: Wrapper) -> Iterator[Report]:
         if not self.enabled(wrapper.rule):
@@ -175,8 +290,9 @@ class Analysis:
         if wrapper.check in DATA_DEPENDENT_CHECKS and (data is None or cond.is_literal(data)):
             return
         origin = self.origins.of(data, scope) if data is not None else None
+        written = self.written_at(data, scope) if data is not None else None
         detail = f"it passes `{wrapper.param}` to `{wrapper.sink}`" + (f", where {wrapper.detail}" if wrapper.detail else "")
-        yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope)
+        yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope, written=written)
 
     def _references(self, seen: set[tuple[str, int]]) -> Iterator[Report]:
         """`map(pk.loads, blobs)`, `executor.submit(joblib.load, p)`: the sink as a value."""
@@ -258,6 +374,16 @@ def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
                 if block:
                     stack.extend(block)
     return False
+
+
+def _single_value(ident: str, scope: Scope, skip_none: bool = False) -> ast.expr | None:
+    current: Scope | None = scope
+    while current is not None:
+        if current.has(ident):
+            values = [v for v, _ in current.assigns.get(ident, []) if not (skip_none and cond.is_const(v, None))]
+            return values[0] if len(values) == 1 else None
+        current = current.parent
+    return None
 
 
 def _display(qualname: str) -> str:

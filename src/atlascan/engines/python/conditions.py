@@ -120,6 +120,11 @@ def kw_false(site: Site) -> Hit | None:
     return None
 
 
+def _pinned_in(site: Site, library: str) -> str:
+    source = site.analysis.pin_sources.get(library)
+    return f" in {source}" if source else ""
+
+
 def torch_load(site: Site) -> Hit | None:
     call = site.call
     weights_only = keyword(call, "weights_only")
@@ -135,12 +140,12 @@ def torch_load(site: Site) -> Hit | None:
         if torch is None:
             return Hit(_callee(site), "`weights_only` is not set and no torch >= 2.6 pin was found", precision=Precision.MEDIUM)
         if torch < TORCH_SAFE_DEFAULT:
-            return Hit(_callee(site), f"`weights_only` is not set and torch {show(torch)} is pinned (full unpickler by default before 2.6)")
+            return Hit(_callee(site), f"`weights_only` is not set and torch {show(torch)} is pinned{_pinned_in(site, 'torch')} (full unpickler by default before 2.6)")
         return None
     if is_const(weights_only.value, True) and torch is not None and torch < TORCH_SAFE_DEFAULT:
         return Hit(
             weights_only,
-            f"torch {show(torch)} is pinned, whose weights-only unpickler can be bypassed (CVE-2025-32434)",
+            f"torch {show(torch)} is pinned{_pinned_in(site, 'torch')}, whose weights-only unpickler can be bypassed (CVE-2025-32434)",
             Severity.MEDIUM,
         )
     return None
@@ -183,14 +188,32 @@ def _revision(site: Site) -> tuple[ast.keyword | None, str | None, bool]:
     return kw, None, not is_const(kw.value, None)
 
 
+# Spellings of Transformers' flag in other libraries and helpers (vLLM, SGLang, TGI, Vertex).
+TRUST_SPELLINGS = frozenset({"trust_remote_code", "enable_trust_remote_code", "trust_remote_code_enabled"})
+
+
+def trusted_flag(call: ast.Call) -> tuple[ast.AST, str] | None:
+    """Where a call turns remote code on, and how it is spelled: `trust_remote_code=True`,
+    `enable_trust_remote_code=True`, `model_kwargs={"trust_remote_code": True}`."""
+    for kw in call.keywords:
+        if kw.arg in TRUST_SPELLINGS and is_const(kw.value, True):
+            return kw, f"{kw.arg}=True"
+        if kw.arg is not None and isinstance(kw.value, ast.Dict):
+            for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                name = literal_str(key)
+                if name in TRUST_SPELLINGS and key is not None and is_const(value, True):
+                    return key, f"{kw.arg}={{{name!r}: True}}"
+    return None
+
+
 def trust_remote_code(site: Site) -> Hit | None:
     call = site.call
     custom = keyword(call, "custom_pipeline")
-    kw = keyword(call, "trust_remote_code")
+    flag = trusted_flag(call)
     target: ast.AST | None = None
     detail = ""
-    if kw is not None and is_const(kw.value, True):
-        target, detail = kw, "`trust_remote_code=True` runs Python code shipped with the model"
+    if flag is not None:
+        target, detail = flag[0], f"`{flag[1]}` runs Python code shipped with the model"
     elif custom is not None and not is_const(custom.value, None) and site.qualname.startswith("diffusers."):
         target, detail = custom, "`custom_pipeline` downloads and runs pipeline code"
     if target is None:
@@ -200,15 +223,81 @@ def trust_remote_code(site: Site) -> Hit | None:
         if datasets is not None and datasets >= DATASETS_NO_SCRIPTS:
             return None  # datasets >= 4 ignores loading scripts
     _, _, pinned = _revision(site)
-    if not pinned:
+    if not pinned and not _local_model(site):
         return Hit(target, detail + ", from an unpinned revision", Severity.CRITICAL)
     return Hit(target, detail)
+
+
+def _model_id(site: Site) -> ast.expr | None:
+    """The argument naming the model: the first, but the second of `PeftModel.from_pretrained(base, id)`."""
+    position = 1 if "Peft" in site.qualname else 0
+    target = argument(site.call, position, None)
+    for name in HF_ID_ARGS:
+        target = target or argument(site.call, None, name)
+    return target
+
+
+def _local_model(site: Site) -> bool:
+    """The model argument is a local folder (code already on disk, not fetched from the Hub)."""
+    target = _model_id(site)
+    if target is None:
+        return False
+    constant = site.analysis.constant(target, site.scope)
+    if isinstance(constant, str):
+        return _looks_local(constant, site)
+    return _local_expr(target, site) or site.analysis.written_at(target, site.scope) is not None
 
 
 def _looks_local(value: str, site: Site) -> bool:
     if value.startswith((".", "/", "~")) or "\\" in value or value.count("/") > 1 or ":" in value:
         return True
     return site.analysis.is_scanned_dir(value)
+
+
+# Names that say a variable holds a local folder or file: `model_dir`, `ckpt_path`,
+# `output_folder`, `local_model`. Not `model_name_or_path`, which is either.
+LOCAL_NAME = re.compile(r"(?:^|_)(?:dir|directory|folder)$|(?<!name_or)_path$|^path$|^local_|_local$", re.I)
+# Calls whose result is a local path.
+LOCAL_PATH_CALLS = ("os.path.", "pathlib.", "tempfile.", "os.getcwd", "os.fspath")
+
+
+def _local_expr(node: ast.expr, site: Site, depth: int = 0) -> bool:
+    """Whether a non-literal model argument names a local folder: a path built by `os.path`
+    or `pathlib`, a TorchServe `properties.get("model_dir")`, a variable named like a folder,
+    or one assigned a local path."""
+    if depth > 4:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and _looks_local(node.value, site)
+    if isinstance(node, ast.Name):
+        if LOCAL_NAME.search(node.id):
+            return True
+        value = site.analysis.single_value(node.id, site.scope)
+        return value is not None and _local_expr(value, site, depth + 1)
+    if isinstance(node, ast.Attribute):
+        return bool(LOCAL_NAME.search(node.attr))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return True  # `Path(root) / "model"`
+    if isinstance(node, ast.JoinedStr):
+        first = node.values[0] if node.values else None
+        return isinstance(first, ast.FormattedValue) and _local_expr(first.value, site, depth + 1) and any(
+            isinstance(v, ast.Constant) and "/" in str(v.value) for v in node.values
+        )
+    if isinstance(node, ast.Call):
+        qualname = site.analysis.resolver.expr(node.func, site.scope) or ""
+        if qualname.startswith(LOCAL_PATH_CALLS):
+            return True
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "get" and node.args:
+            key = literal_str(node.args[0])
+            return key is not None and bool(LOCAL_NAME.search(key))
+    return False
+
+
+def _instance_setting(node: ast.expr) -> bool:
+    """`self.model_id`: a serving handler's configured model, pinned (or not) where it is
+    configured, not at this call."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
 
 
 def unpinned_revision(site: Site) -> Hit | None:
@@ -220,17 +309,19 @@ def unpinned_revision(site: Site) -> Hit | None:
         if pinned or value is None:
             return None
         return Hit(kw, f"`revision={value!r}` names a branch or tag that can move")
-    target = argument(call, 0, None)
-    for name in HF_ID_ARGS:
-        target = target or argument(call, None, name)
+    target = _model_id(site)
     if target is None:
         return None
     constant = site.analysis.constant(target, site.scope)
     literal = constant if isinstance(constant, str) else None
+    if site.analysis.written_at(target, site.scope) is not None:
+        return None  # a folder this code saved itself (`save_pretrained(out)`)
     if literal is not None:
         if _looks_local(literal, site):
             return None
         return Hit(_callee(site), f"`{literal}` is fetched without `revision=` pinned to a commit")
+    if _local_expr(target, site) or _instance_setting(target):
+        return None
     origin = site.analysis.origins.of(target, site.scope)
     if origin.rank == 0:
         return None
@@ -314,8 +405,11 @@ def keras_load_model(site: Site) -> Hit | None:
 
 
 def _fixed(node: ast.expr, site: Site) -> bool:
-    """A literal, or a name bound once to a literal (`CMD = "nvidia-smi"`)."""
-    return is_literal(node) or isinstance(site.analysis.constant(node, site.scope), str)
+    """A literal, a name bound once to a literal (`CMD = "nvidia-smi"`), or text built only
+    from literals and files next to the code (`exec(open(os.path.join(here, "__version__.py")).read())`)."""
+    if is_literal(node) or isinstance(site.analysis.constant(node, site.scope), str):
+        return True
+    return site.analysis.origins.of(node, site.scope).rank == 0
 
 
 def non_literal(site: Site) -> Hit | None:

@@ -4,6 +4,12 @@ Intraprocedural and flow-insensitive: a name's origin is the strongest origin of
 assigned to it in its scope, following a few hops. Ranks: remote (downloaded or a remote
 URL) > untrusted (parameter, command line, environment, web request, user input) >
 unknown > literal (a string constant in the code).
+
+Only some origins prove that data from outside reaches a sink (`Origin.proof`): a download,
+a remote location read from, the command line, the environment, a web request, or a
+parameter of a public entry point (a web route, or documented as user input). A bare
+parameter or `input()` typed by whoever runs the script is untrusted but not proof.
+Each origin keeps the expression and line it came from, the evidence a message names.
 """
 
 from __future__ import annotations
@@ -37,14 +43,31 @@ UNTRUSTED_NAMES = {
     "fastapi.UploadFile": "a web upload",
     "streamlit.file_uploader": "a web upload",
 }
+# Set by ML platforms to the job's or deployment's own model, data and output locations.
+PLATFORM_ENV = frozenset({
+    "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
+    "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG",
+})  # fmt: skip
+PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_")
+# Typed by the person running the script: untrusted in kind, but no outsider controls it.
+NOT_PROOF = frozenset({"builtins.input"})
+# Decorators (their last name) that make a function a web entry point: its parameters are the request's.
+ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "websocket", "api_route"})
+# Docstring words that say a parameter is user input.
+USER_INPUT_WORDS = re.compile(r"\b(?:user|users|request|upload(?:ed)?|untrusted|client|caller-supplied|external)\b", re.I)
 ARGPARSE_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args"})
 # Wrappers that pass their first argument's origin through.
 PATH_HELPERS = frozenset({
     "builtins.open", "io.open", "io.BytesIO", "io.StringIO", "pathlib.Path", "pathlib.PurePath",
     "os.path.join", "os.path.abspath", "os.path.expanduser", "gzip.open", "bz2.open", "lzma.open", "builtins.str",
+    "os.path.dirname", "os.path.realpath", "os.path.normpath", "pathlib.Path.resolve",
 })  # fmt: skip
+# Methods that return the contents of the file (or path) they are called on.
+READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "resolve"})
+# Of these, the ones whose later arguments are a mode or an encoding, not part of the path.
+FIRST_ARG_HELPERS = frozenset({"builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "builtins.str"})
 
-MAX_DEPTH = 6
+MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,9 @@ class Origin:
     path: str | None = None  # the literal path, for a single string constant
     param: str | None = None  # the parameter it comes from ...
     param_scope: int | None = None  # ... and id() of that function's scope
+    proof: bool = False  # the code shows data from outside (see the module docstring)
+    source: str | None = None  # the expression it comes from ...
+    line: int | None = None  # ... and its (program) line
 
     @property
     def raises(self) -> bool:
@@ -61,13 +87,32 @@ class Origin:
 
 
 LITERAL = Origin(0, "a fixed path in the code")
+HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
 
 
 def _strongest(origins: list[Origin]) -> Origin:
     if not origins:
         return UNKNOWN
-    return max(origins, key=lambda o: o.rank)
+    return max(origins, key=lambda o: (o.rank, o.proof))
+
+
+def _text(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _found(rank: int, label: str, node: ast.AST, proof: bool = True) -> Origin:
+    source = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else _text(node)
+    return Origin(rank, label, proof=proof, source=source, line=getattr(node, "lineno", None))
+
+
+def _inside(origin: Origin) -> Origin:
+    """A remote location named in the middle of a string (`f"gcloud ... {BUCKET}"`) is
+    not a location the data is read from: it proves nothing."""
+    if origin.rank == 3 and origin.source is not None and not origin.label.startswith("a download"):
+        return Origin(1, "data of unknown origin")
+    return origin
 
 
 class Origins:
@@ -76,19 +121,25 @@ class Origins:
         self._names: dict[tuple[str, int], Origin] = {}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
+        if isinstance(node, ast.Name) and node.id == "__file__":
+            return HERE
         if depth > MAX_DEPTH:
             return UNKNOWN
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
                 if REMOTE_URL.match(node.value):
-                    return Origin(3, f"the remote location `{node.value[:80]}`")
+                    return _found(3, f"the remote location `{node.value[:80]}`", node)
                 return Origin(0, f"`{node.value[:80]}`", node.value)
             return LITERAL
         if isinstance(node, ast.JoinedStr):
             first = node.values[0] if node.values else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
-                return Origin(3, "a remote URL")
-            parts = [self.of(v.value, scope, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue)]
+                return _found(3, "a remote URL", node)
+            parts = [
+                self.of(v.value, scope, depth + 1) if i == 0 else _inside(self.of(v.value, scope, depth + 1))
+                for i, v in enumerate(node.values)
+                if isinstance(v, ast.FormattedValue)
+            ]
             return _strongest(parts) if parts else LITERAL
         if isinstance(node, ast.Name):
             key = (node.id, id(scope))
@@ -100,30 +151,35 @@ class Origins:
             qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
             label = _untrusted_label(qualname)
             if label:
-                return Origin(2, label)
+                return _platform(node.slice if isinstance(node, ast.Subscript) else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
-                return Origin(2, f"the command-line argument `{node.attr}`")
+                return _found(2, f"the command-line argument `{node.attr}`", node)
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                return UNKNOWN  # an attribute of the object, set who knows where
             return self.of(node.value, scope, depth + 1)
         if isinstance(node, ast.Call):
             qualname = self.resolver.expr(node.func, scope)
             if qualname:
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
-                    return Origin(3, f"a download by `{qualname}`")
+                    return _found(3, f"a download by `{qualname}`", node)
                 label = _untrusted_label(qualname)
                 if label:
-                    return Origin(2, label)
+                    return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
-                return Origin(2, "the command line")
+                return _found(2, "the command line", node)
             parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
             parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
+            if qualname in PATH_HELPERS and node.args:  # a function of a module: no receiver
+                return parts[0] if len(parts) == 1 or qualname in FIRST_ARG_HELPERS else _strongest([parts[0], *map(_inside, parts[1:])])
             if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
-                parts.append(self.of(node.func.value, scope, depth + 1))
-            if qualname in PATH_HELPERS and len(parts) == 1:
-                return parts[0]
+                receiver = self.of(node.func.value, scope, depth + 1)
+                if node.func.attr in READ_METHODS and not node.args and receiver.rank == 0:
+                    return receiver  # `open("VERSION").read()`: a file that ships with the code
+                parts.append(receiver)
             strongest = _strongest(parts)
             return strongest if strongest.rank >= 2 else UNKNOWN
         if isinstance(node, ast.BinOp):
-            left, right = self.of(node.left, scope, depth + 1), self.of(node.right, scope, depth + 1)
+            left, right = self.of(node.left, scope, depth + 1), _inside(self.of(node.right, scope, depth + 1))
             return _strongest([left, right]) if max(left.rank, right.rank) >= 2 else (LITERAL if left.rank == right.rank == 0 else UNKNOWN)
         if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
             items = [v for v in (node.values if isinstance(node, ast.Dict) else node.elts) if v is not None]
@@ -140,10 +196,14 @@ class Origins:
             if current.kind in ("function", "lambda") and ident in current.params:
                 func = current.node
                 fname = getattr(func, "name", "lambda")
-                return Origin(2, f"the parameter `{ident}` of `{fname}`", param=ident, param_scope=id(current))
+                if ident in ("self", "cls"):
+                    return UNKNOWN
+                entry = _entry_point(func, ident) if func is not None else None
+                named = f"the parameter `{ident}` of `{fname}`" + (f" ({entry})" if entry else "")
+                return Origin(2, named, param=ident, param_scope=id(current), proof=bool(entry), line=getattr(func, "lineno", None))
             if ident in current.imports:
                 label = _untrusted_label(current.imports[ident])
-                return Origin(2, label) if label else UNKNOWN
+                return Origin(2, label, proof=_proves(current.imports[ident])) if label else UNKNOWN
             if ident in current.assigns:
                 values = current.assigns[ident]
                 if not values:
@@ -169,6 +229,39 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
+    """An environment variable the ML platform sets to the job's own model or output folder
+    (`AZUREML_MODEL_DIR`, `AIP_STORAGE_URI`, `SM_MODEL_DIR`): the model the project deployed,
+    not data from outside. Untrusted in kind, no proof."""
+    name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if name is None or not (name in PLATFORM_ENV or name.startswith(PLATFORM_ENV_PREFIXES)):
+        return None
+    return _found(2, f"the platform's `{name}`", node, proof=False)
+
+
+def _proves(qualname: str | None) -> bool:
+    while qualname:
+        if qualname in NOT_PROOF:
+            return False
+        qualname, dot, _ = qualname.rpartition(".")
+        if not dot:
+            break
+    return True
+
+
+def _entry_point(func: ast.AST, param: str) -> str | None:
+    """Why a parameter is user input: the function is a web route, or its docstring says so."""
+    for deco in getattr(func, "decorator_list", []):
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS:
+            return "a web route"
+    doc = ast.get_docstring(func) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    for line in (doc or "").splitlines():
+        if re.search(rf"\b{re.escape(param)}\b", line) and USER_INPUT_WORDS.search(line):
+            return "documented as user input"
+    return None
 
 
 def _untrusted_label(qualname: str | None) -> str | None:

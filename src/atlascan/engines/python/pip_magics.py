@@ -1,5 +1,8 @@
 """`!pip install` / `%pip install` lines of notebooks: extra indexes, trusted hosts and
-unpinned packages. Plain tokenising; nothing is run."""
+unpinned packages. Plain tokenising; nothing is run.
+
+A package is unpinned when nothing stops it taking the newest release: no `==`, `~=`, `<`
+or commit. pip, setuptools and wheel are the installer, not the notebook's dependencies."""
 
 from __future__ import annotations
 
@@ -23,6 +26,30 @@ class PipProblem:
     rule: str
     detail: str
     offset: int  # character offset of the offending token in the command
+    packages: tuple[str, ...] = ()  # ATS-PY-018: the unpinned requirements, as written
+
+
+# A requirement that does not take the newest release: exact, compatible or capped.
+CONSTRAINED = re.compile(r"===?|~=|<")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+# Installers themselves: upgrading them is routine, not a dependency of the notebook's code.
+TOOLING = frozenset({"pip", "setuptools", "wheel"})
+
+
+def name_of(requirement: str) -> str:
+    """`Google_Cloud-AIPlatform[tensorboard]>=1.6` -> `google-cloud-aiplatform`."""
+    m = NAME.match(requirement.strip("'\""))
+    return re.sub(r"[._]+", "-", m.group(0)).lower() if m else ""
+
+
+def pinned_names(text: str) -> set[str]:
+    """Names a text (pip commands, a requirements file) constrains to a version."""
+    found: set[str] = set()
+    for token in re.split(r"[\s;&|]+", text):
+        token = token.strip("'\"")
+        if token and not token.startswith("-") and CONSTRAINED.search(token):
+            found.add(name_of(token))
+    return found - {""}
 
 
 def check(command: str) -> list[PipProblem]:
@@ -65,12 +92,17 @@ def check(command: str) -> list[PipProblem]:
             continue  # a variable, a local path or a wheel file
         if token.endswith((".whl", ".tar.gz", ".zip")) or token in (".", ".."):
             continue
-        if "==" in token or COMMIT_SHA_REF.search(token):
+        if CONSTRAINED.search(token) or COMMIT_SHA_REF.search(token) or name_of(token) in TOOLING:
             continue
         unpinned.append(token)
     if unpinned:
-        problems.append(PipProblem("ATS-PY-018", ", ".join(f"`{t}`" for t in unpinned[:5]), base + max(rest.find(unpinned[0]), 0)))
+        problems.append(PipProblem("ATS-PY-018", describe(unpinned), base + max(rest.find(unpinned[0]), 0), tuple(unpinned)))
     return problems
+
+
+def describe(packages: list[str]) -> str:
+    shown = ", ".join(f"`{t}`" for t in packages[:5])
+    return shown + (f" and {len(packages) - 5} more" if len(packages) > 5 else "")
 
 
 def _value_problem(option: str, value: str, offset: int) -> list[PipProblem]:

@@ -7,6 +7,7 @@ condition, and which rule reports them. The rows are data, in each rule's TOML:
     data = 0                                 # position of the data argument (0); false: none
     data_kw = "stream"                       # its keyword name
     options = { kw = "allow_pickle", pos = 2, also = "ssl", severity = "medium" }
+                                             # max_severity: the ceiling (a format without pickle)
     references = true                        # also report the callable passed as a value
     receiver = true                          # a method whose data is its object
 
@@ -46,7 +47,7 @@ class Sink:
 
 
 ROW_FIELDS = ("names", "check", "data", "data_kw", "options", "references", "receiver")
-OPTION_TYPES: dict[str, type] = {"kw": str, "pos": int, "also": str, "severity": str}
+OPTION_TYPES: dict[str, type] = {"kw": str, "pos": int, "also": str, "severity": str, "max_severity": str}
 NEEDS_KW = frozenset({"kw_truthy", "kw_false"})  # conditions that read `options.kw`
 
 
@@ -227,11 +228,12 @@ def _option_problems(where: str, options: Any, check: str) -> list[str]:
             problems.append(f"{where}: unknown option `{key}` (known: {', '.join(OPTION_TYPES)})")
         elif not isinstance(value, wanted) or isinstance(value, bool):
             problems.append(f"{where}: option `{key}` must be a {wanted.__name__}")
-    if isinstance(options.get("severity"), str):
-        try:
-            Severity.parse(options["severity"])
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
+    for key in ("severity", "max_severity"):
+        if isinstance(options.get(key), str):
+            try:
+                Severity.parse(options[key])
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
     if check in NEEDS_KW and not isinstance(options.get("kw"), str):
         problems.append(f"{where}: condition {check!r} needs `options.kw`, the keyword it reads")
     return problems

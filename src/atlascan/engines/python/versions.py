@@ -1,14 +1,17 @@
 """Pinned versions of the libraries whose safe defaults changed (torch 2.6, datasets 4).
 
 Read from requirements files, pyproject.toml, lock files and Dockerfile `pip install`
-lines. Only a lower bound counts (`==`, `>=`, `~=`, `^`, a lock entry); where several files
-disagree the lowest version wins, and no bound at all means "unknown".
+lines. Only a lower bound counts (`==`, `>=`, `~=`, `^`, a lock entry); no bound at all
+means "unknown". A file gets the pins nearest to it (`PinIndex`), a notebook its own
+`%pip install` pins first.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 Version = tuple[int, ...]
 
@@ -48,3 +51,44 @@ def pins(texts: Iterable[str]) -> dict[str, Version]:
 
 def show(version: Version) -> str:
     return ".".join(str(p) for p in version)
+
+
+@dataclass
+class PinIndex:
+    """Pins per folder, so a file gets the pins that apply to it: per library, those of the
+    dependency files nearest to it (its own folder, then each parent; within one folder the
+    lowest), never the lowest pin anywhere in the repository."""
+
+    by_dir: dict[str, list[tuple[str, dict[str, Version]]]] = field(default_factory=dict)
+    _memo: dict[str, tuple[dict[str, Version], dict[str, str]]] = field(default_factory=dict)
+
+    def add(self, path: str, text: str) -> None:
+        found = pins([text])
+        if found:
+            self.by_dir.setdefault(posixpath.dirname(path), []).append((path, found))
+
+    def for_file(self, path: str) -> tuple[dict[str, Version], dict[str, str]]:
+        """The versions that apply to `path` and, per library, where it is pinned (for messages)."""
+        folder = posixpath.dirname(path)
+        if folder not in self._memo:
+            versions: dict[str, Version] = {}
+            sources: dict[str, str] = {}
+            current: str | None = folder
+            while current is not None:
+                for source, found in sorted(self.by_dir.get(current, ())):
+                    for name, version in found.items():
+                        nearer = name in sources and posixpath.dirname(sources[name]) != current
+                        if not nearer and (name not in versions or version < versions[name]):
+                            versions[name], sources[name] = version, f"`{source}`"
+                current = posixpath.dirname(current) if current else None
+            self._memo[folder] = (versions, sources)
+        return self._memo[folder]
+
+
+def overlay(base: tuple[dict[str, Version], dict[str, str]], texts: Iterable[str], where: str) -> tuple[dict[str, Version], dict[str, str]]:
+    """`base` with the pins found in `texts` (a notebook's own `%pip install` lines) on top;
+    `where` says where they are, for messages."""
+    own = pins(texts)
+    if not own:
+        return base
+    return {**base[0], **own}, {**base[1], **dict.fromkeys(own, where)}
