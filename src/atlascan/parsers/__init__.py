@@ -26,6 +26,7 @@ PARSERS: dict[str, str] = {
     "python": "atlascan.parsers.python:tree",
     "notebook": "atlascan.parsers.notebook:tree",
     "dockerfile": "atlascan.parsers.dockerfile:tree",
+    "terraform": "atlascan.parsers.terraform:tree",
 }
 
 # kind -> "module:function" giving `Document.comments`; other text kinds use `generic`.

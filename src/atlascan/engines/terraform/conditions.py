@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from atlascan.analysis import GroupContext
-from atlascan.engines.terraform.locations import report_attribute, report_block
 from atlascan.engines.terraform.module import Module, describe, is_known
-from atlascan.engines.terraform.syntax import Block
 from atlascan.model import Precision, Severity
+from atlascan.parsers.terraform.syntax import Block
 from atlascan.rules import Rule
 
 _MISSING = object()
@@ -169,11 +168,14 @@ def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condit
                 else:
                     merged[key] = (cond, where, precision, [detail])
         for cond, where, precision, details in merged.values():
-            args = {"address": address, "detail": "; ".join(details)}
-            if isinstance(where, Block):
-                report_block(ctx, cond.rule_id, where, args, severity=cond.severity, precision=precision)
-            else:
-                report_attribute(ctx, cond.rule_id, where, block.file, args, severity=cond.severity, precision=precision)
+            (
+                ctx.finding(cond.rule_id, file=block.file)
+                .at(where.header if isinstance(where, Block) else where.span)
+                .args(address=address, detail="; ".join(details))
+                .severity(cond.severity)
+                .precision(precision)
+                .emit()
+            )
 
 
 def _violations(module: Module, block: Block, cond: Condition) -> Iterator[tuple[str, Any, Precision | None]]:
