@@ -57,6 +57,27 @@ def test_every_rule_names_its_checkov_peers_key() -> None:
         assert "checkov" in rule.peers, rule.id
 
 
+def test_registry_finds_every_terraform_rule_implemented() -> None:
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    assert [p for p in registry.problems(load_rules()) if "ATS-TF" in p or "terraform" in p] == []
+
+
+def test_condition_rows_with_unknown_keys_are_rejected() -> None:
+    from dataclasses import replace
+
+    from atlascan.engines import load_engine
+
+    engine = load_engine("terraform")
+    rule = TF_RULES["ATS-TF-025"]
+    assert engine.validate(rule) == []
+    rows = [dict(rule.match["conditions"][0], unles=[{"attribute": "x"}]), {"resources": ["t"], "attribute": "a", "block": "b"}]
+    problems = engine.validate(replace(rule, match={"conditions": rows, "ports": [{"from": 22, "service": "SSH"}]}))
+    assert len(problems) == 3
+    assert "unknown key `unles`" in problems[0] and "exactly one of" in problems[1] and "only for ATS-TF-024" in problems[2]
+
+
 # ---- parsing layer ---------------------------------------------------------------------
 def test_values_are_normalised_once(tmp_path: Path) -> None:
     text = 'resource "aws_s3_bucket" "b" {\n  acl = "public-read"\n  n = -1\n  l = ["a", 2, true]\n  r = aws_kms_key.k.arn\n  e = "a\\"b"\n}\n'

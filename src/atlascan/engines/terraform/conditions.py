@@ -70,6 +70,33 @@ def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
     )
 
 
+ROW_KEYS = frozenset(
+    {"resources", "resource", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "name_pattern", "severity"}
+)
+UNLESS_KEYS = frozenset({"attribute", "equals", "block"})
+
+
+def row_problems(rule_id: str, row: Any) -> list[str]:
+    """What is wrong with one `[[match.conditions]]` row: an unknown key would otherwise be
+    silently ignored (a misspelt `unles` drops the exception it meant)."""
+    if not isinstance(row, Mapping):
+        return ["a `match.conditions` row must be a table"]
+    out = [f"`match.conditions` row has unknown key `{k}` (known: {', '.join(sorted(ROW_KEYS))})" for k in sorted(set(row) - ROW_KEYS)]
+    if not row.get("resources") and not row.get("resource"):
+        out.append("a `match.conditions` row needs `resources`")
+    if ("attribute" in row) == ("block" in row):
+        out.append("a `match.conditions` row needs exactly one of `attribute` or `block`")
+    for test in row.get("unless", ()):
+        if not isinstance(test, Mapping) or not test.keys() & {"attribute", "block"} or set(test) - UNLESS_KEYS:
+            out.append(f"`unless` entries are {{attribute = ..., equals = ...}} or {{block = ...}}, not {test!r}")
+    if not out:
+        try:
+            _row(rule_id, row)
+        except (KeyError, ValueError, TypeError, re.error) as exc:
+            out.append(f"`match.conditions` row cannot be read: {exc}")
+    return out
+
+
 _COMPILED: dict[tuple[str, ...], tuple[Condition, ...]] = {}
 
 

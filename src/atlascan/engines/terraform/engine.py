@@ -16,13 +16,14 @@ from atlascan.engines.terraform import (
     checks_storage,
 )
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import check_conditions, compile_conditions
+from atlascan.engines.terraform.conditions import check_conditions, compile_conditions, row_problems
 from atlascan.engines.terraform.module import Module
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.terraform.syntax import ParsedFile
 
 if TYPE_CHECKING:
     from atlascan.document import Document
+    from atlascan.rules import Rule
 
 # The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
 # below this, and a generated giant would otherwise eat the whole per-module time budget.
@@ -30,10 +31,26 @@ MAX_HCL_BYTES = 1024 * 1024
 MAX_CONTEXT_FILES = 500
 
 CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
+# `[match]` keys other than `conditions` that a code check reads, and the rules it reads them for.
+CODE_TABLES = {"ports": frozenset({checks_network.OPEN_PORT}), "name_pattern": frozenset({checks_storage.BUCKET_CMK, checks_storage.VERSIONING})}
 
 
 class TerraformEngine(Engine):
     name = "terraform"
+    implements = frozenset().union(*(c.rule_ids for c in CODE_CHECKS))
+    tables = frozenset({"conditions", "ports"})
+
+    def validate(self, rule: Rule) -> list[str]:
+        out = []
+        for key, value in rule.match.items():
+            if key == "conditions":
+                rows = value if isinstance(value, list) else [value]
+                out += [f"match.conditions[{i}]: {p}" for i, row in enumerate(rows) for p in row_problems(rule.id, row)]
+            elif key not in CODE_TABLES:
+                out.append(f"unknown matcher table `match.{key}` (the terraform engine reads conditions, {', '.join(CODE_TABLES)})")
+            elif rule.id not in CODE_TABLES[key]:
+                out.append(f"`match.{key}` is read only for {', '.join(sorted(CODE_TABLES[key]))}")
+        return out
 
     def group_key(self, file: SourceFile) -> str | None:
         return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
