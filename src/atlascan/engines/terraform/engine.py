@@ -19,6 +19,7 @@ from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import check_conditions, compile_conditions, row_problems
 from atlascan.engines.terraform.module import Module
 from atlascan.model import ParseError, SkipFile, SourceFile
+from atlascan.parsers.terraform import load_grammar
 from atlascan.parsers.terraform.syntax import ParsedFile
 
 if TYPE_CHECKING:
@@ -56,11 +57,8 @@ class TerraformEngine(Engine):
         return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
-        # Load (or build and cache) the parser before a worker pool forks, so workers share it.
         if any(not f.path.endswith(".json") for f in files):
-            from atlascan.parsers.terraform.grammar import hcl_parser
-
-            hcl_parser()
+            load_grammar()
         return None
 
     def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
