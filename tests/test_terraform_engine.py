@@ -76,6 +76,10 @@ def test_condition_rows_with_unknown_keys_are_rejected() -> None:
     problems = engine.validate(replace(rule, match={"conditions": rows, "ports": [{"from": 22, "service": "SSH"}]}))
     assert len(problems) == 3
     assert "unknown key `unles`" in problems[0] and "exactly one of" in problems[1] and "only for ATS-TF-024" in problems[2]
+    ports = TF_RULES["ATS-TF-024"]
+    assert engine.validate(ports) == []
+    bad = replace(ports, match={"ports": [{"from": "22", "service": "SSH"}, {"from": 80}], "patterns": []})
+    assert [p[:24] for p in engine.validate(bad)] == ["a `match.ports` row is {", "a `match.ports` row is {", "unknown matcher table `m"]
 
 
 # ---- parsing layer ---------------------------------------------------------------------

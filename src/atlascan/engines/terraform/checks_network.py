@@ -119,6 +119,18 @@ def openings(module: Module) -> Iterator[tuple[str, Opening]]:
             yield address, Opening(lo, hi, where, rule)
 
 
+def port_problems(row: Any) -> list[str]:
+    """What `_services` could not read in one `[[match.ports]]` row."""
+    readable = (
+        isinstance(row, dict)
+        and "from" in row
+        and set(row) <= {"from", "to", "service"}
+        and all(type(row.get(k, 0)) is int for k in ("from", "to"))
+        and isinstance(row.get("service"), str)
+    )
+    return [] if readable else [f"a `match.ports` row is {{from = PORT, to = PORT (optional), service = NAME}}, not {row!r}"]
+
+
 def _services(ctx: GroupContext) -> list[tuple[int, int, str]]:
     rule = ctx.rules.get(OPEN_PORT)
     rows = rule.match.get("ports", []) if rule else []

@@ -84,9 +84,11 @@ def row_problems(rule_id: str, row: Any) -> list[str]:
     out = [f"`match.conditions` row has unknown key `{k}` (known: {', '.join(sorted(ROW_KEYS))})" for k in sorted(set(row) - ROW_KEYS)]
     if not row.get("resources") and not row.get("resource"):
         out.append("a `match.conditions` row needs `resources`")
+    out += [f"`{k}` of a `match.conditions` row must be a list" for k in ("resources", "safe", "unsafe", "unless") if k in row and not isinstance(row[k], list)]
     if ("attribute" in row) == ("block" in row):
         out.append("a `match.conditions` row needs exactly one of `attribute` or `block`")
-    for test in row.get("unless", ()):
+    unless = row.get("unless", [])
+    for test in unless if isinstance(unless, list) else []:
         if not isinstance(test, Mapping) or not test.keys() & {"attribute", "block"} or set(test) - UNLESS_KEYS:
             out.append(f"`unless` entries are {{attribute = ..., equals = ...}} or {{block = ...}}, not {test!r}")
     if not out:

@@ -51,6 +51,8 @@ class TerraformEngine(Engine):
                 out.append(f"unknown matcher table `match.{key}` (the terraform engine reads conditions, {', '.join(CODE_TABLES)})")
             elif rule.id not in CODE_TABLES[key]:
                 out.append(f"`match.{key}` is read only for {', '.join(sorted(CODE_TABLES[key]))}")
+            elif key == "ports":
+                out += [p for row in (value if isinstance(value, list) else [value]) for p in checks_network.port_problems(row)]
         return out
 
     def group_key(self, file: SourceFile) -> str | None:
