@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from atlascan import parsers
 from atlascan.atlas import catalog
-from atlascan.engines.terraform import grammar
-from atlascan.engines.terraform.hcl_reader import read_hcl
 from atlascan.engines.terraform.module import UNKNOWN, Module
-from atlascan.engines.terraform.syntax import Ref
 from atlascan.model import Precision, SourceFile
+from atlascan.parsers.terraform import grammar
+from atlascan.parsers.terraform.syntax import ParsedFile, Ref
 from atlascan.rules import default_rules
 from scanning import scan_path, write_tree
 
@@ -30,10 +30,14 @@ def _scan(root: Path) -> tuple[set[tuple[str, str, int]], list[str]]:
     return {(f.rule_id, f.path, f.region.start_line) for f in result.findings}, [n.message for n in result.notices]
 
 
+def _tree(tmp_path: Path, name: str, text: str) -> ParsedFile:
+    tree: ParsedFile = parsers.document(SourceFile(name, str(tmp_path / name), "terraform", len(text)), text).tree
+    return tree
+
+
 def _module(tmp_path: Path, files: dict[str, str]) -> Module:
     _write(tmp_path, files)
-    parsed = [read_hcl(text, SourceFile(name, str(tmp_path / name), "terraform", len(text))) for name, text in files.items()]
-    return Module(str(tmp_path), parsed)
+    return Module(str(tmp_path), [_tree(tmp_path, name, text) for name, text in files.items()])
 
 
 # ---- catalog ---------------------------------------------------------------------------
@@ -53,10 +57,35 @@ def test_every_rule_names_its_checkov_peers_key() -> None:
         assert "checkov" in rule.peers, rule.id
 
 
+def test_registry_finds_every_terraform_rule_implemented() -> None:
+    from atlascan import registry
+    from atlascan.rules import load_rules
+
+    assert [p for p in registry.problems(load_rules()) if "ATS-TF" in p or "terraform" in p] == []
+
+
+def test_condition_rows_with_unknown_keys_are_rejected() -> None:
+    from dataclasses import replace
+
+    from atlascan.engines import load_engine
+
+    engine = load_engine("terraform")
+    rule = TF_RULES["ATS-TF-025"]
+    assert engine.validate(rule) == []
+    rows = [dict(rule.match["conditions"][0], unles=[{"attribute": "x"}]), {"resources": ["t"], "attribute": "a", "block": "b"}]
+    problems = engine.validate(replace(rule, match={"conditions": rows, "ports": [{"from": 22, "service": "SSH"}]}))
+    assert len(problems) == 3
+    assert "unknown key `unles`" in problems[0] and "exactly one of" in problems[1] and "only for ATS-TF-024" in problems[2]
+    ports = TF_RULES["ATS-TF-024"]
+    assert engine.validate(ports) == []
+    bad = replace(ports, match={"ports": [{"from": "22", "service": "SSH"}, {"from": 80}], "patterns": []})
+    assert [p[:24] for p in engine.validate(bad)] == ["a `match.ports` row is {", "a `match.ports` row is {", "unknown matcher table `m"]
+
+
 # ---- parsing layer ---------------------------------------------------------------------
 def test_values_are_normalised_once(tmp_path: Path) -> None:
     text = 'resource "aws_s3_bucket" "b" {\n  acl = "public-read"\n  n = -1\n  l = ["a", 2, true]\n  r = aws_kms_key.k.arn\n  e = "a\\"b"\n}\n'
-    block = read_hcl(text, SourceFile("m.tf", str(tmp_path / "m.tf"), "terraform", 0)).blocks[0]
+    block = _tree(tmp_path, "m.tf", text).blocks[0]
     values = {k: a.value for k, a in block.attributes.items()}
     assert values == {"acl": "public-read", "n": -1, "l": ["a", 2, True], "r": Ref(("aws_kms_key", "k", "arn")), "e": 'a"b'}
     acl = block.attributes["acl"]
@@ -151,10 +180,10 @@ def test_tf_json_is_checked_with_lines(tmp_path: Path) -> None:
 
 
 def test_module_without_relevant_resources_is_not_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from atlascan.engines.terraform import hcl_reader
+    import atlascan.parsers.terraform as terraform_parser
 
     calls: list[str] = []
-    monkeypatch.setattr(hcl_reader, "read_hcl", lambda text, file: calls.append(file.path))
+    monkeypatch.setattr(terraform_parser, "read_hcl", lambda doc: calls.append(doc.path))
     _write(tmp_path, {"main.tf": 'resource "aws_route53_zone" "z" {\n  name = "example.com"\n}\n'})
     findings, _ = _scan(tmp_path)
     assert findings == set() and calls == []

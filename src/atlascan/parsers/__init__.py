@@ -28,6 +28,7 @@ PARSERS: dict[str, str] = {
     "dockerfile": "atlascan.parsers.dockerfile:tree",
     "shell": "atlascan.parsers.shell:tree",
     "json": "atlascan.parsers.jsondoc:tree",
+    "terraform": "atlascan.parsers.terraform:tree",
 }
 
 # kind -> "module:function" giving `Document.comments`; other text kinds use `generic`.

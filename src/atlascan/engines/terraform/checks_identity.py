@@ -8,16 +8,15 @@ from typing import Any
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import never_created
-from atlascan.engines.terraform.locations import report_attribute, report_block
 from atlascan.engines.terraform.module import Module
 from atlascan.engines.terraform.policies import (
     Statement,
     data_document_statements,
     document_statements,
-    value_line,
+    value_span,
 )
-from atlascan.engines.terraform.syntax import Block, Call, Ref, Template
 from atlascan.model import Severity
+from atlascan.parsers.terraform.syntax import Block, Call, Ref, Template
 
 WILDCARD = "ATS-TF-023"
 SECRET_OUTPUT = "ATS-TF-026"
@@ -70,12 +69,14 @@ def check_wildcards(module: Module, ctx: GroupContext) -> None:
             continue
         full = any(a in ("*", "*:*") or a.startswith("NotAction") for a in found)
         needle = found[0] if not found[0].startswith("NotAction") else "NotAction"
-        line = None if st.from_document else value_line(ctx.lines(st.block.file), st.attr, needle, "Action")
-        report_attribute(
-            ctx, WILDCARD, st.attr, st.block.file,
-            {"address": address, "detail": f"the policy allows `{', '.join(found)}`"},
-            line=line, severity=None if full else Severity.MEDIUM,
-        )  # fmt: skip
+        span = st.attr.span if st.from_document else value_span(ctx.document(st.block.file).lines, st.attr, needle, "Action")
+        (
+            ctx.finding(WILDCARD, file=st.block.file)
+            .at(span)
+            .args(address=address, detail=f"the policy allows `{', '.join(found)}`")
+            .severity(None if full else Severity.MEDIUM)
+            .emit()
+        )
     for address, block in module.of_type(*ATTACHMENTS):
         attr = block.attributes.get(ATTACHMENTS[block.labels[0]])
         if attr is None:
@@ -83,10 +84,8 @@ def check_wildcards(module: Module, ctx: GroupContext) -> None:
         value = module.resolve(attr.value)
         for arn in value if isinstance(value, list) else [value]:
             if isinstance(arn, str) and arn in ADMIN_POLICIES:
-                report_attribute(
-                    ctx, WILDCARD, attr, block.file,
-                    {"address": address, "detail": f"it attaches `{arn.rsplit('/', 1)[-1]}`"},
-                )  # fmt: skip
+                detail = f"it attaches `{arn.rsplit('/', 1)[-1]}`"
+                ctx.finding(WILDCARD, file=block.file).at(attr.span).args(address=address, detail=detail).emit()
 
 
 def _secret_refs(value: Any, module: Module) -> list[str]:
@@ -125,10 +124,12 @@ def check_secret_outputs(module: Module, ctx: GroupContext) -> None:
         sensitive = output.attributes.get("sensitive")
         if sensitive is not None and module.resolve(sensitive.value) is True:
             continue
-        report_attribute(
-            ctx, SECRET_OUTPUT, attr, output.file,
-            {"address": f"output.{output.labels[0] if output.labels else '?'}", "detail": f"`{refs[0]}` is not marked `sensitive = true`"},
-        )  # fmt: skip
+        (
+            ctx.finding(SECRET_OUTPUT, file=output.file)
+            .at(attr.span)
+            .args(address=f"output.{output.labels[0] if output.labels else '?'}", detail=f"`{refs[0]}` is not marked `sensitive = true`")
+            .emit()
+        )
 
 
 def check_user_keys(module: Module, ctx: GroupContext) -> None:
@@ -145,7 +146,7 @@ def check_user_keys(module: Module, ctx: GroupContext) -> None:
 
 def _report_key(ctx: GroupContext, address: str, block: Block) -> None:
     kind = "IAM user access key" if block.labels[0] == "aws_iam_access_key" else "service account key"
-    report_block(ctx, USER_KEY, block, {"address": address, "detail": f"a static {kind} that does not expire"})
+    ctx.finding(USER_KEY, file=block.file).at(block.header).args(address=address, detail=f"a static {kind} that does not expire").emit()
 
 
 CHECKS: tuple[CodeCheck, ...] = (

@@ -10,10 +10,9 @@ from typing import Any
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import never_created
-from atlascan.engines.terraform.locations import report_attribute
 from atlascan.engines.terraform.module import Module
-from atlascan.engines.terraform.syntax import Attribute, Block
 from atlascan.model import Severity
+from atlascan.parsers.terraform.syntax import Attribute, Block
 
 OPEN_PORT = "ATS-TF-024"
 ANYWHERE = ("0.0.0.0/0", "::/0", "*", "internet", "any")
@@ -120,6 +119,18 @@ def openings(module: Module) -> Iterator[tuple[str, Opening]]:
             yield address, Opening(lo, hi, where, rule)
 
 
+def port_problems(row: Any) -> list[str]:
+    """What `_services` could not read in one `[[match.ports]]` row."""
+    readable = (
+        isinstance(row, dict)
+        and "from" in row
+        and set(row) <= {"from", "to", "service"}
+        and all(type(row.get(k, 0)) is int for k in ("from", "to"))
+        and isinstance(row.get("service"), str)
+    )
+    return [] if readable else [f"a `match.ports` row is {{from = PORT, to = PORT (optional), service = NAME}}, not {row!r}"]
+
+
 def _services(ctx: GroupContext) -> list[tuple[int, int, str]]:
     rule = ctx.rules.get(OPEN_PORT)
     rows = rule.match.get("ports", []) if rule else []
@@ -146,11 +157,13 @@ def check_open_ports(module: Module, ctx: GroupContext) -> None:
             hits[key] = (opening, names)
     for (address, _), (opening, names) in hits.items():
         only_ssh = all(n.startswith("SSH") for n in names)
-        report_attribute(
-            ctx, OPEN_PORT, opening.where, opening.block.file,
-            {"address": address, "detail": ", ".join(names)},
-            severity=Severity.MEDIUM if only_ssh else None,
-        )  # fmt: skip
+        (
+            ctx.finding(OPEN_PORT, file=opening.block.file)
+            .at(opening.where.span)
+            .args(address=address, detail=", ".join(names))
+            .severity(Severity.MEDIUM if only_ssh else None)
+            .emit()
+        )
 
 
 CHECKS: tuple[CodeCheck, ...] = (

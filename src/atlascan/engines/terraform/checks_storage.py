@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import named, never_created
-from atlascan.engines.terraform.locations import report_attribute, report_block
 from atlascan.engines.terraform.module import Module, describe, is_known
 from atlascan.engines.terraform.policies import (
     Statement,
     action_matches,
     document_statements,
-    value_line,
+    value_span,
 )
-from atlascan.engines.terraform.syntax import Attribute, Block
 from atlascan.model import Precision, Severity
+from atlascan.parsers.terraform.syntax import Attribute, Block
 
 PUBLIC_ACL = "ATS-TF-012"
 BUCKET_CMK = "ATS-TF-014"
@@ -169,11 +167,13 @@ def _report_acls(module: Module, ctx: GroupContext, address: str, acls: list[tup
         value = module.resolve(attr.value)
         if isinstance(value, str) and value in PUBLIC_CANNED:
             access = PUBLIC_CANNED[value]
-            report_attribute(
-                ctx, PUBLIC_ACL, attr, owner.file,
-                {"address": address, "access": access, "detail": f"canned ACL `{value}`"},
-                severity=Severity.CRITICAL if access == "writable" else None,
-            )  # fmt: skip
+            (
+                ctx.finding(PUBLIC_ACL, file=owner.file)
+                .at(attr.span)
+                .args(address=address, access=access, detail=f"canned ACL `{value}`")
+                .severity(Severity.CRITICAL if access == "writable" else None)
+                .emit()
+            )
     for _owner, grant, perm in grants:
         if not perm:  # an access_control_policy grant: grantee { uri } + permission
             grantee = grant.first("grantee")
@@ -185,11 +185,13 @@ def _report_acls(module: Module, ctx: GroupContext, address: str, acls: list[tup
         if not perm:
             continue
         writable = perm in ("WRITE", "FULL_CONTROL", "WRITE_ACP")
-        report_block(
-            ctx, PUBLIC_ACL, grant,
-            {"address": address, "access": "writable" if writable else "readable", "detail": f"a `{perm}` grant to all users"},
-            severity=Severity.CRITICAL if writable else None,
-        )  # fmt: skip
+        (
+            ctx.finding(PUBLIC_ACL, file=grant.file)
+            .at(grant.header)
+            .args(address=address, access="writable" if writable else "readable", detail=f"a `{perm}` grant to all users")
+            .severity(Severity.CRITICAL if writable else None)
+            .emit()
+        )
 
 
 def _report_policies(module: Module, ctx: GroupContext, address: str, policies: list[tuple[Block, Attribute]]) -> None:
@@ -203,14 +205,18 @@ def _report_policies(module: Module, ctx: GroupContext, address: str, policies: 
             readable = writable or any(action_matches(a, S3_READ) for a in st.actions)
             if not readable:
                 continue
-            line = st.attr.line if st.from_document else value_line(ctx.lines(st.block.file), st.attr, "*", "Principal")
-            report_attribute(
-                ctx, PUBLIC_ACL, st.attr, st.block.file,
-                {"address": address, "access": "writable" if writable else "readable",
-                 "detail": f"a policy statement allows `{', '.join(st.actions)}` to Principal `*`"},
-                line=line if not st.from_document else None,
-                severity=Severity.CRITICAL if writable else None,
-            )  # fmt: skip
+            span = st.attr.span if st.from_document else value_span(ctx.document(st.block.file).lines, st.attr, "*", "Principal")
+            (
+                ctx.finding(PUBLIC_ACL, file=st.block.file)
+                .at(span)
+                .args(
+                    address=address,
+                    access="writable" if writable else "readable",
+                    detail=f"a policy statement allows `{', '.join(st.actions)}` to Principal `*`",
+                )
+                .severity(Severity.CRITICAL if writable else None)
+                .emit()
+            )
 
 
 def _referenced_document(module: Module, attr: Attribute) -> list[Statement]:
@@ -236,10 +242,10 @@ def check_bucket_encryption(module: Module, ctx: GroupContext) -> None:
     for bucket in buckets.values():
         if never_created(module, bucket.block) or not named(module, bucket.block, pattern):
             continue
-        args = {"address": bucket.address}
         defaults = [d for s in bucket.sse for r in _rules_of(s) for d in r.sub("apply_server_side_encryption_by_default")]
         if not defaults:
-            report_block(ctx, BUCKET_CMK, bucket.block, {**args, "detail": "no server-side encryption configuration, so S3 uses its own SSE-S3 keys"})
+            detail = "no server-side encryption configuration, so S3 uses its own SSE-S3 keys"
+            ctx.finding(BUCKET_CMK, file=bucket.block.file).at(bucket.block.header).args(address=bucket.address, detail=detail).emit()
             continue
         for d in defaults:
             algo_attr = d.attributes.get("sse_algorithm")
@@ -248,10 +254,12 @@ def check_bucket_encryption(module: Module, ctx: GroupContext) -> None:
             if algo_attr is None or not is_known(algo):
                 continue
             if isinstance(algo, str) and algo.startswith("aws:kms"):
-                if key is None or module.resolve(key.value) in (None, ""):
-                    report_attribute(ctx, BUCKET_CMK, algo_attr, d.file, {**args, "detail": f"`sse_algorithm = {describe(algo)}` without `kms_master_key_id` uses the AWS managed key"})
-                continue
-            report_attribute(ctx, BUCKET_CMK, algo_attr, d.file, {**args, "detail": f"`sse_algorithm = {describe(algo)}` uses S3-owned keys"})
+                if key is not None and module.resolve(key.value) not in (None, ""):
+                    continue
+                detail = f"`sse_algorithm = {describe(algo)}` without `kms_master_key_id` uses the AWS managed key"
+            else:
+                detail = f"`sse_algorithm = {describe(algo)}` uses S3-owned keys"
+            ctx.finding(BUCKET_CMK, file=d.file).at(algo_attr.span).args(address=bucket.address, detail=detail).emit()
 
 
 def _rules_of(sse: Block) -> list[Block]:
@@ -268,15 +276,16 @@ def check_bucket_versioning(module: Module, ctx: GroupContext) -> None:
     for bucket in buckets.values():
         if bucket.locked or never_created(module, bucket.block) or not named(module, bucket.block, pattern):
             continue
-        args: dict[str, Any] = {"address": bucket.address}
         enabled, bad = _versioning_state(module, bucket)
         if enabled:
             continue
         if bad is not None:
             attr, owner = bad
-            report_attribute(ctx, VERSIONING, attr, owner.file, {**args, "detail": f"`{attr.name} = {describe(module.resolve(attr.value))}`"})
+            detail = f"`{attr.name} = {describe(module.resolve(attr.value))}`"
+            ctx.finding(VERSIONING, file=owner.file).at(attr.span).args(address=bucket.address, detail=detail).emit()
         elif not bucket.versioning:
-            report_block(ctx, VERSIONING, bucket.block, {**args, "detail": "no versioning and no object lock"})
+            detail = "no versioning and no object lock"
+            ctx.finding(VERSIONING, file=bucket.block.file).at(bucket.block.header).args(address=bucket.address, detail=detail).emit()
 
 
 def _versioning_state(module: Module, bucket: Bucket) -> tuple[bool, tuple[Attribute, Block] | None]:
@@ -347,11 +356,13 @@ def check_public_gcs(module: Module, ctx: GroupContext) -> None:
         attr, member = hit
         role = _role_text(module, block)
         writable = bool(WRITE_ROLE.search(role)) or role.upper().startswith("OWNER") or "WRITER" in role.upper()
-        report_attribute(
-            ctx, PUBLIC_GCS, attr, block.file,
-            {"address": address, "access": "writable" if writable else "readable", "detail": f"`{member}` is granted `{role or 'access'}`"},
-            severity=Severity.CRITICAL if writable else None,
-        )  # fmt: skip
+        (
+            ctx.finding(PUBLIC_GCS, file=block.file)
+            .at(attr.span)
+            .args(address=address, access="writable" if writable else "readable", detail=f"`{member}` is granted `{role or 'access'}`")
+            .severity(Severity.CRITICAL if writable else None)
+            .emit()
+        )
 
 
 def check_public_registry(module: Module, ctx: GroupContext) -> None:
@@ -364,11 +375,13 @@ def check_public_registry(module: Module, ctx: GroupContext) -> None:
         attr, member = hit
         role = _role_text(module, block)
         writable = bool(WRITE_ROLE.search(role))
-        report_attribute(
-            ctx, PUBLIC_REGISTRY, attr, block.file,
-            {"address": address, "access": "push" if writable else "pull", "detail": f"`{member}` is granted `{role or 'access'}`"},
-            severity=Severity.CRITICAL if writable else None,
-        )  # fmt: skip
+        (
+            ctx.finding(PUBLIC_REGISTRY, file=block.file)
+            .at(attr.span)
+            .args(address=address, access="push" if writable else "pull", detail=f"`{member}` is granted `{role or 'access'}`")
+            .severity(Severity.CRITICAL if writable else None)
+            .emit()
+        )
     for address, block in module.of_type("aws_ecr_repository_policy", "aws_ecr_registry_policy"):
         policy = block.attributes.get("policy")
         if policy is None:
@@ -380,14 +393,20 @@ def check_public_registry(module: Module, ctx: GroupContext) -> None:
             push = any(action_matches(a, ECR_PUSH) for a in st.actions)
             if not push and not any(action_matches(a, ECR_PULL) for a in st.actions):
                 continue
-            line = None if st.from_document else value_line(ctx.lines(block.file), policy, "*", "Principal")
-            report_attribute(
-                ctx, PUBLIC_REGISTRY, st.attr, st.block.file,
-                {"address": address, "access": "push" if push else "pull",
-                 "detail": f"a policy statement allows `{', '.join(st.actions)}` to Principal `*`"},
-                line=line, severity=Severity.CRITICAL if push else None,
-                precision=Precision.HIGH,
-            )  # fmt: skip
+            # Not from a policy document, the statement is written in `policy` itself.
+            span = st.attr.span if st.from_document else value_span(ctx.document(block.file).lines, policy, "*", "Principal")
+            (
+                ctx.finding(PUBLIC_REGISTRY, file=st.block.file)
+                .at(span)
+                .args(
+                    address=address,
+                    access="push" if push else "pull",
+                    detail=f"a policy statement allows `{', '.join(st.actions)}` to Principal `*`",
+                )
+                .severity(Severity.CRITICAL if push else None)
+                .precision(Precision.HIGH)
+                .emit()
+            )
 
 
 S3_TYPES = (

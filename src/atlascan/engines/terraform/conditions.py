@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from atlascan.analysis import GroupContext
-from atlascan.engines.terraform.locations import report_attribute, report_block
 from atlascan.engines.terraform.module import Module, describe, is_known
-from atlascan.engines.terraform.syntax import Block
 from atlascan.model import Precision, Severity
+from atlascan.parsers.terraform.syntax import Block
 from atlascan.rules import Rule
 
 _MISSING = object()
@@ -69,6 +68,35 @@ def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
         name_pattern=re.compile(row["name_pattern"]) if row.get("name_pattern") else None,
         severity=Severity.parse(row["severity"]) if row.get("severity") else None,
     )
+
+
+ROW_KEYS = frozenset(
+    {"resources", "resource", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "name_pattern", "severity"}
+)
+UNLESS_KEYS = frozenset({"attribute", "equals", "block"})
+
+
+def row_problems(rule_id: str, row: Any) -> list[str]:
+    """What is wrong with one `[[match.conditions]]` row: an unknown key would otherwise be
+    silently ignored (a misspelt `unles` drops the exception it meant)."""
+    if not isinstance(row, Mapping):
+        return ["a `match.conditions` row must be a table"]
+    out = [f"`match.conditions` row has unknown key `{k}` (known: {', '.join(sorted(ROW_KEYS))})" for k in sorted(set(row) - ROW_KEYS)]
+    if not row.get("resources") and not row.get("resource"):
+        out.append("a `match.conditions` row needs `resources`")
+    out += [f"`{k}` of a `match.conditions` row must be a list" for k in ("resources", "safe", "unsafe", "unless") if k in row and not isinstance(row[k], list)]
+    if ("attribute" in row) == ("block" in row):
+        out.append("a `match.conditions` row needs exactly one of `attribute` or `block`")
+    unless = row.get("unless", [])
+    for test in unless if isinstance(unless, list) else []:
+        if not isinstance(test, Mapping) or not test.keys() & {"attribute", "block"} or set(test) - UNLESS_KEYS:
+            out.append(f"`unless` entries are {{attribute = ..., equals = ...}} or {{block = ...}}, not {test!r}")
+    if not out:
+        try:
+            _row(rule_id, row)
+        except (KeyError, ValueError, TypeError, re.error) as exc:
+            out.append(f"`match.conditions` row cannot be read: {exc}")
+    return out
 
 
 _COMPILED: dict[tuple[str, ...], tuple[Condition, ...]] = {}
@@ -169,11 +197,14 @@ def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condit
                 else:
                     merged[key] = (cond, where, precision, [detail])
         for cond, where, precision, details in merged.values():
-            args = {"address": address, "detail": "; ".join(details)}
-            if isinstance(where, Block):
-                report_block(ctx, cond.rule_id, where, args, severity=cond.severity, precision=precision)
-            else:
-                report_attribute(ctx, cond.rule_id, where, block.file, args, severity=cond.severity, precision=precision)
+            (
+                ctx.finding(cond.rule_id, file=block.file)
+                .at(where.header if isinstance(where, Block) else where.span)
+                .args(address=address, detail="; ".join(details))
+                .severity(cond.severity)
+                .precision(precision)
+                .emit()
+            )
 
 
 def _violations(module: Module, block: Block, cond: Condition) -> Iterator[tuple[str, Any, Precision | None]]:

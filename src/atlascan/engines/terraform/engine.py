@@ -1,10 +1,11 @@
-"""The Terraform engine: each folder is one module; parse its files once, build the module,
-then run the table-driven attribute conditions and the cross-resource checks."""
+"""The Terraform engine: each folder is one module; its files' trees (the parse stage's
+`atlascan.parsers.terraform`) become one module, then the table-driven attribute
+conditions and the cross-resource checks run over it."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlascan.analysis import GroupContext, PrepareContext
 from atlascan.engines import Engine
@@ -15,12 +16,15 @@ from atlascan.engines.terraform import (
     checks_storage,
 )
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import check_conditions, compile_conditions
-from atlascan.engines.terraform.hcl_reader import read_hcl
-from atlascan.engines.terraform.json_reader import read_json
+from atlascan.engines.terraform.conditions import check_conditions, compile_conditions, row_problems
 from atlascan.engines.terraform.module import Module
-from atlascan.engines.terraform.syntax import ParsedFile
 from atlascan.model import ParseError, SkipFile, SourceFile
+from atlascan.parsers.terraform import load_grammar
+from atlascan.parsers.terraform.syntax import ParsedFile
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
+    from atlascan.rules import Rule
 
 # The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
 # below this, and a generated giant would otherwise eat the whole per-module time budget.
@@ -28,20 +32,35 @@ MAX_HCL_BYTES = 1024 * 1024
 MAX_CONTEXT_FILES = 500
 
 CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
+# `[match]` keys other than `conditions` that a code check reads, and the rules it reads them for.
+CODE_TABLES = {"ports": frozenset({checks_network.OPEN_PORT}), "name_pattern": frozenset({checks_storage.BUCKET_CMK, checks_storage.VERSIONING})}
 
 
 class TerraformEngine(Engine):
     name = "terraform"
+    implements = frozenset().union(*(c.rule_ids for c in CODE_CHECKS))
+    tables = frozenset({"conditions", "ports"})
+
+    def validate(self, rule: Rule) -> list[str]:
+        out = []
+        for key, value in rule.match.items():
+            if key == "conditions":
+                rows = value if isinstance(value, list) else [value]
+                out += [f"match.conditions[{i}]: {p}" for i, row in enumerate(rows) for p in row_problems(rule.id, row)]
+            elif key not in CODE_TABLES:
+                out.append(f"unknown matcher table `match.{key}` (the terraform engine reads conditions, {', '.join(CODE_TABLES)})")
+            elif rule.id not in CODE_TABLES[key]:
+                out.append(f"`match.{key}` is read only for {', '.join(sorted(CODE_TABLES[key]))}")
+            elif key == "ports":
+                out += [p for row in (value if isinstance(value, list) else [value]) for p in checks_network.port_problems(row)]
+        return out
 
     def group_key(self, file: SourceFile) -> str | None:
         return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
-        # Load (or build and cache) the parser before a worker pool forks, so workers share it.
         if any(not f.path.endswith(".json") for f in files):
-            from atlascan.engines.terraform.grammar import hcl_parser
-
-            hcl_parser()
+            load_grammar()
         return None
 
     def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
@@ -49,11 +68,11 @@ class TerraformEngine(Engine):
         checks = [c for c in CODE_CHECKS if ctx.any_enabled(c.rule_ids)]
         if not conditions and not checks:
             return
-        texts = self._read(files, ctx)
+        docs = self._read(files, ctx)
         triggers = {t for c in conditions for t in c.resources} | {t for c in checks for t in c.types}
-        if not any(t in text for text in texts.values() for t in triggers):
+        if not any(t in doc.text for doc in docs for t in triggers):
             return  # nothing in this module any enabled rule looks at
-        parsed = [p for f, text in texts.items() if (p := self._parse(f, text, ctx)) is not None]
+        parsed = [p for doc in docs if (p := self._parse(doc, ctx)) is not None]
         parsed += self._context(files, ctx)
         module = Module(os.path.dirname(files[0].abspath), parsed)
         first = len(ctx.state.findings)
@@ -82,39 +101,36 @@ class TerraformEngine(Engine):
                 size = os.path.getsize(path)
                 if not os.path.isfile(path) or size > MAX_HCL_BYTES:
                     continue
-                sibling = SourceFile(prefix + name, path, "terraform", size)
-                text = ctx.text(sibling)
-                out.append(read_json(text, sibling) if name.endswith(".json") else read_hcl(text, sibling))
-            except (OSError, ParseError, SkipFile, RecursionError):
+                out.append(ctx.document(SourceFile(prefix + name, path, "terraform", size)).tree)
+            except (OSError, ParseError, SkipFile):
                 continue  # context only: a file nobody asked to scan gets no notice
         return out
 
-    def _read(self, files: list[SourceFile], ctx: GroupContext) -> dict[SourceFile, str]:
-        texts: dict[SourceFile, str] = {}
+    def _read(self, files: list[SourceFile], ctx: GroupContext) -> list[Document]:
+        docs: list[Document] = []
         for file in files:
             try:
-                texts[file] = ctx.text(file)
+                docs.append(ctx.document(file))
             except SkipFile as exc:
                 ctx.notice(str(exc), exc.level, file=file)
             except ParseError as exc:
                 ctx.notice(str(exc), "warning", exc.line, file=file)
             except OSError as exc:
                 ctx.notice(f"File could not be read: {exc.strerror or exc}.", "warning", file=file)
-        return texts
+        return docs
 
-    def _parse(self, file: SourceFile, text: str, ctx: GroupContext) -> ParsedFile | None:
+    def _parse(self, doc: Document, ctx: GroupContext) -> ParsedFile | None:
         """One file of the module; a broken file is a notice and the rest of the module is still checked."""
-        if len(text) > MAX_HCL_BYTES:
+        if len(doc.text) > MAX_HCL_BYTES:
             ctx.notice(
-                f"File has {len(text) // 1024} KiB of Terraform, over the analyzer's {MAX_HCL_BYTES // 1024} KiB limit; skipped.",
+                f"File has {len(doc.text) // 1024} KiB of Terraform, over the analyzer's {MAX_HCL_BYTES // 1024} KiB limit; skipped.",
                 "note",
-                file=file,
+                file=doc.file,
             )
             return None
         try:
-            return read_json(text, file) if file.path.endswith(".json") else read_hcl(text, file)
+            tree: ParsedFile = doc.tree
         except ParseError as exc:
-            ctx.notice(str(exc), "warning", exc.line, file=file)
-        except RecursionError:
-            ctx.notice("File is too deeply nested for the Terraform analyzer; skipped.", "warning", file=file)
-        return None
+            ctx.notice(str(exc), "warning", exc.line, file=doc.file)
+            return None
+        return tree

@@ -14,7 +14,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from atlascan.engines.terraform.syntax import (
+from atlascan.model import ParseError
+from atlascan.parsers.terraform import json_document
+from atlascan.parsers.terraform.syntax import (
     Attribute,
     Block,
     Call,
@@ -227,8 +229,8 @@ class Module:
             return args[0]  # kept as structure: checks read policies as data
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], str):
             try:
-                return json.loads(args[0])
-            except (ValueError, RecursionError):
+                return json_document(args[0])
+            except ParseError:
                 return UNKNOWN
         if name == "file" and len(args) == 1 and isinstance(args[0], str):
             return self._read(args[0])

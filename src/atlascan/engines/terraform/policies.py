@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from atlascan.engines.terraform.hcl_reader import json_text
 from atlascan.engines.terraform.module import Module
-from atlascan.engines.terraform.syntax import Attribute, Block, Call
+from atlascan.model import Span
+from atlascan.parsers.terraform import json_text
+from atlascan.parsers.terraform.syntax import Attribute, Block, Call
 
 # Condition keys that tie a statement to known callers: such statements are not public.
 RESTRICTING_KEYS = (
@@ -138,9 +139,15 @@ def action_matches(action: str, concrete: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(c.lower(), act) for c in concrete)
 
 
-def value_line(lines: list[str], attr: Attribute, needle: str, near: str = "") -> int:
-    """The line inside a multi-line attribute where `needle` (quoted) is written, preferring
-    a line that also names `near` (e.g. "Action"); the attribute's line when not found."""
+def value_span(lines: list[str], attr: Attribute, needle: str, near: str = "") -> Span:
+    """Where to report inside a multi-line policy: the line where `needle` (quoted) is
+    written, preferring one that also names `near` (e.g. "Action"); the attribute itself
+    when not found."""
+    line = _value_line(lines, attr, needle, near)
+    return attr.span if line == attr.line else Span(line)
+
+
+def _value_line(lines: list[str], attr: Attribute, needle: str, near: str) -> int:
     if not isinstance(attr.value, (dict, Call)):
         return attr.line  # JSON text (heredoc, file): comments cannot sit inside it, so point at the attribute
     quoted = re.compile(r'"' + re.escape(needle) + r'"')

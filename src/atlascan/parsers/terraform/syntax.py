@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlascan.model import SourceFile
+from atlascan.model import SourceFile, Span
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,12 @@ class Attribute:
     end_line: int
     end_column: int
 
+    @property
+    def span(self) -> Span:
+        """Where a finding about this attribute points; a value running over several lines
+        is cut to the attribute's first line, the line to change."""
+        return Span(self.line, self.column, self.line, self.end_column if self.end_line == self.line else None)
+
 
 @dataclass
 class Block:
@@ -72,6 +78,11 @@ class Block:
     end_column: int  # of the header line, exclusive
     file: SourceFile
     end_line: int = 0
+
+    @property
+    def header(self) -> Span:
+        """The header line (`resource "t" "n"`): where a missing attribute is reported."""
+        return Span(self.line, self.column, self.line, self.end_column)
 
     def sub(self, name: str) -> list[Block]:
         return [b for b in self.blocks if b.type == name]

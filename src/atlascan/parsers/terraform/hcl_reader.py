@@ -8,13 +8,13 @@ numbers, and nothing is wrapped in Checkov-style one-element lists.
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from atlascan.engines.terraform.grammar import hcl_parser
-from atlascan.engines.terraform.syntax import (
+from atlascan.model import ParseError, SourceFile
+from atlascan.parsers.terraform.grammar import hcl_parser
+from atlascan.parsers.terraform.syntax import (
     Attribute,
     Block,
     Call,
@@ -23,15 +23,18 @@ from atlascan.engines.terraform.syntax import (
     Ref,
     Template,
 )
-from atlascan.model import ParseError, SourceFile
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 _ESCAPES = re.compile(r'\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt"\\])')
 _HEREDOC = re.compile(r"^<<-?(?P<marker>[A-Za-z][A-Za-z0-9._-]*)\r?\n(?P<body>.*?)\r?\n?[ \t]*(?P=marker)\r?\n?$", re.S)
 
 
-def read_hcl(text: str, file: SourceFile) -> ParsedFile:
+def read_hcl(doc: Document) -> ParsedFile:
     from lark.exceptions import LarkError, UnexpectedInput
 
+    text = doc.text
     try:
         tree = hcl_parser().parse(text + "\n")  # the grammar needs a final newline
     except UnexpectedInput as exc:
@@ -39,7 +42,7 @@ def read_hcl(text: str, file: SourceFile) -> ParsedFile:
         raise ParseError(f"Not valid HCL at line {line}, column {getattr(exc, 'column', '?')}; skipped.", line if isinstance(line, int) and line > 0 else None) from None
     except LarkError as exc:
         raise ParseError(f"Not valid HCL ({type(exc).__name__}); skipped.") from None
-    return _Reader(text, file).start(tree)
+    return _Reader(text, doc.file).start(tree)
 
 
 def _unescape(chars: str) -> str:
@@ -258,13 +261,3 @@ class _Reader:
         if op == "!" and isinstance(operand, bool):
             return not operand
         return Expr(self.source(node))
-
-
-def json_text(value: Any) -> Any:
-    """Parse a JSON document held in a string (heredoc policy); None when it is not JSON."""
-    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        return None

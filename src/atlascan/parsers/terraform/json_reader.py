@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from atlascan.engines.terraform.syntax import Attribute, Block, Expr, ParsedFile, Ref, Template
-from atlascan.model import ParseError, SourceFile
-from atlascan.textutil import LineIndex
+from atlascan.model import ParseError
+from atlascan.parsers.terraform.syntax import Attribute, Block, Expr, ParsedFile, Ref, Template
+
+if TYPE_CHECKING:
+    from atlascan.document import Document
 
 _SIMPLE_REF = re.compile(r"^\$\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*\}$")
 _LABELS = {"resource": 2, "data": 2, "variable": 1, "output": 1, "provider": 1, "module": 1, "locals": 0, "terraform": 0}
 
 
-def read_json(text: str, file: SourceFile) -> ParsedFile:
+def read_json(doc: Document) -> ParsedFile:
     try:
-        doc = json.loads(text)
+        data = json.loads(doc.text)
     except ValueError as exc:
         raise ParseError(f"Not valid JSON ({exc}); skipped.", getattr(exc, "lineno", None)) from None
-    if not isinstance(doc, dict):
+    if not isinstance(data, dict):
         raise ParseError("Terraform JSON must be an object at the top level; skipped.")
-    return _JsonReader(text, file).read(doc)
+    return _JsonReader(doc).read(data)
 
 
 def _value(value: Any) -> Any:
@@ -46,10 +48,10 @@ def _value(value: Any) -> Any:
 
 
 class _JsonReader:
-    def __init__(self, text: str, file: SourceFile) -> None:
-        self.text = text
-        self.file = file
-        self.index = LineIndex(text)
+    def __init__(self, doc: Document) -> None:
+        self.text = doc.text
+        self.file = doc.file
+        self.position = doc.position
 
     def find(self, key: str, start: int) -> int:
         pos = self.text.find(json.dumps(key), start)
@@ -83,7 +85,7 @@ class _JsonReader:
         return blocks
 
     def block(self, kind: str, labels: tuple[str, ...], body: dict[str, Any], header_pos: int, pos: int) -> Block:
-        line, col = self.index.position(header_pos)
+        line, col = self.position(header_pos)
         attrs: dict[str, Attribute] = {}
         sub: list[Block] = []
         for key, value in body.items():
@@ -96,5 +98,5 @@ class _JsonReader:
         return Block(kind, labels, attrs, sub, line, col, end_col, self.file, line)
 
     def attribute(self, key: str, value: Any, at: int) -> Attribute:
-        line, col = self.index.position(at)
+        line, col = self.position(at)
         return Attribute(key, _value(value), line, col, line, col + len(json.dumps(key)))
