@@ -134,3 +134,24 @@ def test_secret_patterns_have_literal_anchors() -> None:
         for row in rule.match.get("patterns", []):
             anchors = row.get("anchors")
             assert anchors and all(a == a.lower() for a in anchors), f"{rule.id}: add lowercase `anchors`"
+
+
+def test_every_rule_has_an_implementation_and_every_implementation_a_rule() -> None:
+    from atlascan.registry import problems
+
+    assert problems(load_rules()) == []
+
+
+def test_the_registry_names_a_rule_without_implementation_and_an_unknown_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from atlascan.engines import load_engine
+    from atlascan.registry import problems
+
+    rules = load_rules()
+    orphan = dataclasses.replace(rules["ATS-K8S-001"], id="ATS-K8S-999", name="orphan-rule", source="checks/k8s/ATS-K8S-999.toml")
+    engine = load_engine("manifests")
+    monkeypatch.setattr(type(engine), "implements", engine.implements | {"ATS-K8S-998"})
+    found = problems({**rules, orphan.id: orphan})
+    assert any("ATS-K8S-999" in p and "no implementation" in p for p in found)
+    assert any("ATS-K8S-998" in p and "no rule file" in p for p in found)

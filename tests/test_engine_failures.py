@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from atlascan import engines
-from atlascan.model import Limits
+from atlascan.model import Limits, Span
 from atlascan.rules import default_rules, rule_from_mapping
 from atlascan.scan import ScanOptions, run_scan
 
@@ -25,20 +25,20 @@ def _fake_rule(engine: str) -> dict[str, object]:
 
 class Crash(engines.Engine):
     def check_file(self, file, ctx):  # type: ignore[no-untyped-def]
-        if "boom" in ctx.text():
+        if "boom" in ctx.doc.text:
             raise ValueError("unexpected shape")
-        if "deep" in ctx.text():
+        if "deep" in ctx.doc.text:
             raise RecursionError
-        if "slow" in ctx.text():
+        if "slow" in ctx.doc.text:
             while True:
                 pass
-        if "swallow" in ctx.text():
+        if "swallow" in ctx.doc.text:
             while True:
                 try:  # noqa: SIM105 - an engine's broad handler must not eat the timeout
                     sum(range(1000))
                 except Exception:
                     pass
-        ctx.report("ATS-FAKE-001", 1)
+        ctx.finding("ATS-FAKE-001").at(Span(1)).emit()
 
 
 @pytest.fixture

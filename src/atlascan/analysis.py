@@ -20,12 +20,8 @@ from atlascan.model import (
     Limits,
     Notice,
     ParseError,
-    Precision,
-    RelatedLocation,
-    Severity,
     SkipFile,
     SourceFile,
-    Span,
 )
 from atlascan.rules import Rule
 
@@ -145,47 +141,6 @@ class FileContext:
         except (SkipFile, ParseError, OSError):
             doc = Document(target, "")  # a binary artifact: no snippet to quote
         return FindingBuilder(rule, doc, self.state.findings)
-
-    # ---- transition shims: removed once every engine uses ctx.doc and ctx.finding -----------
-    def text(self, file: SourceFile | None = None) -> str:
-        return (self.doc if file is None else self.document(file)).text
-
-    def lines(self, file: SourceFile | None = None) -> list[str]:
-        return (self.doc if file is None else self.document(file)).lines
-
-    def report(
-        self,
-        rule_id: str,
-        line: int,
-        column: int | None = None,
-        end_line: int | None = None,
-        end_column: int | None = None,
-        *,
-        args: Mapping[str, Any] | None = None,
-        file: SourceFile | None = None,
-        severity: Severity | None = None,
-        precision: Precision | None = None,
-        secret: str | None = None,
-        related: Iterable[RelatedLocation] = (),
-        properties: Mapping[str, Any] | None = None,
-        snippet: str | None = None,
-    ) -> Finding | None:
-        builder = self.finding(rule_id, file=file)
-        if builder is DISABLED:
-            return None
-        builder.at(Span(line, column if column and column >= 1 else None, end_line, end_column))
-        from atlascan.findings import template_fields
-
-        wanted = template_fields(self.rules[rule_id].message)
-        builder.args(**{k: v for k, v in (args or {}).items() if k in wanted})
-        builder.severity(severity).precision(precision).secret(secret)
-        for rel in related:
-            builder.related(rel.region, rel.message, path=rel.path)
-        for key, value in (properties or {}).items():
-            builder.property(key, value)
-        if snippet is not None:
-            builder.snippet(snippet)
-        return builder.emit()
 
     def notice(self, message: str, level: str = "warning", line: int | None = None, file: SourceFile | None = None) -> None:
         self.state.notices.append(Notice((file or self.file).path, message, level, line))

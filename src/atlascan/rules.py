@@ -255,6 +255,13 @@ def default_rules() -> dict[str, Rule]:
     except (OSError, ValueError, KeyError, TypeError):
         cache_path = None
     rules = load_rules(directory)
+    # Rebuilding the cache (a rule file changed): every rule must have an implementation and
+    # every implementation a rule; the engines are imported for that check only here.
+    from atlascan.registry import problems
+
+    found = problems(rules)
+    if found:
+        raise RuleError("; ".join(found[:5]))
     if cache_path is not None:
         try:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
