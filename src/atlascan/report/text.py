@@ -35,13 +35,13 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
         if group is urgent and (rest or folded):
             console.print()
     if folded:
-        console.print("[bold]Hardening and pinning (folded: one finding per file; every site in JSON and SARIF)[/]")
+        console.print("[bold]Hardening and pinning (folded per file, per folder in tests and docs; every site in JSON and SARIF)[/]")
         per_rule: dict[str, list[int]] = {}
         for f in folded:
             per_rule.setdefault(f.rule_id, []).append(int(f.properties.get("folded", 1)))
         for rid, sites in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
             rule = result.rules[rid]
-            console.print(f"  [bold]{rid}[/] {escape(rule.title)}: {sum(sites)} site(s) in {len(sites)} file(s), folded")
+            console.print(f"  [bold]{rid}[/] {escape(rule.title)}: {sum(sites)} site(s), folded into {len(sites)} finding(s)")
     if not quiet:
         notices = [n for n in result.notices if n.level != "note"]
         if notices:
