@@ -3,12 +3,20 @@ the Rule objects synthesized for reports."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from atlascan.atlas import catalog
-from atlascan.integrations.checkov_mapping import default_mapping, parse_version, synthesize_rule
+from atlascan.integrations.checkov_mapping import (
+    default_mapping,
+    load_mapping,
+    parse_version,
+    synthesize_rule,
+)
 from atlascan.model import Severity
-from atlascan.rules import GUIDANCE_HEADINGS
+from atlascan.report.sarif import _rule_descriptor, to_json
+from atlascan.rules import GUIDANCE_HEADINGS, RuleError
 
 # Ids the issue requires the table to cover (SageMaker, Vertex AI, Azure ML/Cognitive).
 REQUIRED = [
@@ -39,6 +47,12 @@ def test_required_ids_are_mapped_to_atlas(check_id: str) -> None:
 def test_every_family_uses_real_atlas_ids_and_linked_mitigations() -> None:
     cat = catalog()
     for fam in default_mapping().families.values():
+        assert fam.why and fam.fix
+        if fam.outside_atlas:
+            assert not fam.techniques and not fam.mitigations, fam.key
+            assert fam.severity in (Severity.INFO, Severity.LOW), fam.key
+            continue
+        assert fam.techniques, f"{fam.key}: add ATLAS techniques or an `outside-atlas` reason"
         for tid in fam.techniques:
             assert tid in cat.techniques, (fam.key, tid)
         for mid in fam.mitigations:
@@ -55,7 +69,9 @@ def test_prefix_patterns_and_exact_ids() -> None:
     table = default_mapping()
     assert table.family_of("CKV_SECRET_17") is table.families["hardcoded-credentials"]
     assert table.family_of("CKV_AWS_57") is table.families["public-storage-write"]
-    assert table.family_of("CKV_AWS_144") is None  # replication: reported, not mapped
+    replication = table.family_of("CKV_AWS_144")
+    assert replication is not None and replication.outside_atlas  # availability, not ATLAS
+    assert table.family_of("CKV_AWS_99999") is None  # an id Checkov adds later
 
 
 def test_synthesized_rule_for_a_mapped_check() -> None:
@@ -81,12 +97,7 @@ def test_synthesized_rule_for_a_mapped_check() -> None:
 
 def test_unmapped_check_keeps_its_result_with_default_severity() -> None:
     table = default_mapping()
-    rule = synthesize_rule(
-        "CKV_AWS_144",
-        "Ensure that S3 bucket has cross-region replication enabled",
-        "terraform",
-        table,
-    )
+    rule = synthesize_rule("CKV_AWS_99999", "Ensure a check newer than the table", "terraform", table)
     assert rule.severity is table.unmapped.severity is Severity.LOW
     assert rule.atlas_techniques == ()
     assert "not mapped" in rule.section("What it does")
@@ -95,3 +106,36 @@ def test_unmapped_check_keeps_its_result_with_default_severity() -> None:
 def test_versions_compare_numerically() -> None:
     assert parse_version("3.3.30") > parse_version("3.3.9")
     assert parse_version("2.5.0rc1") < default_mapping().min_version <= parse_version("3.3.30")
+
+
+def test_outside_atlas_check_keeps_a_rule_tagged_outside_atlas_at_level_note() -> None:
+    table = default_mapping()
+    rule = synthesize_rule(
+        "CKV_AWS_157", "Ensure that RDS instances have Multi-AZ enabled", "terraform", table
+    )
+    family = table.family_of("CKV_AWS_157")
+    assert family is not None and family.outside_atlas
+    assert rule.atlas_techniques == () and rule.atlas_mitigations == ()
+    assert rule.severity in (Severity.INFO, Severity.LOW)
+    assert rule.match["outside-atlas"] == family.outside_atlas
+    assert "outside MITRE ATLAS" in rule.section("What it does")
+    descriptor = to_json(_rule_descriptor(rule))
+    assert "outside-atlas" in descriptor["properties"]["tags"]
+    assert descriptor["defaultConfiguration"]["level"] == "note"
+    mapped = to_json(_rule_descriptor(synthesize_rule("CKV_AWS_122", "x", "terraform", table)))
+    assert "outside-atlas" not in mapped["properties"]["tags"]
+
+
+def test_outside_atlas_families_are_rejected_with_atlas_ids_or_high_severity(tmp_path: Path) -> None:
+    base = 'severity = "{sev}"\nprecision = "high"\nwhy = "w"\nfix = "f"\nids = ["CKV_X_1"]\n'
+    cases = {
+        "with ATLAS ids": base.format(sev="low") + 'outside-atlas = "r"\ntechniques = ["AML.T0035"]\n',
+        "above low": base.format(sev="medium") + 'outside-atlas = "r"\n',
+        "neither": base.format(sev="low"),
+    }
+    for name, body in cases.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text('[unmapped]\nseverity = "low"\nprecision = "medium"\nwhy = "w"\nfix = "f"\n'
+                        f'[[family]]\nkey = "k"\n{body}', "utf-8")  # fmt: skip
+        with pytest.raises(RuleError):
+            load_mapping(path)

@@ -47,6 +47,9 @@ class Family:
     example: str = ""
     use_instead: str = ""
     ids: tuple[str, ...] = ()
+    # Why no ATLAS technique applies (availability, cost, logging, ...); empty for families
+    # mapped to ATLAS. Such findings keep a rule tagged `outside-atlas`, at info or low.
+    outside_atlas: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class MappingTable:
     tested_version: str
 
     def family_of(self, check_id: str) -> Family | None:
+        """The family that classifies a Checkov id (mapped to ATLAS or `outside-atlas`);
+        None for an id the table does not know, which is reported with [unmapped] values."""
         key = self.exact.get(check_id)
         if key is None:
             key = next((k for prefix, k in self.prefixes if check_id.startswith(prefix)), None)
@@ -87,9 +92,12 @@ def _strings(value: Any, key: str, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+OUTSIDE_ATLAS_SEVERITIES = (Severity.INFO, Severity.LOW)
+
+
 def _family(data: dict[str, Any], source: str) -> Family:
     try:
-        return Family(
+        fam = Family(
             key=str(data.get("key", "unmapped")),
             severity=Severity.parse(str(data["severity"])),
             precision=Precision.parse(str(data["precision"])),
@@ -101,11 +109,17 @@ def _family(data: dict[str, Any], source: str) -> Family:
             example=str(data.get("example", "")).strip("\n"),
             use_instead=str(data.get("use_instead", "")).strip("\n"),
             ids=_strings(data.get("ids"), "ids", source),
+            outside_atlas=" ".join(str(data.get("outside-atlas", "")).split()),
         )
     except KeyError as exc:
         raise RuleError(f"{source}: family {data.get('key', '?')!r} lacks {exc}") from None
     except ValueError as exc:
         raise RuleError(f"{source}: {exc}") from None
+    if fam.outside_atlas and (fam.techniques or fam.mitigations):
+        raise RuleError(f"{source}: family {fam.key!r} is `outside-atlas` but lists ATLAS ids")
+    if fam.outside_atlas and fam.severity not in OUTSIDE_ATLAS_SEVERITIES:
+        raise RuleError(f"{source}: `outside-atlas` family {fam.key!r} must be info or low")
+    return fam
 
 
 def load_mapping(path: Path | None = None) -> MappingTable:
@@ -121,6 +135,10 @@ def load_mapping(path: Path | None = None) -> MappingTable:
     prefixes: list[tuple[str, str]] = []
     for raw in data.get("family", []):
         fam = _family(raw, source)
+        if not fam.techniques and not fam.outside_atlas:
+            raise RuleError(
+                f"{source}: family {fam.key!r} needs ATLAS `techniques` or an `outside-atlas` reason"
+            )
         if fam.key in families:
             raise RuleError(f"{source}: duplicate family {fam.key!r}")
         families[fam.key] = fam
@@ -162,7 +180,12 @@ def synthesize_rule(check_id: str, check_name: str, framework: str, table: Mappi
     family = table.family_of(check_id)
     fam = family or table.unmapped
     lang = _lang(framework)
-    mapped = "" if family else " atlascan has not mapped this check to MITRE ATLAS yet."
+    if family is None:
+        mapped = " atlascan has not mapped this check to MITRE ATLAS yet."
+    elif fam.outside_atlas:
+        mapped = f" atlascan classifies it outside MITRE ATLAS: {fam.outside_atlas.rstrip('.')}."
+    else:
+        mapped = ""
     example = (
         _fenced(fam.example, lang)
         if fam.example
@@ -200,6 +223,7 @@ def synthesize_rule(check_id: str, check_name: str, framework: str, table: Mappi
         suggested_mitigations=fam.suggested,
         references=(POLICY_INDEX,),
         peers={"checkov": (check_id,)},
-        match={"family": fam.key, "framework": framework},
+        match={"family": fam.key, "framework": framework}
+        | ({"outside-atlas": fam.outside_atlas} if fam.outside_atlas else {}),
         source="checks/_checkov/mapping.toml",
     )

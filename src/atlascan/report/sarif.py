@@ -56,6 +56,8 @@ def _tags(rule: Rule) -> list[str]:
     if rule.cwe:
         tags.append(f"external/cwe/cwe-{rule.cwe}")
     tags += [f"external/atlas/{t.lower()}" for t in rule.atlas_techniques]
+    if rule.match.get("outside-atlas"):  # a Checkov check classified outside MITRE ATLAS
+        tags.append("outside-atlas")
     tags.append(rule.kinds[0] if rule.kinds[0] != "*" else "secrets")
     seen: list[str] = []
     for t in tags:
