@@ -163,3 +163,19 @@ def test_a_huge_ignore_file_is_capped_with_a_notice(tmp_path: Path) -> None:
     found = discover([tmp_path], tmp_path)
     assert any(str(MAX_IGNORE_PATTERNS) in n.message and n.path == ".gitignore" for n in found.notices)
     assert "last.py" in {f.path for f in found.files}  # past the cap: scanned, never hidden
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("pyproject.toml", b'[tool.atlascan]\nselect = ["\xff"]\n'),
+        (".atlascan.toml", b"x = " + b"{a=" * 5000 + b"1" + b"}" * 5000 + b"\n"),
+        (".atlascan.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n"),
+    ],
+)
+def test_a_hostile_configuration_is_exit_2_with_one_line(tmp_path: Path, name: str, content: bytes) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n", "utf-8")
+    (tmp_path / name).write_bytes(content)
+    done = _run("scan", ".", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("atlascan: error:")
