@@ -1,0 +1,46 @@
+"""Published default credentials (ATS-SEC-012) against the leak rules and the masker."""
+
+from __future__ import annotations
+
+from atlascan.masking import mask
+from atlascan.rules import default_rules
+from atlascan.secretpatterns import compile_rows, matches
+
+AZURITE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+)
+
+
+def _rules(*ids: str) -> tuple:
+    rules = default_rules()
+    return compile_rows(tuple(rules[i] for i in ids))
+
+
+def test_leak_rules_stay_silent_on_published_values_when_selected_alone() -> None:
+    # ATS-SEC-012 is not enabled here: the leak rules must still know the published values.
+    leak = _rules("ATS-SEC-001", "ATS-SEC-006", "ATS-SEC-010")
+    assert list(matches(leak, f'CONN = "{AZURITE}"', "python")) == []
+    assert list(matches(leak, "  password: NTI0MTU5MDAwMDAwMDAwMA==", "yaml")) == []
+    assert list(matches(leak, "  AWS_SECRET_ACCESS_KEY: bWluaW8xMjM=", "yaml")) == []
+    assert list(matches(leak, 'secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "terraform")) == []
+
+
+def test_default_rule_reports_each_published_value() -> None:
+    rows = _rules("ATS-SEC-012")
+    found = [s for line in (f'"{AZURITE}"', "value: minioadmin", 'key = "AKIAIOSFODNN7EXAMPLE"')
+             for _, s, _ in matches(rows, line, "yaml")]
+    assert found == [AZURITE.split("AccountKey=")[1].rstrip(";"), "minioadmin", "AKIAIOSFODNN7EXAMPLE"]
+    # a longer value that merely starts with a default is someone's own credential
+    assert list(matches(rows, 'MINIO_SECRET_KEY = "minioadmin-rotated-7Qx2"', "python")) == []
+
+
+def test_weak_real_password_is_a_leak_not_a_default() -> None:
+    hits = list(matches(_rules("ATS-SEC-010", "ATS-SEC-012"), 'admin_password = "AdminPassword123!"', "python"))
+    assert [(p.rule_id, s) for p, s, _ in hits] == [("ATS-SEC-010", "AdminPassword123!")]
+
+
+def test_masker_still_masks_published_values() -> None:
+    out = mask(f"conn={AZURITE} pw=minioadmin")
+    assert "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u" not in out
+    assert "minioadmin" not in out
