@@ -406,6 +406,13 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
                     if word.value == "--trusted-host" and k + 1 < len(inv.args)
                     else word.end
                 )
+                host = (
+                    word.value.split("=", 1)[1]
+                    if "=" in word.value
+                    else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
+                )
+                if _local_host(host.strip("'\"")):
+                    continue  # a local index (devpi, a proxy on this machine) is not the network
                 yield Hit(
                     "ATS-CMD-011",
                     word.start,
@@ -438,7 +445,8 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
         if key is not None:
             yield Hit("ATS-CMD-011", key.start, key.end, {"how": "pip config trusted-host"})
     for a in scan.assignments("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"):
-        if a.value.value.strip("'\""):
+        hosts = a.value.value.strip("'\"").split()
+        if hosts and not all(_local_host(h) for h in hosts):
             yield Hit(
                 "ATS-CMD-011",
                 a.name.start,
@@ -640,9 +648,39 @@ TLS_ENV = {
 }
 
 
-def _tls_off_words(inv: Invocation) -> Iterator[Word]:
+_VAR_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_URL_HOST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]*)")
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    """One level of `$X`/`${X}` from the text's own assignments (unknown ones stay)."""
+    return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)).strip("'\""), value)
+
+
+def _local_host(host: str) -> bool:
+    return host.startswith(LOCAL_HOSTS) or host in ("0.0.0.0", "::1")
+
+
+def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
+    """Every URL the curl names is this machine (a health check of a port-forward, a local
+    server with a self-signed certificate): `-k` there downloads nothing from anyone."""
+    hosts = []
+    for w in inv.args:
+        value = _expand(w.value, env)
+        if "://" not in value and not value.startswith(("localhost", "127.")):
+            continue
+        m = _URL_HOST.match(value.split("://", 1)[-1] if "://" in value else value)
+        hosts.append(m.group(1).lower() if m else "")
+    return bool(hosts) and all(_local_host(h) for h in hosts)
+
+
+def _tls_off_words(inv: Invocation, env: dict[str, str]) -> Iterator[Word]:
     args = inv.args
+    # `aws --no-verify-ssl`, and the same spelling of other CLIs (s3cmd, dvc remotes...)
+    yield from (w for w in args if w.value == "--no-verify-ssl")
     if inv.program == "curl":
+        if _curl_targets_local(inv, env):
+            return
         for w in args:
             if w.value == "--insecure" or (
                 w.value.startswith("-") and not w.value.startswith("--") and "k" in w.value[1:]
@@ -689,7 +727,7 @@ def _tls_off_words(inv: Invocation) -> Iterator[Word]:
 
 def detect_tls_off(scan: Scan) -> Iterator[Hit]:
     for inv in scan.invocations:
-        for word in _tls_off_words(inv):
+        for word in _tls_off_words(inv, {**scan.env, **inv.env}):
             yield Hit("ATS-CMD-016", word.start, word.end, {"what": f"{inv.program} {word.value}"})
     for a in scan.script.assignments:
         check = TLS_ENV.get(a.name.value)
