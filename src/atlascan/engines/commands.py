@@ -221,10 +221,25 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
         empty_token: Word | None = None
         password = bool(scan.env.get("JUPYTER_PASSWORD"))
         bound: str | None = None
+        # Settings an earlier RUN wrote to the image's Jupyter config (`--NotebookApp.token`
+        # keys in the environment): the flags on the command line override them.
+        written: str | None = None
+        for key, value in scan.env.items():
+            if not key.startswith("--"):
+                continue
+            flag = f"{key}={value}"
+            m = JUPYTER_TOKEN_FLAG.match(flag)
+            if m and m.group(1).strip() in EMPTY_VALUES:
+                empty_token, written = inv.first, f"c.{key[2:]} = {value}"
+            if JUPYTER_PASSWORD_FLAG.match(flag) and value.strip() not in EMPTY_VALUES:
+                password = True
+            m = JUPYTER_IP_FLAG.match(flag)
+            if m:
+                bound = m.group(1)
         for k, word in enumerate(inv.args):
             m = JUPYTER_TOKEN_FLAG.match(word.value)
-            if m and m.group(1).strip() in EMPTY_VALUES:
-                empty_token = word
+            if m:
+                empty_token, written = (word, None) if m.group(1).strip() in EMPTY_VALUES else (None, None)
             m = JUPYTER_PASSWORD_FLAG.match(word.value)
             if m and m.group(1).strip() not in EMPTY_VALUES:
                 password = True
@@ -244,7 +259,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
                 empty_token.start,
                 empty_token.end,
                 {
-                    "flag": empty_token.value,
+                    "flag": written if written is not None else empty_token.value,
                     "where": "on all interfaces" if public else "without a token",
                 },
                 Severity.CRITICAL if public else None,
