@@ -45,6 +45,8 @@ def self_describing(value: str) -> bool:
     return SELF_DESCRIBING.fullmatch(value) is not None
 
 
+COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
+
 # Generic assignments: NAME <op> VALUE on one line.
 ASSIGNMENT = re.compile(
     r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=>|=|:)\s*(?:(?P<q>["'])(?P<qv>[^"'\n]*)(?P=q)|(?P<uv>[^\s"'#,;()\[\]{}=]+))"""
