@@ -44,3 +44,10 @@ def test_masker_still_masks_published_values() -> None:
     out = mask(f"conn={AZURITE} pw=minioadmin")
     assert "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u" not in out
     assert "minioadmin" not in out
+
+
+def test_self_describing_stand_ins_are_whole_words() -> None:
+    from atlascan.secretpatterns import self_describing
+
+    assert all(map(self_describing, ("awsSecret123", "SessionToken2", "SecretAccessKey2")))
+    assert not any(map(self_describing, ("Monkey123", "compass2024", "s3admin123", "AdminPassword123!")))

@@ -38,11 +38,20 @@ MOCK_NAME = re.compile(
 )
 # A value that names itself and counts: `awsSecret123`, `SessionToken2`, `SecretAccessKey2`
 # (tests' stand-ins). A real weak password such as `AdminPassword123!` has other characters.
-SELF_DESCRIBING = re.compile(r"(?i)[a-z]*(?:secret|token|passw(?:or)?d|pass|key|cred(?:ential)?s?)[a-z]*[0-9]{0,4}")
+SELF_DESCRIBING = re.compile(r"(?P<words>(?:[A-Z]?[a-z]+)+)[0-9]{0,4}")
+_CREDENTIAL_WORDS = frozenset(
+    {"secret", "token", "key", "password", "passwd", "pass", "pwd", "creds", "credential",
+     "credentials", "secretkey", "accesskey", "apikey", "sessiontoken", "accesstoken"}
+)  # fmt: skip
 
 
 def self_describing(value: str) -> bool:
-    return SELF_DESCRIBING.fullmatch(value) is not None
+    """camelCase words ending in a count, one whole word the credential word (`Monkey123`
+    and `compass2024` are passwords, not stand-ins)."""
+    m = SELF_DESCRIBING.fullmatch(value)
+    if m is None:
+        return False
+    return any(w.lower() in _CREDENTIAL_WORDS for w in re.findall(r"[A-Z]?[a-z]+", m.group("words")))
 
 
 COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
