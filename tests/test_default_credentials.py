@@ -51,3 +51,18 @@ def test_self_describing_stand_ins_are_whole_words() -> None:
 
     assert all(map(self_describing, ("awsSecret123", "SessionToken2", "SecretAccessKey2")))
     assert not any(map(self_describing, ("Monkey123", "compass2024", "s3admin123", "AdminPassword123!")))
+
+
+def test_read_only_single_blob_sas_is_low(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scanning import scan_text
+
+    sig = "sig=Qk9HVVMtU0lHTkFUVVJFLU5PVC1BLVJFQUwtT05FLXRlc3Q%3D"
+    text = (
+        f'A = "https://a.blob.core.windows.net/c/x.png?sv=2023-11-03&se=2030-01-01&sr=b&sp=r&{sig}"\n'
+        f'B = "https://a.blob.core.windows.net/c?sv=2023-11-03&se=2030-01-01&sr=c&sp=rwl&{sig}"\n'
+    )
+    result = scan_text(tmp_path, "links.py", text)
+    assert [(f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-SEC-006"] == [
+        (1, "low"),
+        (2, "high"),
+    ]
