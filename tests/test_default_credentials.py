@@ -66,3 +66,19 @@ def test_read_only_single_blob_sas_is_low(tmp_path) -> None:  # type: ignore[no-
         (1, "low"),
         (2, "high"),
     ]
+
+
+def test_gcloud_client_secret_is_published_and_the_refresh_token_is_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scanning import scan_text
+
+    text = (
+        '{\n    "client_id": "760518506408-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com",\n'
+        '    "client_secret": "d-FL95Q19q7MQmHD0TyFpd7h",\n'
+        '    "refresh_token": "1/bqYmkxnDbxEstG12XcmOZrN0-eyI3beanJbRd4kqs6g",\n'
+        '    "type": "authorized_user"\n}\n'
+    )
+    result = scan_text(tmp_path, "gcp_credentials.json", text)
+    assert sorted((f.rule_id, f.region.start_line) for f in result.findings) == [
+        ("ATS-SEC-010", 4),
+        ("ATS-SEC-012", 3),
+    ]

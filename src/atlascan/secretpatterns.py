@@ -4,6 +4,7 @@ masker that keeps every credential out of every output."""
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -198,12 +199,28 @@ def matches(
                 continue
             if len(value) < 8 or is_placeholder(value) or looks_like_reference(value, kind):
                 continue
-            if MOCK_NAME.search(name) or self_describing(value):
+            if MOCK_NAME.search(name) or self_describing(value) or _encoded_placeholder(value):
                 continue
             if entropy(value) < pattern.min_entropy:
                 continue
             yield pattern, value, start
             break
+
+
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*[A-Za-z0-9+/]{2,3}={0,2}|(?:[A-Za-z0-9+/]{4})+")
+
+
+def _encoded_placeholder(value: str) -> bool:
+    """A Kubernetes Secret's `data:` value whose base64 decodes to a placeholder
+    (`cGFzc3dvcmQ=` is `password`); a real secret decodes to itself, or to bytes."""
+    value += "=" * (-len(value) % 4)  # an unquoted YAML value is read without its `=` padding
+    if not _BASE64.fullmatch(value):
+        return False
+    try:
+        text = base64.b64decode(value, validate=True).decode("ascii").strip()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return bool(text) and text.isprintable() and (is_placeholder(text) or self_describing(text))
 
 
 def _published(line: str) -> set[str]:
