@@ -415,10 +415,11 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
         if inv.program not in PIP_PROGRAMS:
             continue
         for k, word in enumerate(inv.args):
-            if word.value == "--trusted-host" or word.value.startswith("--trusted-host="):
+            flag = word.value.split("=", 1)[0]
+            if flag in ("--trusted-host", "--allow-insecure-host"):  # pip; uv
                 end = (
                     inv.args[k + 1].end
-                    if word.value == "--trusted-host" and k + 1 < len(inv.args)
+                    if word.value == flag and k + 1 < len(inv.args)
                     else word.end
                 )
                 host = (
@@ -432,7 +433,7 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
                     "ATS-CMD-011",
                     word.start,
                     end,
-                    {"how": "--trusted-host turns off TLS checks for the index"},
+                    {"how": f"{flag} turns off TLS checks for the index"},
                 )
             elif (
                 word.value in INDEX_OPTIONS
@@ -689,20 +690,35 @@ def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
     return bool(hosts) and all(_local_host(h) for h in hosts)
 
 
+# Image copy tools: `--tls-verify=false` for the registry they pull from or push to.
+TLS_VERIFY_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
+
+
 def _tls_off_words(inv: Invocation, env: dict[str, str]) -> Iterator[Word]:
     args = inv.args
-    # `aws --no-verify-ssl`, and the same spelling of other CLIs (s3cmd, dvc remotes...)
+    if inv.program in ("curl", "wget") and _curl_targets_local(inv, env):
+        return
+    # `aws --no-verify-ssl`, and the same spelling of other CLIs
     yield from (w for w in args if w.value == "--no-verify-ssl")
     if inv.program == "curl":
-        if _curl_targets_local(inv, env):
-            return
         for w in args:
             if w.value == "--insecure" or (
                 w.value.startswith("-") and not w.value.startswith("--") and "k" in w.value[1:]
             ):
                 yield w
-    elif inv.program == "wget":
+    elif inv.program in ("wget", "s3cmd"):
         yield from (w for w in args if w.value == "--no-check-certificate")
+    elif inv.program in ("mc", "helm"):  # MinIO client; chart repositories and pulls
+        yield from (w for w in args if w.value in ("--insecure", "--insecure-skip-tls-verify"))
+    elif inv.program in ("skopeo", "podman", "buildah"):
+        for k, w in enumerate(args):
+            name, eq, value = w.value.partition("=")
+            if name in TLS_VERIFY_FLAGS and (
+                value.lower() == "false"
+                if eq
+                else k + 1 < len(args) and args[k + 1].value.lower() == "false"
+            ):
+                yield w
     elif inv.program == "git":
         for k, w in enumerate(args):
             low = w.value.lower()
