@@ -77,3 +77,22 @@ def test_windows_escape_and_crlf(tmp_path: Path) -> None:
         ("ATS-CMD-015", 5),
         ("ATS-CMD-016", 4),
     ]
+
+
+def test_image_name_for_the_nonroot_table() -> None:
+    from atlascan.engines.dockerfile import _documented_nonroot, _image_name
+
+    assert _image_name(f"docker.io/library/python:3.11{DIGEST}") == "python"
+    assert _image_name("registry.internal:5000/ml/serving:1.2") == "registry.internal:5000/ml/serving"
+    assert _image_name("quay.io/jupyter/pytorch-notebook:2024-07-08") == "quay.io/jupyter/pytorch-notebook"
+    rows = ({"images": ["jupyter/*", "rayproject/ray"]},)
+    assert _documented_nonroot("docker.io/jupyter/base-notebook:latest", rows)
+    assert _documented_nonroot("rayproject/ray:2.46.0", rows)
+    assert not _documented_nonroot("rayproject/ray-llm-but-not-listed:1", rows)
+    assert not _documented_nonroot("${BASE_IMAGE}", rows)
+
+
+def test_documented_nonroot_base_switched_back_to_root_is_reported(tmp_path: Path) -> None:
+    text = f"FROM rayproject/ray:2.46.0{DIGEST}\nUSER root\nRUN apt-get update\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-003", 2, 6, 10, "low")]
+    assert _dkr(scan_text(tmp_path, "Dockerfile", f"FROM rayproject/ray:2.46.0{DIGEST}\nRUN ls\n")) == []

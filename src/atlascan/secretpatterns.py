@@ -4,6 +4,7 @@ masker that keeps every credential out of every output."""
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -20,14 +21,41 @@ PLACEHOLDER_WORDS = (
     "changeme", "change_me", "change-me", "example", "placeholder", "dummy", "redacted",
     "your_", "your-", "yourkey", "xxxx", "****", "....", "<", "${", "{{", "$(", "%(", "secrets.",
     "os.environ", "getenv", "var.", "local.", "data.", "env(", "fake", "sample", "replace",
-    "insert", "todo", "tbd", "none", "null", "test", "secret_value", "password123", "notasecret",
+    "insert", "todo", "tbd", "none", "null", "test", "secret_value", "notasecret",
     "mysecret", "supersecret", "hunter2", "foobar", "<token>", "...",
 )  # fmt: skip
 # The word itself as a value means "fill me in" (`password: password`).
 PLACEHOLDER_VALUES = frozenset(
     {"password", "passwd", "secret", "token", "apikey", "api_key", "key", "true", "false",
-     "required", "optional", "string", "str", "bool", "default", "empty", "hidden", "masked"}
+     "required", "optional", "string", "str", "bool", "default", "empty", "hidden", "masked",
+     "pass", "pw", "pwd", "pword", "password123"}
 )  # fmt: skip
+
+# Names that say their value is not a real credential (`DUMMY_API_KEY`, `incorrectToken`
+# in a test of the rejection path).
+_MOCK = "dummy|fake|mock|bogus|invalid|incorrect|wrong"
+MOCK_NAME = re.compile(
+    rf"(?:^|[_.\-])(?i:{_MOCK})(?=$|[_.\-A-Z])|(?<=[a-z])(?:{_MOCK.title()})(?=$|[_.\-A-Z])"
+)
+# A value that names itself and counts: `awsSecret123`, `SessionToken2`, `SecretAccessKey2`
+# (tests' stand-ins). A real weak password such as `AdminPassword123!` has other characters.
+SELF_DESCRIBING = re.compile(r"(?P<words>(?:[A-Z]?[a-z]+)+)[0-9]{0,4}")
+_CREDENTIAL_WORDS = frozenset(
+    {"secret", "token", "key", "password", "passwd", "pass", "pwd", "creds", "credential",
+     "credentials", "secretkey", "accesskey", "apikey", "sessiontoken", "accesstoken"}
+)  # fmt: skip
+
+
+def self_describing(value: str) -> bool:
+    """camelCase words ending in a count, one whole word the credential word (`Monkey123`
+    and `compass2024` are passwords, not stand-ins)."""
+    m = SELF_DESCRIBING.fullmatch(value)
+    if m is None:
+        return False
+    return any(w.lower() in _CREDENTIAL_WORDS for w in re.findall(r"[A-Z]?[a-z]+", m.group("words")))
+
+
+COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
 
 # Generic assignments: NAME <op> VALUE on one line.
 ASSIGNMENT = re.compile(
@@ -52,6 +80,8 @@ class Pattern:
     prefilter: str | None  # a cheap regex a line must match first (generic rules)
     not_name: re.Pattern[str] | None  # generic rules: names that hold no credential
     anchors: tuple[str, ...]  # lowercase literals, one of which a file must contain
+    known: bool = False  # a published default (ATS-SEC-012): no placeholder test, wins over leaks
+    not_match: re.Pattern[str] | None = None  # a whole match that is not a credential
 
 
 _COMPILED: dict[tuple[str, ...], tuple[Pattern, ...]] = {}
@@ -78,6 +108,8 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     prefilter=row.get("prefilter"),
                     not_name=re.compile(row["not_name"], re.I) if row.get("not_name") else None,
                     anchors=tuple(a.lower() for a in row.get("anchors", ())),
+                    known=bool(row.get("known", False)),
+                    not_match=re.compile(row["not_match"]) if row.get("not_match") else None,
                 )
 
 
@@ -96,6 +128,8 @@ def is_placeholder(value: str) -> bool:
         return True
     if any(word in lower for word in PLACEHOLDER_WORDS):
         return True
+    if value.startswith("[") and value.endswith("]"):
+        return True  # `"[nvidia-ngc-api-key]"`: a notebook form's fill-in
     stripped = value.strip("*xX0._-")
     return len(set(value)) <= 2 or not stripped
 
@@ -117,6 +151,8 @@ def looks_like_reference(value: str, kind: str) -> bool:
     # camelCase is a field name (`'access_token': 'accessToken'` in generated API models)
     return bool(
         re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value)
+        # a configuration key path (`mysqlPassword = "DBConfig.MySQLConfig.Password"`)
+        or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2,}", value)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
         or (len(value) < 24 and re.fullmatch(r"[A-Za-z]+", value))
     )
@@ -125,9 +161,10 @@ def looks_like_reference(value: str, kind: str) -> bool:
 def matches(
     patterns: tuple[Pattern, ...], line: str, kind: str, tf_variable: str | None = None
 ) -> Iterator[tuple[Pattern, str, int | None]]:
-    """(pattern, credential, 1-based column) of each credential on one line; a specific
-    format wins over the generic secret-named assignment rule."""
-    specific_hit = False
+    """(pattern, credential, 1-based column) of each credential on one line; a published
+    default wins over every leak rule, a specific format over the generic assignment rule."""
+    published = _published(line)
+    specific_hit = bool(published)
     for pattern in patterns:
         if pattern.kinds and kind not in pattern.kinds:
             continue
@@ -135,7 +172,15 @@ def matches(
             continue
         for m in pattern.regex.finditer(line):
             secret = m.group("secret") if "secret" in pattern.regex.groupindex else m.group(0)
-            if not secret or is_placeholder(secret):
+            if not secret:
+                continue
+            if pattern.known:
+                specific_hit = True
+                yield pattern, secret, m.start() + 1
+                continue
+            if is_placeholder(secret) or _overlaps(secret, published):
+                continue
+            if pattern.not_match is not None and pattern.not_match.search(m.group(0)):
                 continue
             if pattern.min_entropy and entropy(secret) < pattern.min_entropy:
                 continue
@@ -144,7 +189,7 @@ def matches(
             specific_hit = True
             yield pattern, secret, m.start() + 1
     if specific_hit:
-        return  # a specific credential format wins over the generic assignment rule
+        return  # a specific credential format (or a published default) wins over the generic rule
     generic = [p for p in patterns if p.generic and (not p.kinds or kind in p.kinds)]
     if not generic:
         return
@@ -154,10 +199,43 @@ def matches(
                 continue
             if len(value) < 8 or is_placeholder(value) or looks_like_reference(value, kind):
                 continue
+            if MOCK_NAME.search(name) or self_describing(value) or _encoded_placeholder(value):
+                continue
             if entropy(value) < pattern.min_entropy:
                 continue
             yield pattern, value, start
             break
+
+
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*[A-Za-z0-9+/]{2,3}={0,2}|(?:[A-Za-z0-9+/]{4})+")
+
+
+def _encoded_placeholder(value: str) -> bool:
+    """A Kubernetes Secret's `data:` value whose base64 decodes to a placeholder
+    (`cGFzc3dvcmQ=` is `password`); a real secret decodes to itself, or to bytes."""
+    value += "=" * (-len(value) % 4)  # an unquoted YAML value is read without its `=` padding
+    if not _BASE64.fullmatch(value):
+        return False
+    try:
+        text = base64.b64decode(value, validate=True).decode("ascii").strip()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return bool(text) and text.isprintable() and (is_placeholder(text) or self_describing(text))
+
+
+def _published(line: str) -> set[str]:
+    """The published default credentials (ATS-SEC-012's rows, enabled or not) on a line: the
+    leak rules never report them, whichever rules a scan selects."""
+    lower = line.lower()
+    found: set[str] = set()
+    for pattern in known_patterns():
+        if any(a in lower for a in pattern.anchors):
+            found.update(m.group(0) for m in pattern.regex.finditer(line))
+    return found
+
+
+def _overlaps(secret: str, published: set[str]) -> bool:
+    return any(p in secret or secret in p for p in published)
 
 
 def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tuple[str, str, int]]:
@@ -185,6 +263,11 @@ def _name_matches(name_re: re.Pattern[str], line: str, pos: int, tf_variable: st
     """Generic formats count only where the text before them names the service
     (`WANDB_API_KEY=`, `wandb.login(key=`), or inside a Terraform variable so named."""
     return bool(name_re.search(line[:pos])) or bool(tf_variable and name_re.search(tf_variable))
+
+
+@cache
+def known_patterns() -> tuple[Pattern, ...]:
+    return tuple(p for p in library_patterns() if p.known)
 
 
 @cache

@@ -221,10 +221,25 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
         empty_token: Word | None = None
         password = bool(scan.env.get("JUPYTER_PASSWORD"))
         bound: str | None = None
+        # Settings an earlier RUN wrote to the image's Jupyter config (`--NotebookApp.token`
+        # keys in the environment): the flags on the command line override them.
+        written: str | None = None
+        for key, value in scan.env.items():
+            if not key.startswith("--"):
+                continue
+            flag = f"{key}={value}"
+            m = JUPYTER_TOKEN_FLAG.match(flag)
+            if m and m.group(1).strip() in EMPTY_VALUES:
+                empty_token, written = inv.first, f"c.{key[2:]} = {value}"
+            if JUPYTER_PASSWORD_FLAG.match(flag) and value.strip() not in EMPTY_VALUES:
+                password = True
+            m = JUPYTER_IP_FLAG.match(flag)
+            if m:
+                bound = m.group(1)
         for k, word in enumerate(inv.args):
             m = JUPYTER_TOKEN_FLAG.match(word.value)
-            if m and m.group(1).strip() in EMPTY_VALUES:
-                empty_token = word
+            if m:
+                empty_token, written = (word, None) if m.group(1).strip() in EMPTY_VALUES else (None, None)
             m = JUPYTER_PASSWORD_FLAG.match(word.value)
             if m and m.group(1).strip() not in EMPTY_VALUES:
                 password = True
@@ -244,7 +259,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
                 empty_token.start,
                 empty_token.end,
                 {
-                    "flag": empty_token.value,
+                    "flag": written if written is not None else empty_token.value,
                     "where": "on all interfaces" if public else "without a token",
                 },
                 Severity.CRITICAL if public else None,
@@ -401,17 +416,25 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
         if inv.program not in PIP_PROGRAMS:
             continue
         for k, word in enumerate(inv.args):
-            if word.value == "--trusted-host" or word.value.startswith("--trusted-host="):
+            flag = word.value.split("=", 1)[0]
+            if flag in ("--trusted-host", "--allow-insecure-host"):  # pip; uv
                 end = (
                     inv.args[k + 1].end
-                    if word.value == "--trusted-host" and k + 1 < len(inv.args)
+                    if word.value == flag and k + 1 < len(inv.args)
                     else word.end
                 )
+                host = (
+                    word.value.split("=", 1)[1]
+                    if "=" in word.value
+                    else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
+                )
+                if _local_host(host.strip("'\"")):
+                    continue  # a local index (devpi, a proxy on this machine) is not the network
                 yield Hit(
                     "ATS-CMD-011",
                     word.start,
                     end,
-                    {"how": "--trusted-host turns off TLS checks for the index"},
+                    {"how": f"{flag} turns off TLS checks for the index"},
                 )
             elif (
                 word.value in INDEX_OPTIONS
@@ -439,7 +462,8 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
         if key is not None:
             yield Hit("ATS-CMD-011", key.start, key.end, {"how": "pip config trusted-host"})
     for a in scan.assignments("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"):
-        if a.value.value.strip("'\""):
+        hosts = a.value.value.strip("'\"").split()
+        if hosts and not all(_local_host(h) for h in hosts):
             yield Hit(
                 "ATS-CMD-011",
                 a.name.start,
@@ -641,16 +665,61 @@ TLS_ENV = {
 }
 
 
-def _tls_off_words(inv: Invocation) -> Iterator[Word]:
+_VAR_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_URL_HOST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/\s]*@)?(\[[^\]]*\]|[^/:?#\s]*)")
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    """One level of `$X`/`${X}` from the text's own assignments (unknown ones stay)."""
+    return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)).strip("'\""), value)
+
+
+def _local_host(host: str) -> bool:
+    return host.startswith(LOCAL_HOSTS) or host in ("0.0.0.0", "::1")
+
+
+def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
+    """Every URL the curl names is this machine (a health check of a port-forward, a local
+    server with a self-signed certificate): `-k` there downloads nothing from anyone."""
+    hosts = []
+    for w in inv.args:
+        value = _expand(w.value, env)
+        if "://" not in value and not value.startswith(("localhost", "127.")):
+            continue
+        m = _URL_HOST.match(value.split("://", 1)[-1] if "://" in value else value)
+        hosts.append(m.group(1).lower() if m else "")
+    return bool(hosts) and all(_local_host(h) for h in hosts)
+
+
+# Image copy tools: `--tls-verify=false` for the registry they pull from or push to.
+TLS_VERIFY_FLAGS = ("--tls-verify", "--src-tls-verify", "--dest-tls-verify")
+
+
+def _tls_off_words(inv: Invocation, env: dict[str, str]) -> Iterator[Word]:
     args = inv.args
+    if inv.program in ("curl", "wget") and _curl_targets_local(inv, env):
+        return
+    # `aws --no-verify-ssl`, and the same spelling of other CLIs
+    yield from (w for w in args if w.value == "--no-verify-ssl")
     if inv.program == "curl":
         for w in args:
             if w.value == "--insecure" or (
                 w.value.startswith("-") and not w.value.startswith("--") and "k" in w.value[1:]
             ):
                 yield w
-    elif inv.program == "wget":
+    elif inv.program in ("wget", "s3cmd"):
         yield from (w for w in args if w.value == "--no-check-certificate")
+    elif inv.program in ("mc", "helm"):  # MinIO client; chart repositories and pulls
+        yield from (w for w in args if w.value in ("--insecure", "--insecure-skip-tls-verify"))
+    elif inv.program in ("skopeo", "podman", "buildah"):
+        for k, w in enumerate(args):
+            name, eq, value = w.value.partition("=")
+            if name in TLS_VERIFY_FLAGS and (
+                value.lower() == "false"
+                if eq
+                else k + 1 < len(args) and args[k + 1].value.lower() == "false"
+            ):
+                yield w
     elif inv.program == "git":
         for k, w in enumerate(args):
             low = w.value.lower()
@@ -690,7 +759,7 @@ def _tls_off_words(inv: Invocation) -> Iterator[Word]:
 
 def detect_tls_off(scan: Scan) -> Iterator[Hit]:
     for inv in scan.invocations:
-        for word in _tls_off_words(inv):
+        for word in _tls_off_words(inv, {**scan.env, **inv.env}):
             yield Hit("ATS-CMD-016", word.start, word.end, {"what": f"{inv.program} {word.value}"})
     for a in scan.script.assignments:
         check = TLS_ENV.get(a.name.value)

@@ -94,9 +94,11 @@ class DockerfileEngine(Engine):
     def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
         final = dockerfile.stages[-1]
         stage: Stage | None = final
+        base = final  # the stage whose FROM names an image outside this file
         visited: set[int] = set()
         while stage is not None and stage.index not in visited:
             visited.add(stage.index)
+            base = stage
             user = _last_user(stage, dockerfile.escape)
             if user is not None:
                 instr, word = user.instr, user.word
@@ -109,8 +111,10 @@ class DockerfileEngine(Engine):
                 ).emit()
                 return
             stage = _parent_stage(dockerfile, stage)
-        if "nonroot" in final.resolved_image or "rootless" in final.resolved_image:
+        if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
             return  # images built to run unprivileged set their own USER
+        if _documented_nonroot(base.resolved_image, tuple(ctx.rules["ATS-DKR-003"].match.get("nonroot_images", ()))):
+            return  # the base image's own last USER is unprivileged (the rule's table)
         image = final.image
         line, col = (
             final.from_instruction.position(image.start)
@@ -215,6 +219,25 @@ def _global_arg_words(dockerfile: Dockerfile) -> Iterator[tuple[str, Located]]:
                 if eq and default:
                     value_start = word.start + word.raw.find("=") + 1
                     yield name, Located(instr, Word(default, value_start, word.end, default))
+
+
+def _image_name(image: str) -> str:
+    """`docker.io/library/python:3.11@sha256:…` -> `python`: the repository, no tag or digest."""
+    name = image.split("@", 1)[0].lower()
+    head, _, last = name.rpartition("/")
+    name = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/", "index.docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _documented_nonroot(image: str, rows: tuple[dict, ...]) -> bool:
+    """Whether the image is one the rule's table lists as running as a non-root user."""
+    if not image or "$" in image:
+        return False
+    name = _image_name(image)
+    return any(fnmatch.fnmatchcase(name, glob) for row in rows for glob in row.get("images", ()))
 
 
 def _tag(image: str) -> str:

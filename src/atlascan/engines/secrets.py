@@ -16,6 +16,7 @@ from atlascan.engines import Engine
 from atlascan.model import SourceFile, Span
 from atlascan.parsers import jsondoc
 from atlascan.secretpatterns import (
+    COMMENT_LINE,
     TF_DEFAULT,
     TF_VARIABLE,
     Pattern,
@@ -55,6 +56,8 @@ class SecretsEngine(Engine):
             for pattern, secret, col_hint in matches(patterns, line, file.kind, tf_variable):
                 if (number, secret) in reported:
                     continue
+                if pattern.known and COMMENT_LINE.match(line):
+                    continue  # a comment naming a published default deploys nothing (still masked)
                 reported.add((number, secret))
                 col = raw.find(secret)
                 start = col + 1 if col >= 0 else col_hint

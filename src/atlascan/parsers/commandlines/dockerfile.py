@@ -5,14 +5,25 @@ when its source is a URL). Each keeps positions through the parser's offset anch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from atlascan.parsers.commandlines import CommandText
+from atlascan.parsers.commandlines.configfiles import _TRAITLET, _literal
 from atlascan.parsers.dockerfile import Dockerfile, Instruction, Word
 
 if TYPE_CHECKING:
     from atlascan.document import Document
+
+# `RUN echo "c.NotebookApp.token = ''" >> ~/.jupyter/jupyter_notebook_config.py`: a setting
+# the image's Jupyter reads at start (Azure MachineLearningNotebooks' Dockerfiles).
+_CONFIG_ECHO = re.compile(
+    r"""(?:echo|printf)\s+(?:-[en]+\s+)?(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')\s*>>?\s*\S*jupyter_(?:notebook|server|lab)_config\.py"""
+)
+# Where a written setting travels in the stage's environment: `--NotebookApp.token` is no
+# environment variable name, so it cannot collide with one.
+CONFIG_PREFIX = "--"
 
 SHELL_PROGRAMS = frozenset(
     {"sh", "bash", "dash", "zsh", "ash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
@@ -56,6 +67,7 @@ def extract(doc: Document) -> Iterator[CommandText]:
                         yield ct
             elif kw == "RUN":
                 yield from _run(instr, dict(env))
+                env.update(_jupyter_settings(instr.text))
             elif kw in ("CMD", "ENTRYPOINT"):
                 if combined and instr in (last_cmd, last_entry):
                     if instr is last_entry:
@@ -75,6 +87,19 @@ def extract(doc: Document) -> Iterator[CommandText]:
                 ]
                 if pairs:
                     yield _argv_text(pairs, "dockerfile ADD", dict(env), first="ADD")
+
+
+def _jupyter_settings(text: str) -> dict[str, str]:
+    """Jupyter settings a RUN appends to the image's config file, keyed as their flags."""
+    found: dict[str, str] = {}
+    for m in _CONFIG_ECHO.finditer(text):
+        setting = _TRAITLET.match(m.group("dq") if m.group("dq") is not None else m.group("sq"))
+        if setting is None:
+            continue
+        value = _literal(setting.group("value"))
+        if value is not None:
+            found[f"{CONFIG_PREFIX}{setting.group('cls')}.{setting.group('key')}"] = value
+    return found
 
 
 def _last(instructions: list[Instruction], keyword: str) -> Instruction | None:
