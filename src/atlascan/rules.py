@@ -81,6 +81,9 @@ class Rule:
     # A hardening or pinning rule: the flow folds its findings to one per file (every other
     # site a related location), reports it as low, and as info in tests and docs.
     fold: bool = False
+    # A heuristic whose hits in tests and docs are mostly stand-ins (mock tokens, demo
+    # passwords): reported there at low.
+    demote_in_tests: bool = False
     source: str = ""  # the rule file, for error messages
 
     @property
@@ -162,6 +165,7 @@ def rule_from_mapping(data: Mapping[str, Any], source: str) -> Rule:
         match=data.get("match") or {},
         defers_to=_tuple(data.get("defers_to"), "defers_to", source),
         fold=bool(data.get("fold", False)),
+        demote_in_tests=bool(data.get("demote_in_tests", False)),
         source=source,
     )
 

@@ -3,7 +3,8 @@
     discover (path classes) -> plan -> prepare -> parse + check (per work unit, in-process
     or in a pool)
     -> dedupe (across engines, knowing which rules are enabled)
-    -> grade (path class on every finding; hardening rules low, info in tests and docs)
+    -> grade (path class on every finding; hardening rules low, info in tests and docs;
+       nothing critical in tests and docs)
     -> suppress (real comments, per-path ignores, severity threshold, baseline)
     -> fold (one finding per hardening rule and file)
     -> merge external engines (Checkov: the same dedupe and suppress steps)
@@ -235,6 +236,10 @@ def _grade(findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[
                 f.severity = Severity.INFO
             elif f.severity <= rule.severity:
                 f.severity = min(f.severity, Severity.LOW)
+        elif cls in (TESTS, DOCS):
+            # Critical means the code shows how an attacker gets into what ships; a test or a
+            # tutorial shows a weakness to fix, not a way into a deployment.
+            f.severity = min(f.severity, Severity.LOW if rule is not None and rule.demote_in_tests else Severity.HIGH)
     return findings
 
 

@@ -181,7 +181,9 @@ class DependenciesEngine(Engine):
                 ctx.finding(VULNERABLE)
                 .at(req.span)
                 .args(package=req.name, specifier=req.specifier, count=found.count, advisories=found.listed, remedy=found.remedy)
-                .severity(found.severity)
+                # A vulnerable pin is an exposure, not the code showing an attacker's way in:
+                # at most high, whatever the advisory rates the flaw itself.
+                .severity(min(found.severity, Severity.HIGH))
                 .precision(None if found.exact else Precision.LOW)
                 .property("advisories", list(found.ids))
                 .emit()

@@ -290,9 +290,14 @@ def _host_path(volume: Mapping, spec: YNode, ctx: FileContext) -> None:
     )
 
 
+# Image references that a build tool replaces before anything is deployed: ko's import
+# paths and kustomize's conventional `:replace`/`:placeholder` tags (kserve's config/).
+_BUILD_TOOL_IMAGE = re.compile(r"^ko://|:(?:replace|placeholder|replaceme|to-be-replaced)$", re.I)
+
+
 def _image(node: Scalar, ctx: FileContext) -> None:
     image = node.value
-    if common.is_template(image):
+    if common.is_template(image) or _BUILD_TOOL_IMAGE.search(image.strip()):
         return
     ref = common.unpinned_image(image)
     if ref:
