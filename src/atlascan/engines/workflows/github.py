@@ -112,15 +112,24 @@ ATTACKER_CONTEXT = re.compile(
 )
 
 
+# Action inputs that hold code the action runs: `script:` of github-script, pwsh-script,
+# run-python-script and the like, Azure's `inlineScript:`, yq's expression.
+CODE_INPUTS = frozenset({"script", "inlinescript", "inline-script"})
+CODE_INPUTS_BY_ACTION = {"mikefarah/yq": "cmd"}
+
+
 def _script_scalars(step: Mapping) -> Iterator[tuple[Scalar, str]]:
     run = step.get("run")
     if isinstance(run, Scalar):
-        yield run, "run"
-    if _is_action(step, "actions/github-script"):
-        with_ = _with(step)
-        script = with_.get("script") if with_ else None
-        if isinstance(script, Scalar):
-            yield script, "github-script"
+        shell = (step.text("shell") or "").strip().split(" ", 1)[0]
+        yield run, f"`{shell}`" if shell and shell not in ("bash", "sh") else "run"
+    with_ = _with(step)
+    if with_ is None:
+        return
+    action = _uses(step).lower().split("@", 1)[0]
+    for key, _, value in with_.entries():
+        if isinstance(value, Scalar) and (key.lower() in CODE_INPUTS or CODE_INPUTS_BY_ACTION.get(action) == key):
+            yield value, "github-script" if action == "actions/github-script" else f"`{action.rsplit('/', 1)[-1]}`"
 
 
 # Events an outsider can cause; on other triggers (push, schedule, dispatch) the contexts
@@ -129,6 +138,91 @@ OUTSIDER_TRIGGERS = frozenset(
     {"pull_request", "pull_request_target", "issues", "issue_comment", "discussion", "discussion_comment",
      "pull_request_review", "pull_request_review_comment", "workflow_run", "fork", "watch", "gollum"}
 )  # fmt: skip
+# Context references inside an expression; `github.event` alone (`toJSON(github.event)`)
+# carries every attacker-written field of the payload.
+CONTEXT_REF = re.compile(r"\b(?:env|inputs|matrix|steps|needs)(?:\.[\w-]+|\[[^\]]*\])+|\bgithub\.event\b(?![.\w\[])")
+ATTACKER, UNKNOWN = "attacker", "unknown"
+
+
+@dataclass
+class _Scope:
+    """What an expression in one step can read: the env blocks around it, the job's matrix,
+    the inputs of the action or reusable workflow."""
+
+    flow: Workflow
+    job: Job
+    step: Mapping
+
+
+def _env_value(scope: _Scope, name: str) -> Scalar | None:
+    for node in (scope.step, scope.job.node, scope.flow.root):
+        env = node.get("env")
+        if isinstance(env, Mapping) and name in env:
+            value = env.get(name)
+            return value if isinstance(value, Scalar) else None
+    return None
+
+
+def _input_typed_safe(flow: Workflow, name: str) -> bool:
+    """True for a `workflow_call` input declared boolean or number (no text to inject)."""
+    on = flow.root.get("on")
+    call = on.get("workflow_call") if isinstance(on, Mapping) else None
+    inputs = call.get("inputs") if isinstance(call, Mapping) else None
+    spec = inputs.get(name) if isinstance(inputs, Mapping) else None
+    return isinstance(spec, Mapping) and (spec.text("type") or "").strip() in ("boolean", "number")
+
+
+def _matrix_dynamic(job: Job, key: str) -> bool:
+    """True when `matrix.<key>` may hold expression-made text (a matrix built by
+    `fromJSON(...)`, or a value that is itself an expression)."""
+    strategy = job.node.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+    if isinstance(matrix, Scalar):
+        return "${{" in matrix.value
+    if not isinstance(matrix, Mapping):
+        return False
+    from atlascan.parsers.yaml import walk
+
+    candidates: list[YNode | None] = [matrix.get(key)]
+    for extra in ("include",):
+        entries = matrix.get(extra)
+        if isinstance(entries, Scalar):
+            candidates.append(entries)
+        elif isinstance(entries, Sequence):
+            candidates.extend(e.get(key) for e in entries.items if isinstance(e, Mapping))
+    return any(isinstance(n, Scalar) and "${{" in n.value for c in candidates if c is not None for n in walk(c))
+
+
+def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
+    """The most controllable context an expression reads: (ATTACKER or UNKNOWN, the
+    context), or None when only maintainers write what it reads."""
+    found = ATTACKER_CONTEXT.search(expression)
+    if found:
+        return ATTACKER, found.group(0)
+    unknown: tuple[str, str] | None = None
+    for m in CONTEXT_REF.finditer(expression):
+        ref = m.group(0)
+        head, _, rest = ref.partition(".")
+        name = re.split(r"[.\[]", rest, maxsplit=1)[0] if rest else ""
+        if ref == "github.event":
+            return ATTACKER, ref
+        if head == "env" and depth < 3:
+            value = _env_value(scope, name)
+            if value is not None and "${{" in value.value:
+                for inner in EXPRESSION.finditer(value.value):
+                    grade = _classify(inner.group(1), scope, depth + 1)
+                    if grade and grade[0] == ATTACKER:
+                        return ATTACKER, f"{ref}` set from `{grade[1]}"
+                    unknown = unknown or (grade and (UNKNOWN, f"{ref}` set from `{grade[1]}"))
+        elif head == "inputs":
+            if (scope.flow.action or "workflow_call" in scope.flow.triggers) and not _input_typed_safe(scope.flow, name):
+                unknown = unknown or (UNKNOWN, ref)
+        elif head in ("steps", "needs"):
+            if ".outputs." in ref:
+                unknown = unknown or (UNKNOWN, ref)
+        elif head == "matrix" and _matrix_dynamic(scope.job, name):
+            unknown = unknown or (UNKNOWN, ref)
+    return unknown
 
 
 def check_injection(flow: Workflow, ctx: FileContext) -> None:
@@ -137,14 +231,18 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     for job in flow.jobs:
         for step in job.steps:
+            scope = _Scope(flow, job, step)
             for script, where in _script_scalars(step):
                 if "${{" not in script.value:
                     continue
                 for m in EXPRESSION.finditer(script.value):
-                    found = ATTACKER_CONTEXT.search(m.group(1))
-                    if found:
-                        finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
-                        finding.args(context=found.group(0), where=where).severity(severity).emit()
+                    grade = _classify(m.group(1), scope)
+                    if grade is None:
+                        continue
+                    kind, context = grade
+                    finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
+                    level = severity if kind == ATTACKER else Severity.MEDIUM if severity is None else Severity.LOW
+                    finding.args(context=context, where=where).severity(level).emit()
 
 
 # ---- ATS-GHA-002: privileged trigger checks out the untrusted head, then runs it ---------
