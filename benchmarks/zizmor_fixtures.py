@@ -47,6 +47,7 @@ EXTRA_RULES = {"dangerous-triggers": ("ATS-GHA-012",), "template-injection": ("A
 TESTS = "crates/zizmor/tests/integration/audit/{}.rs"
 DATA = "crates/zizmor/tests/integration/test-data/"
 FINDING = re.compile(r"^\s*(error|warning|help|info)\[([a-z-]+)\]:.*\n\s*--> @@INPUT@@:(\d+):\d+", re.M)
+REGION = 5  # lines after the start of zizmor's span that a finding may start on
 NUMBERED = re.compile(r"^\s*(\d+) \|", re.M)
 
 
@@ -89,7 +90,8 @@ def cases(git_dir: str) -> tuple[list[Case], int]:
                 block = body[m.end() : body.find("= note", m.end()) if "= note" in body[m.end() :] else len(body)]
                 block = block.split("\n\n", 1)[0]
                 lines = [int(n) for n in NUMBERED.findall(block)] or [first]
-                case.expected.append((m.group(2), first, max(max(lines), first)))
+                # A span over a whole job or file counts from its first lines only.
+                case.expected.append((m.group(2), first, min(max(max(lines), first), first + REGION)))
             case.clean = "No findings to report" in body
             if case.expected or case.clean:
                 out.append(case)

@@ -360,26 +360,54 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
 # ---- ATS-GHA-003: write-all or workflow-wide write permissions ---------------------------
 
 
+WRITES = "every step and action of these jobs gets a token that can write"
+READS_ALL = "every step and action of these jobs gets a token that reads every scope (private code, packages, security alerts), not the one or two it needs"
+CALLED = "the called workflow receives this token; set `permissions:` on the calling job"
+
+
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
-    # Jobs with their own `permissions:` replace the workflow's; a workflow-level write scope
-    # that reaches a single job is that job's own grant, the recommended form.
+    # Jobs with their own `permissions:` replace the workflow's. A workflow-level write
+    # scope in a one-job workflow is that job's own grant, the recommended form; with more
+    # jobs it reaches every job that does not set its own (and every job added later).
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
-    _permissions(ctx, flow.root.get("permissions"), "workflow", len(inheriting) > 1)
+    top = flow.root.get("permissions")
+    _permissions(ctx, top, "workflow", bool(inheriting) and len(flow.jobs) > 1)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
+        if job in inheriting and isinstance(job.node.get("uses"), Scalar):
+            _called_with_broad_token(ctx, flow, job, top)
+
+
+def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YNode | None) -> None:
+    """A reusable-workflow call without its own `permissions:` hands the called workflow
+    the workflow's token: the repository default when the workflow sets none."""
+    if top is None:
+        grant = "default token permissions"
+    elif isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
+        grant = top.value.strip()
+    elif isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
+        grant = "workflow-level write scopes"
+    else:
+        return
+    jobs = flow.root.get("jobs")
+    key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
+    ctx.finding("ATS-GHA-003").at(key if key is not None else job.node).args(grant=grant, scope=f"job {job.name}", effect=CALLED).emit()
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
-    if isinstance(node, Scalar) and node.value.strip() == "write-all":
-        ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope).severity(Severity.HIGH).emit()
+    grant = node.value.strip() if isinstance(node, Scalar) else ""
+    if grant == "write-all":
+        ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=WRITES).severity(Severity.HIGH).emit()
+    elif grant == "read-all":
+        ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=READS_ALL).severity(Severity.LOW).emit()
     elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
         # workflow-wide ones hand every job (and every action it runs) a write token.
         for name, _, value in node.entries():
             if isinstance(value, Scalar) and value.value.strip() == "write":
-                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope).emit()
+                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope, effect=WRITES).emit()
 
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
