@@ -649,6 +649,136 @@ def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
                 ctx.finding("ATS-GHA-011").at(label).args(trigger=trigger, job=job.name).emit()
 
 
+# ---- ATS-GHA-012: untrusted text written to $GITHUB_ENV / $GITHUB_PATH --------------------
+
+RUNNER_FILE = re.compile(r"\$\{?(?:env:)?(GITHUB_ENV|GITHUB_PATH)\b\}?")
+SHELL_VAR = re.compile(r"\$\{?([A-Za-z_]\w*)\}?|\$env:([A-Za-z_]\w*)")
+
+
+def _attacker_text(text: str, scope: _Scope) -> str | None:
+    """The attacker-controlled context an expression or a `$VAR` of this line reads."""
+    for m in EXPRESSION.finditer(text):
+        grade = _classify(m.group(1), scope)
+        if grade and grade[0] == ATTACKER:
+            return grade[1]
+    for m in SHELL_VAR.finditer(text):
+        value = _env_value(scope, m.group(1) or m.group(2))
+        if value is not None:
+            for inner in EXPRESSION.finditer(value.value):
+                grade = _classify(inner.group(1), scope)
+                if grade and grade[0] == ATTACKER:
+                    return f"${m.group(1) or m.group(2)}` set from `{grade[1]}"
+    return None
+
+
+def check_runner_file_writes(flow: Workflow, ctx: FileContext) -> None:
+    privileged = flow.privileged_trigger
+    outsider = flow.action or "workflow_call" in flow.triggers or bool(flow.triggers & OUTSIDER_TRIGGERS)
+    severity = Severity.HIGH if privileged else None if outsider else Severity.LOW
+    for job in flow.jobs:
+        for step in job.steps:
+            run = step.get("run")
+            if not isinstance(run, Scalar) or "GITHUB_" not in run.value:
+                continue
+            scope = _Scope(flow, job, step)
+            offset = 0
+            for line in run.value.splitlines(keepends=True):
+                target = RUNNER_FILE.search(line)
+                context = _attacker_text(line[: target.start()], scope) if target else None
+                if target and context:
+                    site = in_scalar(ctx, run, offset + target.start(), offset + target.end())
+                    ctx.finding("ATS-GHA-012").at(site).args(context=context, file=target.group(1)).severity(severity).emit()
+                offset += len(line)
+
+
+# ---- ATS-GHA-013: bot checks on a spoofable actor -----------------------------------------
+
+BOT_CONDITION = re.compile(
+    r"github\.(?:actor|triggering_actor)\s*==\s*['\"][\w.-]+\[bot\]['\"]|['\"][\w.-]+\[bot\]['\"]\s*==\s*github\.(?:actor|triggering_actor)"
+)
+
+
+def check_bot_conditions(flow: Workflow, ctx: FileContext) -> None:
+    if flow.action or not flow.triggers & OUTSIDER_TRIGGERS:
+        return
+    severity = Severity.HIGH if flow.privileged_trigger else None
+    trigger = flow.privileged_trigger or next(iter(sorted(flow.triggers & OUTSIDER_TRIGGERS)))
+    for job in flow.jobs:
+        for node in [job.node, *job.steps]:
+            condition = node.get("if")
+            if isinstance(condition, Scalar):
+                m = BOT_CONDITION.search(condition.value)
+                if m:
+                    site = in_scalar(ctx, condition, m.start(), m.end())
+                    ctx.finding("ATS-GHA-013").at(site).args(condition=m.group(0), trigger=trigger).severity(severity).emit()
+
+
+# ---- ATS-GHA-014: workflow commands re-enabled --------------------------------------------
+
+
+def check_unsecure_commands(flow: Workflow, ctx: FileContext) -> None:
+    for node in [flow.root, *(j.node for j in flow.jobs), *(s for j in flow.jobs for s in j.steps)]:
+        env = node.get("env")
+        value = env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS") if isinstance(env, Mapping) else None
+        if isinstance(value, Scalar) and value.value.strip().strip("'\"").lower() in ("true", "1", "yes"):
+            ctx.finding("ATS-GHA-014").at(value).emit()
+
+
+# ---- ATS-GHA-015: secrets printed to the log ----------------------------------------------
+
+SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.([\w-]+)\s*\}\}")
+PRINT = re.compile(r"^\s*(?:echo|printf|cat\s+<<<|Write-(?:Host|Output))\b")
+TRACE = re.compile(r"^\s*set\s+-[a-wyz]*x|^\s*set\s+-o\s+xtrace\b|^\s*(?:bash|sh)\s+-[a-wyz]*x\b", re.M)
+
+
+def _secret_vars(scope: _Scope) -> set[str]:
+    names = set()
+    for node in (scope.step, scope.job.node, scope.flow.root):
+        env = node.get("env")
+        if isinstance(env, Mapping):
+            for name, _, value in env.entries():
+                if isinstance(value, Scalar) and SECRET_EXPR.search(value.value) and name != "GITHUB_TOKEN":
+                    names.add(name)
+    return names
+
+
+def _secret_in(text: str, secret_vars: set[str]) -> tuple[int, int, str] | None:
+    """[start, end) and name of the first secret a piece of script reads: a
+    `${{ secrets.X }}` expression or a `$VAR` whose env entry is one."""
+    m = SECRET_EXPR.search(text)
+    if m:
+        return m.start(), m.end(), m.group(1)
+    for v in SHELL_VAR.finditer(text):
+        name = v.group(1) or v.group(2)
+        if name in secret_vars:
+            return v.start(), v.end(), name
+    return None
+
+
+def check_secret_printing(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        for step in job.steps:
+            run = step.get("run")
+            if not isinstance(run, Scalar):
+                continue
+            secret_vars = _secret_vars(_Scope(flow, job, step))
+            offset = 0
+            for line in run.value.splitlines(keepends=True):
+                code = line.split(" #", 1)[0]
+                # Piped or redirected output goes to a program or a file, not the log.
+                if PRINT.match(code) and not re.search(r"\||>|--password-stdin", code):
+                    hit = _secret_in(code, secret_vars)
+                    if hit:
+                        site = in_scalar(ctx, run, offset + hit[0], offset + hit[1])
+                        ctx.finding("ATS-GHA-015").at(site).args(secret=hit[2], how=f"printed with `{code.split()[0]}`").emit()
+                offset += len(line)
+            trace = TRACE.search(run.value)
+            traced = _secret_in(run.value[trace.end() :], secret_vars) if trace else None
+            if trace and traced:
+                site = in_scalar(ctx, run, trace.start(), trace.end())
+                ctx.finding("ATS-GHA-015").at(site).args(secret=traced[2], how="traced by `set -x`").emit()
+
+
 CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], ...] = (
     (("ATS-GHA-001",), check_injection),
     (("ATS-GHA-002",), check_untrusted_checkout),
@@ -660,6 +790,10 @@ CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], .
     (("ATS-GHA-009",), check_sensitive_uploads),
     (("ATS-GHA-010",), check_hub_write),
     (("ATS-GHA-011",), check_self_hosted),
+    (("ATS-GHA-012",), check_runner_file_writes),
+    (("ATS-GHA-013",), check_bot_conditions),
+    (("ATS-GHA-014",), check_unsecure_commands),
+    (("ATS-GHA-015",), check_secret_printing),
 )
 
 
