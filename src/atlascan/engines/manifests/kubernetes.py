@@ -656,12 +656,12 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                 what = "verbs" if any(node is v for v in verbs) else "resources"
                 ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope).emit()
                 break
-        secrets = next((r for r in resources if r.value.strip() in ("secrets", "*")), None)
+        secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
-        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and secrets.value.strip() == "secrets":
-            verb = sorted(verb_names & READ_VERBS)[0]
+        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule:
+            read = sorted(verb_names & READ_VERBS)[0]
             sev = Severity.HIGH if kind == "ClusterRole" else None
-            ctx.finding("ATS-K8S-018").at(secrets).args(verb=verb, role=kind, scope=scope).severity(sev).emit()
-        for verb in verbs if "resourceNames" not in rule else []:
-            if verb.value.strip() in ESCALATION_VERBS:
-                ctx.finding("ATS-K8S-019").at(verb).args(verb=verb.value.strip(), role=kind).emit()
+            ctx.finding("ATS-K8S-018").at(secrets).args(verb=read, role=kind, scope=scope).severity(sev).emit()
+        for node in verbs if "resourceNames" not in rule else []:
+            if node.value.strip() in ESCALATION_VERBS:
+                ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()

@@ -397,10 +397,10 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YN
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
-    grant = node.value.strip() if isinstance(node, Scalar) else ""
-    if grant == "write-all":
-        ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=WRITES).severity(Severity.HIGH).emit()
-    elif grant == "read-all":
+    if isinstance(node, Scalar) and node.value.strip() == "write-all":
+        ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope, effect=WRITES).severity(Severity.HIGH).emit()
+    elif isinstance(node, Scalar) and node.value.strip() == "read-all":
+        grant = "read-all"
         ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=READS_ALL).severity(Severity.LOW).emit()
     elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
@@ -779,6 +779,67 @@ def check_secret_printing(flow: Workflow, ctx: FileContext) -> None:
                 ctx.finding("ATS-GHA-015").at(site).args(secret=traced[2], how="traced by `set -x`").emit()
 
 
+# ---- ATS-GHA-016: release jobs restore a cache other workflows write ---------------------
+
+CACHE_ACTIONS = ("actions/cache", "actions/cache/restore", "swatinem/rust-cache", "mozilla-actions/sccache-action")
+CACHE_INPUTS = {"cache": None, "enable-cache": "true", "cache-dependency-path": None}
+PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish", "softprops/action-gh-release", "ncipollo/release-action",
+                   "goreleaser/goreleaser-action", "docker/build-push-action")  # fmt: skip
+PUBLISH_CMD = re.compile(r"\btwine\s+upload\b|\b(?:npm|cargo|pnpm|yarn)\s+publish\b|\b(?:uv|poetry|hatch|flit|pdm)\s+publish\b|"
+                         r"\b(?:huggingface-cli|hf)\s+upload\b|\bpush_to_hub\b|\bgh\s+release\s+(?:create|upload)\b")  # fmt: skip
+
+
+def _tag_push(flow: Workflow) -> bool:
+    on = flow.root.get("on")
+    push = on.get("push") if isinstance(on, Mapping) else None
+    return isinstance(push, Mapping) and "tags" in push and "branches" not in push
+
+
+def _publishes(job: Job) -> str | None:
+    for step in job.steps:
+        name = _uses(step).lower().split("@", 1)[0]
+        if name in PUBLISH_ACTIONS:
+            return f"`{name}`"
+        run = step.get("run")
+        m = PUBLISH_CMD.search(run.value) if isinstance(run, Scalar) else None
+        if m:
+            return f"`{m.group(0)}`"
+    return None
+
+
+def _cache_site(step: Mapping) -> YNode | None:
+    """The node that turns caching on in this step, or None."""
+    name = _uses(step).lower().split("@", 1)[0]
+    if name in CACHE_ACTIONS:
+        return step.get("uses")
+    with_ = _with(step)
+    if with_ is None or not name.startswith(("actions/setup-", "astral-sh/setup-uv")):
+        return None
+    for key, wanted in CACHE_INPUTS.items():
+        value = with_.get(key)
+        text = value.value.strip().lower() if isinstance(value, Scalar) else ""
+        if text and text != "false" and (wanted is None or text == wanted):
+            return value
+    return None
+
+
+def check_release_cache(flow: Workflow, ctx: FileContext) -> None:
+    if flow.action:
+        return
+    release_trigger = "release" in flow.triggers or _tag_push(flow)
+    for job in flow.jobs:
+        publishes = _publishes(job)
+        if not publishes and not release_trigger:
+            continue
+        if not publishes:
+            publishes = "a release" if "release" in flow.triggers else "a tag push"
+        for step in job.steps:
+            site = _cache_site(step)
+            if site is not None:
+                ctx.finding("ATS-GHA-016").at(site).args(job=job.name, publishes=publishes).emit()
+                break
+
+
 CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], ...] = (
     (("ATS-GHA-001",), check_injection),
     (("ATS-GHA-002",), check_untrusted_checkout),
@@ -794,6 +855,7 @@ CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], .
     (("ATS-GHA-013",), check_bot_conditions),
     (("ATS-GHA-014",), check_unsecure_commands),
     (("ATS-GHA-015",), check_secret_printing),
+    (("ATS-GHA-016",), check_release_cache),
 )
 
 
