@@ -227,6 +227,8 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-003"]))
     assert [(f.region.start_line, f.severity) for f in found] == [(3, Severity.MEDIUM), (8, Severity.MEDIUM)]
     assert "called workflow receives this token" in found[1].message
+    default = _findings(scan_text(tmp_path / "default", WF, text.replace("permissions:\n  contents: write\n", ""), select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in default] == [(6, Severity.LOW)]
 
 
 def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Path) -> None:

@@ -393,7 +393,11 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YN
         return
     jobs = flow.root.get("jobs")
     key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
-    ctx.finding("ATS-GHA-003").at(key if key is not None else job.node).args(grant=grant, scope=f"job {job.name}", effect=CALLED).emit()
+    # The repository default is read-only for repositories created since 2023 (a setting
+    # this file does not show): low; write scopes the workflow grants outright: medium.
+    severity = Severity.LOW if top is None or grant == "read-all" else None
+    finding = ctx.finding("ATS-GHA-003").at(key if key is not None else job.node)
+    finding.args(grant=grant, scope=f"job {job.name}", effect=CALLED).severity(severity).emit()
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
