@@ -104,7 +104,8 @@ ATTACKER_CONTEXT = re.compile(
     r"(?:issue|pull_request|discussion)\.(?:title|body)|"
     r"pull_request\.head\.(?:ref|label|repo\.default_branch)|"
     r"(?:comment|review|review_comment|discussion_comment)\.body|"
-    r"(?:head_commit|workflow_run\.head_commit)\.(?:message|author\.(?:email|name))|"
+    r"(?:head_commit|workflow_run\.head_commit)\.(?:message|(?:author|committer)\.(?:email|name))|"
+    r"workflow_run\.(?:head_repository\.description|pull_requests(?:\[[^\]]*\]|\.\*)\.head\.ref)|"
     r"commits(?:\[[^\]]*\]|\.\*)\.(?:message|author\.(?:email|name))|"
     r"workflow_run\.(?:head_branch|display_title)|"
     r"pages(?:\[[^\]]*\]|\.\*)\.page_name"
@@ -172,25 +173,24 @@ def _input_typed_safe(flow: Workflow, name: str) -> bool:
     return isinstance(spec, Mapping) and (spec.text("type") or "").strip() in ("boolean", "number")
 
 
-def _matrix_dynamic(job: Job, key: str) -> bool:
-    """True when `matrix.<key>` may hold expression-made text (a matrix built by
-    `fromJSON(...)`, or a value that is itself an expression)."""
+def _matrix_values(job: Job, key: str) -> list[Scalar]:
+    """The scalars `matrix.<key>` may take that are expressions (a matrix built by
+    `fromJSON(...)`, or values that are themselves expressions)."""
     strategy = job.node.get("strategy")
     matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
     if isinstance(matrix, Scalar):
-        return "${{" in matrix.value
+        return [matrix] if "${{" in matrix.value else []
     if not isinstance(matrix, Mapping):
-        return False
+        return []
     from atlascan.parsers.yaml import walk
 
     candidates: list[YNode | None] = [matrix.get(key)]
-    for extra in ("include",):
-        entries = matrix.get(extra)
-        if isinstance(entries, Scalar):
-            candidates.append(entries)
-        elif isinstance(entries, Sequence):
-            candidates.extend(e.get(key) for e in entries.items if isinstance(e, Mapping))
-    return any(isinstance(n, Scalar) and "${{" in n.value for c in candidates if c is not None for n in walk(c))
+    entries = matrix.get("include")
+    if isinstance(entries, Scalar):
+        candidates.append(entries)
+    elif isinstance(entries, Sequence):
+        candidates.extend(e.get(key) for e in entries.items if isinstance(e, Mapping))
+    return [n for c in candidates if c is not None for n in walk(c) if isinstance(n, Scalar) and "${{" in n.value]
 
 
 def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
@@ -220,8 +220,13 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
         elif head in ("steps", "needs"):
             if ".outputs." in ref:
                 unknown = unknown or (UNKNOWN, ref)
-        elif head == "matrix" and _matrix_dynamic(scope.job, name):
-            unknown = unknown or (UNKNOWN, ref)
+        elif head == "matrix" and depth < 3:
+            for value in _matrix_values(scope.job, name):
+                for inner in EXPRESSION.finditer(value.value):
+                    grade = _classify(inner.group(1), scope, depth + 1)
+                    if grade and grade[0] == ATTACKER:
+                        return ATTACKER, f"{ref}` set from `{grade[1]}"
+                    unknown = unknown or (grade and (UNKNOWN, ref))
     return unknown
 
 
