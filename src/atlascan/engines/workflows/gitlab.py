@@ -323,11 +323,21 @@ def check_variable_injection(model: Pipeline, ctx: FileContext) -> None:
         rules, only = job.get("rules"), job.get("only")
         own = rules is not None or only is not None
         mr = _runs_for_merge_requests(rules, only) if own else _runs_for_merge_requests(workflow_rules, None)
+        # `variables:` entries set from an outsider-written variable carry its text.
+        aliases = {}
+        for alias, (_, value) in job.variables.items():
+            found = OUTSIDER_VAR.search(value.value) if isinstance(value, Scalar) else None
+            if found and (found.group(1) not in BRANCH_TEXT or mr):
+                aliases[alias] = found.group(1)
+        pattern = OUTSIDER_VAR
+        if aliases:
+            names = "|".join(re.escape(a) for a in aliases)
+            pattern = re.compile(OUTSIDER_VAR.pattern[: -len(r")\b\}?")] + "|" + names + r")\b\}?")
         for key in SCRIPT_KEYS:
             for line in script_lines(job.get(key)):
                 if "$" not in line.value:
                     continue
-                for m in OUTSIDER_VAR.finditer(line.value):
+                for m in pattern.finditer(line.value):
                     name = m.group(1)
                     if (name in BRANCH_TEXT and not mr) or (id(line), m.start()) in seen:
                         continue
@@ -336,7 +346,8 @@ def check_variable_injection(model: Pipeline, ctx: FileContext) -> None:
                         continue
                     seen.add((id(line), m.start()))
                     site = in_scalar(ctx, line, m.start(), m.end())
-                    ctx.finding("ATS-GL-008").at(site).args(variable=name, how=how).emit()
+                    variable = f"{name}` set from `${aliases[name]}" if name in aliases else name
+                    ctx.finding("ATS-GL-008").at(site).args(variable=variable, how=how).emit()
 
 
 CHECKS = (
