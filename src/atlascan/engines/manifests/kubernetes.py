@@ -651,10 +651,21 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         verbs = _items(rule.get("verbs"))
         resources = _items(rule.get("resources"))
         verb_names = {v.value.strip() for v in verbs}
+        groups = {g.value.strip() for g in _items(rule.get("apiGroups"))}
+        all_resources = any(r.value.strip() == "*" for r in resources)
         for node in [*verbs, *resources]:
             if node.value.strip() == "*":
-                what = "verbs" if any(node is v for v in verbs) else "resources"
-                ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope).emit()
+                is_verb = any(node is v for v in verbs)
+                if is_verb and all_resources and "*" in groups:
+                    effect = "every action on every resource, the rights of a cluster administrator"
+                elif is_verb and all_resources:
+                    effect = "every action on every resource type of the listed API groups, current and future"
+                elif is_verb:
+                    effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
+                else:
+                    effect = "every resource type of the listed API groups, current and future"
+                finding = ctx.finding("ATS-K8S-017").at(node)
+                finding.args(what="verbs" if is_verb else "resources", role=kind, scope=scope, effect=effect).emit()
                 break
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
