@@ -657,7 +657,8 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
             if node.value.strip() == "*":
                 is_verb = any(node is v for v in verbs)
                 if is_verb and all_resources and "*" in groups:
-                    effect = "every action on every resource, the rights of a cluster administrator"
+                    effect = ("every action on every resource, the rights of `cluster-admin`" if kind == "ClusterRole"
+                              else "every action on every resource of the namespace, Secrets and Roles included")  # fmt: skip
                 elif is_verb and all_resources:
                     effect = "every action on every resource type of the listed API groups, current and future"
                 elif is_verb:
