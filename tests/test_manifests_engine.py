@@ -312,3 +312,22 @@ def test_registry_finds_every_manifests_rule_implemented() -> None:
 
     problems = registry.problems(rules.load_rules())
     assert [p for p in problems if any(f"{f}-" in p for f in FAMILIES) or "'manifests'" in p] == []
+
+
+def test_cluster_admin_for_a_service_account_is_critical(tmp_path: Path) -> None:
+    binding = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: x}}\n"
+        "roleRef: {{kind: ClusterRole, name: {role}}}\nsubjects:\n  - {{kind: ServiceAccount, name: runner, namespace: ml}}\n"
+    )
+    from atlascan.model import Severity
+
+    cases = {
+        ("ClusterRoleBinding", "cluster-admin"): Severity.CRITICAL,
+        ("RoleBinding", "cluster-admin"): Severity.HIGH,
+        ("ClusterRoleBinding", "admin"): Severity.HIGH,
+    }
+    for (kind, role), severity in cases.items():
+        result = scan_text(tmp_path / f"{kind}-{role}", "rbac.yaml", binding.format(kind=kind, role=role))
+        found = [f for f in result.findings if f.rule_id == "ATS-K8S-016"]
+        assert [f.severity for f in found] == [severity]
+        assert "`ml/runner`" in found[0].message

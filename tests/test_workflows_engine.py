@@ -195,3 +195,46 @@ def test_registry_finds_every_workflows_rule_implemented() -> None:
 
     problems = registry.problems(rules.load_rules())
     assert [p for p in problems if "ATS-GHA-" in p or "ATS-GL-" in p or "'workflows'" in p] == []
+
+
+def test_injection_grades_by_who_controls_the_value(tmp_path: Path) -> None:
+    # attacker-written (high), unknown origin (medium), maintainer-written (silent)
+    text = (
+        "on:\n  workflow_call:\n    inputs:\n      name: {type: string}\n      dry: {type: boolean}\n"
+        "env:\n  TITLE: ${{ github.event.issue.title }}\n  STATIC: x\n"
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n"
+        "      - run: echo ${{ env.TITLE }}\n"
+        "      - run: echo ${{ inputs.name }}\n"
+        "      - run: echo ${{ inputs.dry }} ${{ env.STATIC }} ${{ github.sha }}\n"
+        "      - run: echo ${{ needs.build.outputs.tag }}\n"
+    )
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-001"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(13, Severity.HIGH), (14, Severity.MEDIUM), (16, Severity.MEDIUM)]
+    assert "set from `github.event.issue.title`" in found[0].message
+
+
+def test_injection_in_workflow_dispatch_inputs_is_silent(tmp_path: Path) -> None:
+    text = "on:\n  workflow_dispatch:\n    inputs:\n      tag: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.tag }}\n"
+    assert _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-001"])) == []
+
+
+def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
+    text = (
+        "on: push\npermissions:\n  contents: write\njobs:\n"
+        "  build:\n    runs-on: x\n    steps: [{run: make}]\n"
+        "  call:\n    uses: org/repo/.github/workflows/x.yml@0123456789abcdef0123456789abcdef01234567\n"
+    )
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(3, Severity.MEDIUM), (8, Severity.MEDIUM)]
+    assert "called workflow receives this token" in found[1].message
+    default = _findings(scan_text(tmp_path / "default", WF, text.replace("permissions:\n  contents: write\n", ""), select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in default] == [(6, Severity.LOW)]
+
+
+def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Path) -> None:
+    job = "  script:\n    - eval \"deploy $CI_COMMIT_REF_NAME\"\n    - eval \"notes $CI_COMMIT_MESSAGE\"\n"
+    pushed = _findings(scan_text(tmp_path / "push", ".gitlab-ci.yml", "a:\n" + job, select=["ATS-GL-008"]))
+    mr = "a:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n" + job
+    merge = _findings(scan_text(tmp_path / "mr", ".gitlab-ci.yml", mr, select=["ATS-GL-008"]))
+    assert [f.region.start_line for f in pushed] == [4]  # the commit message only
+    assert [f.region.start_line for f in merge] == [5, 6]

@@ -82,6 +82,10 @@ def check_document(root: Mapping, ctx: FileContext) -> None:
         _exposed_service(root, ctx)
     elif kind == "Ingress":
         _exposed_ingress(root, ctx)
+    elif kind in ("ClusterRoleBinding", "RoleBinding"):
+        _admin_binding(root, kind, ctx)
+    elif kind in ("ClusterRole", "Role"):
+        _role_rules(root, kind, ctx)
 
 
 @dataclass(frozen=True)
@@ -604,3 +608,77 @@ def _kserve_tls(annotations: Mapping, ctx: FileContext) -> None:
                 value,
                 args={"field": name, "value": f'"{raw}"'},
             )
+
+
+# ---- RBAC: ATS-K8S-016..019 -------------------------------------------------------------
+
+ADMIN_ROLES = frozenset({"cluster-admin", "admin"})
+READ_VERBS = frozenset({"get", "list", "watch", "*"})
+ESCALATION_VERBS = frozenset({"escalate", "bind", "impersonate"})
+
+
+def _items(node: YNode | None) -> list[Scalar]:
+    if isinstance(node, Sequence):
+        return [i for i in node.items if isinstance(i, Scalar)]
+    return [node] if isinstance(node, Scalar) else []
+
+
+def _admin_binding(root: Mapping, kind: str, ctx: FileContext) -> None:
+    """ATS-K8S-016: `cluster-admin` or `admin` bound to a service account (a pipeline
+    runner, an operator, a notebook) or to every service account of a namespace."""
+    ref = root.get("roleRef")
+    role = ref.get("name") if isinstance(ref, Mapping) else None
+    if not isinstance(role, Scalar) or role.value.strip() not in ADMIN_ROLES:
+        return
+    subjects = root.get("subjects")
+    for subject in subjects.items if isinstance(subjects, Sequence) else []:
+        if not isinstance(subject, Mapping):
+            continue
+        subject_kind = (subject.text("kind") or "").strip()
+        name = (subject.text("name") or "").strip()
+        if subject_kind == "ServiceAccount" or (subject_kind == "Group" and name.startswith("system:serviceaccounts")):
+            namespace = (subject.text("namespace") or "").strip()
+            account = f"{namespace}/{name}" if namespace else name
+            # cluster-admin through a ClusterRoleBinding is every permission in every namespace.
+            cluster_wide = kind == "ClusterRoleBinding" and role.value.strip() == "cluster-admin"
+            finding = ctx.finding("ATS-K8S-016").at(role).args(role=role.value.strip(), binding=kind, account=account)
+            finding.severity(Severity.CRITICAL if cluster_wide else None).emit()
+            return
+
+
+def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
+    """ATS-K8S-017 wildcards, 018 secrets readable, 019 escalate/bind/impersonate."""
+    rules = root.get("rules")
+    scope = "cluster-wide" if kind == "ClusterRole" else "in its namespace"
+    for rule in rules.items if isinstance(rules, Sequence) else []:
+        if not isinstance(rule, Mapping):
+            continue
+        verbs = _items(rule.get("verbs"))
+        resources = _items(rule.get("resources"))
+        verb_names = {v.value.strip() for v in verbs}
+        groups = {g.value.strip() for g in _items(rule.get("apiGroups"))}
+        all_resources = any(r.value.strip() == "*" for r in resources)
+        for node in [*verbs, *resources]:
+            if node.value.strip() == "*":
+                is_verb = any(node is v for v in verbs)
+                if is_verb and all_resources and "*" in groups:
+                    effect = ("every action on every resource, the rights of `cluster-admin`" if kind == "ClusterRole"
+                              else "every action on every resource of the namespace, Secrets and Roles included")  # fmt: skip
+                elif is_verb and all_resources:
+                    effect = "every action on every resource type of the listed API groups, current and future"
+                elif is_verb:
+                    effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
+                else:
+                    effect = "every resource type of the listed API groups, current and future"
+                finding = ctx.finding("ATS-K8S-017").at(node)
+                finding.args(what="verbs" if is_verb else "resources", role=kind, scope=scope, effect=effect).emit()
+                break
+        secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
+        # A rule limited to named secrets (`resourceNames`) reads only those.
+        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule:
+            read = sorted(verb_names & READ_VERBS)[0]
+            sev = Severity.HIGH if kind == "ClusterRole" else None
+            ctx.finding("ATS-K8S-018").at(secrets).args(verb=read, role=kind, scope=scope).severity(sev).emit()
+        for node in verbs if "resourceNames" not in rule else []:
+            if node.value.strip() in ESCALATION_VERBS:
+                ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()

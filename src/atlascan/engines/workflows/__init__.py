@@ -23,7 +23,8 @@ class WorkflowsEngine(Engine):
     implements = frozenset({
         "ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-003", "ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-006",
         "ATS-GHA-007", "ATS-GHA-008", "ATS-GHA-009", "ATS-GHA-010", "ATS-GHA-011",
-        "ATS-GL-001", "ATS-GL-002", "ATS-GL-003", "ATS-GL-004", "ATS-GL-005", "ATS-GL-006", "ATS-GL-007",
+        "ATS-GHA-012", "ATS-GHA-013", "ATS-GHA-014", "ATS-GHA-015", "ATS-GHA-016",
+        "ATS-GL-001", "ATS-GL-002", "ATS-GL-003", "ATS-GL-004", "ATS-GL-005", "ATS-GL-006", "ATS-GL-007", "ATS-GL-008",
     })  # fmt: skip
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

@@ -104,7 +104,8 @@ ATTACKER_CONTEXT = re.compile(
     r"(?:issue|pull_request|discussion)\.(?:title|body)|"
     r"pull_request\.head\.(?:ref|label|repo\.default_branch)|"
     r"(?:comment|review|review_comment|discussion_comment)\.body|"
-    r"(?:head_commit|workflow_run\.head_commit)\.(?:message|author\.(?:email|name))|"
+    r"(?:head_commit|workflow_run\.head_commit)\.(?:message|(?:author|committer)\.(?:email|name))|"
+    r"workflow_run\.(?:head_repository\.description|pull_requests(?:\[[^\]]*\]|\.\*)\.head\.ref)|"
     r"commits(?:\[[^\]]*\]|\.\*)\.(?:message|author\.(?:email|name))|"
     r"workflow_run\.(?:head_branch|display_title)|"
     r"pages(?:\[[^\]]*\]|\.\*)\.page_name"
@@ -112,15 +113,24 @@ ATTACKER_CONTEXT = re.compile(
 )
 
 
+# Action inputs that hold code the action runs: `script:` of github-script, pwsh-script,
+# run-python-script and the like, Azure's `inlineScript:`, yq's expression.
+CODE_INPUTS = frozenset({"script", "inlinescript", "inline-script"})
+CODE_INPUTS_BY_ACTION = {"mikefarah/yq": "cmd"}
+
+
 def _script_scalars(step: Mapping) -> Iterator[tuple[Scalar, str]]:
     run = step.get("run")
     if isinstance(run, Scalar):
-        yield run, "run"
-    if _is_action(step, "actions/github-script"):
-        with_ = _with(step)
-        script = with_.get("script") if with_ else None
-        if isinstance(script, Scalar):
-            yield script, "github-script"
+        shell = (step.text("shell") or "").strip().split(" ", 1)[0]
+        yield run, f"`{shell}`" if shell and shell not in ("bash", "sh") else "run"
+    with_ = _with(step)
+    if with_ is None:
+        return
+    action = _uses(step).lower().split("@", 1)[0]
+    for key, _, value in with_.entries():
+        if isinstance(value, Scalar) and (key.lower() in CODE_INPUTS or CODE_INPUTS_BY_ACTION.get(action) == key):
+            yield value, "github-script" if action == "actions/github-script" else f"`{action.rsplit('/', 1)[-1]}`"
 
 
 # Events an outsider can cause; on other triggers (push, schedule, dispatch) the contexts
@@ -129,6 +139,95 @@ OUTSIDER_TRIGGERS = frozenset(
     {"pull_request", "pull_request_target", "issues", "issue_comment", "discussion", "discussion_comment",
      "pull_request_review", "pull_request_review_comment", "workflow_run", "fork", "watch", "gollum"}
 )  # fmt: skip
+# Context references inside an expression; `github.event` alone (`toJSON(github.event)`)
+# carries every attacker-written field of the payload.
+CONTEXT_REF = re.compile(r"\b(?:env|inputs|matrix|steps|needs)(?:\.[\w-]+|\[[^\]]*\])+|\bgithub\.event\b(?![.\w\[])")
+ATTACKER, UNKNOWN = "attacker", "unknown"
+
+
+@dataclass
+class _Scope:
+    """What an expression in one step can read: the env blocks around it, the job's matrix,
+    the inputs of the action or reusable workflow."""
+
+    flow: Workflow
+    job: Job
+    step: Mapping
+
+
+def _env_value(scope: _Scope, name: str) -> Scalar | None:
+    for node in (scope.step, scope.job.node, scope.flow.root):
+        env = node.get("env")
+        if isinstance(env, Mapping) and name in env:
+            value = env.get(name)
+            return value if isinstance(value, Scalar) else None
+    return None
+
+
+def _input_typed_safe(flow: Workflow, name: str) -> bool:
+    """True for a `workflow_call` input declared boolean or number (no text to inject)."""
+    on = flow.root.get("on")
+    call = on.get("workflow_call") if isinstance(on, Mapping) else None
+    inputs = call.get("inputs") if isinstance(call, Mapping) else None
+    spec = inputs.get(name) if isinstance(inputs, Mapping) else None
+    return isinstance(spec, Mapping) and (spec.text("type") or "").strip() in ("boolean", "number")
+
+
+def _matrix_values(job: Job, key: str) -> list[Scalar]:
+    """The scalars `matrix.<key>` may take that are expressions (a matrix built by
+    `fromJSON(...)`, or values that are themselves expressions)."""
+    strategy = job.node.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+    if isinstance(matrix, Scalar):
+        return [matrix] if "${{" in matrix.value else []
+    if not isinstance(matrix, Mapping):
+        return []
+    from atlascan.parsers.yaml import walk
+
+    candidates: list[YNode | None] = [matrix.get(key)]
+    entries = matrix.get("include")
+    if isinstance(entries, Scalar):
+        candidates.append(entries)
+    elif isinstance(entries, Sequence):
+        candidates.extend(e.get(key) for e in entries.items if isinstance(e, Mapping))
+    return [n for c in candidates if c is not None for n in walk(c) if isinstance(n, Scalar) and "${{" in n.value]
+
+
+def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
+    """The most controllable context an expression reads: (ATTACKER or UNKNOWN, the
+    context), or None when only maintainers write what it reads."""
+    found = ATTACKER_CONTEXT.search(expression)
+    if found:
+        return ATTACKER, found.group(0)
+    unknown: tuple[str, str] | None = None
+    for m in CONTEXT_REF.finditer(expression):
+        ref = m.group(0)
+        head, _, rest = ref.partition(".")
+        name = re.split(r"[.\[]", rest, maxsplit=1)[0] if rest else ""
+        if ref == "github.event":
+            return ATTACKER, ref
+        if head == "env" and depth < 3:
+            value = _env_value(scope, name)
+            if value is not None and "${{" in value.value:
+                for inner in EXPRESSION.finditer(value.value):
+                    grade = _classify(inner.group(1), scope, depth + 1)
+                    if grade and grade[0] == ATTACKER:
+                        return ATTACKER, f"{ref}` set from `{grade[1]}"
+                    unknown = unknown or (grade and (UNKNOWN, f"{ref}` set from `{grade[1]}"))
+        elif head == "inputs":
+            if (scope.flow.action or "workflow_call" in scope.flow.triggers) and not _input_typed_safe(scope.flow, name):
+                unknown = unknown or (UNKNOWN, ref)
+        elif head in ("steps", "needs"):
+            if ".outputs." in ref:
+                unknown = unknown or (UNKNOWN, ref)
+        elif head == "matrix" and depth < 3:
+            for value in _matrix_values(scope.job, name):
+                for inner in EXPRESSION.finditer(value.value):
+                    grade = _classify(inner.group(1), scope, depth + 1)
+                    if grade and grade[0] == ATTACKER:
+                        return ATTACKER, f"{ref}` set from `{grade[1]}"
+                    unknown = unknown or (grade and (UNKNOWN, ref))
+    return unknown
 
 
 def check_injection(flow: Workflow, ctx: FileContext) -> None:
@@ -137,14 +236,18 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     for job in flow.jobs:
         for step in job.steps:
+            scope = _Scope(flow, job, step)
             for script, where in _script_scalars(step):
                 if "${{" not in script.value:
                     continue
                 for m in EXPRESSION.finditer(script.value):
-                    found = ATTACKER_CONTEXT.search(m.group(1))
-                    if found:
-                        finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
-                        finding.args(context=found.group(0), where=where).severity(severity).emit()
+                    grade = _classify(m.group(1), scope)
+                    if grade is None:
+                        continue
+                    kind, context = grade
+                    finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
+                    level = severity if kind == ATTACKER else Severity.MEDIUM if severity is None else Severity.LOW
+                    finding.args(context=context, where=where).severity(level).emit()
 
 
 # ---- ATS-GHA-002: privileged trigger checks out the untrusted head, then runs it ---------
@@ -262,26 +365,58 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
 # ---- ATS-GHA-003: write-all or workflow-wide write permissions ---------------------------
 
 
+WRITES = "every step and action of these jobs gets a token that can write"
+READS_ALL = "every step and action of these jobs gets a token that reads every scope (private code, packages, security alerts), not the one or two it needs"
+CALLED = "the called workflow receives this token; set `permissions:` on the calling job"
+
+
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
-    # Jobs with their own `permissions:` replace the workflow's; a workflow-level write scope
-    # that reaches a single job is that job's own grant, the recommended form.
+    # Jobs with their own `permissions:` replace the workflow's. A workflow-level write
+    # scope in a one-job workflow is that job's own grant, the recommended form; with more
+    # jobs it reaches every job that does not set its own (and every job added later).
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
-    _permissions(ctx, flow.root.get("permissions"), "workflow", len(inheriting) > 1)
+    top = flow.root.get("permissions")
+    _permissions(ctx, top, "workflow", bool(inheriting) and len(flow.jobs) > 1)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
+        if job in inheriting and isinstance(job.node.get("uses"), Scalar):
+            _called_with_broad_token(ctx, flow, job, top)
+
+
+def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YNode | None) -> None:
+    """A reusable-workflow call without its own `permissions:` hands the called workflow
+    the workflow's token: the repository default when the workflow sets none."""
+    if top is None:
+        grant = "default token permissions"
+    elif isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
+        grant = top.value.strip()
+    elif isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
+        grant = "workflow-level write scopes"
+    else:
+        return
+    jobs = flow.root.get("jobs")
+    key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
+    # The repository default is read-only for repositories created since 2023 (a setting
+    # this file does not show): low; write scopes the workflow grants outright: medium.
+    severity = Severity.LOW if top is None or grant == "read-all" else None
+    finding = ctx.finding("ATS-GHA-003").at(key if key is not None else job.node)
+    finding.args(grant=grant, scope=f"job {job.name}", effect=CALLED).severity(severity).emit()
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
     if isinstance(node, Scalar) and node.value.strip() == "write-all":
-        ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope).severity(Severity.HIGH).emit()
+        ctx.finding("ATS-GHA-003").at(node).args(grant="write-all", scope=scope, effect=WRITES).severity(Severity.HIGH).emit()
+    elif isinstance(node, Scalar) and node.value.strip() == "read-all":
+        grant = "read-all"
+        ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=READS_ALL).severity(Severity.LOW).emit()
     elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
         # workflow-wide ones hand every job (and every action it runs) a write token.
         for name, _, value in node.entries():
             if isinstance(value, Scalar) and value.value.strip() == "write":
-                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope).emit()
+                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope, effect=WRITES).emit()
 
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
@@ -523,6 +658,197 @@ def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
                 ctx.finding("ATS-GHA-011").at(label).args(trigger=trigger, job=job.name).emit()
 
 
+# ---- ATS-GHA-012: untrusted text written to $GITHUB_ENV / $GITHUB_PATH --------------------
+
+RUNNER_FILE = re.compile(r"\$\{?(?:env:)?(GITHUB_ENV|GITHUB_PATH)\b\}?")
+SHELL_VAR = re.compile(r"\$\{?([A-Za-z_]\w*)\}?|\$env:([A-Za-z_]\w*)")
+
+
+def _attacker_text(text: str, scope: _Scope) -> str | None:
+    """The attacker-controlled context an expression or a `$VAR` of this line reads."""
+    for m in EXPRESSION.finditer(text):
+        grade = _classify(m.group(1), scope)
+        if grade and grade[0] == ATTACKER:
+            return grade[1]
+    for m in SHELL_VAR.finditer(text):
+        value = _env_value(scope, m.group(1) or m.group(2))
+        if value is not None:
+            for inner in EXPRESSION.finditer(value.value):
+                grade = _classify(inner.group(1), scope)
+                if grade and grade[0] == ATTACKER:
+                    return f"${m.group(1) or m.group(2)}` set from `{grade[1]}"
+    return None
+
+
+def check_runner_file_writes(flow: Workflow, ctx: FileContext) -> None:
+    privileged = flow.privileged_trigger
+    outsider = flow.action or "workflow_call" in flow.triggers or bool(flow.triggers & OUTSIDER_TRIGGERS)
+    severity = Severity.HIGH if privileged else None if outsider else Severity.LOW
+    for job in flow.jobs:
+        for step in job.steps:
+            run = step.get("run")
+            if not isinstance(run, Scalar) or "GITHUB_" not in run.value:
+                continue
+            scope = _Scope(flow, job, step)
+            offset = 0
+            for line in run.value.splitlines(keepends=True):
+                target = RUNNER_FILE.search(line)
+                context = _attacker_text(line[: target.start()], scope) if target else None
+                if target and context:
+                    site = in_scalar(ctx, run, offset + target.start(), offset + target.end())
+                    ctx.finding("ATS-GHA-012").at(site).args(context=context, file=target.group(1)).severity(severity).emit()
+                offset += len(line)
+
+
+# ---- ATS-GHA-013: bot checks on a spoofable actor -----------------------------------------
+
+BOT_CONDITION = re.compile(
+    r"github\.(?:actor|triggering_actor)\s*==\s*['\"][\w.-]+\[bot\]['\"]|['\"][\w.-]+\[bot\]['\"]\s*==\s*github\.(?:actor|triggering_actor)"
+)
+
+
+def check_bot_conditions(flow: Workflow, ctx: FileContext) -> None:
+    if flow.action or not flow.triggers & OUTSIDER_TRIGGERS:
+        return
+    severity = Severity.HIGH if flow.privileged_trigger else None
+    trigger = flow.privileged_trigger or next(iter(sorted(flow.triggers & OUTSIDER_TRIGGERS)))
+    for job in flow.jobs:
+        for node in [job.node, *job.steps]:
+            condition = node.get("if")
+            if isinstance(condition, Scalar):
+                m = BOT_CONDITION.search(condition.value)
+                if m:
+                    site = in_scalar(ctx, condition, m.start(), m.end())
+                    ctx.finding("ATS-GHA-013").at(site).args(condition=m.group(0), trigger=trigger).severity(severity).emit()
+
+
+# ---- ATS-GHA-014: workflow commands re-enabled --------------------------------------------
+
+
+def check_unsecure_commands(flow: Workflow, ctx: FileContext) -> None:
+    for node in [flow.root, *(j.node for j in flow.jobs), *(s for j in flow.jobs for s in j.steps)]:
+        env = node.get("env")
+        value = env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS") if isinstance(env, Mapping) else None
+        if isinstance(value, Scalar) and value.value.strip().strip("'\"").lower() in ("true", "1", "yes"):
+            ctx.finding("ATS-GHA-014").at(value).emit()
+
+
+# ---- ATS-GHA-015: secrets printed to the log ----------------------------------------------
+
+SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.([\w-]+)\s*\}\}")
+PRINT = re.compile(r"^\s*(?:echo|printf|cat\s+<<<|Write-(?:Host|Output))\b")
+TRACE = re.compile(r"^\s*set\s+-[a-wyz]*x|^\s*set\s+-o\s+xtrace\b|^\s*(?:bash|sh)\s+-[a-wyz]*x\b", re.M)
+
+
+def _secret_vars(scope: _Scope) -> set[str]:
+    names = set()
+    for node in (scope.step, scope.job.node, scope.flow.root):
+        env = node.get("env")
+        if isinstance(env, Mapping):
+            for name, _, value in env.entries():
+                if isinstance(value, Scalar) and SECRET_EXPR.search(value.value) and name != "GITHUB_TOKEN":
+                    names.add(name)
+    return names
+
+
+def _secret_in(text: str, secret_vars: set[str]) -> tuple[int, int, str] | None:
+    """[start, end) and name of the first secret a piece of script reads: a
+    `${{ secrets.X }}` expression or a `$VAR` whose env entry is one."""
+    m = SECRET_EXPR.search(text)
+    if m:
+        return m.start(), m.end(), m.group(1)
+    for v in SHELL_VAR.finditer(text):
+        name = v.group(1) or v.group(2)
+        if name in secret_vars:
+            return v.start(), v.end(), name
+    return None
+
+
+def check_secret_printing(flow: Workflow, ctx: FileContext) -> None:
+    for job in flow.jobs:
+        for step in job.steps:
+            run = step.get("run")
+            if not isinstance(run, Scalar):
+                continue
+            secret_vars = _secret_vars(_Scope(flow, job, step))
+            offset = 0
+            for line in run.value.splitlines(keepends=True):
+                code = line.split(" #", 1)[0]
+                # Piped or redirected output goes to a program or a file, not the log.
+                if PRINT.match(code) and not re.search(r"\||>|--password-stdin", code):
+                    hit = _secret_in(code, secret_vars)
+                    if hit:
+                        site = in_scalar(ctx, run, offset + hit[0], offset + hit[1])
+                        ctx.finding("ATS-GHA-015").at(site).args(secret=hit[2], how=f"printed with `{code.split()[0]}`").emit()
+                offset += len(line)
+            trace = TRACE.search(run.value)
+            traced = _secret_in(run.value[trace.end() :], secret_vars) if trace else None
+            if trace and traced:
+                site = in_scalar(ctx, run, trace.start(), trace.end())
+                ctx.finding("ATS-GHA-015").at(site).args(secret=traced[2], how="traced by `set -x`").emit()
+
+
+# ---- ATS-GHA-016: release jobs restore a cache other workflows write ---------------------
+
+CACHE_ACTIONS = ("actions/cache", "actions/cache/restore", "swatinem/rust-cache", "mozilla-actions/sccache-action")
+CACHE_INPUTS = {"cache": None, "enable-cache": "true", "cache-dependency-path": None}
+PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish", "softprops/action-gh-release", "ncipollo/release-action",
+                   "goreleaser/goreleaser-action", "docker/build-push-action")  # fmt: skip
+PUBLISH_CMD = re.compile(r"\btwine\s+upload\b|\b(?:npm|cargo|pnpm|yarn)\s+publish\b|\b(?:uv|poetry|hatch|flit|pdm)\s+publish\b|"
+                         r"\b(?:huggingface-cli|hf)\s+upload\b|\bpush_to_hub\b|\bgh\s+release\s+(?:create|upload)\b")  # fmt: skip
+
+
+def _tag_push(flow: Workflow) -> bool:
+    on = flow.root.get("on")
+    push = on.get("push") if isinstance(on, Mapping) else None
+    return isinstance(push, Mapping) and "tags" in push and "branches" not in push
+
+
+def _publishes(job: Job) -> str | None:
+    for step in job.steps:
+        name = _uses(step).lower().split("@", 1)[0]
+        if name in PUBLISH_ACTIONS:
+            return f"`{name}`"
+        run = step.get("run")
+        m = PUBLISH_CMD.search(run.value) if isinstance(run, Scalar) else None
+        if m:
+            return f"`{m.group(0)}`"
+    return None
+
+
+def _cache_site(step: Mapping) -> YNode | None:
+    """The node that turns caching on in this step, or None."""
+    name = _uses(step).lower().split("@", 1)[0]
+    if name in CACHE_ACTIONS:
+        return step.get("uses")
+    with_ = _with(step)
+    if with_ is None or not name.startswith(("actions/setup-", "astral-sh/setup-uv")):
+        return None
+    for key, wanted in CACHE_INPUTS.items():
+        value = with_.get(key)
+        text = value.value.strip().lower() if isinstance(value, Scalar) else ""
+        if text and text != "false" and (wanted is None or text == wanted):
+            return value
+    return None
+
+
+def check_release_cache(flow: Workflow, ctx: FileContext) -> None:
+    if flow.action:
+        return
+    release_trigger = "release" in flow.triggers or _tag_push(flow)
+    for job in flow.jobs:
+        publishes = _publishes(job)
+        if not publishes and not release_trigger:
+            continue
+        if not publishes:
+            publishes = "a release" if "release" in flow.triggers else "a tag push"
+        for step in job.steps:
+            site = _cache_site(step)
+            if site is not None:
+                ctx.finding("ATS-GHA-016").at(site).args(job=job.name, publishes=publishes).emit()
+                break
+
+
 CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], ...] = (
     (("ATS-GHA-001",), check_injection),
     (("ATS-GHA-002",), check_untrusted_checkout),
@@ -534,6 +860,11 @@ CHECKS: tuple[tuple[tuple[str, ...], Callable[[Workflow, FileContext], None]], .
     (("ATS-GHA-009",), check_sensitive_uploads),
     (("ATS-GHA-010",), check_hub_write),
     (("ATS-GHA-011",), check_self_hosted),
+    (("ATS-GHA-012",), check_runner_file_writes),
+    (("ATS-GHA-013",), check_bot_conditions),
+    (("ATS-GHA-014",), check_unsecure_commands),
+    (("ATS-GHA-015",), check_secret_printing),
+    (("ATS-GHA-016",), check_release_cache),
 )
 
 

@@ -271,6 +271,85 @@ def _first_secret(job: Job, lines: list[Scalar]) -> tuple[YNode, int, int, str] 
     return None
 
 
+# ---- ATS-GL-008: outsider-written predefined variables run as code -----------------------
+
+# Text the author of a merge request (or of a pushed commit) writes.
+OUTSIDER_TEXT = ("CI_MERGE_REQUEST_TITLE", "CI_MERGE_REQUEST_DESCRIPTION", "CI_COMMIT_MESSAGE", "CI_COMMIT_TITLE",
+                 "CI_COMMIT_DESCRIPTION", "CI_COMMIT_AUTHOR", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+                 "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")  # fmt: skip
+# Branch names: the merge request's source branch when the pipeline runs for one.
+BRANCH_TEXT = ("CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME")
+OUTSIDER_VAR = re.compile(r"\$\{?(" + "|".join(OUTSIDER_TEXT + BRANCH_TEXT) + r")\b\}?")
+EVALUATORS = re.compile(r"(?:^|\s)(?:eval|(?:ba|z|da|k)?sh\s+(?:-\w+\s+)*-\w*c|python3?\s+-c|node\s+-e|perl\s+-e|ruby\s+-e)(?:\s|$)")
+
+
+def _code_position(text: str, pos: int) -> str | None:
+    """How the shell treats the variable at `pos` as code: inside `eval` / `sh -c` (not
+    in single quotes), or as the command word itself (also in backticks or `$(...)`)."""
+    quote = ""
+    start = 0
+    i = 0
+    while i < pos:
+        c = text[i]
+        if quote == "'":
+            quote = "" if c == "'" else quote
+        elif c == "\\":
+            i += 1
+        elif c == "'" and not quote:
+            quote = "'"
+        elif c == '"':
+            quote = "" if quote else '"'
+        elif (c in ";|&\n" and not quote) or c == "`" or text.startswith("$(", i):
+            start = i + (2 if text.startswith("$(", i) else 1)
+        i += 1
+    if quote == "'":
+        return None
+    command = text[start:pos]
+    evaluator = EVALUATORS.search(command)
+    if evaluator:
+        words = evaluator.group(0).split()
+        return "inside `" + " ".join(words[:1] + words[1:][-1:]) + "`"
+    words = [w for w in command.split() if "=" not in w]
+    if not words and not quote:
+        return "as the command name"
+    return None
+
+
+def check_variable_injection(model: Pipeline, ctx: FileContext) -> None:
+    workflow = model.root.get("workflow")
+    workflow_rules = workflow.get("rules") if isinstance(workflow, Mapping) else None
+    seen: set[tuple[int, int]] = set()
+    for job in model.jobs:
+        rules, only = job.get("rules"), job.get("only")
+        own = rules is not None or only is not None
+        mr = _runs_for_merge_requests(rules, only) if own else _runs_for_merge_requests(workflow_rules, None)
+        # `variables:` entries set from an outsider-written variable carry its text.
+        aliases = {}
+        for alias, (_, value) in job.variables.items():
+            found = OUTSIDER_VAR.search(value.value) if isinstance(value, Scalar) else None
+            if found and (found.group(1) not in BRANCH_TEXT or mr):
+                aliases[alias] = found.group(1)
+        pattern = OUTSIDER_VAR
+        if aliases:
+            names = "|".join(re.escape(a) for a in aliases)
+            pattern = re.compile(OUTSIDER_VAR.pattern[: -len(r")\b\}?")] + "|" + names + r")\b\}?")
+        for key in SCRIPT_KEYS:
+            for line in script_lines(job.get(key)):
+                if "$" not in line.value:
+                    continue
+                for m in pattern.finditer(line.value):
+                    name = m.group(1)
+                    if (name in BRANCH_TEXT and not mr) or (id(line), m.start()) in seen:
+                        continue
+                    how = _code_position(line.value, m.start())
+                    if how is None:
+                        continue
+                    seen.add((id(line), m.start()))
+                    site = in_scalar(ctx, line, m.start(), m.end())
+                    variable = f"{name}` set from `${aliases[name]}" if name in aliases else name
+                    ctx.finding("ATS-GL-008").at(site).args(variable=variable, how=how).emit()
+
+
 CHECKS = (
     (("ATS-GL-001",), check_printed_secrets),
     (("ATS-GL-002",), check_debug_trace),
@@ -279,6 +358,7 @@ CHECKS = (
     (("ATS-GL-005",), check_job_token),
     (("ATS-GL-006",), check_artifacts),
     (("ATS-GL-007",), check_mr_secrets),
+    (("ATS-GL-008",), check_variable_injection),
 )
 
 
