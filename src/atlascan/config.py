@@ -19,11 +19,6 @@ from typing import Any
 
 from atlascan.model import Notice, Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 class ConfigError(ValueError):
     pass
@@ -158,6 +153,11 @@ def find_config(root: Path) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # Imported here: most one-file runs (a pre-commit hook) find no configuration file.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
