@@ -159,3 +159,16 @@ def test_statistics_go_to_stderr_with_text_output(tree: Path, tmp_path: Path, ca
     assert "statistics: 4 unit(s) analysed" in captured.err
     assert "python" in captured.err and "ATS-PY-001" in captured.err
     assert "statistics" not in captured.out
+
+
+def test_the_worker_pool_stores_and_reuses_every_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    for i in range(60):
+        (root / f"m{i:02}.py").write_text(f"import yaml\n\nx{i} = yaml.load(open('x'))\n", "utf-8")
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    cold = _scan(capsys, cache, "--jobs", "2")
+    warm = _scan(capsys, cache, "--jobs", "2")
+    assert _units(cold) == (60, 0) and _units(warm) == (0, 60)
+    assert _rules(cold) == _rules(warm) and len(_rules(warm)) == 60
