@@ -312,7 +312,7 @@ def statistics_text(stats: dict) -> str:
     """`--statistics` as plain text: where the time went, per engine, and findings per rule."""
     units = stats.get("units", {})
     lines = [f"statistics: {units.get('analysed', 0)} unit(s) analysed, {units.get('cached', 0)} from the cache"]
-    lines.append(f"  {'engine':<14}{'files':>8}{'KiB':>10}{'parse s':>10}{'check s':>10}")
+    lines.append(f"  {'engine':<14}{'files':>8}{'KiB':>10}{'parse s':>10}{'check s':>10}  (CPU seconds, all workers)")
     for name, row in stats.get("engines", {}).items():
         lines.append(f"  {name:<14}{row['files']:>8}{row['bytes'] // 1024:>10}{row['parse_s']:>10.3f}{row['check_s']:>10.3f}")
     rules = stats.get("rules", {})
