@@ -161,6 +161,17 @@ def test_statistics_go_to_stderr_with_text_output(tree: Path, tmp_path: Path, ca
     assert "statistics" not in captured.out
 
 
+def test_statistics_in_json(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stats = _scan(capsys, tmp_path / "cache")["statistics"]
+    python = stats["engines"]["python"]
+    assert python["files"] == 3 and python["bytes"] == sum(len(t) for t in (LIB, MAIN, OTHER))
+    assert python["parse_s"] >= 0 and python["check_s"] >= 0
+    assert stats["rules"] == {"ATS-PY-001": 2, "ATS-PY-007": 1}
+    capsys.readouterr()
+    main(["scan", ".", "-f", "json", "--no-cache"])
+    assert "statistics" not in json.loads(capsys.readouterr().out)
+
+
 def test_the_worker_pool_stores_and_reuses_every_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "big"
     root.mkdir()
