@@ -162,7 +162,8 @@ def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> No
         ("values.yaml", "image: python:latest\nspec:\n  containers: []\n",
          ("atlascan.engines.python", "atlascan.parsers.python", "atlascan.engines.terraform")),
         ("train.py", "import torch\nmodel = torch.load(path)\n",
-         ("atlascan.engines.manifests", "atlascan.engines.workflows", "atlascan.engines.terraform", "atlascan.parsers.yaml")),
+         ("atlascan.engines.manifests", "atlascan.engines.workflows", "atlascan.engines.terraform", "atlascan.parsers.yaml",
+          "packaging.tags")),
     ],
 )
 def test_one_file_plain_text_scan_imports_only_what_its_kind_needs(tmp_path: Path, name: str, text: str, unwanted: tuple[str, ...]) -> None:

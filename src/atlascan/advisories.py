@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from atlascan.model import Severity
+from atlascan.textutil import canonical_name as canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib

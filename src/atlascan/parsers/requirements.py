@@ -23,12 +23,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 
 from atlascan.model import Limits, ParseError, SkipFile, SourceFile, Span
+from atlascan.textutil import canonical_name as canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -256,6 +254,11 @@ def requirement_line(text: str, span: Span, *, editable: bool = False) -> Requir
         egg = _EGG.search(url)
         name = canonicalize_name(egg.group("name")) if egg else ""
         return _direct(name, url, span, body, hashes, editable=editable)
+    # Imported on first use: packaging.requirements loads packaging.tags, platform and
+    # logging, which a scan of a Python file without requirement lines never needs.
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PepRequirement
+
     try:
         pep = PepRequirement(body)
     except InvalidRequirement:
