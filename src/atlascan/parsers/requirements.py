@@ -15,7 +15,6 @@ Names and specifiers go through `packaging` (PEP 508/440); Poetry's `^`/`~` and 
 from __future__ import annotations
 
 import ast
-import configparser
 import posixpath
 import re
 import sys
@@ -744,6 +743,8 @@ def _conda_requirement(text: str, span: Span) -> Requirement | None:
 
 def _setup_cfg(doc: Document) -> Manifest:
     out = Manifest(doc.path, "setup.cfg")
+    import configparser  # setup.cfg only
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(doc.text)
