@@ -345,9 +345,13 @@ def _int(value: Any) -> int:
     return value
 
 
-def settings_of(rules: Iterable[Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """What changes every unit's results: the enabled rules (whole definitions, so an edited
-    rule file counts) and the options."""
-    from atlascan.rules import _to_record
+def settings_of(rules: Iterable[Any], options: Mapping[str, Any], packaged: bool) -> dict[str, Any]:
+    """What changes every unit's results: the enabled rules and the options. Rules of the
+    packaged catalog count by id and the catalog files' sizes and times (cheap); rules given
+    by a caller count by their whole definitions."""
+    from atlascan import rules as catalog
 
-    return {"rules": sorted(json.dumps(_to_record(r), sort_keys=True, default=str) for r in rules), **options}
+    if packaged:
+        listed: list[str] = sorted(r.id for r in rules)
+        return {"rules": listed, "catalog": catalog._signature(catalog.checks_dir()), **options}
+    return {"rules": sorted(json.dumps(catalog._to_record(r), sort_keys=True, default=str) for r in rules), **options}

@@ -200,7 +200,7 @@ def run_scan(
         )
         todo, store = work.units, None
         if opts.cache_dir is not None:
-            todo, store = _from_cache(work, found.files, config, opts, rules, state)
+            todo, store = _from_cache(work, found.files, config, opts, rules, state, packaged=all_rules is None)
         _execute(todo, config, opts, state, store)
         analysed, cached = len(todo), len(work.units) - len(todo)
 
@@ -246,7 +246,8 @@ def _statistics(state: ScanState, findings: list[Finding], analysed: int, cached
 
 
 def _from_cache(
-    work: Plan, files: Sequence[SourceFile], config: UnitConfig, opts: ScanOptions, rules: Mapping[str, Rule], state: ScanState
+    work: Plan, files: Sequence[SourceFile], config: UnitConfig, opts: ScanOptions, rules: Mapping[str, Rule], state: ScanState,
+    packaged: bool,
 ) -> tuple[list[WorkUnit], Any]:
     """Merge the cached results of unchanged units into `state`; the units left to analyse,
     and a callback that stores each analysed unit's results (then saves the cache)."""
@@ -258,6 +259,7 @@ def _from_cache(
         rules.values(),
         {"limits": [limits.max_text_bytes, limits.max_artifact_bytes, limits.file_timeout_s, limits.include_generated],
          "inline_ignores": opts.inline_ignores, "engine_options": opts.engine_options, "debug": opts.debug},
+        packaged,
     )  # fmt: skip
     store = cache.ResultCache(opts.cache_dir, opts.root, settings)
     keys = cache.UnitKeys(config, files, opts.overrides)
