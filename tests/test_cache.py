@@ -183,3 +183,11 @@ def test_the_worker_pool_stores_and_reuses_every_unit(tmp_path: Path, monkeypatc
     warm = _scan(capsys, cache, "--jobs", "2")
     assert _units(cold) == (60, 0) and _units(warm) == (0, 60)
     assert _rules(cold) == _rules(warm) and len(_rules(warm)) == 60
+
+
+def test_a_cache_that_cannot_be_used_costs_nothing_but_time(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", "utf-8")
+    expected = _rules(_scan(capsys, tmp_path / "cache"))
+    assert _rules(_scan(capsys, blocker)) == expected
+    assert _units(_scan(capsys, blocker / "below")) == (4, 0)

@@ -11,6 +11,7 @@ does not validate is a miss. Files are written atomically and readable by the ow
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hashlib
@@ -169,12 +170,17 @@ class ResultCache:
         try:
             _private_dir(self.directory)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # A new file of our own, never through a link someone left in the folder.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError:
+            return  # a cache that cannot be written costs the next run time, nothing else
+        try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(data, fh, separators=(",", ":"))
             os.replace(tmp, self.path)
         except (OSError, TypeError, ValueError):
-            pass  # a cache that cannot be written costs the next run time, nothing else
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _private_dir(directory: Path) -> None:
