@@ -191,3 +191,13 @@ def test_a_cache_that_cannot_be_used_costs_nothing_but_time(tree: Path, tmp_path
     expected = _rules(_scan(capsys, tmp_path / "cache"))
     assert _rules(_scan(capsys, blocker)) == expected
     assert _units(_scan(capsys, blocker / "below")) == (4, 0)
+
+
+def test_a_whole_root_scan_forgets_deleted_files(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    _scan(capsys, cache)
+    (path,) = cache.glob("results-*.json")
+    assert any("other.py" in k for k in json.loads(path.read_text("utf-8"))["entries"])
+    (tree / "other.py").unlink()
+    _scan(capsys, cache)
+    assert not any("other.py" in k for k in json.loads(path.read_text("utf-8"))["entries"])

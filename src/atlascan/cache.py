@@ -163,10 +163,13 @@ class ResultCache:
         self.entries[unit_id] = {"key": key, "state": encoded}
         self.stored += 1
 
-    def save(self) -> None:
-        if not self.stored:
+    def save(self, keep: set[str] | None = None) -> None:
+        """Write the entries (only those of `keep` when given: a scan of the whole root
+        drops the files that are gone)."""
+        entries = self.entries if keep is None else {k: v for k, v in self.entries.items() if k in keep}
+        if not self.stored and len(entries) == len(self.entries):
             return
-        data = {"schema": SCHEMA, "settings": self.settings, "entries": self.entries}
+        data = {"schema": SCHEMA, "settings": self.settings, "entries": entries}
         try:
             _private_dir(self.directory)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")

@@ -274,9 +274,12 @@ def _from_cache(
         else:
             _merge(state, hit)
 
+    whole_root = [p.resolve() for p in opts.paths] == [opts.root.resolve()]
+    seen = {cache.unit_id(u) for u in work.units} if whole_root else None
+
     def put(unit: WorkUnit | None, partial: ScanState | None) -> None:
         if unit is None or partial is None:
-            store.save()
+            store.save(seen)
         else:
             store.put(cache.unit_id(unit), unit_keys[cache.unit_id(unit)], partial)
 
