@@ -21,5 +21,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own ~/.config/atlascan must not change what the tests see."""
+    """The developer's own ~/.config/atlascan must not change what the tests see, nor their
+    ~/.cache/atlascan results (each session starts with an empty cache folder of its own)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-user-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "user-cache"))

@@ -156,6 +156,31 @@ def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> No
     assert version.stdout.startswith("atlascan ")
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "unwanted"),
+    [
+        ("values.yaml", "image: python:latest\nspec:\n  containers: []\n",
+         ("atlascan.engines.python", "atlascan.parsers.python", "atlascan.engines.terraform")),
+        ("train.py", "import torch\nmodel = torch.load(path)\n",
+         ("atlascan.engines.manifests", "atlascan.engines.workflows", "atlascan.engines.terraform", "atlascan.parsers.yaml",
+          "packaging.tags")),
+    ],
+)
+def test_one_file_plain_text_scan_imports_only_what_its_kind_needs(tmp_path: Path, name: str, text: str, unwanted: tuple[str, ...]) -> None:
+    """Text output to a pipe is rendered without rich; one file loads only its kind's engines
+    and no worker pool."""
+    (tmp_path / name).write_text(text, "utf-8")
+    probe = (
+        f"import sys, runpy; sys.argv = ['atlascan', 'scan', {name!r}];\n"
+        "try:\n    runpy.run_module('atlascan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        f"loaded = [m for m in ('rich', 'multiprocessing', 'pathspec', *{unwanted!r}) if m in sys.modules]\n"
+        "print('LOADED', loaded)"
+    )
+    out = _run("-c", probe, cwd=tmp_path)
+    assert "LOADED []" in out.stdout, out.stdout + out.stderr
+    assert "finding(s)" in out.stdout
+
+
 def test_our_own_repository_scans_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     """Eat our own cooking: the repository (with its .atlascan.toml) has no findings."""
     from conftest import ROOT

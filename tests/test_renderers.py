@@ -44,3 +44,13 @@ def test_snapshot_shows_suppression_and_masks_secrets() -> None:
     for raw in ("hf_Kq3vT8mZ2xR7nW4pL9sY6bD1cF5hJ0gA3eU8", "5b2d8046a9e1f3c5b7d90a2e4c6f8b1d3f9a1c7e", "f3a5t-Pr0d-2024"):
         for snap in SNAPSHOTS.glob("secrets.*.snap"):
             assert raw not in snap.read_text("utf-8"), snap.name
+
+
+def test_plain_text_is_the_color_text_without_its_styles() -> None:
+    """Without color the text renderer skips rich; it must still print what rich would."""
+    result = scan_path(ROOT / "fixtures")
+    assert result.findings
+    for options in ({}, {"quiet": True}, {"show_suppressed": True}):
+        colored = render("text", result, color=True, **options)
+        assert "\x1b[" in colored
+        assert re.sub(r"\x1b\[[0-9;]*m", "", colored) == render("text", result, color=False, **options)

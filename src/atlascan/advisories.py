@@ -17,15 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from atlascan.model import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from atlascan.textutil import canonical_name as canonicalize_name
 
 TABLE = ("deps", "_advisories.toml")
 
@@ -80,6 +75,12 @@ def _default() -> dict[str, list[Advisory]]:
 
 
 def _load(path: Path) -> dict[str, list[Advisory]]:
+    # Imported here: only a scan with pinned requirements reads the table.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     out: dict[str, list[Advisory]] = {}

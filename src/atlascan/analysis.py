@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from atlascan import document as _document
 from atlascan import parsers
 from atlascan.document import Document
 from atlascan.findings import DISABLED, FindingBuilder
@@ -35,6 +37,10 @@ class ScanState:
     # path -> inline suppression comments ((line, text) of comments naming `atlascan:`),
     # for the files that have findings; the suppress step of the flow reads them.
     markers: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # engine -> [files, bytes, parse CPU seconds, check CPU seconds] (`--statistics`); parse
+    # time is charged to the engine whose call first read a Document or built its tree or
+    # views (an engine that parses by itself, like Terraform's HCL, shows it as check time).
+    stats: dict[str, list[float]] = field(default_factory=dict)
 
 
 class PrepareContext:
@@ -66,7 +72,7 @@ class Documents:
                 elif file.path in self.overrides:
                     found = self._buffer(file, self.overrides[file.path])
                 else:
-                    found = parsers.read(file, self.limits)
+                    found = _document.timed_parse(parsers.read, file, self.limits)
             except (SkipFile, ParseError, OSError) as exc:
                 found = exc
             self._docs[file.path] = found
@@ -214,12 +220,12 @@ def _check_group(name: str, files: list[SourceFile], docs: Documents, state: Sca
     for f in files:
         rules.update(config.rules_by_key.get(f"{name}:{f.kind}", {}))
     ctx = GroupContext(files, **_common(rules, name, config, state, docs))
-    _run(name, len(files), state, config, use_alarm, files[0].path, lambda engine: engine.check_group(files, ctx))
+    _run(name, files, state, config, use_alarm, lambda engine: engine.check_group(files, ctx))
 
 
 def _check_file(name: str, file: SourceFile, docs: Documents, state: ScanState, config: UnitConfig, use_alarm: bool) -> None:
     ctx = FileContext(file, **_common(config.rules_by_key[f"{name}:{file.kind}"], name, config, state, docs))
-    _run(name, 1, state, config, use_alarm, file.path, lambda engine: engine.check_file(file, ctx))
+    _run(name, [file], state, config, use_alarm, lambda engine: engine.check_file(file, ctx))
 
 
 def _common(rules: Mapping[str, Rule], engine: str, config: UnitConfig, state: ScanState, docs: Documents) -> dict[str, Any]:
@@ -239,7 +245,22 @@ def _collect(docs: Documents, state: ScanState, config: UnitConfig) -> None:
                 state.markers[doc.path] = markers
 
 
-def _run(name: str, weight: int, state: ScanState, config: UnitConfig, use_alarm: bool, path: str, call: Any) -> None:
+def _run(name: str, files: list[SourceFile], state: ScanState, config: UnitConfig, use_alarm: bool, call: Any) -> None:
+    parse_before = _document.PARSE_CLOCK[0]
+    start = time.process_time()
+    try:
+        _call(name, len(files), state, config, use_alarm, files[0].path, call)
+    finally:
+        elapsed = time.process_time() - start
+        parsed = _document.PARSE_CLOCK[0] - parse_before
+        row = state.stats.setdefault(name, [0, 0, 0.0, 0.0])
+        row[0] += len(files)
+        row[1] += sum(f.size for f in files)
+        row[2] += parsed
+        row[3] += max(0.0, elapsed - parsed)
+
+
+def _call(name: str, weight: int, state: ScanState, config: UnitConfig, use_alarm: bool, path: str, call: Any) -> None:
     from atlascan.engines import load_engine
 
     try:

@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-color", action="store_true", help="plain text output")
     scan.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
     scan.add_argument("--debug", action="store_true", help="include tracebacks of internal errors in notices")
+    scan.add_argument("--statistics", action="store_true",
+                      help="after the scan, print per engine files, bytes, parse and check time, and findings per rule "
+                           "(to standard error; JSON output gets a `statistics` key)")
+    scan.add_argument("--cache-dir", type=Path, metavar="DIR",
+                      help="where the result cache lives (default: $XDG_CACHE_HOME/atlascan or ~/.cache/atlascan)")
+    scan.add_argument("--no-cache", action="store_true", help="analyse every file, neither reading nor writing the result cache")
     scan.add_argument("--with-checkov", action="store_true",
                       help="also run Checkov (installed apart) and report its checks mapped to MITRE ATLAS")
     scan.add_argument("--checkov-bin", metavar="PATH",
@@ -86,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="print a rule's guidance")
     explain.add_argument("rule", help="rule id or name")
+
+    cache = sub.add_parser("cache", help="manage the result cache")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    clean = cache_sub.add_parser("clean", help="remove the cached scan results")
+    clean.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache folder (default: the user's cache folder)")
 
     sub.add_parser("server", help="run the language server on stdio, for editors (needs the [lsp] extra)")
 
@@ -151,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args)
         if args.command == "server":
             return _server()
+        if args.command == "cache":
+            return _cache_clean(args.cache_dir)
         if args.command == "export-checkov":
             from atlascan.integrations.checkov_export import export_command
 
@@ -203,12 +216,22 @@ def _scan(args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty() and not args.quiet and "CI" not in os.environ
 
     progress_cb, progress_done = _progress(interactive)
+    # The cache folder comes from the command line or the user's environment, never from the
+    # scanned repository's configuration; a folder inside the scanned tree is not scanned.
+    cache_dir = None if args.no_cache else (args.cache_dir.absolute() if args.cache_dir else None)
+    if not args.no_cache and cache_dir is None:
+        from atlascan.cache import default_dir
+
+        cache_dir = default_dir()
+    cache_exclude = []
+    if cache_dir is not None and _inside(cache_dir, root) and cache_dir != root:
+        cache_exclude.append("/" + cache_dir.relative_to(root).as_posix() + "/")
     options = ScanOptions(
         paths=paths,
         root=root,
         select=_split(args.select) or config.select,
         ignore=_split(args.ignore) + config.ignore,
-        exclude=list(args.exclude) + config.exclude,
+        exclude=list(args.exclude) + config.exclude + cache_exclude,
         per_path_ignores=config.per_path_ignores,
         use_ignore_files=config.respect_ignore_files and not args.no_ignore_files,
         include_vendored=args.include_vendored or config.include_vendored,
@@ -224,6 +247,7 @@ def _scan(args: argparse.Namespace) -> int:
         engine_options=config.options,
         debug=args.debug,
         progress=progress_cb,
+        cache_dir=cache_dir,
     )
     external = []
     if args.with_checkov or config.with_checkov:
@@ -263,13 +287,15 @@ def _scan(args: argparse.Namespace) -> int:
     color = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     for fmt, out in zip(formats, outputs + [None] * len(to_stdout), strict=True):
         text = render(fmt, result, color=color, quiet=args.quiet, category=args.category,
-                      show_suppressed=args.show_suppressed)
+                      show_suppressed=args.show_suppressed, statistics=args.statistics)
         if out is None:
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text, encoding="utf-8")
+    if args.statistics:
+        sys.stderr.write(statistics_text(result.statistics))
     if "text" not in to_stdout and not args.quiet and outputs:
         failing = sum(1 for f in result.active_findings if f.severity >= fail_on)
         print(f"atlascan: {len(result.active_findings)} finding(s), {failing} at or above {fail_on.label}; "
@@ -279,6 +305,29 @@ def _scan(args: argparse.Namespace) -> int:
         return 1
     if (args.strict or config.strict) and any(n.level in ("error", "warning") for n in result.notices):
         return 1
+    return 0
+
+
+def statistics_text(stats: dict) -> str:
+    """`--statistics` as plain text: where the time went, per engine, and findings per rule."""
+    units = stats.get("units", {})
+    lines = [f"statistics: {units.get('analysed', 0)} unit(s) analysed, {units.get('cached', 0)} from the cache"]
+    lines.append(f"  {'engine':<14}{'files':>8}{'KiB':>10}{'parse s':>10}{'check s':>10}  (CPU seconds, all workers)")
+    for name, row in stats.get("engines", {}).items():
+        lines.append(f"  {name:<14}{row['files']:>8}{row['bytes'] // 1024:>10}{row['parse_s']:>10.3f}{row['check_s']:>10.3f}")
+    rules = stats.get("rules", {})
+    if rules:
+        lines.append(f"  {'rule':<14}{'findings':>8}")
+        lines += [f"  {rid:<14}{count:>8}" for rid, count in rules.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _cache_clean(given: Path | None) -> int:
+    from atlascan.cache import clean, default_dir
+
+    directory = given.absolute() if given else default_dir()
+    removed = clean(directory)
+    print(f"atlascan: removed {removed} cache file(s) from {directory}", file=sys.stderr)
     return 0
 
 

@@ -19,11 +19,6 @@ from typing import Any
 
 from atlascan.model import Notice, Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 class ConfigError(ValueError):
     pass
@@ -163,6 +158,11 @@ MAX_CONFIG_BYTES = 1024 * 1024
 def _read(path: Path) -> dict[str, Any]:
     """A configuration file as TOML data; anything else (not a regular file, too big, not
     UTF-8, nested too deeply to be a configuration) is a ConfigError, never a traceback."""
+    # Imported here: most one-file runs (a pre-commit hook) find no configuration file.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         if not path.is_file():
             raise ConfigError(f"{path}: not a regular file")

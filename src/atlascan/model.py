@@ -174,6 +174,9 @@ class ScanResult:
     duration_s: float
     kinds: Counter[str] = field(default_factory=Counter)
     external: list[ExternalRun] = field(default_factory=list)
+    # `--statistics`: units analysed and cached, per engine files, bytes, parse and check
+    # seconds, per rule findings (atlascan.scan._statistics).
+    statistics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active_findings(self) -> list[Finding]:

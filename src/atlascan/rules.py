@@ -268,7 +268,7 @@ def default_rules() -> dict[str, Rule]:
         raise RuleError("; ".join(found[:5]))
     if cache_path is not None:
         try:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            cache_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps([_to_record(r) for r in rules.values()]), "utf-8")
             os.replace(tmp, cache_path)

@@ -70,6 +70,8 @@ class ScanOptions:
     # Root-relative path -> text to analyse instead of the file on disk (an editor's unsaved
     # buffer); the file must still be discovered, so excludes and config apply as on disk.
     overrides: Mapping[str, str] = field(default_factory=dict)
+    # The result cache's folder (atlascan.cache); None: every unit is analysed.
+    cache_dir: Path | None = None
 
 
 def select_rules(rules: Mapping[str, Rule], select: Sequence[str], ignore: Sequence[str]) -> dict[str, Rule]:
@@ -145,9 +147,10 @@ def _init_worker(config: UnitConfig) -> None:
     _WORKER_CONFIG = config
 
 
-def _run_chunk(units: list[WorkUnit]) -> ScanState:
+def _run_chunk(units: list[WorkUnit]) -> list[ScanState]:
+    """Each unit's own state, so that the result cache can store it per unit."""
     assert _WORKER_CONFIG is not None
-    return run_units(units, _WORKER_CONFIG)
+    return [run_units([unit], _WORKER_CONFIG) for unit in units]
 
 
 def _chunks(units: list[WorkUnit], count: int) -> list[list[WorkUnit]]:
@@ -183,6 +186,7 @@ def run_scan(
     all_paths = frozenset(f.path for f in found.files)
 
     state = ScanState(notices=list(found.notices))
+    analysed = cached = 0
     if work.units:
         config = UnitConfig(
             rules_by_key=work.rules_by_key,
@@ -195,7 +199,11 @@ def run_scan(
             debug=opts.debug,
             overrides=dict(opts.overrides),
         )
-        _execute(work.units, config, opts, state)
+        todo, store = work.units, None
+        if opts.cache_dir is not None:
+            todo, store = _from_cache(work, found.files, config, opts, rules, state, packaged=all_rules is None)
+        _execute(todo, config, opts, state, store)
+        analysed, cached = len(todo), len(work.units) - len(todo)
 
     findings = dedupe.deferred(state.findings, rules)
     findings = _grade(findings, rules, {f.path: f.path_class for f in found.files})
@@ -220,7 +228,63 @@ def run_scan(
         duration_s=time.perf_counter() - started,
         kinds=Counter(f.kind for f in found.files),
         external=runs,
+        statistics=_statistics(state, findings, analysed, cached),
     )
+
+
+def _statistics(state: ScanState, findings: list[Finding], analysed: int, cached: int) -> dict[str, Any]:
+    """`--statistics`: where the time went per engine, what each rule found."""
+    engines = {
+        name: {"files": int(row[0]), "bytes": int(row[1]), "parse_s": round(row[2], 4), "check_s": round(row[3], 4)}
+        for name, row in sorted(state.stats.items())
+    }
+    rules = Counter(f.rule_id for f in findings if f.suppression is None)
+    return {
+        "units": {"analysed": analysed, "cached": cached},
+        "engines": engines,
+        "rules": dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def _from_cache(
+    work: Plan, files: Sequence[SourceFile], config: UnitConfig, opts: ScanOptions, rules: Mapping[str, Rule], state: ScanState,
+    packaged: bool,
+) -> tuple[list[WorkUnit], Any]:
+    """Merge the cached results of unchanged units into `state`; the units left to analyse,
+    and a callback that stores each analysed unit's results (then saves the cache)."""
+    from atlascan import cache
+
+    assert opts.cache_dir is not None
+    limits = opts.limits
+    settings = cache.settings_of(
+        rules.values(),
+        {"limits": [limits.max_text_bytes, limits.max_artifact_bytes, limits.file_timeout_s, limits.include_generated],
+         "inline_ignores": opts.inline_ignores, "engine_options": opts.engine_options, "debug": opts.debug},
+        packaged,
+    )  # fmt: skip
+    store = cache.ResultCache(opts.cache_dir, opts.root, settings)
+    keys = cache.UnitKeys(config, files, opts.overrides)
+    todo = []
+    unit_keys: dict[str, str] = {}
+    for unit in work.units:
+        uid, key = cache.unit_id(unit), keys.key(unit)
+        hit = store.get(uid, key)
+        if hit is None:
+            todo.append(unit)
+            unit_keys[uid] = key
+        else:
+            _merge(state, hit)
+
+    whole_root = [p.resolve() for p in opts.paths] == [opts.root.resolve()]
+    seen = {cache.unit_id(u) for u in work.units} if whole_root else None
+
+    def put(unit: WorkUnit | None, partial: ScanState | None) -> None:
+        if unit is None or partial is None:
+            store.save(seen)
+        else:
+            store.put(cache.unit_id(unit), unit_keys[cache.unit_id(unit)], partial)
+
+    return todo, put
 
 
 def _grade(findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[str, str]) -> list[Finding]:
@@ -386,13 +450,23 @@ def _suppress(findings: list[Finding], markers: Mapping[str, list[tuple[int, str
     return findings
 
 
-def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state: ScanState) -> None:
+def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state: ScanState, store: Any = None) -> None:
+    """Analyse `units`; `store(unit, state)` receives each unit's results, then `store(None, None)`."""
+    _analyse(units, config, opts, state, store)
+    if store is not None:
+        store(None, None)
+
+
+def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state: ScanState, store: Any) -> None:
     total_bytes = sum(f.size for u in units for f in u.files)
     jobs = opts.jobs or min(os.cpu_count() or 1, 8)
     use_pool = jobs > 1 and (len(units) >= POOL_MIN_FILES or total_bytes >= POOL_MIN_BYTES)
     if not use_pool:
         for done, unit in enumerate(units, start=1):
-            _merge(state, run_units([unit], config))
+            partial = run_units([unit], config)
+            _merge(state, partial)
+            if store is not None:
+                store(unit, partial)
             if opts.progress:
                 opts.progress(done, len(units))
         return
@@ -405,8 +479,11 @@ def _execute(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
     chunks = _chunks(units, max(jobs * 4, 1))
     with ctx.Pool(processes=jobs, initializer=_init_worker, initargs=(config,)) as pool:
         done = 0
-        for chunk, partial in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
-            _merge(state, partial)
+        for chunk, partials in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
+            for unit, partial in zip(chunk, partials, strict=True):
+                _merge(state, partial)
+                if store is not None:
+                    store(unit, partial)
             done += len(chunk)
             if opts.progress:
                 opts.progress(done, len(units))
@@ -416,3 +493,7 @@ def _merge(state: ScanState, partial: ScanState) -> None:
     state.findings.extend(partial.findings)
     state.notices.extend(partial.notices)
     state.markers.update(partial.markers)
+    for name, row in partial.stats.items():
+        mine = state.stats.setdefault(name, [0, 0, 0.0, 0.0])
+        for i, value in enumerate(row):
+            mine[i] += value

@@ -66,3 +66,12 @@ def display_path(path: str) -> str:
     with `:` (a line starting `::` is a GitHub Actions workflow command)."""
     shown = printable(path)
     return "./" + shown if shown.startswith(":") else shown
+
+
+def canonical_name(name: str) -> str:
+    """A package name normalised as PEP 503 says (packaging.utils.canonicalize_name's rule;
+    importing that module also loads packaging.tags, platform and logging)."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value

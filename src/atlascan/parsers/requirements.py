@@ -15,7 +15,6 @@ Names and specifiers go through `packaging` (PEP 508/440); Poetry's `^`/`~` and 
 from __future__ import annotations
 
 import ast
-import configparser
 import posixpath
 import re
 import sys
@@ -23,12 +22,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 
 from atlascan.model import Limits, ParseError, SkipFile, SourceFile, Span
+from atlascan.textutil import canonical_name as canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -256,6 +253,11 @@ def requirement_line(text: str, span: Span, *, editable: bool = False) -> Requir
         egg = _EGG.search(url)
         name = canonicalize_name(egg.group("name")) if egg else ""
         return _direct(name, url, span, body, hashes, editable=editable)
+    # Imported on first use: packaging.requirements loads packaging.tags, platform and
+    # logging, which a scan of a Python file without requirement lines never needs.
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PepRequirement
+
     try:
         pep = PepRequirement(body)
     except InvalidRequirement:
@@ -741,6 +743,8 @@ def _conda_requirement(text: str, span: Span) -> Requirement | None:
 
 def _setup_cfg(doc: Document) -> Manifest:
     out = Manifest(doc.path, "setup.cfg")
+    import configparser  # setup.cfg only
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(doc.text)

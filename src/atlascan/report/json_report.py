@@ -34,7 +34,7 @@ def finding_dict(f: Finding, result: ScanResult) -> dict[str, Any]:
     }
 
 
-def render(result: ScanResult, **_: Any) -> str:
+def render(result: ScanResult, *, statistics: bool = False, **_: Any) -> str:
     active = result.active_findings
     data = {
         "tool": {"name": "atlascan", "version": __version__, "atlas_version": catalog().version},
@@ -49,4 +49,6 @@ def render(result: ScanResult, **_: Any) -> str:
         "findings": [finding_dict(f, result) for f in result.findings],
         "notices": [{"path": n.path, "level": n.level, "line": n.line, "message": n.message} for n in result.notices],
     }
+    if statistics:
+        data["statistics"] = result.statistics
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
