@@ -82,3 +82,15 @@ def test_gcloud_client_secret_is_published_and_the_refresh_token_is_not(tmp_path
         ("ATS-SEC-010", 4),
         ("ATS-SEC-012", 3),
     ]
+
+
+def test_an_assignment_beside_a_long_data_line_is_still_found(tmp_path: Path) -> None:
+    # A notebook output line of base64 is read only around credential words (quadratic
+    # otherwise); an assignment inside such a line is still reported.
+    blob = "A" * 1_500  # the line is over LONG_LINE, under the minified-file limit
+    (tmp_path / "conf.py").write_text(f'x = "{blob}"; db_password = "Zq8#rT2!vLp9wQ"; y = "{blob}"\n', "utf-8")
+    from scanning import scan_path
+
+    found = [f for f in scan_path(tmp_path).findings if f.rule_id == "ATS-SEC-010"]
+    assert [f.region.start_line for f in found] == [1]
+    assert "Zq8#rT2!vLp9wQ" not in found[0].snippet

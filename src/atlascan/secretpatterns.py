@@ -193,7 +193,7 @@ def matches(
     generic = [p for p in patterns if p.generic and (not p.kinds or kind in p.kinds)]
     if not generic:
         return
-    for name, value, start in _assignments(line, kind, tf_variable):
+    for name, value, start in _assignments_in(line, kind, tf_variable, generic):
         for pattern in generic:
             if not pattern.regex.search(name) or (pattern.not_name and pattern.not_name.search(name)):
                 continue
@@ -236,6 +236,29 @@ def _published(line: str) -> set[str]:
 
 def _overlaps(secret: str, published: set[str]) -> bool:
     return any(p in secret or secret in p for p in published)
+
+
+# A line this long is data (a notebook's base64 image output, a bundled map), and the
+# assignment regex costs quadratic time over it: only windows around a credential word of
+# the generic rules are read there.
+LONG_LINE = 2048
+_WINDOW = (256, 512)
+
+
+def _assignments_in(
+    line: str, kind: str, tf_variable: str | None, generic: list[Pattern]
+) -> Iterator[tuple[str, str, int]]:
+    if len(line) <= LONG_LINE:
+        yield from _assignments(line, kind, tf_variable)
+        return
+    seen: set[int] = set()
+    for pattern in generic:
+        for m in pattern.regex.finditer(line):
+            lo = max(0, m.start() - _WINDOW[0])
+            for name, value, start in _assignments(line[lo : m.end() + _WINDOW[1]], kind, tf_variable):
+                if lo + start not in seen:
+                    seen.add(lo + start)
+                    yield name, value, lo + start
 
 
 def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tuple[str, str, int]]:
