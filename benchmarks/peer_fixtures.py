@@ -259,7 +259,11 @@ def main() -> int:
     findings = scan(work)
     by_file: dict[Path, list[dict]] = defaultdict(list)
     for f in findings:
-        by_file[(work / f["path"]).resolve() if not Path(f["path"]).is_absolute() else Path(f["path"]).resolve()].append(f)
+        by_file[(work / f["path"]).resolve()].append(f)
+        # A folded hardening rule (one finding per file) lists its other sites as related.
+        for r in f.get("related", []):
+            if r["message"].startswith("also here:"):
+                by_file[(work / r["path"]).resolve()].append({**f, "line": r["line"]})
 
     span_cache: dict[Path, dict[str, tuple[int, int]]] = {}
     found = failing = silent = passing = skipped = 0
