@@ -14,9 +14,9 @@ Checkov id named in docs/terraform-checkov-map.md the script reads, at HEAD of G
 
 The fixtures are written to a temporary folder (never into the project), scanned with the
 atlascan CLI, and each labeled resource is judged by the findings of the atlascan rules the
-map names for that id that fall inside the resource's block: a failing resource counts as
-found when one does, a passing one as silent when none does. Ids the map names without a
-rule ("Not covered yet") count any Terraform or Kubernetes finding. Test methods whose
+map names for that id that fall inside the resource's block (a folded finding's other sites
+included): a failing resource counts as found when one does, a passing one as silent when
+none does. Ids the map names without a rule ("Not covered yet") count as missed. Test methods whose
 configuration is a Python dict rather than HCL are counted as not materialised.
 
 Authors' labels, not ours: the figures are only as good as Checkov's fixtures.
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MAP = ROOT / "docs" / "terraform-checkov-map.md"
 ID_RE = re.compile(r"\bCKV2?_[A-Z0-9]+_\d+\b")
-BLOCK_RE = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"')
+BLOCK_RE = re.compile(r'^\s*(?:resource|data)\s+"([^"]+)"\s+"([^"]+)"')
 TOP_RE = re.compile(r"^(resource|data|module|variable|locals|output|provider|terraform)\b")
 
 
@@ -279,7 +279,7 @@ def main() -> int:
                 lo, hi = spans[case.key]
                 hits += [
                     f for f in by_file.get(path.resolve(), [])
-                    if lo <= f["line"] <= hi and (not check.rules or f["rule_id"] in check.rules)
+                    if lo <= f["line"] <= hi and f["rule_id"] in check.rules
                 ]
             if case.failing:
                 f_all += 1
