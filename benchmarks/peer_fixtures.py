@@ -260,10 +260,10 @@ def main() -> int:
     by_file: dict[Path, list[dict]] = defaultdict(list)
     for f in findings:
         by_file[(work / f["path"]).resolve()].append(f)
-        # A folded hardening rule (one finding per file) lists its other sites as related.
+        # Its related locations: a folded rule's other sites ("also here"), the bucket a
+        # split `aws_s3_bucket_acl`/`_policy` opens.
         for r in f.get("related", []):
-            if r["message"].startswith("also here:"):
-                by_file[(work / r["path"]).resolve()].append({**f, "line": r["line"]})
+            by_file[(work / r["path"]).resolve()].append({**f, "line": r["line"]})
 
     span_cache: dict[Path, dict[str, tuple[int, int]]] = {}
     found = failing = silent = passing = skipped = 0

@@ -248,3 +248,26 @@ def test_scanning_one_file_reads_its_module_for_context_but_reports_only_that_fi
     assert [(f.rule_id, f.path, f.region.start_line, f.precision) for f in result.findings] == [
         ("ATS-TF-001", "main.tf", 3, Precision.HIGH)
     ]
+
+
+def test_split_acl_names_its_bucket_as_related_location(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"main.tf": (
+        'resource "aws_s3_bucket" "data" {\n  bucket = "acme-training-data"\n}\n\n'
+        'resource "aws_s3_bucket_acl" "data" {\n  bucket = aws_s3_bucket.data.id\n  acl    = "public-read"\n}\n'
+    )})
+    result = scan_path(root)
+    found = [f for f in result.findings if f.rule_id == "ATS-TF-012"]
+    assert [f.region.start_line for f in found] == [7]
+    assert [(r.region.start_line, r.message) for r in found[0].related] == [(1, "the bucket `aws_s3_bucket.data` this opens")]
+
+
+def test_kubernetes_provider_pod_spec_reported_under_the_yaml_rules(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"pod.tf": (
+        'resource "kubernetes_pod_v1" "trainer" {\n'
+        '  metadata {\n    name = "trainer"\n  }\n'
+        '  spec {\n    host_pid = true\n'
+        '    container {\n      name  = "t"\n      image = "ghcr.io/acme/t:1.0.0"\n'
+        '      security_context {\n        privileged = true\n      }\n    }\n  }\n}\n'
+    )})
+    result = scan_path(root, select=["ATS-K8S"])
+    assert {(f.rule_id, f.region.start_line) for f in result.findings} == {("ATS-K8S-004", 6), ("ATS-K8S-001", 11)}
