@@ -271,3 +271,31 @@ def test_kubernetes_provider_pod_spec_reported_under_the_yaml_rules(tmp_path: Pa
     )})
     result = scan_path(root, select=["ATS-K8S"])
     assert {(f.rule_id, f.region.start_line) for f in result.findings} == {("ATS-K8S-004", 6), ("ATS-K8S-001", 11)}
+
+
+def test_local_module_instantiated_with_the_callers_inputs(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "modules/vol/main.tf": (
+            'variable "encrypted" {\n  default = true\n}\n\n'
+            'resource "aws_ebs_volume" "this" {\n  availability_zone = "us-east-1a"\n  encrypted = var.encrypted\n}\n'
+        ),
+        "main.tf": (
+            'module "scratch" {\n  source    = "./modules/vol"\n  encrypted = false\n}\n\n'
+            'module "data" {\n  source    = "./modules/vol"\n}\n\n'
+            'module "remote" {\n  source  = "terraform-aws-modules/ebs/aws"\n  version = "1.0.0"\n}\n'
+        ),
+    })
+    result = scan_path(root, select=["ATS-TF-031"])
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("main.tf", 3)]
+    assert [(r.path, r.region.start_line) for r in result.findings[0].related] == [("modules/vol/main.tf", 7)]
+    assert "module.scratch.aws_ebs_volume.this" in result.findings[0].message
+    assert any("`remote`" in n.message and "does not fetch" in n.message for n in result.notices)
+
+
+def test_for_each_over_an_empty_collection_creates_nothing(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"main.tf": (
+        'resource "aws_ebs_volume" "none" {\n  for_each = {}\n  availability_zone = "us-east-1a"\n}\n\n'
+        'resource "aws_ebs_volume" "some" {\n  for_each = toset(["a"])\n  availability_zone = "us-east-1a"\n}\n'
+    )})
+    found, _ = _scan(root)
+    assert {(r, line) for r, _p, line in found if r == "ATS-TF-031"} == {("ATS-TF-031", 6)}
