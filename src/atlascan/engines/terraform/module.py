@@ -159,6 +159,8 @@ class Module:
         current = block
         for part in blocks:
             nxt = current.first(part)
+            if nxt is None:  # `dynamic "part" { content {...} }`: read its content
+                nxt = next((c for d in current.sub("dynamic") if d.labels[:1] == (part,) for c in d.sub("content")), None)
             if nxt is None:
                 return None, current, None
             current = nxt
