@@ -172,7 +172,8 @@ def test_tf_json_is_checked_with_lines(tmp_path: Path) -> None:
         {
             "main.tf.json": '{\n  "resource": {\n    "aws_sagemaker_notebook_instance": {\n      "nb": {\n        "name": "nb",\n'
             '        "direct_internet_access": "Enabled",\n        "root_access": "Disabled",\n'
-            '        "subnet_id": "${aws_subnet.private.id}",\n        "kms_key_id": "${aws_kms_key.k.id}"\n      }\n    }\n  }\n}\n'
+            '        "subnet_id": "${aws_subnet.private.id}",\n        "kms_key_id": "${aws_kms_key.k.id}",\n'
+            '        "instance_metadata_service_configuration": [{"minimum_instance_metadata_service_version": "2"}]\n      }\n    }\n  }\n}\n'
         },
     )
     findings, _ = _scan(tmp_path)
