@@ -108,7 +108,9 @@ def _inline(module: Module, bucket: Bucket) -> None:
     if block.first("versioning"):
         bucket.versioning.append(block)
     lock = block.attributes.get("object_lock_enabled")
-    if (lock is not None and module.resolve(lock.value) is True) or block.first("object_lock_configuration"):
+    config = block.first("object_lock_configuration")
+    config_on = config is not None and str(module.resolve(config.attributes["object_lock_enabled"].value) if "object_lock_enabled" in config.attributes else "Enabled").lower() != "disabled"
+    if (lock is not None and module.resolve(lock.value) is True) or config_on:
         bucket.locked = True
 
 

@@ -72,10 +72,18 @@ def _pins(values: Any) -> bool:
     return not found or any(not OPEN_VALUE.fullmatch(v.strip()) for v in found)
 
 
+def _any_value_operator(operator: Any) -> bool:
+    """`ForAllValues:...` holds when the request has no such key at all (an anonymous
+    caller has no `aws:username`), so it restricts nobody."""
+    return isinstance(operator, str) and operator.lower().startswith("forallvalues:")
+
+
 def _restricting(condition: Any) -> bool:
     if not isinstance(condition, dict):
         return False
-    for tests in condition.values():
+    for operator, tests in condition.items():
+        if _any_value_operator(operator):
+            continue
         if isinstance(tests, dict) and any(str(k).lower() in RESTRICTING_KEYS and _pins(v) for k, v in tests.items()):
             return True
     return False
@@ -124,6 +132,9 @@ def data_document_statements(module: Module, block: Block) -> list[Statement]:
             var = cond.attributes.get("variable")
             key = module.resolve(var.value) if var else None
             values = cond.attributes.get("values")
+            test = cond.attributes.get("test")
+            if test is not None and _any_value_operator(module.resolve(test.value)):
+                continue
             if isinstance(key, str) and key.lower() in RESTRICTING_KEYS and (values is None or _pins(module.resolve(values.value))):
                 restricted = True
         key_name = "not_actions" if "not_actions" in st.attributes else "actions"
