@@ -17,7 +17,8 @@ atlascan CLI, and each labeled resource is judged by the findings of the atlasca
 map names for that id that fall inside the resource's block (a folded finding's other sites
 included): a failing resource counts as found when one does, a passing one as silent when
 none does. Ids the map names without a rule ("Not covered yet") count as missed. Test methods whose
-configuration is a Python dict rather than HCL are counted as not materialised.
+configuration is a Python dict (Checkov's parsed form) are written back as HCL for the
+check's first resource type; those that cannot be are counted as not materialised.
 
 Authors' labels, not ours: the figures are only as good as Checkov's fixtures.
 """
@@ -208,8 +209,12 @@ def materialise(git_dir: str, check: Check, py: str | None, graph: str | None, o
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and 'resource "' in n.value
         ]
         if not hcl:
-            check.skipped += 1
-            continue
+            conf = _dict_conf(fn)
+            rtype = _first_resource_type(git_dir, py)
+            if conf is None or rtype is None:
+                check.skipped += 1
+                continue
+            hcl = [f'resource "{rtype}" "{fn.name}" {{\n{_to_hcl(conf, 1)}}}']
         folder = f"{check.id}/{fn.name}"
         dest = out / folder / "main.tf"
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +222,52 @@ def materialise(git_dir: str, check: Check, py: str | None, graph: str | None, o
         keys = _resource_keys(dest.read_text(encoding="utf-8"))
         if keys:
             check.cases.append(Case(check.id, keys[0], folder, failed))
+
+
+def _dict_conf(fn: ast.FunctionDef) -> dict | None:
+    """The literal `conf = {...}` / `resource_conf = {...}` a test method passes to the check."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def _first_resource_type(git_dir: str, py: str) -> str | None:
+    m = re.search(r"supported_resources\s*=\s*[\[\(]\s*['\"]([a-z0-9_]+)['\"]", git(git_dir, "show", f"HEAD:{py}"))
+    return m.group(1) if m else None
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_literal(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value))
+
+
+def _to_hcl(conf: dict, depth: int) -> str:
+    """Checkov's parsed form (every value wrapped in a list, blocks as lists of dicts) back
+    to HCL."""
+    pad = "  " * depth
+    out = ""
+    for key, value in conf.items():
+        items = value if isinstance(value, list) else [value]
+        document = any(isinstance(i, dict) and any(str(k)[:1].isupper() for k in i) for i in items)
+        if items and all(isinstance(i, dict) for i in items) and not document:  # nested blocks
+            for item in items:
+                out += f"{pad}{key} {{\n{_to_hcl(item, depth + 1)}{pad}}}\n"
+        else:
+            out += f"{pad}{key} = {_literal(items[0] if len(items) == 1 else items)}\n"
+    return out
 
 
 def blocks(path: Path) -> dict[str, tuple[int, int]]:
