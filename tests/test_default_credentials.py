@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from atlascan.masking import mask
 from atlascan.rules import default_rules
 from atlascan.secretpatterns import compile_rows, matches

@@ -172,7 +172,8 @@ def test_tf_json_is_checked_with_lines(tmp_path: Path) -> None:
         {
             "main.tf.json": '{\n  "resource": {\n    "aws_sagemaker_notebook_instance": {\n      "nb": {\n        "name": "nb",\n'
             '        "direct_internet_access": "Enabled",\n        "root_access": "Disabled",\n'
-            '        "subnet_id": "${aws_subnet.private.id}",\n        "kms_key_id": "${aws_kms_key.k.id}"\n      }\n    }\n  }\n}\n'
+            '        "subnet_id": "${aws_subnet.private.id}",\n        "kms_key_id": "${aws_kms_key.k.id}",\n'
+            '        "instance_metadata_service_configuration": [{"minimum_instance_metadata_service_version": "2"}]\n      }\n    }\n  }\n}\n'
         },
     )
     findings, _ = _scan(tmp_path)
@@ -248,3 +249,54 @@ def test_scanning_one_file_reads_its_module_for_context_but_reports_only_that_fi
     assert [(f.rule_id, f.path, f.region.start_line, f.precision) for f in result.findings] == [
         ("ATS-TF-001", "main.tf", 3, Precision.HIGH)
     ]
+
+
+def test_split_acl_names_its_bucket_as_related_location(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"main.tf": (
+        'resource "aws_s3_bucket" "data" {\n  bucket = "acme-training-data"\n}\n\n'
+        'resource "aws_s3_bucket_acl" "data" {\n  bucket = aws_s3_bucket.data.id\n  acl    = "public-read"\n}\n'
+    )})
+    result = scan_path(root)
+    found = [f for f in result.findings if f.rule_id == "ATS-TF-012"]
+    assert [f.region.start_line for f in found] == [7]
+    assert [(r.region.start_line, r.message) for r in found[0].related] == [(1, "the bucket `aws_s3_bucket.data` this opens")]
+
+
+def test_kubernetes_provider_pod_spec_reported_under_the_yaml_rules(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"pod.tf": (
+        'resource "kubernetes_pod_v1" "trainer" {\n'
+        '  metadata {\n    name = "trainer"\n  }\n'
+        '  spec {\n    host_pid = true\n'
+        '    container {\n      name  = "t"\n      image = "ghcr.io/acme/t:1.0.0"\n'
+        '      security_context {\n        privileged = true\n      }\n    }\n  }\n}\n'
+    )})
+    result = scan_path(root, select=["ATS-K8S"])
+    assert {(f.rule_id, f.region.start_line) for f in result.findings} == {("ATS-K8S-004", 6), ("ATS-K8S-001", 11)}
+
+
+def test_local_module_instantiated_with_the_callers_inputs(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "modules/vol/main.tf": (
+            'variable "encrypted" {\n  default = true\n}\n\n'
+            'resource "aws_ebs_volume" "this" {\n  availability_zone = "us-east-1a"\n  encrypted = var.encrypted\n}\n'
+        ),
+        "main.tf": (
+            'module "scratch" {\n  source    = "./modules/vol"\n  encrypted = false\n}\n\n'
+            'module "data" {\n  source    = "./modules/vol"\n}\n\n'
+            'module "remote" {\n  source  = "terraform-aws-modules/ebs/aws"\n  version = "1.0.0"\n}\n'
+        ),
+    })
+    result = scan_path(root, select=["ATS-TF-031"])
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("main.tf", 3)]
+    assert [(r.path, r.region.start_line) for r in result.findings[0].related] == [("modules/vol/main.tf", 7)]
+    assert "module.scratch.aws_ebs_volume.this" in result.findings[0].message
+    assert any("`remote`" in n.message and "does not fetch" in n.message for n in result.notices)
+
+
+def test_for_each_over_an_empty_collection_creates_nothing(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"main.tf": (
+        'resource "aws_ebs_volume" "none" {\n  for_each = {}\n  availability_zone = "us-east-1a"\n}\n\n'
+        'resource "aws_ebs_volume" "some" {\n  for_each = toset(["a"])\n  availability_zone = "us-east-1a"\n}\n'
+    )})
+    found, _ = _scan(root)
+    assert {(r, line) for r, _p, line in found if r == "ATS-TF-031"} == {("ATS-TF-031", 6)}

@@ -253,8 +253,13 @@ def _assignments_in(
         return
     seen: set[int] = set()
     for pattern in generic:
-        for m in pattern.regex.finditer(line):
-            lo = max(0, m.start() - _WINDOW[0])
+        # `regex` tests a whole name (anchored); the row's prefilter finds the words in a line.
+        for m in re.finditer(pattern.prefilter or pattern.regex.pattern, line):
+            # The window starts where the name holding the word starts (a window cut inside
+            # a quoted string would pair the wrong quotes).
+            lo = m.start()
+            while lo > 0 and m.start() - lo < _WINDOW[0] and (line[lo - 1].isalnum() or line[lo - 1] in "_.-"):
+                lo -= 1
             for name, value, start in _assignments(line[lo : m.end() + _WINDOW[1]], kind, tf_variable):
                 if lo + start not in seen:
                     seen.add(lo + start)

@@ -1,4 +1,5 @@
-"""The `manifests` engine: Kubernetes and ML-serving manifests (kind `yaml`), docker-compose
+"""The `manifests` engine: Kubernetes and ML-serving manifests (kind `yaml`, and the pod
+specs of Terraform's Kubernetes provider), docker-compose
 files, MLflow projects and DVC files. Each kind has its own module; this one picks the module,
 skips files that cannot match, and parses each YAML file once through the shared parser."""
 
@@ -33,6 +34,11 @@ class ManifestsEngine(Engine):
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind
+        if kind == "terraform":  # Kubernetes provider pod specs (engines/podspec.py)
+            from atlascan.engines import podspec
+
+            podspec.check_terraform(ctx)
+            return
         if kind == "dvc" and file.path.endswith("config") and not file.path.endswith(".dvc"):
             from atlascan.engines.manifests import dvc
 

@@ -22,7 +22,15 @@ WILDCARD = "ATS-TF-023"
 SECRET_OUTPUT = "ATS-TF-026"
 USER_KEY = "ATS-TF-027"
 
-POLICY_RESOURCES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+# Policy-bearing resource -> the attribute that holds its policy document.
+POLICY_ATTRIBUTES = {
+    "aws_iam_policy": "policy",
+    "aws_iam_role_policy": "policy",
+    "aws_iam_user_policy": "policy",
+    "aws_iam_group_policy": "policy",
+    "aws_ssoadmin_permission_set_inline_policy": "inline_policy",
+}
+POLICY_RESOURCES = tuple(POLICY_ATTRIBUTES)
 ATTACHMENTS = {
     "aws_iam_role_policy_attachment": "policy_arn",
     "aws_iam_user_policy_attachment": "policy_arn",
@@ -30,6 +38,7 @@ ATTACHMENTS = {
     "aws_iam_policy_attachment": "policy_arn",
     "aws_iam_role": "managed_policy_arns",
     "aws_iam_role_policy_attachments_exclusive": "policy_arns",
+    "aws_ssoadmin_managed_policy_attachment": "managed_policy_arn",
 }
 ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
 # resource type -> attributes that hold a secret
@@ -53,7 +62,7 @@ def check_wildcards(module: Module, ctx: GroupContext) -> None:
         return
     statements: list[tuple[str, Statement]] = []
     for address, block in module.of_type(*POLICY_RESOURCES):
-        attr = block.attributes.get("policy")
+        attr = block.attributes.get(POLICY_ATTRIBUTES[block.labels[0]])
         if attr is not None and not never_created(module, block):
             statements += [(address, s) for s in document_statements(module, module.resolve(attr.value), attr, block)]
     for address, block in module.of_type("aws_iam_role"):

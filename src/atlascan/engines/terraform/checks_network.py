@@ -81,9 +81,25 @@ def _port_ranges(values: Any) -> Iterator[tuple[int, int]]:
             yield lo, hi
 
 
+def _attribute_rules(module: Module, sg: Block) -> list[Block]:
+    """`ingress = [{...}]` (attribute syntax) read as ingress blocks; each key points at the
+    `ingress` attribute, the only position the list has."""
+    attr = sg.attributes.get("ingress")
+    value = module.resolve(attr.value) if attr is not None else None
+    if attr is None or not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            attrs = {str(k): Attribute(str(k), v, attr.line, attr.column, attr.end_line, attr.end_column) for k, v in item.items()}
+            out.append(Block("ingress", (), attrs, [], attr.line, attr.column, attr.end_column, sg.file, attr.end_line))
+    return out
+
+
 def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, sg in module.of_type("aws_security_group"):
-        for rule in sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]:
+        rules = sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]
+        for rule in rules + _attribute_rules(module, sg):
             yield from ((address, o) for o in _aws_rule(module, rule, "protocol"))
     for address, rule in module.of_type("aws_security_group_rule"):
         kind = rule.attributes.get("type")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
@@ -25,6 +26,9 @@ from atlascan.engines.terraform.policies import (
 )
 from atlascan.model import Precision, Severity
 from atlascan.parsers.terraform.syntax import Attribute, Block
+
+if TYPE_CHECKING:
+    from atlascan.findings import FindingBuilder
 
 PUBLIC_ACL = "ATS-TF-012"
 BUCKET_CMK = "ATS-TF-014"
@@ -104,7 +108,9 @@ def _inline(module: Module, bucket: Bucket) -> None:
     if block.first("versioning"):
         bucket.versioning.append(block)
     lock = block.attributes.get("object_lock_enabled")
-    if (lock is not None and module.resolve(lock.value) is True) or block.first("object_lock_configuration"):
+    config = block.first("object_lock_configuration")
+    config_on = config is not None and str(module.resolve(config.attributes["object_lock_enabled"].value) if "object_lock_enabled" in config.attributes else "Enabled").lower() != "disabled"
+    if (lock is not None and module.resolve(lock.value) is True) or config_on:
         bucket.locked = True
 
 
@@ -149,9 +155,9 @@ def check_public_buckets(module: Module, ctx: GroupContext) -> None:
             continue
         pabs = bucket.pabs + account
         if not _flag(module, pabs, "ignore_public_acls", "block_public_acls"):
-            _report_acls(module, ctx, bucket.address, bucket.acls, bucket.grants)
+            _report_acls(module, ctx, bucket.address, bucket.acls, bucket.grants, bucket.block)
         if not _flag(module, pabs, "restrict_public_buckets", "block_public_policy"):
-            _report_policies(module, ctx, bucket.address, bucket.policies)
+            _report_policies(module, ctx, bucket.address, bucket.policies, bucket.block)
     for block in orphans:  # the bucket is a variable: still public unless an account block says no
         address = ".".join(block.labels)
         if block.labels[0] == "aws_s3_bucket_acl" and not _flag(module, account, "ignore_public_acls", "block_public_acls"):
@@ -162,19 +168,27 @@ def check_public_buckets(module: Module, ctx: GroupContext) -> None:
             _report_policies(module, ctx, address, [(block, block.attributes["policy"])] if "policy" in block.attributes else [])
 
 
-def _report_acls(module: Module, ctx: GroupContext, address: str, acls: list[tuple[Block, Attribute]], grants: list[tuple[Block, Block, str]]) -> None:
+def _bucket_location(finding: FindingBuilder, owner: Block, bucket: Block | None) -> FindingBuilder:
+    """A split resource (`aws_s3_bucket_acl`, `aws_s3_bucket_policy`) opens the bucket it
+    names: the bucket is a related location, so the finding also shows against it."""
+    if bucket is not None and bucket is not owner:
+        finding.related(bucket.header, f"the bucket `{'.'.join(bucket.labels)}` this opens", path=bucket.file.path)
+    return finding
+
+
+def _report_acls(module: Module, ctx: GroupContext, address: str, acls: list[tuple[Block, Attribute]], grants: list[tuple[Block, Block, str]], bucket: Block | None = None) -> None:
     for owner, attr in acls:
         value = module.resolve(attr.value)
         if isinstance(value, str) and value in PUBLIC_CANNED:
             access = PUBLIC_CANNED[value]
-            (
+            finding = (
                 ctx.finding(PUBLIC_ACL, file=owner.file)
                 .at(attr.span)
                 .args(address=address, access=access, detail=f"canned ACL `{value}`")
                 .severity(Severity.CRITICAL if access == "writable" else None)
-                .emit()
             )
-    for _owner, grant, perm in grants:
+            _bucket_location(finding, owner, bucket).emit()
+    for owner, grant, perm in grants:
         if not perm:  # an access_control_policy grant: grantee { uri } + permission
             grantee = grant.first("grantee")
             uri = module.resolve(grantee.attributes["uri"].value) if grantee and "uri" in grantee.attributes else None
@@ -185,16 +199,16 @@ def _report_acls(module: Module, ctx: GroupContext, address: str, acls: list[tup
         if not perm:
             continue
         writable = perm in ("WRITE", "FULL_CONTROL", "WRITE_ACP")
-        (
+        finding = (
             ctx.finding(PUBLIC_ACL, file=grant.file)
             .at(grant.header)
             .args(address=address, access="writable" if writable else "readable", detail=f"a `{perm}` grant to all users")
             .severity(Severity.CRITICAL if writable else None)
-            .emit()
         )
+        _bucket_location(finding, owner, bucket).emit()
 
 
-def _report_policies(module: Module, ctx: GroupContext, address: str, policies: list[tuple[Block, Attribute]]) -> None:
+def _report_policies(module: Module, ctx: GroupContext, address: str, policies: list[tuple[Block, Attribute]], bucket: Block | None = None) -> None:
     for owner, attr in policies:
         statements = document_statements(module, module.resolve(attr.value), attr, owner)
         statements += _referenced_document(module, attr)
@@ -206,7 +220,7 @@ def _report_policies(module: Module, ctx: GroupContext, address: str, policies: 
             if not readable:
                 continue
             span = st.attr.span if st.from_document else value_span(ctx.document(st.block.file).lines, st.attr, "*", "Principal")
-            (
+            finding = (
                 ctx.finding(PUBLIC_ACL, file=st.block.file)
                 .at(span)
                 .args(
@@ -215,8 +229,8 @@ def _report_policies(module: Module, ctx: GroupContext, address: str, policies: 
                     detail=f"a policy statement allows `{', '.join(st.actions)}` to Principal `*`",
                 )
                 .severity(Severity.CRITICAL if writable else None)
-                .emit()
             )
+            _bucket_location(finding, owner, bucket).emit()
 
 
 def _referenced_document(module: Module, attr: Attribute) -> list[Statement]:

@@ -169,8 +169,12 @@ def named(module: Module, block: Block, pattern: re.Pattern[str]) -> bool:
 
 
 def never_created(module: Module, block: Block) -> bool:
+    """`count = 0`, or `for_each` over a known empty collection."""
     count = block.attributes.get("count")
-    return count is not None and module.resolve(count.value) == 0
+    if count is not None and module.resolve(count.value) == 0:
+        return True
+    each = block.attributes.get("for_each")
+    return each is not None and module.resolve(each.value) in ([], {})
 
 
 def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condition, ...]) -> None:

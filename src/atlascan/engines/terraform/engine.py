@@ -17,6 +17,7 @@ from atlascan.engines.terraform import (
 )
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import check_conditions, compile_conditions, row_problems
+from atlascan.engines.terraform.instances import check_module_calls
 from atlascan.engines.terraform.module import Module
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.terraform import load_grammar
@@ -70,13 +71,17 @@ class TerraformEngine(Engine):
             return
         docs = self._read(files, ctx)
         triggers = {t for c in conditions for t in c.resources} | {t for c in checks for t in c.types}
-        if not any(t in doc.text for doc in docs for t in triggers):
+        calls = conditions and any("module" in doc.text for doc in docs)
+        if not calls and not any(t in doc.text for doc in docs for t in triggers):
             return  # nothing in this module any enabled rule looks at
         parsed = [p for doc in docs if (p := self._parse(doc, ctx)) is not None]
+        own = len(parsed)  # the files asked for; context files follow
         parsed += self._context(files, ctx)
         module = Module(os.path.dirname(files[0].abspath), parsed)
         first = len(ctx.state.findings)
         check_conditions(module, ctx, conditions)
+        if calls:
+            check_module_calls(module, parsed[:own], ctx, conditions)
         for check in checks:
             check.run(module, ctx)
         scanned = {f.path for f in files}

@@ -84,9 +84,12 @@ def _step(base: Any, part: str | int) -> Any:
 
 
 class Module:
-    def __init__(self, directory: str, files: list[ParsedFile]) -> None:
+    def __init__(self, directory: str, files: list[ParsedFile], inputs: dict[str, Any] | None = None) -> None:
         self.directory = directory  # absolute path of the module folder
         self.files = files
+        # Values a caller's `module` block passes in (already resolved in the caller): they
+        # win over tfvars and defaults, as in Terraform.
+        self.inputs: dict[str, Any] = dict(inputs or {})
         self.resources: dict[str, Block] = {}
         self.data: dict[str, Block] = {}
         self.outputs: list[Block] = []
@@ -156,6 +159,8 @@ class Module:
         current = block
         for part in blocks:
             nxt = current.first(part)
+            if nxt is None:  # `dynamic "part" { content {...} }`: read its content
+                nxt = next((c for d in current.sub("dynamic") if d.labels[:1] == (part,) for c in d.sub("content")), None)
             if nxt is None:
                 return None, current, None
             current = nxt
@@ -207,6 +212,8 @@ class Module:
         return UNKNOWN
 
     def _variable(self, name: str, depth: int) -> Any:
+        if name in self.inputs:
+            return self.inputs[name]
         if name in self._auto_values:
             return self.resolve(self._auto_values[name], depth + 1)
         candidates = self._var_values.get(name)

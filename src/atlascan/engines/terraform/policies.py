@@ -21,7 +21,7 @@ from atlascan.parsers.terraform.syntax import Attribute, Block, Call
 RESTRICTING_KEYS = (
     "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:principalorgid", "aws:principalorgpaths",
     "aws:principalaccount", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:principalarn",
-    "aws:userid", "aws:username", "aws:vpcsourceip",
+    "aws:userid", "aws:username", "aws:vpcsourceip", "aws:vpceaccount", "aws:vpceorgid", "aws:vpceorgpaths",
 )  # fmt: skip
 
 
@@ -61,11 +61,30 @@ def _principals(value: Any) -> tuple[str, ...]:
     return _strings(value)
 
 
+# A condition value that admits any caller: `*`, or an ARN whose account field is a wildcard
+# (`arn:aws:iam::*`, `arn:aws:iam::*:root`).
+OPEN_VALUE = re.compile(r"[*?]*|arn:[^:]*:[^:]*:[^:]*:[*?]*(?::.*)?")
+
+
+def _pins(values: Any) -> bool:
+    """Some value of a restricting condition names a caller (a wildcard-only one does not)."""
+    found = _strings(values)
+    return not found or any(not OPEN_VALUE.fullmatch(v.strip()) for v in found)
+
+
+def _any_value_operator(operator: Any) -> bool:
+    """`ForAllValues:...` holds when the request has no such key at all (an anonymous
+    caller has no `aws:username`), so it restricts nobody."""
+    return isinstance(operator, str) and operator.lower().startswith("forallvalues:")
+
+
 def _restricting(condition: Any) -> bool:
     if not isinstance(condition, dict):
         return False
-    for tests in condition.values():
-        if isinstance(tests, dict) and any(str(k).lower() in RESTRICTING_KEYS for k in tests):
+    for operator, tests in condition.items():
+        if _any_value_operator(operator):
+            continue
+        if isinstance(tests, dict) and any(str(k).lower() in RESTRICTING_KEYS and _pins(v) for k, v in tests.items()):
             return True
     return False
 
@@ -112,7 +131,11 @@ def data_document_statements(module: Module, block: Block) -> list[Statement]:
         for cond in st.sub("condition"):
             var = cond.attributes.get("variable")
             key = module.resolve(var.value) if var else None
-            if isinstance(key, str) and key.lower() in RESTRICTING_KEYS:
+            values = cond.attributes.get("values")
+            test = cond.attributes.get("test")
+            if test is not None and _any_value_operator(module.resolve(test.value)):
+                continue
+            if isinstance(key, str) and key.lower() in RESTRICTING_KEYS and (values is None or _pins(module.resolve(values.value))):
                 restricted = True
         key_name = "not_actions" if "not_actions" in st.attributes else "actions"
         attr = st.attributes.get(key_name)

@@ -1,0 +1,132 @@
+"""Pod specs written with the Terraform Kubernetes provider (`kubernetes_pod`,
+`kubernetes_deployment`, ... and their `_v1` forms), checked by the same detectors and under
+the same rule ids as Kubernetes YAML (ATS-K8S-001/002/003/004/006).
+
+The HCL schema is the YAML one in snake_case with blocks for objects: `spec { container {
+security_context { privileged = true } } host_pid = true volume { host_path { path = ...
+} } }`, nested under `template { spec {...} }` for controllers and `job_template { spec {
+template { spec {...} } } }` for cron jobs. A `dynamic "container" { content {...} }` reads
+as the blocks it generates. Values are taken literally: a variable or expression is not
+evaluated (nothing is reported for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from atlascan import vocabulary
+from atlascan.engines.manifests import common
+from atlascan.model import Severity
+from atlascan.parsers.terraform.syntax import Attribute, Block, ParsedFile
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+WORKLOADS = frozenset(
+    f"kubernetes_{kind}{suffix}"
+    for kind in ("pod", "deployment", "daemonset", "daemon_set", "stateful_set", "job", "cron_job", "replication_controller", "replica_set")
+    for suffix in ("", "_v1")
+)
+CONTAINER_BLOCKS = frozenset({"container", "init_container", "ephemeral_container"})
+# YAML field -> HCL attribute of the pod spec, and the namespace it shares.
+HOST_NAMESPACES = {"host_network": "network", "host_pid": "PID", "host_ipc": "IPC"}
+ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
+RULES = ("ATS-K8S-001", "ATS-K8S-002", "ATS-K8S-003", "ATS-K8S-004", "ATS-K8S-006")
+
+
+def check_terraform(ctx: FileContext) -> None:
+    if not any(w in ctx.doc.text for w in ("kubernetes_",)) or not ctx.any_enabled(RULES):
+        return
+    parsed = ctx.doc.tree
+    if not isinstance(parsed, ParsedFile):
+        return
+    for block in parsed.blocks:
+        if block.type == "resource" and len(block.labels) == 2 and block.labels[0] in WORKLOADS:
+            _walk(block, ctx)
+
+
+def _children(block: Block) -> Iterator[Block]:
+    """Sub-blocks, with a `dynamic "x"` block read as the `x` blocks its `content` makes."""
+    for sub in block.blocks:
+        if sub.type == "dynamic" and sub.labels:
+            for content in sub.sub("content"):
+                yield Block(sub.labels[0], (), content.attributes, content.blocks, content.line, content.column, content.end_column, content.file, content.end_line)
+        else:
+            yield sub
+
+
+def _walk(resource: Block, ctx: FileContext) -> None:
+    todo: list[tuple[Block, str | None]] = [(resource, None)]
+    while todo:
+        block, container = todo.pop()
+        for sub in _children(block):
+            if sub.type in CONTAINER_BLOCKS:
+                name = _text(sub.attributes.get("name"))
+                todo.append((sub, name or sub.type))
+                continue
+            if sub.type == "security_context":
+                _security_context(sub, container, ctx)
+            elif sub.type == "volume":
+                _volume(sub, ctx)
+            elif sub.type == "env" and container is not None:
+                _env(sub, ctx)
+            todo.append((sub, container))
+        if block.type == "spec" and container is None:
+            for field, namespace in HOST_NAMESPACES.items():
+                attr = block.attributes.get(field)
+                if attr is not None and _true(attr.value):
+                    ctx.finding("ATS-K8S-004").at(attr.span).args(field=field, namespace=namespace).emit()
+
+
+def _security_context(sc: Block, container: str | None, ctx: FileContext) -> None:
+    label = f"`{container or '(pod level)'}`"
+    privileged = sc.attributes.get("privileged")
+    if privileged is not None and _true(privileged.value):
+        ctx.finding("ATS-K8S-001").at(privileged.span).args(container=label, what="runs privileged").emit()
+    for caps in _children(sc):
+        if caps.type != "capabilities":
+            continue
+        add = caps.attributes.get("add")
+        names = add.value if add is not None and isinstance(add.value, list) else []
+        for cap in names:
+            name = (cap if isinstance(cap, str) else "").strip().upper()
+            if add is not None and name in ESCAPE_CAPABILITIES:
+                ctx.finding("ATS-K8S-001").at(add.span).args(container=label, what=f"adds the {name} capability").emit()
+    escalation = sc.attributes.get("allow_privilege_escalation")
+    if escalation is not None and _true(escalation.value):
+        ctx.finding("ATS-K8S-002").at(escalation.span).args(container=label).emit()
+
+
+def _volume(volume: Block, ctx: FileContext) -> None:
+    for host in _children(volume):
+        if host.type != "host_path":
+            continue
+        attr = host.attributes.get("path")
+        path = _text(attr)
+        if attr is None or path is None:
+            continue
+        why = common.sensitive_host_path(path)
+        ctx.finding("ATS-K8S-003").at(attr.span).args(
+            volume=f"`{_text(volume.attributes.get('name')) or '?'}`",
+            path=path.strip(),
+            why=f" ({why})" if why else "",
+        ).severity(Severity.HIGH if why else None).emit()
+
+
+def _env(env: Block, ctx: FileContext) -> None:
+    name = _text(env.attributes.get("name")) or ""
+    value = env.attributes.get("value")
+    secret = _text(value)
+    if value is None or secret is None or not vocabulary.SECRET_NAME.search(name):
+        return
+    if common.literal_secret(secret):
+        ctx.finding("ATS-K8S-006").at(value.span).args(name=name).secret(secret).emit()
+
+
+def _text(attr: Attribute | None) -> str | None:
+    return attr.value if attr is not None and isinstance(attr.value, str) else None
+
+
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
