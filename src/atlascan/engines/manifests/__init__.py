@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from atlascan.engines import Engine
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
+    from atlascan.analysis import FileContext, PrepareContext
     from atlascan.model import SourceFile
     from atlascan.parsers.yaml import YamlFile, YNode
 
@@ -32,6 +32,14 @@ class ManifestsEngine(Engine):
         "ATS-DVC-001", "ATS-DVC-002", "ATS-DVC-003",
     })  # fmt: skip
 
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> frozenset[str]:
+        """Image names some kustomization rewrites (their pin is judged there)."""
+        if not ctx.enabled("ATS-K8S-008"):
+            return frozenset()
+        from atlascan.engines.manifests import kustomize
+
+        return kustomize.rewritten_images(files)
+
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind
         if kind == "terraform":  # Kubernetes provider pod specs (engines/podspec.py)
@@ -47,7 +55,10 @@ class ManifestsEngine(Engine):
         text = ctx.doc.text
         python_env = kind == "yaml" and "python_env" in file.path.rsplit("/", 1)[-1].lower()
         if kind == "yaml" and not python_env and not MANIFEST_HINT.search(text):
-            return
+            from atlascan.engines.manifests.kustomize import is_kustomization
+
+            if not is_kustomization(file.path):
+                return
         if not text.strip():
             return
 
@@ -62,9 +73,13 @@ class ManifestsEngine(Engine):
             check(root, ctx)
 
     def _yaml(self, parsed: YamlFile, file: SourceFile, ctx: FileContext, python_env: bool) -> None:
-        from atlascan.engines.manifests import kubernetes, mlflow
+        from atlascan.engines.manifests import kubernetes, kustomize, mlflow
         from atlascan.parsers.yaml import Mapping
 
+        if kustomize.is_kustomization(file.path):
+            for root in parsed.roots():
+                kustomize.check(root, ctx)
+            return
         for root in parsed.roots():
             if python_env and isinstance(root, Mapping) and mlflow.is_python_env(file.path, root):
                 mlflow.check_python_env(root, ctx)

@@ -303,6 +303,10 @@ def _image(node: Scalar, ctx: FileContext) -> None:
     image = node.value
     if common.is_template(image) or _BUILD_TOOL_IMAGE.search(image.strip()):
         return
+    from atlascan.engines.manifests.kustomize import image_name
+
+    if isinstance(ctx.facts, frozenset) and image_name(image) in ctx.facts:
+        return  # a kustomization retags or pins it: ATS-K8S-008 judges the pin there
     ref = common.unpinned_image(image)
     if ref:
         emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref})
