@@ -193,9 +193,19 @@ def _matrix_values(job: Job, key: str) -> list[Scalar]:
     return [n for c in candidates if c is not None for n in walk(c) if isinstance(n, Scalar) and "${{" in n.value]
 
 
+# Parts of an expression that yield a boolean, never the text they read: a comparison's
+# operands and the arguments of contains/startsWith/endsWith (`matrix.x == 'helm' && '...'`
+# expands to a constant).
+BOOLEAN_USE = re.compile(
+    r"\b(?:contains|startsWith|endsWith)\s*\([^()]*\)"
+    r"|[\w.\-\[\]'*]+\s*(?:==|!=|<=|>=|<|>)\s*[\w.\-\[\]'*]+"
+)
+
+
 def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
     """The most controllable context an expression reads: (ATTACKER or UNKNOWN, the
     context), or None when only maintainers write what it reads."""
+    expression = BOOLEAN_USE.sub(" ", expression)
     found = ATTACKER_CONTEXT.search(expression)
     if found:
         return ATTACKER, found.group(0)
