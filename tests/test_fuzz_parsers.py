@@ -370,3 +370,46 @@ def test_terraform(workdir: Path, case: tuple[str, str, bytes], generated: bool)
     if doc is not None and TERRAFORM is not None:
         attempt(lambda: TERRAFORM(doc))
         doc.comments  # noqa: B018 - the heredoc-aware comment lexer
+
+
+# ---- deep nesting, deterministically ------------------------------------------------------
+
+DEEP = 100_000  # far past the interpreter's recursion limit
+DEEP_CASES = [
+    ("pyproject", "pyproject.toml", "[project]\ndependencies = " + "[" * DEEP + "]" * DEEP),
+    ("requirements", "Pipfile", "[packages]\nx = " + "{a = " * DEEP),
+    ("requirements", "poetry.lock", "a = " + "[" * DEEP),
+    ("requirements", "uv.lock", "[[package]]\nname = " + "{a=" * DEEP),
+    ("requirements", "Pipfile.lock", "[" * DEEP + "]" * DEEP),
+    ("requirements", "environment.yml", "[" * DEEP),
+    ("setup-cfg", "setup.cfg", "[options]\ninstall_requires = " + "[" * DEEP),
+    ("python", "setup.py", "setup(install_requires=" + "[" * DEEP + "]" * DEEP + ")"),
+    ("python", "deep.py", "-" * DEEP + "1"),
+    ("python", "deep.py", "(" * DEEP),
+    ("notebook", "deep.ipynb", "[" * DEEP + "]" * DEEP),
+    ("notebook", "deep.ipynb", '{"cells": [{"cell_type": "code", "source": "' + "-" * DEEP + '1"}]}'),
+    ("json", "deep.json", '{"a":' * DEEP + "1" + "}" * DEEP),
+    ("yaml", "deep.yml", "[" * DEEP + "]" * DEEP),
+    ("gha-workflow", ".github/workflows/deep.yml", "- " * DEEP + "x"),
+    ("gitlab-ci", ".gitlab-ci.yml", "".join(f".t{i}:\n  extends: .t{i + 1}\n  script: [x]\n" for i in range(2_000))),
+    ("dockerfile", "Dockerfile", "FROM x\nRUN " + "$(" * DEEP),
+    ("dockerfile", "Dockerfile", "FROM x\nENV A=" + "${A:-" * DEEP),
+    # Balanced substitutions cost quadratic time in the shell walker (1,000: 0.3 s, 4,000: 3 s,
+    # 100,000: minutes); the scan's per-file timeout bounds it. Kept shallow here.
+    ("shell", "deep.sh", "$(" * 1_000 + ")" * 1_000),
+    ("shell", "deep.sh", "$(" * DEEP),
+    ("shell", "deep.sh", "sh -c '" * 3_000),
+    ("terraform", "deep.tf", "a = " + "[" * 3_000 + "]" * 3_000 + "\n"),
+    ("terraform", "deep.tf", "b {\n" * 3_000),
+    ("terraform", "deep.tf.json", "[" * DEEP),
+]
+
+
+@pytest.mark.parametrize(("kind", "path", "text"), DEEP_CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(DEEP_CASES)])
+def test_deep_nesting(kind: str, path: str, text: str) -> None:
+    """Nesting far past the recursion limit is the parse-error notice or a tree (TOML,
+    Pipfile.lock and notebook JSON raised RecursionError)."""
+    doc = parsers.document(SourceFile(path, f"/nonexistent/{path}", kind, len(text)), text)
+    exercise(doc)
+    if kind == "terraform" and TERRAFORM is not None:
+        attempt(lambda: TERRAFORM(doc))
