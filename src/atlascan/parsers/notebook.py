@@ -114,6 +114,8 @@ def load(text: str) -> NotebookProgram:
         data = json.loads(text)
     except ValueError as exc:
         raise ParseError(f"Notebook is not valid JSON ({exc}); skipped.") from None
+    except RecursionError:
+        raise ParseError("Notebook is too deeply nested to parse; skipped.") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise ParseError("Notebook has no `cells` list (nbformat 4 expected); skipped.")
     language = (data.get("metadata") or {}).get("kernelspec", {}) if isinstance(data.get("metadata"), dict) else {}

@@ -405,6 +405,8 @@ def _toml(doc: Document) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise ParseError(f"TOML syntax error ({exc}); skipped.", int(m.group(1)) if m else None) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ParseError("TOML is too deeply nested to parse; skipped.") from None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -658,6 +660,8 @@ def _pipfile_lock(doc: Document) -> Manifest:
         data = json.loads(doc.text)
     except ValueError as exc:
         raise ParseError(f"Pipfile.lock is not valid JSON ({exc}); skipped.") from None
+    except RecursionError:
+        raise ParseError("Pipfile.lock is too deeply nested to parse; skipped.") from None
     places: dict[str, list[int]] = {}
     for number, raw in enumerate(doc.lines, 1):
         m = _PIPFILE_LOCK_ENTRY.match(raw)
