@@ -9,10 +9,11 @@ ATLASCAN_FUZZ_EXAMPLES overrides its number of examples per test (default 20,000
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -211,3 +212,17 @@ def describe(kind: str, path: str, data: bytes) -> str:
     """What hypothesis prints with a failing example: enough to rebuild the file."""
     return f"kind={kind} path={path} size={len(data)} head={data[:200]!r}"
 
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tokenizer_only_in_short_runs() -> Iterator[None]:
+    """tree-sitter-bash crashed a worker once (a segfault in `Parser.parse`) on fuzzed input
+    that ~120,000 retries did not reproduce; until that is understood, the suite's short run
+    fuzzes the tokenizer back end only, and the long campaign fuzzes both."""
+    from atlascan.parsers import shell
+
+    original = shell._tree_sitter_parser
+    if not LONG:
+        shell._tree_sitter_parser = lambda: None  # type: ignore[assignment]
+    yield
+    shell._tree_sitter_parser = original  # type: ignore[assignment]

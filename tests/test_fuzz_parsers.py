@@ -25,7 +25,15 @@ from atlascan.document import Document
 from atlascan.model import Limits, ParseError, SkipFile, SourceFile, Span
 from atlascan.parsers import commandlines, gitlab, jsondoc, notebook, requirements, shell
 from atlascan.parsers import yaml as y
-from fuzz_support import describe, fixtures_of, fuzz, indent_chain, inputs, nest
+from fuzz_support import (
+    describe,
+    fixtures_of,
+    fuzz,
+    indent_chain,
+    inputs,
+    nest,
+    tokenizer_only_in_short_runs,  # noqa: F401 (autouse)
+)
 
 NOTICE = (ParseError, SkipFile)
 

@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from artifact_cases import CASES
 from atlascan.model import ScanResult
-from fuzz_support import COMMON_TOKENS, FIXTURE_FILES, fuzz, mutated, nest
+from fuzz_support import (
+    COMMON_TOKENS,
+    FIXTURE_FILES,
+    fuzz,
+    mutated,
+    nest,
+    tokenizer_only_in_short_runs,  # noqa: F401 (autouse)
+)
 from scanning import scan_path
 
 NESTERS = (nest([b"["], [b"]"]), nest([b"{"], [b"}"]), nest([b"("], [b")"]), nest([b"- "]), nest([b"$("], [b")"]))
