@@ -29,6 +29,7 @@ from atlascan.parsers.requirements import (
     TRUSTED_HOST,
     Manifest,
     Requirement,
+    Source,
     manifest,
     pip_install_arguments,
     requirement_line,
@@ -55,8 +56,9 @@ class DependenciesEngine(Engine):
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
-            return  # of Python files only setup.py declares dependencies
-        m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
+            m = _kfp_components(ctx)  # Kubeflow components declare their own packages
+        else:
+            m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
         if not m.requirements and not m.sources:
             return
         if ctx.enabled(EXTRA_INDEX):
@@ -261,6 +263,47 @@ def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
                 req = requirement_line(word.value, span)
                 if req is not None:
                     out.requirements.append(req)
+    return out
+
+
+KFP_CALLS = frozenset({"component", "create_component_from_func", "build_python_component", "func_to_container_op"})
+
+
+def _kfp_components(ctx: FileContext) -> Manifest:
+    """The `packages_to_install=[...]` and `pip_index_urls=[...]` literals of Kubeflow
+    `@dsl.component(...)` / `create_component_from_func(...)` calls: KFP installs them with
+    the first index as `--index-url` and the others as `--extra-index-url`."""
+    import ast
+
+    out = Manifest(ctx.file.path, "kfp")
+    text = ctx.doc.text
+    if "packages_to_install" not in text and "pip_index_urls" not in text:
+        return out  # cheap prefilter: most Python files declare nothing
+    tree = ctx.doc.tree
+    if not isinstance(tree, ast.Module):
+        return out
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if callee not in KFP_CALLS:
+            continue
+        for kw in node.keywords:
+            if kw.arg not in ("packages_to_install", "pip_index_urls") or not isinstance(kw.value, (ast.List, ast.Tuple)):
+                continue
+            for i, item in enumerate(kw.value.elts):
+                if not (isinstance(item, ast.Constant) and isinstance(item.value, str)):
+                    continue
+                same_line = item.end_lineno == item.lineno and item.end_col_offset is not None
+                span = Span(item.lineno, item.col_offset + 1, item.lineno, item.end_col_offset + 1) if same_line and item.end_col_offset is not None else Span(item.lineno, item.col_offset + 1)
+                if kw.arg == "pip_index_urls":
+                    role, option = (PRIMARY, "pip_index_urls (first, --index-url)") if i == 0 else (EXTRA, "pip_index_urls (--extra-index-url)")
+                    out.sources.append(Source(role, item.value.strip(), span, option))
+                else:
+                    req = requirement_line(item.value, span)
+                    if req is not None:
+                        out.requirements.append(req)
     return out
 
 
