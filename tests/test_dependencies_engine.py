@@ -173,3 +173,23 @@ def test_include_cycles_and_links_out_of_the_root_are_harmless(tmp_path: Path) -
     (root / "link.txt").symlink_to(outside)
     (found,) = _findings(root, {}, "ATS-DEP-001")
     assert "torch" in found.message and "secret-internal-package" not in found.message
+
+
+def test_kubeflow_components_feed_the_requirement_model(tmp_path: Path) -> None:
+    code = (
+        "from kfp import dsl\n"
+        "PKGS = ['torch==2.5.1']\n"
+        "@dsl.component(packages_to_install=PKGS, pip_index_urls=['https://a.example/simple', 'http://b.example/simple'])\n"
+        "def one() -> None: ...\n"
+        "@dsl.component(packages_to_install=['torch==2.5.1'])\n"
+        "def two() -> None: ...\n"
+    )
+    files = {"pipe.py": code, "plain.py": "import torch\nprint(torch.__version__)  # torch==2.5.1\n"}
+    vulnerable = _findings(tmp_path / "v", files, "ATS-DEP-004")
+    # A computed list is not followed; a literal element is reported at its column.
+    assert [(f.path, f.region.start_line, f.region.start_column) for f in vulnerable] == [("pipe.py", 5, 37)]
+    extra = _findings(tmp_path / "e", files, "ATS-DEP-001")
+    assert [(f.path, f.region.start_line) for f in extra] == [("pipe.py", 3)]
+    assert extra[0].severity is Severity.CRITICAL  # `torch` is unhashed and can come from either index
+    plain = _findings(tmp_path / "t", files, "ATS-DEP-002")
+    assert [(f.path, f.region.start_line) for f in plain] == [("pipe.py", 3)]

@@ -557,3 +557,27 @@ def test_platform_model_folders_are_not_outside_data(tmp_path: Path) -> None:
     found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
     assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL}
     assert "the platform's `AZUREML_MODEL_DIR`" in found[3].message
+
+
+def test_pins_come_from_the_requirements_model() -> None:
+    from atlascan.engines.python.versions import manifest_pins
+    from atlascan.model import Span
+    from atlascan.parsers.requirements import requirement_line
+
+    reqs = [requirement_line(t, Span(1)) for t in ("torch>=2.4,<3", "datasets~=4.0", "keras<3", "torch==2.7.0")]
+    assert manifest_pins([r for r in reqs if r is not None]) == {"torch": (2, 4), "datasets": (4, 0)}
+
+
+def test_the_nearest_manifest_pins_torch(tmp_path: Path) -> None:
+    files = {
+        "requirements.txt": "torch==2.5.1\n",
+        "serving/pyproject.toml": '[tool.poetry.dependencies]\ntorch = "^2.6"\n',
+        "serving/app.py": BARE_LOAD,
+        "train/app.py": BARE_LOAD,
+    }
+    result = _scan(tmp_path, files)
+    flagged = {f.path for f in result.findings if f.rule_id == "ATS-PY-004"}
+    # serving/ resolves torch>=2.6 from its own pyproject (nearest wins over the root pin);
+    # train/ gets the root requirements' 2.5.1.
+    assert "serving/app.py" not in flagged
+    assert "train/app.py" in flagged

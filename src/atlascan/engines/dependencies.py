@@ -12,6 +12,7 @@ weighed against the requirements it will resolve.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
@@ -29,6 +30,7 @@ from atlascan.parsers.requirements import (
     TRUSTED_HOST,
     Manifest,
     Requirement,
+    Source,
     manifest,
     pip_install_arguments,
     requirement_line,
@@ -54,9 +56,12 @@ class DependenciesEngine(Engine):
     implements: ClassVar[frozenset[str]] = frozenset({EXTRA_INDEX, INSECURE_SOURCE, MUTABLE_URL, VULNERABLE, UNPINNED})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
-        if file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
-            return  # of Python files only setup.py declares dependencies
-        m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
+        if file.kind == "notebook":
+            m = _notebook(ctx)
+        elif file.kind == "python" and file.path.rsplit("/", 1)[-1] != "setup.py":
+            m = _kfp_components(ctx)  # Kubeflow components declare their own packages
+        else:
+            m = _pip_installs(file, ctx) if file.kind in COMMAND_KINDS else ctx.doc.view(manifest)
         if not m.requirements and not m.sources:
             return
         if ctx.enabled(EXTRA_INDEX):
@@ -261,6 +266,80 @@ def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
                 req = requirement_line(word.value, span)
                 if req is not None:
                     out.requirements.append(req)
+    return out
+
+
+KFP_CALLS = frozenset({"component", "create_component_from_func", "build_python_component", "func_to_container_op"})
+
+
+def _notebook(ctx: FileContext) -> Manifest:
+    """A notebook's `%pip install` / `!pip install` requirements (at the magic's line; their
+    indexes and trusted hosts are ATS-PY-017's) and the Kubeflow components its cells define."""
+    from atlascan.parsers import notebook as nb
+    from atlascan.parsers.shell import parse
+
+    text = ctx.doc.text
+    out = Manifest(ctx.file.path, "notebook")
+    if "install" not in text and "pip_index_urls" not in text:
+        return out  # cheap prefilter
+    program: nb.NotebookProgram = ctx.doc.tree
+    for shell in program.shell:
+        if "install" not in shell.text or "pip" not in shell.text:
+            continue
+        command = shell.text.lstrip().lstrip("%!")
+        for cmd in parse(command).commands:
+            words = [w.value for w in cmd.words]
+            for i in pip_install_arguments(words):
+                req = requirement_line(words[i], Span(shell.line))
+                if req is not None:
+                    out.requirements.append(req)
+    if "packages_to_install" in text or "pip_index_urls" in text:
+        kfp = _kfp_components(ctx, ctx.doc.view(nb.python_ast), program.file_line)
+        out.requirements += kfp.requirements
+        out.sources += kfp.sources
+    return out
+
+
+def _kfp_components(ctx: FileContext, tree: object = None, to_file: Callable[[int], int] | None = None) -> Manifest:
+    """The `packages_to_install=[...]` and `pip_index_urls=[...]` literals of Kubeflow
+    `@dsl.component(...)` / `create_component_from_func(...)` calls: KFP installs them with
+    the first index as `--index-url` and the others as `--extra-index-url`."""
+    import ast
+
+    out = Manifest(ctx.file.path, "kfp")
+    text = ctx.doc.text
+    if "packages_to_install" not in text and "pip_index_urls" not in text:
+        return out  # cheap prefilter: most Python files declare nothing
+    tree = ctx.doc.tree if tree is None else tree
+    if not isinstance(tree, ast.Module):
+        return out
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if callee not in KFP_CALLS:
+            continue
+        for kw in node.keywords:
+            if kw.arg not in ("packages_to_install", "pip_index_urls") or not isinstance(kw.value, (ast.List, ast.Tuple)):
+                continue
+            for i, item in enumerate(kw.value.elts):
+                if not (isinstance(item, ast.Constant) and isinstance(item.value, str)):
+                    continue
+                same_line = item.end_lineno == item.lineno and item.end_col_offset is not None
+                if to_file is not None:  # a notebook: file lines, no columns
+                    span = Span(to_file(item.lineno))
+                elif same_line and item.end_col_offset is not None:
+                    span = Span(item.lineno, item.col_offset + 1, item.lineno, item.end_col_offset + 1)
+                else:
+                    span = Span(item.lineno, item.col_offset + 1)
+                if kw.arg == "pip_index_urls":
+                    role, option = (PRIMARY, "pip_index_urls (first, --index-url)") if i == 0 else (EXTRA, "pip_index_urls (--extra-index-url)")
+                    out.sources.append(Source(role, item.value.strip(), span, option))
+                else:
+                    req = requirement_line(item.value, span)
+                    if req is not None:
+                        out.requirements.append(req)
     return out
 
 

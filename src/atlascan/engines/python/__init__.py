@@ -32,6 +32,7 @@ from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import notebook as nb
 from atlascan.parsers import python as py
+from atlascan.parsers.requirements import read_manifests
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -87,8 +88,14 @@ class PythonEngine(Engine):
     # ---- whole-scan pass --------------------------------------------------------------------
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         facts = _facts(ctx.rules)
+        # One source of truth for "which version is pinned here": the manifests of the
+        # requirements model (nearest folder wins, see `PinIndex.for_file`); Dockerfiles and
+        # anything that model cannot read fall back to the text.
+        manifests = {m.path: m for m in read_manifests(f for f in files if f.kind in ("requirements", "pyproject"))}
         for f in files:
-            if f.kind in DEPENDENCY_KINDS:
+            if f.path in manifests:
+                facts.pins.add_manifest(manifests[f.path])
+            elif f.kind in DEPENDENCY_KINDS:
                 facts.pins.add(f.path, _read(f.abspath))
         dirs: set[str] = set()
         for path in ctx.all_paths:

@@ -1,7 +1,9 @@
 """Pinned versions of the libraries whose safe defaults changed (torch 2.6, datasets 4).
 
-Read from requirements files, pyproject.toml, lock files and Dockerfile `pip install`
-lines. Only a lower bound counts (`==`, `>=`, `~=`, `^`, a lock entry); no bound at all
+Read from the dependency model of `parsers.requirements` (requirements and constraints
+files, pyproject.toml, Pipfile, conda files, lock files: `read_manifests`, the same model
+the ATS-DEP rules read) and, for Dockerfile `pip install` lines and any file that model
+cannot read, from the text. Only a lower bound counts (`==`, `>=`, `~=`, `^`, a lock entry); no bound at all
 means "unknown". A file gets the pins nearest to it (`PinIndex`), a notebook its own
 `%pip install` pins first.
 """
@@ -12,6 +14,10 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from atlascan.parsers.requirements import Manifest, Requirement
 
 Version = tuple[int, ...]
 
@@ -49,6 +55,27 @@ def pins(texts: Iterable[str]) -> dict[str, Version]:
     return found
 
 
+# The lower bound of a PEP 440 specifier set (what `parsers.requirements` gives every
+# manifest format, Poetry carets and conda pins included): `==X`, `===X`, `>=X`, `~=X`, `>X`.
+LOWER_BOUND = re.compile(r"(?:===|==|>=|~=|>)\s*v?(?P<ver>\d+(?:\.\d+)*)(?![\w*])")
+
+
+def manifest_pins(requirements: Iterable[Requirement]) -> dict[str, Version]:
+    """The lowest lower bound per tracked library in a manifest read by
+    `parsers.requirements` (the one dependency model of the ATS-DEP rules)."""
+    found: dict[str, Version] = {}
+    for req in requirements:
+        name = TRACKED.get(req.name)
+        if name is None or not req.specifier:
+            continue
+        bounds = [parse_version(m.group("ver")) for m in LOWER_BOUND.finditer(req.specifier)]
+        if bounds:
+            version = min(bounds)
+            if name not in found or version < found[name]:
+                found[name] = version
+    return found
+
+
 def show(version: Version) -> str:
     return ".".join(str(p) for p in version)
 
@@ -63,7 +90,12 @@ class PinIndex:
     _memo: dict[str, tuple[dict[str, Version], dict[str, str]]] = field(default_factory=dict)
 
     def add(self, path: str, text: str) -> None:
-        found = pins([text])
+        self.add_found(path, pins([text]))
+
+    def add_manifest(self, m: Manifest) -> None:
+        self.add_found(m.path, manifest_pins(m.requirements))
+
+    def add_found(self, path: str, found: dict[str, Version]) -> None:
         if found:
             self.by_dir.setdefault(posixpath.dirname(path), []).append((path, found))
 
