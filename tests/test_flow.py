@@ -99,3 +99,19 @@ def test_a_document_parses_once_for_every_engine(tmp_path: Path) -> None:
     assert calls == ["ParseError"] * 3
     ok = parsers.document(file, "a: 1\n")
     assert ok.tree is ok.tree
+
+
+def test_a_named_folder_is_classed_by_the_path_below_it(tmp_path: Path) -> None:
+    from atlascan.discover import discover
+
+    write_tree(tmp_path, {"examples/platform/app.py": "x = 1\n", "examples/platform/tests/test_app.py": "x = 1\n"})
+    named = discover([tmp_path / "examples" / "platform"], tmp_path)
+    assert {f.path: f.path_class for f in named.files} == {
+        "examples/platform/app.py": "product",
+        "examples/platform/tests/test_app.py": "tests",
+    }
+    whole = discover([tmp_path], tmp_path)
+    assert {f.path: f.path_class for f in whole.files} == {
+        "examples/platform/app.py": "docs",
+        "examples/platform/tests/test_app.py": "tests",
+    }

@@ -197,7 +197,7 @@ def discover(
     seen: set[str] = set()
     root = root.resolve()
 
-    def add(abspath: str, rel: str, size: int, base: str = "", honour_excludes: bool = True) -> None:
+    def add(abspath: str, rel: str, size: int, base: str = "", honour_excludes: bool = True, named: str = "") -> None:
         if rel in seen:
             return
         if honour_excludes and excluded is not None and excluded.match_file(rel[len(base) :].lstrip("/")):
@@ -208,7 +208,10 @@ def discover(
         seen.add(rel)
         # A name that is not valid UTF-8 or holds control characters is reported escaped in
         # every output; the file itself is still read through its real path.
-        out.files.append(SourceFile(path=printable(rel), abspath=abspath, kind=kind, size=size, path_class=classes.of_file(rel)))
+        # The class comes from the path below a folder the user named: `atlascan scan
+        # examples/ml-platform` examines that platform, whatever the folder above it is called.
+        below = rel[len(named) :].lstrip("/") if named and rel.startswith(named + "/") else rel
+        out.files.append(SourceFile(path=printable(rel), abspath=abspath, kind=kind, size=size, path_class=classes.of_file(below)))
 
     def link_notice(abspath: str, rel: str) -> None:
         target = os.path.realpath(abspath)
@@ -243,7 +246,7 @@ def discover(
         # (`atlascan scan examples/demo` with `exclude = ["examples/"]`); excludes then
         # apply to paths below it, relative to it.
         base = rel_given if excluded is not None and rel_given and excluded.match_file(rel_given + "/") else ""
-        _walk(given_abs, rel_given, root, out, lambda a, r, z, b=base: add(a, r, z, b), link_notice,
+        _walk(given_abs, rel_given, root, out, lambda a, r, z, b=base, n=rel_given: add(a, r, z, b, named=n), link_notice,
               _Rebased(excluded, base) if excluded is not None else None, use_ignore_files, skip)
     out.files.sort(key=lambda f: f.path)
     return out
