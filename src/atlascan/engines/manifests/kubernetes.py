@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
 from atlascan.engines.manifests import common
+from atlascan.engines.manifests.kustomize import image_name
 from atlascan.engines.manifests.nodes import (
     emit,
     entries,
@@ -303,8 +304,6 @@ def _image(node: Scalar, ctx: FileContext) -> None:
     image = node.value
     if common.is_template(image) or _BUILD_TOOL_IMAGE.search(image.strip()):
         return
-    from atlascan.engines.manifests.kustomize import image_name
-
     if isinstance(ctx.facts, frozenset) and image_name(image) in ctx.facts:
         return  # a kustomization retags or pins it: ATS-K8S-008 judges the pin there
     ref = common.unpinned_image(image)

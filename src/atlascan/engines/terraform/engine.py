@@ -18,7 +18,7 @@ from atlascan.engines.terraform import (
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import check_conditions, compile_conditions, row_problems
 from atlascan.engines.terraform.instances import check_module_calls
-from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.module import Module, folder_trees
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.terraform import load_grammar
 from atlascan.parsers.terraform.syntax import ParsedFile
@@ -90,26 +90,12 @@ class TerraformEngine(Engine):
     def _context(self, files: list[SourceFile], ctx: GroupContext) -> list[ParsedFile]:
         """The module's other files when only some were given (a pre-commit hook passes the
         changed files): read for variables, locals and linked resources, never reported on."""
-        folder = os.path.dirname(files[0].abspath)
-        prefix = files[0].path.rsplit("/", 1)[0] + "/" if "/" in files[0].path else ""
-        given = {os.path.basename(f.abspath) for f in files}
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            return []
-        out = []
-        for name in names[:MAX_CONTEXT_FILES]:
-            if name in given or not name.endswith((".tf", ".tfvars", ".tf.json")):
-                continue
-            path = os.path.join(folder, name)
-            try:
-                size = os.path.getsize(path)
-                if not os.path.isfile(path) or size > MAX_HCL_BYTES:
-                    continue
-                out.append(ctx.document(SourceFile(prefix + name, path, "terraform", size)).tree)
-            except (OSError, ParseError, SkipFile):
-                continue  # context only: a file nobody asked to scan gets no notice
-        return out
+        rel_folder = files[0].path.rsplit("/", 1)[0] if "/" in files[0].path else ""
+        given = frozenset(os.path.basename(f.abspath) for f in files)
+        return folder_trees(
+            ctx, os.path.dirname(files[0].abspath), rel_folder, (".tf", ".tfvars", ".tf.json"),
+            skip=given, limit=MAX_CONTEXT_FILES, max_bytes=MAX_HCL_BYTES,
+        )
 
     def _read(self, files: list[SourceFile], ctx: GroupContext) -> list[Document]:
         docs: list[Document] = []

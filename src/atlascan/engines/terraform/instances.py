@@ -17,8 +17,8 @@ import posixpath
 from typing import TYPE_CHECKING, Any
 
 from atlascan.engines.terraform.conditions import Condition, check_conditions
-from atlascan.engines.terraform.module import Module
-from atlascan.model import ParseError, SkipFile, SourceFile
+from atlascan.engines.terraform.module import Module, folder_trees
+from atlascan.model import SourceFile
 from atlascan.parsers.terraform.syntax import Attribute, Block, ParsedFile, Ref, Template
 
 if TYPE_CHECKING:
@@ -55,33 +55,12 @@ def _call(module: Module, call: Block, ctx: GroupContext, conditions: tuple[Cond
     child_dir = os.path.normpath(os.path.join(os.path.dirname(call.file.abspath), source))
     if child_rel.startswith("..") or not os.path.isdir(child_dir) or not conditions:
         return
-    files = _read_child(child_dir, child_rel, ctx)
+    files = folder_trees(ctx, child_dir, child_rel, (".tf", ".tf.json"), limit=MAX_CHILD_FILES, max_bytes=MAX_CHILD_BYTES)
     if not files:
         return
     inputs = {k: a for k, a in call.attributes.items() if k not in META_ARGUMENTS}
     child = Module(child_dir, files, {k: module.resolve(a.value) for k, a in inputs.items()})
     check_conditions(child, _Relocate(ctx, call, inputs, child), conditions)  # type: ignore[arg-type]
-
-
-def _read_child(child_dir: str, child_rel: str, ctx: GroupContext) -> list[ParsedFile]:
-    out: list[ParsedFile] = []
-    try:
-        names = sorted(os.listdir(child_dir))[:MAX_CHILD_FILES]
-    except OSError:
-        return out
-    for fname in names:
-        if not fname.endswith((".tf", ".tf.json")):
-            continue
-        path = os.path.join(child_dir, fname)
-        try:
-            size = os.path.getsize(path)
-            if not os.path.isfile(path) or size > MAX_CHILD_BYTES:
-                continue
-            rel = f"{child_rel}/{fname}" if child_rel not in ("", ".") else fname
-            out.append(ctx.document(SourceFile(rel, path, "terraform", size)).tree)
-        except (OSError, ParseError, SkipFile):
-            continue
-    return out
 
 
 def _input_name(value: Any) -> str | None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from atlascan.model import ParseError
+from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.terraform import json_document
 from atlascan.parsers.terraform.syntax import (
     Attribute,
@@ -271,3 +271,34 @@ class Module:
                 result = UNKNOWN
         self._file_cache[relative] = result
         return result
+
+
+if TYPE_CHECKING:
+    from atlascan.analysis import FileContext
+
+
+def folder_trees(
+    ctx: FileContext, folder: str, rel_folder: str, suffixes: tuple[str, ...], *,
+    skip: frozenset[str] = frozenset(), limit: int = 500, max_bytes: int = 1024 * 1024,
+) -> list[ParsedFile]:
+    """The parsed Terraform files of a folder outside the work unit (a module's siblings, a
+    local child module), read through the parse stage; a file that cannot be read or parsed
+    is left out silently: it is context, nobody asked to scan it."""
+    try:
+        names = sorted(os.listdir(folder))[:limit]
+    except OSError:
+        return []
+    out: list[ParsedFile] = []
+    for name in names:
+        if name in skip or not name.endswith(suffixes):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            size = os.path.getsize(path)
+            if not os.path.isfile(path) or size > max_bytes:
+                continue
+            rel = f"{rel_folder}/{name}" if rel_folder not in ("", ".") else name
+            out.append(ctx.document(SourceFile(rel, path, "terraform", size)).tree)
+        except (OSError, ParseError, SkipFile):
+            continue
+    return out
