@@ -4,13 +4,13 @@ the file's real comment tokens (what inline suppressions are read from)."""
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from atlascan.model import ParseError, SourceFile
+from atlascan.textutil import LineIndex
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class Document:
     """One file, read and decoded once; everything else is computed on first use and kept
     here (never in module-level caches), so every engine of a scan shares one parse."""
 
-    __slots__ = ("_comments", "_lines", "_starts", "_views", "abspath", "file", "kind", "notes", "path", "text")
+    __slots__ = ("_comments", "_index", "_lines", "_views", "abspath", "file", "kind", "notes", "path", "text")
 
     def __init__(
         self,
@@ -69,7 +69,7 @@ class Document:
         self.kind = file.kind
         self.text = text
         self._lines: list[str] | None = None
-        self._starts: list[int] | None = None
+        self._index: LineIndex | None = None
         self._views: dict[Any, Any] = {}
         if parser is not None:
             self._views["tree"] = parser
@@ -86,16 +86,9 @@ class Document:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset in the text."""
-        if self._starts is None:
-            starts = [0]
-            find = self.text.find
-            i = find("\n")
-            while i >= 0:
-                starts.append(i + 1)
-                i = find("\n", i + 1)
-            self._starts = starts
-        idx = bisect.bisect_right(self._starts, offset) - 1
-        return idx + 1, offset - self._starts[idx] + 1
+        if self._index is None:
+            self._index = LineIndex(self.text)
+        return self._index.position(offset)
 
     # ---- trees and views ---------------------------------------------------------------------
     @property

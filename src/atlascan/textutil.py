@@ -22,9 +22,11 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self.starts.append(i + 1)
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            self.starts.append(i + 1)
+            i = find("\n", i + 1)
 
     def position(self, offset: int) -> tuple[int, int]:
         idx = bisect.bisect_right(self.starts, offset) - 1
