@@ -115,3 +115,75 @@ def test_a_named_folder_is_classed_by_the_path_below_it(tmp_path: Path) -> None:
         "examples/platform/app.py": "docs",
         "examples/platform/tests/test_app.py": "tests",
     }
+
+
+_SAMPLE_FILES = {
+    # A tutorial loading the model it trained: held back in docs.
+    "docs/tutorial/train.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
+    # Outside input reaching a sink: stands on its own, at high at most.
+    "docs/tutorial/serve.py": "import pickle, sys\nmodel = pickle.load(open(sys.argv[1], 'rb'))\n",
+    # A real-looking token stands on its own wherever it is.
+    "tests/unit/test_hub.py": 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n',
+    "tests/unit/test_load.py": "import pickle\nobj = pickle.loads(b'')\n",
+    "app/serve.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
+}
+
+
+def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> None:
+    result = scan_path(write_tree(tmp_path, _SAMPLE_FILES))
+    found = {(f.path, f.rule_id, f.region.start_line, f.severity.name.lower()) for f in result.findings}
+    assert found == {
+        ("docs/tutorial/serve.py", "ATS-PY-001", 2, "high"),
+        ("tests/unit/test_hub.py", "ATS-SEC-002", 1, "high"),
+        ("app/serve.py", "ATS-PY-001", 2, "high"),
+    }
+    held = {n.path: n.message for n in result.notices if "held back" in n.message}
+    assert held == {
+        "docs/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
+        "(--include-docs reports them).",
+        "tests/": "1 finding in tests held back: hardening, pinning and sinks with no outside input shown "
+        "(--include-tests reports them).",
+    }
+
+
+def test_include_flags_report_what_was_held_back(tmp_path: Path) -> None:
+    from atlascan.pathclass import report_classes
+
+    result = scan_path(write_tree(tmp_path, _SAMPLE_FILES), report_classes=report_classes(tests=True, docs=True))
+    assert {(f.path, f.rule_id) for f in result.findings} >= {
+        ("docs/tutorial/train.py", "ATS-PY-001"),
+        ("tests/unit/test_load.py", "ATS-PY-001"),
+    }
+    assert not [n for n in result.notices if "held back" in n.message]
+
+
+def test_path_classes_from_the_repository_configuration(tmp_path: Path) -> None:
+    from atlascan import config
+
+    write_tree(tmp_path, _SAMPLE_FILES)
+    (tmp_path / ".atlascan.toml").write_text('include-tests = true\n[path-classes]\nproduct = ["docs/tutorial/**"]\n')
+    cfg = config.load(tmp_path, [tmp_path])
+    assert not cfg.notices  # the repository may say what its folders are
+    assert cfg.path_classes == {"product": ["docs/tutorial/**"]} and cfg.include_tests
+    result = scan_path(tmp_path, path_classes=cfg.path_classes)
+    assert ("docs/tutorial/train.py", "ATS-PY-001") in {(f.path, f.rule_id) for f in result.findings}
+    (tmp_path / ".atlascan.toml").write_text('[path-classes]\nsamples = ["x/**"]\n')
+    try:
+        config.load(tmp_path, [tmp_path])
+    except config.ConfigError as exc:
+        assert "unknown class 'samples'" in str(exc)
+    else:
+        raise AssertionError("an unknown class is a configuration error")
+
+
+def test_versioned_copies_of_a_file_are_one_finding_at_the_newest(tmp_path: Path) -> None:
+    jupyter = 'FROM python:3.12\nCMD jupyter notebook --ip 0.0.0.0 --NotebookApp.token=""\n'
+    files = {f"images/{v}/Dockerfile": jupyter for v in ("1.0.9", "1.0.10", "1.0.2")}
+    files["images/other/Dockerfile"] = jupyter  # not a versioned copy: its own finding
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-CMD-001"])
+    by_path = {f.path: f for f in result.findings}
+    assert sorted(by_path) == ["images/1.0.10/Dockerfile", "images/other/Dockerfile"]
+    lead = by_path["images/1.0.10/Dockerfile"]
+    assert lead.message.endswith("(the same in 2 older versioned copies).")
+    assert [(r.path, r.region.start_line) for r in lead.related] == [("images/1.0.2/Dockerfile", 2), ("images/1.0.9/Dockerfile", 2)]
+    assert lead.properties["copies"] == 3

@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="also scan node_modules, vendor, third_party, virtualenvs")
     scan.add_argument("--include-generated", action="store_true",
                       help="also scan generated, minified and oversized text files")
+    scan.add_argument("--include-tests", action="store_true",
+                      help="report everything found in tests (by default hardening, pinning and findings without "
+                           "outside input are held back there and counted in one notice per folder)")
+    scan.add_argument("--include-docs", action="store_true",
+                      help="report everything found in docs, examples, samples and notebooks folders (held back like tests)")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",
@@ -180,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from atlascan import config as configuration
     from atlascan.model import Limits, Severity
+    from atlascan.pathclass import report_classes
     from atlascan.rules import RuleError
     from atlascan.scan import ScanOptions, run_scan
     from atlascan.suppress import BaselineError, read_baseline, write_baseline
@@ -235,6 +241,8 @@ def _scan(args: argparse.Namespace) -> int:
         per_path_ignores=config.per_path_ignores,
         use_ignore_files=config.respect_ignore_files and not args.no_ignore_files,
         include_vendored=args.include_vendored or config.include_vendored,
+        path_classes=config.path_classes,
+        report_classes=report_classes(args.include_tests or config.include_tests, args.include_docs or config.include_docs),
         force_exclude=args.force_exclude,
         limits=Limits(
             max_text_bytes=max_kb * 1024,

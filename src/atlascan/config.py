@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atlascan import pathclass
 from atlascan.model import Notice, Severity
 
 
@@ -37,6 +38,9 @@ class Config:
     inline_ignores: bool = True
     include_vendored: bool = False
     include_generated: bool = False
+    include_tests: bool = False  # report what tests hold back (see pathclass)
+    include_docs: bool = False
+    path_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> extra globs
     max_file_size_kb: int = 5 * 1024
     strict: bool = False
     jobs: int = 0
@@ -50,20 +54,26 @@ class Config:
 
 
 _LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
-_BOOLS = ("respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "strict", "with-checkov")
+_BOOLS = (
+    "respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "include-tests", "include-docs",
+    "strict", "with-checkov",
+)  # fmt: skip
 _INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
-    "severity-threshold", "fail-on", "baseline", "per-path-ignores", "options", "checkov-bin",
+    "severity-threshold", "fail-on", "baseline", "per-path-ignores", "path-classes", "options", "checkov-bin",
 }  # fmt: skip
 
 
 # What a file inside the scanned tree may set: choices of what to report, and switches the
 # repository controls anyway (its own .gitignore files and ignore comments). `baseline` also,
-# when it lies inside the tree. Engine `options` may only narrow (allowlists).
+# when it lies inside the tree. Engine `options` may only narrow (allowlists). What its own
+# folders are (`path-classes`, `include-tests`, `include-docs`) is the repository's to say: it
+# changes which findings of files scanned anyway are reported, never what is read or run.
 NARROWING = frozenset(
     {
         "select", "ignore", "exclude", "per-path-ignores", "severity-threshold", "fail-on",
         "strict", "inline-ignores", "respect-ignore-files", "options", "baseline",
+        "path-classes", "include-tests", "include-docs",
     }
 )  # fmt: skip
 _WHY = {
@@ -225,6 +235,11 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
     ):
         raise ConfigError(f'{source}: `per-path-ignores` maps globs to rule lists, e.g. "tests/**" = ["ATS-SEC"]')
     cfg.per_path_ignores = {str(k): list(v) for k, v in ppi.items()}
+    classes = data.get("path-classes", {})
+    problems = pathclass.validate(classes) if isinstance(classes, dict) else ["`path-classes` must be a table"]
+    if problems:
+        raise ConfigError(f"{source}: {problems[0]}")
+    cfg.path_classes = {str(k): list(v) for k, v in classes.items()}
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"{source}: `options` must be a table")

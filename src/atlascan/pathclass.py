@@ -1,10 +1,12 @@
 """What a path is: product code, tests, docs and samples, generated output or vendored code.
 
 Vendored and generated trees are skipped (one notice per tree; `--include-vendored` /
-`--include-generated` scan them); in tests and docs, hardening and pinning findings are
-reported at `info` (SARIF `note`); every finding carries its path's class as a property so
-users can filter. The classes are configurable (`path-classes` in the configuration: extra
-gitignore-style globs per class, checked before the built-in rules).
+`--include-generated` scan them). Tests and docs are scanned, but what is found there is held
+back unless it stands on its own (a leaked credential, or outside input shown reaching a
+sink): one notice per folder counts the rest, and `--include-tests` / `--include-docs` report
+it, hardening and pinning at `info` (SARIF `note`). Every finding carries its path's class as a
+property so users can filter. The classes are configurable (`path-classes` in the
+configuration: extra gitignore-style globs per class, checked before the built-in rules).
 """
 
 from __future__ import annotations
@@ -62,6 +64,22 @@ class PathClasses:
         if any(p in DOC_DIRS for p in parts[:-1]):
             return DOCS
         return PRODUCT
+
+
+def report_classes(tests: bool, docs: bool) -> frozenset[str]:
+    """The classes whose held-back findings the user asked to see."""
+    return frozenset(name for name, wanted in ((TESTS, tests), (DOCS, docs)) if wanted)
+
+
+def tree_of(rel: str, cls: str) -> str:
+    """The folder a tests or docs path belongs to, for one notice per folder: the path up to
+    the folder that gave it its class (`docs/samples/a/b.py` -> `docs/`), else its top folder."""
+    names = TEST_DIRS if cls == TESTS else DOC_DIRS
+    parts = rel.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() in names:
+            return "/".join(parts[: i + 1]) + "/"
+    return parts[0] + "/" if len(parts) > 1 else "./"
 
 
 def validate(extra: Mapping[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ call back into the flow.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -34,12 +35,13 @@ from atlascan.model import (
     Finding,
     Limits,
     Notice,
+    Precision,
     RelatedLocation,
     ScanResult,
     Severity,
     SourceFile,
 )
-from atlascan.pathclass import DOCS, PRODUCT, TESTS, PathClasses
+from atlascan.pathclass import DOCS, PRODUCT, RELEASE_DIR, TESTS, PathClasses, tree_of
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -56,6 +58,7 @@ class ScanOptions:
     exclude: Sequence[str] = ()
     per_path_ignores: Mapping[str, Sequence[str]] = field(default_factory=dict)
     path_classes: Mapping[str, Sequence[str]] = field(default_factory=dict)  # class -> extra globs
+    report_classes: frozenset[str] = frozenset()  # tests/docs whose held-back findings are reported
     use_ignore_files: bool = True
     include_vendored: bool = False
     force_exclude: bool = False
@@ -206,9 +209,9 @@ def run_scan(
         analysed, cached = len(todo), len(work.units) - len(todo)
 
     findings = dedupe.deferred(state.findings, rules)
-    findings = _grade(findings, rules, {f.path: f.path_class for f in found.files})
-    findings = fold(_suppress(findings, state.markers, opts), rules)
-    notices = _per_tree(state.notices)
+    findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
+    findings = fold_copies(fold(_suppress(findings, state.markers, opts), rules))
+    notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
     for engine in external:
@@ -287,14 +290,23 @@ def _from_cache(
     return todo, put
 
 
-def _grade(findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[str, str]) -> list[Finding]:
+def _grade(
+    findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[str, str], report: frozenset[str] = frozenset()
+) -> tuple[list[Finding], list[Notice]]:
     """Each finding carries its path's class; hardening and pinning findings are low (unless
     the check raised one above its rule's default on evidence, e.g. a third-party action on a
-    branch), and info in tests and docs. Runs before the severity threshold applies."""
+    branch), and info in tests and docs. In tests and docs, what does not stand on its own is
+    held back (counted in one notice per folder) unless the user asked for that class. Runs
+    before the severity threshold applies."""
+    kept: list[Finding] = []
+    held: list[Finding] = []
     for f in findings:
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
         rule = rules.get(f.rule_id)
+        if cls in (TESTS, DOCS) and cls not in report and not _stands_alone(f, rule):
+            held.append(f)
+            continue
         if rule is not None and rule.fold:
             if cls in (TESTS, DOCS):
                 f.severity = Severity.INFO
@@ -304,7 +316,27 @@ def _grade(findings: list[Finding], rules: Mapping[str, Rule], classes: Mapping[
             # Critical means the code shows how an attacker gets into what ships; a test or a
             # tutorial shows a weakness to fix, not a way into a deployment.
             f.severity = min(f.severity, Severity.LOW if rule is not None and rule.demote_in_tests else Severity.HIGH)
-    return findings
+        kept.append(f)
+    # Counted as --include-tests/--include-docs would report them: folded.
+    trees = Counter((tree_of(f.path, f.properties["pathClass"]), f.properties["pathClass"]) for f in fold(held, rules))
+    notices = [
+        Notice(tree, f"{count} finding{'s' if count > 1 else ''} in {_CLASS_WORDS[cls]} held back: hardening, "
+               f"pinning and sinks with no outside input shown (--include-{cls} reports them).", "note")
+        for (tree, cls), count in sorted(trees.items())
+    ]  # fmt: skip
+    return kept, notices
+
+
+_CLASS_WORDS = {TESTS: "tests", DOCS: "docs and samples"}
+
+
+def _stands_alone(f: Finding, rule: Rule | None) -> bool:
+    """Worth reporting from a test or a sample as it stands: outside input shown reaching a
+    sink (the check graded it critical), or a credential that looks real (the secrets
+    family's precise patterns; heuristic assignments and known default values are held)."""
+    if f.severity >= Severity.CRITICAL:
+        return True
+    return rule is not None and rule.cwe == 798 and rule.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)
 
 
 def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
@@ -336,6 +368,35 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
             first.properties["folded"] = len(sites)
         out.append(first)
     return out
+
+
+def fold_copies(findings: list[Finding]) -> list[Finding]:
+    """One finding for the same line of versioned copies of a file (`Dockerfiles/1.0.10/`,
+    `Dockerfiles/1.0.43/`, ...): one change made in each copy, reported at the newest copy
+    with the others as related locations. Suppressed findings stay apart."""
+    groups: dict[tuple[str, str, int, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        parts = f.path.split("/")
+        if f.suppression is None and any(RELEASE_DIR.match(p) for p in parts[:-1]):
+            shape = "/".join("*" if RELEASE_DIR.match(p) else p for p in parts[:-1]) + "/" + parts[-1]
+            groups.setdefault((f.rule_id, shape, f.region.start_line, f.snippet.strip()), []).append(f)
+        else:
+            out.append(f)
+    for copies in groups.values():
+        copies.sort(key=lambda f: _version_order(f.path))
+        lead = copies.pop()
+        if copies:
+            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"the same in this copy: {f.message}") for f in copies]
+            lead.message = f"{lead.message.rstrip('.')} (the same in {len(copies)} older versioned cop{'ies' if len(copies) > 1 else 'y'})."
+            lead.properties["copies"] = len(copies) + 1
+        out.append(lead)
+    return out
+
+
+def _version_order(path: str) -> list[tuple[int, int | str]]:
+    """`1.0.9` before `1.0.10`: numbers compare as numbers."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", path) if t]
 
 
 # Per-file notes that say the same thing about many files of one folder become one notice.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from atlascan.config import load
 from atlascan.model import Finding, Limits, Notice, ScanResult
+from atlascan.pathclass import report_classes
 from atlascan.rules import Rule
 from atlascan.scan import ScanOptions, run_scan
 from atlascan.suppress import read_baseline
@@ -106,6 +107,8 @@ def analyse_buffer(file: Path, text: str, root: Path, time_budget_s: float = 10.
         per_path_ignores=config.per_path_ignores,
         use_ignore_files=config.respect_ignore_files,
         include_vendored=config.include_vendored,
+        path_classes=config.path_classes,
+        report_classes=report_classes(config.include_tests, config.include_docs),
         force_exclude=True,  # excluded by the config: silent, as in a scan of the folder
         limits=Limits(
             max_text_bytes=config.max_file_size_kb * 1024,
