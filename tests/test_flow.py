@@ -135,7 +135,7 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
     assert found == {
         ("docs/tutorial/serve.py", "ATS-PY-001", 2, "high"),
         ("tests/unit/test_hub.py", "ATS-SEC-002", 1, "high"),
-        ("app/serve.py", "ATS-PY-001", 2, "high"),
+        ("app/serve.py", "ATS-PY-001", 2, "medium"),
     }
     held = {n.path: n.message for n in result.notices if "held back" in n.message}
     assert held == {

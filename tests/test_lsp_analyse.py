@@ -27,7 +27,7 @@ def test_flow_reads_overrides_instead_of_disk(tmp_path: Path) -> None:
 
 def test_buffer_uses_workspace_config_and_inline_ignores(tmp_path: Path) -> None:
     write_tree(tmp_path, {
-        ".atlascan.toml": 'exclude = ["vendored/"]\nseverity-threshold = "high"\n',
+        ".atlascan.toml": 'exclude = ["vendored/"]\nseverity-threshold = "medium"\n',
         "train.py": SAFE,
         "vendored/x.py": SAFE,
         "low.py": "",

@@ -229,10 +229,12 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         details.append(f"this code writes that file itself at line {to_file(report.written)}")
     elif origin is not None and origin.raises and origin.proof:
         severity = Severity(min(Severity.CRITICAL, severity + 1))
-    elif origin is not None and origin.rank == 0 and origin.path:
+    elif origin is not None and origin.rank == 0 and origin.path and not HUB_ID.fullmatch(origin.path):
+        # A fixed name: the file is the deployment's own artifact (committed, or put there by
+        # the pipeline step before), not data an outsider chooses; worth fixing, not urgent.
+        severity = Severity(max(Severity.LOW, severity - 1))
         committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
         if committed:
-            severity = Severity(max(Severity.LOW, severity - 1))
             builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
     if report.max_severity is not None:
         severity = Severity(min(severity, report.max_severity))
@@ -249,6 +251,8 @@ def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
 
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+# `org/name` without a file suffix: a Hub repository, which its owner can change, not a file.
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w-]+(?:\.[\w-]+)*(?<!\.pt)(?<!\.pkl)(?<!\.bin)(?<!\.pth)(?<!\.joblib)")
 HUB_COMMANDS = re.compile(r"huggingface-cli|(?:^|\s)hf\s|\bpip3?\s+install\b|\bconda\s+install\b")
 
 
