@@ -38,7 +38,7 @@ def test_user_inherited_from_parent_stage(tmp_path: Path) -> None:
 
 
 def test_root_with_group_is_root(tmp_path: Path) -> None:
-    text = f"FROM python:3.11{DIGEST}\nUSER root:root\n"
+    text = f"FROM python:3.11{DIGEST}\nUSER root:root\nEXPOSE 8080\n"
     assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-003", 2, 6, 15, "low")]  # hardening: low
 
 
@@ -93,6 +93,29 @@ def test_image_name_for_the_nonroot_table() -> None:
 
 
 def test_documented_nonroot_base_switched_back_to_root_is_reported(tmp_path: Path) -> None:
-    text = f"FROM rayproject/ray:2.46.0{DIGEST}\nUSER root\nRUN apt-get update\n"
+    text = f"FROM rayproject/ray:2.46.0{DIGEST}\nUSER root\nRUN apt-get update\nCMD serve run app:main\n"
     assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-003", 2, 6, 10, "low")]
     assert _dkr(scan_text(tmp_path, "Dockerfile", f"FROM rayproject/ray:2.46.0{DIGEST}\nRUN ls\n")) == []
+
+
+def test_root_is_reported_only_for_an_image_that_serves(tmp_path: Path) -> None:
+    job = f"FROM python:3.11{DIGEST}\nUSER root\nENTRYPOINT [\"python\", \"convert.py\"]\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", job)) == []
+    # Evidence in a stage of this file the final stage builds on counts (image config inherits).
+    served = f"FROM python:3.11{DIGEST} AS app\nEXPOSE 8080\nFROM app\nCOPY . /app\n"
+    result = scan_text(tmp_path, "Dockerfile", served)
+    assert _dkr(result) == [("ATS-DKR-003", 3, 6, 9, "low")]
+    assert [f.message for f in result.findings if f.rule_id == "ATS-DKR-003"] == [
+        "The final stage runs as root and the image serves the network: the final stage sets no USER;"
+        " it has `EXPOSE 8080` (line 2)."
+    ]
+    shell = f"FROM python:3.11{DIGEST}\nCMD gunicorn -b 0.0.0.0:8000 app:app\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", shell)) == [("ATS-DKR-003", 1, 6, 89, "low")]
+
+
+def test_server_base_image_counts_only_without_a_command_of_its_own(tmp_path: Path) -> None:
+    assert _dkr(scan_text(tmp_path, "Dockerfile", f"FROM nginx:1.27{DIGEST}\nCOPY site /usr/share/nginx/html\n")) == [
+        ("ATS-DKR-003", 1, 6, 88, "low")
+    ]
+    job = f"FROM nginx:1.27{DIGEST}\nENTRYPOINT [\"/bin/sh\", \"/render.sh\"]\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", job)) == []

@@ -33,7 +33,7 @@ def load(path):
 DOCKERFILE = """FROM python:3.11
 RUN curl -sSL https://example.com/install.sh | bash
 USER root
-CMD ["python", "serve.py"]
+CMD ["uvicorn", "serve:app", "--host", "0.0.0.0"]
 """
 TERRAFORM = """resource "aws_s3_bucket" "models" {
   bucket = "ml-models"

@@ -77,30 +77,62 @@ class DependenciesEngine(Engine):
 
     # ---- ATS-DEP-001 ------------------------------------------------------------------------
     def _extra_indexes(self, m: Manifest, ctx: FileContext) -> None:
+        """One finding per file: at the first extra index an attacker could stand behind (or
+        the first extra index), the others as related locations."""
         extras = [s for s in m.sources if s.role == EXTRA]
         if not extras or m.no_index:
             return
+        known = tuple(ctx.rules[EXTRA_INDEX].match.get("public_wheel_indexes", ()))
+        public = {id(s) for s in extras if _public_wheel_index(s.url, known)}
+        extras.sort(key=lambda s: id(s) in public)  # stable: an unknown index first
         primary = next((s.url for s in m.sources if s.role == PRIMARY), "PyPI")
         reqs = m.requirements + self._included(m, ctx)
         # Conda packages, local paths, direct URLs and packages bound to a named source never
-        # come from the extra index; a hash-pinned line fails on a substituted file.
-        exposed = [r for r in reqs if r.ecosystem == "pypi" and not r.local and not r.url and not r.source and not (r.pinned and r.hashes)]
+        # come from the extra index; a hash-pinned line fails on a substituted file; a pin to
+        # a local version (`torch==2.2.2+cu118`) cannot be uploaded to PyPI.
+        exposed = [
+            r for r in reqs
+            if r.ecosystem == "pypi" and not r.local and not r.url and not r.source
+            and not (r.pinned and r.hashes) and "+" not in (r.pinned or "")
+        ]  # fmt: skip
+        all_public = len(public) == len(extras)
+        unpinned = [r for r in exposed if not r.pinned]
+        names = sorted({r.name for r in (unpinned if all_public else exposed)})
+        listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
         if m.require_hashes or not exposed:
-            severity, exposure = Severity.HIGH, "no requirement here is exposed (all hash-pinned)" if reqs else "no requirement is declared in this file"
-        else:
-            names = sorted({r.name for r in exposed})
-            unpinned = sum(1 for r in exposed if not r.pinned)
-            counts = " and ".join(p for p in (f"{unpinned} unpinned" if unpinned else "", f"{len(exposed) - unpinned} unhashed" if len(exposed) > unpinned else "") if p)
-            listed = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-            severity, exposure = Severity.CRITICAL, f"{counts} requirement(s) ({listed}) can come from either"
-        for source in extras:
-            (
-                ctx.finding(EXTRA_INDEX)
-                .at(source.span)
-                .args(option=source.option, url=_display(source.url), primary=_display(primary), exposure=exposure)
-                .severity(severity)
-                .emit()
+            exposure = "no requirement here is exposed (all hash-pinned or local versions)" if reqs else "no requirement is declared in this file"
+            severity = Severity.LOW if all_public else Severity.HIGH
+        elif all_public and not unpinned:
+            # Only the index's operator publishes to a well-known public wheel index, and
+            # PyPI refuses a second upload of a version its owner already published.
+            severity = Severity.LOW
+            exposure = (
+                f"every requirement is pinned with `==` ({len(exposed)} unhashed) and the extra index is a well-known "
+                "public wheel index; only an unpinned transitive dependency, or a pinned name nobody registered on PyPI, "
+                "could still be substituted"
             )
+        elif all_public:
+            severity = Severity.MEDIUM
+            exposure = (
+                f"{len(unpinned)} unpinned requirement(s) ({listed}) resolve across both; a well-known public wheel index "
+                "is not attacker-writable, but a name it serves that is unregistered on PyPI can be claimed there "
+                "(the torchtriton case)"
+            )
+        else:
+            severity = Severity.CRITICAL
+            counts = " and ".join(p for p in (f"{len(unpinned)} unpinned" if unpinned else "", f"{len(exposed) - len(unpinned)} unhashed" if len(exposed) > len(unpinned) else "") if p)
+            exposure = f"{counts} requirement(s) ({listed}) can come from either"
+        first, others = extras[0], extras[1:]
+        shown = f"the extra index {_display(first.url)}" + (f" and {len(others)} more" if others else "")
+        builder = (
+            ctx.finding(EXTRA_INDEX)
+            .at(first.span)
+            .args(option=first.option, extra=shown, primary=_display(primary), exposure=exposure)
+            .severity(severity)
+        )
+        for other in others:
+            builder.related(other.span, f"another extra index: {_display(other.url)}")
+        builder.emit()
 
     def _included(
         self, m: Manifest, ctx: FileContext, depth: int = 0, seen: set[str] | None = None, *, constraints: bool = False
@@ -363,6 +395,16 @@ def _pinned_enough(r: Requirement) -> bool:
         return True
     spec = r.specifier
     return r.ecosystem == "conda" and spec.startswith("==") and "," not in spec and spec.count(".") >= 3
+
+
+def _public_wheel_index(url: str, known: tuple[str, ...]) -> bool:
+    """Whether an index URL is under one of the rule's `public_wheel_indexes` prefixes
+    (host and path, no scheme): an index only its operator publishes to."""
+    if "://" not in url:
+        return False
+    parts = urlsplit(url)
+    where = f"{(parts.hostname or '').lower()}{parts.path}".rstrip("/") + "/"
+    return any(where.startswith(prefix.lower().rstrip("/") + "/") for prefix in known)
 
 
 def _local(url: str) -> bool:

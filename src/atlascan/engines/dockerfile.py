@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
@@ -92,39 +93,44 @@ class DockerfileEngine(Engine):
 
     # ---- ATS-DKR-003 -------------------------------------------------------------------------
     def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
+        """Root in the final stage of an image that evidently serves the network: a one-shot
+        training, conversion or CI builder image running as root exposes no service."""
+        match = ctx.rules["ATS-DKR-003"].match
         final = dockerfile.stages[-1]
-        stage: Stage | None = final
-        base = final  # the stage whose FROM names an image outside this file
-        visited: set[int] = set()
-        while stage is not None and stage.index not in visited:
-            visited.add(stage.index)
-            base = stage
+        chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
+        base = chain[-1]  # the stage whose FROM names an image outside this file
+        root: Located | None = None
+        for stage in chain:
             user = _last_user(stage, dockerfile.escape)
             if user is not None:
-                instr, word = user.instr, user.word
-                name = word.value.split(":", 1)[0]
+                name = user.word.value.split(":", 1)[0]
                 if "$" in name or name not in ROOT_USERS:
                     return
-                line, col = instr.position(word.start)
-                ctx.finding("ATS-DKR-003").at(Span(line, col, line, col + len(word.value))).args(
-                    why=f"`USER {word.value}` is the last user"
-                ).emit()
-                return
-            stage = _parent_stage(dockerfile, stage)
-        if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
-            return  # images built to run unprivileged set their own USER
-        if _documented_nonroot(base.resolved_image, tuple(ctx.rules["ATS-DKR-003"].match.get("nonroot_images", ()))):
-            return  # the base image's own last USER is unprivileged (the rule's table)
-        image = final.image
-        line, col = (
-            final.from_instruction.position(image.start)
-            if image
-            else (final.from_instruction.line, final.from_instruction.column)
-        )
-        end = col + (image.end - image.start if image else 4)
-        ctx.finding("ATS-DKR-003").at(Span(line, col, line, end)).args(
-            why="the final stage sets no USER"
-        ).emit()
+                root = user
+                break
+        else:
+            if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
+                return  # images built to run unprivileged set their own USER
+            if _image_row(base.resolved_image, tuple(match.get("nonroot_images", ()))):
+                return  # the base image's own last USER is unprivileged (the rule's table)
+        serves = _serving_evidence(chain, base, match)
+        if serves is None:
+            return  # no exposed service: root in a job or builder image is not worth a finding
+        if root is not None:
+            instr, word = root.instr, root.word
+            line, col = instr.position(word.start)
+            span = Span(line, col, line, col + len(word.value))
+            why = f"`USER {word.value}` is the last user"
+        else:
+            image = final.image
+            line, col = (
+                final.from_instruction.position(image.start)
+                if image
+                else (final.from_instruction.line, final.from_instruction.column)
+            )
+            span = Span(line, col, line, col + (image.end - image.start if image else 4))
+            why = "the final stage sets no USER"
+        ctx.finding("ATS-DKR-003").at(span).args(why=f"{why}; {serves}").emit()
 
     # ---- ATS-DKR-004 -------------------------------------------------------------------------
     def _mutable_base_images(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
@@ -234,10 +240,54 @@ def _image_name(image: str) -> str:
 
 def _documented_nonroot(image: str, rows: tuple[dict, ...]) -> bool:
     """Whether the image is one the rule's table lists as running as a non-root user."""
+    return _image_row(image, rows) is not None
+
+
+def _image_row(image: str, rows: tuple[dict, ...]) -> dict | None:
+    """The first row of an image table (`images` globs) naming this image."""
     if not image or "$" in image:
-        return False
+        return None
     name = _image_name(image)
-    return any(fnmatch.fnmatchcase(name, glob) for row in rows for glob in row.get("images", ()))
+    for row in rows:
+        if any(fnmatch.fnmatchcase(name, glob) for glob in row.get("images", ())):
+            return row
+    return None
+
+
+def _stage_chain(dockerfile: Dockerfile, final: Stage) -> list[Stage]:
+    """The final stage, then each stage of this file it builds on (`FROM earlier-stage`)."""
+    chain: list[Stage] = []
+    stage: Stage | None = final
+    while stage is not None and all(s.index != stage.index for s in chain):
+        chain.append(stage)
+        stage = _parent_stage(dockerfile, stage)
+    return chain
+
+
+def _serving_evidence(chain: list[Stage], base: Stage, match: Mapping[str, Any]) -> str | None:
+    """Why the image evidently serves the network, or None: an EXPOSE, a server command in
+    the effective CMD/ENTRYPOINT (the rule's `serve_commands`), or, with no command of its
+    own, a base image whose default command is a server (the rule's `server_images`)."""
+    commands: dict[str, str] = {}
+    for stage in chain:
+        for instr in stage.instructions:
+            if instr.keyword == "EXPOSE":
+                return f"it has `EXPOSE {instr.body.strip()}` (line {instr.line})"
+        for instr in reversed(stage.instructions):
+            if instr.keyword in ("CMD", "ENTRYPOINT") and instr.keyword not in commands:
+                args = instr.json_args
+                text = " ".join(w.value for w in args) if args is not None else instr.body
+                commands[instr.keyword] = text.strip()
+    for keyword, text in sorted(commands.items()):  # ENTRYPOINT before CMD
+        for pattern in match.get("serve_commands", ()):
+            if _compiled(pattern).search(text):
+                shown = text if len(text) <= 60 else text[:57] + "..."
+                return f"its {keyword} runs a server: `{shown}`"
+    if not commands:
+        row = _image_row(base.resolved_image, tuple(match.get("server_images", ())))
+        if row is not None:
+            return f"its base image `{_image_name(base.resolved_image)}` runs {row.get('serves', 'a server')}"
+    return None
 
 
 def _tag(image: str) -> str:

@@ -53,6 +53,21 @@ SENSITIVE_PREFIXES = (
 RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock", "podman.sock")
 
 
+# Host folders that hold cluster credentials: reading them is enough (etcd's data holds every
+# Secret; the scheduler's and controller manager's folders and /srv/kubernetes hold kubeconfigs
+# and keys), so even a read-only mount of them, or of a folder above them, is reported.
+SECRET_BEARING = ("/var/lib/etcd", "/var/lib/kube-scheduler", "/var/lib/kube-controller-manager", "/srv/kubernetes", "/etc/shadow", "/etc/ssl/private")
+
+
+def readable_without_harm(path: str) -> bool:
+    """Whether a read-only mount of this host path hands over nothing: not a sensitive path
+    (`sensitive_host_path`), no credential folder and no folder above one."""
+    clean = "/" + path.strip().strip("/") if path.strip().startswith("/") else path.strip()
+    if not clean.startswith("/") or sensitive_host_path(clean):
+        return False
+    return not any(s == clean or s.startswith(clean.rstrip("/") + "/") or clean.startswith(s + "/") for s in SECRET_BEARING)
+
+
 def sensitive_host_path(path: str) -> str | None:
     """Why mounting this host path hands over the node, or None for an ordinary directory."""
     clean = "/" + path.strip().strip("/") if path.strip().startswith("/") else path.strip()

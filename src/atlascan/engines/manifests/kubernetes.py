@@ -138,7 +138,7 @@ def _on_security_context(site: Site) -> None:
 
 
 def _on_host_path(site: Site) -> None:
-    _host_path(site.parent, site.value, site.ctx)
+    _host_path(site.parent, site.value, site.ctx, site.root)
 
 
 def _on_host_namespace(site: Site) -> None:
@@ -274,12 +274,32 @@ def _security_context(sc: YNode, container: str, ctx: FileContext) -> None:
         )
 
 
-def _host_path(volume: Mapping, spec: YNode, ctx: FileContext) -> None:
+def _mounted_read_only(root: Mapping, name: str) -> bool:
+    """Whether the document mounts the volume at least once and every `volumeMounts` entry
+    of that name is `readOnly: true` (the whole document: conservative across pods)."""
+    mounts: list[Mapping] = []
+    stack: list[YNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.pairs:
+                if text(key) == "volumeMounts":
+                    mounts += [m for m in items(value) if isinstance(m, Mapping) and m.text("name") == name]
+                else:
+                    stack.append(value)
+        elif isinstance(node, Sequence):
+            stack.extend(node.items)
+    return bool(name) and bool(mounts) and all(is_true(m.get("readOnly")) for m in mounts)
+
+
+def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping) -> None:
     path_node = spec.get("path") if isinstance(spec, Mapping) else spec
     path = text(path_node)
     if path is None or path_node is None:
         return
     why = common.sensitive_host_path(path)
+    if why is None and common.readable_without_harm(path) and _mounted_read_only(root, volume.text("name") or ""):
+        return  # an ordinary host folder every container mounts `readOnly: true`
     first = spec.key_node("path") if isinstance(spec, Mapping) else volume.key_node("hostPath")
     emit(
         ctx,

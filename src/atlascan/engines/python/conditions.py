@@ -300,10 +300,21 @@ def _instance_setting(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
 
 
+# Classes whose `from_pretrained` reads only data (vocabularies, JSON configs, preprocessing
+# settings): no weights and no code unless `trust_remote_code=True` imports the repository's
+# Python. A moving revision of them changes no behaviour worth pinning for security.
+CODE_FREE_LOADERS = re.compile(r"(?:Tokenizer(?:Fast)?|Processor|FeatureExtractor|Config)$")
+
+
 def unpinned_revision(site: Site) -> Hit | None:
     call = site.call
     if is_const(getattr(keyword(call, "local_files_only"), "value", None), True):
         return None
+    parts = site.qualname.split(".")
+    if len(parts) >= 2 and parts[-1] == "from_pretrained" and CODE_FREE_LOADERS.search(parts[-2]):
+        trust = keyword(call, "trust_remote_code")
+        if trust is None or is_const(trust.value, False):
+            return None  # a tokenizer, processor or config without remote code
     kw, value, pinned = _revision(site)
     if kw is not None:
         if pinned or value is None:
@@ -325,6 +336,8 @@ def unpinned_revision(site: Site) -> Hit | None:
     origin = site.analysis.origins.of(target, site.scope)
     if origin.rank == 0:
         return None
+    if isinstance(target, ast.Name) and origin.param == target.id and not origin.proof:
+        return None  # a generic utility's parameter: no hub id here to pin
     return Hit(_callee(site), "the model is fetched without `revision=` pinned to a commit", precision=Precision.MEDIUM)
 
 
