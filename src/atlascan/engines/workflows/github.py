@@ -153,6 +153,8 @@ class _Scope:
     flow: Workflow
     job: Job
     step: Mapping
+    ctx: FileContext | None = None
+    path: str = ""
 
 
 def _env_value(scope: _Scope, name: str) -> Scalar | None:
@@ -226,7 +228,10 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
                     unknown = unknown or (grade and (UNKNOWN, f"{ref}` set from `{grade[1]}"))
         elif head == "inputs":
             if (scope.flow.action or "workflow_call" in scope.flow.triggers) and not _input_typed_safe(scope.flow, name):
-                unknown = unknown or (UNKNOWN, ref)
+                grade = _resolve_input(scope, name, depth)
+                if grade is not None and grade[0] == ATTACKER:
+                    return ATTACKER, f"{ref}` passed `{grade[1]}"
+                unknown = unknown or (grade and (UNKNOWN, ref))
         elif head in ("steps", "needs"):
             if ".outputs." in ref:
                 unknown = unknown or (UNKNOWN, ref)
@@ -240,13 +245,109 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
     return unknown
 
 
+# ---- callers of local actions and reusable workflows -------------------------------------
+
+MAX_CALLER_FILES = 300
+
+
+def _local_target(path: str, action: bool) -> str | None:
+    """What a caller in this repository writes in `uses:` to call the file at `path`
+    (`./.github/actions/foo`, `./.github/workflows/x.yml`); None for an action at the
+    repository root, which other repositories call."""
+    if action:
+        folder = path.rpartition("/")[0]
+        return "./" + folder if folder else None
+    return "./" + path
+
+
+def _gha_paths(ctx: FileContext) -> list[tuple[str, bool]]:
+    out = []
+    for path in sorted(ctx.all_paths):
+        name = path.rpartition("/")[2]
+        if name in ("action.yml", "action.yaml"):
+            out.append((path, True))
+        elif path.startswith(".github/workflows/") and path.endswith((".yml", ".yaml")):
+            out.append((path, False))
+    return out[:MAX_CALLER_FILES]
+
+
+def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Mapping | None, str]]:
+    """Every call of the local action or reusable workflow at `path` in the scan: the
+    caller's scope, its `with:` mapping, the caller's path. Files are read through the
+    parse stage (`ctx.document`), never executed."""
+    from atlascan.model import ParseError, SkipFile, SourceFile
+
+    target = _local_target(path, action)
+    if target is None:
+        return []
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    out: list[tuple[_Scope, Mapping | None, str]] = []
+    for other, other_action in _gha_paths(ctx):
+        abspath = root + other
+        try:
+            doc = ctx.document(SourceFile(other, abspath, "gha-action" if other_action else "gha-workflow", 0))
+        except (OSError, ParseError, SkipFile):
+            continue
+        for tree in doc.tree.roots():
+            if not isinstance(tree, Mapping):
+                continue
+            flow = workflow(tree, other_action)
+            for job in flow.jobs:
+                if _uses(job.node).rstrip("/") == target:
+                    out.append((_Scope(flow, job, job.node, ctx, other), _with(job.node), other))
+                for step in job.steps:
+                    if _uses(step).rstrip("/") == target:
+                        out.append((_Scope(flow, job, step, ctx, other), _with(step), other))
+    return out
+
+
+def _resolve_input(scope: _Scope, name: str, depth: int) -> tuple[str, str] | None:
+    """What `inputs.<name>` of a local action or reusable workflow may hold, judged at
+    every caller in the repository: None when each passes maintainer-written values (or
+    leaves a constant default), ATTACKER with the context when one passes outsider text,
+    UNKNOWN when there is no caller to judge (a published action) or a caller's value is
+    of unknown origin."""
+    if scope.ctx is None or depth >= 3:
+        return UNKNOWN, f"inputs.{name}"
+    calls = _callers(scope.ctx, scope.path or scope.ctx.file.path, scope.flow.action)
+    if not calls:
+        return UNKNOWN, f"inputs.{name}"
+    default = _input_default(scope.flow, name)
+    unknown: tuple[str, str] | None = None
+    for caller, with_, _ in calls:
+        value = with_.get(name) if with_ is not None else None
+        if value is None:
+            if default is not None and "${{" in default:
+                unknown = unknown or (UNKNOWN, f"inputs.{name}")
+            continue
+        if not isinstance(value, Scalar):
+            continue
+        for m in EXPRESSION.finditer(value.value):
+            grade = _classify(m.group(1), caller, depth + 1)
+            if grade and grade[0] == ATTACKER:
+                return grade
+            unknown = unknown or grade
+    return unknown
+
+
+def _input_default(flow: Workflow, name: str) -> str | None:
+    if flow.action:
+        inputs = flow.root.get("inputs")
+    else:
+        on = flow.root.get("on")
+        call = on.get("workflow_call") if isinstance(on, Mapping) else None
+        inputs = call.get("inputs") if isinstance(call, Mapping) else None
+    spec = inputs.get(name) if isinstance(inputs, Mapping) else None
+    return spec.text("default") if isinstance(spec, Mapping) else None
+
+
 def check_injection(flow: Workflow, ctx: FileContext) -> None:
     # Actions and reusable workflows (`workflow_call`) inherit their callers' triggers.
     unknown = flow.action or "workflow_call" in flow.triggers
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     for job in flow.jobs:
         for step in job.steps:
-            scope = _Scope(flow, job, step)
+            scope = _Scope(flow, job, step, ctx, ctx.file.path)
             for script, where in _script_scalars(step):
                 if "${{" not in script.value:
                     continue
