@@ -234,7 +234,10 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
                 unknown = unknown or (grade and (UNKNOWN, ref))
         elif head in ("steps", "needs"):
             if ".outputs." in ref:
-                unknown = unknown or (UNKNOWN, ref)
+                grade = _resolve_output(scope, head, name, ref.rpartition(".")[2], depth)
+                if grade is not None and grade[0] == ATTACKER:
+                    return ATTACKER, f"{ref}` set from `{grade[1]}"
+                unknown = unknown or (grade and (UNKNOWN, ref))
         elif head == "matrix" and depth < 3:
             for value in _matrix_values(scope.job, name):
                 for inner in EXPRESSION.finditer(value.value):
@@ -243,6 +246,57 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
                         return ATTACKER, f"{ref}` set from `{grade[1]}"
                     unknown = unknown or (grade and (UNKNOWN, ref))
     return unknown
+
+
+# Outputs well-known actions write from maintainer-controlled data (versions, digests,
+# artifact addresses, paths-filter's true/false per filter).
+TRUSTED_OUTPUTS = {
+    "actions/setup-python": {"python-version", "python-path", "cache-hit"},
+    "actions/setup-go": {"go-version", "cache-hit"},
+    "actions/setup-node": {"node-version", "cache-hit"},
+    "actions/upload-artifact": {"artifact-id", "artifact-url", "artifact-digest"},
+    "docker/build-push-action": {"digest", "imageid"},
+}
+GITHUB_OUTPUT_WRITE = re.compile(r"""^\s*echo\s+["']?([\w-]+)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT\}?["']?\s*$""", re.M)
+
+
+def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int) -> tuple[str, str] | None:
+    """What `steps.<owner>.outputs.<name>` or `needs.<owner>.outputs.<name>` holds: None
+    when a well-known action or a `run:` step of this job writes it from constants (or
+    a job output is set from such a step), else the grade of what it is set from."""
+    ref = f"{head}.{owner}.outputs.{name}"
+    if depth >= 3:
+        return UNKNOWN, ref
+    if head == "needs":
+        job = next((j for j in scope.flow.jobs if j.name == owner), None)
+        outputs = job.node.get("outputs") if job is not None else None
+        value = outputs.get(name) if isinstance(outputs, Mapping) else None
+        if job is None or not isinstance(value, Scalar):
+            return UNKNOWN, ref
+        inner_scope = _Scope(scope.flow, job, job.node, scope.ctx, scope.path)
+        grades = [_classify(m.group(1), inner_scope, depth + 1) for m in EXPRESSION.finditer(value.value)]
+        return next((g for g in grades if g and g[0] == ATTACKER), None) or next((g for g in grades if g), None)
+    step = next((s for s in scope.job.steps if (s.text("id") or "").strip() == owner), None)
+    if step is None:
+        return UNKNOWN, ref
+    action = _uses(step).lower().split("@", 1)[0]
+    if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
+        return None
+    run = step.get("run")
+    if not isinstance(run, Scalar):
+        return UNKNOWN, ref
+    writes = [m.group(2) for m in GITHUB_OUTPUT_WRITE.finditer(run.value) if m.group(1) == name]
+    if not writes or "GITHUB_OUTPUT" in run.value.replace("$GITHUB_OUTPUT", "", len(writes)).replace("${GITHUB_OUTPUT}", ""):
+        return UNKNOWN, ref  # written some other way too: not judged
+    inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
+    for written in writes:
+        if "$" in written.replace("${{", ""):
+            return UNKNOWN, ref  # a shell variable or command output
+        for m in EXPRESSION.finditer(written):
+            grade = _classify(m.group(1), inner_scope, depth + 1)
+            if grade:
+                return grade
+    return None
 
 
 # ---- callers of local actions and reusable workflows -------------------------------------
