@@ -201,3 +201,26 @@ def test_a_whole_root_scan_forgets_deleted_files(tree: Path, tmp_path: Path, cap
     (tree / "other.py").unlink()
     _scan(capsys, cache)
     assert not any("other.py" in k for k in json.loads(path.read_text("utf-8"))["entries"])
+
+
+ACTION = (
+    "name: a\ndescription: d\ninputs:\n  tag:\n    description: t\nruns:\n  using: composite\n  steps:\n"
+    "    - shell: bash\n      run: echo \"${{ inputs.tag }}\"\n"
+)
+CALLER = (
+    "on: pull_request\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: ./.github/actions/a\n        with:\n          tag: ${{ %s }}\n"
+)
+
+
+def test_a_local_action_is_rejudged_when_its_caller_changes(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tree / ".github/actions/a").mkdir(parents=True)
+    (tree / ".github/workflows").mkdir(parents=True)
+    (tree / ".github/actions/a/action.yml").write_text(ACTION, "utf-8")
+    (tree / ".github/workflows/ci.yml").write_text(CALLER % "github.sha", "utf-8")
+    cache = tmp_path / "cache"
+    action = ".github/actions/a/action.yml"
+    assert not any(r[:2] == ("ATS-GHA-001", action) for r in _rules(_scan(capsys, cache)))
+    (tree / ".github/workflows/ci.yml").write_text(CALLER % "github.event.pull_request.title", "utf-8")
+    found = [f for f in _scan(capsys, cache)["findings"] if f["rule_id"] == "ATS-GHA-001" and f["path"] == action]
+    assert len(found) == 1 and found[0]["severity"] == "high"

@@ -238,3 +238,38 @@ def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Pat
     merge = _findings(scan_text(tmp_path / "mr", ".gitlab-ci.yml", mr, select=["ATS-GL-008"]))
     assert [f.region.start_line for f in pushed] == [4]  # the commit message only
     assert [f.region.start_line for f in merge] == [5, 6]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+
+
+def test_local_action_inputs_are_judged_at_their_callers(tmp_path: Path) -> None:
+    action = (
+        "name: a\ndescription: d\ninputs:\n  v:\n    description: v\nruns:\n  using: composite\n  steps:\n"
+        "    - shell: bash\n      run: echo \"${{ inputs.v }}\"\n"
+    )
+    nested = (
+        "name: b\ndescription: d\ninputs:\n  w:\n    description: w\nruns:\n  using: composite\n  steps:\n"
+        "    - uses: ./.github/actions/a\n      with:\n        v: ${{ inputs.w }}\n"
+    )
+    caller = (
+        "on: pull_request\njobs:\n  j:\n    runs-on: x\n    strategy:\n      matrix:\n        k: [1.29, 1.30]\n    steps:\n"
+        "      - uses: ./.github/actions/a\n        with:\n          v: ${{ matrix.k }}\n"
+        "      - uses: ./.github/actions/b\n        with:\n          w: %s\n"
+    )
+    rel = ".github/actions/a/action.yml"
+    files = {rel: action, ".github/actions/b/action.yml": nested, WF: caller % "${{ github.sha }}"}
+    _write(tmp_path, files)
+    assert not _findings(scan_path(tmp_path, select=["ATS-GHA-001"]))
+    # Through the nested action, one caller passes a branch name: the finding stays, high.
+    _write(tmp_path, {WF: caller % "${{ github.head_ref }}"})
+    found = [f for f in _findings(scan_path(tmp_path, select=["ATS-GHA-001"])) if f.path == rel]
+    assert [(f.region.start_line, f.severity) for f in found] == [(10, Severity.HIGH)]
+    assert "github.head_ref" in found[0].message
+    # No caller in the repository (used from elsewhere): of unknown origin, medium.
+    (tmp_path / WF).unlink()
+    found = [f for f in _findings(scan_path(tmp_path, select=["ATS-GHA-001"])) if f.path == rel]
+    assert [(f.region.start_line, f.severity) for f in found] == [(10, Severity.MEDIUM)]

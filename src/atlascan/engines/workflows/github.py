@@ -153,6 +153,8 @@ class _Scope:
     flow: Workflow
     job: Job
     step: Mapping
+    ctx: FileContext | None = None
+    path: str = ""
 
 
 def _env_value(scope: _Scope, name: str) -> Scalar | None:
@@ -226,10 +228,16 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
                     unknown = unknown or (grade and (UNKNOWN, f"{ref}` set from `{grade[1]}"))
         elif head == "inputs":
             if (scope.flow.action or "workflow_call" in scope.flow.triggers) and not _input_typed_safe(scope.flow, name):
-                unknown = unknown or (UNKNOWN, ref)
+                grade = _resolve_input(scope, name, depth)
+                if grade is not None and grade[0] == ATTACKER:
+                    return ATTACKER, f"{ref}` passed `{grade[1]}"
+                unknown = unknown or (grade and (UNKNOWN, ref))
         elif head in ("steps", "needs"):
             if ".outputs." in ref:
-                unknown = unknown or (UNKNOWN, ref)
+                grade = _resolve_output(scope, head, name, ref.rpartition(".")[2], depth)
+                if grade is not None and grade[0] == ATTACKER:
+                    return ATTACKER, f"{ref}` set from `{grade[1]}"
+                unknown = unknown or (grade and (UNKNOWN, ref))
         elif head == "matrix" and depth < 3:
             for value in _matrix_values(scope.job, name):
                 for inner in EXPRESSION.finditer(value.value):
@@ -240,13 +248,160 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
     return unknown
 
 
+# Outputs well-known actions write from maintainer-controlled data (versions, digests,
+# artifact addresses, paths-filter's true/false per filter).
+TRUSTED_OUTPUTS = {
+    "actions/setup-python": {"python-version", "python-path", "cache-hit"},
+    "actions/setup-go": {"go-version", "cache-hit"},
+    "actions/setup-node": {"node-version", "cache-hit"},
+    "actions/upload-artifact": {"artifact-id", "artifact-url", "artifact-digest"},
+    "docker/build-push-action": {"digest", "imageid"},
+}
+GITHUB_OUTPUT_WRITE = re.compile(r"""^\s*echo\s+["']?([\w-]+)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT\}?["']?\s*$""", re.M)
+
+
+def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int) -> tuple[str, str] | None:
+    """What `steps.<owner>.outputs.<name>` or `needs.<owner>.outputs.<name>` holds: None
+    when a well-known action or a `run:` step of this job writes it from constants (or
+    a job output is set from such a step), else the grade of what it is set from."""
+    ref = f"{head}.{owner}.outputs.{name}"
+    if depth >= 3:
+        return UNKNOWN, ref
+    if head == "needs":
+        job = next((j for j in scope.flow.jobs if j.name == owner), None)
+        outputs = job.node.get("outputs") if job is not None else None
+        value = outputs.get(name) if isinstance(outputs, Mapping) else None
+        if job is None or not isinstance(value, Scalar):
+            return UNKNOWN, ref
+        inner_scope = _Scope(scope.flow, job, job.node, scope.ctx, scope.path)
+        grades = [_classify(m.group(1), inner_scope, depth + 1) for m in EXPRESSION.finditer(value.value)]
+        return next((g for g in grades if g and g[0] == ATTACKER), None) or next((g for g in grades if g), None)
+    step = next((s for s in scope.job.steps if (s.text("id") or "").strip() == owner), None)
+    if step is None:
+        return UNKNOWN, ref
+    action = _uses(step).lower().split("@", 1)[0]
+    if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
+        return None
+    run = step.get("run")
+    if not isinstance(run, Scalar):
+        return UNKNOWN, ref
+    writes = [m.group(2) for m in GITHUB_OUTPUT_WRITE.finditer(run.value) if m.group(1) == name]
+    if not writes or "GITHUB_OUTPUT" in run.value.replace("$GITHUB_OUTPUT", "", len(writes)).replace("${GITHUB_OUTPUT}", ""):
+        return UNKNOWN, ref  # written some other way too: not judged
+    inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
+    for written in writes:
+        if "$" in written.replace("${{", ""):
+            return UNKNOWN, ref  # a shell variable or command output
+        for m in EXPRESSION.finditer(written):
+            grade = _classify(m.group(1), inner_scope, depth + 1)
+            if grade:
+                return grade
+    return None
+
+
+# ---- callers of local actions and reusable workflows -------------------------------------
+
+MAX_CALLER_FILES = 300
+
+
+def _local_target(path: str, action: bool) -> str | None:
+    """What a caller in this repository writes in `uses:` to call the file at `path`
+    (`./.github/actions/foo`, `./.github/workflows/x.yml`); None for an action at the
+    repository root, which other repositories call."""
+    if action:
+        folder = path.rpartition("/")[0]
+        return "./" + folder if folder else None
+    return "./" + path
+
+
+def _gha_paths(ctx: FileContext) -> list[tuple[str, bool]]:
+    out = []
+    for path in sorted(ctx.all_paths):
+        name = path.rpartition("/")[2]
+        if name in ("action.yml", "action.yaml"):
+            out.append((path, True))
+        elif path.startswith(".github/workflows/") and path.endswith((".yml", ".yaml")):
+            out.append((path, False))
+    return out[:MAX_CALLER_FILES]
+
+
+def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Mapping | None, str]]:
+    """Every call of the local action or reusable workflow at `path` in the scan: the
+    caller's scope, its `with:` mapping, the caller's path. Files are read through the
+    parse stage (`ctx.document`), never executed."""
+    from atlascan.model import ParseError, SkipFile, SourceFile
+
+    target = _local_target(path, action)
+    if target is None:
+        return []
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    out: list[tuple[_Scope, Mapping | None, str]] = []
+    for other, other_action in _gha_paths(ctx):
+        abspath = root + other
+        try:
+            doc = ctx.document(SourceFile(other, abspath, "gha-action" if other_action else "gha-workflow", 0))
+        except (OSError, ParseError, SkipFile):
+            continue
+        for tree in doc.tree.roots():
+            if not isinstance(tree, Mapping):
+                continue
+            flow = workflow(tree, other_action)
+            for job in flow.jobs:
+                if _uses(job.node).rstrip("/") == target:
+                    out.append((_Scope(flow, job, job.node, ctx, other), _with(job.node), other))
+                for step in job.steps:
+                    if _uses(step).rstrip("/") == target:
+                        out.append((_Scope(flow, job, step, ctx, other), _with(step), other))
+    return out
+
+
+def _resolve_input(scope: _Scope, name: str, depth: int) -> tuple[str, str] | None:
+    """What `inputs.<name>` of a local action or reusable workflow may hold, judged at
+    every caller in the repository: None when each passes maintainer-written values (or
+    leaves a constant default), ATTACKER with the context when one passes outsider text,
+    UNKNOWN when there is no caller to judge (a published action) or a caller's value is
+    of unknown origin."""
+    if scope.ctx is None or depth >= 3:
+        return UNKNOWN, f"inputs.{name}"
+    calls = _callers(scope.ctx, scope.path or scope.ctx.file.path, scope.flow.action)
+    if not calls:
+        return UNKNOWN, f"inputs.{name}"
+    default = _input_default(scope.flow, name)
+    unknown: tuple[str, str] | None = None
+    for caller, with_, _ in calls:
+        value = with_.get(name) if with_ is not None else None
+        if value is None:
+            if default is not None and "${{" in default:
+                unknown = unknown or (UNKNOWN, f"inputs.{name}")
+            continue
+        if not isinstance(value, Scalar):
+            continue
+        for m in EXPRESSION.finditer(value.value):
+            grade = _classify(m.group(1), caller, depth + 1)
+            if grade and grade[0] == ATTACKER:
+                return grade
+            unknown = unknown or grade
+    return unknown
+
+
+def _input_default(flow: Workflow, name: str) -> str | None:
+    if flow.action:
+        inputs = flow.root.get("inputs")
+    else:
+        on = flow.root.get("on")
+        call = on.get("workflow_call") if isinstance(on, Mapping) else None
+        inputs = call.get("inputs") if isinstance(call, Mapping) else None
+    spec = inputs.get(name) if isinstance(inputs, Mapping) else None
+    return spec.text("default") if isinstance(spec, Mapping) else None
+
+
 def check_injection(flow: Workflow, ctx: FileContext) -> None:
     # Actions and reusable workflows (`workflow_call`) inherit their callers' triggers.
     unknown = flow.action or "workflow_call" in flow.triggers
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     for job in flow.jobs:
         for step in job.steps:
-            scope = _Scope(flow, job, step)
+            scope = _Scope(flow, job, step, ctx, ctx.file.path)
             for script, where in _script_scalars(step):
                 if "${{" not in script.value:
                     continue
