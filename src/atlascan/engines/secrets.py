@@ -51,7 +51,7 @@ class SecretsEngine(Engine):
         else:
             gates = [_gate(p, named=file.kind != "notebook") for p in patterns]
             candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, lower, gates))
-        cells = _NotebookCells(lines) if file.kind == "notebook" else None
+        cells: _NotebookCells | None = None  # built at the first finding of a notebook
         reported: set[tuple[int, str]] = set()
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
@@ -65,6 +65,8 @@ class SecretsEngine(Engine):
                 col = raw.find(secret)
                 start = col + 1 if col >= 0 else col_hint
                 end = col + len(secret) + 1 if col >= 0 else None
+                if cells is None and file.kind == "notebook":
+                    cells = _NotebookCells(lines)
                 ctx.finding(pattern.rule_id).at(Span(number, start, number, end)).args(
                     kind=file.kind, where=cells.where(number) if cells else ""
                 ).severity(pattern.severity).secret(secret).emit()
