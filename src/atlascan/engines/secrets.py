@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
+from atlascan.literals import required_literals
 from atlascan.model import SourceFile, Span
 from atlascan.parsers import jsondoc
 from atlascan.secretpatterns import (
@@ -39,16 +41,17 @@ class SecretsEngine(Engine):
         # Substring tests run at memory speed; only patterns whose literal anchors occur in
         # the file are searched with regexes (an alternation of every pattern at every
         # position cost ~0.3 us/byte).
-        patterns = anchored(compile_rows(rules), text.lower())
+        lower = text.lower()
+        patterns = anchored(compile_rows(rules), lower)
         if not patterns:
             return
-        prefilter = _prefilter(patterns)
         lines = doc.lines
         if file.kind == "terraform":
-            candidates: Iterator[tuple[int, str, str | None]] = _terraform_lines(lines, prefilter)
+            candidates: Iterator[tuple[int, str, str | None]] = _terraform_lines(lines, _prefilter(patterns))
         else:
-            candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, prefilter))
-        cells = _NotebookCells(lines) if file.kind == "notebook" else None
+            gates = [_gate(p, named=file.kind != "notebook") for p in patterns]
+            candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, lower, gates))
+        cells: _NotebookCells | None = None  # built at the first finding of a notebook
         reported: set[tuple[int, str]] = set()
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
@@ -62,22 +65,80 @@ class SecretsEngine(Engine):
                 col = raw.find(secret)
                 start = col + 1 if col >= 0 else col_hint
                 end = col + len(secret) + 1 if col >= 0 else None
+                if cells is None and file.kind == "notebook":
+                    cells = _NotebookCells(lines)
                 ctx.finding(pattern.rule_id).at(Span(number, start, number, end)).args(
                     kind=file.kind, where=cells.where(number) if cells else ""
                 ).severity(pattern.severity).secret(secret).emit()
 
 
-def _candidate_lines(text: str, prefilter: re.Pattern[str]) -> Iterator[int]:
-    """Line numbers where the combined prefilter matches: one pass over the whole text
-    instead of a regex search per line (most files have no candidate at all)."""
+@dataclass(frozen=True)
+class _Gate:
+    """What a line needs before a pattern can match on it: its regex (for a generic rule, the
+    rule's prefilter) and, when known, literals one of which the line must contain: those the
+    regex needs, or for a format that counts only when named (`wandb` before 40 hex digits)
+    those the name needs."""
+
+    regex: re.Pattern[str]
+    fold: bool  # the literals are lowercase, to be found in the lowercased text
+    literals: tuple[str, ...] | None
+
+
+_GATES: dict[tuple[int, bool], _Gate] = {}
+
+
+def _gate(p: Pattern, named: bool) -> _Gate:
+    key = (id(p), named)  # Pattern objects live as long as _COMPILED
+    if key not in _GATES:
+        regex = re.compile(p.prefilter or r"[=:]") if p.generic else p.regex
+        found = required_literals(regex.pattern, regex.flags)
+        if named and p.name is not None and not p.generic:
+            # The name is looked for before the match on the same line (outside Terraform,
+            # whose variable blocks name their defaults, and notebooks, whose lines are
+            # decoded first): its literals are a gate too, and usually the rarer one.
+            found = required_literals(p.name.pattern, p.name.flags) or found
+        fold, literals = found if found else (False, None)
+        _GATES[key] = _Gate(regex, fold, literals)
+    return _GATES[key]
+
+
+# re's IGNORECASE also matches these to ASCII letters, which str.lower() does not map there
+# (U+0130 even lowercases to two characters): a text holding one is searched by regex.
+_FOLD_UNSAFE = ("\u0130", "\u0131", "\u017f")
+
+
+def _candidate_lines(text: str, lower: str, gates: list[_Gate]) -> list[int]:
+    """Line numbers (counting newlines) where some gate's regex matches within the line.
+    Substring searches for each gate's literals find the few lines worth a regex; a gate
+    without literals runs its regex over the whole text (most files have no candidate)."""
+    fold_safe = text.isascii() or (len(lower) == len(text) and not any(c in text for c in _FOLD_UNSAFE))
+    starts: set[int] = set()
+    size = len(text)
+    for gate in gates:
+        if gate.literals is None or (gate.fold and not fold_safe):
+            for m in gate.regex.finditer(text):
+                starts.add(text.rfind("\n", 0, m.start()) + 1)
+            continue
+        haystack = lower if gate.fold else text
+        search = gate.regex.search
+        for literal in gate.literals:
+            find = haystack.find
+            i = find(literal)
+            while i >= 0:
+                start = text.rfind("\n", 0, i) + 1
+                end = text.find("\n", i)
+                if end < 0:
+                    end = size
+                if start not in starts and search(text[start:end]):
+                    starts.add(start)
+                i = find(literal, end)
+    numbers = []
     line, position = 1, 0
-    last = 0
-    for m in prefilter.finditer(text):
-        line += text.count("\n", position, m.start())
-        position = m.start()
-        if line != last:
-            last = line
-            yield line
+    for start in sorted(starts):
+        line += text.count("\n", position, start)
+        position = start
+        numbers.append(line)
+    return numbers
 
 
 def _terraform_lines(lines: list[str], prefilter: re.Pattern[str]) -> Iterator[tuple[int, str, str | None]]:
