@@ -585,15 +585,36 @@ def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None
     )
 
 
-def _verified(scan: Scan) -> bool:
-    """A checksum or signature check somewhere in the same command text."""
+DIGEST_TOOLS = CHECKSUM_TOOLS - {"cosign", "gpg"}
+
+
+def _verification_at(scan: Scan) -> int | None:
+    """Offset of the first checksum or signature check in the command text: a tool run with
+    its check option (`sha256sum -c`, `gpg --verify`, `cosign verify-blob`), or a digest
+    (`sha256sum f`, `openssl dgst -sha256 f`) whose output goes on to a comparison, i.e. into
+    a pipe (`| grep -q "$SHA"`, `| cut ...` in a test) or a command substitution."""
+    first: int | None = None
     for inv in scan.invocations:
-        if inv.program in CHECKSUM_TOOLS and any(
+        checked = inv.program in CHECKSUM_TOOLS and any(
             w.value in ("-c", "--check", "--verify", "verify-blob") or w.value.startswith("-c")
             for w in inv.args
-        ):
-            return True
-    return False
+        )
+        digest = inv.program in DIGEST_TOOLS or (
+            inv.program == "openssl" and bool(inv.args) and inv.args[0].value in ("dgst", "sha256", "sha512")
+        )
+        compared = (
+            digest
+            and inv.command is not None
+            and (inv.command.parent is not None or inv.command.pipeline >= 0)
+        )
+        if (checked or compared) and (first is None or inv.first.start < first):
+            first = inv.first.start
+    return first
+
+
+def _verified(scan: Scan) -> bool:
+    """A checksum or signature check somewhere in the same command text."""
+    return _verification_at(scan) is not None
 
 
 def _url_words(inv: Invocation) -> Iterator[Word]:
