@@ -221,3 +221,47 @@ def test_a_rule_alone_keeps_findings_other_triggers_used_to_let_through(tmp_path
     """`REQUESTS_CA_BUNDLE` contains torchserve's `TS_`; ATS-CMD-016 alone needs its own word."""
     result = scan_text(tmp_path, "env.sh", "export REQUESTS_CA_BUNDLE=''\n", select=["ATS-CMD-016"])
     assert [f.rule_id for f in result.findings] == ["ATS-CMD-016"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://data.example.org/datasets/coco/val2017.zip", "Archive"),
+        ("https://huggingface.co/x/y/blob/main/bundle.tar.gz", "Archive"),
+        ("https://example.org/corpus/train.jsonl", "Dataset file"),
+        ("https://example.org/x/train.csv.gz", "Dataset file"),
+        ("https://example.org/models:8080/weights.tgz", "Archive"),
+        ("https://github.com/protocolbuffers/protobuf/releases/download/v25.1/protoc-25.1-linux-x86_64.zip", None),
+        ("https://github.com/org/tzdata/releases/download/v1/tzdata.tar.gz", None),
+        ("https://example.org/datasets/readme.md", None),
+    ],
+)
+def test_data_artifacts(url: str, expected: str | None) -> None:
+    from atlascan.engines.commands import data_artifact
+
+    assert data_artifact(url.lower(), default_rules()["ATS-CMD-017"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("script", "reported"),
+    [
+        # a check after the archive was already extracted comes too late
+        (
+            "curl -fsSL https://data.example.org/datasets/d.tgz | tar xz\nsha256sum -c d.sha256\n",
+            [("ATS-CMD-017", 1, 12, 51, "medium")],
+        ),
+        # the redirect target is what the next command uses
+        (
+            "curl -L https://data.example.org/datasets/d.zip > /tmp/x.zip\nunzip /tmp/x.zip\n",
+            [("ATS-CMD-017", 1, 9, 48, "medium")],
+        ),
+        # only removed, never used
+        ("wget https://data.example.org/datasets/d.zip\nrm d.zip\n", []),
+        (
+            "wget -P /data https://data.example.org/datasets/d.zip\nunzip /data/d.zip\n",
+            [("ATS-CMD-017", 1, 15, 54, "medium")],
+        ),
+    ],
+)
+def test_data_download_use_and_order(tmp_path: Path, script: str, reported: list[tuple[str, int, int, int, str]]) -> None:
+    assert _cmd(scan_text(tmp_path, "get.sh", script)) == reported

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scanning import located, scan_text
 
 DIGEST = "@sha256:" + "b" * 64
@@ -119,3 +121,40 @@ def test_server_base_image_counts_only_without_a_command_of_its_own(tmp_path: Pa
     ]
     job = f"FROM nginx:1.27{DIGEST}\nENTRYPOINT [\"/bin/sh\", \"/render.sh\"]\n"
     assert _dkr(scan_text(tmp_path, "Dockerfile", job)) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("https://example.com/tool.tar.gz", ("a remote file", "without `--checksum`", None)),
+        ("http://example.com/tool", ("a remote file", "over plain http without `--checksum`", "medium")),
+        ("https://github.com/org/repo.git", ("the git repository", "at its default branch, not a commit SHA", None)),
+        ("git@github.com:org/repo.git#v1.2:sub", ("the git repository", "at `v1.2`, not a commit SHA", None)),
+        ("git://example.com/repo.git#main", ("the git repository", "at `main`, not a commit SHA", "medium")),
+        ("https://github.com/org/repo.git?ref=v2", ("the git repository", "at `v2`, not a commit SHA", None)),
+        ("https://github.com/org/repo.git#" + "a" * 40, None),
+        ("https://github.com/org/repo.git?ref=v2&commit=" + "b" * 40, None),
+        ("https://huggingface.co/org/m/resolve/" + "c" * 40 + "/model.onnx", None),
+        ("vendor/tool.tar.gz", None),
+        ("${URL}", None),
+    ],
+)
+def test_remote_add_sources(source: str, expected: tuple[str, str, str | None] | None) -> None:
+    from atlascan.engines.dockerfile import _unpinned_remote
+
+    judged = _unpinned_remote(source)
+    got = None if judged is None else (judged[0], judged[1], judged[2].name.lower() if judged[2] else None)
+    assert got == expected
+
+
+def test_remote_add_defers_to_the_model_rule_on_the_same_line(tmp_path: Path) -> None:
+    text = (
+        f"FROM python:3.11{DIGEST}\nUSER 1\n"
+        "ADD https://models.example.com/m.onnx /models/\n"
+        "ADD https://example.com/tool /usr/local/bin/\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", text)
+    assert sorted((f.rule_id, f.region.start_line, f.region.start_column) for f in result.findings if f.rule_id in ("ATS-DKR-005", "ATS-CMD-015")) == [
+        ("ATS-CMD-015", 3, 5),
+        ("ATS-DKR-005", 4, 5),
+    ]

@@ -4,8 +4,8 @@ The parse stage gives each file's command lines (`atlascan.parsers.commandlines`
 the Document); this engine parses each into simple commands (`atlascan.parsers.shell`),
 strips wrappers such as `sudo`, `env A=b` or `python -m`, and runs one detector per concept:
 ML control planes started without auth or on all interfaces, package indexes that invite
-dependency confusion or tampering, remote scripts piped to a shell, models fetched without
-integrity, and TLS verification switched off. Detectors return offsets into the command
+dependency confusion or tampering, remote scripts piped to a shell, models, datasets and
+data archives fetched without integrity, and TLS verification switched off. Detectors return offsets into the command
 text; the text's anchors map them back to the file.
 """
 
@@ -585,15 +585,36 @@ def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None
     )
 
 
-def _verified(scan: Scan) -> bool:
-    """A checksum or signature check somewhere in the same command text."""
+DIGEST_TOOLS = CHECKSUM_TOOLS - {"cosign", "gpg"}
+
+
+def _verification_at(scan: Scan) -> int | None:
+    """Offset of the first checksum or signature check in the command text: a tool run with
+    its check option (`sha256sum -c`, `gpg --verify`, `cosign verify-blob`), or a digest
+    (`sha256sum f`, `openssl dgst -sha256 f`) whose output goes on to a comparison, i.e. into
+    a pipe (`| grep -q "$SHA"`, `| cut ...` in a test) or a command substitution."""
+    first: int | None = None
     for inv in scan.invocations:
-        if inv.program in CHECKSUM_TOOLS and any(
+        checked = inv.program in CHECKSUM_TOOLS and any(
             w.value in ("-c", "--check", "--verify", "verify-blob") or w.value.startswith("-c")
             for w in inv.args
-        ):
-            return True
-    return False
+        )
+        digest = inv.program in DIGEST_TOOLS or (
+            inv.program == "openssl" and bool(inv.args) and inv.args[0].value in ("dgst", "sha256", "sha512")
+        )
+        compared = (
+            digest
+            and inv.command is not None
+            and (inv.command.parent is not None or inv.command.pipeline >= 0)
+        )
+        if (checked or compared) and (first is None or inv.first.start < first):
+            first = inv.first.start
+    return first
+
+
+def _verified(scan: Scan) -> bool:
+    """A checksum or signature check somewhere in the same command text."""
+    return _verification_at(scan) is not None
 
 
 def _url_words(inv: Invocation) -> Iterator[Word]:
@@ -606,6 +627,7 @@ def _url_words(inv: Invocation) -> Iterator[Word]:
 def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
     rule = scan.rules.get("ATS-CMD-014") or scan.rules.get("ATS-CMD-015")
     exts = tuple(rule.match.get("model_extensions", ())) if rule else ()
+    data_rule = scan.rules.get("ATS-CMD-017")
     verified: bool | None = None
     for inv in scan.invocations:
         if (
@@ -635,6 +657,8 @@ def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
             resolve = re.search(r"/resolve/([^/]+)/", path)
             unpinned_hub = resolve is not None and not HEX40.match(resolve.group(1))
             if not (model_file or unpinned_hub) or (resolve is not None and not unpinned_hub):
+                if resolve is None and data_rule is not None and not has_checksum:
+                    yield from _data_download(scan, inv, word, url, path, data_rule)
                 continue  # a Hub file at a commit cannot change
             if url.startswith("http://"):
                 yield Hit("ATS-CMD-014", word.start, word.end, {"url": url})
@@ -651,6 +675,135 @@ def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
                     word.end,
                     {"what": f"{what} ({url.rsplit('/', 1)[-1]}) with no checksum check"},
                 )
+
+
+COMPRESSION = re.compile(r"\.(?:gz|bz2|xz|zst)$")
+# `curl -o FILE`, `curl -fsSLo FILE`, `wget -O FILE`, `wget -qO FILE`, and their long forms
+OUTPUT_OPTIONS = {"curl": ("-o", "--output"), "wget": ("-O", "--output-document")}
+# commands that name a downloaded file without using it
+NOT_USES = CHECKSUM_TOOLS | {"rm", "echo", "printf", "ls", "test", "[", "stat", "openssl"}
+
+
+@cache
+def _ml_words(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+def _host_in(host: str, hosts: tuple[str, ...]) -> bool:
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def data_artifact(path: str, rule: Rule) -> str | None:
+    """What an https URL (lower case, no query) fetches when it is a dataset file or an
+    archive of models or data (the rule's tables), else None."""
+    rest = path.split("://", 1)[-1]
+    m = _URL_HOST.match(rest)
+    host = m.group(1) if m else ""
+    url_path = rest[len(m.group(0)) :] if m else rest
+    name = url_path.rsplit("/", 1)[-1]
+    if COMPRESSION.sub("", name).endswith(tuple(rule.match.get("dataset_extensions", ()))):
+        return "Dataset file"
+    if not name.endswith(tuple(rule.match.get("archive_extensions", ()))):
+        return None
+    words = rule.match.get("ml_words")
+    if _host_in(host, tuple(rule.match.get("data_hosts", ()))) or (
+        words and _ml_words(words).search(url_path)
+    ):
+        return "Archive"
+    return None
+
+
+def _output_names(inv: Invocation, url: str) -> set[str]:
+    """Names the downloaded file goes by: the URL's last segment and the output path."""
+    names = {url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]}
+    short, long = OUTPUT_OPTIONS.get(inv.program, ("", ""))
+    args = inv.args
+    for k, w in enumerate(args):
+        value = w.value
+        target = None
+        if value in (">", ">>"):  # the tokenizer fallback keeps redirects as words
+            target = args[k + 1].value if k + 1 < len(args) else None
+        elif value.startswith(">"):
+            target = value.lstrip(">")
+        elif long and value.startswith(long + "="):
+            target = value[len(long) + 1 :]
+        elif value == long or (
+            short and value.startswith("-") and not value.startswith("--") and value.endswith(short[1])
+        ):
+            target = args[k + 1].value if k + 1 < len(args) else None
+        elif short and value.startswith(short) and len(value) > 2 and not value.startswith("--"):
+            target = value[2:]  # `-ofile`, `-O/path`
+        elif inv.program == "wget" and value in ("-P", "--directory-prefix") and k + 1 < len(args):
+            names.add(args[k + 1].value.rstrip("/") + "/")
+        if target:
+            names.update({target, target.rsplit("/", 1)[-1]})
+    return {n.strip("'\"") for n in names if n.strip("'\"") not in ("", "-", "/")}
+
+
+_REDIRECT = re.compile(r"[ \t]*>[ \t]*(\S+)")
+
+
+def _first_use(scan: Scan, inv: Invocation, url: str) -> int | None:
+    """Offset of the first command that uses what `inv` downloaded: a later stage of its
+    pipeline (`curl ... | tar xz`), or a later command naming the file (extracting,
+    installing, moving or loading it). A Dockerfile keeps the file in the image: the end of
+    the text. None when nothing in the text uses it."""
+    text = scan.text
+    if text.origin.startswith("dockerfile"):
+        return len(text.text)
+    cmd = inv.command
+    if cmd is None:
+        return None
+    if cmd.pipeline >= 0:
+        later = [
+            other.first.start
+            for other in scan.invocations
+            if other.command is not None
+            and other.command.pipeline == cmd.pipeline
+            and other.command.stage > cmd.stage
+        ]
+        if later:
+            return min(later)
+    names = _output_names(inv, url)
+    last = max((w.end for w in cmd.words), default=inv.first.end)
+    m = _REDIRECT.match(text.text, last)
+    if m:
+        names.update({m.group(1), m.group(1).rsplit("/", 1)[-1]})
+    names = {n.strip("'\"") for n in names} - {""}
+    for other in scan.invocations:
+        if other is inv or other.first.start <= inv.first.start or other.program in NOT_USES:
+            continue
+        for w in other.args:
+            value = w.value.strip("'\"")
+            if any(value == n or value.endswith("/" + n) or (n.endswith("/") and value.startswith(n)) for n in names):
+                return other.first.start
+    return None
+
+
+def _data_download(
+    scan: Scan, inv: Invocation, word: Word, url: str, path: str, rule: Rule
+) -> Iterator[Hit]:
+    what = data_artifact(path, rule)
+    if what is None:
+        return
+    use = _first_use(scan, inv, url)
+    if use is None:
+        return
+    verified = _verification_at(scan)
+    if verified is not None and verified < use:
+        return
+    plain = url.startswith("http://")
+    yield Hit(
+        "ATS-CMD-017",
+        word.start,
+        word.end,
+        {
+            "what": what,
+            "name": url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1],
+            "transport": " over plain http" if plain else "",
+        },
+        Severity.HIGH if plain else None,
+    )
 
 
 # ---- TLS verification off ------------------------------------------------------------------------
@@ -799,7 +952,11 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("ATS-CMD-011",), (*PIP, "INDEX", "TRUSTED", "insecure"), detect_insecure_index),
     Detector(("ATS-CMD-012",), PIP, detect_git_unpinned),
     Detector(("ATS-CMD-013",), DOWNLOAD, detect_remote_script),
-    Detector(("ATS-CMD-014", "ATS-CMD-015"), (*DOWNLOAD, "ADD ", "huggingface", "hf "), detect_model_downloads),
+    Detector(
+        ("ATS-CMD-014", "ATS-CMD-015", "ATS-CMD-017"),
+        (*DOWNLOAD, "ADD ", "huggingface", "hf "),
+        detect_model_downloads,
+    ),
     Detector(
         ("ATS-CMD-016",),
         # `REQUESTS_CA_BUNDLE=` already passed through torchserve's `TS_`; alone, it needs its own.

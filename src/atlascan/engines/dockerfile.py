@@ -1,7 +1,8 @@
 """Dockerfile rules that need the instruction structure rather than command lines:
 secrets baked into build args and image config, credential files copied into layers, the
-final stage running as root, and base images pulled by mutable tag. Command lines inside
-the Dockerfile (RUN, CMD, ENV, ADD URLs) are the `commands` engine's work."""
+final stage running as root, base images pulled by mutable tag, and remote ADD sources that
+nothing pins. Command lines inside the Dockerfile (RUN, CMD, ENV, and ADD URLs of models and
+datasets) are the `commands` engine's work."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage
 from atlascan.rules import Rule
 
 ROOT_USERS = frozenset({"root", "0"})
+HEX40 = re.compile(r"^[0-9a-f]{40}$", re.I)
+# BuildKit reads these sources as git repositories (its `IsGitTransport` prefixes, and an
+# http(s) URL whose path ends in `.git`, with an optional `#ref:subdir` fragment).
+GIT_PREFIXES = ("git@", "git://", "ssh://")
+GIT_URL = re.compile(r"^https?://[^#?]+\.git(?:[#?].*)?$", re.I)
+# A Hugging Face Hub file at a commit (`/resolve/<40-hex>/`) cannot change.
+HUB_AT_COMMIT = re.compile(r"^https://(?:huggingface\.co|hf\.co)/.*/resolve/[0-9a-f]{40}/", re.I)
 MAX_NOTICES = 3
 
 
@@ -32,7 +40,9 @@ class Located:
 
 class DockerfileEngine(Engine):
     name = "dockerfile"
-    implements = frozenset({"ATS-DKR-001", "ATS-DKR-002", "ATS-DKR-003", "ATS-DKR-004"})
+    implements = frozenset(
+        {"ATS-DKR-001", "ATS-DKR-002", "ATS-DKR-003", "ATS-DKR-004", "ATS-DKR-005"}
+    )
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         dockerfile: Dockerfile = ctx.doc.tree
@@ -48,6 +58,8 @@ class DockerfileEngine(Engine):
             self._root_final_stage(dockerfile, ctx)
         if ctx.enabled("ATS-DKR-004"):
             self._mutable_base_images(dockerfile, ctx)
+        if ctx.enabled("ATS-DKR-005"):
+            self._remote_adds(dockerfile, ctx)
 
     # ---- ATS-DKR-001 -------------------------------------------------------------------------
     def _secret_args(self, dockerfile: Dockerfile, ctx: FileContext, rule: Rule) -> None:
@@ -158,6 +170,57 @@ class DockerfileEngine(Engine):
                 ).severity(severity).emit()
             if stage.name:
                 names.add(stage.name)
+
+    # ---- ATS-DKR-005 -------------------------------------------------------------------------
+    def _remote_adds(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
+        for instr in dockerfile.instructions:
+            if instr.keyword != "ADD" or instr.heredocs or instr.flag("checksum") is not None:
+                continue
+            sources = (
+                instr.json_args[:-1] if instr.json_args else instr.words(dockerfile.escape)[:-1]
+            )
+            for word in sources:
+                judged = _unpinned_remote(word.value)
+                if judged is None:
+                    continue
+                what, how, severity = judged
+                line, col = instr.position(word.start)
+                end = col + (word.end - word.start)
+                ctx.finding("ATS-DKR-005").at(Span(line, col, line, end)).args(
+                    what=what, url=word.value, how=how
+                ).severity(severity).emit()
+
+
+def _unpinned_remote(source: str) -> tuple[str, str, Severity | None] | None:
+    """(what, how, severity) of an ADD source fetched from the network and pinned by nothing;
+    None for local paths and git sources at a commit."""
+    low = source.lower()
+    if low.startswith(GIT_PREFIXES) or GIT_URL.match(source):
+        # `#ref:subdir`, or the newer query form `?ref=v1.0`, `?commit=<sha>`, names what
+        # BuildKit checks out
+        base, _, fragment = source.partition("#")
+        query: dict[str, str] = {}
+        for part in base.partition("?")[2].split("&"):
+            key, _, value = part.partition("=")
+            query[key] = value
+        ref = (
+            query.get("commit")
+            or fragment.split(":", 1)[0]
+            or query.get("ref")
+            or query.get("tag")
+            or query.get("branch", "")
+        )
+        if HEX40.match(ref):
+            return None
+        how = f"at `{ref}`, not a commit SHA" if ref else "at its default branch, not a commit SHA"
+        return "the git repository", how, Severity.MEDIUM if low.startswith("git://") else None
+    if HUB_AT_COMMIT.match(source):
+        return None
+    if low.startswith(("https://", "http://")):
+        severity = Severity.MEDIUM if low.startswith("http://") else None
+        transport = " over plain http" if severity else ""
+        return "a remote file", f"{transport} without `--checksum`".lstrip(), severity
+    return None
 
 
 @cache
