@@ -96,6 +96,22 @@ def _attribute_rules(module: Module, sg: Block) -> list[Block]:
     return out
 
 
+def _firewall(module: Module, address: str, fw: Block) -> Iterator[tuple[str, Opening]]:
+    direction = module.resolve(fw.attributes["direction"].value) if "direction" in fw.attributes else "INGRESS"
+    disabled = module.resolve(fw.attributes["disabled"].value) if "disabled" in fw.attributes else False
+    where = _open_attr(module, fw, ("source_ranges",))
+    if direction != "INGRESS" or disabled is True or where is None:
+        return
+    for allow in fw.sub("allow"):
+        proto = module.resolve(allow.attributes["protocol"].value) if "protocol" in allow.attributes else "all"
+        if str(proto).lower() in ("icmp", "esp", "ah", "ipip", "sctp"):
+            continue
+        ports = allow.attributes.get("ports")
+        ranges = list(_port_ranges(module.resolve(ports.value))) if ports else [(0, 65535)]
+        for lo, hi in ranges:
+            yield address, Opening(lo, hi, where, fw)
+
+
 def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, sg in module.of_type("aws_security_group"):
         rules = sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]
@@ -108,19 +124,9 @@ def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, rule in module.of_type("aws_vpc_security_group_ingress_rule"):
         yield from ((address, o) for o in _aws_rule(module, rule, "ip_protocol"))
     for address, fw in module.of_type("google_compute_firewall"):
-        direction = module.resolve(fw.attributes["direction"].value) if "direction" in fw.attributes else "INGRESS"
-        disabled = module.resolve(fw.attributes["disabled"].value) if "disabled" in fw.attributes else False
-        where = _open_attr(module, fw, ("source_ranges",))
-        if direction != "INGRESS" or disabled is True or where is None:
-            continue
-        for allow in fw.sub("allow"):
-            proto = module.resolve(allow.attributes["protocol"].value) if "protocol" in allow.attributes else "all"
-            if str(proto).lower() in ("icmp", "esp", "ah", "ipip", "sctp"):
-                continue
-            ports = allow.attributes.get("ports")
-            ranges = list(_port_ranges(module.resolve(ports.value))) if ports else [(0, 65535)]
-            for lo, hi in ranges:
-                yield address, Opening(lo, hi, where, fw)
+        for _, binding in module.instances(fw):  # `for_each` over firewall specs: each one
+            with module.bound(binding):
+                yield from _firewall(module, address, fw)
     nsg_rules = [(a, b) for a, b in module.of_type("azurerm_network_security_rule")]
     nsg_rules += [(a, r) for a, g in module.of_type("azurerm_network_security_group") for r in g.sub("security_rule")]
     for address, rule in nsg_rules:
