@@ -328,11 +328,15 @@ def main() -> int:
             hits = []
             for path in sorted((work / case.folder).rglob("*.tf")):
                 spans = span_cache.setdefault(path, blocks(path))
-                if case.key not in spans:
+                # `type.name["k"]`: one instance of a count / for_each block; a finding that
+                # names instances must name this one
+                key, _, index = case.key.partition("[")
+                if key not in spans:
                     continue
                 hits += [
                     f for f in by_file.get(path.resolve(), [])
-                    if any(lo <= f["line"] <= hi for lo, hi in spans[case.key]) and f["rule_id"] in check.rules
+                    if any(lo <= f["line"] <= hi for lo, hi in spans[key]) and f["rule_id"] in check.rules
+                    and (not index or "(instance " not in f["message"] or index.rstrip("]") in f["message"])
                 ]
             if case.failing:
                 f_all += 1
