@@ -210,7 +210,9 @@ def materialise(git_dir: str, check: Check, py: str | None, graph: str | None, o
         ]
         if not hcl:
             conf = _dict_conf(fn)
-            rtype = _first_resource_type(git_dir, py)
+            # `scan_entity_conf(conf, entity_type="...")` names the resource type the test means
+            entity = re.search(r"entity_type\s*=\s*['\"]([a-z0-9_]+)['\"]", text)
+            rtype = entity.group(1) if entity else _first_resource_type(git_dir, py)
             if conf is None or rtype is None:
                 check.skipped += 1
                 continue
@@ -270,16 +272,17 @@ def _to_hcl(conf: dict, depth: int) -> str:
     return out
 
 
-def blocks(path: Path) -> dict[str, tuple[int, int]]:
-    """`type.name` -> (first line, last line) of each resource block, 1-based."""
+def blocks(path: Path) -> dict[str, list[tuple[int, int]]]:
+    """`type.name` -> (first line, last line) of each resource block, 1-based (a few fixtures
+    repeat a block under the same name: every copy is the resource's)."""
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    spans: dict[str, tuple[int, int]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
     starts = [i for i, line in enumerate(lines) if TOP_RE.match(line.lstrip()) and (line[:1].strip() or BLOCK_RE.match(line))]
     for n, i in enumerate(starts):
         m = BLOCK_RE.match(lines[i])
         if m:
             end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-            spans[f"{m.group(1)}.{m.group(2)}"] = (i + 1, end)
+            spans.setdefault(f"{m.group(1)}.{m.group(2)}", []).append((i + 1, end))
     return spans
 
 
@@ -316,7 +319,7 @@ def main() -> int:
         for r in f.get("related", []):
             by_file[(work / r["path"]).resolve()].append({**f, "line": r["line"]})
 
-    span_cache: dict[Path, dict[str, tuple[int, int]]] = {}
+    span_cache: dict[Path, dict[str, list[tuple[int, int]]]] = {}
     found = failing = silent = passing = skipped = 0
     rows = []
     for check in checks:
@@ -325,12 +328,15 @@ def main() -> int:
             hits = []
             for path in sorted((work / case.folder).rglob("*.tf")):
                 spans = span_cache.setdefault(path, blocks(path))
-                if case.key not in spans:
+                # `type.name["k"]`: one instance of a count / for_each block; a finding that
+                # names instances must name this one
+                key, _, index = case.key.partition("[")
+                if key not in spans:
                     continue
-                lo, hi = spans[case.key]
                 hits += [
                     f for f in by_file.get(path.resolve(), [])
-                    if lo <= f["line"] <= hi and f["rule_id"] in check.rules
+                    if any(lo <= f["line"] <= hi for lo, hi in spans[key]) and f["rule_id"] in check.rules
+                    and (not index or "(instance " not in f["message"] or index.rstrip("]") in f["message"])
                 ]
             if case.failing:
                 f_all += 1

@@ -57,9 +57,8 @@ def _wildcards(st: Statement) -> list[str]:
     return [a for a in st.actions if a in ("*", "*:*") or (a.endswith(":*") and a.count(":") == 1)]
 
 
-def check_wildcards(module: Module, ctx: GroupContext) -> None:
-    if not ctx.enabled(WILDCARD):
-        return
+def policy_statements(module: Module) -> list[tuple[str, Statement]]:
+    """Every statement of every IAM policy the module writes, with its resource address."""
     statements: list[tuple[str, Statement]] = []
     for address, block in module.of_type(*POLICY_RESOURCES):
         attr = block.attributes.get(POLICY_ATTRIBUTES[block.labels[0]])
@@ -72,11 +71,22 @@ def check_wildcards(module: Module, ctx: GroupContext) -> None:
                 statements += [(address, s) for s in document_statements(module, module.resolve(attr.value), attr, block)]
     for address, block in module.data_of_type("aws_iam_policy_document"):
         statements += [(address, s) for s in data_document_statements(module, block)]
-    for address, st in statements:
+    return statements
+
+
+def check_wildcards(module: Module, ctx: GroupContext) -> None:
+    if not ctx.enabled(WILDCARD):
+        return
+    from atlascan.engines.terraform.checks_iam_risks import RULES, reported_here
+
+    specific = frozenset(r for r in RULES if ctx.enabled(r))
+    for address, st in policy_statements(module):
         found = _wildcards(st)
+        full = any(a in ("*", "*:*") or a.startswith("NotAction") for a in found)
+        if not full:  # `iam:*` on `*` is reported as what it allows (escalation, exposure, ...)
+            found = [a for a in found if not reported_here(st, a, specific)]
         if not found:
             continue
-        full = any(a in ("*", "*:*") or a.startswith("NotAction") for a in found)
         needle = found[0] if not found[0].startswith("NotAction") else "NotAction"
         span = st.attr.span if st.from_document else value_span(ctx.document(st.block.file).lines, st.attr, needle, "Action")
         (

@@ -3,8 +3,9 @@ ports (the rule's `[[match.ports]]` table) to 0.0.0.0/0 or ::/0."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from atlascan.analysis import GroupContext
@@ -28,6 +29,7 @@ class Opening:
     high: int
     where: Attribute
     block: Block
+    instance: str = ""  # the count / for_each instance it belongs to, when expanded
 
 
 def _int(value: Any) -> int | None:
@@ -96,6 +98,22 @@ def _attribute_rules(module: Module, sg: Block) -> list[Block]:
     return out
 
 
+def _firewall(module: Module, address: str, fw: Block) -> Iterator[tuple[str, Opening]]:
+    direction = module.resolve(fw.attributes["direction"].value) if "direction" in fw.attributes else "INGRESS"
+    disabled = module.resolve(fw.attributes["disabled"].value) if "disabled" in fw.attributes else False
+    where = _open_attr(module, fw, ("source_ranges",))
+    if direction != "INGRESS" or disabled is True or where is None:
+        return
+    for allow in fw.sub("allow"):
+        proto = module.resolve(allow.attributes["protocol"].value) if "protocol" in allow.attributes else "all"
+        if str(proto).lower() in ("icmp", "esp", "ah", "ipip", "sctp"):
+            continue
+        ports = allow.attributes.get("ports")
+        ranges = list(_port_ranges(module.resolve(ports.value))) if ports else [(0, 65535)]
+        for lo, hi in ranges:
+            yield address, Opening(lo, hi, where, fw)
+
+
 def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, sg in module.of_type("aws_security_group"):
         rules = sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]
@@ -108,19 +126,11 @@ def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, rule in module.of_type("aws_vpc_security_group_ingress_rule"):
         yield from ((address, o) for o in _aws_rule(module, rule, "ip_protocol"))
     for address, fw in module.of_type("google_compute_firewall"):
-        direction = module.resolve(fw.attributes["direction"].value) if "direction" in fw.attributes else "INGRESS"
-        disabled = module.resolve(fw.attributes["disabled"].value) if "disabled" in fw.attributes else False
-        where = _open_attr(module, fw, ("source_ranges",))
-        if direction != "INGRESS" or disabled is True or where is None:
-            continue
-        for allow in fw.sub("allow"):
-            proto = module.resolve(allow.attributes["protocol"].value) if "protocol" in allow.attributes else "all"
-            if str(proto).lower() in ("icmp", "esp", "ah", "ipip", "sctp"):
-                continue
-            ports = allow.attributes.get("ports")
-            ranges = list(_port_ranges(module.resolve(ports.value))) if ports else [(0, 65535)]
-            for lo, hi in ranges:
-                yield address, Opening(lo, hi, where, fw)
+        instances = module.instances(fw)  # `for_each` over firewall specs: each one
+        for instance, binding in instances:
+            with module.bound(binding):
+                for addr, opening in _firewall(module, address, fw):
+                    yield addr, replace(opening, instance=instance) if len(instances) > 1 else opening
     nsg_rules = [(a, b) for a, b in module.of_type("azurerm_network_security_rule")]
     nsg_rules += [(a, r) for a, g in module.of_type("azurerm_network_security_group") for r in g.sub("security_rule")]
     for address, rule in nsg_rules:
@@ -157,7 +167,7 @@ def check_open_ports(module: Module, ctx: GroupContext) -> None:
     if not ctx.enabled(OPEN_PORT):
         return
     services = _services(ctx)
-    hits: dict[tuple[str, int], tuple[Opening, list[str]]] = {}
+    hits: dict[tuple[str, int], tuple[Opening, list[str], list[str]]] = {}
     for address, opening in openings(module):
         if never_created(module, opening.block):
             continue
@@ -167,16 +177,20 @@ def check_open_ports(module: Module, ctx: GroupContext) -> None:
         if opening.low == 0 and opening.high >= 65535:
             names = ["all ports"]
         key = (address, id(opening.where))
-        if key in hits:
-            hits[key][1].extend(n for n in names if n not in hits[key][1])
-        else:
-            hits[key] = (opening, names)
-    for (address, _), (opening, names) in hits.items():
+        if key not in hits:
+            hits[key] = (opening, [], [])
+        hits[key][1].extend(n for n in names if n not in hits[key][1])
+        if opening.instance and opening.instance not in hits[key][2]:
+            hits[key][2].append(opening.instance)
+    for (address, _), (opening, names, instances) in hits.items():
         only_ssh = all(n.startswith("SSH") for n in names)
+        detail = ", ".join(names)
+        if instances:
+            detail += f" (instance {', '.join(json.dumps(i) for i in instances)})"
         (
             ctx.finding(OPEN_PORT, file=opening.block.file)
             .at(opening.where.span)
-            .args(address=address, detail=", ".join(names))
+            .args(address=address, detail=detail)
             .severity(Severity.MEDIUM if only_ssh else None)
             .emit()
         )

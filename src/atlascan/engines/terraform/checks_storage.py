@@ -64,12 +64,17 @@ def link_buckets(module: Module) -> tuple[dict[str, Bucket], list[Block]]:
     """Every aws_s3_bucket with what targets it, and the split resources whose bucket is unknown."""
     buckets = {a: Bucket(a, b) for a, b in module.of_type("aws_s3_bucket")}
     by_name: dict[str, str] = {}
+    ambiguous: set[str] = set()  # bucket names are global: two blocks naming one are not both real
     for address, bucket in buckets.items():
         name = bucket.block.attributes.get("bucket")
         value = module.resolve(name.value) if name else None
         if isinstance(value, str):
+            if value in by_name:
+                ambiguous.add(value)
             by_name[value] = address
         _inline(module, bucket)
+    for value in ambiguous:
+        del by_name[value]
     orphans: list[Block] = []
     split = (
         "aws_s3_bucket_acl", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",

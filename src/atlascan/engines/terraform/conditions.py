@@ -19,6 +19,7 @@ then at low precision.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -188,19 +189,22 @@ def check_conditions(module: Module, ctx: GroupContext, conditions: tuple[Condit
         if never_created(module, block):
             continue
         # Several rows of one rule failing at one block header become one finding.
-        merged: dict[tuple[str, int], tuple[Condition, Any, Precision | None, list[str]]] = {}
-        for cond in by_type[block.labels[0]]:
-            if cond.name_pattern is not None and not named(module, block, cond.name_pattern):
-                continue
-            if _passes_unless(module, block, cond):
-                continue
-            for detail, where, precision in _violations(module, block, cond):
-                key = (cond.rule_id, id(where))
-                if key in merged:
-                    merged[key][3].append(detail)
-                else:
-                    merged[key] = (cond, where, precision, [detail])
-        for cond, where, precision, details in merged.values():
+        # detail -> the instances it holds for (count / for_each: each instance is judged
+        # with its own `each.*` / `count.index`)
+        merged: dict[tuple[str, int], tuple[Condition, Any, Precision | None, dict[str, list[str]]]] = {}
+        instances = module.instances(block)
+        for instance, binding in instances:
+            with module.bound(binding):
+                for cond in by_type[block.labels[0]]:
+                    if cond.name_pattern is not None and not named(module, block, cond.name_pattern):
+                        continue
+                    if _passes_unless(module, block, cond):
+                        continue
+                    for detail, where, precision in _violations(module, block, cond):
+                        entry = merged.setdefault((cond.rule_id, id(where)), (cond, where, precision, {}))
+                        entry[3].setdefault(detail, []).append(instance)
+        for cond, where, precision, by_detail in merged.values():
+            details = [d if len(keys) == len(instances) else f"{d} (instance {', '.join(json.dumps(k) for k in keys)})" for d, keys in by_detail.items()]
             (
                 ctx.finding(cond.rule_id, file=block.file)
                 .at(where.header if isinstance(where, Block) else where.span)

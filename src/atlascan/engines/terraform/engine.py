@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from atlascan.analysis import GroupContext, PrepareContext
 from atlascan.engines import Engine
 from atlascan.engines.terraform import (
+    checks_iam_risks,
     checks_identity,
     checks_logging,
     checks_network,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 MAX_HCL_BYTES = 1024 * 1024
 MAX_CONTEXT_FILES = 500
 
-CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
+CODE_CHECKS: tuple[CodeCheck, ...] = (*checks_storage.CHECKS, *checks_identity.CHECKS, *checks_iam_risks.CHECKS, *checks_network.CHECKS, *checks_logging.CHECKS)
 # `[match]` keys other than `conditions` that a code check reads, and the rules it reads them for.
 CODE_TABLES = {"ports": frozenset({checks_network.OPEN_PORT}), "name_pattern": frozenset({checks_storage.BUCKET_CMK, checks_storage.VERSIONING})}
 

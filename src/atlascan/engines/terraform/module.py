@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from atlascan.model import ParseError, SkipFile, SourceFile
@@ -44,6 +45,7 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 MAX_DEPTH = 24
+MAX_INSTANCES = 64  # per-instance expansion of count / for_each stops here
 MAX_READ_BYTES = 1024 * 1024
 RESOURCE_PREFIXES = ("aws_", "google_", "azurerm_", "azuread_")
 
@@ -100,6 +102,7 @@ class Module:
         self._auto_values: dict[str, Any] = {}
         self._resolving: set[str] = set()
         self._file_cache: dict[str, Any] = {}
+        self._binding: dict[str, Any] = {}  # `each` / `count` of the instance being checked
         for parsed in files:
             name = parsed.file.path.rsplit("/", 1)[-1]
             if name.endswith(".tfvars"):
@@ -150,6 +153,35 @@ class Module:
             address = ".".join(parts[:2])
             return address if address in self.resources else None
         return None
+
+    # ---- instances -------------------------------------------------------------------
+    def instances(self, block: Block) -> list[tuple[str, dict[str, Any]]]:
+        """The instances a `count` or `for_each` creates, as (key, binding) pairs, when the
+        collection resolves (up to MAX_INSTANCES); otherwise one instance whose `each.*` and
+        `count.index` stay unknown."""
+        each = block.attributes.get("for_each")
+        if each is not None:
+            value = self.resolve(each.value)
+            if isinstance(value, dict) and 0 < len(value) <= MAX_INSTANCES:
+                return [(str(k), {"each": {"key": k, "value": v}}) for k, v in value.items()]
+            if isinstance(value, list) and 0 < len(value) <= MAX_INSTANCES and all(isinstance(v, str) for v in value):
+                return [(v, {"each": {"key": v, "value": v}}) for v in dict.fromkeys(value)]
+            return [("", {})]
+        count = block.attributes.get("count")
+        if count is not None:
+            n = self.resolve(count.value)
+            if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_INSTANCES:
+                return [(str(i), {"count": {"index": i}}) for i in range(n)]
+        return [("", {})]
+
+    @contextmanager
+    def bound(self, binding: dict[str, Any]) -> Iterator[None]:
+        """Resolve `each.*` / `count.index` as one instance's values inside the block."""
+        previous, self._binding = self._binding, binding
+        try:
+            yield
+        finally:
+            self._binding = previous
 
     # ---- resolution ------------------------------------------------------------------
     def value(self, block: Block, path: str) -> tuple[Attribute | None, Block | None, Any]:
@@ -205,6 +237,13 @@ class Module:
                 if base is UNKNOWN:
                     return UNKNOWN
             return base
+        if head in ("each", "count") and head in self._binding:
+            base = self._binding[head]
+            for part in ref.parts[1:]:
+                base = _step(base, part)
+                if base is UNKNOWN:
+                    return UNKNOWN
+            return self.resolve(base, depth + 1)
         if head == "path" and len(ref.parts) == 2 and ref.parts[1] in ("module", "root", "cwd"):
             return "."
         if isinstance(head, str) and (head == "data" or head.startswith(RESOURCE_PREFIXES)):

@@ -35,10 +35,18 @@ class Statement:
     attr: Attribute  # where the statement is written (the policy or the `actions` attribute)
     block: Block  # the resource or data block holding it
     from_document: bool  # read from a data "aws_iam_policy_document" block
+    resources: tuple[str, ...] = ()  # Resource (or NotResource) values that resolved to text
+    not_resource: bool = False
+    conditional: bool = False  # has any Condition at all
 
     @property
     def allows(self) -> bool:
         return self.effect.lower() == "allow"
+
+    @property
+    def unconstrained(self) -> bool:
+        """Allows its actions on every resource (`*` or NotResource) with no condition."""
+        return self.allows and not self.not_action and not self.conditional and (self.not_resource or "*" in self.resources)
 
     @property
     def public(self) -> bool:
@@ -103,6 +111,7 @@ def document_statements(module: Module, value: Any, attr: Attribute, block: Bloc
         if not isinstance(st, dict):
             continue
         not_action = "NotAction" in st
+        not_resource = "NotResource" in st
         out.append(
             Statement(
                 effect=str(st.get("Effect", "Allow")),
@@ -113,6 +122,9 @@ def document_statements(module: Module, value: Any, attr: Attribute, block: Bloc
                 attr=attr,
                 block=block,
                 from_document=False,
+                resources=_strings(st.get("NotResource" if not_resource else "Resource")),
+                not_resource=not_resource,
+                conditional=bool(st.get("Condition")),
             )
         )
     return out
@@ -141,6 +153,8 @@ def data_document_statements(module: Module, block: Block) -> list[Statement]:
         attr = st.attributes.get(key_name)
         if attr is None:
             continue
+        res_name = "not_resources" if "not_resources" in st.attributes else "resources"
+        res = st.attributes.get(res_name)
         out.append(
             Statement(
                 effect=effect if isinstance(effect, str) else "Allow",
@@ -151,6 +165,9 @@ def data_document_statements(module: Module, block: Block) -> list[Statement]:
                 attr=attr,
                 block=block,
                 from_document=True,
+                resources=_strings(module.resolve(res.value)) if res is not None else (),
+                not_resource=res_name == "not_resources",
+                conditional=bool(st.sub("condition")),
             )
         )
     return out

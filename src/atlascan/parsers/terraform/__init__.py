@@ -8,6 +8,7 @@ follows the path's suffix, as Terraform itself decides.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from atlascan.model import ParseError
@@ -44,11 +45,23 @@ def json_document(text: str) -> Any:
         raise ParseError("not JSON") from None
 
 
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
 def json_text(value: Any) -> Any:
     """A policy-like JSON object or array written as a string; None when it is not one."""
     if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
         return None
     try:
         return json_document(value)
+    except ParseError:
+        pass
+    # Trailing commas (`"s3:*",\n]`) are the usual slip in hand-written heredoc policies: read
+    # what the author meant, so the policy is still checked.
+    relaxed = _TRAILING_COMMA.sub(r"\1", value)
+    if relaxed == value:
+        return None
+    try:
+        return json_document(relaxed)
     except ParseError:
         return None
