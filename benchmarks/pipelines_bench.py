@@ -117,8 +117,8 @@ def time_scan(path: Path, jobs: int) -> tuple[float, int, int]:
 
 
 def time_parsers(path: Path) -> None:
-    from atlascan.parsers.shell import parse as parse_shell
     from atlascan.parsers.dockerfile import parse as parse_dockerfile
+    from atlascan.parsers.shell import parse as parse_shell
 
     dockerfiles = [p.read_text() for p in path.rglob("Dockerfile")]
     scripts = [p.read_text() for p in path.rglob("*.sh")]
