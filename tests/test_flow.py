@@ -184,6 +184,18 @@ def test_versioned_copies_of_a_file_are_one_finding_at_the_newest(tmp_path: Path
     by_path = {f.path: f for f in result.findings}
     assert sorted(by_path) == ["images/1.0.10/Dockerfile", "images/other/Dockerfile"]
     lead = by_path["images/1.0.10/Dockerfile"]
-    assert lead.message.endswith("(the same in 2 older versioned copies).")
+    assert lead.message.endswith("(the same in 2 older versioned copies of this file).")
     assert [(r.path, r.region.start_line) for r in lead.related] == [("images/1.0.2/Dockerfile", 2), ("images/1.0.9/Dockerfile", 2)]
     assert lead.properties["copies"] == 3
+
+
+def test_copies_of_a_file_in_several_folders_are_one_finding(tmp_path: Path) -> None:
+    seed = "import pickle\nmodel = pickle.load(open('xgboost-model', 'rb'))\n"
+    files = {f"templates/{name}/seedcode/evaluate.py": seed for name in ("batch", "realtime", "serverless")}
+    files["templates/edited/seedcode/evaluate.py"] = "# edited\n" + seed  # another size: its own finding
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-PY-001"])
+    by_path = {f.path: f for f in result.findings}
+    assert sorted(by_path) == ["templates/batch/seedcode/evaluate.py", "templates/edited/seedcode/evaluate.py"]
+    lead = by_path["templates/batch/seedcode/evaluate.py"]
+    assert lead.message.endswith("(the same in 2 other copies of this file).")
+    assert [r.path for r in lead.related] == ["templates/realtime/seedcode/evaluate.py", "templates/serverless/seedcode/evaluate.py"]

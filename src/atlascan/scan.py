@@ -210,7 +210,7 @@ def run_scan(
 
     findings = dedupe.deferred(state.findings, rules)
     findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
-    findings = fold_copies(fold(_suppress(findings, state.markers, opts), rules))
+    findings = fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files})
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
@@ -370,26 +370,39 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
     return out
 
 
-def fold_copies(findings: list[Finding]) -> list[Finding]:
-    """One finding for the same line of versioned copies of a file (`Dockerfiles/1.0.10/`,
-    `Dockerfiles/1.0.43/`, ...): one change made in each copy, reported at the newest copy
-    with the others as related locations. Suppressed findings stay apart."""
-    groups: dict[tuple[str, str, int, str], list[Finding]] = {}
+def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None) -> list[Finding]:
+    """One finding for the same line of copies of a file: versioned copies (`Dockerfiles/1.0.10/`,
+    `Dockerfiles/1.0.43/`), reported at the newest, and copies of one file in several folders
+    (the same name and size, the same finding on the same line: a template's seed code),
+    reported at the first. One change made in each copy; the others are related locations.
+    Suppressed findings stay apart."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
     out: list[Finding] = []
     for f in findings:
+        if f.suppression is not None:
+            out.append(f)
+            continue
         parts = f.path.split("/")
-        if f.suppression is None and any(RELEASE_DIR.match(p) for p in parts[:-1]):
+        if any(RELEASE_DIR.match(p) for p in parts[:-1]):
             shape = "/".join("*" if RELEASE_DIR.match(p) else p for p in parts[:-1]) + "/" + parts[-1]
-            groups.setdefault((f.rule_id, shape, f.region.start_line, f.snippet.strip()), []).append(f)
+            key: tuple[object, ...] = ("versioned", f.rule_id, shape, f.region.start_line, f.snippet.strip())
+        elif sizes is not None and f.path in sizes:
+            key = ("copy", f.rule_id, parts[-1], sizes[f.path], f.region.start_line, f.snippet.strip(), f.message)
         else:
             out.append(f)
-    for copies in groups.values():
-        copies.sort(key=lambda f: _version_order(f.path))
-        lead = copies.pop()
-        if copies:
-            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"the same in this copy: {f.message}") for f in copies]
-            lead.message = f"{lead.message.rstrip('.')} (the same in {len(copies)} older versioned cop{'ies' if len(copies) > 1 else 'y'})."
-            lead.properties["copies"] = len(copies) + 1
+            continue
+        groups.setdefault(key, []).append(f)
+    for key, copies in groups.items():
+        if key[0] == "versioned":
+            copies.sort(key=lambda f: _version_order(f.path))
+            lead, others, what = copies[-1], copies[:-1], "older versioned cop"
+        else:
+            copies.sort(key=lambda f: f.path)
+            lead, others, what = copies[0], copies[1:], "other cop"
+        if others:
+            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"the same in this copy: {f.message}") for f in others]
+            lead.message = f"{lead.message.rstrip('.')} (the same in {len(others)} {what}{'ies' if len(others) > 1 else 'y'} of this file)."
+            lead.properties["copies"] = len(others) + 1
         out.append(lead)
     return out
 
