@@ -126,6 +126,8 @@ _SAMPLE_FILES = {
     "tests/unit/test_hub.py": 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n',
     "tests/unit/test_load.py": "import pickle\nobj = pickle.loads(b'')\n",
     "app/serve.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
+    # Prose is documentation wherever it sits: a default credential in a README is held back.
+    "app/README.md": "Start MinIO with `MINIO_ROOT_PASSWORD=minioadmin`.\n",
 }
 
 
@@ -140,6 +142,8 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
     held = {n.path: n.message for n in result.notices if "held back" in n.message}
     assert held == {
         "docs/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
+        "(--include-docs reports them).",
+        "app/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",
         "tests/": "1 finding in tests held back: hardening, pinning and sinks with no outside input shown "
         "(--include-tests reports them).",

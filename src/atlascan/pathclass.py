@@ -24,6 +24,8 @@ CLASSES = (PRODUCT, TESTS, DOCS, GENERATED, VENDORED)
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals"})
+# Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
+DOC_FILE = re.compile(r".*\.(?:md|markdown|rst|adoc)$")
 TEST_FILE = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go)|conftest\.py|.*\.test\.[jt]sx?|.*_test\.ya?ml)$")
 # A release folder of versioned install bundles (kserve's `install/v0.11.0/`, `releases/1.2/`).
 RELEASE_DIR = re.compile(r"^v?\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|alpha|beta)\.?\d*)?$")
@@ -61,7 +63,7 @@ class PathClasses:
         parts = rel.lower().split("/")
         if any(p in TEST_DIRS for p in parts[:-1]) or TEST_FILE.match(parts[-1]):
             return TESTS
-        if any(p in DOC_DIRS for p in parts[:-1]):
+        if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
 
