@@ -128,6 +128,8 @@ _SAMPLE_FILES = {
     "app/serve.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
     # Prose is documentation wherever it sits: a default credential in a README is held back.
     "app/README.md": "Start MinIO with `MINIO_ROOT_PASSWORD=minioadmin`.\n",
+    # CI's own fixtures beside the workflows are test material.
+    ".github/resources/proxy/Dockerfile": "FROM alpine:3.20\nRUN apk add tinyproxy\n",
 }
 
 
@@ -145,7 +147,9 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
         "(--include-docs reports them).",
         "app/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",
-        "tests/": "1 finding in tests held back: hardening, pinning and sinks with no outside input shown "
+        ".github/resources/": "1 finding in tests and developer tooling held back: hardening, pinning and sinks with no "
+        "outside input shown (--include-tests reports them).",
+        "tests/": "1 finding in tests and developer tooling held back: hardening, pinning and sinks with no outside input shown "
         "(--include-tests reports them).",
     }
 

@@ -281,7 +281,7 @@ def _call(name: str, weight: int, state: ScanState, config: UnitConfig, use_alar
     except SkipFile as exc:
         state.notices.append(Notice(path, str(exc), exc.level))
     except ParseError as exc:
-        state.notices.append(Notice(path, str(exc), "warning", exc.line))
+        state.notices.append(Notice(path, str(exc), exc.level, exc.line))
     except _Timeout:
         state.notices.append(Notice(path, f"Analysis ({name}) took longer than {config.limits.file_timeout_s:.0f} s; stopped.", "error"))
     except RecursionError:

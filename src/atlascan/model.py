@@ -126,9 +126,10 @@ class SourceFile:
 class ParseError(Exception):
     """A parser could not read a file; becomes a notice and the scan goes on."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, level: str = "warning") -> None:
         super().__init__(message)
         self.line = line
+        self.level = level  # "note": a known format left alone, not broken input
 
 
 class SkipFile(Exception):

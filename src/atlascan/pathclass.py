@@ -22,8 +22,13 @@ GENERATED = "generated"
 VENDORED = "vendored"
 CLASSES = (PRODUCT, TESTS, DOCS, GENERATED, VENDORED)
 
-TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend"})
-DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals"})
+TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend",
+                       "hack"})  # fmt: skip
+# `hack/` is the Kubernetes projects' folder of developer scripts; CI's own fixtures live in
+# `.github/` beside the workflows (`.github/resources/`): both test and build, never ship.
+CI_FOLDERS = frozenset({"workflows", "actions"})
+DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
+                      "community-content"})  # fmt: skip
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
 DOC_FILE = re.compile(r".*\.(?:md|markdown|rst|adoc)$")
 TEST_FILE = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go)|conftest\.py|.*\.test\.[jt]sx?|.*_test\.ya?ml)$")
@@ -63,6 +68,8 @@ class PathClasses:
         parts = rel.lower().split("/")
         if any(p in TEST_DIRS for p in parts[:-1]) or TEST_FILE.match(parts[-1]):
             return TESTS
+        if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
+            return TESTS
         if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
@@ -78,6 +85,8 @@ def tree_of(rel: str, cls: str) -> str:
     the folder that gave it its class (`docs/samples/a/b.py` -> `docs/`), else its top folder."""
     names = TEST_DIRS if cls == TESTS else DOC_DIRS
     parts = rel.split("/")
+    if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and parts[1].lower() not in CI_FOLDERS:
+        return f".github/{parts[1]}/"
     for i, part in enumerate(parts[:-1]):
         if part.lower() in names:
             return "/".join(parts[: i + 1]) + "/"

@@ -327,7 +327,7 @@ def _grade(
     return kept, notices
 
 
-_CLASS_WORDS = {TESTS: "tests", DOCS: "docs and samples"}
+_CLASS_WORDS = {TESTS: "tests and developer tooling", DOCS: "docs and samples"}
 
 
 def _stands_alone(f: Finding, rule: Rule | None) -> bool:

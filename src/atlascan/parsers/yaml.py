@@ -196,8 +196,9 @@ def parse(text: str) -> YamlFile:
     global _PARSER
     template = _TEMPLATE_LINE.search(text)
     if template:
-        at = text.count("\n", 0, template.start()) + 1
-        raise ParseError("YAML file is a Helm/Go template ({{ ... }} actions), not plain YAML; skipped.", at)
+        # A chart's templates are a known format atlascan does not render, not broken input:
+        # a note, one per folder of them (render with `helm template` and scan the output).
+        raise ParseError("Helm/Go template ({{ ... }} actions) skipped: render it (`helm template`) and scan the output.", level="note")
     from ruamel.yaml import events as ev
     from ruamel.yaml.error import YAMLError
 
