@@ -638,6 +638,12 @@ def _kserve_tls(annotations: Mapping, ctx: FileContext) -> None:
 ADMIN_ROLES = frozenset({"cluster-admin", "admin"})
 READ_VERBS = frozenset({"get", "list", "watch", "*"})
 ESCALATION_VERBS = frozenset({"escalate", "bind", "impersonate"})
+# Resources whose extra verbs (`escalate`, `bind`, `impersonate`, exec) or whose reading
+# reach beyond the resource itself.
+SENSITIVE_RESOURCES = frozenset({
+    "secrets", "roles", "rolebindings", "clusterroles", "clusterrolebindings", "serviceaccounts",
+    "serviceaccounts/token", "users", "groups", "pods/exec", "pods/attach", "pods/portforward", "nodes/proxy",
+})  # fmt: skip
 
 
 def _items(node: YNode | None) -> list[Scalar]:
@@ -689,6 +695,8 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                               else "every action on every resource of the namespace, Secrets and Roles included")  # fmt: skip
                 elif is_verb and all_resources:
                     effect = "every action on every resource type of the listed API groups, current and future"
+                elif is_verb and kind == "Role" and not {r.value.strip() for r in resources} & SENSITIVE_RESOURCES:
+                    break  # every verb of a Job or a ConfigMap in one namespace is its CRUD: nothing beyond
                 elif is_verb:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
                 else:
