@@ -32,10 +32,10 @@ class ManifestsEngine(Engine):
         "ATS-DVC-001", "ATS-DVC-002", "ATS-DVC-003",
     })  # fmt: skip
 
-    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> frozenset[str]:
-        """Image names some kustomization rewrites (their pin is judged there)."""
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> dict[str, tuple[str, ...]]:
+        """Image names kustomizations rewrite, with the paths they include (the pin is judged there)."""
         if not ctx.enabled("ATS-K8S-008"):
-            return frozenset()
+            return {}
         from atlascan.engines.manifests import kustomize
 
         return kustomize.rewritten_images(files)

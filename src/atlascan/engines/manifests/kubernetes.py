@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
-from atlascan.engines.manifests import common
-from atlascan.engines.manifests.kustomize import image_name
+from atlascan.engines.manifests import common, kustomize
 from atlascan.engines.manifests.nodes import (
     emit,
     entries,
@@ -324,8 +323,8 @@ def _image(node: Scalar, ctx: FileContext) -> None:
     image = node.value
     if common.is_template(image) or _BUILD_TOOL_IMAGE.search(image.strip()):
         return
-    if isinstance(ctx.facts, frozenset) and image_name(image) in ctx.facts:
-        return  # a kustomization retags or pins it: ATS-K8S-008 judges the pin there
+    if kustomize.rewrites(ctx.facts, image, ctx.file.path):
+        return  # a kustomization including this file retags or pins it: ATS-K8S-008 judges the pin there
     ref = common.unpinned_image(image)
     if ref:
         emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref})
