@@ -581,3 +581,15 @@ def test_the_nearest_manifest_pins_torch(tmp_path: Path) -> None:
     # train/ gets the root requirements' 2.5.1.
     assert "serving/app.py" not in flagged
     assert "train/app.py" in flagged
+
+
+def test_platform_model_location_is_low_and_request_body_critical(tmp_path: Path) -> None:
+    code = (
+        "import os, pickle\n"
+        "def model_fn(model_dir):\n    return pickle.load(open(os.path.join(model_dir, 'm.pkl'), 'rb'))\n"
+        "def input_fn(request_body, content_type):\n    return pickle.loads(request_body)\n"
+        "class Predictor:\n    def load(self, artifacts_uri):\n        return pickle.load(open(artifacts_uri, 'rb'))\n"
+    )
+    found = _by_line(_scan(tmp_path, {"inference.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.LOW, 5: Severity.CRITICAL, 8: Severity.LOW}
+    assert "the platform's model location `model_dir` of `model_fn`" in found[3].message

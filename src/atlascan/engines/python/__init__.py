@@ -227,6 +227,8 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
     if report.written is not None:
         severity = Severity.LOW
         details.append(f"this code writes that file itself at line {to_file(report.written)}")
+    elif origin is not None and origin.platform:
+        severity = Severity.LOW  # the deployment's own artifact, like a file this code wrote
     elif origin is not None and origin.raises and origin.proof:
         severity = Severity(min(Severity.CRITICAL, severity + 1))
     elif origin is not None and origin.rank == 0 and origin.path and not HUB_ID.fullmatch(origin.path):

@@ -80,6 +80,7 @@ class Origin:
     proof: bool = False  # the code shows data from outside (see the module docstring)
     source: str | None = None  # the expression it comes from ...
     line: int | None = None  # ... and its (program) line
+    platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
 
     @property
     def raises(self) -> bool:
@@ -87,6 +88,10 @@ class Origin:
 
 
 LITERAL = Origin(0, "a fixed path in the code")
+# Hooks whose parameter is where the serving platform put the deployment's own model:
+# SageMaker's `model_fn(model_dir)`, a Vertex AI custom predictor's `load(artifacts_uri)`.
+# Whoever can write there already controls the serving code.
+PLATFORM_MODEL_LOCATIONS = frozenset({("model_fn", "model_dir"), ("load", "artifacts_uri")})
 HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
 
@@ -198,6 +203,8 @@ class Origins:
                 fname = getattr(func, "name", "lambda")
                 if ident in ("self", "cls"):
                     return UNKNOWN
+                if (fname, ident) in PLATFORM_MODEL_LOCATIONS:
+                    return Origin(0, f"the platform's model location `{ident}` of `{fname}`", param=ident, platform=True)
                 entry = _entry_point(func, ident) if func is not None else None
                 named = f"the parameter `{ident}` of `{fname}`" + (f" ({entry})" if entry else "")
                 return Origin(2, named, param=ident, param_scope=id(current), proof=bool(entry), line=getattr(func, "lineno", None))
@@ -251,12 +258,23 @@ def _proves(qualname: str | None) -> bool:
     return True
 
 
+# Hooks whose first parameter is a client's request body: SageMaker's `input_fn`.
+PLATFORM_REQUEST_HOOKS = frozenset({("input_fn", "request_body"), ("input_fn", "body"), ("input_fn", "data"), ("input_fn", "serialized_input_data")})
+
+
+def _first_param(func: ast.AST) -> str | None:
+    args = getattr(func, "args", None)
+    return args.args[0].arg if args is not None and args.args else None
+
+
 def _entry_point(func: ast.AST, param: str) -> str | None:
     """Why a parameter is user input: the function is a web route, or its docstring says so."""
     for deco in getattr(func, "decorator_list", []):
         target = deco.func if isinstance(deco, ast.Call) else deco
         if isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS:
             return "a web route"
+    if (getattr(func, "name", None), _first_param(func)) in PLATFORM_REQUEST_HOOKS and param == _first_param(func):
+        return "the request body a serving platform passes"
     doc = ast.get_docstring(func) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     for line in (doc or "").splitlines():
         if re.search(rf"\b{re.escape(param)}\b", line) and USER_INPUT_WORDS.search(line):
