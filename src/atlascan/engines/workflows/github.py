@@ -642,13 +642,34 @@ def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
 TO_JSON_SECRETS = re.compile(r"toJSON\(\s*secrets\s*\)", re.I)
 
 
+NAMED_SECRET = re.compile(r"\bsecrets\s*(?:\.\s*(?!GITHUB_TOKEN\b)\w|\[)")
+
+
+def _callee_reads_secrets(ctx: FileContext, path: str) -> bool:
+    """Whether the reusable workflow at `path` (in this scan) names a secret other than
+    GITHUB_TOKEN; True when it cannot be read."""
+    from atlascan.model import ParseError, SkipFile, SourceFile
+
+    if path not in ctx.all_paths:
+        return True
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    try:
+        text = ctx.document(SourceFile(path, root + path, "gha-workflow", 0)).text
+    except (OSError, ParseError, SkipFile):
+        return True
+    return bool(NAMED_SECRET.search(text))
+
+
 def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         secrets = job.node.get("secrets")
         if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit":
             # A workflow of this repository (`./.github/workflows/...`) is reviewed with it:
             # still more than it needs, but no one else's code receives the secrets.
-            local = (job.node.text("uses") or "").strip().startswith("./")
+            uses = (job.node.text("uses") or "").strip()
+            local = uses.startswith("./")
+            if local and not _callee_reads_secrets(ctx, uses[2:].split("@", 1)[0]):
+                continue  # it reads none but GITHUB_TOKEN: nothing is handed over
             ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).severity(Severity.LOW if local else None).emit()
     if ctx.enabled("ATS-GHA-007"):
         from atlascan.parsers.yaml import walk
