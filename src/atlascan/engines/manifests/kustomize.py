@@ -33,28 +33,26 @@ def rewritten_images(files: list[SourceFile]) -> dict[str, tuple[str, ...]]:
     from atlascan import parsers
     from atlascan.model import Limits, ParseError, SkipFile
 
+    def roots(file: SourceFile) -> list[YNode]:
+        try:
+            return list(parsers.read(file, Limits()).tree.roots())
+        except (OSError, ParseError, SkipFile, RecursionError):
+            return []
+
     images: dict[str, list[str]] = {}  # kustomization folder -> image names
     refs: dict[str, list[str]] = {}  # kustomization folder -> folders and files it includes
     charts = {posixpath.dirname(f.path) for f in files if posixpath.basename(f.path) == "Chart.yaml"}
     for file in files:
         if posixpath.basename(file.path) == "values.yaml" and posixpath.dirname(file.path) in charts:
             # A chart sets the images of the manifests it ships in `files/` from its values.
-            try:
-                values = parsers.read(file, Limits()).tree
-            except (OSError, ParseError, SkipFile, RecursionError):
-                continue
             folder = posixpath.dirname(file.path)
-            for root in values.roots():
+            for root in roots(file):
                 images.setdefault(folder + "/files", []).extend(_values_images(root))
             continue
         if not is_kustomization(file.path):
             continue
-        try:
-            tree = parsers.read(file, Limits()).tree
-        except (OSError, ParseError, SkipFile, RecursionError):
-            continue
         folder = posixpath.dirname(file.path)
-        for root in tree.roots():
+        for root in roots(file):
             for entry in items(get(root, "images")):
                 for key in ("name", "newName"):
                     value = text(get(entry, key))
