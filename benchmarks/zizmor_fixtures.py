@@ -118,7 +118,7 @@ def materialise(git_dir: str, case_list: list[Case], root: Path) -> dict[str, st
 def scan(root: Path) -> dict[str, dict[str, list[tuple[int, int]]]]:
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "atlascan", "scan", str(root), "--format", "json", "--select", "ATS-GHA",
-           "--no-ignore-files", "--include-generated", "--include-vendored", "--fail-on", "critical"]  # fmt: skip
+           "--no-ignore-files", "--include-generated", "--include-vendored", "--include-tests", "--include-docs", "--fail-on", "critical"]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
     report = json.loads(result.stdout)
     sites: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
