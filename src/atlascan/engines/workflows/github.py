@@ -282,21 +282,50 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
     action = _uses(step).lower().split("@", 1)[0]
     if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
         return None
-    run = step.get("run")
-    if not isinstance(run, Scalar):
-        return UNKNOWN, ref
-    writes = [m.group(2) for m in GITHUB_OUTPUT_WRITE.finditer(run.value) if m.group(1) == name]
-    if not writes or "GITHUB_OUTPUT" in run.value.replace("$GITHUB_OUTPUT", "", len(writes)).replace("${GITHUB_OUTPUT}", ""):
-        return UNKNOWN, ref  # written some other way too: not judged
     inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
-    for written in writes:
-        if "$" in written.replace("${{", ""):
-            return UNKNOWN, ref  # a shell variable or command output
-        for m in EXPRESSION.finditer(written):
-            grade = _classify(m.group(1), inner_scope, depth + 1)
-            if grade:
+    run = step.get("run")
+    if isinstance(run, Scalar):
+        writes = [m.group(2) for m in GITHUB_OUTPUT_WRITE.finditer(run.value) if m.group(1) == name]
+        other = "GITHUB_OUTPUT" in run.value.replace("$GITHUB_OUTPUT", "", len(writes)).replace("${GITHUB_OUTPUT}", "")
+        if writes and not other and not any("$" in w.replace("${{", "") for w in writes):
+            for written in writes:
+                for m in EXPRESSION.finditer(written):
+                    grade = _classify(m.group(1), inner_scope, depth + 1)
+                    if grade:
+                        return grade
+            return None
+    return _producer_reads(step, inner_scope, ref, depth)
+
+
+# A step that fetches pull-request or issue text through the API or the CLI: what it
+# outputs may be an outsider's words though no expression in it names them.
+API_TEXT_READ = re.compile(r"\bgh\s+(?:pr|issue|api|run)\b|\bgithub\.(?:rest|request|graphql)\b|\bcontext\.payload\b|api\.github\.com")
+API_ACTIONS = frozenset({"octokit/request-action", "octokit/graphql-action"})
+
+
+def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple[str, str] | None:
+    """The grade of an output its step computes (shell variables, command output, an
+    action's logic): the most controllable data the step reads (its script, `env:` and
+    `with:` expressions), UNKNOWN when it fetches pull-request or issue text itself, None
+    when it reads only what maintainers wrote (the checkout, git, constants): an output
+    is an outsider's only if something the step consumed was."""
+    texts: list[str] = []
+    for key in ("run", "env", "with"):
+        node = step.get(key)
+        if isinstance(node, Scalar):
+            texts.append(node.value)
+        elif isinstance(node, Mapping):
+            texts.extend(v.value for _, _, v in node.entries() if isinstance(v, Scalar))
+    unknown: tuple[str, str] | None = (UNKNOWN, ref) if _uses(step).lower().split("@", 1)[0] in API_ACTIONS else None
+    for text in texts:
+        for m in EXPRESSION.finditer(text):
+            grade = _classify(m.group(1), scope, depth + 1)
+            if grade and grade[0] == ATTACKER:
                 return grade
-    return None
+            unknown = unknown or (grade and (UNKNOWN, ref))
+        if API_TEXT_READ.search(text):
+            unknown = unknown or (UNKNOWN, ref)
+    return unknown
 
 
 # ---- callers of local actions and reusable workflows -------------------------------------
