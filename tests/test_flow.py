@@ -117,6 +117,25 @@ def test_a_named_folder_is_classed_by_the_path_below_it(tmp_path: Path) -> None:
     }
 
 
+def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
+    from atlascan.pathclass import PathClasses, tree_of
+
+    classes = PathClasses()
+    tooling = {
+        "benchmark/memory/run.py": "benchmark/",
+        "tools/kind/webhook-proxy.yaml": "tools/kind/",
+        ".buildkite/test-e2e.yml": ".buildkite/",
+        "manifests/kustomize/env/dev/kustomization.yaml": "manifests/kustomize/env/dev/",
+        "apiserver/deploy/local/insecure/kustomization.yaml": "apiserver/deploy/local/",
+    }
+    for path, tree in tooling.items():
+        assert classes.of_file(path) == "tests", path
+        assert tree_of(path, "tests") == tree, path
+    # A local runner and a deployment stage's settings ship: product.
+    for path in ("sdk/python/kfp/local/orchestrator.py", "seed_code/deploy_app/config/dev/app.json", "src/dev.py"):
+        assert classes.of_file(path) == "product", path
+
+
 _SAMPLE_FILES = {
     # A tutorial loading the model it trained: held back in docs.
     "docs/tutorial/train.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",

@@ -23,10 +23,16 @@ VENDORED = "vendored"
 CLASSES = (PRODUCT, TESTS, DOCS, GENERATED, VENDORED)
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend",
-                       "hack"})  # fmt: skip
+                       "hack", "benchmark", "benchmarks", "perf-tests", ".buildkite", ".circleci", ".devcontainer", "kind", "minikube"})  # fmt: skip
 # `hack/` is the Kubernetes projects' folder of developer scripts; CI's own fixtures live in
 # `.github/` beside the workflows (`.github/resources/`): both test and build, never ship.
+# Benchmarks, CI pipelines and local clusters (kind, minikube) are developer tooling too.
 CI_FOLDERS = frozenset({"workflows", "actions"})
+# A deployment's developer environment (`manifests/env/dev/`, `deploy/local/`): a laptop
+# cluster's overlay, not what ships. Only beneath a deployment folder, where the name is a
+# stage: `kfp/local/` (a local runner) and `config/dev/` (a dev account) stay product.
+DEPLOY_PARENTS = frozenset({"deploy", "deployment", "deployments", "env", "envs", "environments", "overlays"})
+DEV_ENVS = frozenset({"dev", "local", "development", "localdev"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
                       "community-content"})  # fmt: skip
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
@@ -66,13 +72,21 @@ class PathClasses:
             if spec.match_file(rel):
                 return name
         parts = rel.lower().split("/")
-        if any(p in TEST_DIRS for p in parts[:-1]) or TEST_FILE.match(parts[-1]):
+        if any(p in TEST_DIRS for p in parts[:-1]) or TEST_FILE.match(parts[-1]) or _dev_env(parts) is not None:
             return TESTS
         if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
             return TESTS
         if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
+
+
+def _dev_env(parts: Sequence[str]) -> int | None:
+    """The index of a developer-environment folder among a path's folders (`env/dev`)."""
+    for i in range(1, len(parts) - 1):
+        if parts[i] in DEV_ENVS and parts[i - 1] in DEPLOY_PARENTS:
+            return i
+    return None
 
 
 def report_classes(tests: bool, docs: bool) -> frozenset[str]:
@@ -90,6 +104,9 @@ def tree_of(rel: str, cls: str) -> str:
     for i, part in enumerate(parts[:-1]):
         if part.lower() in names:
             return "/".join(parts[: i + 1]) + "/"
+    dev = _dev_env([p.lower() for p in parts]) if cls == TESTS else None
+    if dev is not None:
+        return "/".join(parts[: dev + 1]) + "/"
     return parts[0] + "/" if len(parts) > 1 else "./"
 
 
