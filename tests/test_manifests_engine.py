@@ -331,3 +331,23 @@ def test_cluster_admin_for_a_service_account_is_critical(tmp_path: Path) -> None
         found = [f for f in result.findings if f.rule_id == "ATS-K8S-016"]
         assert [f.severity for f in found] == [severity]
         assert "`ml/runner`" in found[0].message
+
+
+def test_reading_secrets_is_graded_by_whose_role_it_is(tmp_path: Path) -> None:
+    from atlascan.model import Severity
+
+    role = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}}}\n"
+        "rules:\n  - apiGroups: ['']\n    resources: [secrets]\n    verbs: [get]\n"
+    )
+    cases = {
+        ("ClusterRole", "notebook-reader"): Severity.HIGH,
+        ("Role", "pipeline-runner"): Severity.MEDIUM,
+        # An operator's own role reads the Secrets it configures workloads with, by design.
+        ("ClusterRole", "kserve-manager-role"): Severity.LOW,
+        ("ClusterRole", "kuberay-operator"): Severity.LOW,
+        ("ClusterRole", "localmodelnode-agent-role"): Severity.LOW,
+    }
+    for (kind, name), severity in cases.items():
+        result = scan_text(tmp_path / name, "rbac.yaml", role.format(kind=kind, name=name))
+        assert [f.severity for f in result.findings if f.rule_id == "ATS-K8S-018"] == [severity], name

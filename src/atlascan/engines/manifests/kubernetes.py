@@ -674,10 +674,32 @@ def _admin_binding(root: Mapping, kind: str, ctx: FileContext) -> None:
             return
 
 
+# An operator's or controller's own role (`kserve-manager-role`, `kuberay-operator`): it reads
+# the Secrets it configures workloads with by design, which its users cannot change.
+OPERATOR_ROLE = re.compile(r"(?:^|[-_])(?:manager|controller|operator|agent)(?:[-_](?:cluster)?role)?$")
+AGGREGATE_LABEL = re.compile(r"/aggregate-to-[\w.-]+$")
+
+
+def _metadata(root: Mapping) -> tuple[str, list[str]]:
+    """A resource's name and label keys."""
+    meta = root.get("metadata")
+    if not isinstance(meta, Mapping):
+        return "", []
+    labels = meta.get("labels")
+    keys = [k for k, _, _ in labels.entries()] if isinstance(labels, Mapping) else []
+    return (meta.text("name") or "").strip().lower(), keys
+
+
 def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     """ATS-K8S-017 wildcards, 018 secrets readable, 019 escalate/bind/impersonate."""
     rules = root.get("rules")
     scope = "cluster-wide" if kind == "ClusterRole" else "in its namespace"
+    name, labels = _metadata(root)
+    # A ClusterRole aggregated into `edit`/`admin`-style roles (Kubeflow's
+    # `aggregate-to-kubeflow-edit`) is a building block of the rights people get through
+    # RoleBindings in their namespaces: neither cluster-wide nor a workload's.
+    aggregated = kind == "ClusterRole" and any(AGGREGATE_LABEL.search(k) for k in labels)
+    operator = bool(OPERATOR_ROLE.search(name))
     for rule in rules.items if isinstance(rules, Sequence) else []:
         if not isinstance(rule, Mapping):
             continue
@@ -686,7 +708,7 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         verb_names = {v.value.strip() for v in verbs}
         groups = {g.value.strip() for g in _items(rule.get("apiGroups"))}
         all_resources = any(r.value.strip() == "*" for r in resources)
-        for node in [*verbs, *resources]:
+        for node in [*verbs, *resources] if not aggregated else []:
             if node.value.strip() == "*":
                 is_verb = any(node is v for v in verbs)
                 if is_verb and all_resources and "*" in groups:
@@ -705,9 +727,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                 break
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
-        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule:
+        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and not aggregated:
             read = sorted(verb_names & READ_VERBS)[0]
-            sev = Severity.HIGH if kind == "ClusterRole" else None
+            sev = Severity.LOW if operator else Severity.HIGH if kind == "ClusterRole" else None
             ctx.finding("ATS-K8S-018").at(secrets).args(verb=read, role=kind, scope=scope).severity(sev).emit()
         for node in verbs if "resourceNames" not in rule else []:
             if node.value.strip() in ESCALATION_VERBS:
