@@ -593,3 +593,17 @@ def test_platform_model_location_is_low_and_request_body_critical(tmp_path: Path
     found = _by_line(_scan(tmp_path, {"inference.py": code}), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {3: Severity.LOW, 5: Severity.CRITICAL, 8: Severity.LOW}
     assert "the platform's model location `model_dir` of `model_fn`" in found[3].message
+
+
+def test_a_list_filled_later_is_not_a_fixed_path(tmp_path: Path) -> None:
+    code = (
+        "import joblib, os\n"
+        "def load(model_dir):\n"
+        "    files = []\n"
+        "    for name in os.listdir(model_dir):\n"
+        "        files.append(os.path.join(model_dir, name))\n"
+        "    return joblib.load(files[0])\n"
+    )
+    finding = _one(_scan(tmp_path, {"serve.py": code}), "ATS-PY-002")
+    assert finding.region.start_line == 6
+    assert "unknown origin" in finding.message and "fixed path" not in finding.message

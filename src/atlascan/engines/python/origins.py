@@ -190,7 +190,8 @@ class Origins:
             items = [v for v in (node.values if isinstance(node, ast.Dict) else node.elts) if v is not None]
             parts = [self.of(v, scope, depth + 1) for v in items[:8]]
             strongest = _strongest(parts)
-            return strongest if strongest.rank >= 2 else (LITERAL if all(p.rank == 0 for p in parts) else UNKNOWN)
+            # An empty `[]` or `{}` is filled later (`files.append(...)`): not a fixed value.
+            return strongest if strongest.rank >= 2 else (LITERAL if parts and all(p.rank == 0 for p in parts) else UNKNOWN)
         if isinstance(node, ast.IfExp):
             return _strongest([self.of(node.body, scope, depth + 1), self.of(node.orelse, scope, depth + 1)])
         return UNKNOWN
