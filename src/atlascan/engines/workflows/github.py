@@ -590,6 +590,8 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YN
         grant = "workflow-level write scopes"
     else:
         return
+    if _callee_scopes_itself(ctx, job):
+        return
     jobs = flow.root.get("jobs")
     key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
     # The repository default is read-only for repositories created since 2023 (a setting
@@ -597,6 +599,30 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YN
     severity = Severity.LOW if top is None or grant == "read-all" else None
     finding = ctx.finding("ATS-GHA-003").at(key if key is not None else job.node)
     finding.args(grant=grant, scope=f"job {job.name}", effect=CALLED).severity(severity).emit()
+
+
+def _callee_scopes_itself(ctx: FileContext, job: Job) -> bool:
+    """True when the job calls a reusable workflow of this repository that sets
+    `permissions:` itself, at the top or on every job: a called workflow's grants can only
+    narrow the caller's token, so what it runs with is what it declares."""
+    from atlascan.model import ParseError, SkipFile, SourceFile
+
+    target = _uses(job.node)
+    if not target.startswith("./") or not target.endswith((".yml", ".yaml")):
+        return False
+    rel = target[2:]
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    if rel not in ctx.all_paths:
+        return False
+    try:
+        doc = ctx.document(SourceFile(rel, root + rel, "gha-workflow", 0))
+    except (OSError, ParseError, SkipFile):
+        return False
+    for tree in doc.tree.roots():
+        if isinstance(tree, Mapping):
+            callee = workflow(tree, False)
+            return "permissions" in tree or (bool(callee.jobs) and all("permissions" in j.node for j in callee.jobs))
+    return False
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
