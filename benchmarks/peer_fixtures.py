@@ -288,7 +288,7 @@ def blocks(path: Path) -> dict[str, list[tuple[int, int]]]:
 
 def scan(folder: Path) -> list[dict]:
     cmd = [sys.executable, "-m", "atlascan", "scan", str(folder), "--format", "json", "--fail-on", "critical",
-           "--select", "ATS-TF,ATS-K8S", "--no-ignore-files", "--include-vendored"]
+           "--select", "ATS-TF,ATS-K8S", "--no-ignore-files", "--include-vendored", "--include-tests", "--include-docs"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=folder)
     return json.loads(proc.stdout)["findings"] if proc.stdout.strip() else []
 
