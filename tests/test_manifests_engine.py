@@ -351,3 +351,67 @@ def test_reading_secrets_is_graded_by_whose_role_it_is(tmp_path: Path) -> None:
     for (kind, name), severity in cases.items():
         result = scan_text(tmp_path / name, "rbac.yaml", role.format(kind=kind, name=name))
         assert [f.severity for f in result.findings if f.rule_id == "ATS-K8S-018"] == [severity], name
+
+
+SECRET_ENV_POD = POD.replace(
+    "      securityContext:\n        privileged: true\n",
+    "      env:\n"
+    "        - name: HF_TOKEN\n"
+    "          valueFrom:\n"
+    "            secretKeyRef: {name: hf, key: token}\n"
+    "        - name: WANDB_API_KEY\n"
+    "          valueFrom:\n"
+    "            secretKeyRef: {name: wandb, key: key}\n",
+)
+
+
+def test_secret_env_folds_to_one_low_finding_per_file(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "deploy/pod.yaml", SECRET_ENV_POD)
+    (finding,) = [f for f in ours(result) if f.rule_id == "ATS-K8S-020"]
+    assert (finding.region.start_line, finding.severity.name) == (12, "LOW")
+    assert [r.region.start_line for r in finding.related] == [15]
+
+
+def test_secret_env_is_held_back_in_tests(tmp_path: Path) -> None:
+    result = scan_text(tmp_path, "tests/e2e/pod.yaml", SECRET_ENV_POD)
+    assert not [f for f in ours(result) if f.rule_id == "ATS-K8S-020"]
+
+
+def test_secret_env_in_a_crd_schema_is_silent(tmp_path: Path) -> None:
+    crd = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: rayclusters.ray.io
+spec:
+  versions:
+    - name: v1
+      schema:
+        openAPIV3Schema:
+          properties:
+            containers:
+              items:
+                properties:
+                  env:
+                    items:
+                      properties:
+                        valueFrom:
+                          properties:
+                            secretKeyRef:
+                              type: object
+"""
+    assert not pairs(scan_text(tmp_path, "crd.yaml", crd), "ATS-K8S-020")
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("postgres:16", "postgres"),
+        ("docker.io/library/postgres:16@sha256:" + "a" * 64, "postgres"),
+        ("quay.io/minio/minio:RELEASE.2024-01-01T00-00-00Z", "minio/minio"),
+        ("localhost:5000/bitnami/redis", "bitnami/redis"),
+        ("ghcr.io/acme/llm-server:2.1.0", "acme/llm-server"),
+    ],
+)
+def test_image_repository(image: str, repository: str) -> None:
+    assert common.image_repository(image) == repository
+    assert common.image_in("registry.acme.io/mirror/" + image.split("/")[-1], [repository.split("/")[-1]])

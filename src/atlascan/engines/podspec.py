@@ -1,6 +1,6 @@
 """Pod specs written with the Terraform Kubernetes provider (`kubernetes_pod`,
 `kubernetes_deployment`, ... and their `_v1` forms), checked by the same detectors and under
-the same rule ids as Kubernetes YAML (ATS-K8S-001/002/003/004/006).
+the same rule ids as Kubernetes YAML (ATS-K8S-001/002/003/004/006/020).
 
 The HCL schema is the YAML one in snake_case with blocks for objects: `spec { container {
 security_context { privileged = true } } host_pid = true volume { host_path { path = ...
@@ -32,7 +32,7 @@ CONTAINER_BLOCKS = frozenset({"container", "init_container", "ephemeral_containe
 # YAML field -> HCL attribute of the pod spec, and the namespace it shares.
 HOST_NAMESPACES = {"host_network": "network", "host_pid": "PID", "host_ipc": "IPC"}
 ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
-RULES = ("ATS-K8S-001", "ATS-K8S-002", "ATS-K8S-003", "ATS-K8S-004", "ATS-K8S-006")
+RULES = ("ATS-K8S-001", "ATS-K8S-002", "ATS-K8S-003", "ATS-K8S-004", "ATS-K8S-006", "ATS-K8S-020")
 
 
 def check_terraform(ctx: FileContext) -> None:
@@ -63,6 +63,7 @@ def _walk(resource: Block, ctx: FileContext) -> None:
         for sub in _children(block):
             if sub.type in CONTAINER_BLOCKS:
                 name = _text(sub.attributes.get("name"))
+                _secret_env(sub, f"`{name or sub.type}`", ctx)
                 todo.append((sub, name or sub.type))
                 continue
             if sub.type == "security_context":
@@ -122,6 +123,30 @@ def _env(env: Block, ctx: FileContext) -> None:
         return
     if common.literal_secret(secret):
         ctx.finding("ATS-K8S-006").at(value.span).args(name=name).secret(secret).emit()
+
+
+def _secret_env(container: Block, label: str, ctx: FileContext) -> None:
+    """ATS-K8S-020: `env { value_from { secret_key_ref {...} } }` or `env_from { secret_ref
+    {...} }`, reported at the reference's block, unless the image only takes its settings
+    from the environment (the rule's `env_only_images`)."""
+    rule = ctx.rules.get("ATS-K8S-020")
+    if rule is None:
+        return
+    image = _text(container.attributes.get("image")) or ""
+    if image and common.image_in(image, rule.match.get("env_only_images", ())):
+        return
+    for entry in _children(container):
+        if entry.type == "env":
+            name = _text(entry.attributes.get("name")) or "?"
+            refs = [(ref, f"sets environment variable `{name}`") for source in _children(entry) if source.type == "value_from"
+                    for ref in _children(source) if ref.type == "secret_key_ref"]  # fmt: skip
+        elif entry.type == "env_from":
+            refs = [(ref, "loads every key as environment variables") for ref in _children(entry) if ref.type == "secret_ref"]
+        else:
+            continue
+        for ref, what in refs:
+            secret = f"`{_text(ref.attributes.get('name')) or '?'}`"
+            ctx.finding("ATS-K8S-020").at(ref.header).args(container=label, what=what, secret=secret).emit()
 
 
 def _text(attr: Attribute | None) -> str | None:

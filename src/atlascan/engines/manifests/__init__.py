@@ -26,7 +26,7 @@ class ManifestsEngine(Engine):
         "ATS-K8S-001", "ATS-K8S-002", "ATS-K8S-003", "ATS-K8S-004", "ATS-K8S-005", "ATS-K8S-006",
         "ATS-K8S-007", "ATS-K8S-008", "ATS-K8S-009", "ATS-K8S-010", "ATS-K8S-011", "ATS-K8S-012",
         "ATS-K8S-013", "ATS-K8S-014", "ATS-K8S-015", "ATS-K8S-016", "ATS-K8S-017", "ATS-K8S-018",
-        "ATS-K8S-019",
+        "ATS-K8S-019", "ATS-K8S-020",
         "ATS-CMP-001", "ATS-CMP-002", "ATS-CMP-003", "ATS-CMP-004", "ATS-CMP-005",
         "ATS-MLF-001", "ATS-MLF-002",
         "ATS-DVC-001", "ATS-DVC-002", "ATS-DVC-003",

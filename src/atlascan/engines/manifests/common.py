@@ -99,6 +99,28 @@ def unpinned_image(image: str) -> str | None:
     return "no tag (latest)"
 
 
+def image_repository(image: str) -> str:
+    """An image reference's repository path without registry, tag and digest, lower case
+    (`docker.io/library/postgres:16` -> `postgres`, `quay.io/minio/minio@sha256:...` ->
+    `minio/minio`)."""
+    ref = image.strip().lower().split("@", 1)[0]
+    parts = ref.split("/")
+    if ":" in parts[-1]:
+        parts[-1] = parts[-1].split(":", 1)[0]
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def image_in(image: str, repositories: tuple[str, ...] | list[str]) -> bool:
+    """Whether the image is one of these repositories (`minio/minio`), also behind a mirror
+    that adds path segments in front (`registry.acme.io/dockerhub/minio/minio`)."""
+    repo = image_repository(image)
+    return bool(repo) and any(repo == r or repo.endswith("/" + r) for r in repositories)
+
+
 def is_template(value: str) -> bool:
     return any(mark in value for mark in ("${", "{{", "$(", "<%"))
 

@@ -162,6 +162,12 @@ def _on_ports(site: Site) -> None:
 def _on_env(site: Site) -> None:
     if site.container is not None:
         _literal_env(site.value, site.ctx)
+        _secret_env(site, "secretKeyRef")
+
+
+def _on_env_from(site: Site) -> None:
+    if site.container is not None:
+        _secret_env(site, "secretRef")
 
 
 def _on_head_group(site: Site) -> None:
@@ -209,6 +215,7 @@ CHECKS: dict[str, Callable[[Site], None]] = {
     "image": _on_image,
     "ports": _on_ports,
     "env": _on_env,
+    "envFrom": _on_env_from,
     "headGroupSpec": _on_head_group,
     "storageUri": _on_storage_uri,
     "storageUris": _on_storage_uri,
@@ -342,6 +349,27 @@ def _literal_env(env: YNode, ctx: FileContext) -> None:
             continue
         # A literal the secrets rules also report is theirs (`defers_to`, the dedupe step).
         emit(ctx, "ATS-K8S-006", value, args={"name": name}, secret=value.value)
+
+
+def _secret_env(site: Site, ref: str) -> None:
+    """ATS-K8S-020: `env[].valueFrom.secretKeyRef` (ref `secretKeyRef`) or `envFrom[].secretRef`
+    (ref `secretRef`) in a container, unless its image only takes its settings from the
+    environment (the rule's `env_only_images`)."""
+    rule = site.ctx.rules.get("ATS-K8S-020")
+    if rule is None:
+        return
+    image = site.parent.text("image") or ""
+    if image and common.image_in(image, rule.match.get("env_only_images", ())):
+        return
+    for item in items(site.value):
+        source = get(item, "valueFrom") if ref == "secretKeyRef" else item
+        secret = get(source, ref)
+        if secret is None:
+            continue
+        name = (item.text("name") if isinstance(item, Mapping) else None) or "?"
+        what = f"sets environment variable `{name}`" if ref == "secretKeyRef" else "loads every key as environment variables"
+        args = {"container": f"`{site.container}`", "what": what, "secret": f"`{text(get(secret, 'name')) or '?'}`"}
+        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args)
 
 
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:
