@@ -264,3 +264,17 @@ def test_a_stored_hash_stands_in_only_for_a_file_hashed_well_after_its_last_chan
     moved = cache.FileHashes({"lib.py": [signature[0] + 1, *signature[1:], later, "remembered"]})
     assert moved.of(file) == fresh.of(file)
 
+
+def test_remembered_wrapper_summaries_are_used_and_validated(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    expected = _rules(_scan(capsys, cache))
+    assert ("ATS-PY-001", "main.py", 3) in expected  # through lib.load, a wrapper of pickle.load
+    (path,) = cache.glob("results-*.json")
+    data = json.loads(path.read_text("utf-8"))
+    remembered = data["memo"]["python.wrappers"]
+    assert remembered["lib.py"]["value"] and remembered["other.py"]["value"] == []
+    data["entries"] = {}
+    for entry in remembered.values():
+        entry["value"] = [["load", 1]]
+    path.write_text(json.dumps(data), "utf-8")
+    assert _rules(_scan(capsys, cache)) == expected
