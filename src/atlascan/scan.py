@@ -108,7 +108,7 @@ class Plan:
 def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> Plan:
     """One work unit per file, or per group (a Terraform module) of a grouping engine; every
     engine that wants a file's kind checks it inside that one unit."""
-    from atlascan.engines import load_engine
+    from atlascan.engines import GROUPING, load_engine
 
     rules_by_key: dict[str, dict[str, Rule]] = {}
     kinds_present = {f.kind for f in files}
@@ -126,7 +126,7 @@ def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> Plan:
     grouping: dict[str, Any] = {}
     for name in sorted({n for names in engines_by_kind.values() for n in names}):
         try:
-            grouping[name] = load_engine(name)
+            grouping[name] = load_engine(name) if name in GROUPING else None
         except Exception:
             grouping[name] = None  # reported per file by the runner
     for f in files:
@@ -502,10 +502,12 @@ def _kept_paths(paths: set[str], opts: ScanOptions, scanned: frozenset[str]) -> 
 def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None) -> dict[str, Any]:
     """Each engine's cheap whole-scan pass in the main process (before any worker forks);
     `memo` (the result cache) remembers per-file parts of it between scans."""
-    from atlascan.engines import load_engine
+    from atlascan.engines import PREPARING, load_engine
 
     facts: dict[str, Any] = {}
     for name, files in work.engine_files.items():
+        if name not in PREPARING:
+            continue
         try:
             engine = load_engine(name)
         except Exception:
@@ -553,6 +555,8 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
         return
     import multiprocessing  # only big scans pay for the pool
 
+    _preload(units, config)
+
     # multiprocessing.Pool forks its workers before it starts its own helper threads (unlike
     # ProcessPoolExecutor, whose manager thread exists at fork time, which Python 3.12+
     # warns may deadlock). Fork keeps the parsed rules and facts without pickling them.
@@ -568,6 +572,23 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
             done += len(chunk)
             if opts.progress:
                 opts.progress(done, len(units))
+
+
+def _preload(units: list[WorkUnit], config: UnitConfig) -> None:
+    """What the engines about to run want loaded once before the workers fork."""
+    from atlascan.engines import PRELOADING, load_engine
+
+    files: dict[str, list[SourceFile]] = {}
+    for unit in units:
+        for f in unit.files:
+            for name in config.engines_by_kind.get(f.kind, ()):
+                if name in PRELOADING:
+                    files.setdefault(name, []).append(f)
+    for name, wanted in files.items():
+        try:
+            load_engine(name).preload(wanted)
+        except Exception:
+            continue  # the workers load it themselves, or report the engine unavailable
 
 
 def _merge(state: ScanState, partial: ScanState) -> None:
