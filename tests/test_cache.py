@@ -224,3 +224,57 @@ def test_a_local_action_is_rejudged_when_its_caller_changes(tree: Path, tmp_path
     (tree / ".github/workflows/ci.yml").write_text(CALLER % "github.event.pull_request.title", "utf-8")
     found = [f for f in _scan(capsys, cache)["findings"] if f["rule_id"] == "ATS-GHA-001" and f["path"] == action]
     assert len(found) == 1 and found[0]["severity"] == "high"
+
+
+def _age(root: Path, seconds: int = 3600) -> None:
+    """Back-date every file, as a checkout's files are by the time they are scanned again."""
+    for path in root.rglob("*"):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_same_size_edit_that_keeps_the_mtime_is_still_seen(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _age(tree)
+    cache = tmp_path / "cache"
+    assert any(r[1] == "other.py" for r in _rules(_scan(capsys, cache)))
+    (path,) = cache.glob("results-*.json")
+    assert "other.py" in json.loads(path.read_text("utf-8"))["files"]
+    target = tree / "other.py"
+    before = target.stat()
+    target.write_text(OTHER.replace("yaml.load(", "yaml.Load("), "utf-8")  # the same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    assert not any(r[1] == "other.py" for r in _rules(_scan(capsys, cache)))
+
+
+def test_a_stored_hash_stands_in_only_for_a_file_hashed_well_after_its_last_change(tree: Path) -> None:
+    import time
+
+    from atlascan import cache
+    from atlascan.model import SourceFile
+
+    path = tree / "lib.py"
+    st = path.stat()
+    file = SourceFile("lib.py", str(path), "python", st.st_size)
+    signature = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    later = max(st.st_mtime_ns, st.st_ctime_ns) + cache.TRUST_AFTER_NS + 10**9
+    assert cache.FileHashes({"lib.py": [*signature, later, "remembered"]}).of(file) == "remembered"
+    fresh = cache.FileHashes({"lib.py": [*signature, time.time_ns(), "remembered"]})
+    assert fresh.of(file) not in ("remembered", "") and fresh.changed
+    moved = cache.FileHashes({"lib.py": [signature[0] + 1, *signature[1:], later, "remembered"]})
+    assert moved.of(file) == fresh.of(file)
+
+
+def test_remembered_wrapper_summaries_are_used_and_validated(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    expected = _rules(_scan(capsys, cache))
+    assert ("ATS-PY-001", "main.py", 3) in expected  # through lib.load, a wrapper of pickle.load
+    (path,) = cache.glob("results-*.json")
+    data = json.loads(path.read_text("utf-8"))
+    remembered = data["memo"]["python.wrappers"]
+    assert remembered["lib.py"]["value"] and remembered["other.py"]["value"] == []
+    data["entries"] = {}
+    for entry in remembered.values():
+        entry["value"] = [["load", 1]]
+    path.write_text(json.dumps(data), "utf-8")
+    assert _rules(_scan(capsys, cache)) == expected

@@ -155,3 +155,16 @@ def test_the_registry_names_a_rule_without_implementation_and_an_unknown_id(monk
     found = problems({**rules, orphan.id: orphan})
     assert any("ATS-K8S-999" in p and "no implementation" in p for p in found)
     assert any("ATS-K8S-998" in p and "no rule file" in p for p in found)
+
+
+def test_a_secret_pattern_that_does_not_compile_is_a_registry_problem() -> None:
+    """Scans compile a pattern only when its anchors occur; the registry compiles them all."""
+    import dataclasses
+
+    from atlascan.registry import problems
+
+    rules = load_rules()
+    rule = rules["ATS-SEC-001"]
+    rows = [{**rule.match["patterns"][0], "regex": "(unclosed"}]
+    broken = dataclasses.replace(rule, match={**rule.match, "patterns": rows})
+    assert any("ATS-SEC-001" in p and "`regex` does not compile" in p for p in problems({**rules, broken.id: broken}))

@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from atlascan import document as _document
 from atlascan import parsers
@@ -43,11 +43,26 @@ class ScanState:
     stats: dict[str, list[float]] = field(default_factory=dict)
 
 
+class PrepareMemo(Protocol):
+    """Per-file results of a prepare pass remembered between scans (the result cache): an
+    engine keys each by the file's content hash and whatever else the result depends on
+    (the rules and options are the cache's own key), and validates what it gets back."""
+
+    def content(self, file: SourceFile) -> str: ...
+
+    def recall(self, table: str, path: str, key: str) -> Any: ...
+
+    def remember(self, table: str, path: str, key: str, value: Any) -> None: ...
+
+
 class PrepareContext:
-    def __init__(self, rules: Mapping[str, Rule], options: Mapping[str, Any], all_paths: frozenset[str]) -> None:
+    def __init__(
+        self, rules: Mapping[str, Rule], options: Mapping[str, Any], all_paths: frozenset[str], memo: PrepareMemo | None = None
+    ) -> None:
         self.rules = rules
         self.options = options
         self.all_paths = all_paths
+        self.memo = memo  # None: no result cache
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules

@@ -7,6 +7,10 @@ engines run there, and, for engines that look beyond the unit, what they looked 
 Everything that changes results for every unit (atlascan's version and code, the enabled
 rules, the options) names the cache file itself. Entries are JSON, never pickle; one that
 does not validate is a miss. Files are written atomically and readable by the owner only.
+
+Beside the entries, the file keeps each file's content hash with the stat signature it was
+computed at (an unchanged file is not read again), and per-file results of engines' prepare
+passes (`recall`/`remember`), keyed by the content hash and what else they depend on.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,10 @@ SCHEMA = 1
 PREFIX = "results-"
 # Larger files (model artifacts) are keyed by size and modification time, not read whole.
 HASH_LIMIT = 32 * 1024 * 1024
+# A file's stored hash stands while its (size, mtime, ctime, inode) stay those it was hashed
+# at, unless it was modified within this long before the hashing: timestamps are coarse on
+# some file systems, so a second write in the same tick would leave the signature as it was.
+TRUST_AFTER_NS = 2_000_000_000
 # Engines whose checks read more than their unit: their units are keyed by these inputs too.
 # python: the prepare facts (wrapper summaries, pins) and the set of paths (committed files);
 # dependencies: a requirements file's `-r`/`-c` includes (any discovered file but code) and
@@ -119,8 +128,51 @@ def _code_signature() -> str:
     return h.hexdigest()
 
 
+class FileHashes:
+    """Content hashes of the scan's files, read from disk only when a file's stat signature
+    is not the one stored with its hash (see TRUST_AFTER_NS)."""
+
+    def __init__(self, rows: Mapping[str, Any]) -> None:
+        self.rows: dict[str, Any] = dict(rows)  # path -> [size, mtime_ns, ctime_ns, inode, hashed at ns, hash]
+        self.stamp = time.time_ns()  # before any file is read: "hashed at" errs early
+        self.changed = False
+        self._memo: dict[str, str] = {}
+
+    def of(self, file: SourceFile) -> str:
+        found = self._memo.get(file.path)
+        if found is None:
+            found = self._memo[file.path] = self._hash(file)
+        return found
+
+    def _hash(self, file: SourceFile) -> str:
+        try:
+            st = os.stat(file.abspath)
+        except OSError as exc:
+            return f"error:{exc.errno}"
+        if st.st_size > HASH_LIMIT:
+            return f"stat:{st.st_size}:{st.st_mtime_ns}"
+        signature = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        row = self.rows.get(file.path)
+        if (
+            isinstance(row, list) and len(row) == 6 and row[:4] == signature and isinstance(row[4], int)
+            and max(st.st_mtime_ns, st.st_ctime_ns) < row[4] - TRUST_AFTER_NS and isinstance(row[5], str)
+        ):  # fmt: skip
+            return row[5]
+        h = hashlib.blake2b(digest_size=16)
+        try:
+            with open(file.abspath, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        except OSError as exc:
+            return f"error:{exc.errno}"
+        self.rows[file.path] = [*signature, self.stamp, h.hexdigest()]
+        self.changed = True
+        return h.hexdigest()
+
+
 class ResultCache:
-    """The cached results of one scan root under one set of settings."""
+    """The cached results of one scan root under one set of settings; also the memo the
+    engines' prepare passes read through `PrepareContext.memo`."""
 
     def __init__(self, directory: Path, root: Path, settings: Mapping[str, Any]) -> None:
         from atlascan import __version__
@@ -129,8 +181,11 @@ class ResultCache:
         self.settings = _digest(str(SCHEMA), __version__, _code_signature(), json.dumps(settings, sort_keys=True, default=str))
         self.path = directory / f"{PREFIX}{_digest(str(root.resolve()), self.settings)}.json"
         self.entries: dict[str, dict[str, Any]] = {}
+        self.memo: dict[str, dict[str, Any]] = {}  # table -> path -> {"key", "value"}
+        self.files = FileHashes({})
         self.hits = 0
         self.stored = 0
+        self._memo_stored = False
         self._load()
 
     def _load(self) -> None:
@@ -143,6 +198,12 @@ class ResultCache:
             entries = data.get("entries")
             if isinstance(entries, dict):
                 self.entries = {k: v for k, v in entries.items() if isinstance(v, dict)}
+            files = data.get("files")
+            if isinstance(files, dict):
+                self.files = FileHashes(files)
+            memo = data.get("memo")
+            if isinstance(memo, dict):
+                self.memo = {k: v for k, v in memo.items() if isinstance(v, dict)}
 
     def get(self, unit_id: str, key: str) -> ScanState | None:
         entry = self.entries.get(unit_id)
@@ -165,13 +226,37 @@ class ResultCache:
         self.entries[unit_id] = {"key": key, "state": encoded}
         self.stored += 1
 
-    def save(self, keep: set[str] | None = None) -> None:
-        """Write the entries (only those of `keep` when given: a scan of the whole root
-        drops the files that are gone)."""
-        entries = self.entries if keep is None else {k: v for k, v in self.entries.items() if k in keep}
-        if not self.stored and len(entries) == len(self.entries):
+    # ---- the prepare memo (atlascan.analysis.PrepareMemo) ---------------------------------
+    def content(self, file: SourceFile) -> str:
+        """The content hash of `file` on disk."""
+        return self.files.of(file)
+
+    def recall(self, table: str, path: str, key: str) -> Any:
+        """What was remembered for `path` under `key`, or None; the caller validates it."""
+        entry = self.memo.get(table, {}).get(path)
+        return entry.get("value") if isinstance(entry, dict) and entry.get("key") == key else None
+
+    def remember(self, table: str, path: str, key: str, value: Any) -> None:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
             return
-        data = {"schema": SCHEMA, "settings": self.settings, "entries": entries}
+        self.memo.setdefault(table, {})[path] = {"key": key, "value": value}
+        self._memo_stored = True
+
+    def save(self, keep: set[str] | None = None, paths: frozenset[str] | None = None) -> None:
+        """Write the entries (only those of `keep` when given: a scan of the whole root
+        drops the files that are gone; `paths`, the scan's files, then prunes the hashes
+        and the memo)."""
+        entries = self.entries if keep is None else {k: v for k, v in self.entries.items() if k in keep}
+        files, memo = self.files.rows, self.memo
+        if paths is not None:
+            files = {k: v for k, v in files.items() if k in paths}
+            memo = {t: {k: v for k, v in rows.items() if k in paths} for t, rows in memo.items()}
+        pruned = len(entries) < len(self.entries) or len(files) < len(self.files.rows)
+        if not (self.stored or self.files.changed or self._memo_stored or pruned):
+            return
+        data = {"schema": SCHEMA, "settings": self.settings, "entries": entries, "files": files, "memo": memo}
         try:
             _private_dir(self.directory)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
@@ -207,11 +292,11 @@ def _tag(directory: Path) -> None:
 class UnitKeys:
     """Computes each work unit's cache key for one scan."""
 
-    def __init__(self, config: UnitConfig, files: Sequence[SourceFile], overrides: Mapping[str, str]) -> None:
+    def __init__(self, config: UnitConfig, files: Sequence[SourceFile], overrides: Mapping[str, str], hashes: FileHashes) -> None:
         self.config = config
         self.overrides = overrides
+        self.hashes = hashes
         self._files = sorted(files, key=lambda f: f.path)
-        self._hashes: dict[str, str] = {}
         self._folders: dict[str, str] = {}
         self._engine_inputs: dict[str, str] = {}
         self._other_files: dict[str, str] = {}
@@ -234,10 +319,9 @@ class UnitKeys:
         return found
 
     def content(self, file: SourceFile) -> str:
-        found = self._hashes.get(file.path)
-        if found is None:
-            found = self._hashes[file.path] = _file_hash(file, self.overrides)
-        return found
+        if file.path in self.overrides:
+            return "buffer:" + _digest(self.overrides[file.path])
+        return self.hashes.of(file)
 
     def key(self, unit: WorkUnit) -> str:
         parts: list[str] = [unit.group_engine or ""]
@@ -271,22 +355,6 @@ class UnitKeys:
 
 def unit_id(unit: WorkUnit) -> str:
     return (unit.group_engine or "") + "|" + "|".join(f.path for f in unit.files)
-
-
-def _file_hash(file: SourceFile, overrides: Mapping[str, str]) -> str:
-    if file.path in overrides:
-        return "buffer:" + _digest(overrides[file.path])
-    try:
-        st = os.stat(file.abspath)
-        if st.st_size > HASH_LIMIT:
-            return f"stat:{st.st_size}:{st.st_mtime_ns}"
-        h = hashlib.blake2b(digest_size=16)
-        with open(file.abspath, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-        return h.hexdigest()
-    except OSError as exc:
-        return f"error:{exc.errno}"
 
 
 # ---- encoding ------------------------------------------------------------------------------

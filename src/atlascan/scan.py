@@ -108,7 +108,7 @@ class Plan:
 def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> Plan:
     """One work unit per file, or per group (a Terraform module) of a grouping engine; every
     engine that wants a file's kind checks it inside that one unit."""
-    from atlascan.engines import load_engine
+    from atlascan.engines import GROUPING, load_engine
 
     rules_by_key: dict[str, dict[str, Rule]] = {}
     kinds_present = {f.kind for f in files}
@@ -126,7 +126,7 @@ def plan(files: Sequence[SourceFile], rules: Mapping[str, Rule]) -> Plan:
     grouping: dict[str, Any] = {}
     for name in sorted({n for names in engines_by_kind.values() for n in names}):
         try:
-            grouping[name] = load_engine(name)
+            grouping[name] = load_engine(name) if name in GROUPING else None
         except Exception:
             grouping[name] = None  # reported per file by the runner
     for f in files:
@@ -191,10 +191,11 @@ def run_scan(
     state = ScanState(notices=list(found.notices))
     analysed = cached = 0
     if work.units:
+        store = _open_cache(opts, rules, packaged=all_rules is None) if opts.cache_dir is not None else None
         config = UnitConfig(
             rules_by_key=work.rules_by_key,
             engines_by_kind=work.engines_by_kind,
-            facts=_prepare(work, opts, all_paths, state),
+            facts=_prepare(work, opts, all_paths, state, store),
             options=dict(opts.engine_options),
             limits=opts.limits,
             all_paths=all_paths,
@@ -202,10 +203,10 @@ def run_scan(
             debug=opts.debug,
             overrides=dict(opts.overrides),
         )
-        todo, store = work.units, None
-        if opts.cache_dir is not None:
-            todo, store = _from_cache(work, found.files, config, opts, rules, state, packaged=all_rules is None)
-        _execute(todo, config, opts, state, store)
+        todo, put = work.units, None
+        if store is not None:
+            todo, put = _from_cache(work, found.files, config, opts, state, store)
+        _execute(todo, config, opts, state, put)
         analysed, cached = len(todo), len(work.units) - len(todo)
 
     findings = dedupe.deferred(state.findings, rules)
@@ -249,12 +250,7 @@ def _statistics(state: ScanState, findings: list[Finding], analysed: int, cached
     }
 
 
-def _from_cache(
-    work: Plan, files: Sequence[SourceFile], config: UnitConfig, opts: ScanOptions, rules: Mapping[str, Rule], state: ScanState,
-    packaged: bool,
-) -> tuple[list[WorkUnit], Any]:
-    """Merge the cached results of unchanged units into `state`; the units left to analyse,
-    and a callback that stores each analysed unit's results (then saves the cache)."""
+def _open_cache(opts: ScanOptions, rules: Mapping[str, Rule], packaged: bool) -> Any:
     from atlascan import cache
 
     assert opts.cache_dir is not None
@@ -265,8 +261,17 @@ def _from_cache(
          "inline_ignores": opts.inline_ignores, "engine_options": opts.engine_options, "debug": opts.debug},
         packaged,
     )  # fmt: skip
-    store = cache.ResultCache(opts.cache_dir, opts.root, settings)
-    keys = cache.UnitKeys(config, files, opts.overrides)
+    return cache.ResultCache(opts.cache_dir, opts.root, settings)
+
+
+def _from_cache(
+    work: Plan, files: Sequence[SourceFile], config: UnitConfig, opts: ScanOptions, state: ScanState, store: Any
+) -> tuple[list[WorkUnit], Any]:
+    """Merge the cached results of unchanged units into `state`; the units left to analyse,
+    and a callback that stores each analysed unit's results (then saves the cache)."""
+    from atlascan import cache
+
+    keys = cache.UnitKeys(config, files, opts.overrides, store.files)
     todo = []
     unit_keys: dict[str, str] = {}
     for unit in work.units:
@@ -280,10 +285,11 @@ def _from_cache(
 
     whole_root = [p.resolve() for p in opts.paths] == [opts.root.resolve()]
     seen = {cache.unit_id(u) for u in work.units} if whole_root else None
+    paths = config.all_paths if whole_root else None
 
     def put(unit: WorkUnit | None, partial: ScanState | None) -> None:
         if unit is None or partial is None:
-            store.save(seen)
+            store.save(seen, paths)
         else:
             store.put(cache.unit_id(unit), unit_keys[cache.unit_id(unit)], partial)
 
@@ -493,19 +499,22 @@ def _kept_paths(paths: set[str], opts: ScanOptions, scanned: frozenset[str]) -> 
     return kept
 
 
-def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState) -> dict[str, Any]:
-    """Each engine's cheap whole-scan pass in the main process (before any worker forks)."""
-    from atlascan.engines import load_engine
+def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None) -> dict[str, Any]:
+    """Each engine's cheap whole-scan pass in the main process (before any worker forks);
+    `memo` (the result cache) remembers per-file parts of it between scans."""
+    from atlascan.engines import PREPARING, load_engine
 
     facts: dict[str, Any] = {}
     for name, files in work.engine_files.items():
+        if name not in PREPARING:
+            continue
         try:
             engine = load_engine(name)
         except Exception:
             continue  # each of its files gets an "engine unavailable" notice from the runner
         try:
             engine_rules = {r.id: r for key, rs in work.rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
-            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths))
+            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo))
         except Exception as exc:
             state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
     return facts
@@ -546,6 +555,8 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
         return
     import multiprocessing  # only big scans pay for the pool
 
+    _preload(units, config)
+
     # multiprocessing.Pool forks its workers before it starts its own helper threads (unlike
     # ProcessPoolExecutor, whose manager thread exists at fork time, which Python 3.12+
     # warns may deadlock). Fork keeps the parsed rules and facts without pickling them.
@@ -561,6 +572,23 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
             done += len(chunk)
             if opts.progress:
                 opts.progress(done, len(units))
+
+
+def _preload(units: list[WorkUnit], config: UnitConfig) -> None:
+    """What the engines about to run want loaded once before the workers fork."""
+    from atlascan.engines import PRELOADING, load_engine
+
+    files: dict[str, list[SourceFile]] = {}
+    for unit in units:
+        for f in unit.files:
+            for name in config.engines_by_kind.get(f.kind, ()):
+                if name in PRELOADING:
+                    files.setdefault(name, []).append(f)
+    for name, wanted in files.items():
+        try:
+            load_engine(name).preload(wanted)
+        except Exception:
+            continue  # the workers load it themselves, or report the engine unavailable
 
 
 def _merge(state: ScanState, partial: ScanState) -> None:

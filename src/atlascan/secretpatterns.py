@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from atlascan.model import Severity
@@ -70,18 +70,37 @@ QUOTED_ONLY = frozenset({"python", "notebook", "terraform", "json", "text"})
 
 @dataclass(frozen=True)
 class Pattern:
+    """One pattern row. Its regexes are compiled on first use: most files hold none of a
+    row's anchors, and compiling every row of the family cost a one-file scan ~10 ms."""
+
     rule_id: str
-    regex: re.Pattern[str]
-    name: re.Pattern[str] | None
+    source: str
+    name_source: str | None
     severity: Severity | None
     kinds: frozenset[str]
     min_entropy: float
     generic: bool  # an assignment rule: the regex tests the name, the value is found by ASSIGNMENT
     prefilter: str | None  # a cheap regex a line must match first (generic rules)
-    not_name: re.Pattern[str] | None  # generic rules: names that hold no credential
+    not_name_source: str | None  # generic rules: names that hold no credential
     anchors: tuple[str, ...]  # lowercase literals, one of which a file must contain
     known: bool = False  # a published default (ATS-SEC-012): no placeholder test, wins over leaks
-    not_match: re.Pattern[str] | None = None  # a whole match that is not a credential
+    not_match_source: str | None = None  # a whole match that is not a credential
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.source)
+
+    @cached_property
+    def name(self) -> re.Pattern[str] | None:
+        return re.compile(self.name_source, re.I) if self.name_source else None
+
+    @cached_property
+    def not_name(self) -> re.Pattern[str] | None:
+        return re.compile(self.not_name_source, re.I) if self.not_name_source else None
+
+    @cached_property
+    def not_match(self) -> re.Pattern[str] | None:
+        return re.compile(self.not_match_source) if self.not_match_source else None
 
 
 _COMPILED: dict[tuple[str, ...], tuple[Pattern, ...]] = {}
@@ -99,17 +118,17 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
         for row in rule.match.get("patterns", []):
             yield Pattern(
                     rule_id=rule.id,
-                    regex=re.compile(row["regex"]),
-                    name=re.compile(row["name"], re.I) if row.get("name") else None,
+                    source=row["regex"],
+                    name_source=row.get("name") or None,
                     severity=Severity.parse(row["severity"]) if row.get("severity") else None,
                     kinds=frozenset(row.get("kinds", [])),
                     min_entropy=float(row.get("min_entropy", 0.0)),
                     generic=bool(row.get("generic", False)),
                     prefilter=row.get("prefilter"),
-                    not_name=re.compile(row["not_name"], re.I) if row.get("not_name") else None,
+                    not_name_source=row.get("not_name") or None,
                     anchors=tuple(a.lower() for a in row.get("anchors", ())),
                     known=bool(row.get("known", False)),
-                    not_match=re.compile(row["not_match"]) if row.get("not_match") else None,
+                    not_match_source=row.get("not_match") or None,
                 )
 
 
@@ -254,7 +273,7 @@ def _assignments_in(
     seen: set[int] = set()
     for pattern in generic:
         # `regex` tests a whole name (anchored); the row's prefilter finds the words in a line.
-        for m in re.finditer(pattern.prefilter or pattern.regex.pattern, line):
+        for m in re.finditer(pattern.prefilter or pattern.source, line):
             # The window starts where the name holding the word starts (a window cut inside
             # a quoted string would pair the wrong quotes).
             lo = m.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
@@ -27,10 +28,25 @@ from atlascan.secretpatterns import (
     matches,
 )
 
+if TYPE_CHECKING:
+    from atlascan.rules import Rule
+
 
 class SecretsEngine(Engine):
     name = "secrets"
     tables = frozenset({"patterns"})
+
+    def validate(self, rule: Rule) -> list[str]:
+        """Regexes that do not compile (a scan compiles each only when its anchors occur)."""
+        problems = []
+        for number, row in enumerate(rule.match.get("patterns", []), start=1):
+            for name in ("regex", "name", "not_name", "not_match", "prefilter"):
+                if isinstance(row, dict) and row.get(name):
+                    try:
+                        re.compile(row[name])
+                    except (re.error, TypeError) as exc:
+                        problems.append(f"[[match.patterns]] row {number}: `{name}` does not compile: {exc}")
+        return problems
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         rules = tuple(sorted(ctx.rules.values(), key=lambda r: r.id))
@@ -170,7 +186,7 @@ def _build_prefilter(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
         if p.generic:
             sources.append(_scoped(p.prefilter or r"[=:]"))
             continue
-        src = re.sub(r"\(\?P<\w+>", "(?:", p.regex.pattern)
+        src = re.sub(r"\(\?P<\w+>", "(?:", p.source)
         sources.append(_scoped(src))
     return re.compile("|".join(f"(?:{s})" for s in sorted(set(sources))))
 

@@ -14,7 +14,7 @@ import bisect
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from atlascan.engines import Engine
@@ -321,32 +321,77 @@ def _read(path: str) -> str:
 
 
 def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dict[str, Wrapper]:
-    """One-level summaries of project functions that pass a parameter to a sink."""
+    """One-level summaries of project functions that pass a parameter to a sink; with a
+    result cache, each file's summaries are remembered by its content and pins."""
     found: dict[str, Wrapper] = {}
     words = facts.sinks.words
     # Where in a file the sink words are: one scan, few matches.
     word_at = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
+    memo = ctx.memo
+    pins_keys: dict[str, str] = {}
     for file in files:
         if file.kind != "python":
             continue
-        text = _read(file.abspath)
-        if "def " not in text or not mentions(text, words):
-            continue
-        try:
-            parsed = py.skeleton(text, file.path, word_at)
-            if parsed is None:
-                continue  # no top-level function names a sink: nothing here can be a wrapper
-            tree = _functions_with_sinks(*parsed, word_at)
-            if tree is None:
+        key = None
+        if memo is not None:
+            folder = posixpath.dirname(file.path)
+            if folder not in pins_keys:
+                versions, sources = facts.pins.for_file(file.path)
+                pins_keys[folder] = repr(sorted((name, str(v), sources.get(name, "")) for name, v in versions.items()))
+            key = f"{memo.content(file)}\0{pins_keys[folder]}"
+            remembered = _decode_wrappers(memo.recall("python.wrappers", file.path, key))
+            if remembered is not None:
+                for wrapper in remembered:
+                    found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)
                 continue
-            versions, sources = facts.pins.for_file(file.path)
-            analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources)
-            reports = [r for r in analysis.run() if r.precision != Precision.LOW]
-            for wrapper in analysis.summarize(reports, file.path):
-                found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)
-        except (ParseError, RecursionError, MemoryError, ValueError):
-            continue  # check_file reports the problem for this file
+        summaries = _summaries(file, facts, ctx, word_at)
+        if summaries is None:
+            continue  # check_file reports the problem; not remembered, so it is tried again
+        for wrapper in summaries:
+            found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)
+        if memo is not None and key is not None:
+            memo.remember("python.wrappers", file.path, key, [list(astuple(w)) for w in summaries])
     return found
+
+
+def _summaries(file: SourceFile, facts: Facts, ctx: PrepareContext, word_at: re.Pattern[str]) -> list[Wrapper] | None:
+    """The wrappers one file defines; None when it cannot be parsed."""
+    text = _read(file.abspath)
+    if "def " not in text or not mentions(text, facts.sinks.words):
+        return []
+    try:
+        parsed = py.skeleton(text, file.path, word_at)
+        if parsed is None:
+            return []  # no top-level function names a sink: nothing here can be a wrapper
+        tree = _functions_with_sinks(*parsed, word_at)
+        if tree is None:
+            return []
+        versions, sources = facts.pins.for_file(file.path)
+        analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources)
+        reports = [r for r in analysis.run() if r.precision != Precision.LOW]
+        return list(analysis.summarize(reports, file.path))
+    except (ParseError, RecursionError, MemoryError, ValueError):
+        return None
+
+
+_WRAPPER_FIELDS = len(fields(Wrapper))
+
+
+def _decode_wrappers(value: object) -> list[Wrapper] | None:
+    """Remembered summaries back into Wrappers; None for anything not of their shape."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for row in value:
+        if not isinstance(row, list) or len(row) != _WRAPPER_FIELDS:
+            return None
+        name, param, position, rule, sink, detail, path, line, check = row
+        if not all(isinstance(v, str) for v in (name, param, rule, sink, detail, path, check)):
+            return None
+        if not (position is None or type(position) is int) or type(line) is not int:
+            return None
+        out.append(Wrapper(name, param, position, rule, sink, detail, path, line, check))
+    return out
 
 
 def _functions_with_sinks(tree: ast.Module, text: str, word_at: re.Pattern[str]) -> ast.Module | None:

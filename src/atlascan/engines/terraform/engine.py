@@ -5,9 +5,9 @@ conditions and the cross-resource checks run over it."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from atlascan.analysis import GroupContext, PrepareContext
+from atlascan.analysis import GroupContext
 from atlascan.engines import Engine
 from atlascan.engines.terraform import (
     checks_iam_risks,
@@ -60,10 +60,9 @@ class TerraformEngine(Engine):
     def group_key(self, file: SourceFile) -> str | None:
         return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
 
-    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
+    def preload(self, files: list[SourceFile]) -> None:
         if any(not f.path.endswith(".json") for f in files):
             load_grammar()
-        return None
 
     def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
         conditions = compile_conditions(ctx.rules)
