@@ -163,7 +163,7 @@ def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> No
          ("atlascan.engines.python", "atlascan.parsers.python", "atlascan.engines.terraform")),
         ("train.py", "import torch\nmodel = torch.load(path)\n",
          ("atlascan.engines.manifests", "atlascan.engines.workflows", "atlascan.engines.terraform", "atlascan.parsers.yaml",
-          "packaging.tags")),
+          "packaging.tags", "atlascan.engines.dependencies", "atlascan.engines.commands", "atlascan.parsers.requirements")),
     ],
 )
 def test_one_file_plain_text_scan_imports_only_what_its_kind_needs(tmp_path: Path, name: str, text: str, unwanted: tuple[str, ...]) -> None:

@@ -80,3 +80,24 @@ def test_the_hook_tables_list_exactly_the_engines_that_override_the_hooks() -> N
         assert (engine.group_key is not engines.Engine.group_key) == (name in engines.GROUPING), name
         assert (engine.prepare is not engines.Engine.prepare) == (name in engines.PREPARING), name
         assert (engine.preload is not engines.Engine.preload) == (name in engines.PRELOADING), name
+
+
+def test_path_gates_are_the_command_extractors_name_filters() -> None:
+    """A commands gate that drifted from the extractor's file names would hide findings."""
+    from atlascan.parsers.commandlines import NAME_FILTERS
+
+    gated = {kind: pattern for (name, kind), pattern in engines.PATH_GATES.items() if name == "commands"}
+    assert gated == {kind: f.pattern for kind, f in NAME_FILTERS.items()}
+    assert {name for name, _ in engines.PATH_GATES} == {"commands"}
+
+
+def test_text_gates_pass_what_the_engines_read(tmp_path: Path) -> None:
+    """A Kubeflow component and a setup.py pass the dependency gate and are read; a plain
+    module is passed by without loading the engine."""
+    (tmp_path / "component.py").write_text(
+        "from kfp import dsl\n@dsl.component(packages_to_install=['pandas'], pip_index_urls=['http://pypi.corp/simple'])\n"
+        "def f() -> None: ...\n", "utf-8")
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(name='x', install_requires=['kit @ git+https://github.com/org/kit@dev'])\n", "utf-8")
+    (tmp_path / "plain.py").write_text("print('hello')\n", "utf-8")
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1), default_rules())
+    assert {f.path for f in result.findings if f.rule_id.startswith("ATS-DEP")} == {"component.py", "setup.py"}

@@ -6,6 +6,7 @@ context: the enabled rules, the Document, and the one way findings and notices l
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import traceback
@@ -224,10 +225,26 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
             _check_group(unit.group_engine, list(unit.files), docs, state, config, use_alarm)
         for file in unit.files:
             for name in config.engines_by_kind.get(file.kind, ()):
-                if name != unit.group_engine:
+                if name != unit.group_engine and _passes_gate(name, file, docs):
                     _check_file(name, file, docs, state, config, use_alarm)
         _collect(docs, state, config)
     return state
+
+
+def _passes_gate(name: str, file: SourceFile, docs: Documents) -> bool:
+    from atlascan.engines import PATH_GATES, TEXT_GATES
+
+    path = PATH_GATES.get((name, file.kind))
+    if path is not None and not re.search(path, file.path):
+        return False
+    words = TEXT_GATES.get((name, file.kind))
+    if words is None:
+        return True
+    try:
+        text = docs.get(file).text
+    except (SkipFile, ParseError, OSError):
+        return True  # the engine's own run reports why the file could not be read
+    return any(w in text for w in words)
 
 
 def _check_group(name: str, files: list[SourceFile], docs: Documents, state: ScanState, config: UnitConfig, use_alarm: bool) -> None:

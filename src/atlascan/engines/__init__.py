@@ -13,7 +13,8 @@ An engine subclasses `Engine` and overrides the hooks it needs:
   so that the workers share it (the HCL parser).
 An engine that overrides `group_key`, `prepare` or `preload` is listed in GROUPING, PREPARING
 or PRELOADING: the plan and the prepare step import no other engine, so a scan imports an
-engine only when it checks a file (a warm re-scan, only for the files that changed).
+engine only when it checks a file (a warm re-scan, only for the files that changed), and
+PATH_GATES and TEXT_GATES spare the import for files that cannot concern an engine.
 Engines are stateless: per-scan data lives in the context and the findings.
 """
 
@@ -44,6 +45,19 @@ ENGINES: dict[str, str] = {
 GROUPING = frozenset({"terraform"})
 PREPARING = frozenset({"python", "manifests"})
 PRELOADING = frozenset({"terraform"})
+
+# When an engine has anything to say of a file of a kind: the path pattern it must match
+# and words one of which its text must hold. The scan passes other files by without
+# importing the engine (a one-file run on an ordinary Python module loads neither the
+# dependency model nor the command-line parsers). Tests hold each row to the engine.
+PATH_GATES: dict[tuple[str, str], str] = {
+    ("commands", "python"): r"(?:^|/)jupyter_(?:notebook|server|lab)_config\.py$",
+    ("commands", "text"): r"(?:^|/)config\.properties$",
+}
+TEXT_GATES: dict[tuple[str, str], tuple[str, ...]] = {
+    # Kubeflow component declarations and setup.py
+    ("dependencies", "python"): ("packages_to_install", "pip_index_urls", "setup("),
+}
 
 
 class Engine:

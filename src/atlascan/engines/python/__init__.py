@@ -32,7 +32,6 @@ from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import notebook as nb
 from atlascan.parsers import python as py
-from atlascan.parsers.requirements import read_manifests
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from atlascan.engines.python.versions import Version
     from atlascan.findings import FindingBuilder
     from atlascan.model import SourceFile
+    from atlascan.parsers.requirements import Manifest
     from atlascan.rules import Rule
 
 CODE_KINDS = frozenset({"python", "notebook"})
@@ -91,7 +91,12 @@ class PythonEngine(Engine):
         # One source of truth for "which version is pinned here": the manifests of the
         # requirements model (nearest folder wins, see `PinIndex.for_file`); Dockerfiles and
         # anything that model cannot read fall back to the text.
-        manifests = {m.path: m for m in read_manifests(f for f in files if f.kind in ("requirements", "pyproject"))}
+        declared = [f for f in files if f.kind in ("requirements", "pyproject")]
+        manifests: dict[str, Manifest] = {}
+        if declared:  # the requirements model is a costly import for a run with none
+            from atlascan.parsers.requirements import read_manifests
+
+            manifests = {m.path: m for m in read_manifests(declared)}
         for f in files:
             if f.path in manifests:
                 facts.pins.add_manifest(manifests[f.path])
