@@ -150,6 +150,22 @@ def test_lock_files_are_exact_pins_at_their_entries() -> None:
     assert pinned_for([poetry], "keras", "src/app.py") == "3.8.0"
 
 
+def test_uv_lock_reads_each_package_once_at_its_own_name_line() -> None:
+    """Names inside dependency arrays and [package.*] sub-tables are not packages; an
+    editable project without a version is no pin; empty file lists are no hashes."""
+    uv = parse(
+        "uv.lock",
+        'version = 1\n\n[[package]]\nname = "app"\nsource = { editable = "." }\ndependencies = [\n'
+        '    { name = "torch" },\n]\n\n[package.metadata]\nrequires-dist = [{ name = "torch", specifier = ">=2" }]\n\n'
+        '[[package]]\nname = "torch"\nversion = "2.6.0"  # chosen\nsource = { registry = "https://pypi.org/simple" }\n'
+        'wheels = [\n    { url = "https://files/t.whl", hash = "sha256:ab" },\n]\n\n'
+        '[[package]]\nname = "numpy"\nversion = "2.1.0"\nwheels = []\n\n[package.optional-dependencies]\nname = "not-a-package"\n',
+    )
+    assert [(r.name, r.pinned, r.span.start_line, bool(r.hashes)) for r in uv.requirements] == [
+        ("torch", "2.6.0", 14, True), ("numpy", "2.1.0", 22, False),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("path", "kind"),
     [("requirements.txt", "requirements"), ("dev-requirements.txt", "requirements"), ("requirements/base.in", "requirements"),
