@@ -119,6 +119,21 @@ def test_bad_text_becomes_notices_and_scan_goes_on(tmp_path: Path) -> None:
     assert {f.path for f in run_scan(opts).findings} >= {"ok.py", "gen.py", "big.py", "release.yaml"}
 
 
+def test_a_shell_installer_that_embeds_manifests_is_a_generated_bundle(tmp_path: Path) -> None:
+    manifests = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n" * 6000
+    piped = "curl -sSL https://get.example.com/install.sh | bash\n"
+    (tmp_path / "install-with-manifests.sh").write_text(
+        f"#!/bin/bash\n{piped}cat <<'MANIFEST_EOF' | kubectl apply -f -\n{manifests}MANIFEST_EOF\n", "utf-8")
+    # As long, but written by a person: commands, and a here-string that is no heredoc.
+    (tmp_path / "setup.sh").write_text(f"#!/bin/bash\nread -ra parts <<< \"$X\"\n{piped}" + "echo step\n" * 30_000, "utf-8")
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1))
+    assert {f.path for f in result.findings if f.rule_id == "ATS-CMD-013"} == {"setup.sh"}
+    notes = {n.path: n.message for n in result.notices}
+    assert "generated installer bundle" in notes["install-with-manifests.sh"]
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(include_generated=True))
+    assert {f.path for f in run_scan(opts).findings if f.rule_id == "ATS-CMD-013"} == {"setup.sh", "install-with-manifests.sh"}
+
+
 def test_pool_and_in_process_agree(tmp_path: Path) -> None:
     for i in range(60):
         (tmp_path / f"m{i}.py").write_text(("x = 1\n" * i) + TOKEN, "utf-8")

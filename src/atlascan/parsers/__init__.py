@@ -57,6 +57,11 @@ GENERATED_BY_DESIGN = frozenset({"requirements"})
 # Plain YAML/JSON this large is a generated bundle (release manifests, CRD schemas, data),
 # not something a person edits: kserve's install/ alone holds 130 MiB of it.
 GENERATED_BUNDLE_BYTES = {"yaml": 1024 * 1024, "json": 1024 * 1024}
+# A shell script this large whose text is mostly heredoc bodies is an installer generated
+# around release manifests (kserve's quick-install scripts carry 2.5 MiB of YAML each); the
+# manifests are scanned where they are written.
+SHELL_BUNDLE_BYTES = 256 * 1024
+_HEREDOC_START = re.compile(r"""(?<!<)<<-?[ \t]*(['"]?)(?P<marker>[A-Za-z_][\w.-]*)\1""")
 
 
 def _resolve(target: str | None) -> Callable[[Document], Any] | None:
@@ -131,6 +136,11 @@ def check_text(file: SourceFile, text: str, limits: Limits) -> None:
         head = text[:1024]
         if "generated" in head.lower() and file.kind not in GENERATED_BY_DESIGN and GENERATED_HEADER.search(head):
             raise SkipFile("Generated file skipped (use --include-generated to scan it).")
+        if file.kind == "shell" and len(text) > SHELL_BUNDLE_BYTES and _mostly_heredocs(text):
+            raise SkipFile(
+                f"{len(text) // 1024} KiB shell script that is mostly embedded documents looks like a generated "
+                "installer bundle; skipped (use --include-generated to scan it)."
+            )
         if file.kind == "yaml" and COMPILED_PIPELINE.search(text[:4096]):
             raise SkipFile("Compiled Kubeflow pipeline skipped: its source is the Python that compiled it (use --include-generated to scan it).")
         # Notebooks legitimately carry base64 images on one line.
@@ -138,6 +148,19 @@ def check_text(file: SourceFile, text: str, limits: Limits) -> None:
             file.kind != "notebook" and _has_huge_line(text)
         ):
             raise SkipFile("Minified file skipped (use --include-generated to scan it).")
+
+
+def _mostly_heredocs(text: str) -> bool:
+    embedded, marker = 0, ""
+    for line in text.splitlines():
+        if marker:
+            if line.strip() == marker:
+                marker = ""
+            else:
+                embedded += len(line) + 1
+        elif "<<" in line and (m := _HEREDOC_START.search(line)):
+            marker = m.group("marker")
+    return embedded > 0.8 * len(text)
 
 
 def _has_huge_line(text: str, limit: int = 20_000, window: int = 256 * 1024) -> bool:
