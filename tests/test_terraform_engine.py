@@ -16,7 +16,7 @@ from atlascan.model import Precision, SourceFile
 from atlascan.parsers.terraform import grammar
 from atlascan.parsers.terraform.syntax import ParsedFile, Ref
 from atlascan.rules import default_rules
-from scanning import scan_path, write_tree
+from scanning import located, scan_path, write_tree
 
 TF_RULES = {rid: r for rid, r in default_rules().items() if rid.startswith("ATS-TF-")}
 
@@ -80,6 +80,8 @@ def test_condition_rows_with_unknown_keys_are_rejected() -> None:
     assert engine.validate(ports) == []
     bad = replace(ports, match={"ports": [{"from": "22", "service": "SSH"}, {"from": 80}], "patterns": []})
     assert [p[:24] for p in engine.validate(bad)] == ["a `match.ports` row is {", "a `match.ports` row is {", "unknown matcher table `m"]
+    levels = replace(ports, match={"ports": [{"from": 80, "service": "HTTP", "severity": "urgent"}, {"from": 81, "service": "x", "public_front": 1}]})
+    assert len(engine.validate(levels)) == 2
 
 
 # ---- parsing layer ---------------------------------------------------------------------
@@ -164,6 +166,15 @@ def test_dynamic_blocks_for_each_and_unknown_blocks_do_not_crash(tmp_path: Path)
     findings, notices = _scan(tmp_path)
     assert findings == {("ATS-TF-024", "main.tf", 19)}
     assert not [n for n in notices if "Internal error" in n]
+
+
+def test_open_port_severity_is_the_worst_service_opened(tmp_path: Path) -> None:
+    rule = 'resource "aws_security_group_rule" "{name}" {{\n  type = "ingress"\n  from_port = {lo}\n  to_port = {hi}\n  protocol = "tcp"\n  cidr_blocks = ["0.0.0.0/0"]\n}}\n'
+    text = "".join(rule.format(name=n, lo=lo, hi=hi) for n, lo, hi in [("http", 80, 80), ("ssh", 22, 22), ("both", 22, 80), ("jupyter", 80, 8888)])
+    result = scan_path(_write(tmp_path, {"main.tf": text}), select=["ATS-TF-024"])
+    assert [(line, severity) for _, line, _, _, severity in located(result, "ATS-TF-024")] == [
+        (6, "low"), (13, "medium"), (20, "medium"), (27, "high")
+    ]
 
 
 def test_tf_json_is_checked_with_lines(tmp_path: Path) -> None:

@@ -87,7 +87,10 @@ def check_wildcards(module: Module, ctx: GroupContext) -> None:
             found = [a for a in found if not reported_here(st, a, specific)]
         if not found:
             continue
-        needle = found[0] if not found[0].startswith("NotAction") else "NotAction"
+        # point at the wildcard the message leads with: a full `*` listed after `ec2:*` would
+        # otherwise share that line with ATS-TF-034's finding and be deferred to it
+        lead = next((a for a in found if a in ("*", "*:*") or a.startswith("NotAction")), found[0]) if full else found[0]
+        needle = "NotAction" if lead.startswith("NotAction") else lead
         span = st.attr.span if st.from_document else value_span(ctx.document(st.block.file).lines, st.attr, needle, "Action")
         (
             ctx.finding(WILDCARD, file=st.block.file)

@@ -13,12 +13,17 @@ from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import never_created
 from atlascan.engines.terraform.module import Module
 from atlascan.model import Severity
-from atlascan.parsers.terraform.syntax import Attribute, Block
+from atlascan.parsers.terraform.syntax import Attribute, Block, Call, Ref, Template
 
 OPEN_PORT = "ATS-TF-024"
 ANYWHERE = ("0.0.0.0/0", "::/0", "*", "internet", "any")
 ALL_PROTOCOLS = ("-1", "all", "*")
 PORT_ATTRS_AWS = ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
+LOAD_BALANCERS = ("aws_lb", "aws_alb", "aws_elb")
+# Resources that name a group only to add rules to it or to allow traffic from it: they do
+# not put the group on anything reachable.
+GROUP_RULES = ("aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+PORT_ROW_KEYS = {"from", "to", "service", "severity", "public_front"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,18 @@ class Opening:
     where: Attribute
     block: Block
     instance: str = ""  # the count / for_each instance it belongs to, when expanded
+    group: str | None = None  # the AWS security group the rule belongs to, when known
+
+
+@dataclass(frozen=True)
+class Service:
+    """One `[[match.ports]]` row."""
+
+    low: int
+    high: int
+    name: str
+    severity: Severity | None  # None: the rule's own
+    public_front: bool  # the port load balancers serve the public on
 
 
 def _int(value: Any) -> int | None:
@@ -114,17 +131,57 @@ def _firewall(module: Module, address: str, fw: Block) -> Iterator[tuple[str, Op
             yield address, Opening(lo, hi, where, fw)
 
 
+def _group_of(module: Module, rule: Block) -> str | None:
+    target = rule.attributes.get("security_group_id")
+    return module.referenced_resource(target.value) if target is not None else None
+
+
+def _refs(value: Any) -> Iterator[Ref]:
+    if isinstance(value, Ref):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _refs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, Template):
+        yield from _refs(value.parts)
+    elif isinstance(value, Call):
+        yield from _refs(value.args)
+
+
+def _groups_used(module: Module, block: Block) -> set[str]:
+    """The security groups a resource's arguments (nested blocks included) reference."""
+    found = {a for attr in block.attributes.values() for r in _refs(attr.value) if (a := module.referenced_resource(r))}
+    for child in block.blocks:
+        found |= _groups_used(module, child)
+    return {a for a in found if a.startswith("aws_security_group.")}
+
+
+def load_balancer_groups(module: Module) -> set[str]:
+    """Groups that only load balancers use: their public ports are the entrance by design
+    (what sits behind is the listener's business, not the group's)."""
+    by_lb: set[str] = set()
+    by_others: set[str] = set()
+    for _, block in module.resources.items():
+        rtype = block.labels[0]
+        if rtype not in GROUP_RULES:
+            (by_lb if rtype in LOAD_BALANCERS else by_others).update(_groups_used(module, block))
+    return by_lb - by_others
+
+
 def openings(module: Module) -> Iterator[tuple[str, Opening]]:
     for address, sg in module.of_type("aws_security_group"):
         rules = sg.sub("ingress") + [c for d in sg.sub("dynamic") if d.labels[:1] == ("ingress",) for c in d.sub("content")]
         for rule in rules + _attribute_rules(module, sg):
-            yield from ((address, o) for o in _aws_rule(module, rule, "protocol"))
+            yield from ((address, replace(o, group=address)) for o in _aws_rule(module, rule, "protocol"))
     for address, rule in module.of_type("aws_security_group_rule"):
         kind = rule.attributes.get("type")
         if kind is not None and module.resolve(kind.value) == "ingress":
-            yield from ((address, o) for o in _aws_rule(module, rule, "protocol"))
+            yield from ((address, replace(o, group=_group_of(module, rule))) for o in _aws_rule(module, rule, "protocol"))
     for address, rule in module.of_type("aws_vpc_security_group_ingress_rule"):
-        yield from ((address, o) for o in _aws_rule(module, rule, "ip_protocol"))
+        yield from ((address, replace(o, group=_group_of(module, rule))) for o in _aws_rule(module, rule, "ip_protocol"))
     for address, fw in module.of_type("google_compute_firewall"):
         instances = module.instances(fw)  # `for_each` over firewall specs: each one
         for instance, binding in instances:
@@ -150,48 +207,69 @@ def port_problems(row: Any) -> list[str]:
     readable = (
         isinstance(row, dict)
         and "from" in row
-        and set(row) <= {"from", "to", "service"}
+        and set(row) <= PORT_ROW_KEYS
         and all(type(row.get(k, 0)) is int for k in ("from", "to"))
         and isinstance(row.get("service"), str)
+        and row.get("severity", "high") in {s.label for s in Severity}
+        and type(row.get("public_front", False)) is bool
     )
-    return [] if readable else [f"a `match.ports` row is {{from = PORT, to = PORT (optional), service = NAME}}, not {row!r}"]
+    shape = "{from = PORT, to = PORT (optional), service = NAME, severity = LEVEL (optional), public_front = BOOL (optional)}"
+    return [] if readable else [f"a `match.ports` row is {shape}, not {row!r}"]
 
 
-def _services(ctx: GroupContext) -> list[tuple[int, int, str]]:
+def _services(ctx: GroupContext) -> list[Service]:
     rule = ctx.rules.get(OPEN_PORT)
     rows = rule.match.get("ports", []) if rule else []
-    return [(int(r["from"]), int(r.get("to", r["from"])), str(r["service"])) for r in rows]
+    return [
+        Service(
+            int(r["from"]),
+            int(r.get("to", r["from"])),
+            str(r["service"]),
+            Severity.parse(r["severity"]) if "severity" in r else None,
+            bool(r.get("public_front", False)),
+        )
+        for r in rows
+    ]
 
 
 def check_open_ports(module: Module, ctx: GroupContext) -> None:
     if not ctx.enabled(OPEN_PORT):
         return
     services = _services(ctx)
-    hits: dict[tuple[str, int], tuple[Opening, list[str], list[str]]] = {}
+    default = ctx.rules[OPEN_PORT].severity
+    fronts = load_balancer_groups(module) if any(s.public_front for s in services) else set()
+    hits: dict[tuple[str, int], tuple[Opening, list[str], list[str], set[Severity]]] = {}
     for address, opening in openings(module):
         if never_created(module, opening.block):
             continue
-        names = [f"{name} {lo}" + (f"-{hi}" if hi != lo else "") for lo, hi, name in services if lo <= opening.high and opening.low <= hi]
-        if not names:
+        matched = [
+            s for s in services
+            if s.low <= opening.high and opening.low <= s.high and not (s.public_front and opening.group in fronts)
+        ]
+        if not matched:
             continue
+        names = [f"{s.name} {s.low}" + (f"-{s.high}" if s.high != s.low else "") for s in matched]
+        severities = {s.severity or default for s in matched}
         if opening.low == 0 and opening.high >= 65535:
-            names = ["all ports"]
+            names, severities = ["all ports"], {default}
         key = (address, id(opening.where))
         if key not in hits:
-            hits[key] = (opening, [], [])
+            hits[key] = (opening, [], [], set())
         hits[key][1].extend(n for n in names if n not in hits[key][1])
+        hits[key][3].update(severities)
         if opening.instance and opening.instance not in hits[key][2]:
             hits[key][2].append(opening.instance)
-    for (address, _), (opening, names, instances) in hits.items():
-        only_ssh = all(n.startswith("SSH") for n in names)
+    for (address, _), (opening, names, instances, severities) in hits.items():
         detail = ", ".join(names)
         if instances:
             detail += f" (instance {', '.join(json.dumps(i) for i in instances)})"
+        # the worst service opened decides: SSH alone is medium, HTTP alone low
+        severity = max(severities)
         (
             ctx.finding(OPEN_PORT, file=opening.block.file)
             .at(opening.where.span)
             .args(address=address, detail=detail)
-            .severity(Severity.MEDIUM if only_ssh else None)
+            .severity(None if severity == default else severity)
             .emit()
         )
 
