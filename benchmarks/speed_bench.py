@@ -87,8 +87,8 @@ def main() -> int:
     checkov = tool("checkov", "checkov")
     atlascan = [sys.executable, "-m", "atlascan", "scan", "-q", "--fail-on", "critical"]
     bandit_cmd = [bandit, "-q", "-f", "json", "-o", os.devnull]
-    # Result caches of our own; the rule catalog and grammar caches stay the user's (warm, as
-    # a user's are after the first run).
+    # Result caches of our own; the rule catalog cache stays the user's (warm, as a user's is
+    # after the first run).
     cache = Path(tempfile.mkdtemp(prefix="atlascan-bench-cache-"))
     # Bytecode as a regular install has it, for every program alike (a development checkout
     # run with PYTHONDONTWRITEBYTECODE would compile all of atlascan on every run).
@@ -114,7 +114,7 @@ def main() -> int:
         run(warm_cmd, None, env)  # fill the cache
         pair("warm re-scan", warm_cmd, [*atlascan, "--no-cache", str(pipelines)], 1, env, "no cache")
     if "terragoat" not in args.skip:
-        run([*atlascan, "--no-cache", str(terragoat)], None, env)  # warm the HCL grammar cache
+        run([*atlascan, "--no-cache", str(terragoat)], None, env)  # bytecode, warm file system
         pair("terragoat", [*atlascan, "--no-cache", str(terragoat)],
              [checkov, "-d", str(terragoat), "-o", "json", "--quiet", "--skip-download"], args.repeat, env, "Checkov")
     print(f"load average {os.getloadavg()[0]:.2f} at the end; cache folder {cache}", flush=True)

@@ -1,5 +1,5 @@
-"""Time the Terraform analyzer: a one-file scan with a cold and a warm parser cache, and a
-scan of a generated tree of ~300 .tf files (30 modules of 10 files).
+"""Time the Terraform analyzer: a one-file scan, and a scan of a generated tree of ~300 .tf
+files (30 modules of 10 files).
 
     .venv/bin/python benchmarks/terraform_bench.py                 # 300 files, jobs auto
     .venv/bin/python benchmarks/terraform_bench.py --files 600 --jobs 1
@@ -251,16 +251,11 @@ def main() -> None:
         tree = work / "tree"
         count = generate(tree, opts.files)
         one = tree / "module_000"
-        cache = work / "cache"
-        env = {**os.environ, "ATLASCAN_CACHE_DIR": str(cache)}
-        cold = run([*cli, "--jobs", "1", str(one / "sagemaker.tf")], env)
-        warm = min(run([*cli, "--jobs", "1", str(one / "sagemaker.tf")], env) for _ in range(opts.repeat))
-        no_cache = run([*cli, "--jobs", "1", str(one / "sagemaker.tf")], {**env, "ATLASCAN_NO_CACHE": "1"})
+        env = dict(os.environ)
+        single = min(run([*cli, "--jobs", "1", str(one / "sagemaker.tf")], env) for _ in range(opts.repeat))
         jobs = ["--jobs", str(opts.jobs)] if opts.jobs else []
         full = [run([*cli, *jobs, str(tree)], env) for _ in range(opts.repeat)]
-        print(f"one-file scan, cold parser cache : {cold:6.2f} s")
-        print(f"one-file scan, warm parser cache : {warm:6.2f} s (best of {opts.repeat})")
-        print(f"one-file scan, cache disabled    : {no_cache:6.2f} s")
+        print(f"one-file scan : {single:6.2f} s (best of {opts.repeat})")
         print(f"{count} .tf files in {count // len(MODULE_FILES)} modules : best {min(full):6.2f} s, median {sorted(full)[len(full) // 2]:6.2f} s ({min(full) / count * 1000:.1f} ms per file)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

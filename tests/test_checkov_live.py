@@ -1,8 +1,8 @@
 """The real Checkov (pinned) in its own virtualenv: mapped findings, dedupe against native
 rules, one valid SARIF run, exported policies, and the `.checkov.yaml` guard.
 
-Checkov cannot share atlascan's environment (its bc-python-hcl2 replaces python-hcl2's `hcl2`
-package), so it is installed once into `$ATLASCAN_CHECKOV_VENV` (default: the user cache).
+Checkov never shares atlascan's environment (it pins some forty packages, several exactly),
+so it is installed once into `$ATLASCAN_CHECKOV_VENV` (default: the user cache).
 Where that cannot be done (no network, no pip) every test here skips with the reason.
 """
 

@@ -147,7 +147,7 @@ def test_version_and_one_file_scan_import_no_heavy_modules(tmp_path: Path) -> No
     probe = (
         "import sys, runpy; sys.argv = ['atlascan', 'scan', 'values.yaml', '-q'];\n"
         "try:\n    runpy.run_module('atlascan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('libcst', 'hcl2', 'lark', 'checkov', 'sarif_om') if m in sys.modules]\n"
+        "heavy = [m for m in ('libcst', 'tree_sitter', 'checkov', 'sarif_om') if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )
     out = _run("-c", probe, cwd=tmp_path)

@@ -73,13 +73,12 @@ def test_missing_engine_is_a_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_the_hook_tables_list_exactly_the_engines_that_override_the_hooks() -> None:
-    """The plan imports only GROUPING engines, the prepare step only PREPARING ones, the
-    pool only PRELOADING ones: an engine missing from its table would lose its hook."""
+    """The plan imports only GROUPING engines, the prepare step only PREPARING ones: an
+    engine missing from its table would lose its hook."""
     for name in engines.ENGINES:
         engine = type(engines.load_engine(name))
         assert (engine.group_key is not engines.Engine.group_key) == (name in engines.GROUPING), name
         assert (engine.prepare is not engines.Engine.prepare) == (name in engines.PREPARING), name
-        assert (engine.preload is not engines.Engine.preload) == (name in engines.PRELOADING), name
 
 
 def test_path_gates_are_the_command_extractors_name_filters() -> None:

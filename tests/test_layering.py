@@ -48,7 +48,7 @@ def test_integrations_import_no_scan_module(path: Path) -> None:
     assert _banned(path, FLOW) == []
 
 
-PARSING_CALLS = {("ast", "parse"), ("json", "loads"), ("json", "load"), ("hcl2", "loads"), ("yaml", "safe_load"), ("tomllib", "loads")}
+PARSING_CALLS = {("ast", "parse"), ("json", "loads"), ("json", "load"), ("yaml", "safe_load"), ("tomllib", "loads")}
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,8 @@
-"""Terraform engine: parsing layer, module resolution, robustness and the grammar cache.
+"""Terraform engine: parsing layer, module resolution and robustness.
 Rule behaviour itself lives in fixtures/ATS-TF-*/."""
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -12,9 +10,8 @@ import pytest
 from atlascan import parsers
 from atlascan.atlas import catalog
 from atlascan.engines.terraform.module import UNKNOWN, Module
-from atlascan.model import Precision, SourceFile
-from atlascan.parsers.terraform import grammar
-from atlascan.parsers.terraform.syntax import ParsedFile, Ref
+from atlascan.model import ParseError, Precision, SourceFile
+from atlascan.parsers.terraform.syntax import Call, Expr, ParsedFile, Ref, Template
 from atlascan.rules import default_rules
 from scanning import located, scan_path, write_tree
 
@@ -93,6 +90,47 @@ def test_values_are_normalised_once(tmp_path: Path) -> None:
     acl = block.attributes["acl"]
     assert (acl.line, acl.column, acl.end_line, acl.end_column) == (2, 3, 2, 22)
     assert (block.line, block.column, block.end_column) == (1, 1, 29)
+
+
+def test_hcl_syntax_and_positions(tmp_path: Path) -> None:
+    """Escapes, `$${`, heredocs, provider functions, negative literals and chains read into
+    plain values; columns count characters (tree-sitter's are bytes)."""
+    text = (
+        'resource "aws_iam_policy" "p" {\n'
+        '  s = "a\\tb\\"c\\u00e9 $${keep} %%{keep} ${var.env}"\n'
+        '  h = <<-EOT\n'
+        '    {"Resource": "${aws_s3_bucket.b.arn}/*"}\n'
+        '    EOT\n'
+        '  f = provider::aws::arn_parse(local.arns[0]).region\n'
+        '  g = provider::aws::arn_parse(local.arns["k"])\n'
+        '  n = [-1, - 2.5, !true, -(3)]\n'
+        '  r = aws_s3_bucket.b[0].id\n'
+        '  x = aws_s3_bucket.b[*].id\n'
+        '  c = var.on ? "a" : "b" # why\n'
+        '}\n'
+        'tags = { "ü" = "ß", k = "v" }\n'
+    )
+    tree = _tree(tmp_path, "p.tf", text)
+    attrs = tree.blocks[0].attributes
+    assert {k: a.value for k, a in attrs.items()} == {
+        "s": Template(('a\tb"cé ${keep} %{keep} ', Ref(("var", "env")))),
+        "h": '{"Resource": "${aws_s3_bucket.b.arn}/*"}',
+        "f": Expr('provider::aws::arn_parse(local.arns[0]).region'),
+        "g": Call("provider::aws::arn_parse", (Ref(("local", "arns", "k")),)),
+        "n": [-1, -2.5, False, -3],
+        "r": Ref(("aws_s3_bucket", "b", 0, "id")),
+        "x": Expr("aws_s3_bucket.b[*].id"),
+        "c": Expr('var.on ? "a" : "b"'),
+    }
+    assert [(a.line, a.column, a.end_line, a.end_column) for a in (attrs["s"], attrs["h"], attrs["c"])] == [
+        (2, 3, 2, 51), (3, 3, 5, 8), (11, 3, 11, 25),
+    ]
+    tags = tree.attributes["tags"]
+    assert tags.value == {"ü": "ß", "k": "v"}
+    assert (tags.line, tags.column, tags.end_line, tags.end_column) == (13, 1, 13, 30)  # 31 bytes
+    assert (tree.blocks[0].end_column, tree.blocks[0].end_line) == (30, 12)
+    with pytest.raises(ParseError, match=r"^Not valid HCL at line 2, column 14; skipped\.$"):
+        _tree(tmp_path, "bad.tf", 'a = 1\nx = {"ü" = 1 = 2}\n')
 
 
 def test_resolution_of_variables_tfvars_locals_and_templates(tmp_path: Path) -> None:
@@ -199,51 +237,6 @@ def test_module_without_relevant_resources_is_not_parsed(tmp_path: Path, monkeyp
     _write(tmp_path, {"main.tf": 'resource "aws_route53_zone" "z" {\n  name = "example.com"\n}\n'})
     findings, _ = _scan(tmp_path)
     assert findings == set() and calls == []
-
-
-# ---- grammar cache ---------------------------------------------------------------------
-def test_cache_dir_must_be_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o777)
-    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(shared))
-    assert grammar.cache_dir() is None
-    shared.chmod(0o700)
-    assert grammar.cache_dir() == shared
-    monkeypatch.setenv(grammar.NO_CACHE_ENV, "1")
-    assert grammar.cache_dir() is None
-
-
-def test_grammar_cache_is_written_once_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(tmp_path))
-    monkeypatch.delenv(grammar.NO_CACHE_ENV, raising=False)
-    grammar.hcl_parser.cache_clear()
-    try:
-        grammar.hcl_parser()
-        target = grammar.cache_file()
-        assert target is not None and target.is_file()
-        assert not stat.S_IMODE(target.stat().st_mode) & 0o077
-        mtime = target.stat().st_mtime_ns
-        grammar.hcl_parser.cache_clear()
-        parser = grammar.hcl_parser()
-        assert target.stat().st_mtime_ns == mtime  # loaded, not rebuilt
-        assert parser.parse('a = 1\n') is not None
-        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
-    finally:
-        grammar.hcl_parser.cache_clear()
-
-
-def test_unwritable_cache_falls_back_silently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    monkeypatch.setenv(grammar.CACHE_DIR_ENV, str(locked))
-    grammar.hcl_parser.cache_clear()
-    try:
-        assert grammar.hcl_parser().parse("a = 1\n") is not None
-    finally:
-        grammar.hcl_parser.cache_clear()
 
 
 def test_scanning_one_file_reads_its_module_for_context_but_reports_only_that_file(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def _code_signature() -> str:
     for dirpath, dirnames, filenames in os.walk(package):
         dirnames.sort()
         for name in sorted(filenames):
-            if name.endswith((".py", ".toml", ".json", ".lark")):
+            if name.endswith((".py", ".toml", ".json")):
                 try:
                     st = os.stat(os.path.join(dirpath, name))
                 except OSError:

@@ -555,8 +555,6 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
         return
     import multiprocessing  # only big scans pay for the pool
 
-    _preload(units, config)
-
     # multiprocessing.Pool forks its workers before it starts its own helper threads (unlike
     # ProcessPoolExecutor, whose manager thread exists at fork time, which Python 3.12+
     # warns may deadlock). Fork keeps the parsed rules and facts without pickling them.
@@ -572,23 +570,6 @@ def _analyse(units: list[WorkUnit], config: UnitConfig, opts: ScanOptions, state
             done += len(chunk)
             if opts.progress:
                 opts.progress(done, len(units))
-
-
-def _preload(units: list[WorkUnit], config: UnitConfig) -> None:
-    """What the engines about to run want loaded once before the workers fork."""
-    from atlascan.engines import PRELOADING, load_engine
-
-    files: dict[str, list[SourceFile]] = {}
-    for unit in units:
-        for f in unit.files:
-            for name in config.engines_by_kind.get(f.kind, ()):
-                if name in PRELOADING:
-                    files.setdefault(name, []).append(f)
-    for name, wanted in files.items():
-        try:
-            load_engine(name).preload(wanted)
-        except Exception:
-            continue  # the workers load it themselves, or report the engine unavailable
 
 
 def _merge(state: ScanState, partial: ScanState) -> None:

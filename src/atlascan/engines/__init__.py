@@ -8,13 +8,11 @@ An engine subclasses `Engine` and overrides the hooks it needs:
 - or, for cross-file logic, `group_key(file)` plus `check_group(files, ctx)` (e.g. all .tf
   files of one folder form a Terraform module);
 - `prepare(files, ctx)`: optional cheap pass in the main process over every file the engine
-  will see; what it returns reaches the checks as `ctx.facts` (must be picklable);
-- `preload(files)`: optional work done once in the main process before a worker pool forks,
-  so that the workers share it (the HCL parser).
-An engine that overrides `group_key`, `prepare` or `preload` is listed in GROUPING, PREPARING
-or PRELOADING: the plan and the prepare step import no other engine, so a scan imports an
-engine only when it checks a file (a warm re-scan, only for the files that changed), and
-PATH_GATES and TEXT_GATES spare the import for files that cannot concern an engine.
+  will see; what it returns reaches the checks as `ctx.facts` (must be picklable).
+An engine that overrides `group_key` or `prepare` is listed in GROUPING or PREPARING: the
+plan and the prepare step import no other engine, so a scan imports an engine only when it
+checks a file (a warm re-scan, only for the files that changed), and PATH_GATES and
+TEXT_GATES spare the import for files that cannot concern an engine.
 Engines are stateless: per-scan data lives in the context and the findings.
 """
 
@@ -44,7 +42,6 @@ ENGINES: dict[str, str] = {
 
 GROUPING = frozenset({"terraform"})
 PREPARING = frozenset({"python", "manifests"})
-PRELOADING = frozenset({"terraform"})
 
 # When an engine has anything to say of a file of a kind: the path pattern it must match
 # and words one of which its text must hold. The scan passes other files by without
@@ -76,9 +73,6 @@ class Engine:
         return None
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Any:
-        return None
-
-    def preload(self, files: list[SourceFile]) -> None:
         return None
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

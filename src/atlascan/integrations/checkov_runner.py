@@ -1,11 +1,12 @@
 """Run the `checkov` program (never import it) offline, with a timeout, and return its JSON.
 
-Checkov cannot share an environment with python-hcl2 (both install a top-level `hcl2`
-package), so it is a separate program from PATH or `--checkov-bin`. It runs from an empty
-working folder with the scan root given as `--directory=PATH`: Checkov reads `.checkov.yaml`
-from folders given as `-d` and from its working folder, and such a file in a scanned
-repository could name an external checks folder, i.e. Python code to import. A program
-whose real path lies inside the scanned tree or its git repository is never run.
+Checkov pins some forty packages, several exactly (boto3, its `hcl2` fork bc-python-hcl2),
+so it never shares atlascan's environment: it is a separate program from PATH or
+`--checkov-bin`. It runs from an empty working folder with the scan root given as
+`--directory=PATH`: Checkov reads `.checkov.yaml` from folders given as `-d` and from its
+working folder, and such a file in a scanned repository could name an external checks
+folder, i.e. Python code to import. A program whose real path lies inside the scanned tree
+or its git repository is never run.
 """
 
 from __future__ import annotations

@@ -21,15 +21,15 @@ from atlascan.engines.terraform.conditions import check_conditions, compile_cond
 from atlascan.engines.terraform.instances import check_module_calls
 from atlascan.engines.terraform.module import Module, folder_trees
 from atlascan.model import ParseError, SkipFile, SourceFile
-from atlascan.parsers.terraform import load_grammar
 from atlascan.parsers.terraform.syntax import ParsedFile
 
 if TYPE_CHECKING:
     from atlascan.document import Document
     from atlascan.rules import Rule
 
-# The LALR parser handles roughly 100-500 KB of HCL per second; real modules keep files far
-# below this, and a generated giant would otherwise eat the whole per-module time budget.
+# Native HCL is read at about 3 MB per second (tree-sitter, then the walk into `syntax`
+# objects); real modules keep files far below this, and a generated giant would still eat
+# much of the per-module time budget.
 MAX_HCL_BYTES = 1024 * 1024
 MAX_CONTEXT_FILES = 500
 
@@ -59,10 +59,6 @@ class TerraformEngine(Engine):
 
     def group_key(self, file: SourceFile) -> str | None:
         return "tf:" + (file.path.rsplit("/", 1)[0] if "/" in file.path else ".")
-
-    def preload(self, files: list[SourceFile]) -> None:
-        if any(not f.path.endswith(".json") for f in files):
-            load_grammar()
 
     def check_group(self, files: list[SourceFile], ctx: GroupContext) -> None:
         conditions = compile_conditions(ctx.rules)

@@ -12,7 +12,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from atlascan.model import ParseError
-from atlascan.parsers.terraform.grammar import hcl_parser
 from atlascan.parsers.terraform.hcl_reader import read_hcl
 from atlascan.parsers.terraform.json_reader import read_json
 from atlascan.parsers.terraform.syntax import ParsedFile
@@ -20,7 +19,7 @@ from atlascan.parsers.terraform.syntax import ParsedFile
 if TYPE_CHECKING:
     from atlascan.document import Document
 
-__all__ = ["json_document", "json_text", "load_grammar", "tree"]
+__all__ = ["json_document", "json_text", "tree"]
 
 
 def tree(doc: Document) -> ParsedFile:
@@ -28,12 +27,6 @@ def tree(doc: Document) -> ParsedFile:
         return read_json(doc) if doc.path.endswith(".json") else read_hcl(doc)
     except RecursionError:
         raise ParseError("File is too deeply nested for the Terraform analyzer; skipped.") from None
-
-
-def load_grammar() -> None:
-    """Load (or build and save) the HCL parser now, e.g. before a worker pool forks, so
-    the workers share it instead of each loading it."""
-    hcl_parser()
 
 
 def json_document(text: str) -> Any:
