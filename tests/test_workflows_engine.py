@@ -32,6 +32,19 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
     assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
 
 
+def test_a_folded_finding_is_led_by_the_site_the_check_graded_worst(tmp_path: Path) -> None:
+    """Both sites are low after grading; the third-party action (medium by the check) leads,
+    not GitHub's own one above it."""
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - uses: tj-actions/changed-files@v45\n"
+    )
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
+    assert [(f.region.start_line, f.severity, f.message.split("`")[1]) for f in found] == [(7, Severity.LOW, "tj-actions/changed-files")]
+    assert [r.region.start_line for r in found[0].related] == [6]
+
+
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
     text = (
         "on: pull_request_target\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"

@@ -662,7 +662,8 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
         name, ref = value, ""
     if COMMIT_SHA.match(ref):
         return
-    if not ref or ref.lower() in BRANCH_REFS:
+    # `release/v1` is a branch (pypa's publish action); tags rarely hold a slash
+    if not ref or ref.lower() in BRANCH_REFS or "/" in ref:
         severity = Severity.HIGH
     else:
         severity = Severity.LOW if name.lower().startswith(GITHUB_OWNED) else Severity.MEDIUM
