@@ -158,3 +158,25 @@ def test_remote_add_defers_to_the_model_rule_on_the_same_line(tmp_path: Path) ->
         ("ATS-CMD-015", 3, 5),
         ("ATS-DKR-005", 4, 5),
     ]
+
+
+def test_tags_everywhere_are_one_repository_finding_unless_some_image_is_pinned(tmp_path: Path) -> None:
+    from atlascan.scan import ScanOptions, run_scan
+
+    (tmp_path / "serve").mkdir()
+    (tmp_path / "serve" / "Dockerfile").write_text("FROM python:3.11-slim\nUSER app\n", "utf-8")
+    (tmp_path / "train.Dockerfile").write_text("FROM pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime\nUSER app\n", "utf-8")
+    (tmp_path / "tool.Dockerfile").write_text("FROM golang\nUSER app\n", "utf-8")
+
+    def dkr004() -> list[tuple[str, int, str, list[str]]]:
+        result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, select=["ATS-DKR-004"]))
+        return sorted((f.path, f.region.start_line, f.severity.label, [r.path for r in f.related]) for f in result.findings)
+
+    # No Dockerfile pins by digest: the tags are one practice, reported once; an untagged
+    # image stands alone (medium).
+    assert dkr004() == [("serve/Dockerfile", 1, "low", ["train.Dockerfile"]), ("tool.Dockerfile", 1, "medium", [])]
+    # One image pinned by digest: the others are exceptions to the repository's own practice.
+    (tmp_path / "pinned.Dockerfile").write_text(f"FROM python:3.11-slim@sha256:{'a' * 64}\nUSER app\n", "utf-8")
+    assert dkr004() == [
+        ("serve/Dockerfile", 1, "low", []), ("tool.Dockerfile", 1, "medium", []), ("train.Dockerfile", 1, "low", []),
+    ]  # fmt: skip

@@ -350,14 +350,17 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
     """The fold step: one finding per (hardening rule, file) at its most severe site, every
     other site a related location and the count in the message; in tests and docs, one per
     (rule, folder) (a samples repository's 600 notebooks with the same unpinned install are
-    one practice to change, not 600 findings). Suppressed findings stay apart."""
+    one practice to change, not 600 findings); one per rule for the repository where the check
+    marked the finding so (`foldScope`). Suppressed findings stay apart."""
     groups: dict[tuple[str, str], list[Finding]] = {}
     out: list[Finding] = []
     for f in findings:
         rule = rules.get(f.rule_id)
         if rule is not None and rule.fold and f.suppression is None:
             where = f.path
-            if f.properties.get("pathClass") in (TESTS, DOCS):
+            if f.properties.get("foldScope") == "repository":
+                where = ""  # the check found one practice of the whole repository
+            elif f.properties.get("pathClass") in (TESTS, DOCS):
                 where = f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./"
             groups.setdefault((f.rule_id, where), []).append(f)
         else:
@@ -370,7 +373,7 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
         sites.remove(first)
         sites.insert(0, first)
         if len(sites) > 1:
-            scope = "this folder" if where.endswith("/") else "this file"
+            scope = "this repository" if not where else "this folder" if where.endswith("/") else "this file"
             first.related = first.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in sites[1:]]
             first.message = f"{first.message.rstrip('.')} (and {len(sites) - 1} more in {scope})."
             first.properties["folded"] = len(sites)

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from atlascan.analysis import FileContext
+from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.rules import Rule
+
+# A FROM, or an ARG default it reads, that carries a digest.
+DIGEST_PIN = re.compile(r"(?im)^\s*(?:FROM|ARG)\b[^\n]*@sha256:[0-9a-f]{64}")
 
 ROOT_USERS = frozenset({"root", "0"})
 HEX40 = re.compile(r"^[0-9a-f]{40}$", re.I)
@@ -43,6 +46,22 @@ class DockerfileEngine(Engine):
     implements = frozenset(
         {"ATS-DKR-001", "ATS-DKR-002", "ATS-DKR-003", "ATS-DKR-004", "ATS-DKR-005"}
     )
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> bool | None:
+        """Whether any Dockerfile of the scan pins a base image by digest: where none does,
+        tags are the repository's practice and ATS-DKR-004 says so once, not per file."""
+        if not ctx.enabled("ATS-DKR-004"):
+            return None
+        from atlascan import parsers
+        from atlascan.model import Limits, ParseError, SkipFile
+
+        for file in files:
+            try:
+                if DIGEST_PIN.search(parsers.read_text(file, Limits())):
+                    return True
+            except (OSError, ParseError, SkipFile):
+                continue
+        return False
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         dockerfile: Dockerfile = ctx.doc.tree
@@ -165,9 +184,14 @@ class DockerfileEngine(Engine):
                 tag = _tag(resolved)
                 severity = Severity.MEDIUM if tag in ("", "latest") else None
                 end = col + (loc.word.end - loc.word.start)
-                ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
+                finding = ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
                     image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
-                ).severity(severity).emit()
+                )
+                if ctx.facts is False and severity is None:
+                    # No Dockerfile here pins by digest: one practice to change, folded
+                    # for the repository (a `latest` or missing tag still stands alone).
+                    finding.property("foldScope", "repository")
+                finding.severity(severity).emit()
             if stage.name:
                 names.add(stage.name)
 
