@@ -124,9 +124,11 @@ def scan(root: Path) -> dict[str, dict[str, list[tuple[int, int]]]]:
     sites: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for f in report["findings"]:
         sites[f["path"]][f["rule_id"]].append((f["line"], f.get("end_line") or f["line"]))
+        # A folded finding's other sites ("also here"), in their own files: a fold for the
+        # repository gathers the fixtures' files, which are separate repositories to zizmor.
         for r in f.get("related") or []:
-            if r.get("path") == f["path"] and str(r.get("message", "")).startswith("also here"):
-                sites[f["path"]][f["rule_id"]].append((r["line"], r["line"]))
+            if str(r.get("message", "")).startswith("also here"):
+                sites[r.get("path") or f["path"]][f["rule_id"]].append((r["line"], r["line"]))
     return sites
 
 

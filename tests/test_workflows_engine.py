@@ -24,25 +24,26 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
         "      - uses: acme/train-action\n"
     )
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
-    # Folded to one finding per file, led by the most severe site (a third-party action on
-    # a branch); the others are related locations.
-    assert [(f.region.start_line, f.severity) for f in found] == [(8, Severity.HIGH)]
-    assert [r.region.start_line for r in found[0].related] == [6, 7, 9]
+    # Third-party references fold to one finding per file, led by the most severe site (a
+    # branch), the others related; GitHub's own action on a tag folds for the repository.
+    assert [(f.region.start_line, f.severity) for f in found] == [(6, Severity.LOW), (8, Severity.HIGH)]
+    assert [r.region.start_line for r in found[1].related] == [7, 9]
+    found = found[1:]
     # the region covers the `@ref` part of the value
     assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
 
 
-def test_a_folded_finding_is_led_by_the_site_the_check_graded_worst(tmp_path: Path) -> None:
-    """Both sites are low after grading; the third-party action (medium by the check) leads,
-    not GitHub's own one above it."""
-    text = (
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - uses: actions/checkout@v4\n"
-        "      - uses: tj-actions/changed-files@v45\n"
-    )
-    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
-    assert [(f.region.start_line, f.severity, f.message.split("`")[1]) for f in found] == [(7, Severity.LOW, "tj-actions/changed-files")]
-    assert [r.region.start_line for r in found[0].related] == [6]
+def test_github_owned_actions_on_tags_are_one_finding_for_the_repository(tmp_path: Path) -> None:
+    """GitHub's own actions on release tags are the repository's practice: one finding for
+    all workflows; a third-party tag stays in its own file."""
+    first = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "a.yml").write_text(first, "utf-8")
+    (tmp_path / ".github" / "workflows" / "b.yml").write_text(first + "      - uses: tj-actions/changed-files@v45\n", "utf-8")
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-004"]))
+    assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        (".github/workflows/a.yml", 6, [(".github/workflows/b.yml", 6)]), (".github/workflows/b.yml", 7, []),
+    ]  # fmt: skip
 
 
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
@@ -172,7 +173,8 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
     result = scan_path(tmp_path)
     elapsed = time.perf_counter() - start
     per_file = {f.rule_id for f in result.findings if f.path == ".github/workflows/wf7.yml"}
-    assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
+    assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
+    assert [f.properties["folded"] for f in result.findings if f.rule_id == "ATS-GHA-004"] == [600]  # 2 per file, one finding
     assert elapsed < 30, elapsed
 
 

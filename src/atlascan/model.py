@@ -97,9 +97,6 @@ class Finding:
     # Lines where a suppression comment also counts, when wider than the region (an
     # external engine's whole resource block); never reported.
     scope: Span | None = None
-    # The engine's grade before the flow lowered a hardening finding to low: which site of a
-    # file leads its folded finding (a third-party action before GitHub's own); never reported.
-    check_severity: Severity | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.region.start_line, self.region.start_column or 0, self.rule_id)

@@ -314,7 +314,6 @@ def _grade(
             held.append(f)
             continue
         if rule is not None and rule.fold:
-            f.check_severity = f.severity
             if cls in (TESTS, DOCS):
                 f.severity = Severity.INFO
             elif f.severity <= rule.severity:
@@ -366,10 +365,9 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
         else:
             out.append(f)
     for (_, where), sites in groups.items():
-        # The most severe site leads (the first of them, the check's own grade breaking ties);
-        # the others follow in path order.
+        # The most severe site leads (the first of them); the others follow in path order.
         sites.sort(key=Finding.sort_key)
-        first = max(sites, key=lambda f: (f.severity, f.check_severity or f.severity))
+        first = max(sites, key=lambda f: f.severity)
         sites.remove(first)
         sites.insert(0, first)
         if len(sites) > 1:

@@ -668,7 +668,12 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
     else:
         severity = Severity.LOW if name.lower().startswith(GITHUB_OWNED) else Severity.MEDIUM
     start = value.rfind("@") if at else 0
-    ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)").severity(severity).emit()
+    finding = ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)")
+    if severity == Severity.LOW:
+        # GitHub's own actions on release tags are one practice of the repository, not a
+        # finding per workflow; third-party tags and branches stay in their files.
+        finding.property("foldScope", "repository")
+    finding.severity(severity).emit()
 
 
 # ---- ATS-GHA-005: container and service images without a digest --------------------------
