@@ -226,3 +226,16 @@ def test_copies_of_a_file_in_several_folders_are_one_finding(tmp_path: Path) -> 
     lead = by_path["templates/batch/seedcode/evaluate.py"]
     assert lead.message.endswith("(the same in 2 other copies of this file).")
     assert [r.path for r in lead.related] == ["templates/realtime/seedcode/evaluate.py", "templates/serverless/seedcode/evaluate.py"]
+
+
+def test_a_long_line_repeated_across_files_is_one_finding(tmp_path: Path) -> None:
+    piped = "RUN curl -LsSf https://astral.sh/uv/install.sh | sh && uv --version\n"
+    for name in ("a", "b", "c"):
+        padding = "# build\n" * (ord(name) - ord("a"))  # the line sits at another line in each
+        (tmp_path / f"{name}.Dockerfile").write_text("FROM python:3.11-slim\n" + padding + piped, "utf-8")
+    (tmp_path / "d.Dockerfile").write_text("FROM python:3.11-slim\nRUN curl -sSL https://get.example.com | sh\n", "utf-8")
+    found = sorted(scan_path(tmp_path, select=["ATS-CMD-013"]).findings, key=lambda f: f.path)
+    assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        ("a.Dockerfile", 2, [("b.Dockerfile", 3), ("c.Dockerfile", 4)]), ("d.Dockerfile", 2, []),
+    ]  # fmt: skip
+    assert found[0].message.endswith("(the same line in 2 more places).")

@@ -6,7 +6,8 @@
     -> grade (path class on every finding; hardening rules low, info in tests and docs;
        nothing critical in tests and docs)
     -> suppress (real comments, per-path ignores, severity threshold, baseline)
-    -> fold (one finding per hardening rule and file)
+    -> fold (one finding per hardening rule and file; copies of a file and a long line
+       repeated across files, one finding)
     -> merge external engines (Checkov: the same dedupe and suppress steps)
     -> ScanResult
 
@@ -211,7 +212,7 @@ def run_scan(
 
     findings = dedupe.deferred(state.findings, rules)
     findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
-    findings = fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files})
+    findings = fold_repeated_lines(fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files}))
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
@@ -412,6 +413,41 @@ def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None)
             lead.related = lead.related + [RelatedLocation(f.path, f.region, f"the same in this copy: {f.message}") for f in others]
             lead.message = f"{lead.message.rstrip('.')} (the same in {len(others)} {what}{'ies' if len(others) > 1 else 'y'} of this file)."
             lead.properties["copies"] = len(others) + 1
+        out.append(lead)
+    return out
+
+
+# A line this long, the same in several files, was copied: `RUN curl -LsSf .../install.sh | sh`
+# in nineteen Dockerfiles is one practice to change, not nineteen findings. Short lines
+# (`- secrets`, `privileged: true`) say too little to tell copies from different objects.
+REPEATED_LINE_CHARS = 40
+REPEATED_LINE_FILES = 3
+
+
+def fold_repeated_lines(findings: list[Finding]) -> list[Finding]:
+    """One finding for the same long line with the same message in several files, at the
+    first of them, the others related locations. High and critical findings (each a way in to
+    close where it stands), suppressed and already folded ones stay apart."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        line = f.snippet.strip()
+        if (
+            f.suppression is not None or f.severity >= Severity.HIGH or len(line) < REPEATED_LINE_CHARS
+            or "\n" in line or f.related
+        ):
+            out.append(f)
+            continue
+        groups.setdefault((f.rule_id, line, f.message), []).append(f)
+    for sites in groups.values():
+        if len({f.path for f in sites}) < REPEATED_LINE_FILES:
+            out.extend(sites)
+            continue
+        sites.sort(key=Finding.sort_key)
+        lead = sites[0]
+        lead.related = [RelatedLocation(f.path, f.region, f"the same line here: {f.message}") for f in sites[1:]]
+        lead.message = f"{lead.message.rstrip('.')} (the same line in {len(sites) - 1} more places)."
+        lead.properties["repeated"] = len(sites)
         out.append(lead)
     return out
 
