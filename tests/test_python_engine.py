@@ -595,6 +595,22 @@ def test_platform_model_location_is_low_and_request_body_critical(tmp_path: Path
     assert "the platform's model location `model_dir` of `model_fn`" in found[3].message
 
 
+def test_str_format_templates_and_sagemaker_job_folders_keep_their_origin(tmp_path: Path) -> None:
+    code = (
+        "import pickle, sys, tarfile, torch\n"
+        "def model_fn(model_dir):\n    with open('{}/vectorizer.pkl'.format(model_dir), 'rb') as f:\n        return pickle.load(f)\n"
+        "with tarfile.open('/opt/ml/processing/model/model.tar.gz') as tar:\n    tar.extractall(path='.')\n"
+        "state = torch.load('{}/model.pth'.format(sys.argv[1]))\n"
+    )
+    result = _scan(tmp_path, {"inference.py": code})
+    # The platform's model location, through a format template: low, as an f-string would be.
+    assert _by_line(result, "ATS-PY-001")[4].severity == Severity.LOW
+    # SageMaker mounts an earlier step's model under /opt/ml/: the pipeline's own artifact.
+    assert _by_line(result, "ATS-PY-013")[6].severity == Severity.LOW
+    # The command line through a template stays the command line.
+    assert "command-line" in _by_line(result, "ATS-PY-004")[7].message
+
+
 def test_a_list_filled_later_is_not_a_fixed_path(tmp_path: Path) -> None:
     code = (
         "import joblib, os\n"

@@ -60,12 +60,17 @@ ARGPARSE_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixe
 PATH_HELPERS = frozenset({
     "builtins.open", "io.open", "io.BytesIO", "io.StringIO", "pathlib.Path", "pathlib.PurePath",
     "os.path.join", "os.path.abspath", "os.path.expanduser", "gzip.open", "bz2.open", "lzma.open", "builtins.str",
-    "os.path.dirname", "os.path.realpath", "os.path.normpath", "pathlib.Path.resolve",
+    "os.path.dirname", "os.path.realpath", "os.path.normpath", "pathlib.Path.resolve", "tarfile.open", "zipfile.ZipFile",
 })  # fmt: skip
 # Methods that return the contents of the file (or path) they are called on.
 READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "resolve"})
 # Of these, the ones whose later arguments are a mode or an encoding, not part of the path.
-FIRST_ARG_HELPERS = frozenset({"builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "builtins.str"})
+FIRST_ARG_HELPERS = frozenset({
+    "builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "builtins.str", "tarfile.open", "zipfile.ZipFile",
+})  # fmt: skip
+# SageMaker mounts a job's inputs and model there (`/opt/ml/model`, `/opt/ml/processing/model`):
+# what an earlier step of the same pipeline wrote, like a serving platform's model location.
+PLATFORM_FOLDERS = ("/opt/ml/",)
 
 MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
@@ -134,6 +139,8 @@ class Origins:
             if isinstance(node.value, str):
                 if REMOTE_URL.match(node.value):
                     return _found(3, f"the remote location `{node.value[:80]}`", node)
+                if node.value.startswith(PLATFORM_FOLDERS):
+                    return Origin(0, f"the platform's job folder `{node.value[:80]}`", node.value, platform=True)
                 return Origin(0, f"`{node.value[:80]}`", node.value)
             return LITERAL
         if isinstance(node, ast.JoinedStr):
@@ -172,6 +179,15 @@ class Origins:
                     return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
                 return _found(2, "the command line", node)
+            template = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "format" else None
+            if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                # `"{}/model.pth".format(model_dir)`: a template, read as an f-string is
+                values = [*node.args[:4], *(k.value for k in node.keywords[:4])]
+                parts = [
+                    self.of(v, scope, depth + 1) if i == 0 and template.value.startswith("{") else _inside(self.of(v, scope, depth + 1))
+                    for i, v in enumerate(values)
+                ]
+                return _strongest(parts) if parts else self.of(template, scope, depth + 1)
             parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
             parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
             if qualname in PATH_HELPERS and node.args:  # a function of a module: no receiver
