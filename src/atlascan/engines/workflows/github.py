@@ -576,53 +576,97 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
         if job in inheriting and isinstance(job.node.get("uses"), Scalar):
-            _called_with_broad_token(ctx, flow, job, top)
+            _called_with_broad_token(ctx, flow, job)
+    if "workflow_call" in flow.triggers:
+        _called_by_broad_tokens(ctx, flow)
 
 
-def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YNode | None) -> None:
-    """A reusable-workflow call without its own `permissions:` hands the called workflow
-    the workflow's token: the repository default when the workflow sets none."""
+def _caller_grant(flow: Workflow, job: Job) -> tuple[str, Severity | None] | None:
+    """What a job that calls a reusable workflow without its own `permissions:` hands it:
+    the workflow's token, the repository default when the workflow sets none; None when
+    that token is read-only by its scopes. The repository default is read-only for
+    repositories created since 2023 (a setting no file shows): low; `read-all`: low;
+    write scopes the workflow grants outright: the rule's medium."""
+    if "permissions" in job.node:
+        return None
+    top = flow.root.get("permissions")
     if top is None:
-        grant = "default token permissions"
-    elif isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
+        return "default token permissions", Severity.LOW
+    if isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
         grant = top.value.strip()
-    elif isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
-        grant = "workflow-level write scopes"
-    else:
-        return
-    if _callee_scopes_itself(ctx, job):
+        return grant, Severity.LOW if grant == "read-all" else None
+    if isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
+        return "workflow-level write scopes", None
+    return None
+
+
+def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job) -> None:
+    """A reusable-workflow call without its own `permissions:` hands the called workflow
+    the workflow's token. A workflow of this repository that the scan holds is judged
+    where it is defined (`_called_by_broad_tokens`): one finding for all its callers."""
+    grant = _caller_grant(flow, job)
+    if grant is None or _local_callee(ctx, _uses(job.node)) is not None:
         return
     jobs = flow.root.get("jobs")
     key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
-    # The repository default is read-only for repositories created since 2023 (a setting
-    # this file does not show): low; write scopes the workflow grants outright: medium.
-    severity = Severity.LOW if top is None or grant == "read-all" else None
     finding = ctx.finding("ATS-GHA-003").at(key if key is not None else job.node)
-    finding.args(grant=grant, scope=f"job {job.name}", effect=CALLED).severity(severity).emit()
+    finding.args(grant=grant[0], scope=f"job {job.name}", effect=CALLED).severity(grant[1]).emit()
 
 
-def _callee_scopes_itself(ctx: FileContext, job: Job) -> bool:
-    """True when the job calls a reusable workflow of this repository that sets
-    `permissions:` itself, at the top or on every job: a called workflow's grants can only
-    narrow the caller's token, so what it runs with is what it declares."""
+def _local_callee(ctx: FileContext, target: str) -> Workflow | None:
+    """The reusable workflow of this repository that `uses: ./.github/workflows/x.yml`
+    calls, when the scan holds it and it parses; None for a workflow of another
+    repository, or one the scan cannot see."""
     from atlascan.model import ParseError, SkipFile, SourceFile
 
-    target = _uses(job.node)
     if not target.startswith("./") or not target.endswith((".yml", ".yaml")):
-        return False
+        return None
     rel = target[2:]
-    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
     if rel not in ctx.all_paths:
-        return False
+        return None
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
     try:
         doc = ctx.document(SourceFile(rel, root + rel, "gha-workflow", 0))
     except (OSError, ParseError, SkipFile):
-        return False
-    for tree in doc.tree.roots():
-        if isinstance(tree, Mapping):
-            callee = workflow(tree, False)
-            return "permissions" in tree or (bool(callee.jobs) and all("permissions" in j.node for j in callee.jobs))
-    return False
+        return None
+    tree = next((t for t in doc.tree.roots() if isinstance(t, Mapping)), None)
+    return workflow(tree, False) if tree is not None else None
+
+
+def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
+    """A reusable workflow of this repository whose jobs run without `permissions:` runs
+    with whatever token each caller hands it; when callers in the scan hand it the default
+    token or write scopes, one finding here (the fix is one `permissions:` block in this
+    file), each such call a related location. A called workflow's grants can only narrow
+    the caller's token, so one that sets `permissions:` at the top or on every job is
+    silent."""
+    unscoped = [job for job in flow.jobs if "permissions" not in job.node]
+    if "permissions" in flow.root or not unscoped:
+        return
+    calls: list[tuple[str, Job, YNode, tuple[str, Severity | None]]] = []
+    for caller, _, path in _callers(ctx, ctx.file.path, False):
+        if caller.step is not caller.job.node:
+            continue  # a step cannot call a workflow
+        grant = _caller_grant(caller.flow, caller.job)
+        jobs = caller.flow.root.get("jobs")
+        key = jobs.key_node(caller.job.name) if isinstance(jobs, Mapping) else None
+        if grant is not None:
+            calls.append((path, caller.job, key if key is not None else caller.job.node, grant))
+    if not calls:
+        return
+    # Write scopes from any caller make it the rule's medium; the default token alone, low.
+    worst = next((grant for *_, grant in calls if grant[1] is None), calls[0][3])
+    on = flow.root.get("on")
+    site = on.key_node("workflow_call") if isinstance(on, Mapping) else on
+    names = ", ".join(f"`{job.name}`" for job in unscoped)
+    noun, sets, runs = ("jobs", "set", "run") if len(unscoped) > 1 else ("job", "sets", "runs")
+    calls_text = f"{len(calls)} call{'s' if len(calls) > 1 else ''} in this repository"
+    effect = f"{noun} {names} of this reusable workflow {sets} no `permissions:` and {runs} with each caller's token ({calls_text}); set `permissions:` here"
+    finding = ctx.finding("ATS-GHA-003").at(site if site is not None else flow.root)
+    finding.args(grant=worst[0], scope="calling job", effect=effect).severity(worst[1])
+    for path, job, key, grant in calls:
+        finding.related(key, f"job {job.name} calls this workflow with `{grant[0]}`", path=path)
+    finding.emit()
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
