@@ -282,6 +282,8 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
     action = _uses(step).lower().split("@", 1)[0]
     if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
         return None
+    if action == "actions/github-script" and _script_output_constant(step, name):
+        return None
     inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
     run = step.get("run")
     if isinstance(run, Scalar):
@@ -301,6 +303,134 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
 # outputs may be an outsider's words though no expression in it names them.
 API_TEXT_READ = re.compile(r"\bgh\s+(?:pr|issue|api|run)\b|\bgithub\.(?:rest|request|graphql)\b|\bcontext\.payload\b|api\.github\.com")
 API_ACTIONS = frozenset({"octokit/request-action", "octokit/graphql-action"})
+# Reads of a repository's releases and tags (`repos/<owner>/<name>/releases/latest` through
+# curl or `gh api`, Octokit's release and tag calls): tag names and release notes are
+# written by people with release rights, not by whoever opened a pull request or an issue.
+RELEASE_READ = re.compile(
+    r"\brepos/(?:\$\{\{\s*github\.repository\s*\}\}|\$\{?GITHUB_REPOSITORY\}?|[\w.{}$-]+/[\w.{}$-]+)/(?:releases|tags)\b"
+)
+RELEASE_CALL = re.compile(r"\bgithub\.rest\.repos\.(?:getLatestRelease|getReleaseByTag|getRelease|listReleases|listTags)\b")
+
+
+def _without_release_reads(text: str) -> str:
+    """`text` without the commands that read a repository's releases or tags, so that
+    only reads of pull-request, issue or run text remain for `API_TEXT_READ`."""
+    segments = COMMAND_SPLIT.split(RELEASE_CALL.sub(" ", text).replace("\\\n", " "))
+    return "\n".join(s for s in segments if not RELEASE_READ.search(s))
+
+
+# `core.setOutput(name, value)` in `actions/github-script`, and the values that are
+# constants whatever the script read: literals, numbers, numeric fields, booleans.
+SET_OUTPUT = re.compile(r"\bcore\.setOutput\s*\(")
+JS_STRING = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`[^`$\\]*`""")
+JS_LITERAL = re.compile(r"-?\d+(?:\.\d+)?|true|false|null|undefined")
+# Fields that hold numbers (`pr.number`, `labels.size`), calls that return one (read on the
+# masked expression: `Number(_____)`), and `String(...)`/`.toString()` of a constant.
+JS_NUMBER = re.compile(r"[\w$.?]*\.(?:number|id|length|size|count|total_count|run_number|run_id|run_attempt)")
+JS_NUMBER_CALL = re.compile(r"(?:Number|parseInt|parseFloat|Math\.\w+)\(_*\)")
+JS_TO_STRING = re.compile(r"String\(_*\)|(.+)\.toString\(\)")
+
+
+def _js_mask(code: str) -> str:
+    """`code` with the insides of strings and brackets replaced by `_` (same length): what
+    is left is its top level, where operators and commas can be read."""
+    out: list[str] = []
+    depth = i = 0
+    while i < len(code):
+        c = code[i]
+        if c in "'\"`":
+            end = i + 1
+            while end < len(code) and code[end] != c:
+                end += 2 if code[end] == "\\" else 1
+            end = min(end, len(code) - 1)
+            inside = "_" * max(end - i - 1, 0)
+            out.append("_" * (end - i + 1) if depth else c + inside + (code[end] if end > i else ""))
+            i = end + 1
+            continue
+        if c in "([{":
+            out.append("_" if depth else c)
+            depth += 1
+        elif c in ")]}" and depth:
+            depth -= 1
+            out.append("_" if depth else c)
+        else:
+            out.append("_" if depth else c)
+        i += 1
+    return "".join(out)
+
+
+def _ternary_mark(masked: str, i: int) -> bool:
+    """A top-level `?` of `cond ? a : b` (not `?.` or `??`)."""
+    return masked[i] == "?" and masked[i + 1 : i + 2] not in (".", "?") and masked[i - 1 : i] != "?"
+
+
+def _js_args(code: str, start: int) -> list[str] | None:
+    """The arguments of the call whose `(` ends at `start` (top-level commas), or None
+    when the call is not closed."""
+    end = _js_mask(code[start - 1 :]).find(")")  # inside the call all is masked: its `)`
+    if end < 0:
+        return None
+    inner = code[start : start - 1 + end]
+    args, last = [], 0
+    for i, c in enumerate(_js_mask(inner)):
+        if c == ",":
+            args.append(inner[last:i].strip())
+            last = i + 1
+    args.append(inner[last:].strip())
+    return [a for a in args if a]
+
+
+def _js_constant(expr: str, depth: int = 0) -> bool:
+    """True when a JavaScript expression's value is one a maintainer wrote or a number or
+    boolean, whatever the data it reads: `"false"`, `String(pr.number)`,
+    `eligible && ok ? "true" : "false"`, `labels.size`, `a === b`."""
+    expr = expr.strip()
+    if not expr or depth > 8:
+        return False
+    masked = _js_mask(expr)
+    if masked[0] == "(" and masked[-1] == ")" and masked.count("(") == 1:
+        return _js_constant(expr[1:-1], depth + 1)
+    if JS_STRING.fullmatch(expr) or JS_LITERAL.fullmatch(expr) or JS_NUMBER.fullmatch(expr) or JS_NUMBER_CALL.fullmatch(masked):
+        return True
+    m = JS_TO_STRING.fullmatch(masked)
+    if m:
+        return _js_constant(expr[7:-1] if m.group(1) is None else expr[: m.end(1)], depth + 1)
+    question = next((i for i in range(1, len(masked)) if _ternary_mark(masked, i)), -1)
+    if question > 0:
+        nested = 0
+        for i in range(question + 1, len(masked)):
+            if _ternary_mark(masked, i):
+                nested += 1
+            elif masked[i] == ":":
+                if nested == 0:
+                    return _js_constant(expr[question + 1 : i], depth + 1) and _js_constant(expr[i + 1 :], depth + 1)
+                nested -= 1
+        return False
+    if re.search(r"\|\||&&|\?\?|=>", masked):
+        return False  # `a || "x"` is `a` when it is set
+    return bool(re.search(r"[=!]==?|[<>]=?", masked) or masked.startswith("!"))
+
+
+def _script_output_constant(step: Mapping, name: str) -> bool:
+    """True when an `actions/github-script` step sets output `name` only to constants
+    (`core.setOutput("eligible", ok ? "true" : "false")`), whatever its script reads: an
+    expression expanded into a value, or an output named by a variable, counts as
+    unknown."""
+    with_ = _with(step)
+    script = with_.get("script") if with_ is not None else None
+    if not isinstance(script, Scalar):
+        return False
+    found = False
+    for m in SET_OUTPUT.finditer(script.value):
+        args = _js_args(script.value, m.end())
+        if args is None or len(args) != 2 or not JS_STRING.fullmatch(args[0]) or "${" in args[0]:
+            return False
+        if args[0][1:-1] != name:
+            continue
+        if "${{" in args[1] or not _js_constant(args[1]):
+            return False
+        found = True
+    return found
 
 
 def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple[str, str] | None:
@@ -323,7 +453,7 @@ def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple
             if grade and grade[0] == ATTACKER:
                 return grade
             unknown = unknown or (grade and (UNKNOWN, ref))
-        if API_TEXT_READ.search(text):
+        if API_TEXT_READ.search(_without_release_reads(text)):
             unknown = unknown or (UNKNOWN, ref)
     return unknown
 
