@@ -246,6 +246,31 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     assert [(f.region.start_line, f.severity) for f in default] == [(6, Severity.LOW)]
 
 
+def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -> None:
+    callee = "on:\n  workflow_call: {}\njobs:\n  build:\n    runs-on: x\n    steps: [{run: make}]\n"
+    caller = "on: pull_request\n%sjobs:\n  build:\n    uses: ./.github/workflows/build.yml\n"
+    _write(tmp_path, {
+        ".github/workflows/build.yml": callee,
+        ".github/workflows/a.yml": caller % "",
+        ".github/workflows/b.yml": caller % "",
+        ".github/workflows/c.yml": caller % "permissions:\n  contents: read\n",
+    })  # fmt: skip
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.region.start_line, f.severity) for f in found] == [(".github/workflows/build.yml", 2, Severity.LOW)]
+    assert [(r.path, r.region.start_line) for r in found[0].related] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3)]
+    assert "job `build` of this reusable workflow sets no `permissions:`" in found[0].message
+    assert "(2 calls in this repository)" in found[0].message
+    # A caller that grants write scopes to its jobs makes it medium.
+    _write(tmp_path, {".github/workflows/c.yml": caller % "permissions:\n  contents: write\n"})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.severity) for f in found] == [(".github/workflows/build.yml", Severity.MEDIUM)]
+    assert found[0].message.startswith("`workflow-level write scopes`")
+    # Without the called workflow in the scan, each call is reported where it is made.
+    (tmp_path / ".github/workflows/build.yml").unlink()
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3), (".github/workflows/c.yml", 5)]
+
+
 def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Path) -> None:
     job = "  script:\n    - eval \"deploy $CI_COMMIT_REF_NAME\"\n    - eval \"notes $CI_COMMIT_MESSAGE\"\n"
     pushed = _findings(scan_text(tmp_path / "push", ".gitlab-ci.yml", "a:\n" + job, select=["ATS-GL-008"]))

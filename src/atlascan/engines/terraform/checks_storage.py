@@ -44,7 +44,7 @@ ECR_PUSH = ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "e
 ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 WRITE_ROLE = re.compile(r"(?i)(admin|writer|creator|legacyBucketOwner|legacyBucketWriter|repoAdmin|editor|owner)")
-DEFAULT_ML_NAMES = r"(?i)(model|data|train|feature|artifact|checkpoint|weight|corpus|label|embedding|mlflow|sagemaker|vertex|\bml\b|[-_]ml|ml[-_])"
+DEFAULT_ML_NAMES = r"(?i)(?<![a-z0-9])(model|data|train|feature|artifact|checkpoint|weight|corpus|label|embedding|mlflow|sagemaker|vertex|ml)"  # read against conditions.name_words: word starts
 
 
 @dataclass

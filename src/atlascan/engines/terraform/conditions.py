@@ -11,7 +11,8 @@ Row keys:
   default        the provider's value when the attribute is absent (checked like a value)
   default_note   how the message explains the default ("AWS defaults to Enabled")
   unless         [{attribute = "...", equals = V} | {block = "..."}]: any match passes the row
-  name_pattern   only resources whose name label or `name`/`bucket` matches this regex
+  name_pattern   only resources whose name label or `name`/`bucket` matches this regex (read
+                 as words joined by `-`: `named`)
   severity       overrides the rule's severity for this row
 A value that cannot be resolved is reported only where the provider default fails, and
 then at low precision.
@@ -157,16 +158,44 @@ def has_block(block: Block, path: str) -> bool:
     return current is not None
 
 
+# A resource's name is read as words: lower case, joined by `-` (`Training_Data` and
+# `training-data` read alike); camelCase is split too (`myModelBucket`: `my-model-bucket`).
+WORD = re.compile(r"[a-z0-9]+")
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Names of Terraform's own storage (its state, its backend): nothing in them is ML data.
+TERRAFORM_STATE = re.compile(r"(?<![a-z0-9])(?:tfstate|(?:terraform|tf)-(?:state|backend|locks?))(?![a-z0-9])")
+# `data` that is not a data set: `terraform_data_source`, or next to `state` or `terraform`.
+NOT_DATA = re.compile(r"(?<![a-z0-9])data-sources?(?![a-z0-9])")
+DATA_WORD = re.compile(r"(?<![a-z0-9])data(?![a-z0-9])")
+NOT_DATA_CONTEXT = re.compile(r"(?<![a-z0-9])(?:state|terraform|tf)(?![a-z0-9])")
+
+
+def name_words(name: str) -> list[str]:
+    """The forms of a name that `name_pattern` reads: its words joined by `-`, plain and
+    with camelCase split, less the words that say no ML data (Terraform state,
+    `data_source`); none for the name of Terraform's own storage."""
+    forms = []
+    for text in dict.fromkeys((name.lower(), CAMEL.sub("-", name).lower())):
+        form = "-".join(WORD.findall(text))
+        if TERRAFORM_STATE.search(form):
+            return []
+        form = NOT_DATA.sub("-", form)
+        if NOT_DATA_CONTEXT.search(form):
+            form = DATA_WORD.sub("-", form)
+        forms.append(form)
+    return forms
+
+
 def named(module: Module, block: Block, pattern: re.Pattern[str]) -> bool:
-    if pattern.search(block.labels[1]):
-        return True
+    """True when the resource's name label, or its `name` or `bucket`, reads as `pattern`
+    (matched against `name_words`)."""
+    names = [block.labels[1]]
     for key in ("name", "bucket"):
         attr = block.attributes.get(key)
-        if attr is not None:
-            value = module.resolve(attr.value)
-            if isinstance(value, str) and pattern.search(value):
-                return True
-    return False
+        value = module.resolve(attr.value) if attr is not None else None
+        if isinstance(value, str):
+            names.append(value)
+    return any(pattern.search(form) for name in names for form in name_words(name))
 
 
 def never_created(module: Module, block: Block) -> bool:

@@ -282,6 +282,8 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
     action = _uses(step).lower().split("@", 1)[0]
     if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
         return None
+    if action == "actions/github-script" and _script_output_constant(step, name):
+        return None
     inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
     run = step.get("run")
     if isinstance(run, Scalar):
@@ -301,6 +303,134 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
 # outputs may be an outsider's words though no expression in it names them.
 API_TEXT_READ = re.compile(r"\bgh\s+(?:pr|issue|api|run)\b|\bgithub\.(?:rest|request|graphql)\b|\bcontext\.payload\b|api\.github\.com")
 API_ACTIONS = frozenset({"octokit/request-action", "octokit/graphql-action"})
+# Reads of a repository's releases and tags (`repos/<owner>/<name>/releases/latest` through
+# curl or `gh api`, Octokit's release and tag calls): tag names and release notes are
+# written by people with release rights, not by whoever opened a pull request or an issue.
+RELEASE_READ = re.compile(
+    r"\brepos/(?:\$\{\{\s*github\.repository\s*\}\}|\$\{?GITHUB_REPOSITORY\}?|[\w.{}$-]+/[\w.{}$-]+)/(?:releases|tags)\b"
+)
+RELEASE_CALL = re.compile(r"\bgithub\.rest\.repos\.(?:getLatestRelease|getReleaseByTag|getRelease|listReleases|listTags)\b")
+
+
+def _without_release_reads(text: str) -> str:
+    """`text` without the commands that read a repository's releases or tags, so that
+    only reads of pull-request, issue or run text remain for `API_TEXT_READ`."""
+    segments = COMMAND_SPLIT.split(RELEASE_CALL.sub(" ", text).replace("\\\n", " "))
+    return "\n".join(s for s in segments if not RELEASE_READ.search(s))
+
+
+# `core.setOutput(name, value)` in `actions/github-script`, and the values that are
+# constants whatever the script read: literals, numbers, numeric fields, booleans.
+SET_OUTPUT = re.compile(r"\bcore\.setOutput\s*\(")
+JS_STRING = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`[^`$\\]*`""")
+JS_LITERAL = re.compile(r"-?\d+(?:\.\d+)?|true|false|null|undefined")
+# Fields that hold numbers (`pr.number`, `labels.size`), calls that return one (read on the
+# masked expression: `Number(_____)`), and `String(...)`/`.toString()` of a constant.
+JS_NUMBER = re.compile(r"[\w$.?]*\.(?:number|id|length|size|count|total_count|run_number|run_id|run_attempt)")
+JS_NUMBER_CALL = re.compile(r"(?:Number|parseInt|parseFloat|Math\.\w+)\(_*\)")
+JS_TO_STRING = re.compile(r"String\(_*\)|(.+)\.toString\(\)")
+
+
+def _js_mask(code: str) -> str:
+    """`code` with the insides of strings and brackets replaced by `_` (same length): what
+    is left is its top level, where operators and commas can be read."""
+    out: list[str] = []
+    depth = i = 0
+    while i < len(code):
+        c = code[i]
+        if c in "'\"`":
+            end = i + 1
+            while end < len(code) and code[end] != c:
+                end += 2 if code[end] == "\\" else 1
+            end = min(end, len(code) - 1)
+            inside = "_" * max(end - i - 1, 0)
+            out.append("_" * (end - i + 1) if depth else c + inside + (code[end] if end > i else ""))
+            i = end + 1
+            continue
+        if c in "([{":
+            out.append("_" if depth else c)
+            depth += 1
+        elif c in ")]}" and depth:
+            depth -= 1
+            out.append("_" if depth else c)
+        else:
+            out.append("_" if depth else c)
+        i += 1
+    return "".join(out)
+
+
+def _ternary_mark(masked: str, i: int) -> bool:
+    """A top-level `?` of `cond ? a : b` (not `?.` or `??`)."""
+    return masked[i] == "?" and masked[i + 1 : i + 2] not in (".", "?") and masked[i - 1 : i] != "?"
+
+
+def _js_args(code: str, start: int) -> list[str] | None:
+    """The arguments of the call whose `(` ends at `start` (top-level commas), or None
+    when the call is not closed."""
+    end = _js_mask(code[start - 1 :]).find(")")  # inside the call all is masked: its `)`
+    if end < 0:
+        return None
+    inner = code[start : start - 1 + end]
+    args, last = [], 0
+    for i, c in enumerate(_js_mask(inner)):
+        if c == ",":
+            args.append(inner[last:i].strip())
+            last = i + 1
+    args.append(inner[last:].strip())
+    return [a for a in args if a]
+
+
+def _js_constant(expr: str, depth: int = 0) -> bool:
+    """True when a JavaScript expression's value is one a maintainer wrote or a number or
+    boolean, whatever the data it reads: `"false"`, `String(pr.number)`,
+    `eligible && ok ? "true" : "false"`, `labels.size`, `a === b`."""
+    expr = expr.strip()
+    if not expr or depth > 8:
+        return False
+    masked = _js_mask(expr)
+    if masked[0] == "(" and masked[-1] == ")" and masked.count("(") == 1:
+        return _js_constant(expr[1:-1], depth + 1)
+    if JS_STRING.fullmatch(expr) or JS_LITERAL.fullmatch(expr) or JS_NUMBER.fullmatch(expr) or JS_NUMBER_CALL.fullmatch(masked):
+        return True
+    m = JS_TO_STRING.fullmatch(masked)
+    if m:
+        return _js_constant(expr[7:-1] if m.group(1) is None else expr[: m.end(1)], depth + 1)
+    question = next((i for i in range(1, len(masked)) if _ternary_mark(masked, i)), -1)
+    if question > 0:
+        nested = 0
+        for i in range(question + 1, len(masked)):
+            if _ternary_mark(masked, i):
+                nested += 1
+            elif masked[i] == ":":
+                if nested == 0:
+                    return _js_constant(expr[question + 1 : i], depth + 1) and _js_constant(expr[i + 1 :], depth + 1)
+                nested -= 1
+        return False
+    if re.search(r"\|\||&&|\?\?|=>", masked):
+        return False  # `a || "x"` is `a` when it is set
+    return bool(re.search(r"[=!]==?|[<>]=?", masked) or masked.startswith("!"))
+
+
+def _script_output_constant(step: Mapping, name: str) -> bool:
+    """True when an `actions/github-script` step sets output `name` only to constants
+    (`core.setOutput("eligible", ok ? "true" : "false")`), whatever its script reads: an
+    expression expanded into a value, or an output named by a variable, counts as
+    unknown."""
+    with_ = _with(step)
+    script = with_.get("script") if with_ is not None else None
+    if not isinstance(script, Scalar):
+        return False
+    found = False
+    for m in SET_OUTPUT.finditer(script.value):
+        args = _js_args(script.value, m.end())
+        if args is None or len(args) != 2 or not JS_STRING.fullmatch(args[0]) or "${" in args[0]:
+            return False
+        if args[0][1:-1] != name:
+            continue
+        if "${{" in args[1] or not _js_constant(args[1]):
+            return False
+        found = True
+    return found
 
 
 def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple[str, str] | None:
@@ -323,7 +453,7 @@ def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple
             if grade and grade[0] == ATTACKER:
                 return grade
             unknown = unknown or (grade and (UNKNOWN, ref))
-        if API_TEXT_READ.search(text):
+        if API_TEXT_READ.search(_without_release_reads(text)):
             unknown = unknown or (UNKNOWN, ref)
     return unknown
 
@@ -576,53 +706,97 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
         if job in inheriting and isinstance(job.node.get("uses"), Scalar):
-            _called_with_broad_token(ctx, flow, job, top)
+            _called_with_broad_token(ctx, flow, job)
+    if "workflow_call" in flow.triggers:
+        _called_by_broad_tokens(ctx, flow)
 
 
-def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job, top: YNode | None) -> None:
-    """A reusable-workflow call without its own `permissions:` hands the called workflow
-    the workflow's token: the repository default when the workflow sets none."""
+def _caller_grant(flow: Workflow, job: Job) -> tuple[str, Severity | None] | None:
+    """What a job that calls a reusable workflow without its own `permissions:` hands it:
+    the workflow's token, the repository default when the workflow sets none; None when
+    that token is read-only by its scopes. The repository default is read-only for
+    repositories created since 2023 (a setting no file shows): low; `read-all`: low;
+    write scopes the workflow grants outright: the rule's medium."""
+    if "permissions" in job.node:
+        return None
+    top = flow.root.get("permissions")
     if top is None:
-        grant = "default token permissions"
-    elif isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
+        return "default token permissions", Severity.LOW
+    if isinstance(top, Scalar) and top.value.strip() in ("write-all", "read-all"):
         grant = top.value.strip()
-    elif isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
-        grant = "workflow-level write scopes"
-    else:
-        return
-    if _callee_scopes_itself(ctx, job):
+        return grant, Severity.LOW if grant == "read-all" else None
+    if isinstance(top, Mapping) and any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in top.entries()):
+        return "workflow-level write scopes", None
+    return None
+
+
+def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job) -> None:
+    """A reusable-workflow call without its own `permissions:` hands the called workflow
+    the workflow's token. A workflow of this repository that the scan holds is judged
+    where it is defined (`_called_by_broad_tokens`): one finding for all its callers."""
+    grant = _caller_grant(flow, job)
+    if grant is None or _local_callee(ctx, _uses(job.node)) is not None:
         return
     jobs = flow.root.get("jobs")
     key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
-    # The repository default is read-only for repositories created since 2023 (a setting
-    # this file does not show): low; write scopes the workflow grants outright: medium.
-    severity = Severity.LOW if top is None or grant == "read-all" else None
     finding = ctx.finding("ATS-GHA-003").at(key if key is not None else job.node)
-    finding.args(grant=grant, scope=f"job {job.name}", effect=CALLED).severity(severity).emit()
+    finding.args(grant=grant[0], scope=f"job {job.name}", effect=CALLED).severity(grant[1]).emit()
 
 
-def _callee_scopes_itself(ctx: FileContext, job: Job) -> bool:
-    """True when the job calls a reusable workflow of this repository that sets
-    `permissions:` itself, at the top or on every job: a called workflow's grants can only
-    narrow the caller's token, so what it runs with is what it declares."""
+def _local_callee(ctx: FileContext, target: str) -> Workflow | None:
+    """The reusable workflow of this repository that `uses: ./.github/workflows/x.yml`
+    calls, when the scan holds it and it parses; None for a workflow of another
+    repository, or one the scan cannot see."""
     from atlascan.model import ParseError, SkipFile, SourceFile
 
-    target = _uses(job.node)
     if not target.startswith("./") or not target.endswith((".yml", ".yaml")):
-        return False
+        return None
     rel = target[2:]
-    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
     if rel not in ctx.all_paths:
-        return False
+        return None
+    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
     try:
         doc = ctx.document(SourceFile(rel, root + rel, "gha-workflow", 0))
     except (OSError, ParseError, SkipFile):
-        return False
-    for tree in doc.tree.roots():
-        if isinstance(tree, Mapping):
-            callee = workflow(tree, False)
-            return "permissions" in tree or (bool(callee.jobs) and all("permissions" in j.node for j in callee.jobs))
-    return False
+        return None
+    tree = next((t for t in doc.tree.roots() if isinstance(t, Mapping)), None)
+    return workflow(tree, False) if tree is not None else None
+
+
+def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
+    """A reusable workflow of this repository whose jobs run without `permissions:` runs
+    with whatever token each caller hands it; when callers in the scan hand it the default
+    token or write scopes, one finding here (the fix is one `permissions:` block in this
+    file), each such call a related location. A called workflow's grants can only narrow
+    the caller's token, so one that sets `permissions:` at the top or on every job is
+    silent."""
+    unscoped = [job for job in flow.jobs if "permissions" not in job.node]
+    if "permissions" in flow.root or not unscoped:
+        return
+    calls: list[tuple[str, Job, YNode, tuple[str, Severity | None]]] = []
+    for caller, _, path in _callers(ctx, ctx.file.path, False):
+        if caller.step is not caller.job.node:
+            continue  # a step cannot call a workflow
+        grant = _caller_grant(caller.flow, caller.job)
+        jobs = caller.flow.root.get("jobs")
+        key = jobs.key_node(caller.job.name) if isinstance(jobs, Mapping) else None
+        if grant is not None:
+            calls.append((path, caller.job, key if key is not None else caller.job.node, grant))
+    if not calls:
+        return
+    # Write scopes from any caller make it the rule's medium; the default token alone, low.
+    worst = next((grant for *_, grant in calls if grant[1] is None), calls[0][3])
+    on = flow.root.get("on")
+    site = on.key_node("workflow_call") if isinstance(on, Mapping) else on
+    names = ", ".join(f"`{job.name}`" for job in unscoped)
+    noun, sets, runs = ("jobs", "set", "run") if len(unscoped) > 1 else ("job", "sets", "runs")
+    calls_text = f"{len(calls)} call{'s' if len(calls) > 1 else ''} in this repository"
+    effect = f"{noun} {names} of this reusable workflow {sets} no `permissions:` and {runs} with each caller's token ({calls_text}); set `permissions:` here"
+    finding = ctx.finding("ATS-GHA-003").at(site if site is not None else flow.root)
+    finding.args(grant=worst[0], scope="calling job", effect=effect).severity(worst[1])
+    for path, job, key, grant in calls:
+        finding.related(key, f"job {job.name} calls this workflow with `{grant[0]}`", path=path)
+    finding.emit()
 
 
 def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool = False) -> None:
