@@ -521,9 +521,11 @@ def _host_ports(ports: YNode, context: str, ctx: FileContext) -> None:
 
 
 def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
-    """One finding per KubeRay head: ATS-K8S-010 when `dashboard-host` is all interfaces
-    (critical when the head is also published, which it then names), else ATS-K8S-009 for
-    each way the head is published. Token authentication or TLS silences both."""
+    """One finding per published KubeRay head: ATS-K8S-010 when `dashboard-host` is also
+    written as all interfaces (the finding names how the head is published), else
+    ATS-K8S-009 for each way it is published. A head that is not published (ClusterIP, the
+    default) stays silent: KubeRay sets `dashboard-host=0.0.0.0` when it is unset, so the
+    explicit line changes nothing. Token authentication or TLS silences both."""
     if _ray_authenticated(cluster, head):
         return
     published: list[tuple[str, YNode, YNode]] = []
@@ -543,19 +545,13 @@ def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
         )
     params = head.get("rayStartParams")
     host = get(params, "dashboard-host")
-    if (text(host) or "").strip() in ALL_INTERFACES:
+    if published and (text(host) or "").strip() in ALL_INTERFACES:
         emit(
             ctx,
             "ATS-K8S-010",
             key_node(params, "dashboard-host") or host,
             host,
-            args={
-                "host": (text(host) or "").strip(),
-                "exposed": f", and the head is published ({', '.join(p[0] for p in published)})"
-                if published
-                else "",
-            },
-            severity=Severity.CRITICAL if published else None,
+            args={"host": (text(host) or "").strip(), "published": ", ".join(p[0] for p in published)},
             related=[(p[1], f"the head is published ({p[0]})") for p in published],
         )
         if ctx.enabled("ATS-K8S-010"):
