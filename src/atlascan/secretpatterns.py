@@ -85,6 +85,8 @@ class Pattern:
     anchors: tuple[str, ...]  # lowercase literals, one of which a file must contain
     known: bool = False  # a published default (ATS-SEC-012): no placeholder test, wins over leaks
     not_match_source: str | None = None  # a whole match that is not a credential
+    # ATS-SEC-012: repositories of the emulator images that serve this default credential
+    emulator_images: tuple[str, ...] = ()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -129,6 +131,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     anchors=tuple(a.lower() for a in row.get("anchors", ())),
                     known=bool(row.get("known", False)),
                     not_match_source=row.get("not_match") or None,
+                    emulator_images=tuple(row.get("emulator_images", ())),
                 )
 
 
@@ -251,6 +254,12 @@ def _published(line: str) -> set[str]:
         if any(a in lower for a in pattern.anchors):
             found.update(m.group(0) for m in pattern.regex.finditer(line))
     return found
+
+
+def holds_published_default(value: str) -> bool:
+    """Whether a value holds a published default credential (ATS-SEC-012's rows): such a
+    value is that rule's to judge, never a leaked literal of another rule."""
+    return bool(_published(value))
 
 
 def _overlaps(secret: str, published: set[str]) -> bool:

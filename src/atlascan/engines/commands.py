@@ -281,6 +281,10 @@ def detect_ray(scan: Scan) -> Iterator[Hit]:
     # Token authentication, or Ray TLS (mutual TLS on the head's gRPC endpoints).
     if scan.env.get("RAY_AUTH_MODE", "").lower() == "token" or _truthy(scan.env.get("RAY_USE_TLS", "")):
         return
+    # A KubeRay head's rayStartParams: the operator sets dashboard-host 0.0.0.0 where it is
+    # unset, so how the head is published decides (ATS-K8S-010 and ATS-K8S-009).
+    if scan.text.origin == "kuberay rayStartParams":
+        return
     for inv in scan.invocations:
         if (
             inv.program != "ray"

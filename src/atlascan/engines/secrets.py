@@ -8,10 +8,12 @@ it is limited to. Placeholders, references and masked values stay silent.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
@@ -29,6 +31,7 @@ from atlascan.secretpatterns import (
 )
 
 if TYPE_CHECKING:
+    from atlascan.analysis import PrepareContext
     from atlascan.rules import Rule
 
 
@@ -47,6 +50,13 @@ class SecretsEngine(Engine):
                     except (re.error, TypeError) as exc:
                         problems.append(f"[[match.patterns]] row {number}: `{name}` does not compile: {exc}")
         return problems
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> frozenset[tuple[str, str]]:
+        """(folder, image repository) of the emulator images (ATS-SEC-012's
+        `emulator_images`) that a manifest or compose file deploys, outside Helm charts."""
+        rule = ctx.rules.get("ATS-SEC-012")
+        wanted = tuple(i for row in (rule.match.get("patterns", []) if rule else []) for i in row.get("emulator_images", ()))
+        return _emulator_folders(files, wanted) if wanted else frozenset()
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         rules = tuple(sorted(ctx.rules.values(), key=lambda r: r.id))
@@ -69,6 +79,7 @@ class SecretsEngine(Engine):
             candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, lower, gates))
         cells: _NotebookCells | None = None  # built at the first finding of a notebook
         reported: set[tuple[int, str]] = set()
+        local: bool | None = None  # every storage endpoint of the file is local (read once)
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
             line = raw if decoded is None else decoded
@@ -77,6 +88,13 @@ class SecretsEngine(Engine):
                     continue
                 if pattern.known and COMMENT_LINE.match(line):
                     continue  # a comment naming a published default deploys nothing (still masked)
+                if pattern.emulator_images:
+                    if _emulator_deployed(ctx.facts, file.path, pattern.emulator_images):
+                        continue  # the folder deploys the emulator this key is the default of
+                    if local is None:
+                        local = _endpoints_local(text)
+                    if local:
+                        continue  # paired with an in-cluster or loopback emulator only
                 reported.add((number, secret))
                 col = raw.find(secret)
                 start = col + 1 if col >= 0 else col_hint
@@ -86,6 +104,102 @@ class SecretsEngine(Engine):
                 ctx.finding(pattern.rule_id).at(Span(number, start, number, end)).args(
                     kind=file.kind, where=cells.where(number) if cells else ""
                 ).severity(pattern.severity).secret(secret).emit()
+
+
+# ---- ATS-SEC-012: a default credential of an emulator deployed alongside ----------------
+
+IMAGE_LINE = re.compile(r"""^\s*-?\s*image:\s*["']?([^\s"'#]+)""", re.M)
+EMULATOR_KINDS = frozenset({"yaml", "compose"})
+READ_LIMIT = 1024 * 1024
+
+
+def _emulator_folders(files: list[SourceFile], repositories: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    charts = {posixpath.dirname(f.path) for f in files if posixpath.basename(f.path) == "Chart.yaml"}
+    words = tuple(r.rsplit("/", 1)[-1] for r in repositories)
+    found: set[tuple[str, str]] = set()
+    for file in files:
+        if file.kind not in EMULATOR_KINDS or file.size > READ_LIMIT or _in_chart(file.path, charts):
+            continue
+        try:
+            with open(file.abspath, encoding="utf-8", errors="replace") as f:
+                raw = f.read(READ_LIMIT)
+        except OSError:
+            continue
+        if not any(w in raw for w in words):
+            continue
+        for m in IMAGE_LINE.finditer(raw):
+            path = _image_path(m.group(1))
+            for repository in repositories:
+                if path == repository or path.endswith("/" + repository):
+                    found.add((posixpath.dirname(file.path), repository))
+    return frozenset(found)
+
+
+def _image_path(image: str) -> str:
+    """An image reference without tag and digest, lower case (`quay.io/minio/minio`); the
+    registry stays, so repositories are compared by their ending."""
+    head, _, last = image.strip().lower().split("@", 1)[0].rpartition("/")
+    last = last.split(":", 1)[0]
+    return f"{head}/{last}" if head else last
+
+
+def _in_chart(path: str, charts: set[str]) -> bool:
+    folder = posixpath.dirname(path)
+    while True:
+        if folder in charts:
+            return True
+        if not folder:
+            return False
+        folder = posixpath.dirname(folder)
+
+
+def _emulator_deployed(facts: object, path: str, repositories: tuple[str, ...]) -> bool:
+    folder = posixpath.dirname(path)
+    return isinstance(facts, frozenset) and any((folder, r) in facts for r in repositories)
+
+
+# A storage endpoint a file names: `S3_ENDPOINT: host:9000`, `endpoint_url="http://..."`,
+# a connection string's `BlobEndpoint=http://...`, `MINIO_HOST`, or a Kubernetes env entry's
+# name and value. Other URLs (`MLFLOW_TRACKING_URI`, a collector's) say nothing of storage.
+_ENDPOINT_WORDS = r"[\w.-]*(?:endpoint|url|uri|host|address)[\w.-]*"
+ENDPOINT_KEY = re.compile(rf"""(?i)\b({_ENDPOINT_WORDS})["']?\s*[:=]\s*["']?([^\s"',;]+)""")
+ENDPOINT_ENV = re.compile(rf"""(?i)name:\s*["']?({_ENDPOINT_WORDS})["']?\s*\n\s*value:\s*["']?([^\s"',;]*)""")
+STORAGE_KEY = re.compile(r"(?i)endpoint|s3|minio|blob|storage|azurite|bucket")
+HOST_PORT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):\d{2,5}(?:/.*)?$")
+IN_CLUSTER = re.compile(r"(?:\.svc|\.svc\.cluster\.local|\.cluster\.local)\.?$")
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
+
+
+def _endpoints_local(text: str) -> bool:
+    """Whether the file names at least one storage endpoint and every one is the loopback,
+    a bare service name (`azurite:10000`) or a cluster-internal DNS name (`*.svc`); an
+    external or templated endpoint makes the credential's target unknown."""
+    hosts: list[str | None] = []
+    for regex in (ENDPOINT_KEY, ENDPOINT_ENV):
+        for m in regex.finditer(text):
+            if STORAGE_KEY.search(m.group(1)):
+                hosts.append(_endpoint_host(m.group(2)))
+    found = [h for h in hosts if h != ""]
+    return bool(found) and all(h is not None and _local_host(h) for h in found)
+
+
+def _endpoint_host(value: str) -> str | None:
+    """The host of an endpoint value; "" for a value that is no endpoint (`http`, `true`),
+    None for one whose host is unknown (a template)."""
+    value = value.strip()
+    if not value or any(mark in value for mark in ("${", "{{", "$(", "<")):
+        return None if value else ""
+    if "://" in value:
+        try:
+            return (urlsplit(value).hostname or "").lower() or None
+        except ValueError:
+            return None
+    m = HOST_PORT.match(value)
+    return m.group(1).lower() if m else ""
+
+
+def _local_host(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.") or "." not in host or bool(IN_CLUSTER.search(host))
 
 
 @dataclass(frozen=True)

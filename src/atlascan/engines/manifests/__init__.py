@@ -12,6 +12,7 @@ from atlascan.engines import Engine
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext, PrepareContext
+    from atlascan.engines.manifests.crossfile import Facts
     from atlascan.model import SourceFile
     from atlascan.parsers.yaml import YamlFile, YNode
 
@@ -32,13 +33,15 @@ class ManifestsEngine(Engine):
         "ATS-DVC-001", "ATS-DVC-002", "ATS-DVC-003",
     })  # fmt: skip
 
-    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> dict[str, tuple[str, ...]]:
-        """Image names kustomizations rewrite, with the paths they include (the pin is judged there)."""
-        if not ctx.enabled("ATS-K8S-008"):
-            return {}
-        from atlascan.engines.manifests import kustomize
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
+        """Image names kustomizations rewrite, with the paths they include (the pin is judged
+        there), and the Roles a DaemonSet's service account holds (`crossfile.Facts`)."""
+        from atlascan.engines.manifests import crossfile, kustomize
 
-        return kustomize.rewritten_images(files)
+        return crossfile.Facts(
+            images=kustomize.rewritten_images(files) if ctx.enabled("ATS-K8S-008") else {},
+            node_agent_roles=crossfile.node_agent_roles(files) if ctx.enabled("ATS-K8S-018") else frozenset(),
+        )
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind

@@ -140,10 +140,12 @@ def literal_secret(value: str) -> bool:
     if re.fullmatch(r"[0-9.]+", value):
         return False
     try:
-        from atlascan.secretpatterns import is_placeholder
+        from atlascan.secretpatterns import holds_published_default, is_placeholder
     except ImportError:  # pragma: no cover - the core secrets engine always ships
         return True
-    return not is_placeholder(value)
+    # A published default (`minioadmin`, the Azurite key) is ATS-SEC-012's, which knows
+    # whether it is a local emulator's, whichever rules a scan selects.
+    return not is_placeholder(value) and not holds_published_default(value)
 
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})

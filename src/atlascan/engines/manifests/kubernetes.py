@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
-from atlascan.engines.manifests import common, kustomize
+from atlascan.engines.manifests import common, crossfile, kustomize
 from atlascan.engines.manifests.nodes import (
     emit,
     entries,
@@ -521,9 +521,11 @@ def _host_ports(ports: YNode, context: str, ctx: FileContext) -> None:
 
 
 def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
-    """One finding per KubeRay head: ATS-K8S-010 when `dashboard-host` is all interfaces
-    (critical when the head is also published, which it then names), else ATS-K8S-009 for
-    each way the head is published. Token authentication or TLS silences both."""
+    """One finding per published KubeRay head: ATS-K8S-010 when `dashboard-host` is also
+    written as all interfaces (the finding names how the head is published), else
+    ATS-K8S-009 for each way it is published. A head that is not published (ClusterIP, the
+    default) stays silent: KubeRay sets `dashboard-host=0.0.0.0` when it is unset, so the
+    explicit line changes nothing. Token authentication or TLS silences both."""
     if _ray_authenticated(cluster, head):
         return
     published: list[tuple[str, YNode, YNode]] = []
@@ -543,19 +545,13 @@ def _ray_head(cluster: Mapping, head: Mapping, ctx: FileContext) -> None:
         )
     params = head.get("rayStartParams")
     host = get(params, "dashboard-host")
-    if (text(host) or "").strip() in ALL_INTERFACES:
+    if published and (text(host) or "").strip() in ALL_INTERFACES:
         emit(
             ctx,
             "ATS-K8S-010",
             key_node(params, "dashboard-host") or host,
             host,
-            args={
-                "host": (text(host) or "").strip(),
-                "exposed": f", and the head is published ({', '.join(p[0] for p in published)})"
-                if published
-                else "",
-            },
-            severity=Severity.CRITICAL if published else None,
+            args={"host": (text(host) or "").strip(), "published": ", ".join(p[0] for p in published)},
             related=[(p[1], f"the head is published ({p[0]})") for p in published],
         )
         if ctx.enabled("ATS-K8S-010"):
@@ -718,6 +714,13 @@ def _metadata(root: Mapping) -> tuple[str, list[str]]:
     return (meta.text("name") or "").strip().lower(), keys
 
 
+def _verb_list(verbs: list[Scalar]) -> str:
+    """The verbs of a rule as written, once each: "`get`, `list` and `watch`"."""
+    names = list(dict.fromkeys(v.value.strip() for v in verbs if v.value.strip()))
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     """ATS-K8S-017 wildcards, 018 secrets readable, 019 escalate/bind/impersonate."""
     rules = root.get("rules")
@@ -727,7 +730,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     # `aggregate-to-kubeflow-edit`) is a building block of the rights people get through
     # RoleBindings in their namespaces: neither cluster-wide nor a workload's.
     aggregated = kind == "ClusterRole" and any(AGGREGATE_LABEL.search(k) for k in labels)
-    operator = bool(OPERATOR_ROLE.search(name))
+    # ... unless a DaemonSet runs as it: a node agent's token sits on every node, and one
+    # compromised node then reads every Secret the role reaches.
+    operator = bool(OPERATOR_ROLE.search(name)) and not crossfile.node_agent(ctx.facts, kind, name)
     for rule in rules.items if isinstance(rules, Sequence) else []:
         if not isinstance(rule, Mapping):
             continue
@@ -756,9 +761,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
         if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and not aggregated:
-            read = sorted(verb_names & READ_VERBS)[0]
             sev = Severity.LOW if operator else Severity.HIGH if kind == "ClusterRole" else None
-            ctx.finding("ATS-K8S-018").at(secrets).args(verb=read, role=kind, scope=scope).severity(sev).emit()
+            granted = _verb_list(verbs)
+            ctx.finding("ATS-K8S-018").at(secrets).args(verbs=granted, role=kind, scope=scope).severity(sev).emit()
         for node in verbs if "resourceNames" not in rule else []:
             if node.value.strip() in ESCALATION_VERBS:
                 ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()

@@ -102,9 +102,11 @@ def _values_images(node: YNode | None, depth: int = 0) -> list[str]:
 
 def rewrites(facts: object, image: str, path: str) -> bool:
     """Whether a kustomization that includes `path` rewrites `image` (facts of `prepare`)."""
-    if not isinstance(facts, dict):
+    from atlascan.engines.manifests.crossfile import Facts
+
+    if not isinstance(facts, Facts):
         return False
-    for where in facts.get(image_name(image), ()):
+    for where in facts.images.get(image_name(image), ()):
         if where in (".", "") or path == where or path.startswith(where + "/"):
             return True
     return False
