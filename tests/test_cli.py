@@ -176,6 +176,7 @@ def test_one_file_plain_text_scan_imports_only_what_its_kind_needs(tmp_path: Pat
         f"loaded = [m for m in ('rich', 'multiprocessing', 'pathspec', *{unwanted!r}) if m in sys.modules]\n"
         "print('LOADED', loaded)"
     )
+    _run("-m", "atlascan", "scan", name, cwd=tmp_path)  # builds the rule catalog's cache, as a user's first run does
     out = _run("-c", probe, cwd=tmp_path)
     assert "LOADED []" in out.stdout, out.stdout + out.stderr
     assert "finding(s)" in out.stdout
