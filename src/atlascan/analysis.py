@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -331,6 +332,7 @@ def _call(name: str, weight: int, state: ScanState, config: UnitConfig, use_alar
 
 
 def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread() and os.name == "posix"
+    # Without `threading` imported no thread was started through it: this is the main one
+    # (a one-file run spares the import).
+    threading = sys.modules.get("threading")
+    return os.name == "posix" and (threading is None or threading.current_thread() is threading.main_thread())

@@ -23,15 +23,29 @@ class UsageError(Exception):
     pass
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse builds a formatter for every `add_argument` (to check its metavar), and each
+    asks shutil for the terminal width: importing shutil for that was a tenth of a one-file
+    scan's start. The width comes from the terminal, as shutil would find it."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS", "0")) or os.get_terminal_size(1).columns
+        except (AttributeError, OSError, ValueError):
+            width = 80
+        super().__init__(prog, width=width - 2)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=_Formatter,
         prog="atlascan",
         description="Find security weaknesses of ML pipelines and name them in MITRE ATLAS terms.",
     )
     parser.add_argument("--version", action="version", version=f"atlascan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = sub.add_parser("scan", help="scan files and folders (default: .)")
+    scan = sub.add_parser("scan", formatter_class=_Formatter, help="scan files and folders (default: .)")
     scan.add_argument("paths", nargs="*", type=Path, help="files or folders to scan")
     scan.add_argument("--format", "-f", action="append", choices=FORMATS, dest="formats",
                       help="output format; repeat together with --output for several reports")
@@ -90,23 +104,23 @@ def _parser() -> argparse.ArgumentParser:
                       help="the checkov program (default: checkov on PATH); never one inside the scanned repository")
     scan.add_argument("--checkov-timeout", type=int, metavar="SECONDS", help="stop Checkov after this long (default 600)")
 
-    rules = sub.add_parser("rules", help="list the rules")
+    rules = sub.add_parser("rules", formatter_class=_Formatter, help="list the rules")
     rules.add_argument("--format", choices=("text", "json", "markdown", "navigator"), default="text",
                        help="markdown: one page per rule plus an index, written to the --output folder")
     rules.add_argument("--output", "-o", type=Path, help="folder (markdown) or file (navigator) to write")
     rules.add_argument("--select", action="append", default=[], metavar="RULE")
 
-    explain = sub.add_parser("explain", help="print a rule's guidance")
+    explain = sub.add_parser("explain", formatter_class=_Formatter, help="print a rule's guidance")
     explain.add_argument("rule", help="rule id or name")
 
-    cache = sub.add_parser("cache", help="manage the result cache")
+    cache = sub.add_parser("cache", formatter_class=_Formatter, help="manage the result cache")
     cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
-    clean = cache_sub.add_parser("clean", help="remove the cached scan results")
+    clean = cache_sub.add_parser("clean", formatter_class=_Formatter, help="remove the cached scan results")
     clean.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache folder (default: the user's cache folder)")
 
-    sub.add_parser("server", help="run the language server on stdio, for editors (needs the [lsp] extra)")
+    sub.add_parser("server", formatter_class=_Formatter, help="run the language server on stdio, for editors (needs the [lsp] extra)")
 
-    export = sub.add_parser("export-checkov", help="write atlascan's declarative IaC rules as Checkov YAML policies")
+    export = sub.add_parser("export-checkov", formatter_class=_Formatter, help="write atlascan's declarative IaC rules as Checkov YAML policies")
     export.add_argument("directory", type=Path, help="folder for the policies (for checkov --external-checks-dir)")
     return parser
 

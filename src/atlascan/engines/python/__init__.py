@@ -30,7 +30,6 @@ from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, 
 from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
-from atlascan.parsers import notebook as nb
 from atlascan.parsers import python as py
 from atlascan.textutil import utf8_col_to_char_col
 
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from atlascan.engines.python.versions import Version
     from atlascan.findings import FindingBuilder
     from atlascan.model import SourceFile
+    from atlascan.parsers import notebook as nb
     from atlascan.parsers.requirements import Manifest
     from atlascan.rules import Rule
 
@@ -121,9 +121,10 @@ class PythonEngine(Engine):
         facts: Facts = ctx.facts if isinstance(ctx.facts, Facts) else _facts(ctx.rules)
         doc = ctx.doc
         if file.kind == "notebook":
+            from atlascan.parsers import notebook as nb  # here: a run over .py files never needs it
+
             program: nb.NotebookProgram = doc.tree
             self._shell_lines(program, ctx)
-            # The notebook's own `%pip install` pins (and a requirements file it writes) come first.
             # The notebook's own `%pip install` pins come first; the files its cells write run
             # with the requirements file or Dockerfile the notebook writes, if any.
             installs = [s.text for s in program.shell if "install" in s.text]
