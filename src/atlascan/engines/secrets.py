@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from atlascan import parsers
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
 from atlascan.literals import required_literals
@@ -120,12 +121,8 @@ def _emulator_folders(files: list[SourceFile], repositories: tuple[str, ...]) ->
     for file in files:
         if file.kind not in EMULATOR_KINDS or file.size > READ_LIMIT or _in_chart(file.path, charts):
             continue
-        try:
-            with open(file.abspath, encoding="utf-8", errors="replace") as f:
-                raw = f.read(READ_LIMIT)
-        except OSError:
-            continue
-        if not any(w in raw for w in words):
+        raw = parsers.head(file, READ_LIMIT)
+        if raw is None or not any(w in raw for w in words):
             continue
         for m in IMAGE_LINE.finditer(raw):
             path = _image_path(m.group(1))

@@ -104,6 +104,17 @@ def read(file: SourceFile, limits: Limits) -> Document:
     return document(file, read_text(file, limits))
 
 
+def head(file: SourceFile, limit: int) -> str | None:
+    """Up to `limit` characters of a file, undecodable bytes replaced, for an engine's cheap
+    `prepare` look across the scan (is there a DaemonSet, an emulator image); None when it
+    cannot be read."""
+    try:
+        with open(file.abspath, encoding="utf-8", errors="replace") as f:
+            return f.read(limit)
+    except OSError:
+        return None
+
+
 def read_text(file: SourceFile, limits: Limits) -> str:
     bundle = GENERATED_BUNDLE_BYTES.get(file.kind)
     if bundle is not None and file.size > bundle and not limits.include_generated:

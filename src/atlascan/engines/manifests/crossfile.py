@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from atlascan import parsers
 from atlascan.engines.manifests.nodes import get, items, text
 from atlascan.parsers.yaml import Mapping
 
@@ -54,12 +55,8 @@ def node_agent_roles(files: list[SourceFile]) -> frozenset[str]:
     for file in files:
         if file.kind != "yaml" or file.size > READ_LIMIT:
             continue
-        try:
-            with open(file.abspath, encoding="utf-8", errors="replace") as f:
-                raw = f.read(READ_LIMIT)
-        except OSError:
-            continue
-        if not RBAC_HINT.search(raw):
+        raw = parsers.head(file, READ_LIMIT)
+        if raw is None or not RBAC_HINT.search(raw):
             continue
         for root in _roots(file):
             if not isinstance(root, Mapping):
