@@ -470,3 +470,31 @@ spec:
 def test_image_repository(image: str, repository: str) -> None:
     assert common.image_repository(image) == repository
     assert common.image_in("registry.acme.io/mirror/" + image.split("/")[-1], [repository.split("/")[-1]])
+
+
+def _deployment(image: str) -> str:
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n"
+        f"    spec:\n      containers:\n        - name: c\n          image: {image}\n"
+    )
+
+
+DIGEST = "@sha256:9ae97d36d26566ff84e8893c64a6dc4fe8ca6d1144bf5b87b2b85a32def253c7"
+
+
+def test_tag_pins_as_the_repository_practice_fold_into_one_finding(tmp_path: Path) -> None:
+    # No manifest pins by digest: one finding for the scan, every site related.
+    write_tree(tmp_path, {f"deploy/{n}.yaml": _deployment(f"ghcr.io/acme/{n}:1.2") for n in ("a", "b", "c")})
+    (finding,) = [f for f in scan_path(tmp_path).findings if f.rule_id == "ATS-K8S-008"]
+    assert (finding.path, finding.region.start_line) == ("deploy/a.yaml", 10)
+    assert [(r.path, r.region.start_line) for r in finding.related] == [("deploy/b.yaml", 10), ("deploy/c.yaml", 10)]
+    assert "(and 2 more in this repository)" in finding.message
+
+
+def test_a_tag_where_digests_are_the_practice_stands_alone(tmp_path: Path) -> None:
+    files = {f"deploy/{n}.yaml": _deployment(f"ghcr.io/acme/{n}{DIGEST}") for n in ("a", "b", "c")}
+    files["deploy/d.yaml"] = _deployment("ghcr.io/acme/d:1.2")
+    files["deploy/e.yaml"] = _deployment("ghcr.io/acme/e:1.2")
+    write_tree(tmp_path, files)
+    found = sorted((f.path, f.region.start_line, f.properties.get("folded")) for f in scan_path(tmp_path).findings if f.rule_id == "ATS-K8S-008")
+    assert found == [("deploy/d.yaml", 10, None), ("deploy/e.yaml", 10, None)]

@@ -35,12 +35,16 @@ class ManifestsEngine(Engine):
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         """Image names kustomizations rewrite, with the paths they include (the pin is judged
-        there), and the Roles a DaemonSet's service account holds (`crossfile.Facts`)."""
+        there), the Roles a DaemonSet's service account holds, and whether tags are the
+        repository's practice (`crossfile.Facts`)."""
         from atlascan.engines.manifests import crossfile, kustomize
 
+        pins = ctx.enabled("ATS-K8S-008")
+        roles, tag_practice = crossfile.survey(files, roles=ctx.enabled("ATS-K8S-018"), images=pins)
         return crossfile.Facts(
-            images=kustomize.rewritten_images(files) if ctx.enabled("ATS-K8S-008") else {},
-            node_agent_roles=crossfile.node_agent_roles(files) if ctx.enabled("ATS-K8S-018") else frozenset(),
+            images=kustomize.rewritten_images(files) if pins else {},
+            node_agent_roles=roles,
+            tag_practice=tag_practice,
         )
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

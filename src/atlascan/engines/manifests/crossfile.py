@@ -1,6 +1,7 @@
 """What one manifest's checks need to know of the others, read once in the engine's
-`prepare` pass: the images kustomizations rewrite (`kustomize.rewritten_images`) and the
-Roles whose service account runs in a DaemonSet (a node agent: every node holds its token).
+`prepare` pass: the images kustomizations rewrite (`kustomize.rewritten_images`), the
+Roles whose service account runs in a DaemonSet (a node agent: every node holds its token),
+and whether the repository's manifests pin images by tag as their practice.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 # Files worth parsing for the RBAC index: those that declare a DaemonSet or a binding.
 RBAC_HINT = re.compile(r"^\s*kind:\s*[\"']?(?:DaemonSet|ClusterRoleBinding|RoleBinding)\b", re.M)
+# Image references of manifests and kustomizations, and those of them pinned by digest.
+IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|newTag|digest):[ \t]*[\"']?([^\s\"'#]+)", re.M)
 READ_LIMIT = 4 * 1024 * 1024  # larger YAML is data, not a hand-written manifest
 
 
@@ -29,11 +32,22 @@ class Facts:
     # `Kind/name` (name lower-cased) of the Roles and ClusterRoles bound to a service
     # account that a DaemonSet of the scan runs as
     node_agent_roles: frozenset[str] = frozenset()
+    # Fewer than half of the manifests' image references are pinned by digest: tags are the
+    # repository's practice, one change to make, so ATS-K8S-008 speaks once for the scan.
+    tag_practice: bool = False
 
 
 def node_agent(facts: object, kind: str, name: str) -> bool:
     """Whether a DaemonSet's service account holds this Role or ClusterRole."""
     return isinstance(facts, Facts) and f"{kind}/{name.strip().lower()}" in facts.node_agent_roles
+
+
+def pin_properties(facts: object) -> dict[str, object] | None:
+    """Properties of an ATS-K8S-008 finding: folded for the repository where tags are its
+    practice."""
+    if isinstance(facts, Facts) and facts.tag_practice:
+        return {"foldScope": "repository"}
+    return None
 
 
 def _roots(file: SourceFile) -> list[YNode]:
@@ -46,17 +60,38 @@ def _roots(file: SourceFile) -> list[YNode]:
         return []
 
 
-def node_agent_roles(files: list[SourceFile]) -> frozenset[str]:
-    """Roles bound (through a RoleBinding or ClusterRoleBinding of the scan) to a service
-    account that a DaemonSet of the scan names. Namespaces are not compared: kustomize and
-    Helm set them at install time."""
-    accounts: set[str] = set()
-    bindings: list[tuple[str, set[str]]] = []  # (`Kind/name` of the role, service accounts)
+def tag_practice(file_texts: list[str]) -> bool:
+    """Whether fewer than half of the image references in these manifests are pinned by
+    digest (`image: x@sha256:...` or a kustomization's `digest:`)."""
+    pinned = total = 0
+    for raw in file_texts:
+        for m in IMAGE_LINE.finditer(raw):
+            total += 1
+            pinned += "sha256:" in m.group(1)
+    return pinned * 2 < total
+
+
+def survey(files: list[SourceFile], *, roles: bool, images: bool) -> tuple[frozenset[str], bool]:
+    """One read of the scan's YAML for `node_agent_roles` and `tag_practice`."""
+    read: list[tuple[SourceFile, str]] = []
     for file in files:
         if file.kind != "yaml" or file.size > READ_LIMIT:
             continue
         raw = parsers.head(file, READ_LIMIT)
-        if raw is None or not RBAC_HINT.search(raw):
+        if raw is not None:
+            read.append((file, raw))
+    rbac = node_agent_roles(read) if roles else frozenset()
+    return rbac, images and tag_practice([raw for _, raw in read])
+
+
+def node_agent_roles(read: list[tuple[SourceFile, str]]) -> frozenset[str]:
+    """Roles bound (through a RoleBinding or ClusterRoleBinding of the scan) to a service
+    account that a DaemonSet of the scan names. Namespaces are not compared: kustomize and
+    Helm set them at install time. `read`: the scan's YAML files with their text."""
+    accounts: set[str] = set()
+    bindings: list[tuple[str, set[str]]] = []  # (`Kind/name` of the role, service accounts)
+    for file, raw in read:
+        if not RBAC_HINT.search(raw):
             continue
         for root in _roots(file):
             if not isinstance(root, Mapping):

@@ -10,7 +10,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from atlascan.engines.manifests import common
+from atlascan.engines.manifests import common, crossfile
 from atlascan.engines.manifests.nodes import emit, entries, get, items, text
 from atlascan.parsers.yaml import Mapping, Sequence
 
@@ -102,9 +102,7 @@ def _values_images(node: YNode | None, depth: int = 0) -> list[str]:
 
 def rewrites(facts: object, image: str, path: str) -> bool:
     """Whether a kustomization that includes `path` rewrites `image` (facts of `prepare`)."""
-    from atlascan.engines.manifests.crossfile import Facts
-
-    if not isinstance(facts, Facts):
+    if not isinstance(facts, crossfile.Facts):
         return False
     for where in facts.images.get(image_name(image), ()):
         if where in (".", "") or path == where or path.startswith(where + "/"):
@@ -133,4 +131,7 @@ def check(root: YNode, ctx: FileContext) -> None:
         image = f"{name.strip()}:{(text(tag) or '').strip()}"
         ref = common.unpinned_image(image)
         if ref:
-            emit(ctx, "ATS-K8S-008", entry.key_node("newTag"), tag, args={"image": image, "ref": ref})
+            emit(
+                ctx, "ATS-K8S-008", entry.key_node("newTag"), tag,
+                args={"image": image, "ref": ref}, properties=crossfile.pin_properties(ctx.facts),
+            )  # fmt: skip

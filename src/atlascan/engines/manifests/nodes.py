@@ -71,6 +71,7 @@ def emit(
     severity: Severity | None = None,
     secret: str | None = None,
     related: SequenceType[tuple[Node, str]] = (),
+    properties: MappingType[str, object] | None = None,
 ) -> None:
     """Report `rule_id` over the region of `first` .. `last` (usually a key and its value)."""
     if first is None or not ctx.enabled(rule_id):
@@ -84,4 +85,6 @@ def emit(
     for where, message in related:
         if where is not None:
             finding.related(where, message)
+    for key, value in (properties or {}).items():
+        finding.property(key, value)
     finding.emit()
