@@ -420,11 +420,12 @@ SECRET_ENV_POD = POD.replace(
 )
 
 
-def test_secret_env_folds_to_one_low_finding_per_file(tmp_path: Path) -> None:
-    result = scan_text(tmp_path, "deploy/pod.yaml", SECRET_ENV_POD)
-    (finding,) = [f for f in ours(result) if f.rule_id == "ATS-K8S-020"]
-    assert (finding.region.start_line, finding.severity.name) == (12, "LOW")
-    assert [r.region.start_line for r in finding.related] == [15]
+def test_secret_env_folds_to_one_low_finding_for_the_repository(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"deploy/pod.yaml": SECRET_ENV_POD, "serve/pod.yaml": SECRET_ENV_POD})
+    (finding,) = [f for f in ours(scan_path(tmp_path)) if f.rule_id == "ATS-K8S-020"]
+    assert (finding.path, finding.region.start_line, finding.severity.name) == ("deploy/pod.yaml", 12, "LOW")
+    assert [(r.path, r.region.start_line) for r in finding.related] == [("deploy/pod.yaml", 15), ("serve/pod.yaml", 12), ("serve/pod.yaml", 15)]
+    assert "(and 3 more in this repository)" in finding.message
 
 
 def test_secret_env_is_held_back_in_tests(tmp_path: Path) -> None:

@@ -351,6 +351,9 @@ def _literal_env(env: YNode, ctx: FileContext) -> None:
         emit(ctx, "ATS-K8S-006", value, args={"name": name}, secret=value.value)
 
 
+REPOSITORY_PRACTICE = {"foldScope": "repository"}
+
+
 def _secret_env(site: Site, ref: str) -> None:
     """ATS-K8S-020: `env[].valueFrom.secretKeyRef` (ref `secretKeyRef`) or `envFrom[].secretRef`
     (ref `secretRef`) in a container, unless its image only takes its settings from the
@@ -369,7 +372,9 @@ def _secret_env(site: Site, ref: str) -> None:
         name = (item.text("name") if isinstance(item, Mapping) else None) or "?"
         what = f"sets environment variable `{name}`" if ref == "secretKeyRef" else "loads every key as environment variables"
         args = {"container": f"`{site.container}`", "what": what, "secret": f"`{text(get(secret, 'name')) or '?'}`"}
-        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args)
+        # Where a repository's containers take Secrets from env, that is its practice: one
+        # finding for the scan, every container a related site.
+        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=REPOSITORY_PRACTICE)
 
 
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:
