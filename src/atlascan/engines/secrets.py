@@ -87,8 +87,10 @@ class SecretsEngine(Engine):
             for pattern, secret, col_hint in matches(patterns, line, file.kind, tf_variable):
                 if (number, secret) in reported:
                     continue
-                if pattern.known and COMMENT_LINE.match(line):
-                    continue  # a comment naming a published default deploys nothing (still masked)
+                if pattern.known and (COMMENT_LINE.match(line) or file.kind in CI_KINDS):
+                    continue  # a comment deploys nothing; CI sets up a throwaway service (still masked)
+                if pattern.known and ENV_FALLBACK.search(line[: max(line.find(secret), 0)]):
+                    continue  # the fallback of a setting the deployment supplies, not a login
                 if pattern.emulator_images:
                     if _emulator_deployed(ctx.facts, file.path, pattern.emulator_images):
                         continue  # the folder deploys the emulator this key is the default of
@@ -108,6 +110,11 @@ class SecretsEngine(Engine):
 
 
 # ---- ATS-SEC-012: a default credential of an emulator deployed alongside ----------------
+CI_KINDS = frozenset({"gha-workflow", "gitlab-ci"})
+# A default that only stands in for an environment variable the deployment sets:
+# `os.environ.get("K", "minio123")`, `getenv("K", ...)`, `process.env.K || 'minio123'`,
+# `${K:-minio123}`.
+ENV_FALLBACK = re.compile(r"""(?:environ\.get|getenv|Getenv)\(\s*["'][\w.-]+["']\s*,\s*["']?$|process\.env\.\w+\s*(?:\|\||\?\?)\s*["'`]$|\$\{\w+:?-$""")
 
 IMAGE_LINE = re.compile(r"""^\s*-?\s*image:\s*["']?([^\s"'#]+)""", re.M)
 EMULATOR_KINDS = frozenset({"yaml", "compose"})
@@ -163,6 +170,7 @@ ENDPOINT_KEY = re.compile(rf"""(?i)\b({_ENDPOINT_WORDS})["']?\s*[:=]\s*["']?([^\
 ENDPOINT_ENV = re.compile(rf"""(?i)name:\s*["']?({_ENDPOINT_WORDS})["']?\s*\n\s*value:\s*["']?([^\s"',;]*)""")
 STORAGE_KEY = re.compile(r"(?i)endpoint|s3|minio|blob|storage|azurite|bucket")
 HOST_PORT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):\d{2,5}(?:/.*)?$")
+HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 IN_CLUSTER = re.compile(r"(?:\.svc|\.svc\.cluster\.local|\.cluster\.local)\.?$")
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
 
@@ -175,7 +183,10 @@ def _endpoints_local(text: str) -> bool:
     for regex in (ENDPOINT_KEY, ENDPOINT_ENV):
         for m in regex.finditer(text):
             if STORAGE_KEY.search(m.group(1)):
-                hosts.append(_endpoint_host(m.group(2)))
+                host = _endpoint_host(m.group(2))
+                if host == "" and m.group(1).lower().endswith("host") and HOST_NAME.match(m.group(2)):
+                    host = m.group(2).lower()  # `MINIO_HOST = 'seaweedfs'`: a host without a port
+                hosts.append(host)
     found = [h for h in hosts if h != ""]
     return bool(found) and all(h is not None and _local_host(h) for h in found)
 
