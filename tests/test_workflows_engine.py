@@ -172,7 +172,9 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
     start = time.perf_counter()
     result = scan_path(tmp_path)
     elapsed = time.perf_counter() - start
-    per_file = {f.rule_id for f in result.findings if f.path == ".github/workflows/wf7.yml"}
+    # Identical workflows: a hardening rule's finding folds across them, wf7 a related site.
+    wf7 = ".github/workflows/wf7.yml"
+    per_file = {f.rule_id for f in result.findings if f.path == wf7 or any(r.path == wf7 for r in f.related)}
     assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
     assert [f.properties["folded"] for f in result.findings if f.rule_id == "ATS-GHA-004"] == [600]  # 2 per file, one finding
     assert elapsed < 30, elapsed

@@ -212,7 +212,7 @@ def run_scan(
 
     findings = dedupe.deferred(state.findings, rules)
     findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
-    findings = fold_repeated_lines(fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files}))
+    findings = fold_repeated_lines(fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files}), rules)
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
@@ -419,23 +419,25 @@ def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None)
 
 # A line this long, the same in several files, was copied: `RUN curl -LsSf .../install.sh | sh`
 # in nineteen Dockerfiles is one practice to change, not nineteen findings. Short lines
-# (`- secrets`, `privileged: true`) say too little to tell copies from different objects.
+# (`- secrets`, `privileged: true`) say too little to tell copies from different objects,
+# except for a hardening or pinning rule, whose message names what the line pins.
 REPEATED_LINE_CHARS = 40
 REPEATED_LINE_FILES = 3
 
 
-def fold_repeated_lines(findings: list[Finding]) -> list[Finding]:
+def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | None = None) -> list[Finding]:
     """One finding for the same long line with the same message in several files, at the
-    first of them, the others related locations. High and critical findings (each a way in to
-    close where it stands), suppressed and already folded ones stay apart."""
+    first of them, the others related locations; for a hardening or pinning rule (`fold`)
+    any line (`FROM alpine:3.21` in seven Dockerfiles is one pin to change). High and
+    critical findings (each a way in to close where it stands), suppressed and already folded
+    ones stay apart."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     out: list[Finding] = []
     for f in findings:
         line = f.snippet.strip()
-        if (
-            f.suppression is not None or f.severity >= Severity.HIGH or len(line) < REPEATED_LINE_CHARS
-            or "\n" in line or f.related
-        ):
+        rule = rules.get(f.rule_id) if rules else None
+        short = len(line) < REPEATED_LINE_CHARS and not (rule is not None and rule.fold)
+        if f.suppression is not None or f.severity >= Severity.HIGH or short or "\n" in line or f.related:
             out.append(f)
             continue
         groups.setdefault((f.rule_id, line, f.message), []).append(f)
