@@ -702,13 +702,30 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     # jobs it reaches every job that does not set its own (and every job added later).
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
     top = flow.root.get("permissions")
-    _permissions(ctx, top, "workflow", bool(inheriting) and len(flow.jobs) > 1)
+    shared = bool(inheriting) and len(flow.jobs) > 1 and not _one_action_only(inheriting)
+    _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
         if job in inheriting and isinstance(job.node.get("uses"), Scalar):
             _called_with_broad_token(ctx, flow, job)
     if "workflow_call" in flow.triggers:
         _called_by_broad_tokens(ctx, flow)
+
+
+def _one_action_only(jobs: list[Job]) -> bool:
+    """Whether these jobs run nothing but steps of one and the same action (a stale bot's
+    warning, second warning and close): a workflow-level grant is then exactly what each
+    job would be given on its own."""
+    names = set()
+    for job in jobs:
+        if "uses" in job.node or not job.steps:
+            return False
+        for step in job.steps:
+            uses = step.get("uses")
+            if "run" in step or not isinstance(uses, Scalar):
+                return False
+            names.add(uses.value.strip().split("@", 1)[0].lower())
+    return len(names) == 1
 
 
 def _caller_grant(flow: Workflow, job: Job) -> tuple[str, Severity | None] | None:
@@ -807,10 +824,17 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
         ctx.finding("ATS-GHA-003").at(node).args(grant=grant, scope=scope, effect=READS_ALL).severity(Severity.LOW).emit()
     elif isinstance(node, Mapping) and shared:
         # Job-level write scopes are the recommended least-privilege form; only the
-        # workflow-wide ones hand every job (and every action it runs) a write token.
-        for name, _, value in node.entries():
-            if isinstance(value, Scalar) and value.value.strip() == "write":
-                ctx.finding("ATS-GHA-003").at(value).args(grant=f"{name}: write", scope=scope, effect=WRITES).emit()
+        # workflow-wide ones hand every job (and every action it runs) a write token. One
+        # block to move: one finding at its first write scope, the others related.
+        writes = [(name, value) for name, _, value in node.entries() if isinstance(value, Scalar) and value.value.strip() == "write"]
+        if writes:
+            grant = ", ".join(f"{name}: write" for name, _ in writes)
+            finding = ctx.finding("ATS-GHA-003").at(writes[0][1]).args(grant=grant, scope=scope, effect=WRITES)
+            for name, value in writes[1:]:
+                finding.related(value, f"`{name}: write` is granted in the same block")
+            if len(writes) > 1:
+                finding.property("folded", len(writes))
+            finding.emit()
 
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
