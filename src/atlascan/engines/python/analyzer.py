@@ -148,7 +148,20 @@ class Analysis:
         for call, scope, name in local_calls:
             if name in local:
                 reports.extend(self._wrapped(call, scope, local[name]))
+        if any(r.rule == "ATS-PY-012" for r in reports):
+            switched = self._verification_switches()
+            reports = [r for r in reports if r.rule != "ATS-PY-012" or not _inside(r.node, switched)]
         return reports
+
+    def _verification_switches(self) -> list[tuple[int, int]]:
+        """Line ranges of `if` bodies whose test is about certificate checks
+        (`if config["TLS_SKIP_VERIFY"] == "true":`, `if args.insecure:`): turning the check
+        off there is the user's opt-in for a self-signed server, not the code's default."""
+        ranges = []
+        for node in ast.walk(self.program.module.node or ast.Module(body=[], type_ignores=[])):
+            if isinstance(node, ast.If) and node.body and VERIFICATION_SWITCH.search(ast.unparse(node.test)):
+                ranges.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
+        return ranges
 
     def summarize(self, reports: list[Report], path: str = "") -> Iterator[Wrapper]:
         """Functions of this module whose parameter reaches a sink unchanged in kind."""
@@ -357,6 +370,13 @@ class Analysis:
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+# A condition that names certificate checking: a switch the user sets to turn it off.
+VERIFICATION_SWITCH = re.compile(r"(?i)insecure|verif|ssl|tls|cert")
+
+
+def _inside(node: ast.AST, ranges: list[tuple[int, int]]) -> bool:
+    line = getattr(node, "lineno", 0)
+    return any(start <= line <= end for start, end in ranges)
 
 
 def returns_call(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
