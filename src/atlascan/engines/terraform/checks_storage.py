@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import named, never_created
+from atlascan.engines.terraform.conditions import name_words, named, never_created
 from atlascan.engines.terraform.module import Module, describe, is_known
 from atlascan.engines.terraform.policies import (
     Statement,
@@ -253,13 +253,36 @@ def _ml_pattern(ctx: GroupContext, rule_id: str) -> re.Pattern[str]:
     return re.compile(rule.match.get("name_pattern", DEFAULT_ML_NAMES) if rule else DEFAULT_ML_NAMES)
 
 
+UPLOADS = ("aws_s3_object", "aws_s3_bucket_object")
+
+
+def filled_from_repository(module: Module, bucket: Bucket, pattern: re.Pattern[str]) -> bool:
+    """Whether this configuration uploads the bucket's objects itself (`aws_s3_object` with a
+    `source` or `content`) and none of them reads as ML data: it holds files of the
+    repository (a Service Catalog product tarball, a Lambda zip), whatever its name says."""
+    uploads = []
+    for _, block in module.of_type(*UPLOADS):
+        target = block.attributes.get("bucket")
+        if target is not None and module.referenced_resource(target.value) == bucket.address:
+            uploads.append(block)
+    if not uploads:
+        return False
+    for block in uploads:
+        if "source" not in block.attributes and "content" not in block.attributes:
+            return False
+        named_as = [str(block.attributes[k].value) for k in ("key", "source") if k in block.attributes]
+        if any(pattern.search(form) for text in named_as for form in name_words(text)):
+            return False
+    return True
+
+
 def check_bucket_encryption(module: Module, ctx: GroupContext) -> None:
     if not ctx.enabled(BUCKET_CMK):
         return
     pattern = _ml_pattern(ctx, BUCKET_CMK)
     buckets, _ = link_buckets(module)
     for bucket in buckets.values():
-        if never_created(module, bucket.block) or not named(module, bucket.block, pattern):
+        if never_created(module, bucket.block) or not named(module, bucket.block, pattern) or filled_from_repository(module, bucket, pattern):
             continue
         defaults = [d for s in bucket.sse for r in _rules_of(s) for d in r.sub("apply_server_side_encryption_by_default")]
         if not defaults:
@@ -294,6 +317,8 @@ def check_bucket_versioning(module: Module, ctx: GroupContext) -> None:
     buckets, _ = link_buckets(module)
     for bucket in buckets.values():
         if bucket.locked or never_created(module, bucket.block) or not named(module, bucket.block, pattern):
+            continue
+        if filled_from_repository(module, bucket, pattern):
             continue
         enabled, bad = _versioning_state(module, bucket)
         if enabled:
