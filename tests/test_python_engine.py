@@ -595,6 +595,31 @@ def test_platform_model_location_is_low_and_request_body_critical(tmp_path: Path
     assert "the platform's model location `model_dir` of `model_fn`" in found[3].message
 
 
+def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_path: Path) -> None:
+    code = (
+        "import os, joblib, pickle, smart_open\n"
+        "from kserve import Model\n"
+        "class Server(Model):\n"
+        "    def load(self):\n"
+        "        self.m = joblib.load(self.model_files[0])\n"
+        "class Plain:\n"
+        "    def load(self):\n"
+        "        self.m = joblib.load(self.model_files[0])\n"
+        "class Predictor:\n"
+        "    def load(self, artifacts_uri):\n"
+        "        path = os.path.join(artifacts_uri) if artifacts_uri else os.getcwd()\n"
+        "        with smart_open.open(os.path.join(path, 'model.pkl'), 'rb') as f:\n"
+        "            self.m = pickle.load(f)\n"
+        "def fetch(url):\n"
+        "    with smart_open.open('gs://bucket/model.pkl', 'rb') as f:\n"
+        "        return pickle.load(f)\n"
+    )
+    result = _scan(tmp_path, {"serve.py": code})
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-002").items()} == {5: Severity.LOW, 8: Severity.HIGH}
+    assert "the model the serving platform fetched for `Server.load()`" in _by_line(result, "ATS-PY-002")[5].message
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
+
+
 def test_str_format_templates_and_sagemaker_job_folders_keep_their_origin(tmp_path: Path) -> None:
     code = (
         "import pickle, sys, tarfile, torch\n"

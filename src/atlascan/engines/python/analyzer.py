@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from atlascan.engines.python import conditions as cond
 from atlascan.engines.python.origins import Origin, Origins
@@ -148,10 +148,30 @@ class Analysis:
         for call, scope, name in local_calls:
             if name in local:
                 reports.extend(self._wrapped(call, scope, local[name]))
+        reports = [self._model_server_load(r) for r in reports]
         if any(r.rule == "ATS-PY-012" for r in reports):
             switched = self._verification_switches()
             reports = [r for r in reports if r.rule != "ATS-PY-012" or not _inside(r.node, switched)]
         return reports
+
+    def _model_server_load(self, report: Report) -> Report:
+        """A load of unshown origin inside `load()` of a model server's model class
+        (`MODEL_SERVER_BASES`) reads the model the platform downloaded for the deployment."""
+        origin = report.origin
+        if origin is not None and (origin.rank >= 2 or origin.platform or origin.path):
+            return report
+        scope = report.scope
+        while scope is not None and scope.kind != "function":
+            scope = scope.parent
+        if scope is None or getattr(scope.node, "name", None) != "load" or scope.parent is None:
+            return report
+        owner = scope.parent
+        if owner.kind != "class" or not isinstance(owner.node, ast.ClassDef) or owner.parent is None:
+            return report
+        bases = {self.resolver.expr(base, owner.parent) for base in owner.node.bases}
+        if not bases & MODEL_SERVER_BASES:
+            return report
+        return replace(report, origin=Origin(0, f"the model the serving platform fetched for `{owner.node.name}.load()`", platform=True))
 
     def _verification_switches(self) -> list[tuple[int, int]]:
         """Line ranges of `if` bodies whose test is about certificate checks
@@ -370,6 +390,9 @@ class Analysis:
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+# Model classes whose `load()` reads the model the serving platform fetched for the
+# deployment (KServe's `storage_uri`): the deployment's own artifact, as SageMaker's model_fn.
+MODEL_SERVER_BASES = frozenset({"kserve.Model", "kserve.model.Model", "kserve.model.model.Model"})
 # A condition that names certificate checking: a switch the user sets to turn it off.
 VERIFICATION_SWITCH = re.compile(r"(?i)insecure|verif|ssl|tls|cert")
 

@@ -104,7 +104,12 @@ UNKNOWN = Origin(1, "data of unknown origin")
 def _strongest(origins: list[Origin]) -> Origin:
     if not origins:
         return UNKNOWN
-    return max(origins, key=lambda o: (o.rank, o.proof))
+    strongest = max(origins, key=lambda o: (o.rank, o.proof))
+    if strongest.rank < 2:
+        # The platform's model folder, or a fallback no outsider sets (`os.getcwd()`, a
+        # name joined to it): still the deployment's own files.
+        return next((o for o in origins if o.platform), strongest)
+    return strongest
 
 
 def _text(node: ast.AST) -> str:
@@ -173,6 +178,9 @@ class Origins:
             qualname = self.resolver.expr(node.func, scope)
             if qualname:
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
+                    opened = self.of(node.args[0], scope, depth + 1) if node.args else None
+                    if opened is not None and opened.platform:
+                        return opened  # `smart_open.open(artifacts_uri + "/model.pt")`: still the deployment's model
                     return _found(3, f"a download by `{qualname}`", node)
                 label = _untrusted_label(qualname)
                 if label:
