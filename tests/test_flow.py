@@ -251,3 +251,21 @@ def test_a_short_pin_repeated_across_files_is_one_finding(tmp_path: Path) -> Non
     assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
         ("svc/a/Dockerfile", 2, [("svc/b/Dockerfile", 2), ("svc/c/Dockerfile", 2)]), ("svc/d/Dockerfile", 1, []),
     ]  # fmt: skip
+
+
+def test_a_charts_copy_of_a_manifest_reports_at_the_source(tmp_path: Path) -> None:
+    role = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: agent\n"
+        "rules:\n  - apiGroups: ['']\n    resources: [secrets]\n    verbs: [get, list, watch]\n"
+    )
+    files = {
+        "config/rbac/role.yaml": role,
+        "charts/agent/files/resources.yaml": "# generated from config/\n---\n" + role,
+        # A chart's own template, not a copy: reported where it is.
+        "charts/agent/templates/role.yaml": "# {{- if .Values.rbac }}\n" + role.replace("agent", "agent-{{ .Release.Name }}"),
+    }
+    found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-K8S-018"]).findings, key=lambda f: f.path)
+    assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        ("charts/agent/templates/role.yaml", 8, []),
+        ("config/rbac/role.yaml", 7, [("charts/agent/files/resources.yaml", 9)]),
+    ]  # fmt: skip

@@ -212,7 +212,9 @@ def run_scan(
 
     findings = dedupe.deferred(state.findings, rules)
     findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
-    findings = fold_repeated_lines(fold_copies(fold(_suppress(findings, state.markers, opts), rules), {f.path: f.size for f in found.files}), rules)
+    findings = fold(_suppress(findings, state.markers, opts), rules)
+    findings = fold_chart_copies(fold_copies(findings, {f.path: f.size for f in found.files}))
+    findings = fold_repeated_lines(findings, rules)
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
     runs: list[ExternalRun] = []
@@ -414,6 +416,31 @@ def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None)
             lead.message = f"{lead.message.rstrip('.')} (the same in {len(others)} {what}{'ies' if len(others) > 1 else 'y'} of this file)."
             lead.properties["copies"] = len(others) + 1
         out.append(lead)
+    return out
+
+
+# A Helm chart's `files/` folder holding manifests the chart templates in whole: release
+# scripts copy them there from the kustomize tree (kserve's `charts/*/files/resources.yaml`).
+CHART_FILES = re.compile(r"(?:^|/)charts/[^/]+/files/")
+
+
+def fold_chart_copies(findings: list[Finding]) -> list[Finding]:
+    """A finding in a chart's copied manifests (`CHART_FILES`) that is the same (rule,
+    message, line) as one outside any chart is that one's copy: the fix is made at the source
+    and copied over. It becomes a related location of the source's finding. Suppressed
+    findings stay apart."""
+    sources: dict[tuple[str, str, str], Finding] = {}
+    for f in findings:
+        if f.suppression is None and "charts/" not in f.path:
+            sources.setdefault((f.rule_id, f.message, f.snippet.strip()), f)
+    out: list[Finding] = []
+    for f in findings:
+        source = sources.get((f.rule_id, f.message, f.snippet.strip())) if f.suppression is None and CHART_FILES.search(f.path) else None
+        if source is None:
+            out.append(f)
+            continue
+        source.related = [*source.related, RelatedLocation(f.path, f.region, "the same in the chart's copy of this manifest")]
+        source.properties["copies"] = int(source.properties.get("copies", 1)) + 1
     return out
 
 
