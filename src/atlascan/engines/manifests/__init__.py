@@ -5,6 +5,7 @@ skips files that cannot match, and parses each YAML file once through the shared
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -35,17 +36,14 @@ class ManifestsEngine(Engine):
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         """Image names kustomizations rewrite, with the paths they include (the pin is judged
-        there), the Roles a DaemonSet's service account holds, and whether tags are the
-        repository's practice (`crossfile.Facts`)."""
+        there), the Roles a DaemonSet's service account holds, the service accounts bindings
+        name, and whether tags are the repository's practice (`crossfile.Facts`)."""
         from atlascan.engines.manifests import crossfile, kustomize
 
         pins = ctx.enabled("ATS-K8S-008")
-        roles, tag_practice = crossfile.survey(files, roles=ctx.enabled("ATS-K8S-018"), images=pins)
-        return crossfile.Facts(
-            images=kustomize.rewritten_images(files) if pins else {},
-            node_agent_roles=roles,
-            tag_practice=tag_practice,
-        )
+        rbac = ctx.enabled("ATS-K8S-018") or ctx.enabled("ATS-K8S-014")
+        facts = crossfile.survey(files, roles=rbac, images=pins)
+        return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind

@@ -35,6 +35,14 @@ class Facts:
     # Fewer than half of the manifests' image references are pinned by digest: tags are the
     # repository's practice, one change to make, so ATS-K8S-008 speaks once for the scan.
     tag_practice: bool = False
+    # service accounts a RoleBinding or ClusterRoleBinding of the scan names: their pods
+    # call the API server, so they need the token
+    bound_accounts: frozenset[str] = frozenset()
+
+
+def bound_account(facts: object, name: str) -> bool:
+    """Whether a binding of the scan grants this service account a role."""
+    return isinstance(facts, Facts) and name.strip() in facts.bound_accounts
 
 
 def node_agent(facts: object, kind: str, name: str) -> bool:
@@ -71,8 +79,8 @@ def tag_practice(file_texts: list[str]) -> bool:
     return pinned * 2 < total
 
 
-def survey(files: list[SourceFile], *, roles: bool, images: bool) -> tuple[frozenset[str], bool]:
-    """One read of the scan's YAML for `node_agent_roles` and `tag_practice`."""
+def survey(files: list[SourceFile], *, roles: bool, images: bool) -> Facts:
+    """One read of the scan's YAML for the RBAC index and `tag_practice`."""
     read: list[tuple[SourceFile, str]] = []
     for file in files:
         if file.kind != "yaml" or file.size > READ_LIMIT:
@@ -80,14 +88,15 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool) -> tuple[froze
         raw = parsers.head(file, READ_LIMIT)
         if raw is not None:
             read.append((file, raw))
-    rbac = node_agent_roles(read) if roles else frozenset()
-    return rbac, images and tag_practice([raw for _, raw in read])
+    agent_roles, bound = rbac_index(read) if roles else (frozenset(), frozenset())
+    return Facts(node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=images and tag_practice([raw for _, raw in read]))
 
 
-def node_agent_roles(read: list[tuple[SourceFile, str]]) -> frozenset[str]:
+def rbac_index(read: list[tuple[SourceFile, str]]) -> tuple[frozenset[str], frozenset[str]]:
     """Roles bound (through a RoleBinding or ClusterRoleBinding of the scan) to a service
-    account that a DaemonSet of the scan names. Namespaces are not compared: kustomize and
-    Helm set them at install time. `read`: the scan's YAML files with their text."""
+    account that a DaemonSet of the scan names, and every service account a binding of the
+    scan names. Namespaces are not compared: kustomize and Helm set them at install time.
+    `read`: the scan's YAML files with their text."""
     accounts: set[str] = set()
     bindings: list[tuple[str, set[str]]] = []  # (`Kind/name` of the role, service accounts)
     for file, raw in read:
@@ -112,4 +121,4 @@ def node_agent_roles(read: list[tuple[SourceFile, str]]) -> frozenset[str]:
                 }
                 if role_kind and role:
                     bindings.append((f"{role_kind}/{role}", subjects))
-    return frozenset(role for role, subjects in bindings if subjects & accounts)
+    return frozenset(role for role, subjects in bindings if subjects & accounts), frozenset().union(*(subjects for _, subjects in bindings))

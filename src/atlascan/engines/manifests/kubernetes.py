@@ -182,6 +182,9 @@ def _on_storage_uri(site: Site) -> None:
 def _on_automount(site: Site) -> None:
     if is_true(site.value):
         account = (site.root.text("kind") or "") == "ServiceAccount" and site.parent is site.root
+        name = text(get(site.root, "metadata", "name")) if account else text(site.parent.get("serviceAccountName"))
+        if name and crossfile.bound_account(site.ctx.facts, name):
+            return  # a binding of the scan grants this account a role: its pods use the token
         args = {"where": "ServiceAccount" if account else "Pod spec"}
         emit(site.ctx, "ATS-K8S-014", site.key_node, site.value, args=args)
 
