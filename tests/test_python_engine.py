@@ -620,6 +620,18 @@ def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
 
 
+def test_an_azureml_registered_model_path_is_the_deployments_model(tmp_path: Path) -> None:
+    code = (
+        "import argparse, pickle\nfrom azureml.core.model import Model\n"
+        "args = argparse.ArgumentParser().parse_known_args()[0]\n"
+        "with open(Model.get_model_path(args.model_name), 'rb') as f:\n    model = pickle.load(f)\n"
+        "with open(args.model_name, 'rb') as g:\n    other = pickle.load(g)\n"
+    )
+    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {5: Severity.LOW, 7: Severity.CRITICAL}
+    assert "the registered model's path from `Model.get_model_path`" in found[5].message
+
+
 def test_str_format_templates_and_sagemaker_job_folders_keep_their_origin(tmp_path: Path) -> None:
     code = (
         "import pickle, sys, tarfile, torch\n"

@@ -71,6 +71,8 @@ FIRST_ARG_HELPERS = frozenset({
 # SageMaker mounts a job's inputs and model there (`/opt/ml/model`, `/opt/ml/processing/model`):
 # what an earlier step of the same pipeline wrote, like a serving platform's model location.
 PLATFORM_FOLDERS = ("/opt/ml/",)
+# Calls that return where the platform put a model registered for the deployment.
+PLATFORM_MODEL_CALLS = frozenset({"azureml.core.model.Model.get_model_path", "azureml.core.Model.get_model_path"})
 
 MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
@@ -177,6 +179,8 @@ class Origins:
         if isinstance(node, ast.Call):
             qualname = self.resolver.expr(node.func, scope)
             if qualname:
+                if qualname in PLATFORM_MODEL_CALLS:
+                    return Origin(0, f"the registered model's path from `{qualname.rsplit('.', 2)[-2]}.get_model_path`", platform=True)
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
                     opened = self.of(node.args[0], scope, depth + 1) if node.args else None
                     if opened is not None and opened.platform:
