@@ -702,7 +702,7 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     # jobs it reaches every job that does not set its own (and every job added later).
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
     top = flow.root.get("permissions")
-    shared = bool(inheriting) and len(flow.jobs) > 1 and not _one_action_only(inheriting)
+    shared = bool(inheriting) and len(flow.jobs) > 1 and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
     _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
@@ -713,9 +713,9 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
 
 
 def _one_action_only(jobs: list[Job]) -> bool:
-    """Whether these jobs run nothing but steps of one and the same action (a stale bot's
-    warning, second warning and close): a workflow-level grant is then exactly what each
-    job would be given on its own."""
+    """Whether these jobs (all of the workflow's) run nothing but steps of one and the same
+    action (a stale bot's warning, second warning and close): a workflow-level grant is then
+    exactly what each job would be given on its own."""
     names = set()
     for job in jobs:
         if "uses" in job.node or not job.steps:
@@ -831,7 +831,7 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
             grant = ", ".join(f"{name}: write" for name, _ in writes)
             finding = ctx.finding("ATS-GHA-003").at(writes[0][1]).args(grant=grant, scope=scope, effect=WRITES)
             for name, value in writes[1:]:
-                finding.related(value, f"`{name}: write` is granted in the same block")
+                finding.related(value, f"also here: `{name}: write` in the same block")
             if len(writes) > 1:
                 finding.property("folded", len(writes))
             finding.emit()
