@@ -1,0 +1,156 @@
+"""The fold step: findings that are one change for a human become one finding, the other
+sites related locations. Runs after grading and suppression, before the report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from atlascan.model import Finding, RelatedLocation, Severity
+from atlascan.pathclass import DOCS, RELEASE_DIR, TESTS
+from atlascan.rules import Rule
+
+
+def fold_all(findings: list[Finding], rules: Mapping[str, Rule], sizes: Mapping[str, int]) -> list[Finding]:
+    """Every fold, in order: per rule and file (or folder, or repository), copies of a file,
+    a chart's copies of manifests, a line repeated across files."""
+    findings = fold_chart_copies(fold_copies(fold(findings, rules), sizes))
+    return fold_repeated_lines(findings, rules)
+
+
+def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
+    """The fold step: one finding per (hardening rule, file) at its most severe site, every
+    other site a related location and the count in the message; in tests and docs, one per
+    (rule, folder) (a samples repository's 600 notebooks with the same unpinned install are
+    one practice to change, not 600 findings); one per rule for the repository where the check
+    marked the finding so (`foldScope`). Suppressed findings stay apart."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.fold and f.suppression is None:
+            where = f.path
+            if f.properties.get("foldScope") == "repository":
+                where = ""  # the check found one practice of the whole repository
+            elif f.properties.get("pathClass") in (TESTS, DOCS):
+                where = f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./"
+            groups.setdefault((f.rule_id, where), []).append(f)
+        else:
+            out.append(f)
+    for (_, where), sites in groups.items():
+        # The most severe site leads (the first of them); the others follow in path order.
+        sites.sort(key=Finding.sort_key)
+        first = max(sites, key=lambda f: f.severity)
+        sites.remove(first)
+        sites.insert(0, first)
+        if len(sites) > 1:
+            scope = "this repository" if not where else "this folder" if where.endswith("/") else "this file"
+            first.related = first.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in sites[1:]]
+            first.message = f"{first.message.rstrip('.')} (and {len(sites) - 1} more in {scope})."
+            first.properties["folded"] = len(sites)
+        out.append(first)
+    return out
+
+
+def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None) -> list[Finding]:
+    """One finding for the same line of copies of a file: versioned copies (`Dockerfiles/1.0.10/`,
+    `Dockerfiles/1.0.43/`), reported at the newest, and copies of one file in several folders
+    (the same name and size, the same finding on the same line: a template's seed code),
+    reported at the first. One change made in each copy; the others are related locations.
+    Suppressed findings stay apart."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.suppression is not None:
+            out.append(f)
+            continue
+        parts = f.path.split("/")
+        if any(RELEASE_DIR.match(p) for p in parts[:-1]):
+            shape = "/".join("*" if RELEASE_DIR.match(p) else p for p in parts[:-1]) + "/" + parts[-1]
+            key: tuple[object, ...] = ("versioned", f.rule_id, shape, f.region.start_line, f.snippet.strip())
+        elif sizes is not None and f.path in sizes:
+            key = ("copy", f.rule_id, parts[-1], sizes[f.path], f.region.start_line, f.snippet.strip(), f.message)
+        else:
+            out.append(f)
+            continue
+        groups.setdefault(key, []).append(f)
+    for key, copies in groups.items():
+        if key[0] == "versioned":
+            copies.sort(key=lambda f: _version_order(f.path))
+            lead, others, what = copies[-1], copies[:-1], "older versioned cop"
+        else:
+            copies.sort(key=lambda f: f.path)
+            lead, others, what = copies[0], copies[1:], "other cop"
+        if others:
+            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"the same in this copy: {f.message}") for f in others]
+            lead.message = f"{lead.message.rstrip('.')} (the same in {len(others)} {what}{'ies' if len(others) > 1 else 'y'} of this file)."
+            lead.properties["copies"] = len(others) + 1
+        out.append(lead)
+    return out
+
+
+# A Helm chart's `files/` folder holding manifests the chart templates in whole: release
+# scripts copy them there from the kustomize tree (kserve's `charts/*/files/resources.yaml`).
+CHART_FILES = re.compile(r"(?:^|/)charts/[^/]+/files/")
+
+
+def fold_chart_copies(findings: list[Finding]) -> list[Finding]:
+    """A finding in a chart's copied manifests (`CHART_FILES`) that is the same (rule,
+    message, line) as one outside any chart is that one's copy: the fix is made at the source
+    and copied over. It becomes a related location of the source's finding. Suppressed
+    findings stay apart."""
+    sources: dict[tuple[str, str, str], Finding] = {}
+    for f in findings:
+        if f.suppression is None and "charts/" not in f.path:
+            sources.setdefault((f.rule_id, f.message, f.snippet.strip()), f)
+    out: list[Finding] = []
+    for f in findings:
+        source = sources.get((f.rule_id, f.message, f.snippet.strip())) if f.suppression is None and CHART_FILES.search(f.path) else None
+        if source is None:
+            out.append(f)
+            continue
+        source.related = [*source.related, RelatedLocation(f.path, f.region, "the same in the chart's copy of this manifest")]
+        source.properties["copies"] = int(source.properties.get("copies", 1)) + 1
+    return out
+
+
+# A line this long, the same in several files, was copied: `RUN curl -LsSf .../install.sh | sh`
+# in nineteen Dockerfiles is one practice to change, not nineteen findings. Short lines
+# (`- secrets`, `privileged: true`) say too little to tell copies from different objects,
+# except for a hardening or pinning rule, whose message names what the line pins.
+REPEATED_LINE_CHARS = 40
+REPEATED_LINE_FILES = 3
+
+
+def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | None = None) -> list[Finding]:
+    """One finding for the same long line with the same message in several files, at the
+    first of them, the others related locations; for a hardening or pinning rule (`fold`)
+    any line (`FROM alpine:3.21` in seven Dockerfiles is one pin to change). High and
+    critical findings (each a way in to close where it stands), suppressed and already folded
+    ones stay apart."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        line = f.snippet.strip()
+        rule = rules.get(f.rule_id) if rules else None
+        short = len(line) < REPEATED_LINE_CHARS and not (rule is not None and rule.fold)
+        if f.suppression is not None or f.severity >= Severity.HIGH or short or "\n" in line or f.related:
+            out.append(f)
+            continue
+        groups.setdefault((f.rule_id, line, f.message), []).append(f)
+    for sites in groups.values():
+        if len({f.path for f in sites}) < REPEATED_LINE_FILES:
+            out.extend(sites)
+            continue
+        sites.sort(key=Finding.sort_key)
+        lead = sites[0]
+        lead.related = [RelatedLocation(f.path, f.region, f"the same line here: {f.message}") for f in sites[1:]]
+        lead.message = f"{lead.message.rstrip('.')} (the same line in {len(sites) - 1} more places)."
+        lead.properties["repeated"] = len(sites)
+        out.append(lead)
+    return out
+
+
+def _version_order(path: str) -> list[tuple[int, int | str]]:
+    """`1.0.9` before `1.0.10`: numbers compare as numbers."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", path) if t]
