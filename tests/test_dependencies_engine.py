@@ -217,3 +217,15 @@ def test_extra_indexes_fold_per_file_and_public_wheel_indexes_are_weighed(tmp_pa
     ]
     assert "the extra index https://download.pytorch.org/whl/cu118 and 1 more" in pinned.message
     assert [r.region.start_line for r in found[3].related] == [1]
+
+
+def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path: Path) -> None:
+    lock = 'version = 1\n\n[[package]]\nname = "torch"\nversion = "2.5.1"\nsource = { registry = "https://pypi.org/simple" }\n'
+    found = _findings(tmp_path, {
+        "serve/pyproject.toml": '[project]\nname = "serve"\nversion = "1"\ndependencies = ["torch==2.5.1"]\n',
+        "serve/uv.lock": lock,
+        "train/uv.lock": lock,  # no manifest asks for it here: the lock's own finding
+    }, "ATS-DEP-004")  # fmt: skip
+    assert [(f.path, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        ("serve/pyproject.toml", [("serve/uv.lock", 4)]), ("train/uv.lock", []),
+    ]  # fmt: skip

@@ -12,9 +12,11 @@ from atlascan.rules import Rule
 
 
 def fold_all(findings: list[Finding], rules: Mapping[str, Rule], sizes: Mapping[str, int]) -> list[Finding]:
-    """Every fold, in order: per rule and file (or folder, or repository), copies of a file,
-    a chart's copies of manifests, a line repeated across files."""
-    findings = fold_chart_copies(fold_copies(fold(findings, rules), sizes))
+    """Every fold, in order: per hardening rule and file (or folder, or repository), a lock
+    file's twin of its manifest's finding, copies of a file, a chart's copies of manifests, a
+    line repeated across files."""
+    findings = fold_lock_twins(fold(findings, rules), rules)
+    findings = fold_chart_copies(fold_copies(findings, sizes))
     return fold_repeated_lines(findings, rules)
 
 
@@ -154,3 +156,36 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
 def _version_order(path: str) -> list[tuple[int, int | str]]:
     """`1.0.9` before `1.0.10`: numbers compare as numbers."""
     return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", path) if t]
+
+
+def _apart(f: Finding, rule: Rule | None) -> bool:
+    """Findings that keep to themselves in the finer folds: suppressed or already folded
+    ones, and credentials (each value is a rotation of its own)."""
+    return (
+        f.suppression is not None or bool(f.related) or rule is None or rule.fold
+        or (rule.cwe == 798 and rule.id.startswith("ATS-SEC"))
+    )  # fmt: skip
+
+
+# Lock files that record what a manifest beside them asks for.
+LOCK_FILES = frozenset({"uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock", "requirements.lock", "pylock.toml"})
+
+
+def fold_lock_twins(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
+    """A lock file's finding that says the same as one in a manifest of the same folder
+    (`torch==2.9.1` pinned in pyproject.toml and locked in uv.lock) is that finding's twin:
+    the manifest's line is the one to change, the lock follows."""
+    manifests: dict[tuple[str, str, str], Finding] = {}
+    for f in findings:
+        folder, _, name = f.path.rpartition("/")
+        if name.lower() not in LOCK_FILES and not _apart(f, rules.get(f.rule_id)):
+            manifests.setdefault((f.rule_id, f.message, folder), f)
+    out: list[Finding] = []
+    for f in findings:
+        folder, _, name = f.path.rpartition("/")
+        twin = manifests.get((f.rule_id, f.message, folder)) if name.lower() in LOCK_FILES and f.suppression is None else None
+        if twin is None:
+            out.append(f)
+            continue
+        twin.related = [*twin.related, RelatedLocation(f.path, f.region, f"the same in the lock file: {f.message}")]
+    return out
