@@ -229,3 +229,9 @@ def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path:
     assert [(f.path, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
         ("serve/pyproject.toml", [("serve/uv.lock", 4)]), ("train/uv.lock", []),
     ]  # fmt: skip
+
+
+def test_a_loose_package_installed_twice_is_named_once(tmp_path: Path) -> None:
+    docker = "FROM python:3.11-slim\nRUN pip install scikit-learn\nRUN pip install --force-reinstall scikit-learn xgboost\n"
+    (found,) = _findings(tmp_path, {"Dockerfile": docker}, "ATS-DEP-005")
+    assert "2 ML package(s)" in found.message and found.message.count("scikit-learn") == 1

@@ -12,6 +12,7 @@ weighed against the requirements it will resolve.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,10 @@ INSECURE_SOURCE = "ATS-DEP-002"
 MUTABLE_URL = "ATS-DEP-003"
 VULNERABLE = "ATS-DEP-004"
 UNPINNED = "ATS-DEP-005"
+# `name==${VERSION}` / `name==$VERSION` in an install command: pinned by a build argument.
+VARIABLE_PIN = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==\$\{?\w+\}?""")
+# Packages each of whose releases requires one exact torch release: pinning torch pins them.
+TORCH_COMPANIONS = frozenset({"torchvision", "torchaudio", "torchtext"})
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 MAX_INCLUDE_DEPTH = 8
@@ -161,10 +166,13 @@ class DependenciesEngine(Engine):
             return
         watched = frozenset(ctx.rules[UNPINNED].match.get("packages", ()))
         pinned = {r.name for r in self._included(m, ctx, constraints=True) if r.pinned}
-        loose = [
-            r for r in m.requirements
-            if r.name in watched and not r.local and not r.url and r.name not in pinned and not _pinned_enough(r)
-        ]
+        pinned |= {r.name for r in m.requirements if _pinned_enough(r)} | m.pinned_by_variable
+        if "torch" in pinned:
+            pinned |= TORCH_COMPANIONS  # each of their releases requires one exact torch
+        loose: list[Requirement] = []
+        for r in m.requirements:
+            if r.name in watched and not r.local and not r.url and r.name not in pinned and r.name not in {o.name for o in loose}:
+                loose.append(r)
         if not loose:
             return
         shown = ", ".join(f"{r.name}{r.specifier or ' (any version)'}" for r in loose[:6]) + (", ..." if len(loose) > 6 else "")
@@ -298,6 +306,8 @@ def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
                 req = requirement_line(word.value, span)
                 if req is not None:
                     out.requirements.append(req)
+                elif m := VARIABLE_PIN.match(word.value):
+                    out.pinned_by_variable.add(m.group(1).lower().replace("_", "-"))
     return out
 
 

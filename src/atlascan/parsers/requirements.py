@@ -114,6 +114,8 @@ class Manifest:
     pre: bool = False  # `--pre`: pre-releases (nightlies) are candidates
     require_hashes: bool = False
     no_index: bool = False
+    # names pinned to a build argument (`torch==${TORCH_VERSION}`): one version, not known here
+    pinned_by_variable: set[str] = field(default_factory=set)
 
 
 # ---- the parse stage's entry -------------------------------------------------------------
