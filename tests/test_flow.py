@@ -269,3 +269,15 @@ def test_a_charts_copy_of_a_manifest_reports_at_the_source(tmp_path: Path) -> No
         ("charts/agent/templates/role.yaml", 8, []),
         ("config/rbac/role.yaml", 7, [("charts/agent/files/resources.yaml", 9)]),
     ]  # fmt: skip
+
+
+def test_the_same_finding_said_again_in_one_file_is_one(tmp_path: Path) -> None:
+    docker = (
+        "FROM python:3.11-slim@sha256:" + "a" * 64 + "\n"
+        "RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu torch==2.8.0\n"
+        "RUN echo build\n"
+        "RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu --force-reinstall torch==2.8.0\n"
+    )
+    found = [f for f in scan_path(write_tree(tmp_path, {"Dockerfile": docker})).findings if f.rule_id == "ATS-CMD-010"]
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [4])]
+    assert found[0].message.endswith("(and 1 more in this file).")

@@ -13,9 +13,9 @@ from atlascan.rules import Rule
 
 def fold_all(findings: list[Finding], rules: Mapping[str, Rule], sizes: Mapping[str, int]) -> list[Finding]:
     """Every fold, in order: per hardening rule and file (or folder, or repository), a lock
-    file's twin of its manifest's finding, copies of a file, a chart's copies of manifests, a
-    line repeated across files."""
-    findings = fold_lock_twins(fold(findings, rules), rules)
+    file's twin of its manifest's finding, the same finding said again in one file, copies of
+    a file, a chart's copies of manifests, a line repeated across files."""
+    findings = fold_said_again(fold_lock_twins(fold(findings, rules), rules), rules)
     findings = fold_chart_copies(fold_copies(findings, sizes))
     return fold_repeated_lines(findings, rules)
 
@@ -188,4 +188,29 @@ def fold_lock_twins(findings: list[Finding], rules: Mapping[str, Rule]) -> list[
             out.append(f)
             continue
         twin.related = [*twin.related, RelatedLocation(f.path, f.region, f"the same in the lock file: {f.message}")]
+    return out
+
+
+def fold_said_again(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
+    """The same message of one rule at several lines of one file (the same `--extra-index-url`
+    on two install lines) is one finding at its first site, the others related. Findings
+    with a suggested fix keep their own (each edit is applied where it stands)."""
+    firsts: dict[tuple[str, str, str], Finding] = {}
+    again: dict[int, list[Finding]] = {}  # id() of a first site -> the sites that repeat it
+    out: list[Finding] = []
+    for f in sorted(findings, key=Finding.sort_key):
+        if _apart(f, rules.get(f.rule_id)) or f.properties.get("fix"):
+            out.append(f)
+            continue
+        first = firsts.setdefault((f.rule_id, f.path, f.message), f)
+        if first is f:
+            out.append(f)
+        else:
+            again.setdefault(id(first), []).append(f)
+    for f in out:
+        repeats = again.get(id(f))
+        if repeats:
+            f.related = [RelatedLocation(r.path, r.region, f"also here: {r.message}") for r in repeats]
+            f.message = f"{f.message.rstrip('.')} (and {len(repeats)} more in this file)."
+            f.properties["folded"] = len(repeats) + 1
     return out
