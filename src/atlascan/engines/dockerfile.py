@@ -147,6 +147,8 @@ class DockerfileEngine(Engine):
         serves = _serving_evidence(chain, base, match)
         if serves is None:
             return  # no exposed service: root in a job or builder image is not worth a finding
+        if any(i.keyword in ("CMD", "ENTRYPOINT") and "--allow-root" in i.text for stage in chain for i in stage.instructions):
+            return  # Jupyter started with --allow-root: ATS-CMD-002 reports root there, one fix
         if root is not None:
             instr, word = root.instr, root.word
             line, col = instr.position(word.start)
