@@ -230,8 +230,8 @@ def test_suggested_fixes_apply_cleanly(tmp_path: Path) -> None:
         "e = np.load(path, allow_pickle=True)\n"
         'é = yaml.full_load("x")\n'
     )
-    result = _scan(tmp_path, {"a.py": code})
-    fixed = {f.region.start_line: _apply(code, f.properties["fix"]).splitlines()[f.region.start_line - 1] for f in result.findings}
+    result = _scan(tmp_path, {"a.py": code, "requirements.txt": "pyyaml==5.3.1\n"})  # full_load builds objects before 5.4
+    fixed = {f.region.start_line: _apply(code, f.properties["fix"]).splitlines()[f.region.start_line - 1] for f in result.findings if f.path == "a.py"}
     assert fixed == {
         5: "a = torch.load(path, weights_only=True)",
         6: "b = torch.load(path, weights_only=True)",

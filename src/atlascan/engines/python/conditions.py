@@ -394,8 +394,28 @@ def yaml_loader(site: Site) -> Hit | None:
     last = qualname.rsplit(".", 1)[-1]
     if not qualname.startswith(("yaml.", "ruamel.")) or last in SAFE_YAML_LOADERS or last not in UNSAFE_YAML_LOADERS:
         return None  # a safe or project-defined loader
-    severity = Severity.MEDIUM if "Full" in last else None
-    return Hit(kw if kw is not None else loader, f"`{last}` constructs arbitrary Python objects", severity)
+    node = kw if kw is not None else loader
+    if "Full" in last:
+        return _old_full_loader(site, node, f"`{last}`")
+    return Hit(node, f"`{last}` constructs arbitrary Python objects")
+
+
+# PyYAML 5.4 took the object-building tags out of the full loader (CVE-2020-14343).
+PYYAML_SAFE_FULL_LOADER = (5, 4)
+
+
+def _old_full_loader(site: Site, node: ast.AST, what: str) -> Hit | None:
+    """The full loader builds arbitrary objects only before PyYAML 5.4: reported where the
+    scan pins an older PyYAML."""
+    pyyaml = site.analysis.versions.get("pyyaml")
+    if pyyaml is None or pyyaml >= PYYAML_SAFE_FULL_LOADER:
+        return None
+    return Hit(node, f"{what} constructs arbitrary Python objects with PyYAML {show(pyyaml)} pinned{_pinned_in(site, 'pyyaml')} (before 5.4)", Severity.MEDIUM)
+
+
+def old_full_load(site: Site) -> Hit | None:
+    """`yaml.full_load`: the full loader, unsafe before PyYAML 5.4."""
+    return _old_full_loader(site, _callee(site), f"`{site.qualname.rsplit('.', 1)[-1]}`")
 
 
 def ruamel_unsafe(site: Site) -> Hit | None:
@@ -558,6 +578,7 @@ CHECKS: dict[str, Callable[[Site], Hit | None]] = {
     "callable_safe_globals": callable_safe_globals,
     "state_dict_from_url": state_dict_from_url,
     "yaml_loader": yaml_loader,
+    "old_full_load": old_full_load,
     "ruamel_unsafe": ruamel_unsafe,
     "keras_load_model": keras_load_model,
     "non_literal": non_literal,

@@ -89,7 +89,7 @@ def _safe_load(call: ast.Call) -> Fix | None:
 
 
 def _unsafe_yaml_name(call: ast.Call) -> Fix | None:
-    """`yaml.unsafe_load(s)` / `yaml.full_load(s)`, unconditional sinks."""
+    """`yaml.unsafe_load(s)` / `yaml.full_load(s)` (the latter reported before PyYAML 5.4)."""
     if isinstance(call.func, ast.Attribute) and call.func.attr in ("unsafe_load", "full_load"):
         return _safe_load(call)
     return None
@@ -118,6 +118,7 @@ FIXES: dict[str, Callable[[ast.Call], Fix | None]] = {
     "kw_truthy": _allow_pickle,
     "yaml_loader": _safe_load,
     "always": _unsafe_yaml_name,
+    "old_full_load": _unsafe_yaml_name,
     "unpinned_revision": _pin_revision,
     "no_extract_filter": _extract_filter,
     "keras_load_model": _safe_mode,

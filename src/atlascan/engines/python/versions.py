@@ -1,4 +1,5 @@
-"""Pinned versions of the libraries whose safe defaults changed (torch 2.6, datasets 4).
+"""Pinned versions of the libraries whose safe defaults changed (torch 2.6, datasets 4,
+PyYAML 5.4).
 
 Read from the dependency model of `parsers.requirements` (requirements and constraints
 files, pyproject.toml, Pipfile, conda files, lock files: `read_manifests`, the same model
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 Version = tuple[int, ...]
 
-TRACKED = {"torch": "torch", "pytorch": "torch", "datasets": "datasets", "keras": "keras", "tf-keras": "keras"}
+TRACKED = {"torch": "torch", "pytorch": "torch", "datasets": "datasets", "keras": "keras", "tf-keras": "keras", "pyyaml": "pyyaml"}
 _NAMES = "|".join(sorted(TRACKED, key=len, reverse=True))
 
 # `torch==2.6.0`, `torch>=2.6`, `"torch~=2.6"`, `torch = "^2.6"`, `torch = {version = ">=2.6"}`,
