@@ -149,6 +149,8 @@ _SAMPLE_FILES = {
     "app/README.md": "Start MinIO with `MINIO_ROOT_PASSWORD=minioadmin`.\n",
     # CI's own fixtures beside the workflows are test material.
     ".github/resources/proxy/Dockerfile": "FROM alpine:3.20\nRUN apk add tinyproxy\n",
+    # GitHub runs only the workflows directly in .github/workflows/: below them is CI tooling.
+    ".github/workflows/linter/install.sh": "curl -sSL https://get.example.com/lint.sh | sh\n",
 }
 
 
@@ -168,6 +170,8 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
         "(--include-docs reports them).",
         ".github/resources/": "1 finding in tests and developer tooling held back: hardening, pinning and sinks with no "
         "outside input shown (--include-tests reports them).",
+        ".github/workflows/linter/": "1 finding in tests and developer tooling held back: hardening, pinning and sinks with "
+        "no outside input shown (--include-tests reports them).",
         "tests/": "1 finding in tests and developer tooling held back: hardening, pinning and sinks with no outside input shown "
         "(--include-tests reports them).",
     }

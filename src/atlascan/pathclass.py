@@ -76,6 +76,8 @@ class PathClasses:
             return TESTS
         if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
             return TESTS
+        if len(parts) > 3 and parts[:2] == [".github", "workflows"]:
+            return TESTS  # GitHub runs only the workflows directly in the folder: below is CI tooling
         if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
@@ -99,8 +101,8 @@ def tree_of(rel: str, cls: str) -> str:
     the folder that gave it its class (`docs/samples/a/b.py` -> `docs/`), else its top folder."""
     names = TEST_DIRS if cls == TESTS else DOC_DIRS
     parts = rel.split("/")
-    if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and parts[1].lower() not in CI_FOLDERS:
-        return f".github/{parts[1]}/"
+    if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and (parts[1].lower() not in CI_FOLDERS or len(parts) > 3):
+        return "/".join(parts[:2 if parts[1].lower() not in CI_FOLDERS else 3]) + "/"
     for i, part in enumerate(parts[:-1]):
         if part.lower() in names:
             return "/".join(parts[: i + 1]) + "/"
