@@ -68,40 +68,41 @@ def _roots(file: SourceFile) -> list[YNode]:
         return []
 
 
-def tag_practice(file_texts: list[str]) -> bool:
-    """Whether fewer than half of the image references in these manifests are pinned by
-    digest (`image: x@sha256:...` or a kustomization's `digest:`)."""
-    pinned = total = 0
-    for raw in file_texts:
-        for m in IMAGE_LINE.finditer(raw):
-            total += 1
-            pinned += "sha256:" in m.group(1)
-    return pinned * 2 < total
+def image_pins(raw: str) -> tuple[int, int]:
+    """(image references, of them pinned by digest) in one manifest's text
+    (`image: x@sha256:...`, a kustomization's `digest:`)."""
+    refs = [m.group(1) for m in IMAGE_LINE.finditer(raw)]
+    return len(refs), sum("sha256:" in r for r in refs)
 
 
 def survey(files: list[SourceFile], *, roles: bool, images: bool) -> Facts:
-    """One read of the scan's YAML for the RBAC index and `tag_practice`."""
-    read: list[tuple[SourceFile, str]] = []
+    """One read of the scan's YAML, a file at a time, for the RBAC index and whether tags
+    are the repository's practice (fewer than half of its image references by digest)."""
+    rbac: list[SourceFile] = []
+    total = pinned = 0
     for file in files:
         if file.kind != "yaml" or file.size > READ_LIMIT:
             continue
         raw = parsers.head(file, READ_LIMIT)
-        if raw is not None:
-            read.append((file, raw))
-    agent_roles, bound = rbac_index(read) if roles else (frozenset(), frozenset())
-    return Facts(node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=images and tag_practice([raw for _, raw in read]))
+        if raw is None:
+            continue
+        if roles and RBAC_HINT.search(raw):
+            rbac.append(file)
+        if images:
+            refs, digests = image_pins(raw)
+            total, pinned = total + refs, pinned + digests
+    agent_roles, bound = rbac_index(rbac)
+    return Facts(node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total)
 
 
-def rbac_index(read: list[tuple[SourceFile, str]]) -> tuple[frozenset[str], frozenset[str]]:
+def rbac_index(files: list[SourceFile]) -> tuple[frozenset[str], frozenset[str]]:
     """Roles bound (through a RoleBinding or ClusterRoleBinding of the scan) to a service
     account that a DaemonSet of the scan names, and every service account a binding of the
     scan names. Namespaces are not compared: kustomize and Helm set them at install time.
-    `read`: the scan's YAML files with their text."""
+    `files`: the scan's YAML files that declare a DaemonSet or a binding."""
     accounts: set[str] = set()
     bindings: list[tuple[str, set[str]]] = []  # (`Kind/name` of the role, service accounts)
-    for file, raw in read:
-        if not RBAC_HINT.search(raw):
-            continue
+    for file in files:
         for root in _roots(file):
             if not isinstance(root, Mapping):
                 continue
