@@ -620,6 +620,19 @@ def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
 
 
+def test_a_file_unpacked_from_the_platforms_archive_is_the_pipelines_own(tmp_path: Path) -> None:
+    step = (
+        "import pickle, tarfile\n"
+        "with tarfile.open('/opt/ml/processing/model/model.tar.gz') as tar:\n    tar.extractall(path='.')\n"
+        "model = pickle.load(open('xgboost-model', 'rb'))\n"
+    )
+    plain = "import pickle\nmodel = pickle.load(open('xgboost-model', 'rb'))\n"  # no archive unpacked here
+    result = _scan(tmp_path, {"step/evaluate.py": step, "other/evaluate.py": plain})
+    found = {f.path: f for f in result.findings if f.rule_id == "ATS-PY-001"}
+    assert (found["step/evaluate.py"].severity, found["other/evaluate.py"].severity) == (Severity.LOW, Severity.MEDIUM)
+    assert "`xgboost-model`, unpacked from the platform's archive at line 3" in found["step/evaluate.py"].message
+
+
 def test_an_azureml_registered_model_path_is_the_deployments_model(tmp_path: Path) -> None:
     code = (
         "import argparse, pickle\nfrom azureml.core.model import Model\n"

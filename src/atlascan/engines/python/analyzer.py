@@ -149,6 +149,9 @@ class Analysis:
             if name in local:
                 reports.extend(self._wrapped(call, scope, local[name]))
         reports = [self._model_server_load(r) for r in reports]
+        unpacked = {id(r.scope): r for r in reports if r.rule == "ATS-PY-013" and r.origin is not None and r.origin.platform}
+        if unpacked:
+            reports = [_from_platform_archive(r, unpacked) for r in reports]
         if any(r.rule == "ATS-PY-012" for r in reports):
             switched = self._verification_switches()
             reports = [r for r in reports if r.rule != "ATS-PY-012" or not _inside(r.node, switched)]
@@ -395,6 +398,21 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 MODEL_SERVER_BASES = frozenset({"kserve.Model", "kserve.model.Model", "kserve.model.model.Model"})
 # A condition that names certificate checking: a switch the user sets to turn it off.
 VERIFICATION_SWITCH = re.compile(r"(?i)insecure|verif|ssl|tls|cert")
+
+
+def _from_platform_archive(report: Report, unpacked: Mapping[int, Report]) -> Report:
+    """A fixed relative name loaded where the same code unpacks the platform's archive
+    (`tarfile.open("/opt/ml/processing/model/model.tar.gz").extractall(".")`, then
+    `pickle.load(open("xgboost-model", "rb"))`): the file an earlier step of the pipeline
+    wrote, like the archive itself."""
+    origin, archive = report.origin, unpacked.get(id(report.scope))
+    if archive is None or report is archive or origin is None or origin.platform or origin.rank != 0:
+        return report
+    if not origin.path or origin.path.startswith("/") or "://" in origin.path:
+        return report
+    line = getattr(archive.node, "lineno", None)
+    label = f"`{origin.path}`, unpacked from the platform's archive" + (f" at line {line}" if line else "")
+    return replace(report, origin=Origin(0, label, platform=True))
 
 
 def _inside(node: ast.AST, ranges: list[tuple[int, int]]) -> bool:
