@@ -64,7 +64,7 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
         if group is urgent and (rest or folded):
             console.print()
     if folded:
-        console.print(_s(console, "bold", "Hardening and pinning (folded per file; every site in JSON and SARIF)"))
+        console.print(_s(console, "bold", "Hardening and pinning (folded per file, or per repository where it is the practice; every site in JSON and SARIF)"))
         per_rule: dict[str, list[int]] = {}
         for f in folded:
             per_rule.setdefault(f.rule_id, []).append(int(f.properties.get("folded", 1)))
