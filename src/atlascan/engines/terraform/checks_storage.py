@@ -254,12 +254,16 @@ def _ml_pattern(ctx: GroupContext, rule_id: str) -> re.Pattern[str]:
 
 
 UPLOADS = ("aws_s3_object", "aws_s3_bucket_object")
+# Objects that package code or configuration: a Service Catalog product, a Lambda bundle, a
+# template, a script.
+PACKAGED_FILE = re.compile(r"\.(?:zip|tar\.gz|tgz|tar|jar|whl|py|sh|tf|ya?ml|template|html|js)$", re.I)
 
 
 def filled_from_repository(module: Module, bucket: Bucket, pattern: re.Pattern[str]) -> bool:
     """Whether this configuration uploads the bucket's objects itself (`aws_s3_object` with a
-    `source` or `content`) and none of them reads as ML data: it holds files of the
-    repository (a Service Catalog product tarball, a Lambda zip), whatever its name says."""
+    `source` or `content`), each a packaged file of code or configuration (`PACKAGED_FILE`)
+    under a name that is no ML data: it holds files of the repository (a Service Catalog
+    product tarball, a Lambda zip), whatever its own name says."""
     uploads = []
     for _, block in module.of_type(*UPLOADS):
         target = block.attributes.get("bucket")
@@ -273,6 +277,9 @@ def filled_from_repository(module: Module, bucket: Bucket, pattern: re.Pattern[s
         named_as = [str(block.attributes[k].value) for k in ("key", "source") if k in block.attributes]
         if any(pattern.search(form) for text in named_as for form in name_words(text)):
             return False
+        key = block.attributes.get("key")
+        if key is None or not PACKAGED_FILE.search(str(key.value).strip().strip('"')):
+            return False  # a spreadsheet, a CSV, a Parquet file: data, whatever its name
     return True
 
 
