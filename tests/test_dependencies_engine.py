@@ -235,3 +235,16 @@ def test_a_loose_package_installed_twice_is_named_once(tmp_path: Path) -> None:
     docker = "FROM python:3.11-slim\nRUN pip install scikit-learn\nRUN pip install --force-reinstall scikit-learn xgboost\n"
     (found,) = _findings(tmp_path, {"Dockerfile": docker}, "ATS-DEP-005")
     assert "2 ML package(s)" in found.message and found.message.count("scikit-learn") == 1
+
+
+def test_a_transitive_lock_entry_is_low(tmp_path: Path) -> None:
+    lock = 'version = 1\n\n[[package]]\nname = "torch"\nversion = "2.5.1"\nsource = { registry = "https://pypi.org/simple" }\n'
+    found = _findings(tmp_path, {
+        "serve/pyproject.toml": '[project]\nname = "serve"\nversion = "1"\ndependencies = ["torch>=2.4"]\n',
+        "serve/uv.lock": lock,  # asked for (as a range) by the manifest beside it: direct
+        "explain/pyproject.toml": '[project]\nname = "explain"\nversion = "1"\ndependencies = ["captum"]\n',
+        "explain/uv.lock": lock,  # pulled in by captum: transitive
+    }, "ATS-DEP-004")  # fmt: skip
+    by_path = {f.path: f for f in found}
+    assert (by_path["serve/uv.lock"].severity, by_path["explain/uv.lock"].severity) == (Severity.HIGH, Severity.LOW)
+    assert by_path["explain/uv.lock"].message.endswith("(a transitive dependency: no manifest of this folder names it).")

@@ -46,6 +46,9 @@ INSECURE_SOURCE = "ATS-DEP-002"
 MUTABLE_URL = "ATS-DEP-003"
 VULNERABLE = "ATS-DEP-004"
 UNPINNED = "ATS-DEP-005"
+# The manifests whose requirements make a lock file's entry a direct dependency.
+MANIFEST_NAME = re.compile(r"^(?:pyproject\.toml|Pipfile|requirements[\w.-]*\.(?:txt|in)|setup\.cfg)$")
+MAX_LOCK_MANIFESTS = 50
 # `name==${VERSION}` / `name==$VERSION` in an install command: pinned by a build argument.
 VARIABLE_PIN = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==\$\{?\w+\}?""")
 # Packages each of whose releases requires one exact torch release: pinning torch pins them.
@@ -160,6 +163,26 @@ class DependenciesEngine(Engine):
             out += sub.requirements + self._included(sub, ctx, depth + 1, seen, constraints=constraints)
         return out
 
+    def _asked_for(self, m: Manifest, ctx: FileContext) -> set[str]:
+        """Package names the manifests in a lock file's folder and below ask for (a uv
+        workspace's members included): the lock's direct dependencies."""
+        folder = m.path.rpartition("/")[0]
+        prefix = f"{folder}/" if folder else ""
+        root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+        names: set[str] = set()
+        candidates = sorted(
+            p for p in ctx.all_paths
+            if p.startswith(prefix) and MANIFEST_NAME.match(p.rpartition("/")[2]) and p.count("/") - prefix.count("/") <= 3
+        )  # fmt: skip
+        for path in candidates[:MAX_LOCK_MANIFESTS]:
+            kind = "pyproject" if path.endswith("pyproject.toml") else "requirements"
+            try:
+                doc = ctx.document(SourceFile(path, root + path, kind, os.path.getsize(root + path)))
+                names |= {r.name for r in doc.view(manifest).requirements}
+            except (OSError, SkipFile, ParseError):
+                continue
+        return names
+
     # ---- ATS-DEP-005 ------------------------------------------------------------------------
     def _unpinned(self, m: Manifest, ctx: FileContext) -> None:
         if m.format not in ("requirements", "conda", "pipfile", "commands") or not _deployable(m.path, ctx.all_paths):
@@ -216,19 +239,27 @@ class DependenciesEngine(Engine):
     # ---- ATS-DEP-004 ------------------------------------------------------------------------
     def _vulnerable(self, m: Manifest, ctx: FileContext) -> None:
         table = advisories.load()
+        asked: set[str] | None = None  # for a lock file: what the manifests beside it name
         for req in m.requirements:
             if not req.specifier or req.name not in table:
                 continue
             found = _verdict(req.name, req.specifier)
             if found is None:
                 continue
+            # A vulnerable pin is an exposure, not the code showing an attacker's way in: at
+            # most high, whatever the advisory rates the flaw itself; a lock's transitive
+            # entry (no manifest of its folder asks for it) is low: the code may never
+            # reach it, and the fix is the parent package's upgrade.
+            severity, remedy = min(found.severity, Severity.HIGH), found.remedy
+            if m.format == "lock":
+                asked = self._asked_for(m, ctx) if asked is None else asked
+                if req.name not in asked:
+                    severity, remedy = Severity.LOW, f"{remedy} (a transitive dependency: no manifest of this folder names it)"
             (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
-                .args(package=req.name, specifier=req.specifier, count=found.count, advisories=found.listed, remedy=found.remedy)
-                # A vulnerable pin is an exposure, not the code showing an attacker's way in:
-                # at most high, whatever the advisory rates the flaw itself.
-                .severity(min(found.severity, Severity.HIGH))
+                .args(package=req.name, specifier=req.specifier, count=found.count, advisories=found.listed, remedy=remedy)
+                .severity(severity)
                 .precision(None if found.exact else Precision.LOW)
                 .property("advisories", list(found.ids))
                 .emit()
