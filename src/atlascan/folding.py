@@ -195,14 +195,14 @@ def fold_said_again(findings: list[Finding], rules: Mapping[str, Rule]) -> list[
     """The same message of one rule at several lines of one file (the same `--extra-index-url`
     on two install lines) is one finding at its first site, the others related. Findings
     with a suggested fix keep their own (each edit is applied where it stands)."""
-    firsts: dict[tuple[str, str, str], Finding] = {}
+    firsts: dict[tuple[str, str, str, Severity], Finding] = {}  # the same words at another grade stand apart
     again: dict[int, list[Finding]] = {}  # id() of a first site -> the sites that repeat it
     out: list[Finding] = []
     for f in sorted(findings, key=Finding.sort_key):
         if _apart(f, rules.get(f.rule_id)) or f.properties.get("fix"):
             out.append(f)
             continue
-        first = firsts.setdefault((f.rule_id, f.path, f.message), f)
+        first = firsts.setdefault((f.rule_id, f.path, f.message, f.severity), f)
         if first is f:
             out.append(f)
         else:
