@@ -265,3 +265,15 @@ def test_data_artifacts(url: str, expected: str | None) -> None:
 )
 def test_data_download_use_and_order(tmp_path: Path, script: str, reported: list[tuple[str, int, int, int, str]]) -> None:
     assert _cmd(scan_text(tmp_path, "get.sh", script)) == reported
+
+
+def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path) -> None:
+    docker = (
+        "FROM python:3.11-slim\n"
+        'ARG TORCH_INDEX="https://download.pytorch.org/whl/cpu"\n'
+        "RUN pip install --extra-index-url ${TORCH_INDEX} torch==2.8.0+cpu\n"
+        "RUN pip install --extra-index-url https://pypi.internal.example/simple featurestore-client\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", docker)
+    found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
+    assert found == [(3, "medium"), (4, "high")]

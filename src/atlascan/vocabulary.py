@@ -1,11 +1,13 @@
 """Words every family shares, defined once: what a pinned commit and an image digest look
-like, which bind addresses mean "every interface", which names hold credentials, and which
-ports ML servers listen on. Engines import these; none keeps its own copy."""
+like, which bind addresses mean "every interface", which names hold credentials, which
+ports ML servers listen on, and which package indexes only their operator publishes to.
+Engines import these; none keeps its own copy."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 # A full git commit SHA (an action `uses:` ref, a pip VCS ref, a Hub revision).
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -60,3 +62,34 @@ ML_PORTS: dict[int, ServerPort] = {
     8001: ServerPort("Triton gRPC", ("triton",)),
     8002: ServerPort("Triton metrics", ("triton",)),
 }
+
+
+# Package indexes only their operator publishes to (host and path prefix, no scheme): an
+# extra index among them cannot serve a stranger's package under a private name. Never list
+# an index anyone can upload to (pypi.org, test.pypi.org, an anaconda.org user index).
+PUBLIC_WHEEL_INDEXES = (
+    "download.pytorch.org/whl",  # PyTorch
+    "pypi.nvidia.com",  # NVIDIA
+    "pypi.ngc.nvidia.com",  # NVIDIA NGC
+    "developer.download.nvidia.com/compute/redist",  # NVIDIA DALI
+    "data.pyg.org/whl",  # PyTorch Geometric
+    "storage.googleapis.com/jax-releases",  # JAX (jaxlib CUDA and TPU wheels)
+    "huggingface.github.io/autogptq-index/whl",  # Hugging Face AutoGPTQ
+    "download.openmmlab.com/mmcv/dist",  # OpenMMLab mmcv
+    "dl.fbaipublicfiles.com/detectron2/wheels",  # Meta detectron2
+    "flashinfer.ai/whl",  # FlashInfer
+)
+
+
+def public_wheel_index(url: str) -> bool:
+    """Whether an index URL is under one of `PUBLIC_WHEEL_INDEXES` (host and path)."""
+    url = url.strip().strip("'\"")
+    if "://" not in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    where = f"{host}{parts.path}".rstrip("/") + "/"
+    return any(where.startswith(prefix.rstrip("/") + "/") for prefix in PUBLIC_WHEEL_INDEXES)

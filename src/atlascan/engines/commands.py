@@ -22,7 +22,7 @@ from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
-from atlascan.vocabulary import ALL_INTERFACES
+from atlascan.vocabulary import ALL_INTERFACES, public_wheel_index
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
 # the server keeps its default address.
@@ -401,12 +401,13 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
             continue
         for k, word in enumerate(inv.args):
             if word.value == "--extra-index-url" or word.value.startswith("--extra-index-url="):
-                end = (
-                    inv.args[k + 1].end
-                    if word.value == "--extra-index-url" and k + 1 < len(inv.args)
-                    else word.end
-                )
-                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"})
+                separate = word.value == "--extra-index-url" and k + 1 < len(inv.args)
+                end = inv.args[k + 1].end if separate else word.end
+                url = inv.args[k + 1].value if separate else word.value.partition("=")[2]
+                # An index only its operator publishes to (the PyTorch wheels) cannot serve a
+                # stranger's package under a private name: medium, as ATS-DEP-001 grades it.
+                severity = Severity.MEDIUM if public_wheel_index(_expand(url, scan.env)) else None
+                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity)
         key = _pip_config(inv, "extra-index-url")
         if key is not None:
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})

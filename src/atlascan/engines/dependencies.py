@@ -36,7 +36,7 @@ from atlascan.parsers.requirements import (
     pip_install_arguments,
     requirement_line,
 )
-from atlascan.vocabulary import COMMIT_SHA
+from atlascan.vocabulary import COMMIT_SHA, public_wheel_index
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -90,8 +90,7 @@ class DependenciesEngine(Engine):
         extras = [s for s in m.sources if s.role == EXTRA]
         if not extras or m.no_index:
             return
-        known = tuple(ctx.rules[EXTRA_INDEX].match.get("public_wheel_indexes", ()))
-        public = {id(s) for s in extras if _public_wheel_index(s.url, known)}
+        public = {id(s) for s in extras if public_wheel_index(s.url)}
         extras.sort(key=lambda s: id(s) in public)  # stable: an unknown index first
         primary = next((s.url for s in m.sources if s.role == PRIMARY), "PyPI")
         reqs = m.requirements + self._included(m, ctx)
@@ -436,16 +435,6 @@ def _pinned_enough(r: Requirement) -> bool:
         return True
     spec = r.specifier
     return r.ecosystem == "conda" and spec.startswith("==") and "," not in spec and spec.count(".") >= 3
-
-
-def _public_wheel_index(url: str, known: tuple[str, ...]) -> bool:
-    """Whether an index URL is under one of the rule's `public_wheel_indexes` prefixes
-    (host and path, no scheme): an index only its operator publishes to."""
-    if "://" not in url:
-        return False
-    parts = urlsplit(url)
-    where = f"{(parts.hostname or '').lower()}{parts.path}".rstrip("/") + "/"
-    return any(where.startswith(prefix.lower().rstrip("/") + "/") for prefix in known)
 
 
 def _local(url: str) -> bool:
