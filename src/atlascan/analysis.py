@@ -148,6 +148,11 @@ class FileContext:
         return self._docs.get(file)
 
     @property
+    def root(self) -> str:
+        """The scan root as a prefix of absolute paths: `root + rel` opens another file."""
+        return self.file.abspath[: len(self.file.abspath) - len(self.file.path)]
+
+    @property
     def limits(self) -> Limits:
         return self._docs.limits
 

@@ -148,7 +148,7 @@ class DependenciesEngine(Engine):
         requirements file pulls in, read only inside the scan root."""
         seen = seen if seen is not None else {m.path}
         out: list[Requirement] = []
-        root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+        root = ctx.root
         for inc in m.includes:
             if inc.constraint != constraints or not inc.path or inc.path in seen or inc.path not in ctx.all_paths or depth >= MAX_INCLUDE_DEPTH:
                 continue
@@ -167,7 +167,7 @@ class DependenciesEngine(Engine):
         workspace's members included): the lock's direct dependencies."""
         folder = m.path.rpartition("/")[0]
         prefix = f"{folder}/" if folder else ""
-        root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+        root = ctx.root
         names: set[str] = set()
         candidates = sorted(
             p for p in ctx.all_paths

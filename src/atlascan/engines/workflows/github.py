@@ -493,7 +493,7 @@ def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Ma
     target = _local_target(path, action)
     if target is None:
         return []
-    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    root = ctx.root
     out: list[tuple[_Scope, Mapping | None, str]] = []
     for other, other_action in _gha_paths(ctx):
         abspath = root + other
@@ -771,7 +771,7 @@ def _local_callee(ctx: FileContext, target: str) -> Workflow | None:
     rel = target[2:]
     if rel not in ctx.all_paths:
         return None
-    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    root = ctx.root
     try:
         doc = ctx.document(SourceFile(rel, root + rel, "gha-workflow", 0))
     except (OSError, ParseError, SkipFile):
@@ -911,7 +911,7 @@ def _callee_reads_secrets(ctx: FileContext, path: str) -> bool:
 
     if path not in ctx.all_paths:
         return True
-    root = ctx.file.abspath[: len(ctx.file.abspath) - len(ctx.file.path)]
+    root = ctx.root
     try:
         text = ctx.document(SourceFile(path, root + path, "gha-workflow", 0)).text
     except (OSError, ParseError, SkipFile):
