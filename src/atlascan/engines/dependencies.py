@@ -193,8 +193,9 @@ class DependenciesEngine(Engine):
             pinned |= TORCH_COMPANIONS  # each of their releases requires one exact torch
         loose: list[Requirement] = []
         for r in m.requirements:
-            if r.name in watched and not r.local and not r.url and r.name not in pinned and r.name not in {o.name for o in loose}:
+            if r.name in watched and not r.local and not r.url and r.name not in pinned:
                 loose.append(r)
+                pinned.add(r.name)  # named once, at its first install
         if not loose:
             return
         shown = ", ".join(f"{r.name}{r.specifier or ' (any version)'}" for r in loose[:6]) + (", ..." if len(loose) > 6 else "")

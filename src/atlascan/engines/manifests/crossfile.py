@@ -50,12 +50,14 @@ def node_agent(facts: object, kind: str, name: str) -> bool:
     return isinstance(facts, Facts) and f"{kind}/{name.strip().lower()}" in facts.node_agent_roles
 
 
+# The property that folds a hardening finding for the whole scan (the fold step reads it).
+REPOSITORY_PRACTICE: dict[str, object] = {"foldScope": "repository"}
+
+
 def pin_properties(facts: object) -> dict[str, object] | None:
     """Properties of an ATS-K8S-008 finding: folded for the repository where tags are its
     practice."""
-    if isinstance(facts, Facts) and facts.tag_practice:
-        return {"foldScope": "repository"}
-    return None
+    return REPOSITORY_PRACTICE if isinstance(facts, Facts) and facts.tag_practice else None
 
 
 def _roots(file: SourceFile) -> list[YNode]:

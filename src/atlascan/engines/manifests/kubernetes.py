@@ -354,9 +354,6 @@ def _literal_env(env: YNode, ctx: FileContext) -> None:
         emit(ctx, "ATS-K8S-006", value, args={"name": name}, secret=value.value)
 
 
-REPOSITORY_PRACTICE = {"foldScope": "repository"}
-
-
 def _secret_env(site: Site, ref: str) -> None:
     """ATS-K8S-020: `env[].valueFrom.secretKeyRef` (ref `secretKeyRef`) or `envFrom[].secretRef`
     (ref `secretRef`) in a container, unless its image only takes its settings from the
@@ -377,7 +374,7 @@ def _secret_env(site: Site, ref: str) -> None:
         args = {"container": f"`{site.container}`", "what": what, "secret": f"`{text(get(secret, 'name')) or '?'}`"}
         # Where a repository's containers take Secrets from env, that is its practice: one
         # finding for the scan, every container a related site.
-        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=REPOSITORY_PRACTICE)
+        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=crossfile.REPOSITORY_PRACTICE)
 
 
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:
