@@ -95,3 +95,17 @@ def test_an_assignment_beside_a_long_data_line_is_still_found(tmp_path: Path) ->
     found = [f for f in scan_path(tmp_path).findings if f.rule_id == "ATS-SEC-010"]
     assert [f.region.start_line for f in found] == [1]
     assert "Zq8#rT2!vLp9wQ" not in found[0].snippet
+
+
+def test_one_value_written_again_in_a_file_is_one_finding(tmp_path: Path) -> None:
+    (tmp_path / "db.tf").write_text(
+        'resource "a" "x" {\n  password = "Feat-St0re-Pw!2024"\n}\n'
+        'resource "a" "y" {\n  password = "Feat-St0re-Pw!2024"\n}\n'
+        'resource "a" "z" {\n  password = "Feat-St0re-Pw!2024"\n}\n'
+    )
+    from scanning import scan_path
+
+    found = [f for f in scan_path(tmp_path).findings if f.rule_id == "ATS-SEC-010"]
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [5, 8])]
+    assert "the same value again at lines 5, 8" in found[0].message
+    assert "Feat-St0re-Pw!2024" not in found[0].message

@@ -33,6 +33,7 @@ from atlascan.secretpatterns import (
 
 if TYPE_CHECKING:
     from atlascan.analysis import PrepareContext
+    from atlascan.model import Severity
     from atlascan.rules import Rule
 
 
@@ -80,6 +81,7 @@ class SecretsEngine(Engine):
             candidates = ((n, lines[n - 1], None) for n in _candidate_lines(text, lower, gates))
         cells: _NotebookCells | None = None  # built at the first finding of a notebook
         reported: set[tuple[int, str]] = set()
+        hits: dict[tuple[str, str], list[tuple[Span, Severity | None]]] = {}  # (rule, value) -> its sites, in line order
         local: bool | None = None  # every storage endpoint of the file is local (read once)
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
@@ -104,9 +106,18 @@ class SecretsEngine(Engine):
                 end = col + len(secret) + 1 if col >= 0 else None
                 if cells is None and file.kind == "notebook":
                     cells = _NotebookCells(lines)
-                ctx.finding(pattern.rule_id).at(Span(number, start, number, end)).args(
-                    kind=file.kind, where=cells.where(number) if cells else ""
-                ).severity(pattern.severity).secret(secret).emit()
+                hits.setdefault((pattern.rule_id, secret), []).append((Span(number, start, number, end), pattern.severity))
+        # One value written again in the same file (seven servers given the same password) is
+        # one rotation: one finding at its first line, the others related.
+        for (rule_id, secret), sites in hits.items():
+            (span, severity), again = sites[0], [s for s, _ in sites[1:]]
+            where = cells.where(span.start_line) if cells else ""
+            if again:
+                where += f" (the same value again at line{'s' if len(again) > 1 else ''} {', '.join(str(s.start_line) for s in again)})"
+            builder = ctx.finding(rule_id).at(span).args(kind=file.kind, where=where).severity(severity).secret(secret)
+            for s in again:
+                builder.related(s, "The same value again.")
+            builder.emit()
 
 
 # ---- ATS-SEC-012: a default credential of an emulator deployed alongside ----------------
