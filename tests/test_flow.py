@@ -257,6 +257,36 @@ def test_a_short_pin_repeated_across_files_is_one_finding(tmp_path: Path) -> Non
     ]  # fmt: skip
 
 
+def test_a_pin_folded_in_one_file_and_written_in_another_is_one_finding(tmp_path: Path) -> None:
+    # The same action at the same tag twice in one workflow and once in another is one pin
+    # to change; a file whose fold mixes other pins keeps its own finding.
+    def workflow(*uses: str) -> str:
+        steps = "".join(f"      - uses: {u}\n" for u in uses)
+        return f"on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+
+    files = {
+        ".github/workflows/a.yml": workflow("docker/login-action@v4", "docker/login-action@v4"),
+        ".github/workflows/b.yml": workflow("docker/login-action@v4"),
+        ".github/workflows/c.yml": workflow("docker/login-action@v4", "docker/build-push-action@v6"),
+    }
+    found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-GHA-004"]).findings, key=lambda f: f.path)
+    assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        (".github/workflows/a.yml", 7, [(".github/workflows/a.yml", 8), (".github/workflows/b.yml", 7)]),
+        (".github/workflows/c.yml", 7, [(".github/workflows/c.yml", 8)]),
+    ]  # fmt: skip
+    assert found[0].message.endswith("pin it to a full commit SHA (the same line in 2 more places).")
+
+
+def test_a_pin_in_two_files_is_one_finding_whatever_else_its_line_holds(tmp_path: Path) -> None:
+    # Every file pins one image by digest, so the rule reports per file, not per repository.
+    digest = "FROM python:3.12-slim@sha256:" + "a" * 64 + " AS base\n"
+    files = {"svc/a/Dockerfile": digest + "FROM python:3.11-slim AS build\n", "svc/b/Dockerfile": digest + "FROM python:3.11-slim\n"}
+    files["svc/c/Dockerfile"] = digest + "FROM python:3.12-slim\n"  # another pin
+    found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-DKR-004"]).findings, key=lambda f: f.path)
+    assert [(f.path, [r.path for r in f.related]) for f in found] == [("svc/a/Dockerfile", ["svc/b/Dockerfile"]), ("svc/c/Dockerfile", [])]
+    assert found[0].message.endswith("(the same line in 1 more place).")
+
+
 def test_a_charts_copy_of_a_manifest_reports_at_the_source(tmp_path: Path) -> None:
     role = (
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: agent\n"

@@ -127,30 +127,54 @@ REPEATED_LINE_FILES = 3
 def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | None = None) -> list[Finding]:
     """One finding for the same long line with the same message in several files, at the
     first of them, the others related locations; for a hardening or pinning rule (`fold`)
-    any line (`FROM alpine:3.21` in seven Dockerfiles is one pin to change). High and
-    critical findings (each a way in to close where it stands), suppressed and already folded
-    ones stay apart."""
+    any line, in two files or more, and a file's fold of that very line counts as one of
+    them (`docker/login-action@v4` twice in one workflow and once in two others is one pin to
+    change). High and critical findings (each a way in to close where it stands), suppressed
+    and otherwise folded ones stay apart."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     out: list[Finding] = []
     for f in findings:
         line = f.snippet.strip()
         rule = rules.get(f.rule_id) if rules else None
-        short = len(line) < REPEATED_LINE_CHARS and not (rule is not None and rule.fold)
-        if f.suppression is not None or f.severity >= Severity.HIGH or short or "\n" in line or f.related:
+        pin = rule is not None and rule.fold
+        short = len(line) < REPEATED_LINE_CHARS and not pin
+        message = (_same_pin_in_file(f) if pin else None) if f.related else f.message
+        if f.suppression is not None or f.severity >= Severity.HIGH or short or "\n" in line or message is None:
             out.append(f)
             continue
-        groups.setdefault((f.rule_id, line, f.message), []).append(f)
-    for sites in groups.values():
-        if len({f.path for f in sites}) < REPEATED_LINE_FILES:
+        # A pin's message names what it pins (`docker/login-action` at `v4`): the key, whatever
+        # else its line holds (`- uses:` or `uses:`, `FROM python:3.11-slim AS build`).
+        groups.setdefault((f.rule_id, "" if pin and rule is not None and rule.cwe in PINNING_CWES else line, message), []).append(f)
+    for (rule_id, _, message), sites in groups.items():
+        rule = rules.get(rule_id) if rules else None
+        if len({f.path for f in sites}) < (PINNED_LINE_FILES if rule is not None and rule.fold and rule.cwe in PINNING_CWES else REPEATED_LINE_FILES):
             out.extend(sites)
             continue
         sites.sort(key=Finding.sort_key)
         lead = sites[0]
-        lead.related = [RelatedLocation(f.path, f.region, f"the same line here: {f.message}") for f in sites[1:]]
-        lead.message = f"{lead.message.rstrip('.')} (the same line in {len(sites) - 1} more places)."
-        lead.properties["repeated"] = len(sites)
+        related = [r for f in sites for r in ([] if f is lead else [RelatedLocation(f.path, f.region, f"the same line here: {message}")]) + f.related]
+        lead.related = related
+        lead.message = f"{message.rstrip('.')} (the same line in {len(related)} more place{'s' if len(related) > 1 else ''})."
+        lead.properties["repeated"] = len(related) + 1
+        lead.properties.pop("folded", None)
         out.append(lead)
     return out
+
+
+# A pin (its message names the image or action and the ref) written in two files is already
+# one practice to change; other folds need three files to tell a copy from a coincidence.
+PINNED_LINE_FILES = 2
+PINNING_CWES = frozenset({494, 829, 1104})  # download without integrity check, untrusted inclusion, unmaintained component
+FOLDED_IN_FILE = re.compile(r" \(and \d+ more in this file\)\.$")
+
+
+def _same_pin_in_file(f: Finding) -> str | None:
+    """The message of a file's fold whose every site says the same (one pin written twice
+    in one file), without the count; None for a fold of different pins or of another scope."""
+    base = FOLDED_IN_FILE.sub(".", f.message)
+    if base == f.message or any(r.path != f.path or r.message != f"also here: {base}" for r in f.related):
+        return None
+    return base
 
 
 def _version_order(path: str) -> list[tuple[int, int | str]]:
