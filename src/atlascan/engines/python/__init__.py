@@ -244,6 +244,10 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
         if committed:
             builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
+    for node, callee in report.again:
+        line = to_file(getattr(node, "lineno", 1))
+        details.append(f"`{callee}` loads the same model at line {line}")
+        builder.related(Span(line), f"`{callee}` loads the same model again.")
     if report.max_severity is not None:
         severity = Severity(min(severity, report.max_severity))
     return severity, details

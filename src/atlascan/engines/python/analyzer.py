@@ -72,6 +72,7 @@ class Report:
     check: str = ""
     written: int | None = None  # line where this code itself writes the file it loads
     max_severity: Severity | None = None  # the sink's ceiling (a loader of a format without pickle)
+    again: tuple[tuple[ast.AST, str], ...] = ()  # (node, callee) of the same load repeated in this scope
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Analysis:
         unpacked = {id(r.scope): r for r in reports if r.rule == "ATS-PY-013" and r.origin is not None and r.origin.platform}
         if unpacked:
             reports = [_from_platform_archive(r, unpacked) for r in reports]
+        reports = _one_per_model(reports)
         if any(r.rule == "ATS-PY-012" for r in reports):
             switched = self._verification_switches()
             reports = [r for r in reports if r.rule != "ATS-PY-012" or not _inside(r.node, switched)]
@@ -398,6 +400,45 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 MODEL_SERVER_BASES = frozenset({"kserve.Model", "kserve.model.Model", "kserve.model.model.Model"})
 # A condition that names certificate checking: a switch the user sets to turn it off.
 VERIFICATION_SWITCH = re.compile(r"(?i)insecure|verif|ssl|tls|cert")
+
+
+# Rules about what a model's own repository runs: the tokenizer and the model of one id,
+# loaded one after the other, are one repository to trust (one flag to drop).
+PER_MODEL_RULES = frozenset({"ATS-PY-005"})
+
+
+def _one_per_model(reports: list[Report]) -> list[Report]:
+    """Reports of a per-model rule in one scope that load the same model expression and say
+    the same (both from an unpinned revision) fold into the first, the others its repeats."""
+    firsts: dict[tuple[str, int, str, str], int] = {}
+    out: list[Report] = []
+    for r in reports:
+        model = _model_argument(r.call) if r.rule in PER_MODEL_RULES else None
+        if model is None or r.scope is None:
+            out.append(r)
+            continue
+        key = (r.rule, id(r.scope), ast.dump(model), r.detail)
+        if key in firsts:
+            first = out[firsts[key]]
+            if _line(r.node) < _line(first.node):  # the earlier call leads
+                first, r = replace(r, again=first.again), replace(first, again=())
+            out[firsts[key]] = replace(first, again=tuple(sorted((*first.again, (r.node, r.callee)), key=lambda a: _line(a[0]))))
+            continue
+        firsts[key] = len(out)
+        out.append(r)
+    return out
+
+
+def _line(node: ast.AST) -> int:
+    return getattr(node, "lineno", 0)
+
+
+def _model_argument(call: ast.Call | None) -> ast.AST | None:
+    if call is None:
+        return None
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg in ("pretrained_model_name_or_path", "path", "repo_id")), None)
 
 
 def _from_platform_archive(report: Report, unpacked: Mapping[int, Report]) -> Report:
