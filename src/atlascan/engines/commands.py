@@ -224,6 +224,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
         # Settings an earlier RUN wrote to the image's Jupyter config (`--NotebookApp.token`
         # keys in the environment): the flags on the command line override them.
         written: str | None = None
+        root = None
         for key, value in scan.env.items():
             if not key.startswith("--"):
                 continue
@@ -251,19 +252,24 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
                     else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
                 )
             if JUPYTER_ROOT_FLAG.match(word.value):
-                yield Hit("ATS-CMD-002", word.start, word.end, {"flag": word.value})
+                root = word
         if empty_token is not None and not password:
             public = bound is not None and bound.strip("'\"") in BIND_ALL
+            where = "on all interfaces" if public else "without a token"
+            if root is not None and scan.text.position(root.start)[0] == scan.text.position(empty_token.start)[0]:
+                # Root on the line that opens the server is what it hands its visitor, not a
+                # second way in: said here. On a line of its own it is a change of its own.
+                where += f", and its notebook code runs as root (`{root.value}`)"
+                root = None
             yield Hit(
                 "ATS-CMD-001",
                 empty_token.start,
                 empty_token.end,
-                {
-                    "flag": written if written is not None else empty_token.value,
-                    "where": "on all interfaces" if public else "without a token",
-                },
+                {"flag": written if written is not None else empty_token.value, "where": where},
                 Severity.CRITICAL if public else None,
             )
+        if root is not None:
+            yield Hit("ATS-CMD-002", root.start, root.end, {"flag": root.value})
 
 
 def detect_mlflow(scan: Scan) -> Iterator[Hit]:
