@@ -379,6 +379,16 @@ def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) ->
     result = _scan(tmp_path, {"serve.py": code})
     assert _by_line(result, "ATS-PY-022")[4].severity == Severity.MEDIUM
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-021").items()} == {5: Severity.MEDIUM, 6: Severity.CRITICAL}
+    # The message says which kind of file the flavor reads, not that "most flavors" unpickle.
+    messages = {line: f.message for line, f in _by_line(result, "ATS-PY-021").items()}
+    assert "this flavor reads its own format, not a pickle" in messages[5] and "unpickle" not in messages[5]
+    assert "this flavor unpickles the model's files" in messages[6]
+
+
+def test_an_mlflow_run_uri_is_named_as_one(tmp_path: Path) -> None:
+    code = "import mlflow\n\ndef evaluate(run_id):\n    return mlflow.sklearn.load_model(f'runs:/{run_id}/model')\n"
+    (finding,) = _by_line(_scan(tmp_path, {"evaluate.py": code}), "ATS-PY-021").values()
+    assert "loads a model from an MLflow run or registry URI" in finding.message
 
 
 def test_self_and_urls_inside_commands_prove_nothing(tmp_path: Path) -> None:

@@ -223,8 +223,9 @@ class Analysis:
         origin = self.origins.of(data, scope) if data is not None else None
         written = self.written_at(data, scope) if data is not None else None
         ceiling = sink.options.get("max_severity")
+        detail = "; ".join(d for d in (hit.detail, sink.options.get("note", "")) if d)
         yield Report(
-            sink.rule, hit.node, _display(qualname), hit.detail, origin, hit.severity, hit.precision, scope, call, sink.check,
+            sink.rule, hit.node, _display(qualname), detail, origin, hit.severity, hit.precision, scope, call, sink.check,
             written, Severity.parse(ceiling) if ceiling else None,
         )  # fmt: skip
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from atlascan.engines.python.scopes import Resolver, Scope
 
+MLFLOW_URI = re.compile(r"^(?:runs|models):/", re.I)  # the tracking server's runs and registry
 REMOTE_URL = re.compile(r"^(?:https?|s3a?|gs|gcs|hf|az|abfss?|wasbs?|ftp|dbfs|hdfs)://|^(?:runs|models|dbfs):/", re.I)
 
 # Callables whose result is downloaded data or a path to a downloaded file.
@@ -153,7 +154,7 @@ class Origins:
         if isinstance(node, ast.JoinedStr):
             first = node.values[0] if node.values else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
-                return _found(3, "a remote URL", node)
+                return _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)
             parts = [
                 self.of(v.value, scope, depth + 1) if i == 0 else _inside(self.of(v.value, scope, depth + 1))
                 for i, v in enumerate(node.values)

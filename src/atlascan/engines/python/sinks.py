@@ -8,6 +8,7 @@ condition, and which rule reports them. The rows are data, in each rule's TOML:
     data_kw = "stream"                       # its keyword name
     options = { kw = "allow_pickle", pos = 2, also = "ssl", severity = "medium" }
                                              # max_severity: the ceiling (a format without pickle)
+                                             # note: words the message adds for these names
     references = true                        # also report the callable passed as a value
     receiver = true                          # a method whose data is its object
 
@@ -47,7 +48,7 @@ class Sink:
 
 
 ROW_FIELDS = ("names", "check", "data", "data_kw", "options", "references", "receiver")
-OPTION_TYPES: dict[str, type] = {"kw": str, "pos": int, "also": str, "severity": str, "max_severity": str}
+OPTION_TYPES: dict[str, type] = {"kw": str, "pos": int, "also": str, "severity": str, "max_severity": str, "note": str}
 NEEDS_KW = frozenset({"kw_truthy", "kw_false"})  # conditions that read `options.kw`
 
 
