@@ -10,7 +10,9 @@ Row keys:
   required       the attribute or block must be present and not null
   default        the provider's value when the attribute is absent (checked like a value)
   default_note   how the message explains the default ("AWS defaults to Enabled")
-  unless         [{attribute = "...", equals = V} | {block = "..."}]: any match passes the row
+  unless         [{attribute = "...", equals = V} | {block = "..."} | {read = ["..."]}]: any match
+                 passes the row (`read`: the module's expressions read one of these attributes
+                 of the resource)
   name_pattern   only resources whose name label or `name`/`bucket` matches this regex (read
                  as words joined by `-`: `named`)
   severity       overrides the rule's severity for this row
@@ -75,7 +77,7 @@ def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
 ROW_KEYS = frozenset(
     {"resources", "resource", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "name_pattern", "severity"}
 )
-UNLESS_KEYS = frozenset({"attribute", "equals", "block"})
+UNLESS_KEYS = frozenset({"attribute", "equals", "block", "read"})
 
 
 def row_problems(rule_id: str, row: Any) -> list[str]:
@@ -91,8 +93,8 @@ def row_problems(rule_id: str, row: Any) -> list[str]:
         out.append("a `match.conditions` row needs exactly one of `attribute` or `block`")
     unless = row.get("unless", [])
     for test in unless if isinstance(unless, list) else []:
-        if not isinstance(test, Mapping) or not test.keys() & {"attribute", "block"} or set(test) - UNLESS_KEYS:
-            out.append(f"`unless` entries are {{attribute = ..., equals = ...}} or {{block = ...}}, not {test!r}")
+        if not isinstance(test, Mapping) or len(test.keys() & {"attribute", "block", "read"}) != 1 or set(test) - UNLESS_KEYS:
+            out.append(f"`unless` entries are {{attribute = ..., equals = ...}}, {{block = ...}} or {{read = [...]}}, not {test!r}")
     if not out:
         try:
             _row(rule_id, row)
@@ -136,6 +138,12 @@ def _absent_fails(cond: Condition) -> bool:
 
 def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
     for test in cond.unless:
+        if "read" in test:
+            # The configuration itself reads one of these attributes of the resource (a
+            # storage account's `primary_access_key`): the setting is in use, not left open.
+            if len(block.labels) == 2 and module.attributes_read(".".join(block.labels)) & set(test["read"]):
+                return True
+            continue
         if "block" in test:
             if has_block(block, test["block"]):
                 return True

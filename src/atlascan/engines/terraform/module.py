@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,10 @@ def _step(base: Any, part: str | int) -> Any:
     return UNKNOWN
 
 
+# `type.name.attribute` inside an expression kept as text (a conditional, a for-expression).
+_READ_IN_TEXT = re.compile(r"\b([a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)\.([a-z_][a-z0-9_]*)")
+
+
 class Module:
     def __init__(self, directory: str, files: list[ParsedFile], inputs: dict[str, Any] | None = None) -> None:
         self.directory = directory  # absolute path of the module folder
@@ -103,6 +108,7 @@ class Module:
         self._resolving: set[str] = set()
         self._file_cache: dict[str, Any] = {}
         self._binding: dict[str, Any] = {}  # `each` / `count` of the instance being checked
+        self._reads: dict[str, frozenset[str]] | None = None  # resource address -> attributes read (attributes_read)
         for parsed in files:
             name = parsed.file.path.rsplit("/", 1)[-1]
             if name.endswith(".tfvars"):
@@ -140,6 +146,36 @@ class Module:
         for address, block in self.data.items():
             if block.labels[0] in types:
                 yield address, block
+
+    def attributes_read(self, address: str) -> frozenset[str]:
+        """The attributes of a resource that the module's expressions read
+        (`azurerm_storage_account.ml.primary_access_key` -> "primary_access_key")."""
+        if self._reads is None:
+            reads: dict[str, set[str]] = {}
+            for parsed in self.files:
+                stack: list[Any] = list(parsed.blocks)
+                while stack:
+                    item = stack.pop()
+                    if isinstance(item, Block):
+                        stack += item.blocks
+                        stack += [a.value for a in item.attributes.values()]
+                    elif isinstance(item, Ref):
+                        parts = [p for p in item.parts if isinstance(p, str)]
+                        if len(parts) >= 3:
+                            reads.setdefault(f"{parts[0]}.{parts[1]}", set()).add(parts[2])
+                    elif isinstance(item, Expr):
+                        for m in _READ_IN_TEXT.finditer(item.text):
+                            reads.setdefault(m.group(1), set()).add(m.group(2))
+                    elif isinstance(item, Template):
+                        stack += item.parts
+                    elif isinstance(item, Call):
+                        stack += item.args
+                    elif isinstance(item, (list, tuple)):
+                        stack += item
+                    elif isinstance(item, dict):
+                        stack += item.values()
+            self._reads = {k: frozenset(v) for k, v in reads.items()}
+        return self._reads.get(address, frozenset())
 
     def referenced_resource(self, value: Any) -> str | None:
         """`aws_s3_bucket.data.id` -> "aws_s3_bucket.data" when that resource is in the module."""
