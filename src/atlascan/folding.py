@@ -144,10 +144,9 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
             continue
         # A pin's message names what it pins (`docker/login-action` at `v4`): the key, whatever
         # else its line holds (`- uses:` or `uses:`, `FROM python:3.11-slim AS build`).
-        groups.setdefault((f.rule_id, "" if pin and rule is not None and rule.cwe in PINNING_CWES else line, message), []).append(f)
+        groups.setdefault((f.rule_id, "" if _pins(rule) else line, message), []).append(f)
     for (rule_id, _, message), sites in groups.items():
-        rule = rules.get(rule_id) if rules else None
-        if len({f.path for f in sites}) < (PINNED_LINE_FILES if rule is not None and rule.fold and rule.cwe in PINNING_CWES else REPEATED_LINE_FILES):
+        if len({f.path for f in sites}) < (PINNED_LINE_FILES if _pins(rules.get(rule_id) if rules else None) else REPEATED_LINE_FILES):
             out.extend(sites)
             continue
         sites.sort(key=Finding.sort_key)
@@ -166,6 +165,11 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
 PINNED_LINE_FILES = 2
 PINNING_CWES = frozenset({494, 829, 1104})  # download without integrity check, untrusted inclusion, unmaintained component
 FOLDED_IN_FILE = re.compile(r" \(and \d+ more in this file\)\.$")
+
+
+def _pins(rule: Rule | None) -> bool:
+    """A pinning rule: its message names the image or action and the ref."""
+    return rule is not None and rule.fold and rule.cwe in PINNING_CWES
 
 
 def _same_pin_in_file(f: Finding) -> str | None:

@@ -224,7 +224,7 @@ def detect_jupyter(scan: Scan) -> Iterator[Hit]:
         # Settings an earlier RUN wrote to the image's Jupyter config (`--NotebookApp.token`
         # keys in the environment): the flags on the command line override them.
         written: str | None = None
-        root = None
+        root: Word | None = None  # `--allow-root`: its own finding unless the open server's line says it
         for key, value in scan.env.items():
             if not key.startswith("--"):
                 continue

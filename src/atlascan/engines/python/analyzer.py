@@ -414,7 +414,7 @@ def _one_per_model(reports: list[Report]) -> list[Report]:
     firsts: dict[tuple[str, int, str, str], int] = {}
     out: list[Report] = []
     for r in reports:
-        model = _model_argument(r.call) if r.rule in PER_MODEL_RULES else None
+        model = _model_argument(r) if r.rule in PER_MODEL_RULES else None
         if model is None or r.scope is None:
             out.append(r)
             continue
@@ -434,12 +434,12 @@ def _line(node: ast.AST) -> int:
     return getattr(node, "lineno", 0)
 
 
-def _model_argument(call: ast.Call | None) -> ast.AST | None:
-    if call is None:
+def _model_argument(report: Report) -> ast.AST | None:
+    """The model id of a `from_pretrained` call (other loaders' first argument may be a task:
+    `pipeline("text-generation", model=...)`)."""
+    if report.call is None or not report.callee.endswith(".from_pretrained"):
         return None
-    if call.args:
-        return call.args[0]
-    return next((k.value for k in call.keywords if k.arg in ("pretrained_model_name_or_path", "path", "repo_id")), None)
+    return cond.argument(report.call, 0, "pretrained_model_name_or_path")
 
 
 def _from_platform_archive(report: Report, unpacked: Mapping[int, Report]) -> Report:

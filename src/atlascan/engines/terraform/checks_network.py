@@ -11,9 +11,9 @@ from typing import Any
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import never_created
-from atlascan.engines.terraform.module import Module
+from atlascan.engines.terraform.module import Module, refs
 from atlascan.model import Severity
-from atlascan.parsers.terraform.syntax import Attribute, Block, Call, Ref, Template
+from atlascan.parsers.terraform.syntax import Attribute, Block
 
 OPEN_PORT = "ATS-TF-024"
 ANYWHERE = ("0.0.0.0/0", "::/0", "*", "internet", "any")
@@ -136,24 +136,9 @@ def _group_of(module: Module, rule: Block) -> str | None:
     return module.referenced_resource(target.value) if target is not None else None
 
 
-def _refs(value: Any) -> Iterator[Ref]:
-    if isinstance(value, Ref):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, Template):
-        yield from _refs(value.parts)
-    elif isinstance(value, Call):
-        yield from _refs(value.args)
-
-
 def _groups_used(module: Module, block: Block) -> set[str]:
     """The security groups a resource's arguments (nested blocks included) reference."""
-    found = {a for attr in block.attributes.values() for r in _refs(attr.value) if (a := module.referenced_resource(r))}
+    found = {a for attr in block.attributes.values() for r in refs(attr.value) if (a := module.referenced_resource(r))}
     for child in block.blocks:
         found |= _groups_used(module, child)
     return {a for a in found if a.startswith("aws_security_group.")}

@@ -86,6 +86,31 @@ def _step(base: Any, part: str | int) -> Any:
     return UNKNOWN
 
 
+def refs(value: Any) -> Iterator[Ref]:
+    """Every reference inside a value (lists, objects, templates, call arguments)."""
+    yield from (v for v in _leaves(value) if isinstance(v, Ref))
+
+
+def exprs(value: Any) -> Iterator[Expr]:
+    """Every expression kept as text inside a value."""
+    yield from (v for v in _leaves(value) if isinstance(v, Expr))
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, Template):
+        yield from _leaves(value.parts)
+    elif isinstance(value, Call):
+        yield from _leaves(value.args)
+    else:
+        yield value
+
+
 # `type.name.attribute` inside an expression kept as text (a conditional, a for-expression).
 _READ_IN_TEXT = re.compile(r"\b([a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)\.([a-z_][a-z0-9_]*)")
 
@@ -153,27 +178,18 @@ class Module:
         if self._reads is None:
             reads: dict[str, set[str]] = {}
             for parsed in self.files:
-                stack: list[Any] = list(parsed.blocks)
-                while stack:
-                    item = stack.pop()
-                    if isinstance(item, Block):
-                        stack += item.blocks
-                        stack += [a.value for a in item.attributes.values()]
-                    elif isinstance(item, Ref):
-                        parts = [p for p in item.parts if isinstance(p, str)]
-                        if len(parts) >= 3:
-                            reads.setdefault(f"{parts[0]}.{parts[1]}", set()).add(parts[2])
-                    elif isinstance(item, Expr):
-                        for m in _READ_IN_TEXT.finditer(item.text):
-                            reads.setdefault(m.group(1), set()).add(m.group(2))
-                    elif isinstance(item, Template):
-                        stack += item.parts
-                    elif isinstance(item, Call):
-                        stack += item.args
-                    elif isinstance(item, (list, tuple)):
-                        stack += item
-                    elif isinstance(item, dict):
-                        stack += item.values()
+                blocks = list(parsed.blocks)
+                while blocks:
+                    block = blocks.pop()
+                    blocks += block.blocks
+                    for attr in block.attributes.values():
+                        for ref in refs(attr.value):
+                            parts = [p for p in ref.parts if isinstance(p, str)]
+                            if len(parts) >= 3:
+                                reads.setdefault(f"{parts[0]}.{parts[1]}", set()).add(parts[2])
+                        for expr in exprs(attr.value):
+                            for m in _READ_IN_TEXT.finditer(expr.text):
+                                reads.setdefault(m.group(1), set()).add(m.group(2))
             self._reads = {k: frozenset(v) for k, v in reads.items()}
         return self._reads.get(address, frozenset())
 
