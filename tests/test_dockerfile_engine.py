@@ -17,7 +17,7 @@ def _dkr(result):  # type: ignore[no-untyped-def]
 
 
 def test_base_image_tag_from_arg_default_points_at_the_default(tmp_path: Path) -> None:
-    text = "ARG BASE=pytorch/pytorch:2.3.1\nFROM ${BASE}\nUSER 1\n"
+    text = f"ARG BASE=pytorch/pytorch:2.3.1\nFROM python:3.11{DIGEST} AS tools\nFROM ${{BASE}}\nUSER 1\n"
     assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-004", 1, 10, 31, "low")]
 
 
@@ -160,7 +160,8 @@ def test_remote_add_defers_to_the_model_rule_on_the_same_line(tmp_path: Path) ->
     ]
 
 
-def test_tags_everywhere_are_one_repository_finding_unless_some_image_is_pinned(tmp_path: Path) -> None:
+def test_tags_everywhere_are_the_practice_held_back_unless_some_image_is_pinned(tmp_path: Path) -> None:
+    from atlascan.pathclass import PRACTICE
     from atlascan.scan import ScanOptions, run_scan
 
     (tmp_path / "serve").mkdir()
@@ -168,13 +169,22 @@ def test_tags_everywhere_are_one_repository_finding_unless_some_image_is_pinned(
     (tmp_path / "train.Dockerfile").write_text("FROM pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime\nUSER app\n", "utf-8")
     (tmp_path / "tool.Dockerfile").write_text("FROM golang\nUSER app\n", "utf-8")
 
-    def dkr004() -> list[tuple[str, int, str, list[str]]]:
-        result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, select=["ATS-DKR-004"]))
+    held: list[str] = []
+
+    def dkr004(practice: bool = False) -> list[tuple[str, int, str, list[str]]]:
+        report = frozenset({PRACTICE}) if practice else frozenset()
+        result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, select=["ATS-DKR-004"], report_classes=report))
+        held[:] = [n.message for n in result.notices if "practice" in n.message]
         return sorted((f.path, f.region.start_line, f.severity.label, [r.path for r in f.related]) for f in result.findings)
 
-    # No Dockerfile pins by digest: the tags are one practice, reported once; an untagged
-    # image stands alone (medium).
-    assert dkr004() == [("serve/Dockerfile", 1, "low", ["train.Dockerfile"]), ("tool.Dockerfile", 1, "medium", [])]
+    # No Dockerfile pins by digest: the tags are the repository's practice, held back and
+    # counted in one notice; an untagged image stands alone (medium).
+    assert dkr004() == [("tool.Dockerfile", 1, "medium", [])]
+    assert held == ["ATS-DKR-004: 2 sites held back as the repository's practice (no Dockerfile here pins a base image "
+                    "by digest); --include-practice reports them."]
+    # Asked for, every unpinned base image is one finding for the repository.
+    assert dkr004(practice=True) == [("tool.Dockerfile", 1, "medium", ["serve/Dockerfile", "train.Dockerfile"])]
+    assert held == []
     # One image pinned by digest: the others are exceptions to the repository's own practice.
     (tmp_path / "pinned.Dockerfile").write_text(f"FROM python:3.11-slim@sha256:{'a' * 64}\nUSER app\n", "utf-8")
     assert dkr004() == [

@@ -148,7 +148,7 @@ _SAMPLE_FILES = {
     # Prose is documentation wherever it sits: a default credential in a README is held back.
     "app/README.md": "Start MinIO with `MINIO_ROOT_PASSWORD=minioadmin`.\n",
     # CI's own fixtures beside the workflows are test material.
-    ".github/resources/proxy/Dockerfile": "FROM alpine:3.20\nRUN apk add tinyproxy\n",
+    ".github/resources/proxy/Dockerfile": "FROM alpine\nRUN apk add tinyproxy\n",
     # GitHub runs only the workflows directly in .github/workflows/: below them is CI tooling.
     ".github/workflows/linter/install.sh": "curl -sSL https://get.example.com/lint.sh | sh\n",
 }
@@ -268,6 +268,8 @@ def test_a_pin_folded_in_one_file_and_written_in_another_is_one_finding(tmp_path
         ".github/workflows/a.yml": workflow("docker/login-action@v4", "docker/login-action@v4"),
         ".github/workflows/b.yml": workflow("docker/login-action@v4"),
         ".github/workflows/c.yml": workflow("docker/login-action@v4", "docker/build-push-action@v6"),
+        # most references are SHAs: each tag breaks the repository's practice
+        ".github/workflows/d.yml": workflow(*(f"actions/cache@{n}" + "0" * 39 for n in "123456")),
     }
     found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-GHA-004"]).findings, key=lambda f: f.path)
     assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [

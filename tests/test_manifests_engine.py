@@ -248,7 +248,7 @@ data:
 def test_kfp_ir_without_apiversion_is_a_manifest(tmp_path: Path) -> None:
     text = (
         "pipelineInfo: {name: p}\n"
-        "deploymentSpec:\n  executors:\n    exec-a:\n      container:\n        image: python:3.9\n"
+        "deploymentSpec:\n  executors:\n    exec-a:\n      container:\n        image: python\n"
     )
     result = scan_text(tmp_path, "pipeline.yaml", text)
     assert pairs(result, "ATS-K8S") == {("ATS-K8S-008", 6)}
@@ -483,13 +483,25 @@ def _deployment(image: str) -> str:
 DIGEST = "@sha256:9ae97d36d26566ff84e8893c64a6dc4fe8ca6d1144bf5b87b2b85a32def253c7"
 
 
-def test_tag_pins_as_the_repository_practice_fold_into_one_finding(tmp_path: Path) -> None:
-    # No manifest pins by digest: one finding for the scan, every site related.
-    write_tree(tmp_path, {f"deploy/{n}.yaml": _deployment(f"ghcr.io/acme/{n}:1.2") for n in ("a", "b", "c")})
-    (finding,) = [f for f in scan_path(tmp_path).findings if f.rule_id == "ATS-K8S-008"]
-    assert (finding.path, finding.region.start_line) == ("deploy/a.yaml", 10)
-    assert [(r.path, r.region.start_line) for r in finding.related] == [("deploy/b.yaml", 10), ("deploy/c.yaml", 10)]
-    assert "(and 2 more in this repository)" in finding.message
+def test_tag_pins_as_the_repository_practice_are_held_back_and_latest_is_one_finding(tmp_path: Path) -> None:
+    # No manifest pins by digest: version tags are the practice, held back in one notice;
+    # `latest` and untagged images are one change for the repository, one finding.
+    files = {f"deploy/{n}.yaml": _deployment(f"ghcr.io/acme/{n}:1.2") for n in ("a", "b", "c")}
+    files["deploy/d.yaml"] = _deployment("ghcr.io/acme/d:latest")
+    files["deploy/e.yaml"] = _deployment("ghcr.io/acme/e")
+    write_tree(tmp_path, files)
+    result = scan_path(tmp_path)
+    (finding,) = [f for f in result.findings if f.rule_id == "ATS-K8S-008"]
+    assert (finding.path, finding.region.start_line) == ("deploy/d.yaml", 10)
+    assert [(r.path, r.region.start_line) for r in finding.related] == [("deploy/e.yaml", 10)]
+    assert "(and 1 more in this repository)" in finding.message
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-K8S-008: 3 sites held back as the repository's practice (fewer than half of the manifests' image references "
+        "are pinned by digest); --include-practice reports them."
+    ]
+    # Asked for, the practice joins the repository's one finding.
+    (finding,) = [f for f in scan_path(tmp_path, report_classes=frozenset({"practice"})).findings if f.rule_id == "ATS-K8S-008"]
+    assert len(finding.related) == 4
 
 
 def test_a_tag_where_digests_are_the_practice_stands_alone(tmp_path: Path) -> None:

@@ -16,34 +16,56 @@ def _findings(result, prefix: str = "ATS-G"):  # type: ignore[no-untyped-def]
 
 
 def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
     text = (
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/cache@v4\n"
         "      - uses: acme/train-action@v2\n"
         "      - uses: acme/train-action@main\n"
         "      - uses: acme/train-action\n"
-    )
+    ) + "".join(f"      - uses: acme/step-{n}@{sha}\n" for n in range(4))
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
-    # Third-party references fold to one finding per file, led by the most severe site (a
-    # branch), the others related; GitHub's own action on a tag folds for the repository.
-    assert [(f.region.start_line, f.severity) for f in found] == [(6, Severity.LOW), (8, Severity.HIGH)]
-    assert [r.region.start_line for r in found[1].related] == [7, 9]
-    found = found[1:]
+    # SHAs are the practice here: every reference off it folds into one finding per file, led
+    # by the most severe site (a branch), the others related.
+    assert [(f.region.start_line, f.severity) for f in found] == [(8, Severity.HIGH)]
+    assert [r.region.start_line for r in found[0].related] == [6, 7, 9]
     # the region covers the `@ref` part of the value
     assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
 
 
-def test_github_owned_actions_on_tags_are_one_finding_for_the_repository(tmp_path: Path) -> None:
-    """GitHub's own actions on release tags are the repository's practice: one finding for
-    all workflows; a third-party tag stays in its own file."""
-    first = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
-    (tmp_path / ".github" / "workflows").mkdir(parents=True)
-    (tmp_path / ".github" / "workflows" / "a.yml").write_text(first, "utf-8")
-    (tmp_path / ".github" / "workflows" / "b.yml").write_text(first + "      - uses: tj-actions/changed-files@v45\n", "utf-8")
-    found = _findings(scan_path(tmp_path, select=["ATS-GHA-004"]))
-    assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
-        (".github/workflows/a.yml", 6, [(".github/workflows/b.yml", 6)]), (".github/workflows/b.yml", 7, []),
-    ]  # fmt: skip
+def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential(tmp_path: Path) -> None:
+    """Where fewer than half of the references are SHAs, tags are the repository's practice:
+    held back in one notice, except a third-party action handed a credential (a secret, the
+    job's token, a job that may mint OIDC tokens) and a publisher whose tags were repointed.
+    Branches are reported everywhere."""
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"  # 6 GitHub's own: held
+        "        with:\n          token: ${{ secrets.BOT_TOKEN }}\n"
+        "      - uses: acme/lint-action@v1\n"  # 9 held
+        "      - uses: tj-actions/changed-files@v45\n"  # 10 repointed once: reported
+        "      - uses: acme/deploy-action@v1\n"  # 11 handed a secret: reported
+        "        with:\n          key: ${{ secrets.DEPLOY_KEY }}\n"
+        "      - uses: acme/train-action@main\n"  # 14 a branch: reported
+        "  publish:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n"
+        "      - uses: acme/publish-action@v2\n"  # 20 may mint OIDC tokens: reported
+    )
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
+    # one finding for the file, led by the branch, the reported tags its related sites
+    (lead,) = result.findings
+    assert (lead.region.start_line, lead.severity) == (14, Severity.HIGH)
+    related = {r.region.start_line: r.message for r in lead.related}
+    assert sorted(related) == [10, 11, 20]
+    assert "this publisher's tags were once repointed to malicious code" in related[10]
+    assert "a movable reference; it is handed a secret; pin it" in related[11]
+    assert "the job may mint OIDC tokens (`id-token: write`)" in related[20]
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-GHA-004: 2 sites held back as the repository's practice (fewer than half of the repository's action "
+        "references are pinned by SHA); --include-practice reports them."
+    ]
+    # Asked for, the held tags are reported: one finding for the repository.
+    found_all = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"], report_classes=frozenset({"practice"})).findings
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9]), (14, [10, 11, 20])]
 
 
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
@@ -176,7 +198,9 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
     wf7 = ".github/workflows/wf7.yml"
     per_file = {f.rule_id for f in result.findings if f.path == wf7 or any(r.path == wf7 for r in f.related)}
     assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
-    assert [f.properties["folded"] for f in result.findings if f.rule_id == "ATS-GHA-004"] == [600]  # 2 per file, one finding
+    # 2 tags per file and 1 SHA: tags are the practice, held back in one notice
+    assert not [f for f in result.findings if f.rule_id == "ATS-GHA-004"]
+    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 600 sites"]
     assert elapsed < 30, elapsed
 
 

@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
                            "outside input are held back there and counted in one notice per folder)")
     scan.add_argument("--include-docs", action="store_true",
                       help="report everything found in docs, examples, samples and notebooks folders (held back like tests)")
+    scan.add_argument("--include-practice", action="store_true",
+                      help="report pins that follow the repository's own practice (image and action tags where it pins "
+                           "few by digest or SHA; by default counted in one notice per rule)")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",
@@ -260,7 +263,11 @@ def _scan(args: argparse.Namespace) -> int:
         use_ignore_files=config.respect_ignore_files and not args.no_ignore_files,
         include_vendored=args.include_vendored or config.include_vendored,
         path_classes=config.path_classes,
-        report_classes=report_classes(args.include_tests or config.include_tests, args.include_docs or config.include_docs),
+        report_classes=report_classes(
+            args.include_tests or config.include_tests,
+            args.include_docs or config.include_docs,
+            args.include_practice or config.include_practice,
+        ),
         force_exclude=args.force_exclude,
         limits=Limits(
             max_text_bytes=max_kb * 1024,

@@ -40,6 +40,7 @@ class Config:
     include_generated: bool = False
     include_tests: bool = False  # report what tests hold back (see pathclass)
     include_docs: bool = False
+    include_practice: bool = False  # report pins that follow the repository's own practice
     path_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> extra globs
     max_file_size_kb: int = 5 * 1024
     strict: bool = False
@@ -56,7 +57,7 @@ class Config:
 _LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
 _BOOLS = (
     "respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "include-tests", "include-docs",
-    "strict", "with-checkov",
+    "include-practice", "strict", "with-checkov",
 )  # fmt: skip
 _INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
@@ -67,13 +68,14 @@ _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
 # What a file inside the scanned tree may set: choices of what to report, and switches the
 # repository controls anyway (its own .gitignore files and ignore comments). `baseline` also,
 # when it lies inside the tree. Engine `options` may only narrow (allowlists). What its own
-# folders are (`path-classes`, `include-tests`, `include-docs`) is the repository's to say: it
-# changes which findings of files scanned anyway are reported, never what is read or run.
+# folders are (`path-classes`, `include-tests`, `include-docs`) and whether its own practice is
+# reported (`include-practice`) is the repository's to say: it changes which findings of files
+# scanned anyway are reported, never what is read or run.
 NARROWING = frozenset(
     {
         "select", "ignore", "exclude", "per-path-ignores", "severity-threshold", "fail-on",
         "strict", "inline-ignores", "respect-ignore-files", "options", "baseline",
-        "path-classes", "include-tests", "include-docs",
+        "path-classes", "include-tests", "include-docs", "include-practice",
     }
 )  # fmt: skip
 _WHY = {

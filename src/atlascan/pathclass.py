@@ -91,9 +91,14 @@ def _dev_env(parts: Sequence[str]) -> int | None:
     return None
 
 
-def report_classes(tests: bool, docs: bool) -> frozenset[str]:
+# Not a class of path: the findings that follow the repository's own practice (tags where it
+# pins nothing by digest), held back like tests' hardening unless asked for.
+PRACTICE = "practice"
+
+
+def report_classes(tests: bool, docs: bool, practice: bool = False) -> frozenset[str]:
     """The classes whose held-back findings the user asked to see."""
-    return frozenset(name for name, wanted in ((TESTS, tests), (DOCS, docs)) if wanted)
+    return frozenset(name for name, wanted in ((TESTS, tests), (DOCS, docs), (PRACTICE, practice)) if wanted)
 
 
 def tree_of(rel: str, cls: str) -> str:

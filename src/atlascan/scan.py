@@ -40,7 +40,7 @@ from atlascan.model import (
     Severity,
     SourceFile,
 )
-from atlascan.pathclass import DOCS, PRODUCT, TESTS, PathClasses, tree_of
+from atlascan.pathclass import DOCS, PRACTICE, PRODUCT, TESTS, PathClasses, tree_of
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -305,10 +305,14 @@ def _grade(
     before the severity threshold applies."""
     kept: list[Finding] = []
     held: list[Finding] = []
+    practice: dict[str, list[Finding]] = {}
     for f in findings:
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
         rule = rules.get(f.rule_id)
+        if f.properties.get("practice") and PRACTICE not in report:
+            practice.setdefault(f.rule_id, []).append(f)
+            continue
         if cls in (TESTS, DOCS) and cls not in report and not _stands_alone(f, rule):
             held.append(f)
             continue
@@ -329,6 +333,11 @@ def _grade(
                f"pinning and sinks with no outside input shown (--include-{cls} reports them).", "note")
         for (tree, cls), count in sorted(trees.items())
     ]  # fmt: skip
+    for rule_id, sites in sorted(practice.items()):
+        sites.sort(key=Finding.sort_key)
+        n = len(sites)
+        notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back as the repository's "
+                              f"practice ({sites[0].properties['practice']}); --include-practice reports them.", "note"))
     return kept, notices
 
 

@@ -41,7 +41,7 @@ ENGINES: dict[str, str] = {
 
 
 GROUPING = frozenset({"terraform"})
-PREPARING = frozenset({"python", "manifests", "dockerfile", "secrets"})
+PREPARING = frozenset({"python", "manifests", "dockerfile", "secrets", "workflows"})
 
 # When an engine has anything to say of a file of a kind: the path pattern it must match
 # and words one of which its text must hold. The scan passes other files by without

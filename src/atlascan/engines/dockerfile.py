@@ -189,10 +189,13 @@ class DockerfileEngine(Engine):
                 finding = ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
                     image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
                 )
-                if ctx.facts is False and severity is None:
-                    # No Dockerfile here pins by digest: one practice to change, folded
-                    # for the repository (a `latest` or missing tag still stands alone).
+                if ctx.facts is False:
+                    # No Dockerfile here pins by digest: a version tag is the repository's
+                    # practice (held back, one notice); `latest` or no tag is one change to
+                    # make across the repository, one finding.
                     finding.property("foldScope", "repository")
+                    if severity is None:
+                        finding.property("practice", "no Dockerfile here pins a base image by digest")
                 finding.severity(severity).emit()
             if stage.name:
                 names.add(stage.name)

@@ -50,14 +50,21 @@ def node_agent(facts: object, kind: str, name: str) -> bool:
     return isinstance(facts, Facts) and f"{kind}/{name.strip().lower()}" in facts.node_agent_roles
 
 
-# The property that folds a hardening finding for the whole scan (the fold step reads it).
-REPOSITORY_PRACTICE: dict[str, object] = {"foldScope": "repository"}
+# Where tags are the practice: a version tag follows it (held back by the flow, one notice);
+# `latest` or no tag is one change for the whole repository (the fold step reads `foldScope`).
+TAG_PRACTICE: dict[str, object] = {
+    "foldScope": "repository", "practice": "fewer than half of the manifests' image references are pinned by digest",
+}
+REPOSITORY_FOLD: dict[str, object] = {"foldScope": "repository"}
 
 
-def pin_properties(facts: object) -> dict[str, object] | None:
-    """Properties of an ATS-K8S-008 finding: folded for the repository where tags are its
-    practice."""
-    return REPOSITORY_PRACTICE if isinstance(facts, Facts) and facts.tag_practice else None
+def pin_properties(facts: object, ref: str) -> dict[str, object] | None:
+    """Properties of an ATS-K8S-008 finding whose reference is `ref` (`tag v1`, `the mutable
+    tag latest`, `no tag (latest)`): where tags are the repository's practice, a version tag
+    is held back and `latest` folded for the repository."""
+    if not (isinstance(facts, Facts) and facts.tag_practice):
+        return None
+    return REPOSITORY_FOLD if "latest" in ref else TAG_PRACTICE
 
 
 def _roots(file: SourceFile) -> list[YNode]:

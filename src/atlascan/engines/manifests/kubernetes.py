@@ -337,7 +337,7 @@ def _image(node: Scalar, ctx: FileContext) -> None:
         return  # a kustomization including this file retags or pins it: ATS-K8S-008 judges the pin there
     ref = common.unpinned_image(image)
     if ref:
-        emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref}, properties=crossfile.pin_properties(ctx.facts))
+        emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref}, properties=crossfile.pin_properties(ctx.facts, ref))
 
 
 def _literal_env(env: YNode, ctx: FileContext) -> None:
@@ -374,7 +374,7 @@ def _secret_env(site: Site, ref: str) -> None:
         args = {"container": f"`{site.container}`", "what": what, "secret": f"`{text(get(secret, 'name')) or '?'}`"}
         # Where a repository's containers take Secrets from env, that is its practice: one
         # finding for the scan, every container a related site.
-        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=crossfile.REPOSITORY_PRACTICE)
+        emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=crossfile.REPOSITORY_FOLD)
 
 
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:

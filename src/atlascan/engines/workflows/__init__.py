@@ -9,13 +9,17 @@ inside `run:` and `script:` (curl | sh, pip extra indexes, model downloads) are 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from atlascan.engines import Engine
 
 if TYPE_CHECKING:
-    from atlascan.analysis import FileContext
+    from atlascan.analysis import FileContext, PrepareContext
     from atlascan.model import SourceFile
+
+# `uses:` references of workflows and actions, for the share pinned by commit SHA.
+USES_LINE = re.compile(r"^[ \t-]*uses:[ \t]*[\"']?([^\s\"'#]+)", re.M)
 
 
 class WorkflowsEngine(Engine):
@@ -26,6 +30,32 @@ class WorkflowsEngine(Engine):
         "ATS-GHA-012", "ATS-GHA-013", "ATS-GHA-014", "ATS-GHA-015", "ATS-GHA-016",
         "ATS-GL-001", "ATS-GL-002", "ATS-GL-003", "ATS-GL-004", "ATS-GL-005", "ATS-GL-006", "ATS-GL-007", "ATS-GL-008",
     })  # fmt: skip
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> bool | None:
+        """Whether pinning actions by commit SHA is the repository's practice: at least half
+        of its remote `uses:` references are SHAs. Then every tag breaks the practice and
+        ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`)."""
+        if not ctx.enabled("ATS-GHA-004"):
+            return None
+        from atlascan import parsers
+        from atlascan.model import Limits, ParseError, SkipFile
+        from atlascan.vocabulary import COMMIT_SHA
+
+        total = pinned = 0
+        for file in files:
+            if file.kind not in ("gha-workflow", "gha-action"):
+                continue
+            try:
+                text = parsers.read_text(file, Limits())
+            except (OSError, ParseError, SkipFile):
+                continue
+            for m in USES_LINE.finditer(text):
+                ref = m.group(1)
+                if ref.startswith(("./", "docker://")) or "${{" in ref:
+                    continue
+                total += 1
+                pinned += bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
+        return total > 0 and pinned * 2 >= total
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

@@ -841,17 +841,50 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
 
 GITHUB_OWNED = ("actions/", "github/")
 BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
+# An expression that hands the step a credential: a repository secret or the job's token.
+CREDENTIAL_EXPR = re.compile(r"\$\{\{[^}]*\b(secrets\.[\w-]+|github\.token)\b")
 
 
 def check_unpinned_uses(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
-        targets = [job.node.get("uses")] + [s.get("uses") for s in job.steps]
-        for node in targets:
+        oidc = _grants_oidc(job.node.get("permissions")) or _grants_oidc(flow.root.get("permissions"))
+        node = job.node.get("uses")
+        if isinstance(node, Scalar):  # a reusable workflow: given the caller's secrets or not
+            _unpinned_use(ctx, node, _credential(job.node) or oidc)
+        for step in job.steps:
+            node = step.get("uses")
             if isinstance(node, Scalar):
-                _unpinned_use(ctx, node)
+                _unpinned_use(ctx, node, _credential(step) or oidc)
 
 
-def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
+def _grants_oidc(node: YNode | None) -> str | None:
+    """`id-token: write` (or write-all): any step of the job can mint a cloud or PyPI token."""
+    if isinstance(node, Scalar):
+        return "the job may mint OIDC tokens (`write-all`)" if node.value.strip() == "write-all" else None
+    value = node.get("id-token") if isinstance(node, Mapping) else None
+    return "the job may mint OIDC tokens (`id-token: write`)" if isinstance(value, Scalar) and value.value.strip() == "write" else None
+
+
+def _credential(node: Mapping) -> str | None:
+    """The credential a step's (or a reusable workflow call's) inputs or environment hand over."""
+    for key in ("with", "env", "secrets"):
+        block = node.get(key)
+        if isinstance(block, Scalar) and key == "secrets" and block.value.strip() == "inherit":
+            return "it is given every secret (`secrets: inherit`)"
+        if isinstance(block, Mapping):
+            for _, _, value in block.entries():
+                m = CREDENTIAL_EXPR.search(value.value) if isinstance(value, Scalar) else None
+                if m:  # said without the name, so one pin handed different secrets folds as one
+                    return "it is handed the job's token" if m.group(1) in ("github.token", "secrets.GITHUB_TOKEN") else "it is handed a secret"
+    return None
+
+
+def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> None:
+    """A branch (or no reference) is reported wherever it is. A tag is the repository's
+    practice, held back, where fewer than half of its references are SHAs (`ctx.facts`
+    False), unless the action holds a credential or its publisher's tags were once
+    repointed (the rule's `retagged` rows); where SHAs are the practice every tag is
+    reported."""
     value = node.value.strip()
     if not value or value.startswith(("./", "docker://")) or "${{" in value:
         return
@@ -860,17 +893,25 @@ def _unpinned_use(ctx: FileContext, node: Scalar) -> None:
         name, ref = value, ""
     if COMMIT_SHA.match(ref):
         return
+    github_owned = name.lower().startswith(GITHUB_OWNED)
+    why = ""
+    practice = None
     # `release/v1` is a branch (pypa's publish action); tags rarely hold a slash
     if not ref or ref.lower() in BRANCH_REFS or "/" in ref:
         severity = Severity.HIGH
     else:
-        severity = Severity.LOW if name.lower().startswith(GITHUB_OWNED) else Severity.MEDIUM
+        severity = Severity.LOW if github_owned else Severity.MEDIUM
+        retagged = any(name.lower().startswith(p) for p in ctx.rules["ATS-GHA-004"].match.get("retagged", ()))
+        if retagged:
+            why = "; this publisher's tags were once repointed to malicious code"
+        elif credential and not github_owned:
+            why = f"; {credential}"
+        elif ctx.facts is False:
+            practice = "fewer than half of the repository's action references are pinned by SHA"
     start = value.rfind("@") if at else 0
-    finding = ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)")
-    if severity == Severity.LOW:
-        # GitHub's own actions on release tags are one practice of the repository, not a
-        # finding per workflow; third-party tags and branches stay in their files.
-        finding.property("foldScope", "repository")
+    finding = ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)", why=why)
+    if practice:
+        finding.property("foldScope", "repository").property("practice", practice)
     finding.severity(severity).emit()
 
 
