@@ -12,7 +12,7 @@ from packaging.version import Version
 from atlascan import advisories
 from atlascan.model import Precision, Severity
 from atlascan.rules import checks_dir
-from scanning import scan_path, write_tree
+from scanning import scan_path, scan_text, write_tree
 
 TABLE = checks_dir() / "deps" / "_advisories.toml"
 # The packages issue 14 asks the table to cover; the ones the bundled PyPA snapshot lacks
@@ -156,8 +156,12 @@ def test_bundled_example_reports_its_dependency_risks() -> None:
     ]
 
 
+# Pinned requirements that make the loose ML packages exceptions, not the manifest's practice.
+PINNED_REST = "uvicorn==0.30.1\npydantic==2.8.2\nnumpy==1.26.4\nrequests==2.32.3\n"
+
+
 def test_loose_ml_packages_fold_into_one_finding_per_file(tmp_path: Path) -> None:
-    (found,) = _findings(tmp_path, {"serving/requirements.txt": "torch>=2.1\nfastapi\ntransformers\nvllm~=0.8\n"}, "ATS-DEP-005")
+    (found,) = _findings(tmp_path, {"serving/requirements.txt": "torch>=2.1\nfastapi\ntransformers\nvllm~=0.8\n" + PINNED_REST}, "ATS-DEP-005")
     assert found.region.start_line == 1 and found.severity is Severity.LOW
     assert "3 ML package(s)" in found.message and "transformers (any version)" in found.message
     assert [r.region.start_line for r in found.related] == [3, 4]
@@ -233,6 +237,7 @@ def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path:
 
 def test_a_loose_package_installed_twice_is_named_once(tmp_path: Path) -> None:
     docker = "FROM python:3.11-slim\nRUN pip install scikit-learn\nRUN pip install --force-reinstall scikit-learn xgboost\n"
+    docker += "RUN pip install " + PINNED_REST.replace("\n", " ") + "\n"
     (found,) = _findings(tmp_path, {"Dockerfile": docker}, "ATS-DEP-005")
     assert "2 ML package(s)" in found.message and found.message.count("scikit-learn") == 1
 
@@ -248,3 +253,15 @@ def test_a_transitive_lock_entry_is_low(tmp_path: Path) -> None:
     by_path = {f.path: f for f in found}
     assert (by_path["serve/uv.lock"].severity, by_path["explain/uv.lock"].severity) == (Severity.HIGH, Severity.LOW)
     assert by_path["explain/uv.lock"].message.endswith("(a transitive dependency: no manifest of this folder names it).")
+
+
+def test_ml_packages_where_the_whole_manifest_floats_are_its_practice(tmp_path: Path) -> None:
+    text = "scikit-learn\nxgboost>=1.7.0\npandas>=2.0.0\nboto3\nsagemaker-mlflow==0.2.0\n"
+    result = scan_text(tmp_path, "requirements.txt", text, select=["ATS-DEP-005"])
+    assert result.findings == []
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-DEP-005: 1 site held back as the repository's practice (fewer than half of a manifest's requirements are "
+        "pinned to one version); --include-practice reports them."
+    ]
+    result = scan_text(tmp_path, "requirements.txt", text, select=["ATS-DEP-005"], report_classes=frozenset({"practice"}))
+    assert [(f.rule_id, f.region.start_line) for f in result.findings] == [("ATS-DEP-005", 1)]

@@ -191,6 +191,7 @@ class DependenciesEngine(Engine):
         pinned |= {r.name for r in m.requirements if _pinned_enough(r)} | m.pinned_by_variable
         if "torch" in pinned:
             pinned |= TORCH_COMPANIONS  # each of their releases requires one exact torch
+        held = frozenset(pinned)
         loose: list[Requirement] = []
         for r in m.requirements:
             if r.name in watched and not r.local and not r.url and r.name not in pinned:
@@ -202,6 +203,11 @@ class DependenciesEngine(Engine):
         builder = ctx.finding(UNPINNED).at(loose[0].span).args(count=len(loose), packages=shown)
         for r in loose[1:]:
             builder.related(r.span, f"{r.name} is not pinned either")
+        named = [r for r in m.requirements if not r.local and not r.url]
+        if 2 * sum(r.name in held for r in named) < len(named):
+            # Most of what this manifest installs floats: that is its practice, and the ML
+            # packages among them are not the exception to point at (held back, one notice).
+            builder.property("practice", "fewer than half of a manifest's requirements are pinned to one version")
         builder.emit()
 
     # ---- ATS-DEP-002 ------------------------------------------------------------------------
