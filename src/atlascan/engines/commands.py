@@ -555,7 +555,7 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
             pipelines.setdefault(inv.command.pipeline, []).append(inv)
     for stages in pipelines.values():
         fetch = next((s for s in stages if _downloads(s)), None)
-        if fetch is None or fetch.command is None:
+        if fetch is None or fetch.command is None or _release_url(fetch):
             continue
         for later in stages:
             if (
@@ -567,7 +567,7 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
                 break
     for inv in scan.invocations:
         cmd = inv.command
-        if cmd is None or cmd.parent is None or not _downloads(inv):
+        if cmd is None or cmd.parent is None or not _downloads(inv) or _release_url(inv):
             continue
         parent = by_command.get(id(commands[cmd.parent]))
         if parent is not None and (
@@ -582,6 +582,17 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
                 else parent.first
             )
             yield _remote_hit(inv, word.end, parent.program, start=parent.first.start)
+
+
+# A path segment naming one exact release (`/v0.37.2/install.sh`, `/1.2.3/get.sh`).
+RELEASE_SEGMENT = re.compile(r"/v?\d+\.\d+\.\d+(?:[-+][\w.]+)?/")
+
+
+def _release_url(fetch: Invocation) -> bool:
+    """The script is an https URL of one exact release: as pinned as a version-tagged
+    download, which is the practice everywhere else (nvm's documented installer)."""
+    urls = [w.value for w in fetch.args if "://" in w.value]
+    return len(urls) == 1 and urls[0].startswith("https://") and bool(RELEASE_SEGMENT.search(urls[0].split("?", 1)[0]))
 
 
 def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None = None) -> Hit:
