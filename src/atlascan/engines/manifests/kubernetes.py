@@ -737,7 +737,8 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     aggregated = kind == "ClusterRole" and any(AGGREGATE_LABEL.search(k) for k in labels)
     # ... unless a DaemonSet runs as it: a node agent's token sits on every node, and one
     # compromised node then reads every Secret the role reaches.
-    operator = bool(OPERATOR_ROLE.search(name)) and not crossfile.node_agent(ctx.facts, kind, name)
+    agent = crossfile.node_agent(ctx.facts, kind, name)
+    operator = bool(OPERATOR_ROLE.search(name)) and not agent
     for rule in rules.items if isinstance(rules, Sequence) else []:
         if not isinstance(rule, Mapping):
             continue
@@ -765,7 +766,11 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                 break
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
-        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and not aggregated:
+        # `get` alone in one namespace reads only the Secrets whose names the holder is given
+        # (the workload's own credentials), and cannot enumerate the rest: not reported,
+        # unless a node agent holds it.
+        named_only = kind == "Role" and verb_names & READ_VERBS == {"get"} and not agent
+        if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and not aggregated and not named_only:
             sev = Severity.LOW if operator else Severity.HIGH if kind == "ClusterRole" else None
             granted = _verb_list(verbs)
             ctx.finding("ATS-K8S-018").at(secrets).args(verbs=granted, role=kind, scope=scope).severity(sev).emit()
