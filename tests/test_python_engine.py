@@ -11,11 +11,17 @@ from typing import Any
 
 from atlascan.engines.python.versions import pins
 from atlascan.model import Precision, ScanResult, Severity
+from atlascan.pathclass import report_classes
 from scanning import pairs, scan_path, write_tree
 
 
-def _scan(tmp_path: Path, files: Mapping[str, str | bytes]) -> ScanResult:
-    return scan_path(write_tree(tmp_path, files))
+def _scan(tmp_path: Path, files: Mapping[str, str | bytes], **kwargs: object) -> ScanResult:
+    return scan_path(write_tree(tmp_path, files), **kwargs)
+
+
+# Loads of the model a serving platform put in place are the repository's practice: reported
+# only when asked for (--include-practice).
+PRACTICE_TOO = {"report_classes": report_classes(tests=False, docs=False, practice=True)}
 
 
 def _one(result: ScanResult, rule: str):  # type: ignore[no-untyped-def]
@@ -600,7 +606,13 @@ def test_platform_model_location_is_low_and_request_body_critical(tmp_path: Path
         "def input_fn(request_body, content_type):\n    return pickle.loads(request_body)\n"
         "class Predictor:\n    def load(self, artifacts_uri):\n        return pickle.load(open(artifacts_uri, 'rb'))\n"
     )
-    found = _by_line(_scan(tmp_path, {"inference.py": code}), "ATS-PY-001")
+    default = _scan(tmp_path, {"inference.py": code})
+    assert set(_by_line(default, "ATS-PY-001")) == {5}
+    assert [n.message for n in default.notices if n.message.startswith("ATS-PY-001")] == [
+        "ATS-PY-001: 2 sites held back as the repository's practice (the deployment's own model, where its serving "
+        "platform put it); --include-practice reports them."
+    ]
+    found = _by_line(_scan(tmp_path, {"inference.py": code}, **PRACTICE_TOO), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {3: Severity.LOW, 5: Severity.CRITICAL, 8: Severity.LOW}
     assert "the platform's model location `model_dir` of `model_fn`" in found[3].message
 
@@ -624,7 +636,7 @@ def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_
         "    with smart_open.open('gs://bucket/model.pkl', 'rb') as f:\n"
         "        return pickle.load(f)\n"
     )
-    result = _scan(tmp_path, {"serve.py": code})
+    result = _scan(tmp_path, {"serve.py": code}, **PRACTICE_TOO)
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-002").items()} == {5: Severity.LOW, 8: Severity.HIGH}
     assert "the model the serving platform fetched for `Server.load()`" in _by_line(result, "ATS-PY-002")[5].message
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
@@ -637,7 +649,7 @@ def test_a_file_unpacked_from_the_platforms_archive_is_the_pipelines_own(tmp_pat
         "model = pickle.load(open('xgboost-model', 'rb'))\n"
     )
     plain = "import pickle\nmodel = pickle.load(open('xgboost-model', 'rb'))\n"  # no archive unpacked here
-    result = _scan(tmp_path, {"step/evaluate.py": step, "other/evaluate.py": plain})
+    result = _scan(tmp_path, {"step/evaluate.py": step, "other/evaluate.py": plain}, **PRACTICE_TOO)
     found = {f.path: f for f in result.findings if f.rule_id == "ATS-PY-001"}
     assert (found["step/evaluate.py"].severity, found["other/evaluate.py"].severity) == (Severity.LOW, Severity.MEDIUM)
     assert "`xgboost-model`, unpacked from the platform's archive at line 3" in found["step/evaluate.py"].message
@@ -650,7 +662,7 @@ def test_an_azureml_registered_model_path_is_the_deployments_model(tmp_path: Pat
         "with open(Model.get_model_path(args.model_name), 'rb') as f:\n    model = pickle.load(f)\n"
         "with open(args.model_name, 'rb') as g:\n    other = pickle.load(g)\n"
     )
-    found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-001")
+    found = _by_line(_scan(tmp_path, {"score.py": code}, **PRACTICE_TOO), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {5: Severity.LOW, 7: Severity.CRITICAL}
     assert "the registered model's path from `Model.get_model_path`" in found[5].message
 
@@ -662,7 +674,7 @@ def test_str_format_templates_and_sagemaker_job_folders_keep_their_origin(tmp_pa
         "with tarfile.open('/opt/ml/processing/model/model.tar.gz') as tar:\n    tar.extractall(path='.')\n"
         "state = torch.load('{}/model.pth'.format(sys.argv[1]))\n"
     )
-    result = _scan(tmp_path, {"inference.py": code})
+    result = _scan(tmp_path, {"inference.py": code}, **PRACTICE_TOO)
     # The platform's model location, through a format template: low, as an f-string would be.
     assert _by_line(result, "ATS-PY-001")[4].severity == Severity.LOW
     # SageMaker mounts an earlier step's model under /opt/ml/: the pipeline's own artifact.

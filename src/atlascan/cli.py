@@ -81,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--include-docs", action="store_true",
                       help="report everything found in docs, examples, samples and notebooks folders (held back like tests)")
     scan.add_argument("--include-practice", action="store_true",
-                      help="report pins that follow the repository's own practice (image and action tags where it pins "
-                           "few by digest or SHA; by default counted in one notice per rule)")
+                      help="report what follows the repository's own practice (image and action tags where it pins "
+                           "few by digest or SHA; loads of the model a serving platform put in place); by default counted "
+                           "in one notice per rule")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",

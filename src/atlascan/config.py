@@ -40,7 +40,7 @@ class Config:
     include_generated: bool = False
     include_tests: bool = False  # report what tests hold back (see pathclass)
     include_docs: bool = False
-    include_practice: bool = False  # report pins that follow the repository's own practice
+    include_practice: bool = False  # report what follows the repository's own practice (pins, platform loads)
     path_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> extra globs
     max_file_size_kb: int = 5 * 1024
     strict: bool = False

@@ -92,7 +92,8 @@ def _dev_env(parts: Sequence[str]) -> int | None:
 
 
 # Not a class of path: the findings that follow the repository's own practice (tags where it
-# pins nothing by digest), held back like tests' hardening unless asked for.
+# pins nothing by digest, loads of the model its serving platform put in place), held back
+# like tests' hardening unless asked for.
 PRACTICE = "practice"
 
 

@@ -234,7 +234,11 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         severity = Severity.LOW
         details.append(f"this code writes that file itself at line {to_file(report.written)}")
     elif origin is not None and origin.platform:
-        severity = Severity.LOW  # the deployment's own artifact, like a file this code wrote
+        # The deployment's own model where its platform put it (a SageMaker `model_fn`, a
+        # KServe model's `load()`): the platform's contract is to load it, so this is the
+        # practice of every such script, held back like the repository's pins.
+        severity = Severity.LOW
+        builder.property("practice", "the deployment's own model, where its serving platform put it")
     elif origin is not None and origin.raises and origin.proof:
         severity = Severity(min(Severity.CRITICAL, severity + 1))
     elif origin is not None and origin.rank == 0 and origin.path and not HUB_ID.fullmatch(origin.path):
