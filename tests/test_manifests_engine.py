@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from atlascan.engines.manifests import common
+from atlascan.engines.manifests import audit_tools, common
 from atlascan.engines.manifests.compose import _split_short_port
 from atlascan.model import Finding, ScanResult
-from scanning import pairs, scan_path, scan_text, write_tree
+from scanning import located, pairs, scan_path, scan_text, write_tree
 
 FAMILIES = ("ATS-K8S", "ATS-CMP", "ATS-MLF", "ATS-DVC")
 
@@ -195,6 +195,36 @@ def test_host_paths() -> None:
     assert common.sensitive_host_path("/")
     assert common.sensitive_host_path("/mnt/data") is None
     assert common.sensitive_host_path("/etc/ssl/certs") is None
+
+
+KUBE_BENCH_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: audit
+spec:
+  containers:
+    - name: kube-bench
+      image: aquasec/kube-bench:v0.15.6
+      volumeMounts:
+        - {name: kubelet, mountPath: /var/lib/kubelet, readOnly: true}
+        - {name: up, mountPath: /host, readOnly: true}
+  volumes:
+    - {name: kubelet, hostPath: {path: /var/lib/kubelet/}}
+    - {name: up, hostPath: {path: /var/lib/kubelet/../../..}}
+"""
+
+
+def test_audit_tool_path_climbing_out_of_a_documented_folder_is_reported(tmp_path: Path) -> None:
+    # /var/lib/kubelet/../../.. is the node's root file system, not a folder below the kubelet's.
+    result = scan_text(tmp_path, "pod.yaml", KUBE_BENCH_POD)
+    assert located(result, "ATS-K8S-003") == [("ATS-K8S-003", 14, 29, 60, "high")]
+
+
+def test_audit_tool_documents_folders_not_name_prefixes() -> None:
+    (kube_bench,) = [t for t in audit_tools.tools() if t.name == "kube-bench"]
+    assert kube_bench.documents("/var/lib/kubelet/config.yaml")
+    assert not kube_bench.documents("/var/lib/kubelet-twin")
+    assert not kube_bench.documents("/var/lib/kubelet/../..")
 
 
 def test_non_manifest_yaml_is_never_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,8 @@ security_context { privileged = true } } host_pid = true volume { host_path { pa
 } } }`, nested under `template { spec {...} }` for controllers and `job_template { spec {
 template { spec {...} } } }` for cron jobs. A `dynamic "container" { content {...} }` reads
 as the blocks it generates. Values are taken literally: a variable or expression is not
-evaluated (nothing is reported for it).
+evaluated (nothing is reported for it). A pod of node-audit tools alone (kube-bench) is
+judged as in YAML, by `manifests/audit_tools.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from atlascan import vocabulary
-from atlascan.engines.manifests import common
+from atlascan.engines.manifests import audit_tools, common
 from atlascan.model import Severity
 from atlascan.parsers.terraform.syntax import Attribute, Block, ParsedFile
 
@@ -69,15 +70,18 @@ def _walk(resource: Block, ctx: FileContext) -> None:
             if sub.type == "security_context":
                 _security_context(sub, container, ctx)
             elif sub.type == "volume":
-                _volume(sub, ctx)
+                _volume(sub, block, ctx)
             elif sub.type == "env" and container is not None:
                 _env(sub, ctx)
             todo.append((sub, container))
         if block.type == "spec" and container is None:
             for field, namespace in HOST_NAMESPACES.items():
                 attr = block.attributes.get(field)
-                if attr is not None and _true(attr.value):
-                    ctx.finding("ATS-K8S-004").at(attr.span).args(field=field, namespace=namespace).emit()
+                if attr is None or not _true(attr.value):
+                    continue
+                if field == "host_pid" and audit_tools.documented_host_pid(_audit_pod(block)):
+                    continue  # a node-audit tool reading the node's processes, as documented
+                ctx.finding("ATS-K8S-004").at(attr.span).args(field=field, namespace=namespace).emit()
 
 
 def _security_context(sc: Block, container: str | None, ctx: FileContext) -> None:
@@ -99,7 +103,25 @@ def _security_context(sc: Block, container: str | None, ctx: FileContext) -> Non
         ctx.finding("ATS-K8S-002").at(escalation.span).args(container=label).emit()
 
 
-def _volume(volume: Block, ctx: FileContext) -> None:
+def _audit_pod(spec: Block) -> audit_tools.Pod:
+    """What `audit_tools` reads of a pod spec: each container's image and volume mounts."""
+    containers = [
+        audit_tools.Container(
+            _text(sub.attributes.get("image")) or "",
+            tuple(
+                (_text(m.attributes.get("name")) or "", _set(m.attributes.get("read_only")))
+                for m in _children(sub)
+                if m.type == "volume_mount"
+            ),
+        )
+        for sub in _children(spec)
+        if sub.type in CONTAINER_BLOCKS
+    ]
+    return audit_tools.Pod(tuple(containers))
+
+
+def _volume(volume: Block, spec: Block, ctx: FileContext) -> None:
+    name = _text(volume.attributes.get("name")) or ""
     for host in _children(volume):
         if host.type != "host_path":
             continue
@@ -107,9 +129,11 @@ def _volume(volume: Block, ctx: FileContext) -> None:
         path = _text(attr)
         if attr is None or path is None:
             continue
+        if audit_tools.documented_mount(_audit_pod(spec), name, path):
+            continue  # a node-audit tool reading, read-only, a host path its documentation mounts
         why = common.sensitive_host_path(path)
         ctx.finding("ATS-K8S-003").at(attr.span).args(
-            volume=f"`{_text(volume.attributes.get('name')) or '?'}`",
+            volume=f"`{name or '?'}`",
             path=path.strip(),
             why=f" ({why})" if why else "",
         ).severity(Severity.HIGH if why else None).emit()
@@ -152,6 +176,10 @@ def _secret_env(container: Block, label: str, ctx: FileContext) -> None:
 
 def _text(attr: Attribute | None) -> str | None:
     return attr.value if attr is not None and isinstance(attr.value, str) else None
+
+
+def _set(attr: Attribute | None) -> bool:
+    return attr is not None and _true(attr.value)
 
 
 def _true(value: Any) -> bool:

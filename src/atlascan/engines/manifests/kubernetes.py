@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
-from atlascan.engines.manifests import common, crossfile, kustomize
+from atlascan.engines.manifests import audit_tools, common, crossfile, kustomize
 from atlascan.engines.manifests.nodes import (
     emit,
     entries,
@@ -99,51 +99,57 @@ class Site:
     key_node: YNode
     value: YNode
     container: str | None  # name of the enclosing container; None at pod level and above
+    pod: Mapping | None  # the enclosing pod spec (the mapping with `containers`), if any
 
 
 def _walk(root: Mapping, ctx: FileContext) -> None:
-    todo: list[tuple[YNode, str | None]] = [(root, None)]
+    todo: list[tuple[YNode, str | None, Mapping | None]] = [(root, None, None)]
     seen: set[int] = set()  # aliased nodes are checked once
     while todo:
-        node, container = todo.pop()
+        node, container, pod = todo.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, Sequence):
-            todo.extend((item, container) for item in node.items)
+            todo.extend((item, container, pod) for item in node.items)
             continue
         if not isinstance(node, Mapping):
             continue
+        if isinstance(node.get("containers"), Sequence):
+            pod = node
         for key, knode, value in node.entries():
             if key in CONTAINER_LISTS and isinstance(value, Sequence):
                 for item in value.items:
                     label = item.text("name") if isinstance(item, Mapping) else None
-                    todo.append((item, label or key))
+                    todo.append((item, label or key, pod))
                 continue
             check = CHECKS.get(key)
             if check is not None:
-                check(Site(ctx, root, node, key, knode, value, container))
+                check(Site(ctx, root, node, key, knode, value, container, pod))
             if isinstance(value, (Mapping, Sequence)):
                 inner = (
                     (node.text("name") or key)
                     if key in CONTAINER_MAPS and isinstance(value, Mapping)
                     else container
                 )
-                todo.append((value, inner))
+                todo.append((value, inner, pod))
 
 
 def _on_security_context(site: Site) -> None:
-    _security_context(site.value, site.container or "(pod level)", site.ctx)
+    _security_context(site.value, site.container or "(pod level)", site.ctx, site.pod)
 
 
 def _on_host_path(site: Site) -> None:
-    _host_path(site.parent, site.value, site.ctx, site.root)
+    _host_path(site.parent, site.value, site.ctx, site.root, site.pod)
 
 
 def _on_host_namespace(site: Site) -> None:
-    if is_true(site.value):
-        args = {"field": site.key, "namespace": HOST_NAMESPACES[site.key]}
-        emit(site.ctx, "ATS-K8S-004", site.key_node, site.value, args=args)
+    if not is_true(site.value):
+        return
+    if site.key == "hostPID" and site.pod is not None and audit_tools.documented_host_pid(_audit_pod(site.pod)):
+        return  # a node-audit tool reading the node's processes, as documented
+    args = {"field": site.key, "namespace": HOST_NAMESPACES[site.key]}
+    emit(site.ctx, "ATS-K8S-004", site.key_node, site.value, args=args)
 
 
 def _on_image(site: Site) -> None:
@@ -231,7 +237,20 @@ CHECKS: dict[str, Callable[[Site], None]] = {
 }
 
 
-def _security_context(sc: YNode, container: str, ctx: FileContext) -> None:
+def _audit_pod(spec: Mapping) -> audit_tools.Pod:
+    """What `audit_tools` reads of a pod spec: each container's image and volume mounts."""
+    containers = [
+        audit_tools.Container(
+            text(get(item, "image")) or "",
+            tuple((text(get(m, "name")) or "", is_true(get(m, "readOnly"))) for m in items(get(item, "volumeMounts"))),
+        )
+        for key in sorted(CONTAINER_LISTS)
+        for item in items(spec.get(key))
+    ]
+    return audit_tools.Pod(tuple(containers))
+
+
+def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping | None) -> None:
     if not isinstance(sc, Mapping):
         return
     label = f"`{container}`"
@@ -262,25 +281,18 @@ def _security_context(sc: YNode, container: str, ctx: FileContext) -> None:
             escalation,
             args={"container": label},
         )
-    where = "Pod security context" if container == "(pod level)" else f"Container {label}"
-    user = sc.get("runAsUser")
-    if (text(user) or "").strip() == "0":
-        emit(
-            ctx,
-            "ATS-K8S-005",
-            sc.key_node("runAsUser"),
-            user,
-            args={"where": where, "field": "runAsUser", "value": "0"},
-        )
-    non_root = sc.get("runAsNonRoot")
-    if is_false(non_root):
-        emit(
-            ctx,
-            "ATS-K8S-005",
-            sc.key_node("runAsNonRoot"),
-            non_root,
-            args={"where": where, "field": "runAsNonRoot", "value": "false"},
-        )
+    _as_root(sc, "Pod security context" if container == "(pod level)" else f"Container {label}", ctx, pod)
+
+
+def _as_root(sc: Mapping, where: str, ctx: FileContext, pod: Mapping | None) -> None:
+    """ATS-K8S-005: `runAsUser: 0` or `runAsNonRoot: false`."""
+    user, non_root = sc.get("runAsUser"), sc.get("runAsNonRoot")
+    found = [("runAsUser", user, "0")] if (text(user) or "").strip() == "0" else []
+    found += [("runAsNonRoot", non_root, "false")] if is_false(non_root) else []
+    if found and pod is not None and audit_tools.documented_root(_audit_pod(pod)):
+        return  # a node-audit tool that needs root to read the node's files, as documented
+    for field, value, shown in found:
+        emit(ctx, "ATS-K8S-005", sc.key_node(field), value, args={"where": where, "field": field, "value": shown})
 
 
 def _mounted_read_only(root: Mapping, name: str) -> bool:
@@ -301,11 +313,13 @@ def _mounted_read_only(root: Mapping, name: str) -> bool:
     return bool(name) and bool(mounts) and all(is_true(m.get("readOnly")) for m in mounts)
 
 
-def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping) -> None:
+def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, pod: Mapping | None) -> None:
     path_node = spec.get("path") if isinstance(spec, Mapping) else spec
     path = text(path_node)
     if path is None or path_node is None:
         return
+    if pod is not None and audit_tools.documented_mount(_audit_pod(pod), volume.text("name") or "", path):
+        return  # a node-audit tool reading, read-only, a host path its documentation mounts
     why = common.sensitive_host_path(path)
     if why is None and common.readable_without_harm(path) and _mounted_read_only(root, volume.text("name") or ""):
         return  # an ordinary host folder every container mounts `readOnly: true`
