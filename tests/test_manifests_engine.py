@@ -44,6 +44,39 @@ def test_region_is_key_to_end_of_value(tmp_path: Path) -> None:
     )
 
 
+ESCALATING_PRIVILEGED = {
+    "pod.yaml": (POD + "        allowPrivilegeEscalation: true\n", 10, 11),
+    "pod.tf": (
+        'resource "kubernetes_pod_v1" "p" {\n'
+        "  spec {\n"
+        "    container {\n"
+        '      name  = "c"\n'
+        '      image = "busybox:1.36"\n'
+        "      security_context {\n"
+        "        privileged                 = true\n"
+        "        allow_privilege_escalation = true\n"
+        "      }\n"
+        "    }\n"
+        "  }\n"
+        "}\n",
+        7,
+        8,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESCALATING_PRIVILEGED))
+def test_escalation_of_a_privileged_container_is_reported_once(tmp_path: Path, name: str) -> None:
+    text, privileged, escalation = ESCALATING_PRIVILEGED[name]
+    result = scan_text(tmp_path, name, text)
+    assert pairs(result, "ATS-K8S-00") == {("ATS-K8S-001", privileged)}
+    # Without ATS-K8S-001 in the scan, ATS-K8S-002 is the only word on it.
+    result = scan_text(tmp_path, name, text, ignore=["ATS-K8S-001"])
+    assert pairs(result, "ATS-K8S-00") == {("ATS-K8S-002", escalation)}
+    result = scan_text(tmp_path, name, text, select=["ATS-K8S-002"])
+    assert pairs(result) == {("ATS-K8S-002", escalation)}
+
+
 def test_multi_document_lines_are_file_lines(tmp_path: Path) -> None:
     text = "apiVersion: v1\nkind: ConfigMap\n---\n" + POD
     result = scan_text(tmp_path, "all.yaml", text)

@@ -99,7 +99,8 @@ def _security_context(sc: Block, container: str | None, ctx: FileContext) -> Non
             if add is not None and name in ESCAPE_CAPABILITIES:
                 ctx.finding("ATS-K8S-001").at(add.span).args(container=label, what=f"adds the {name} capability").emit()
     escalation = sc.attributes.get("allow_privilege_escalation")
-    if escalation is not None and _true(escalation.value):
+    # A privileged container holds every privilege already: ATS-K8S-001's finding is the one.
+    if escalation is not None and _true(escalation.value) and not (_set(privileged) and ctx.enabled("ATS-K8S-001")):
         ctx.finding("ATS-K8S-002").at(escalation.span).args(container=label).emit()
 
 

@@ -273,7 +273,8 @@ def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping 
                 args={"container": label, "what": f"adds the {name} capability"},
             )
     escalation = sc.get("allowPrivilegeEscalation")
-    if is_true(escalation):
+    # A privileged container holds every privilege already: ATS-K8S-001's finding is the one.
+    if is_true(escalation) and not (is_true(privileged) and ctx.enabled("ATS-K8S-001")):
         emit(
             ctx,
             "ATS-K8S-002",
