@@ -291,14 +291,14 @@ def test_a_pin_in_two_files_is_one_finding_whatever_else_its_line_holds(tmp_path
 
 def test_a_charts_copy_of_a_manifest_reports_at_the_source(tmp_path: Path) -> None:
     role = (
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: agent\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n"
         "rules:\n  - apiGroups: ['']\n    resources: [secrets]\n    verbs: [get, list, watch]\n"
     )
     files = {
         "config/rbac/role.yaml": role,
         "charts/agent/files/resources.yaml": "# generated from config/\n---\n" + role,
         # A chart's own template, not a copy: reported where it is.
-        "charts/agent/templates/role.yaml": "# {{- if .Values.rbac }}\n" + role.replace("agent", "agent-{{ .Release.Name }}"),
+        "charts/agent/templates/role.yaml": "# {{- if .Values.rbac }}\n" + role.replace("reader", "reader-{{ .Release.Name }}"),
     }
     found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-K8S-018"]).findings, key=lambda f: f.path)
     assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [

@@ -10,6 +10,7 @@ import pytest
 from atlascan.engines.manifests import audit_tools, common
 from atlascan.engines.manifests.compose import _split_short_port
 from atlascan.model import Finding, ScanResult
+from atlascan.pathclass import report_classes
 from scanning import located, pairs, scan_path, scan_text, write_tree
 
 FAMILIES = ("ATS-K8S", "ATS-CMP", "ATS-MLF", "ATS-DVC")
@@ -414,9 +415,17 @@ def test_reading_secrets_is_graded_by_whose_role_it_is(tmp_path: Path) -> None:
         ("ClusterRole", "kuberay-operator"): Severity.LOW,
         ("ClusterRole", "localmodelnode-agent-role"): Severity.LOW,
     }
+    practice_too = report_classes(tests=False, docs=False, practice=True)
     for (kind, name), severity in cases.items():
-        result = scan_text(tmp_path / name, "rbac.yaml", role.format(kind=kind, name=name))
+        result = scan_text(tmp_path / name, "rbac.yaml", role.format(kind=kind, name=name), report_classes=practice_too)
         assert [f.severity for f in result.findings if f.rule_id == "ATS-K8S-018"] == ([severity] if severity else []), name
+    # By default an operator's role is what every operator does: one notice, not a finding.
+    held = scan_text(tmp_path / "held", "rbac.yaml", role.format(kind="ClusterRole", name="kuberay-operator"))
+    assert [f for f in held.findings if f.rule_id == "ATS-K8S-018"] == []
+    assert [n.message for n in held.notices if n.message.startswith("ATS-K8S-018")] == [
+        "ATS-K8S-018: 1 site held back as the repository's practice (an operator's own role, reading the Secrets it "
+        "configures workloads with); --include-practice reports them."
+    ]
     # A namespaced Role that can list them reads them all.
     listing = role.format(kind="Role", name="pipeline-runner").replace("verbs: [get]", "verbs: [get, list]")
     assert [f.severity for f in scan_text(tmp_path / "lister", "rbac.yaml", listing).findings if f.rule_id == "ATS-K8S-018"] == [Severity.MEDIUM]
@@ -459,7 +468,8 @@ def test_a_node_agents_role_is_not_graded_as_a_controllers(tmp_path: Path, workl
     files = {"rbac/role.yaml": NODE_AGENT_ROLE, "rbac/role_binding.yaml": NODE_AGENT_BINDING}
     if workload:
         files["agent/manager.yaml"] = NODE_AGENT_WORKLOAD.format(kind=workload, digest="a" * 64)
-    result = scan_path(write_tree(tmp_path, files))
+    # Held back as an operator's practice unless a DaemonSet holds it: asked for here.
+    result = scan_path(write_tree(tmp_path, files), report_classes=report_classes(tests=False, docs=False, practice=True))
     (finding,) = [f for f in result.findings if f.rule_id == "ATS-K8S-018"]
     assert finding.severity.name == severity
     assert "grants `get`, `list` and `watch` on `secrets` cluster-wide" in finding.message
@@ -470,7 +480,8 @@ def test_reading_secrets_names_every_verb_granted(tmp_path: Path) -> None:
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: llmisvc-controller-manager-role}\n"
         "rules:\n  - apiGroups: ['']\n    resources: [secrets]\n    verbs: [create, delete, get, list, patch, update, watch]\n"
     )
-    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", role).findings if f.rule_id == "ATS-K8S-018"]
+    practice_too = report_classes(tests=False, docs=False, practice=True)  # an operator's role
+    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", role, report_classes=practice_too).findings if f.rule_id == "ATS-K8S-018"]
     assert "grants `create`, `delete`, `get`, `list`, `patch`, `update` and `watch` on `secrets`" in finding.message
 
 
