@@ -304,3 +304,23 @@ def test_for_each_over_an_empty_collection_creates_nothing(tmp_path: Path) -> No
     )})
     found, _ = _scan(root)
     assert {(r, line) for r, _p, line in found if r == "ATS-TF-031"} == {("ATS-TF-031", 6)}
+
+
+def test_data_service_policy_open_to_the_internet_is_critical() -> None:
+    from conftest import FIXTURES
+
+    result = scan_path(FIXTURES / "ATS-TF-023" / "data_services.tf", root=FIXTURES / "ATS-TF-023", select=["ATS-TF-023"])
+    assert [(line, severity) for _, line, _, _, severity in located(result, "ATS-TF-023")] == [
+        (14, "critical"),  # es:* to everyone, domain without vpc_options
+        (37, "medium"),  # the same with an aws:SourceIp condition
+        (70, "medium"),  # the same in a VPC
+        (89, "critical"),  # sqs:* to everyone
+        (104, "medium"),  # sqs:* limited by aws:SourceArn
+        (120, "critical"),  # * on an SNS topic to everyone
+    ]
+    critical = [f.message for f in result.findings if f.region.start_line == 14]
+    assert critical == [
+        "IAM permissions of `data.aws_iam_policy_document.monitoring` are far broader than a pipeline needs: the policy allows"
+        " `es:*` to Principal `*` with no Condition, so any principal on the internet may call the Elasticsearch domain"
+        " `aws_elasticsearch_domain.monitoring` (no `vpc_options`: its endpoint is public)."
+    ]
