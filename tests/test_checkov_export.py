@@ -121,3 +121,15 @@ def test_export_command_refuses_a_file(tmp_path: Path) -> None:
     target = tmp_path / "file.yaml"
     target.write_text("x", encoding="utf-8")
     assert main(["export-checkov", str(target)]) == 2
+
+
+def test_unless_tests_about_other_resources_are_left_out() -> None:
+    row = {
+        "resources": TYPES,
+        "attribute": "public_access_prevention",
+        "safe": ["enforced"],
+        "unless": [{"read": ["primary_access_key"]}, {"granted": ["allUsers"]}],
+    }
+    assert definition_for(row) == {
+        "or": [attr("public_access_prevention", "not_exists"), attr("public_access_prevention", "equals", "enforced")]
+    }

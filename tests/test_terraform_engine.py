@@ -82,6 +82,18 @@ def test_condition_rows_with_unknown_keys_are_rejected() -> None:
 
 
 # ---- parsing layer ---------------------------------------------------------------------
+def test_unless_name_lists_must_be_lists() -> None:
+    from dataclasses import replace
+
+    from atlascan.engines import load_engine
+
+    rule = TF_RULES["ATS-TF-017"]
+    row = dict(rule.match["conditions"][0], unless=[{"granted": "allUsers"}])
+    assert load_engine("terraform").validate(replace(rule, match={"conditions": [row]})) == [
+        "match.conditions[0]: `read` and `granted` in `unless` are lists of names, not {'granted': 'allUsers'}"
+    ]
+
+
 def test_values_are_normalised_once(tmp_path: Path) -> None:
     text = 'resource "aws_s3_bucket" "b" {\n  acl = "public-read"\n  n = -1\n  l = ["a", 2, true]\n  r = aws_kms_key.k.arn\n  e = "a\\"b"\n}\n'
     block = _tree(tmp_path, "m.tf", text).blocks[0]

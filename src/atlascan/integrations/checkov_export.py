@@ -102,14 +102,14 @@ def definition_for(row: Mapping[str, Any]) -> dict[str, Any]:
         passes = {"and": [present, value_ok]}
     exceptions = []
     for test in row.get("unless", ()):
-        if "read" in test:
-            continue  # what other resources read is a graph question: the exported policy is stricter
         if "block" in test:
             exceptions.append(_attribute(str(test["block"]), "exists", types))
-        elif "equals" in test:
+        elif "attribute" in test and "equals" in test:
             exceptions.append(_attribute(str(test["attribute"]), "equals", types, test["equals"]))
-        else:
+        elif "attribute" in test:
             exceptions.append(_attribute(str(test["attribute"]), "exists", types))
+        # Other tests (`read`, `granted`) ask what other resources do with this one, a graph
+        # question: left out, the exported policy is stricter.
     return {"or": [*exceptions, passes]} if exceptions else passes
 
 

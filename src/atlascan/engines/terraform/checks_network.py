@@ -11,7 +11,7 @@ from typing import Any
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
 from atlascan.engines.terraform.conditions import never_created
-from atlascan.engines.terraform.module import Module, refs
+from atlascan.engines.terraform.module import Module
 from atlascan.model import Severity
 from atlascan.parsers.terraform.syntax import Attribute, Block
 
@@ -138,10 +138,7 @@ def _group_of(module: Module, rule: Block) -> str | None:
 
 def _groups_used(module: Module, block: Block) -> set[str]:
     """The security groups a resource's arguments (nested blocks included) reference."""
-    found = {a for attr in block.attributes.values() for r in refs(attr.value) if (a := module.referenced_resource(r))}
-    for child in block.blocks:
-        found |= _groups_used(module, child)
-    return {a for a in found if a.startswith("aws_security_group.")}
+    return {a for a in module.references(block) if a.startswith("aws_security_group.")}
 
 
 def load_balancer_groups(module: Module) -> set[str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import name_words, named, never_created
+from atlascan.engines.terraform.conditions import grantee, name_words, named, never_created
 from atlascan.engines.terraform.module import Module, describe, is_known
 from atlascan.engines.terraform.policies import (
     Statement,
@@ -365,18 +365,6 @@ GCS_IAM = ("google_storage_bucket_iam_member", "google_storage_bucket_iam_bindin
 REGISTRY_IAM = ("google_artifact_registry_repository_iam_member", "google_artifact_registry_repository_iam_binding")
 
 
-def _public_member_attr(module: Module, block: Block) -> tuple[Attribute, str] | None:
-    for name in ("member", "members", "entity", "role_entity"):
-        attr = block.attributes.get(name)
-        if attr is None:
-            continue
-        value = module.resolve(attr.value)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and any(item == m or item.endswith(":" + m) for m in PUBLIC_MEMBERS):
-                return attr, item
-    return None
-
-
 def _role_text(module: Module, block: Block) -> str:
     for name in ("role", "role_entity"):
         attr = block.attributes.get(name)
@@ -401,7 +389,7 @@ def check_public_gcs(module: Module, ctx: GroupContext) -> None:
         target = block.attributes.get("bucket")
         if target is not None and module.referenced_resource(target.value) in enforced:
             continue  # public access prevention makes the grant ineffective
-        hit = _public_member_attr(module, block)
+        hit = grantee(module, block, PUBLIC_MEMBERS)
         if hit is None:
             continue
         attr, member = hit
@@ -420,7 +408,7 @@ def check_public_registry(module: Module, ctx: GroupContext) -> None:
     if not ctx.enabled(PUBLIC_REGISTRY):
         return
     for address, block in module.of_type(*REGISTRY_IAM):
-        hit = _public_member_attr(module, block)
+        hit = grantee(module, block, PUBLIC_MEMBERS)
         if hit is None:
             continue
         attr, member = hit

@@ -10,9 +10,11 @@ Row keys:
   required       the attribute or block must be present and not null
   default        the provider's value when the attribute is absent (checked like a value)
   default_note   how the message explains the default ("AWS defaults to Enabled")
-  unless         [{attribute = "...", equals = V} | {block = "..."} | {read = ["..."]}]: any match
-                 passes the row (`read`: the module's expressions read one of these attributes
-                 of the resource)
+  unless         [{attribute = "...", equals = V} | {block = "..."} | {read = ["..."]} |
+                 {granted = ["..."]}]: any match passes the row (`read`: the module's
+                 expressions read one of these attributes of the resource; `granted`: an IAM
+                 member, binding or ACL resource that references the resource grants it to
+                 one of these members)
   name_pattern   only resources whose name label or `name`/`bucket` matches this regex (read
                  as words joined by `-`: `named`)
   severity       overrides the rule's severity for this row
@@ -24,14 +26,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.module import Module, describe, is_known
 from atlascan.model import Precision, Severity
-from atlascan.parsers.terraform.syntax import Block
+from atlascan.parsers.terraform.syntax import Attribute, Block
 from atlascan.rules import Rule
 
 _MISSING = object()
@@ -77,7 +79,8 @@ def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
 ROW_KEYS = frozenset(
     {"resources", "resource", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "name_pattern", "severity"}
 )
-UNLESS_KEYS = frozenset({"attribute", "equals", "block", "read"})
+UNLESS_TESTS = frozenset({"attribute", "block", "read", "granted"})  # one of these per entry
+UNLESS_KEYS = UNLESS_TESTS | {"equals"}
 
 
 def row_problems(rule_id: str, row: Any) -> list[str]:
@@ -93,8 +96,10 @@ def row_problems(rule_id: str, row: Any) -> list[str]:
         out.append("a `match.conditions` row needs exactly one of `attribute` or `block`")
     unless = row.get("unless", [])
     for test in unless if isinstance(unless, list) else []:
-        if not isinstance(test, Mapping) or len(test.keys() & {"attribute", "block", "read"}) != 1 or set(test) - UNLESS_KEYS:
-            out.append(f"`unless` entries are {{attribute = ..., equals = ...}}, {{block = ...}} or {{read = [...]}}, not {test!r}")
+        if not isinstance(test, Mapping) or len(test.keys() & UNLESS_TESTS) != 1 or set(test) - UNLESS_KEYS:
+            out.append(f"`unless` entries are {{attribute = ..., equals = ...}}, {{block = ...}}, {{read = [...]}} or {{granted = [...]}}, not {test!r}")
+        elif any(k in test and not (isinstance(test[k], list) and all(isinstance(v, str) for v in test[k])) for k in ("read", "granted")):
+            out.append(f"`read` and `granted` in `unless` are lists of names, not {test!r}")
     if not out:
         try:
             _row(rule_id, row)
@@ -144,6 +149,13 @@ def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
             if len(block.labels) == 2 and module.attributes_read(".".join(block.labels)) & set(test["read"]):
                 return True
             continue
+        if "granted" in test:
+            # The configuration already grants the resource to these members (a bucket to
+            # allUsers): it is open, which the rule on the grant reports; that the setting
+            # would let it be opened adds nothing to act on.
+            if len(block.labels) == 2 and granted(module, ".".join(block.labels), test["granted"]):
+                return True
+            continue
         if "block" in test:
             if has_block(block, test["block"]):
                 return True
@@ -152,6 +164,30 @@ def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
         if attr is not None and ("equals" not in test or _same(value, test["equals"])):
             return True
     return False
+
+
+# Where IAM member, binding and ACL resources name who is granted (`member`, `members`;
+# `entity` and `role_entity` of Cloud Storage ACLs, written `READER:allUsers`).
+GRANTEE_ATTRIBUTES = ("member", "members", "entity", "role_entity")
+
+
+def grantee(module: Module, block: Block, members: Collection[str]) -> tuple[Attribute, str] | None:
+    """The attribute of an IAM member, binding or ACL resource that grants to one of these
+    members, and the entry naming it."""
+    for name in GRANTEE_ATTRIBUTES:
+        attr = block.attributes.get(name)
+        if attr is None:
+            continue
+        value = module.resolve(attr.value)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and any(item == m or item.endswith(":" + m) for m in members):
+                return attr, item
+    return None
+
+
+def granted(module: Module, address: str, members: Collection[str]) -> bool:
+    """Some resource that references `address` and is created grants it to one of these members."""
+    return any(not never_created(module, block) and grantee(module, block, members) is not None for _, block in module.referrers(address))
 
 
 def has_block(block: Block, path: str) -> bool:

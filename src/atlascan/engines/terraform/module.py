@@ -134,6 +134,7 @@ class Module:
         self._file_cache: dict[str, Any] = {}
         self._binding: dict[str, Any] = {}  # `each` / `count` of the instance being checked
         self._reads: dict[str, frozenset[str]] | None = None  # resource address -> attributes read (attributes_read)
+        self._referrers: dict[str, list[tuple[str, Block]]] | None = None  # address -> resources referencing it (referrers)
         for parsed in files:
             name = parsed.file.path.rsplit("/", 1)[-1]
             if name.endswith(".tfvars"):
@@ -192,6 +193,29 @@ class Module:
                                 reads.setdefault(m.group(1), set()).add(m.group(2))
             self._reads = {k: frozenset(v) for k, v in reads.items()}
         return self._reads.get(address, frozenset())
+
+    def references(self, block: Block) -> set[str]:
+        """The resources and data blocks of the module that a block's arguments (nested
+        blocks included) reference."""
+        found: set[str] = set()
+        blocks = [block]
+        while blocks:
+            current = blocks.pop()
+            blocks += current.blocks
+            for attr in current.attributes.values():
+                found.update(a for r in refs(attr.value) if (a := self.referenced_resource(r)) is not None)
+        return found
+
+    def referrers(self, address: str) -> list[tuple[str, Block]]:
+        """The resources that reference `address` (`google_storage_bucket_iam_member.x` for
+        `google_storage_bucket.data`), as (address, block)."""
+        if self._referrers is None:
+            index: dict[str, list[tuple[str, Block]]] = {}
+            for owner, block in self.resources.items():
+                for target in sorted(self.references(block) - {owner}):
+                    index.setdefault(target, []).append((owner, block))
+            self._referrers = index
+        return self._referrers.get(address, [])
 
     def referenced_resource(self, value: Any) -> str | None:
         """`aws_s3_bucket.data.id` -> "aws_s3_bucket.data" when that resource is in the module."""
