@@ -128,7 +128,7 @@ def test_unless_tests_about_other_resources_are_left_out() -> None:
         "resources": TYPES,
         "attribute": "public_access_prevention",
         "safe": ["enforced"],
-        "unless": [{"read": ["primary_access_key"]}, {"granted": ["allUsers"]}],
+        "unless": [{"read": ["primary_access_key"]}, {"granted": ["allUsers"]}, {"firewalled": True}],
     }
     assert definition_for(row) == {
         "or": [attr("public_access_prevention", "not_exists"), attr("public_access_prevention", "equals", "enforced")]

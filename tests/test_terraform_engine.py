@@ -82,15 +82,16 @@ def test_condition_rows_with_unknown_keys_are_rejected() -> None:
 
 
 # ---- parsing layer ---------------------------------------------------------------------
-def test_unless_name_lists_must_be_lists() -> None:
+def test_unless_entries_are_checked_for_shape() -> None:
     from dataclasses import replace
 
     from atlascan.engines import load_engine
 
     rule = TF_RULES["ATS-TF-017"]
-    row = dict(rule.match["conditions"][0], unless=[{"granted": "allUsers"}])
-    assert load_engine("terraform").validate(replace(rule, match={"conditions": [row]})) == [
-        "match.conditions[0]: `read` and `granted` in `unless` are lists of names, not {'granted': 'allUsers'}"
+    rows = [dict(rule.match["conditions"][0], unless=[test]) for test in ({"granted": "allUsers"}, {"firewalled": "yes"})]
+    assert load_engine("terraform").validate(replace(rule, match={"conditions": rows})) == [
+        "match.conditions[0]: `read` and `granted` in `unless` are lists of names, not {'granted': 'allUsers'}",
+        "match.conditions[1]: `firewalled` in `unless` is `true`, not {'firewalled': 'yes'}",
     ]
 
 

@@ -108,8 +108,8 @@ def definition_for(row: Mapping[str, Any]) -> dict[str, Any]:
             exceptions.append(_attribute(str(test["attribute"]), "equals", types, test["equals"]))
         elif "attribute" in test:
             exceptions.append(_attribute(str(test["attribute"]), "exists", types))
-        # Other tests (`read`, `granted`) ask what other resources do with this one, a graph
-        # question: left out, the exported policy is stricter.
+        # Other tests (`read`, `granted`, `firewalled`) ask what other resources do with this
+        # one, a graph question: left out, the exported policy is stricter.
     return {"or": [*exceptions, passes]} if exceptions else passes
 
 

@@ -10,13 +10,12 @@ from typing import Any
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import never_created
+from atlascan.engines.terraform.conditions import ANYWHERE, never_created
 from atlascan.engines.terraform.module import Module
 from atlascan.model import Severity
 from atlascan.parsers.terraform.syntax import Attribute, Block
 
 OPEN_PORT = "ATS-TF-024"
-ANYWHERE = ("0.0.0.0/0", "::/0", "*", "internet", "any")
 ALL_PROTOCOLS = ("-1", "all", "*")
 PORT_ATTRS_AWS = ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
 LOAD_BALANCERS = ("aws_lb", "aws_alb", "aws_elb")

@@ -11,10 +11,12 @@ Row keys:
   default        the provider's value when the attribute is absent (checked like a value)
   default_note   how the message explains the default ("AWS defaults to Enabled")
   unless         [{attribute = "...", equals = V} | {block = "..."} | {read = ["..."]} |
-                 {granted = ["..."]}]: any match passes the row (`read`: the module's
-                 expressions read one of these attributes of the resource; `granted`: an IAM
-                 member, binding or ACL resource that references the resource grants it to
-                 one of these members)
+                 {granted = ["..."]} | {firewalled = true}]: any match passes the row
+                 (`read`: the module's expressions read one of these attributes of the
+                 resource; `granted`: an IAM member, binding or ACL resource that references
+                 the resource grants it to one of these members; `firewalled`: the Azure
+                 storage account, the resource or the one it names, denies network access
+                 by default and admits no internet-wide range)
   name_pattern   only resources whose name label or `name`/`bucket` matches this regex (read
                  as words joined by `-`: `named`)
   severity       overrides the rule's severity for this row
@@ -79,7 +81,7 @@ def _row(rule_id: str, row: Mapping[str, Any]) -> Condition:
 ROW_KEYS = frozenset(
     {"resources", "resource", "attribute", "block", "safe", "unsafe", "required", "default", "default_note", "unless", "name_pattern", "severity"}
 )
-UNLESS_TESTS = frozenset({"attribute", "block", "read", "granted"})  # one of these per entry
+UNLESS_TESTS = frozenset({"attribute", "block", "read", "granted", "firewalled"})  # one of these per entry
 UNLESS_KEYS = UNLESS_TESTS | {"equals"}
 
 
@@ -97,9 +99,14 @@ def row_problems(rule_id: str, row: Any) -> list[str]:
     unless = row.get("unless", [])
     for test in unless if isinstance(unless, list) else []:
         if not isinstance(test, Mapping) or len(test.keys() & UNLESS_TESTS) != 1 or set(test) - UNLESS_KEYS:
-            out.append(f"`unless` entries are {{attribute = ..., equals = ...}}, {{block = ...}}, {{read = [...]}} or {{granted = [...]}}, not {test!r}")
+            out.append(
+                "`unless` entries are {attribute = ..., equals = ...}, {block = ...}, {read = [...]}, {granted = [...]}"
+                f" or {{firewalled = true}}, not {test!r}"
+            )
         elif any(k in test and not (isinstance(test[k], list) and all(isinstance(v, str) for v in test[k])) for k in ("read", "granted")):
             out.append(f"`read` and `granted` in `unless` are lists of names, not {test!r}")
+        elif "firewalled" in test and test["firewalled"] is not True:
+            out.append(f"`firewalled` in `unless` is `true`, not {test!r}")
     if not out:
         try:
             _row(rule_id, row)
@@ -156,6 +163,12 @@ def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
             if len(block.labels) == 2 and granted(module, ".".join(block.labels), test["granted"]):
                 return True
             continue
+        if "firewalled" in test:
+            # Only the networks the account's firewall lets in can reach it: anonymous
+            # reads are not open to the internet.
+            if firewalled(module, block):
+                return True
+            continue
         if "block" in test:
             if has_block(block, test["block"]):
                 return True
@@ -188,6 +201,53 @@ def grantee(module: Module, block: Block, members: Collection[str]) -> tuple[Att
 def granted(module: Module, address: str, members: Collection[str]) -> bool:
     """Some resource that references `address` and is created grants it to one of these members."""
     return any(not never_created(module, block) and grantee(module, block, members) is not None for _, block in module.referrers(address))
+
+
+# Addresses that stand for the whole internet wherever a configuration lists sources:
+# security groups, firewalls, NSG rules, storage account firewalls. A bare `0.0.0.0` is
+# read as Checkov's NSG checks read it, and Azure's `Internet` service tag is one too.
+ANYWHERE = ("0.0.0.0/0", "::/0", "0.0.0.0", "*", "internet", "any")
+STORAGE_ACCOUNT = "azurerm_storage_account"
+
+
+def _storage_account(module: Module, block: Block) -> tuple[str, Block] | None:
+    """The Azure storage account a resource is, or names through `storage_account_id` /
+    `storage_account_name` (a container), when it is in the module."""
+    if block.labels[0] == STORAGE_ACCOUNT and len(block.labels) == 2:
+        return ".".join(block.labels), block
+    for name in ("storage_account_id", "storage_account_name"):
+        attr = block.attributes.get(name)
+        target = module.referenced_resource(attr.value) if attr is not None else None
+        if target is not None and target.startswith(STORAGE_ACCOUNT + "."):
+            return target, module.resources[target]
+    return None
+
+
+def _admits_only_listed(module: Module, rules: Block) -> bool:
+    """Network rules that deny by default and list no internet-wide range; a value that
+    cannot be resolved does not show that, so it does not count."""
+    action = rules.attributes.get("default_action")
+    value = module.resolve(action.value) if action is not None else None
+    if not isinstance(value, str) or value.lower() != "deny":
+        return False
+    ips = rules.attributes.get("ip_rules")
+    ranges = module.resolve(ips.value) if ips is not None else []
+    if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
+        return False
+    return not any(r.strip().lower() in ANYWHERE for r in ranges)
+
+
+def firewalled(module: Module, block: Block) -> bool:
+    """The Azure storage account (the resource itself, or the one it names) has network
+    rules, inline or as `azurerm_storage_account_network_rules`, and every set of them
+    denies by default and admits no internet-wide range."""
+    account = _storage_account(module, block)
+    if account is None:
+        return False
+    address, found = account
+    rule_sets = found.sub("network_rules") + [c for d in found.sub("dynamic") if d.labels[:1] == ("network_rules",) for c in d.sub("content")]
+    rule_sets += [b for _, b in module.referrers(address) if b.labels[0] == "azurerm_storage_account_network_rules" and not never_created(module, b)]
+    return bool(rule_sets) and all(_admits_only_listed(module, r) for r in rule_sets)
 
 
 def has_block(block: Block, path: str) -> bool:
