@@ -10,7 +10,7 @@ import pytest
 from atlascan import parsers
 from atlascan.atlas import catalog
 from atlascan.engines.terraform.module import UNKNOWN, Module
-from atlascan.model import ParseError, Precision, SourceFile
+from atlascan.model import ParseError, Precision, Severity, SourceFile
 from atlascan.parsers.terraform.syntax import Call, Expr, ParsedFile, Ref, Template
 from atlascan.rules import default_rules
 from scanning import located, scan_path, write_tree
@@ -337,3 +337,16 @@ def test_data_service_policy_open_to_the_internet_is_critical() -> None:
         " `es:*` to Principal `*` with no Condition, so any principal on the internet may call the Elasticsearch domain"
         " `aws_elasticsearch_domain.monitoring` (no `vpc_options`: its endpoint is public)."
     ]
+
+
+def test_a_public_acl_entry_is_graded_by_its_own_role(tmp_path: Path) -> None:
+    acl = (
+        'resource "google_storage_bucket_acl" "{name}" {{\n  bucket = "reports"\n'
+        '  role_entity = ["OWNER:project-owners-1234", "{entry}"]\n}}\n'
+    )
+    files = {
+        "read.tf": acl.format(name="read", entry="READER:allAuthenticatedUsers"),
+        "write.tf": acl.format(name="write", entry="WRITER:allUsers"),
+    }
+    result = scan_path(_write(tmp_path, files), select=["ATS-TF-016"])
+    assert {(f.path, f.severity) for f in result.findings} == {("read.tf", Severity.HIGH), ("write.tf", Severity.CRITICAL)}

@@ -393,7 +393,9 @@ def check_public_gcs(module: Module, ctx: GroupContext) -> None:
         if hit is None:
             continue
         attr, member = hit
-        role = _role_text(module, block)
+        # An ACL's `role_entity` writes each grant `ROLE:entity`: the public entry's own role
+        # counts, not the project owners' OWNER beside it.
+        role = member.rpartition(":")[0] if attr is block.attributes.get("role_entity") else _role_text(module, block)
         writable = bool(WRITE_ROLE.search(role)) or role.upper().startswith("OWNER") or "WRITER" in role.upper()
         (
             ctx.finding(PUBLIC_GCS, file=block.file)
