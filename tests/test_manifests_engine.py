@@ -71,6 +71,10 @@ def test_escalation_of_a_privileged_container_is_reported_once(tmp_path: Path, n
     text, privileged, escalation = ESCALATING_PRIVILEGED[name]
     result = scan_text(tmp_path, name, text)
     assert pairs(result, "ATS-K8S-00") == {("ATS-K8S-001", privileged)}
+    # The one finding names both lines to change.
+    (finding,) = [f for f in result.findings if f.rule_id == "ATS-K8S-001"]
+    assert "runs privileged and allows privilege escalation" in finding.message
+    assert [r.region.start_line for r in finding.related] == [escalation]
     # Without ATS-K8S-001 in the scan, ATS-K8S-002 is the only word on it.
     result = scan_text(tmp_path, name, text, ignore=["ATS-K8S-001"])
     assert pairs(result, "ATS-K8S-00") == {("ATS-K8S-002", escalation)}

@@ -87,8 +87,15 @@ def _walk(resource: Block, ctx: FileContext) -> None:
 def _security_context(sc: Block, container: str | None, ctx: FileContext) -> None:
     label = f"`{container or '(pod level)'}`"
     privileged = sc.attributes.get("privileged")
+    escalation = sc.attributes.get("allow_privilege_escalation")
     if privileged is not None and _true(privileged.value):
-        ctx.finding("ATS-K8S-001").at(privileged.span).args(container=label, what="runs privileged").emit()
+        # ATS-K8S-002 is not said separately (below): the one fix names both attributes.
+        finding = ctx.finding("ATS-K8S-001").at(privileged.span)
+        if escalation is not None and _true(escalation.value):
+            finding.related(escalation.span, "allow_privilege_escalation = true; set it to false when privileged goes.")
+            finding.args(container=label, what="runs privileged and allows privilege escalation").emit()
+        else:
+            finding.args(container=label, what="runs privileged").emit()
     for caps in _children(sc):
         if caps.type != "capabilities":
             continue
@@ -98,7 +105,6 @@ def _security_context(sc: Block, container: str | None, ctx: FileContext) -> Non
             name = (cap if isinstance(cap, str) else "").strip().upper()
             if add is not None and name in ESCAPE_CAPABILITIES:
                 ctx.finding("ATS-K8S-001").at(add.span).args(container=label, what=f"adds the {name} capability").emit()
-    escalation = sc.attributes.get("allow_privilege_escalation")
     # A privileged container holds every privilege already: ATS-K8S-001's finding is the one.
     if escalation is not None and _true(escalation.value) and not (_set(privileged) and ctx.enabled("ATS-K8S-001")):
         ctx.finding("ATS-K8S-002").at(escalation.span).args(container=label).emit()

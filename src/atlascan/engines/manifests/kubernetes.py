@@ -250,18 +250,26 @@ def _audit_pod(spec: Mapping) -> audit_tools.Pod:
     return audit_tools.Pod(tuple(containers))
 
 
+# The related location of ATS-K8S-001 where the privileged container also allows escalation.
+ESCALATION_TOO = "allowPrivilegeEscalation: true; set it to false when privileged goes."
+
+
 def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping | None) -> None:
     if not isinstance(sc, Mapping):
         return
     label = f"`{container}`"
     privileged = sc.get("privileged")
+    escalation = sc.get("allowPrivilegeEscalation")
     if is_true(privileged):
+        # ATS-K8S-002 is not said separately (below): the one fix names both lines.
+        both = is_true(escalation)
         emit(
             ctx,
             "ATS-K8S-001",
             sc.key_node("privileged"),
             privileged,
-            args={"container": label, "what": "runs privileged"},
+            args={"container": label, "what": "runs privileged and allows privilege escalation" if both else "runs privileged"},
+            related=[(sc.key_node("allowPrivilegeEscalation"), ESCALATION_TOO)] if both else (),
         )
     for cap in items(get(sc, "capabilities", "add")):
         name = (text(cap) or "").strip().upper()
@@ -272,7 +280,6 @@ def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping 
                 cap,
                 args={"container": label, "what": f"adds the {name} capability"},
             )
-    escalation = sc.get("allowPrivilegeEscalation")
     # A privileged container holds every privilege already: ATS-K8S-001's finding is the one.
     if is_true(escalation) and not (is_true(privileged) and ctx.enabled("ATS-K8S-001")):
         emit(
