@@ -247,10 +247,12 @@ def test_a_long_line_repeated_across_files_is_one_finding(tmp_path: Path) -> Non
 
 def test_a_short_pin_repeated_across_files_is_one_finding(tmp_path: Path) -> None:
     # A pinning rule's short line, the same image in three Dockerfiles, is one pin to change;
-    # one Dockerfile pins by digest, so the rule reports per file and only the copies fold.
+    # half the base images are pinned by digest, so the rule reports per file and only the
+    # copies fold.
     digest = "python:3.12-slim@sha256:" + "a" * 64
     files = {f"svc/{n}/Dockerfile": f"FROM {digest} AS build\nFROM alpine:3.21\n" for n in ("a", "b", "c")}
     files["svc/d/Dockerfile"] = "FROM alpine:3.20\n"
+    files["svc/e/Dockerfile"] = f"FROM {digest}\n"
     found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-DKR-004"]).findings, key=lambda f: f.path)
     assert [(f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
         ("svc/a/Dockerfile", 2, [("svc/b/Dockerfile", 2), ("svc/c/Dockerfile", 2)]), ("svc/d/Dockerfile", 1, []),

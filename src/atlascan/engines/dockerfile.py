@@ -20,7 +20,10 @@ from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage
 from atlascan.rules import Rule
 
 # A FROM, or an ARG default it reads, that carries a digest.
-DIGEST_PIN = re.compile(r"(?im)^\s*(?:FROM|ARG)\b[^\n]*@sha256:[0-9a-f]{64}")
+# What `prepare` counts, without parsing: each FROM's image (and stage name), ARG defaults.
+FROM_IMAGE = re.compile(r"(?im)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?P<image>\S+)(?:[ \t]+AS[ \t]+(?P<name>\S+))?")
+ARG_DEFAULT = re.compile(r"(?im)^[ \t]*ARG[ \t]+(?P<name>\w+)=(?P<value>\S+)")
+ARG_REF = re.compile(r"\$\{?(\w+)\}?")
 
 ROOT_USERS = frozenset({"root", "0"})
 HEX40 = re.compile(r"^[0-9a-f]{40}$", re.I)
@@ -48,20 +51,32 @@ class DockerfileEngine(Engine):
     )
 
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> bool | None:
-        """Whether any Dockerfile of the scan pins a base image by digest: where none does,
-        tags are the repository's practice and ATS-DKR-004 says so once, not per file."""
+        """Whether pinning base images by digest is the repository's practice: at least half
+        of its Dockerfiles' FROM images carry one (as ATS-K8S-008 and ATS-GHA-004 count).
+        Otherwise tags are the practice and ATS-DKR-004 says so once, not per file."""
         if not ctx.enabled("ATS-DKR-004"):
             return None
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
 
+        total = pinned = 0
         for file in files:
             try:
-                if DIGEST_PIN.search(parsers.read_text(file, Limits())):
-                    return True
+                text = parsers.read_text(file, Limits())
             except (OSError, ParseError, SkipFile):
                 continue
-        return False
+            defaults = {m.group("name"): m.group("value") for m in ARG_DEFAULT.finditer(text)}
+            stages = {"scratch"}
+            for m in FROM_IMAGE.finditer(text):
+                image = ARG_REF.sub(lambda v, d=defaults: d.get(v.group(1), ""), m.group("image"))
+                # An earlier stage or scratch is no image to pin; a build argument without a
+                # default is the builder's choice, unknown here.
+                if image and image.lower() not in stages:
+                    total += 1
+                    pinned += "@sha256:" in image
+                if m.group("name"):
+                    stages.add(m.group("name").lower())
+        return total > 0 and pinned * 2 >= total
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         dockerfile: Dockerfile = ctx.doc.tree
@@ -190,12 +205,12 @@ class DockerfileEngine(Engine):
                     image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
                 )
                 if ctx.facts is False:
-                    # No Dockerfile here pins by digest: a version tag is the repository's
+                    # Few images here are pinned by digest: a version tag is the repository's
                     # practice (held back, one notice); `latest` or no tag is one change to
                     # make across the repository, one finding.
                     finding.property("foldScope", "repository")
                     if severity is None:
-                        finding.property("practice", "no Dockerfile here pins a base image by digest")
+                        finding.property("practice", "fewer than half of the Dockerfiles' base images are pinned by digest")
                 finding.severity(severity).emit()
             if stage.name:
                 names.add(stage.name)
