@@ -49,6 +49,8 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
         "      - uses: acme/train-action@main\n"  # 14 a branch: reported
         "  publish:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n"
         "      - uses: acme/publish-action@v2\n"  # 20 may mint OIDC tokens: reported
+        "      - uses: aws-actions/configure-aws-credentials@v4\n"  # 21 the platform's own: held
+        "        with:\n          aws-secret-access-key: ${{ secrets.AWS_KEY }}\n"
     )
     result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
     # one finding for the file, led by the branch, the reported tags its related sites
@@ -60,12 +62,12 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
     assert "a movable reference; it is handed a secret; pin it" in related[11]
     assert "the job may mint OIDC tokens (`id-token: write`)" in related[20]
     assert [n.message for n in result.notices if "practice" in n.message] == [
-        "ATS-GHA-004: 2 sites held back as the repository's practice (fewer than half of the repository's action "
+        "ATS-GHA-004: 3 sites held back as the repository's practice (fewer than half of the repository's action "
         "references are pinned by SHA); --include-practice reports them."
     ]
     # Asked for, the held tags are reported: one finding for the repository.
     found_all = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"], report_classes=frozenset({"practice"})).findings
-    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9]), (14, [10, 11, 20])]
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9, 21]), (14, [10, 11, 20])]
 
 
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:

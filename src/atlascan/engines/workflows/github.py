@@ -901,10 +901,13 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
         severity = Severity.HIGH
     else:
         severity = Severity.LOW if github_owned else Severity.MEDIUM
-        retagged = any(name.lower().startswith(p) for p in ctx.rules["ATS-GHA-004"].match.get("retagged", ()))
+        rows = ctx.rules["ATS-GHA-004"].match
+        retagged = any(name.lower().startswith(p) for p in rows.get("retagged", ()))
+        # The platform's own action, handed its credential where tags are the practice, is it.
+        vendor_in_practice = ctx.facts is False and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
         if retagged:
             why = "; this publisher's tags were once repointed to malicious code"
-        elif credential and not github_owned:
+        elif credential and not github_owned and not vendor_in_practice:
             why = f"; {credential}"
         elif ctx.facts is False:
             practice = "fewer than half of the repository's action references are pinned by SHA"
