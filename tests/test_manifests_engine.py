@@ -430,6 +430,9 @@ def test_reading_secrets_is_graded_by_whose_role_it_is(tmp_path: Path) -> None:
         "ATS-K8S-018: 1 site held back as the repository's practice (an operator's own role, reading the Secrets it "
         "configures workloads with); --include-practice reports them."
     ]
+    # `get` alone reads them by name, and the message says so.
+    (getter,) = [f for f in scan_text(tmp_path / "getter", "rbac.yaml", role.format(kind="ClusterRole", name="reader")).findings if f.rule_id == "ATS-K8S-018"]
+    assert "whoever holds it reads any credential stored there whose name it knows" in getter.message
     # A namespaced Role that can list them reads them all.
     listing = role.format(kind="Role", name="pipeline-runner").replace("verbs: [get]", "verbs: [get, list]")
     assert [f.severity for f in scan_text(tmp_path / "lister", "rbac.yaml", listing).findings if f.rule_id == "ATS-K8S-018"] == [Severity.MEDIUM]

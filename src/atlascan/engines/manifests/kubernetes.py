@@ -795,7 +795,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         if secrets is not None and verb_names & READ_VERBS and "resourceNames" not in rule and not aggregated and not named_only:
             sev = Severity.LOW if operator else Severity.HIGH if kind == "ClusterRole" else None
             granted = _verb_list(verbs)
-            finding = ctx.finding("ATS-K8S-018").at(secrets).args(verbs=granted, role=kind, scope=scope).severity(sev)
+            # `get` alone reads a Secret by name; `list` and `watch` hand over every one.
+            reach = "any credential stored there whose name it knows" if verb_names & READ_VERBS == {"get"} else "every credential stored there"
+            finding = ctx.finding("ATS-K8S-018").at(secrets).args(verbs=granted, role=kind, scope=scope, reach=reach).severity(sev)
             if operator:  # what every operator does: held back with the repository's practice
                 finding.property("practice", "an operator's own role, reading the Secrets it configures workloads with")
             finding.emit()
