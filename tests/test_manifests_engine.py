@@ -397,11 +397,16 @@ def test_cluster_admin_for_a_service_account_is_critical(tmp_path: Path) -> None
         ("RoleBinding", "cluster-admin"): Severity.HIGH,
         ("ClusterRoleBinding", "admin"): Severity.HIGH,
     }
+    runner = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: train}\nspec:\n  template:\n    spec:\n      serviceAccountName: runner\n"
     for (kind, role), severity in cases.items():
-        result = scan_text(tmp_path / f"{kind}-{role}", "rbac.yaml", binding.format(kind=kind, role=role))
+        files = {"rbac.yaml": binding.format(kind=kind, role=role), "job.yaml": runner}
+        result = scan_path(write_tree(tmp_path / f"{kind}-{role}", files))
         found = [f for f in result.findings if f.rule_id == "ATS-K8S-016"]
         assert [f.severity for f in found] == [severity]
         assert "`ml/runner`" in found[0].message
+    # No workload of the scan runs as the account: nothing shows a pod holding it.
+    alone = scan_text(tmp_path / "alone", "rbac.yaml", binding.format(kind="ClusterRoleBinding", role="cluster-admin"))
+    assert [f.severity for f in alone.findings if f.rule_id == "ATS-K8S-016"] == [Severity.HIGH]
 
 
 def test_reading_secrets_is_graded_by_whose_role_it_is(tmp_path: Path) -> None:

@@ -37,12 +37,13 @@ class ManifestsEngine(Engine):
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         """Image names kustomizations rewrite, with the paths they include (the pin is judged
         there), the Roles a DaemonSet's service account holds, the service accounts bindings
-        name, and whether tags are the repository's practice (`crossfile.Facts`)."""
+        name and workloads run as, and whether tags are the repository's practice
+        (`crossfile.Facts`)."""
         from atlascan.engines.manifests import crossfile, kustomize
 
         pins = ctx.enabled("ATS-K8S-008")
         rbac = ctx.enabled("ATS-K8S-018") or ctx.enabled("ATS-K8S-014")
-        facts = crossfile.survey(files, roles=rbac, images=pins)
+        facts = crossfile.survey(files, roles=rbac, images=pins, accounts=ctx.enabled("ATS-K8S-016"))
         return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from atlascan.parsers.yaml import YNode
 
 # Files worth parsing for the RBAC index: those that declare a DaemonSet or a binding.
+SERVICE_ACCOUNT_LINE = re.compile(r"^[ \t-]*serviceAccount(?:Name)?:[ \t]*[\"']?([\w.-]+)", re.M)
 RBAC_HINT = re.compile(r"^\s*kind:\s*[\"']?(?:DaemonSet|ClusterRoleBinding|RoleBinding)\b", re.M)
 # Image references of manifests and kustomizations, and those of them pinned by digest.
 IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|newTag|digest):[ \t]*[\"']?([^\s\"'#]+)", re.M)
@@ -38,11 +39,20 @@ class Facts:
     # service accounts a RoleBinding or ClusterRoleBinding of the scan names: their pods
     # call the API server, so they need the token
     bound_accounts: frozenset[str] = frozenset()
+    # service accounts a workload of the scan runs as (`serviceAccountName:`); None when
+    # not surveyed
+    workload_accounts: frozenset[str] | None = None
 
 
 def bound_account(facts: object, name: str) -> bool:
     """Whether a binding of the scan grants this service account a role."""
     return isinstance(facts, Facts) and name.strip() in facts.bound_accounts
+
+
+def runs_as(facts: object, account: str) -> bool:
+    """Whether a workload of the scan runs as this service account (true when unknown)."""
+    known = facts.workload_accounts if isinstance(facts, Facts) else None
+    return known is None or account in known
 
 
 def node_agent(facts: object, kind: str, name: str) -> bool:
@@ -84,10 +94,12 @@ def image_pins(raw: str) -> tuple[int, int]:
     return len(refs), sum("sha256:" in r for r in refs)
 
 
-def survey(files: list[SourceFile], *, roles: bool, images: bool) -> Facts:
-    """One read of the scan's YAML, a file at a time, for the RBAC index and whether tags
-    are the repository's practice (fewer than half of its image references by digest)."""
+def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool = False) -> Facts:
+    """One read of the scan's YAML, a file at a time, for the RBAC index, the service
+    accounts workloads run as, and whether tags are the repository's practice (fewer than
+    half of its image references by digest)."""
     rbac: list[SourceFile] = []
+    used: set[str] = set()
     total = pinned = 0
     for file in files:
         if file.kind != "yaml" or file.size > READ_LIMIT:
@@ -97,11 +109,16 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool) -> Facts:
             continue
         if roles and RBAC_HINT.search(raw):
             rbac.append(file)
+        if accounts:
+            used.update(SERVICE_ACCOUNT_LINE.findall(raw))
         if images:
             refs, digests = image_pins(raw)
             total, pinned = total + refs, pinned + digests
     agent_roles, bound = rbac_index(rbac)
-    return Facts(node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total)
+    return Facts(
+        node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total,
+        workload_accounts=frozenset(used) if accounts else None,
+    )
 
 
 def rbac_index(files: list[SourceFile]) -> tuple[frozenset[str], frozenset[str]]:

@@ -718,10 +718,13 @@ def _admin_binding(root: Mapping, kind: str, ctx: FileContext) -> None:
         if subject_kind == "ServiceAccount" or (subject_kind == "Group" and name.startswith("system:serviceaccounts")):
             namespace = (subject.text("namespace") or "").strip()
             account = f"{namespace}/{name}" if namespace else name
-            # cluster-admin through a ClusterRoleBinding is every permission in every namespace.
+            # cluster-admin through a ClusterRoleBinding is every permission in every namespace:
+            # critical where the code shows a pod holding it (a workload of the scan runs as
+            # the account, a group of accounts, or `default`, which pods get unless told).
             cluster_wide = kind == "ClusterRoleBinding" and role.value.strip() == "cluster-admin"
+            held = subject_kind == "Group" or name == "default" or crossfile.runs_as(ctx.facts, name)
             finding = ctx.finding("ATS-K8S-016").at(role).args(role=role.value.strip(), binding=kind, account=account)
-            finding.severity(Severity.CRITICAL if cluster_wide else None).emit()
+            finding.severity(Severity.CRITICAL if cluster_wide and held else None).emit()
             return
 
 
