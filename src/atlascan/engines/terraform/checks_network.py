@@ -10,7 +10,7 @@ from typing import Any
 
 from atlascan.analysis import GroupContext
 from atlascan.engines.terraform.codecheck import CodeCheck
-from atlascan.engines.terraform.conditions import ANYWHERE, never_created
+from atlascan.engines.terraform.conditions import ANYWHERE, entry, never_created
 from atlascan.engines.terraform.module import Module
 from atlascan.model import Severity
 from atlascan.parsers.terraform.syntax import Attribute, Block
@@ -59,15 +59,8 @@ def _int(value: Any) -> int | None:
 
 
 def _open_attr(module: Module, block: Block, names: tuple[str, ...]) -> Attribute | None:
-    for name in names:
-        attr = block.attributes.get(name)
-        if attr is None:
-            continue
-        value = module.resolve(attr.value)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item.strip().lower() in ANYWHERE:
-                return attr
-    return None
+    found = entry(module, block, names, lambda item: item.strip().lower() in ANYWHERE)
+    return found[0] if found else None
 
 
 def _aws_rule(module: Module, rule: Block, protocol_attr: str) -> Iterator[Opening]:

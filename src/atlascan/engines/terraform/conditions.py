@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,18 +184,24 @@ def _passes_unless(module: Module, block: Block, cond: Condition) -> bool:
 GRANTEE_ATTRIBUTES = ("member", "members", "entity", "role_entity")
 
 
-def grantee(module: Module, block: Block, members: Collection[str]) -> tuple[Attribute, str] | None:
-    """The attribute of an IAM member, binding or ACL resource that grants to one of these
-    members, and the entry naming it."""
-    for name in GRANTEE_ATTRIBUTES:
+def entry(module: Module, block: Block, names: Iterable[str], test: Callable[[str], bool]) -> tuple[Attribute, str] | None:
+    """The first of these attributes whose value (a string, or a list of them) holds an
+    entry passing `test`, and that entry."""
+    for name in names:
         attr = block.attributes.get(name)
         if attr is None:
             continue
         value = module.resolve(attr.value)
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and any(item == m or item.endswith(":" + m) for m in members):
+            if isinstance(item, str) and test(item):
                 return attr, item
     return None
+
+
+def grantee(module: Module, block: Block, members: Collection[str]) -> tuple[Attribute, str] | None:
+    """The attribute of an IAM member, binding or ACL resource that grants to one of these
+    members, and the entry naming it."""
+    return entry(module, block, GRANTEE_ATTRIBUTES, lambda item: any(item == m or item.endswith(":" + m) for m in members))
 
 
 def granted(module: Module, address: str, members: Collection[str]) -> bool:
