@@ -54,3 +54,20 @@ def test_plain_text_is_the_color_text_without_its_styles() -> None:
         colored = render("text", result, color=True, **options)
         assert "\x1b[" in colored
         assert re.sub(r"\x1b\[[0-9;]*m", "", colored) == render("text", result, color=False, **options)
+
+
+def test_text_says_what_is_held_back_apart_from_skipped_paths(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scanning import write_tree
+
+    files = {
+        "serve/Dockerfile": "FROM python:3.11-slim\nUSER app\n",  # a tag where none is pinned: practice
+        "train/Dockerfile": "FROM pytorch/pytorch:2.4.0-runtime\nUSER app\n",
+        "tests/Dockerfile": "FROM python\nUSER app\n",  # a test's untagged image: its hardening
+        "node_modules/x/Dockerfile": "FROM python\n",  # vendored: skipped
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DKR-004"], include_vendored=False)
+    text = render("text", result, color=False, quiet=False, category=None, show_suppressed=False)
+    assert "Held back (counted, not reported):\n  ATS-DKR-004: 2 sites held back as the repository's practice" in text
+    assert "  1 finding(s) in tests, docs and samples, in 1 folder(s) (hardening, pinning and sinks with no outside " \
+           "input shown; --include-tests report them)." in text
+    assert "0 finding(s) in " in text and "held back" not in text.rsplit("\n\n", 1)[-1]

@@ -110,6 +110,10 @@ class Notice:
     message: str
     level: str = "warning"  # "error" | "warning" | "note"
     line: int | None = None
+    # A note that counts findings held back rather than a file: how many, and as what
+    # (a path class such as "tests", or "practice"), so reports can say so apart from skips.
+    held: int = 0
+    held_as: str | None = None
 
 
 @dataclass(frozen=True)

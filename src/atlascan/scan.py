@@ -330,14 +330,16 @@ def _grade(
     trees = Counter((tree_of(f.path, f.properties["pathClass"]), f.properties["pathClass"]) for f in folding.fold(held, rules))
     notices = [
         Notice(tree, f"{count} finding{'s' if count > 1 else ''} in {_CLASS_WORDS[cls]} held back: hardening, "
-               f"pinning and sinks with no outside input shown (--include-{cls} reports them).", "note")
+               f"pinning and sinks with no outside input shown (--include-{cls} reports them).", "note",
+               held=count, held_as=cls)
         for (tree, cls), count in sorted(trees.items())
     ]  # fmt: skip
     for rule_id, sites in sorted(practice.items()):
         sites.sort(key=Finding.sort_key)
         n = len(sites)
         notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back as the repository's "
-                              f"practice ({sites[0].properties['practice']}); --include-practice reports them.", "note"))
+                              f"practice ({sites[0].properties['practice']}); --include-practice reports them.", "note",
+                              held=n, held_as=PRACTICE))
     return kept, notices
 
 
@@ -361,7 +363,7 @@ def _per_tree(notices: list[Notice]) -> list[Notice]:
     by_folder: dict[tuple[str, str], list[Notice]] = {}
     out = []
     for n in notices:
-        if n.level == "note" and n.line is None and "/" in n.path:
+        if n.level == "note" and n.line is None and "/" in n.path and not n.held:
             by_folder.setdefault((n.path.rsplit("/", 1)[0], n.message), []).append(n)
         else:
             out.append(n)
