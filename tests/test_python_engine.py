@@ -695,3 +695,24 @@ def test_a_list_filled_later_is_not_a_fixed_path(tmp_path: Path) -> None:
     finding = _one(_scan(tmp_path, {"serve.py": code}), "ATS-PY-002")
     assert finding.region.start_line == 6
     assert "unknown origin" in finding.message and "fixed path" not in finding.message
+
+
+def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_that_step(tmp_path: Path) -> None:
+    script = "import argparse, pickle\np = argparse.ArgumentParser()\np.add_argument('--model')\nargs = p.parse_args()\nm = pickle.load(open(args.model, 'rb'))\n"
+    launcher = (
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "step = PythonScriptStep(script_name='score.py', arguments=['--model', 'model.pkl'], source_directory='steps')\n"
+    )
+    files = {"pipeline/build.py": launcher, "pipeline/steps/score.py": script, "tools/score.py": script}
+    found = {f.path: f for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-001"}
+    # Launched by the pipeline in its folder: the step writes the command line (high, as a
+    # bare parameter); the same script elsewhere, run by whoever calls it, is critical.
+    assert (found["pipeline/steps/score.py"].severity, found["tools/score.py"].severity) == (Severity.HIGH, Severity.CRITICAL)
+    step = found["pipeline/steps/score.py"]
+    assert "a pipeline step of this repository sets it, in `pipeline/build.py` at line 2" in step.message
+    assert [(r.path, r.region.start_line) for r in step.related] == [("pipeline/build.py", 2)]
+    # A notebook's cell launches one too (its JSON escapes the quotes).
+    notebook = _notebook([["from azureml.core import ScriptRunConfig\n", "run = ScriptRunConfig(source_directory='src', script=\"train.py\")\n"]])
+    train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"
+    found = [f for f in _scan(tmp_path / "nb", {"nb/run.ipynb": notebook, "nb/src/train.py": train}).findings if f.rule_id == "ATS-PY-001"]
+    assert [(f.path, f.severity, [r.path for r in f.related]) for f in found] == [("nb/src/train.py", Severity.HIGH, ["nb/run.ipynb"])]

@@ -26,6 +26,8 @@ from atlascan.engines.python.analyzer import (
     module_key_for_path,
     returns_call,
 )
+from atlascan.engines.python.launches import Launch, collect_launches, launcher
+from atlascan.engines.python.origins import from_command_line
 from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
 from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
@@ -68,6 +70,7 @@ class Facts:
     pins: PinIndex = field(default_factory=PinIndex)
     wrappers: dict[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     dirs: frozenset[str] = frozenset()
+    launches: tuple[Launch, ...] = ()  # scripts the repository runs as pipeline steps
 
 
 def _facts(rules: Mapping[str, Rule]) -> Facts:
@@ -109,6 +112,7 @@ class PythonEngine(Engine):
                 dirs.add(parent)
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
+        facts.launches = collect_launches(files, _read)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -240,7 +244,13 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         severity = Severity.LOW
         builder.property("practice", "the deployment's own model, where its serving platform put it")
     elif origin is not None and origin.raises and origin.proof:
-        severity = Severity(min(Severity.CRITICAL, severity + 1))
+        known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
+        step = launcher(known, ctx.file.path) if from_command_line(origin) else None
+        if step is None:
+            severity = Severity(min(Severity.CRITICAL, severity + 1))
+        else:  # the repository's own pipeline step writes this command line: not outside input
+            details.append(f"a pipeline step of this repository sets it, in `{step.path}` at line {step.line}")
+            builder.related(Span(step.line), "The pipeline step that launches this script and writes its arguments.", path=step.path)
     elif origin is not None and origin.rank == 0 and origin.path and not HUB_ID.fullmatch(origin.path):
         # A fixed name: the file is the deployment's own artifact (committed, or put there by
         # the pipeline step before), not data an outsider chooses; worth fixing, not urgent.

@@ -96,6 +96,13 @@ class Origin:
 
 
 LITERAL = Origin(0, "a fixed path in the code")
+# The labels of the command line's origins (`sys.argv`, argparse), for a check that asks.
+COMMAND_LINE = ("a command-line argument", "the command-line argument", "the command line")
+
+
+def from_command_line(origin: Origin) -> bool:
+    return origin.label.startswith(COMMAND_LINE)
+
 # Hooks whose parameter is where the serving platform put the deployment's own model:
 # SageMaker's `model_fn(model_dir)`, a Vertex AI custom predictor's `load(artifacts_uri)`.
 # Whoever can write there already controls the serving code.
