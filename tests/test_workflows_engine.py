@@ -87,6 +87,23 @@ def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> N
     assert "(`make test`)" in found[0].message
 
 
+def test_a_head_run_behind_a_deployment_environment_is_high(tmp_path: Path) -> None:
+    text = (
+        "on: pull_request_target\njobs:\n"
+        "  approve:\n    runs-on: ubuntu-latest\n    environment: ${{ needs.check.outputs.env }}\n    steps:\n      - run: echo ok\n"
+        "  changes:\n    needs: approve\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo diff\n"
+        "  test:\n    needs: [changes]\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+        "        with:\n          ref: refs/pull/${{ github.event.pull_request.number }}/head\n"
+        "      - run: pytest\n"
+    )
+    (found,) = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-002"]))
+    # Two `needs` away from the environment: its reviewers gate the head.
+    assert (found.region.start_line, found.severity) == (19, Severity.HIGH)
+    assert "once a reviewer of environment `${{ needs.check.outputs.env }}` (job `approve`) approves it" in found.message
+    assert [r.region.start_line for r in found.related] == [5]
+
+
 def test_what_runs_the_checked_out_tree() -> None:
     from atlascan.engines.workflows.github import _runs_tree
     from atlascan.parsers.yaml import Mapping

@@ -637,7 +637,32 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
                 (r for s in job.steps[i + 1 :] if (r := _runs_step(s, folder))), None
             )
             if runs is not None:
-                ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs).emit()
+                gate = _approval_gate(flow, job)
+                finding = ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs, gate=gate[0] if gate else "")
+                if gate is not None:  # one approval away, not open to every fork
+                    finding.severity(Severity.HIGH).related(gate[1], "The deployment environment whose reviewers gate this job.")
+                finding.emit()
+
+
+def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping] | None:
+    """The deployment environment that this job, or a job it needs (directly or through
+    others), runs in: its required reviewers, set in the repository's settings and not
+    visible here, are the only gate before the head runs. (message words, the node)"""
+    jobs = {j.name: j for j in flow.jobs}
+    todo, seen = [job.name], set()
+    while todo:
+        name = todo.pop()
+        current = jobs.get(name)
+        if current is None or name in seen:
+            continue
+        seen.add(name)
+        env = current.node.get("environment")
+        if isinstance(env, (Scalar, Mapping)):
+            shown = env.value if isinstance(env, Scalar) else (env.text("name") or "")
+            return f", once a reviewer of environment `{shown[:80]}` (job `{name}`) approves it, if its settings ask for one", env
+        needs = current.node.get("needs")
+        todo += [n.value.strip() for n in (needs.items if isinstance(needs, Sequence) else [needs]) if isinstance(n, Scalar)]
+    return None
 
 
 def _runs_step(step: Mapping, folder: str) -> str | None:
