@@ -117,10 +117,13 @@ def test_what_runs_the_checked_out_tree() -> None:
         "bash hack/verify.sh": "`bash hack/verify.sh`",
         "sudo docker build -t x .": "`docker build -t x .`",
         "python3.11 -m pytest": "`python3.11 -m pytest`",
+        "python -m pip install -e .[test]": "`python -m pip install -e .[test]`",
+        "python setup.py build": "`python setup.py build`",
     }
     for script, expected in runs.items():
         assert _runs_tree(script, step, "") == expected, script
-    for script in ("git diff --stat", "gh pr comment 1 --body ok", "pip install ruff", "bash -c 'echo hi'", "cat VERSION | jq ."):
+    for script in ("git diff --stat", "gh pr comment 1 --body ok", "pip install ruff", "bash -c 'echo hi'", "cat VERSION | jq .",
+                   "python -m pip install --upgrade pip", "python3 -c 'import sys; print(sys.version)'", "python -m venv .venv"):
         assert _runs_tree(script, step, "") is None, script
     # the head checked out into `head/`: only commands naming that folder run it
     assert _runs_tree("python tools/lint.py", step, "head") is None

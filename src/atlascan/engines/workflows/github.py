@@ -698,10 +698,15 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
         if inside and (program.startswith("../") or script_arg.startswith("../")):
             continue  # the base's own script run over the head's folder (kubeflow's "trusted" checkout)
         repo_file = program.startswith("./") or ("/" in program and not program.startswith(("/", "~", "$")))
+        if re.fullmatch(r"python(?:\d(?:\.\d+)?)?", name):
+            if args[:1] in (["-c"], ["--version"], ["-V"]) or args[:2] in (["-m", "venv"], ["-m", "ensurepip"]):
+                continue  # inline code or the interpreter's own tools: nothing of the tree
+            if args[:2] == ["-m", "pip"]:  # `python -m pip install ...` is pip
+                name, args = "pip", args[2:]
         if (
             repo_file
             or name in RUNNERS
-            or re.fullmatch(r"python\d(?:\.\d+)?", name)
+            or re.fullmatch(r"python(?:\d(?:\.\d+)?)?", name)
             or (name in SHELLS and args and not args[0].startswith("-"))
             or (name in ("pip", "pip3") and any(a in (".", "-e", "--editable", "-r") or a.startswith("./") for a in args))
             or (name == "go" and args[:1] and args[0] in ("build", "test", "run", "generate", "install", "vet"))
