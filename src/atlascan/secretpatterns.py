@@ -152,6 +152,8 @@ def is_placeholder(value: str) -> bool:
         return True
     if value.startswith("[") and value.endswith("]"):
         return True  # `"[nvidia-ngc-api-key]"`: a notebook form's fill-in
+    if lower.startswith("my") and lower[2:].lstrip("_-") in PLACEHOLDER_VALUES:
+        return True  # `mypassword`, `my_token`: a test's or a doc's stand-in
     stripped = value.strip("*xX0._-")
     return len(set(value)) <= 2 or not stripped
 
