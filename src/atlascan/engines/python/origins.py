@@ -49,7 +49,9 @@ PLATFORM_ENV = frozenset({
     "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
     "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG",
 })  # fmt: skip
-PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_")
+# SageMaker's containers get `SAGEMAKER_*` from the platform (`SAGEMAKER_INFERENCE_CODE_DIRECTORY`,
+# `SAGEMAKER_SUBMIT_DIRECTORY`): the deployment's own code and model, set by its deployer.
+PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_", "SAGEMAKER_")
 # Typed by the person running the script: untrusted in kind, but no outsider controls it.
 NOT_PROOF = frozenset({"builtins.input"})
 # Decorators (their last name) that make a function a web entry point: its parameters are the request's.
