@@ -717,3 +717,18 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
     train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"
     found = [f for f in _scan(tmp_path / "nb", {"nb/run.ipynb": notebook, "nb/src/train.py": train}).findings if f.rule_id == "ATS-PY-001"]
     assert [(f.path, f.severity, [r.path for r in f.related]) for f in found] == [("nb/src/train.py", Severity.HIGH, ["nb/run.ipynb"])]
+
+
+def test_a_file_next_to_the_code_is_its_own_artifact_however_the_path_is_built(tmp_path: Path) -> None:
+    code = (
+        "import os, pickle, sys\nfrom pathlib import Path\n"
+        "a = pickle.load(open(os.path.join(os.path.dirname(__file__), 'a.pkl'), 'rb'))\n"  # 3
+        "p = Path(__file__).parent.joinpath('serve.pkl')\n"
+        "b = pickle.load(open(str(p), 'rb'))\n"  # 5
+        "c = pickle.load(open(Path(__file__).resolve().parent.joinpath(sys.argv[1]), 'rb'))\n"  # 6
+    )
+    found = _by_line(_scan(tmp_path, {"serve.py": code}), "ATS-PY-001")
+    # A path built from `__file__` and fixed names ships with the code (medium, one finding
+    # for the two); a name from the command line joined to it is the caller's (critical).
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.MEDIUM, 6: Severity.CRITICAL}
+    assert [r.region.start_line for r in found[3].related] == [5]

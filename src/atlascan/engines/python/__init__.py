@@ -251,11 +251,12 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         else:  # the repository's own pipeline step writes this command line: not outside input
             details.append(f"a pipeline step of this repository sets it, in `{step.path}` at line {step.line}")
             builder.related(Span(step.line), "The pipeline step that launches this script and writes its arguments.", path=step.path)
-    elif origin is not None and origin.rank == 0 and origin.path and not HUB_ID.fullmatch(origin.path):
-        # A fixed name: the file is the deployment's own artifact (committed, or put there by
-        # the pipeline step before), not data an outsider chooses; worth fixing, not urgent.
+    elif origin is not None and origin.rank == 0 and not (origin.path and HUB_ID.fullmatch(origin.path)):
+        # A fixed name (or a path next to this file): the file is the deployment's own
+        # artifact (committed, or put there by the pipeline step before), not data an
+        # outsider chooses; worth fixing, not urgent.
         severity = Severity(max(Severity.LOW, severity - 1))
-        committed = _committed(origin.path, ctx.file.path, ctx.all_paths)
+        committed = _committed(origin.path, ctx.file.path, ctx.all_paths) if origin.path else None
         if committed:
             builder.related(Span(1), "The committed file this call loads; see its artifact findings.", path=committed)
     for node, callee in report.again:

@@ -67,6 +67,9 @@ PATH_HELPERS = frozenset({
 })  # fmt: skip
 # Methods that return the contents of the file (or path) they are called on.
 READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "resolve"})
+# Path methods whose result stays where the receiver is when their arguments are fixed
+# (`Path(__file__).parent.joinpath("serve.pkl")`: a file next to the code).
+PATH_METHODS = frozenset({"joinpath", "with_name", "with_suffix", "with_stem", "absolute", "expanduser"})
 # Of these, the ones whose later arguments are a mode or an encoding, not part of the path.
 FIRST_ARG_HELPERS = frozenset({
     "builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open", "builtins.str", "tarfile.open", "zipfile.ZipFile",
@@ -218,6 +221,8 @@ class Origins:
                 receiver = self.of(node.func.value, scope, depth + 1)
                 if node.func.attr in READ_METHODS and not node.args and receiver.rank == 0:
                     return receiver  # `open("VERSION").read()`: a file that ships with the code
+                if node.func.attr in PATH_METHODS and receiver.rank == 0 and all(p.rank == 0 for p in parts):
+                    return receiver
                 parts.append(receiver)
             strongest = _strongest(parts)
             return strongest if strongest.rank >= 2 else UNKNOWN
