@@ -292,6 +292,10 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     assert "called workflow receives this token" in found[1].message
     default = _findings(scan_text(tmp_path / "default", WF, text.replace("permissions:\n  contents: write\n", ""), select=["ATS-GHA-003"]))
     assert [(f.region.start_line, f.severity) for f in default] == [(6, Severity.LOW)]
+    # `id-token: write` alone writes nothing: the message says what it hands every job.
+    oidc = _findings(scan_text(tmp_path / "oidc", WF, text.replace("contents: write", "id-token: write"), select=["ATS-GHA-003"]))
+    assert "every step and action of these jobs can mint OIDC tokens" in oidc[0].message
+    assert "a token that can write" not in oidc[0].message
 
 
 def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -> None:

@@ -722,6 +722,7 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
 WRITES = "every step and action of these jobs gets a token that can write"
 READS_ALL = "every step and action of these jobs gets a token that reads every scope (private code, packages, security alerts), not the one or two it needs"
 CALLED = "the called workflow receives this token; set `permissions:` on the calling job"
+MINTS = "every step and action of these jobs can mint OIDC tokens for the cloud roles and package indexes that trust this workflow"
 
 
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
@@ -859,7 +860,9 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
         writes = [(name, value) for name, _, value in node.entries() if isinstance(value, Scalar) and value.value.strip() == "write"]
         if writes:
             grant = ", ".join(f"{name}: write" for name, _ in writes)
-            finding = ctx.finding("ATS-GHA-003").at(writes[0][1]).args(grant=grant, scope=scope, effect=WRITES)
+            # `id-token: write` writes nothing: it lets a job ask for an OIDC token.
+            effect = MINTS if all(name == "id-token" for name, _ in writes) else WRITES
+            finding = ctx.finding("ATS-GHA-003").at(writes[0][1]).args(grant=grant, scope=scope, effect=effect)
             for name, value in writes[1:]:
                 finding.related(value, f"also here: `{name}: write` in the same block")
             if len(writes) > 1:
