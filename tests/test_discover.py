@@ -72,6 +72,16 @@ def test_vendored_folders_skipped_with_a_notice(tmp_path: Path) -> None:
     assert run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, include_vendored=True, jobs=1)).findings
 
 
+def test_a_kustomize_distributions_upstream_copy_is_vendored(tmp_path: Path) -> None:
+    role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: x}\nrules:\n  - apiGroups: ['']\n    resources: [secrets]\n    verbs: [list]\n"
+    for folder in ("applications/katib/upstream/rbac", "applications/katib/overlays"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "role.yaml").write_text(role, "utf-8")
+    result = scan_path(tmp_path, select=["ATS-K8S-018"])
+    assert [f.path for f in result.findings] == ["applications/katib/overlays/role.yaml"]
+    assert any(n.path == "applications/katib/upstream" for n in result.notices)
+
+
 def test_classification() -> None:
     assert classify(".github/workflows/ci.yml") == "gha-workflow"
     assert classify("deploy/docker-compose.prod.yaml") == "compose"

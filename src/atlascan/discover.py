@@ -17,11 +17,13 @@ from atlascan.pathclass import GENERATED, VENDORED, PathClasses
 from atlascan.textutil import printable
 
 # Folders that hold other people's code or tool state; skipped with one notice each unless
-# `--include-vendored` is given.
+# `--include-vendored` is given. `upstream` is the kustomize distributions' copy of another
+# project's release manifests (kubeflow/manifests' `applications/*/upstream/`), synced by
+# script: its findings are that project's to fix.
 VENDORED_DIRS = frozenset(
     {
         "node_modules", "vendor", "third_party", "third-party", "site-packages", ".venv", "venv",
-        "bower_components", ".terraform", "dist-packages",
+        "bower_components", ".terraform", "dist-packages", "upstream",
     }
 )  # fmt: skip
 # Tool state that is never worth a notice.
