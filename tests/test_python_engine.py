@@ -710,8 +710,24 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
     # bare parameter); the same script elsewhere, run by whoever calls it, is critical.
     assert (found["pipeline/steps/score.py"].severity, found["tools/score.py"].severity) == (Severity.HIGH, Severity.CRITICAL)
     step = found["pipeline/steps/score.py"]
-    assert "a pipeline step of this repository sets it, in `pipeline/build.py` at line 2" in step.message
+    assert "a pipeline step of this repository writes that command line" in step.message
     assert [(r.path, r.region.start_line) for r in step.related] == [("pipeline/build.py", 2)]
+    # A pipeline YAML's `command:` or `entry_script:` launches one, also from a sibling
+    # folder (`code: ../src`); a launcher at the root names the script's own path; prose
+    # (README.md) launches nothing.
+    yaml_files = {
+        "jobs/a/pipelines/job.yml": "command: >-\n  python score.py --model ${{inputs.model}}\ncode: ../src\n",
+        "jobs/a/src/score.py": script,
+        "jobs/b/parallel.yml": "task:\n  entry_script: predict.py\n",
+        "jobs/b/script/predict.py": script,
+        "Dockerfile": "FROM python:3.12\nCMD python train.py --data /data\n",
+        "tools/train.py": script,
+        "README.md": "Run `python convert.py --model <your model>`.\n",
+        "convert.py": script,
+    }
+    levels = {f.path: f.severity for f in _scan(tmp_path / "yaml", yaml_files).findings if f.rule_id == "ATS-PY-001"}
+    assert levels == {"jobs/a/src/score.py": Severity.HIGH, "jobs/b/script/predict.py": Severity.HIGH,
+                      "tools/train.py": Severity.CRITICAL, "convert.py": Severity.CRITICAL}  # fmt: skip
     # A notebook's cell launches one too (its JSON escapes the quotes).
     notebook = _notebook([["from azureml.core import ScriptRunConfig\n", "run = ScriptRunConfig(source_directory='src', script=\"train.py\")\n"]])
     train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,12 +59,20 @@ class PrepareMemo(Protocol):
 
 class PrepareContext:
     def __init__(
-        self, rules: Mapping[str, Rule], options: Mapping[str, Any], all_paths: frozenset[str], memo: PrepareMemo | None = None
+        self,
+        rules: Mapping[str, Rule],
+        options: Mapping[str, Any],
+        all_paths: frozenset[str],
+        memo: PrepareMemo | None = None,
+        scanned: Sequence[SourceFile] = (),
     ) -> None:
         self.rules = rules
         self.options = options
         self.all_paths = all_paths
         self.memo = memo  # None: no result cache
+        # Every file of the scan, of any kind: for facts one engine reads from another's files
+        # (a pipeline YAML's `command:` that launches a Python script).
+        self.scanned = scanned
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules

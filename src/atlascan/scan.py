@@ -442,6 +442,7 @@ def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: Sc
     from atlascan.engines import PREPARING, load_engine
 
     facts: dict[str, Any] = {}
+    scanned = list({f.path: f for files in work.engine_files.values() for f in files}.values())
     for name, files in work.engine_files.items():
         if name not in PREPARING:
             continue
@@ -451,7 +452,7 @@ def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: Sc
             continue  # each of its files gets an "engine unavailable" notice from the runner
         try:
             engine_rules = {r.id: r for key, rs in work.rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
-            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo))
+            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo, scanned))
         except Exception as exc:
             state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
     return facts

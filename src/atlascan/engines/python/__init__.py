@@ -112,7 +112,7 @@ class PythonEngine(Engine):
                 dirs.add(parent)
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
-        facts.launches = collect_launches(files, _read)
+        facts.launches = collect_launches(ctx.scanned or files, _read)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -249,7 +249,9 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         if step is None:
             severity = Severity(min(Severity.CRITICAL, severity + 1))
         else:  # the repository's own pipeline step writes this command line: not outside input
-            details.append(f"a pipeline step of this repository sets it, in `{step.path}` at line {step.line}")
+            # Said the same way for every copy of the script (copies fold); the related
+            # location names the step.
+            details.append("a pipeline step of this repository writes that command line")
             builder.related(Span(step.line), "The pipeline step that launches this script and writes its arguments.", path=step.path)
     elif origin is not None and origin.rank == 0 and not (origin.path and HUB_ID.fullmatch(origin.path)):
         # A fixed name (or a path next to this file): the file is the deployment's own

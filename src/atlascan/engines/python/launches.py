@@ -1,9 +1,11 @@
-"""Scripts the repository launches itself as pipeline or training steps: Azure ML's
-`PythonScriptStep(script_name=...)`, `ScriptRunConfig(script=...)` and
-`Estimator(entry_script=...)`, SageMaker's `entry_point=` and a processor's `code=`. Such a
-script's command line is written by the step that launches it, in this repository, not by
-an outsider, so its arguments are not outside input (issue 13: a pipeline author's own
-parameters)."""
+"""Scripts the repository launches itself as pipeline or training steps, with a command line
+it writes: Azure ML's `PythonScriptStep(script_name=...)`, `ScriptRunConfig(script=...)`
+and `Estimator(entry_script=...)`, SageMaker's `entry_point=` and a processor's `code=`,
+and `python train.py --model ...` in a pipeline's YAML `command:`, a workflow's or shell
+script's line, a Dockerfile, a notebook's `!python` or an SDK's `command="python ..."`.
+Such a script's arguments come from that step, in this repository, not from an outsider
+(issue 13: a pipeline author's own parameters). Prose (README.md) is not a launcher: a
+documented command line is the reader's to fill."""
 
 from __future__ import annotations
 
@@ -17,8 +19,13 @@ from atlascan.model import SourceFile
 # The keyword before a literal script name: `script_name="cleanse.py"`, also inside a
 # notebook's JSON (`script_name=\"cleanse.py\"`). Matched backwards from each `.py` quote,
 # which is much faster over a tree of notebooks than a forward search for the keywords.
-KEYWORD = re.compile(r"""(?:script_name|script|entry_script|entry_point|code)\s*=\s*\\?["']$""")
+KEYWORD = re.compile(r"""(?:script_name|script|entry_script|entry_point|code)["']?\s*[=:]\s*\\?["']?$""")
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
+# `python train.py`, `python3.11 -u src/score.py`: the interpreter given a script. Searched
+# from each `python`, whose preceding character must not continue a word or path.
+COMMAND = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*[ \t]+[\"']?([\w./-]+\.py)\b")
+KEYWORD_KINDS = frozenset({"python", "notebook", "yaml"})  # `entry_script: score.py` in a pipeline YAML
+COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab-ci", "shell", "dockerfile"})
 
 
 @dataclass(frozen=True)
@@ -33,13 +40,28 @@ def collect_launches(files: Iterable[SourceFile], read: Callable[[str], str]) ->
     """Every literal script a Python file or notebook of the scan launches as a step."""
     found: list[Launch] = []
     for file in files:
-        if file.kind not in ("python", "notebook"):
+        if file.kind not in COMMAND_KINDS:
             continue
         text = read(file.abspath)
-        for start, name in _script_names(text):
+        sites = _script_names(text) if file.kind in KEYWORD_KINDS else []
+        sites += _commands(text)
+        for start, name in sites:
             name = posixpath.normpath(name).lstrip("./")
             found.append(Launch(posixpath.dirname(file.path), name, file.path, text.count("\n", 0, start) + 1))
     return tuple(found)
+
+
+def _commands(text: str) -> list[tuple[int, str]]:
+    """(offset, script) of each `python <script>.py` command line."""
+    out = []
+    at = text.find("python")
+    while at != -1:
+        before = text[at - 1] if at else " "
+        m = COMMAND.match(text, at) if not (before.isalnum() or before in "_./-") else None
+        if m:
+            out.append((m.start(1), m.group(1)))
+        at = text.find("python", at + 6)
+    return out
 
 
 def _script_names(text: str) -> list[tuple[int, str]]:
@@ -48,7 +70,7 @@ def _script_names(text: str) -> list[tuple[int, str]]:
     end = text.find(".py")
     while end != -1:
         after = text[end + 3 : end + 5]
-        if after[:1] in ("'", '"') or after in ("\\'", '\\"'):
+        if after[:1] in ("'", '"', "\n", "\r", " ", "") or after in ("\\'", '\\"'):
             start = end
             while start > 0 and text[start - 1] in NAME_CHARS:
                 start -= 1
@@ -59,10 +81,16 @@ def _script_names(text: str) -> list[tuple[int, str]]:
 
 
 def launcher(launches: Iterable[Launch], path: str) -> Launch | None:
-    """The step that launches the script at `path`: one naming it from the script's folder
-    or a folder above (`source_directory` is a folder below the launcher)."""
+    """The step that launches the script at `path`: one naming it from the script's folder,
+    a folder above, or a sibling of the launcher's folder (an Azure ML pipeline in
+    `pipelines/` runs `code: ../src`). A launcher at the root names the script's own path."""
     for launch in launches:
-        inside = not launch.folder or path.startswith(launch.folder + "/")
-        if inside and launch.path != path and (path == launch.name or path.endswith("/" + launch.name)):
+        if launch.path == path or not (path == launch.name or path.endswith("/" + launch.name)):
+            continue
+        parent = posixpath.dirname(launch.folder)
+        if not launch.folder:
+            if path == launch.name:
+                return launch
+        elif path.startswith(launch.folder + "/") or (parent and path.startswith(parent + "/")):
             return launch
     return None
