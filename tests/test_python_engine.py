@@ -724,10 +724,13 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
         "tools/train.py": script,
         "README.md": "Run `python convert.py --model <your model>`.\n",
         "convert.py": script,
+        "bin/convert.sh": "#!/bin/sh\npython export.py --model \"$1\"\n",  # forwards its caller's argument
+        "bin/export.py": script,
     }
     levels = {f.path: f.severity for f in _scan(tmp_path / "yaml", yaml_files).findings if f.rule_id == "ATS-PY-001"}
     assert levels == {"jobs/a/src/score.py": Severity.HIGH, "jobs/b/script/predict.py": Severity.HIGH,
-                      "tools/train.py": Severity.CRITICAL, "convert.py": Severity.CRITICAL}  # fmt: skip
+                      "tools/train.py": Severity.CRITICAL, "convert.py": Severity.CRITICAL,
+                      "bin/export.py": Severity.CRITICAL}  # fmt: skip
     # A notebook's cell launches one too (its JSON escapes the quotes).
     notebook = _notebook([["from azureml.core import ScriptRunConfig\n", "run = ScriptRunConfig(source_directory='src', script=\"train.py\")\n"]])
     train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"

@@ -24,6 +24,7 @@ NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 # `python train.py`, `python3.11 -u src/score.py`: the interpreter given a script. Searched
 # from each `python`, whose preceding character must not continue a word or path.
 COMMAND = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*[ \t]+[\"']?([\w./-]+\.py)\b")
+FORWARDS = re.compile(r"\$(?:[@*1-9]|\{[@*1-9])")
 KEYWORD_KINDS = frozenset({"python", "notebook", "yaml"})  # `entry_script: score.py` in a pipeline YAML
 COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab-ci", "shell", "dockerfile"})
 
@@ -58,7 +59,10 @@ def _commands(text: str) -> list[tuple[int, str]]:
     while at != -1:
         before = text[at - 1] if at else " "
         m = COMMAND.match(text, at) if not (before.isalnum() or before in "_./-") else None
-        if m:
+        # A wrapper that forwards its own arguments (`python convert.py "$@"`) passes the
+        # caller's command line on: not one the repository writes.
+        eol = text.find("\n", m.end()) if m else -1
+        if m and not FORWARDS.search(text, m.end(), len(text) if eol == -1 else eol):
             out.append((m.start(1), m.group(1)))
         at = text.find("python", at + 6)
     return out
