@@ -570,9 +570,12 @@ def test_platform_model_folders_are_not_outside_data(tmp_path: Path) -> None:
         "b = joblib.load(os.environ['SM_MODEL_DIR'] + '/model.joblib')\n"
         "c = joblib.load(os.getenv('MODEL_PATH'))\n"
         "d = joblib.load(os.getenv('SAGEMAKER_INFERENCE_CODE_DIRECTORY') + '/serve.pkl')\n"
+        "e = joblib.load(os.getenv('MLFLOW_MODEL_FOLDER') + '/model.pkl')\n"
     )
     found = _by_line(_scan(tmp_path, {"score.py": code}), "ATS-PY-002")
-    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL, 6: Severity.HIGH}
+    assert {line: f.severity for line, f in found.items()} == {
+        3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL, 6: Severity.HIGH, 7: Severity.HIGH,
+    }  # fmt: skip
     assert "the platform's `AZUREML_MODEL_DIR`" in found[3].message
 
 

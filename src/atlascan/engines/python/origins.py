@@ -48,6 +48,7 @@ UNTRUSTED_NAMES = {
 PLATFORM_ENV = frozenset({
     "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
     "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG",
+    "MLFLOW_MODEL_FOLDER",  # Azure ML's MLflow deployments: the model's folder under AZUREML_MODEL_DIR
 })  # fmt: skip
 # SageMaker's containers get `SAGEMAKER_*` from the platform (`SAGEMAKER_INFERENCE_CODE_DIRECTORY`,
 # `SAGEMAKER_SUBMIT_DIRECTORY`): the deployment's own code and model, set by its deployer.
