@@ -754,3 +754,20 @@ def test_a_file_next_to_the_code_is_its_own_artifact_however_the_path_is_built(t
     # for the two); a name from the command line joined to it is the caller's (critical).
     assert {line: f.severity for line, f in found.items()} == {3: Severity.MEDIUM, 6: Severity.CRITICAL}
     assert [r.region.start_line for r in found[3].related] == [5]
+
+
+def test_a_notebook_loading_the_mlflow_model_it_just_logged_is_low(tmp_path: Path) -> None:
+    logged = _notebook([
+        ["import mlflow\n", "with mlflow.start_run() as run:\n", "    mlflow.sklearn.log_model(model, 'model')\n"],
+        ["loaded = mlflow.sklearn.load_model(f'runs:/{run.info.run_id}/model')\n"],
+    ])  # fmt: skip
+    registered = _notebook([
+        ["import mlflow\n", "mlflow.sklearn.log_model(model, 'model', registered_model_name='churn')\n"],
+        ["uri = f'models:/churn/{version}'\n", "loaded = mlflow.pyfunc.load_model(uri)\n"],
+    ])  # fmt: skip
+    elsewhere = _notebook([["import mlflow\n", "loaded = mlflow.pyfunc.load_model(f'runs:/{run_id}/model')\n"]])
+    files = {"logged.ipynb": logged, "registered.ipynb": registered, "elsewhere.ipynb": elsewhere}
+    found = {f.path: f for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-021"}
+    assert {p: f.severity for p, f in found.items()} == {
+        "logged.ipynb": Severity.LOW, "registered.ipynb": Severity.LOW, "elsewhere.ipynb": Severity.CRITICAL,
+    }  # fmt: skip

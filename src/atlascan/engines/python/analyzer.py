@@ -37,6 +37,9 @@ WRITER_NAMES = frozenset({
     "dump", "save", "save_model", "save_pretrained", "to_pickle", "save_weights", "save_state_dict",
     "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
 })  # fmt: skip
+# The calls by which this code puts a model on the MLflow tracking server: a `runs:/` URI
+# then names the run it logged, a `models:/` URI the model it registered.
+MLFLOW_WRITERS = {"runs": frozenset({"log_model", "autolog"}), "models": frozenset({"register_model"})}
 # A training job's output folder, as a flag or an argument of the call that starts it.
 OUTPUT_FLAG = re.compile(r"--(?:model|job|output|export|checkpoint|save)[-_]?(?:dir|path|uri)=?$")
 OUTPUT_KEYWORDS = frozenset({"base_output_dir", "output_uri_prefix", "model_dir", "output_dir", "job_dir"})
@@ -235,7 +238,12 @@ class Analysis:
 
     # ---- files the code writes itself ----------------------------------------------------
     def written_at(self, data: ast.expr, scope: Scope) -> int | None:
-        """The line of a save/dump call of this module whose path is spelled like `data`."""
+        """The line of a save/dump call of this module whose path is spelled like `data`, or
+        of the MLflow call that logged (or registered) the model a `runs:/` (`models:/`) URI
+        names: a notebook loading the model it just trained."""
+        scheme = _mlflow_scheme(data if not isinstance(data, ast.Name) else self.single_value(data.id, scope) or data)
+        if scheme is not None:
+            return self._mlflow_written(scheme)
         if self._written is None:
             self._written = {}
             for call, where in self.program.calls:
@@ -253,6 +261,15 @@ class Analysis:
                     self._written.setdefault(key, getattr(target, "lineno", 1))
         key = self._path_key(data, scope)
         return self._written.get(key) if key is not None else None
+
+    def _mlflow_written(self, scheme: str) -> int | None:
+        for call, _ in self.program.calls:
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            registers = scheme == "models" and any(k.arg == "registered_model_name" for k in call.keywords)
+            if name in MLFLOW_WRITERS[scheme] or registers:
+                return call.lineno
+        return None
 
     def _output_args(self) -> Iterator[tuple[ast.expr, Scope]]:
         """Where a notebook tells the job it starts to write its model: `"--model-dir=" + MODEL_DIR`,
@@ -511,3 +528,12 @@ def module_key_for_path(path: str) -> str:
 def _module_key(qualname: str) -> str:
     parts = qualname.replace("()", "").lstrip(".").split(".")
     return ".".join(parts[-2:])
+
+
+def _mlflow_scheme(node: ast.expr) -> str | None:
+    """`runs` or `models` for a literal or f-string MLflow URI (`f"runs:/{run_id}/model"`)."""
+    first = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        head = first.value.split(":/", 1)[0].lower() if ":/" in first.value else ""
+        return head if head in MLFLOW_WRITERS else None
+    return None
