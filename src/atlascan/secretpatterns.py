@@ -170,11 +170,13 @@ def looks_like_reference(value: str, kind: str) -> bool:
     if " " in value.strip():
         return True
     # dotted identifiers are attribute paths; lowercase hyphenated words name a secret
-    # object (`existingSecret: minio-credentials`) rather than hold one
     # object (`existingSecret: minio-credentials`) rather than hold one; short letters-only
-    # camelCase is a field name (`'access_token': 'accessToken'` in generated API models)
+    # camelCase is a field name (`'access_token': 'accessToken'` in generated API models);
+    # `module:Name` is an import reference (`"ApiToken": "._internal.cloud.api_token:ApiToken"`
+    # in a lazy-import table, an entry point)
     return bool(
         re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value)
+        or re.fullmatch(r"(?:\.+[a-z_][a-z0-9_]*|[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)(?:\.[a-z_][a-z0-9_]*)*:[A-Z][A-Za-z0-9_]*", value)
         # a configuration key path (`mysqlPassword = "DBConfig.MySQLConfig.Password"`)
         or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2,}", value)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
