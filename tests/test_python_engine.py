@@ -771,3 +771,16 @@ def test_a_notebook_loading_the_mlflow_model_it_just_logged_is_low(tmp_path: Pat
     assert {p: f.severity for p, f in found.items()} == {
         "logged.ipynb": Severity.LOW, "registered.ipynb": Severity.LOW, "elsewhere.ipynb": Severity.CRITICAL,
     }  # fmt: skip
+
+
+def test_a_pickle_switch_set_from_a_variable_is_not_said_to_be_on(tmp_path: Path) -> None:
+    code = (
+        "import numpy as np\n"
+        "a = np.load(path, allow_pickle=True)\n"
+        "class D:\n    def __init__(self, allow_pickle=False):\n        self.allow_pickle = allow_pickle\n"
+        "    def read(self, stream):\n        return np.load(stream, allow_pickle=self.allow_pickle)\n"
+    )
+    found = _by_line(_scan(tmp_path, {"io.py": code}), "ATS-PY-003")
+    assert {line: f.severity for line, f in found.items()} == {2: Severity.HIGH, 7: Severity.MEDIUM}
+    assert "`allow_pickle` is set from `self.allow_pickle`" in found[7].message
+    assert "`allow_pickle` is enabled" in found[2].message

@@ -109,6 +109,11 @@ def kw_truthy(site: Site) -> Hit | None:
     value = kw.value if kw is not None else argument(site.call, opts.get("pos"), None)
     if value is None or _falsy_literal(value):
         return None
+    if not isinstance(value, ast.Constant):
+        # A variable (`allow_pickle=self.allow_pickle`): the caller may enable it, the code
+        # does not show that it does. One step below the rule's level.
+        shown = ast.unparse(value)[:60]
+        return Hit(kw if kw is not None else value, f"`{opts['kw']}` is set from `{shown}`", Severity.MEDIUM)
     return Hit(kw if kw is not None else value, f"`{opts['kw']}` is enabled")
 
 
