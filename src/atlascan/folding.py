@@ -203,15 +203,18 @@ def fold_lock_twins(findings: list[Finding], rules: Mapping[str, Rule]) -> list[
     """A lock file's finding that says the same as one in a manifest of the same folder
     (`torch==2.9.1` pinned in pyproject.toml and locked in uv.lock) is that finding's twin:
     the manifest's line is the one to change, the lock follows."""
+    def locked(f: Finding, name: str) -> bool:  # a lock file, or requirements compiled like one
+        return name.lower() in LOCK_FILES or bool(f.properties.get("compiled"))
+
     manifests: dict[tuple[str, str, str], Finding] = {}
     for f in findings:
         folder, _, name = f.path.rpartition("/")
-        if name.lower() not in LOCK_FILES and not _apart(f, rules.get(f.rule_id)):
+        if not locked(f, name) and not _apart(f, rules.get(f.rule_id)):
             manifests.setdefault((f.rule_id, f.message, folder), f)
     out: list[Finding] = []
     for f in findings:
         folder, _, name = f.path.rpartition("/")
-        twin = manifests.get((f.rule_id, f.message, folder)) if name.lower() in LOCK_FILES and f.suppression is None else None
+        twin = manifests.get((f.rule_id, f.message, folder)) if locked(f, name) and f.suppression is None else None
         if twin is None:
             out.append(f)
             continue
