@@ -244,6 +244,16 @@ def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path:
     assert [(f.path, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
         ("server/pyproject.toml", [("server/requirements_cuda.txt", 3)]), ("server/requirements_dev.txt", []),
     ]  # fmt: skip
+    # Where the manifest pins no version, the compiled files of one folder say it once.
+    ranged = '[project]\nname = "server"\nversion = "1"\ndependencies = ["torch>=2.4"]\n'
+    found = _findings(tmp_path / "ranged", {
+        "server/pyproject.toml": ranged,
+        "server/requirements_cuda.txt": compiled,
+        "server/requirements_rocm.txt": compiled.replace("cuda", "rocm"),
+    }, "ATS-DEP-004")  # fmt: skip
+    assert [(f.path, [(r.path, r.region.start_line) for r in f.related]) for f in found] == [
+        ("server/requirements_cuda.txt", [("server/requirements_rocm.txt", 3)]),
+    ]
 
 
 def test_a_loose_package_installed_twice_is_named_once(tmp_path: Path) -> None:

@@ -212,10 +212,16 @@ def fold_lock_twins(findings: list[Finding], rules: Mapping[str, Rule]) -> list[
         if not locked(f, name) and not _apart(f, rules.get(f.rule_id)):
             manifests.setdefault((f.rule_id, f.message, folder), f)
     out: list[Finding] = []
-    for f in findings:
+    for f in sorted(findings, key=Finding.sort_key):
         folder, _, name = f.path.rpartition("/")
-        twin = manifests.get((f.rule_id, f.message, folder)) if locked(f, name) and f.suppression is None else None
-        if twin is None:
+        key = (f.rule_id, f.message, folder)
+        if not locked(f, name) or f.suppression is not None or _apart(f, rules.get(f.rule_id)):
+            out.append(f)
+            continue
+        # No manifest says it: the first lock or compiled file of the folder does, the others
+        # (`requirements_cuda.txt`, `requirements_rocm.txt` from one pyproject) with it.
+        twin = manifests.setdefault(key, f)
+        if twin is f:
             out.append(f)
             continue
         twin.related = [*twin.related, RelatedLocation(f.path, f.region, f"the same in the lock file: {f.message}")]
