@@ -784,3 +784,35 @@ def test_a_pickle_switch_set_from_a_variable_is_not_said_to_be_on(tmp_path: Path
     assert {line: f.severity for line, f in found.items()} == {2: Severity.HIGH, 7: Severity.MEDIUM}
     assert "`allow_pickle` is set from `self.allow_pickle`" in found[7].message
     assert "`allow_pickle` is enabled" in found[2].message
+
+
+def test_launches_are_remembered_per_file_content(tmp_path: Path) -> None:
+    from atlascan.engines.python.launches import collect_launches
+    from atlascan.model import SourceFile
+
+    class Memo:
+        def __init__(self) -> None:
+            self.table: dict[str, tuple[str, object]] = {}
+
+        def content(self, file: SourceFile) -> str:
+            return "hash-1"
+
+        def recall(self, table: str, path: str, key: str) -> object:
+            entry = self.table.get(path)
+            return entry[1] if entry and entry[0] == key else None
+
+        def remember(self, table: str, path: str, key: str, value: object) -> None:
+            self.table[path] = (key, json.loads(json.dumps(value)))  # as the cache stores it
+
+    (tmp_path / "job.yml").write_text("command: python score.py --model m.pkl\n", "utf-8")
+    files = [SourceFile("jobs/job.yml", str(tmp_path / "job.yml"), "yaml", 40)]
+    memo = Memo()
+    first = collect_launches(files, lambda p: Path(p).read_text("utf-8"), memo)
+
+    def unread(path: str) -> str:
+        raise AssertionError("read again")
+
+    assert collect_launches(files, unread, memo) == first
+    assert [(x.name, x.line, x.path) for x in first] == [("score.py", 1, "jobs/job.yml")]
+    memo.table["jobs/job.yml"] = ("hash-1", [["score.py", "one"]])  # corrupt: read again
+    assert collect_launches(files, lambda p: Path(p).read_text("utf-8"), memo) == first

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from atlascan.model import SourceFile
     from atlascan.parsers.yaml import YNode
 
-# Files worth parsing for the RBAC index: those that declare a DaemonSet or a binding.
+# The service account a workload runs as (`serviceAccountName: runner`); a templated name
+# (`{{ ... }}`) is not read.
 SERVICE_ACCOUNT_LINE = re.compile(r"^[ \t-]*serviceAccount(?:Name)?:[ \t]*[\"']?([\w.-]+)", re.M)
+# Files worth parsing for the RBAC index: those that declare a DaemonSet or a binding.
 RBAC_HINT = re.compile(r"^\s*kind:\s*[\"']?(?:DaemonSet|ClusterRoleBinding|RoleBinding)\b", re.M)
 # Image references of manifests and kustomizations, and those of them pinned by digest.
 IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|newTag|digest):[ \t]*[\"']?([^\s\"'#]+)", re.M)

@@ -112,7 +112,7 @@ class PythonEngine(Engine):
                 dirs.add(parent)
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
-        facts.launches = collect_launches(ctx.scanned or files, _read)
+        facts.launches = collect_launches(ctx.scanned or files, _read, ctx.memo)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}

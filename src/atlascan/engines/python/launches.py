@@ -13,8 +13,11 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from atlascan.model import SourceFile
+if TYPE_CHECKING:
+    from atlascan.analysis import PrepareMemo
+    from atlascan.model import SourceFile
 
 # The keyword before a literal script name: `script_name="cleanse.py"`, also inside a
 # notebook's JSON (`script_name=\"cleanse.py\"`). Matched backwards from each `.py` quote,
@@ -31,25 +34,42 @@ COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab
 
 @dataclass(frozen=True)
 class Launch:
-    folder: str  # the launcher's folder: the script is found there or below
+    folder: str  # the launcher's folder: the script is found there, below, or in a sibling
     name: str  # as written (`cleanse.py`, `steps/train.py`)
     path: str  # the launcher
     line: int
 
 
-def collect_launches(files: Iterable[SourceFile], read: Callable[[str], str]) -> tuple[Launch, ...]:
-    """Every literal script a Python file or notebook of the scan launches as a step."""
+def collect_launches(files: Iterable[SourceFile], read: Callable[[str], str], memo: PrepareMemo | None = None) -> tuple[Launch, ...]:
+    """Every literal script a file of the scan launches as a step. Per file, what it
+    launches is remembered under the file's content hash: a warm scan reads none again."""
     found: list[Launch] = []
     for file in files:
         if file.kind not in COMMAND_KINDS:
             continue
-        text = read(file.abspath)
-        sites = _script_names(text) if file.kind in KEYWORD_KINDS else []
-        sites += _commands(text)
-        for start, name in sites:
-            name = posixpath.normpath(name).lstrip("./")
-            found.append(Launch(posixpath.dirname(file.path), name, file.path, text.count("\n", 0, start) + 1))
+        key = memo.content(file) if memo is not None else ""
+        sites = _valid(memo.recall("python.launches", file.path, key)) if memo is not None else None
+        if sites is None:
+            sites = _launched(read(file.abspath), file.kind)
+            if memo is not None:
+                memo.remember("python.launches", file.path, key, sites)
+        found += [Launch(posixpath.dirname(file.path), name, file.path, line) for name, line in sites]
     return tuple(found)
+
+
+def _valid(remembered: object) -> list[tuple[str, int]] | None:
+    """A remembered [[script, line], ...], or None when it is not one (a corrupt cache)."""
+    if not isinstance(remembered, list):
+        return None
+    sites = [(s[0], s[1]) for s in remembered if isinstance(s, (list, tuple)) and len(s) == 2 and isinstance(s[0], str) and isinstance(s[1], int)]
+    return sites if len(sites) == len(remembered) else None
+
+
+def _launched(text: str, kind: str) -> list[tuple[str, int]]:
+    """(script, line) of each launch in one file's text."""
+    sites = _script_names(text) if kind in KEYWORD_KINDS else []
+    sites += _commands(text)
+    return [(posixpath.normpath(name).lstrip("./"), text.count("\n", 0, start) + 1) for start, name in sites]
 
 
 def _commands(text: str) -> list[tuple[int, str]]:

@@ -595,6 +595,7 @@ RUNNERS = frozenset(
      "terraform", "source", "."}
 )  # fmt: skip
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?")  # `python`, `python3`, `python3.11`
 # Marketplace actions that run the checked-out tree (hooks, build files, linters' plugins).
 EXECUTING_ACTIONS = (
     "docker/build-push-action", "pre-commit/action", "golangci/golangci-lint-action", "goreleaser/goreleaser-action",
@@ -698,15 +699,16 @@ def _runs_tree(script: str, step: Mapping, folder: str) -> str | None:
         if inside and (program.startswith("../") or script_arg.startswith("../")):
             continue  # the base's own script run over the head's folder (kubeflow's "trusted" checkout)
         repo_file = program.startswith("./") or ("/" in program and not program.startswith(("/", "~", "$")))
-        if re.fullmatch(r"python(?:\d(?:\.\d+)?)?", name):
+        interpreter = bool(PYTHON.fullmatch(name))
+        if interpreter:
             if args[:1] in (["-c"], ["--version"], ["-V"]) or args[:2] in (["-m", "venv"], ["-m", "ensurepip"]):
                 continue  # inline code or the interpreter's own tools: nothing of the tree
             if args[:2] == ["-m", "pip"]:  # `python -m pip install ...` is pip
-                name, args = "pip", args[2:]
+                name, args, interpreter = "pip", args[2:], False
         if (
             repo_file
             or name in RUNNERS
-            or re.fullmatch(r"python(?:\d(?:\.\d+)?)?", name)
+            or interpreter
             or (name in SHELLS and args and not args[0].startswith("-"))
             or (name in ("pip", "pip3") and any(a in (".", "-e", "--editable", "-r") or a.startswith("./") for a in args))
             or (name == "go" and args[:1] and args[0] in ("build", "test", "run", "generate", "install", "vet"))
