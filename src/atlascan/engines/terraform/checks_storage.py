@@ -361,7 +361,10 @@ def _versioning_state(module: Module, bucket: Bucket) -> tuple[bool, tuple[Attri
 
 
 # ---- ATS-TF-016 / ATS-TF-022: IAM members open to everyone -----------------------------
-GCS_IAM = ("google_storage_bucket_iam_member", "google_storage_bucket_iam_binding", "google_storage_bucket_access_control", "google_storage_bucket_acl", "google_storage_default_object_access_control")
+GCS_IAM = (
+    "google_storage_bucket_iam_member", "google_storage_bucket_iam_binding", "google_storage_bucket_access_control",
+    "google_storage_bucket_acl", "google_storage_default_object_access_control", "google_storage_default_object_acl",
+)  # fmt: skip
 REGISTRY_IAM = ("google_artifact_registry_repository_iam_member", "google_artifact_registry_repository_iam_binding")
 
 
