@@ -310,11 +310,11 @@ def _grade(
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
         rule = rules.get(f.rule_id)
-        if f.properties.get("practice") and PRACTICE not in report:
-            practice.setdefault(f.rule_id, []).append(f)
-            continue
         if cls in (TESTS, DOCS) and cls not in report and not _stands_alone(f, rule):
             held.append(f)
+            continue
+        if f.properties.get("practice") and PRACTICE not in report:
+            practice.setdefault(f.rule_id, []).append(f)
             continue
         if rule is not None and rule.fold:
             if cls in (TESTS, DOCS):

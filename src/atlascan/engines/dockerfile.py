@@ -205,12 +205,11 @@ class DockerfileEngine(Engine):
                     image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
                 )
                 if ctx.facts is False:
-                    # Few images here are pinned by digest: a version tag is the repository's
-                    # practice (held back, one notice); `latest` or no tag is one change to
-                    # make across the repository, one finding.
+                    # Few images here are pinned by digest: tags are the repository's practice
+                    # (held back, one notice). `latest` moves as a version tag does; only a
+                    # digest protects against either.
                     finding.property("foldScope", "repository")
-                    if severity is None:
-                        finding.property("practice", "fewer than half of the Dockerfiles' base images are pinned by digest")
+                    finding.property("practice", "fewer than half of the Dockerfiles' base images are pinned by digest")
                 finding.severity(severity).emit()
             if stage.name:
                 names.add(stage.name)

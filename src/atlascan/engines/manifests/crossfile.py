@@ -62,21 +62,20 @@ def node_agent(facts: object, kind: str, name: str) -> bool:
     return isinstance(facts, Facts) and f"{kind}/{name.strip().lower()}" in facts.node_agent_roles
 
 
-# Where tags are the practice: a version tag follows it (held back by the flow, one notice);
-# `latest` or no tag is one change for the whole repository (the fold step reads `foldScope`).
+# Where tags are the practice, every tag follows it (held back by the flow, one notice):
+# `latest` and no tag move as a version tag does, and a digest is what protects against both.
 TAG_PRACTICE: dict[str, object] = {
     "foldScope": "repository", "practice": "fewer than half of the manifests' image references are pinned by digest",
 }
 REPOSITORY_FOLD: dict[str, object] = {"foldScope": "repository"}
 
 
-def pin_properties(facts: object, ref: str) -> dict[str, object] | None:
-    """Properties of an ATS-K8S-008 finding whose reference is `ref` (`tag v1`, `the mutable
-    tag latest`, `no tag (latest)`): where tags are the repository's practice, a version tag
-    is held back and `latest` folded for the repository."""
+def pin_properties(facts: object) -> dict[str, object] | None:
+    """Properties of an ATS-K8S-008 finding: held back as the practice where tags are the
+    repository's practice, else none (each reference is an exception, reported)."""
     if not (isinstance(facts, Facts) and facts.tag_practice):
         return None
-    return REPOSITORY_FOLD if "latest" in ref else TAG_PRACTICE
+    return TAG_PRACTICE
 
 
 def _roots(file: SourceFile) -> list[YNode]:
