@@ -80,6 +80,13 @@ FIRST_ARG_HELPERS = frozenset({
 PLATFORM_FOLDERS = ("/opt/ml/",)
 # Calls that return where the platform put a model registered for the deployment.
 PLATFORM_MODEL_CALLS = frozenset({"azureml.core.model.Model.get_model_path", "azureml.core.Model.get_model_path"})
+# KServe's storage initializer: handed the model server's own command line (`--storage_uri`,
+# which the InferenceService sets), it fetches the deployment's model. Handed anything else
+# (a request's field), it downloads what that names.
+PLATFORM_STORAGE_DOWNLOADS = frozenset({
+    "kserve.Storage.download", "kserve.storage.Storage.download", "kserve_storage.Storage.download",
+    "kserve_storage.storage.Storage.download",
+})  # fmt: skip
 
 MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
@@ -195,6 +202,10 @@ class Origins:
             if qualname:
                 if qualname in PLATFORM_MODEL_CALLS:
                     return Origin(0, f"the registered model's path from `{qualname.rsplit('.', 2)[-2]}.get_model_path`", platform=True)
+                if qualname in PLATFORM_STORAGE_DOWNLOADS and node.args:
+                    given = self.of(node.args[0], scope, depth + 1)
+                    if given.platform or from_command_line(given):
+                        return Origin(0, "the model KServe's `Storage.download` fetched for the server's own `--storage_uri`", platform=True)
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
                     opened = self.of(node.args[0], scope, depth + 1) if node.args else None
                     if opened is not None and opened.platform:
