@@ -816,3 +816,16 @@ def test_launches_are_remembered_per_file_content(tmp_path: Path) -> None:
     assert [(x.name, x.line, x.path) for x in first] == [("score.py", 1, "jobs/job.yml")]
     memo.table["jobs/job.yml"] = ("hash-1", [["score.py", "one"]])  # corrupt: read again
     assert collect_launches(files, lambda p: Path(p).read_text("utf-8"), memo) == first
+
+
+def test_a_tests_own_remote_fixture_is_not_outside_input(tmp_path: Path) -> None:
+    # The same load is critical in code that ships, high and held back in a test (its author
+    # wrote the location), reported with --include-tests and says why.
+    code = "import dill, smart_open\nwith smart_open.open('gs://fixtures/explainer.dill', 'rb') as f:\n    x = dill.load(f)\n"
+    shipped = _one(_scan(tmp_path / "a", {"serve/load.py": code}), "ATS-PY-001")
+    assert shipped.severity == Severity.CRITICAL
+    assert not [f for f in _scan(tmp_path / "b", {"tests/test_load.py": code}).findings if f.rule_id == "ATS-PY-001"]
+    asked = _scan(tmp_path / "c", {"tests/test_load.py": code}, report_classes=report_classes(tests=True, docs=False))
+    test = _one(asked, "ATS-PY-001")
+    assert (test.severity, test.region.start_line) == (Severity.HIGH, 3)
+    assert "(a location this test names itself)" in test.message

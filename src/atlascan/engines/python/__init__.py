@@ -33,6 +33,7 @@ from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import python as py
+from atlascan.pathclass import TESTS
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -243,6 +244,10 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         # practice of every such script, held back like the repository's pins.
         severity = Severity.LOW
         builder.property("practice", "the deployment's own model, where its serving platform put it")
+    elif origin is not None and origin.raises and origin.proof and ctx.file.path_class == TESTS and origin.fixed:
+        # A test's fixture at a location written in the test: its author chose it, and
+        # nothing that ships reads it; held back with the tests' other findings.
+        details.append("a location this test names itself")
     elif origin is not None and origin.raises and origin.proof:
         known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
         step = launcher(known, ctx.file.path) if from_command_line(origin) else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from atlascan.engines.python.scopes import Resolver, Scope
 
@@ -102,6 +102,7 @@ class Origin:
     source: str | None = None  # the expression it comes from ...
     line: int | None = None  # ... and its (program) line
     platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
+    fixed: bool = False  # a remote location spelled out in the code, not one it is handed
 
     @property
     def raises(self) -> bool:
@@ -166,7 +167,7 @@ class Origins:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
                 if REMOTE_URL.match(node.value):
-                    return _found(3, f"the remote location `{node.value[:80]}`", node)
+                    return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=True)
                 if node.value.startswith(PLATFORM_FOLDERS):
                     return Origin(0, f"the platform's job folder `{node.value[:80]}`", node.value, platform=True)
                 return Origin(0, f"`{node.value[:80]}`", node.value)
@@ -210,7 +211,7 @@ class Origins:
                     opened = self.of(node.args[0], scope, depth + 1) if node.args else None
                     if opened is not None and opened.platform:
                         return opened  # `smart_open.open(artifacts_uri + "/model.pt")`: still the deployment's model
-                    return _found(3, f"a download by `{qualname}`", node)
+                    return replace(_found(3, f"a download by `{qualname}`", node), fixed=opened is not None and opened.fixed)
                 label = _untrusted_label(qualname)
                 if label:
                     return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
