@@ -127,13 +127,17 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         ".buildkite/test-e2e.yml": ".buildkite/",
         "manifests/kustomize/env/dev/kustomization.yaml": "manifests/kustomize/env/dev/",
         "apiserver/deploy/local/insecure/kustomization.yaml": "apiserver/deploy/local/",
+        ".cloud-build/cleanup/resource_cleanup_manager.py": ".cloud-build/",
     }
     for path, tree in tooling.items():
         assert classes.of_file(path) == "tests", path
         assert tree_of(path, "tests") == tree, path
     # A local runner and a deployment stage's settings ship: product.
-    for path in ("sdk/python/kfp/local/orchestrator.py", "seed_code/deploy_app/config/dev/app.json", "src/dev.py"):
+    for path in ("sdk/python/kfp/local/orchestrator.py", "infra/deploy_app/config/dev/app.json", "src/dev.py"):
         assert classes.of_file(path) == "product", path
+    # A project template's seed code is the sample each new repository starts from.
+    for path in ("batch-inference/seedcode/pipelines/train.py", "mlops-cdk/seed_code/.github/workflows/build.yml"):
+        assert classes.of_file(path) == "docs", path
 
 
 _SAMPLE_FILES = {
@@ -223,14 +227,14 @@ def test_versioned_copies_of_a_file_are_one_finding_at_the_newest(tmp_path: Path
 
 def test_copies_of_a_file_in_several_folders_are_one_finding(tmp_path: Path) -> None:
     seed = "import pickle\nmodel = pickle.load(open('xgboost-model', 'rb'))\n"
-    files = {f"templates/{name}/seedcode/evaluate.py": seed for name in ("batch", "realtime", "serverless")}
-    files["templates/edited/seedcode/evaluate.py"] = "# edited\n" + seed  # another size: its own finding
+    files = {f"templates/{name}/pipeline/evaluate.py": seed for name in ("batch", "realtime", "serverless")}
+    files["templates/edited/pipeline/evaluate.py"] = "# edited\n" + seed  # another size: its own finding
     result = scan_path(write_tree(tmp_path, files), select=["ATS-PY-001"])
     by_path = {f.path: f for f in result.findings}
-    assert sorted(by_path) == ["templates/batch/seedcode/evaluate.py", "templates/edited/seedcode/evaluate.py"]
-    lead = by_path["templates/batch/seedcode/evaluate.py"]
+    assert sorted(by_path) == ["templates/batch/pipeline/evaluate.py", "templates/edited/pipeline/evaluate.py"]
+    lead = by_path["templates/batch/pipeline/evaluate.py"]
     assert lead.message.endswith("(the same in 2 other copies of this file).")
-    assert [r.path for r in lead.related] == ["templates/realtime/seedcode/evaluate.py", "templates/serverless/seedcode/evaluate.py"]
+    assert [r.path for r in lead.related] == ["templates/realtime/pipeline/evaluate.py", "templates/serverless/pipeline/evaluate.py"]
 
 
 def test_a_long_line_repeated_across_files_is_one_finding(tmp_path: Path) -> None:

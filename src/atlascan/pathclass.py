@@ -23,10 +23,12 @@ VENDORED = "vendored"
 CLASSES = (PRODUCT, TESTS, DOCS, GENERATED, VENDORED)
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend",
-                       "hack", "benchmark", "benchmarks", "perf-tests", ".buildkite", ".circleci", ".devcontainer", "kind", "minikube"})  # fmt: skip
+                       "hack", "benchmark", "benchmarks", "perf-tests", ".buildkite", ".circleci", ".cloud-build", ".devcontainer", "kind",
+                       "minikube"})  # fmt: skip
 # `hack/` is the Kubernetes projects' folder of developer scripts; CI's own fixtures live in
 # `.github/` beside the workflows (`.github/resources/`): both test and build, never ship.
-# Benchmarks, CI pipelines and local clusters (kind, minikube) are developer tooling too.
+# Benchmarks, CI pipelines (.buildkite, .circleci, Cloud Build's .cloud-build) and local
+# clusters (kind, minikube) are developer tooling too.
 CI_FOLDERS = frozenset({"workflows", "actions"})
 # A deployment's developer environment (`manifests/env/dev/`, `deploy/local/`): a laptop
 # cluster's overlay, not what ships. Only beneath a deployment folder, where the name is a
@@ -34,7 +36,9 @@ CI_FOLDERS = frozenset({"workflows", "actions"})
 DEPLOY_PARENTS = frozenset({"deploy", "deployment", "deployments", "env", "envs", "environments", "overlays"})
 DEV_ENVS = frozenset({"dev", "local", "development", "localdev"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
-                      "community-content"})  # fmt: skip
+                      "community-content", "seedcode", "seed_code", "seed-code"})  # fmt: skip
+# SageMaker Projects' seed code is the sample a template copies into each new repository:
+# a reader's starting point, like an example, not what the template's own repository runs.
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
 DOC_FILE = re.compile(r".*\.(?:md|markdown|rst|adoc)$")
 TEST_FILE = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go)|conftest\.py|.*\.test\.[jt]sx?|.*_test\.ya?ml)$")
