@@ -598,3 +598,17 @@ def test_a_tag_where_digests_are_the_practice_stands_alone(tmp_path: Path) -> No
     write_tree(tmp_path, files)
     found = sorted((f.path, f.region.start_line, f.properties.get("folded")) for f in scan_path(tmp_path).findings if f.rule_id == "ATS-K8S-008")
     assert found == [("deploy/d.yaml", 10, None), ("deploy/e.yaml", 10, None)]
+
+
+def test_a_roles_wildcards_are_one_finding_with_the_others_related(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: runner, namespace: kubeflow}\nrules:\n"
+        "  - apiGroups: ['']\n    resources: [pods, pods/exec]\n    verbs: ['*']\n"
+        "  - apiGroups: [kubeflow.org]\n    resources: ['*']\n    verbs: ['*']\n"
+    )
+    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
+    assert finding.region.start_line == 7
+    assert [(r.region.start_line, r.message) for r in finding.related] == [
+        (10, "Another rule of this Role grants `*` verbs: every action on every resource type of the listed API groups, "
+             "current and future."),
+    ]  # fmt: skip

@@ -764,6 +764,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     # compromised node then reads every Secret the role reaches.
     agent = crossfile.node_agent(ctx.facts, kind, name)
     operator = bool(OPERATOR_ROLE.search(name)) and not agent
+    # One ATS-K8S-017 per role, at its first wildcard: narrowing the role is one change, and
+    # its other wildcard rules are related locations of it.
+    wildcards: list[tuple[Scalar, str, str]] = []
     for rule in rules.items if isinstance(rules, Sequence) else []:
         if not isinstance(rule, Mapping):
             continue
@@ -786,8 +789,7 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
                 else:
                     effect = "every resource type of the listed API groups, current and future"
-                finding = ctx.finding("ATS-K8S-017").at(node)
-                finding.args(what="verbs" if is_verb else "resources", role=kind, scope=scope, effect=effect).emit()
+                wildcards.append((node, "verbs" if is_verb else "resources", effect))
                 break
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
@@ -807,3 +809,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         for node in verbs if "resourceNames" not in rule else []:
             if node.value.strip() in ESCALATION_VERBS:
                 ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()
+    if wildcards:
+        (node, what, effect), *others = wildcards
+        finding = ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope, effect=effect)
+        for other, other_what, other_effect in others:
+            finding.related(other, f"Another rule of this {kind} grants `*` {other_what}: {other_effect}.")
+        finding.emit()
