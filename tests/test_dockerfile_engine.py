@@ -197,3 +197,85 @@ def test_tags_everywhere_are_the_practice_held_back_unless_some_image_is_pinned(
     assert dkr004() == [
         ("serve/Dockerfile", 1, "low", []), ("tool.Dockerfile", 1, "medium", []), ("train.Dockerfile", 1, "low", []),
     ]  # fmt: skip
+
+
+SERVING = f'FROM python:3.11-slim{DIGEST}\nCOPY serve.py /app/\nEXPOSE 8080\nCMD ["uvicorn", "serve:app", "--host", "0.0.0.0"]\n'
+
+
+def _deployment(image: str, pod: str = "", container: str = "") -> str:
+    """A Deployment running `image`, with optional pod- and container-level securityContext lines."""
+    pod_sc = f"      securityContext:\n{pod}" if pod else ""
+    container_sc = f"          securityContext:\n{container}" if container else ""
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n"
+        f"{pod_sc}      containers:\n        - name: app\n          image: {image}\n{container_sc}"
+    )
+
+
+def _dkr003(root: Path) -> list[str]:
+    from scanning import scan_path
+
+    return sorted(f.path for f in scan_path(root, select=["ATS-DKR-003"]).findings)
+
+
+def test_root_image_deployed_non_root_through_a_ci_matrix_is_silent(tmp_path: Path) -> None:
+    from scanning import write_tree
+
+    # kubeflow/pipelines' shape: the matrix builds `apiserver` from backend/Dockerfile and
+    # the Deployment runs ghcr.io/kubeflow/kfp-api-server with runAsNonRoot at pod level.
+    matrix = (
+        "jobs:\n  build:\n    strategy:\n      matrix:\n        include:\n"
+        "          - image: apiserver\n            dockerfile: backend/Dockerfile\n            context: .\n"
+    )
+    write_tree(tmp_path, {
+        "backend/Dockerfile": SERVING,
+        ".github/workflows/image-builds.yml": matrix,
+        "manifests/api.yaml": _deployment("ghcr.io/kubeflow/kfp-api-server:dummy", pod="        runAsNonRoot: true\n"),
+    })  # fmt: skip
+    assert _dkr003(tmp_path) == []
+    # A second workload running the image without a non-root user keeps the finding.
+    (tmp_path / "manifests" / "debug.yaml").write_text(_deployment("ghcr.io/kubeflow/kfp-api-server:2.4.0"), "utf-8")
+    assert _dkr003(tmp_path) == ["backend/Dockerfile"]
+    # So does a container whose runAsUser: 0 overrides the pod's runAsNonRoot.
+    (tmp_path / "manifests" / "debug.yaml").write_text(
+        _deployment("ghcr.io/kubeflow/kfp-api-server:2.4.0", pod="        runAsNonRoot: true\n", container="            runAsUser: 0\n"),
+        "utf-8",
+    )
+    assert _dkr003(tmp_path) == ["backend/Dockerfile"]
+    # The container's runAsUser: 1000 over the pod's runAsUser: 0 runs non-root.
+    (tmp_path / "manifests" / "debug.yaml").write_text(
+        _deployment("ghcr.io/kubeflow/kfp-api-server:2.4.0", pod="        runAsUser: 0\n", container="            runAsUser: 1000\n"),
+        "utf-8",
+    )
+    assert _dkr003(tmp_path) == []
+
+
+def test_root_image_deployed_non_root_through_docker_build_is_silent(tmp_path: Path) -> None:
+    from scanning import write_tree
+
+    build = (
+        "#!/bin/sh\ndocker build --build-arg V=1 -t \"$REGISTRY/model-server:$TAG\" \\\n"
+        "  -f serving/Dockerfile.gpu .\n"
+        "docker buildx build --file=train/Dockerfile --tag registry.local/trainer:1 .\n"
+    )
+    write_tree(tmp_path, {
+        "serving/Dockerfile.gpu": SERVING,
+        "train/Dockerfile": SERVING,
+        "scripts/build.sh": build,
+        "k8s/serving.yaml": _deployment("registry.local/ml/model-server@sha256:" + "c" * 64, container="            runAsUser: 1000\n"),
+        "k8s/train.yaml": _deployment("registry.local/trainer:1"),
+    })  # fmt: skip
+    # model-server runs as uid 1000; trainer's Deployment sets no user: root.
+    assert _dkr003(tmp_path) == ["train/Dockerfile"]
+
+
+def test_image_links_read_build_definitions() -> None:
+    from atlascan.engines.image_links import _build_flags, _matches, repository_name
+
+    assert _build_flags(["docker", "build", "-f", "a/Dockerfile", "-t", "x:1", "--tag=y", "."]) == (["x:1", "y"], "a/Dockerfile")
+    assert _build_flags(["docker", "build", "--file", "Dockerfile.gpu", "-tz", "."]) == (["z"], "Dockerfile.gpu")
+    assert repository_name("ghcr.io/kubeflow/kfp-frontend:dummy@sha256:abc") == "kfp-frontend"
+    assert repository_name("${{ env.REGISTRY }}/${{ matrix.image }}:latest") == ""
+    assert _matches("apiserver", "kfp-api-server") and _matches("frontend", "kfp-frontend")
+    assert _matches("visualization-server", "kfp-visualization-server") and _matches("kfp_frontend", "kfp-frontend")
+    assert not _matches("server", "observer") and not _matches("frontend", "frontend-proxy")

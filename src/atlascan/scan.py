@@ -194,7 +194,7 @@ def run_scan(
         config = UnitConfig(
             rules_by_key=work.rules_by_key,
             engines_by_kind=work.engines_by_kind,
-            facts=_prepare(work, opts, all_paths, state, store),
+            facts=_prepare(work, opts, all_paths, state, store, found.files),
             options=dict(opts.engine_options),
             limits=opts.limits,
             all_paths=all_paths,
@@ -436,13 +436,17 @@ def _kept_paths(paths: set[str], opts: ScanOptions, scanned: frozenset[str]) -> 
     return kept
 
 
-def _prepare(work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None) -> dict[str, Any]:
+def _prepare(
+    work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None, found: Sequence[SourceFile] = ()
+) -> dict[str, Any]:
     """Each engine's cheap whole-scan pass in the main process (before any worker forks);
-    `memo` (the result cache) remembers per-file parts of it between scans."""
+    `memo` (the result cache) remembers per-file parts of it between scans. `found`: every
+    file of the scan, whatever rules are selected (`--select ATS-DKR-003` still reads the
+    manifests that run an image)."""
     from atlascan.engines import PREPARING, load_engine
 
     facts: dict[str, Any] = {}
-    scanned = list({f.path: f for files in work.engine_files.values() for f in files}.values())
+    scanned = list(found) or list({f.path: f for files in work.engine_files.values() for f in files}.values())
     for name, files in work.engine_files.items():
         if name not in PREPARING:
             continue

@@ -37,6 +37,18 @@ MAX_NOTICES = 3
 
 
 @dataclass(frozen=True)
+class Facts:
+    """The prepare pass's result (`ctx.facts`): hashable, so the result cache keys on it."""
+
+    # Whether at least half of the Dockerfiles' base images are pinned by digest; None when
+    # ATS-DKR-004 is off.
+    digest_practice: bool | None = None
+    # Dockerfiles (paths from the scan root) whose image every Kubernetes workload of the
+    # scan that runs it runs as a non-root user (ATS-DKR-003 stays silent).
+    nonroot_deployed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Located:
     """A word of one instruction: enough to report it."""
 
@@ -50,12 +62,27 @@ class DockerfileEngine(Engine):
         {"ATS-DKR-001", "ATS-DKR-002", "ATS-DKR-003", "ATS-DKR-004", "ATS-DKR-005"}
     )
 
-    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> bool | None:
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
+        """What the checks need of the whole scan (`Facts`): whether pinning base images by
+        digest is the repository's practice (ATS-DKR-004), and which Dockerfiles build an
+        image that every Kubernetes workload of the scan running it runs as a non-root user
+        (ATS-DKR-003, `image_links`)."""
+        nonroot: frozenset[str] = frozenset()
+        if ctx.enabled("ATS-DKR-003"):
+            from atlascan.engines.image_links import nonroot_dockerfiles
+
+            dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
+            match = ctx.rules["ATS-DKR-003"].match
+            nonroot = nonroot_dockerfiles(
+                ctx.scanned or files, dockerfiles, lambda path: _reported_root(dockerfiles[path], match)
+            )
+        return Facts(self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else None, nonroot)
+
+    @staticmethod
+    def _digest_practice(files: list[SourceFile]) -> bool:
         """Whether pinning base images by digest is the repository's practice: at least half
         of its Dockerfiles' FROM images carry one (as ATS-K8S-008 and ATS-GHA-004 count).
         Otherwise tags are the practice and ATS-DKR-004 says so once, not per file."""
-        if not ctx.enabled("ATS-DKR-004"):
-            return None
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
 
@@ -139,46 +166,15 @@ class DockerfileEngine(Engine):
 
     # ---- ATS-DKR-003 -------------------------------------------------------------------------
     def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
-        """Root in the final stage of an image that evidently serves the network: a one-shot
-        training, conversion or CI builder image running as root exposes no service."""
-        match = ctx.rules["ATS-DKR-003"].match
-        final = dockerfile.stages[-1]
-        chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
-        base = chain[-1]  # the stage whose FROM names an image outside this file
-        root: Located | None = None
-        for stage in chain:
-            user = _last_user(stage, dockerfile.escape)
-            if user is not None:
-                name = user.word.value.split(":", 1)[0]
-                if "$" in name or name not in ROOT_USERS:
-                    return
-                root = user
-                break
-        else:
-            if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
-                return  # images built to run unprivileged set their own USER
-            if _image_row(base.resolved_image, tuple(match.get("nonroot_images", ()))):
-                return  # the base image's own last USER is unprivileged (the rule's table)
-        serves = _serving_evidence(chain, base, match)
-        if serves is None:
-            return  # no exposed service: root in a job or builder image is not worth a finding
-        if any(i.keyword in ("CMD", "ENTRYPOINT") and "--allow-root" in i.text for stage in chain for i in stage.instructions):
-            return  # Jupyter started with --allow-root: ATS-CMD-002 reports root there, one fix
-        if root is not None:
-            instr, word = root.instr, root.word
-            line, col = instr.position(word.start)
-            span = Span(line, col, line, col + len(word.value))
-            why = f"`USER {word.value}` is the last user"
-        else:
-            image = final.image
-            line, col = (
-                final.from_instruction.position(image.start)
-                if image
-                else (final.from_instruction.line, final.from_instruction.column)
-            )
-            span = Span(line, col, line, col + (image.end - image.start if image else 4))
-            why = "the final stage sets no USER"
-        ctx.finding("ATS-DKR-003").at(span).args(why=f"{why}; {serves}").emit()
+        """Root in the final stage of an image that evidently serves the network
+        (`_root_serving`), unless every Kubernetes workload of the scan running the image
+        sets a non-root user: then it does not run as root where it is deployed."""
+        if isinstance(ctx.facts, Facts) and ctx.file.path in ctx.facts.nonroot_deployed:
+            return  # every workload of the scan running this image sets a non-root user
+        found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match)
+        if found is not None:
+            span, why = found
+            ctx.finding("ATS-DKR-003").at(span).args(why=why).emit()
 
     # ---- ATS-DKR-004 -------------------------------------------------------------------------
     def _mutable_base_images(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
@@ -204,7 +200,7 @@ class DockerfileEngine(Engine):
                 finding = ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
                     image=resolved, tag=f"tag `{tag}`" if tag else "no tag"
                 )
-                if ctx.facts is False:
+                if isinstance(ctx.facts, Facts) and ctx.facts.digest_practice is False:
                     # Few images here are pinned by digest: tags are the repository's practice
                     # (held back, one notice). `latest` moves as a version tag does; only a
                     # digest protects against either.
@@ -232,6 +228,62 @@ class DockerfileEngine(Engine):
                 ctx.finding("ATS-DKR-005").at(Span(line, col, line, end)).args(
                     what=what, url=word.value, how=how
                 ).severity(severity).emit()
+
+
+def _reported_root(file: SourceFile, match: Mapping[str, Any]) -> bool:
+    """Whether ATS-DKR-003 would report this Dockerfile (prepare asks only for the ones
+    a build links to an image name: the manifests are read for those alone)."""
+    from atlascan import parsers
+    from atlascan.model import Limits, ParseError, SkipFile
+
+    try:
+        dockerfile: Dockerfile = parsers.read(file, Limits()).tree
+    except (OSError, ParseError, SkipFile):
+        return False
+    return bool(dockerfile.stages) and _root_serving(dockerfile, match) is not None
+
+
+def _root_serving(dockerfile: Dockerfile, match: Mapping[str, Any]) -> tuple[Span, str] | None:
+    """Where and why the final stage runs as root in an image that evidently serves the
+    network (ATS-DKR-003), or None: a one-shot training, conversion or CI builder image
+    running as root exposes no service."""
+    final = dockerfile.stages[-1]
+    chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
+    base = chain[-1]  # the stage whose FROM names an image outside this file
+    root: Located | None = None
+    for stage in chain:
+        user = _last_user(stage, dockerfile.escape)
+        if user is not None:
+            name = user.word.value.split(":", 1)[0]
+            if "$" in name or name not in ROOT_USERS:
+                return None
+            root = user
+            break
+    else:
+        if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
+            return None  # images built to run unprivileged set their own USER
+        if _image_row(base.resolved_image, tuple(match.get("nonroot_images", ()))):
+            return None  # the base image's own last USER is unprivileged (the rule's table)
+    serves = _serving_evidence(chain, base, match)
+    if serves is None:
+        return None  # no exposed service: root in a job or builder image is not worth a finding
+    if any(i.keyword in ("CMD", "ENTRYPOINT") and "--allow-root" in i.text for stage in chain for i in stage.instructions):
+        return None  # Jupyter started with --allow-root: ATS-CMD-002 reports root there, one fix
+    if root is not None:
+        instr, word = root.instr, root.word
+        line, col = instr.position(word.start)
+        span = Span(line, col, line, col + len(word.value))
+        why = f"`USER {word.value}` is the last user"
+    else:
+        image = final.image
+        line, col = (
+            final.from_instruction.position(image.start)
+            if image
+            else (final.from_instruction.line, final.from_instruction.column)
+        )
+        span = Span(line, col, line, col + (image.end - image.start if image else 4))
+        why = "the final stage sets no USER"
+    return span, f"{why}; {serves}"
 
 
 def _unpinned_remote(source: str) -> tuple[str, str, Severity | None] | None:

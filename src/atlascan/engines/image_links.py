@@ -1,0 +1,314 @@
+"""Which Dockerfiles of the scan build an image that Kubernetes runs only as a non-root user.
+
+A final stage without a non-root `USER` runs as root only where nothing else picks the
+user: a pod's `securityContext` (`runAsNonRoot: true`, `runAsUser: 1000`) overrides the
+image. When every workload container of the scan that runs an image sets one, root in the
+Dockerfile that builds it is not how it runs (kubeflow/pipelines: backend/Dockerfile is
+built as `apiserver` and deployed as `kfp-api-server` with `runAsNonRoot: true`).
+
+The link is read as data from the repository's own build definitions, never run or
+expanded: a YAML mapping that names a Dockerfile and an image (a CI matrix entry
+`image: apiserver` + `dockerfile: backend/Dockerfile`, an action's `file:` + `tags:`), or a
+`docker build -t NAME -f PATH` command line. A built name matches a manifest's image
+reference by the repository's last path component (registry, tag and digest dropped),
+ignoring `-` and `_`: equal, or the deployed name ending with it at a word boundary
+(`apiserver` runs as `kfp-api-server`, `frontend` as `kfp-frontend`; `server` is not
+`observer`). One workload container that may run the image as root keeps the finding.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+
+from atlascan import parsers
+from atlascan.model import ParseError, SkipFile, SourceFile
+from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+
+# Kinds whose text may build an image (workflows, CI files, shell scripts, Cloud Build and
+# other YAML), and the kind that holds Kubernetes manifests.
+BUILD_KINDS = frozenset({"shell", "gha-workflow", "gha-action", "gitlab-ci", "yaml"})
+YAML_KINDS = frozenset({"gha-workflow", "gha-action", "gitlab-ci", "yaml"})
+MANIFEST_KIND = "yaml"
+READ_LIMIT = 4 * 1024 * 1024  # larger YAML is a generated bundle, as in manifests/crossfile.py
+BUILD_FILE_LIMIT = 1024 * 1024  # a build definition is small: larger files are not read for one
+
+# (no leading \b: a regex that starts with an alternation scans 30 MB of CRDs ten times slower)
+DOCKER_BUILD = re.compile(r"(?:docker|podman)(?:[ \t]+(?:buildx|image))?[ \t]+build\b")
+# The value of a `file:` or `dockerfile:` key: a file is parsed for build mappings only when
+# one names a Dockerfile of the scan by its file name.
+FILE_VALUE = re.compile(r"file[ \t]*:[ \t]*[\"']?([^\s\"'#]+)")
+WORKLOAD_HINT = re.compile(r"^[ \t]*kind[ \t]*:", re.M)
+# `image: ref` as a key of its line; literal first (`^[ \t-]*image` would scan CRDs slowly),
+# the line's start checked after.
+IMAGE_VALUE = re.compile(r"image[ \t]*:[ \t]*[\"']?([^\s\"'#]+)")
+LINE_START = re.compile(r"[ \t-]*")
+# Keys of a build mapping: the Dockerfile, the image it makes, the build context.
+DOCKERFILE_KEYS = ("dockerfile", "file")
+IMAGE_KEYS = ("image", "name", "image_name", "tags")
+# A literal repository name (its registry and tag may be variables: `$REGISTRY/app:$TAG`).
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+SEPARATORS = re.compile(r"[-_]+")
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build definition: the Dockerfile as written, where it is read from, the names."""
+
+    dockerfile: str
+    folders: tuple[str, ...]  # candidate bases of a relative path, first match wins
+    names: tuple[str, ...]  # image names (last path component, lower-case)
+
+
+def nonroot_dockerfiles(
+    files: Iterable[SourceFile], dockerfiles: Collection[str], wanted: Callable[[str], bool] = lambda path: True
+) -> frozenset[str]:
+    """The paths among `dockerfiles` whose image a workload of `files` runs, and every
+    workload container running it sets a non-root user (container over pod level).
+    `wanted`: whether a linked Dockerfile's answer matters at all (it would be reported);
+    manifests are parsed only for the images of those."""
+    if not dockerfiles:
+        return frozenset()
+    basenames = {posixpath.basename(p) for p in dockerfiles}
+    built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
+    manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
+    for file in files:
+        if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
+            continue
+        text = parsers.head(file, READ_LIMIT)
+        if not text:
+            continue
+        for build in _builds(file, text, basenames):
+            path = _resolve(build, dockerfiles)
+            if path is not None:
+                built.setdefault(path, set()).update(build.names)
+        if file.kind == MANIFEST_KIND and "image" in text and WORKLOAD_HINT.search(text):
+            refs = _image_lines(text)
+            if refs:
+                manifests.append((file, refs))
+    built = {path: names for path, names in built.items() if wanted(path)}
+    if not built:
+        return frozenset()
+    names = {n for ns in built.values() for n in ns}
+    runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
+    for file, refs in manifests:
+        if any(_matches(b, repository_name(r)) for r in refs for b in names):
+            # read again: only the few files that run a built image; one that cannot be
+            # parsed runs each image it names as root for all anyone can tell
+            found = _containers(file)
+            runs += found if found is not None else [(repository_name(r), False) for r in refs]
+    out = set()
+    for path, its_names in built.items():
+        mine = [nonroot for deployed, nonroot in runs if any(_matches(b, deployed) for b in its_names)]
+        if mine and all(mine):
+            out.add(path)
+    return frozenset(out)
+
+
+def repository_name(reference: str) -> str:
+    """`ghcr.io/kubeflow/kfp-api-server:2.0@sha256:…` -> `kfp-api-server`; "" when the
+    name itself is not literal (`${{ matrix.image }}`, a template)."""
+    ref = reference.strip().strip("\"'").split("@", 1)[0]
+    name = ref.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return name if NAME.match(name) else ""
+
+
+def _matches(built: str, deployed: str) -> bool:
+    """Whether a deployed image name is the built one: equal, or ending with it at a word
+    boundary, `-` and `_` ignored (`apiserver` is `kfp-api-server`)."""
+    if not built or not deployed:
+        return False
+    want = SEPARATORS.sub("", built)
+    words = [w for w in SEPARATORS.split(deployed) if w]
+    return any("".join(words[i:]) == want for i in range(len(words)))
+
+
+# ---- build definitions ------------------------------------------------------------------
+
+
+def _builds(file: SourceFile, text: str, basenames: Collection[str]) -> Iterator[Build]:
+    if file.size > BUILD_FILE_LIMIT:
+        return
+    folder = posixpath.dirname(file.path)
+    if "build" in text and ("docker" in text or "podman" in text) and DOCKER_BUILD.search(text):
+        yield from _command_builds(text, folder)
+    if file.kind in YAML_KINDS and "file" in text and any(posixpath.basename(v) in basenames for v in FILE_VALUE.findall(text)):
+        yield from _mapping_builds(file, text, folder)
+
+
+def _command_builds(text: str, folder: str) -> Iterator[Build]:
+    """`docker build -t NAME -f PATH` (either order, `--tag`, `--file`, `=` forms, `buildx`)
+    on one logical line (backslash continuations joined)."""
+    from atlascan.parsers import shell
+
+    joined = re.sub(r"\\\r?\n", " ", text)
+    for m in DOCKER_BUILD.finditer(joined):
+        end = joined.find("\n", m.end())
+        line = joined[m.start() : end if end >= 0 else len(joined)]
+        script = shell.parse(line, use_tree_sitter=False)
+        if not script.commands:
+            continue
+        words = [w.value for w in script.commands[0].words]
+        tags, dockerfile = _build_flags(words)
+        names = tuple(n for n in (repository_name(t) for t in tags) if n)
+        if dockerfile and names and "$" not in dockerfile:
+            yield Build(dockerfile, ("", folder), names)
+
+
+def _build_flags(words: list[str]) -> tuple[list[str], str]:
+    """The `-t`/`--tag` values and the `-f`/`--file` value of one build command's words."""
+    tags: list[str] = []
+    dockerfile = ""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        value: str | None = None
+        flag = word
+        if word.startswith("--") and "=" in word:
+            flag, _, value = word.partition("=")
+        elif word[:2] in ("-t", "-f") and len(word) > 2:
+            flag, value = word[:2], word[2:].lstrip("=")
+        if flag in ("-t", "--tag", "-f", "--file"):
+            if value is None and i + 1 < len(words):
+                i += 1
+                value = words[i]
+            if flag in ("-t", "--tag"):
+                tags.append(value or "")
+            else:
+                dockerfile = value or ""
+        i += 1
+    return tags, dockerfile
+
+
+def _mapping_builds(file: SourceFile, text: str, folder: str) -> Iterator[Build]:
+    """YAML mappings holding a Dockerfile key and an image key (a matrix `include:` entry,
+    a build action's `with:`)."""
+    try:
+        roots = list(parsers.document(file, text).tree.roots())
+    except (ParseError, SkipFile, RecursionError):  # a broken or templated YAML file names nothing
+        return
+    for node in _mappings(roots):
+        path = next((v for v in (_text(node.get(k)) for k in DOCKERFILE_KEYS) if v), "")
+        if not path or "$" in path or "{{" in path:
+            continue
+        refs: list[str] = []
+        for key in IMAGE_KEYS:
+            value = node.get(key)
+            if isinstance(value, Sequence):
+                refs += [t for t in (_text(v) for v in value.items) if t]
+            elif key == "tags":  # one reference a line or comma-separated
+                refs += re.split(r"[\n,]+", _text(value) or "")
+            else:
+                refs.append(_text(value) or "")
+        names = tuple(n for n in (repository_name(r) for r in refs if r.strip()) if n)
+        if names:
+            context = _text(node.get("context")) or ""
+            bases = ["", folder]
+            if context and "$" not in context and "{{" not in context:
+                bases += [context, posixpath.join(folder, context)]
+            yield Build(path, tuple(bases), names)
+
+
+def _resolve(build: Build, dockerfiles: Collection[str]) -> str | None:
+    """The scanned Dockerfile a build names: its path from the scan root, the build file's
+    folder or the build context (whichever exists)."""
+    for base in build.folders:
+        path = posixpath.normpath(posixpath.join(base, build.dockerfile.strip()))
+        if path.startswith("./"):
+            path = path[2:]
+        if path in dockerfiles:
+            return path
+    return None
+
+
+# ---- workloads ----------------------------------------------------------------------------
+
+
+def _image_lines(text: str) -> list[str]:
+    """The values of the `image:` keys of a YAML text, read by line."""
+    out = []
+    for m in IMAGE_VALUE.finditer(text):
+        if LINE_START.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
+            out.append(m.group(1))
+    return out
+
+
+def _containers(file: SourceFile) -> list[tuple[str, bool]] | None:
+    """(image name, runs non-root) of each container of the file's Kubernetes objects;
+    None when the file cannot be read as YAML."""
+    text = parsers.head(file, READ_LIMIT)
+    try:
+        roots = list(parsers.document(file, text or "").tree.roots())
+    except (ParseError, SkipFile, RecursionError):
+        return None
+    out: list[tuple[str, bool]] = []
+    for root in roots:
+        if not (isinstance(root, Mapping) and isinstance(root.get("apiVersion"), Scalar) and isinstance(root.get("kind"), Scalar)):
+            continue
+        todo: list[tuple[YNode, YNode | None]] = [(root, None)]
+        seen: set[int] = set()
+        while todo:
+            node, pod = todo.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, Sequence):
+                todo += [(item, pod) for item in node.items]
+                continue
+            if not isinstance(node, Mapping):
+                continue
+            if isinstance(node.get("containers"), Sequence):
+                pod = node.get("securityContext")  # a pod spec
+            elif _text(node.get("image")) is not None:
+                # an image outside a pod spec's container lists (an Argo template's
+                # `container:`): its own securityContext, over an enclosing pod spec's
+                out.append((repository_name(_text(node.get("image")) or ""), _nonroot(node.get("securityContext"), pod)))
+            for key, _, value in node.entries():
+                if key in CONTAINER_LISTS and isinstance(value, Sequence):
+                    for item in value.items:
+                        image = _text(item.get("image")) if isinstance(item, Mapping) else None
+                        if isinstance(item, Mapping) and image:
+                            seen.add(id(item))
+                            out.append((repository_name(image), _nonroot(item.get("securityContext"), pod)))
+                elif isinstance(value, (Mapping, Sequence)):
+                    todo.append((value, pod))
+    return out
+
+
+def _nonroot(container: YNode | None, pod: YNode | None) -> bool:
+    """Whether the effective security context runs the process as a non-root user:
+    `runAsUser` above 0, or `runAsNonRoot: true` without `runAsUser: 0` (the container's
+    field over the pod's)."""
+
+    def field(name: str) -> str | None:
+        for context in (container, pod):
+            if isinstance(context, Mapping) and name in context:
+                return (_text(context.get(name)) or "").strip().strip("\"'")
+        return None
+
+    user = field("runAsUser")
+    if user is not None and user.isdigit():
+        return int(user) > 0
+    return (field("runAsNonRoot") or "").lower() in ("true", "yes", "on")
+
+
+def _mappings(roots: list[YNode]) -> Iterator[Mapping]:
+    todo: list[YNode] = list(roots)
+    seen: set[int] = set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Mapping):
+            yield node
+            todo += [value for _, _, value in node.entries()]
+        elif isinstance(node, Sequence):
+            todo += node.items
+
+
+def _text(node: YNode | None) -> str | None:
+    return node.value if isinstance(node, Scalar) else None
