@@ -735,7 +735,11 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     # jobs it reaches every job that does not set its own (and every job added later).
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
     top = flow.root.get("permissions")
-    shared = bool(inheriting) and len(flow.jobs) > 1 and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
+    shared = (
+        bool(inheriting) and len(flow.jobs) > 1
+        and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
+        and not _own_steps_only(inheriting)
+    )  # fmt: skip
     _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
@@ -759,6 +763,25 @@ def _one_action_only(jobs: list[Job]) -> bool:
                 return False
             names.add(uses.value.strip().split("@", 1)[0].lower())
     return len(names) == 1
+
+
+def _own_steps_only(jobs: list[Job]) -> bool:
+    """Whether these jobs run nothing the workflow file does not show: their own `run:`
+    steps and GitHub's own actions, no checkout of the repository's code (its build, tests
+    and scripts) and no third-party action. A write token handed to them reaches only this
+    file's text (a label bot's `gh pr edit`, `actions/github-script`), so a workflow-level
+    grant gives no code more than a job-level one would."""
+    for job in jobs:
+        if "uses" in job.node or not job.steps:
+            return False
+        for step in job.steps:
+            uses = step.get("uses")
+            if uses is None:
+                continue
+            name = uses.value.strip().lower() if isinstance(uses, Scalar) else ""
+            if not name.startswith(GITHUB_OWNED) or name.startswith("actions/checkout"):
+                return False
+    return True
 
 
 def _caller_grant(flow: Workflow, job: Job) -> tuple[str, Severity | None] | None:
