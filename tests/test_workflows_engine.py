@@ -70,6 +70,27 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
     assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9, 21]), (14, [10, 11, 20])]
 
 
+def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None:
+    """An action of the repository's own owner at a branch is a change by the same owner:
+    held back as practice. The owner comes from the checkout's origin remote."""
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: acme/lint-action@main\n"  # 6 the owner's own: held
+        "      - uses: other/deploy-action@main\n"  # 7 a third party's branch: reported
+    )
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text('[core]\n\tbare = false\n[remote "origin"]\n\turl = git@github.com:Acme/models.git\n')
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
+    assert [(f.region.start_line, f.related) for f in result.findings] == [(7, [])]
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-GHA-004: 1 site held back as the repository's practice (the repository owner's own actions); "
+        "--include-practice reports them."
+    ]
+    # Without the remote, the same branch is a third party's.
+    (tmp_path / ".git" / "config").unlink()
+    assert sorted(f.region.start_line for f in scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]).findings) == [6]
+
+
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
     text = (
         "on: pull_request_target\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"

@@ -65,6 +65,7 @@ class PrepareContext:
         all_paths: frozenset[str],
         memo: PrepareMemo | None = None,
         scanned: Sequence[SourceFile] = (),
+        repository: str | None = None,
     ) -> None:
         self.rules = rules
         self.options = options
@@ -73,6 +74,8 @@ class PrepareContext:
         # Every file of the scan, of any kind: for facts one engine reads from another's files
         # (a pipeline YAML's `command:` that launches a Python script).
         self.scanned = scanned
+        # The hosted repository the scan root checks out (`owner/name`, `atlascan.identity`).
+        self.repository = repository
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules

@@ -10,6 +10,7 @@ inside `run:` and `script:` (curl | sh, pip extra indexes, model downloads) are 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan.engines import Engine
@@ -22,6 +23,19 @@ if TYPE_CHECKING:
 USES_LINE = re.compile(r"^[ \t-]*uses:[ \t]*[\"']?([^\s\"'#]+)", re.M)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """The prepare pass's result (`ctx.facts`), for ATS-GHA-004."""
+
+    sha_practice: bool  # at least half of the remote `uses:` references are commit SHAs
+    owner: str | None = None  # the GitHub owner of the scanned repository, lower-case
+
+
+def sha_practice(facts: object) -> bool | None:
+    """Whether SHAs are the repository's practice; None when not surveyed."""
+    return facts.sha_practice if isinstance(facts, Facts) else None
+
+
 class WorkflowsEngine(Engine):
     name = "workflows"
     implements = frozenset({
@@ -31,10 +45,11 @@ class WorkflowsEngine(Engine):
         "ATS-GL-001", "ATS-GL-002", "ATS-GL-003", "ATS-GL-004", "ATS-GL-005", "ATS-GL-006", "ATS-GL-007", "ATS-GL-008",
     })  # fmt: skip
 
-    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> bool | None:
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts | None:
         """Whether pinning actions by commit SHA is the repository's practice: at least half
         of its remote `uses:` references are SHAs. Then every tag breaks the practice and
-        ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`)."""
+        ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`).
+        And whose actions are the repository owner's own (`ctx.repository`)."""
         if not ctx.enabled("ATS-GHA-004"):
             return None
         from atlascan import parsers
@@ -55,7 +70,8 @@ class WorkflowsEngine(Engine):
                     continue
                 total += 1
                 pinned += bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
-        return total > 0 and pinned * 2 >= total
+        owner = ctx.repository.split("/", 1)[0] if ctx.repository else None
+        return Facts(total > 0 and pinned * 2 >= total, owner)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

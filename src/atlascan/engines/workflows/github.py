@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from atlascan.engines.workflows import Facts, sha_practice
 from atlascan.engines.workflows.common import (
     image_of,
     image_unpinned,
@@ -952,6 +953,8 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     if COMMIT_SHA.match(ref):
         return
     github_owned = name.lower().startswith(GITHUB_OWNED)
+    tags_practice = sha_practice(ctx.facts) is False
+    owner = ctx.facts.owner if isinstance(ctx.facts, Facts) else None
     why = ""
     practice = None
     # `release/v1` is a branch (pypa's publish action); tags rarely hold a slash
@@ -962,13 +965,16 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
         rows = ctx.rules["ATS-GHA-004"].match
         retagged = any(name.lower().startswith(p) for p in rows.get("retagged", ()))
         # The platform's own action, handed its credential where tags are the practice, is it.
-        vendor_in_practice = ctx.facts is False and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
+        vendor_in_practice = tags_practice and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
         if retagged:
             why = "; this publisher's tags were once repointed to malicious code"
         elif credential and not github_owned and not vendor_in_practice:
             why = f"; {credential}"
-        elif ctx.facts is False:
+        elif tags_practice:
             practice = "fewer than half of the repository's action references are pinned by SHA"
+    if owner and name.lower().startswith(owner + "/"):
+        # The repository owner's own action: a moved reference is a change by the same owner.
+        practice = "the repository owner's own actions"
     start = value.rfind("@") if at else 0
     finding = ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)", why=why)
     if practice:

@@ -1,0 +1,30 @@
+"""Which hosted repository a scan root is, read from files (atlascan.identity)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from atlascan.identity import github_repository
+
+
+def test_origin_remote_wins(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(
+        '[remote "upstream"]\n\turl = https://github.com/other/fork\n[remote "origin"]\n\turl = https://github.com/Kubeflow/Pipelines.git\n'
+    )
+    (tmp_path / "go.mod").write_text("module github.com/someone/else\n")
+    assert github_repository(tmp_path) == "kubeflow/pipelines"
+
+
+def test_go_module_then_readme_links_to_the_folders_name(tmp_path: Path) -> None:
+    root = tmp_path / "terragoat"
+    root.mkdir()
+    assert github_repository(root) is None
+    # Links to other repositories do not name this one; links to this folder's name do.
+    (root / "README.md").write_text(
+        "See https://github.com/bridgecrewio/checkov and [source](https://github.com/bridgecrewio/terragoat).\n"
+        "Fork: https://github.com/someone/terragoat/ and again https://github.com/bridgecrewio/terragoat#readme\n"
+    )
+    assert github_repository(root) == "bridgecrewio/terragoat"
+    (root / "go.mod").write_text("module github.com/acme/terragoat/v2\n\ngo 1.22\n")
+    assert github_repository(root) == "acme/terragoat"
