@@ -612,3 +612,26 @@ def test_a_roles_wildcards_are_one_finding_with_the_others_related(tmp_path: Pat
         (10, "Another rule of this Role grants `*` verbs: every action on every resource type of the listed API groups, "
              "current and future."),
     ]  # fmt: skip
+
+
+def test_a_pods_host_namespaces_and_host_paths_are_one_finding_each(tmp_path: Path) -> None:
+    # One pod sharing three host namespaces and mounting three host paths: two decisions to
+    # undo, two findings, the other sites related; another pod's hostPID is its own finding.
+    text = (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  template:\n    spec:\n"
+        "      hostPID: true\n      hostIPC: true\n      hostNetwork: true\n"
+        "      containers:\n        - name: a\n          image: acme/agent@sha256:" + "a" * 64 + "\n"
+        "      volumes:\n"
+        "        - name: lib\n          hostPath: {path: /var/lib}\n"
+        "        - name: sock\n          hostPath: {path: /var/run/docker.sock}\n"
+        "        - name: etc\n          hostPath: {path: /etc}\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  hostPID: true\n"
+        "  containers:\n    - name: b\n      image: acme/b@sha256:" + "b" * 64 + "\n"
+    )
+    result = scan_text(tmp_path, "agent.yaml", text)
+    found = {(f.rule_id, f.region.start_line): sorted(r.region.start_line for r in f.related) for f in result.findings
+             if f.rule_id in ("ATS-K8S-003", "ATS-K8S-004")}  # fmt: skip
+    # the most severe mount leads (the runtime socket), the others related
+    assert found == {("ATS-K8S-004", 7): [8, 9], ("ATS-K8S-003", 17): [15, 19], ("ATS-K8S-004", 25): []}
+    lead = next(f for f in result.findings if (f.rule_id, f.region.start_line) == ("ATS-K8S-004", 7))
+    assert lead.message.endswith("(and 2 more in this pod).")

@@ -15,7 +15,7 @@ def fold_all(findings: list[Finding], rules: Mapping[str, Rule], sizes: Mapping[
     """Every fold, in order: per hardening rule and file (or folder, or repository), a lock
     file's twin of its manifest's finding, the same finding said again in one file, copies of
     a file, a chart's copies of manifests, a line repeated across files."""
-    findings = fold_said_again(fold_lock_twins(fold(findings, rules), rules), rules)
+    findings = fold_said_again(fold_lock_twins(fold(fold_objects(findings), rules), rules), rules)
     findings = fold_chart_copies(fold_copies(findings, sizes))
     return fold_repeated_lines(findings, rules)
 
@@ -51,6 +51,32 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
             first.message = f"{first.message.rstrip('.')} (and {len(sites) - 1} more in {scope})."
             first.properties["folded"] = len(sites)
         out.append(first)
+    return out
+
+
+def fold_objects(findings: list[Finding]) -> list[Finding]:
+    """One finding per (rule, object) where the check marked the object (`foldObject`,
+    `kind:line`): a pod that shares the node's PID, IPC and network namespaces, or mounts
+    three host paths, is one decision to undo. The most severe site leads, the others are
+    related locations. Suppressed findings stay apart."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        key = f.properties.get("foldObject")
+        if isinstance(key, str) and f.suppression is None:
+            groups.setdefault((f.rule_id, f.path, key), []).append(f)
+        else:
+            out.append(f)
+    for (_, _, key), sites in groups.items():
+        sites.sort(key=Finding.sort_key)
+        lead = max(sites, key=lambda f: f.severity)
+        others = [f for f in sites if f is not lead]
+        if others:
+            kind = key.split(":", 1)[0]
+            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in others]
+            lead.message = f"{lead.message.rstrip('.')} (and {len(others)} more in this {kind})."
+            lead.properties["folded"] = len(sites)
+        out.append(lead)
     return out
 
 

@@ -81,7 +81,8 @@ def _walk(resource: Block, ctx: FileContext) -> None:
                     continue
                 if field == "host_pid" and audit_tools.documented_host_pid(_audit_pod(block)):
                     continue  # a node-audit tool reading the node's processes, as documented
-                ctx.finding("ATS-K8S-004").at(attr.span).args(field=field, namespace=namespace).emit()
+                finding = ctx.finding("ATS-K8S-004").at(attr.span).args(field=field, namespace=namespace)
+                finding.property("foldObject", f"pod:{block.line}").emit()
 
 
 def _security_context(sc: Block, container: str | None, ctx: FileContext) -> None:
@@ -143,7 +144,7 @@ def _volume(volume: Block, spec: Block, ctx: FileContext) -> None:
             volume=f"`{name or '?'}`",
             path=path.strip(),
             why=f" ({why})" if why else "",
-        ).severity(Severity.HIGH if why else None).emit()
+        ).severity(Severity.HIGH if why else None).property("foldObject", f"pod:{spec.line}").emit()
 
 
 def _env(env: Block, ctx: FileContext) -> None:

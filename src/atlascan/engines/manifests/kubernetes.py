@@ -149,7 +149,7 @@ def _on_host_namespace(site: Site) -> None:
     if site.key == "hostPID" and site.pod is not None and audit_tools.documented_host_pid(_audit_pod(site.pod)):
         return  # a node-audit tool reading the node's processes, as documented
     args = {"field": site.key, "namespace": HOST_NAMESPACES[site.key]}
-    emit(site.ctx, "ATS-K8S-004", site.key_node, site.value, args=args)
+    emit(site.ctx, "ATS-K8S-004", site.key_node, site.value, args=args, properties=_pod_object(site.pod))
 
 
 def _on_image(site: Site) -> None:
@@ -343,7 +343,14 @@ def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, po
             "why": f" ({why})" if why else "",
         },
         severity=Severity.HIGH if why else None,
+        properties=_pod_object(pod),
     )
+
+
+def _pod_object(pod: Mapping | None) -> dict[str, object] | None:
+    """The pod a host-access finding belongs to: its host namespaces, or its host paths, are
+    one decision to undo (folded into one finding per rule and pod)."""
+    return {"foldObject": f"pod:{pod.line}"} if pod is not None else None
 
 
 # Image references that a build tool replaces before anything is deployed: ko's import
