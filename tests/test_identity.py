@@ -23,8 +23,21 @@ def test_go_module_then_readme_links_to_the_folders_name(tmp_path: Path) -> None
     # Links to other repositories do not name this one; links to this folder's name do.
     (root / "README.md").write_text(
         "See https://github.com/bridgecrewio/checkov and [source](https://github.com/bridgecrewio/terragoat).\n"
-        "Fork: https://github.com/someone/terragoat/ and again https://github.com/bridgecrewio/terragoat#readme\n"
+        "Issues: https://github.com/bridgecrewio/terragoat/issues and https://github.com/bridgecrewio/terragoat#readme\n"
     )
     assert github_repository(root) == "bridgecrewio/terragoat"
     (root / "go.mod").write_text("module github.com/acme/terragoat/v2\n\ngo 1.22\n")
     assert github_repository(root) == "acme/terragoat"
+
+
+def test_only_regular_files_are_read_and_two_owners_name_none(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "models"
+    root.mkdir()
+    os.mkfifo(root / "README.md")  # would block a reader forever
+    (root / "go.mod").symlink_to("/dev/zero")
+    assert github_repository(root) is None
+    (root / "README.md").unlink()
+    (root / "README.md").write_text("Forked from https://github.com/upstream/models; see https://github.com/me/models\n")
+    assert github_repository(root) is None

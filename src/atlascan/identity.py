@@ -1,17 +1,18 @@
 """Which hosted repository the scan root is (`owner/name` on GitHub), read from files as
 data: the checkout's `.git/config` remote, else a Go module path, else the links of the
-root's Markdown files to `github.com/<owner>/<the root folder's name>`. Checks use it to
+root's Markdown files to `github.com/<owner>/<the root folder's name>` when they name one
+owner only. Checks use it to
 tell the repository's own actions from third parties' (a branch of the owner's action is
 the owner's own code)."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+import stat
 from pathlib import Path
 
 READ_LIMIT = 256 * 1024  # a config, go.mod or README larger than this is not read for a name
-GITHUB_URL = re.compile(r"github\.com[:/]+([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]+?)(?:\.git)?(?=[\s/\"')\]>#?]|$)", re.M)
+GITHUB_URL = re.compile(r"github\.com[:/]+([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]+?)(?:\.git)?(?=[\s/\"')\]>#?;,]|\.(?:\s|$)|$)", re.M)
 ORIGIN = re.compile(r'^\[remote "origin"\]\s*$(?P<body>(?:\n(?!\[).*)*)', re.M)
 GO_MODULE = re.compile(r"^module\s+github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+)", re.M)
 DOCS = ("README.md", "README.rst", "README", "CONTRIBUTING.md", "SECURITY.md")
@@ -28,14 +29,17 @@ def github_repository(root: Path) -> str | None:
     if m:
         return f"{m.group(1)}/{m.group(2)}".lower()
     name = root.resolve().name.lower()
-    owners = Counter(
-        m.group(1).lower() for doc in DOCS for m in GITHUB_URL.finditer(_read(root / doc)) if m.group(2).lower() == name
-    )
-    return f"{owners.most_common(1)[0][0]}/{name}" if owners else None
+    owners = {m.group(1).lower() for doc in DOCS for m in GITHUB_URL.finditer(_read(root / doc)) if m.group(2).lower() == name}
+    # One owner only: a fork's README that still links upstream names two, or the wrong one.
+    return f"{owners.pop()}/{name}" if len(owners) == 1 else None
 
 
 def _read(path: Path) -> str:
+    """A regular file's first READ_LIMIT bytes ("" for anything else: a FIFO or a device
+    would block the scan, a link may point anywhere)."""
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return ""
         with path.open("rb") as fh:
             return fh.read(READ_LIMIT).decode("utf-8", "replace")
     except OSError:
