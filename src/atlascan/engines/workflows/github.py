@@ -739,7 +739,8 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     shared = (
         bool(inheriting) and len(flow.jobs) > 1
         and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
-        and not _own_steps_only(inheriting)
+        # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
+        and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
     )  # fmt: skip
     _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
@@ -766,21 +767,44 @@ def _one_action_only(jobs: list[Job]) -> bool:
     return len(names) == 1
 
 
+# A `run:` line that fetches, installs or runs code beyond the script itself: a package
+# manager, an interpreter or shell given a file, a download, a checkout of other code.
+RUNS_CODE = re.compile(
+    r"(?:^|[\s;&|(`])(?:pip3?|uvx?|pipx|poetry|conda|mamba|npm|npx|yarn|pnpm|bun|deno|node|python[\d.]*|ruby|perl|php|"
+    r"java|go|cargo|mvn|gradle|make|docker|podman|curl|wget|bash|sh|zsh|source|eval|apt(?:-get)?|yum|dnf|apk|brew)(?=\s|$)"
+    r"|(?:^|[\s;&|(`])\.{1,2}/|\bgh\s+(?:pr\s+checkout|run\s+download|release\s+download|repo\s+clone)"
+    r"|\bgit\s+(?:clone|fetch|checkout|pull|submodule)",
+    re.M,
+)
+# GitHub's own actions that bring in code or files a job may then run.
+CODE_ACTIONS = ("actions/checkout", "actions/download-artifact", "actions/cache", "actions/setup-")
+
+
+def _grants(permissions: YNode | None, scope: str) -> bool:
+    """Whether a `permissions:` value grants `scope: write` (or writes everything)."""
+    if isinstance(permissions, Scalar):
+        return permissions.value.strip() == "write-all"
+    value = permissions.get(scope) if isinstance(permissions, Mapping) else None
+    return isinstance(value, Scalar) and value.value.strip() == "write"
+
+
 def _own_steps_only(jobs: list[Job]) -> bool:
-    """Whether these jobs run nothing the workflow file does not show: their own `run:`
-    steps and GitHub's own actions, no checkout of the repository's code (its build, tests
-    and scripts) and no third-party action. A write token handed to them reaches only this
-    file's text (a label bot's `gh pr edit`, `actions/github-script`), so a workflow-level
-    grant gives no code more than a job-level one would."""
+    """Whether these jobs run nothing the workflow file does not show: `run:` steps that
+    install, download and run nothing beyond their own text (`gh pr edit`, `echo`), and
+    GitHub's own actions that bring in no code (`actions/github-script`, not checkout, a
+    downloaded artifact or a cache), in no container of their own. A write token handed to
+    them reaches only this file's text (a label bot), so a workflow-level grant gives no
+    code more than a job-level one would."""
     for job in jobs:
-        if "uses" in job.node or not job.steps:
+        if "uses" in job.node or "container" in job.node or "services" in job.node or not job.steps:
             return False
         for step in job.steps:
-            uses = step.get("uses")
-            if uses is None:
-                continue
-            name = uses.value.strip().lower() if isinstance(uses, Scalar) else ""
-            if not name.startswith(GITHUB_OWNED) or name.startswith("actions/checkout"):
+            uses, run = step.get("uses"), step.get("run")
+            if uses is not None:
+                name = uses.value.strip().lower() if isinstance(uses, Scalar) else ""
+                if not name.startswith(GITHUB_OWNED) or name.startswith(CODE_ACTIONS):
+                    return False
+            if run is not None and (not isinstance(run, Scalar) or RUNS_CODE.search(run.value)):
                 return False
     return True
 
