@@ -269,13 +269,56 @@ def test_root_image_deployed_non_root_through_docker_build_is_silent(tmp_path: P
     assert _dkr003(tmp_path) == ["train/Dockerfile"]
 
 
+def test_what_the_scan_cannot_resolve_keeps_the_finding(tmp_path: Path) -> None:
+    from scanning import write_tree
+
+    nonroot = _deployment("ghcr.io/acme/kfp-api-server:1.0", pod="        runAsNonRoot: true\n")
+    build = "docker build -t ghcr.io/acme/kfp-api-server -f api/Dockerfile .\ndocker build -t ghcr.io/acme/server -f server/Dockerfile .\n"
+    # `server` is built but deployed nowhere: `kfp-api-server` is the closer name, so only
+    # api/Dockerfile is silent (a different size keeps the two from folding as copies).
+    write_tree(tmp_path / "a", {"api/Dockerfile": SERVING, "server/Dockerfile": SERVING + "# server\n", "build.sh": build,
+                                "k8s/api.yaml": nonroot})  # fmt: skip
+    assert _dkr003(tmp_path / "a") == ["server/Dockerfile"]
+    base = {"api/Dockerfile": SERVING, "build.sh": build.splitlines()[0] + "\n", "k8s/api.yaml": nonroot}
+    # A chart template runs an image whose name only its values know, perhaps this one as root.
+    chart = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n" \
+            '        - name: api\n          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+    write_tree(tmp_path / "b", {**base, "chart/templates/api.yaml": chart})
+    assert _dkr003(tmp_path / "b") == ["api/Dockerfile"]
+    # A flow-style container running it as root.
+    flow = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: debug, image: ghcr.io/acme/kfp-api-server:1.0, securityContext: {runAsUser: 0}}]\n"
+    write_tree(tmp_path / "c", {**base, "k8s/debug.yaml": flow})
+    assert _dkr003(tmp_path / "c") == ["api/Dockerfile"]
+    # An overlay's patch that makes a workload root, naming no image.
+    patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsUser: 0\n"
+    write_tree(tmp_path / "d", {**base, "overlays/debug/patch.yaml": patch})
+    assert _dkr003(tmp_path / "d") == ["api/Dockerfile"]
+    # A relative -f that fits both the root's Dockerfile and the script folder's: no link.
+    write_tree(tmp_path / "e", {"Dockerfile": SERVING, "web/Dockerfile": SERVING + "# web\n", "k8s/web.yaml": _deployment("ghcr.io/acme/web:1", pod="        runAsNonRoot: true\n"),
+                                "web/build.sh": 'cd "$(dirname "$0")"\ndocker build -t ghcr.io/acme/web -f Dockerfile .\n'})  # fmt: skip
+    assert _dkr003(tmp_path / "e") == ["Dockerfile", "web/Dockerfile"]
+    # Resolved, the same image deployed non-root is silent.
+    write_tree(tmp_path / "f", base)
+    assert _dkr003(tmp_path / "f") == []
+
+
 def test_image_links_read_build_definitions() -> None:
-    from atlascan.engines.image_links import _build_flags, _matches, repository_name
+    from atlascan.engines.image_links import (
+        _build_flags,
+        _built_as,
+        _command_builds,
+        repository_name,
+    )
 
     assert _build_flags(["docker", "build", "-f", "a/Dockerfile", "-t", "x:1", "--tag=y", "."]) == (["x:1", "y"], "a/Dockerfile")
     assert _build_flags(["docker", "build", "--file", "Dockerfile.gpu", "-tz", "."]) == (["z"], "Dockerfile.gpu")
     assert repository_name("ghcr.io/kubeflow/kfp-frontend:dummy@sha256:abc") == "kfp-frontend"
     assert repository_name("${{ env.REGISTRY }}/${{ matrix.image }}:latest") == ""
-    assert _matches("apiserver", "kfp-api-server") and _matches("frontend", "kfp-frontend")
-    assert _matches("visualization-server", "kfp-visualization-server") and _matches("kfp_frontend", "kfp-frontend")
-    assert not _matches("server", "observer") and not _matches("frontend", "frontend-proxy")
+    assert _built_as("kfp-api-server", {"apiserver", "frontend"}) == {"apiserver"}
+    assert _built_as("kfp-visualization-server", {"visualization-server"}) == {"visualization-server"}
+    assert _built_as("kfp-frontend", {"kfp_frontend"}) == {"kfp_frontend"}
+    assert not _built_as("observer", {"server"}) and not _built_as("frontend-proxy", {"frontend"})
+    # The closest name wins: `kfp-api-server` is the image built as it, not also `server`.
+    assert _built_as("kfp-api-server", {"kfp-api-server", "server"}) == {"kfp-api-server"}
+    # Each match reads only its own command: thousands on one line stay linear and cheap.
+    assert list(_command_builds("docker build . ; " * 5000, "")) == []

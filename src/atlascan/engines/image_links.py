@@ -45,6 +45,12 @@ WORKLOAD_HINT = re.compile(r"^[ \t]*kind[ \t]*:", re.M)
 # the line's start checked after.
 IMAGE_VALUE = re.compile(r"image[ \t]*:[ \t]*[\"']?([^\s\"'#]+)")
 LINE_START = re.compile(r"[ \t-]*")
+# A setting that runs a pod as root, in a file that names no image: an overlay's patch.
+ROOT_SETTING = re.compile(r"runAsUser[ \t]*:[ \t]*[\"']?0\b|runAsNonRoot[ \t]*:[ \t]*[\"']?false\b")
+# One build command ends at a separator; a command longer than this is not read further.
+COMMAND_END = re.compile(r"[\n;|&]")
+COMMAND_CAP = 2000
+MAX_BUILD_COMMANDS = 200  # per file
 # Keys of a build mapping: the Dockerfile, the image it makes, the build context.
 DOCKERFILE_KEYS = ("dockerfile", "file")
 IMAGE_KEYS = ("image", "name", "image_name", "tags")
@@ -59,7 +65,7 @@ class Build:
     """One build definition: the Dockerfile as written, where it is read from, the names."""
 
     dockerfile: str
-    folders: tuple[str, ...]  # candidate bases of a relative path, first match wins
+    folders: tuple[str, ...]  # candidate bases of a relative path (more than one fit: no link)
     names: tuple[str, ...]  # image names (last path component, lower-case)
 
 
@@ -74,6 +80,7 @@ def nonroot_dockerfiles(
         return frozenset()
     basenames = {posixpath.basename(p) for p in dockerfiles}
     built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
+    unresolved = False  # a workload whose image or user the scan cannot tell
     manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
     for file in files:
         if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
@@ -85,24 +92,29 @@ def nonroot_dockerfiles(
             path = _resolve(build, dockerfiles)
             if path is not None:
                 built.setdefault(path, set()).update(build.names)
-        if file.kind == MANIFEST_KIND and "image" in text and WORKLOAD_HINT.search(text):
+        if file.kind in YAML_KINDS and "image" in text:
             refs = _image_lines(text)
-            if refs:
+            if any(not repository_name(r) and ("{{" in r or "${" in r) for r in refs):
+                # a chart or template runs an image nobody can name here, perhaps as root
+                unresolved = True
+            if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
                 manifests.append((file, refs))
+        if file.kind in YAML_KINDS and ROOT_SETTING.search(text) and not _image_lines(text):
+            unresolved = True  # a patch (a kustomize overlay) may make any workload root
     built = {path: names for path, names in built.items() if wanted(path)}
-    if not built:
+    if not built or unresolved:
         return frozenset()
     names = {n for ns in built.values() for n in ns}
     runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
     for file, refs in manifests:
-        if any(_matches(b, repository_name(r)) for r in refs for b in names):
+        if any(_built_as(repository_name(r), names) for r in refs):
             # read again: only the few files that run a built image; one that cannot be
             # parsed runs each image it names as root for all anyone can tell
             found = _containers(file)
             runs += found if found is not None else [(repository_name(r), False) for r in refs]
     out = set()
     for path, its_names in built.items():
-        mine = [nonroot for deployed, nonroot in runs if any(_matches(b, deployed) for b in its_names)]
+        mine = [nonroot for deployed, nonroot in runs if _built_as(deployed, names) & its_names]
         if mine and all(mine):
             out.add(path)
     return frozenset(out)
@@ -116,14 +128,19 @@ def repository_name(reference: str) -> str:
     return name if NAME.match(name) else ""
 
 
-def _matches(built: str, deployed: str) -> bool:
-    """Whether a deployed image name is the built one: equal, or ending with it at a word
-    boundary, `-` and `_` ignored (`apiserver` is `kfp-api-server`)."""
-    if not built or not deployed:
-        return False
-    want = SEPARATORS.sub("", built)
+def _built_as(deployed: str, built: Collection[str]) -> set[str]:
+    """The built names a deployed image name is: the one equal to it (`-` and `_` ignored),
+    else the longest that it ends with at a word boundary (`apiserver` is `kfp-api-server`;
+    where `kfp-api-server` and `server` are both built, it is only the first)."""
+    if not deployed:
+        return set()
     words = [w for w in SEPARATORS.split(deployed) if w]
-    return any("".join(words[i:]) == want for i in range(len(words)))
+    for i in range(len(words)):  # longest first: the whole name, then shorter tails
+        tail = "".join(words[i:])
+        found = {b for b in built if b and SEPARATORS.sub("", b) == tail}
+        if found:
+            return found
+    return set()
 
 
 # ---- build definitions ------------------------------------------------------------------
@@ -145,9 +162,12 @@ def _command_builds(text: str, folder: str) -> Iterator[Build]:
     from atlascan.parsers import shell
 
     joined = re.sub(r"\\\r?\n", " ", text)
-    for m in DOCKER_BUILD.finditer(joined):
-        end = joined.find("\n", m.end())
-        line = joined[m.start() : end if end >= 0 else len(joined)]
+    for count, m in enumerate(DOCKER_BUILD.finditer(joined)):
+        if count >= MAX_BUILD_COMMANDS:
+            break
+        # the one command: up to the next separator, capped (each match parses only its own)
+        end = COMMAND_END.search(joined, m.end(), m.end() + COMMAND_CAP)
+        line = joined[m.start() : end.start() if end else min(len(joined), m.end() + COMMAND_CAP)]
         script = shell.parse(line, use_tree_sitter=False)
         if not script.commands:
             continue
@@ -215,13 +235,16 @@ def _mapping_builds(file: SourceFile, text: str, folder: str) -> Iterator[Build]
 def _resolve(build: Build, dockerfiles: Collection[str]) -> str | None:
     """The scanned Dockerfile a build names: its path from the scan root, the build file's
     folder or the build context (whichever exists)."""
+    found = set()
     for base in build.folders:
         path = posixpath.normpath(posixpath.join(base, build.dockerfile.strip()))
         if path.startswith("./"):
             path = path[2:]
         if path in dockerfiles:
-            return path
-    return None
+            found.add(path)
+    # Two scanned Dockerfiles fit (the root's and the build script's folder's): which one a
+    # script's `cd` picks is not in the text, so neither is linked.
+    return found.pop() if len(found) == 1 else None
 
 
 # ---- workloads ----------------------------------------------------------------------------
@@ -231,7 +254,11 @@ def _image_lines(text: str) -> list[str]:
     """The values of the `image:` keys of a YAML text, read by line."""
     out = []
     for m in IMAGE_VALUE.finditer(text):
-        if LINE_START.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
+        before = text[m.start() - 1] if m.start() else "\n"
+        if before in "{, \t" and not LINE_START.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
+            # a flow mapping's key (`- {name: a, image: x}`): its value ends at `,` or `}`
+            out.append(m.group(1).rstrip(",}"))
+        elif LINE_START.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()):
             out.append(m.group(1))
     return out
 
