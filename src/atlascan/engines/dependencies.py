@@ -248,7 +248,6 @@ class DependenciesEngine(Engine):
     def _vulnerable(self, m: Manifest, ctx: FileContext) -> None:
         table = advisories.load()
         asked: set[str] | None = None  # for a lock file: what the manifests beside it name
-        code: list[str] | bool | None = False  # ... and its folder's code (False: not read yet)
         # A requirements file a tool compiled from a manifest (`uv pip compile pyproject.toml`,
         # pip-compile) records that manifest's pins like a lock: folding reports them there.
         compiled = m.format == "requirements" and bool(COMPILED_HEADER.search(ctx.doc.text[:400]))
@@ -263,13 +262,10 @@ class DependenciesEngine(Engine):
             # entry (no manifest of its folder asks for it) is low: the code may never
             # reach it, and the fix is the parent package's upgrade.
             severity, remedy = min(found.severity, Severity.HIGH), found.remedy
-            unused = False
             if m.format == "lock":
                 asked = self._asked_for(m, ctx) if asked is None else asked
                 if req.name not in asked:
                     severity, remedy = Severity.LOW, f"{remedy} (a transitive dependency: no manifest of this folder names it)"
-                    code = _code_texts(m.path, ctx) if code is False else code
-                    unused = not _imports(req.name, code if isinstance(code, list) else None)
             finding = (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
@@ -280,50 +276,7 @@ class DependenciesEngine(Engine):
             )
             if compiled:
                 finding.property("compiled", True)
-            if unused:
-                # Nothing of the project calls into it: the parent package's own use may,
-                # which upgrading the parent fixes; held back, counted in one notice.
-                finding.property("practice", "a transitive dependency no code of the lock file's folder imports")
             finding.emit()
-
-
-# Import names of advisory-table packages whose distribution name says otherwise.
-IMPORT_NAMES = {
-    "scikit-learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL", "opencv-python": "cv2",
-    "opencv-python-headless": "cv2", "tensorflow-gpu": "tensorflow", "tensorflow-cpu": "tensorflow",
-    "protobuf": "google.protobuf", "pytorch-lightning": "pytorch_lightning", "lightning": "lightning",
-    "llama-cpp-python": "llama_cpp", "sentence-transformers": "sentence_transformers", "onnxruntime-gpu": "onnxruntime",
-}  # fmt: skip
-MAX_IMPORT_SURVEY = 2000  # code files of one lock's folder read for imports; more: assume imported
-CODE_FILE = (".py", ".ipynb")
-
-
-def _code_texts(lock: str, ctx: FileContext) -> list[str] | None:
-    """The Python code and notebooks of a lock file's folder and below, or None where the
-    folder holds too many to read (or one cannot be read): then every package counts as used."""
-    folder = lock.rpartition("/")[0]
-    prefix = f"{folder}/" if folder else ""
-    paths = [p for p in ctx.all_paths if p.startswith(prefix) and p.endswith(CODE_FILE)]
-    if len(paths) > MAX_IMPORT_SURVEY:
-        return None
-    texts = []
-    for path in sorted(paths):
-        try:
-            with open(ctx.root + path, "rb") as fh:
-                texts.append(fh.read(4 * 1024 * 1024).decode("utf-8", "replace"))
-        except OSError:
-            return None
-    return texts
-
-
-def _imports(package: str, texts: list[str] | None) -> bool:
-    """Whether any of these texts imports the package: `import torch`, `from torch.nn import
-    x`, `import numpy, torch`, the same inside a notebook's JSON strings."""
-    if texts is None:
-        return True
-    module = re.escape(IMPORT_NAMES.get(package, package.replace("-", "_")))
-    pattern = re.compile(rf"(?:^|[\s\"'])(?:from\s+{module}(?:\.|\s)|import\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*{module}\b)", re.M)
-    return any(pattern.search(text) for text in texts)
 
 
 @dataclass(frozen=True)
