@@ -829,3 +829,18 @@ def test_a_tests_own_remote_fixture_is_not_outside_input(tmp_path: Path) -> None
     test = _one(asked, "ATS-PY-001")
     assert (test.severity, test.region.start_line) == (Severity.HIGH, 3)
     assert "(a location this test names itself)" in test.message
+
+
+def test_a_tests_fixture_location_the_environment_may_replace_or_a_web_url_is_not_fixed(tmp_path: Path) -> None:
+    env = (
+        "import os, dill, smart_open\nFIXTURE = 'gs://fixtures/explainer.dill'\n"
+        "if 'FIXTURE_URL' in os.environ:\n    FIXTURE = os.environ['FIXTURE_URL']\n"
+        "with smart_open.open(FIXTURE, 'rb') as f:\n    x = dill.load(f)\n"
+    )
+    web = "import dill, smart_open\nwith smart_open.open('https://huggingface.co/u/m/resolve/main/e.dill', 'rb') as f:\n    x = dill.load(f)\n"
+    ci = "import dill, smart_open\nwith smart_open.open('gs://fixtures/explainer.dill', 'rb') as f:\n    x = dill.load(f)\n"
+    result = _scan(tmp_path, {"tests/test_env.py": env, "tests/test_web.py": web, ".github/scripts/evaluate.py": ci})
+    # Each stands alone (outside input shown), high in tests and tooling: none is held back.
+    assert sorted((f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-PY-001") == [
+        (".github/scripts/evaluate.py", 3), ("tests/test_env.py", 6), ("tests/test_web.py", 3),
+    ]  # fmt: skip

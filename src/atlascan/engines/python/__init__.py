@@ -33,7 +33,7 @@ from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import python as py
-from atlascan.pathclass import TESTS
+from atlascan.pathclass import TEST_FILE, UNIT_TEST_DIRS
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -228,6 +228,13 @@ class PythonEngine(Engine):
                 ).emit()
 
 
+def _a_test(path: str) -> bool:
+    """A test by its name or folder (`tests/`, `test_x.py`), not other developer tooling (a
+    CI script runs with the pipeline's secrets)."""
+    parts = path.lower().split("/")
+    return bool(TEST_FILE.match(parts[-1])) or any(p in UNIT_TEST_DIRS for p in parts[:-1])
+
+
 def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
     """Severity from what the code shows (issue 13, "critical needs proof"): critical only
     when data from outside reaches the sink; a bare parameter stays at the rule's level; a
@@ -244,7 +251,7 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
         # practice of every such script, held back like the repository's pins.
         severity = Severity.LOW
         builder.property("practice", "the deployment's own model, where its serving platform put it")
-    elif origin is not None and origin.raises and origin.proof and ctx.file.path_class == TESTS and origin.fixed:
+    elif origin is not None and origin.raises and origin.proof and origin.fixed and _a_test(ctx.file.path):
         # A test's fixture at a location written in the test: its author chose it, and
         # nothing that ships reads it; held back with the tests' other findings.
         details.append("a location this test names itself")

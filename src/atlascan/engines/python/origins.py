@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from atlascan.engines.python.scopes import Resolver, Scope
 
 MLFLOW_URI = re.compile(r"^(?:runs|models):/", re.I)  # the tracking server's runs and registry
+BUCKET_URL = re.compile(r"^(?:s3a?|gs|gcs|az|abfss?|wasbs?|hdfs|dbfs)://", re.I)
 REMOTE_URL = re.compile(r"^(?:https?|s3a?|gs|gcs|hf|az|abfss?|wasbs?|ftp|dbfs|hdfs)://|^(?:runs|models|dbfs):/", re.I)
 
 # Callables whose result is downloaded data or a path to a downloaded file.
@@ -133,6 +134,9 @@ def _strongest(origins: list[Origin]) -> Origin:
         # The platform's model folder, or a fallback no outsider sets (`os.getcwd()`, a
         # name joined to it): still the deployment's own files.
         return next((o for o in origins if o.platform), strongest)
+    if strongest.fixed and any(o.raises and not o.fixed for o in origins):
+        # a location spelled out, which the environment or a caller may replace: not fixed
+        return replace(strongest, fixed=False)
     return strongest
 
 
@@ -167,7 +171,8 @@ class Origins:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
                 if REMOTE_URL.match(node.value):
-                    return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=True)
+                    # a bucket the code names is its project's storage; a web URL may be anyone's
+                    return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=bool(BUCKET_URL.match(node.value)))
                 if node.value.startswith(PLATFORM_FOLDERS):
                     return Origin(0, f"the platform's job folder `{node.value[:80]}`", node.value, platform=True)
                 return Origin(0, f"`{node.value[:80]}`", node.value)
@@ -203,7 +208,8 @@ class Origins:
             if qualname:
                 if qualname in PLATFORM_MODEL_CALLS:
                     return Origin(0, f"the registered model's path from `{qualname.rsplit('.', 2)[-2]}.get_model_path`", platform=True)
-                if qualname in PLATFORM_STORAGE_DOWNLOADS and node.args:
+                if qualname in PLATFORM_STORAGE_DOWNLOADS and node.args and isinstance(node.args[0], (ast.Name, ast.Attribute)):
+                    # the argument itself, not a string built from it and a request's field
                     given = self.of(node.args[0], scope, depth + 1)
                     if given.platform or from_command_line(given):
                         return Origin(0, "the model KServe's `Storage.download` fetched for the server's own `--storage_uri`", platform=True)
