@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from atlascan.model import Severity
 from scanning import located, scan_text
 
 DIGEST = "@sha256:" + "b" * 64
@@ -267,6 +268,13 @@ def test_root_image_deployed_non_root_through_docker_build_is_silent(tmp_path: P
     })  # fmt: skip
     # model-server runs as uid 1000; trainer's Deployment sets no user: root.
     assert _dkr003(tmp_path) == ["train/Dockerfile"]
+
+
+def test_a_lone_unpinned_image_is_no_practice(tmp_path: Path) -> None:
+    # One or two references are no habit to follow: each is reported, `latest` at medium.
+    result = scan_text(tmp_path, "Dockerfile", "FROM someuser/base\nUSER 1\n", select=["ATS-DKR-004"])
+    assert [(f.region.start_line, f.severity) for f in result.findings] == [(1, Severity.MEDIUM)]
+    assert not [n for n in result.notices if n.held]
 
 
 def test_what_the_scan_cannot_resolve_keeps_the_finding(tmp_path: Path) -> None:

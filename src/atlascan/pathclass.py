@@ -101,6 +101,9 @@ def _dev_env(parts: Sequence[str]) -> int | None:
 # pins nothing by digest, loads of the model its serving platform put in place), held back
 # like tests' hardening unless asked for.
 PRACTICE = "practice"
+# Fewer references than this are no practice to follow: each unpinned one is reported (a
+# lone `FROM someuser/base` is not a repository's habit of pinning by tag).
+PRACTICE_MIN_REFERENCES = 3
 
 
 def report_classes(tests: bool, docs: bool, practice: bool = False) -> frozenset[str]:

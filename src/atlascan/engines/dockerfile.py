@@ -17,6 +17,7 @@ from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
+from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 from atlascan.rules import Rule
 
 # A FROM, or an ARG default it reads, that carries a digest.
@@ -103,7 +104,7 @@ class DockerfileEngine(Engine):
                     pinned += "@sha256:" in image
                 if m.group("name"):
                     stages.add(m.group("name").lower())
-        return total > 0 and pinned * 2 >= total
+        return total < PRACTICE_MIN_REFERENCES or pinned * 2 >= total
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         dockerfile: Dockerfile = ctx.doc.tree

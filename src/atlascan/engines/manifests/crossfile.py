@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from atlascan import parsers
 from atlascan.engines.manifests.nodes import get, items, text
 from atlascan.parsers.yaml import Mapping
+from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 
 if TYPE_CHECKING:
     from atlascan.model import SourceFile
@@ -117,7 +118,7 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool
             total, pinned = total + refs, pinned + digests
     agent_roles, bound = rbac_index(rbac)
     return Facts(
-        node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total,
+        node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=total >= PRACTICE_MIN_REFERENCES and pinned * 2 < total,
         workload_accounts=frozenset(used) if accounts else None,
     )
 
