@@ -635,3 +635,14 @@ def test_a_pods_host_namespaces_and_host_paths_are_one_finding_each(tmp_path: Pa
     assert found == {("ATS-K8S-004", 7): [8, 9], ("ATS-K8S-003", 17): [15, 19], ("ATS-K8S-004", 25): []}
     lead = next(f for f in result.findings if (f.rule_id, f.region.start_line) == ("ATS-K8S-004", 7))
     assert lead.message.endswith("(and 2 more in this pod).")
+
+
+def test_a_roles_widest_wildcard_leads(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: runner}\nrules:\n"
+        "  - apiGroups: [kubeflow.org]\n    resources: ['*']\n    verbs: [get, list]\n"
+        "  - apiGroups: ['*']\n    resources: ['*']\n    verbs: ['*']\n"
+    )
+    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
+    assert finding.region.start_line == 10 and "the rights of `cluster-admin`" in finding.message
+    assert [r.region.start_line for r in finding.related] == [6]

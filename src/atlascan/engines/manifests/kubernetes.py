@@ -771,9 +771,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     # compromised node then reads every Secret the role reaches.
     agent = crossfile.node_agent(ctx.facts, kind, name)
     operator = bool(OPERATOR_ROLE.search(name)) and not agent
-    # One ATS-K8S-017 per role, at its first wildcard: narrowing the role is one change, and
+    # One ATS-K8S-017 per role, at its widest wildcard: narrowing the role is one change, and
     # its other wildcard rules are related locations of it.
-    wildcards: list[tuple[Scalar, str, str]] = []
+    wildcards: list[tuple[int, Scalar, str, str]] = []
     for rule in rules.items if isinstance(rules, Sequence) else []:
         if not isinstance(rule, Mapping):
             continue
@@ -796,7 +796,11 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
                 else:
                     effect = "every resource type of the listed API groups, current and future"
-                wildcards.append((node, "verbs" if is_verb else "resources", effect))
+                # worst first: everything; every verb on Secrets, exec, roles (or all of the
+                # core group); every resource type of other groups; the rest
+                sensitive = bool({r.value.strip() for r in resources} & SENSITIVE_RESOURCES) or (all_resources and "" in groups)
+                rank = 0 if is_verb and all_resources and "*" in groups else 1 if is_verb and sensitive else 2 if is_verb else 3
+                wildcards.append((rank, node, "verbs" if is_verb else "resources", effect))
                 break
         secrets = next((r for r in resources if r.value.strip() == "secrets"), None)
         # A rule limited to named secrets (`resourceNames`) reads only those.
@@ -817,8 +821,9 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
             if node.value.strip() in ESCALATION_VERBS:
                 ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()
     if wildcards:
-        (node, what, effect), *others = wildcards
+        wildcards.sort(key=lambda w: w[0])  # stable: document order among equals
+        (_, node, what, effect), *others = wildcards
         finding = ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope, effect=effect)
-        for other, other_what, other_effect in others:
+        for _, other, other_what, other_effect in others:
             finding.related(other, f"Another rule of this {kind} grants `*` {other_what}: {other_effect}.")
         finding.emit()
