@@ -646,3 +646,13 @@ def test_a_roles_widest_wildcard_leads(tmp_path: Path) -> None:
     (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
     assert finding.region.start_line == 10 and "the rights of `cluster-admin`" in finding.message
     assert [r.region.start_line for r in finding.related] == [6]
+
+
+def test_latest_among_too_few_references_is_reported(tmp_path: Path) -> None:
+    # Two image references are no practice for `latest`: it is reported; a version tag
+    # beside it is still the tags' practice, held back.
+    files = {"deploy/a.yaml": _deployment("ghcr.io/acme/a:latest"), "deploy/b.yaml": _deployment("ghcr.io/acme/b:1.2")}
+    write_tree(tmp_path, files)
+    result = scan_path(tmp_path)
+    assert [(f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-K8S-008"] == [("deploy/a.yaml", 10)]
+    assert [n.held for n in result.notices if n.message.startswith("ATS-K8S-008")] == [1]

@@ -101,8 +101,8 @@ def _dev_env(parts: Sequence[str]) -> int | None:
 # pins nothing by digest, loads of the model its serving platform put in place), held back
 # like tests' hardening unless asked for.
 PRACTICE = "practice"
-# Fewer references than this are no practice to follow: each unpinned one is reported (a
-# lone `FROM someuser/base` is not a repository's habit of pinning by tag).
+# Fewer image references than this are no practice for `latest` and untagged images: they are
+# reported (a lone `FROM someuser/base` is no habit of the repository).
 PRACTICE_MIN_REFERENCES = 3
 
 

@@ -44,6 +44,8 @@ class Facts:
     # Whether at least half of the Dockerfiles' base images are pinned by digest; None when
     # ATS-DKR-004 is off.
     digest_practice: bool | None = None
+    # Fewer FROM images than a practice needs: `latest` or no tag is then reported.
+    few_images: bool = False
     # Dockerfiles (paths from the scan root) whose image every Kubernetes workload of the
     # scan that runs it runs as a non-root user (ATS-DKR-003 stays silent).
     nonroot_deployed: frozenset[str] = frozenset()
@@ -77,13 +79,15 @@ class DockerfileEngine(Engine):
             nonroot = nonroot_dockerfiles(
                 ctx.scanned or files, dockerfiles, lambda path: _reported_root(dockerfiles[path], match)
             )
-        return Facts(self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else None, nonroot)
+        practice, few = self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else (None, False)
+        return Facts(practice, few, nonroot)
 
     @staticmethod
-    def _digest_practice(files: list[SourceFile]) -> bool:
+    def _digest_practice(files: list[SourceFile]) -> tuple[bool, bool]:
         """Whether pinning base images by digest is the repository's practice: at least half
         of its Dockerfiles' FROM images carry one (as ATS-K8S-008 and ATS-GHA-004 count).
-        Otherwise tags are the practice and ATS-DKR-004 says so once, not per file."""
+        Otherwise tags are the practice and ATS-DKR-004 says so once, not per file. And
+        whether there are too few images for `latest` to be a practice."""
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
 
@@ -104,7 +108,7 @@ class DockerfileEngine(Engine):
                     pinned += "@sha256:" in image
                 if m.group("name"):
                     stages.add(m.group("name").lower())
-        return total < PRACTICE_MIN_REFERENCES or pinned * 2 >= total
+        return total > 0 and pinned * 2 >= total, total < PRACTICE_MIN_REFERENCES
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         dockerfile: Dockerfile = ctx.doc.tree
@@ -206,7 +210,8 @@ class DockerfileEngine(Engine):
                     # (held back, one notice). `latest` moves as a version tag does; only a
                     # digest protects against either.
                     finding.property("foldScope", "repository")
-                    finding.property("practice", "fewer than half of the Dockerfiles' base images are pinned by digest")
+                    if severity is None or not ctx.facts.few_images:
+                        finding.property("practice", "fewer than half of the Dockerfiles' base images are pinned by digest")
                 finding.severity(severity).emit()
             if stage.name:
                 names.add(stage.name)

@@ -39,6 +39,8 @@ class Facts:
     # Fewer than half of the manifests' image references are pinned by digest: tags are the
     # repository's practice, one change to make, so ATS-K8S-008 speaks once for the scan.
     tag_practice: bool = False
+    # Fewer image references than a practice needs: `latest` or no tag is then reported.
+    few_images: bool = False
     # service accounts a RoleBinding or ClusterRoleBinding of the scan names: their pods
     # call the API server, so they need the token
     bound_accounts: frozenset[str] = frozenset()
@@ -71,12 +73,14 @@ TAG_PRACTICE: dict[str, object] = {
 REPOSITORY_FOLD: dict[str, object] = {"foldScope": "repository"}
 
 
-def pin_properties(facts: object) -> dict[str, object] | None:
-    """Properties of an ATS-K8S-008 finding: held back as the practice where tags are the
-    repository's practice, else none (each reference is an exception, reported)."""
+def pin_properties(facts: object, ref: str) -> dict[str, object] | None:
+    """Properties of an ATS-K8S-008 finding whose reference is `ref` (`tag v1`, `the mutable
+    tag latest`, `no tag (latest)`): held back as the practice where tags are the
+    repository's practice (`latest` too, unless there are too few references for a
+    practice: then one finding for the repository), else none (each one reported)."""
     if not (isinstance(facts, Facts) and facts.tag_practice):
         return None
-    return TAG_PRACTICE
+    return REPOSITORY_FOLD if "latest" in ref and facts.few_images else TAG_PRACTICE
 
 
 def _roots(file: SourceFile) -> list[YNode]:
@@ -118,7 +122,7 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool
             total, pinned = total + refs, pinned + digests
     agent_roles, bound = rbac_index(rbac)
     return Facts(
-        node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=total >= PRACTICE_MIN_REFERENCES and pinned * 2 < total,
+        node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total, few_images=total < PRACTICE_MIN_REFERENCES,
         workload_accounts=frozenset(used) if accounts else None,
     )
 

@@ -366,7 +366,7 @@ def _image(node: Scalar, ctx: FileContext) -> None:
         return  # a kustomization including this file retags or pins it: ATS-K8S-008 judges the pin there
     ref = common.unpinned_image(image)
     if ref:
-        emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref}, properties=crossfile.pin_properties(ctx.facts))
+        emit(ctx, "ATS-K8S-008", node, args={"image": image.strip(), "ref": ref}, properties=crossfile.pin_properties(ctx.facts, ref))
 
 
 def _literal_env(env: YNode, ctx: FileContext) -> None:

@@ -133,5 +133,5 @@ def check(root: YNode, ctx: FileContext) -> None:
         if ref:
             emit(
                 ctx, "ATS-K8S-008", entry.key_node("newTag"), tag,
-                args={"image": image, "ref": ref}, properties=crossfile.pin_properties(ctx.facts),
+                args={"image": image, "ref": ref}, properties=crossfile.pin_properties(ctx.facts, ref),
             )  # fmt: skip

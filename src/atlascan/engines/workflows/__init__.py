@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan.engines import Engine
-from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext, PrepareContext
@@ -72,7 +71,7 @@ class WorkflowsEngine(Engine):
                 total += 1
                 pinned += bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
         owner = ctx.repository.split("/", 1)[0] if ctx.repository else None
-        return Facts(total < PRACTICE_MIN_REFERENCES or pinned * 2 >= total, owner)
+        return Facts(total > 0 and pinned * 2 >= total, owner)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):
