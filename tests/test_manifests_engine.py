@@ -600,18 +600,30 @@ def test_a_tag_where_digests_are_the_practice_stands_alone(tmp_path: Path) -> No
     assert found == [("deploy/d.yaml", 10, None), ("deploy/e.yaml", 10, None)]
 
 
-def test_a_roles_wildcards_are_one_finding_with_the_others_related(tmp_path: Path) -> None:
-    text = (
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: runner, namespace: kubeflow}\nrules:\n"
+def _wildcard_finding(tmp_path: Path, kind: str, rules: str):  # type: ignore[no-untyped-def]
+    text = f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: runner, namespace: kubeflow}}\nrules:\n{rules}"
+    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
+    return finding
+
+
+def test_a_roles_wildcards_are_one_finding_at_the_widest_the_others_related(tmp_path: Path) -> None:
+    # Every verb on pods/exec outranks every verb on one group's resource types.
+    finding = _wildcard_finding(tmp_path / "a", "Role", (
         "  - apiGroups: ['']\n    resources: [pods, pods/exec]\n    verbs: ['*']\n"
         "  - apiGroups: [kubeflow.org]\n    resources: ['*']\n    verbs: ['*']\n"
-    )
-    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
+    ))  # fmt: skip
     assert finding.region.start_line == 7
     assert [(r.region.start_line, r.message) for r in finding.related] == [
         (10, "Another rule of this Role grants `*` verbs: every action on every resource type of the listed API groups, "
              "current and future."),
     ]  # fmt: skip
+    # A cluster-admin grant listed second leads.
+    finding = _wildcard_finding(tmp_path / "b", "ClusterRole", (
+        "  - apiGroups: [kubeflow.org]\n    resources: ['*']\n    verbs: [get, list]\n"
+        "  - apiGroups: ['*']\n    resources: ['*']\n    verbs: ['*']\n"
+    ))  # fmt: skip
+    assert finding.region.start_line == 10 and "the rights of `cluster-admin`" in finding.message
+    assert [r.region.start_line for r in finding.related] == [6]
 
 
 def test_a_pods_host_namespaces_and_host_paths_are_one_finding_each(tmp_path: Path) -> None:
@@ -635,17 +647,6 @@ def test_a_pods_host_namespaces_and_host_paths_are_one_finding_each(tmp_path: Pa
     assert found == {("ATS-K8S-004", 7): [8, 9], ("ATS-K8S-003", 17): [15, 19], ("ATS-K8S-004", 25): []}
     lead = next(f for f in result.findings if (f.rule_id, f.region.start_line) == ("ATS-K8S-004", 7))
     assert lead.message.endswith("(and 2 more in this pod).")
-
-
-def test_a_roles_widest_wildcard_leads(tmp_path: Path) -> None:
-    text = (
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: runner}\nrules:\n"
-        "  - apiGroups: [kubeflow.org]\n    resources: ['*']\n    verbs: [get, list]\n"
-        "  - apiGroups: ['*']\n    resources: ['*']\n    verbs: ['*']\n"
-    )
-    (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]
-    assert finding.region.start_line == 10 and "the rights of `cluster-admin`" in finding.message
-    assert [r.region.start_line for r in finding.related] == [6]
 
 
 def test_latest_among_too_few_references_is_reported(tmp_path: Path) -> None:
