@@ -28,7 +28,10 @@ def github_repository(root: Path) -> str | None:
     m = GO_MODULE.search(_read(root / "go.mod"))
     if m:
         return f"{m.group(1)}/{m.group(2)}".lower()
-    name = root.resolve().name.lower()
+    try:
+        name = root.resolve().name.lower()
+    except (OSError, RuntimeError):  # a symlink loop above the root
+        return None
     owners = {m.group(1).lower() for doc in DOCS for m in GITHUB_URL.finditer(_read(root / doc)) if m.group(2).lower() == name}
     # One owner only: a fork's README that still links upstream names two, or the wrong one.
     return f"{owners.pop()}/{name}" if len(owners) == 1 else None
