@@ -325,3 +325,17 @@ def test_the_same_finding_said_again_in_one_file_is_one(tmp_path: Path) -> None:
     found = [f for f in scan_path(write_tree(tmp_path, {"Dockerfile": docker})).findings if f.rule_id == "ATS-CMD-010"]
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [4])]
     assert found[0].message.endswith("(and 1 more in this file).")
+
+
+def test_a_script_only_ci_tooling_launches_is_tooling(tmp_path: Path) -> None:
+    piped = "#!/bin/sh\ncurl -fsSL https://get.example.com/install.sh | sh\n"
+    files = {
+        "scripts/install-tools.sh": piped,  # launched by the CI agent's setup only: tooling
+        ".buildkite/setup-env.sh": "#!/bin/sh\nbash scripts/install-tools.sh\n",
+        "scripts/install-runtime.sh": piped + "# runtime\n",  # the image runs it: product
+        "Dockerfile": "FROM python:3.11\nCOPY scripts /scripts\nRUN sh /scripts/install-runtime.sh\nUSER app\n",
+        "scripts/unused.sh": piped + "# unused\n",  # nothing names it: product
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-CMD-013"])
+    assert sorted(f.path for f in result.findings) == ["scripts/install-runtime.sh", "scripts/unused.sh"]
+    assert [(n.path, n.held_as) for n in result.notices if n.held] == [("scripts/", "tests")]

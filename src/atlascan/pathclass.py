@@ -12,8 +12,11 @@ configuration: extra gitignore-style globs per class, checked before the built-i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from atlascan.model import SourceFile
 
 PRODUCT = "product"
 TESTS = "tests"
@@ -87,6 +90,37 @@ class PathClasses:
         if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
+
+
+# Files that may launch a script: CI and build definitions, other scripts.
+LAUNCHER_KINDS = frozenset({"shell", "gha-workflow", "gha-action", "gitlab-ci", "yaml", "dockerfile"})
+LAUNCHER_READ_LIMIT = 512 * 1024
+MAX_LAUNCHER_FILES = 5000
+
+
+def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) -> frozenset[str]:
+    """The product-class shell scripts among `scripts` that only developer tooling launches:
+    every file naming the script's path (`bash scripts/install-docker.sh` in
+    `.buildkite/setup-env.sh`) is a test or CI file, and at least one does. Such a script is
+    CI tooling itself (kuberay's CI agent setup piping get.docker.com to sh). A script no
+    file names, or one a product file names, stays product."""
+    wanted = {f.path: f for f in scripts if f.kind == "shell" and f.path_class == PRODUCT}
+    if not wanted:
+        return frozenset()
+    launchers: dict[str, set[str]] = {path: set() for path in wanted}
+    candidates = [f for f in files if f.kind in LAUNCHER_KINDS and f.size <= LAUNCHER_READ_LIMIT]
+    if len(candidates) > MAX_LAUNCHER_FILES:
+        return frozenset()
+    for file in candidates:
+        try:
+            with open(file.abspath, "rb") as fh:
+                text = fh.read(LAUNCHER_READ_LIMIT).decode("utf-8", "replace")
+        except OSError:
+            continue
+        for path in wanted:
+            if file.path != path and path in text:
+                launchers[path].add(file.path_class)
+    return frozenset(path for path, classes in launchers.items() if classes and classes <= {TESTS})
 
 
 def _dev_env(parts: Sequence[str]) -> int | None:

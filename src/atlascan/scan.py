@@ -40,7 +40,7 @@ from atlascan.model import (
     Severity,
     SourceFile,
 )
-from atlascan.pathclass import DOCS, PRACTICE, PRODUCT, TESTS, PathClasses, tree_of
+from atlascan.pathclass import DOCS, PRACTICE, PRODUCT, TESTS, PathClasses, tooling_scripts, tree_of
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -209,7 +209,12 @@ def run_scan(
         analysed, cached = len(todo), len(work.units) - len(todo)
 
     findings = dedupe.deferred(state.findings, rules)
-    findings, held = _grade(findings, rules, {f.path: f.path_class for f in found.files}, opts.report_classes)
+    classes = {f.path: f.path_class for f in found.files}
+    # A script that only CI tooling launches is tooling too (read only for scripts with findings).
+    with_findings = {f.path for f in findings}
+    for path in tooling_scripts((f for f in found.files if f.path in with_findings), found.files):
+        classes[path] = TESTS
+    findings, held = _grade(findings, rules, classes, opts.report_classes)
     findings = folding.fold_all(_suppress(findings, state.markers, opts), rules, {f.path: f.size for f in found.files})
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
