@@ -305,6 +305,9 @@ def test_what_the_scan_cannot_resolve_keeps_the_finding(tmp_path: Path) -> None:
     write_tree(tmp_path / "e", {"Dockerfile": SERVING, "web/Dockerfile": SERVING + "# web\n", "k8s/web.yaml": _deployment("ghcr.io/acme/web:1", pod="        runAsNonRoot: true\n"),
                                 "web/build.sh": 'cd "$(dirname "$0")"\ndocker build -t ghcr.io/acme/web -f Dockerfile .\n'})  # fmt: skip
     assert _dkr003(tmp_path / "e") == ["Dockerfile", "web/Dockerfile"]
+    # A compose file that runs the image too (as the image's own user, root).
+    write_tree(tmp_path / "g", {**base, "docker-compose.yml": "services:\n  api:\n    image: ghcr.io/acme/kfp-api-server:1.0\n"})
+    assert _dkr003(tmp_path / "g") == ["api/Dockerfile"]
     # Resolved, the same image deployed non-root is silent.
     write_tree(tmp_path / "f", base)
     assert _dkr003(tmp_path / "f") == []

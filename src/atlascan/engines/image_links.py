@@ -29,7 +29,7 @@ from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
 # Kinds whose text may build an image (workflows, CI files, shell scripts, Cloud Build and
 # other YAML), and the kind that holds Kubernetes manifests.
-BUILD_KINDS = frozenset({"shell", "gha-workflow", "gha-action", "gitlab-ci", "yaml"})
+BUILD_KINDS = frozenset({"shell", "gha-workflow", "gha-action", "gitlab-ci", "yaml", "compose"})
 YAML_KINDS = frozenset({"gha-workflow", "gha-action", "gitlab-ci", "yaml"})
 MANIFEST_KIND = "yaml"
 READ_LIMIT = 4 * 1024 * 1024  # larger YAML is a generated bundle, as in manifests/crossfile.py
@@ -81,6 +81,7 @@ def nonroot_dockerfiles(
     basenames = {posixpath.basename(p) for p in dockerfiles}
     built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
     unresolved = False  # a workload whose image or user the scan cannot tell
+    composed: list[tuple[str, bool]] = []  # images compose files run
     manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
     for file in files:
         if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
@@ -99,13 +100,17 @@ def nonroot_dockerfiles(
                 unresolved = True
             if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
                 manifests.append((file, refs))
+        if file.kind == "compose" and "image" in text:
+            # a compose service runs its image as the image's user unless it sets `user:`:
+            # counted as root, which keeps the finding
+            composed += [(repository_name(r), False) for r in _image_lines(text)]
         if file.kind in YAML_KINDS and ROOT_SETTING.search(text) and not _image_lines(text):
             unresolved = True  # a patch (a kustomize overlay) may make any workload root
     built = {path: names for path, names in built.items() if wanted(path)}
     if not built or unresolved:
         return frozenset()
     names = {n for ns in built.values() for n in ns}
-    runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
+    runs: list[tuple[str, bool]] = list(composed)  # (deployed name, runs non-root) of each container
     for file, refs in manifests:
         if any(_built_as(repository_name(r), names) for r in refs):
             # read again: only the few files that run a built image; one that cannot be
