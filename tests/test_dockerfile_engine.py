@@ -331,5 +331,7 @@ def test_image_links_read_build_definitions() -> None:
     assert not _built_as("observer", {"server"}) and not _built_as("frontend-proxy", {"frontend"})
     # The closest name wins: `kfp-api-server` is the image built as it, not also `server`.
     assert _built_as("kfp-api-server", {"kfp-api-server", "server"}) == {"kfp-api-server"}
-    # Each match reads only its own command: thousands on one line stay linear and cheap.
-    assert list(_command_builds("docker build . ; " * 5000, "")) == []
+    # Each match reads only its own command, up to its separator, and at most 200 a file.
+    tail = "docker build -t acme/x -f a/Dockerfile ."
+    assert [b.names for b in _command_builds("docker build . ; " * 10 + tail, "")] == [("x",)]
+    assert list(_command_builds("docker build . ; " * 200 + tail, "")) == []

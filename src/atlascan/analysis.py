@@ -13,6 +13,8 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any, Protocol
 
 from atlascan import document as _document
@@ -65,7 +67,7 @@ class PrepareContext:
         all_paths: frozenset[str],
         memo: PrepareMemo | None = None,
         scanned: Sequence[SourceFile] = (),
-        repository: str | None = None,
+        root: Path | None = None,
     ) -> None:
         self.rules = rules
         self.options = options
@@ -74,8 +76,15 @@ class PrepareContext:
         # Every file of the scan, of any kind: for facts one engine reads from another's files
         # (a pipeline YAML's `command:` that launches a Python script).
         self.scanned = scanned
-        # The hosted repository the scan root checks out (`owner/name`, `atlascan.identity`).
-        self.repository = repository
+        self.root = root
+
+    @cached_property
+    def repository(self) -> str | None:
+        """The hosted repository the scan root checks out (`owner/name`, `atlascan.identity`),
+        read on first use: only an engine that asks pays for it."""
+        from atlascan.identity import github_repository
+
+        return github_repository(self.root) if self.root is not None else None
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules

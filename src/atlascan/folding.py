@@ -15,7 +15,7 @@ def fold_all(findings: list[Finding], rules: Mapping[str, Rule], sizes: Mapping[
     """Every fold, in order: per hardening rule and file (or folder, or repository), a lock
     file's twin of its manifest's finding, the same finding said again in one file, copies of
     a file, a chart's copies of manifests, a line repeated across files."""
-    findings = fold_said_again(fold_lock_twins(fold(fold_objects(findings), rules), rules), rules)
+    findings = fold_said_again(fold_lock_twins(fold(findings, rules), rules), rules)
     findings = fold_chart_copies(fold_copies(findings, sizes))
     return fold_repeated_lines(findings, rules)
 
@@ -25,58 +25,39 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
     other site a related location and the count in the message; in tests and docs, one per
     (rule, folder) (a samples repository's 600 notebooks with the same unpinned install are
     one practice to change, not 600 findings); one per rule for the repository where the check
-    marked the finding so (`foldScope`). Suppressed findings stay apart."""
-    groups: dict[tuple[str, str], list[Finding]] = {}
+    marked the finding so (`foldScope`); and, for any rule, one per object the check marked
+    (`foldObject`, `kind:line`: a pod sharing the node's PID, IPC and network namespaces is
+    one decision to undo). Suppressed findings stay apart."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}  # (rule, where, scope words)
     out: list[Finding] = []
     for f in findings:
         rule = rules.get(f.rule_id)
-        if rule is not None and rule.fold and f.suppression is None:
-            where = f.path
+        obj = f.properties.get("foldObject")
+        if f.suppression is not None:
+            out.append(f)
+        elif isinstance(obj, str):
+            groups.setdefault((f.rule_id, f"{f.path}#{obj}", f"this {obj.split(':', 1)[0]}"), []).append(f)
+        elif rule is not None and rule.fold:
             if f.properties.get("foldScope") == "repository":
-                where = ""  # the check found one practice of the whole repository
+                key = (f.rule_id, "", "this repository")  # one practice of the whole repository
             elif f.properties.get("pathClass") in (TESTS, DOCS):
-                where = f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./"
-            groups.setdefault((f.rule_id, where), []).append(f)
+                key = (f.rule_id, f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./", "this folder")
+            else:
+                key = (f.rule_id, f.path, "this file")
+            groups.setdefault(key, []).append(f)
         else:
             out.append(f)
-    for (_, where), sites in groups.items():
+    for (_, _, scope), sites in groups.items():
         # The most severe site leads (the first of them); the others follow in path order.
         sites.sort(key=Finding.sort_key)
         first = max(sites, key=lambda f: f.severity)
         sites.remove(first)
         sites.insert(0, first)
         if len(sites) > 1:
-            scope = "this repository" if not where else "this folder" if where.endswith("/") else "this file"
             first.related = first.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in sites[1:]]
             first.message = f"{first.message.rstrip('.')} (and {len(sites) - 1} more in {scope})."
             first.properties["folded"] = len(sites)
         out.append(first)
-    return out
-
-
-def fold_objects(findings: list[Finding]) -> list[Finding]:
-    """One finding per (rule, object) where the check marked the object (`foldObject`,
-    `kind:line`): a pod that shares the node's PID, IPC and network namespaces, or mounts
-    three host paths, is one decision to undo. The most severe site leads, the others are
-    related locations. Suppressed findings stay apart."""
-    groups: dict[tuple[str, str, str], list[Finding]] = {}
-    out: list[Finding] = []
-    for f in findings:
-        key = f.properties.get("foldObject")
-        if isinstance(key, str) and f.suppression is None:
-            groups.setdefault((f.rule_id, f.path, key), []).append(f)
-        else:
-            out.append(f)
-    for (_, _, key), sites in groups.items():
-        sites.sort(key=Finding.sort_key)
-        lead = max(sites, key=lambda f: f.severity)
-        others = [f for f in sites if f is not lead]
-        if others:
-            kind = key.split(":", 1)[0]
-            lead.related = lead.related + [RelatedLocation(f.path, f.region, f"also here: {f.message}") for f in others]
-            lead.message = f"{lead.message.rstrip('.')} (and {len(others)} more in this {kind})."
-            lead.properties["folded"] = len(sites)
-        out.append(lead)
     return out
 
 

@@ -449,10 +449,7 @@ def _prepare(
     file of the scan, whatever rules are selected (`--select ATS-DKR-003` still reads the
     manifests that run an image)."""
     from atlascan.engines import PREPARING, load_engine
-    from atlascan.identity import github_repository
-
     facts: dict[str, Any] = {}
-    repository = github_repository(opts.root)
     scanned = list(found) or list({f.path: f for files in work.engine_files.values() for f in files}.values())
     for name, files in work.engine_files.items():
         if name not in PREPARING:
@@ -463,7 +460,7 @@ def _prepare(
             continue  # each of its files gets an "engine unavailable" notice from the runner
         try:
             engine_rules = {r.id: r for key, rs in work.rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
-            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo, scanned, repository))
+            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo, scanned, opts.root))
         except Exception as exc:
             state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
     return facts

@@ -11,9 +11,11 @@ expanded: a YAML mapping that names a Dockerfile and an image (a CI matrix entry
 `image: apiserver` + `dockerfile: backend/Dockerfile`, an action's `file:` + `tags:`), or a
 `docker build -t NAME -f PATH` command line. A built name matches a manifest's image
 reference by the repository's last path component (registry, tag and digest dropped),
-ignoring `-` and `_`: equal, or the deployed name ending with it at a word boundary
-(`apiserver` runs as `kfp-api-server`, `frontend` as `kfp-frontend`; `server` is not
-`observer`). One workload container that may run the image as root keeps the finding.
+ignoring `-` and `_`: the built name equal to it, else the longest it ends with at a word
+boundary (`apiserver` runs as `kfp-api-server`, `frontend` as `kfp-frontend`; `server` is
+not `observer`). One workload container that may run the image as root keeps the finding,
+and so does anything the scan cannot resolve: a templated image, a patch that makes a pod
+root, a compose service.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from atlascan import parsers
+from atlascan.engines.manifests.common import image_repository, is_template
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
@@ -81,7 +84,7 @@ def nonroot_dockerfiles(
     basenames = {posixpath.basename(p) for p in dockerfiles}
     built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
     unresolved = False  # a workload whose image or user the scan cannot tell
-    composed: list[tuple[str, bool]] = []  # images compose files run
+    runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
     manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
     for file in files:
         if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
@@ -93,24 +96,22 @@ def nonroot_dockerfiles(
             path = _resolve(build, dockerfiles)
             if path is not None:
                 built.setdefault(path, set()).update(build.names)
-        if file.kind in YAML_KINDS and "image" in text:
-            refs = _image_lines(text)
-            if any(not repository_name(r) and ("{{" in r or "${" in r) for r in refs):
-                # a chart or template runs an image nobody can name here, perhaps as root
-                unresolved = True
-            if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
-                manifests.append((file, refs))
-        if file.kind == "compose" and "image" in text:
+        refs = _image_lines(text) if "image" in text else []
+        if file.kind == "compose":
             # a compose service runs its image as the image's user unless it sets `user:`:
             # counted as root, which keeps the finding
-            composed += [(repository_name(r), False) for r in _image_lines(text)]
-        if file.kind in YAML_KINDS and ROOT_SETTING.search(text) and not _image_lines(text):
-            unresolved = True  # a patch (a kustomize overlay) may make any workload root
+            runs += [(repository_name(r), False) for r in refs]
+        elif file.kind in YAML_KINDS:
+            if any(not repository_name(r) and is_template(r) for r in refs):
+                unresolved = True  # a chart or template runs an image nobody can name here
+            if not refs and ROOT_SETTING.search(text):
+                unresolved = True  # a patch (a kustomize overlay) may make any workload root
+            if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
+                manifests.append((file, refs))
     built = {path: names for path, names in built.items() if wanted(path)}
     if not built or unresolved:
         return frozenset()
     names = {n for ns in built.values() for n in ns}
-    runs: list[tuple[str, bool]] = list(composed)  # (deployed name, runs non-root) of each container
     for file, refs in manifests:
         if any(_built_as(repository_name(r), names) for r in refs):
             # read again: only the few files that run a built image; one that cannot be
@@ -128,8 +129,7 @@ def nonroot_dockerfiles(
 def repository_name(reference: str) -> str:
     """`ghcr.io/kubeflow/kfp-api-server:2.0@sha256:…` -> `kfp-api-server`; "" when the
     name itself is not literal (`${{ matrix.image }}`, a template)."""
-    ref = reference.strip().strip("\"'").split("@", 1)[0]
-    name = ref.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    name = image_repository(reference.strip().strip("\"'")).rsplit("/", 1)[-1]
     return name if NAME.match(name) else ""
 
 
