@@ -339,3 +339,15 @@ def test_a_script_only_ci_tooling_launches_is_tooling(tmp_path: Path) -> None:
     result = scan_path(write_tree(tmp_path, files), select=["ATS-CMD-013"])
     assert sorted(f.path for f in result.findings) == ["scripts/install-runtime.sh", "scripts/unused.sh"]
     assert [(n.path, n.held_as) for n in result.notices if n.held] == [("scripts/", "tests")]
+
+
+def test_a_script_an_image_runs_by_its_file_name_stays_product(tmp_path: Path) -> None:
+    # The cache deployer's shape: the Dockerfile copies the script and runs it by its file
+    # name; a test names its full path. The image launches it: product, reported.
+    files = {
+        "deployer/deploy.sh": "#!/bin/sh\ncurl -fsSL https://get.example.com/install.sh | sh\n",
+        "deployer/Dockerfile": "FROM python:3.11\nCOPY deploy.sh /bin/\nUSER app\nENTRYPOINT [\"/bin/deploy.sh\"]\n",
+        "test/deploy_test.sh": "#!/bin/sh\nbash deployer/deploy.sh --dry-run\n",
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-CMD-013"])
+    assert [f.path for f in result.findings] == ["deployer/deploy.sh"]

@@ -100,7 +100,7 @@ MAX_LAUNCHER_FILES = 5000
 
 def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) -> frozenset[str]:
     """The product-class shell scripts among `scripts` that only developer tooling launches:
-    every file naming the script's path (`bash scripts/install-docker.sh` in
+    every file naming the script's file name (`bash scripts/install-docker.sh` in
     `.buildkite/setup-env.sh`) is a test or CI file, and at least one does. Such a script is
     CI tooling itself (kuberay's CI agent setup piping get.docker.com to sh). A script no
     file names, or one a product file names, stays product."""
@@ -118,7 +118,8 @@ def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) 
         except OSError:
             continue
         for path in wanted:
-            if file.path != path and path in text:
+            # by its file name: a Dockerfile copies it and runs `/bin/deploy.sh`
+            if file.path != path and path.rsplit("/", 1)[-1] in text:
                 launchers[path].add(file.path_class)
     return frozenset(path for path, classes in launchers.items() if classes and classes <= {TESTS})
 
