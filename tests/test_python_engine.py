@@ -765,11 +765,26 @@ def test_a_notebook_loading_the_mlflow_model_it_just_logged_is_low(tmp_path: Pat
         ["import mlflow\n", "mlflow.sklearn.log_model(model, 'model', registered_model_name='churn')\n"],
         ["uri = f'models:/churn/{version}'\n", "loaded = mlflow.pyfunc.load_model(uri)\n"],
     ])  # fmt: skip
+    # The run is opened here and a helper of the project trains and logs into it.
+    own_run = _notebook([
+        ["import mlflow\n", "from trainer import train_and_log\n", "with mlflow.start_run():\n", "    train_and_log(data)\n"],
+        ["path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path='model')\n"],
+        ["loaded = mlflow.sklearn.load_model(path)\n"],
+    ])  # fmt: skip
+    # A run that only records metrics holds no model of this code.
+    metrics_only = _notebook([
+        ["import mlflow\n", "with mlflow.start_run():\n", "    mlflow.log_metric('auc', 0.9)\n", "    print('done')\n"],
+        ["loaded = mlflow.sklearn.load_model(f'runs:/{run_id}/model')\n"],
+    ])  # fmt: skip
     elsewhere = _notebook([["import mlflow\n", "loaded = mlflow.pyfunc.load_model(f'runs:/{run_id}/model')\n"]])
-    files = {"logged.ipynb": logged, "registered.ipynb": registered, "elsewhere.ipynb": elsewhere}
+    files = {
+        "logged.ipynb": logged, "registered.ipynb": registered, "own_run.ipynb": own_run,
+        "metrics_only.ipynb": metrics_only, "elsewhere.ipynb": elsewhere,
+    }  # fmt: skip
     found = {f.path: f for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-021"}
     assert {p: f.severity for p, f in found.items()} == {
-        "logged.ipynb": Severity.LOW, "registered.ipynb": Severity.LOW, "elsewhere.ipynb": Severity.CRITICAL,
+        "logged.ipynb": Severity.LOW, "registered.ipynb": Severity.LOW, "own_run.ipynb": Severity.LOW,
+        "metrics_only.ipynb": Severity.CRITICAL, "elsewhere.ipynb": Severity.CRITICAL,
     }  # fmt: skip
 
 

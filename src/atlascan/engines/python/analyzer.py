@@ -38,7 +38,8 @@ WRITER_NAMES = frozenset({
     "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
 })  # fmt: skip
 # The calls by which this code puts a model on the MLflow tracking server: a `runs:/` URI
-# then names the run it logged, a `models:/` URI the model it registered.
+# then names the run it logged, a `models:/` URI the model it registered. A run this code
+# opens itself (`with mlflow.start_run(): train_and_log(data)`) holds what its own helper logged.
 MLFLOW_WRITERS = {"runs": frozenset({"log_model", "autolog"}), "models": frozenset({"register_model"})}
 # A training job's output folder, as a flag or an argument of the call that starts it.
 OUTPUT_FLAG = re.compile(r"--(?:model|job|output|export|checkpoint|save)[-_]?(?:dir|path|uri)=?$")
@@ -247,8 +248,7 @@ class Analysis:
         if self._written is None:
             self._written = {}
             for call, where in self.program.calls:
-                func = call.func
-                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                name = _last_name(call.func)
                 if name not in WRITER_NAMES:
                     continue
                 for arg in (*call.args, *(k.value for k in call.keywords)):
@@ -264,11 +264,23 @@ class Analysis:
 
     def _mlflow_written(self, scheme: str) -> int | None:
         for call, _ in self.program.calls:
-            func = call.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            name = _last_name(call.func)
             registers = scheme == "models" and any(k.arg == "registered_model_name" for k in call.keywords)
             if name in MLFLOW_WRITERS[scheme] or registers:
                 return call.lineno
+        return self._own_run() if scheme == "runs" else None
+
+    def _own_run(self) -> int | None:
+        """The line of a `with mlflow.start_run():` whose body calls code other than MLflow's
+        (the project's training helper), or None."""
+        for node in ast.walk(self.tree):
+            if not isinstance(node, (ast.With, ast.AsyncWith)):
+                continue
+            opens = any(
+                isinstance(item.context_expr, ast.Call) and _last_name(item.context_expr.func) == "start_run" for item in node.items
+            )
+            if opens and any(_trains(call, self.resolver.expr(call.func, self.program.module)) for call in _calls_in(node.body)):
+                return node.lineno
         return None
 
     def _output_args(self) -> Iterator[tuple[ast.expr, Scope]]:
@@ -310,8 +322,7 @@ class Analysis:
                     return inner
             return f"n:{node.id}"
         if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            name = _last_name(node.func)
             if name in PATH_CALLS and node.args:
                 parts = [self._path_key(a, scope, depth + 1) for a in (node.args if name in ("join", "Path", "PurePath") else node.args[:1])]
                 return None if None in parts else "|".join(p for p in parts if p)
@@ -530,8 +541,28 @@ def _module_key(qualname: str) -> str:
     return ".".join(parts[-2:])
 
 
+def _last_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _calls_in(body: list[ast.stmt]) -> Iterator[ast.Call]:
+    for statement in body:
+        yield from (node for node in ast.walk(statement) if isinstance(node, ast.Call))
+
+
+def _trains(call: ast.Call, qualname: str | None) -> bool:
+    """A call that can log a model: not MLflow's own API and not a builtin (`print`)."""
+    return qualname is not None and not qualname.startswith(("mlflow.", "builtins."))
+
+
 def _mlflow_scheme(node: ast.expr) -> str | None:
-    """`runs` or `models` for a literal or f-string MLflow URI (`f"runs:/{run_id}/model"`)."""
+    """`runs` or `models` for a literal or f-string MLflow URI (`f"runs:/{run_id}/model"`), and
+    `runs` for `mlflow.artifacts.download_artifacts(run_id=...)`, a download of a run's files."""
+    if isinstance(node, ast.Call) and _last_name(node.func) == "download_artifacts":
+        if any(k.arg == "run_id" for k in node.keywords):
+            return "runs"
+        uri = next((k.value for k in node.keywords if k.arg == "artifact_uri"), node.args[0] if node.args else None)
+        return _mlflow_scheme(uri) if uri is not None and not isinstance(uri, ast.Call) else None
     first = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         head = first.value.split(":/", 1)[0].lower() if ":/" in first.value else ""
