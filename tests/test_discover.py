@@ -66,9 +66,11 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
 def test_vendored_folders_skipped_with_a_notice(tmp_path: Path) -> None:
     (tmp_path / "node_modules" / "pkg").mkdir(parents=True)
     (tmp_path / "node_modules" / "pkg" / "x.py").write_text(TOKEN, "utf-8")
+    (tmp_path / "flows" / "_vendor" / "click").mkdir(parents=True)  # Python's vendoring convention
+    (tmp_path / "flows" / "_vendor" / "click" / "termui.py").write_text(TOKEN, "utf-8")
     result = scan_path(tmp_path)
     assert not result.findings
-    assert any(n.path == "node_modules" for n in result.notices)
+    assert {"node_modules", "flows/_vendor"} <= {n.path for n in result.notices}
     assert run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, include_vendored=True, jobs=1)).findings
 
 

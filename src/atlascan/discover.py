@@ -19,11 +19,12 @@ from atlascan.textutil import printable
 # Folders that hold other people's code or tool state; skipped with one notice each unless
 # `--include-vendored` is given. `upstream` is the kustomize distributions' copy of another
 # project's release manifests (kubeflow/manifests' `applications/*/upstream/`), synced by
-# script: its findings are that project's to fix.
+# script: its findings are that project's to fix. `_vendor` and `vendored` are Python's
+# spelling of the same (pip's and metaflow's `_vendor/click`, botocore's `vendored/`).
 VENDORED_DIRS = frozenset(
     {
-        "node_modules", "vendor", "third_party", "third-party", "site-packages", ".venv", "venv",
-        "bower_components", ".terraform", "dist-packages", "upstream",
+        "node_modules", "vendor", "_vendor", "vendored", "third_party", "third-party", "site-packages",
+        ".venv", "venv", "bower_components", ".terraform", "dist-packages", "upstream",
     }
 )  # fmt: skip
 # Tool state that is never worth a notice.
