@@ -107,6 +107,26 @@ def test_inline_suppression_and_override(repo: Path) -> None:
     assert main(["scan"]) == 1  # inside a string, not a comment
 
 
+def test_secret_scanners_allowlist_comments_suppress_secret_rules_on_their_line(tmp_path: Path) -> None:
+    from scanning import scan_path, write_tree
+
+    dsn = "postgresql://feast:Fe4stDbPass@db.internal:5432/feast"
+    write_tree(tmp_path, {
+        "same.yaml": f"path: {dsn}  # pragma: allowlist secret\n",
+        "next.yaml": f"# pragma: allowlist nextline secret\npath: {dsn}\n",
+        "gitleaks.py": TOKEN_LINE.rstrip() + "  # gitleaks:allow\n",
+        "below.yaml": f"# pragma: allowlist secret\npath: {dsn}\n",  # names its own line only
+        "other_rule.py": "import pickle\npickle.load(open(path, 'rb'))  # pragma: allowlist secret\n",
+    })  # fmt: skip
+    found = {(f.path, f.rule_id): f.suppression for f in scan_path(tmp_path).findings}
+    assert set(found) == {
+        ("same.yaml", "ATS-SEC-008"), ("next.yaml", "ATS-SEC-008"), ("gitleaks.py", "ATS-SEC-002"),
+        ("below.yaml", "ATS-SEC-008"), ("other_rule.py", "ATS-PY-001"),
+    }  # fmt: skip
+    assert sorted(path for (path, _), s in found.items() if s is not None) == ["gitleaks.py", "next.yaml", "same.yaml"]
+    assert "`pragma: allowlist secret`" in found["same.yaml", "ATS-SEC-008"].justification  # type: ignore[union-attr]
+
+
 def test_strict_fails_on_parse_notices(repo: Path) -> None:
     (repo / "bad.ipynb").write_text("{", "utf-8")
     (repo / "train.py").unlink()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from atlascan import document as _document
-from atlascan import parsers
+from atlascan import parsers, suppress
 from atlascan.document import Document
 from atlascan.findings import DISABLED, FindingBuilder
 from atlascan.model import (
@@ -238,9 +238,6 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-INLINE_MARKER = "atlascan:"
-
-
 def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
     """Run work units in this process. Every failure becomes a notice; nothing escapes."""
     state = ScanState()
@@ -298,7 +295,7 @@ def _collect(docs: Documents, state: ScanState, config: UnitConfig) -> None:
         for message, line in doc.notes:
             state.notices.append(Notice(doc.path, message, "warning", line))
         if config.inline_ignores and doc.path in with_findings and doc.kind != "artifact":
-            markers = [(c.line, c.text) for c in doc.comments_mentioning(INLINE_MARKER)]
+            markers = suppress.marker_comments(doc)
             if markers:
                 state.markers[doc.path] = markers
 

@@ -5,6 +5,11 @@ An inline ignore must name rule ids (or a family prefix such as `ATS-SEC`); a ba
 is not honoured. It applies to findings on its own line or the line below it. Only real
 comment tokens count (the parse stage's lexers): a marker inside a string literal, a
 docstring or a YAML block scalar is text, never a suppression.
+
+The allowlist comments of the secret scanners a repository already runs (detect-secrets'
+`pragma: allowlist secret` and `pragma: allowlist nextline secret`, `gitleaks:allow`,
+`trufflehog:ignore`) suppress the secret rules (ATS-SEC) on the line they name, as those
+tools read them: the owner has reviewed that value once already.
 """
 
 from __future__ import annotations
@@ -19,11 +24,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from atlascan.document import Document
 from atlascan.model import Finding, Limits, Span, Suppression
 from atlascan.rules import id_matches
 
 # At the start of a comment, or after another tool's directive in the same comment.
 _IGNORE = re.compile(r"(?:^|#|//|;)\s*atlascan:\s*ignore\[(?P<ids>[A-Za-z0-9_,\s/-]+)\](?P<reason>[^\n]*)")
+_SECRET_ALLOW = re.compile(r"pragma:\s*allowlist\s+(?P<next>nextline\s+)?secret|gitleaks:allow|trufflehog:ignore")
+SECRET_RULES = "ATS-SEC"
+# Words a comment must contain to be kept for this step (cheap: most files have none).
+MARKER_WORDS = ("atlascan:", "allowlist", "gitleaks:allow", "trufflehog:ignore")
 
 
 @dataclass(frozen=True)
@@ -31,9 +41,15 @@ class InlineIgnore:
     ids: tuple[str, ...]
     reason: str
     line: int
+    exact: bool = False  # covers only its own line, not the line below (the secret scanners')
 
     def covers(self, rule_id: str) -> bool:
         return any(id_matches(rule_id, i) for i in self.ids)
+
+
+def marker_comments(doc: Document) -> list[tuple[int, str]]:
+    """(line, text) of the comments this step reads."""
+    return list(dict.fromkeys((c.line, c.text) for word in MARKER_WORDS for c in doc.comments_mentioning(word)))
 
 
 def parse_markers(markers: Iterable[tuple[int, str]]) -> dict[int, list[InlineIgnore]]:
@@ -41,11 +57,15 @@ def parse_markers(markers: Iterable[tuple[int, str]]) -> dict[int, list[InlineIg
     out: dict[int, list[InlineIgnore]] = {}
     for number, text in markers:
         m = _IGNORE.search(text)
-        if not m:
-            continue
-        ids = tuple(i.strip() for i in m.group("ids").split(",") if i.strip())
-        reason = m.group("reason").strip().rstrip("*/->").strip().strip('",')
-        out.setdefault(number, []).append(InlineIgnore(ids, reason, number))
+        if m:
+            ids = tuple(i.strip() for i in m.group("ids").split(",") if i.strip())
+            reason = m.group("reason").strip().rstrip("*/->").strip().strip('",')
+            out.setdefault(number, []).append(InlineIgnore(ids, reason, number))
+        allow = _SECRET_ALLOW.search(text)
+        if allow:
+            line = number + 1 if allow.group("next") else number
+            reason = f"allowed by the secret scanner comment `{' '.join(allow.group(0).split())}`"
+            out.setdefault(line, []).append(InlineIgnore((SECRET_RULES,), reason, line, exact=True))
     return out
 
 
@@ -55,7 +75,7 @@ def match_inline(ignores: dict[int, list[InlineIgnore]], rule_id: str, region: S
     last = region.end_line or region.start_line
     for line in range(region.start_line - 1, last + 1):
         for ignore in ignores.get(line, ()):
-            if ignore.covers(rule_id):
+            if ignore.covers(rule_id) and (not ignore.exact or line >= region.start_line):
                 return Suppression("inSource", ignore.reason or "suppressed by an inline comment")
     return None
 
@@ -90,7 +110,7 @@ def read_markers(paths: Iterable[str], root: Path, limits: Limits) -> dict[str, 
             doc = parsers.read(file, limits)
         except (OSError, ValueError):
             continue
-        found = [(c.line, c.text) for c in doc.comments_mentioning("atlascan:")]
+        found = marker_comments(doc)
         if found:
             out[rel] = found
     return out
