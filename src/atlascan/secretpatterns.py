@@ -55,6 +55,7 @@ def self_describing(value: str) -> bool:
     return any(w.lower() in _CREDENTIAL_WORDS for w in re.findall(r"[A-Z]?[a-z]+", m.group("words")))
 
 
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
 
 # Generic assignments: NAME <op> VALUE on one line.
@@ -154,6 +155,8 @@ def is_placeholder(value: str) -> bool:
         return True  # `"[nvidia-ngc-api-key]"`: a notebook form's fill-in
     if lower.startswith("my") and lower[2:].lstrip("_-") in PLACEHOLDER_VALUES:
         return True  # `mypassword`, `my_token`: a test's or a doc's stand-in
+    if ENV_NAME.fullmatch(value) and any(word in _CREDENTIAL_WORDS for word in lower.split("_")):
+        return True  # `DB_PASSWORD` in `postgresql://DB_USER:DB_PASSWORD@DB_HOST`: a field to fill in
     stripped = value.strip("*xX0._-")
     return len(set(value)) <= 2 or not stripped
 
@@ -163,7 +166,7 @@ def looks_like_reference(value: str, kind: str) -> bool:
     identifiers, environment references, numbers, booleans."""
     if value.startswith(("$", "/", "./", "../", "~", "@", "&", "*", "arn:", "projects/", "http://", "https://", "file:")):
         return True  # references, paths, YAML anchors and aliases
-    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value):
+    if ENV_NAME.fullmatch(value):
         return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`)
     if re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", value, re.I):
         return True
