@@ -482,10 +482,35 @@ def no_extract_filter(site: Site) -> Hit | None:
     call = site.call
     kw = keyword(call, "filter")
     if kw is None:
+        if site.sink.data_kw == "filename" and _zip_archive(site):
+            return None  # shutil's zip unpacker drops absolute and `..` names; `filter=` is tar's
         return Hit(_callee(site), "without `filter=`")
     if literal_str(kw.value) == "fully_trusted":
         return Hit(kw, "with `filter='fully_trusted'`")
     return None
+
+
+def _zip_archive(site: Site) -> bool:
+    """`shutil.unpack_archive` of a zip: `format="zip"`, or a file name ending in `.zip` as a
+    literal, the last part of `os.path.join(...)` or an f-string, through one assignment."""
+    call = site.call
+    fmt = argument(call, 2, "format")
+    if fmt is not None:
+        return literal_str(fmt) == "zip"
+    node = argument(call, 0, "filename")
+    for _ in range(3):
+        if isinstance(node, ast.Name):
+            node = site.analysis.single_value(node.id, site.scope)
+        elif isinstance(node, ast.Call) and node.args:
+            node = node.args[-1]
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            node = node.values[-1]
+        elif isinstance(node, ast.BinOp):
+            node = node.right
+        else:
+            break
+    name = literal_str(node)
+    return name is not None and name.lower().endswith(".zip")
 
 
 def gradio_launch(site: Site) -> Hit | None:
