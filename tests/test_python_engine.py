@@ -355,6 +355,20 @@ def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
     assert "a web route" in found[6].message and "documented as user input" in found[12].message
 
 
+def test_a_parameter_typed_as_a_web_request_is_proof(tmp_path: Path) -> None:
+    code = (
+        "from __future__ import annotations\nimport pickle\nfrom typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from starlette.requests import Request\n"
+        "async def handle(request: Request):\n    body = await request.body()\n"
+        "    return pickle.loads(body)\n"  # 8
+        "async def handle_header(request: 'Request'):\n    return pickle.loads(request.headers['payload'])\n"  # 10
+        "def from_payload(request: dict):\n    return pickle.loads(request['data'])\n"  # 12: not a request type
+    )
+    found = _by_line(_scan(tmp_path, {"runner_app.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {8: Severity.CRITICAL, 10: Severity.CRITICAL, 12: Severity.HIGH}
+    assert "(a web request)" in found[8].message and "web request" not in found[12].message
+
+
 def test_a_file_the_same_code_wrote_is_low(tmp_path: Path) -> None:
     code = (
         "import os, pickle, sys\nimport joblib, torch\n"

@@ -256,6 +256,8 @@ class Origins:
             return strongest if strongest.rank >= 2 else (LITERAL if parts and all(p.rank == 0 for p in parts) else UNKNOWN)
         if isinstance(node, ast.IfExp):
             return _strongest([self.of(node.body, scope, depth + 1), self.of(node.orelse, scope, depth + 1)])
+        if isinstance(node, ast.Await):  # `await request.body()`
+            return self.of(node.value, scope, depth + 1)
         return UNKNOWN
 
     def _name(self, ident: str, scope: Scope, depth: int) -> Origin:
@@ -268,7 +270,7 @@ class Origins:
                     return UNKNOWN
                 if (fname, ident) in PLATFORM_MODEL_LOCATIONS:
                     return Origin(0, f"the platform's model location `{ident}` of `{fname}`", param=ident, platform=True)
-                entry = _entry_point(func, ident) if func is not None else None
+                entry = self._web_request(func, ident, current) or (_entry_point(func, ident) if func is not None else None)
                 named = f"the parameter `{ident}` of `{fname}`" + (f" ({entry})" if entry else "")
                 return Origin(2, named, param=ident, param_scope=id(current), proof=bool(entry), line=getattr(func, "lineno", None))
             if ident in current.imports:
@@ -285,6 +287,22 @@ class Origins:
             current = current.parent
         return UNKNOWN
 
+    def _web_request(self, func: ast.AST | None, ident: str, scope: Scope) -> str | None:
+        """"a web request" for a parameter annotated with a web framework's request type."""
+        args = getattr(func, "args", None)
+        if not isinstance(args, ast.arguments):
+            return None
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            if arg.arg == ident and arg.annotation is not None:
+                annotation: ast.expr | None = arg.annotation
+                if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                    annotation = _dotted(annotation.value)  # `request: "web.Request"`
+                if annotation is None:
+                    return None
+                qualname = self.resolver.expr(annotation, scope.parent or scope)
+                return "a web request" if qualname in WEB_REQUEST_TYPES else None
+        return None
+
     def _is_argparse(self, node: ast.expr, scope: Scope) -> bool:
         if not isinstance(node, ast.Name):
             return False
@@ -299,6 +317,17 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _dotted(text: str) -> ast.expr | None:
+    """`web.Request` as the expression it names, or None for anything but a dotted name."""
+    parts = text.strip().split(".")
+    if not all(p.isidentifier() for p in parts):
+        return None
+    node: ast.expr = ast.Name(parts[0], ast.Load())
+    for part in parts[1:]:
+        node = ast.Attribute(node, part, ast.Load())
+    return node
 
 
 def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
@@ -321,6 +350,14 @@ def _proves(qualname: str | None) -> bool:
     return True
 
 
+# A parameter annotated with one of these is the web request a handler is given
+# (`async def handle(request: Request)`: `await request.body()` is the client's bytes).
+WEB_REQUEST_TYPES = frozenset({
+    "starlette.requests.Request", "starlette.requests.HTTPConnection", "starlette.websockets.WebSocket",
+    "fastapi.Request", "fastapi.requests.Request", "fastapi.WebSocket", "aiohttp.web.Request",
+    "aiohttp.web.BaseRequest", "aiohttp.web_request.Request", "flask.Request", "werkzeug.wrappers.Request",
+    "django.http.HttpRequest", "tornado.httputil.HTTPServerRequest",
+})  # fmt: skip
 # Hooks whose first parameter is a client's request body: SageMaker's `input_fn`.
 PLATFORM_REQUEST_HOOKS = frozenset({("input_fn", "request_body"), ("input_fn", "body"), ("input_fn", "data"), ("input_fn", "serialized_input_data")})
 
