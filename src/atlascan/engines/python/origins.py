@@ -51,6 +51,11 @@ PLATFORM_ENV = frozenset({
     "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG",
     "MLFLOW_MODEL_FOLDER",  # Azure ML's MLflow deployments: the model's folder under AZUREML_MODEL_DIR
 })  # fmt: skip
+# Of these, the ones that hold a dataset the job is handed, not the deployment's own model or
+# the job's own output: loading from them is not the platform's contract to load a model.
+PLATFORM_DATA_ENV = frozenset({
+    "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG", "AIP_TENSORBOARD_LOG_DIR",
+})  # fmt: skip
 # SageMaker's containers get `SAGEMAKER_*` from the platform (`SAGEMAKER_INFERENCE_CODE_DIRECTORY`,
 # `SAGEMAKER_SUBMIT_DIRECTORY`): the deployment's own code and model, set by its deployer.
 PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_", "SAGEMAKER_")
@@ -333,11 +338,12 @@ def _dotted(text: str) -> ast.expr | None:
 def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
     """An environment variable the ML platform sets to the job's own model or output folder
     (`AZUREML_MODEL_DIR`, `AIP_STORAGE_URI`, `SM_MODEL_DIR`): the model the project deployed,
-    not data from outside. Untrusted in kind, no proof."""
+    where its platform put it, like a SageMaker `model_fn`'s `model_dir`. A dataset location
+    the job is handed (`AIP_TRAINING_DATA_URI`) is untrusted in kind, without proof."""
     name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     if name is None or not (name in PLATFORM_ENV or name.startswith(PLATFORM_ENV_PREFIXES)):
         return None
-    return _found(2, f"the platform's `{name}`", node, proof=False)
+    return replace(_found(2, f"the platform's `{name}`", node, proof=False), platform=name not in PLATFORM_DATA_ENV)
 
 
 def _proves(qualname: str | None) -> bool:
