@@ -741,6 +741,8 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
         and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
         # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
+        # ... unless it grants only `id-token: write` and every job signs in with it
+        and not (_only_oidc(top) and all(_mints(job) for job in inheriting))
     )  # fmt: skip
     _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
@@ -749,6 +751,40 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
             _called_with_broad_token(ctx, flow, job)
     if "workflow_call" in flow.triggers:
         _called_by_broad_tokens(ctx, flow)
+
+
+# Actions that sign in with the job's OIDC token, unless given a static credential instead.
+OIDC_SIGN_INS = {
+    "aws-actions/configure-aws-credentials": "aws-access-key-id",
+    "google-github-actions/auth": "credentials_json",
+    "azure/login": "creds",
+    "pypa/gh-action-pypi-publish": "password",
+    "sigstore/gh-action-sigstore-python": None,
+    "actions/attest-build-provenance": None,
+    "actions/attest": None,
+}
+
+
+def _only_oidc(permissions: YNode | None) -> bool:
+    """Whether a `permissions:` mapping's only write scope is `id-token`."""
+    if not isinstance(permissions, Mapping):
+        return False
+    writes = [name for name, _, value in permissions.entries() if isinstance(value, Scalar) and value.value.strip() == "write"]
+    return writes == ["id-token"]
+
+
+def _mints(job: Job) -> bool:
+    """Whether a job signs in to a cloud or an index with its OIDC token (a step of
+    `aws-actions/configure-aws-credentials` given a role, not keys): such a job needs the
+    workflow's `id-token: write`, so granting it at workflow level gives no job more."""
+    for step in job.steps:
+        uses = step.get("uses")
+        name = uses.value.strip().split("@", 1)[0].lower() if isinstance(uses, Scalar) else ""
+        if name in OIDC_SIGN_INS:
+            static, given = OIDC_SIGN_INS[name], step.get("with")
+            if static is None or not (isinstance(given, Mapping) and static in given):
+                return True
+    return False
 
 
 def _one_action_only(jobs: list[Job]) -> bool:
