@@ -138,6 +138,18 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
     # A project template's seed code is the sample each new repository starts from.
     for path in ("batch-inference/seedcode/pipelines/train.py", "mlops-cdk/seed_code/.github/workflows/build.yml"):
         assert classes.of_file(path) == "docs", path
+    # Compound folder names of samples (sagemaker-python-sdk's `v3-examples/`, `example_notebooks/`).
+    samples = {
+        "v3-examples/inference-examples/local-mode.ipynb": "v3-examples/",
+        "sagemaker-core/example_notebooks/get_started.ipynb": "sagemaker-core/example_notebooks/",
+        "course/tutorials_v2/train.py": "course/tutorials_v2/",
+    }
+    for path, tree in samples.items():
+        assert classes.of_file(path) == "docs", path
+        assert tree_of(path, "docs") == tree, path
+    # A word inside another word is no sample folder.
+    for path in ("src/sampler/weighted.py", "src/demographics/model.py", "src/resamples.py"):
+        assert classes.of_file(path) == "product", path
 
 
 _SAMPLE_FILES = {

@@ -42,6 +42,10 @@ DEPLOY_PARENTS = frozenset({"deploy", "deployment", "deployments", "env", "envs"
 DEV_ENVS = frozenset({"dev", "local", "development", "localdev"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
                       "community-content", "seedcode", "seed_code", "seed-code"})  # fmt: skip
+# A folder whose name is a compound of one of those words (`v3-examples`, `example_notebooks`,
+# `inference-examples`, `tutorials_v2`) holds samples too; a word inside another (`sampler`,
+# `demographics`) does not.
+DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks)(?:$|[-_.])")
 # SageMaker Projects' seed code is the sample a template copies into each new repository:
 # a reader's starting point, like an example, not what the template's own repository runs.
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
@@ -87,7 +91,7 @@ class PathClasses:
             return TESTS
         if len(parts) > 3 and parts[:2] == [".github", "workflows"]:
             return TESTS  # GitHub runs only the workflows directly in the folder: below is CI tooling
-        if any(p in DOC_DIRS for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
+        if any(_doc_dir(p) for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
         return PRODUCT
 
@@ -124,6 +128,11 @@ def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) 
     return frozenset(path for path, classes in launchers.items() if classes and classes <= {TESTS})
 
 
+def _doc_dir(name: str) -> bool:
+    """A folder of docs or samples, by its (lower-cased) name."""
+    return name in DOC_DIRS or DOC_DIR_WORDS.search(name) is not None
+
+
 def _dev_env(parts: Sequence[str]) -> int | None:
     """The index of a developer-environment folder among a path's folders (`env/dev`)."""
     for i in range(1, len(parts) - 1):
@@ -149,12 +158,11 @@ def report_classes(tests: bool, docs: bool, practice: bool = False) -> frozenset
 def tree_of(rel: str, cls: str) -> str:
     """The folder a tests or docs path belongs to, for one notice per folder: the path up to
     the folder that gave it its class (`docs/samples/a/b.py` -> `docs/`), else its top folder."""
-    names = TEST_DIRS if cls == TESTS else DOC_DIRS
     parts = rel.split("/")
     if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and (parts[1].lower() not in CI_FOLDERS or len(parts) > 3):
         return "/".join(parts[:2 if parts[1].lower() not in CI_FOLDERS else 3]) + "/"
     for i, part in enumerate(parts[:-1]):
-        if part.lower() in names:
+        if (part.lower() in TEST_DIRS) if cls == TESTS else _doc_dir(part.lower()):
             return "/".join(parts[: i + 1]) + "/"
     dev = _dev_env([p.lower() for p in parts]) if cls == TESTS else None
     if dev is not None:
