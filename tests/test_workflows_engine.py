@@ -344,6 +344,30 @@ def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -
     assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3), (".github/workflows/c.yml", 5)]
 
 
+def test_local_calls_resolve_when_the_repository_is_a_folder_of_the_scan(tmp_path: Path) -> None:
+    """`atlascan scan checkouts/repo` from the parent: `uses: ./.github/...` names the
+    repository's own files, not the scan root's."""
+    callee = (
+        "on:\n  workflow_call:\n    inputs:\n      package: {type: string, required: true}\n"
+        "jobs:\n  release:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.package }}\n"
+    )
+    caller = "on: push\njobs:\n  release:\n    uses: ./.github/workflows/_release.yml\n    with:\n      package: %s\n"
+    for repo in ("", "checkouts/repo/"):
+        _write(tmp_path, {
+            repo + ".github/workflows/_release.yml": callee,
+            repo + ".github/workflows/chain.yml": caller % "sagemaker-train",
+        })  # fmt: skip
+    # Callers pass a constant: no injection; the call hands the default token to a workflow
+    # without `permissions:`, reported once at the callee, as for a scan of the repository.
+    for path, repo in ((tmp_path, ""), (tmp_path / "checkouts" / "repo", "checkouts/repo/")):
+        found = _findings(scan_path(path, root=tmp_path, select=["ATS-GHA-001", "ATS-GHA-003"]))
+        assert [(f.rule_id, f.path) for f in found] == [("ATS-GHA-003", repo + ".github/workflows/_release.yml")], repo
+    # Another repository of the scan calling a same-named file calls its own, not this one.
+    _write(tmp_path, {"checkouts/repo/.github/workflows/chain.yml": caller % "${{ github.event.issue.title }}"})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-001"]))
+    assert [(f.path, f.severity) for f in found] == [("checkouts/repo/.github/workflows/_release.yml", Severity.HIGH)]
+
+
 def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Path) -> None:
     job = "  script:\n    - eval \"deploy $CI_COMMIT_REF_NAME\"\n    - eval \"notes $CI_COMMIT_MESSAGE\"\n"
     pushed = _findings(scan_text(tmp_path / "push", ".gitlab-ci.yml", "a:\n" + job, select=["ATS-GL-008"]))

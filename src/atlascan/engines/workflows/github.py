@@ -11,6 +11,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from atlascan.engines.workflows import Facts, sha_practice
@@ -464,23 +465,46 @@ def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple
 MAX_CALLER_FILES = 300
 
 
-def _local_target(path: str, action: bool) -> str | None:
+@lru_cache(maxsize=4)
+def _repo_roots(all_paths: frozenset[str]) -> tuple[str, ...]:
+    """The folders (relative to the scan root, with a trailing slash; "" for the root) that
+    hold a `.github/workflows/` folder: the repositories of the scan, longest first. A scan
+    of `checkouts/repo` from its parent sees `repo/.github/workflows/x.yml`, and `uses:
+    ./.github/...` in it means `repo/.github/...`."""
+    roots = set()
+    for path in all_paths:
+        at = path.find(".github/workflows/")
+        if at == 0 or (at > 0 and path[at - 1] == "/"):
+            roots.add(path[:at])
+    return tuple(sorted(roots, key=len, reverse=True))
+
+
+def _repo_of(path: str, all_paths: frozenset[str]) -> str:
+    """The repository folder (`repo/`, or "") a path of the scan belongs to."""
+    return next((r for r in _repo_roots(all_paths) if path.startswith(r)), "")
+
+
+def _local_target(path: str, action: bool, repo: str = "") -> str | None:
     """What a caller in this repository writes in `uses:` to call the file at `path`
     (`./.github/actions/foo`, `./.github/workflows/x.yml`); None for an action at the
     repository root, which other repositories call."""
+    path = path[len(repo) :]
     if action:
         folder = path.rpartition("/")[0]
         return "./" + folder if folder else None
     return "./" + path
 
 
-def _gha_paths(ctx: FileContext) -> list[tuple[str, bool]]:
+def _gha_paths(ctx: FileContext, repo: str = "") -> list[tuple[str, bool]]:
+    """The actions and workflows of the repository at `repo`."""
     out = []
     for path in sorted(ctx.all_paths):
+        if not path.startswith(repo) or _repo_of(path, ctx.all_paths) != repo:
+            continue
         name = path.rpartition("/")[2]
         if name in ("action.yml", "action.yaml"):
             out.append((path, True))
-        elif path.startswith(".github/workflows/") and path.endswith((".yml", ".yaml")):
+        elif path.startswith(repo + ".github/workflows/") and path.endswith((".yml", ".yaml")):
             out.append((path, False))
     return out[:MAX_CALLER_FILES]
 
@@ -491,12 +515,13 @@ def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Ma
     parse stage (`ctx.document`), never executed."""
     from atlascan.model import ParseError, SkipFile, SourceFile
 
-    target = _local_target(path, action)
+    repo = _repo_of(path, ctx.all_paths)
+    target = _local_target(path, action, repo)
     if target is None:
         return []
     root = ctx.root
     out: list[tuple[_Scope, Mapping | None, str]] = []
-    for other, other_action in _gha_paths(ctx):
+    for other, other_action in _gha_paths(ctx, repo):
         abspath = root + other
         try:
             doc = ctx.document(SourceFile(other, abspath, "gha-action" if other_action else "gha-workflow", 0))
@@ -885,7 +910,7 @@ def _local_callee(ctx: FileContext, target: str) -> Workflow | None:
 
     if not target.startswith("./") or not target.endswith((".yml", ".yaml")):
         return None
-    rel = target[2:]
+    rel = _repo_of(ctx.file.path, ctx.all_paths) + target[2:]
     if rel not in ctx.all_paths:
         return None
     root = ctx.root
@@ -1095,7 +1120,8 @@ def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
             # still more than it needs, but no one else's code receives the secrets.
             uses = (job.node.text("uses") or "").strip()
             local = uses.startswith("./")
-            if local and not _callee_reads_secrets(ctx, uses[2:].split("@", 1)[0]):
+            callee = _repo_of(ctx.file.path, ctx.all_paths) + uses[2:].split("@", 1)[0]
+            if local and not _callee_reads_secrets(ctx, callee):
                 continue  # it reads none but GITHUB_TOKEN: nothing is handed over
             ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).severity(Severity.LOW if local else None).emit()
     if ctx.enabled("ATS-GHA-007"):
