@@ -469,6 +469,28 @@ def test_writefile_cell_is_analysed_as_the_file_it_writes(tmp_path: Path) -> Non
     assert "newest: `google-cloud-aiplatform` (cell 4)" in _one(result, "ATS-PY-018").message  # `kfp<2` is capped
 
 
+def test_unpinned_notebook_installs_as_the_repository_practice_are_held_back(tmp_path: Path) -> None:
+    """Where fewer than half of the packages the notebooks install are pinned (a samples
+    repository's `%pip install azure-ai-ml` in every notebook), unpinned installs are the
+    practice: one notice, and --include-practice reports them."""
+    loose = {f"nb{i}.ipynb": _notebook([["%pip install azure-ai-ml mltable\n"], ["x = 1\n"]]) for i in range(3)}
+    result = _scan(tmp_path / "loose", loose)
+    assert pairs(result, "ATS-PY-018") == set()
+    assert [n.message.split(" (", 1)[0] for n in result.notices if "ATS-PY-018" in n.message] == [
+        "ATS-PY-018: 3 sites held back as the repository's practice"
+    ]
+    reported = _scan(tmp_path / "loose", loose, **PRACTICE_TOO).findings
+    assert [(f.rule_id, f.properties.get("repeated")) for f in reported] == [("ATS-PY-018", 3)]  # one line, three copies
+    # Where most installs pin a version, the one that does not is reported.
+    pinned = {f"nb{i}.ipynb": _notebook([["%pip install azure-ai-ml==1.2.0 mltable==1.6.1\n"]]) for i in range(3)}
+    pinned["nb3.ipynb"] = _notebook([["!pip install azure-ai-ml\n"]])
+    result = _scan(tmp_path / "pinned", pinned)
+    assert [(f.path, f.rule_id) for f in result.findings] == [("nb3.ipynb", "ATS-PY-018")]
+    # Two notebooks are no practice.
+    two = _scan(tmp_path / "two", dict(list(loose.items())[:2])).findings
+    assert [(f.rule_id, f.properties.get("repeated")) for f in two] == [("ATS-PY-018", 2)]
+
+
 # ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
 
 

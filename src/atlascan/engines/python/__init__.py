@@ -33,7 +33,7 @@ from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import python as py
-from atlascan.pathclass import TEST_FILE, UNIT_TEST_DIRS
+from atlascan.pathclass import PRACTICE_MIN_REFERENCES, TEST_FILE, UNIT_TEST_DIRS
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -72,6 +72,9 @@ class Facts:
     wrappers: dict[str, Wrapper] = field(default_factory=dict)  # "module.func" -> wrapper
     dirs: frozenset[str] = frozenset()
     launches: tuple[Launch, ...] = ()  # scripts the repository runs as pipeline steps
+    # Fewer than half of the packages the repository's notebooks pip-install are pinned:
+    # unpinned installs are its practice (ATS-PY-018 held back, one notice).
+    unpinned_notebooks: bool = False
 
 
 def _facts(rules: Mapping[str, Rule]) -> Facts:
@@ -114,6 +117,7 @@ class PythonEngine(Engine):
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
         facts.launches = collect_launches(ctx.scanned or files, _read, ctx.memo)
+        facts.unpinned_notebooks = _unpinned_practice([f for f in files if f.kind == "notebook"], ctx)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -209,6 +213,7 @@ class PythonEngine(Engine):
             if posixpath.basename(written.name or "").startswith(("requirements", "constraints")):
                 pinned |= pip_magics.pinned_names(written.source)
         named: set[str] = set()
+        unpinned_practice = isinstance(ctx.facts, Facts) and ctx.facts.unpinned_notebooks
         for shell in program.shell:
             where = f" (cell {shell.cell})"
             for problem in pip_magics.check(shell.text):
@@ -219,7 +224,10 @@ class PythonEngine(Engine):
                     if not fresh:
                         continue
                     detail = pip_magics.describe(fresh)
-                ctx.finding(problem.rule).at(Span(shell.line)).args(detail=detail, where=where).emit()
+                finding = ctx.finding(problem.rule).at(Span(shell.line)).args(detail=detail, where=where)
+                if problem.rule == "ATS-PY-018" and unpinned_practice:
+                    finding.property("practice", "fewer than half of the packages the notebooks install are pinned")
+                finding.emit()
             m = ENV_MAGIC.match(shell.text)
             if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ENV_SAFE_VALUES:
                 name = m.group("name")
@@ -357,6 +365,25 @@ def _read(path: str) -> str:
             return fh.read().decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+def _unpinned_practice(notebooks: list[SourceFile], ctx: PrepareContext) -> bool:
+    """Whether unpinned `pip install`s are the practice of the repository's notebooks:
+    some notebooks install packages, and fewer than half of those packages are pinned."""
+    if len(notebooks) < PRACTICE_MIN_REFERENCES:
+        return False
+    memo = ctx.memo
+    pinned = unpinned = installing = 0
+    for file in notebooks:
+        key = memo.content(file) if memo is not None else ""
+        counts = memo.recall("python.pip_counts", file.path, key) if memo is not None else None
+        if not (isinstance(counts, list) and len(counts) == 2 and all(isinstance(n, int) for n in counts)):
+            counts = list(pip_magics.install_counts(_read(file.abspath)))
+            if memo is not None:
+                memo.remember("python.pip_counts", file.path, key, counts)
+        pinned, unpinned = pinned + counts[0], unpinned + counts[1]
+        installing += 1 if counts[0] or counts[1] else 0
+    return installing >= PRACTICE_MIN_REFERENCES and pinned * 2 < pinned + unpinned
 
 
 def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dict[str, Wrapper]:

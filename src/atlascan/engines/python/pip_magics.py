@@ -100,6 +100,22 @@ def check(command: str) -> list[PipProblem]:
     return problems
 
 
+# A pip command in a notebook's raw JSON, up to the end of its line (a `\n` escape) or string.
+# It starts with a literal so that the engine skips ahead through megabytes of cell outputs
+# (`python -m pip install` holds `pip install` too).
+RAW_INSTALL = re.compile(r"pip3?(?:\.\d+)?\s+install\b([^\"\\\\]*)")
+
+
+def install_counts(raw: str) -> tuple[int, int]:
+    """(pinned, unpinned) packages of the pip installs in a notebook's raw text: the
+    repository's practice, counted without parsing the notebook."""
+    pinned = unpinned = 0
+    for m in RAW_INSTALL.finditer(raw):
+        unpinned += sum(len(p.packages) for p in check("pip install " + m.group(1)) if p.rule == "ATS-PY-018")
+        pinned += len(pinned_names(m.group(1)))
+    return pinned, unpinned
+
+
 def describe(packages: list[str]) -> str:
     shown = ", ".join(f"`{t}`" for t in packages[:5])
     return shown + (f" and {len(packages) - 5} more" if len(packages) > 5 else "")
