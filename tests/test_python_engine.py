@@ -768,11 +768,14 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
         "convert.py": script,
         "bin/convert.sh": "#!/bin/sh\npython export.py --model \"$1\"\n",  # forwards its caller's argument
         "bin/export.py": script,
+        # A launcher script handed the step's script by a flag (Azure ML's Dask sample).
+        "jobs/c/job.yml": "code: src\ncommand: >-\n  python startDask.py\n  --script prep.py\n  --data ${{inputs.data}}\n",
+        "jobs/c/src/prep.py": script,
     }
     levels = {f.path: f.severity for f in _scan(tmp_path / "yaml", yaml_files).findings if f.rule_id == "ATS-PY-001"}
     assert levels == {"jobs/a/src/score.py": Severity.HIGH, "jobs/b/script/predict.py": Severity.HIGH,
                       "tools/train.py": Severity.CRITICAL, "convert.py": Severity.CRITICAL,
-                      "bin/export.py": Severity.CRITICAL}  # fmt: skip
+                      "bin/export.py": Severity.CRITICAL, "jobs/c/src/prep.py": Severity.HIGH}  # fmt: skip
     # A notebook's cell launches one too (its JSON escapes the quotes).
     notebook = _notebook([["from azureml.core import ScriptRunConfig\n", "run = ScriptRunConfig(source_directory='src', script=\"train.py\")\n"]])
     train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 # The keyword before a literal script name: `script_name="cleanse.py"`, also inside a
 # notebook's JSON (`script_name=\"cleanse.py\"`). Matched backwards from each `.py` quote,
 # which is much faster over a tree of notebooks than a forward search for the keywords.
-KEYWORD = re.compile(r"""(?:script_name|script|entry_script|entry_point|code)["']?\s*[=:]\s*\\?["']?$""")
+# A launcher's flag naming the script it runs (`python startDask.py --script prep.py`,
+# `deepspeed --entry_point=train.py`) counts the same way.
+KEYWORD = re.compile(
+    r"""(?:(?:script_name|script|entry_script|entry_point|code)["']?\s*[=:]\s*|--(?:script|entry[-_]?point|entry[-_]?script)[ \t=]+)\\?["']?$"""
+)
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
 # `python train.py`, `python3.11 -u src/score.py`: the interpreter given a script. Searched
 # from each `python`, whose preceding character must not continue a word or path.
