@@ -747,12 +747,15 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
         "step = PythonScriptStep(script_name='score.py', arguments=['--model', 'model.pkl'], source_directory='steps')\n"
     )
     files = {"pipeline/build.py": launcher, "pipeline/steps/score.py": script, "tools/score.py": script}
-    found = {f.path: f for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-001"}
-    # Launched by the pipeline in its folder: the step writes the command line (high, as a
-    # bare parameter); the same script elsewhere, run by whoever calls it, is critical.
-    assert (found["pipeline/steps/score.py"].severity, found["tools/score.py"].severity) == (Severity.HIGH, Severity.CRITICAL)
+    found = {f.path: f for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"}
+    # Launched by the pipeline in its folder: the step writes the command line, and the model
+    # it names is the pipeline's own artifact (practice, low); the same script elsewhere, run
+    # by whoever calls it, is critical.
+    assert (found["pipeline/steps/score.py"].severity, found["tools/score.py"].severity) == (Severity.LOW, Severity.CRITICAL)
     step = found["pipeline/steps/score.py"]
     assert "a pipeline step of this repository writes that command line" in step.message
+    assert step.properties["practice"].startswith("the pipeline's own artifact")
+    assert {f.path for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-001"} == {"tools/score.py"}
     assert [(r.path, r.region.start_line) for r in step.related] == [("pipeline/build.py", 2)]
     # A pipeline YAML's `command:` or `entry_script:` launches one, also from a sibling
     # folder (`code: ../src`); a launcher at the root names the script's own path; prose
@@ -772,15 +775,15 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
         "jobs/c/job.yml": "code: src\ncommand: >-\n  python startDask.py\n  --script prep.py\n  --data ${{inputs.data}}\n",
         "jobs/c/src/prep.py": script,
     }
-    levels = {f.path: f.severity for f in _scan(tmp_path / "yaml", yaml_files).findings if f.rule_id == "ATS-PY-001"}
-    assert levels == {"jobs/a/src/score.py": Severity.HIGH, "jobs/b/script/predict.py": Severity.HIGH,
+    levels = {f.path: f.severity for f in _scan(tmp_path / "yaml", yaml_files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"}
+    assert levels == {"jobs/a/src/score.py": Severity.LOW, "jobs/b/script/predict.py": Severity.LOW,
                       "tools/train.py": Severity.CRITICAL, "convert.py": Severity.CRITICAL,
-                      "bin/export.py": Severity.CRITICAL, "jobs/c/src/prep.py": Severity.HIGH}  # fmt: skip
+                      "bin/export.py": Severity.CRITICAL, "jobs/c/src/prep.py": Severity.LOW}  # fmt: skip
     # A notebook's cell launches one too (its JSON escapes the quotes).
     notebook = _notebook([["from azureml.core import ScriptRunConfig\n", "run = ScriptRunConfig(source_directory='src', script=\"train.py\")\n"]])
     train = "import sys, pickle\nm = pickle.load(open(sys.argv[1], 'rb'))\n"
-    found = [f for f in _scan(tmp_path / "nb", {"nb/run.ipynb": notebook, "nb/src/train.py": train}).findings if f.rule_id == "ATS-PY-001"]
-    assert [(f.path, f.severity, [r.path for r in f.related]) for f in found] == [("nb/src/train.py", Severity.HIGH, ["nb/run.ipynb"])]
+    found = [f for f in _scan(tmp_path / "nb", {"nb/run.ipynb": notebook, "nb/src/train.py": train}, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"]
+    assert [(f.path, f.severity, [r.path for r in f.related]) for f in found] == [("nb/src/train.py", Severity.LOW, ["nb/run.ipynb"])]
 
 
 def test_a_file_next_to_the_code_is_its_own_artifact_however_the_path_is_built(tmp_path: Path) -> None:

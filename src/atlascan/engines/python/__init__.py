@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 CODE_KINDS = frozenset({"python", "notebook"})
 DEPENDENCY_KINDS = frozenset({"requirements", "pyproject", "dockerfile"})
 MAX_PREPARE_BYTES = 2 * 1024 * 1024
+# The ATLAS technique of rules whose sink loads an artifact (User Execution: Unsafe AI Artifacts).
+ARTIFACT_LOAD = "AML.T0011.000"
 ENV_MAGIC = re.compile(r"^env\s+(?P<name>\w+)\s*[= ]\s*(?P<value>\S*)")
 
 
@@ -273,6 +275,13 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
             # location names the step.
             details.append("a pipeline step of this repository writes that command line")
             builder.related(Span(step.line), "The pipeline step that launches this script and writes its arguments.", path=step.path)
+            rule = ctx.rules.get(report.rule)
+            if rule is not None and ARTIFACT_LOAD in rule.atlas_techniques:
+                # The model or data a step is handed is the pipeline's own artifact, bound
+                # by whoever runs the pipeline, as a platform's model folder is by whoever
+                # deploys: the practice of every such step, held back the same way.
+                severity = Severity.LOW
+                builder.property("practice", "the pipeline's own artifact, handed over by the step that launches the script")
     elif origin is not None and origin.rank == 0 and not (origin.path and HUB_ID.fullmatch(origin.path)):
         # A fixed name (or a path next to this file): the file is the deployment's own
         # artifact (committed, or put there by the pipeline step before), not data an
