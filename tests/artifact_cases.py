@@ -201,6 +201,18 @@ def _build_dunder_setstate() -> bytes:
     return p.stop().data()
 
 
+def _pydantic_state(nested_setstate: bool) -> bytes:
+    # pydantic v1's __getstate__: {"__dict__": fields, "__fields_set__": ..., "__private_attribute_values__": {}};
+    # a `__dict__` that itself carries `__setstate__` plants it like a top-level key would
+    p = P(2).glob("argparse", "Namespace").empty_tuple().newobj().empty_dict().s("__dict__").empty_dict()
+    p.s("name").s("resnet").setitem()
+    if nested_setstate:
+        p.s("__setstate__").glob("collections", "OrderedDict").setitem()
+    p.setitem().s("__fields_set__").empty_dict().setitem().s("__private_attribute_values__").empty_dict().setitem()
+    p.s("__pydantic_extra__").none().setitem().build()
+    return p.stop().data()
+
+
 def _dup_pop_obfuscation() -> bytes:
     p = P(2).raw(b"N0").glob("os", "system").raw(b"2020N0").s("echo atlascan-test").raw(b"2020").tuple1().reduce()
     return p.stop().data()
@@ -258,6 +270,8 @@ BYPASSES: list[Case] = [
     _c("methodcaller-on-allowed", "method.pkl", _methodcaller_on_allowed, "ATS-ART-001", names="_operator.methodcaller"),
     _c("build-on-allowed-class", "build.pkl", _build_on_allowed_class, "ATS-ART-001", names="BUILD on collections.OrderedDict"),
     _c("build-plants-setstate", "setstate.pkl", _build_dunder_setstate, "ATS-ART-001", names="BUILD setting `__setstate__`"),
+    _c("build-data-key-plants-setstate", "pyd_setstate.pkl", lambda: _pydantic_state(True), "ATS-ART-001",
+       names="BUILD setting `__setstate__`"),
     _c("nested-c-pickle-loads", "cloads.pkl", lambda: P(2).glob("_pickle", "loads").b(ab.evil(4, "posix")).tuple1().reduce().stop().data(),
        "ATS-ART-001", names="posix.system"),
     _c("dup-pop-obfuscation", "duppop.pkl", _dup_pop_obfuscation, "ATS-ART-001", names="os.system"),
@@ -297,6 +311,7 @@ BENIGN_VALUES: list[Case] = [
     _c("lightning-ckpt-attributedict", "last.ckpt", lambda: ab.torch_zip(ab.lightning_checkpoint("attributedict")),
        guards=ALL_PICKLE | {"ATS-ART-005"}),
     _c("namespace-proto0-reconstructor", "hparams.pkl", ab.namespace_proto0, guards=ALL_PICKLE),
+    _c("pydantic-state-keys", "metadata.pkl", lambda: _pydantic_state(False), guards=ALL_PICKLE),
     _c("run-metadata-proto2", "meta2.pkl", lambda: ab.run_metadata(2), guards=ALL_PICKLE),
     _c("run-metadata-proto4", "meta4.pkl", lambda: ab.run_metadata(4), guards=ALL_PICKLE),
     _c("hf-training-args", "training_args.bin", ab.training_args, guards=ALL_PICKLE | {"ATS-ART-005"}),

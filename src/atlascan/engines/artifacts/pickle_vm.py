@@ -30,6 +30,8 @@ from atlascan.engines.artifacts.streams import MemorySource, Reader, Source
 LOOSE_STARTS = frozenset(b"(c}])NIJKLMSVXFGTU\x8c")
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 NEWLINE_LIMIT = 1 << 16
+# How deep BUILD state is followed through data keys (`__dict__` holding `__dict__`).
+MAX_STATE_DEPTH = 4
 # Callables that unpickle their bytes argument: the payload inside is scanned too.
 UNPICKLING_HELPERS = frozenset({
     "torch.storage._load_from_bytes", "pickle.loads", "_pickle.loads", "pickle._loads",
@@ -432,19 +434,28 @@ class PickleMachine:
     def _check_build(self, target: Sym, state: Any, at: int) -> None:
         """BUILD sets attributes: on an imported class or function it rewrites that global
         for everything loaded after it; a dunder key such as `__setstate__` or `__class__`
-        makes a later BUILD call what the data chose. No writer does either."""
+        makes a later BUILD call what the data chose. No writer does either; the dunder keys
+        writers do put in state to hold data (pydantic's, the policy's `state_keys`) are
+        followed into instead."""
         if target.kind == "global":
             self.job.hit("ATS-ART-001", (self.label, "build", target.qualified), member=self.label, offset=at,
                          callable=f"BUILD on {target.qualified} (sets attributes of an imported class or function)")  # fmt: skip
             return
-        parts = state if isinstance(state, tuple) else (state,)
-        for part in parts:
-            if isinstance(part, Sym) and part.kind == "dict":
-                for key in part.items:
-                    if _is_dunder(key):
+        parts = list(state) if isinstance(state, tuple) else [state]
+        data_keys = self.job.policy.state_keys
+        for _ in range(MAX_STATE_DEPTH):
+            nested = []
+            for part in parts:
+                if not (isinstance(part, Sym) and part.kind == "dict"):
+                    continue
+                for key, value in part.items.items():
+                    if key in data_keys:
+                        nested.append(value)  # data, unless it holds a dunder of its own
+                    elif _is_dunder(key):
                         owner = _class_of(target) or "an object"
                         self.job.hit("ATS-ART-001", (self.label, "build", key), member=self.label, offset=at,
                                      callable=f"BUILD setting `{key}` on {owner}")  # fmt: skip
+            parts = nested
         if isinstance(target.func, Sym) and id(target.func) in self.wrappers and isinstance(state, tuple) and state:
             # partial's state replaces the wrapped callable
             self._wrapper_use(target.func, state[0], target, at)

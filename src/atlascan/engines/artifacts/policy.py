@@ -50,6 +50,7 @@ class ImportPolicy:
     deny_names: frozenset[str]
     deny_builtins: frozenset[str]
     deny_components: frozenset[str]
+    state_keys: frozenset[str] = frozenset()  # dunder BUILD keys that hold data only
 
     def verdict(self, module: str, name: str) -> Verdict:
         """Grade `module` + `name` as CPython's find_class would resolve it (protocol 4+
@@ -144,5 +145,6 @@ def policy(options: Mapping[str, Any]) -> ImportPolicy:
             deny_names=frozenset(_strings(deny.get("names"))),
             deny_builtins=frozenset(_strings(deny.get("builtins"))),
             deny_components=frozenset(_strings(deny.get("components"))),
+            state_keys=frozenset(_strings(allow.get("state_keys"))),
         )
     return _POLICIES[extra]
