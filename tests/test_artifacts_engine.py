@@ -19,6 +19,7 @@ from atlascan.engines.artifacts.hits import Collector, Job
 from atlascan.engines.artifacts.policy import Verdict, policy
 from atlascan.engines.artifacts.streams import MemorySource
 from atlascan.model import Limits
+from atlascan.pathclass import report_classes
 from atlascan.scan import ScanOptions, run_scan
 from scanning import scan_path
 
@@ -173,6 +174,23 @@ def test_sarif_location_is_the_artifact_at_line_one(tmp_path: Path) -> None:
     [finding] = scan_path(tmp_path).findings
     assert (finding.path, finding.region.start_line, finding.region.start_column) == ("model.pt", 1, None)
     assert finding.message == "Pickle data in model.pt!archive/data.pkl imports `os.system` (byte 2); loading this file runs it."
+
+
+def test_one_model_file_is_one_finding_per_rule_and_its_copies_fold(tmp_path: Path) -> None:
+    two = ab.evil(2, "os", "system") + ab.evil(2, "subprocess", "check_output")  # two stacked streams
+    for folder in ("docs/examples", "docs-gb/examples"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "model.pkl").write_bytes(two)
+    (tmp_path / "other.pkl").write_bytes(ab.evil(2, "os", "system"))
+    found = {f.path: f for f in scan_path(tmp_path, report_classes=report_classes(tests=True, docs=True)).findings}
+    assert sorted(found) == ["docs-gb/examples/model.pkl", "other.pkl"]
+    lead = found["docs-gb/examples/model.pkl"]
+    assert lead.message == ("Pickle data in docs-gb/examples/model.pkl imports `os.system` (byte 2); loading this file runs it "
+                            "(and 1 more in this file) (the same in 1 other copy of this file).")  # fmt: skip
+    assert [(r.path, r.region.start_line) for r in lead.related] == [
+        ("docs-gb/examples/model.pkl", 1), ("docs/examples/model.pkl", 1)]  # fmt: skip
+    assert "subprocess.check_output" in lead.related[0].message
+    assert found["other.pkl"].related == []
 
 
 def test_gguf_vocabulary_is_read_quickly() -> None:

@@ -78,7 +78,8 @@ def fold_copies(findings: list[Finding], sizes: Mapping[str, int] | None = None)
             shape = "/".join("*" if RELEASE_DIR.match(p) else p for p in parts[:-1]) + "/" + parts[-1]
             key: tuple[object, ...] = ("versioned", f.rule_id, shape, f.region.start_line, f.snippet.strip())
         elif sizes is not None and f.path in sizes:
-            key = ("copy", f.rule_id, parts[-1], sizes[f.path], f.region.start_line, f.snippet.strip(), f.message)
+            # A message naming its own file (a model file's findings) names each copy apart.
+            key = ("copy", f.rule_id, parts[-1], sizes[f.path], f.region.start_line, f.snippet.strip(), f.message.replace(f.path, "\0"))
         else:
             out.append(f)
             continue

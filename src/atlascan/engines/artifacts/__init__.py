@@ -2,7 +2,7 @@
 code execution hidden in pickle, PyTorch, joblib, NumPy and Keras files, found without ever
 loading them. Binary artifacts are sniffed by magic and streamed with bounded reads; their
 findings sit at line 1 with the callable, archive member and byte offset in the message and
-properties. Keras `config.json` and MLflow `MLmodel` text files get exact lines.
+properties, one per rule and file (the other callables are related locations). Keras `config.json` and MLflow `MLmodel` text files get exact lines.
 
 Modules: `containers` (sniffing, ZIP/tar/7z/npy/compression, executables), `pickle_vm` (the
 symbolic unpickler), `policy` (allow/deny lists from checks/artifacts), `formats` (safetensors,
@@ -72,6 +72,9 @@ class ArtifactsEngine(Engine):
             return
         for hit in _scan_file(file.abspath, file.size, file.path, ctx):
             builder = ctx.finding(hit.rule_id).at(Span(1)).args(**hit.args).severity(hit.severity).snippet("")
+            # One file is one thing to delete or re-export: its imports of one rule fold into
+            # one finding, each callable a related location.
+            builder.property("foldObject", "file:1")
             for key, value in hit.properties.items():
                 builder.property(key, value)
             builder.emit()
@@ -118,6 +121,7 @@ class ArtifactsEngine(Engine):
             for hit in _scan_file(abspath, size, rel, ctx, "nested"):
                 builder = ctx.finding(hit.rule_id).at(Span(ref.line, ref.column, ref.line, ref.end_column))
                 builder.args(**hit.args).severity(hit.severity).property("followed_from", file.path)
+                builder.property("foldObject", f"model file:{ref.line}")
                 for key, value in hit.properties.items():
                     builder.property(key, value)
                 builder.emit()
