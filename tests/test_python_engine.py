@@ -678,10 +678,20 @@ def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_
         "def fetch(url):\n"
         "    with smart_open.open('gs://bucket/model.pkl', 'rb') as f:\n"
         "        return pickle.load(f)\n"
+        "from mlserver import MLModel\n"
+        "from mlserver.utils import get_model_uri\n"
+        "class Runtime(MLModel):\n"
+        "    async def load(self):\n"
+        "        uri = await get_model_uri(self._settings)\n"
+        "        self.m = joblib.load(uri)\n"  # 22
+        "    async def reload(self, uri):\n"
+        "        self.m = joblib.load(uri)\n"  # 24: not the platform's load hook
     )
     result = _scan(tmp_path, {"serve.py": code}, **PRACTICE_TOO)
-    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-002").items()} == {5: Severity.LOW, 8: Severity.HIGH}
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-002").items()} == {5: Severity.LOW, 8: Severity.HIGH,
+                                                                                         22: Severity.LOW, 24: Severity.HIGH}  # fmt: skip
     assert "the model the serving platform fetched for `Server.load()`" in _by_line(result, "ATS-PY-002")[5].message
+    assert "the model the serving platform fetched for `Runtime.load()`" in _by_line(result, "ATS-PY-002")[22].message
     assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
 
 

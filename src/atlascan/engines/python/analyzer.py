@@ -425,8 +425,12 @@ class Analysis:
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 # Model classes whose `load()` reads the model the serving platform fetched for the
-# deployment (KServe's `storage_uri`): the deployment's own artifact, as SageMaker's model_fn.
-MODEL_SERVER_BASES = frozenset({"kserve.Model", "kserve.model.Model", "kserve.model.model.Model"})
+# deployment (KServe's `storage_uri`, MLServer's model-settings `uri`): the deployment's own
+# artifact, as SageMaker's model_fn.
+MODEL_SERVER_BASES = frozenset({
+    "kserve.Model", "kserve.model.Model", "kserve.model.model.Model",
+    "mlserver.MLModel", "mlserver.model.MLModel",
+})  # fmt: skip
 # A condition that names certificate checking: a switch the user sets to turn it off.
 VERIFICATION_SWITCH = re.compile(r"(?i)insecure|verif|ssl|tls|cert")
 
