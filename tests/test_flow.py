@@ -150,6 +150,20 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
     # A word inside another word is no sample folder.
     for path in ("src/sampler/weighted.py", "src/demographics/model.py", "src/resamples.py"):
         assert classes.of_file(path) == "product", path
+    # Compound folder names of tests (MLServer's `runtimes/alibi-explain/tests_alibi_explain/`).
+    tests = {
+        "runtimes/alibi-explain/tests_alibi_explain/helpers/utils.py": "runtimes/alibi-explain/tests_alibi_explain/",
+        "frontend/server/integration-tests/helpers.py": "frontend/server/integration-tests/",
+    }
+    for path, tree in tests.items():
+        assert classes.of_file(path) == "tests", path
+        assert tree_of(path, "tests") == tree, path
+    # `tests` inside a word, and compounds of `test` and `e2e`, are no test folders: an A/B test
+    # feature ships, a test split is data, an end-to-end sample is a sample, a CI action holds a token.
+    for path in ("src/ab_test/assign.py", "src/contests/rank.py", "data/test-mltable-folder/MLTable",
+                 ".github/actions/test-and-report/action.yml"):
+        assert classes.of_file(path) == "product", path
+    assert classes.of_file("tutorials/e2e-distributed-pytorch-image/train.py") == "docs"
 
 
 _SAMPLE_FILES = {

@@ -46,6 +46,10 @@ DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample",
 # `inference-examples`, `tutorials_v2`) holds samples too; a word inside another (`sampler`,
 # `demographics`) does not.
 DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks)(?:$|[-_.])")
+# A folder named by a compound of `tests` (`tests_alibi_explain`, `integration-tests`): tests
+# too. Not of `test` or `e2e`: `test-mltable-folder/` is a data split, `e2e-pytorch-image/`
+# an end-to-end sample, `.github/actions/test-and-report/` CI that holds a token.
+TEST_DIR_WORDS = re.compile(r"(?:^|[-_.])tests(?:$|[-_.])")
 # SageMaker Projects' seed code is the sample a template copies into each new repository:
 # a reader's starting point, like an example, not what the template's own repository runs.
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
@@ -85,7 +89,7 @@ class PathClasses:
             if spec.match_file(rel):
                 return name
         parts = rel.lower().split("/")
-        if any(p in TEST_DIRS for p in parts[:-1]) or TEST_FILE.match(parts[-1]) or _dev_env(parts) is not None:
+        if any(_test_dir(p) for p in parts[:-1]) or TEST_FILE.match(parts[-1]) or _dev_env(parts) is not None:
             return TESTS
         if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
             return TESTS
@@ -128,6 +132,11 @@ def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) 
     return frozenset(path for path, classes in launchers.items() if classes and classes <= {TESTS})
 
 
+def _test_dir(name: str) -> bool:
+    """A folder of tests or developer tooling, by its (lower-cased) name."""
+    return name in TEST_DIRS or TEST_DIR_WORDS.search(name) is not None
+
+
 def _doc_dir(name: str) -> bool:
     """A folder of docs or samples, by its (lower-cased) name."""
     return name in DOC_DIRS or DOC_DIR_WORDS.search(name) is not None
@@ -162,7 +171,7 @@ def tree_of(rel: str, cls: str) -> str:
     if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and (parts[1].lower() not in CI_FOLDERS or len(parts) > 3):
         return "/".join(parts[:2 if parts[1].lower() not in CI_FOLDERS else 3]) + "/"
     for i, part in enumerate(parts[:-1]):
-        if (part.lower() in TEST_DIRS) if cls == TESTS else _doc_dir(part.lower()):
+        if _test_dir(part.lower()) if cls == TESTS else _doc_dir(part.lower()):
             return "/".join(parts[: i + 1]) + "/"
     dev = _dev_env([p.lower() for p in parts]) if cls == TESTS else None
     if dev is not None:
