@@ -276,6 +276,19 @@ def test_a_transitive_lock_entry_is_low(tmp_path: Path) -> None:
     assert by_path["explain/uv.lock"].message.endswith("(a transitive dependency: no manifest of this folder names it).")
 
 
+def test_a_range_a_lock_beside_it_resolves_is_reported_at_the_locked_version(tmp_path: Path) -> None:
+    lock = '[[package]]\nname = "transformers"\nversion = "4.41.2"\ndescription = ""\n'
+    ranged = '[tool.poetry]\nname = "rt"\nversion = "1"\n[tool.poetry.dependencies]\ntransformers = ">=4.30,<5.0"\n'
+    found = _findings(tmp_path, {
+        "locked/pyproject.toml": ranged, "locked/poetry.lock": lock,
+        "loose/pyproject.toml": ranged,  # no lock: the range is all there is
+    }, "ATS-DEP-004")  # fmt: skip
+    assert [(f.path, f.region.start_line) for f in found] == [("locked/poetry.lock", 2), ("loose/pyproject.toml", 5)]
+    # The range allows 4.56 and later (CVE-2026-4372); the lock installs 4.41.2, which it does not reach.
+    assert "CVE-2026-4372" in found[1].message
+    assert found[0].message.startswith("transformers==4.41.2 matches") and "CVE-2026-4372" not in found[0].message
+
+
 def test_ml_packages_where_the_whole_manifest_floats_are_its_practice(tmp_path: Path) -> None:
     text = "scikit-learn\nxgboost>=1.7.0\npandas>=2.0.0\nboto3\nsagemaker-mlflow==0.2.0\n"
     result = scan_text(tmp_path, "requirements.txt", text, select=["ATS-DEP-005"])
