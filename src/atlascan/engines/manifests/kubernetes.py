@@ -739,6 +739,14 @@ def _admin_binding(root: Mapping, kind: str, ctx: FileContext) -> None:
 # the Secrets it configures workloads with by design, which its users cannot change.
 OPERATOR_ROLE = re.compile(r"(?:^|[-_])(?:manager|controller|operator|agent)(?:[-_](?:cluster)?role)?$")
 AGGREGATE_LABEL = re.compile(r"/aggregate-to-[\w.-]+$")
+# Kubernetes' own API groups (the core group is ""); any other group is a custom resource's.
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "extensions", "policy", "autoscaling"})
+# The rank of an operator's wildcard on its custom resources: after every other wildcard.
+OWNED_RANK = 4
+
+
+def _builtin_group(group: str) -> bool:
+    return group in BUILTIN_GROUPS or group.endswith(".k8s.io")
 
 
 def _metadata(root: Mapping) -> tuple[str, list[str]]:
@@ -792,6 +800,12 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                     effect = "every action on every resource type of the listed API groups, current and future"
                 elif is_verb and kind == "Role" and not {r.value.strip() for r in resources} & SENSITIVE_RESOURCES:
                     break  # every verb of a Job or a ConfigMap in one namespace is its CRUD: nothing beyond
+                elif is_verb and operator and groups and not groups & {"*"} and all(not _builtin_group(g) for g in groups):
+                    # An operator reconciling custom resources (katib-controller on kubeflow.org
+                    # experiments): their verbs are its CRUD, and `*` adds `deletecollection`.
+                    effect = "every verb on the custom resources it reconciles, as operators do"
+                    wildcards.append((OWNED_RANK, node, "verbs", effect))
+                    break
                 elif is_verb:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
                 else:
@@ -822,8 +836,10 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                 ctx.finding("ATS-K8S-019").at(node).args(verb=node.value.strip(), role=kind).emit()
     if wildcards:
         wildcards.sort(key=lambda w: w[0])  # stable: document order among equals
-        (_, node, what, effect), *others = wildcards
+        (rank, node, what, effect), *others = wildcards
         finding = ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope, effect=effect)
         for _, other, other_what, other_effect in others:
             finding.related(other, f"Another rule of this {kind} grants `*` {other_what}: {other_effect}.")
+        if rank == OWNED_RANK:  # what every operator does: held back with the repository's practice
+            finding.severity(Severity.LOW).property("practice", "an operator's own role, on the custom resources it reconciles")
         finding.emit()
