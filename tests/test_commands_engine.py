@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from atlascan import parsers
-from atlascan.engines.commands import DETECTORS, prefilter, scan_command_text
+from atlascan.engines.commands import DETECTORS, _owner, prefilter, scan_command_text
 from atlascan.model import SourceFile
 from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
@@ -277,3 +277,24 @@ def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path)
     result = scan_text(tmp_path, "Dockerfile", docker)
     found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
     assert found == [(3, "medium"), (4, "high")]
+
+
+def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_path: Path) -> None:
+    """A tag of the owner's own repository (kubeflow/pipelines' GCPC Dockerfile installing its
+    own release tag) is the owner's code, as its own actions are: held back as practice."""
+    text = (
+        "FROM python:3.11-slim\n"
+        "RUN pip install 'git+https://github.com/kubeflow/pipelines.git@gcpc-2.22.0#subdirectory=components'\n"  # 2
+        "RUN pip install git+https://github.com/someone/kfp-tools@v1\n"  # 3: a third party's tag
+    )
+    (tmp_path / "go.mod").write_text("module github.com/kubeflow/pipelines\n")
+    result = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"])
+    assert [f.region.start_line for f in result.findings] == [3]
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-CMD-012: 1 site held back as the repository's practice (a package of the repository's own owner); "
+        "--include-practice reports them."
+    ]
+    (tmp_path / "go.mod").unlink()  # no owner known: both are reported (one finding per file)
+    _owner.cache_clear()  # read once per process
+    found = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"]).findings
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [3])]
