@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from atlascan import parsers
-from atlascan.engines.commands import DETECTORS, _owner, prefilter, scan_command_text
+from atlascan.engines.commands import DETECTORS, prefilter, scan_command_text
+from atlascan.identity import owner_of
 from atlascan.model import SourceFile
 from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
@@ -295,6 +296,6 @@ def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_pat
         "--include-practice reports them."
     ]
     (tmp_path / "go.mod").unlink()  # no owner known: both are reported (one finding per file)
-    _owner.cache_clear()  # read once per process
+    owner_of.cache_clear()  # read once per process
     found = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"]).findings
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [3])]

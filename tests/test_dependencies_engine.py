@@ -10,6 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from atlascan import advisories
+from atlascan.identity import owner_of
 from atlascan.model import Precision, Severity
 from atlascan.rules import checks_dir
 from scanning import scan_path, scan_text, write_tree
@@ -299,3 +300,19 @@ def test_ml_packages_where_the_whole_manifest_floats_are_its_practice(tmp_path: 
     ]
     result = scan_text(tmp_path, "requirements.txt", text, select=["ATS-DEP-005"], report_classes=frozenset({"practice"}))
     assert [(f.rule_id, f.region.start_line) for f in result.findings] == [("ATS-DEP-005", 1)]
+
+
+def test_a_git_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Path) -> None:
+    """MLServer's runtimes take SeldonIO's own alibi from its master branch: the owner's code,
+    held back as its own actions are; a third party's branch is reported."""
+    pyproject = (
+        '[tool.poetry]\nname = "rt"\nversion = "1"\n[tool.poetry.dependencies]\n'
+        'alibi = { git = "https://github.com/SeldonIO/alibi.git", branch = "master" }\n'  # 5
+        'tempo = { git = "https://github.com/someone/tempo.git", branch = "main" }\n'  # 6
+    )
+    files = {"runtime/pyproject.toml": pyproject, ".git/config": '[remote "origin"]\n\turl = https://github.com/SeldonIO/MLServer.git\n'}
+    owner_of.cache_clear()
+    assert [f.region.start_line for f in _findings(tmp_path, files, "ATS-DEP-003")] == [6]
+    owner_of.cache_clear()
+    del files[".git/config"]
+    assert [f.region.start_line for f in _findings(tmp_path / "other", files, "ATS-DEP-003")] == [5, 6]

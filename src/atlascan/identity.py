@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import stat
+from functools import cache
 from pathlib import Path
 
 READ_LIMIT = 256 * 1024  # a config, go.mod or README larger than this is not read for a name
 GITHUB_URL = re.compile(r"github\.com[:/]+([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]+?)(?:\.git)?(?=[\s/\"')\]>#?;,]|\.(?:\s|$)|$)", re.M)
+GITHUB_OWNER = re.compile(r"github\.com[:/]+([A-Za-z0-9][A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]")
 ORIGIN = re.compile(r'^\[remote "origin"\]\s*$(?P<body>(?:\n(?!\[).*)*)', re.M)
 GO_MODULE = re.compile(r"^module\s+github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+)", re.M)
 DOCS = ("README.md", "README.rst", "README", "CONTRIBUTING.md", "SECURITY.md")
@@ -35,6 +37,20 @@ def github_repository(root: Path) -> str | None:
     owners = {m.group(1).lower() for doc in DOCS for m in GITHUB_URL.finditer(_read(root / doc)) if m.group(2).lower() == name}
     # One owner only: a fork's README that still links upstream names two, or the wrong one.
     return f"{owners.pop()}/{name}" if len(owners) == 1 else None
+
+
+@cache
+def owner_of(root: str) -> str | None:
+    """The (lower-case) owner of the repository checked out at `root`, read once per process:
+    for checks that meet a URL only now and then (a git install of the owner's own code)."""
+    repository = github_repository(Path(root or "."))
+    return repository.split("/", 1)[0] if repository else None
+
+
+def github_owner(url: str) -> str | None:
+    """The (lower-case) owner of the GitHub repository a URL names, or None."""
+    m = GITHUB_OWNER.search(url)
+    return m.group(1).lower() if m else None
 
 
 def _read(path: Path) -> str:

@@ -18,6 +18,7 @@ from functools import cache
 
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
+from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
@@ -119,7 +120,7 @@ class Hit:
     end: int
     args: dict[str, str]
     severity: Severity | None = None
-    source: str | None = None  # the GitHub `owner/name` the command installs from, if it names one
+    source: str | None = None  # the owner of the GitHub repository the command installs from
 
 
 @dataclass
@@ -496,9 +497,6 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
             )
 
 
-GITHUB_REPO = re.compile(r"git\+(?:https?|ssh)://(?:git@)?github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?:[@#/]|$)")
-
-
 def _git_ref(spec: str) -> str | None:
     """The `@ref` of a `git+scheme://host/path@ref#egg=x` spec, or None."""
     url = spec.split("git+", 1)[1].split("#", 1)[0]
@@ -520,9 +518,7 @@ def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
                 continue
             ref = _git_ref(word.value)
             if ref is None or not HEX40.match(ref.lower()):
-                github = GITHUB_REPO.search(word.value)
-                source = f"{github.group(1)}/{github.group(2)}".lower() if github else None
-                yield Hit("ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=source)
+                yield Hit("ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(word.value))
 
 
 # ---- remote code and downloads -----------------------------------------------------------------
@@ -1028,19 +1024,6 @@ def scan_command_text(
     return hits
 
 
-@cache
-def _owner(root: str) -> str | None:
-    """The owner of the repository the scan root checks out (`atlascan.identity`), read once
-    per process and only when a git install is found: a git install of the owner's own code
-    is its practice (ATS-CMD-012), as its own actions are."""
-    from pathlib import Path
-
-    from atlascan.identity import github_repository
-
-    repository = github_repository(Path(root or "."))
-    return repository.split("/", 1)[0] if repository else None
-
-
 class CommandsEngine(Engine):
     name = "commands"
     implements = frozenset(r for d in DETECTORS for r in d.rules)
@@ -1070,7 +1053,7 @@ class CommandsEngine(Engine):
                 seen.add((hit.rule_id, line, col))
                 finding = ctx.finding(hit.rule_id).at(Span(line, col, end_line, end_col + 1))
                 finding.args(**hit.args).severity(hit.severity)
-                if hit.source and hit.source.split("/")[0] == _owner(ctx.root):
+                if hit.source and hit.source == owner_of(ctx.root):
                     # The repository's own owner's code at a tag or branch, as its own actions are.
                     finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
                 finding.emit()

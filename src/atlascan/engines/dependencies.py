@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from atlascan import advisories
 from atlascan.engines import Engine
+from atlascan.identity import github_owner, owner_of
 from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile, Span
 from atlascan.parsers.requirements import (
     CHANNEL,
@@ -263,7 +264,11 @@ class DependenciesEngine(Engine):
             else:
                 why = "an archive URL with no hash to check it against"
             name = req.name or _display(req.url)
-            ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why).emit()
+            finding = ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why)
+            if req.vcs and (source := github_owner(req.url)) is not None and source == owner_of(ctx.root):
+                # The repository's own owner's code at a branch or tag, as its own actions are.
+                finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
+            finding.emit()
 
     # ---- ATS-DEP-004 ------------------------------------------------------------------------
     def _vulnerable(self, m: Manifest, ctx: FileContext) -> None:
