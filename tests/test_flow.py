@@ -175,6 +175,11 @@ _SAMPLE_FILES = {
     "tests/unit/test_hub.py": 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n',
     "tests/unit/test_load.py": "import pickle\nobj = pickle.loads(b'')\n",
     "app/serve.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
+    # A URI password that repeats its user name is a sample's stand-in: held in docs; a
+    # product file's is reported, as is a sample's password that looks real.
+    "docs/tutorial/feature_store.yaml": "registry:\n  path: postgresql://feast:feast@db:5432/feast\n",
+    "deploy/feature_store.yaml": "registry:\n  path: postgresql://feast:feast@db:5432/feast\n",
+    "docs/tutorial/remote.yaml": "registry:\n  path: postgresql://feast:Tr0ub4dor3x@db:5432/feast\n",
     # Prose is documentation wherever it sits: a default credential in a README is held back.
     "app/README.md": "Start MinIO with `MINIO_ROOT_PASSWORD=minioadmin`.\n",
     # CI's own fixtures beside the workflows are test material.
@@ -191,10 +196,12 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
         ("docs/tutorial/serve.py", "ATS-PY-001", 2, "high"),
         ("tests/unit/test_hub.py", "ATS-SEC-002", 1, "high"),
         ("app/serve.py", "ATS-PY-001", 2, "medium"),
+        ("deploy/feature_store.yaml", "ATS-SEC-008", 2, "high"),
+        ("docs/tutorial/remote.yaml", "ATS-SEC-008", 2, "high"),
     }
     held = {n.path: n.message for n in result.notices if "held back" in n.message}
     assert held == {
-        "docs/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
+        "docs/": "2 findings in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",
         "app/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",

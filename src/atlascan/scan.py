@@ -354,10 +354,11 @@ _CLASS_WORDS = {TESTS: "tests and developer tooling", DOCS: "docs and samples"}
 def _stands_alone(f: Finding, rule: Rule | None) -> bool:
     """Worth reporting from a test or a sample as it stands: outside input shown reaching a
     sink (the check graded it critical), or a credential that looks real (the secrets
-    family's precise patterns; heuristic assignments and known default values are held)."""
+    family's precise patterns; heuristic assignments, stand-ins the check marked low precision
+    and known default values are held)."""
     if f.severity >= Severity.CRITICAL:
         return True
-    return rule is not None and rule.cwe == 798 and rule.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)
+    return rule is not None and rule.cwe == 798 and f.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)
 
 
 # Per-file notes that say the same thing about many files of one folder become one notice.

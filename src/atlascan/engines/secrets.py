@@ -19,7 +19,7 @@ from atlascan import parsers
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
 from atlascan.literals import required_literals
-from atlascan.model import SourceFile, Span
+from atlascan.model import Precision, SourceFile, Span
 from atlascan.parsers import jsondoc
 from atlascan.secretpatterns import (
     COMMENT_LINE,
@@ -82,6 +82,7 @@ class SecretsEngine(Engine):
         cells: _NotebookCells | None = None  # built at the first finding of a notebook
         reported: set[tuple[int, str]] = set()
         hits: dict[tuple[str, str], list[tuple[Span, Severity | None]]] = {}  # (rule, value) -> its sites, in line order
+        stand_ins: set[str] = set()  # values that repeat their user name (`feast:feast@`)
         local: bool | None = None  # every storage endpoint of the file is local (read once)
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
@@ -107,6 +108,8 @@ class SecretsEngine(Engine):
                 if cells is None and file.kind == "notebook":
                     cells = _NotebookCells(lines)
                 hits.setdefault((pattern.rule_id, secret), []).append((Span(number, start, number, end), pattern.severity))
+                if f":{secret}:{secret}@" in line or f"/{secret}:{secret}@" in line:
+                    stand_ins.add(secret)
         # One value written again in the same file (seven servers given the same password) is
         # one rotation: one finding at its first line, the others related.
         for (rule_id, secret), sites in hits.items():
@@ -115,6 +118,10 @@ class SecretsEngine(Engine):
             if again:
                 where += f" (the same value again at line{'s' if len(again) > 1 else ''} {', '.join(str(s.start_line) for s in again)})"
             builder = ctx.finding(rule_id).at(span).args(kind=file.kind, where=where).severity(severity).secret(secret)
+            if secret in stand_ins:
+                # A password that repeats its user name is a sample's or a dev setup's stand-in
+                # more often than a credential: kept in product files, held in docs and tests.
+                builder.precision(Precision.LOW)
             for s in again:
                 builder.related(s, "The same value again.")
             builder.emit()
