@@ -125,6 +125,32 @@ def test_a_head_run_behind_a_deployment_environment_is_high(tmp_path: Path) -> N
     assert [r.region.start_line for r in found.related] == [5]
 
 
+def test_a_head_run_only_once_a_label_is_applied_is_high(tmp_path: Path) -> None:
+    """feast's integration tests: every way through the job's `if:` needs a label that only
+    users with triage rights apply; a branch without one, or a negated test, gates nothing."""
+    job = (
+        "  {name}:\n    if: \"{cond}\"\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+        "        with:\n          ref: refs/pull/${{{{ github.event.pull_request.number }}}}/merge\n"
+        "      - run: make test\n"
+    )
+    gated = ("((github.event.action == 'labeled' && github.event.label.name == 'ok-to-test') || "
+             "(github.event.action != 'labeled' && contains(github.event.pull_request.labels.*.name, 'ok-to-test'))) && "
+             "github.repository == 'feast-dev/feast'")  # fmt: skip
+    text = "on:\n  pull_request_target:\n    types: [opened, labeled]\njobs:\n" + "".join(
+        job.format(name=name, cond=cond) for name, cond in (
+            ("gated", gated),  # checkout at 11
+            ("either", "github.event.label.name == 'ok-to-test' || github.event.action == 'opened'"),  # 19
+            ("negated", "${{ !contains(github.event.pull_request.labels.*.name, 'skip-ci') }}"),  # 27
+        ))  # fmt: skip
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-002"]))
+    # The two ungated jobs say the same: one finding, the second a related location.
+    assert [(f.region.start_line, f.severity) for f in found] == [(11, Severity.HIGH), (19, Severity.CRITICAL)]
+    assert [r.region.start_line for r in found[1].related] == [27]
+    assert "once someone with triage rights labels the pull request (`ok-to-test`) (job `gated`)" in found[0].message
+    assert [(r.region.start_line, r.message) for r in found[0].related] == [(6, "The label test that gates this job.")]
+
+
 def test_what_runs_the_checked_out_tree() -> None:
     from atlascan.engines.workflows.github import _runs_tree
     from atlascan.parsers.yaml import Mapping

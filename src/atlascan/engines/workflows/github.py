@@ -667,7 +667,8 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
                 gate = _approval_gate(flow, job)
                 finding = ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs, gate=gate[0] if gate else "")
                 if gate is not None:  # one approval away, not open to every fork
-                    finding.severity(Severity.HIGH).related(gate[1], "The deployment environment whose reviewers gate this job.")
+                    why = "The deployment environment whose reviewers gate this job." if "environment" in gate[0] else "The label test that gates this job."
+                    finding.severity(Severity.HIGH).related(gate[1], why)
                 finding.emit()
 
 
@@ -687,9 +688,70 @@ def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping] | N
         if isinstance(env, (Scalar, Mapping)):
             shown = env.value if isinstance(env, Scalar) else (env.text("name") or "")
             return f", once a reviewer of environment `{shown[:80]}` (job `{name}`) approves it, if its settings ask for one", env
+        condition = current.node.get("if")
+        if isinstance(condition, Scalar) and _label_gated(condition.value):
+            label = LABEL_TEST.search(condition.value)
+            name_of = (label.group("label") or label.group("label2")) if label else None
+            shown = f" (`{name_of[:40]}`)" if name_of else ""
+            return (f", once someone with triage rights labels the pull request{shown} (job `{name}`); "
+                    "the head runs as it is then, not as it was reviewed", condition)
         needs = current.node.get("needs")
         todo += [n.value.strip() for n in (needs.items if isinstance(needs, Sequence) else [needs]) if isinstance(n, Scalar)]
     return None
+
+
+# A test that the pull request carries a label: only users with triage rights apply one.
+LABEL_TEST = re.compile(
+    r"github\.event\.label\.name\s*==\s*'(?P<label>[^']*)'|"
+    r"contains\(\s*github\.event\.pull_request\.labels\.\*\.name\s*,\s*'(?P<label2>[^']*)'\s*\)"
+)
+
+
+def _label_gated(expression: str) -> bool:
+    """Whether every way through a job's `if:` requires a label on the pull request: each
+    `||` branch needs one, an `&&` needs one of its parts; a negated test gates nothing."""
+    text = expression.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    return _gated(text, 0)
+
+
+def _gated(text: str, depth: int) -> bool:
+    if depth > 20:
+        return False
+    branches = _split(text, "||")
+    if len(branches) > 1:
+        return all(_gated(b, depth + 1) for b in branches)
+    parts = _split(text, "&&")
+    if len(parts) > 1:
+        return any(_gated(p, depth + 1) for p in parts)
+    atom = text.strip()
+    if atom.startswith("(") and atom.endswith(")") and _split(atom[1:-1], "") == [atom[1:-1]]:
+        return _gated(atom[1:-1], depth + 1)
+    return not atom.startswith("!") and LABEL_TEST.fullmatch(atom) is not None
+
+
+def _split(text: str, operator: str) -> list[str]:
+    """`text` split at `operator` outside parentheses and quotes (`""`: only check that
+    the parentheses balance, returning [text] when they do)."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth < 0:
+                return []
+        elif not quoted and depth == 0 and operator and text.startswith(operator, i):
+            parts.append(text[start:i])
+            i += len(operator)
+            start = i
+            continue
+        i += 1
+    return [*parts, text[start:]] if depth == 0 else []
 
 
 def _runs_step(step: Mapping, folder: str) -> str | None:
