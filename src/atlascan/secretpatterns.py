@@ -161,6 +161,10 @@ def is_placeholder(value: str) -> bool:
     return len(set(value)) <= 2 or not stripped
 
 
+# A Go template's field path: `.Values.secrets`, `$.Values.auth.token`, `.Release.Name`.
+TEMPLATE_FIELD = re.compile(r"\$?\.[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 def looks_like_reference(value: str, kind: str) -> bool:
     """Values that name a secret rather than hold it: paths, URLs without credentials,
     identifiers, environment references, numbers, booleans."""
@@ -168,6 +172,8 @@ def looks_like_reference(value: str, kind: str) -> bool:
         return True  # references, paths, YAML anchors and aliases
     if ENV_NAME.fullmatch(value):
         return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`)
+    if TEMPLATE_FIELD.fullmatch(value):
+        return True  # a Helm or Go template's field (`{{ range $secret := .Values.secrets }}`)
     if re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", value, re.I):
         return True
     if " " in value.strip():
