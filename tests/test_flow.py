@@ -128,6 +128,8 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         "manifests/kustomize/env/dev/kustomization.yaml": "manifests/kustomize/env/dev/",
         "apiserver/deploy/local/insecure/kustomization.yaml": "apiserver/deploy/local/",
         ".cloud-build/cleanup/resource_cleanup_manager.py": ".cloud-build/",
+        ".gitpod.Dockerfile": "./",
+        "ui/.gitpod.yml": "ui/",
     }
     for path, tree in tooling.items():
         assert classes.of_file(path) == "tests", path
