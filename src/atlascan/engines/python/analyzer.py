@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from atlascan.engines.python import conditions as cond
-from atlascan.engines.python.origins import Origin, Origins
+from atlascan.engines.python.origins import UNKNOWN, Origin, Origins
 from atlascan.engines.python.scopes import LOCAL_DEF, Program, Resolver, Scope, collect
 from atlascan.engines.python.sinks import (
     ENV_SAFE_VALUES,
@@ -358,6 +358,11 @@ class Analysis:
             return
         origin = self.origins.of(data, scope) if data is not None else None
         written = self.written_at(data, scope) if data is not None else None
+        bare = origin is not None and origin.param is not None and not origin.proof and not origin.platform
+        if (origin is None or origin.rank == UNKNOWN.rank or bare) and written is None:
+            # Data of unknown origin, or a bare parameter, says no more than the wrapper's own
+            # finding at its sink (a parameter reaching it): that one is the place to look.
+            return
         detail = f"it passes `{wrapper.param}` to `{wrapper.sink}`" + (f", where {wrapper.detail}" if wrapper.detail else "")
         yield Report(wrapper.rule, call.func, wrapper.name, detail, origin, scope=scope, written=written)
 
