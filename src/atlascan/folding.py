@@ -203,6 +203,9 @@ def _apart(f: Finding, rule: Rule | None) -> bool:
     )  # fmt: skip
 
 
+# A pin's local version label (`torch==2.7.0+cu128` in the lock for `torch==2.7.0` in the
+# manifest): the same release, built for one accelerator.
+LOCAL_VERSION = re.compile(r"(==[0-9][\w.!]*)\+[A-Za-z0-9.]+")
 # Lock files that record what a manifest beside them asks for.
 LOCK_FILES = frozenset({"uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock", "requirements.lock", "pylock.toml"})
 
@@ -218,11 +221,11 @@ def fold_lock_twins(findings: list[Finding], rules: Mapping[str, Rule]) -> list[
     for f in findings:
         folder, _, name = f.path.rpartition("/")
         if not locked(f, name) and not _apart(f, rules.get(f.rule_id)):
-            manifests.setdefault((f.rule_id, f.message, folder), f)
+            manifests.setdefault((f.rule_id, LOCAL_VERSION.sub(r"\1", f.message), folder), f)
     out: list[Finding] = []
     for f in sorted(findings, key=Finding.sort_key):
         folder, _, name = f.path.rpartition("/")
-        key = (f.rule_id, f.message, folder)
+        key = (f.rule_id, LOCAL_VERSION.sub(r"\1", f.message), folder)
         if not locked(f, name) or f.suppression is not None or _apart(f, rules.get(f.rule_id)):
             out.append(f)
             continue
