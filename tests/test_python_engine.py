@@ -847,7 +847,7 @@ def test_a_pickle_switch_set_from_a_variable_is_not_said_to_be_on(tmp_path: Path
     code = (
         "import numpy as np\n"
         "a = np.load(path, allow_pickle=True)\n"
-        "class D:\n    def __init__(self, allow_pickle=False):\n        self.allow_pickle = allow_pickle\n"
+        "class D:\n    def __init__(self, allow_pickle):\n        self.allow_pickle = allow_pickle\n"  # no default: the caller decides
         "    def read(self, stream):\n        return np.load(stream, allow_pickle=self.allow_pickle)\n"
     )
     found = _by_line(_scan(tmp_path, {"io.py": code}), "ATS-PY-003")

@@ -15,6 +15,7 @@ from atlascan.vocabulary import ALL_INTERFACES, COMMIT_SHA
 
 if TYPE_CHECKING:
     from atlascan.engines.python.analyzer import Site
+    from atlascan.engines.python.scopes import Scope
 
 # Hosts a Python server call binds every interface with. The shared set's `*`, `0` and
 # `::0` are server-flag spellings these rules never matched; leaving them out keeps findings.
@@ -78,6 +79,55 @@ def _falsy_literal(node: ast.AST) -> bool:
     return isinstance(node, (ast.List, ast.Tuple, ast.Dict)) and not getattr(node, "elts", getattr(node, "keys", None))
 
 
+def _off_by_default(value: ast.AST, scope: Scope | None) -> bool:
+    """A switch its caller turns on, off unless it does: a parameter of the enclosing function
+    with a falsy default (`def load(path, allow_pickle=False)`), or an attribute that the
+    class's `__init__` sets from one and nothing in the class sets otherwise (sagemaker's
+    `NumpyDeserializer(allow_pickle=False)` passing `allow_pickle=self.allow_pickle`), as
+    numpy's own `allow_pickle=False` is."""
+    func = scope
+    while func is not None and func.kind != "function":
+        func = func.parent
+    if func is None or not isinstance(func.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if isinstance(value, ast.Name):
+        return value.id not in func.assigns and _falsy_default(func.node, value.id)
+    owner = func.parent
+    if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"
+            and owner is not None and isinstance(owner.node, ast.ClassDef)):  # fmt: skip
+        return False
+    seen = False
+    for method in owner.node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(method):
+            if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) or node.value is None:
+                continue
+            if not any(_is_self_attr(t, value.attr) for t in _targets(node)):
+                continue
+            from_init = method.name == "__init__" and isinstance(node.value, ast.Name) and _falsy_default(method, node.value.id)
+            if not (from_init or (isinstance(node, ast.Assign) and _falsy_literal(node.value))):
+                return False  # set elsewhere, or to something else: the code may turn it on
+            seen = seen or from_init
+    return seen
+
+
+def _falsy_default(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults, strict=False))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=False) if d is not None})
+    return name in defaults and _falsy_literal(defaults[name])
+
+
+def _targets(node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> list[ast.expr]:
+    return list(node.targets) if isinstance(node, ast.Assign) else [node.target]
+
+
+def _is_self_attr(node: ast.expr, attr: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
 def _callee(site: Site) -> ast.AST:
     return site.call.func
 
@@ -107,7 +157,7 @@ def kw_truthy(site: Site) -> Hit | None:
     opts = site.sink.options
     kw = keyword(site.call, opts["kw"])
     value = kw.value if kw is not None else argument(site.call, opts.get("pos"), None)
-    if value is None or _falsy_literal(value):
+    if value is None or _falsy_literal(value) or _off_by_default(value, site.scope):
         return None
     if not isinstance(value, ast.Constant):
         # A variable (`allow_pickle=self.allow_pickle`): the caller may enable it, the code
