@@ -55,7 +55,7 @@ MAX_LOCK_MANIFESTS = 50
 # Manifests a lock file is made from, and the locks: where one is beside the other, a range's
 # advisories are the locked version's (reported at the lock's entry), not every version it allows.
 LOCKED_FORMATS = frozenset({"pyproject", "pipfile"})
-LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock", "pylock.toml")
+LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock")
 EXACT_PIN = re.compile(r"^\s*===?\s*[^*,;\s]+\s*$")
 # `name==${VERSION}` / `name==$VERSION` in an install command: pinned by a build argument.
 VARIABLE_PIN = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==\$\{?\w+\}?""")
