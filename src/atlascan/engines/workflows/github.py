@@ -667,15 +667,15 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
                 gate = _approval_gate(flow, job)
                 finding = ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs, gate=gate[0] if gate else "")
                 if gate is not None:  # one approval away, not open to every fork
-                    why = "The deployment environment whose reviewers gate this job." if "environment" in gate[0] else "The label test that gates this job."
-                    finding.severity(Severity.HIGH).related(gate[1], why)
+                    finding.severity(Severity.HIGH).related(gate[1], gate[2])
                 finding.emit()
 
 
-def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping] | None:
-    """The deployment environment that this job, or a job it needs (directly or through
-    others), runs in: its required reviewers, set in the repository's settings and not
-    visible here, are the only gate before the head runs. (message words, the node)"""
+def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping, str] | None:
+    """The gate before the head runs, in this job or a job it needs (directly or through
+    others): a deployment environment, whose required reviewers are set in the repository's
+    settings and not visible here, or an `if:` that needs a label on the pull request.
+    (message words, the node, the related location's words)"""
     jobs = {j.name: j for j in flow.jobs}
     todo, seen = [job.name], set()
     while todo:
@@ -687,14 +687,15 @@ def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping] | N
         env = current.node.get("environment")
         if isinstance(env, (Scalar, Mapping)):
             shown = env.value if isinstance(env, Scalar) else (env.text("name") or "")
-            return f", once a reviewer of environment `{shown[:80]}` (job `{name}`) approves it, if its settings ask for one", env
+            return (f", once a reviewer of environment `{shown[:80]}` (job `{name}`) approves it, if its settings ask for one", env,
+                    "The deployment environment whose reviewers gate this job.")
         condition = current.node.get("if")
         if isinstance(condition, Scalar) and _label_gated(condition.value):
             label = LABEL_TEST.search(condition.value)
             name_of = (label.group("label") or label.group("label2")) if label else None
             shown = f" (`{name_of[:40]}`)" if name_of else ""
             return (f", once someone with triage rights labels the pull request{shown} (job `{name}`); "
-                    "the head runs as it is then, not as it was reviewed", condition)
+                    "the head runs as it is then, not as it was reviewed", condition, "The label test that gates this job.")
         needs = current.node.get("needs")
         todo += [n.value.strip() for n in (needs.items if isinstance(needs, Sequence) else [needs]) if isinstance(n, Scalar)]
     return None
