@@ -2,7 +2,8 @@
 code execution hidden in pickle, PyTorch, joblib, NumPy and Keras files, found without ever
 loading them. Binary artifacts are sniffed by magic and streamed with bounded reads; their
 findings sit at line 1 with the callable, archive member and byte offset in the message and
-properties, one per rule and file (the other callables are related locations). Keras `config.json` and MLflow `MLmodel` text files get exact lines.
+properties, one per rule and file (the other callables are related locations). Keras
+`config.json` and MLflow `MLmodel` text files get exact lines.
 
 Modules: `containers` (sniffing, ZIP/tar/7z/npy/compression, executables), `pickle_vm` (the
 symbolic unpickler), `policy` (allow/deny lists from checks/artifacts), `formats` (safetensors,

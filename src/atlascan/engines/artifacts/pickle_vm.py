@@ -444,6 +444,8 @@ class PickleMachine:
         parts = list(state) if isinstance(state, tuple) else [state]
         data_keys = self.job.policy.state_keys
         for _ in range(MAX_STATE_DEPTH):
+            if not parts:
+                break
             nested = []
             for part in parts:
                 if not (isinstance(part, Sym) and part.kind == "dict"):

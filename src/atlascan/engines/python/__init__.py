@@ -191,7 +191,7 @@ class PythonEngine(Engine):
                 end_column = utf8_col_to_char_col(lines[end_line - 1], node.end_col_offset)  # type: ignore[attr-defined]
         builder = ctx.finding(report.rule).at(Span(line, column or None, end_line, end_column))
         to_file = program.file_line if program is not None else (lambda n: n)
-        severity, details = _grade(report, rule.severity, ctx, builder, to_file)
+        severity, details = _grade(report, rule, ctx, builder, to_file)
         fields = template_fields(rule.message)
         origin = report.origin
         # Messages about what data a call reads name `{origin}` and the `{evidence}` for it;
@@ -245,11 +245,11 @@ def _a_test(path: str) -> bool:
     return bool(TEST_FILE.match(parts[-1])) or any(p in UNIT_TEST_DIRS for p in parts[:-1])
 
 
-def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
+def _grade(report: Report, rule: Rule, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
     """Severity from what the code shows (issue 13, "critical needs proof"): critical only
     when data from outside reaches the sink; a bare parameter stays at the rule's level; a
     file the same code wrote is low; a loader of a format without pickle has a ceiling."""
-    severity = report.severity or base
+    severity = report.severity or rule.severity
     details = [report.detail] if report.detail else []
     origin = report.origin
     if report.written is not None:
@@ -275,8 +275,7 @@ def _grade(report: Report, base: Severity, ctx: FileContext, builder: FindingBui
             # location names the step.
             details.append("a pipeline step of this repository writes that command line")
             builder.related(Span(step.line), "The pipeline step that launches this script and writes its arguments.", path=step.path)
-            rule = ctx.rules.get(report.rule)
-            if rule is not None and ARTIFACT_LOAD in rule.atlas_techniques:
+            if ARTIFACT_LOAD in rule.atlas_techniques:
                 # The model or data a step is handed is the pipeline's own artifact, bound
                 # by whoever runs the pipeline, as a platform's model folder is by whoever
                 # deploys: the practice of every such step, held back the same way.

@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from atlascan.engines.python.versions import show
 from atlascan.model import Precision, Severity
@@ -93,8 +93,7 @@ def _off_by_default(value: ast.AST, scope: Scope | None) -> bool:
     if isinstance(value, ast.Name):
         return value.id not in func.assigns and _falsy_default(func.node, value.id)
     owner = func.parent
-    if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"
-            and owner is not None and isinstance(owner.node, ast.ClassDef)):  # fmt: skip
+    if not (_instance_setting(value) and owner is not None and isinstance(owner.node, ast.ClassDef)):
         return False
     seen = False
     for method in owner.node.body:
@@ -103,7 +102,7 @@ def _off_by_default(value: ast.AST, scope: Scope | None) -> bool:
         for node in ast.walk(method):
             if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) or node.value is None:
                 continue
-            if not any(_is_self_attr(t, value.attr) for t in _targets(node)):
+            if not any(_instance_setting(t) and t.attr == value.attr for t in _targets(node)):
                 continue
             from_init = method.name == "__init__" and isinstance(node.value, ast.Name) and _falsy_default(method, node.value.id)
             if not (from_init or (isinstance(node, ast.Assign) and _falsy_literal(node.value))):
@@ -122,10 +121,6 @@ def _falsy_default(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> b
 
 def _targets(node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> list[ast.expr]:
     return list(node.targets) if isinstance(node, ast.Assign) else [node.target]
-
-
-def _is_self_attr(node: ast.expr, attr: str) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 def _callee(site: Site) -> ast.AST:
@@ -349,7 +344,7 @@ def _local_expr(node: ast.expr, site: Site, depth: int = 0) -> bool:
     return False
 
 
-def _instance_setting(node: ast.expr) -> bool:
+def _instance_setting(node: ast.AST) -> TypeGuard[ast.Attribute]:
     """`self.model_id`: a serving handler's configured model, pinned (or not) where it is
     configured, not at this call."""
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
