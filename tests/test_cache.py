@@ -278,3 +278,28 @@ def test_remembered_wrapper_summaries_are_used_and_validated(tree: Path, tmp_pat
         entry["value"] = [["load", 1]]
     path.write_text(json.dumps(data), "utf-8")
     assert _rules(_scan(capsys, cache)) == expected
+
+
+def test_a_manifest_is_rejudged_when_the_code_or_the_lock_beside_it_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ATS-DEP-004 weighs an advisory by the code in the manifest's folder (does it use the
+    Trainer?) and a pyproject range by the lock beside it."""
+    tree = tmp_path / "deps"
+    tree.mkdir()
+    monkeypatch.chdir(tree)
+    (tree / "requirements.txt").write_text("transformers==4.52.1\n", "utf-8")
+    (tree / "app.py").write_text("from transformers import pipeline\n", "utf-8")
+    (tree / "svc").mkdir()
+    (tree / "svc/pyproject.toml").write_text('[project]\nname = "svc"\nversion = "1"\ndependencies = ["torch>=2.0,<2.6"]\n', "utf-8")
+    (tree / "svc/uv.lock").write_text('version = 1\n\n[[package]]\nname = "torch"\nversion = "2.10.0"\n', "utf-8")
+    cache = tmp_path / "cache"
+
+    def found() -> list[tuple[str, str, int]]:
+        return [r for r in _rules(_scan(capsys, cache)) if r[0] == "ATS-DEP-004"]
+
+    assert found() == []
+    (tree / "app.py").write_text("from transformers import Trainer\n", "utf-8")
+    assert found() == [("ATS-DEP-004", "requirements.txt", 1)]
+    (tree / "svc/uv.lock").write_text('version = 1\n\n[[package]]\nname = "numpy"\nversion = "2.3.0"\n', "utf-8")
+    assert found() == [("ATS-DEP-004", "requirements.txt", 1), ("ATS-DEP-004", "svc/pyproject.toml", 4)]

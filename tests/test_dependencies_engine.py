@@ -153,8 +153,9 @@ def test_bundled_example_reports_its_dependency_risks() -> None:
         ("ATS-DEP-001", "requirements-serving.txt", 3, "critical"),
         ("ATS-DEP-004", "requirements-serving.txt", 5, "high"),  # keras==3.8.0 (at most high)
         ("ATS-DEP-004", "requirements.txt", 1, "high"),  # torch==2.4.1
-        ("ATS-DEP-004", "requirements.txt", 2, "medium"),  # transformers==4.44.0
     ]
+    # transformers==4.44.0's one advisory needs the Trainer, which the example never runs.
+    assert [n.held for n in result.notices if n.message.startswith("ATS-DEP-004:")] == [1]
 
 
 # Pinned requirements that make the loose ML packages exceptions, not the manifest's practice.
@@ -323,3 +324,39 @@ def test_a_git_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Pa
     owner_of.cache_clear()
     del files[".git/config"]
     assert [f.region.start_line for f in _findings(tmp_path / "other", files, "ATS-DEP-003")] == [5, 6]
+
+
+def test_every_reach_row_names_an_advisory_of_the_table() -> None:
+    ids = {i for row in _rows() for i in row["ids"]}
+    reaches = advisories.reaches()
+    assert set(reaches) <= ids and reaches
+    assert all(r.names and all(n.strip() for n in r.names) for r in reaches.values())
+
+
+def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_path: Path) -> None:
+    """An inference server that pins transformers never runs the Trainer (CVE-2026-1839); a
+    folder with no code shows nothing either way, and a Dockerfile can show a use."""
+    files = {
+        "server/requirements.txt": "transformers==4.52.1\n",
+        "server/app.py": "from transformers import pipeline\n",
+        "image/requirements.txt": "transformers==4.52.1\nray==2.40.0\n",  # no code: both stand
+        "image/Dockerfile": "FROM python:3.12\nRUN pip install -r requirements.txt\n",
+        "head/requirements.txt": "ray==2.40.0\n",
+        "head/entry.sh": "exec python -m http.server\n",
+        "head/Dockerfile": 'FROM python:3.12\nCMD ["ray", "start", "--head"]\n',  # exec form: no `ray start` text
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("image/requirements.txt", 1), ("image/requirements.txt", 2)]
+    assert [n.message for n in result.notices if n.held_as == "practice"] == [
+        "ATS-DEP-004: 2 sites held back as the repository's practice (advisories reached only through a feature the "
+        "code beside the manifest never uses); --include-practice reports them."
+    ]
+    result = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice"}))
+    held = {f.path: f.message for f in result.findings if f.path.startswith(("server/", "head/"))}
+    assert held["server/requirements.txt"].endswith(
+        "(each is reached only through the Trainer resuming from a checkpoint, which no code in this folder shows)."
+    )
+    assert "a running Ray dashboard" in held["head/requirements.txt"]
+    (tmp_path / "head/Dockerfile").write_text("FROM python:3.12\nCMD ray start --head --block\n")
+    result = scan_path(tmp_path, select=["ATS-DEP-004"])
+    assert ("head/requirements.txt", 1) in [(f.path, f.region.start_line) for f in result.findings]

@@ -40,14 +40,15 @@ HASH_LIMIT = 32 * 1024 * 1024
 TRUST_AFTER_NS = 2_000_000_000
 # Engines whose checks read more than their unit: their units are keyed by these inputs too.
 # python: the prepare facts (wrapper summaries, pins) and the set of paths (committed files);
-# dependencies: a requirements file's `-r`/`-c` includes (any discovered file but code) and
-# the set of paths; terraform: every Terraform file of the scan, and the module folder
+# dependencies: a manifest's `-r`/`-c` includes, the lock beside it and the code in its folder
+# (whether it uses the feature an advisory is reached through), and the set of paths;
+# terraform: every Terraform file of the scan, and the module folder
 # (sibling files, `file()` reads); workflows: every GitHub workflow and action of the scan.
 USES_PATHS = frozenset({"python", "dependencies"})
 # engine -> (kinds of unit files whose checks read other files, or None for all; which of
 # the scan's files they may read)
 READS_OTHER_FILES: dict[str, tuple[frozenset[str] | None, Callable[[SourceFile], bool]]] = {
-    "dependencies": (frozenset({"requirements"}), lambda f: f.kind not in ("python", "notebook", "artifact")),
+    "dependencies": (frozenset({"requirements", "pyproject", "setup-cfg"}), lambda f: f.kind != "artifact"),
     "terraform": (None, lambda f: f.kind == "terraform"),
     # GHA-001 judges an action's or reusable workflow's inputs at its local callers.
     "workflows": (frozenset({"gha-workflow", "gha-action"}), lambda f: f.kind in ("gha-workflow", "gha-action")),

@@ -2,8 +2,10 @@
 
 import gradio as gr
 import joblib
+import keras
 
 model = joblib.load("models/classifier.pkl")
+embedder = keras.saving.load_model("models/embedder.keras")
 
 
 def predict(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -285,7 +286,13 @@ class DependenciesEngine(Engine):
                 locked = self._locked(m, ctx) if locked is None else locked
                 if req.name in locked:
                     continue  # a range the lock resolves: the lock's entry says what is installed
-            found = _verdict(req.name, req.specifier)
+            matched = advisories.matches(table, req.name, req.specifier)
+            if not matched:
+                continue
+            unreached = _unreached(matched, m, ctx)
+            found = _verdict(req.name, req.specifier, frozenset(unreached))
+            held = found is None  # every advisory needs a feature the code here never uses
+            found = found or _verdict(req.name, req.specifier)
             if found is None:
                 continue
             # A vulnerable pin is an exposure, not the code showing an attacker's way in: at
@@ -307,6 +314,10 @@ class DependenciesEngine(Engine):
             )
             if compiled:
                 finding.property("compiled", True)
+            if held:
+                features = " or ".join(sorted({r.feature for r in unreached.values()}))
+                finding.args(remedy=f"{remedy} (each is reached only through {features}, which no code in this folder shows)")
+                finding.property("practice", "advisories reached only through a feature the code beside the manifest never uses")
             finding.emit()
 
 
@@ -321,10 +332,11 @@ class _Verdict:
 
 
 @lru_cache(maxsize=4096)
-def _verdict(package: str, specifier: str) -> _Verdict | None:
-    """What ATS-DEP-004 says of one declared package and specifier (the same pins recur
-    across a repository's manifests, and TensorFlow alone has hundreds of rows)."""
-    found = advisories.matches(advisories.load(), package, specifier)
+def _verdict(package: str, specifier: str, skip: frozenset[str] = frozenset()) -> _Verdict | None:
+    """What ATS-DEP-004 says of one declared package and specifier, leaving out the advisories
+    `skip` names (the same pins recur across a repository's manifests, and TensorFlow alone
+    has hundreds of rows)."""
+    found = [f for f in advisories.matches(advisories.load(), package, specifier) if f.advisory.ids[0] not in skip]
     if not found:
         return None
     found.sort(key=lambda f: (-f.advisory.severity, f.advisory.label))
@@ -345,6 +357,64 @@ def _verdict(package: str, specifier: str) -> _Verdict | None:
         exact=all(f.exact for f in found),
         ids=tuple(f.advisory.ids[0] for f in found),
     )
+
+
+# Code whose text can show a package feature in use, and whose presence lets its absence
+# count; a Dockerfile can show a use (`CMD ray start`) but an image's own code is unseen.
+CODE_SUFFIXES = (".py", ".ipynb", ".sh", ".bash")
+REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "lock"})
+MAX_CODE_BYTES = 1 << 20
+
+
+def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -> dict[str, advisories.Reach]:
+    """The matched advisories reached only through a feature that no code in the manifest's
+    folder (and below) names, by first id. Declarative manifests only: a `pip install` line
+    (a Dockerfile's, a notebook's, a component's) builds an environment for whatever runs in
+    it, and setup.py is itself code."""
+    conditional = {x.advisory.ids[0]: r for x in matched if (r := advisories.reach_of(x.advisory)) is not None}
+    if not conditional or m.format not in REACH_FORMATS:
+        return {}
+    used = _names_used(ctx.root, m.path.rpartition("/")[0], ctx.all_paths)
+    if used is None:
+        return {}
+    return {i: r for i, r in conditional.items() if not any(n in used for n in r.names)}
+
+
+def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[str] | None:
+    """The reach table's names that code under `folder` contains; None when it holds no code."""
+    prefix = f"{folder}/" if folder else ""
+    code = False
+    used: set[str] = set()
+    for path in all_paths:
+        if not path.startswith(prefix):
+            continue
+        name = path.rpartition("/")[2]
+        if name == "setup.py":
+            continue  # packaging that declares the dependency, not code that uses it
+        if path.endswith(CODE_SUFFIXES):
+            code = True
+        elif not (name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile"))):
+            continue
+        try:
+            st = os.stat(root + path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue  # never open a FIFO or device a hostile tree names like code
+        used |= _names_in(root + path, st.st_size, st.st_mtime_ns)
+    return frozenset(used) if code else None
+
+
+@lru_cache(maxsize=65536)
+def _names_in(abspath: str, size: int, mtime_ns: int) -> frozenset[str]:
+    """Read once per process per version of the file (size and time are the cache key): the
+    manifests of one folder tree share their code."""
+    try:
+        with open(abspath, "rb") as fh:
+            text = fh.read(MAX_CODE_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return frozenset()
+    return frozenset(n for r in advisories.reaches().values() for n in r.names if n in text)
 
 
 # Kinds whose dependencies are `pip install` command lines (ATS-DEP-004/005 only: indexes and
