@@ -798,6 +798,38 @@ def test_a_script_the_repository_launches_as_a_step_gets_its_command_line_from_t
     assert [(f.path, f.severity, [r.path for r in f.related]) for f in found] == [("nb/src/train.py", Severity.LOW, ["nb/run.ipynb"])]
 
 
+def test_a_main_handed_the_parsed_command_line_reads_the_command_line(tmp_path: Path) -> None:
+    """`main(args)` called only with `parse_args()`'s result (directly, or through the script's
+    own `parse_args()` helper) reads the command line: critical where nothing in the repository
+    launches the script, the pipeline's artifact where a step does (a notebook's `%%writefile`
+    script is found by the path it writes)."""
+    helper = "def parse_args():\n    p = argparse.ArgumentParser()\n    p.add_argument('--model')\n    return p.parse_args()\n"
+    direct = "import argparse, pickle\ndef main(args):\n    return pickle.load(open(args.model, 'rb'))\n\nif __name__ == '__main__':\n    main(argparse.ArgumentParser().parse_args())\n"
+    via_helper = "import argparse, pickle\n" + helper + "def main(args):\n    return pickle.load(open(args.model, 'rb'))\n\nmain(parse_args())\n"
+    # Called with something else too: a parameter, as before.
+    mixed = direct + "main(config)\n"
+    # A helper that may return its own object is not the command line.
+    other = "import argparse, pickle\ndef parse_args():\n    return Settings()\ndef main(args):\n    return pickle.load(open(args.model, 'rb'))\nmain(parse_args())\n"
+    files = {"direct.py": direct, "via_helper.py": via_helper, "mixed.py": mixed, "other.py": other}
+    found = {(f.path, f.region.start_line): f for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-001"}
+    # mixed.py: the sink reads a parameter (high); the call handing it the command line is
+    # where outside data enters (critical), as for any function whose parameter reaches a sink.
+    assert {k: f.severity for k, f in found.items()} == {
+        ("direct.py", 3): Severity.CRITICAL, ("via_helper.py", 7): Severity.CRITICAL,
+        ("mixed.py", 3): Severity.HIGH, ("mixed.py", 6): Severity.CRITICAL, ("other.py", 5): Severity.HIGH,
+    }  # fmt: skip
+    assert "the command-line argument `model` (from `args.model` at line 3)" in found[("direct.py", 3)].message
+    assert "the parameter `args` of `main`" in found[("mixed.py", 3)].message
+    notebook = _notebook([
+        ["%%writefile src/score.py\n", "import argparse, pickle\n", *(helper.splitlines(keepends=True)),
+         "def main(args):\n", "    return pickle.load(open(args.model, 'rb'))\n", "main(parse_args())\n"],
+        ["from azure.ai.ml import command\n", "job = command(code='./src', command='python score.py --model ${{inputs.model}}')\n"],
+    ])  # fmt: skip
+    found = [f for f in _scan(tmp_path / "nb", {"nb/run.ipynb": notebook}, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"]
+    assert [(f.severity, f.properties.get("practice", "")[:25]) for f in found] == [(Severity.LOW, "the pipeline's own artifa")]
+    assert [(r.path, r.region.start_line) for r in found[0].related] == [("nb/run.ipynb", 25)]
+
+
 def test_a_file_next_to_the_code_is_its_own_artifact_however_the_path_is_built(tmp_path: Path) -> None:
     code = (
         "import os, pickle, sys\nfrom pathlib import Path\n"

@@ -191,7 +191,10 @@ class PythonEngine(Engine):
                 end_column = utf8_col_to_char_col(lines[end_line - 1], node.end_col_offset)  # type: ignore[attr-defined]
         builder = ctx.finding(report.rule).at(Span(line, column or None, end_line, end_column))
         to_file = program.file_line if program is not None else (lambda n: n)
-        severity, details = _grade(report, rule, ctx, builder, to_file)
+        script = ctx.file.path
+        if program is not None and program.name:
+            script = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.file.path), program.name))
+        severity, details = _grade(report, rule, ctx, builder, to_file, script)
         fields = template_fields(rule.message)
         origin = report.origin
         # Messages about what data a call reads name `{origin}` and the `{evidence}` for it;
@@ -245,10 +248,13 @@ def _a_test(path: str) -> bool:
     return bool(TEST_FILE.match(parts[-1])) or any(p in UNIT_TEST_DIRS for p in parts[:-1])
 
 
-def _grade(report: Report, rule: Rule, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int]) -> tuple[Severity, list[str]]:
+def _grade(
+    report: Report, rule: Rule, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int], script: str
+) -> tuple[Severity, list[str]]:
     """Severity from what the code shows (issue 13, "critical needs proof"): critical only
     when data from outside reaches the sink; a bare parameter stays at the rule's level; a
-    file the same code wrote is low; a loader of a format without pickle has a ceiling."""
+    file the same code wrote is low; a loader of a format without pickle has a ceiling.
+    `script` is the path the code runs as (a `%%writefile` cell's file, for a notebook)."""
     severity = report.severity or rule.severity
     details = [report.detail] if report.detail else []
     origin = report.origin
@@ -267,7 +273,7 @@ def _grade(report: Report, rule: Rule, ctx: FileContext, builder: FindingBuilder
         details.append("a location this test names itself")
     elif origin is not None and origin.raises and origin.proof:
         known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
-        step = launcher(known, ctx.file.path) if from_command_line(origin) else None
+        step = launcher(known, script) if from_command_line(origin) else None
         if step is None:
             severity = Severity(min(Severity.CRITICAL, severity + 1))
         else:  # the repository's own pipeline step writes this command line: not outside input

@@ -18,7 +18,7 @@ import ast
 import re
 from dataclasses import dataclass, replace
 
-from atlascan.engines.python.scopes import Resolver, Scope
+from atlascan.engines.python.scopes import LOCAL_DEF, Resolver, Scope
 
 MLFLOW_URI = re.compile(r"^(?:runs|models):/", re.I)  # the tracking server's runs and registry
 BUCKET_URL = re.compile(r"^(?:s3a?|gs|gcs|az|abfss?|wasbs?|hdfs|dbfs)://", re.I)
@@ -118,6 +118,7 @@ class Origin:
 LITERAL = Origin(0, "a fixed path in the code")
 # The labels of the command line's origins (`sys.argv`, argparse), for a check that asks.
 COMMAND_LINE = ("a command-line argument", "the command-line argument", "the command line")
+WHOLE_COMMAND_LINE = "the command line"  # `parse_args()`'s namespace, not one of its arguments
 
 
 def from_command_line(origin: Origin) -> bool:
@@ -207,7 +208,10 @@ class Origins:
                 return _found(2, f"the command-line argument `{node.attr}`", node)
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                 return UNKNOWN  # an attribute of the object, set who knows where
-            return self.of(node.value, scope, depth + 1)
+            inner = self.of(node.value, scope, depth + 1)
+            if isinstance(node, ast.Attribute) and inner.label.startswith(WHOLE_COMMAND_LINE):
+                return _found(2, f"the command-line argument `{node.attr}`", node)  # `args.model` of a handed `args`
+            return inner
         if isinstance(node, ast.Call):
             qualname = self.resolver.expr(node.func, scope)
             if qualname:
@@ -227,7 +231,9 @@ class Origins:
                 if label:
                     return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
-                return _found(2, "the command line", node)
+                return _found(2, WHOLE_COMMAND_LINE, node)
+            if isinstance(node.func, ast.Name) and qualname == LOCAL_DEF + node.func.id and self._returns_command_line(node.func.id, depth):
+                return _found(2, WHOLE_COMMAND_LINE, node)  # `args = parse_args()`, the script's own helper
             template = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "format" else None
             if isinstance(template, ast.Constant) and isinstance(template.value, str):
                 # `"{}/model.pth".format(model_dir)`: a template, read as an f-string is
@@ -276,6 +282,9 @@ class Origins:
                 if (fname, ident) in PLATFORM_MODEL_LOCATIONS:
                     return Origin(0, f"the platform's model location `{ident}` of `{fname}`", param=ident, platform=True)
                 entry = self._web_request(func, ident, current) or (_entry_point(func, ident) if func is not None else None)
+                handed = None if entry else self._handed(func, ident, current, depth)
+                if handed is not None:
+                    return handed
                 named = f"the parameter `{ident}` of `{fname}`" + (f" ({entry})" if entry else "")
                 return Origin(2, named, param=ident, param_scope=id(current), proof=bool(entry), line=getattr(func, "lineno", None))
             if ident in current.imports:
@@ -291,6 +300,38 @@ class Origins:
                 return UNKNOWN
             current = current.parent
         return UNKNOWN
+
+    def _handed(self, func: ast.AST | None, ident: str, scope: Scope, depth: int) -> Origin | None:
+        """The command line, when a module-level function's every call in this file hands the
+        parameter `parse_args()`'s result (`main(parser.parse_args())`): a script's `main(args)`
+        reads its own command line, not a caller's data."""
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind != "module":
+            return None
+        positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+        index = positional.index(ident) if ident in positional else None
+        first: ast.Call | None = None
+        for call, site in self.resolver.program.calls:
+            if not isinstance(call.func, ast.Name) or call.func.id != func.name or self.resolver.expr(call.func, site) != LOCAL_DEF + func.name:
+                continue
+            data = next((k.value for k in call.keywords if k.arg == ident), None)
+            if data is None and index is not None and index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+                data = call.args[index]
+            if data is None or not self.of(data, site, depth + 1).label.startswith(WHOLE_COMMAND_LINE):
+                return None
+            first = first or call
+        if first is None:
+            return None
+        return Origin(2, f"{WHOLE_COMMAND_LINE} (handed to `{func.name}` at line {first.lineno})", proof=True, source=_text(first), line=first.lineno)
+
+    def _returns_command_line(self, name: str, depth: int) -> bool:
+        """Whether the module-level function `name` returns `parse_args()`'s result on every path
+        that returns a value (`def parse_args(): ...; return parser.parse_args()`)."""
+        for func, scope in self.resolver.program.functions:
+            if func.name != name or scope.parent is None or scope.parent.kind != "module":
+                continue
+            returns = [n.value for n in _own_nodes(func) if isinstance(n, ast.Return) and n.value is not None]
+            return bool(returns) and all(self.of(v, scope, depth + 1).label.startswith(WHOLE_COMMAND_LINE) for v in returns[:4])
+        return False
 
     def _web_request(self, func: ast.AST | None, ident: str, scope: Scope) -> str | None:
         """"a web request" for a parameter annotated with a web framework's request type."""
@@ -322,6 +363,18 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, not those of functions and classes nested in it."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _dotted(text: str) -> ast.expr | None:
