@@ -360,3 +360,18 @@ def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_pat
     (tmp_path / "head/Dockerfile").write_text("FROM python:3.12\nCMD ray start --head --block\n")
     result = scan_path(tmp_path, select=["ATS-DEP-004"])
     assert ("head/requirements.txt", 1) in [(f.path, f.region.start_line) for f in result.findings]
+
+
+def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:
+    def notebook(*cells: str) -> str:
+        import json
+
+        return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": [c]} for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+    files = {
+        "infer.ipynb": notebook("%pip install transformers==4.52.1", "from transformers import pipeline\nclf = pipeline('sentiment-analysis')"),
+        "tune.ipynb": notebook("%pip install transformers==4.52.1", "from transformers import Trainer"),
+        "train.py": "from transformers import Trainer\n",  # another file's use does not count for a notebook's kernel
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
+    assert [f.path for f in result.findings] == ["tune.ipynb"]

@@ -362,19 +362,23 @@ def _verdict(package: str, specifier: str, skip: frozenset[str] = frozenset()) -
 # Code whose text can show a package feature in use, and whose presence lets its absence
 # count; a Dockerfile can show a use (`CMD ray start`) but an image's own code is unseen.
 CODE_SUFFIXES = (".py", ".ipynb", ".sh", ".bash")
-REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "lock"})
+REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "lock", "notebook"})
 MAX_CODE_BYTES = 1 << 20
 
 
 def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -> dict[str, advisories.Reach]:
     """The matched advisories reached only through a feature that no code in the manifest's
-    folder (and below) names, by first id. Declarative manifests only: a `pip install` line
-    (a Dockerfile's, a notebook's, a component's) builds an environment for whatever runs in
-    it, and setup.py is itself code."""
+    folder (and below) names, by first id. A notebook's `%pip install` serves its own kernel:
+    its own cells are the code. Otherwise declarative manifests only: a `pip install` line of
+    a Dockerfile or a component builds an environment for whatever runs in it, and setup.py is
+    itself code."""
     conditional = {x.advisory.ids[0]: r for x in matched if (r := advisories.reach_of(x.advisory)) is not None}
     if not conditional or m.format not in REACH_FORMATS:
         return {}
-    used = _names_used(ctx.root, m.path.rpartition("/")[0], ctx.all_paths)
+    if m.format == "notebook":
+        used: frozenset[str] | None = frozenset(n for r in advisories.reaches().values() for n in r.names if n in ctx.doc.text)
+    else:
+        used = _names_used(ctx.root, m.path.rpartition("/")[0], ctx.all_paths)
     if used is None:
         return {}
     return {i: r for i, r in conditional.items() if not any(n in used for n in r.names)}
