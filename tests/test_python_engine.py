@@ -830,6 +830,31 @@ def test_a_main_handed_the_parsed_command_line_reads_the_command_line(tmp_path: 
     assert [(r.path, r.region.start_line) for r in found[0].related] == [("nb/run.ipynb", 25)]
 
 
+def test_a_component_launched_in_exec_form_hands_its_arguments_to_the_function_it_calls(tmp_path: Path) -> None:
+    """kubeflow/examples' components: `decisiontree(args.train_pickle)` under `__main__`, run by
+    the Dockerfile's `ENTRYPOINT ["python3", "decisiontree.py"]` or a component YAML's
+    `command: [python3, /pipelines/component/src/train.py, ...]` (a path in the image)."""
+    script = (
+        "import argparse\nimport pandas as pd\n"
+        "def fit(train_pickle):\n    return pd.read_pickle(train_pickle)\n"  # 4
+        "if __name__ == '__main__':\n    p = argparse.ArgumentParser()\n    p.add_argument('--train_pickle')\n"
+        "    args = p.parse_args()\n    fit(args.train_pickle)\n"
+    )
+    files = {
+        "tree/Dockerfile": 'FROM python:3.12\nCOPY . /app/\nENTRYPOINT [ "python3", "fit.py" ]\n', "tree/fit.py": script + "# tree\n",
+        "ner/component.yaml": "implementation:\n  container:\n    command: [\n      python3, /pipelines/component/src/fit.py,\n      --train_pickle, {inputPath: x},\n    ]\n",
+        "ner/src/fit.py": script + "# ner\n",
+        "cli/fit.py": script,  # nothing launches it: whoever runs it writes the command line
+    }  # fmt: skip
+    found = {f.path: f for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"}
+    assert {p: (f.region.start_line, f.severity) for p, f in found.items()} == {
+        "tree/fit.py": (4, Severity.LOW), "ner/src/fit.py": (4, Severity.LOW), "cli/fit.py": (4, Severity.CRITICAL),
+    }  # fmt: skip
+    assert "the command-line argument `train_pickle` (handed to `fit` at line 9)" in found["cli/fit.py"].message
+    assert [r.path for r in found["tree/fit.py"].related] == ["tree/Dockerfile"]
+    assert [r.path for r in found["ner/src/fit.py"].related] == ["ner/component.yaml"]
+
+
 def test_a_file_next_to_the_code_is_its_own_artifact_however_the_path_is_built(tmp_path: Path) -> None:
     code = (
         "import os, pickle, sys\nfrom pathlib import Path\n"

@@ -31,6 +31,9 @@ NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 # `python train.py`, `python3.11 -u src/score.py`: the interpreter given a script. Searched
 # from each `python`, whose preceding character must not continue a word or path.
 COMMAND = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*[ \t]+[\"']?([\w./-]+\.py)\b")
+# The exec form of the same: a Dockerfile's `ENTRYPOINT ["python3", "train.py"]`, a YAML
+# `command: [python, -u, train.py]`.
+EXEC_FORM = re.compile(r"""python(?:3(?:\.\d+)?)?["']?(?:[ \t]*,[ \t]*["']?-[a-zA-Z]+["']?)*[ \t]*,[ \t]*["']?([\w./-]+\.py)\b""")
 FORWARDS = re.compile(r"\$(?:[@*1-9]|\{[@*1-9])")
 KEYWORD_KINDS = frozenset({"python", "notebook", "yaml"})  # `entry_script: score.py` in a pipeline YAML
 COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab-ci", "shell", "dockerfile"})
@@ -73,7 +76,13 @@ def _launched(text: str, kind: str) -> list[tuple[str, int]]:
     """(script, line) of each launch in one file's text."""
     sites = _script_names(text) if kind in KEYWORD_KINDS else []
     sites += _commands(text)
-    return [(posixpath.normpath(name).lstrip("./"), text.count("\n", 0, start) + 1) for start, name in sites]
+    return [(_clean(name), text.count("\n", 0, start) + 1) for start, name in sites]
+
+
+def _clean(name: str) -> str:
+    """`./src/train.py` -> `src/train.py`; a path in the image (`/app/train.py`) stays absolute."""
+    name = posixpath.normpath(name)
+    return name if name.startswith("/") else name.lstrip("./")
 
 
 def _commands(text: str) -> list[tuple[int, str]]:
@@ -82,7 +91,7 @@ def _commands(text: str) -> list[tuple[int, str]]:
     at = text.find("python")
     while at != -1:
         before = text[at - 1] if at else " "
-        m = COMMAND.match(text, at) if not (before.isalnum() or before in "_./-") else None
+        m = (COMMAND.match(text, at) or EXEC_FORM.match(text, at)) if not (before.isalnum() or before in "_./-") else None
         # A wrapper that forwards its own arguments (`python convert.py "$@"`) passes the
         # caller's command line on: not one the repository writes.
         eol = text.find("\n", m.end()) if m else -1
@@ -111,8 +120,15 @@ def _script_names(text: str) -> list[tuple[int, str]]:
 def launcher(launches: Iterable[Launch], path: str) -> Launch | None:
     """The step that launches the script at `path`: one naming it from the script's folder,
     a folder above, or a sibling of the launcher's folder (an Azure ML pipeline in
-    `pipelines/` runs `code: ../src`). A launcher at the root names the script's own path."""
+    `pipelines/` runs `code: ../src`). A launcher at the root names the script's own path.
+    A path inside the image (`command: [python3, /pipelines/component/src/train.py]`) names
+    the script of that file name in the launcher's folder or below (the component's source)."""
     for launch in launches:
+        if launch.name.startswith("/"):
+            below = path.startswith(launch.folder + "/") if launch.folder else "/" not in path
+            if launch.path != path and below and posixpath.basename(path) == posixpath.basename(launch.name):
+                return launch
+            continue
         if launch.path == path or not (path == launch.name or path.endswith("/" + launch.name)):
             continue
         parent = posixpath.dirname(launch.folder)

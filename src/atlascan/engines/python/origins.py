@@ -303,25 +303,29 @@ class Origins:
 
     def _handed(self, func: ast.AST | None, ident: str, scope: Scope, depth: int) -> Origin | None:
         """The command line, when a module-level function's every call in this file hands the
-        parameter `parse_args()`'s result (`main(parser.parse_args())`): a script's `main(args)`
-        reads its own command line, not a caller's data."""
+        parameter `parse_args()`'s result or one of its arguments (`main(parser.parse_args())`,
+        `train(args.data)`): a script's `main(args)` reads its own command line, not a caller's
+        data."""
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind != "module":
             return None
         positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
         index = positional.index(ident) if ident in positional else None
-        first: ast.Call | None = None
+        first: tuple[ast.Call, Origin] | None = None
         for call, site in self.resolver.program.calls:
             if not isinstance(call.func, ast.Name) or call.func.id != func.name or self.resolver.expr(call.func, site) != LOCAL_DEF + func.name:
                 continue
             data = next((k.value for k in call.keywords if k.arg == ident), None)
             if data is None and index is not None and index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
                 data = call.args[index]
-            if data is None or not self.of(data, site, depth + 1).label.startswith(WHOLE_COMMAND_LINE):
+            given = self.of(data, site, depth + 1) if data is not None else None
+            if given is None or not from_command_line(given):
                 return None
-            first = first or call
+            first = first or (call, given)
         if first is None:
             return None
-        return Origin(2, f"{WHOLE_COMMAND_LINE} (handed to `{func.name}` at line {first.lineno})", proof=True, source=_text(first), line=first.lineno)
+        call, given = first
+        label = given.label.split(" (handed to ", 1)[0]
+        return Origin(2, f"{label} (handed to `{func.name}` at line {call.lineno})", proof=True, source=_text(call), line=call.lineno)
 
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
