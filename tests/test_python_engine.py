@@ -973,3 +973,25 @@ def test_a_tests_fixture_location_the_environment_may_replace_or_a_web_url_is_no
     assert sorted((f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-PY-001") == [
         (".github/scripts/evaluate.py", 3), ("tests/test_env.py", 6), ("tests/test_web.py", 3),
     ]  # fmt: skip
+
+
+def test_a_pipeline_components_inputs_are_the_pipelines_own_artifacts(tmp_path: Path) -> None:
+    """kubeflow/examples' notebooks: `create_component_from_func(merge)` or `@dsl.component`
+    makes the function a component, whose parameters the pipeline binds."""
+    code = (
+        "import os, pickle\nfrom kfp import dsl\nfrom kfp import components as comp\n"
+        "def merge(data_path):\n    return pickle.load(open(f'{data_path}/features', 'rb'))\n"  # 5
+        "merge_op = comp.create_component_from_func(merge, base_image='python:3.11')\n"
+        "@dsl.component\ndef fetch(model_dir: str, name: str):\n"
+        "    os.system(f'gsutil cp {name} /tmp')\n"  # 9: not a loader: stays at the rule's level
+        "    return pickle.load(open(model_dir, 'rb'))\n"  # 10
+        "def helper(path):\n    return pickle.load(open(path, 'rb'))\n"  # 12: a plain function
+    )
+    found = {(f.rule_id, f.region.start_line): f for f in _scan(tmp_path, {"pipeline.py": code}, **PRACTICE_TOO).findings}
+    assert {k: f.severity for k, f in found.items() if k[0] in ("ATS-PY-001", "ATS-PY-011")} == {
+        ("ATS-PY-001", 5): Severity.LOW, ("ATS-PY-001", 10): Severity.LOW, ("ATS-PY-011", 9): Severity.HIGH,
+        ("ATS-PY-001", 12): Severity.HIGH,
+    }  # fmt: skip
+    assert found[("ATS-PY-001", 5)].properties["practice"] == "the pipeline's own artifact, handed to a component as its input"
+    assert "the pipeline input `name` of component `fetch`" in found[("ATS-PY-011", 9)].message
+    assert {(f.rule_id, f.region.start_line) for f in _scan(tmp_path, {"pipeline.py": code}).findings} >= {("ATS-PY-011", 9), ("ATS-PY-001", 12)}

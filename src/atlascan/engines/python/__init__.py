@@ -267,6 +267,13 @@ def _grade(
         # practice of every such script, held back like the repository's pins.
         severity = Severity.LOW
         builder.property("practice", "the deployment's own model, where its serving platform put it")
+    elif origin is not None and origin.step:
+        details.append("the pipeline binds this component's inputs")
+        if ARTIFACT_LOAD in rule.atlas_techniques:
+            # An earlier step's output or a run's parameter, bound by whoever runs the
+            # pipeline: the practice of every component, as for a launched step's script.
+            severity = Severity.LOW
+            builder.property("practice", "the pipeline's own artifact, handed to a component as its input")
     elif origin is not None and origin.raises and origin.proof and origin.fixed and _a_test(ctx.file.path):
         # A test's fixture at a location written in the test: its author chose it, and
         # nothing that ships reads it; held back with the tests' other findings.

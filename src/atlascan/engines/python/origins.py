@@ -94,6 +94,14 @@ PLATFORM_STORAGE_DOWNLOADS = frozenset({
     "kserve_storage.storage.Storage.download",
 })  # fmt: skip
 
+# Pipeline frameworks that make a function a component: the pipeline binds its parameters
+# (an earlier step's output, a run parameter), as a launched step's command line.
+COMPONENT_DECORATORS = frozenset({
+    "kfp.dsl.component", "kfp.v2.dsl.component", "kfp.dsl.container_component", "kfp.components.component",
+    "mldesigner.command_component", "zenml.step",
+})  # fmt: skip
+COMPONENT_CALLS = frozenset({"create_component_from_func", "func_to_container_op", "build_python_component"})
+
 MAX_DEPTH = 8  # hops; `exec(f.read())` of `open(os.path.join(here, ...))` needs seven
 
 
@@ -108,6 +116,7 @@ class Origin:
     source: str | None = None  # the expression it comes from ...
     line: int | None = None  # ... and its (program) line
     platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
+    step: bool = False  # an input a pipeline hands one of its components (PIPELINE_COMPONENTS)
     fixed: bool = False  # a remote location spelled out in the code, not one it is handed
 
     @property
@@ -285,6 +294,8 @@ class Origins:
                 handed = None if entry else self._handed(func, ident, current, depth)
                 if handed is not None:
                     return handed
+                if not entry and self._component(func, current):
+                    return Origin(2, f"the pipeline input `{ident}` of component `{fname}`", step=True, line=getattr(func, "lineno", None))
                 named = f"the parameter `{ident}` of `{fname}`" + (f" ({entry})" if entry else "")
                 return Origin(2, named, param=ident, param_scope=id(current), proof=bool(entry), line=getattr(func, "lineno", None))
             if ident in current.imports:
@@ -326,6 +337,22 @@ class Origins:
         call, given = first
         label = given.label.split(" (handed to ", 1)[0]
         return Origin(2, f"{label} (handed to `{func.name}` at line {call.lineno})", proof=True, source=_text(call), line=call.lineno)
+
+    def _component(self, func: ast.AST | None, scope: Scope) -> bool:
+        """Whether a module-level function is a pipeline component (`@dsl.component`, or handed
+        to `create_component_from_func`): its parameters are the pipeline's to bind."""
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind != "module":
+            return False
+        for decorator in func.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.resolver.expr(target, scope.parent) in COMPONENT_DECORATORS:
+                return True
+        for call, _ in self.resolver.program.calls:
+            callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+            first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "func"), None)
+            if callee in COMPONENT_CALLS and isinstance(first, ast.Name) and first.id == func.name:
+                return True
+        return False
 
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
