@@ -387,6 +387,21 @@ def test_a_file_the_same_code_wrote_is_low(tmp_path: Path) -> None:
     assert set(low) == {("ATS-PY-002", 6), ("ATS-PY-004", 8), ("ATS-PY-001", 12)}
     assert "this code writes that file itself at line 5" in low[("ATS-PY-002", 6)].message
     assert _by_line(result, "ATS-PY-002")[13].severity == Severity.CRITICAL
+    # Reloading several files it saved is one finding per rule and file (kubeflow/examples'
+    # notebooks reload 27), the others related locations.
+    again = code + "joblib.dump(enc, 'enc.joblib')\nenc = joblib.load('enc.joblib')\n"  # 15
+    (folded,) = [f for f in _scan(tmp_path / "again", {"train.py": again}).findings if f.rule_id == "ATS-PY-002" and f.severity == Severity.LOW]
+    assert (folded.region.start_line, [r.region.start_line for r in folded.related]) == (6, [15])
+    assert folded.message.endswith("(and 1 more in this file).")
+
+
+def test_a_pin_is_not_raised_by_the_command_line_naming_the_model(tmp_path: Path) -> None:
+    code = (
+        "import argparse\nfrom transformers import AutoModel\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--model', default='acme/encoder')\nargs = p.parse_args()\n"
+        "model = AutoModel.from_pretrained(args.model)\n"  # 6
+    )
+    assert [(f.region.start_line, f.severity) for f in _scan(tmp_path, {"embed.py": code}).findings if f.rule_id == "ATS-PY-006"] == [(6, Severity.LOW)]
 
 
 def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) -> None:
@@ -995,3 +1010,7 @@ def test_a_pipeline_components_inputs_are_the_pipelines_own_artifacts(tmp_path: 
     assert found[("ATS-PY-001", 5)].properties["practice"] == "the pipeline's own artifact, handed to a component as its input"
     assert "the pipeline input `name` of component `fetch`" in found[("ATS-PY-011", 9)].message
     assert {(f.rule_id, f.region.start_line) for f in _scan(tmp_path, {"pipeline.py": code}).findings} >= {("ATS-PY-011", 9), ("ATS-PY-001", 12)}
+    # An earlier component wrote the file this one reads: still the pipeline's own artifact.
+    chained = code + "def save(out):\n    pickle.dump(obj, open(f'{out}/features', 'wb'))\n    return pickle.load(open(f'{out}/features', 'rb'))\nsave_op = comp.create_component_from_func(save)\n"
+    found = [f for f in _scan(tmp_path / "chained", {"pipeline.py": chained}, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001" and f.region.start_line == 15]
+    assert [f.properties.get("practice", "")[:25] for f in found] == ["the pipeline's own artifa"]

@@ -258,9 +258,17 @@ def _grade(
     severity = report.severity or rule.severity
     details = [report.detail] if report.detail else []
     origin = report.origin
-    if report.written is not None:
+    if origin is not None and origin.step and ARTIFACT_LOAD in rule.atlas_techniques:
+        # An earlier step's output or a run's parameter, bound by whoever runs the pipeline:
+        # the practice of every component, as for a launched step's script.
+        severity = Severity.LOW
+        details.append("the pipeline binds this component's inputs")
+        builder.property("practice", "the pipeline's own artifact, handed to a component as its input")
+    elif report.written is not None:
         severity = Severity.LOW
         details.append(f"this code writes that file itself at line {to_file(report.written)}")
+        # A notebook reloading the files it saved does so once per file: one finding says it.
+        builder.property("foldObject", "file:written")
     elif origin is not None and origin.platform:
         # The deployment's own model where its platform put it (a SageMaker `model_fn`, a
         # KServe model's `load()`): the platform's contract is to load it, so this is the
@@ -269,11 +277,6 @@ def _grade(
         builder.property("practice", "the deployment's own model, where its serving platform put it")
     elif origin is not None and origin.step:
         details.append("the pipeline binds this component's inputs")
-        if ARTIFACT_LOAD in rule.atlas_techniques:
-            # An earlier step's output or a run's parameter, bound by whoever runs the
-            # pipeline: the practice of every component, as for a launched step's script.
-            severity = Severity.LOW
-            builder.property("practice", "the pipeline's own artifact, handed to a component as its input")
     elif origin is not None and origin.raises and origin.proof and origin.fixed and _a_test(ctx.file.path):
         # A test's fixture at a location written in the test: its author chose it, and
         # nothing that ships reads it; held back with the tests' other findings.
@@ -282,7 +285,8 @@ def _grade(
         known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
         step = launcher(known, script) if from_command_line(origin) else None
         if step is None:
-            severity = Severity(min(Severity.CRITICAL, severity + 1))
+            if not rule.fold:  # a pin is one to add, whoever names the model
+                severity = Severity(min(Severity.CRITICAL, severity + 1))
         else:  # the repository's own pipeline step writes this command line: not outside input
             # Said the same way for every copy of the script (copies fold); the related
             # location names the step.
