@@ -1014,3 +1014,18 @@ def test_a_pipeline_components_inputs_are_the_pipelines_own_artifacts(tmp_path: 
     chained = code + "def save(out):\n    pickle.dump(obj, open(f'{out}/features', 'wb'))\n    return pickle.load(open(f'{out}/features', 'rb'))\nsave_op = comp.create_component_from_func(save)\n"
     found = [f for f in _scan(tmp_path / "chained", {"pipeline.py": chained}, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001" and f.region.start_line == 15]
     assert [f.properties.get("practice", "")[:25] for f in found] == ["the pipeline's own artifa"]
+
+
+def test_a_parameter_every_call_hands_a_fixed_value_is_that_value(tmp_path: Path) -> None:
+    """kubeflow/examples' components: `download_kaggle_dataset("titanic", "/data")`, the only
+    call, builds `os.system("mkdir " + path)` from the code's own path. Another call with other
+    data, or the function passed around as a value, leaves the parameter a parameter; the
+    function still summarizes for callers in other files."""
+    fixed = "import os\ndef fetch(name, path):\n    return os.system('mkdir ' + path)\n\nfetch('titanic', '/data')\nfetch('iris', path='/data')\n"
+    mixed = fixed + "fetch('x', input())\n"
+    passed = fixed + "list(map(fetch, names, paths))\n"
+    nested = "import os\ndef main():\n    def fetch(path):\n        os.system('mkdir ' + path)\n    fetch('/data')\n"
+    caller = "import sys\nfrom fixed import fetch\nfetch('x', sys.argv[1])\n"
+    files = {"fixed.py": fixed, "mixed.py": mixed, "passed.py": passed, "nested.py": nested, "caller.py": caller}
+    found = sorted((f.path, f.region.start_line) for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-011")
+    assert found == [("caller.py", 3), ("mixed.py", 3), ("mixed.py", 7), ("passed.py", 3)]

@@ -458,7 +458,7 @@ def _summaries(file: SourceFile, facts: Facts, ctx: PrepareContext, word_at: re.
         if tree is None:
             return []
         versions, sources = facts.pins.for_file(file.path)
-        analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources)
+        analysis = Analysis(tree, versions, facts.sinks, enabled=ctx.enabled, pin_sources=sources, for_summary=True)
         reports = [r for r in analysis.run() if r.precision != Precision.LOW]
         return list(analysis.summarize(reports, file.path))
     except (ParseError, RecursionError, MemoryError, ValueError):

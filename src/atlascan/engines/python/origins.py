@@ -174,8 +174,11 @@ def _inside(origin: Origin) -> Origin:
 
 
 class Origins:
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, fixed_calls: bool = True) -> None:
         self.resolver = resolver
+        # Whether a parameter every in-file call hands a fixed value is that value. Off for a
+        # cross-file wrapper summary: callers in other files hand it theirs.
+        self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
@@ -313,30 +316,41 @@ class Origins:
         return UNKNOWN
 
     def _handed(self, func: ast.AST | None, ident: str, scope: Scope, depth: int) -> Origin | None:
-        """The command line, when a module-level function's every call in this file hands the
-        parameter `parse_args()`'s result or one of its arguments (`main(parser.parse_args())`,
-        `train(args.data)`): a script's `main(args)` reads its own command line, not a caller's
-        data."""
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind != "module":
+        """What every call of a function in this file hands the parameter, when that says more
+        than "a parameter": the command line (`main(parser.parse_args())`, `train(args.data)`:
+        a script's `main(args)` reads its own command line), or a fixed value
+        (`download("titanic", "/data")`: the path is the code's own). A function also passed
+        around as a value has callers this cannot see."""
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind not in ("module", "function"):
+            return None
+        program = self.resolver.program
+        local = LOCAL_DEF + func.name
+        if any(isinstance(n, ast.Name) and n.id == func.name and self.resolver.expr(n, s) == local for n, s in program.references):
             return None
         positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
         index = positional.index(ident) if ident in positional else None
-        first: tuple[ast.Call, Origin] | None = None
-        for call, site in self.resolver.program.calls:
-            if not isinstance(call.func, ast.Name) or call.func.id != func.name or self.resolver.expr(call.func, site) != LOCAL_DEF + func.name:
+        found: list[tuple[ast.Call, Origin]] = []
+        for call, site in program.calls:
+            if not isinstance(call.func, ast.Name) or call.func.id != func.name or self.resolver.expr(call.func, site) != local:
                 continue
             data = next((k.value for k in call.keywords if k.arg == ident), None)
             if data is None and index is not None and index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
                 data = call.args[index]
             given = self.of(data, site, depth + 1) if data is not None else None
-            if given is None or not from_command_line(given):
+            if given is None or not (from_command_line(given) or given.rank == 0) or given.platform:
                 return None
-            first = first or (call, given)
-        if first is None:
+            found.append((call, given))
+        if not found:
             return None
-        call, given = first
-        label = given.label.split(" (handed to ", 1)[0]
-        return Origin(2, f"{label} (handed to `{func.name}` at line {call.lineno})", proof=True, source=_text(call), line=call.lineno)
+        call, given = found[0]
+        if all(from_command_line(g) for _, g in found):
+            label = given.label.split(" (handed to ", 1)[0]
+            return Origin(2, f"{label} (handed to `{func.name}` at line {call.lineno})", proof=True, source=_text(call), line=call.lineno)
+        if self.fixed_calls and all(g.rank == 0 for _, g in found):
+            paths = {g.path for _, g in found}
+            shown = given.label if len(found) == 1 else f"fixed values ({given.label}, ...)"
+            return Origin(0, f"{shown} (what every call of `{func.name}` hands it)", next(iter(paths)) if len(paths) == 1 else None, line=call.lineno)
+        return None
 
     def _component(self, func: ast.AST | None, scope: Scope) -> bool:
         """Whether a module-level function is a pipeline component (`@dsl.component`, or handed
