@@ -375,3 +375,13 @@ def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path:
     }
     result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
     assert [f.path for f in result.findings] == ["tune.ipynb"]
+
+
+def test_a_folder_with_more_code_than_is_read_keeps_its_advisories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlascan.engines import dependencies
+
+    files = {"requirements.txt": "transformers==4.52.1\n", "a.py": "import os\n", "b.py": "import sys\n"}
+    root = write_tree(tmp_path, files)
+    assert scan_path(root, select=["ATS-DEP-004"]).findings == []  # two files, no Trainer: held back
+    monkeypatch.setattr(dependencies, "MAX_CODE_FILES", 1)
+    assert [f.path for f in scan_path(root, select=["ATS-DEP-004"]).findings] == ["requirements.txt"]

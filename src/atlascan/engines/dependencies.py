@@ -364,6 +364,9 @@ def _verdict(package: str, specifier: str, skip: frozenset[str] = frozenset()) -
 CODE_SUFFIXES = (".py", ".ipynb", ".sh", ".bash")
 REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "lock", "notebook"})
 MAX_CODE_BYTES = 1 << 20
+# A folder with more code than this is not read for names (a monorepo's root manifest): its
+# advisories stand, as for a folder without code.
+MAX_CODE_FILES = 4000
 
 
 def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -> dict[str, advisories.Reach]:
@@ -387,7 +390,7 @@ def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -
 def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[str] | None:
     """The reach table's names that code under `folder` contains; None when it holds no code."""
     prefix = f"{folder}/" if folder else ""
-    code = False
+    code = 0
     used: set[str] = set()
     for path in all_paths:
         if not path.startswith(prefix):
@@ -396,7 +399,9 @@ def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[
         if name == "setup.py":
             continue  # packaging that declares the dependency, not code that uses it
         if path.endswith(CODE_SUFFIXES):
-            code = True
+            code += 1
+            if code > MAX_CODE_FILES:
+                return None
         elif not (name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile"))):
             continue
         try:
