@@ -272,12 +272,15 @@ def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path)
     docker = (
         "FROM python:3.11-slim\n"
         'ARG TORCH_INDEX="https://download.pytorch.org/whl/cpu"\n'
-        "RUN pip install --extra-index-url ${TORCH_INDEX} torch==2.8.0+cpu\n"
+        "RUN pip install --extra-index-url ${TORCH_INDEX} torch==2.8.0+cpu pandas\n"
         "RUN pip install --extra-index-url https://pypi.internal.example/simple featurestore-client\n"
+        "RUN pip install --extra-index-url ${TORCH_INDEX} torch==${TORCH_VERSION}+cpu torchvision\n"  # 5: PyTorch's own names
     )
     result = scan_text(tmp_path, "Dockerfile", docker)
     found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
     assert found == [(3, "medium"), (4, "high")]
+    held = scan_text(tmp_path, "Dockerfile", docker, report_classes=frozenset({"practice"}))
+    assert [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"][-1] == (5, "low")
 
 
 def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_path: Path) -> None:

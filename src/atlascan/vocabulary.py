@@ -81,15 +81,38 @@ PUBLIC_WHEEL_INDEXES = (
 )
 
 
-def public_wheel_index(url: str) -> bool:
-    """Whether an index URL is under one of `PUBLIC_WHEEL_INDEXES` (host and path)."""
+# The packages a public wheel index's operator also owns on PyPI: a command installing only
+# these from its stable index gets each name, and its dependencies, from their owners
+# whichever index wins. Not its nightly and test indexes: their torch depends on a name the
+# index alone served (`torchtriton`, claimed on PyPI by an attacker in December 2022).
+WHEEL_INDEX_OWN_PACKAGES = {
+    "download.pytorch.org/whl": frozenset({"torch", "torchvision", "torchaudio", "torchtext", "torchdata"}),
+}
+PRERELEASE_WHEEL_INDEXES = ("download.pytorch.org/whl/nightly", "download.pytorch.org/whl/test")
+
+
+def _index_place(url: str) -> str | None:
+    """`host/path/` of an index URL, or None when it is not one."""
     url = url.strip().strip("'\"")
     if "://" not in url:
-        return False
+        return None
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
     except ValueError:
-        return False
-    where = f"{host}{parts.path}".rstrip("/") + "/"
-    return any(where.startswith(prefix.rstrip("/") + "/") for prefix in PUBLIC_WHEEL_INDEXES)
+        return None
+    return f"{host}{parts.path}".rstrip("/") + "/"
+
+
+def public_wheel_index(url: str) -> bool:
+    """Whether an index URL is under one of `PUBLIC_WHEEL_INDEXES` (host and path)."""
+    where = _index_place(url)
+    return where is not None and any(where.startswith(prefix.rstrip("/") + "/") for prefix in PUBLIC_WHEEL_INDEXES)
+
+
+def index_own_packages(url: str) -> frozenset[str]:
+    """The packages the operator of the index at `url` also owns on PyPI (`WHEEL_INDEX_OWN_PACKAGES`)."""
+    where = _index_place(url)
+    if where is None or any(where.startswith(prefix + "/") for prefix in PRERELEASE_WHEEL_INDEXES):
+        return frozenset()
+    return next((names for prefix, names in WHEEL_INDEX_OWN_PACKAGES.items() if where.startswith(prefix.rstrip("/") + "/")), frozenset())

@@ -21,9 +21,10 @@ from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
+from atlascan.parsers.requirements import pip_install_arguments, requirement_line
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
-from atlascan.vocabulary import ALL_INTERFACES, public_wheel_index
+from atlascan.vocabulary import ALL_INTERFACES, index_own_packages, public_wheel_index
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
 # the server keeps its default address.
@@ -121,6 +122,7 @@ class Hit:
     args: dict[str, str]
     severity: Severity | None = None
     source: str | None = None  # the owner of the GitHub repository the command installs from
+    practice: str | None = None  # why the hit is the repository's practice (held back), if it is
 
 
 @dataclass
@@ -414,14 +416,43 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
                 url = inv.args[k + 1].value if separate else word.value.partition("=")[2]
                 # An index only its operator publishes to (the PyTorch wheels) cannot serve a
                 # stranger's package under a private name: medium, as ATS-DEP-001 grades it.
-                severity = Severity.MEDIUM if public_wheel_index(_expand(url, scan.env)) else None
-                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity)
+                expanded = _expand(url, scan.env)
+                severity = Severity.MEDIUM if public_wheel_index(expanded) else None
+                own = index_own_packages(expanded)
+                names = _installed_names(inv)
+                # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
+                # whichever index wins, as every such image installs it.
+                practice = "the index operator's own packages, which it also owns on PyPI" if own and names and names <= own else None
+                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
         key = _pip_config(inv, "extra-index-url")
         if key is not None:
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
     for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
         if a.value.value.strip("'\""):
             yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value})
+
+
+def _installed_names(inv: Invocation) -> frozenset[str] | None:
+    """The package names a `pip install` command names, or None when it installs what this
+    cannot name (a `-r` file, a path, a URL, an editable project)."""
+    words = [inv.program, *(w.value for w in inv.args)]
+    if any(w in ("-r", "--requirement", "-e", "--editable") or w.startswith(("-r", "--requirement=")) for w in words):
+        return None
+    names: set[str] = set()
+    for i in pip_install_arguments(words):
+        word = words[i].strip("'\"")
+        req = requirement_line(word, Span(1))
+        if req is None and (pinned := PINNED_BY_VARIABLE.match(word)):
+            names.add(pinned.group(1).lower().replace("_", "-"))  # `torch==${TORCH_VERSION}+cpu`
+        elif req is None or req.url or req.local:
+            return None
+        else:
+            names.add(req.name)
+    return frozenset(names) or None
+
+
+# `name==${VERSION}`: a requirement pinned by a build argument (its version is not known here).
+PINNED_BY_VARIABLE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?===?\$")
 
 
 def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
@@ -1056,4 +1087,6 @@ class CommandsEngine(Engine):
                 if hit.source and hit.source == owner_of(ctx.root):
                     # The repository's own owner's code at a tag or branch, as its own actions are.
                     finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
+                if hit.practice:
+                    finding.severity(Severity.LOW).property("practice", hit.practice)
                 finding.emit()
