@@ -248,6 +248,9 @@ def _a_test(path: str) -> bool:
     return bool(TEST_FILE.match(parts[-1])) or any(p in UNIT_TEST_DIRS for p in parts[:-1])
 
 
+COMPONENT_INPUT = "the pipeline binds this component's inputs"
+
+
 def _grade(
     report: Report, rule: Rule, ctx: FileContext, builder: FindingBuilder, to_file: Callable[[int], int], script: str
 ) -> tuple[Severity, list[str]]:
@@ -262,7 +265,7 @@ def _grade(
         # An earlier step's output or a run's parameter, bound by whoever runs the pipeline:
         # the practice of every component, as for a launched step's script.
         severity = Severity.LOW
-        details.append("the pipeline binds this component's inputs")
+        details.append(COMPONENT_INPUT)
         builder.property("practice", "the pipeline's own artifact, handed to a component as its input")
     elif report.written is not None:
         severity = Severity.LOW
@@ -276,7 +279,7 @@ def _grade(
         severity = Severity.LOW
         builder.property("practice", "the deployment's own model, where its serving platform put it")
     elif origin is not None and origin.step:
-        details.append("the pipeline binds this component's inputs")
+        details.append(COMPONENT_INPUT)
     elif origin is not None and origin.raises and origin.proof and origin.fixed and _a_test(ctx.file.path):
         # A test's fixture at a location written in the test: its author chose it, and
         # nothing that ships reads it; held back with the tests' other findings.

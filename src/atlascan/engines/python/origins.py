@@ -116,7 +116,7 @@ class Origin:
     source: str | None = None  # the expression it comes from ...
     line: int | None = None  # ... and its (program) line
     platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
-    step: bool = False  # an input a pipeline hands one of its components (PIPELINE_COMPONENTS)
+    step: bool = False  # an input a pipeline hands one of its components (COMPONENT_DECORATORS, COMPONENT_CALLS)
     fixed: bool = False  # a remote location spelled out in the code, not one it is handed
 
     @property
