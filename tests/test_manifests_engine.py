@@ -657,3 +657,18 @@ def test_latest_among_too_few_references_is_reported(tmp_path: Path) -> None:
     result = scan_path(tmp_path)
     assert [(f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-K8S-008"] == [("deploy/a.yaml", 10)]
     assert [n.held for n in result.notices if n.message.startswith("ATS-K8S-008")] == [1]
+
+
+def test_a_sample_bucket_is_its_owners_own_in_any_repository_of_that_organisation(tmp_path: Path) -> None:
+    """seldon-core's service-mesh samples serve gs://seldon-models with no go.mod above them:
+    the repository itself is SeldonIO's, found from its README's links."""
+    from atlascan.identity import owner_of
+
+    model = "apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata:\n  name: iris\nspec:\n  storageUri: gs://seldon-models/mlserver/iris\n"
+    readme = "# Seldon Core\nSee https://github.com/SeldonIO/seldon-core/issues.\n"
+    owned = write_tree(tmp_path / "seldon-core", {"README.md": readme, "deploy/model.yaml": model})
+    other = write_tree(tmp_path / "ml-platform", {"README.md": "# Our platform\n", "deploy/model.yaml": model})
+    owner_of.cache_clear()
+    assert [f.rule_id for f in scan_path(owned, select=["ATS-K8S-015"]).findings] == []
+    assert [(f.path, f.region.start_line) for f in scan_path(other, select=["ATS-K8S-015"]).findings] == [("deploy/model.yaml", 6)]
+    owner_of.cache_clear()

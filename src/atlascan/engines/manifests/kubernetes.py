@@ -25,6 +25,7 @@ from atlascan.engines.manifests.nodes import (
     key_node,
     text,
 )
+from atlascan.identity import owner_of
 from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 
@@ -646,8 +647,12 @@ def _storage_uri(key: str, value: YNode | None, ctx: FileContext) -> None:
 
 def _owned_here(uri: str, ctx: FileContext) -> bool:
     """True when the file belongs to the project that owns the bucket: the nearest `go.mod`
-    above it (up to the scan root) declares one of that project's modules."""
+    above it (up to the scan root) declares one of that project's modules, or the scan root is
+    a repository of the organisation that owns them all (`github.com/seldonio/`)."""
     owners = next(o for prefix, o in PUBLIC_SAMPLE_BUCKETS.items() if uri.startswith(prefix))
+    organisations = {o.split("/")[1] for o in owners if o.count("/") == 2 and o.endswith("/")}
+    if organisations and owner_of(ctx.root) in organisations:
+        return True
     file = ctx.file
     root = os.path.normpath(file.abspath[: len(file.abspath) - len(file.path)] or ".")
     folder = os.path.dirname(os.path.normpath(file.abspath))
