@@ -672,3 +672,9 @@ def test_a_sample_bucket_is_its_owners_own_in_any_repository_of_that_organisatio
     assert [f.rule_id for f in scan_path(owned, select=["ATS-K8S-015"]).findings] == []
     assert [(f.path, f.region.start_line) for f in scan_path(other, select=["ATS-K8S-015"]).findings] == [("deploy/model.yaml", 6)]
     owner_of.cache_clear()
+
+
+def test_a_persistent_volumes_host_path_is_named_by_the_object(tmp_path: Path) -> None:
+    pv = "kind: PersistentVolume\napiVersion: v1\nmetadata:\n  name: vol\nspec:\n  hostPath:\n    path: /mnt/data\n"
+    (found,) = scan_text(tmp_path, "pv.yaml", pv, select=["ATS-K8S-003"]).findings
+    assert found.message == "Volume `vol` (a PersistentVolume) mounts the node's /mnt/data."

@@ -333,13 +333,16 @@ def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, po
     if why is None and common.readable_without_harm(path) and _mounted_read_only(root, volume.text("name") or ""):
         return  # an ordinary host folder every container mounts `readOnly: true`
     first = spec.key_node("path") if isinstance(spec, Mapping) else volume.key_node("hostPath")
+    # A pod's volume has its own name; a PersistentVolume's hostPath is the object itself.
+    persistent = pod is None and root.text("kind") == "PersistentVolume"
+    named = volume.text("name") or (text(get(root, "metadata", "name")) if persistent else None) or "?"
     emit(
         ctx,
         "ATS-K8S-003",
         first or path_node,
         path_node,
         args={
-            "volume": f"`{volume.text('name') or '?'}`",
+            "volume": f"`{named}`" + (" (a PersistentVolume)" if persistent else ""),
             "path": path.strip(),
             "why": f" ({why})" if why else "",
         },
