@@ -798,9 +798,16 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         verb_names = {v.value.strip() for v in verbs}
         groups = {g.value.strip() for g in _items(rule.get("apiGroups"))}
         all_resources = any(r.value.strip() == "*" for r in resources)
+        # Groups named after the role (`dex` on `dex.coreos.com`): the API the workload
+        # defines for itself, whose every resource and verb is its own storage.
+        own_api = bool(groups) and not agent and all(not _builtin_group(g) and g.split(".", 1)[0] == name for g in groups)
         for node in [*verbs, *resources] if not aggregated else []:
             if node.value.strip() == "*":
                 is_verb = any(node is v for v in verbs)
+                if own_api:
+                    effect = "every verb on every resource of the API group it defines for itself"
+                    wildcards.append((OWNED_RANK, node, "verbs" if is_verb else "resources", effect))
+                    break
                 if is_verb and all_resources and "*" in groups:
                     effect = ("every action on every resource, the rights of `cluster-admin`" if kind == "ClusterRole"
                               else "every action on every resource of the namespace, Secrets and Roles included")  # fmt: skip
