@@ -1029,3 +1029,13 @@ def test_a_parameter_every_call_hands_a_fixed_value_is_that_value(tmp_path: Path
     files = {"fixed.py": fixed, "mixed.py": mixed, "passed.py": passed, "nested.py": nested, "caller.py": caller}
     found = sorted((f.path, f.region.start_line) for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-011")
     assert found == [("caller.py", 3), ("mixed.py", 3), ("mixed.py", 7), ("passed.py", 3)]
+
+
+def test_a_module_run_with_python_dash_m_is_launched_by_that_line(tmp_path: Path) -> None:
+    """Metaflow's uv environment runs `python -m metaflow.plugins.uv.bootstrap "%s"`: the
+    bootstrap's command line is the one that line writes, not an outsider's."""
+    bootstrap = "import subprocess, sys\nsubprocess.run(f'uv pip install {sys.argv[1]}', shell=True)\n"
+    launcher = "CMD = 'python -m tool.plugins.bootstrap \"%s\"'\n"
+    files = {"tool/plugins/env.py": launcher, "tool/plugins/bootstrap.py": bootstrap, "other/bootstrap.py": bootstrap}
+    found = {f.path: f.severity for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-011"}
+    assert found == {"tool/plugins/bootstrap.py": Severity.HIGH, "other/bootstrap.py": Severity.CRITICAL}

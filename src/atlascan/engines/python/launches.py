@@ -34,6 +34,8 @@ COMMAND = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*[ \t]+[\"']?([
 # The exec form of the same: a Dockerfile's `ENTRYPOINT ["python3", "train.py"]`, a YAML
 # `command: [python, -u, train.py]`.
 EXEC_FORM = re.compile(r"""python(?:3(?:\.\d+)?)?["']?(?:[ \t]*,[ \t]*["']?-[a-zA-Z]+["']?)*[ \t]*,[ \t]*["']?([\w./-]+\.py)\b""")
+# `python -m metaflow.plugins.uv.bootstrap "$TYPE"`: the module's file under the launcher.
+MODULE_FORM = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*?[ \t]+-m[ \t]+([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\b")
 FORWARDS = re.compile(r"\$(?:[@*1-9]|\{[@*1-9])")
 KEYWORD_KINDS = frozenset({"python", "notebook", "yaml"})  # `entry_script: score.py` in a pipeline YAML
 COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab-ci", "shell", "dockerfile"})
@@ -91,12 +93,13 @@ def _commands(text: str) -> list[tuple[int, str]]:
     at = text.find("python")
     while at != -1:
         before = text[at - 1] if at else " "
-        m = (COMMAND.match(text, at) or EXEC_FORM.match(text, at)) if not (before.isalnum() or before in "_./-") else None
+        m = (COMMAND.match(text, at) or EXEC_FORM.match(text, at) or MODULE_FORM.match(text, at)) if not (before.isalnum() or before in "_./-") else None
         # A wrapper that forwards its own arguments (`python convert.py "$@"`) passes the
         # caller's command line on: not one the repository writes.
         eol = text.find("\n", m.end()) if m else -1
         if m and not FORWARDS.search(text, m.end(), len(text) if eol == -1 else eol):
-            out.append((m.start(1), m.group(1)))
+            name = m.group(1)
+            out.append((m.start(1), name if name.endswith(".py") else name.replace(".", "/") + ".py"))
         at = text.find("python", at + 6)
     return out
 
