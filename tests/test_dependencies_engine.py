@@ -385,3 +385,18 @@ def test_a_folder_with_more_code_than_is_read_keeps_its_advisories(tmp_path: Pat
     assert scan_path(root, select=["ATS-DEP-004"]).findings == []  # two files, no Trainer: held back
     monkeypatch.setattr(dependencies, "MAX_CODE_FILES", 1)
     assert [f.path for f in scan_path(root, select=["ATS-DEP-004"]).findings] == ["requirements.txt"]
+
+
+def test_reach_reads_no_link_fifo_or_file_outside_the_root(tmp_path: Path) -> None:
+    """A hostile tree names a link to a file outside the root, and a FIFO, like code: neither
+    is opened (a FIFO would block the scan), and with no readable code the advisory stands."""
+    import os
+
+    outside = tmp_path / "outside.py"
+    outside.write_text("from transformers import Trainer\n")
+    root = write_tree(tmp_path / "repo", {"requirements.txt": "transformers==4.52.1\n", "app.py": "import os\n"})
+    os.symlink(outside, root / "linked.py")
+    os.mkfifo(root / "pipe.py")
+    found = scan_path(root, select=["ATS-DEP-004"])
+    # app.py (no Trainer) is the only code read: the Trainer advisory is held back.
+    assert found.findings == [] and [n.held for n in found.notices if n.message.startswith("ATS-DEP-004")] == [1]

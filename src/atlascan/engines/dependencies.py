@@ -405,11 +405,11 @@ def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[
         elif not (name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile"))):
             continue
         try:
-            st = os.stat(root + path)
+            st = os.lstat(root + path)
         except OSError:
             continue
         if not stat.S_ISREG(st.st_mode):
-            continue  # never open a FIFO or device a hostile tree names like code
+            continue  # never open a link (it may leave the root), a FIFO or a device named like code
         used |= _names_in(root + path, st.st_size, st.st_mtime_ns)
     return frozenset(used) if code else None
 
