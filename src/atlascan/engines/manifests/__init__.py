@@ -42,7 +42,7 @@ class ManifestsEngine(Engine):
         from atlascan.engines.manifests import crossfile, kustomize
 
         pins = ctx.enabled("ATS-K8S-008")
-        rbac = ctx.enabled("ATS-K8S-018") or ctx.enabled("ATS-K8S-014")
+        rbac = any(ctx.enabled(r) for r in ("ATS-K8S-014", "ATS-K8S-017", "ATS-K8S-018"))
         facts = crossfile.survey(files, roles=rbac, images=pins, accounts=ctx.enabled("ATS-K8S-016"))
         return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {})
 

@@ -47,6 +47,9 @@ class Facts:
     # service accounts a workload of the scan runs as (`serviceAccountName:`); None when
     # not surveyed
     workload_accounts: frozenset[str] | None = None
+    # `Kind/name` (name lower-cased) of every Role and ClusterRole a binding of the scan names;
+    # None when the scan has no binding at all (nothing to tell an unbound role by)
+    bound_roles: frozenset[str] | None = None
 
 
 def bound_account(facts: object, name: str) -> bool:
@@ -58,6 +61,20 @@ def runs_as(facts: object, account: str) -> bool:
     """Whether a workload of the scan runs as this service account (true when unknown)."""
     known = facts.workload_accounts if isinstance(facts, Facts) else None
     return known is None or account in known
+
+
+def unbound_role(facts: object, kind: str, name: str) -> bool:
+    """Whether no binding of a scan that has bindings names this role, also under a
+    kustomize `namePrefix`/`nameSuffix` (a kubebuilder `*_admin_role` that the cluster
+    admin may bind to people: a template, not a workload's rights)."""
+    bound = facts.bound_roles if isinstance(facts, Facts) else None
+    if not bound:
+        return False
+    name = name.strip().lower()
+    return not any(
+        role == f"{kind}/{name}" or (role.startswith(f"{kind}/") and (role.endswith("-" + name) or role.startswith(f"{kind}/{name}-")))
+        for role in bound
+    )
 
 
 def node_agent(facts: object, kind: str, name: str) -> bool:
@@ -120,18 +137,19 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool
         if images:
             refs, digests = image_pins(raw)
             total, pinned = total + refs, pinned + digests
-    agent_roles, bound = rbac_index(rbac)
+    agent_roles, bound, roles_bound = rbac_index(rbac)
     return Facts(
         node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total, few_images=total < PRACTICE_MIN_REFERENCES,
-        workload_accounts=frozenset(used) if accounts else None,
+        workload_accounts=frozenset(used) if accounts else None, bound_roles=roles_bound or None,
     )
 
 
-def rbac_index(files: list[SourceFile]) -> tuple[frozenset[str], frozenset[str]]:
+def rbac_index(files: list[SourceFile]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Roles bound (through a RoleBinding or ClusterRoleBinding of the scan) to a service
-    account that a DaemonSet of the scan names, and every service account a binding of the
-    scan names. Namespaces are not compared: kustomize and Helm set them at install time.
-    `files`: the scan's YAML files that declare a DaemonSet or a binding."""
+    account that a DaemonSet of the scan names, every service account a binding of the scan
+    names, and every role a binding names. Namespaces are not compared: kustomize and Helm
+    set them at install time. `files`: the scan's YAML files that declare a DaemonSet or a
+    binding."""
     accounts: set[str] = set()
     bindings: list[tuple[str, set[str]]] = []  # (`Kind/name` of the role, service accounts)
     for file in files:
@@ -154,4 +172,8 @@ def rbac_index(files: list[SourceFile]) -> tuple[frozenset[str], frozenset[str]]
                 }
                 if role_kind and role:
                     bindings.append((f"{role_kind}/{role}", subjects))
-    return frozenset(role for role, subjects in bindings if subjects & accounts), frozenset().union(*(subjects for _, subjects in bindings))
+    return (
+        frozenset(role for role, subjects in bindings if subjects & accounts),
+        frozenset().union(*(subjects for _, subjects in bindings)),
+        frozenset(role for role, _ in bindings),
+    )

@@ -751,6 +751,8 @@ AGGREGATE_LABEL = re.compile(r"/aggregate-to-[\w.-]+$")
 BUILTIN_GROUPS = frozenset({"", "apps", "batch", "extensions", "policy", "autoscaling"})
 # The rank of an operator's wildcard on its custom resources: after every other wildcard.
 OWNED_RANK = 4
+# ... and of a role no binding grants, on the project's custom resources: after that.
+TEMPLATE_RANK = 5
 
 
 def _builtin_group(group: str) -> bool:
@@ -787,6 +789,7 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
     # compromised node then reads every Secret the role reaches.
     agent = crossfile.node_agent(ctx.facts, kind, name)
     operator = bool(OPERATOR_ROLE.search(name)) and not agent
+    template = crossfile.unbound_role(ctx.facts, kind, name)
     # One ATS-K8S-017 per role, at its widest wildcard: narrowing the role is one change, and
     # its other wildcard rules are related locations of it.
     wildcards: list[tuple[int, Scalar, str, str]] = []
@@ -820,6 +823,12 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                     # experiments): their verbs are its CRUD, and `*` adds `deletecollection`.
                     effect = "every verb on the custom resources it reconciles, as operators do"
                     wildcards.append((OWNED_RANK, node, "verbs", effect))
+                    break
+                elif is_verb and template and groups and not groups & {"*"} and all(not _builtin_group(g) for g in groups):
+                    # kubebuilder's `<kind>_admin_role`: every verb on the project's custom
+                    # resources, for the cluster admin to delegate; no workload holds it.
+                    effect = "every verb on the custom resources, in a role no binding of the repository grants"
+                    wildcards.append((TEMPLATE_RANK, node, "verbs", effect))
                     break
                 elif is_verb:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
@@ -857,4 +866,6 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
             finding.related(other, f"Another rule of this {kind} grants `*` {other_what}: {other_effect}.")
         if rank == OWNED_RANK:  # what every operator does: held back with the repository's practice
             finding.severity(Severity.LOW).property("practice", "an operator's own role, on the custom resources it reconciles")
+        elif rank == TEMPLATE_RANK:
+            finding.severity(Severity.LOW).property("practice", "a role for the cluster admin to delegate a project's custom resources")
         finding.emit()
