@@ -436,3 +436,13 @@ def test_local_action_inputs_are_judged_at_their_callers(tmp_path: Path) -> None
     (tmp_path / WF).unlink()
     found = [f for f in _findings(scan_path(tmp_path, select=["ATS-GHA-001"])) if f.path == rel]
     assert [(f.region.start_line, f.severity) for f in found] == [(10, Severity.MEDIUM)]
+
+
+def test_self_hosted_jobs_of_one_pull_request_workflow_are_one_finding(tmp_path: Path) -> None:
+    """vllm production-stack's helm-chart workflow runs four jobs on its self-hosted runner
+    for pull requests: one trigger to gate, one finding, the other jobs related."""
+    job = "  {name}:\n    runs-on: [self-hosted, gpu]\n    steps:\n      - run: make test\n"
+    text = "on: pull_request\npermissions: {}\njobs:\n" + "".join(job.format(name=n) for n in ("small", "two-pods", "multi"))
+    found = [f for f in scan_text(tmp_path, ".github/workflows/e2e.yml", text).findings if f.rule_id == "ATS-GHA-011"]
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(5, [9, 13])]
+    assert found[0].message.endswith("(and 2 more in this workflow).")

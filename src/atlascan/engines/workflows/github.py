@@ -1357,7 +1357,9 @@ def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
             labels = [group_labels] if isinstance(group_labels, Scalar) else [i for i in getattr(group_labels, "items", []) if isinstance(i, Scalar)]
         for label in labels:
             if label.value.strip().lower() == "self-hosted":
-                ctx.finding("ATS-GHA-011").at(label).args(trigger=trigger, job=job.name).emit()
+                # One trigger puts every such job of the workflow on the runner: one decision
+                # (gate the workflow, or move it off the runner), its other jobs related.
+                ctx.finding("ATS-GHA-011").at(label).args(trigger=trigger, job=job.name).property("foldObject", "workflow:1").emit()
 
 
 # ---- ATS-GHA-012: untrusted text written to $GITHUB_ENV / $GITHUB_PATH --------------------
