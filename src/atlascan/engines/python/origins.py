@@ -180,6 +180,9 @@ class Origins:
         # cross-file wrapper summary: callers in other files hand it theirs.
         self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
+        self._by_name: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] | None = None
+        self._made_components: frozenset[str] | None = None  # names handed to COMPONENT_CALLS
+        self._module_functions: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] | None = None
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
         if isinstance(node, ast.Name) and node.id == "__file__":
@@ -323,15 +326,15 @@ class Origins:
         around as a value has callers this cannot see."""
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None or scope.parent.kind not in ("module", "function"):
             return None
-        program = self.resolver.program
         local = LOCAL_DEF + func.name
-        if any(isinstance(n, ast.Name) and n.id == func.name and self.resolver.expr(n, s) == local for n, s in program.references):
+        uses = self._uses(func.name)
+        if any(isinstance(n, ast.Name) and self.resolver.expr(n, s) == local for n, s in uses):
             return None
         positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
         index = positional.index(ident) if ident in positional else None
         found: list[tuple[ast.Call, Origin]] = []
-        for call, site in program.calls:
-            if not isinstance(call.func, ast.Name) or call.func.id != func.name or self.resolver.expr(call.func, site) != local:
+        for call, site in uses:
+            if not isinstance(call, ast.Call) or self.resolver.expr(call.func, site) != local:
                 continue
             data = next((k.value for k in call.keywords if k.arg == ident), None)
             if data is None and index is not None and index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
@@ -352,6 +355,20 @@ class Origins:
             return Origin(0, f"{shown} (what every call of `{func.name}` hands it)", next(iter(paths)) if len(paths) == 1 else None, line=call.lineno)
         return None
 
+    def _uses(self, name: str) -> list[tuple[ast.Call | ast.Name, Scope]]:
+        """The calls of a bare `name(...)` and the bare `name`s passed as arguments, indexed
+        once per module: a parameter's lookup would otherwise walk every call of the file."""
+        if self._by_name is None:
+            index: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] = {}
+            for call, site in self.resolver.program.calls:
+                if isinstance(call.func, ast.Name):
+                    index.setdefault(call.func.id, []).append((call, site))
+            for node, site in self.resolver.program.references:
+                if isinstance(node, ast.Name):
+                    index.setdefault(node.id, []).append((node, site))
+            self._by_name = index
+        return self._by_name.get(name, [])
+
     def _component(self, func: ast.AST | None, scope: Scope) -> bool:
         """Whether a module-level function is a pipeline component (`@dsl.component`, or handed
         to `create_component_from_func`): its parameters are the pipeline's to bind."""
@@ -361,22 +378,32 @@ class Origins:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if self.resolver.expr(target, scope.parent) in COMPONENT_DECORATORS:
                 return True
-        for call, _ in self.resolver.program.calls:
-            callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
-            first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "func"), None)
-            if callee in COMPONENT_CALLS and isinstance(first, ast.Name) and first.id == func.name:
-                return True
-        return False
+        if self._made_components is None:
+            made: set[str] = set()
+            for call, _ in self.resolver.program.calls:
+                callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+                if callee not in COMPONENT_CALLS:
+                    continue
+                first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "func"), None)
+                if isinstance(first, ast.Name):
+                    made.add(first.id)
+            self._made_components = frozenset(made)
+        return func.name in self._made_components
 
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
         that returns a value (`def parse_args(): ...; return parser.parse_args()`)."""
-        for func, scope in self.resolver.program.functions:
-            if func.name != name or scope.parent is None or scope.parent.kind != "module":
-                continue
-            returns = [n.value for n in _own_nodes(func) if isinstance(n, ast.Return) and n.value is not None]
-            return bool(returns) and all(self.of(v, scope, depth + 1).label.startswith(WHOLE_COMMAND_LINE) for v in returns[:4])
-        return False
+        if self._module_functions is None:
+            self._module_functions = {}
+            for func, scope in self.resolver.program.functions:
+                if scope.parent is not None and scope.parent.kind == "module":
+                    self._module_functions.setdefault(func.name, (func, scope))
+        found = self._module_functions.get(name)
+        if found is None:
+            return False
+        func, scope = found
+        returns = [n.value for n in _own_nodes(func) if isinstance(n, ast.Return) and n.value is not None]
+        return bool(returns) and all(self.of(v, scope, depth + 1).label.startswith(WHOLE_COMMAND_LINE) for v in returns[:4])
 
     def _web_request(self, func: ast.AST | None, ident: str, scope: Scope) -> str | None:
         """"a web request" for a parameter annotated with a web framework's request type."""
