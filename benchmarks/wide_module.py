@@ -1,7 +1,7 @@
 """Scan time of one wide module: N functions whose parameter reaches a sink, each called once
 at module level. Every such parameter asks what its calls hand it, so a per-lookup walk of
 the module's calls grows with N squared; the lookups are indexed once per module. Prints
-the time per function at two sizes: a ratio near 1 means linear.
+the time per function at two sizes (in process, one worker): a ratio near 1 means linear.
 
     .venv/bin/python benchmarks/wide_module.py            # 750 and 3000 functions
     .venv/bin/python benchmarks/wide_module.py --sizes 1000 4000
@@ -10,7 +10,6 @@ the time per function at two sizes: a ratio near 1 means linear.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,15 +23,20 @@ def module(n: int) -> str:
 
 
 def scan_seconds(n: int) -> float:
+    """In process, one worker, no cache: the analysis alone, without interpreter start-up."""
+    from atlascan.model import Limits
+    from atlascan.scan import ScanOptions, run_scan
+
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "wide.py").write_text(module(n), "utf-8")
+        root = Path(tmp)
+        (root / "wide.py").write_text(module(n), "utf-8")
+        opts = ScanOptions(paths=[root], root=root, use_ignore_files=False, jobs=1, limits=Limits(file_timeout_s=600))
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "atlascan", "scan", tmp, "-q", "-f", "json", "--no-cache"],
-                              capture_output=True, text=True, check=False)  # fmt: skip
+        found = len(run_scan(opts).findings)
         elapsed = time.perf_counter() - started
-        if done.returncode not in (0, 1):
-            sys.exit(f"atlascan exited {done.returncode}: {done.stderr.strip()[-300:]}")
-        return elapsed
+    if found != n:
+        sys.exit(f"expected {n} findings, got {found}: the generated module no longer measures what it should")
+    return elapsed
 
 
 def main() -> int:
