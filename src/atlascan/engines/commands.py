@@ -21,7 +21,7 @@ from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
-from atlascan.parsers.requirements import pip_install_arguments, requirement_line
+from atlascan.parsers.requirements import VARIABLE_PIN, pip_install_arguments, requirement_line
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
 from atlascan.vocabulary import ALL_INTERFACES, index_own_packages, public_wheel_index
@@ -442,7 +442,7 @@ def _installed_names(inv: Invocation) -> frozenset[str] | None:
     for i in pip_install_arguments(words):
         word = words[i].strip("'\"")
         req = requirement_line(word, Span(1))
-        if req is None and (pinned := PINNED_BY_VARIABLE.match(word)):
+        if req is None and (pinned := VARIABLE_PIN.match(word)):
             names.add(pinned.group(1).lower().replace("_", "-"))  # `torch==${TORCH_VERSION}+cpu`
         elif req is None or req.url or req.local:
             return None
@@ -450,9 +450,6 @@ def _installed_names(inv: Invocation) -> frozenset[str] | None:
             names.add(req.name)
     return frozenset(names) or None
 
-
-# `name==${VERSION}`: a requirement pinned by a build argument (its version is not known here).
-PINNED_BY_VARIABLE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?===?\$")
 
 
 def detect_insecure_index(scan: Scan) -> Iterator[Hit]:

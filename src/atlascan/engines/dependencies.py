@@ -31,6 +31,7 @@ from atlascan.parsers.requirements import (
     EXTRA,
     PRIMARY,
     TRUSTED_HOST,
+    VARIABLE_PIN,
     Manifest,
     Requirement,
     Source,
@@ -58,8 +59,6 @@ MAX_LOCK_MANIFESTS = 50
 LOCKED_FORMATS = frozenset({"pyproject", "pipfile"})
 LOCK_NAMES = ("uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock")
 EXACT_PIN = re.compile(r"^\s*===?\s*[^*,;\s]+\s*$")
-# `name==${VERSION}` / `name==$VERSION` in an install command: pinned by a build argument.
-VARIABLE_PIN = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==\$\{?\w+\}?""")
 # Packages each of whose releases requires one exact torch release: pinning torch pins them.
 TORCH_COMPANIONS = frozenset({"torchvision", "torchaudio", "torchtext"})
 
@@ -379,7 +378,7 @@ def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -
     if not conditional or m.format not in REACH_FORMATS:
         return {}
     if m.format == "notebook":
-        used: frozenset[str] | None = frozenset(n for r in advisories.reaches().values() for n in r.names if n in ctx.doc.text)
+        used: frozenset[str] | None = _names_named(ctx.doc.text)
     else:
         used = _names_used(ctx.root, m.path.rpartition("/")[0], ctx.all_paths)
     if used is None:
@@ -423,6 +422,11 @@ def _names_in(abspath: str, size: int, mtime_ns: int) -> frozenset[str]:
             text = fh.read(MAX_CODE_BYTES).decode("utf-8", "replace")
     except OSError:
         return frozenset()
+    return _names_named(text)
+
+
+def _names_named(text: str) -> frozenset[str]:
+    """The reach table's names that `text` contains."""
     return frozenset(n for r in advisories.reaches().values() for n in r.names if n in text)
 
 

@@ -299,6 +299,10 @@ def vcs_ref(url: str) -> str:
 PIP_PROGRAMS = re.compile(r"^pip(?:3(?:\.\d+)?)?$")
 PYTHON_PROGRAMS = re.compile(r"^python(?:\d(?:\.\d+)?)?$")
 # `pip install` / `uv pip install` options that take a separate value.
+# `name==${VERSION}` / `name==$VERSION` in an install command: pinned by a build argument
+# (its version is not known here).
+VARIABLE_PIN = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==\$\{?\w+\}?""")
+
 PIP_VALUE_OPTIONS = frozenset({
     "-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
     "--find-links", "--trusted-host", "-t", "--target", "--prefix", "--root", "--platform",

@@ -753,6 +753,11 @@ BUILTIN_GROUPS = frozenset({"", "apps", "batch", "extensions", "policy", "autosc
 OWNED_RANK = 4
 # ... and of a role no binding grants, on the project's custom resources: after that.
 TEMPLATE_RANK = 5
+# Why a role whose widest wildcard has one of these ranks is the repository's practice.
+HELD_RANKS = {
+    OWNED_RANK: "an operator's own role, on the custom resources it reconciles",
+    TEMPLATE_RANK: "a role for the cluster admin to delegate a project's custom resources",
+}
 
 
 def _builtin_group(group: str) -> bool:
@@ -801,9 +806,10 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         verb_names = {v.value.strip() for v in verbs}
         groups = {g.value.strip() for g in _items(rule.get("apiGroups"))}
         all_resources = any(r.value.strip() == "*" for r in resources)
+        custom = bool(groups) and all(g != "*" and not _builtin_group(g) for g in groups)
         # Groups named after the role (`dex` on `dex.coreos.com`): the API the workload
         # defines for itself, whose every resource and verb is its own storage.
-        own_api = bool(groups) and not agent and all(not _builtin_group(g) and g.split(".", 1)[0] == name for g in groups)
+        own_api = custom and not agent and all(g.split(".", 1)[0] == name for g in groups)
         for node in [*verbs, *resources] if not aggregated else []:
             if node.value.strip() == "*":
                 is_verb = any(node is v for v in verbs)
@@ -818,17 +824,15 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
                     effect = "every action on every resource type of the listed API groups, current and future"
                 elif is_verb and kind == "Role" and not {r.value.strip() for r in resources} & SENSITIVE_RESOURCES:
                     break  # every verb of a Job or a ConfigMap in one namespace is its CRUD: nothing beyond
-                elif is_verb and operator and groups and not groups & {"*"} and all(not _builtin_group(g) for g in groups):
+                elif is_verb and custom and (operator or template):
                     # An operator reconciling custom resources (katib-controller on kubeflow.org
                     # experiments): their verbs are its CRUD, and `*` adds `deletecollection`.
-                    effect = "every verb on the custom resources it reconciles, as operators do"
-                    wildcards.append((OWNED_RANK, node, "verbs", effect))
-                    break
-                elif is_verb and template and groups and not groups & {"*"} and all(not _builtin_group(g) for g in groups):
-                    # kubebuilder's `<kind>_admin_role`: every verb on the project's custom
-                    # resources, for the cluster admin to delegate; no workload holds it.
-                    effect = "every verb on the custom resources, in a role no binding of the repository grants"
-                    wildcards.append((TEMPLATE_RANK, node, "verbs", effect))
+                    # kubebuilder's `<kind>_admin_role` grants the same for the cluster admin to
+                    # delegate; no workload holds it.
+                    if operator:
+                        wildcards.append((OWNED_RANK, node, "verbs", "every verb on the custom resources it reconciles, as operators do"))
+                    else:
+                        wildcards.append((TEMPLATE_RANK, node, "verbs", "every verb on the custom resources, in a role no binding of the repository grants"))
                     break
                 elif is_verb:
                     effect = "every verb, current and future, on the listed resources (`delete` and `deletecollection` included)"
@@ -864,8 +868,6 @@ def _role_rules(root: Mapping, kind: str, ctx: FileContext) -> None:
         finding = ctx.finding("ATS-K8S-017").at(node).args(what=what, role=kind, scope=scope, effect=effect)
         for _, other, other_what, other_effect in others:
             finding.related(other, f"Another rule of this {kind} grants `*` {other_what}: {other_effect}.")
-        if rank == OWNED_RANK:  # what every operator does: held back with the repository's practice
-            finding.severity(Severity.LOW).property("practice", "an operator's own role, on the custom resources it reconciles")
-        elif rank == TEMPLATE_RANK:
-            finding.severity(Severity.LOW).property("practice", "a role for the cluster admin to delegate a project's custom resources")
+        if rank in HELD_RANKS:  # what every operator does: held back with the repository's practice
+            finding.severity(Severity.LOW).property("practice", HELD_RANKS[rank])
         finding.emit()
