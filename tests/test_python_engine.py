@@ -1039,3 +1039,19 @@ def test_a_module_run_with_python_dash_m_is_launched_by_that_line(tmp_path: Path
     files = {"tool/plugins/env.py": launcher, "tool/plugins/bootstrap.py": bootstrap, "other/bootstrap.py": bootstrap}
     found = {f.path: f.severity for f in _scan(tmp_path, files).findings if f.rule_id == "ATS-PY-011"}
     assert found == {"tool/plugins/bootstrap.py": Severity.HIGH, "other/bootstrap.py": Severity.CRITICAL}
+
+
+def test_a_training_job_handed_a_module_launches_that_module(tmp_path: Path) -> None:
+    """vertex-ai-samples' feature-store notebook writes `trainer/task.py` and runs it with
+    `gcloud ai custom-jobs create --python-module=trainer.task`; the Vertex AI SDK says
+    `python_module_name="trainer.task"`. The job writes its command line."""
+    task = "import argparse, pickle\np = argparse.ArgumentParser()\np.add_argument('--model')\nargs = p.parse_args()\nm = pickle.load(open(args.model, 'rb'))\n"
+    files = {
+        "gcloud/run.sh": "gcloud ai custom-jobs create --python-module=trainer.task --args=--model=gs://b/m.pkl\n",
+        "gcloud/trainer/task.py": task,
+        "sdk/job.py": "job = aiplatform.CustomPythonPackageTrainingJob(python_module_name='trainer.task')\n",
+        "sdk/trainer/task.py": task + "# sdk\n",
+        "alone/trainer/task.py": task + "# alone\n",  # nothing launches it
+    }
+    found = {f.path: f.severity for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"}
+    assert found == {"gcloud/trainer/task.py": Severity.LOW, "sdk/trainer/task.py": Severity.LOW, "alone/trainer/task.py": Severity.CRITICAL}

@@ -36,6 +36,10 @@ COMMAND = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*[ \t]+[\"']?([
 EXEC_FORM = re.compile(r"""python(?:3(?:\.\d+)?)?["']?(?:[ \t]*,[ \t]*["']?-[a-zA-Z]+["']?)*[ \t]*,[ \t]*["']?([\w./-]+\.py)\b""")
 # `python -m metaflow.plugins.uv.bootstrap "$TYPE"`: the module's file under the launcher.
 MODULE_FORM = re.compile(r"python(?:3(?:\.\d+)?)?(?:[ \t]+-[a-zA-Z]+)*?[ \t]+-m[ \t]+([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\b")
+# A training job handed a module of the repository's package: gcloud's
+# `--python-module=trainer.task`, the Vertex AI SDK's `python_module_name="trainer.task"`
+# (also inside a notebook's JSON, quotes escaped).
+JOB_MODULE = re.compile(r"""(?:--python-module|python_module_name)\\?["']?[ \t]*[= ][ \t]*\\?["']?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)""")
 FORWARDS = re.compile(r"\$(?:[@*1-9]|\{[@*1-9])")
 KEYWORD_KINDS = frozenset({"python", "notebook", "yaml"})  # `entry_script: score.py` in a pipeline YAML
 COMMAND_KINDS = frozenset({"python", "notebook", "yaml", "gha-workflow", "gitlab-ci", "shell", "dockerfile"})
@@ -78,6 +82,8 @@ def _launched(text: str, kind: str) -> list[tuple[str, int]]:
     """(script, line) of each launch in one file's text."""
     sites = _script_names(text) if kind in KEYWORD_KINDS else []
     sites += _commands(text)
+    if "python" in text and "module" in text:  # cheap prefilter for the job form below
+        sites += [(m.start(1), _module_file(m.group(1))) for m in JOB_MODULE.finditer(text)]
     return [(_clean(name), text.count("\n", 0, start) + 1) for start, name in sites]
 
 
@@ -99,9 +105,14 @@ def _commands(text: str) -> list[tuple[int, str]]:
         eol = text.find("\n", m.end()) if m else -1
         if m and not FORWARDS.search(text, m.end(), len(text) if eol == -1 else eol):
             name = m.group(1)
-            out.append((m.start(1), name if name.endswith(".py") else name.replace(".", "/") + ".py"))
+            out.append((m.start(1), name if name.endswith(".py") else _module_file(name)))
         at = text.find("python", at + 6)
     return out
+
+
+def _module_file(module: str) -> str:
+    """`pkg.train` -> `pkg/train.py`."""
+    return module.replace(".", "/") + ".py"
 
 
 def _script_names(text: str) -> list[tuple[int, str]]:
