@@ -1055,3 +1055,23 @@ def test_a_training_job_handed_a_module_launches_that_module(tmp_path: Path) -> 
     }
     found = {f.path: f.severity for f in _scan(tmp_path, files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-001"}
     assert found == {"gcloud/trainer/task.py": Severity.LOW, "sdk/trainer/task.py": Severity.LOW, "alone/trainer/task.py": Severity.CRITICAL}
+
+
+def test_a_name_first_reached_at_the_hop_limit_is_followed_again_from_nearer(tmp_path: Path) -> None:
+    """vertex-ai-samples' Dask trainer: `launch(cmd)`'s parameter asks what its calls hand it,
+    which reaches the environment only near the hop limit; the calls themselves, looked at
+    next, must still see `CLUSTER_SPEC` (a lookup cut short is not remembered)."""
+    code = (
+        "import json, os, subprocess\n"
+        "def launch(cmd):\n    return subprocess.check_call(cmd, shell=True)\n"
+        "def chief_port(config):\n    if 'open_ports' in config:\n        return config['open_ports'][0]\n"
+        "    return config['cluster']['chief'][0].split(':')[1]\n"
+        "def main():\n    raw = os.environ.get('CLUSTER_SPEC')\n    config = json.loads(raw)\n"
+        "    port = chief_port(config)\n    address = '{}:{}'.format('10.0.0.1', port)\n"
+        "    launch('dask-scheduler --port {} &'.format(port))\n"  # 13
+        "    launch('dask-worker {}'.format(address))\n"  # 14
+        "main()\n"
+    )
+    found = _by_line(_scan(tmp_path, {"train.py": code}), "ATS-PY-011")
+    assert sorted(found) == [3, 13]
+    assert "`CLUSTER_SPEC`" in found[13].message and [r.region.start_line for r in found[13].related] == [14]

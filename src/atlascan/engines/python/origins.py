@@ -180,6 +180,7 @@ class Origins:
         # cross-file wrapper summary: callers in other files hand it theirs.
         self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
+        self._cut = False  # the current name's lookup hit MAX_DEPTH somewhere below it
         self._by_name: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] | None = None
         self._made_components: frozenset[str] | None = None  # names handed to COMPONENT_CALLS
         self._module_functions: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] | None = None
@@ -188,6 +189,7 @@ class Origins:
         if isinstance(node, ast.Name) and node.id == "__file__":
             return HERE
         if depth > MAX_DEPTH:
+            self._cut = True
             return UNKNOWN
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
@@ -210,10 +212,19 @@ class Origins:
             return _strongest(parts) if parts else LITERAL
         if isinstance(node, ast.Name):
             key = (node.id, id(scope))
-            if key not in self._names:
-                self._names[key] = UNKNOWN  # breaks `x = f(x)` cycles
-                self._names[key] = self._name(node.id, scope, depth)
-            return self._names[key]
+            if key in self._names:
+                return self._names[key]
+            self._names[key] = UNKNOWN  # breaks `x = f(x)` cycles
+            outer, self._cut = self._cut, False
+            found = self._name(node.id, scope, depth)
+            if self._cut:
+                # Cut short by the hop limit (reached deep, through what a function's calls
+                # hand it): a lookup from nearer the name may see further, so not remembered.
+                del self._names[key]
+            else:
+                self._names[key] = found
+            self._cut = outer or self._cut
+            return found
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
             label = _untrusted_label(qualname)
