@@ -442,6 +442,25 @@ def test_self_and_urls_inside_commands_prove_nothing(tmp_path: Path) -> None:
 # ---- notebooks as written (issue 13 §6) -------------------------------------------------------
 
 
+def test_a_client_or_session_is_no_download_until_a_method_fetches(tmp_path: Path) -> None:
+    # amazon-sagemaker-examples' profiling notebook: `session.region_name` of a boto3 session
+    # had made an eval of the job's profiler settings a download's (critical).
+    code = (
+        "import pickle\nimport boto3\n"
+        "session = boto3.session.Session()\n"
+        "region = session.region_name\n"
+        "settings = describe(region)\n"
+        "eval(settings)\n"  # 6
+        "s3 = boto3.client('s3', region_name=region)\n"
+        "body = s3.get_object(Bucket='b', Key='k')['Body'].read()\n"
+        "model = pickle.loads(body)\n"  # 9
+    )
+    result = _scan(tmp_path, {"profile.py": code})
+    assert _by_line(result, "ATS-PY-010")[6].severity == Severity.HIGH
+    unpickled = _by_line(result, "ATS-PY-001")[9]
+    assert unpickled.severity == Severity.CRITICAL and "a download by `boto3.client().get_object`" in unpickled.message
+
+
 def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path) -> None:
     cell = [
         "import os, pickle\n",

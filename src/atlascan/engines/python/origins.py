@@ -30,6 +30,15 @@ DOWNLOAD_PREFIXES = (
     "urllib2.", "wget.", "gdown.", "boto3.", "botocore.", "google.cloud.storage.", "azure.storage.",
     "aiohttp.", "mlflow.artifacts.", "fsspec.", "smart_open.", "s3fs.", "gcsfs.",
 )  # fmt: skip
+# Of those, the calls that open a client, session or handle (`boto3.session.Session()`,
+# `storage.Client().bucket(name)`): nothing is fetched until a method of it is called, and
+# what it carries (`session.region_name`) is the machine's configuration.
+HANDLE_CALLS = frozenset({
+    "client", "resource", "Session", "session", "get_session", "Client", "AsyncClient", "ClientSession",
+    "PoolManager", "bucket", "get_bucket", "Bucket", "blob", "Blob", "Object", "BlobServiceClient",
+    "ContainerClient", "BlobClient", "from_connection_string", "get_blob_client", "get_container_client",
+    "filesystem", "S3FileSystem", "GCSFileSystem",
+})  # fmt: skip
 DOWNLOAD_NAMES = frozenset({
     "torch.hub.download_url_to_file", "keras.utils.get_file", "tensorflow.keras.utils.get_file",
     "datasets.utils.file_utils.cached_path", "transformers.utils.cached_file", "transformers.utils.hub.cached_file",
@@ -248,6 +257,8 @@ class Origins:
                     given = self.of(node.args[0], scope, depth + 1)
                     if given.platform or from_command_line(given):
                         return Origin(0, "the model KServe's `Storage.download` fetched for the server's own `--storage_uri`", platform=True)
+                if qualname.startswith(DOWNLOAD_PREFIXES) and qualname.rsplit(".", 1)[-1] in HANDLE_CALLS:
+                    return UNKNOWN
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
                     opened = self.of(node.args[0], scope, depth + 1) if node.args else None
                     if opened is not None and opened.platform:
