@@ -53,6 +53,10 @@ DEPENDENCY_KINDS = frozenset({"requirements", "pyproject", "dockerfile"})
 MAX_PREPARE_BYTES = 2 * 1024 * 1024
 # The ATLAS technique of rules whose sink loads an artifact (User Execution: Unsafe AI Artifacts).
 ARTIFACT_LOAD = "AML.T0011.000"
+# A notebook's `os.system(f"aws s3 cp {src} {dst}")` is its `!aws s3 cp {src} {dst}` written in
+# Python: the author running a command of their own variables. Only data from outside (the
+# environment, a download, a request) makes it an injection there.
+SHELL_RULE = "ATS-PY-011"
 ENV_MAGIC = re.compile(r"^env\s+(?P<name>\w+)\s*[= ]\s*(?P<value>\S*)")
 
 
@@ -174,7 +178,7 @@ class PythonEngine(Engine):
 
     def _emit(self, report: Report, ctx: FileContext, program: nb.NotebookProgram | None) -> None:
         rule = ctx.rules.get(report.rule)
-        if rule is None:
+        if rule is None or (report.rule == SHELL_RULE and program is not None and not program.name and not _outside(report.origin)):
             return
         lines = ctx.doc.lines if program is None else []  # notebooks: file lines, no columns
         node = report.node
@@ -239,6 +243,12 @@ class PythonEngine(Engine):
                 ctx.finding("ATS-PY-016").at(Span(shell.line)).args(
                     callee=name, detail=f" ({UNSAFE_ENV_SWITCHES[name]})", where=where
                 ).emit()
+
+
+def _outside(origin: Origin | None) -> bool:
+    """Data from outside the code: the command line, the environment, a download, a request,
+    a pipeline's input; not data of unknown origin, nor a parameter its own calls hand it."""
+    return origin is not None and origin.rank >= 2 and (origin.param is None or origin.proof)
 
 
 def _a_test(path: str) -> bool:
