@@ -528,6 +528,31 @@ def test_unpinned_notebook_installs_as_the_repository_practice_are_held_back(tmp
 # ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
 
 
+def test_unpinned_hub_downloads_as_the_repository_practice_are_held_back(tmp_path: Path) -> None:
+    """Where fewer than half of the repository's Hub downloads name a revision (a samples
+    repository's `from_pretrained("bert-base-uncased")` in every script), unpinned downloads
+    are its practice: one notice, and --include-practice reports them."""
+    load = "from transformers import AutoModel\n\nmodel = AutoModel.from_pretrained({})\n"
+    pin = ', revision="0123456789abcdef0123456789abcdef01234567"'
+    loose = {f"task{i}/train.py": load.format(f'"org/model-{i}"') for i in range(3)}
+    loose["helpers.py"] = "class Model:\n    def from_pretrained(cls, name):\n        pass\n"  # a definition is no download
+    result = _scan(tmp_path / "loose", loose)
+    assert pairs(result, "ATS-PY-006") == set()
+    assert [n.message.split(" (", 1)[0] for n in result.notices if "ATS-PY-006" in n.message] == [
+        "ATS-PY-006: 3 sites held back as the repository's practice"
+    ]
+    reported = _scan(tmp_path / "loose", loose, **PRACTICE_TOO).findings
+    assert sorted((f.path, f.region.start_line) for f in reported) == [(f"task{i}/train.py", 3) for i in range(3)]
+    # Where most downloads name a revision, the one that does not is reported.
+    pinned = {f"task{i}/train.py": load.format(f'"org/model-{i}"{pin}') for i in range(3)}
+    pinned["task3/train.py"] = load.format('"org/model-3"')
+    result = _scan(tmp_path / "pinned", pinned)
+    assert [(f.path, f.rule_id) for f in result.findings] == [("task3/train.py", "ATS-PY-006")]
+    # Two files are no practice.
+    two = _scan(tmp_path / "two", dict(list(loose.items())[:2])).findings
+    assert sorted(f.path for f in two) == ["task0/train.py", "task1/train.py"]
+
+
 def test_a_folder_the_notebook_makes_is_not_a_hub_id(tmp_path: Path) -> None:
     text = _notebook([
         ["!gcloud storage cp gs://samples/model_artifacts.zip .\n", "!unzip model_artifacts.zip\n"],

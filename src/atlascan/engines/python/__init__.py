@@ -81,6 +81,9 @@ class Facts:
     # Fewer than half of the packages the repository's notebooks pip-install are pinned:
     # unpinned installs are its practice (ATS-PY-018 held back, one notice).
     unpinned_notebooks: bool = False
+    # Fewer than half of the repository's files that download from the Hub pin a revision:
+    # unpinned downloads are its practice (ATS-PY-006 held back, one notice), like image tags.
+    unpinned_hub: bool = False
 
 
 def _facts(rules: Mapping[str, Rule]) -> Facts:
@@ -123,7 +126,7 @@ class PythonEngine(Engine):
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
         facts.launches = collect_launches(ctx.scanned or files, _read, ctx.memo)
-        facts.unpinned_notebooks = _unpinned_practice([f for f in files if f.kind == "notebook"], ctx)
+        facts.unpinned_notebooks, facts.unpinned_hub = _practices(files, ctx)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -210,6 +213,8 @@ class PythonEngine(Engine):
         fix = fixes.suggest(report.check, report.call) if program is None else None
         detail = "; ".join(details)
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
+        if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:
+            builder.property("practice", "fewer than half of the files that download from the Hub pin a revision")
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
@@ -337,6 +342,38 @@ def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
     return f" (from `{origin.source}` at line {to_file(origin.line)})"
 
 
+HUB_RULE = "ATS-PY-006"
+HUB_DOWNLOADERS = ("from_pretrained", "snapshot_download", "hf_hub_download")
+# `revision=` a full commit, or a name set elsewhere; not a branch or tag written in place.
+HUB_PIN = re.compile(r"""\brevision\s*=\s*(?:\\?["'][0-9a-f]{40}\\?["']|[A-Za-z_])""")
+CALL_OPEN = re.compile(r"\s*\(")
+MAX_CALL_CHARS = 2000  # a call's arguments longer than this are cut short
+
+
+def hub_pinning(text: str) -> tuple[int, int]:
+    """(1, 0) for a file's raw text (a notebook's JSON too) that pins one of its Hub downloads
+    to a revision, (0, 1) for one that downloads without pinning any, (0, 0) for neither:
+    the repository's practice, by file (a file of tokenizers is no habit), without parsing.
+    Found by substring, not by one pattern: over megabytes of notebooks that is far faster."""
+    downloads = False
+    for name in HUB_DOWNLOADERS:
+        at = text.find(name)
+        while at >= 0:
+            opened = CALL_OPEN.match(text, at + len(name))
+            before = text[at - 1] if at else " "
+            # not `my_from_pretrained(` nor the definition `def from_pretrained(cls, ...)`
+            if opened and not (before.isalnum() or before == "_") and not text.endswith("def ", 0, at):
+                downloads = True
+                depth, i, stop = 1, opened.end(), min(len(text), opened.end() + MAX_CALL_CHARS)
+                while i < stop and depth:
+                    depth += {"(": 1, ")": -1}.get(text[i], 0)
+                    i += 1
+                if HUB_PIN.search(text, opened.end(), i):
+                    return 1, 0
+            at = text.find(name, at + len(name))
+    return (0, 1) if downloads else (0, 0)
+
+
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 # `org/name` without a file suffix: a Hub repository, which its owner can change, not a file.
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w-]+(?:\.[\w-]+)*(?<!\.pt)(?<!\.pkl)(?<!\.bin)(?<!\.pth)(?<!\.joblib)")
@@ -405,23 +442,33 @@ def _read(path: str) -> str:
         return ""
 
 
-def _unpinned_practice(notebooks: list[SourceFile], ctx: PrepareContext) -> bool:
-    """Whether unpinned `pip install`s are the practice of the repository's notebooks:
-    some notebooks install packages, and fewer than half of those packages are pinned."""
-    if len(notebooks) < PRACTICE_MIN_REFERENCES:
-        return False
+def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool]:
+    """Whether leaving things unpinned is the repository's practice: for notebook `pip
+    install`s (at least three notebooks install packages, fewer than half of the packages
+    pinned), for Hub downloads (at least three files download, fewer than half of them pin
+    one). Counted on each code file's raw text, read once, remembered per content."""
     memo = ctx.memo
-    pinned = unpinned = installing = 0
-    for file in notebooks:
+    totals = [0, 0, 0, 0]  # pinned and unpinned packages, pinning and unpinned files
+    installing = downloading = 0
+    for file in files:
+        if file.kind not in CODE_KINDS:
+            continue
         key = memo.content(file) if memo is not None else ""
-        counts = memo.recall("python.pip_counts", file.path, key) if memo is not None else None
-        if not (isinstance(counts, list) and len(counts) == 2 and all(isinstance(n, int) for n in counts)):
-            counts = list(pip_magics.install_counts(_read(file.abspath)))
+        counts = memo.recall("python.practice", file.path, key) if memo is not None else None
+        if not (isinstance(counts, list) and len(counts) == 4 and all(isinstance(n, int) for n in counts)):
+            text = _read(file.abspath)
+            pip = pip_magics.install_counts(text) if file.kind == "notebook" else (0, 0)
+            counts = [*pip, *hub_pinning(text)]
             if memo is not None:
-                memo.remember("python.pip_counts", file.path, key, counts)
-        pinned, unpinned = pinned + counts[0], unpinned + counts[1]
+                memo.remember("python.practice", file.path, key, counts)
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
         installing += 1 if counts[0] or counts[1] else 0
-    return installing >= PRACTICE_MIN_REFERENCES and pinned * 2 < pinned + unpinned
+        downloading += 1 if counts[2] or counts[3] else 0
+    pip_pinned, pip_unpinned, hub_pinned, hub_unpinned = totals
+    return (
+        installing >= PRACTICE_MIN_REFERENCES and pip_pinned * 2 < pip_pinned + pip_unpinned,
+        downloading >= PRACTICE_MIN_REFERENCES and hub_pinned * 2 < hub_pinned + hub_unpinned,
+    )
 
 
 def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dict[str, Wrapper]:
