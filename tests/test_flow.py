@@ -131,12 +131,15 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         ".gitpod.Dockerfile": "./",
         "ui/.gitpod.yml": "ui/",
         "devtools/tilt/k8s/minio-secret.yaml": "devtools/",  # Metaflow's Tilt dev stack
+        "qa/L0_backend_python/test.sh": "qa/",  # Triton's quality-assurance suite
+        "qa/common/tests/helpers.py": "qa/",
     }
     for path, tree in tooling.items():
         assert classes.of_file(path) == "tests", path
         assert tree_of(path, "tests") == tree, path
     # A local runner and a deployment stage's settings ship: product.
-    for path in ("sdk/python/kfp/local/orchestrator.py", "infra/deploy_app/config/dev/app.json", "src/dev.py"):
+    for path in ("sdk/python/kfp/local/orchestrator.py", "infra/deploy_app/config/dev/app.json", "src/dev.py",
+                 "models/qa/serve.py", "qa.py"):  # a question-answering model deeper down
         assert classes.of_file(path) == "product", path
     # A project template's seed code is the sample each new repository starts from.
     for path in ("batch-inference/seedcode/pipelines/train.py", "mlops-cdk/seed_code/.github/workflows/build.yml"):

@@ -35,6 +35,9 @@ UNIT_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "e2e", "int
 # Benchmarks, CI pipelines (.buildkite, .circleci, Cloud Build's .cloud-build), local
 # clusters (kind, minikube) and `devtools/` (Metaflow's Tilt dev stack) are developer tooling too.
 CI_FOLDERS = frozenset({"workflows", "actions"})
+# A repository's top-level `qa/` is its quality-assurance suite (Triton's `qa/L0_*/test.sh`);
+# deeper, `qa` is as often a question-answering model or sample (`models/qa/`).
+TOP_TEST_DIRS = frozenset({"qa"})
 # A deployment's developer environment (`manifests/env/dev/`, `deploy/local/`): a laptop
 # cluster's overlay, not what ships. Only beneath a deployment folder, where the name is a
 # stage: `kfp/local/` (a local runner) and `config/dev/` (a dev account) stay product.
@@ -92,6 +95,8 @@ class PathClasses:
                 return name
         parts = rel.lower().split("/")
         if any(_test_dir(p) for p in parts[:-1]) or TEST_FILE.match(parts[-1]) or _dev_env(parts) is not None:
+            return TESTS
+        if len(parts) > 1 and parts[0] in TOP_TEST_DIRS:
             return TESTS
         if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
             return TESTS
@@ -172,6 +177,8 @@ def tree_of(rel: str, cls: str) -> str:
     parts = rel.split("/")
     if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and (parts[1].lower() not in CI_FOLDERS or len(parts) > 3):
         return "/".join(parts[:2 if parts[1].lower() not in CI_FOLDERS else 3]) + "/"
+    if cls == TESTS and len(parts) > 1 and parts[0].lower() in TOP_TEST_DIRS:
+        return parts[0] + "/"
     for i, part in enumerate(parts[:-1]):
         if _test_dir(part.lower()) if cls == TESTS else _doc_dir(part.lower()):
             return "/".join(parts[: i + 1]) + "/"
