@@ -528,6 +528,25 @@ def test_unpinned_notebook_installs_as_the_repository_practice_are_held_back(tmp
 # ---- hub revisions and version pins (issue 13 §5) ---------------------------------------------
 
 
+def test_notebook_extra_indexes_are_graded_as_in_dockerfiles(tmp_path: Path) -> None:
+    """sm-ground_truth_rlhf_llm_finetuning.ipynb's `--extra-index-url .../whl/cu116` for torch
+    was high in a notebook and held back in a Dockerfile: the same vocabulary grades both."""
+    notebook = _notebook([
+        ["%pip install acme-features --extra-index-url https://pypi.acme.internal/simple\n"],  # cell 1
+        ["!pip install torch==2.0.0 torchvision --extra-index-url https://download.pytorch.org/whl/cu116\n"],
+        ["!pip install nvidia-dali-cuda110 --extra-index-url https://developer.download.nvidia.com/compute/redist\n"],
+        ["!pip install torch -r requirements.txt --extra-index-url https://download.pytorch.org/whl/cpu\n"],
+    ])  # fmt: skip
+    graded = {f.message.split("`")[3]: f.severity for f in _scan(tmp_path, {"setup.ipynb": notebook}).findings if f.rule_id == "ATS-PY-017"}
+    assert graded == {
+        "--extra-index-url https://pypi.acme.internal/simple": Severity.HIGH,
+        "--extra-index-url https://developer.download.nvidia.com/compute/redist": Severity.MEDIUM,
+        "--extra-index-url https://download.pytorch.org/whl/cpu": Severity.MEDIUM,  # with what a file names
+    }
+    practice = _scan(tmp_path, {"setup.ipynb": notebook}, **PRACTICE_TOO).findings
+    assert [f.severity for f in practice if "cu116" in f.message] == [Severity.MEDIUM]
+
+
 def test_unpinned_hub_downloads_as_the_repository_practice_are_held_back(tmp_path: Path) -> None:
     """Where fewer than half of the repository's Hub downloads name a revision (a samples
     repository's `from_pretrained("bert-base-uncased")` in every script), unpinned downloads

@@ -241,6 +241,10 @@ class PythonEngine(Engine):
                 finding = ctx.finding(problem.rule).at(Span(shell.line)).args(detail=detail, where=where)
                 if problem.rule == "ATS-PY-018" and unpinned_practice:
                     finding.property("practice", "fewer than half of the packages the notebooks install are pinned")
+                if problem.severity is not None:
+                    finding.severity(problem.severity)
+                if problem.practice is not None:
+                    finding.property("practice", problem.practice)
                 finding.emit()
             m = ENV_MAGIC.match(shell.text)
             if m and m.group("name") in UNSAFE_ENV_SWITCHES and m.group("value").strip("'\"").lower() not in ENV_SAFE_VALUES:

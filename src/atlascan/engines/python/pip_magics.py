@@ -10,7 +10,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from atlascan.vocabulary import COMMIT_SHA_REF
+from atlascan.model import Severity
+from atlascan.vocabulary import COMMIT_SHA_REF, index_own_packages, public_wheel_index
 
 PIP_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?(?:\.\d+)?|-m\s+pip)\s+install\b(?P<rest>.*)$")
 TAKES_VALUE = frozenset({
@@ -27,6 +28,8 @@ class PipProblem:
     detail: str
     offset: int  # character offset of the offending token in the command
     packages: tuple[str, ...] = ()  # ATS-PY-018: the unpinned requirements, as written
+    severity: Severity | None = None  # below the rule's, on evidence
+    practice: str | None = None  # held back as the repository's practice (why)
 
 
 # A requirement that does not take the newest release: exact, compatible or capped.
@@ -64,40 +67,64 @@ def check(command: str) -> list[PipProblem]:
         tokens = rest.split()
     problems: list[PipProblem] = []
     unpinned: list[str] = []
+    extra: list[tuple[str, int]] = []  # extra index URLs and their offsets
+    names: set[str] = set()  # every package the command names
+    opaque = False  # it also installs what cannot be named here (a `-r` file, a path)
     skip_next = False
     previous = ""
     for token in tokens:
         offset = base + max(rest.find(token), 0)
         if skip_next:
             skip_next = False
+            opaque = opaque or previous in ("-r", "--requirement", "-e", "--editable")
             if previous in ("--extra-index-url",):
-                problems.append(PipProblem("ATS-PY-017", f"`--extra-index-url {token}` lets a public package shadow a private one", offset))
-            elif previous == "--trusted-host":
-                problems.append(PipProblem("ATS-PY-017", f"`--trusted-host {token}` accepts the index without TLS verification", offset))
-            elif previous in ("-i", "--index-url") and token.startswith("http://"):
-                problems.append(PipProblem("ATS-PY-017", f"the index `{token}` is plain HTTP", offset))
+                extra.append((token, offset))
+            else:
+                problems += _value_problem(previous, token, offset)
             continue
         name, eq, value = token.partition("=")
         if token.startswith("-"):
             if eq and name in TAKES_VALUE:
                 previous = name
-                skip_next = False
-                problems += _value_problem(name, value, offset)
+                opaque = opaque or name in ("--requirement", "--editable")
+                if name == "--extra-index-url":
+                    extra.append((value, offset))
+                else:
+                    problems += _value_problem(name, value, offset)
                 continue
             if token in TAKES_VALUE:
                 previous = token
                 skip_next = True
+            elif token.startswith(("-r", "-e")):
+                opaque = True  # `-rrequirements.txt`
             continue
         if token.startswith(("{", "$")) or ("/" in token.split("@", 1)[0] and not token.startswith(("git+", "http"))):
+            opaque = True
             continue  # a variable, a local path or a wheel file
         if token.endswith((".whl", ".tar.gz", ".zip")) or token in (".", ".."):
+            opaque = True
             continue
+        names.add(name_of(token))
         if CONSTRAINED.search(token) or COMMIT_SHA_REF.search(token) or name_of(token) in TOOLING:
             continue
         unpinned.append(token)
+    for url, offset in extra:
+        problems.append(_extra_index(url, offset, None if opaque else frozenset(names - TOOLING - {""})))
     if unpinned:
         problems.append(PipProblem("ATS-PY-018", describe(unpinned), base + max(rest.find(unpinned[0]), 0), tuple(unpinned)))
     return problems
+
+
+def _extra_index(url: str, offset: int, names: frozenset[str] | None) -> PipProblem:
+    """An extra index, graded as ATS-CMD-010 grades it in a Dockerfile: medium for an index
+    only its operator publishes to (PyTorch's wheels), the practice when the command installs
+    only packages that operator also owns on PyPI (CPU or CUDA torch)."""
+    detail = f"`--extra-index-url {url}` lets a public package shadow a private one"
+    if not public_wheel_index(url):
+        return PipProblem("ATS-PY-017", detail, offset)
+    own = index_own_packages(url)
+    practice = "the index operator's own packages, which it also owns on PyPI" if own and names and names <= own else None
+    return PipProblem("ATS-PY-017", detail, offset, severity=Severity.MEDIUM, practice=practice)
 
 
 # A pip command in a notebook's raw JSON, up to the end of its line (a `\n` escape) or string.
@@ -122,8 +149,6 @@ def describe(packages: list[str]) -> str:
 
 
 def _value_problem(option: str, value: str, offset: int) -> list[PipProblem]:
-    if option == "--extra-index-url":
-        return [PipProblem("ATS-PY-017", f"`--extra-index-url {value}` lets a public package shadow a private one", offset)]
     if option == "--trusted-host":
         return [PipProblem("ATS-PY-017", f"`--trusted-host {value}` accepts the index without TLS verification", offset)]
     if option in ("-i", "--index-url") and value.startswith("http://"):
