@@ -78,6 +78,7 @@ PUBLIC_WHEEL_INDEXES = (
     "download.openmmlab.com/mmcv/dist",  # OpenMMLab mmcv
     "dl.fbaipublicfiles.com/detectron2/wheels",  # Meta detectron2
     "flashinfer.ai/whl",  # FlashInfer
+    "pip.repos.neuron.amazonaws.com",  # AWS Neuron (torch-neuronx, neuronx-cc)
 )
 
 
