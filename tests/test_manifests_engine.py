@@ -9,7 +9,7 @@ import pytest
 
 from atlascan.engines.manifests import audit_tools, common
 from atlascan.engines.manifests.compose import _split_short_port
-from atlascan.model import Finding, ScanResult
+from atlascan.model import Finding, ScanResult, Severity
 from atlascan.pathclass import report_classes
 from scanning import located, pairs, scan_path, scan_text, write_tree
 
@@ -678,3 +678,13 @@ def test_a_persistent_volumes_host_path_is_named_by_the_object(tmp_path: Path) -
     pv = "kind: PersistentVolume\napiVersion: v1\nmetadata:\n  name: vol\nspec:\n  hostPath:\n    path: /mnt/data\n"
     (found,) = scan_text(tmp_path, "pv.yaml", pv, select=["ATS-K8S-003"]).findings
     assert found.message == "Volume `vol` (a PersistentVolume) mounts the node's /mnt/data."
+
+
+def test_a_runtime_socket_mount_is_high_in_compose_as_in_kubernetes(tmp_path: Path) -> None:
+    # A mount widens what a compromise reaches; it shows no way in (critical needs proof).
+    # determined's CI compose ran its agent on the Docker socket: critical there, high in a pod.
+    compose = "services:\n  agent:\n    image: acme/agent@sha256:" + "a" * 64 + "\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - /:/host\n"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - {name: a, image: x}\n  volumes:\n    - name: sock\n      hostPath: {path: /var/run/docker.sock}\n"
+    write_tree(tmp_path, {"docker-compose.yml": compose, "pod.yaml": pod})
+    found = {(f.rule_id, f.region.start_line): f.severity for f in scan_path(tmp_path).findings if f.rule_id in ("ATS-CMP-004", "ATS-K8S-003")}
+    assert found == {("ATS-CMP-004", 5): Severity.HIGH, ("ATS-CMP-004", 6): Severity.HIGH, ("ATS-K8S-003", 9): Severity.HIGH}

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from atlascan import vocabulary
 from atlascan.engines.manifests import common
 from atlascan.engines.manifests.nodes import emit, items, text
-from atlascan.model import Severity
 from atlascan.parsers.yaml import Mapping, Scalar, YNode
 
 if TYPE_CHECKING:
@@ -142,7 +141,6 @@ def _volumes(label: str, service: Mapping, ctx: FileContext) -> None:
                 "ATS-CMP-004",
                 entry,
                 args={"service": label, "path": source.strip(), "why": f" ({why})"},
-                severity=Severity.CRITICAL if "socket" in why or source.strip() == "/" else None,
             )
 
 
