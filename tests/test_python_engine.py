@@ -586,6 +586,19 @@ def test_a_folder_the_notebook_makes_is_not_a_hub_id(tmp_path: Path) -> None:
     assert sorted(m.split("`")[3] for m in (found.message, *(r.message for r in found.related))) == ["acme/sd", "runwayml/stable-diffusion-v1-5"]
 
 
+def test_a_notebook_writing_an_absolute_path_is_analysed(tmp_path: Path) -> None:
+    # mlrun's docs: `%%writefile /your/path/add_ten_model.py` walked up from `/` forever,
+    # until the 60 s limit stopped the notebook's analysis and its findings were lost.
+    from atlascan.model import Limits
+    from atlascan.scan import ScanOptions, run_scan
+
+    text = _notebook([["%%writefile /your/path/model.py\n", "x = 1\n"], ["import pickle\n", "m = pickle.load(open(path, 'rb'))\n"]])
+    write_tree(tmp_path, {"app.ipynb": text})
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, use_ignore_files=False, jobs=1, limits=Limits(file_timeout_s=5)))
+    assert [n.message for n in result.notices if n.level == "error"] == []
+    assert pairs(result, "ATS-PY-001") == {("ATS-PY-001", 18)}
+
+
 def test_trust_remote_code_on_a_local_folder_is_not_critical(tmp_path: Path) -> None:
     code = (
         "import os\nfrom transformers import AutoModel\n"

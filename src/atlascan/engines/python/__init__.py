@@ -399,7 +399,9 @@ def _made_by(program: nb.NotebookProgram) -> frozenset[str]:
                     token = token.removesuffix(suffix)
                 names.add(token.removeprefix("./"))
     for written in program.written:
-        parent = posixpath.dirname((written.name or "").removeprefix("./"))
+        # `%%writefile /your/path/model.py`: an absolute path's folders too, but not `/`
+        # (its own dirname: the walk up would never end).
+        parent = posixpath.dirname((written.name or "").removeprefix("./")).strip("/")
         while parent:
             names.add(parent)
             parent = posixpath.dirname(parent)
