@@ -21,7 +21,9 @@ from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
-from atlascan.parsers.requirements import VARIABLE_PIN, pip_install_arguments, requirement_line
+from atlascan.parsers.requirements import (
+    installed_names,
+)
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
 from atlascan.vocabulary import ALL_INTERFACES, index_own_packages, public_wheel_index
@@ -419,7 +421,7 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
                 expanded = _expand(url, scan.env)
                 severity = Severity.MEDIUM if public_wheel_index(expanded) else None
                 own = index_own_packages(expanded)
-                names = _installed_names(inv)
+                names = installed_names([inv.program, *(w.value for w in inv.args)])
                 # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
                 # whichever index wins, as every such image installs it.
                 practice = "the index operator's own packages, which it also owns on PyPI" if own and names and names <= own else None
@@ -430,26 +432,6 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
     for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
         if a.value.value.strip("'\""):
             yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value})
-
-
-def _installed_names(inv: Invocation) -> frozenset[str] | None:
-    """The package names a `pip install` command names, or None when it installs what this
-    cannot name (a `-r` file, a path, a URL, an editable project)."""
-    words = [inv.program, *(w.value for w in inv.args)]
-    if any(w in ("-r", "--requirement", "-e", "--editable") or w.startswith(("-r", "--requirement=")) for w in words):
-        return None
-    names: set[str] = set()
-    for i in pip_install_arguments(words):
-        word = words[i].strip("'\"")
-        req = requirement_line(word, Span(1))
-        if req is None and (pinned := VARIABLE_PIN.match(word)):
-            names.add(pinned.group(1).lower().replace("_", "-"))  # `torch==${TORCH_VERSION}+cpu`
-        elif req is None or req.url or req.local:
-            return None
-        else:
-            names.add(req.name)
-    return frozenset(names) or None
-
 
 
 def detect_insecure_index(scan: Scan) -> Iterator[Hit]:

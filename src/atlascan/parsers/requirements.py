@@ -356,6 +356,25 @@ def pip_install_arguments(words: list[str]) -> list[int]:
     return out
 
 
+
+def installed_names(words: list[str]) -> frozenset[str] | None:
+    """The package names a `pip install` command (its words, the program first) names, or
+    None when it installs what cannot be named here (a `-r` file, a path, a URL, an
+    editable project) or names nothing."""
+    if any(w in ("-r", "--requirement", "-e", "--editable") or w.startswith(("-r", "--requirement=")) for w in words):
+        return None
+    names: set[str] = set()
+    for i in pip_install_arguments(words):
+        word = words[i].strip("'\"")
+        req = requirement_line(word, Span(1))
+        if req is None and (pinned := VARIABLE_PIN.match(word)):
+            names.add(pinned.group(1).lower().replace("_", "-"))  # `torch==${TORCH_VERSION}+cpu`
+        elif req is None or req.url or req.local:
+            return None
+        else:
+            names.add(req.name)
+    return frozenset(names) or None
+
 # ---- TOML files (pyproject.toml, Pipfile) ------------------------------------------------
 
 class _TomlLines:

@@ -68,15 +68,12 @@ def check(command: str) -> list[PipProblem]:
     problems: list[PipProblem] = []
     unpinned: list[str] = []
     extra: list[tuple[str, int]] = []  # extra index URLs and their offsets
-    names: set[str] = set()  # every package the command names
-    opaque = False  # it also installs what cannot be named here (a `-r` file, a path)
     skip_next = False
     previous = ""
     for token in tokens:
         offset = base + max(rest.find(token), 0)
         if skip_next:
             skip_next = False
-            opaque = opaque or previous in ("-r", "--requirement", "-e", "--editable")
             if previous in ("--extra-index-url",):
                 extra.append((token, offset))
             else:
@@ -86,7 +83,6 @@ def check(command: str) -> list[PipProblem]:
         if token.startswith("-"):
             if eq and name in TAKES_VALUE:
                 previous = name
-                opaque = opaque or name in ("--requirement", "--editable")
                 if name == "--extra-index-url":
                     extra.append((value, offset))
                 else:
@@ -95,21 +91,21 @@ def check(command: str) -> list[PipProblem]:
             if token in TAKES_VALUE:
                 previous = token
                 skip_next = True
-            elif token.startswith(("-r", "-e")):
-                opaque = True  # `-rrequirements.txt`
             continue
         if token.startswith(("{", "$")) or ("/" in token.split("@", 1)[0] and not token.startswith(("git+", "http"))):
-            opaque = True
             continue  # a variable, a local path or a wheel file
         if token.endswith((".whl", ".tar.gz", ".zip")) or token in (".", ".."):
-            opaque = True
             continue
-        names.add(name_of(token))
         if CONSTRAINED.search(token) or COMMIT_SHA_REF.search(token) or name_of(token) in TOOLING:
             continue
         unpinned.append(token)
+    names = None
+    if extra:  # imported here: most notebooks add no index, and a run over .py files never does
+        from atlascan.parsers.requirements import installed_names
+
+        names = installed_names(["pip", "install", *tokens])
     for url, offset in extra:
-        problems.append(_extra_index(url, offset, None if opaque else frozenset(names - TOOLING - {""})))
+        problems.append(_extra_index(url, offset, names))
     if unpinned:
         problems.append(PipProblem("ATS-PY-018", describe(unpinned), base + max(rest.find(unpinned[0]), 0), tuple(unpinned)))
     return problems
