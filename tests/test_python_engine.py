@@ -711,6 +711,23 @@ def test_platform_model_folders_are_not_outside_data(tmp_path: Path) -> None:
     assert "the platform's `AZUREML_MODEL_DIR`" in found[3].message
 
 
+def test_a_training_jobs_own_hyperparameters_are_untrusted_without_proof(tmp_path: Path) -> None:
+    # amazon-sagemaker-examples' Mask R-CNN trainers build a shell command from SM_HPS, the
+    # hyperparameters the job was created with: as Vertex AI's CLUSTER_SPEC, high, not critical;
+    # joined to the data folder the platform mounted (line 6) it stays as open as they are.
+    code = (
+        "import json, os, subprocess\n"
+        "hps = json.loads(os.environ['SM_HPS'])\n"
+        "subprocess.Popen(f\"train --steps {hps['steps']}\", shell=True)\n"  # 3
+        "subprocess.Popen('train --lr ' + os.environ['SM_HP_LR'], shell=True)\n"  # 4
+        "subprocess.Popen('train --data ' + os.environ['DATA_DIR'], shell=True)\n"  # 5
+        "subprocess.Popen(f\"mpirun -H {os.environ['SM_HOSTS']} {os.environ['SM_CHANNEL_TRAIN']}\", shell=True)\n"  # 6
+    )
+    found = _by_line(_scan(tmp_path, {"train.py": code}), "ATS-PY-011")
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL, 6: Severity.HIGH}
+    assert "the platform's `SM_HPS`" in found[3].message
+
+
 def test_pins_come_from_the_requirements_model() -> None:
     from atlascan.engines.python.versions import manifest_pins
     from atlascan.model import Span

@@ -65,6 +65,10 @@ PLATFORM_ENV = frozenset({
 PLATFORM_DATA_ENV = frozenset({
     "AIP_TRAINING_DATA_URI", "AIP_VALIDATION_DATA_URI", "AIP_TEST_DATA_URI", "CLUSTER_SPEC", "TF_CONFIG", "AIP_TENSORBOARD_LOG_DIR",
 })  # fmt: skip
+# The rest of SageMaker's training toolkit variables: the job's definition (`SM_HPS`, its
+# hyperparameters; `SM_HOSTS`, its cluster, as CLUSTER_SPEC; `SM_NUM_GPUS`), set by whoever
+# created the job, not by an outsider; its folders are locations (PLATFORM_ENV_PREFIXES).
+PLATFORM_DATA_ENV_PREFIXES = ("SM_",)
 # SageMaker's containers get `SAGEMAKER_*` from the platform (`SAGEMAKER_INFERENCE_CODE_DIRECTORY`,
 # `SAGEMAKER_SUBMIT_DIRECTORY`): the deployment's own code and model, set by its deployer.
 PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_", "SAGEMAKER_")
@@ -153,7 +157,9 @@ UNKNOWN = Origin(1, "data of unknown origin")
 def _strongest(origins: list[Origin]) -> Origin:
     if not origins:
         return UNKNOWN
-    strongest = max(origins, key=lambda o: (o.rank, o.proof))
+    # Of equal rank, data the platform did not put in place: a command built from the job's
+    # data folder and its hyperparameters is as open as the hyperparameters.
+    strongest = max(origins, key=lambda o: (o.rank, o.proof, not o.platform))
     if strongest.rank < 2:
         # The platform's model folder, or a fallback no outsider sets (`os.getcwd()`, a
         # name joined to it): still the deployment's own files.
@@ -486,11 +492,15 @@ def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
     """An environment variable the ML platform sets to the job's own model or output folder
     (`AZUREML_MODEL_DIR`, `AIP_STORAGE_URI`, `SM_MODEL_DIR`): the model the project deployed,
     where its platform put it, like a SageMaker `model_fn`'s `model_dir`. A dataset location
-    the job is handed (`AIP_TRAINING_DATA_URI`) is untrusted in kind, without proof."""
+    the job is handed (`AIP_TRAINING_DATA_URI`) or the job's definition (`SM_HPS`) is
+    untrusted in kind, without proof."""
     name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-    if name is None or not (name in PLATFORM_ENV or name.startswith(PLATFORM_ENV_PREFIXES)):
+    if name is None:
         return None
-    return replace(_found(2, f"the platform's `{name}`", node, proof=False), platform=name not in PLATFORM_DATA_ENV)
+    location = (name in PLATFORM_ENV or name.startswith(PLATFORM_ENV_PREFIXES)) and name not in PLATFORM_DATA_ENV
+    if not (location or name in PLATFORM_DATA_ENV or name.startswith(PLATFORM_DATA_ENV_PREFIXES)):
+        return None
+    return replace(_found(2, f"the platform's `{name}`", node, proof=False), platform=location)
 
 
 def _proves(qualname: str | None) -> bool:
