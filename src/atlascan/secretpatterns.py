@@ -145,6 +145,10 @@ def entropy(value: str) -> float:
     return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
 
 
+# A format field alone (`{define_token}`, `{0}`, `{args.key}`): str.format's and f-strings'.
+FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
+
+
 def is_placeholder(value: str) -> bool:
     lower = value.lower()
     if lower.strip("'\"") in PLACEHOLDER_VALUES:
@@ -157,6 +161,8 @@ def is_placeholder(value: str) -> bool:
         return True  # `mypassword`, `my_token`: a test's or a doc's stand-in
     if ENV_NAME.fullmatch(value) and any(word in _CREDENTIAL_WORDS for word in lower.split("_")):
         return True  # `DB_PASSWORD` in `postgresql://DB_USER:DB_PASSWORD@DB_HOST`: a field to fill in
+    if FORMAT_FIELD.fullmatch(value.strip("'\"")):
+        return True  # `f'Unknown token: "{define_token}"'`: filled in when the text is built
     stripped = value.strip("*xX0._-")
     return len(set(value)) <= 2 or not stripped
 
