@@ -13,6 +13,7 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from atlascan.model import Severity
+from atlascan.parsers import YAML_KINDS
 
 if TYPE_CHECKING:
     from atlascan.rules import Rule
@@ -331,6 +332,8 @@ def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tupl
         value = quoted if quoted is not None else m.group("uv")
         if value is None:
             continue
+        if quoted is None and value.startswith("!") and kind in YAML_KINDS:
+            continue  # a YAML tag computes the value: CloudFormation's `!ImportValue`, `!Ref`, `!Sub`
         yield m.group("name").rsplit(".", 1)[-1], value, m.start("qv" if quoted is not None else "uv") + 1
 
 
