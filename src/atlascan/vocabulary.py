@@ -90,6 +90,8 @@ WHEEL_INDEX_OWN_PACKAGES = {
     "download.pytorch.org/whl": frozenset({"torch", "torchvision", "torchaudio", "torchtext", "torchdata"}),
 }
 PRERELEASE_WHEEL_INDEXES = ("download.pytorch.org/whl/nightly", "download.pytorch.org/whl/test")
+# Why such an install is held back as the repository's practice (ATS-CMD-010, ATS-PY-017).
+OWN_PACKAGES_PRACTICE = "the index operator's own packages, which it also owns on PyPI"
 
 
 def _index_place(url: str) -> str | None:
@@ -111,9 +113,11 @@ def public_wheel_index(url: str) -> bool:
     return where is not None and any(where.startswith(prefix.rstrip("/") + "/") for prefix in PUBLIC_WHEEL_INDEXES)
 
 
-def index_own_packages(url: str) -> frozenset[str]:
-    """The packages the operator of the index at `url` also owns on PyPI (`WHEEL_INDEX_OWN_PACKAGES`)."""
+def installs_own_packages(url: str, names: frozenset[str] | None) -> bool:
+    """Whether a command installing `names` with the extra index at `url` takes only packages
+    that index's operator also owns on PyPI (`WHEEL_INDEX_OWN_PACKAGES`, stable indexes)."""
     where = _index_place(url)
-    if where is None or any(where.startswith(prefix + "/") for prefix in PRERELEASE_WHEEL_INDEXES):
-        return frozenset()
-    return next((names for prefix, names in WHEEL_INDEX_OWN_PACKAGES.items() if where.startswith(prefix.rstrip("/") + "/")), frozenset())
+    if not names or where is None or any(where.startswith(prefix + "/") for prefix in PRERELEASE_WHEEL_INDEXES):
+        return False
+    own = next((n for prefix, n in WHEEL_INDEX_OWN_PACKAGES.items() if where.startswith(prefix.rstrip("/") + "/")), frozenset())
+    return names <= own

@@ -21,12 +21,15 @@ from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
-from atlascan.parsers.requirements import (
-    installed_names,
-)
+from atlascan.parsers.requirements import installed_names
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
-from atlascan.vocabulary import ALL_INTERFACES, index_own_packages, public_wheel_index
+from atlascan.vocabulary import (
+    ALL_INTERFACES,
+    OWN_PACKAGES_PRACTICE,
+    installs_own_packages,
+    public_wheel_index,
+)
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
 # the server keeps its default address.
@@ -420,11 +423,10 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
                 # stranger's package under a private name: medium, as ATS-DEP-001 grades it.
                 expanded = _expand(url, scan.env)
                 severity = Severity.MEDIUM if public_wheel_index(expanded) else None
-                own = index_own_packages(expanded)
                 names = installed_names([inv.program, *(w.value for w in inv.args)])
                 # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
                 # whichever index wins, as every such image installs it.
-                practice = "the index operator's own packages, which it also owns on PyPI" if own and names and names <= own else None
+                practice = OWN_PACKAGES_PRACTICE if installs_own_packages(expanded, names) else None
                 yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
         key = _pip_config(inv, "extra-index-url")
         if key is not None:

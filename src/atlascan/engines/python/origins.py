@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from atlascan.engines.python.scopes import LOCAL_DEF, Resolver, Scope
 
@@ -196,9 +197,6 @@ class Origins:
         self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
         self._cut = False  # the current name's lookup hit MAX_DEPTH somewhere below it
-        self._by_name: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] | None = None
-        self._made_components: frozenset[str] | None = None  # names handed to COMPONENT_CALLS
-        self._module_functions: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] | None = None
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
         if isinstance(node, ast.Name) and node.id == "__file__":
@@ -384,18 +382,21 @@ class Origins:
         return None
 
     def _uses(self, name: str) -> list[tuple[ast.Call | ast.Name, Scope]]:
-        """The calls of a bare `name(...)` and the bare `name`s passed as arguments, indexed
-        once per module: a parameter's lookup would otherwise walk every call of the file."""
-        if self._by_name is None:
-            index: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] = {}
-            for call, site in self.resolver.program.calls:
-                if isinstance(call.func, ast.Name):
-                    index.setdefault(call.func.id, []).append((call, site))
-            for node, site in self.resolver.program.references:
-                if isinstance(node, ast.Name):
-                    index.setdefault(node.id, []).append((node, site))
-            self._by_name = index
-        return self._by_name.get(name, [])
+        """The calls of a bare `name(...)` and the bare `name`s passed as arguments."""
+        return self._uses_by_name.get(name, [])
+
+    @cached_property
+    def _uses_by_name(self) -> dict[str, list[tuple[ast.Call | ast.Name, Scope]]]:
+        """`_uses`, indexed once per module: a parameter's lookup would otherwise walk every
+        call of the file."""
+        index: dict[str, list[tuple[ast.Call | ast.Name, Scope]]] = {}
+        for call, site in self.resolver.program.calls:
+            if isinstance(call.func, ast.Name):
+                index.setdefault(call.func.id, []).append((call, site))
+        for node, site in self.resolver.program.references:
+            if isinstance(node, ast.Name):
+                index.setdefault(node.id, []).append((node, site))
+        return index
 
     def _component(self, func: ast.AST | None, scope: Scope) -> bool:
         """Whether a module-level function is a pipeline component (`@dsl.component`, or handed
@@ -406,32 +407,39 @@ class Origins:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if self.resolver.expr(target, scope.parent) in COMPONENT_DECORATORS:
                 return True
-        if self._made_components is None:
-            made: set[str] = set()
-            for call, _ in self.resolver.program.calls:
-                callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
-                if callee not in COMPONENT_CALLS:
-                    continue
-                first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "func"), None)
-                if isinstance(first, ast.Name):
-                    made.add(first.id)
-            self._made_components = frozenset(made)
         return func.name in self._made_components
+
+    @cached_property
+    def _made_components(self) -> frozenset[str]:
+        """The names of the functions the module hands to COMPONENT_CALLS."""
+        made: set[str] = set()
+        for call, _ in self.resolver.program.calls:
+            callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+            if callee not in COMPONENT_CALLS:
+                continue
+            first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "func"), None)
+            if isinstance(first, ast.Name):
+                made.add(first.id)
+        return frozenset(made)
 
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
         that returns a value (`def parse_args(): ...; return parser.parse_args()`)."""
-        if self._module_functions is None:
-            self._module_functions = {}
-            for func, scope in self.resolver.program.functions:
-                if scope.parent is not None and scope.parent.kind == "module":
-                    self._module_functions.setdefault(func.name, (func, scope))
         found = self._module_functions.get(name)
         if found is None:
             return False
         func, scope = found
         returns = [n.value for n in _own_nodes(func) if isinstance(n, ast.Return) and n.value is not None]
         return bool(returns) and all(self.of(v, scope, depth + 1).label.startswith(WHOLE_COMMAND_LINE) for v in returns[:4])
+
+    @cached_property
+    def _module_functions(self) -> dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]]:
+        """The module-level functions by name (the first of a name)."""
+        found: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] = {}
+        for func, scope in self.resolver.program.functions:
+            if scope.parent is not None and scope.parent.kind == "module":
+                found.setdefault(func.name, (func, scope))
+        return found
 
     def _web_request(self, func: ast.AST | None, ident: str, scope: Scope) -> str | None:
         """"a web request" for a parameter annotated with a web framework's request type."""

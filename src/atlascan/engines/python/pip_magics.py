@@ -11,7 +11,12 @@ import shlex
 from dataclasses import dataclass
 
 from atlascan.model import Severity
-from atlascan.vocabulary import COMMIT_SHA_REF, index_own_packages, public_wheel_index
+from atlascan.vocabulary import (
+    COMMIT_SHA_REF,
+    OWN_PACKAGES_PRACTICE,
+    installs_own_packages,
+    public_wheel_index,
+)
 
 PIP_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?(?:\.\d+)?|-m\s+pip)\s+install\b(?P<rest>.*)$")
 TAKES_VALUE = frozenset({
@@ -118,8 +123,7 @@ def _extra_index(url: str, offset: int, names: frozenset[str] | None) -> PipProb
     detail = f"`--extra-index-url {url}` lets a public package shadow a private one"
     if not public_wheel_index(url):
         return PipProblem("ATS-PY-017", detail, offset)
-    own = index_own_packages(url)
-    practice = "the index operator's own packages, which it also owns on PyPI" if own and names and names <= own else None
+    practice = OWN_PACKAGES_PRACTICE if installs_own_packages(url, names) else None
     return PipProblem("ATS-PY-017", detail, offset, severity=Severity.MEDIUM, practice=practice)
 
 
