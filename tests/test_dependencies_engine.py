@@ -392,6 +392,8 @@ def test_reach_reads_no_link_fifo_or_file_outside_the_root(tmp_path: Path) -> No
     is opened (a FIFO would block the scan), and with no readable code the advisory stands."""
     import os
 
+    from atlascan.engines import dependencies
+
     outside = tmp_path / "outside.py"
     outside.write_text("from transformers import Trainer\n")
     root = write_tree(tmp_path / "repo", {"requirements.txt": "transformers==4.52.1\n", "app.py": "import os\n"})
@@ -400,3 +402,5 @@ def test_reach_reads_no_link_fifo_or_file_outside_the_root(tmp_path: Path) -> No
     found = scan_path(root, select=["ATS-DEP-004"])
     # app.py (no Trainer) is the only code read: the Trainer advisory is held back.
     assert found.findings == [] and [n.held for n in found.notices if n.message.startswith("ATS-DEP-004")] == [1]
+    # Discovery already leaves the link out; the reader itself, handed it, does not follow it.
+    assert dependencies._names_used(f"{root}/", "", frozenset({"app.py", "linked.py"})) == frozenset()
