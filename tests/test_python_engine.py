@@ -63,6 +63,8 @@ def test_torch_pin_from_pyproject_dockerfile_and_lock(tmp_path: Path) -> None:
         ("pyproject.toml", '[project]\ndependencies = ["torch>=2.6", "numpy"]\n'),
         ("Dockerfile", "FROM python:3.12\nRUN pip install --no-cache-dir torch==2.7.1 numpy\n"),
         ("poetry.lock", '[[package]]\nname = "torch"\nversion = "2.6.0"\n'),
+        ("setup.cfg", "[options]\ninstall_requires =\n    torch>=2.6\n"),
+        ("setup.py", 'from setuptools import setup\n_deps = ["torch>=2.6"]\nsetup(extras_require={"torch": [d for d in _deps]})\n'),
     ):
         folder = tmp_path / name.replace(".", "_")
         result = _scan(folder, {"train.py": BARE_LOAD, name: text})

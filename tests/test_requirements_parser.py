@@ -110,6 +110,23 @@ def test_setup_cfg_and_setup_py_literals() -> None:
     assert reqs(py) == [("joblib", "==1.1.0", 2), ("pyyaml", "==5.3", 2)]
 
 
+def test_setup_py_names_its_arguments_draw_on() -> None:
+    """Hugging Face's dependency table: `_deps` is turned into `deps` by a comprehension and
+    the arguments take `deps[...]` or `deps_list(...)`; `install_requires=REQUIRED` names a
+    list. A list the setup() call does not reach is still not read."""
+    py = parse(
+        "setup.py",
+        "import re\nfrom setuptools import setup\n"
+        '_deps = [\n    "numpy",\n    "torch>=2.6",\n]\n'  # 3..6
+        'deps = {b: a for a, b in (re.findall(r"^(([^!=<>~ ]+)(?:[!=<>~ ].*)?$)", x)[0] for x in _deps)}\n'
+        "def deps_list(*pkgs):\n    return [deps[p] for p in pkgs]\n"
+        'extras = {}\nextras["torch"] = deps_list("torch")\n'
+        'REQUIRED = ["pyyaml>=6"]\nUNUSED = ["x==1"]\nKEYWORDS = ["deep learning"]\n'  # 12..14
+        "setup(install_requires=REQUIRED, extras_require=extras, keywords=KEYWORDS)\n",
+    )
+    assert reqs(py) == [("pyyaml", ">=6", 12), ("numpy", "", 4), ("torch", ">=2.6", 5)]
+
+
 @pytest.mark.parametrize(
     ("spec", "dialect", "pep440"),
     [("^2.9", "poetry", ">=2.9,<3"), ("^0.2.3", "poetry", ">=0.2.3,<0.3"), ("~1.2", "poetry", ">=1.2,<1.3"),

@@ -18,6 +18,7 @@ import ast
 import posixpath
 import re
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -826,21 +827,61 @@ def _find_line(lines: list[str], where: _TomlLines, table: str, item: str) -> Sp
 
 def _setup_py(doc: Document) -> Manifest:
     """`install_requires=[...]` / `extras_require={...}` literals of a `setup()` call, read
-    from the syntax tree; anything computed is not followed."""
+    from the syntax tree, and the literal lists of module-level names those arguments draw
+    on: `install_requires=REQUIRED`, or a dependency table (`_deps = ["torch>=2.6", ...]`)
+    that a comprehension or helper turns into them. Nothing is evaluated: what is not a
+    literal requirement string is not followed."""
     out = Manifest(doc.path, "setup.py")
     tree = doc.tree if doc.kind == "python" else None
     if not isinstance(tree, ast.Module) or "setup" not in doc.text:
         return out
+    wanted: list[ast.expr] = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _callee(node.func) == "setup"):
             continue
         for kw in node.keywords:
             if kw.arg == "install_requires":
                 _literal_requirements(out, kw.value, doc)
-            elif kw.arg == "extras_require" and isinstance(kw.value, ast.Dict):
-                for value in kw.value.values:
-                    _literal_requirements(out, value, doc)
+                wanted.append(kw.value)
+            elif kw.arg == "extras_require":
+                wanted.append(kw.value)
+                if isinstance(kw.value, ast.Dict):
+                    for value in kw.value.values:
+                        _literal_requirements(out, value, doc)
+    for value in _module_values(tree, wanted):
+        for node in ast.walk(value):
+            if isinstance(node, (ast.List, ast.Tuple)):
+                _literal_requirements(out, node, doc)
     return out
+
+
+def _module_values(tree: ast.Module, roots: list[ast.expr]) -> list[ast.expr]:
+    """The values of the module-level assignments (and bodies of module-level functions)
+    that `roots` reach by name, transitively: `extras["torch"] = deps_list("torch")` reaches
+    `deps_list`, whose body reaches `deps`, built from `_deps`."""
+    defined: dict[str, list[ast.AST]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                while isinstance(target, ast.Subscript):
+                    target = target.value
+                if isinstance(target, ast.Name) and stmt.value is not None:
+                    defined.setdefault(target.id, []).append(stmt.value)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.setdefault(stmt.name, []).append(stmt)
+    seen: set[str] = set()
+    values: list[ast.expr] = []
+    todo: deque[ast.AST] = deque(roots)
+    while todo:
+        for node in ast.walk(todo.popleft()):
+            if isinstance(node, ast.Name) and node.id in defined and node.id not in seen:
+                seen.add(node.id)
+                for value in defined[node.id]:
+                    todo.append(value)
+                    if isinstance(value, ast.expr):
+                        values.append(value)
+    return values
 
 
 def _callee(func: ast.expr) -> str:

@@ -107,7 +107,7 @@ class PythonEngine(Engine):
         # One source of truth for "which version is pinned here": the manifests of the
         # requirements model (nearest folder wins, see `PinIndex.for_file`); Dockerfiles and
         # anything that model cannot read fall back to the text.
-        declared = [f for f in files if f.kind in ("requirements", "pyproject")]
+        declared = [f for f in files if f.kind in ("requirements", "pyproject", "setup-cfg") or posixpath.basename(f.path) == "setup.py"]
         manifests: dict[str, Manifest] = {}
         if declared:  # the requirements model is a costly import for a run with none
             from atlascan.parsers.requirements import read_manifests
