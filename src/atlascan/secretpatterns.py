@@ -197,7 +197,16 @@ def looks_like_reference(value: str, kind: str) -> bool:
         or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2,}", value)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
         or (len(value) < 24 and re.fullmatch(r"[A-Za-z]+", value))
+        # a lowercase name whose last word is the credential word names the object that
+        # holds it (`"transfer-job-001-source-secret"`, `v3io_credentials = "v3io_credentials"`)
+        or bool(SECRET_OBJECT_NAME.fullmatch(value))
+        # a version requirement (`"tiktoken": "tiktoken>=0.7.0"` in a dependency table)
+        or bool(VERSION_REQUIREMENT.fullmatch(value))
     )
+
+
+SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
 def matches(
