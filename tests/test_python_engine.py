@@ -463,6 +463,27 @@ def test_a_client_or_session_is_no_download_until_a_method_fetches(tmp_path: Pat
     assert unpickled.severity == Severity.CRITICAL and "a download by `boto3.client().get_object`" in unpickled.message
 
 
+def test_the_answer_of_a_service_on_this_machine_is_no_download(tmp_path: Path) -> None:
+    # TorchServe's example client and C++ backend test unpickle what their own local model
+    # server answers: worth fixing, not data from outside.
+    code = (
+        "import io, pickle, requests, torch\n"
+        "url = 'http://localhost:8080/predictions/sam-fast'\n"
+        "res = requests.post(url, files={'body': b''})\n"
+        "masks = pickle.loads(res.content)\n"  # 4
+        "def predict(model_name, buffer):\n"
+        "    r = requests.post(url=f'http://127.0.0.1:8080/predictions/{model_name}/', data=buffer)\n"
+        "    return torch.load(io.BytesIO(r.content))\n"  # 7
+        "other = requests.get(url='https://models.example.com/m.pkl')\n"
+        "pickle.loads(other.content)\n"  # 9
+    )
+    result = _scan(tmp_path, {"client.py": code})
+    unpickled = _by_line(result, "ATS-PY-001")
+    assert {line: f.severity for line, f in unpickled.items()} == {4: Severity.MEDIUM, 9: Severity.CRITICAL}
+    assert "the answer of the service on this machine at `http://localhost:8080/predictions/sam-fast`" in unpickled[4].message
+    assert _by_line(result, "ATS-PY-004")[7].severity == Severity.MEDIUM
+
+
 def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path) -> None:
     cell = [
         "import os, pickle\n",

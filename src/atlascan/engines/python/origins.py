@@ -24,6 +24,9 @@ from atlascan.engines.python.scopes import LOCAL_DEF, Resolver, Scope
 MLFLOW_URI = re.compile(r"^(?:runs|models):/", re.I)  # the tracking server's runs and registry
 BUCKET_URL = re.compile(r"^(?:s3a?|gs|gcs|az|abfss?|wasbs?|hdfs|dbfs)://", re.I)
 REMOTE_URL = re.compile(r"^(?:https?|s3a?|gs|gcs|hf|az|abfss?|wasbs?|ftp|dbfs|hdfs)://|^(?:runs|models|dbfs):/", re.I)
+# A service on this machine (`http://localhost:8080/predictions/...`, the model server a
+# client or test just started): what it answers is not data from outside.
+LOOPBACK_URL = re.compile(r"^(?:https?|grpc)://(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(?::\d+)?(?:[/?#]|$)", re.I)
 
 # Callables whose result is downloaded data or a path to a downloaded file.
 DOWNLOAD_PREFIXES = (
@@ -132,6 +135,7 @@ class Origin:
     platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
     step: bool = False  # an input a pipeline hands one of its components (COMPONENT_DECORATORS, COMPONENT_CALLS)
     fixed: bool = False  # a remote location spelled out in the code, not one it is handed
+    local: bool = False  # an address on this machine (LOOPBACK_URL)
 
     @property
     def raises(self) -> bool:
@@ -181,6 +185,10 @@ def _found(rank: int, label: str, node: ast.AST, proof: bool = True) -> Origin:
     return Origin(rank, label, proof=proof, source=source, line=getattr(node, "lineno", None))
 
 
+def _local(url: str, node: ast.AST) -> Origin:
+    return Origin(0, f"the service on this machine at `{url[:80]}`", source=_text(node), line=getattr(node, "lineno", None), local=True)
+
+
 def _inside(origin: Origin) -> Origin:
     """A remote location named in the middle of a string (`f"gcloud ... {BUCKET}"`) is
     not a location the data is read from: it proves nothing."""
@@ -206,6 +214,8 @@ class Origins:
             return UNKNOWN
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
+                if LOOPBACK_URL.match(node.value):
+                    return _local(node.value, node)
                 if REMOTE_URL.match(node.value):
                     # a bucket the code names is its project's storage; a web URL may be anyone's
                     return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=bool(BUCKET_URL.match(node.value)))
@@ -215,6 +225,8 @@ class Origins:
             return LITERAL
         if isinstance(node, ast.JoinedStr):
             first = node.values[0] if node.values else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and LOOPBACK_URL.match(first.value):
+                return _local(first.value, node)
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
                 return _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)
             parts = [
@@ -264,9 +276,12 @@ class Origins:
                 if qualname.startswith(DOWNLOAD_PREFIXES) and qualname.rsplit(".", 1)[-1] in HANDLE_CALLS:
                     return UNKNOWN
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
-                    opened = self.of(node.args[0], scope, depth + 1) if node.args else None
+                    where = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "url"), None)
+                    opened = self.of(where, scope, depth + 1) if where is not None else None
                     if opened is not None and opened.platform:
                         return opened  # `smart_open.open(artifacts_uri + "/model.pt")`: still the deployment's model
+                    if opened is not None and opened.local:
+                        return replace(opened, label=f"the answer of {opened.label}")
                     return replace(_found(3, f"a download by `{qualname}`", node), fixed=opened is not None and opened.fixed)
                 label = _untrusted_label(qualname)
                 if label:
