@@ -362,6 +362,26 @@ def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_pat
     assert ("head/requirements.txt", 1) in [(f.path, f.region.start_line) for f in result.findings]
 
 
+def test_one_package_pinned_vulnerable_in_sibling_requirements_files_is_one_finding(tmp_path: Path) -> None:
+    """TorchServe's requirements/torch_<platform>.txt: one upgrade of torch to decide, not 27
+    findings; another folder, another package, stand apart."""
+    files = {
+        "requirements/torch_cu118.txt": "numpy\ntorch==2.4.0+cu118\n",
+        "requirements/torch_darwin.txt": "torch==2.4.0\n",
+        "requirements/torch_cu101.txt": "torch==1.8.1+cu101\nray==2.40.0\n",
+        "serving/requirements.txt": "torch==2.4.0\n",
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
+    found = sorted((f.path, f.region.start_line, [(r.path, r.region.start_line) for r in f.related]) for f in result.findings)
+    assert found == [
+        ("requirements/torch_cu101.txt", 1, [("requirements/torch_cu118.txt", 2), ("requirements/torch_darwin.txt", 1)]),
+        ("requirements/torch_cu101.txt", 2, []),
+        ("serving/requirements.txt", 1, []),
+    ]
+    lead = next(f for f in result.findings if f.related)
+    assert lead.message.endswith("(and 2 more in this folder).")
+
+
 def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:
     def notebook(*cells: str) -> str:
         import json

@@ -27,7 +27,9 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
     one practice to change, not 600 findings); one per rule for the repository where the check
     marked the finding so (`foldScope`); and, for any rule, one per object the check marked
     (`foldObject`, `kind:line`: a pod sharing the node's PID, IPC and network namespaces is
-    one decision to undo). Suppressed findings stay apart."""
+    one decision to undo), or per object and folder where the check marked it so
+    (`foldScope` "folder": one package pinned to a vulnerable release in the sibling
+    requirements files of one folder is one upgrade). Suppressed findings stay apart."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}  # (rule, where, scope words)
     out: list[Finding] = []
     for f in findings:
@@ -35,6 +37,9 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
         obj = f.properties.get("foldObject")
         if f.suppression is not None:
             out.append(f)
+        elif isinstance(obj, str) and f.properties.get("foldScope") == "folder":
+            folder = f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./"
+            groups.setdefault((f.rule_id, f"{folder}#{obj}", "this folder"), []).append(f)
         elif isinstance(obj, str):
             groups.setdefault((f.rule_id, f"{f.path}#{obj}", f"this {obj.split(':', 1)[0]}"), []).append(f)
         elif rule is not None and rule.fold:

@@ -313,6 +313,10 @@ class DependenciesEngine(Engine):
             )
             if compiled:
                 finding.property("compiled", True)
+            if m.format == "requirements" and not compiled and found.exact:
+                # Sibling requirements files (`torch_cu118.txt`, `torch_rocm62.txt`) pinning
+                # the package to affected releases: one upgrade to decide, one finding.
+                finding.property("foldScope", "folder").property("foldObject", f"package:{req.name}")
             if held:
                 features = " or ".join(sorted({r.feature for r in unreached.values()}))
                 finding.args(remedy=f"{remedy} (each is reached only through {features}, which no code in this folder shows)")
