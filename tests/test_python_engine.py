@@ -56,6 +56,7 @@ def test_weights_only_true_is_bypassable_below_2_6(tmp_path: Path) -> None:
     finding = _one(result, "ATS-PY-004")
     assert finding.severity == Severity.MEDIUM
     assert "CVE-2025-32434" in finding.message
+    assert "full unpickler" not in finding.message  # `weights_only=True`: the weights-only one, bypassed
 
 
 def test_torch_pin_from_pyproject_dockerfile_and_lock(tmp_path: Path) -> None:
