@@ -122,9 +122,11 @@ def test_setup_py_names_its_arguments_draw_on() -> None:
         "def deps_list(*pkgs):\n    return [deps[p] for p in pkgs]\n"
         'extras = {}\nextras["torch"] = deps_list("torch")\n'
         'REQUIRED = ["pyyaml>=6"]\nUNUSED = ["x==1"]\nKEYWORDS = ["deep learning"]\n'  # 12..14
-        "setup(install_requires=REQUIRED, extras_require=extras, keywords=KEYWORDS)\n",
+        'setup(install_requires=REQUIRED + ["onnx==1.10.0"], extras_require=extras, keywords=KEYWORDS)\n',
     )
-    assert reqs(py) == [("pyyaml", ">=6", 12), ("numpy", "", 4), ("torch", ">=2.6", 5)]
+    assert sorted(reqs(py), key=lambda r: r[2]) == [("numpy", "", 4), ("torch", ">=2.6", 5), ("pyyaml", ">=6", 12), ("onnx", "==1.10.0", 15)]
+    py = parse("setup.py", 'from setuptools import setup\nsetup(install_requires="numpy>=1.20", extras_require={"gpu": "cupy>=12"})\n')
+    assert reqs(py) == [("numpy", ">=1.20", 2), ("cupy", ">=12", 2)]
 
 
 @pytest.mark.parametrize(

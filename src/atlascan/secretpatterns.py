@@ -172,6 +172,12 @@ def is_placeholder(value: str) -> bool:
 TEMPLATE_FIELD = re.compile(r"\$?\.[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
+# A lowercase name ending in the credential word (the Secret or file that holds one) and a
+# version requirement: values of secret-named keys that hold no credential.
+SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
+
+
 def looks_like_reference(value: str, kind: str) -> bool:
     """Values that name a secret rather than hold it: paths, URLs without credentials,
     identifiers, environment references, numbers, booleans."""
@@ -203,10 +209,6 @@ def looks_like_reference(value: str, kind: str) -> bool:
         # a version requirement (`"tiktoken": "tiktoken>=0.7.0"` in a dependency table)
         or bool(VERSION_REQUIREMENT.fullmatch(value))
     )
-
-
-SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
-VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
 def matches(

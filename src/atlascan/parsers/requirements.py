@@ -835,23 +835,23 @@ def _setup_py(doc: Document) -> Manifest:
     tree = doc.tree if doc.kind == "python" else None
     if not isinstance(tree, ast.Module) or "setup" not in doc.text:
         return out
-    wanted: list[ast.expr] = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and _callee(node.func) == "setup"):
-            continue
-        for kw in node.keywords:
-            if kw.arg == "install_requires":
-                _literal_requirements(out, kw.value, doc)
-                wanted.append(kw.value)
-            elif kw.arg == "extras_require":
-                wanted.append(kw.value)
-                if isinstance(kw.value, ast.Dict):
-                    for value in kw.value.values:
-                        _literal_requirements(out, value, doc)
-    for value in _module_values(tree, wanted):
-        for node in ast.walk(value):
+    wanted = [
+        kw.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _callee(node.func) == "setup"
+        for kw in node.keywords
+        if kw.arg in ("install_requires", "extras_require")
+    ]
+    for root in [*wanted, *_module_values(tree, wanted)]:
+        if isinstance(root, ast.Constant):
+            _literal_requirements(out, root, doc)  # `install_requires="numpy>=1.20"`
+        for node in ast.walk(root):
             if isinstance(node, (ast.List, ast.Tuple)):
                 _literal_requirements(out, node, doc)
+            elif isinstance(node, ast.Dict):  # `{"gpu": "cupy>=12"}`: a value that is one requirement
+                for value in node.values:
+                    if isinstance(value, ast.Constant):
+                        _literal_requirements(out, value, doc)
     return out
 
 
