@@ -485,6 +485,36 @@ def test_the_answer_of_a_service_on_this_machine_is_no_download(tmp_path: Path) 
     assert _by_line(result, "ATS-PY-004")[7].severity == Severity.MEDIUM
 
 
+def test_a_download_checked_against_the_digest_its_url_names_is_the_pinned_file(tmp_path: Path) -> None:
+    # openai/whisper's `_download`: the SHA-256 is part of the URL the code spells out, and
+    # the helper raises when the file differs. The model a caller names stays a parameter.
+    helper = (
+        "import hashlib, os, sys, urllib.request, torch\n"
+        "_MODELS = {'tiny': 'https://models.example.com/d3dd57d32accea0b/tiny.pt'}\n"
+        "def _download(url, root):\n"
+        "    expected = url.split('/')[-2]\n"
+        "    target = os.path.join(root, os.path.basename(url))\n"
+        "    with urllib.request.urlopen(url) as source, open(target, 'wb') as out:\n"
+        "        out.write(source.read())\n"
+        "    if hashlib.sha256(open(target, 'rb').read()).hexdigest() != expected:\n"
+        "        raise RuntimeError('checksum mismatch')\n"
+        "    return target\n"
+    )
+    verified = helper + (
+        "def load_model(name, download_root=None):\n"
+        "    if name in _MODELS:\n        checkpoint_file = _download(_MODELS[name], download_root)\n"
+        "    else:\n        checkpoint_file = name\n"
+        "    return torch.load(open(checkpoint_file, 'rb'))\n"  # 16
+        "def from_cli():\n    return torch.load(_download(sys.argv[1], '.'))\n"  # 18: the URL and its digest are the caller's
+    )
+    found = _by_line(_scan(tmp_path / "a", {"load.py": verified}), "ATS-PY-004")
+    assert {line: f.severity for line, f in found.items()} == {16: Severity.HIGH, 18: Severity.CRITICAL}
+    assert "the parameter `name` of `load_model`" in found[16].message
+    unchecked = verified.replace("    if hashlib.sha256(open(target, 'rb').read()).hexdigest() != expected:\n        raise RuntimeError('checksum mismatch')\n", "")
+    found = _by_line(_scan(tmp_path / "b", {"load.py": unchecked}), "ATS-PY-004")
+    assert found[14].severity == Severity.CRITICAL and "the remote location" in found[14].message
+
+
 def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path) -> None:
     cell = [
         "import os, pickle\n",

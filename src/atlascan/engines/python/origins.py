@@ -136,6 +136,7 @@ class Origin:
     step: bool = False  # an input a pipeline hands one of its components (COMPONENT_DECORATORS, COMPONENT_CALLS)
     fixed: bool = False  # a remote location spelled out in the code, not one it is handed
     local: bool = False  # an address on this machine (LOOPBACK_URL)
+    spelled: bool = False  # a remote location written as a string constant in the code
 
     @property
     def raises(self) -> bool:
@@ -218,7 +219,7 @@ class Origins:
                     return _local(node.value, node)
                 if REMOTE_URL.match(node.value):
                     # a bucket the code names is its project's storage; a web URL may be anyone's
-                    return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=bool(BUCKET_URL.match(node.value)))
+                    return replace(_found(3, f"the remote location `{node.value[:80]}`", node), fixed=bool(BUCKET_URL.match(node.value)), spelled=True)
                 if node.value.startswith(PLATFORM_FOLDERS):
                     return Origin(0, f"the platform's job folder `{node.value[:80]}`", node.value, platform=True)
                 return Origin(0, f"`{node.value[:80]}`", node.value)
@@ -290,6 +291,13 @@ class Origins:
                 return _found(2, WHOLE_COMMAND_LINE, node)
             if isinstance(node.func, ast.Name) and qualname == LOCAL_DEF + node.func.id and self._returns_command_line(node.func.id, depth):
                 return _found(2, WHOLE_COMMAND_LINE, node)  # `args = parse_args()`, the script's own helper
+            if isinstance(node.func, ast.Name) and qualname == LOCAL_DEF + node.func.id and self._checks_digest(node.func.id):
+                # Whisper's `_download(url, root)`: the helper raises unless the file's SHA-256
+                # is the one the URL names. Handed a URL the code spells out (and no other
+                # remote location), what it returns is the file whose digest the code pins.
+                remote = [g for a in node.args[:3] if (g := self.of(a, scope, depth + 1)).rank == 3]
+                if remote and all(g.spelled for g in remote):
+                    return Origin(0, f"a download `{node.func.id}` checks against the digest the code names")
             template = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "format" else None
             if isinstance(template, ast.Constant) and isinstance(template.value, str):
                 # `"{}/model.pth".format(model_dir)`: a template, read as an f-string is
@@ -437,6 +445,23 @@ class Origins:
                 made.add(first.id)
         return frozenset(made)
 
+    def _checks_digest(self, name: str) -> bool:
+        """Whether the module-level function `name` raises when a digest it computes differs
+        (`if hashlib.sha256(data).hexdigest() != expected: raise ...`, or an `assert`)."""
+        found = self._module_functions.get(name)
+        if found is None:
+            return False
+        for n in _own_nodes(found[0]):
+            if isinstance(n, ast.Assert):
+                raises, test = True, n.test
+            elif isinstance(n, ast.If):
+                raises, test = any(isinstance(b, ast.Raise) for b in n.body), n.test
+            else:
+                continue
+            if raises and any(isinstance(c, ast.Compare) and _digest_call(c) for c in ast.walk(test)):
+                return True
+        return False
+
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
         that returns a value (`def parse_args(): ...; return parser.parse_args()`)."""
@@ -486,6 +511,13 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _digest_call(compare: ast.Compare) -> bool:
+    return any(
+        isinstance(side, ast.Call) and isinstance(side.func, ast.Attribute) and side.func.attr in ("hexdigest", "digest")
+        for side in (compare.left, *compare.comparators)
+    )
 
 
 def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
