@@ -382,6 +382,22 @@ def test_one_package_pinned_vulnerable_in_sibling_requirements_files_is_one_find
     assert lead.message.endswith("(and 2 more in this folder).")
 
 
+def test_a_vulnerable_pin_a_ci_job_installs_is_low(tmp_path: Path) -> None:
+    """DeepSpeed's and accelerate's test legs on the oldest supported torch: the job runs the
+    repository's tests and ships nothing; the same line in a Dockerfile builds what ships."""
+    files = {
+        ".github/workflows/nv-torch110.yml": "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pip install torch==1.10.0\n",
+        ".gitlab-ci.yml": "test:\n  script:\n    - pip install torch==1.10.0\n",
+        "Dockerfile": "FROM python:3.12\nRUN pip install torch==1.10.0\n",
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
+    found = {f.path: f for f in result.findings}
+    assert {p: f.severity for p, f in found.items()} == {
+        ".github/workflows/nv-torch110.yml": Severity.LOW, ".gitlab-ci.yml": Severity.LOW, "Dockerfile": Severity.HIGH,
+    }  # fmt: skip
+    assert "(installed for a CI job, which ships nothing it installs)" in found[".gitlab-ci.yml"].message
+
+
 def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:
     def notebook(*cells: str) -> str:
         import json

@@ -303,6 +303,10 @@ class DependenciesEngine(Engine):
                 asked = self._asked_for(m, ctx) if asked is None else asked
                 if req.name not in asked:
                     severity, remedy = Severity.LOW, f"{remedy} (a transitive dependency: no manifest of this folder names it)"
+            elif ctx.file.kind in CI_KINDS:
+                # A CI job's own environment (a test leg on the oldest supported torch): it
+                # runs the repository's tests and ships nothing it installs.
+                severity, remedy = Severity.LOW, f"{remedy} (installed for a CI job, which ships nothing it installs)"
             finding = (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
@@ -437,6 +441,7 @@ def _names_named(text: str) -> frozenset[str]:
 # Kinds whose dependencies are `pip install` command lines (ATS-DEP-004/005 only: indexes and
 # git refs on command lines are the ATS-CMD rules' business).
 COMMAND_KINDS = frozenset({"dockerfile", "shell", "gha-workflow", "gitlab-ci"})
+CI_KINDS = frozenset({"gha-workflow", "gitlab-ci"})
 
 
 def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:
