@@ -258,6 +258,23 @@ def test_notebook_source_given_as_one_string(tmp_path: Path) -> None:
     assert finding.region.start_line == next(i for i, line in enumerate(text.splitlines(), 1) if "pickle.loads" in line)
 
 
+def test_a_file_the_same_code_writes_atomically_is_low(tmp_path: Path) -> None:
+    # DeepSpeed's Triton autotune cache: written under a temporary name, then moved into place.
+    code = (
+        "import os, pickle, shutil\n"
+        "class Cache:\n"
+        "    def put(self, table):\n"
+        "        with open(self.file_path + '.tmp', 'wb') as handle:\n            pickle.dump(table, handle)\n"
+        "        os.replace(self.file_path + '.tmp', self.file_path)\n"  # 6
+        "    def load(self):\n        with open(self.file_path, 'rb') as handle:\n            return pickle.load(handle)\n"  # 9
+        "    def other(self):\n        shutil.move(self.other_path, '/tmp/x')\n"
+        "        with open(self.other_path, 'rb') as handle:\n            return pickle.load(handle)\n"  # 13: moved away, not written
+    )
+    found = _by_line(_scan(tmp_path, {"cache.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {9: Severity.LOW, 13: Severity.HIGH}
+    assert "this code writes that file itself at line 6" in found[9].message
+
+
 def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
     from atlascan.parsers.python import skeleton_text
 

@@ -37,6 +37,9 @@ WRITER_NAMES = frozenset({
     "dump", "save", "save_model", "save_pretrained", "to_pickle", "save_weights", "save_state_dict",
     "export_saved_model", "save_checkpoint", "export", "savez", "save_npz",
 })  # fmt: skip
+# Moves that finish an atomic write (`os.replace(path + ".tmp", path)`): the destination is written.
+MOVERS = frozenset({"os.replace", "os.rename", "shutil.move"})
+MOVER_NAMES = frozenset(m.rsplit(".", 1)[1] for m in MOVERS)
 # The calls by which this code puts a model on the MLflow tracking server: a `runs:/` URI
 # then names the run it logged, a `models:/` URI the model it registered. A run this code
 # opens itself (`with mlflow.start_run(): train_and_log(data)`) holds what its own helper logged.
@@ -250,6 +253,12 @@ class Analysis:
             self._written = {}
             for call, where in self.program.calls:
                 name = _last_name(call.func)
+                if name in MOVER_NAMES and len(call.args) == 2 and self.resolver.expr(call.func, where) in MOVERS:
+                    # an atomic write: the file is written under a temporary name, then moved
+                    key = self._path_key(call.args[1], where)
+                    if key is not None:
+                        self._written.setdefault(key, call.lineno)
+                    continue
                 if name not in WRITER_NAMES:
                     continue
                 for arg in (*call.args, *(k.value for k in call.keywords)):
