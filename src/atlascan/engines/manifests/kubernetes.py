@@ -410,6 +410,11 @@ def _secret_env(site: Site, ref: str) -> None:
         emit(site.ctx, "ATS-K8S-020", key_node(source, ref), args=args, properties=crossfile.REPOSITORY_FOLD)
 
 
+# Keys of a Secret that hold where and what, not a credential: an Argo CD repository Secret's
+# `url`, `name`, `type`, `project` and `enableOCI` (its `password` or `sshPrivateKey` counts).
+SETTING_KEY = re.compile(r"(?i)name|url|type|project|host(?:name)?|endpoint|region|namespace|enable\w*|insecure\w*")
+
+
 def _committed_secret(root: Mapping, ctx: FileContext) -> None:
     if (root.text("type") or "") == "kubernetes.io/service-account-token":
         return
@@ -421,7 +426,7 @@ def _committed_secret(root: Mapping, ctx: FileContext) -> None:
         literals = []
         for key, _, value in values.entries():
             raw = text(value)
-            if not raw or key.endswith(".crt") or common.is_template(raw):
+            if not raw or key.endswith(".crt") or common.is_template(raw) or SETTING_KEY.fullmatch(key):
                 continue
             if field == "data" and not _decoded_is_secret(raw):
                 continue
