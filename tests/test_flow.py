@@ -149,12 +149,16 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         "v3-examples/inference-examples/local-mode.ipynb": "v3-examples/",
         "sagemaker-core/example_notebooks/get_started.ipynb": "sagemaker-core/example_notebooks/",
         "course/tutorials_v2/train.py": "course/tutorials_v2/",
+        # ai-on-gke's `ray-on-gke/guides/`, user guides and quickstarts are walk-throughs too
+        "ray-on-gke/guides/raytrain/jupyter-spec.yaml": "ray-on-gke/guides/",
+        "docs-src/user-guides/serve.py": "docs-src/user-guides/",
+        "apps/quickstart/app.py": "apps/quickstart/",
     }
     for path, tree in samples.items():
         assert classes.of_file(path) == "docs", path
         assert tree_of(path, "docs") == tree, path
     # A word inside another word is no sample folder.
-    for path in ("src/sampler/weighted.py", "src/demographics/model.py", "src/resamples.py"):
+    for path in ("src/sampler/weighted.py", "src/demographics/model.py", "src/resamples.py", "src/guideline/rules.py"):
         assert classes.of_file(path) == "product", path
     # Compound folder names of tests (MLServer's `runtimes/alibi-explain/tests_alibi_explain/`).
     tests = {

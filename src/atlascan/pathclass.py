@@ -44,11 +44,11 @@ TOP_TEST_DIRS = frozenset({"qa"})
 DEPLOY_PARENTS = frozenset({"deploy", "deployment", "deployments", "env", "envs", "environments", "overlays"})
 DEV_ENVS = frozenset({"dev", "local", "development", "localdev"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
-                      "community-content", "seedcode", "seed_code", "seed-code"})  # fmt: skip
+                      "community-content", "seedcode", "seed_code", "seed-code", "guides", "guide", "quickstarts", "quickstart"})  # fmt: skip
 # A folder whose name is a compound of one of those words (`v3-examples`, `example_notebooks`,
-# `inference-examples`, `tutorials_v2`) holds samples too; a word inside another (`sampler`,
-# `demographics`) does not.
-DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks)(?:$|[-_.])")
+# `inference-examples`, `tutorials_v2`, `user-guides`) holds samples too; a word inside
+# another (`sampler`, `demographics`, `guideline`) does not.
+DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks|guides?|quickstarts?)(?:$|[-_.])")
 # A folder named by a compound of `tests` (`tests_alibi_explain`, `integration-tests`): tests
 # too. Not of `test` or `e2e`: `test-mltable-folder/` is a data split, `e2e-pytorch-image/`
 # an end-to-end sample, `.github/actions/test-and-report/` CI that holds a token.
