@@ -164,6 +164,7 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
     tests = {
         "runtimes/alibi-explain/tests_alibi_explain/helpers/utils.py": "runtimes/alibi-explain/tests_alibi_explain/",
         "frontend/server/integration-tests/helpers.py": "frontend/server/integration-tests/",
+        "docker/devbox-bundled/manifests/complete.yaml": "docker/devbox-bundled/",  # Flyte's local sandbox
     }
     for path, tree in tests.items():
         assert classes.of_file(path) == "tests", path

@@ -51,8 +51,10 @@ DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample",
 DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks|guides?|quickstarts?)(?:$|[-_.])")
 # A folder named by a compound of `tests` (`tests_alibi_explain`, `integration-tests`): tests
 # too. Not of `test` or `e2e`: `test-mltable-folder/` is a data split, `e2e-pytorch-image/`
-# an end-to-end sample, `.github/actions/test-and-report/` CI that holds a token.
-TEST_DIR_WORDS = re.compile(r"(?:^|[-_.])tests(?:$|[-_.])")
+# an end-to-end sample, `.github/actions/test-and-report/` CI that holds a token. A local
+# development cluster (Flyte's `docker/devbox-bundled/`, a k3s sandbox with its rendered
+# manifests) is developer tooling, as `kind/` is.
+TEST_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:tests|devbox)(?:$|[-_.])")
 # SageMaker Projects' seed code is the sample a template copies into each new repository:
 # a reader's starting point, like an example, not what the template's own repository runs.
 # Prose is documentation wherever it sits (a README's `docker run -e MINIO_ROOT_PASSWORD=...`).
