@@ -258,6 +258,7 @@ TRUSTED_OUTPUTS = {
     "actions/setup-node": {"node-version", "cache-hit"},
     "actions/upload-artifact": {"artifact-id", "artifact-url", "artifact-digest"},
     "docker/build-push-action": {"digest", "imageid"},
+    "depot/build-push-action": {"digest", "imageid", "build-id", "project-id"},  # Depot's drop-in
 }
 GITHUB_OUTPUT_WRITE = re.compile(r"""^\s*echo\s+["']?([\w-]+)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT\}?["']?\s*$""", re.M)
 
