@@ -345,6 +345,8 @@ def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tupl
             continue
         if quoted is None and value.startswith("!") and kind in YAML_KINDS:
             continue  # a YAML tag computes the value: CloudFormation's `!ImportValue`, `!Ref`, `!Sub`
+        if quoted is None and line[m.end("uv") : m.end("uv") + 1] == "(":
+            continue  # a call computes it: `local token = auth_header:match(...)` (Lua in a YAML block)
         yield m.group("name").rsplit(".", 1)[-1], value, m.start("qv" if quoted is not None else "uv") + 1
 
 
