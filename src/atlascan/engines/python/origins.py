@@ -205,6 +205,7 @@ class Origins:
         # cross-file wrapper summary: callers in other files hand it theirs.
         self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
+        self._digest_checks: dict[str, bool] = {}  # module functions by name: raise on a digest mismatch?
         self._cut = False  # the current name's lookup hit MAX_DEPTH somewhere below it
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
@@ -447,20 +448,12 @@ class Origins:
 
     def _checks_digest(self, name: str) -> bool:
         """Whether the module-level function `name` raises when a digest it computes differs
-        (`if hashlib.sha256(data).hexdigest() != expected: raise ...`, or an `assert`)."""
-        found = self._module_functions.get(name)
-        if found is None:
-            return False
-        for n in _own_nodes(found[0]):
-            if isinstance(n, ast.Assert):
-                raises, test = True, n.test
-            elif isinstance(n, ast.If):
-                raises, test = any(isinstance(b, ast.Raise) for b in n.body), n.test
-            else:
-                continue
-            if raises and any(isinstance(c, ast.Compare) and _digest_call(c) for c in ast.walk(test)):
-                return True
-        return False
+        (`if hashlib.sha256(data).hexdigest() != expected: raise ...`, or an `assert`); each
+        function is read once."""
+        if name not in self._digest_checks:
+            found = self._module_functions.get(name)
+            self._digest_checks[name] = found is not None and _raises_on_digest(found[0])
+        return self._digest_checks[name]
 
     def _returns_command_line(self, name: str, depth: int) -> bool:
         """Whether the module-level function `name` returns `parse_args()`'s result on every path
@@ -511,6 +504,19 @@ class Origins:
                 return False
             current = current.parent
         return False
+
+
+def _raises_on_digest(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for n in _own_nodes(func):
+        if isinstance(n, ast.Assert):
+            raises, test = True, n.test
+        elif isinstance(n, ast.If):
+            raises, test = any(isinstance(b, ast.Raise) for b in n.body), n.test
+        else:
+            continue
+        if raises and any(isinstance(c, ast.Compare) and _digest_call(c) for c in ast.walk(test)):
+            return True
+    return False
 
 
 def _digest_call(compare: ast.Compare) -> bool:
