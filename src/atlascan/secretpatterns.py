@@ -172,6 +172,9 @@ def is_placeholder(value: str) -> bool:
 TEMPLATE_FIELD = re.compile(r"\$?\.[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
+# What a call is made on (`auth_header:match`, `os.getenv`, `get_token`), unlike an unquoted
+# password that happens to go on with a parenthesis (`Sup3rS3cret(2024)`).
+CALLEE = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+|[a-z_][a-z0-9_]*")
 # A lowercase name ending in the credential word (the Secret or file that holds one) and a
 # version requirement: values of secret-named keys that hold no credential.
 SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
@@ -345,7 +348,7 @@ def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tupl
             continue
         if quoted is None and value.startswith("!") and kind in YAML_KINDS:
             continue  # a YAML tag computes the value: CloudFormation's `!ImportValue`, `!Ref`, `!Sub`
-        if quoted is None and line[m.end("uv") : m.end("uv") + 1] == "(":
+        if quoted is None and line[m.end("uv") : m.end("uv") + 1] == "(" and CALLEE.fullmatch(value):
             continue  # a call computes it: `local token = auth_header:match(...)` (Lua in a YAML block)
         yield m.group("name").rsplit(".", 1)[-1], value, m.start("qv" if quoted is not None else "uv") + 1
 
