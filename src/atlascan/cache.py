@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from atlascan.analysis import ScanState, UnitConfig, WorkUnit
+from atlascan.kinds import MANIFEST_KINDS
 from atlascan.model import Finding, Notice, Precision, RelatedLocation, Severity, SourceFile, Span
 
 SCHEMA = 1
@@ -48,7 +49,7 @@ USES_PATHS = frozenset({"python", "dependencies"})
 # engine -> (kinds of unit files whose checks read other files, or None for all; which of
 # the scan's files they may read)
 READS_OTHER_FILES: dict[str, tuple[frozenset[str] | None, Callable[[SourceFile], bool]]] = {
-    "dependencies": (frozenset({"requirements", "pyproject", "setup-cfg"}), lambda f: f.kind != "artifact"),
+    "dependencies": (MANIFEST_KINDS, lambda f: f.kind != "artifact"),
     "terraform": (None, lambda f: f.kind == "terraform"),
     # GHA-001 judges an action's or reusable workflow's inputs at its local callers.
     "workflows": (frozenset({"gha-workflow", "gha-action"}), lambda f: f.kind in ("gha-workflow", "gha-action")),

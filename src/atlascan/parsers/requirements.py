@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from atlascan.kinds import declares_dependencies
 from atlascan.model import Limits, ParseError, SkipFile, SourceFile, Span
 from atlascan.textutil import canonical_name as canonicalize_name
 
@@ -357,7 +358,6 @@ def pip_install_arguments(words: list[str]) -> list[int]:
     return out
 
 
-
 def installed_names(words: list[str]) -> frozenset[str] | None:
     """The package names a `pip install` command (its words, the program first) names, or
     None when it installs what cannot be named here (a `-r` file, a path, a URL, an
@@ -375,6 +375,7 @@ def installed_names(words: list[str]) -> frozenset[str] | None:
         else:
             names.add(req.name)
     return frozenset(names) or None
+
 
 # ---- TOML files (pyproject.toml, Pipfile) ------------------------------------------------
 
@@ -909,8 +910,7 @@ def read_manifests(files: Iterable[SourceFile], limits: Limits | None = None) ->
 
     out: list[Manifest] = []
     for file in files:
-        name = file.path.rsplit("/", 1)[-1].lower()
-        if file.kind not in ("requirements", "pyproject", "setup-cfg") and name != "setup.py":
+        if not declares_dependencies(file.kind, file.path):
             continue
         try:
             out.append(parsers.read(file, limits or Limits()).view(manifest))

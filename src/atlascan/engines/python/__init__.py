@@ -31,6 +31,7 @@ from atlascan.engines.python.origins import from_command_line
 from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
 from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
+from atlascan.kinds import declares_dependencies
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import python as py
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES, TEST_FILE, UNIT_TEST_DIRS
@@ -107,7 +108,7 @@ class PythonEngine(Engine):
         # One source of truth for "which version is pinned here": the manifests of the
         # requirements model (nearest folder wins, see `PinIndex.for_file`); Dockerfiles and
         # anything that model cannot read fall back to the text.
-        declared = [f for f in files if f.kind in ("requirements", "pyproject", "setup-cfg") or posixpath.basename(f.path) == "setup.py"]
+        declared = [f for f in files if declares_dependencies(f.kind, f.path)]
         manifests: dict[str, Manifest] = {}
         if declared:  # the requirements model is a costly import for a run with none
             from atlascan.parsers.requirements import read_manifests
