@@ -181,6 +181,26 @@ SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|pas
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
+# A PEM block's first line of body, when the block only shows where a key goes: an ellipsis,
+# the END line at once, or a fill-in (`<your key>`, `${TLS_KEY}`, `{{ .Values.key }}`).
+PEM_HEADER = "-----BEGIN"
+ELIDED_BODY = re.compile(r"""["']?\s*(?:\.\.\.|\u2026|-----END|<|\$\{|\{\{)""")
+
+
+def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
+    """Whether the PEM header `secret` on 1-based line `number` opens a block written to show
+    the format (a schema's description, a doc's values example), not a key: the header ends
+    its line and the next non-blank line elides the body."""
+    line = lines[number - 1]
+    at = line.find(secret)
+    if not secret.startswith(PEM_HEADER) or at < 0 or line[at + len(secret) :].strip(" \t'\"\\n,"):
+        return False
+    for following in lines[number : number + 3]:
+        if following.strip():
+            return bool(ELIDED_BODY.match(following.strip()))
+    return False
+
+
 def looks_like_reference(value: str, kind: str) -> bool:
     """Values that name a secret rather than hold it: paths, URLs without credentials,
     identifiers, environment references, numbers, booleans."""

@@ -29,6 +29,7 @@ from atlascan.secretpatterns import (
     anchored,
     compile_rows,
     matches,
+    pem_body_elided,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class SecretsEngine(Engine):
             for pattern, secret, col_hint in matches(patterns, line, file.kind, tf_variable):
                 if (number, secret) in reported:
                     continue
+                if pem_body_elided(lines, number, secret):
+                    continue  # a block that shows where a key goes (`...` for its body)
                 if pattern.known and (COMMENT_LINE.match(line) or file.kind in CI_KINDS):
                     continue  # a comment deploys nothing; CI sets up a throwaway service (still masked)
                 if pattern.known and ENV_FALLBACK.search(line[: max(line.find(secret), 0)]):
