@@ -178,6 +178,7 @@ CALLEE = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+|[a-z_][a-z0-9_]*")
 # A lowercase name ending in the credential word (the Secret or file that holds one) and a
 # version requirement: values of secret-named keys that hold no credential.
 SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+RELATIVE_FILE = re.compile(r"(?:[\w.-]+/)+[\w-]+(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}")
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
@@ -231,6 +232,9 @@ def looks_like_reference(value: str, kind: str) -> bool:
         or bool(SECRET_OBJECT_NAME.fullmatch(value))
         # a version requirement (`"tiktoken": "tiktoken>=0.7.0"` in a dependency table)
         or bool(VERSION_REQUIREMENT.fullmatch(value))
+        # a relative file path (`Parameters and credentials: configure/credentials.md` in a
+        # site's navigation, `token_file: conf/local/token.json`)
+        or bool(RELATIVE_FILE.fullmatch(value))
     )
 
 
