@@ -146,6 +146,10 @@ def entropy(value: str) -> float:
     return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
 
 
+# A lowercase name ending in the credential word: the Secret or file that holds one
+# (`existingSecret: transfer-job-001-source-secret`), or a stand-in that says what it stands
+# for (`postgresql://evidently_user:evidently_password@postgres`, `aws:the-auth-token@`).
+SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
 # A format field alone (`{define_token}`, `{0}`, `{args.key}`): str.format's and f-strings'.
 FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
 
@@ -162,6 +166,8 @@ def is_placeholder(value: str) -> bool:
         return True  # `mypassword`, `my_token`: a test's or a doc's stand-in
     if ENV_NAME.fullmatch(value) and any(word in _CREDENTIAL_WORDS for word in lower.split("_")):
         return True  # `DB_PASSWORD` in `postgresql://DB_USER:DB_PASSWORD@DB_HOST`: a field to fill in
+    if SECRET_OBJECT_NAME.fullmatch(value):
+        return True  # names what it stands for: a sample's or a test's value
     if FORMAT_FIELD.fullmatch(value.strip("'\"")):
         return True  # `f'Unknown token: "{define_token}"'`: filled in when the text is built
     stripped = value.strip("*xX0._-")
@@ -175,10 +181,9 @@ TEMPLATE_FIELD = re.compile(r"\$?\.[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-
 # What a call is made on (`auth_header:match`, `os.getenv`, `get_token`), unlike an unquoted
 # password that happens to go on with a parenthesis (`Sup3rS3cret(2024)`).
 CALLEE = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+|[a-z_][a-z0-9_]*")
-# A lowercase name ending in the credential word (the Secret or file that holds one) and a
-# version requirement: values of secret-named keys that hold no credential.
-SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+# A relative path ending in a file name with an extension.
 RELATIVE_FILE = re.compile(r"(?:[\w.-]+/)+[\w-]+(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}")
+# A version requirement: the value of a secret-named key in a dependency table.
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
@@ -227,9 +232,6 @@ def looks_like_reference(value: str, kind: str) -> bool:
         or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2,}", value)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
         or (len(value) < 24 and re.fullmatch(r"[A-Za-z]+", value))
-        # a lowercase name whose last word is the credential word names the object that
-        # holds it (`"transfer-job-001-source-secret"`, `v3io_credentials = "v3io_credentials"`)
-        or bool(SECRET_OBJECT_NAME.fullmatch(value))
         # a version requirement (`"tiktoken": "tiktoken>=0.7.0"` in a dependency table)
         or bool(VERSION_REQUIREMENT.fullmatch(value))
         # a relative file path (`Parameters and credentials: configure/credentials.md` in a
