@@ -799,6 +799,28 @@ def test_a_training_jobs_own_hyperparameters_are_untrusted_without_proof(tmp_pat
     assert "the platform's `SM_HPS`" in found[3].message
 
 
+def test_the_machines_folders_and_numbers_from_the_environment_prove_nothing(tmp_path: Path) -> None:
+    # autogluon's nvutil loads NVML from %ProgramFiles% (critical before); TorchServe's llama
+    # example loads the checkpoint shard `int(os.environ["LOCAL_RANK"])` picks from a folder
+    # it is handed: the evidence is that folder, not the environment.
+    code = (
+        "import ctypes, os, pickle, subprocess, torch\n"
+        "nvml = ctypes.CDLL(os.path.join(os.getenv('ProgramFiles', 'C:/Program Files'), 'NVIDIA/nvml.dll'))\n"  # 2
+        "cache = pickle.load(open(os.path.join(os.environ['HOME'], '.cache', 'm.pkl'), 'rb'))\n"  # 3
+        "plugin = ctypes.CDLL(os.getenv('PLUGIN_LIB'))\n"  # 4
+        "def shard(ckpt_dir):\n"
+        "    rank = int(os.environ.get('LOCAL_RANK', -1))\n"
+        "    return torch.load(f'{ckpt_dir}/shard{rank}.pt')\n"  # 7
+        "subprocess.run('sleep ' + str(len(os.environ['NAME'])), shell=True)\n"  # 8
+    )
+    found = {(f.rule_id, f.region.start_line): f for f in _scan(tmp_path, {"ops.py": code}, **PRACTICE_TOO).findings}
+    assert {key: f.severity for key, f in found.items()} == {
+        ("ATS-PY-001", 3): Severity.MEDIUM, ("ATS-PY-022", 4): Severity.CRITICAL, ("ATS-PY-004", 7): Severity.HIGH,
+    }  # fmt: skip
+    assert "the machine's `HOME` folder" in found["ATS-PY-001", 3].message
+    assert "the parameter `ckpt_dir` of `shard`" in found["ATS-PY-004", 7].message
+
+
 def test_pins_come_from_the_requirements_model() -> None:
     from atlascan.engines.python.versions import manifest_pins
     from atlascan.model import Span

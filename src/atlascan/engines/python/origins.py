@@ -58,6 +58,17 @@ UNTRUSTED_NAMES = {
     "fastapi.UploadFile": "a web upload",
     "streamlit.file_uploader": "a web upload",
 }
+# Set by the operating system or the login to the machine's own folders (Windows' program and
+# system folders, the user's home and temporary folders): the machine's layout, which no
+# outsider sets, as `os.path.expanduser("~")` is.
+MACHINE_FOLDER_ENV = frozenset(name.lower() for name in (
+    "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "CommonProgramFiles", "CommonProgramFiles(x86)",
+    "CommonProgramW6432", "ProgramData", "SystemRoot", "windir", "SystemDrive", "APPDATA", "LOCALAPPDATA",
+    "USERPROFILE", "HOMEDRIVE", "HOMEPATH", "HOME", "TMPDIR", "TEMP", "TMP",
+))  # fmt: skip
+# Calls whose result is a number: it may pick a shard (`int(os.environ["LOCAL_RANK"])`), never
+# a location or code.
+NUMBER_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.round", "builtins.abs"})
 # Set by ML platforms to the job's or deployment's own model, data and output locations.
 PLATFORM_ENV = frozenset({
     "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
@@ -158,6 +169,7 @@ def from_command_line(origin: Origin) -> bool:
 PLATFORM_MODEL_LOCATIONS = frozenset({("model_fn", "model_dir"), ("load", "artifacts_uri")})
 HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
+NUMBER = Origin(0, "a number")
 
 
 def _strongest(origins: list[Origin]) -> Origin:
@@ -256,7 +268,8 @@ class Origins:
             qualname = self.resolver.expr(node.value if isinstance(node, ast.Subscript) else node, scope)
             label = _untrusted_label(qualname)
             if label:
-                return _platform(node.slice if isinstance(node, ast.Subscript) else None, node) or _found(2, label, node, _proves(qualname))
+                env_key = node.slice if isinstance(node, ast.Subscript) else None
+                return _machine(env_key) or _platform(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
                 return _found(2, f"the command-line argument `{node.attr}`", node)
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -285,9 +298,12 @@ class Origins:
                     if opened is not None and opened.local:
                         return replace(opened, label=f"the answer of {opened.label}")
                     return replace(_found(3, f"a download by `{qualname}`", node), fixed=opened is not None and opened.fixed)
+                if qualname in NUMBER_CALLS:
+                    return NUMBER
                 label = _untrusted_label(qualname)
                 if label:
-                    return _platform(node.args[0] if node.args else None, node) or _found(2, label, node, _proves(qualname))
+                    env_key = node.args[0] if node.args else None
+                    return _machine(env_key) or _platform(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
                 return _found(2, WHOLE_COMMAND_LINE, node)
             if isinstance(node.func, ast.Name) and qualname == LOCAL_DEF + node.func.id and self._returns_command_line(node.func.id, depth):
@@ -547,6 +563,14 @@ def _dotted(text: str) -> ast.expr | None:
     for part in parts[1:]:
         node = ast.Attribute(node, part, ast.Load())
     return node
+
+
+def _machine(key: ast.AST | None) -> Origin | None:
+    """An environment variable the system sets to one of the machine's folders
+    (`os.getenv("ProgramFiles")`): a fixed location, as `~` is."""
+    if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.lower() in MACHINE_FOLDER_ENV:
+        return Origin(0, f"a path in the machine's `{key.value}` folder")
+    return None
 
 
 def _platform(key: ast.AST | None, node: ast.AST) -> Origin | None:
