@@ -70,6 +70,27 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
     assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9, 21]), (14, [10, 11, 20])]
 
 
+def test_a_sliding_release_branch_is_read_as_a_tag(tmp_path: Path) -> None:
+    """pypa's publish action is used at `release/v1`, the branch its releases move, as its
+    README says: a tag in all but name, held with the practice where tags are it (the
+    platform's own publisher, handed the job's OIDC token). Another branch with a slash is
+    still a branch."""
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"  # 8 held
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"  # 9 held, as a vendor's tag
+        "      - uses: JamesIves/github-pages-deploy-action@releases/v4\n"  # 10 a third party's tag, handed OIDC
+        "      - uses: acme/train-action@feature/faster-io\n"  # 11 a branch
+    )
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
+    (lead,) = result.findings
+    assert (lead.region.start_line, lead.severity) == (11, Severity.HIGH)
+    (related,) = lead.related
+    assert related.region.start_line == 10
+    assert "`releases/v4`, a movable reference; the job may mint OIDC tokens" in related.message
+    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 2 sites"]
+
+
 def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None:
     """An action of the repository's own owner at a branch is a change by the same owner:
     held back as practice. The owner comes from the checkout's origin remote."""

@@ -1049,6 +1049,9 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
 
 GITHUB_OWNED = ("actions/", "github/")
 BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
+# A publisher's sliding release branch (`pypa/gh-action-pypi-publish@release/v1`, as its README
+# says to use it; `releases/v4`): moved at each release of that major version, as a major tag is.
+RELEASE_BRANCH = re.compile(r"releases?/v\d+(?:\.\d+)*", re.I)
 # An expression that hands the step a credential: a repository secret or the job's token.
 CREDENTIAL_EXPR = re.compile(r"\$\{\{[^}]*\b(secrets\.[\w-]+|github\.token)\b")
 
@@ -1106,8 +1109,8 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     owner = ctx.facts.owner if isinstance(ctx.facts, Facts) else None
     why = ""
     practice = None
-    # `release/v1` is a branch (pypa's publish action); tags rarely hold a slash
-    if not ref or ref.lower() in BRANCH_REFS or "/" in ref:
+    # tags rarely hold a slash: `feature/x` is a branch, `release/v1` a release ref
+    if not ref or ref.lower() in BRANCH_REFS or ("/" in ref and not RELEASE_BRANCH.fullmatch(ref)):
         severity = Severity.HIGH
     else:
         severity = Severity.LOW if github_owned else Severity.MEDIUM
