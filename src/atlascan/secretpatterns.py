@@ -150,6 +150,11 @@ def entropy(value: str) -> float:
 # (`existingSecret: transfer-job-001-source-secret`), or a stand-in that says what it stands
 # for (`postgresql://evidently_user:evidently_password@postgres`, `aws:the-auth-token@`).
 SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+# Keys their vendor publishes in every client it ships (a web page, an installed package):
+# PostHog's project keys, Stripe's publishable keys, Mapbox's public tokens. They can only
+# send events or start a checkout; the secret keys of the same vendors look otherwise
+# (`phx_`, `sk_live_`, `sk.`).
+PUBLISHABLE_KEY = re.compile(r"phc_[A-Za-z0-9]{20,}|pk_(?:live|test)_[A-Za-z0-9]{16,}|pk\.eyJ[\w.-]+")
 # A format field alone (`{define_token}`, `{0}`, `{args.key}`): str.format's and f-strings'.
 FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
 
@@ -283,6 +288,8 @@ def matches(
                 continue
             if MOCK_NAME.search(name) or self_describing(value) or _encoded_placeholder(value):
                 continue
+            if PUBLISHABLE_KEY.fullmatch(value):
+                continue  # a key made to be public (`posthog.api_key = "phc_..."` in a package's telemetry)
             if entropy(value) < pattern.min_entropy:
                 continue
             yield pattern, value, start
