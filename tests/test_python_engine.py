@@ -369,9 +369,13 @@ def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
         "def restore(path):\n    \"\"\"Load a model.\n\n    path: the file the user uploaded.\n    \"\"\"\n"
         "    return pickle.load(open(path, 'rb'))\n"  # 12
         "def helper(path):\n    \"\"\"Load the model written by train().\"\"\"\n    return pickle.load(open(path, 'rb'))\n"  # 15
+        "def send(path):\n    \"\"\"Upload the model.\n\n    path: the file that needs to be uploaded.\n    \"\"\"\n"
+        "    return pickle.load(open(path, 'rb'))\n"  # 21: what it sends away, not a client's upload
     )
     found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
-    assert {line: f.severity for line, f in found.items()} == {6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH}
+    assert {line: f.severity for line, f in found.items()} == {
+        6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH, 21: Severity.HIGH,
+    }  # fmt: skip
     assert "a web route" in found[6].message and "documented as user input" in found[12].message
 
 
