@@ -12,7 +12,7 @@ import pytest
 
 from atlascan.cli import main
 
-TOKEN_LINE = 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
+TOKEN_LINE = 'HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n'
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan"]) == 1
     out = capsys.readouterr().out
     assert "train.py" in out and "ATS-SEC-002" in out
-    assert "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in out
+    assert "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn" not in out
     assert main(["scan", "--fail-on", "critical"]) == 0
     with pytest.raises(SystemExit) as exc:
         main(["scan", "--format", "nonsense"])
@@ -92,7 +92,7 @@ def test_baseline_hides_known_findings_and_survives_moves(repo: Path) -> None:
     (repo / "train.py").write_text("import os\n\n\n# moved\n" + TOKEN_LINE, "utf-8")
     assert main(["scan", "--baseline", "baseline.json"]) == 0
     # a new finding is not in the baseline
-    (repo / "other.py").write_text('KEY = "hf_ZyXwVuTsRqPoNmLkJiHgFeDcBa76543210"\n', "utf-8")
+    (repo / "other.py").write_text('KEY = "hf_lauFuy31Njf72dLqLJ3pKO5RvZYXfjY81t"\n', "utf-8")
     assert main(["scan", "--baseline", "baseline.json"]) == 1
     assert main(["scan", "--baseline", "missing.json"]) == 2
 

@@ -11,7 +11,7 @@ from atlascan.model import Limits
 from atlascan.scan import ScanOptions, run_scan
 from scanning import scan_path
 
-TOKEN = 'T = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
+TOKEN = 'T = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n'
 
 
 def _paths(root: Path, **kw: object) -> list[str]:
@@ -117,7 +117,7 @@ def test_bad_text_becomes_notices_and_scan_goes_on(tmp_path: Path) -> None:
     (tmp_path / "versioned.py").write_text('__version__ = "1.0"  # DO NOT EDIT THIS LINE MANUALLY\n' + TOKEN, "utf-8")
     (tmp_path / "big.py").write_text(TOKEN * 4000, "utf-8")
     (tmp_path / "ok.py").write_text(TOKEN, "utf-8")
-    (tmp_path / "release.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n" + "  k: v\n" * 200_000 + "  t: hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567\n", "utf-8")
+    (tmp_path / "release.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n" + "  k: v\n" * 200_000 + "  t: hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn\n", "utf-8")
     opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(max_text_bytes=100_000))
     result = run_scan(opts)
     assert {f.path for f in result.findings} == {"ok.py", "versioned.py"}

@@ -46,7 +46,7 @@ def test_root_with_group_is_root(tmp_path: Path) -> None:
 
 
 def test_secret_literal_reported_once_by_the_secrets_rules(tmp_path: Path) -> None:
-    text = f"FROM python:3.11{DIGEST}\nUSER 1\nENV HF_TOKEN=hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567\n"
+    text = f"FROM python:3.11{DIGEST}\nUSER 1\nENV HF_TOKEN=hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn\n"
     result = scan_text(tmp_path, "Dockerfile", text)
     assert _dkr(result) == []
     assert [f.rule_id for f in result.findings if f.region.start_line == 3] == ["ATS-SEC-002"]

@@ -19,7 +19,7 @@ spec:
       image: ghcr.io/acme/train@sha256:0e5b2e5c8a9c0f3d6a4e1b7c2d9f8e3a6b5c4d1e0f9a8b7c6d5e4f3a2b1c0d9e
       env:
         - name: HF_TOKEN
-          value: hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567
+          value: hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn
 """
 
 
@@ -34,7 +34,7 @@ def test_with_the_secrets_rules_ignored_the_manifest_rule_still_reports_the_toke
     write_tree(tmp_path, {"pod.yaml": POD})
     result = scan_path(tmp_path, ignore=["ATS-SEC"])
     assert ("ATS-K8S-006", 11) in pairs(result)
-    assert all("hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in f.snippet + f.message for f in result.findings)
+    assert all("hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn" not in f.snippet + f.message for f in result.findings)
 
 
 def test_marker_inside_a_python_string_does_not_suppress(tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ _SAMPLE_FILES = {
     # Outside input reaching a sink: stands on its own, at high at most.
     "docs/tutorial/serve.py": "import pickle, sys\nmodel = pickle.load(open(sys.argv[1], 'rb'))\n",
     # A real-looking token stands on its own wherever it is.
-    "tests/unit/test_hub.py": 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n',
+    "tests/unit/test_hub.py": 'HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n',
     "tests/unit/test_load.py": "import pickle\nobj = pickle.loads(b'')\n",
     "app/serve.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
     # A URI password that repeats its user name is a sample's stand-in: held in docs; a

@@ -17,7 +17,7 @@ from atlascan.cli import main
 from atlascan.scan import ScanOptions
 from test_checkov_output import DATA
 
-TOKEN_LINE = 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
+TOKEN_LINE = 'HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n'
 
 
 def fake_checkov(path: Path, marker: Path) -> Path:

@@ -16,8 +16,8 @@ from atlascan.cli import main
 
 SECRETS = (
     "Vq7rZt2Lm9xw",
-    "ghp_1234567890abcdefghijABCDEFGHIJ123456",
-    "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+    "ghp_py3MPNZEPFqzi0OZUrNsPqPdQ1Og7YN8gKkg",
+    "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn",
     "AKIAZ7QW3RT5YU2PLM4K",
 )
 FORMATS = ("text", "json", "sarif", "github", "html", "navigator")
@@ -27,8 +27,8 @@ def _leaky_repo(root: Path) -> Path:
     root.mkdir()
     (root / "a.py").write_text(
         "import pickle, torch\n"
-        'AWS = "AKIAZ7QW3RT5YU2PLM4K"; HF = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
-        'data = pickle.loads(open("x").read() + "token ghp_1234567890abcdefghijABCDEFGHIJ123456")\n'
+        'AWS = "AKIAZ7QW3RT5YU2PLM4K"; HF = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n'
+        'data = pickle.loads(open("x").read() + "token ghp_py3MPNZEPFqzi0OZUrNsPqPdQ1Og7YN8gKkg")\n'
         'm = torch.load("https://admin:Vq7rZt2Lm9xw@models.example.com/m.pt")\n',
         "utf-8",
     )

@@ -16,7 +16,7 @@ from atlascan.model import Limits
 from atlascan.scan import ScanOptions, run_scan
 from scanning import write_tree
 
-TOKEN = 'HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n'
+TOKEN = 'HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n'
 
 
 def _zip_bomb() -> bytes:

@@ -24,7 +24,7 @@ from scanning import scan_path
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.py"
 HF_TOKEN = "hf_" + "Zq9Xw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCb"  # split so this file is not itself a finding
-AWS_KEY = "AKIA" + "QWERTYUIOPASDFGH"
+AWS_KEY = "AKIA" + "Z7QW3RT5YU2PLM4K"
 
 GUIDANCE = """
 ## What it does

@@ -16,8 +16,8 @@ def test_cell_numbers_agree_across_analyzers(tmp_path: Path) -> None:
             {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
              "source": ["import pickle\n", "obj = pickle.loads(blob)\n"]},
             {"cell_type": "code", "execution_count": 2, "metadata": {},
-             "outputs": [{"name": "stdout", "output_type": "stream", "text": ["hf_QwErTyUiOpAsDfGhJkLzXcVbNm12345678\n"]}],
-             "source": ['login(token="hf_ZxCvBnMaSdFgHjKlQwErTyUiOp98765432")']},
+             "outputs": [{"name": "stdout", "output_type": "stream", "text": ["hf_boxhQGTa3VyR208OzQek3f3W20GSQYFQPP\n"]}],
+             "source": ['login(token="hf_T4nWq8RmX2cLp7VzK9bJd3GsY6hFe5AuN1")']},
         ],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
     }

@@ -54,9 +54,9 @@ def test_hook_fails_on_vulnerable_and_passes_on_clean(tmp_path: Path, home: Path
     clean = _try_repo(project, home)
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
-    (project / "train.py").write_text('HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n', "utf-8")
+    (project / "train.py").write_text('HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n', "utf-8")
     _git(project, "add", ".")
     dirty = _try_repo(project, home)
     assert dirty.returncode == 1, dirty.stdout + dirty.stderr
     assert "ATS-SEC-002" in dirty.stdout
-    assert "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in dirty.stdout
+    assert "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn" not in dirty.stdout

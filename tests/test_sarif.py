@@ -29,7 +29,7 @@ def test_fixture_tree_sarif_is_valid() -> None:
 
 
 def test_result_level_survives_when_it_differs_from_rule_default(tmp_path: Path) -> None:
-    result = scan_text(tmp_path, "a.py", 'HF = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n')
+    result = scan_text(tmp_path, "a.py", 'HF = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n')
     finding = result.findings[0]
     finding.severity = Severity.MEDIUM  # e.g. lowered by data flow
     log = build_log(result)
@@ -42,14 +42,14 @@ def test_result_level_survives_when_it_differs_from_rule_default(tmp_path: Path)
 
 
 def test_locations_are_relative_and_one_based(tmp_path: Path) -> None:
-    result = scan_text(tmp_path, "sub dir/conf.py", 'X = 1\nTOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n')
+    result = scan_text(tmp_path, "sub dir/conf.py", 'X = 1\nTOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n')
     log = build_log(result)
     loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {"uri": "sub%20dir/conf.py", "uriBaseId": "%SRCROOT%"}
     assert loc["region"]["startLine"] == 2
     assert loc["region"]["startColumn"] == 10
-    assert loc["region"]["endColumn"] == 10 + len("hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567")
-    assert "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567" not in json.dumps(log)  # masked
+    assert loc["region"]["endColumn"] == 10 + len("hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn")
+    assert "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn" not in json.dumps(log)  # masked
 
 
 def test_empty_scan_still_has_results_and_notices(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_category_sets_automation_details(tmp_path: Path) -> None:
 
 
 def test_suppressed_findings_carry_a_suppression(tmp_path: Path) -> None:
-    text = 'T = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # atlascan: ignore[ATS-SEC-002] test token\n'
+    text = 'T = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"  # atlascan: ignore[ATS-SEC-002] test token\n'
     log = build_log(scan_text(tmp_path, "a.py", text))
     res = log["runs"][0]["results"][0]
     assert res["suppressions"] == [{"kind": "inSource", "justification": "test token"}]
@@ -123,7 +123,7 @@ def test_suggested_fixes_become_sarif_fixes(tmp_path: Path) -> None:
 
 
 def test_results_are_capped_for_code_scanning_most_severe_first(tmp_path: Path) -> None:
-    lines = [f'K{i} = "hf_{i:04d}AbCdEfGhIjKlMnOpQrStUvWxYz0123"\n' for i in range(6)]
+    lines = [f'K{i} = "hf_{i:04d}Kq3vT8mZ2xR7nW4pL9sY6bD1cF5hJ0"\n' for i in range(6)]
     lines.append('PASSWORD = "Zx9kQ2mR7vL4pT8w"\n')  # medium; the others are high
     result = scan_text(tmp_path, "many.py", "".join(lines))
     assert len(result.findings) == 7

@@ -296,7 +296,7 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
 
 def test_gitlab_literal_variables_are_left_to_the_secrets_engine(tmp_path: Path) -> None:
     text = (
-        'variables:\n  HF_TOKEN: "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"\n  CI_DEBUG_TRACE: "true"\n'
+        'variables:\n  HF_TOKEN: "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n  CI_DEBUG_TRACE: "true"\n'
         "train:\n  image: python@sha256:" + "a" * 64 + "\n  script:\n    - echo $HF_TOKEN\n"
     )
     result = scan_text(tmp_path, ".gitlab-ci.yml", text)

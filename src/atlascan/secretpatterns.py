@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from atlascan.model import Severity
@@ -159,6 +160,29 @@ PUBLISHABLE_KEY = re.compile(r"phc_[A-Za-z0-9]{20,}|pk_(?:live|test)_[A-Za-z0-9]
 FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
 
 
+# A keyboard row typed in order: `QwErTyUiOp`, `asdfghjkl`.
+KEYBOARD_ROWS = ("qwertyui", "asdfghjk", "zxcvbnm")
+TYPED_RUN = 8  # characters each one after (or before) the last: `AbCdEfGh`, `12345678`
+
+
+def typed_by_hand(value: str) -> bool:
+    """A value a person typed to stand in for a token (`hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345`,
+    `ghp_ABCDEFGHIJKLMNOPQRST0123`, `0123456789abcdef...`, a keyboard row): eight letters or
+    digits in alphabetical or counting order, which a drawn key all but never holds (less
+    than one in 10^8 at each place, even of a hex key)."""
+    lower = value.lower()
+    if any(row in lower for row in KEYBOARD_ROWS):
+        return True
+    up = down = 1
+    for a, b in pairwise(lower):
+        step = ord(b) - ord(a) if a.isalnum() and b.isalnum() and a.isdigit() == b.isdigit() else 0
+        up = up + 1 if step == 1 else 1
+        down = down + 1 if step == -1 else 1
+        if up >= TYPED_RUN or down >= TYPED_RUN:
+            return True
+    return False
+
+
 def is_placeholder(value: str) -> bool:
     lower = value.lower()
     if lower.strip("'\"") in PLACEHOLDER_VALUES:
@@ -173,6 +197,8 @@ def is_placeholder(value: str) -> bool:
         return True  # `DB_PASSWORD` in `postgresql://DB_USER:DB_PASSWORD@DB_HOST`: a field to fill in
     if SECRET_OBJECT_NAME.fullmatch(value):
         return True  # names what it stands for: a sample's or a test's value
+    if typed_by_hand(value):
+        return True  # a redaction test's `hf_AbCdEfGh...`
     if FORMAT_FIELD.fullmatch(value.strip("'\"")):
         return True  # `f'Unknown token: "{define_token}"'`: filled in when the text is built
     stripped = value.strip("*xX0._-")
