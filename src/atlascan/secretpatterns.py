@@ -214,6 +214,10 @@ TEMPLATE_FIELD = re.compile(r"\$?\.[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-
 CALLEE = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+|[a-z_][a-z0-9_]*")
 # A relative path ending in a file name with an extension.
 RELATIVE_FILE = re.compile(r"(?:[\w.-]+/)+[\w-]+(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}")
+# A Python type written as a string (a forward reference): `Optional[str]`, `dict[str, Any]`.
+TYPE_EXPRESSION = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")
+# Capitalised words joined by hyphens: a label, not a key (`Hugging-Face-Token`).
+TITLE_WORDS = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+")
 # A version requirement: the value of a secret-named key in a dependency table.
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
@@ -268,6 +272,12 @@ def looks_like_reference(value: str, kind: str) -> bool:
         # a relative file path (`Parameters and credentials: configure/credentials.md` in a
         # site's navigation, `token_file: conf/local/token.json`)
         or bool(RELATIVE_FILE.fullmatch(value))
+        # a type written as a string (`password: "Optional[str]" = None`)
+        or bool(TYPE_EXPRESSION.fullmatch(value))
+        # words for a person: a title (`huggingFaceToken: "Hugging-Face-Token"`) or text in
+        # another script (`newPassword: "新しいパスワード"` in a UI's translations)
+        or bool(TITLE_WORDS.fullmatch(value))
+        or any(ch.isalpha() and not ch.isascii() for ch in value)
     )
 
 
