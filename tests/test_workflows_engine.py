@@ -70,25 +70,27 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
     assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9, 21]), (14, [10, 11, 20])]
 
 
-def test_a_sliding_release_branch_is_read_as_a_tag(tmp_path: Path) -> None:
+def test_a_sliding_release_branch_is_graded_as_a_tag_and_reported_as_a_branch(tmp_path: Path) -> None:
     """pypa's publish action is used at `release/v1`, the branch its releases move, as its
-    README says: a tag in all but name, held with the practice where tags are it (the
-    platform's own publisher, handed the job's OIDC token). Another branch with a slash is
-    still a branch."""
+    README says: graded as a third party's tag (low once folded, as a tag off the practice
+    is), not high as a branch. It is no tag, so it is reported wherever it is
+    (kubeflow/pipelines' PyPI release job, judged worth pinning), not held with the tags of
+    the practice. Another branch with a slash is still a branch."""
     text = (
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n"
         "      - uses: actions/checkout@v4\n"  # 8 held
-        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"  # 9 held, as a vendor's tag
-        "      - uses: JamesIves/github-pages-deploy-action@releases/v4\n"  # 10 a third party's tag, handed OIDC
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"  # 9
+        "      - uses: JamesIves/github-pages-deploy-action@releases/v4\n"  # 10
         "      - uses: acme/train-action@feature/faster-io\n"  # 11 a branch
     )
     result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
     (lead,) = result.findings
     assert (lead.region.start_line, lead.severity) == (11, Severity.HIGH)
-    (related,) = lead.related
-    assert related.region.start_line == 10
-    assert "`releases/v4`, a movable reference; the job may mint OIDC tokens" in related.message
-    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 2 sites"]
+    assert [r.region.start_line for r in lead.related] == [9, 10]
+    assert "`release/v1`, a movable reference; the job may mint OIDC tokens" in lead.related[0].message
+    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 1 site"]
+    alone = scan_text(tmp_path, WF, text.replace("      - uses: acme/train-action@feature/faster-io\n", ""), select=["ATS-GHA-004"])
+    assert [(f.region.start_line, f.severity) for f in alone.findings] == [(9, Severity.LOW)]
 
 
 def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None:

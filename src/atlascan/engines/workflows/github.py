@@ -1109,9 +1109,14 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     owner = ctx.facts.owner if isinstance(ctx.facts, Facts) else None
     why = ""
     practice = None
+    sliding = bool(RELEASE_BRANCH.fullmatch(ref))
     # tags rarely hold a slash: `feature/x` is a branch, `release/v1` a release ref
-    if not ref or ref.lower() in BRANCH_REFS or ("/" in ref and not RELEASE_BRANCH.fullmatch(ref)):
+    if not ref or ref.lower() in BRANCH_REFS or ("/" in ref and not sliding):
         severity = Severity.HIGH
+    elif sliding:
+        # moved at releases as a tag is, but no tag: reported wherever it is, as a branch is
+        severity = Severity.LOW if github_owned else Severity.MEDIUM
+        why = f"; {credential}" if credential and not github_owned else ""
     else:
         severity = Severity.LOW if github_owned else Severity.MEDIUM
         rows = ctx.rules["ATS-GHA-004"].match
