@@ -825,6 +825,22 @@ def test_the_machines_folders_and_numbers_from_the_environment_prove_nothing(tmp
     assert "the parameter `ckpt_dir` of `shard`" in found["ATS-PY-004", 7].message
 
 
+def test_a_download_reworked_as_text_is_named_by_its_fetching_call(tmp_path: Path) -> None:
+    # unsloth fetches a module from GitHub's main branch, renames its tables with .replace()
+    # and execs it: the evidence names `requests.get`, not the chain of string methods.
+    code = (
+        "import requests\n"
+        "def probe():\n"
+        "    with requests.get('https://raw.githubusercontent.com/acme/lib/main/mapper.py', timeout=3) as r:\n"
+        "        text = r.text\n"
+        "    text = text.replace('A', 'B').replace('C', 'D').strip()\n"
+        "    exec(text, {})\n"  # 6
+    )
+    (finding,) = _scan(tmp_path, {"loader.py": code}).findings
+    assert (finding.rule_id, finding.region.start_line, finding.severity) == ("ATS-PY-010", 6, Severity.CRITICAL)
+    assert "a download by `requests.get` (from" in finding.message
+
+
 def test_pins_come_from_the_requirements_model() -> None:
     from atlascan.engines.python.versions import manifest_pins
     from atlascan.model import Span

@@ -200,6 +200,23 @@ def _found(rank: int, label: str, node: ast.AST, proof: bool = True) -> Origin:
     return Origin(rank, label, proof=proof, source=source, line=getattr(node, "lineno", None))
 
 
+# What a download's answer is read and reworked with (`r.text`, `.replace(...)`): the download
+# is the call before them.
+ANSWER_PARTS = frozenset({
+    "text", "content", "body", "replace", "strip", "lstrip", "rstrip", "decode", "encode", "lower", "upper",
+    "split", "splitlines", "format", "removeprefix", "removesuffix",
+})  # fmt: skip
+
+
+def _fetching_call(qualname: str) -> str:
+    """`requests.get().text.replace().strip` names the download `requests.get`."""
+    parts = qualname.split(".")
+    for i, part in enumerate(parts):
+        if i > 1 and part.removesuffix("()") in ANSWER_PARTS and any(p.endswith("()") for p in parts[:i]):
+            return ".".join(parts[:i]).removesuffix("()")
+    return qualname
+
+
 def _local(url: str, node: ast.AST) -> Origin:
     return Origin(0, f"the service on this machine at `{url[:80]}`", source=_text(node), line=getattr(node, "lineno", None), local=True)
 
@@ -299,7 +316,7 @@ class Origins:
                         return opened  # `smart_open.open(artifacts_uri + "/model.pt")`: still the deployment's model
                     if opened is not None and opened.local:
                         return replace(opened, label=f"the answer of {opened.label}")
-                    return replace(_found(3, f"a download by `{qualname}`", node), fixed=opened is not None and opened.fixed)
+                    return replace(_found(3, f"a download by `{_fetching_call(qualname)}`", node), fixed=opened is not None and opened.fixed)
                 if qualname in NUMBER_CALLS:
                     return NUMBER
                 label = _untrusted_label(qualname)
