@@ -232,9 +232,11 @@ def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
     """Whether the PEM header `secret` on 1-based line `number` opens a block written to show
     the format (a schema's description, a doc's values example), not a key: the header ends
     its line and the next non-blank line elides the body."""
+    if not secret.startswith(PEM_HEADER):
+        return False
     line = lines[number - 1]
     at = line.find(secret)
-    if not secret.startswith(PEM_HEADER) or at < 0 or line[at + len(secret) :].strip(" \t'\"\\n,"):
+    if at < 0 or line[at + len(secret) :].strip(" \t'\"\\n,"):
         return False
     for following in lines[number : number + 3]:
         if following.strip():
