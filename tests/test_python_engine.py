@@ -841,6 +841,24 @@ def test_a_download_reworked_as_text_is_named_by_its_fetching_call(tmp_path: Pat
     assert "a download by `requests.get` (from" in finding.message
 
 
+def test_a_switch_parameter_names_no_data(tmp_path: Path) -> None:
+    # clearml's Artifact.get(force_download=False) hands the switch to its download helper:
+    # the finding named `force_download` as what was unpickled.
+    code = (
+        "import pandas as pd, pickle\n"
+        "class Artifact:\n"
+        "    def get(self, force_download=False, *, verbose: bool = True):\n"
+        "        local_file = self.get_local_copy(raise_on_error=True, force_download=force_download, verbose=verbose)\n"
+        "        return pd.read_pickle(local_file)\n"  # 5
+        "def load(path, strict=False):\n"
+        "    return pickle.load(open(path, 'rb'))\n"  # 7
+    )
+    found = _by_line(_scan(tmp_path, {"artifacts.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {5: Severity.HIGH, 7: Severity.HIGH}
+    assert "unpickles data of unknown origin" in found[5].message
+    assert "the parameter `path` of `load`" in found[7].message
+
+
 def test_pins_come_from_the_requirements_model() -> None:
     from atlascan.engines.python.versions import manifest_pins
     from atlascan.model import Span

@@ -172,6 +172,7 @@ PLATFORM_MODEL_LOCATIONS = frozenset({("model_fn", "model_dir"), ("load", "artif
 HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
 NUMBER = Origin(0, "a number")
+SWITCH = Origin(0, "a switch")  # a parameter whose default is True or False
 
 
 def _strongest(origins: list[Origin]) -> Origin:
@@ -379,6 +380,8 @@ class Origins:
                 fname = getattr(func, "name", "lambda")
                 if ident in ("self", "cls"):
                     return UNKNOWN
+                if _switch(func, ident):
+                    return SWITCH  # `force_download=False` handed on to a download helper
                 if (fname, ident) in PLATFORM_MODEL_LOCATIONS:
                     return Origin(0, f"the platform's model location `{ident}` of `{fname}`", param=ident, platform=True)
                 entry = self._web_request(func, ident, current) or (_entry_point(func, ident) if func is not None else None)
@@ -582,6 +585,17 @@ def _dotted(text: str) -> ast.expr | None:
     for part in parts[1:]:
         node = ast.Attribute(node, part, ast.Load())
     return node
+
+
+def _switch(func: ast.AST | None, param: str) -> bool:
+    """Whether `param` defaults to True or False: a switch, which names no data."""
+    args = getattr(func, "args", None)
+    if not isinstance(args, ast.arguments):
+        return False
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    return any(a.arg == param and isinstance(d, ast.Constant) and isinstance(d.value, bool) for a, d in pairs)
 
 
 def _machine(key: ast.AST | None) -> Origin | None:
