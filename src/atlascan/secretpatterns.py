@@ -183,9 +183,13 @@ def typed_by_hand(value: str) -> bool:
     return False
 
 
+# The word itself in leetspeak (`s3cr3t`, `p4ssw0rd`): a redaction test's or a doc's stand-in.
+LEET = str.maketrans("013457@$", "oieastas")
+
+
 def is_placeholder(value: str) -> bool:
     lower = value.lower()
-    if lower.strip("'\"") in PLACEHOLDER_VALUES:
+    if lower.strip("'\"") in PLACEHOLDER_VALUES or lower.translate(LEET) in PLACEHOLDER_VALUES:
         return True
     if any(word in lower for word in PLACEHOLDER_WORDS):
         return True
