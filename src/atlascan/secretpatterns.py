@@ -163,13 +163,18 @@ FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
 # A keyboard row typed in order: `QwErTyUiOp`, `asdfghjkl`.
 KEYBOARD_ROWS = ("qwertyui", "asdfghjk", "zxcvbnm")
 TYPED_RUN = 8  # characters each one after (or before) the last: `AbCdEfGh`, `12345678`
+TOKEN_LENGTH = 20  # shorter is a password a person chose: `Aa12345678` is weak, and real
 
 
 def typed_by_hand(value: str) -> bool:
-    """A value a person typed to stand in for a token (`hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345`,
-    `ghp_ABCDEFGHIJKLMNOPQRST0123`, `0123456789abcdef...`, a keyboard row): eight letters or
-    digits in alphabetical or counting order, which a drawn key all but never holds (less
-    than one in 10^8 at each place, even of a hex key)."""
+    """A token-length value a person typed to stand in for a token
+    (`hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345`, `ghp_ABCDEFGHIJKLMNOPQRST0123`,
+    `0123456789abcdef...`, a keyboard row): eight letters or digits in alphabetical or
+    counting order, which a drawn key all but never holds (less than one in 10^8 at each
+    place, even of a hex key). A short password with such a run (`Aa12345678`) is a weak
+    password someone uses, not a stand-in."""
+    if len(value) < TOKEN_LENGTH:
+        return False
     lower = value.lower()
     if any(row in lower for row in KEYBOARD_ROWS):
         return True
