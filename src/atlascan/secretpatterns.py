@@ -67,6 +67,9 @@ ASSIGNMENT = re.compile(
 DOCKER_ENV_SPACE = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<uv>\S+)\s*$", re.I)
 TF_VARIABLE = re.compile(r'^\s*variable\s+"(?P<name>[^"]+)"')
 TF_DEFAULT = re.compile(r"^\s*default\s*=")
+# What follows a quoted literal that is an operand, not the value assigned
+# (`reserve_token = "_reserved_special_token_" in token`, `key = "sk-" + suffix`).
+OPERATOR_AFTER = re.compile(r"\s*(?:(?:not\s+)?in\b|is\b|==|!=|[+%*])")
 # Kinds where a secret is only ever a quoted literal (an unquoted value is code).
 QUOTED_ONLY = frozenset({"python", "notebook", "terraform", "json", "text"})
 
@@ -430,6 +433,8 @@ def _assignments(line: str, kind: str, tf_variable: str | None) -> Iterator[tupl
             continue  # a YAML tag computes the value: CloudFormation's `!ImportValue`, `!Ref`, `!Sub`
         if quoted is None and line[m.end("uv") : m.end("uv") + 1] == "(" and CALLEE.fullmatch(value):
             continue  # a call computes it: `local token = auth_header:match(...)` (Lua in a YAML block)
+        if quoted is not None and OPERATOR_AFTER.match(line, m.end()):
+            continue  # an operand of an expression: the name is assigned what it computes
         yield m.group("name").rsplit(".", 1)[-1], value, m.start("qv" if quoted is not None else "uv") + 1
 
 
