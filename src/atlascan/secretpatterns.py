@@ -234,26 +234,39 @@ TITLE_WORDS = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+")
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
 
-# A PEM block's first line of body, when the block only shows where a key goes: an ellipsis,
-# the END line at once, or a fill-in (`<your key>`, `${TLS_KEY}`, `{{ .Values.key }}`).
+# A PEM block that only shows where a key goes: its body elided (`...`, a fill-in such as
+# `<your key>`, `${TLS_KEY}`, `{{ .Values.key }}`), or too short to be a key (the smallest
+# private key, Ed25519 in PKCS#8, has 64 base64 characters).
 PEM_HEADER = "-----BEGIN"
-ELIDED_BODY = re.compile(r"""["']?\s*(?:\.\.\.|\u2026|-----END|<|\$\{|\{\{)""")
+PEM_ARMOR = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
+PEM_END = re.compile(r"-{4,}END")
+ELISIONS = ("...", "\u2026", "<", "${", "{{")
+MIN_KEY_BODY = 48
+BASE64_CHAR = re.compile(r"[A-Za-z0-9+/=]")
 
 
 def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
     """Whether the PEM header `secret` on 1-based line `number` opens a block written to show
-    the format (a schema's description, a doc's values example), not a key: the header ends
-    its line and the next non-blank line elides the body."""
+    the format (a schema's description, a doc's example), not a key. The body is read from
+    the rest of the header's line (a JSON or Python string's `\\n` escapes) and the lines
+    after it, up to the END line."""
     if not secret.startswith(PEM_HEADER):
         return False
     line = lines[number - 1]
     at = line.find(secret)
-    if at < 0 or line[at + len(secret) :].strip(" \t'\"\\n,"):
+    header = PEM_ARMOR.match(line, at) if at >= 0 else None
+    if header is None:
         return False
-    for following in lines[number : number + 3]:
-        if following.strip():
-            return bool(ELIDED_BODY.match(following.strip()))
-    return False
+    body: list[str] = []
+    for text in (line[header.end() :], *lines[number : number + 64]):
+        end = PEM_END.search(text)
+        body.append((text[: end.start()] if end else text).replace("\\n", " "))
+        if end:
+            break
+    joined = "".join(body)
+    if any(mark in joined for mark in ELISIONS):
+        return True
+    return end is not None and len(BASE64_CHAR.findall(joined)) < MIN_KEY_BODY
 
 
 def looks_like_reference(value: str, kind: str) -> bool:
