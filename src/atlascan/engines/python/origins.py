@@ -83,7 +83,9 @@ PLATFORM_DATA_ENV = frozenset({
 # The rest of SageMaker's training toolkit variables: the job's definition (`SM_HPS`, its
 # hyperparameters; `SM_HOSTS`, its cluster, as CLUSTER_SPEC; `SM_NUM_GPUS`), set by whoever
 # created the job, not by an outsider; its folders are locations (PLATFORM_ENV_PREFIXES).
-PLATFORM_DATA_ENV_PREFIXES = ("SM_",)
+# Slurm's `SLURM_*` (`SLURM_JOB_ID`, `SLURM_NODELIST`) are the same for a batch job: set by
+# the scheduler from the job its owner submitted.
+PLATFORM_DATA_ENV_PREFIXES = ("SM_", "SLURM_")
 # SageMaker's containers get `SAGEMAKER_*` from the platform (`SAGEMAKER_INFERENCE_CODE_DIRECTORY`,
 # `SAGEMAKER_SUBMIT_DIRECTORY`): the deployment's own code and model, set by its deployer.
 PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_", "AZUREML_DATAREFERENCE_", "SAGEMAKER_")
