@@ -398,6 +398,24 @@ def test_a_vulnerable_pin_a_ci_job_installs_is_low(tmp_path: Path) -> None:
     assert "(installed for a CI job, which ships nothing it installs)" in found[".gitlab-ci.yml"].message
 
 
+def test_a_vulnerable_pin_of_a_development_only_manifest_is_low(tmp_path: Path) -> None:
+    """flytekit's dev-requirements.txt and Lightning's requirements/typing.txt set up tests and
+    type checks: as a CI job, they ship nothing they install. The package's own requirements
+    beside them are what a user installs."""
+    files = {
+        "dev-requirements.txt": "torch==2.0.1\n",
+        "requirements/typing.txt": "torch==2.0.1\n",
+        "docs/requirements.txt": "torch==2.0.1\n",
+        "requirements/base.txt": "torch==2.0.1\n",
+    }
+    found = {f.path: f for f in scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"]).findings}
+    # docs/ is held back with the docs' findings; typing.txt folds into its sibling's finding
+    assert {p: f.severity for p, f in found.items()} == {"dev-requirements.txt": Severity.LOW, "requirements/base.txt": Severity.HIGH}
+    assert "(a development-only manifest, which ships nothing it installs)" in found["dev-requirements.txt"].message
+    (typing,) = found["requirements/base.txt"].related
+    assert typing.path == "requirements/typing.txt" and "development-only manifest" in typing.message
+
+
 def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:
     def notebook(*cells: str) -> str:
         import json

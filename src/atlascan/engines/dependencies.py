@@ -307,6 +307,9 @@ class DependenciesEngine(Engine):
                 # A CI job's own environment (a test leg on the oldest supported torch): it
                 # runs the repository's tests and ships nothing it installs.
                 severity, remedy = Severity.LOW, f"{remedy} (installed for a CI job, which ships nothing it installs)"
+            elif m.format in ("requirements", "conda") and _development_only(m.path):
+                # The same for a development-only manifest: tests, docs builds, type checks.
+                severity, remedy = Severity.LOW, f"{remedy} (a development-only manifest, which ships nothing it installs)"
             finding = (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
@@ -562,8 +565,14 @@ def _deployable(path: str, all_paths: frozenset[str]) -> bool:
         return False  # pip-tools input: ranges by design, compiled into the pinned .txt
     if name == "pipfile" and f"{path}.lock" in all_paths:
         return False  # the lock pins what is installed
+    return not _development_only(path)
+
+
+def _development_only(path: str) -> bool:
+    """A manifest whose path says it sets up development (`dev-requirements.txt`,
+    `requirements/typing.txt`, `docs/requirements.txt`)."""
     words = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
-    return not (words & NOT_DEPLOYED)
+    return bool(words & NOT_DEPLOYED)
 
 
 def _pinned_enough(r: Requirement) -> bool:
