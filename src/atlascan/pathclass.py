@@ -100,8 +100,8 @@ class PathClasses:
             return TESTS
         if len(parts) > 1 and parts[0] in TOP_TEST_DIRS:
             return TESTS
-        if len(parts) > 2 and parts[0] == ".github" and parts[1] not in CI_FOLDERS:
-            return TESTS
+        if len(parts) > 1 and parts[0] == ".github" and (len(parts) == 2 or parts[1] not in CI_FOLDERS):
+            return TESTS  # a script beside the workflows (`.github/check_images.py`) is CI's too
         if len(parts) > 3 and parts[:2] == [".github", "workflows"]:
             return TESTS  # GitHub runs only the workflows directly in the folder: below is CI tooling
         if any(_doc_dir(p) for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
