@@ -121,8 +121,13 @@ def image_in(image: str, repositories: tuple[str, ...] | list[str]) -> bool:
     return bool(repo) and any(repo == r or repo.endswith("/" + r) for r in repositories)
 
 
+# A whole value that names an environment variable, for `envsubst` to fill in before the
+# manifest is applied (`hf-token: $HUGGING_FACE_HUB_TOKEN`).
+ENV_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+
+
 def is_template(value: str) -> bool:
-    return any(mark in value for mark in ("${", "{{", "$(", "<%"))
+    return any(mark in value for mark in ("${", "{{", "$(", "<%")) or bool(ENV_REFERENCE.fullmatch(value.strip()))
 
 
 NOT_SECRET_VALUES = frozenset(
