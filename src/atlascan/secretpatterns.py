@@ -159,6 +159,9 @@ SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|pas
 # send events or start a checkout; the secret keys of the same vendors look otherwise
 # (`phx_`, `sk_live_`, `sk.`).
 PUBLISHABLE_KEY = re.compile(r"phc_[A-Za-z0-9]{20,}|pk_(?:live|test)_[A-Za-z0-9]{16,}|pk\.eyJ[\w.-]+")
+# A vendor's snippet for web pages, whose token every visitor's browser is sent: Cloudflare Web
+# Analytics' beacon (`data-cf-beacon='{"token": "..."}'`).
+PUBLIC_SNIPPET = re.compile(r"data-cf-beacon")
 # A format field alone (`{define_token}`, `{0}`, `{args.key}`): str.format's and f-strings'.
 FORMAT_FIELD = re.compile(r"\{[\w.\[\]-]*\}")
 
@@ -351,7 +354,7 @@ def matches(
                 continue
             if MOCK_NAME.search(name) or self_describing(value) or _encoded_placeholder(value):
                 continue
-            if PUBLISHABLE_KEY.fullmatch(value):
+            if PUBLISHABLE_KEY.fullmatch(value) or PUBLIC_SNIPPET.search(line):
                 continue  # a key made to be public (`posthog.api_key = "phc_..."` in a package's telemetry)
             if entropy(value) < pattern.min_entropy:
                 continue
