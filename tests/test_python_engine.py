@@ -862,6 +862,29 @@ def test_a_switch_parameter_names_no_data(tmp_path: Path) -> None:
     assert "the parameter `path` of `load`" in found[7].message
 
 
+def test_installed_source_rewritten_as_text_is_fixed_code(tmp_path: Path) -> None:
+    # unsloth and axolotl patch transformers by rewriting `inspect.getsource(...)` and exec-ing
+    # it: code already installed, reworked with text methods, is as fixed as a literal. The
+    # same rewrite of a parameter or a download keeps their origin.
+    code = (
+        "import inspect, re, requests\n"
+        "from transformers import Trainer\n"
+        "def patch(fp8: bool):\n"
+        "    source = inspect.getsource(Trainer.create_accelerator_and_postprocess)\n"
+        "    source = source.replace('def create_accelerator_and_postprocess(', 'def fixed(')\n"
+        "    source = re.sub(r'\\n    ', '\\n', source)\n"
+        "    exec(source.replace('FP8', '{}'.format(fp8)), globals())\n"  # 7
+        "def other(code):\n"
+        "    exec(code.replace('a', 'b'))\n"  # 9
+        "def fetched():\n"
+        "    text = requests.get('https://example.org/a.py').text\n"
+        "    text = text.replace('a', 'b')\n"
+        "    exec(text)\n"  # 13
+    )
+    found = _by_line(_scan(tmp_path, {"patch.py": code}), "ATS-PY-010")
+    assert {line: f.severity for line, f in found.items()} == {9: Severity.HIGH, 13: Severity.CRITICAL}
+
+
 def test_pins_come_from_the_requirements_model() -> None:
     from atlascan.engines.python.versions import manifest_pins
     from atlascan.model import Span

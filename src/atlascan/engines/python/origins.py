@@ -174,7 +174,15 @@ PLATFORM_MODEL_LOCATIONS = frozenset({("model_fn", "model_dir"), ("load", "artif
 HERE = Origin(0, "a path next to this file")  # `__file__`, `os.path.dirname(__file__)`
 UNKNOWN = Origin(1, "data of unknown origin")
 NUMBER = Origin(0, "a number")
+# A name met again while its own value is worked out (`x = x.replace(...)`): unknown, unless
+# the name's other values say more (compared by identity).
+CYCLE = Origin(1, "data of unknown origin")
 SWITCH = Origin(0, "a switch")  # a parameter whose default is True or False
+
+
+def _fixed_text(origin: Origin) -> bool:
+    """Text the code fixes, or the name being worked out itself (`x = x.replace(...)`)."""
+    return origin.rank == 0 or origin is CYCLE
 
 
 def _strongest(origins: list[Origin]) -> Origin:
@@ -203,12 +211,21 @@ def _found(rank: int, label: str, node: ast.AST, proof: bool = True) -> Origin:
     return Origin(rank, label, proof=proof, source=source, line=getattr(node, "lineno", None))
 
 
+# Methods of text (and bytes) whose result is made of the receiver and the arguments only.
+TEXT_METHODS = frozenset({
+    "replace", "strip", "lstrip", "rstrip", "decode", "encode", "lower", "upper", "split", "splitlines",
+    "format", "removeprefix", "removesuffix", "join", "partition", "rpartition", "expandtabs", "title",
+})  # fmt: skip
+# Functions of the same kind: `re.sub(pattern, repl, text)`, `textwrap.dedent(text)`.
+TEXT_FUNCTIONS = frozenset({"re.sub", "re.subn", "textwrap.dedent", "textwrap.indent"})
+# The source code of an object already imported: installed code, as fixed as the code that
+# reads it (unsloth and axolotl patch transformers by rewriting `inspect.getsource(...)` with
+# `.replace()` and exec-ing it).
+SOURCE_CALLS = frozenset({"inspect.getsource", "inspect.getsourcelines", "dill.source.getsource"})
+INSTALLED_SOURCE = Origin(0, "the source of code already installed")
 # What a download's answer is read and reworked with (`r.text`, `.replace(...)`): the download
 # is the call before them.
-ANSWER_PARTS = frozenset({
-    "text", "content", "body", "replace", "strip", "lstrip", "rstrip", "decode", "encode", "lower", "upper",
-    "split", "splitlines", "format", "removeprefix", "removesuffix",
-})  # fmt: skip
+ANSWER_PARTS = frozenset({"text", "content", "body"}) | TEXT_METHODS
 
 
 def _fetching_call(qualname: str) -> str:
@@ -275,7 +292,7 @@ class Origins:
             key = (node.id, id(scope))
             if key in self._names:
                 return self._names[key]
-            self._names[key] = UNKNOWN  # breaks `x = f(x)` cycles
+            self._names[key] = CYCLE  # breaks `x = f(x)` cycles
             outer, self._cut = self._cut, False
             found = self._name(node.id, scope, depth)
             if self._cut:
@@ -322,6 +339,8 @@ class Origins:
                     return replace(_found(3, f"a download by `{_fetching_call(qualname)}`", node), fixed=opened is not None and opened.fixed)
                 if qualname in NUMBER_CALLS:
                     return NUMBER
+                if qualname in SOURCE_CALLS:
+                    return INSTALLED_SOURCE
                 label = _untrusted_label(qualname)
                 if label:
                     env_key = node.args[0] if node.args else None
@@ -350,12 +369,16 @@ class Origins:
             parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
             if qualname in PATH_HELPERS and node.args:  # a function of a module: no receiver
                 return parts[0] if len(parts) == 1 or qualname in FIRST_ARG_HELPERS else _strongest([parts[0], *map(_inside, parts[1:])])
+            if qualname in TEXT_FUNCTIONS and parts and all(map(_fixed_text, parts)):
+                return parts[-1] if qualname.startswith("re.") else parts[0]  # the text argument
             if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
                 receiver = self.of(node.func.value, scope, depth + 1)
                 if node.func.attr in READ_METHODS and not node.args and receiver.rank == 0:
                     return receiver  # `open("VERSION").read()`: a file that ships with the code
                 if node.func.attr in PATH_METHODS and receiver.rank == 0 and all(p.rank == 0 for p in parts):
                     return receiver
+                if node.func.attr in TEXT_METHODS and all(map(_fixed_text, (receiver, *parts))):
+                    return receiver  # `source.replace("a", "b")`: text made of fixed text
                 parts.append(receiver)
             strongest = _strongest(parts)
             return strongest if strongest.rank >= 2 else UNKNOWN
@@ -402,7 +425,8 @@ class Origins:
                 if not values:
                     return UNKNOWN
                 origins = [self.of(value, current, depth + 1) for value, _ in values[:4]]
-                return _strongest(origins)
+                # `x = x.replace(...)` reworks what the other assignments give; it adds nothing
+                return _strongest([o for o in origins if o is not CYCLE] or origins)
             if ident in current.defs:
                 return UNKNOWN
             current = current.parent
@@ -590,10 +614,14 @@ def _dotted(text: str) -> ast.expr | None:
 
 
 def _switch(func: ast.AST | None, param: str) -> bool:
-    """Whether `param` defaults to True or False: a switch, which names no data."""
+    """Whether `param` defaults to True or False, or is annotated `bool`: a switch, which
+    names no data."""
     args = getattr(func, "args", None)
     if not isinstance(args, ast.arguments):
         return False
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if arg.arg == param and isinstance(arg.annotation, ast.Name) and arg.annotation.id == "bool":
+            return True
     positional = [*args.posonlyargs, *args.args]
     pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
     pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
