@@ -65,12 +65,19 @@ HF_PINNED = re.compile(r"^hf://[^/\s]+/[^:\s]+:[0-9a-f]{40}/?$")
 ALL_INTERFACES = vocabulary.ALL_INTERFACES - {"", "*", "0", "::0"}
 
 
+# Configuration files in a Kubernetes object's shape that the API server never sees: kind's
+# local cluster (its `extraMounts[].hostPath` are the developer machine's folders shared with
+# the node containers), kubeadm's and the kubelet's own configuration.
+NOT_CLUSTER_OBJECTS = ("kind.x-k8s.io/", "kubeadm.k8s.io/", "kubelet.config.k8s.io/")
+
+
 def is_manifest(root: YNode | None) -> bool:
     """A Kubernetes object (apiVersion + kind) or a Kubeflow Pipelines IR document."""
     if not isinstance(root, Mapping):
         return False
-    if isinstance(root.get("apiVersion"), Scalar) and isinstance(root.get("kind"), Scalar):
-        return True
+    api = root.get("apiVersion")
+    if isinstance(api, Scalar) and isinstance(root.get("kind"), Scalar):
+        return not api.value.startswith(NOT_CLUSTER_OBJECTS)
     return "pipelineInfo" in root and "deploymentSpec" in root
 
 
