@@ -371,10 +371,14 @@ def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
         "def helper(path):\n    \"\"\"Load the model written by train().\"\"\"\n    return pickle.load(open(path, 'rb'))\n"  # 15
         "def send(path):\n    \"\"\"Upload the model.\n\n    path: the file that needs to be uploaded.\n    \"\"\"\n"
         "    return pickle.load(open(path, 'rb'))\n"  # 21: what it sends away, not a client's upload
+        "def complete(upload_id):\n    \"\"\"Args:\n        upload_id: Upload ID from create_multipart_upload\n    \"\"\"\n"
+        "    return pickle.loads(fetch(upload_id))\n"  # 26: a storage API's noun
+        "def restore_file(path):\n    \"\"\"path: the uploaded checkpoint.\"\"\"\n"
+        "    return pickle.load(open(path, 'rb'))\n"  # 29
     )
     found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {
-        6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH, 21: Severity.HIGH,
+        6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH, 21: Severity.HIGH, 26: Severity.HIGH, 29: Severity.CRITICAL,
     }  # fmt: skip
     assert "a web route" in found[6].message and "documented as user input" in found[12].message
 

@@ -93,10 +93,11 @@ PLATFORM_ENV_PREFIXES = ("SM_MODEL_DIR", "SM_CHANNEL_", "SM_OUTPUT_", "SM_INPUT_
 NOT_PROOF = frozenset({"builtins.input"})
 # Decorators (their last name) that make a function a web entry point: its parameters are the request's.
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "websocket", "api_route"})
-# Docstring words that say a parameter is user input. Data "to be uploaded" is what the
-# function sends away (TorchServe's `s3_upload_local_folder(local_folder_path)`), not a
-# client's upload.
-USER_INPUT_WORDS = re.compile(r"\b(?:user|users|request|(?<!\bbe )(?<!\bto )upload(?:ed)?|untrusted|client|caller-supplied|external)\b", re.I)
+# Docstring words that say a parameter is user input. "Uploaded" counts, but not after "be"
+# or "to": data "to be uploaded" is what the function sends away (TorchServe's
+# `s3_upload_local_folder(local_folder_path)`); nor does "upload" alone, a storage API's noun
+# (aibrix's "upload_id: Upload ID from create_multipart_upload").
+USER_INPUT_WORDS = re.compile(r"\b(?:user|users|request|(?<!\bbe )(?<!\bto )uploaded|untrusted|client|caller-supplied|external)\b", re.I)
 ARGPARSE_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args"})
 # Wrappers that pass their first argument's origin through.
 PATH_HELPERS = frozenset({
