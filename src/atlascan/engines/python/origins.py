@@ -178,7 +178,7 @@ NUMBER = Origin(0, "a number")
 # A name met again while its own value is worked out (`x = x.replace(...)`): unknown, unless
 # the name's other values say more (compared by identity).
 CYCLE = Origin(1, "data of unknown origin")
-SWITCH = Origin(0, "a switch")  # a parameter whose default is True or False
+SWITCH = Origin(0, "a switch")  # a parameter annotated `bool` or defaulting to True or False
 
 
 def _fixed_text(origin: Origin) -> bool:
