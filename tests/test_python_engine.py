@@ -321,12 +321,14 @@ def test_unknown_sink_condition_and_field_are_registry_problems() -> None:
     rows = [
         {"names": ["yaml.load"], "check": "yaml_loadr", "data_kw": "stream"},
         {"names": ["numpy.load"], "check": "kw_truthy", "data_kw": "file", "option": {"kw": "allow_pickle"}},
+        {"names": ["torch.distributed.gather_object"], "data": False, "options": {"fold": "folder"}},
     ]
     rule = replace(load_rules()["ATS-PY-007"], match={"sinks": rows}, source="test.toml")
     found = [p for p in registry.problems({rule.id: rule}) if p.startswith("test.toml")]
     assert any("row 1: unknown condition 'yaml_loadr'" in p for p in found), found
     assert any("row 2: unknown field `option`" in p for p in found), found
     assert any("row 2: condition 'kw_truthy' needs `options.kw`" in p for p in found), found
+    assert any("row 3: option `fold` must be one of repository" in p for p in found), found
 
 
 def test_fixes_name_known_conditions() -> None:
@@ -887,6 +889,21 @@ def test_installed_source_rewritten_as_text_is_fixed_code(tmp_path: Path) -> Non
     )
     found = _by_line(_scan(tmp_path, {"patch.py": code}), "ATS-PY-010")
     assert {line: f.severity for line, f in found.items()} == {9: Severity.HIGH, 13: Severity.CRITICAL}
+
+
+def test_object_collectives_are_one_finding_for_the_repository(tmp_path: Path) -> None:
+    # Megatron-LM exchanges objects between ranks in 37 places over 25 files: one decision
+    # about the process group's network, one finding with the other calls related. A listener
+    # without an authkey stays a finding of its own.
+    a = "import torch.distributed as dist\ndist.broadcast_object_list(objs, src=0)\ndist.all_gather_object(out, x)\n"
+    b = "import torch.distributed as dist\nfrom multiprocessing.connection import Listener\ndist.gather_object(x, out)\nserver = Listener(('0.0.0.0', 6000))\n"
+    found = [f for f in _scan(tmp_path, {"core/a.py": a, "core/b.py": b}).findings if f.rule_id == "ATS-PY-023"]
+    assert sorted((f.path, f.region.start_line, f.severity, len(f.related)) for f in found) == [
+        ("core/a.py", 2, Severity.MEDIUM, 2), ("core/b.py", 4, Severity.MEDIUM, 0),
+    ]
+    lead = next(f for f in found if f.related)
+    assert lead.message.endswith("(and 2 more in this repository).")
+    assert sorted((r.path, r.region.start_line) for r in lead.related) == [("core/a.py", 3), ("core/b.py", 3)]
 
 
 def test_pins_come_from_the_requirements_model() -> None:

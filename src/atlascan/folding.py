@@ -29,7 +29,9 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
     (`foldObject`, `kind:line`: a pod sharing the node's PID, IPC and network namespaces is
     one decision to undo), or per object and folder where the check marked it so
     (`foldScope` "folder": one package pinned to a vulnerable release in the sibling
-    requirements files of one folder is one upgrade). Suppressed findings stay apart."""
+    requirements files of one folder is one upgrade), or per object for the repository
+    (`foldScope` "repository": a training code base's object collectives are one decision
+    about its process group's network). Suppressed findings stay apart."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}  # (rule, where, scope words)
     out: list[Finding] = []
     for f in findings:
@@ -40,6 +42,8 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
         elif isinstance(obj, str) and f.properties.get("foldScope") == "folder":
             folder = f.path.rsplit("/", 1)[0] + "/" if "/" in f.path else "./"
             groups.setdefault((f.rule_id, f"{folder}#{obj}", "this folder"), []).append(f)
+        elif isinstance(obj, str) and f.properties.get("foldScope") == "repository":
+            groups.setdefault((f.rule_id, f"#{obj}", "this repository"), []).append(f)
         elif isinstance(obj, str):
             groups.setdefault((f.rule_id, f"{f.path}#{obj}", f"this {obj.split(':', 1)[0]}"), []).append(f)
         elif rule is not None and rule.fold:

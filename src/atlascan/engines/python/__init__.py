@@ -214,6 +214,8 @@ class PythonEngine(Engine):
         fix = fixes.suggest(report.check, report.call) if program is None else None
         detail = "; ".join(details)
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
+        if report.fold:
+            builder.property("foldScope", report.fold).property("foldObject", f"calls:{report.row}")
         if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:
             builder.property("practice", "fewer than half of the files that download from the Hub pin a revision")
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()

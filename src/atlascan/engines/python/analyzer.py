@@ -80,6 +80,8 @@ class Report:
     written: int | None = None  # line where this code itself writes the file it loads
     max_severity: Severity | None = None  # the sink's ceiling (a loader of a format without pickle)
     again: tuple[tuple[ast.AST, str], ...] = ()  # (node, callee) of the same load repeated in this scope
+    fold: str | None = None  # the sink row's `options.fold`: one finding per row for that scope
+    row: str = ""  # the sink row's first name, which names the row for the fold
 
 
 @dataclass
@@ -234,7 +236,7 @@ class Analysis:
         detail = "; ".join(d for d in (hit.detail, sink.options.get("note", "")) if d)
         yield Report(
             sink.rule, hit.node, _display(qualname), detail, origin, hit.severity, hit.precision, scope, call, sink.check,
-            written, Severity.parse(ceiling) if ceiling else None,
+            written, Severity.parse(ceiling) if ceiling else None, fold=sink.options.get("fold"), row=sink.names[0],
         )  # fmt: skip
 
     def single_value(self, ident: str, scope: Scope) -> ast.expr | None:

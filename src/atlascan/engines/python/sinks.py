@@ -9,6 +9,8 @@ condition, and which rule reports them. The rows are data, in each rule's TOML:
     options = { kw = "allow_pickle", pos = 2, also = "ssl", severity = "medium" }
                                              # max_severity: the ceiling (a format without pickle)
                                              # note: words the message adds for these names
+                                             # fold = "repository": one finding for every call
+                                             # of the row in the scan (one decision to make)
     references = true                        # also report the callable passed as a value
     receiver = true                          # a method whose data is its object
 
@@ -48,7 +50,10 @@ class Sink:
 
 
 ROW_FIELDS = ("names", "check", "data", "data_kw", "options", "references", "receiver")
-OPTION_TYPES: dict[str, type] = {"kw": str, "pos": int, "also": str, "severity": str, "max_severity": str, "note": str}
+OPTION_TYPES: dict[str, type] = {
+    "kw": str, "pos": int, "also": str, "severity": str, "max_severity": str, "note": str, "fold": str,
+}  # fmt: skip
+FOLD_SCOPES = frozenset({"repository"})
 NEEDS_KW = frozenset({"kw_truthy", "kw_false"})  # conditions that read `options.kw`
 
 
@@ -229,6 +234,8 @@ def _option_problems(where: str, options: Any, check: str) -> list[str]:
             problems.append(f"{where}: unknown option `{key}` (known: {', '.join(OPTION_TYPES)})")
         elif not isinstance(value, wanted) or isinstance(value, bool):
             problems.append(f"{where}: option `{key}` must be a {wanted.__name__}")
+    if isinstance(options.get("fold"), str) and options["fold"] not in FOLD_SCOPES:
+        problems.append(f"{where}: option `fold` must be one of {', '.join(sorted(FOLD_SCOPES))}")
     for key in ("severity", "max_severity"):
         if isinstance(options.get(key), str):
             try:
