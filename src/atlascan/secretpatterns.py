@@ -153,7 +153,7 @@ def entropy(value: str) -> float:
 # A lowercase name ending in the credential word: the Secret or file that holds one
 # (`existingSecret: transfer-job-001-source-secret`), or a stand-in that says what it stands
 # for (`postgresql://evidently_user:evidently_password@postgres`, `aws:the-auth-token@`).
-SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*[-_](?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
+SECRET_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[-_]+[a-z0-9]+)*[-_]+(?:secrets?|passwords?|tokens?|keys?|credentials?|creds)")
 # Keys their vendor publishes in every client it ships (a web page, an installed package):
 # PostHog's project keys, Stripe's publishable keys, Mapbox's public tokens. They can only
 # send events or start a checkout; the secret keys of the same vendors look otherwise
@@ -172,26 +172,39 @@ TYPED_RUN = 8  # characters each one after (or before) the last: `AbCdEfGh`, `12
 TOKEN_LENGTH = 20  # shorter is a password a person chose: `Aa12345678` is weak, and real
 
 
+# A vendor's key prefix (short lowercase words: `sk-lf-`, `hf_`) and what follows it.
+PREFIXED = re.compile(r"(?:[a-z]{1,6}[-_])+(?P<body>[A-Za-z0-9]+)")
+
+
 def typed_by_hand(value: str) -> bool:
-    """A token-length value a person typed to stand in for a token
+    """A value a person typed to stand in for a token: at token length
     (`hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345`, `ghp_ABCDEFGHIJKLMNOPQRST0123`,
-    `0123456789abcdef...`, a keyboard row): eight letters or digits in alphabetical or
+    `0123456789abcdef...`, a keyboard row), eight letters or digits in alphabetical or
     counting order, which a drawn key all but never holds (less than one in 10^8 at each
-    place, even of a hex key). A short password with such a run (`Aa12345678`) is a weak
-    password someone uses, not a stand-in."""
+    place, even of a hex key); at any length, a key prefix followed by such a run and nothing
+    else (`sk-lf-1234567890`). A short password with a run (`Aa12345678`) is a weak password
+    someone uses, not a stand-in."""
+    prefixed = PREFIXED.fullmatch(value)
+    if prefixed is not None and len(body := prefixed.group("body")) >= TYPED_RUN and _longest_run(body) == len(body):
+        return True
     if len(value) < TOKEN_LENGTH:
         return False
     lower = value.lower()
-    if any(row in lower for row in KEYBOARD_ROWS):
-        return True
-    up = down = 1
+    return any(row in lower for row in KEYBOARD_ROWS) or _longest_run(value) >= TYPED_RUN
+
+
+def _longest_run(value: str) -> int:
+    """The longest run of letters or digits each one after (or before) the last."""
+    lower = value.lower()
+    longest = up = down = 1
     for a, b in pairwise(lower):
         step = ord(b) - ord(a) if a.isalnum() and b.isalnum() and a.isdigit() == b.isdigit() else 0
+        if a + b == "90":
+            step = 1  # the keyboard's row of digits: `1234567890`
         up = up + 1 if step == 1 else 1
         down = down + 1 if step == -1 else 1
-        if up >= TYPED_RUN or down >= TYPED_RUN:
-            return True
-    return False
+        longest = max(longest, up, down)
+    return longest
 
 
 # The word itself in leetspeak (`s3cr3t`, `p4ssw0rd`): a redaction test's or a doc's stand-in.
