@@ -244,9 +244,9 @@ CALLEE = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+|[a-z_][a-z0-9_]*")
 RELATIVE_FILE = re.compile(r"(?:[\w.-]+/)+[\w-]+(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,4}")
 # A Python type written as a string (a forward reference): `Optional[str]`, `dict[str, Any]`.
 TYPE_EXPRESSION = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")
-# Capitalised words joined by hyphens: a label or an HTTP header's name, not a key
-# (`Hugging-Face-Token`, `X-Xet-Access-Token`).
-TITLE_WORDS = re.compile(r"[A-Z][a-z]*(?:-[A-Z][a-z]*)+")
+# Capitalised words (or initials) joined by hyphens: a label or an HTTP header's name, not a
+# key (`Hugging-Face-Token`, `HF-Token`, `X-Xet-Access-Token`).
+TITLE_WORDS = re.compile(r"[A-Z]+[a-z]*(?:-[A-Z]+[a-z]*)+")
 # A version requirement: the value of a secret-named key in a dependency table.
 VERSION_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[\w,-]*\])?\s*(?:===|==|>=|<=|~=|!=|<|>)\s*\d[\w.*+!]*")
 
