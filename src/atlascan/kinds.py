@@ -39,11 +39,14 @@ TEXT_KINDS = frozenset(k for k in ALL_KINDS if k != ARTIFACT)
 # The kinds that declare dependencies (the requirements model's manifests); a setup.py, which
 # is Python, declares them too (`declares_dependencies`).
 MANIFEST_KINDS = frozenset({REQUIREMENTS, PYPROJECT, SETUP_CFG})
+# The kinds that define CI jobs: what a job installs and starts is thrown away with it.
+CI_KINDS = frozenset({GHA_WORKFLOW, GITLAB_CI})
 
 
 def declares_dependencies(kind: str, path: str) -> bool:
     """Whether the file is one the requirements model reads (`parsers.requirements.manifest`)."""
     return kind in MANIFEST_KINDS or path.rsplit("/", 1)[-1].lower() == "setup.py"
+
 
 ARTIFACT_SUFFIXES = (
     ".pkl", ".pickle", ".pkl.gz", ".pkl.bz2", ".pkl.xz", ".pkl.lz4", ".pt", ".pth", ".bin",

@@ -25,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 from atlascan import advisories
 from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
+from atlascan.kinds import CI_KINDS
 from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile, Span
 from atlascan.parsers.requirements import (
     CHANNEL,
@@ -444,7 +445,6 @@ def _names_named(text: str) -> frozenset[str]:
 # Kinds whose dependencies are `pip install` command lines (ATS-DEP-004/005 only: indexes and
 # git refs on command lines are the ATS-CMD rules' business).
 COMMAND_KINDS = frozenset({"dockerfile", "shell", "gha-workflow", "gitlab-ci"})
-CI_KINDS = frozenset({"gha-workflow", "gitlab-ci"})
 
 
 def _pip_installs(file: SourceFile, ctx: FileContext) -> Manifest:

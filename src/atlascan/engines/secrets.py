@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from atlascan import parsers
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
+from atlascan.kinds import CI_KINDS
 from atlascan.literals import required_literals
 from atlascan.model import Precision, SourceFile, Span
 from atlascan.parsers import jsondoc
@@ -133,7 +134,6 @@ class SecretsEngine(Engine):
 
 
 # ---- ATS-SEC-012: a default credential of an emulator deployed alongside ----------------
-CI_KINDS = frozenset({"gha-workflow", "gitlab-ci"})
 # A default that only stands in for an environment variable the deployment sets:
 # `os.environ.get("K", "minio123")`, `getenv("K", ...)`, `process.env.K || 'minio123'`,
 # `${K:-minio123}`.
