@@ -1113,21 +1113,20 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     # tags rarely hold a slash: `feature/x` is a branch, `release/v1` a release ref
     if not ref or ref.lower() in BRANCH_REFS or ("/" in ref and not sliding):
         severity = Severity.HIGH
-    elif sliding:
-        # moved at releases as a tag is, but no tag: reported wherever it is, as a branch is
-        severity = Severity.LOW if github_owned else Severity.MEDIUM
-        why = f"; {credential}" if credential and not github_owned else ""
     else:
+        # A tag, or a sliding release branch graded as one: moved at releases as a tag is,
+        # but no tag, so never the tag practice and reported wherever it is, as a branch is.
         severity = Severity.LOW if github_owned else Severity.MEDIUM
+        tag_practice = tags_practice and not sliding
         rows = ctx.rules["ATS-GHA-004"].match
-        retagged = any(name.lower().startswith(p) for p in rows.get("retagged", ()))
+        retagged = not sliding and any(name.lower().startswith(p) for p in rows.get("retagged", ()))
         # The platform's own action, handed its credential where tags are the practice, is it.
-        vendor_in_practice = tags_practice and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
+        vendor_in_practice = tag_practice and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
         if retagged:
             why = "; this publisher's tags were once repointed to malicious code"
         elif credential and not github_owned and not vendor_in_practice:
             why = f"; {credential}"
-        elif tags_practice:
+        elif tag_practice:
             practice = "fewer than half of the repository's action references are pinned by SHA"
     if owner and name.lower().startswith(owner + "/"):
         # The repository owner's own action: a moved reference is a change by the same owner.
