@@ -5,8 +5,8 @@ Read from the dependency model of `parsers.requirements` (requirements and const
 files, pyproject.toml, Pipfile, conda files, lock files, setup.cfg and setup.py:
 `read_manifests`, the same model the ATS-DEP rules read) and, for Dockerfile `pip install`
 lines and any file that model cannot read, from the text. Only a lower bound counts (`==`,
-`>=`, `~=`, `^`, a lock entry); no bound at all means "unknown". A file gets the pins nearest to it (`PinIndex`), a notebook its own
-`%pip install` pins first.
+`>=`, `~=`, `^`, a lock entry); no bound at all means "unknown". A file gets the pins
+nearest to it (`PinIndex`), a notebook its own `%pip install` pins first.
 """
 
 from __future__ import annotations
