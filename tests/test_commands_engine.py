@@ -39,6 +39,17 @@ def test_localhost_jupyter_keeps_rule_severity(tmp_path: Path) -> None:
     assert _cmd(result) == [("ATS-CMD-001", 1, 13, 35, "high")]
 
 
+def test_an_index_on_this_machine_is_judged_by_its_host_not_its_first_letters(tmp_path: Path) -> None:
+    text = (
+        "pip install --index-url http://localhost:3141/root/dev/+simple pkg==1\n"
+        "pip install --trusted-host 127.0.0.1:3141 pkg==1\n"
+        "pip install --index-url http://localhost.example.com/simple pkg==1\n"  # 3: someone else's host
+        "pip install --trusted-host 127.example.com pkg==1\n"  # 4
+    )
+    result = scan_text(tmp_path, "install.sh", text)
+    assert [(rule, line) for rule, line, *_ in _cmd(result)] == [("ATS-CMD-011", 3), ("ATS-CMD-011", 4)]
+
+
 def test_continuation_with_comment_lines_maps_to_physical_line(tmp_path: Path) -> None:
     text = (
         "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"

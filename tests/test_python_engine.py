@@ -504,10 +504,12 @@ def test_the_answer_of_a_service_on_this_machine_is_no_download(tmp_path: Path) 
         "    return torch.load(io.BytesIO(r.content))\n"  # 7
         "other = requests.get(url='https://models.example.com/m.pkl')\n"
         "pickle.loads(other.content)\n"  # 9
+        "def local(port):\n"
+        "    return pickle.loads(requests.get(f'http://localhost:{port}/m.pkl').content)\n"  # 11
     )
     result = _scan(tmp_path, {"client.py": code})
     unpickled = _by_line(result, "ATS-PY-001")
-    assert {line: f.severity for line, f in unpickled.items()} == {4: Severity.MEDIUM, 9: Severity.CRITICAL}
+    assert {line: f.severity for line, f in unpickled.items()} == {4: Severity.MEDIUM, 9: Severity.CRITICAL, 11: Severity.MEDIUM}
     assert "the answer of the service on this machine at `http://localhost:8080/predictions/sam-fast`" in unpickled[4].message
     assert _by_line(result, "ATS-PY-004")[7].severity == Severity.MEDIUM
 

@@ -39,6 +39,30 @@ class ServerPort:
     auth: tuple[str, ...] = ()  # regexes whose presence shows authentication is on
 
 
+# Hosts that are this machine: the loopback, `0.0.0.0` as a destination, and Docker's name for
+# the machine running the container. What a service there answers comes from no network.
+_LOOPBACK_NAMES = frozenset({"localhost", "::1", "0.0.0.0", "host.docker.internal"})
+_IPV4_LOOPBACK = re.compile(r"^127(?:\.\d{1,3}){3}$")
+
+
+def loopback_host(host: str) -> bool:
+    """Whether a host (`localhost`, `127.0.0.2`, `[::1]`; a `:port` may follow) is this machine."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host in _LOOPBACK_NAMES or host.endswith(".localhost") or bool(_IPV4_LOOPBACK.match(host))
+
+
+def loopback_url(url: str) -> bool:
+    """Whether a URL's host is this machine (`http://user@localhost:8080/x`)."""
+    try:
+        return loopback_host(urlsplit(url.strip()).hostname or "")
+    except ValueError:
+        return False
+
+
 # Regexes over lower-cased server text; an empty token (`JUPYTER_TOKEN: ""`) is no auth.
 JUPYTER_AUTH = (
     r"jupyter_token\s*[=:]\s*[\"']?[^\s\"']",

@@ -28,13 +28,14 @@ from atlascan.vocabulary import (
     ALL_INTERFACES,
     OWN_PACKAGES_PRACTICE,
     installs_own_packages,
+    loopback_host,
+    loopback_url,
     public_wheel_index,
 )
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
 # the server keeps its default address.
 BIND_ALL = ALL_INTERFACES - {""}
-LOCAL_HOSTS = ("localhost", "127.", "[::1]", "host.docker.internal")
 WRAPPERS = frozenset(
     {
         "sudo",
@@ -394,7 +395,7 @@ INDEX_OPTIONS = (
 
 def _insecure_url(value: str) -> bool:
     value = value.strip("'\"")
-    return value.startswith("http://") and not value[7:].startswith(LOCAL_HOSTS)
+    return value.startswith("http://") and not loopback_url(value)
 
 
 def _pip_config(inv: Invocation, key: str) -> Word | None:
@@ -453,7 +454,7 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
                     if "=" in word.value
                     else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
                 )
-                if _local_host(host.strip("'\"")):
+                if loopback_host(host.strip("'\"")):
                     continue  # a local index (devpi, a proxy on this machine) is not the network
                 yield Hit(
                     "ATS-CMD-011",
@@ -488,7 +489,7 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
             yield Hit("ATS-CMD-011", key.start, key.end, {"how": "pip config trusted-host"})
     for a in scan.assignments("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"):
         hosts = a.value.value.strip("'\"").split()
-        if hosts and not all(_local_host(h) for h in hosts):
+        if hosts and not all(loopback_host(h) for h in hosts):
             yield Hit(
                 "ATS-CMD-011",
                 a.name.start,
@@ -861,10 +862,6 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)).strip("'\""), value)
 
 
-def _local_host(host: str) -> bool:
-    return host.startswith(LOCAL_HOSTS) or host in ("0.0.0.0", "::1")
-
-
 def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
     """Every URL the curl names is this machine (a health check of a port-forward, a local
     server with a self-signed certificate): `-k` there downloads nothing from anyone."""
@@ -875,7 +872,7 @@ def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
             continue
         m = _URL_HOST.match(value.split("://", 1)[-1] if "://" in value else value)
         hosts.append(m.group(1).lower() if m else "")
-    return bool(hosts) and all(_local_host(h) for h in hosts)
+    return bool(hosts) and all(loopback_host(h) for h in hosts)
 
 
 # Image copy tools: `--tls-verify=false` for the registry they pull from or push to.

@@ -40,7 +40,7 @@ from atlascan.parsers.requirements import (
     pip_install_arguments,
     requirement_line,
 )
-from atlascan.vocabulary import COMMIT_SHA, public_wheel_index
+from atlascan.vocabulary import COMMIT_SHA, loopback_host, loopback_url, public_wheel_index
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -63,7 +63,6 @@ EXACT_PIN = re.compile(r"^\s*===?\s*[^*,;\s]+\s*$")
 # Packages each of whose releases requires one exact torch release: pinning torch pins them.
 TORCH_COMPANIONS = frozenset({"torchvision", "torchaudio", "torchtext"})
 
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 MAX_INCLUDE_DEPTH = 8
 MAX_LISTED_ADVISORIES = 3
 
@@ -584,8 +583,7 @@ def _pinned_enough(r: Requirement) -> bool:
 
 
 def _local(url: str) -> bool:
-    host = (urlsplit(url).hostname or url.split("/")[0].split(":")[0]).lower() if "://" in url else url.split(":")[0].lower()
-    return host in LOCAL_HOSTS or host.startswith("127.")
+    return loopback_url(url) if "://" in url else loopback_host(url.split("/")[0])
 
 
 def _display(url: str) -> str:

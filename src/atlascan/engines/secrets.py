@@ -32,6 +32,7 @@ from atlascan.secretpatterns import (
     matches,
     pem_body_elided,
 )
+from atlascan.vocabulary import loopback_host
 
 if TYPE_CHECKING:
     from atlascan.analysis import PrepareContext
@@ -195,7 +196,6 @@ STORAGE_KEY = re.compile(r"(?i)endpoint|s3|minio|blob|storage|azurite|bucket")
 HOST_PORT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):\d{2,5}(?:/.*)?$")
 HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 IN_CLUSTER = re.compile(r"(?:\.svc|\.svc\.cluster\.local|\.cluster\.local)\.?$")
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
 
 
 def _endpoints_local(text: str) -> bool:
@@ -230,7 +230,7 @@ def _endpoint_host(value: str) -> str | None:
 
 
 def _local_host(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.") or "." not in host or bool(IN_CLUSTER.search(host))
+    return loopback_host(host) or "." not in host or bool(IN_CLUSTER.search(host))
 
 
 @dataclass(frozen=True)

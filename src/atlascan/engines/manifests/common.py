@@ -5,9 +5,8 @@ credentials and plain-http URLs."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS
+from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, loopback_url
 
 
 def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
@@ -153,20 +152,7 @@ def literal_secret(value: str) -> bool:
     return not is_placeholder(value) and not holds_published_default(value)
 
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
-
-
 def plain_http_url(value: str) -> bool:
-    """An http:// URL to a host other than the loopback."""
+    """An http:// URL to a host other than this machine."""
     value = value.strip()
-    if not value.lower().startswith("http://"):
-        return False
-    try:
-        host = (urlsplit(value).hostname or "").lower()
-    except ValueError:
-        return True
-    return (
-        host not in LOOPBACK_HOSTS
-        and not host.startswith("127.")
-        and not host.endswith(".localhost")
-    )
+    return value.lower().startswith("http://") and not loopback_url(value)

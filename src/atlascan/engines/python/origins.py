@@ -20,13 +20,14 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from atlascan.engines.python.scopes import LOCAL_DEF, Resolver, Scope
+from atlascan.vocabulary import loopback_url
 
 MLFLOW_URI = re.compile(r"^(?:runs|models):/", re.I)  # the tracking server's runs and registry
 BUCKET_URL = re.compile(r"^(?:s3a?|gs|gcs|az|abfss?|wasbs?|hdfs|dbfs)://", re.I)
 REMOTE_URL = re.compile(r"^(?:https?|s3a?|gs|gcs|hf|az|abfss?|wasbs?|ftp|dbfs|hdfs)://|^(?:runs|models|dbfs):/", re.I)
 # A service on this machine (`http://localhost:8080/predictions/...`, the model server a
-# client or test just started): what it answers is not data from outside.
-LOOPBACK_URL = re.compile(r"^(?:https?|grpc)://(?:[^/@\s]*@)?(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(?::\d+)?(?:[/?#]|$)", re.I)
+# client or test just started): what it answers is not data from outside (`loopback_url`).
+SERVICE_URL = re.compile(r"^(?:https?|grpc)://", re.I)
 
 # Callables whose result is downloaded data or a path to a downloaded file.
 DOWNLOAD_PREFIXES = (
@@ -151,7 +152,7 @@ class Origin:
     platform: bool = False  # the serving platform's own model location (PLATFORM_MODEL_LOCATIONS)
     step: bool = False  # an input a pipeline hands one of its components (COMPONENT_DECORATORS, COMPONENT_CALLS)
     fixed: bool = False  # a remote location spelled out in the code, not one it is handed
-    local: bool = False  # an address on this machine (LOOPBACK_URL)
+    local: bool = False  # an address on this machine (`loopback_url`)
     spelled: bool = False  # a remote location written as a string constant in the code
 
     @property
@@ -268,7 +269,7 @@ class Origins:
             return UNKNOWN
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
-                if LOOPBACK_URL.match(node.value):
+                if SERVICE_URL.match(node.value) and loopback_url(node.value):
                     return _local(node.value, node)
                 if REMOTE_URL.match(node.value):
                     # a bucket the code names is its project's storage; a web URL may be anyone's
@@ -279,7 +280,7 @@ class Origins:
             return LITERAL
         if isinstance(node, ast.JoinedStr):
             first = node.values[0] if node.values else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str) and LOOPBACK_URL.match(first.value):
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and SERVICE_URL.match(first.value) and loopback_url(first.value):
                 return _local(first.value, node)
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
                 return _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)

@@ -1,0 +1,42 @@
+"""The shared vocabulary's predicates: which hosts are this machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from atlascan.vocabulary import loopback_host, loopback_url
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LOCALHOST:8080",
+        "127.0.0.1",
+        "127.1.2.3:3141",
+        "[::1]",
+        "[::1]:8888",
+        "::1",
+        "0.0.0.0",
+        "host.docker.internal",
+        "app.localhost",
+    ],
+)
+def test_hosts_on_this_machine(host: str) -> None:
+    assert loopback_host(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost.example.com", "127.example.com", "10.0.0.1", "pypi.internal", "", "[::2]"]
+)
+def test_hosts_elsewhere(host: str) -> None:
+    assert not loopback_host(host)
+
+
+def test_urls() -> None:
+    assert loopback_url("http://user@localhost:8080/predictions")
+    assert loopback_url("grpc://127.0.0.1:8001")
+    assert loopback_url("http://localhost:")  # the constant head of f"http://localhost:{port}"
+    assert not loopback_url("http://localhost.example.com/simple")
+    assert not loopback_url("http://[::1/")  # not a URL
+    assert not loopback_url("http://")
