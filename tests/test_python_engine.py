@@ -836,6 +836,20 @@ def test_the_machines_folders_and_numbers_from_the_environment_prove_nothing(tmp
     assert "the parameter `ckpt_dir` of `shard`" in found["ATS-PY-004", 7].message
 
 
+def test_numbers_formatted_into_a_command_are_no_injection(tmp_path: Path) -> None:
+    # amazon-sagemaker-examples' heterogeneous-cluster sample: `os.system('kill -9 %d' % os.getpid())`.
+    code = (
+        "import os, sys\n"
+        "os.system('kill -9 %d' % os.getpid())\n"  # 2
+        "os.system(f'kill -9 {os.getpid()}')\n"  # 3
+        "os.system('sleep %5.1f; kill %(pid)d' % {'pid': sys.argv[1]})\n"  # 4: `%d` of anything is digits
+        "os.system('rm -rf %s' % sys.argv[1])\n"  # 5
+        "os.system('kill -%d %s' % (9, sys.argv[2]))\n"  # 6
+    )
+    found = _by_line(_scan(tmp_path, {"stop.py": code}), "ATS-PY-011")
+    assert sorted(found) == [5, 6]
+
+
 def test_a_download_reworked_as_text_is_named_by_its_fetching_call(tmp_path: Path) -> None:
     # unsloth fetches a module from GitHub's main branch, renames its tables with .replace()
     # and execs it: the evidence names `requests.get`, not the chain of string methods.

@@ -69,7 +69,11 @@ MACHINE_FOLDER_ENV = frozenset(name.lower() for name in (
 ))  # fmt: skip
 # Calls whose result is a number: it may pick a shard (`int(os.environ["LOCAL_RANK"])`), never
 # a location or code.
-NUMBER_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.round", "builtins.abs"})
+NUMBER_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.round", "builtins.abs", "os.getpid", "os.getppid"})
+# A `%` format whose every conversion is numeric (`"kill -9 %d" % pid`) makes fixed text and
+# digits of whatever it is handed, or raises.
+PERCENT_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+NUMERIC_CONVERSIONS = frozenset("diouxXeEfFgG%")
 # Set by ML platforms to the job's or deployment's own model, data and output locations.
 PLATFORM_ENV = frozenset({
     "AZUREML_MODEL_DIR", "AIP_STORAGE_URI", "AIP_MODEL_DIR", "AIP_CHECKPOINT_DIR", "AIP_TENSORBOARD_LOG_DIR",
@@ -243,6 +247,13 @@ def _local(url: str, node: ast.AST) -> Origin:
     return Origin(0, f"the service on this machine at `{url[:80]}`", source=_text(node), line=getattr(node, "lineno", None), local=True)
 
 
+def _numeric_format(node: ast.expr) -> bool:
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return False
+    conversions = PERCENT_CONVERSION.findall(node.value)
+    return bool(conversions) and set(conversions) <= NUMERIC_CONVERSIONS and conversions != ["%"]
+
+
 def _inside(origin: Origin) -> Origin:
     """A remote location named in the middle of a string (`f"gcloud ... {BUCKET}"`) is
     not a location the data is read from: it proves nothing."""
@@ -385,6 +396,8 @@ class Origins:
             strongest = _strongest(parts)
             return strongest if strongest.rank >= 2 else UNKNOWN
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mod) and _numeric_format(node.left):
+                return LITERAL
             left, right = self.of(node.left, scope, depth + 1), _inside(self.of(node.right, scope, depth + 1))
             return _strongest([left, right]) if max(left.rank, right.rank) >= 2 else (LITERAL if left.rank == right.rank == 0 else UNKNOWN)
         if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
