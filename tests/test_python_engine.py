@@ -682,14 +682,19 @@ def test_a_notebook_writing_an_absolute_path_is_analysed(tmp_path: Path) -> None
     assert pairs(result, "ATS-PY-001") == {("ATS-PY-001", 18)}
 
 
-def test_trust_remote_code_on_a_local_folder_is_not_critical(tmp_path: Path) -> None:
+def test_trust_remote_code_is_critical_only_for_a_model_named_from_outside(tmp_path: Path) -> None:
+    # A fixed Hub id at a moving revision trusts its publisher: high, as a pin is missing.
+    # Critical needs the model to be named from outside (the command line, a request).
     code = (
-        "import os\nfrom transformers import AutoModel\n"
+        "import os, sys\nfrom transformers import AutoModel\n"
         "a = AutoModel.from_pretrained(os.path.join(out_dir, 'merged'), trust_remote_code=True)\n"
         "b = AutoModel.from_pretrained('acme/chat', trust_remote_code=True)\n"
+        "c = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+        "d = AutoModel.from_pretrained(sys.argv[1], revision='3f1c0e7a9b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e', trust_remote_code=True)\n"
     )
     found = _by_line(_scan(tmp_path, {"serve.py": code}), "ATS-PY-005")
-    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.CRITICAL}
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL, 6: Severity.CRITICAL}
+    assert "from an unpinned revision" in found[4].message and "the model is named by a command-line argument, `sys.argv[1]` at line 5" in found[5].message
 
 
 def test_version_messages_name_the_pin_that_applies_to_the_file(tmp_path: Path) -> None:

@@ -211,6 +211,8 @@ class PythonEngine(Engine):
             builder.args(origin=origin.label if origin else "its input")
         if "evidence" in fields:
             builder.args(evidence=_evidence(origin, to_file))
+        elif severity == Severity.CRITICAL and _outside(origin) and origin is not None:
+            details.append(_named_by(origin, to_file))  # what made it critical
         fix = fixes.suggest(report.check, report.call) if program is None else None
         detail = "; ".join(details)
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
@@ -347,6 +349,14 @@ def _evidence(origin: Origin | None, to_file: Callable[[int], int]) -> str:
     if origin.source is None or origin.source in origin.label:
         return f" (line {to_file(origin.line)})"
     return f" (from `{origin.source}` at line {to_file(origin.line)})"
+
+
+def _named_by(origin: Origin, to_file: Callable[[int], int]) -> str:
+    """The evidence for a rule whose message names no data: "the model is named by a
+    command-line argument, `sys.argv[1]` at line 3"."""
+    where = f" at line {to_file(origin.line)}" if origin.line is not None else ""
+    source = f", `{origin.source}`" if origin.source and origin.source not in origin.label else ""
+    return f"the model is named by {origin.label}{source}{where}"
 
 
 HUB_RULE = "ATS-PY-006"
