@@ -683,7 +683,7 @@ def test_a_notebook_writing_an_absolute_path_is_analysed(tmp_path: Path) -> None
 
 
 def test_trust_remote_code_is_critical_only_for_a_model_named_from_outside(tmp_path: Path) -> None:
-    # A fixed Hub id at a moving revision trusts its publisher: high, as a pin is missing.
+    # A fixed Hub id at a moving revision trusts its publisher: medium, as a pin is missing.
     # Critical needs the model to be named from outside (the command line, a request).
     code = (
         "import os, sys\nfrom transformers import AutoModel\n"
@@ -693,8 +693,29 @@ def test_trust_remote_code_is_critical_only_for_a_model_named_from_outside(tmp_p
         "d = AutoModel.from_pretrained(sys.argv[1], revision='3f1c0e7a9b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e', trust_remote_code=True)\n"
     )
     found = _by_line(_scan(tmp_path, {"serve.py": code}), "ATS-PY-005")
-    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.HIGH, 5: Severity.CRITICAL, 6: Severity.CRITICAL}
+    assert {line: f.severity for line, f in found.items()} == {3: Severity.HIGH, 4: Severity.MEDIUM, 5: Severity.CRITICAL, 6: Severity.CRITICAL}
     assert "from an unpinned revision" in found[4].message and "the model is named by a command-line argument, `sys.argv[1]` at line 5" in found[5].message
+
+
+def test_trust_remote_code_for_a_model_transformers_implements_is_read_even_in_samples(tmp_path: Path) -> None:
+    # A sample's readers copy the flag; for a Falcon or a Qwen3 it only lets the publisher's
+    # code in, so it is worth a line there. A model that needs its code (acme/chat) is held
+    # with the samples' other findings; a concrete class ignores the flag; a pipeline's model
+    # is its second argument (a sample's command line is its reader's: high, not critical).
+    code = (
+        "import sys\nimport transformers\nfrom transformers import AutoModel, LlamaForCausalLM\n"
+        "a = transformers.pipeline('text-generation', model='tiiuae/falcon-7b-instruct', trust_remote_code=True)\n"
+        "b = AutoModel.from_pretrained('acme/chat', trust_remote_code=True)\n"
+        "def perplexity(name):\n    return AutoModel.from_pretrained(name, trust_remote_code=True)\n"
+        "perplexity('Qwen/Qwen3-0.6B')\n"
+        "c = LlamaForCausalLM.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+        "d = transformers.pipeline('text-generation', model=sys.argv[1], trust_remote_code=True)\n"
+    )
+    found = _by_line(_scan(tmp_path, {"examples/chat.py": code}), "ATS-PY-005")
+    assert {line: f.severity for line, f in found.items()} == {4: Severity.MEDIUM, 7: Severity.MEDIUM, 10: Severity.HIGH}
+    assert "transformers implements Falcon itself" in found[4].message and "transformers implements Qwen3 itself" in found[7].message
+    assert "named by a command-line argument, `sys.argv[1]` at line 10" in found[10].message
+    assert found[4].properties["pathClass"] == "docs"
 
 
 def test_version_messages_name_the_pin_that_applies_to_the_file(tmp_path: Path) -> None:

@@ -315,7 +315,7 @@ def _grade(
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
         rule = rules.get(f.rule_id)
-        if cls in (TESTS, DOCS) and cls not in report and not _stands_alone(f, rule):
+        if cls in (TESTS, DOCS) and cls not in report and not _stands_alone(f, rule, cls):
             held.append(f)
             continue
         if f.properties.get("practice") and PRACTICE not in report:
@@ -351,12 +351,13 @@ def _grade(
 _CLASS_WORDS = {TESTS: "tests and developer tooling", DOCS: "docs and samples"}
 
 
-def _stands_alone(f: Finding, rule: Rule | None) -> bool:
+def _stands_alone(f: Finding, rule: Rule | None, cls: str) -> bool:
     """Worth reporting from a test or a sample as it stands: outside input shown reaching a
-    sink (the check graded it critical), or a credential that looks real (the secrets
-    family's precise patterns; heuristic assignments, stand-ins the check marked low precision
-    and known default values are held)."""
-    if f.severity >= Severity.CRITICAL:
+    sink (the check graded it critical), a credential that looks real (the secrets family's
+    precise patterns; heuristic assignments, stand-ins the check marked low precision and
+    known default values are held), or in a sample what its readers run as written (the
+    check marked it `standsAlone`: remote code at a moving revision)."""
+    if f.severity >= Severity.CRITICAL or (cls == DOCS and f.properties.get("standsAlone") == "samples"):
         return True
     return rule is not None and rule.cwe == 798 and f.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)
 

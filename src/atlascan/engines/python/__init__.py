@@ -218,6 +218,8 @@ class PythonEngine(Engine):
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
         if report.fold:
             builder.property("foldScope", report.fold).property("foldObject", f"calls:{report.row}")
+        if report.needless:
+            builder.property("standsAlone", "samples")  # a flag to drop from what a sample's readers copy
         if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:
             builder.property("practice", "fewer than half of the files that download from the Hub pin a revision")
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
@@ -325,10 +327,11 @@ def _grade(
                 # deploys: the practice of every such step, held back the same way.
                 severity = Severity.LOW
                 builder.property("practice", "the pipeline's own artifact, handed over by the step that launches the script")
-    elif origin is not None and origin.rank == 0 and not (origin.path and HUB_ID.fullmatch(origin.path)):
+    elif origin is not None and origin.rank == 0 and (report.remote_code or not (origin.path and HUB_ID.fullmatch(origin.path))):
         # A fixed name (or a path next to this file): the file is the deployment's own
         # artifact (committed, or put there by the pipeline step before), not data an
-        # outsider chooses; worth fixing, not urgent.
+        # outsider chooses; worth fixing, not urgent. So is remote code of a model the
+        # code names: it trusts that publisher.
         severity = Severity(max(Severity.LOW, severity - 1))
         committed = _committed(origin.path, ctx.file.path, ctx.all_paths) if origin.path else None
         if committed:

@@ -33,6 +33,8 @@ class Hit:
     detail: str
     severity: Severity | None = None
     precision: Precision | None = None
+    remote_code: bool = False  # code fetched at a moving revision, from whoever publishes the model
+    needless: bool = False  # ... for a model transformers implements itself: worth reading even in a sample
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:
@@ -272,17 +274,57 @@ def trust_remote_code(site: Site) -> Hit | None:
         datasets = site.analysis.versions.get("datasets")
         if datasets is not None and datasets >= DATASETS_NO_SCRIPTS:
             return None  # datasets >= 4 ignores loading scripts
+    elif _concrete_class(site.qualname):
+        return None  # a concrete class builds its own architecture: transformers ignores the flag
     _, _, pinned = _revision(site)
     if not pinned and not _local_model(site):
         # The code can change after review. Critical needs more: a model id from outside
         # (a request, the command line), which the grading of the id's origin decides.
-        return Hit(target, detail + ", from an unpinned revision")
+        detail += ", from an unpinned revision"
+        family = _native_family(site)
+        if family:
+            detail += f"; transformers implements {family} itself, so the flag only lets the publisher's code in"
+        return Hit(target, detail, remote_code=True, needless=bool(family))
     return Hit(target, detail)
 
 
+def _concrete_class(qualname: str) -> bool:
+    """`transformers.LlamaForCausalLM.from_pretrained`: a class of the library, not an Auto
+    class that looks the architecture up in the downloaded config."""
+    parts = qualname.split(".")
+    return parts[0] == "transformers" and len(parts) >= 3 and parts[-1] == "from_pretrained" and not parts[-2].startswith("Auto")
+
+
+# Model families whose architecture transformers has implemented itself since 4.45 (Hub
+# repository names, lower-cased, by prefix): for these `trust_remote_code=True` adds nothing
+# but the publisher's modelling code. Qwen-7B (the first Qwen) and the like still need theirs.
+NATIVE_FAMILIES = {
+    "llama": "Llama", "meta-llama": "Llama", "codellama": "Llama", "vicuna": "Llama", "tinyllama": "Llama",
+    "mistral": "Mistral", "mixtral": "Mixtral", "falcon": "Falcon", "gemma": "Gemma", "qwen2": "Qwen2",
+    "qwen3": "Qwen3", "phi-2": "Phi", "phi-3": "Phi-3", "gpt2": "GPT-2", "opt-": "OPT", "bloom": "BLOOM",
+    "pythia": "GPT-NeoX", "gpt-neox": "GPT-NeoX", "starcoder2": "Starcoder2", "t5-": "T5", "flan-t5": "T5",
+    "bert-": "BERT", "roberta-": "RoBERTa",
+}  # fmt: skip
+
+
+def _native_family(site: Site) -> str | None:
+    """The family of a fixed Hub id the code names, when transformers implements it."""
+    if not site.qualname.startswith(("transformers.", "vllm.", "sentence_transformers.")):
+        return None
+    target = _model_id(site)
+    if target is None:
+        return None
+    value = site.analysis.origins.of(target, site.scope).path
+    if not value or value.count("/") != 1:
+        return None
+    name = value.split("/")[1].lower()
+    return next((family for prefix, family in NATIVE_FAMILIES.items() if name.startswith(prefix)), None)
+
+
 def _model_id(site: Site) -> ast.expr | None:
-    """The argument naming the model: the first, but the second of `PeftModel.from_pretrained(base, id)`."""
-    position = 1 if "Peft" in site.qualname else 0
+    """The argument naming the model: the first, but the second of `PeftModel.from_pretrained(base, id)`
+    and of `pipeline(task, model)`."""
+    position = 1 if "Peft" in site.qualname or site.qualname == "transformers.pipeline" else 0
     target = argument(site.call, position, None)
     for name in HF_ID_ARGS:
         target = target or argument(site.call, None, name)
