@@ -345,6 +345,31 @@ def _by_line(result: ScanResult, rule: str) -> dict[int, Any]:
     return {f.region.start_line: f for f in result.findings if f.rule_id == rule}
 
 
+def test_an_environment_variable_the_repository_sets_itself_is_no_proof(tmp_path: Path) -> None:
+    # unsloth's loader sets UNSLOTH_FORCE_CUSTOM_DTYPE to literals and vision.py evals it:
+    # a channel inside the program (high, not critical). A variable nobody in the repository
+    # sets, or one set from an f-string, is the deployer's: critical.
+    files = {
+        "pkg/loader.py": "import os\nos.environ['CUSTOM_DTYPE'] = (\n    'float16;torch.float16'\n)\nos.environ.setdefault('OTHER', 'x')\nos.environ['FMT'] = f'{v}'\n",
+        "pkg/vision.py": (
+            "import os\n"
+            "a = eval(os.environ['CUSTOM_DTYPE'])\n"
+            "b = eval(os.getenv('OTHER'))\n"
+            "c = eval(os.environ['FMT'])\n"
+            "d = eval(os.environ['UNSET'])\n"
+        ),
+        "setup.ipynb": _notebook([["import os\n", "os.environ[\"NB_SET\"] = \"1\"\n"]]),
+        "pkg/run.py": "import os\nexec(os.environ['NB_SET'])\n",
+    }
+    result = _scan(tmp_path, files)
+    found = {(f.path, f.region.start_line): f for f in result.findings if f.rule_id == "ATS-PY-010"}
+    assert {key: f.severity for key, f in found.items()} == {
+        ("pkg/vision.py", 2): Severity.HIGH, ("pkg/vision.py", 3): Severity.HIGH, ("pkg/vision.py", 4): Severity.CRITICAL,
+        ("pkg/vision.py", 5): Severity.CRITICAL, ("pkg/run.py", 2): Severity.HIGH,
+    }  # fmt: skip
+    assert "the environment variable `CUSTOM_DTYPE` this repository sets itself (`pkg/loader.py:2`)" in found[("pkg/vision.py", 2)].message
+
+
 def test_critical_only_with_data_from_outside_and_the_evidence_is_named(tmp_path: Path) -> None:
     code = (
         "import argparse, os, sys\nimport joblib\n"

@@ -15,7 +15,7 @@ import os
 import posixpath
 import re
 from dataclasses import astuple, dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from atlascan.engines import Engine
 from atlascan.engines.python import fixes, pip_magics, sinks
@@ -85,6 +85,9 @@ class Facts:
     # Fewer than half of the repository's files that download from the Hub pin a revision:
     # unpinned downloads are its practice (ATS-PY-006 held back, one notice), like image tags.
     unpinned_hub: bool = False
+    # Environment variables the repository's own code sets to a string literal, and where
+    # (`os.environ["X"] = "..."`): a channel inside the program, not input from outside.
+    own_env: dict[str, str] = field(default_factory=dict)
 
 
 def _facts(rules: Mapping[str, Rule]) -> Facts:
@@ -127,7 +130,7 @@ class PythonEngine(Engine):
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
         facts.launches = collect_launches(ctx.scanned or files, _read, ctx.memo)
-        facts.unpinned_notebooks, facts.unpinned_hub = _practices(files, ctx)
+        facts.unpinned_notebooks, facts.unpinned_hub, facts.own_env = _practices(files, ctx)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -172,6 +175,7 @@ class PythonEngine(Engine):
             pinned[0],
             facts.sinks,
             pin_sources=pinned[1],
+            own_env=facts.own_env,
             is_scanned_dir=lambda p: (p := p.strip("/").removeprefix("./")) in facts.dirs or p in made,
             wrappers=facts.wrappers,
             path=file.path,
@@ -464,25 +468,32 @@ def _read(path: str) -> str:
         return ""
 
 
-def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool]:
+def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool, dict[str, str]]:
     """Whether leaving things unpinned is the repository's practice: for notebook `pip
     install`s (at least three notebooks install packages, fewer than half of the packages
     pinned), for Hub downloads (at least three files download, fewer than half of them pin
-    one). Counted on each code file's raw text, read once, remembered per content."""
+    one); and the environment variables its code sets to literals (`Facts.own_env`).
+    Counted on each code file's raw text, read once, remembered per content."""
     memo = ctx.memo
     totals = [0, 0, 0, 0]  # pinned and unpinned packages, pinning and unpinned files
     installing = downloading = 0
+    own_env: dict[str, str] = {}
     for file in files:
         if file.kind not in CODE_KINDS:
             continue
         key = memo.content(file) if memo is not None else ""
-        counts = memo.recall("python.practice", file.path, key) if memo is not None else None
-        if not (isinstance(counts, list) and len(counts) == 4 and all(isinstance(n, int) for n in counts)):
+        remembered = memo.recall("python.practice", file.path, key) if memo is not None else None
+        if _practice_counts(remembered):
+            counts, env = remembered[:4], remembered[4]
+        else:
             text = _read(file.abspath)
             pip = pip_magics.install_counts(text) if file.kind == "notebook" else (0, 0)
             counts = [*pip, *hub_pinning(text)]
+            env = [[m.group("name") or m.group("default"), text.count("\n", 0, m.start()) + 1] for m in OWN_ENV_SET.finditer(text)] if "environ" in text else []
             if memo is not None:
-                memo.remember("python.practice", file.path, key, counts)
+                memo.remember("python.practice", file.path, key, [*counts, env])
+        for name, line in env:
+            own_env.setdefault(name, f"{file.path}:{line}")
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         installing += 1 if counts[0] or counts[1] else 0
         downloading += 1 if counts[2] or counts[3] else 0
@@ -490,7 +501,23 @@ def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool
     return (
         installing >= PRACTICE_MIN_REFERENCES and pip_pinned * 2 < pip_pinned + pip_unpinned,
         downloading >= PRACTICE_MIN_REFERENCES and hub_pinned * 2 < hub_pinned + hub_unpinned,
+        own_env,
     )
+
+
+# `os.environ["NAME"] = "literal"` (or `setdefault("NAME", "literal")`), in a .py file or a
+# notebook's JSON (quotes escaped); an f-string or a name on the right is not a literal.
+OWN_ENV_SET = re.compile(
+    r"""environ(?:\[\s*\\?['"](?P<name>\w+)\\?['"]\s*\]\s*=(?!=)\s*\(?\s*|\.setdefault\(\s*\\?['"](?P<default>\w+)\\?['"]\s*,\s*)[rRbB]?\\?['"]"""
+)
+
+
+def _practice_counts(value: object) -> TypeGuard[list[Any]]:
+    """A remembered `_practices` entry: four counts, then the [name, line] pairs of `OWN_ENV_SET`."""
+    return (
+        isinstance(value, list) and len(value) == 5 and all(isinstance(n, int) for n in value[:4])
+        and isinstance(value[4], list) and all(isinstance(p, list) and len(p) == 2 for p in value[4])
+    )  # fmt: skip
 
 
 def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dict[str, Wrapper]:

@@ -109,11 +109,12 @@ class Analysis:
     env_switches: dict[str, ast.AST] = field(default_factory=dict)
     pin_sources: Mapping[str, str] = field(default_factory=dict)  # library -> where it is pinned ("`requirements.txt`")
     for_summary: bool = False  # run for cross-file wrapper summaries (`Origins.fixed_calls` off)
+    own_env: Mapping[str, str] = field(default_factory=dict)  # `Facts.own_env`
 
     def __post_init__(self) -> None:
         self.program: Program = collect(self.tree)
         self.resolver = Resolver(self.program, self.sinks.knows)
-        self.origins = Origins(self.resolver, fixed_calls=not self.for_summary)
+        self.origins = Origins(self.resolver, fixed_calls=not self.for_summary, own_env=self.own_env)
         self._written: dict[str, int] | None = None
 
     def constant(self, node: ast.expr | None, scope: Scope) -> object | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -263,14 +264,22 @@ def _inside(origin: Origin) -> Origin:
 
 
 class Origins:
-    def __init__(self, resolver: Resolver, fixed_calls: bool = True) -> None:
+    def __init__(self, resolver: Resolver, fixed_calls: bool = True, own_env: Mapping[str, str] | None = None) -> None:
         self.resolver = resolver
+        # Environment variables the repository sets to literals itself, and where: a channel
+        # inside the program, untrusted in kind but no proof of outside input.
+        self.own_env = own_env or {}
         # Whether a parameter every in-file call hands a fixed value is that value. Off for a
         # cross-file wrapper summary: callers in other files hand it theirs.
         self.fixed_calls = fixed_calls
         self._names: dict[tuple[str, int], Origin] = {}
         self._digest_checks: dict[str, bool] = {}  # module functions by name: raise on a digest mismatch?
         self._cut = False  # the current name's lookup hit MAX_DEPTH somewhere below it
+
+    def _own(self, key: ast.AST | None, node: ast.AST) -> Origin | None:
+        name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+        where = self.own_env.get(name) if name else None
+        return _found(2, f"the environment variable `{name}` this repository sets itself (`{where}`)", node, proof=False) if where else None
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> Origin:
         if isinstance(node, ast.Name) and node.id == "__file__":
@@ -321,7 +330,7 @@ class Origins:
             label = _untrusted_label(qualname)
             if label:
                 env_key = node.slice if isinstance(node, ast.Subscript) else None
-                return _machine(env_key) or _platform(env_key, node) or _found(2, label, node, _proves(qualname))
+                return _machine(env_key) or _platform(env_key, node) or self._own(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
                 return _found(2, f"the command-line argument `{node.attr}`", node)
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -357,7 +366,7 @@ class Origins:
                 label = _untrusted_label(qualname)
                 if label:
                     env_key = node.args[0] if node.args else None
-                    return _machine(env_key) or _platform(env_key, node) or _found(2, label, node, _proves(qualname))
+                    return _machine(env_key) or _platform(env_key, node) or self._own(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ARGPARSE_METHODS:
                 return _found(2, WHOLE_COMMAND_LINE, node)
             if isinstance(node.func, ast.Name) and qualname == LOCAL_DEF + node.func.id and self._returns_command_line(node.func.id, depth):
