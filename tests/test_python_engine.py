@@ -424,6 +424,27 @@ def test_a_parameter_typed_as_a_web_request_is_proof(tmp_path: Path) -> None:
     assert "(a web request)" in found[8].message and "web request" not in found[12].message
 
 
+def test_a_grpc_servicer_method_is_handed_a_client_message(tmp_path: Path) -> None:
+    # LeRobot's policy server unpickles what its gRPC clients send (real shape: the request
+    # stream of SendObservations). A class that is not a servicer proves nothing.
+    code = (
+        "import pickle\nimport services_pb2_grpc\n"
+        "class PolicyServer(services_pb2_grpc.AsyncInferenceServicer):\n"
+        "    def SendPolicyInstructions(self, request, context):\n"
+        "        return pickle.loads(request.data)\n"  # 5
+        "    def SendObservations(self, request_iterator, context):\n"
+        "        for chunk in request_iterator:\n"
+        "            data = chunk.data\n"
+        "        return pickle.loads(data)\n"  # 9
+        "class Cache(Base):\n"
+        "    def get(self, request, context):\n"
+        "        return pickle.loads(request.data)\n"  # 12
+    )
+    found = _by_line(_scan(tmp_path, {"policy_server.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {5: Severity.CRITICAL, 9: Severity.CRITICAL, 12: Severity.HIGH}
+    assert "(a gRPC request)" in found[9].message
+
+
 def test_a_file_the_same_code_wrote_is_low(tmp_path: Path) -> None:
     code = (
         "import os, pickle, sys\nimport joblib, torch\n"
