@@ -260,6 +260,9 @@ PEM_END = re.compile(r"-{4,}END")
 ELISIONS = ("...", "\u2026", "<", "${", "{{")
 MIN_KEY_BODY = 48
 BASE64_CHAR = re.compile(r"[A-Za-z0-9+/=]")
+# The rest of a quoted string up to its closing quote; a `\n` escape in it means the key goes
+# on in the next literal (`("-----BEGIN RSA PRIVATE KEY-----\n" "MIIE...")`).
+QUOTED_REST = re.compile(r"""((?:[^"'\\]|\\.)*)["']""")
 
 
 def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
@@ -274,6 +277,9 @@ def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
     header = PEM_ARMOR.match(line, at) if at >= 0 else None
     if header is None:
         return False
+    stub = QUOTED_REST.match(line, header.end())
+    if stub and "\\n" not in stub.group(1) and len(BASE64_CHAR.findall(stub.group(1))) < MIN_KEY_BODY:
+        return True  # a string that closes on the header's line, with no key in it (`"-----BEGIN PRIVATE KEY-----A"`)
     body: list[str] = []
     for text in (line[header.end() :], *lines[number : number + 64]):
         end = PEM_END.search(text)
