@@ -676,6 +676,28 @@ def test_notebook_extra_indexes_are_graded_as_in_dockerfiles(tmp_path: Path) -> 
     assert [f.severity for f in practice if "cu116" in f.message] == [Severity.MEDIUM]
 
 
+def test_remote_code_in_many_files_is_the_repository_design(tmp_path: Path) -> None:
+    """A fine-tuning framework's loaders pass `trust_remote_code=True` for the models their
+    callers name (ms-swift, FastChat, LLaMA-Factory): from three files that is the
+    repository's design, one notice. A model named from outside and a flag that a built-in
+    architecture makes needless are still reported; two files are no practice."""
+    loader = "from transformers import AutoTokenizer\n\ndef load(model_dir):\n    return AutoTokenizer.from_pretrained(model_dir, trust_remote_code=True)\n"
+    files = {f"models/family{i}.py": loader for i in range(3)}
+    files["cli.py"] = "import sys\nfrom transformers import AutoModel\nm = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
+    files["chat.py"] = "from transformers import AutoModel\nm = AutoModel.from_pretrained('meta-llama/Llama-3.1-8B', trust_remote_code=True)\n"
+    result = _scan(tmp_path / "many", files)
+    assert sorted((f.path, f.region.start_line, f.severity) for f in result.findings if f.rule_id == "ATS-PY-005") == [
+        ("chat.py", 2, Severity.MEDIUM), ("cli.py", 3, Severity.CRITICAL),
+    ]  # fmt: skip
+    assert [n.message.split(" (", 1)[0] for n in result.notices if "ATS-PY-005" in n.message] == [
+        "ATS-PY-005: 3 sites held back as the repository's practice"
+    ]
+    reported = _scan(tmp_path / "many", files, **PRACTICE_TOO).findings
+    assert sorted(f.path for f in reported if f.rule_id == "ATS-PY-005" and f.path.startswith("models/")) == [f"models/family{i}.py" for i in range(3)]
+    two = _scan(tmp_path / "two", {f"models/family{i}.py": loader for i in range(2)}).findings
+    assert sorted(f.path for f in two if f.rule_id == "ATS-PY-005") == ["models/family0.py", "models/family1.py"]
+
+
 def test_unpinned_hub_downloads_as_the_repository_practice_are_held_back(tmp_path: Path) -> None:
     """Where fewer than half of the repository's Hub downloads name a revision (a samples
     repository's `from_pretrained("bert-base-uncased")` in every script), unpinned downloads

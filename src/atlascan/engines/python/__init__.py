@@ -88,6 +88,9 @@ class Facts:
     # Environment variables the repository's own code sets to a string literal, and where
     # (`os.environ["X"] = "..."`): a channel inside the program, not input from outside.
     own_env: dict[str, str] = field(default_factory=dict)
+    # Files that turn `trust_remote_code` on: from three, loading models that ship code is
+    # the repository's design (a fine-tuning framework's loaders), held back like its pins.
+    trusting_files: int = 0
 
 
 def _facts(rules: Mapping[str, Rule]) -> Facts:
@@ -130,7 +133,7 @@ class PythonEngine(Engine):
                 parent = posixpath.dirname(parent)
         facts.dirs = frozenset(dirs)
         facts.launches = collect_launches(ctx.scanned or files, _read, ctx.memo)
-        facts.unpinned_notebooks, facts.unpinned_hub, facts.own_env = _practices(files, ctx)
+        _practices(files, ctx, facts)
         if len([f for f in files if f.kind == "python"]) > 1:
             facts.wrappers = _wrappers(files, facts, ctx)
             facts.words = facts.sinks.words | {w.name for w in facts.wrappers.values()}
@@ -226,6 +229,9 @@ class PythonEngine(Engine):
             builder.property("standsAlone", "samples")  # a flag to drop from what a sample's readers copy
         if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:
             builder.property("practice", "fewer than half of the files that download from the Hub pin a revision")
+        trusting = ctx.facts.trusting_files if isinstance(ctx.facts, Facts) else 0
+        if report.rule == REMOTE_CODE_RULE and trusting >= PRACTICE_MIN_REFERENCES and severity < Severity.CRITICAL and not report.needless:
+            builder.property("practice", f"{trusting} files turn `trust_remote_code` on: loading models that ship code is its design")
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
@@ -367,6 +373,7 @@ def _named_by(origin: Origin, to_file: Callable[[int], int]) -> str:
 
 
 HUB_RULE = "ATS-PY-006"
+REMOTE_CODE_RULE = "ATS-PY-005"  # held back as practice where the repository trusts remote code by design
 HUB_DOWNLOADERS = ("from_pretrained", "snapshot_download", "hf_hub_download")
 # `revision=` a full commit, or a name set elsewhere; not a branch or tag written in place.
 HUB_PIN = re.compile(r"""\brevision\s*=\s*(?:\\?["'][0-9a-f]{40}\\?["']|[A-Za-z_])""")
@@ -468,41 +475,39 @@ def _read(path: str) -> str:
         return ""
 
 
-def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool, dict[str, str]]:
-    """Whether leaving things unpinned is the repository's practice: for notebook `pip
-    install`s (at least three notebooks install packages, fewer than half of the packages
-    pinned), for Hub downloads (at least three files download, fewer than half of them pin
-    one); and the environment variables its code sets to literals (`Facts.own_env`).
-    Counted on each code file's raw text, read once, remembered per content."""
+def _practices(files: list[SourceFile], ctx: PrepareContext, facts: Facts) -> None:
+    """The repository's practices, set on `facts`: leaving notebook `pip install`s unpinned
+    (at least three notebooks install packages, fewer than half of the packages pinned), Hub
+    downloads unpinned (at least three files download, fewer than half of them pin one),
+    turning remote code on (`trust_remote_code=True` in at least three files); and the
+    environment variables its code sets to literals (`Facts.own_env`). Counted on each code
+    file's raw text, read once, remembered per content."""
     memo = ctx.memo
-    totals = [0, 0, 0, 0]  # pinned and unpinned packages, pinning and unpinned files
+    totals = [0, 0, 0, 0, 0]  # pinned and unpinned packages, pinning and unpinned files, trusting files
     installing = downloading = 0
-    own_env: dict[str, str] = {}
     for file in files:
         if file.kind not in CODE_KINDS:
             continue
         key = memo.content(file) if memo is not None else ""
         remembered = memo.recall("python.practice", file.path, key) if memo is not None else None
         if _practice_counts(remembered):
-            counts, env = remembered[:4], remembered[4]
+            counts, env = remembered[:5], remembered[5]
         else:
             text = _read(file.abspath)
             pip = pip_magics.install_counts(text) if file.kind == "notebook" else (0, 0)
-            counts = [*pip, *hub_pinning(text)]
+            counts = [*pip, *hub_pinning(text), 1 if "trust_remote_code" in text and TRUSTING.search(text) else 0]
             env = [[m.group("name") or m.group("default"), text.count("\n", 0, m.start()) + 1] for m in OWN_ENV_SET.finditer(text)] if "environ" in text else []
             if memo is not None:
                 memo.remember("python.practice", file.path, key, [*counts, env])
         for name, line in env:
-            own_env.setdefault(name, f"{file.path}:{line}")
+            facts.own_env.setdefault(name, f"{file.path}:{line}")
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         installing += 1 if counts[0] or counts[1] else 0
         downloading += 1 if counts[2] or counts[3] else 0
-    pip_pinned, pip_unpinned, hub_pinned, hub_unpinned = totals
-    return (
-        installing >= PRACTICE_MIN_REFERENCES and pip_pinned * 2 < pip_pinned + pip_unpinned,
-        downloading >= PRACTICE_MIN_REFERENCES and hub_pinned * 2 < hub_pinned + hub_unpinned,
-        own_env,
-    )
+    pip_pinned, pip_unpinned, hub_pinned, hub_unpinned, trusting = totals
+    facts.unpinned_notebooks = installing >= PRACTICE_MIN_REFERENCES and pip_pinned * 2 < pip_pinned + pip_unpinned
+    facts.unpinned_hub = downloading >= PRACTICE_MIN_REFERENCES and hub_pinned * 2 < hub_pinned + hub_unpinned
+    facts.trusting_files = trusting
 
 
 # `os.environ["NAME"] = "literal"` (or `setdefault("NAME", "literal")`), in a .py file or a
@@ -510,13 +515,15 @@ def _practices(files: list[SourceFile], ctx: PrepareContext) -> tuple[bool, bool
 OWN_ENV_SET = re.compile(
     r"""environ(?:\[\s*\\?['"](?P<name>\w+)\\?['"]\s*\]\s*=(?!=)\s*\(?\s*|\.setdefault\(\s*\\?['"](?P<default>\w+)\\?['"]\s*,\s*)[rRbB]?\\?['"]"""
 )
+# `trust_remote_code=True`, as a keyword or a dict entry (`{"trust_remote_code": True}`).
+TRUSTING = re.compile(r"""trust_remote_code\\?['"]?\s*[=:]\s*True\b""")
 
 
 def _practice_counts(value: object) -> TypeGuard[list[Any]]:
-    """A remembered `_practices` entry: four counts, then the [name, line] pairs of `OWN_ENV_SET`."""
+    """A remembered `_practices` entry: five counts, then the [name, line] pairs of `OWN_ENV_SET`."""
     return (
-        isinstance(value, list) and len(value) == 5 and all(isinstance(n, int) for n in value[:4])
-        and isinstance(value[4], list) and all(isinstance(p, list) and len(p) == 2 for p in value[4])
+        isinstance(value, list) and len(value) == 6 and all(isinstance(n, int) for n in value[:5])
+        and isinstance(value[5], list) and all(isinstance(p, list) and len(p) == 2 for p in value[5])
     )  # fmt: skip
 
 
