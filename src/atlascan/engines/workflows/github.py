@@ -260,6 +260,11 @@ TRUSTED_OUTPUTS = {
     "docker/build-push-action": {"digest", "imageid"},
     "depot/build-push-action": {"digest", "imageid", "build-id", "project-id"},  # Depot's drop-in
 }
+# Outputs of well-known actions that are text an outsider writes on pull-request events:
+# tj-actions/branch-names hands over the head branch's name as it is (CVE-2023-49291).
+ATTACKER_OUTPUTS = {
+    "tj-actions/branch-names": {"current_branch", "head_ref_branch", "ref_branch", "tag"},
+}
 GITHUB_OUTPUT_WRITE = re.compile(r"""^\s*echo\s+["']?([\w-]+)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT\}?["']?\s*$""", re.M)
 
 
@@ -279,10 +284,14 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
         inner_scope = _Scope(scope.flow, job, job.node, scope.ctx, scope.path)
         grades = [_classify(m.group(1), inner_scope, depth + 1) for m in EXPRESSION.finditer(value.value)]
         return next((g for g in grades if g and g[0] == ATTACKER), None) or next((g for g in grades if g), None)
-    step = next((s for s in scope.job.steps if (s.text("id") or "").strip() == owner), None)
+    # Contexts are case-insensitive. No step of the job has that id (a typo, a removed
+    # step): the expression expands to the empty string, nothing anyone writes.
+    step = next((s for s in scope.job.steps if (s.text("id") or "").strip().lower() == owner.lower()), None)
     if step is None:
-        return UNKNOWN, ref
+        return None
     action = _uses(step).lower().split("@", 1)[0]
+    if name in ATTACKER_OUTPUTS.get(action, ()):
+        return ATTACKER, action
     if name in TRUSTED_OUTPUTS.get(action, ()) or (action == "dorny/paths-filter" and not name.endswith("_files")):
         return None
     if action == "actions/github-script" and _script_output_constant(step, name):
@@ -303,8 +312,12 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
 
 
 # A step that fetches pull-request or issue text through the API or the CLI: what it
-# outputs may be an outsider's words though no expression in it names them.
-API_TEXT_READ = re.compile(r"\bgh\s+(?:pr|issue|api|run)\b|\bgithub\.(?:rest|request|graphql)\b|\bcontext\.payload\b|api\.github\.com")
+# outputs may be an outsider's words though no expression in it names them. The CLI's
+# writes (`gh pr create`, `gh issue comment`) print a URL or a status, not such text.
+API_TEXT_READ = re.compile(
+    r"\bgh\s+(?:pr|issue)\b(?!\s+(?:create|merge|close|reopen|edit|comment|ready|lock|unlock|delete|pin|unpin)\b)|"
+    r"\bgh\s+(?:api|run)\b|\bgithub\.(?:rest|request|graphql)\b|\bcontext\.payload\b|api\.github\.com"
+)
 API_ACTIONS = frozenset({"octokit/request-action", "octokit/graphql-action"})
 # Reads of a repository's releases and tags (`repos/<owner>/<name>/releases/latest` through
 # curl or `gh api`, Octokit's release and tag calls): tag names and release notes are
