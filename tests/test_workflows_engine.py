@@ -353,7 +353,7 @@ def test_injection_in_workflow_dispatch_inputs_is_silent(tmp_path: Path) -> None
 
 def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     text = (
-        "on: push\npermissions:\n  contents: write\njobs:\n"
+        "on: [push, pull_request]\npermissions:\n  contents: write\njobs:\n"
         "  build:\n    runs-on: x\n    steps: [{run: make}]\n"
         "  call:\n    uses: org/repo/.github/workflows/x.yml@0123456789abcdef0123456789abcdef01234567\n"
     )

@@ -845,6 +845,12 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
         # ... unless it grants only `id-token: write` and every job signs in with it
         and not (_only_oidc(top) and all(_mints(job) for job in inheriting))
+        # ... unless only people with push access start it, no job checks out a pull request
+        # and it mints no OIDC tokens (those reach cloud roles and indexes, whoever started it)
+        and not (
+            _trusted_triggers(ctx, flow) and not _grants(top, "id-token")
+            and not any(_checks_out_pr(job) for job in inheriting)
+        )
     )  # fmt: skip
     _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
@@ -853,6 +859,42 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
             _called_with_broad_token(ctx, flow, job)
     if "workflow_call" in flow.triggers:
         _called_by_broad_tokens(ctx, flow)
+
+
+# Events only people with push access cause (a push, a release, a manual or API dispatch,
+# the schedule they committed): a workflow-wide grant there hands the token to no outsider.
+TRUSTED_TRIGGERS = frozenset({"push", "schedule", "workflow_dispatch", "release", "repository_dispatch"})
+
+
+def _trusted_triggers(ctx: FileContext, flow: Workflow) -> bool:
+    """Whether every trigger of the workflow is in `TRUSTED_TRIGGERS`; a reusable workflow
+    (`workflow_call`) takes its callers' triggers: each call in the repository must come
+    from such a workflow (none seen: unknown callers, not trusted)."""
+    own = flow.triggers - {"workflow_call"}
+    if not flow.triggers or not own <= TRUSTED_TRIGGERS:
+        return False
+    if "workflow_call" not in flow.triggers:
+        return True
+    callers = _callers(ctx, ctx.file.path, False)
+    return bool(callers) and all(
+        c.flow.triggers and c.flow.triggers <= TRUSTED_TRIGGERS and c.step is c.job.node for c, _, _ in callers
+    )
+
+
+def _checks_out_pr(job: Job) -> bool:
+    """Whether a job puts a pull request's head in its working tree (`actions/checkout` of
+    `refs/pull/...` or the head's ref, `gh pr checkout`, `git fetch` of `pull/N`)."""
+    for step in job.steps:
+        if _is_action(step, "actions/checkout"):
+            with_ = _with(step)
+            if with_ is not None and any(
+                isinstance(v, Scalar) and HEAD_REF.search(v.value) for v in (with_.get("ref"), with_.get("repository"))
+            ):
+                return True
+        run = step.get("run")
+        if isinstance(run, Scalar) and (PR_CHECKOUT_CMD.search(run.value) or PR_FETCH_CMD.search(run.value)):
+            return True
+    return False
 
 
 # Actions that sign in with the job's OIDC token, unless given a static credential instead.
