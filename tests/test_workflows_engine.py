@@ -23,7 +23,7 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
         "      - uses: acme/train-action@v2\n"
         "      - uses: acme/train-action@main\n"
         "      - uses: acme/train-action\n"
-    ) + "".join(f"      - uses: acme/step-{n}@{sha}\n" for n in range(4))
+    ) + "".join(f"      - uses: acme/step-{n}@{sha}\n" for n in range(4)) + f"      - uses: actions/setup-go@{sha}\n"
     found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]))
     # SHAs are the practice here: every reference off it folds into one finding per file, led
     # by the most severe site (a branch), the others related.
@@ -31,6 +31,28 @@ def test_unpinned_uses_grading_and_region(tmp_path: Path) -> None:
     assert [r.region.start_line for r in found[0].related] == [6, 7, 9]
     # the region covers the `@ref` part of the value
     assert (found[0].region.start_column, found[0].region.end_column) == (32, 37)
+
+
+def test_github_actions_at_tags_are_the_practice_where_none_is_pinned(tmp_path: Path) -> None:
+    """A repository that pins third-party actions by SHA and none of GitHub's own: their tags
+    are its practice, held back; a third party's tag is still off the practice. Where one of
+    GitHub's actions is pinned (kserve pins 422 of 425), a tag of another is reported."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"  # 6
+        "      - uses: github/codeql-action/init@v3\n"  # 7
+        "      - uses: acme/lint-action@v1\n"  # 8
+    ) + "".join(f"      - uses: acme/step-{n}@{sha}\n" for n in range(4))
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in result.findings] == [(8, [])]
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-GHA-004: 2 sites held back as the repository's practice (the repository pins none of GitHub's own "
+        "actions (`actions/*`, `github/*`) by SHA); --include-practice reports them."
+    ]
+    pinned = text + f"      - uses: actions/setup-python@{sha}\n"
+    found = scan_text(tmp_path / "pinned", WF, pinned, select=["ATS-GHA-004"]).findings
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found] == [(6, [7, 8])]
 
 
 def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential(tmp_path: Path) -> None:
@@ -469,3 +491,25 @@ def test_self_hosted_jobs_of_one_pull_request_workflow_are_one_finding(tmp_path:
     found = [f for f in scan_text(tmp_path, ".github/workflows/e2e.yml", text).findings if f.rule_id == "ATS-GHA-011"]
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(5, [9, 13])]
     assert found[0].message.endswith("(and 2 more in this workflow).")
+
+
+def test_third_party_tag_with_a_credential_in_a_privileged_workflow_is_medium(tmp_path: Path) -> None:
+    """A third party's tag in a `pull_request_target` job that may mint OIDC tokens leads its
+    file's finding at medium; the same in a `pull_request` workflow, or in a job whose own
+    `permissions:` grant no `id-token`, folds to low."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    text = (
+        "on: pull_request_target\npermissions:\n  id-token: write\njobs:\n"
+        "  lint:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n"
+        "      - uses: acme/lint-action@v1\n"  # 10 no OIDC grant of its own
+        "  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: actions/checkout@{sha}\n"
+        "      - uses: acme/preview-action@v2\n"  # 15
+    ) + "".join(f"      - uses: acme/step-{n}@{sha}\n" for n in range(3))
+    (lead,) = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]).findings
+    assert (lead.region.start_line, lead.severity) == (15, Severity.MEDIUM)
+    assert "(`id-token: write`) in a workflow started by `pull_request_target`" in lead.message
+    assert [(r.region.start_line, "id-token" in r.message) for r in lead.related] == [(10, False)]
+    plain = text.replace("on: pull_request_target", "on: pull_request")
+    (low,) = scan_text(tmp_path / "plain", WF, plain, select=["ATS-GHA-004"]).findings
+    assert (low.region.start_line, low.severity) == (10, Severity.LOW)

@@ -57,9 +57,10 @@ def fold(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
         else:
             out.append(f)
     for (_, _, scope), sites in groups.items():
-        # The most severe site leads (the first of them); the others follow in path order.
+        # The most severe site leads (the first of them, one the check kept at its grade
+        # before others: `raisedBy`); the others follow in path order.
         sites.sort(key=Finding.sort_key)
-        first = max(sites, key=lambda f: f.severity)
+        first = max(sites, key=lambda f: (f.severity, bool(f.properties.get("raisedBy"))))
         sites.remove(first)
         sites.insert(0, first)
         if len(sites) > 1:

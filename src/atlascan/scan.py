@@ -305,7 +305,7 @@ def _grade(
 ) -> tuple[list[Finding], list[Notice]]:
     """Each finding carries its path's class; hardening and pinning findings are low (unless
     the check raised one above its rule's default on evidence, e.g. a third-party action on a
-    branch), and info in tests and docs. In tests and docs, what does not stand on its own is
+    branch, or kept it there naming the evidence in `raisedBy`), and info in tests and docs. In tests and docs, what does not stand on its own is
     held back (counted in one notice per folder) unless the user asked for that class. Runs
     before the severity threshold applies."""
     kept: list[Finding] = []
@@ -324,7 +324,7 @@ def _grade(
         if rule is not None and rule.fold:
             if cls in (TESTS, DOCS):
                 f.severity = Severity.INFO
-            elif f.severity <= rule.severity:
+            elif f.severity <= rule.severity and not f.properties.get("raisedBy"):
                 f.severity = min(f.severity, Severity.LOW)
         elif cls in (TESTS, DOCS):
             # Critical means the code shows how an attacker gets into what ships; a test or a

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from atlascan.analysis import FileContext, PrepareContext
     from atlascan.model import SourceFile
 
+# GitHub's own publishers, whose actions a repository may choose to trust at a tag.
+GITHUB_OWNED = ("actions/", "github/")
 # `uses:` references of workflows and actions, for the share pinned by commit SHA.
 USES_LINE = re.compile(r"^[ \t-]*uses:[ \t]*[\"']?([^\s\"'#]+)", re.M)
 
@@ -29,6 +31,8 @@ class Facts:
 
     sha_practice: bool  # at least half of the remote `uses:` references are commit SHAs
     owner: str | None = None  # the GitHub owner of the scanned repository, lower-case
+    # GitHub's own actions (`actions/*`, `github/*`) are used and none is pinned by SHA
+    github_tags: bool = False
 
 
 def sha_practice(facts: object) -> bool | None:
@@ -49,14 +53,15 @@ class WorkflowsEngine(Engine):
         """Whether pinning actions by commit SHA is the repository's practice: at least half
         of its remote `uses:` references are SHAs. Then every tag breaks the practice and
         ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`).
-        And whose actions are the repository owner's own (`ctx.repository`)."""
+        Whether GitHub's own actions are all at tags (then their tags are the practice). And
+        whose actions are the repository owner's own (`ctx.repository`)."""
         if not ctx.enabled("ATS-GHA-004"):
             return None
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
         from atlascan.vocabulary import COMMIT_SHA
 
-        total = pinned = 0
+        total = pinned = owned = owned_pinned = 0
         for file in files:
             if file.kind not in ("gha-workflow", "gha-action"):
                 continue
@@ -68,10 +73,14 @@ class WorkflowsEngine(Engine):
                 ref = m.group(1)
                 if ref.startswith(("./", "docker://")) or "${{" in ref:
                     continue
+                sha = bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
                 total += 1
-                pinned += bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
+                pinned += sha
+                if ref.lower().startswith(GITHUB_OWNED):
+                    owned += 1
+                    owned_pinned += sha
         owner = ctx.repository.split("/", 1)[0] if ctx.repository else None
-        return Facts(total > 0 and pinned * 2 >= total, owner)
+        return Facts(total > 0 and pinned * 2 >= total, owner, owned > 0 and owned_pinned == 0)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

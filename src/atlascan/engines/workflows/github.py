@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from atlascan.engines.workflows import Facts, sha_practice
+from atlascan.engines.workflows import GITHUB_OWNED, Facts, sha_practice
 from atlascan.engines.workflows.common import (
     image_of,
     image_unpinned,
@@ -1102,7 +1102,6 @@ def _permissions(ctx: FileContext, node: YNode | None, scope: str, shared: bool 
 
 # ---- ATS-GHA-004: actions not pinned to a commit SHA -------------------------------------
 
-GITHUB_OWNED = ("actions/", "github/")
 BRANCH_REFS = frozenset({"main", "master", "develop", "dev", "trunk", "latest", "head", "stable", "release"})
 # A publisher's sliding release branch (`pypa/gh-action-pypi-publish@release/v1`, as its README
 # says to use it; `releases/v4`): moved at each release of that major version, as a major tag is.
@@ -1113,14 +1112,15 @@ CREDENTIAL_EXPR = re.compile(r"\$\{\{[^}]*\b(secrets\.[\w-]+|github\.token)\b")
 
 def check_unpinned_uses(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
-        oidc = _grants_oidc(job.node.get("permissions")) or _grants_oidc(flow.root.get("permissions"))
+        # A job's own `permissions:` replaces the workflow's.
+        oidc = _grants_oidc(job.node.get("permissions") if "permissions" in job.node else flow.root.get("permissions"))
         node = job.node.get("uses")
         if isinstance(node, Scalar):  # a reusable workflow: given the caller's secrets or not
-            _unpinned_use(ctx, node, _credential(job.node) or oidc)
+            _unpinned_use(ctx, node, _credential(job.node) or oidc, flow.privileged_trigger)
         for step in job.steps:
             node = step.get("uses")
             if isinstance(node, Scalar):
-                _unpinned_use(ctx, node, _credential(step) or oidc)
+                _unpinned_use(ctx, node, _credential(step) or oidc, flow.privileged_trigger)
 
 
 def _grants_oidc(node: YNode | None) -> str | None:
@@ -1145,12 +1145,13 @@ def _credential(node: Mapping) -> str | None:
     return None
 
 
-def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> None:
+def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None, privileged: str | None = None) -> None:
     """A branch (or no reference) is reported wherever it is. A tag is the repository's
     practice, held back, where fewer than half of its references are SHAs (`ctx.facts`
     False), unless the action holds a credential or its publisher's tags were once
     repointed (the rule's `retagged` rows); where SHAs are the practice every tag is
-    reported."""
+    reported. A third party's tag handed a credential in a workflow an outsider starts
+    with the base repository's secrets (`privileged`) stays medium."""
     value = node.value.strip()
     if not value or value.startswith(("./", "docker://")) or "${{" in value:
         return
@@ -1163,7 +1164,7 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     tags_practice = sha_practice(ctx.facts) is False
     owner = ctx.facts.owner if isinstance(ctx.facts, Facts) else None
     why = ""
-    practice = None
+    practice = raised = None
     sliding = bool(RELEASE_BRANCH.fullmatch(ref))
     # tags rarely hold a slash: `feature/x` is a branch, `release/v1` a release ref
     if not ref or ref.lower() in BRANCH_REFS or ("/" in ref and not sliding):
@@ -1181,8 +1182,13 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
             why = "; this publisher's tags were once repointed to malicious code"
         elif credential and not github_owned and not vendor_in_practice:
             why = f"; {credential}"
+            if privileged:
+                why += f" in a workflow started by `{privileged}`"
+                raised = privileged
         elif tag_practice:
             practice = "fewer than half of the repository's action references are pinned by SHA"
+        elif github_owned and not sliding and isinstance(ctx.facts, Facts) and ctx.facts.github_tags:
+            practice = "the repository pins none of GitHub's own actions (`actions/*`, `github/*`) by SHA"
     if owner and name.lower().startswith(owner + "/"):
         # The repository owner's own action: a moved reference is a change by the same owner.
         practice = "the repository owner's own actions"
@@ -1190,6 +1196,8 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None) -> Non
     finding = ctx.finding("ATS-GHA-004").at(in_scalar(ctx, node, start, len(value))).args(action=name, ref=ref or "(none)", why=why)
     if practice:
         finding.property("foldScope", "repository").property("practice", practice)
+    if raised and not practice:  # the fold's grading keeps it medium
+        finding.property("raisedBy", raised)
     finding.severity(severity).emit()
 
 
