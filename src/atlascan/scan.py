@@ -305,9 +305,9 @@ def _grade(
 ) -> tuple[list[Finding], list[Notice]]:
     """Each finding carries its path's class; hardening and pinning findings are low (unless
     the check raised one above its rule's default on evidence, e.g. a third-party action on a
-    branch, or kept it there naming the evidence in `raisedBy`), and info in tests and docs. In tests and docs, what does not stand on its own is
-    held back (counted in one notice per folder) unless the user asked for that class. Runs
-    before the severity threshold applies."""
+    branch, or kept it there naming the evidence in `raisedBy`), and info in tests and docs.
+    In tests and docs, what does not stand on its own is held back (counted in one notice per
+    folder) unless the user asked for that class. Runs before the severity threshold applies."""
     kept: list[Finding] = []
     held: list[Finding] = []
     practice: dict[str, list[Finding]] = {}
