@@ -1,10 +1,10 @@
-"""The shared vocabulary's predicates: which hosts are this machine."""
+"""The shared vocabulary's predicates: which hosts are this machine, which images are placeholders."""
 
 from __future__ import annotations
 
 import pytest
 
-from atlascan.vocabulary import loopback_host, loopback_url
+from atlascan.vocabulary import loopback_host, loopback_url, placeholder_image
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,13 @@ def test_urls() -> None:
     assert not loopback_url("http://localhost.example.com/simple")
     assert not loopback_url("http://[::1/")  # not a URL
     assert not loopback_url("http://")
+
+
+@pytest.mark.parametrize("image", ["IMAGE_URL", "REPLACE_IMAGE", "CONTROLLER_IMAGE:TAG", "<your-image>", "<registry>/trainer:1.0", '"IMAGE_URI"'])
+def test_placeholder_images(image: str) -> None:
+    assert placeholder_image(image)
+
+
+@pytest.mark.parametrize("image", ["controller:latest", "postgres", "python:3.11-slim", "ghcr.io/acme/trainer:V1", "Nginx", ""])
+def test_images_that_are_not_placeholders(image: str) -> None:
+    assert not placeholder_image(image)

@@ -14,6 +14,18 @@ COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 COMMIT_SHA_REF = re.compile(r"@[0-9a-f]{40}(?:#|$)")  # `git+https://...@<sha>` in a requirement
 # An OCI image reference pinned by content.
 IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
+# An image field a build step fills in before anything runs: an all-caps name, tagged or not
+# (`IMAGE_URL` in kubebuilder's manager patch, `REPLACE_IMAGE`, `CONTROLLER_IMAGE:TAG`), or an
+# angle-bracket placeholder (`<your-image>`, `<registry>/trainer:1.0`). Docker repository
+# names are lower case and never hold `<`: no registry serves such a reference, so there is
+# nothing to pin.
+PLACEHOLDER_IMAGE = re.compile(r"[A-Z][A-Z0-9_]*(?::[\w.-]+)?|.*<[^<>]*>.*")
+
+
+def placeholder_image(image: str) -> bool:
+    """Whether an image reference is a placeholder for a build step to substitute."""
+    return PLACEHOLDER_IMAGE.fullmatch(image.strip().strip("'\"")) is not None
+
 
 # Bind addresses that listen on every interface. An empty host (`:8888` in compose ports,
 # `host=""` in Python servers) binds every interface as well; `*` and `0` do in server flags.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, loopback_url
+from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, loopback_url, placeholder_image
 
 
 def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
@@ -85,9 +85,9 @@ IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._\-/:@]*$", re.I)
 
 def unpinned_image(image: str) -> str | None:
     """How an image is referenced when it is not pinned by digest ('tag 1.2', 'no tag'),
-    or None when it is pinned or is not a literal image reference."""
+    or None when it is pinned or is not a literal image reference (`IMAGE_URL`, a placeholder)."""
     image = image.strip()
-    if not image or not IMAGE_REF.match(image) or IMAGE_DIGEST.search(image):
+    if not image or not IMAGE_REF.match(image) or IMAGE_DIGEST.search(image) or placeholder_image(image):
         return None
     if "@" in image:  # a digest of another algorithm or a malformed one: leave it alone
         return None

@@ -14,6 +14,7 @@ from atlascan import parsers
 from atlascan.engines.manifests.nodes import get, items, text
 from atlascan.parsers.yaml import Mapping
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
+from atlascan.vocabulary import placeholder_image
 
 if TYPE_CHECKING:
     from atlascan.model import SourceFile
@@ -113,7 +114,7 @@ def _roots(file: SourceFile) -> list[YNode]:
 def image_pins(raw: str) -> tuple[int, int]:
     """(image references, of them pinned by digest) in one manifest's text
     (`image: x@sha256:...`, a kustomization's `digest:`)."""
-    refs = [m.group(1) for m in IMAGE_LINE.finditer(raw)]
+    refs = [m.group(1) for m in IMAGE_LINE.finditer(raw) if not placeholder_image(m.group(1))]
     return len(refs), sum("sha256:" in r for r in refs)
 
 

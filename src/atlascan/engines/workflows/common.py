@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from atlascan.model import Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode, scalar_position
-from atlascan.vocabulary import IMAGE_DIGEST
+from atlascan.vocabulary import IMAGE_DIGEST, placeholder_image
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -36,9 +36,9 @@ def image_of(node: YNode | None) -> Scalar | None:
 
 def image_unpinned(image: str) -> bool:
     """True for an image reference without a digest; expressions and variables are skipped
-    (they are resolved elsewhere, often to a pinned value)."""
+    (they are resolved elsewhere, often to a pinned value), and so are placeholders."""
     value = image.strip()
-    if not value or "${{" in value or value.startswith("$"):
+    if not value or "${{" in value or value.startswith("$") or placeholder_image(value):
         return False
     return not IMAGE_DIGEST.search(value)
 
