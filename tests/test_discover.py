@@ -184,3 +184,39 @@ def test_a_generated_ci_definition_is_still_scanned(tmp_path: Path) -> None:
     result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1))
     assert {(f.path, f.rule_id) for f in result.findings} == {(".github/workflows/lint.yaml", "ATS-GHA-001")}
     assert [n.path for n in result.notices if "Generated" in n.message] == ["gen.py"]
+
+
+def test_a_saved_mlflow_models_recorded_environment_is_generated(tmp_path: Path) -> None:
+    # azureml-examples' `cli/endpoints/online/ncd/sklearn-diabetes/model/`: what
+    # mlflow.sklearn.log_model wrote. Its requirements are MLflow's record of the training
+    # environment; the MLmodel file (a cloudpickle flavor) is still read.
+    mlmodel = "flavors:\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n"
+    requirements = "mlflow\ncloudpickle==3.1.1\nscikit-learn==1.7.0\n"
+    conda = "channels:\n- conda-forge\ndependencies:\n- python=3.12\n- pip\n- pip:\n  - mlflow\n  - cloudpickle==3.1.1\n  - scikit-learn==1.7.0\nname: mlflow-env\n"
+    python_env = "python: 3.12.3\nbuild_dependencies:\n- pip\n- setuptools\ndependencies:\n- -r requirements.txt\n"
+    model = tmp_path / "endpoints" / "sklearn-diabetes" / "model"
+    model.mkdir(parents=True)
+    for name, body in (("MLmodel", mlmodel), ("requirements.txt", requirements), ("conda.yaml", conda), ("python_env.yaml", python_env)):
+        (model / name).write_text(body, "utf-8")
+    # The same file written by hand beside a service, a folder named MLmodel, an MLmodel file
+    # MLflow did not write (no `flavors:`): product.
+    service = tmp_path / "service"
+    (service / "MLmodel").mkdir(parents=True)
+    (service / "requirements.txt").write_text(requirements, "utf-8")
+    worker = tmp_path / "worker"
+    worker.mkdir()
+    (worker / "MLmodel").write_text("# the model goes here\n", "utf-8")
+    (worker / "requirements.txt").write_text(requirements + "torch\n", "utf-8")
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1))
+    assert sorted((f.rule_id, f.path) for f in result.findings) == [
+        ("ATS-ART-008", "endpoints/sklearn-diabetes/model/MLmodel"),
+        ("ATS-DEP-005", "service/requirements.txt"),
+        ("ATS-DEP-005", "worker/requirements.txt"),
+    ]
+    notes = [(n.path, n.message) for n in result.notices if "MLflow" in n.message]
+    assert notes == [("endpoints/sklearn-diabetes/model", "Saved MLflow model: the environment MLflow recorded "
+                      "(conda.yaml, python_env.yaml, requirements.txt) skipped (use --include-generated to scan it).")]
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(include_generated=True))
+    assert "endpoints/sklearn-diabetes/model/requirements.txt" in {f.path for f in run_scan(opts).findings}
+    assert _paths(model) == ["MLmodel"]
+    assert _paths(model, include_generated=True) == ["MLmodel", "conda.yaml", "python_env.yaml", "requirements.txt"]

@@ -13,7 +13,13 @@ from typing import Any
 
 from atlascan import kinds
 from atlascan.model import Notice, SourceFile
-from atlascan.pathclass import GENERATED, VENDORED, PathClasses
+from atlascan.pathclass import (
+    GENERATED,
+    MLFLOW_MODEL_ENV_FILES,
+    MLFLOW_MODEL_FILE,
+    VENDORED,
+    PathClasses,
+)
 from atlascan.textutil import printable
 
 # Folders that hold other people's code or tool state; skipped with one notice each unless
@@ -115,6 +121,7 @@ def _any_pattern(spec: Any) -> re.Pattern[str] | None:
 
 VENDORED_NOTE = "Vendored or tool folder skipped (use --include-vendored to scan it)."
 GENERATED_NOTE = "Generated release or build tree skipped (use --include-generated to scan it)."
+MLFLOW_MODEL_NOTE = "Saved MLflow model: the environment MLflow recorded ({files}) skipped (use --include-generated to scan it)."
 
 
 class Skips:
@@ -144,6 +151,35 @@ class Skips:
         dist = sum(1 for e in entries if e.name.endswith(".dist-info"))
         eggs = sum(1 for e in entries if e.name.endswith(".egg-info"))
         return dist >= 1 or eggs >= 2
+
+    def recorded_environment(self, entries: list[os.DirEntry[str]]) -> list[str]:
+        """In a saved MLflow model's folder (it holds an `MLmodel` file), the files that record
+        the environment MLflow saved it in: generated, skipped."""
+        if self.include_generated or not any(e.name == MLFLOW_MODEL_FILE and _saved_model(e) for e in entries):
+            return []
+        return [e.name for e in entries if e.name in MLFLOW_MODEL_ENV_FILES and _regular(e)]
+
+
+def _regular(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+# MLflow writes a top-level `flavors:` mapping into every MLmodel file; a file without one is
+# not what MLflow saved, and hides nothing beside it.
+MLMODEL_FLAVORS = re.compile(rb"^flavors:", re.M)
+
+
+def _saved_model(entry: os.DirEntry[str]) -> bool:
+    if not _regular(entry):
+        return False
+    try:
+        with open(entry.path, "rb") as fh:
+            return MLMODEL_FLAVORS.search(fh.read(64 * 1024)) is not None
+    except OSError:
+        return False
 
 
 def _excludes(patterns: Sequence[str]) -> Any:
@@ -295,9 +331,14 @@ def _walk(
         if rel_folder != rel_top and skip.copied_packages(entries):
             out.notices.append(Notice(printable(rel_folder), VENDORED_NOTE, "note"))
             continue
+        recorded = skip.recorded_environment(entries)
+        if recorded:
+            out.notices.append(Notice(printable(rel_folder or "."), MLFLOW_MODEL_NOTE.format(files=", ".join(recorded)), "note"))
         subdirs = []
         for entry in entries:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            if entry.name in recorded:
+                continue
             if entry.is_symlink():
                 link_notice(entry.path, rel)
                 continue

@@ -65,6 +65,11 @@ TEST_FILE = re.compile(r"(?:^test_.*\.py|.*_test\.(?:py|go)|conftest\.py|.*\.tes
 # A release folder of versioned install bundles (kserve's `install/v0.11.0/`, `releases/1.2/`).
 RELEASE_DIR = re.compile(r"^v?\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|alpha|beta)\.?\d*)?$")
 RELEASE_PARENTS = frozenset({"install", "releases", "release", "dist"})
+# A folder holding an `MLmodel` file is a model MLflow saved (`log_model`, `save_model`): the
+# requirements, conda and python_env files beside it are the environment MLflow recorded,
+# generated as a release tree is. The MLmodel file and the model's own files are still read.
+MLFLOW_MODEL_FILE = "MLmodel"
+MLFLOW_MODEL_ENV_FILES = frozenset({"requirements.txt", "conda.yaml", "python_env.yaml"})
 
 
 class PathClasses:
