@@ -313,3 +313,21 @@ def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_pat
     owner_of.cache_clear()  # read once per process
     found = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"]).findings
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [3])]
+
+
+def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tmp_path: Path) -> None:
+    """unsloth's CI: `--index-url` PyTorch's CPU index, `--extra-index-url` PyPI's, is the pair
+    `--extra-index-url` PyTorch's index makes with PyPI: graded the same, and held back when it
+    installs only PyTorch's own packages. PyPI beside a private index is not."""
+    script = (
+        "pip install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple transformers\n"
+        "pip install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple 'torch>=2.4,<2.11' 'torchvision<0.26'\n"
+        "pip install --index-url https://pypi.internal.example/simple --extra-index-url https://pypi.org/simple featurestore-client\n"
+        'export PIP_EXTRA_INDEX_URL="https://download.pytorch.org/whl/cu121 https://huggingface.github.io/autogptq-index/whl/cu121"\n'
+        'export PIP_EXTRA_INDEX_URL="https://download.pytorch.org/whl/cu121 https://pypi.internal.example/simple"\n'
+    )
+    result = scan_text(tmp_path, "install.sh", script)
+    found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
+    assert found == [(1, "medium"), (3, "high"), (4, "medium"), (5, "high")]
+    held = scan_text(tmp_path, "install.sh", script, report_classes=frozenset({"practice"}))
+    assert (2, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]

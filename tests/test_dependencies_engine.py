@@ -225,6 +225,20 @@ def test_extra_indexes_fold_per_file_and_public_wheel_indexes_are_weighed(tmp_pa
     assert [r.region.start_line for r in found[3].related] == [1]
 
 
+def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_weighed_as_that_index(tmp_path: Path) -> None:
+    # PyTorch's index first and PyPI's as the extra one: the same two indexes as the usual way round.
+    found = _findings(tmp_path, {
+        "swapped/requirements.txt": "--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\ntorch\n",
+        "usual/requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n",
+        "private/requirements.txt": "--index-url https://pypi.internal.example/simple\n--extra-index-url https://pypi.org/simple\nacme\n",
+    }, "ATS-DEP-001")  # fmt: skip
+    assert [(f.path, f.region.start_line, f.severity) for f in found] == [
+        ("private/requirements.txt", 2, Severity.CRITICAL),
+        ("swapped/requirements.txt", 2, Severity.MEDIUM),
+        ("usual/requirements.txt", 1, Severity.MEDIUM),
+    ]
+
+
 def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path: Path) -> None:
     lock = 'version = 1\n\n[[package]]\nname = "torch"\nversion = "2.5.1"\nsource = { registry = "https://pypi.org/simple" }\n'
     found = _findings(tmp_path, {

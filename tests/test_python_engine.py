@@ -665,12 +665,18 @@ def test_notebook_extra_indexes_are_graded_as_in_dockerfiles(tmp_path: Path) -> 
         ["!pip install torch==2.0.0 torchvision --extra-index-url https://download.pytorch.org/whl/cu116\n"],
         ["!pip install nvidia-dali-cuda110 --extra-index-url https://developer.download.nvidia.com/compute/redist\n"],
         ["!pip install torch -r requirements.txt --extra-index-url https://download.pytorch.org/whl/cpu\n"],
+        # PyPI as the extra index: beside PyTorch's index the same pair, beside a private one not
+        ["!pip install -r requirements.txt --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple\n"],
+        ["%pip install acme-features -i https://pypi.acme.internal/simple --extra-index-url=https://pypi.python.org/simple\n"],
     ])  # fmt: skip
-    graded = {f.message.split("`")[3]: f.severity for f in _scan(tmp_path, {"setup.ipynb": notebook}).findings if f.rule_id == "ATS-PY-017"}
-    assert graded == {
-        "--extra-index-url https://pypi.acme.internal/simple": Severity.HIGH,
-        "--extra-index-url https://developer.download.nvidia.com/compute/redist": Severity.MEDIUM,
-        "--extra-index-url https://download.pytorch.org/whl/cpu": Severity.MEDIUM,  # with what a file names
+    graded = {(f.region.start_line, f.message.split("`")[3]): f.severity for f in _scan(tmp_path, {"setup.ipynb": notebook}).findings if f.rule_id == "ATS-PY-017"}
+    lines = sorted(line for line, _ in graded)
+    assert {(lines.index(line), flag): severity for (line, flag), severity in graded.items()} == {
+        (0, "--extra-index-url https://pypi.acme.internal/simple"): Severity.HIGH,
+        (1, "--extra-index-url https://developer.download.nvidia.com/compute/redist"): Severity.MEDIUM,
+        (2, "--extra-index-url https://download.pytorch.org/whl/cpu"): Severity.MEDIUM,  # with what a file names
+        (3, "--extra-index-url https://pypi.org/simple"): Severity.MEDIUM,
+        (4, "--extra-index-url https://pypi.python.org/simple"): Severity.HIGH,
     }
     practice = _scan(tmp_path, {"setup.ipynb": notebook}, **PRACTICE_TOO).findings
     assert [f.severity for f in practice if "cu116" in f.message] == [Severity.MEDIUM]

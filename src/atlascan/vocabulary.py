@@ -149,6 +149,23 @@ def public_wheel_index(url: str) -> bool:
     return where is not None and any(where.startswith(prefix.rstrip("/") + "/") for prefix in PUBLIC_WHEEL_INDEXES)
 
 
+# PyPI's own index, as a command or file names it.
+PYPI_INDEXES = ("pypi.org/simple/", "pypi.python.org/simple/")
+
+
+def paired_wheel_index(extra: str, primary: str | None) -> str | None:
+    """The public wheel index an extra index pairs with PyPI, or None when the extra index
+    competes with something else: the extra index itself when it is one, or the primary index
+    (`primary`, None for PyPI) when it is one and the extra index is PyPI: `--index-url
+    https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple` puts the
+    same two indexes side by side as the other way round."""
+    if public_wheel_index(extra):
+        return extra
+    if primary is not None and _index_place(extra) in PYPI_INDEXES and public_wheel_index(primary):
+        return primary
+    return None
+
+
 def installs_own_packages(url: str, names: frozenset[str] | None) -> bool:
     """Whether a command installing `names` with the extra index at `url` takes only packages
     that index's operator also owns on PyPI (`WHEEL_INDEX_OWN_PACKAGES`, stable indexes)."""

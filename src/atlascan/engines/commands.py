@@ -30,6 +30,7 @@ from atlascan.vocabulary import (
     installs_own_packages,
     loopback_host,
     loopback_url,
+    paired_wheel_index,
     public_wheel_index,
 )
 
@@ -411,30 +412,41 @@ def _pip_config(inv: Invocation, key: str) -> Word | None:
     return None
 
 
+def _option_values(inv: Invocation, names: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+    """(index of the option word, value) of each `--name value` / `--name=value` option."""
+    for k, word in enumerate(inv.args):
+        if word.value in names and k + 1 < len(inv.args):
+            yield k, inv.args[k + 1].value
+        elif word.value.startswith(tuple(n + "=" for n in names if n.startswith("--"))):
+            yield k, word.value.partition("=")[2]
+
+
 def detect_extra_index(scan: Scan) -> Iterator[Hit]:
     for inv in scan.invocations:
         if inv.program not in PIP_PROGRAMS:
             continue
-        for k, word in enumerate(inv.args):
-            if word.value == "--extra-index-url" or word.value.startswith("--extra-index-url="):
-                separate = word.value == "--extra-index-url" and k + 1 < len(inv.args)
-                end = inv.args[k + 1].end if separate else word.end
-                url = inv.args[k + 1].value if separate else word.value.partition("=")[2]
-                # An index only its operator publishes to (the PyTorch wheels) cannot serve a
-                # stranger's package under a private name: medium, as ATS-DEP-001 grades it.
-                expanded = _expand(url, scan.env)
-                severity = Severity.MEDIUM if public_wheel_index(expanded) else None
-                names = installed_names([inv.program, *(w.value for w in inv.args)])
-                # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
-                # whichever index wins, as every such image installs it.
-                practice = OWN_PACKAGES_PRACTICE if installs_own_packages(expanded, names) else None
-                yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
+        primary = next((_expand(v, scan.env) for _, v in _option_values(inv, ("--index-url", "-i", "--default-index"))), None)
+        for k, url in _option_values(inv, ("--extra-index-url",)):
+            word = inv.args[k]
+            end = inv.args[k + 1].end if word.value == "--extra-index-url" else word.end
+            # An index only its operator publishes to (the PyTorch wheels), beside PyPI, cannot
+            # serve a stranger's package under a private name: medium, as ATS-DEP-001 grades it.
+            wheels = paired_wheel_index(_expand(url, scan.env), primary)
+            severity = Severity.MEDIUM if wheels else None
+            names = installed_names([inv.program, *(w.value for w in inv.args)])
+            # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
+            # whichever index wins, as every such image installs it.
+            practice = OWN_PACKAGES_PRACTICE if wheels and installs_own_packages(wheels, names) else None
+            yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
         key = _pip_config(inv, "extra-index-url")
         if key is not None:
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
     for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
-        if a.value.value.strip("'\""):
-            yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value})
+        urls = _expand(a.value.value.strip("'\""), scan.env).split()
+        if urls:
+            # Several indexes, space-separated: medium when each is an index only its operator publishes to.
+            severity = Severity.MEDIUM if all(public_wheel_index(u) for u in urls) else None
+            yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value}, severity)
 
 
 def detect_insecure_index(scan: Scan) -> Iterator[Hit]:

@@ -40,7 +40,7 @@ from atlascan.parsers.requirements import (
     pip_install_arguments,
     requirement_line,
 )
-from atlascan.vocabulary import COMMIT_SHA, loopback_host, loopback_url, public_wheel_index
+from atlascan.vocabulary import COMMIT_SHA, loopback_host, loopback_url, paired_wheel_index
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -98,9 +98,12 @@ class DependenciesEngine(Engine):
         extras = [s for s in m.sources if s.role == EXTRA]
         if not extras or m.no_index:
             return
-        public = {id(s) for s in extras if public_wheel_index(s.url)}
+        primary_url = next((s.url for s in m.sources if s.role == PRIMARY), None)
+        # PyPI beside a public wheel index (`--index-url` PyTorch's, `--extra-index-url` PyPI's)
+        # is the same pair as the other way round.
+        public = {id(s) for s in extras if paired_wheel_index(s.url, primary_url)}
         extras.sort(key=lambda s: id(s) in public)  # stable: an unknown index first
-        primary = next((s.url for s in m.sources if s.role == PRIMARY), "PyPI")
+        primary = primary_url or "PyPI"
         reqs = m.requirements + self._included(m, ctx)
         # Conda packages, local paths, direct URLs and packages bound to a named source never
         # come from the extra index; a hash-pinned line fails on a substituted file; a pin to

@@ -15,7 +15,7 @@ from atlascan.vocabulary import (
     COMMIT_SHA_REF,
     OWN_PACKAGES_PRACTICE,
     installs_own_packages,
-    public_wheel_index,
+    paired_wheel_index,
 )
 
 PIP_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?(?:\.\d+)?|-m\s+pip)\s+install\b(?P<rest>.*)$")
@@ -73,6 +73,7 @@ def check(command: str) -> list[PipProblem]:
     problems: list[PipProblem] = []
     unpinned: list[str] = []
     extra: list[tuple[str, int]] = []  # extra index URLs and their offsets
+    primary: str | None = None  # the `--index-url`, None for PyPI
     skip_next = False
     previous = ""
     for token in tokens:
@@ -82,6 +83,7 @@ def check(command: str) -> list[PipProblem]:
             if previous in ("--extra-index-url",):
                 extra.append((token, offset))
             else:
+                primary = token if previous in ("--index-url", "-i") else primary
                 problems += _value_problem(previous, token, offset)
             continue
         name, eq, value = token.partition("=")
@@ -91,6 +93,7 @@ def check(command: str) -> list[PipProblem]:
                 if name == "--extra-index-url":
                     extra.append((value, offset))
                 else:
+                    primary = value if name == "--index-url" else primary
                     problems += _value_problem(name, value, offset)
                 continue
             if token in TAKES_VALUE:
@@ -110,20 +113,21 @@ def check(command: str) -> list[PipProblem]:
 
         names = installed_names(["pip", "install", *tokens])
     for url, offset in extra:
-        problems.append(_extra_index(url, offset, names))
+        problems.append(_extra_index(url, offset, names, primary))
     if unpinned:
         problems.append(PipProblem("ATS-PY-018", describe(unpinned), base + max(rest.find(unpinned[0]), 0), tuple(unpinned)))
     return problems
 
 
-def _extra_index(url: str, offset: int, names: frozenset[str] | None) -> PipProblem:
+def _extra_index(url: str, offset: int, names: frozenset[str] | None, primary: str | None) -> PipProblem:
     """An extra index, graded as ATS-CMD-010 grades it in a Dockerfile: medium for an index
-    only its operator publishes to (PyTorch's wheels), the practice when the command installs
-    only packages that operator also owns on PyPI (CPU or CUDA torch)."""
+    only its operator publishes to (PyTorch's wheels) beside PyPI, the practice when the
+    command installs only packages that operator also owns on PyPI (CPU or CUDA torch)."""
     detail = f"`--extra-index-url {url}` lets a public package shadow a private one"
-    if not public_wheel_index(url):
+    wheels = paired_wheel_index(url, primary)
+    if wheels is None:
         return PipProblem("ATS-PY-017", detail, offset)
-    practice = OWN_PACKAGES_PRACTICE if installs_own_packages(url, names) else None
+    practice = OWN_PACKAGES_PRACTICE if installs_own_packages(wheels, names) else None
     return PipProblem("ATS-PY-017", detail, offset, severity=Severity.MEDIUM, practice=practice)
 
 
