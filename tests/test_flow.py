@@ -178,6 +178,26 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
     assert classes.of_file("tutorials/e2e-distributed-pytorch-image/train.py") == "docs"
 
 
+def test_archived_folders_are_samples_and_names_count_without_surrounding_whitespace() -> None:
+    """Retired code kept for reference is samples; folder names count without the whitespace
+    around them (amazon-sagemaker-examples' ` archived/`, `   ml_ops/`)."""
+    from atlascan.pathclass import PathClasses, tree_of
+
+    classes = PathClasses()
+    archived = {
+        " archived/workshops/lab12/Dockerfile.inference": " archived/",
+        "examples/archived/mistral/qlora.yml": "examples/",
+        "   ml_ops/ tests /check.py": "   ml_ops/ tests /",
+    }
+    for path, tree in archived.items():
+        assert classes.of_file(path) == ("tests" if "tests" in path else "docs"), path
+        assert tree_of(path, classes.of_file(path)) == tree, path
+    # Code that archives, and legacy or deprecated code still shipped, is product.
+    for path in ("   ml_ops/pipeline.py", "backend/src/apiserver/archive/log.go", "frontend/archive/build.gradle",
+                 "v1/automl/tabular/deprecated/component.yaml", "env/multi-user-legacy/kustomization.yaml"):
+        assert classes.of_file(path) == "product", path
+
+
 _SAMPLE_FILES = {
     # A tutorial loading the model it trained: held back in docs.
     "docs/tutorial/train.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",

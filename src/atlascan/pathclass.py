@@ -44,7 +44,14 @@ TOP_TEST_DIRS = frozenset({"qa"})
 DEPLOY_PARENTS = frozenset({"deploy", "deployment", "deployments", "env", "envs", "environments", "overlays"})
 DEV_ENVS = frozenset({"dev", "local", "development", "localdev"})
 DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample", "tutorials", "tutorial", "demos", "demo", "notebooks", "how-to-use-azureml", "proposals",
-                      "community-content", "seedcode", "seed_code", "seed-code", "guides", "guide", "quickstarts", "quickstart"})  # fmt: skip
+                      "community-content", "seedcode", "seed_code", "seed-code", "guides", "guide", "quickstarts", "quickstart",
+                      "archived"})  # fmt: skip
+# `archived/` holds what a repository keeps for reference and no longer runs
+# (amazon-sagemaker-examples' retired notebooks, axolotl's `examples/archived/`): samples.
+# Not `archive` (kfp's `apiserver/archive` and TorchServe's `frontend/archive` are code
+# that archives), nor `legacy`/`deprecated` (code still shipped, as KFP's deprecated
+# components are). Folder names are matched without surrounding whitespace
+# (amazon-sagemaker-examples' ` archived/`, `   ml_ops/`).
 # A folder whose name is a compound of one of those words (`v3-examples`, `example_notebooks`,
 # `inference-examples`, `tutorials_v2`, `user-guides`) holds samples too; a word inside
 # another (`sampler`, `demographics`, `guideline`) does not.
@@ -100,7 +107,7 @@ class PathClasses:
         for name, spec in self._specs:
             if spec.match_file(rel):
                 return name
-        parts = rel.lower().split("/")
+        parts = [p.strip() for p in rel.lower().split("/")]
         if any(_test_dir(p) for p in parts[:-1]) or TEST_FILE.match(parts[-1]) or _dev_env(parts) is not None:
             return TESTS
         if len(parts) > 1 and parts[0] in TOP_TEST_DIRS:
@@ -182,14 +189,15 @@ def tree_of(rel: str, cls: str) -> str:
     """The folder a tests or docs path belongs to, for one notice per folder: the path up to
     the folder that gave it its class (`docs/samples/a/b.py` -> `docs/`), else its top folder."""
     parts = rel.split("/")
+    names = [p.strip().lower() for p in parts]
     if cls == TESTS and len(parts) > 2 and parts[0] == ".github" and (parts[1].lower() not in CI_FOLDERS or len(parts) > 3):
         return "/".join(parts[:2 if parts[1].lower() not in CI_FOLDERS else 3]) + "/"
-    if cls == TESTS and len(parts) > 1 and parts[0].lower() in TOP_TEST_DIRS:
+    if cls == TESTS and len(parts) > 1 and names[0] in TOP_TEST_DIRS:
         return parts[0] + "/"
-    for i, part in enumerate(parts[:-1]):
-        if _test_dir(part.lower()) if cls == TESTS else _doc_dir(part.lower()):
+    for i, name in enumerate(names[:-1]):
+        if _test_dir(name) if cls == TESTS else _doc_dir(name):
             return "/".join(parts[: i + 1]) + "/"
-    dev = _dev_env([p.lower() for p in parts]) if cls == TESTS else None
+    dev = _dev_env(names) if cls == TESTS else None
     if dev is not None:
         return "/".join(parts[: dev + 1]) + "/"
     return parts[0] + "/" if len(parts) > 1 else "./"
