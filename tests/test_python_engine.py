@@ -402,10 +402,13 @@ def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
         "    return pickle.loads(fetch(upload_id))\n"  # 26: a storage API's noun
         "def restore_file(path):\n    \"\"\"path: the uploaded checkpoint.\"\"\"\n"
         "    return pickle.load(open(path, 'rb'))\n"  # 29
+        "def revise(client):\n    \"\"\"client: Google Cloud genai client.\"\"\"\n"
+        "    return pickle.loads(client.fetch())\n"  # 32: the parameter's own name is no word about it
     )
     found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {
         6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH, 21: Severity.HIGH, 26: Severity.HIGH, 29: Severity.CRITICAL,
+        32: Severity.HIGH,
     }  # fmt: skip
     assert "a web route" in found[6].message and "documented as user input" in found[12].message
 

@@ -546,6 +546,15 @@ def non_literal(site: Site) -> Hit | None:
     return Hit(_callee(site), "")
 
 
+def compiled_to_run(site: Site) -> Hit | None:
+    """`compile()` whose code object is kept: compiling alone runs nothing, and a call whose
+    result is thrown away (`compile(generated, path, "exec")` in a `try`) checks the syntax."""
+    tree = site.scope.node if site.scope.node is not None else site.analysis.tree
+    if any(isinstance(n, ast.Expr) and n.value is site.call for n in ast.walk(tree)):
+        return None
+    return non_literal(site)
+
+
 def untrusted_only(site: Site) -> Hit | None:
     data = argument(site.call, site.sink.data, site.sink.data_kw)
     if data is None:
@@ -691,6 +700,7 @@ CHECKS: dict[str, Callable[[Site], Hit | None]] = {
     "kw_false": kw_false,
     "torch_load": torch_load,
     "trust_remote_code": trust_remote_code,
+    "compiled_to_run": compiled_to_run,
     "unpinned_revision": unpinned_revision,
     "forces_pickle_format": forces_pickle_format,
     "torch_hub": torch_hub,

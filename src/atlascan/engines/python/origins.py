@@ -723,7 +723,8 @@ def _entry_point(func: ast.AST, param: str) -> str | None:
         return "the request body a serving platform passes"
     doc = ast.get_docstring(func) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     for line in (doc or "").splitlines():
-        if re.search(rf"\b{re.escape(param)}\b", line) and USER_INPUT_WORDS.search(line):
+        # The parameter's own name is no word about it (`client: the API client.`).
+        if re.search(rf"\b{re.escape(param)}\b", line) and USER_INPUT_WORDS.search(re.sub(rf"\b{re.escape(param)}\b", "", line)):
             return "documented as user input"
     return None
 
