@@ -332,12 +332,12 @@ class Origins:
                 env_key = node.slice if isinstance(node, ast.Subscript) else None
                 return _machine(env_key) or _platform(env_key, node) or self._own(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
-                return _found(2, f"the command-line argument `{node.attr}`", node)
+                return self._argument(node)
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                 return UNKNOWN  # an attribute of the object, set who knows where
             inner = self.of(node.value, scope, depth + 1)
             if isinstance(node, ast.Attribute) and inner.label.startswith(WHOLE_COMMAND_LINE):
-                return _found(2, f"the command-line argument `{node.attr}`", node)  # `args.model` of a handed `args`
+                return self._argument(node)  # `args.model` of a handed `args`
             return inner
         if isinstance(node, ast.Call):
             qualname = self.resolver.expr(node.func, scope)
@@ -553,6 +553,31 @@ class Origins:
         returns = [n.value for n in _own_nodes(func) if isinstance(n, ast.Return) and n.value is not None]
         return bool(returns) and all(self.of(v, scope, depth + 1).label.startswith(WHOLE_COMMAND_LINE) for v in returns[:4])
 
+    def _argument(self, node: ast.Attribute) -> Origin:
+        """`args.name`: a command-line argument, or one of the fixed values its `choices=` allow."""
+        if node.attr in self._chosen_arguments:
+            return Origin(0, f"the command-line argument `{node.attr}`, one of its fixed `choices`")
+        return _found(2, f"the command-line argument `{node.attr}`", node)
+
+    @cached_property
+    def _chosen_arguments(self) -> frozenset[str]:
+        """The argparse destinations this module restricts to literal `choices=` wherever it
+        adds them (`add_argument("--down", choices=["all", "worker"])`)."""
+        chosen: set[str] = set()
+        free: set[str] = set()
+        for call, _ in self.resolver.program.calls:
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_argument"):
+                continue
+            dest = _argument_dest(call)
+            if dest is None:
+                continue
+            choices = next((k.value for k in call.keywords if k.arg == "choices"), None)
+            literal = isinstance(choices, (ast.List, ast.Tuple, ast.Set)) and bool(choices.elts) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, (str, int)) for e in choices.elts
+            )
+            (chosen if literal else free).add(dest)
+        return frozenset(chosen - free)
+
     @cached_property
     def _module_functions(self) -> dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]]:
         """The module-level functions by name (the first of a name)."""
@@ -699,6 +724,16 @@ WEB_REQUEST_TYPES = frozenset({
 })  # fmt: skip
 # Hooks whose first parameter is a client's request body: SageMaker's `input_fn`.
 PLATFORM_REQUEST_HOOKS = frozenset({("input_fn", "request_body"), ("input_fn", "body"), ("input_fn", "data"), ("input_fn", "serialized_input_data")})
+
+
+def _argument_dest(call: ast.Call) -> str | None:
+    """The attribute `add_argument` stores to: `dest=`, else the first long option's name."""
+    for k in call.keywords:
+        if k.arg == "dest":
+            return k.value.value if isinstance(k.value, ast.Constant) and isinstance(k.value.value, str) else None
+    names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    name = next((n for n in names if n.startswith("--")), names[0] if names else None)
+    return name.lstrip("-").replace("-", "_") if name else None
 
 
 def _grpc_servicer(base: ast.expr) -> bool:
