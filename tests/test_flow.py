@@ -202,7 +202,9 @@ _SAMPLE_FILES = {
     # A tutorial loading the model it trained: held back in docs.
     "docs/tutorial/train.py": "import pickle\nmodel = pickle.load(open('model.pkl', 'rb'))\n",
     # Outside input reaching a sink: stands on its own, at high at most.
-    "docs/tutorial/serve.py": "import pickle, sys\nmodel = pickle.load(open(sys.argv[1], 'rb'))\n",
+    "docs/tutorial/serve.py": "import pickle\nfrom flask import request\nmodel = pickle.loads(request.data)\n",
+    # The command line of a sample's script is its reader's own choice: held back.
+    "docs/tutorial/convert.py": "import pickle, sys\nmodel = pickle.load(open(sys.argv[1], 'rb'))\n",
     # A real-looking token stands on its own wherever it is.
     "tests/unit/test_hub.py": 'HF_TOKEN = "hf_9jYg7SjjPvttfbfMLZuPjII4OoaQmzBinn"\n',
     "tests/unit/test_load.py": "import pickle\nobj = pickle.loads(b'')\n",
@@ -225,7 +227,7 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
     result = scan_path(write_tree(tmp_path, _SAMPLE_FILES))
     found = {(f.path, f.rule_id, f.region.start_line, f.severity.name.lower()) for f in result.findings}
     assert found == {
-        ("docs/tutorial/serve.py", "ATS-PY-001", 2, "high"),
+        ("docs/tutorial/serve.py", "ATS-PY-001", 3, "high"),
         ("tests/unit/test_hub.py", "ATS-SEC-002", 1, "high"),
         ("app/serve.py", "ATS-PY-001", 2, "medium"),
         ("deploy/feature_store.yaml", "ATS-SEC-008", 2, "high"),
@@ -233,7 +235,7 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
     }
     held = {n.path: n.message for n in result.notices if "held back" in n.message}
     assert held == {
-        "docs/": "2 findings in docs and samples held back: hardening, pinning and sinks with no outside input shown "
+        "docs/": "3 findings in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",
         "app/": "1 finding in docs and samples held back: hardening, pinning and sinks with no outside input shown "
         "(--include-docs reports them).",
@@ -252,6 +254,7 @@ def test_include_flags_report_what_was_held_back(tmp_path: Path) -> None:
     result = scan_path(write_tree(tmp_path, _SAMPLE_FILES), report_classes=report_classes(tests=True, docs=True))
     assert {(f.path, f.rule_id) for f in result.findings} >= {
         ("docs/tutorial/train.py", "ATS-PY-001"),
+        ("docs/tutorial/convert.py", "ATS-PY-001"),
         ("tests/unit/test_load.py", "ATS-PY-001"),
     }
     # One base image is no practice: CI's untagged one is reported with the tests' findings.

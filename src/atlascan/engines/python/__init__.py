@@ -27,7 +27,7 @@ from atlascan.engines.python.analyzer import (
     returns_call,
 )
 from atlascan.engines.python.launches import Launch, collect_launches, launcher
-from atlascan.engines.python.origins import from_command_line
+from atlascan.engines.python.origins import from_command_line, operators_choice
 from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
 from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
@@ -218,8 +218,9 @@ class PythonEngine(Engine):
             builder.args(origin=origin.label if origin else "its input")
         if "evidence" in fields:
             builder.args(evidence=_evidence(origin, to_file))
-        elif severity == Severity.CRITICAL and _outside(origin) and origin is not None:
-            details.append(_named_by(origin, to_file))  # what made it critical
+        elif origin is not None and _outside(origin) and (severity == Severity.CRITICAL or (origin.proof and operators_choice(origin) and not rule.fold)):
+            # What made it critical, or would have but for being the operator's own choice.
+            details.append(_named_by(origin, to_file))
         fix = fixes.suggest(report.check, report.call) if program is None else None
         detail = "; ".join(details)
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
@@ -324,7 +325,10 @@ def _grade(
         known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
         step = launcher(known, script) if from_command_line(origin) else None
         if step is None:
-            if not rule.fold:  # a pin is one to add, whoever names the model
+            # Critical means the code shows how an attacker gets in: a pin is one to add,
+            # whoever names the model, and the operator's command line, environment or prompt
+            # is no way in (a checkpoint they pass is theirs to vet).
+            if not rule.fold and not operators_choice(origin):
                 severity = Severity(min(Severity.CRITICAL, severity + 1))
         else:  # the repository's own pipeline step writes this command line: not outside input
             # Said the same way for every copy of the script (copies fold); the related

@@ -174,6 +174,15 @@ WHOLE_COMMAND_LINE = "the command line"  # `parse_args()`'s namespace, not one o
 def from_command_line(origin: Origin) -> bool:
     return origin.label.startswith(COMMAND_LINE)
 
+
+# What whoever runs the program chooses: its command line, its environment, what is typed
+# at its prompt. Outside the code, but the operator's own choice: no way in for an attacker.
+OPERATOR_LABELS = (*COMMAND_LINE, "an environment variable", "user input")
+
+
+def operators_choice(origin: Origin) -> bool:
+    return origin.label.startswith(OPERATOR_LABELS)
+
 # Hooks whose parameter is where the serving platform put the deployment's own model:
 # SageMaker's `model_fn(model_dir)`, a Vertex AI custom predictor's `load(artifacts_uri)`.
 # Whoever can write there already controls the serving code.
