@@ -519,7 +519,8 @@ def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) ->
     )
     result = _scan(tmp_path, {"serve.py": code}, **PRACTICE_TOO)
     assert _by_line(result, "ATS-PY-022")[4].severity == Severity.LOW  # the deployment's own model: practice
-    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-021").items()} == {5: Severity.MEDIUM, 6: Severity.CRITICAL}
+    # A bucket the code names is its project's storage: high, not critical.
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-021").items()} == {5: Severity.MEDIUM, 6: Severity.HIGH}
     # The message says which kind of file the flavor reads, not that "most flavors" unpickle.
     messages = {line: f.message for line, f in _by_line(result, "ATS-PY-021").items()}
     assert "this flavor reads its own format, not a pickle" in messages[5] and "unpickle" not in messages[5]
@@ -1142,7 +1143,8 @@ def test_model_server_load_and_platform_downloads_are_the_deployments_model(tmp_
                                                                                          22: Severity.LOW, 24: Severity.HIGH}  # fmt: skip
     assert "the model the serving platform fetched for `Server.load()`" in _by_line(result, "ATS-PY-002")[5].message
     assert "the model the serving platform fetched for `Runtime.load()`" in _by_line(result, "ATS-PY-002")[22].message
-    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.CRITICAL}
+    assert {line: f.severity for line, f in _by_line(result, "ATS-PY-001").items()} == {13: Severity.LOW, 16: Severity.HIGH}
+    assert "a storage bucket this code names itself" in _by_line(result, "ATS-PY-001")[16].message
 
 
 def test_a_file_unpacked_from_the_platforms_archive_is_the_pipelines_own(tmp_path: Path) -> None:
@@ -1405,16 +1407,31 @@ def test_launches_are_remembered_per_file_content(tmp_path: Path) -> None:
 
 
 def test_a_tests_own_remote_fixture_is_not_outside_input(tmp_path: Path) -> None:
-    # The same load is critical in code that ships, high and held back in a test (its author
-    # wrote the location), reported with --include-tests and says why.
+    # The same load is high in code that ships (the project's bucket), held back in a test
+    # (its author wrote the location), reported with --include-tests and says why.
     code = "import dill, smart_open\nwith smart_open.open('gs://fixtures/explainer.dill', 'rb') as f:\n    x = dill.load(f)\n"
     shipped = _one(_scan(tmp_path / "a", {"serve/load.py": code}), "ATS-PY-001")
-    assert shipped.severity == Severity.CRITICAL
+    assert shipped.severity == Severity.HIGH and "a storage bucket this code names itself" in shipped.message
     assert not [f for f in _scan(tmp_path / "b", {"tests/test_load.py": code}).findings if f.rule_id == "ATS-PY-001"]
     asked = _scan(tmp_path / "c", {"tests/test_load.py": code}, report_classes=report_classes(tests=True, docs=False))
     test = _one(asked, "ATS-PY-001")
     assert (test.severity, test.region.start_line) == (Severity.HIGH, 3)
     assert "(a location this test names itself)" in test.message
+
+
+def test_a_bucket_url_built_from_names_fixed_in_the_code_is_the_projects_storage(tmp_path: Path) -> None:
+    # generative-ai's ranking notebook: `pd.read_pickle(f"gs://{DATA_INPUT_BUCKET_NAME}/{DATASET_PATH}")`
+    # of two constants. A bucket a caller hands in, or a web URL, is still a way in.
+    code = (
+        "import pickle, urllib.request\nimport pandas as pd\n"
+        "BUCKET = 'ranking_datasets'\nPATH = 'beir/corpus.pkl'\n"
+        "corpus = pd.read_pickle(f'gs://{BUCKET}/{PATH}')\n"  # 5
+        "def load(bucket):\n    return pd.read_pickle(f'gs://{bucket}/corpus.pkl')\n"  # 7
+        "web = pickle.loads(urllib.request.urlopen(f'https://example.com/{PATH}').read())\n"  # 8
+    )
+    found = _by_line(_scan(tmp_path, {"rank.py": code}), "ATS-PY-001")
+    assert {line: f.severity for line, f in found.items()} == {5: Severity.HIGH, 7: Severity.CRITICAL, 8: Severity.CRITICAL}
+    assert "a storage bucket this code names itself" in found[5].message
 
 
 def test_a_tests_fixture_location_the_environment_may_replace_or_a_web_url_is_not_fixed(tmp_path: Path) -> None:
@@ -1426,9 +1443,10 @@ def test_a_tests_fixture_location_the_environment_may_replace_or_a_web_url_is_no
     web = "import dill, smart_open\nwith smart_open.open('https://huggingface.co/u/m/resolve/main/e.dill', 'rb') as f:\n    x = dill.load(f)\n"
     ci = "import dill, smart_open\nwith smart_open.open('gs://fixtures/explainer.dill', 'rb') as f:\n    x = dill.load(f)\n"
     result = _scan(tmp_path, {"tests/test_env.py": env, "tests/test_web.py": web, ".github/scripts/evaluate.py": ci})
-    # Each stands alone (outside input shown), high in tests and tooling: none is held back.
+    # A location the environment may replace and a web URL stand alone (outside input shown);
+    # the CI script's own bucket is its project's storage, held back with the tooling's findings.
     assert sorted((f.path, f.region.start_line) for f in result.findings if f.rule_id == "ATS-PY-001") == [
-        (".github/scripts/evaluate.py", 3), ("tests/test_env.py", 6), ("tests/test_web.py", 3),
+        ("tests/test_env.py", 6), ("tests/test_web.py", 3),
     ]  # fmt: skip
 
 

@@ -312,7 +312,13 @@ class Origins:
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and SERVICE_URL.match(first.value) and loopback_url(first.value):
                 return _local(first.value, node)
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
-                return _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)
+                found = _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)
+                # `f"gs://{BUCKET}/{PATH}"` of names fixed in the code: the project's storage,
+                # as a bucket URL written out is
+                fixed = BUCKET_URL.match(first.value) is not None and all(
+                    self.of(v.value, scope, depth + 1).rank == 0 for v in node.values if isinstance(v, ast.FormattedValue)
+                )
+                return replace(found, fixed=fixed)
             parts = [
                 self.of(v.value, scope, depth + 1) if i == 0 else _inside(self.of(v.value, scope, depth + 1))
                 for i, v in enumerate(node.values)
