@@ -324,7 +324,7 @@ def test_ml_packages_where_the_whole_manifest_floats_are_its_practice(tmp_path: 
     assert [(f.rule_id, f.region.start_line) for f in result.findings] == [("ATS-DEP-005", 1)]
 
 
-def test_a_git_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Path) -> None:
+def test_a_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Path) -> None:
     """MLServer's runtimes take SeldonIO's own alibi from its master branch: the owner's code,
     held back as its own actions are; a third party's branch is reported."""
     pyproject = (
@@ -332,12 +332,24 @@ def test_a_git_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Pa
         'alibi = { git = "https://github.com/SeldonIO/alibi.git", branch = "master" }\n'  # 5
         'tempo = { git = "https://github.com/someone/tempo.git", branch = "main" }\n'  # 6
     )
-    files = {"runtime/pyproject.toml": pyproject, ".git/config": '[remote "origin"]\n\turl = https://github.com/SeldonIO/MLServer.git\n'}
+    # text-generation-webui's requirements take wheels of its owner's own GitHub releases.
+    requirements = (
+        "https://github.com/SeldonIO/wheels/releases/download/v1/alibi_ext-1.0-py3-none-any.whl\n"  # 1
+        "https://github.com/kingbri1/flash-attention/releases/download/v2/flash_attn-2.8-cp311-linux_x86_64.whl\n"  # 2
+    )
+    files = {
+        "runtime/pyproject.toml": pyproject, "runtime/requirements.txt": requirements,
+        ".git/config": '[remote "origin"]\n\turl = https://github.com/SeldonIO/MLServer.git\n',
+    }  # fmt: skip
     owner_of.cache_clear()
-    assert [f.region.start_line for f in _findings(tmp_path, files, "ATS-DEP-003")] == [6]
+    found = _findings(tmp_path, files, "ATS-DEP-003")
+    assert sorted((f.path, f.region.start_line) for f in found) == [("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 2)]
     owner_of.cache_clear()
     del files[".git/config"]
-    assert [f.region.start_line for f in _findings(tmp_path / "other", files, "ATS-DEP-003")] == [5, 6]
+    found = _findings(tmp_path / "other", files, "ATS-DEP-003")
+    assert sorted((f.path, f.region.start_line) for f in found) == [
+        ("runtime/pyproject.toml", 5), ("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 1), ("runtime/requirements.txt", 2),
+    ]  # fmt: skip
 
 
 def test_every_reach_row_names_an_advisory_of_the_table() -> None:

@@ -268,8 +268,9 @@ class DependenciesEngine(Engine):
                 why = "an archive URL with no hash to check it against"
             name = req.name or _display(req.url)
             finding = ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why)
-            if req.vcs and (source := github_owner(req.url)) is not None and source == owner_of(ctx.root):
-                # The repository's own owner's code at a branch or tag, as its own actions are.
+            if (source := github_owner(req.url)) is not None and source == owner_of(ctx.root):
+                # The repository's own owner's code at a branch or tag, or a wheel of its own
+                # GitHub releases, as its own actions are.
                 finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
             finding.emit()
 
