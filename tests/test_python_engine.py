@@ -565,7 +565,9 @@ def test_a_client_or_session_is_no_download_until_a_method_fetches(tmp_path: Pat
     result = _scan(tmp_path, {"profile.py": code})
     assert _by_line(result, "ATS-PY-010")[6].severity == Severity.HIGH
     unpickled = _by_line(result, "ATS-PY-001")[9]
-    assert unpickled.severity == Severity.CRITICAL and "a download by `boto3.client().get_object`" in unpickled.message
+    # The bucket is one the code names (amazon-sagemaker-examples' sample-data bucket): high.
+    assert unpickled.severity == Severity.HIGH and "a download by `boto3.client().get_object`" in unpickled.message
+    assert "a storage bucket this code names itself" in unpickled.message
 
 
 def test_the_answer_of_a_service_on_this_machine_is_no_download(tmp_path: Path) -> None:
@@ -1428,9 +1430,11 @@ def test_a_bucket_url_built_from_names_fixed_in_the_code_is_the_projects_storage
         "corpus = pd.read_pickle(f'gs://{BUCKET}/{PATH}')\n"  # 5
         "def load(bucket):\n    return pd.read_pickle(f'gs://{bucket}/corpus.pkl')\n"  # 7
         "web = pickle.loads(urllib.request.urlopen(f'https://example.com/{PATH}').read())\n"  # 8
+        "import sys\nserver = pickle.loads(urllib.request.urlopen(f'http://{sys.argv[1]}:8000/state').read())\n"  # 10
     )
     found = _by_line(_scan(tmp_path, {"rank.py": code}), "ATS-PY-001")
-    assert {line: f.severity for line, f in found.items()} == {5: Severity.HIGH, 7: Severity.CRITICAL, 8: Severity.CRITICAL}
+    # A server the operator names on the command line is their choice, as the argument is.
+    assert {line: f.severity for line, f in found.items()} == {5: Severity.HIGH, 7: Severity.CRITICAL, 8: Severity.CRITICAL, 10: Severity.HIGH}
     assert "a storage bucket this code names itself" in found[5].message
 
 

@@ -313,12 +313,13 @@ class Origins:
                 return _local(first.value, node)
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and REMOTE_URL.match(first.value):
                 found = _found(3, "an MLflow run or registry URI" if MLFLOW_URI.match(first.value) else "a remote URL", node)
+                parts = [self.of(v.value, scope, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue)]
                 # `f"gs://{BUCKET}/{PATH}"` of names fixed in the code: the project's storage,
-                # as a bucket URL written out is
-                fixed = BUCKET_URL.match(first.value) is not None and all(
-                    self.of(v.value, scope, depth + 1).rank == 0 for v in node.values if isinstance(v, ast.FormattedValue)
-                )
-                return replace(found, fixed=fixed)
+                # as a bucket URL written out is; `f"http://{args.host}:{args.port}"`: a
+                # server the operator names, no way in.
+                fixed = BUCKET_URL.match(first.value) is not None and all(p.rank == 0 for p in parts)
+                chosen = any(operators_choice(p) for p in parts) and all(p.rank == 0 or operators_choice(p) for p in parts)
+                return replace(found, fixed=fixed, proof=not chosen)
             parts = [
                 self.of(v.value, scope, depth + 1) if i == 0 else _inside(self.of(v.value, scope, depth + 1))
                 for i, v in enumerate(node.values)
@@ -367,13 +368,20 @@ class Origins:
                 if qualname.startswith(DOWNLOAD_PREFIXES) and qualname.rsplit(".", 1)[-1] in HANDLE_CALLS:
                     return UNKNOWN
                 if qualname in DOWNLOAD_NAMES or qualname.startswith(DOWNLOAD_PREFIXES):
-                    where = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "url"), None)
+                    where = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("url", "Bucket")), None)
+                    if where is None and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) and node.func.value.args:
+                        where = node.func.value.args[0]  # `urlopen(url).read()`: the URL of the call it reads
                     opened = self.of(where, scope, depth + 1) if where is not None else None
+                    if opened is not None and not node.args and opened.rank < 2 and any(k.arg == "Bucket" for k in node.keywords):
+                        opened = replace(opened, fixed=True)  # `get_object(Bucket=f"...-{region}")`: a bucket the code names
                     if opened is not None and opened.platform:
                         return opened  # `smart_open.open(artifacts_uri + "/model.pt")`: still the deployment's model
                     if opened is not None and opened.local:
                         return replace(opened, label=f"the answer of {opened.label}")
-                    return replace(_found(3, f"a download by `{_fetching_call(qualname)}`", node), fixed=opened is not None and opened.fixed)
+                    # from a server the operator names (`urlopen(f"http://{args.host}/state")`): their choice
+                    chosen = opened is not None and (operators_choice(opened) or (opened.rank == 3 and not opened.proof))
+                    found = _found(3, f"a download by `{_fetching_call(qualname)}`", node, proof=not chosen)
+                    return replace(found, fixed=opened is not None and opened.fixed)
                 if qualname in NUMBER_CALLS:
                     return NUMBER
                 if qualname in SOURCE_CALLS:
