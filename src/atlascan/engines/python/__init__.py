@@ -218,7 +218,9 @@ class PythonEngine(Engine):
             builder.args(origin=origin.label if origin else "its input")
         if "evidence" in fields:
             builder.args(evidence=_evidence(origin, to_file))
-        elif origin is not None and _outside(origin) and (severity == Severity.CRITICAL or (origin.proof and operators_choice(origin) and not rule.fold)):
+        elif origin is not None and _outside(origin) and (
+            severity == Severity.CRITICAL or (origin.proof and operators_choice(origin) and not rule.fold)
+        ):
             # What made it critical, or would have but for being the operator's own choice.
             details.append(_named_by(origin, to_file))
         fix = fixes.suggest(report.check, report.call) if program is None else None
@@ -231,7 +233,8 @@ class PythonEngine(Engine):
         if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:
             builder.property("practice", "fewer than half of the files that download from the Hub pin a revision")
         trusting = ctx.facts.trusting_files if isinstance(ctx.facts, Facts) else 0
-        if report.rule == REMOTE_CODE_RULE and trusting >= PRACTICE_MIN_REFERENCES and severity < Severity.CRITICAL and not report.needless:
+        designed = trusting >= PRACTICE_MIN_REFERENCES and severity < Severity.CRITICAL and not report.needless
+        if report.rule == REMOTE_CODE_RULE and designed:
             builder.property("practice", f"{trusting} files turn `trust_remote_code` on: loading models that ship code is its design")
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
@@ -504,7 +507,8 @@ def _practices(files: list[SourceFile], ctx: PrepareContext, facts: Facts) -> No
             text = _read(file.abspath)
             pip = pip_magics.install_counts(text) if file.kind == "notebook" else (0, 0)
             counts = [*pip, *hub_pinning(text), 1 if "trust_remote_code" in text and TRUSTING.search(text) else 0]
-            env = [[m.group("name") or m.group("default"), text.count("\n", 0, m.start()) + 1] for m in OWN_ENV_SET.finditer(text)] if "environ" in text else []
+            sets = OWN_ENV_SET.finditer(text) if "environ" in text else ()
+            env = [[m.group("name") or m.group("default"), text.count("\n", 0, m.start()) + 1] for m in sets]
             if memo is not None:
                 memo.remember("python.practice", file.path, key, [*counts, env])
         for name, line in env:
