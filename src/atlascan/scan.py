@@ -355,8 +355,9 @@ def _stands_alone(f: Finding, rule: Rule | None, cls: str) -> bool:
     """Worth reporting from a test or a sample as it stands: outside input shown reaching a
     sink (the check graded it critical), a credential that looks real (the secrets family's
     precise patterns; heuristic assignments, stand-ins the check marked low precision and
-    known default values are held), or in a sample what its readers run as written (the
-    check marked it `standsAlone`: remote code at a moving revision)."""
+    known default values are held), or in a sample what its readers copy as written (the
+    check marked it `standsAlone`: a `trust_remote_code` flag a built-in architecture makes
+    needless)."""
     if f.severity >= Severity.CRITICAL or (cls == DOCS and f.properties.get("standsAlone") == "samples"):
         return True
     return rule is not None and rule.cwe == 798 and f.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)

@@ -780,9 +780,10 @@ def _entry_point(func: ast.AST, param: str) -> str | None:
     if (getattr(func, "name", None), _first_param(func)) in PLATFORM_REQUEST_HOOKS and param == _first_param(func):
         return "the request body a serving platform passes"
     doc = ast.get_docstring(func) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    named = re.compile(rf"\b{re.escape(param)}\b")
     for line in (doc or "").splitlines():
         # The parameter's own name is no word about it (`client: the API client.`).
-        if re.search(rf"\b{re.escape(param)}\b", line) and USER_INPUT_WORDS.search(re.sub(rf"\b{re.escape(param)}\b", "", line)):
+        if named.search(line) and USER_INPUT_WORDS.search(named.sub("", line)):
             return "documented as user input"
     return None
 
