@@ -33,7 +33,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _scan(capsys: pytest.CaptureFixture[str], cache: Path, *extra: str) -> dict[str, Any]:
     capsys.readouterr()
-    main(["scan", ".", "-f", "json", "--statistics", "--cache-dir", str(cache), *extra])
+    main(["scan", "--include-unproven", ".", "-f", "json", "--statistics", "--cache-dir", str(cache), *extra])
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     return data
 
@@ -50,9 +50,9 @@ def _units(data: dict[str, Any]) -> tuple[int, int]:
 def test_warm_rescan_gives_byte_identical_sarif(tree: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cold, warm, uncached = tmp_path / "cold.sarif", tmp_path / "warm.sarif", tmp_path / "none.sarif"
-    main(["scan", ".", "-f", "sarif", "-o", str(cold), "--cache-dir", str(cache)])
-    main(["scan", ".", "-f", "sarif", "-o", str(warm), "--cache-dir", str(cache)])
-    main(["scan", ".", "-f", "sarif", "-o", str(uncached), "--no-cache"])
+    main(["scan", "--include-unproven", ".", "-f", "sarif", "-o", str(cold), "--cache-dir", str(cache)])
+    main(["scan", "--include-unproven", ".", "-f", "sarif", "-o", str(warm), "--cache-dir", str(cache)])
+    main(["scan", "--include-unproven", ".", "-f", "sarif", "-o", str(uncached), "--no-cache"])
     assert cold.read_bytes() == warm.read_bytes() == uncached.read_bytes()
     assert json.loads(cold.read_text("utf-8"))["runs"][0]["results"]
 
@@ -144,7 +144,7 @@ def test_a_cache_folder_inside_the_tree_is_not_scanned(tree: Path, capsys: pytes
 
 def test_default_folder_and_clean(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    main(["scan", ".", "-q"])
+    main(["scan", "--include-unproven", ".", "-q"])
     folder = tmp_path / "xdg" / "atlascan"
     assert list(folder.glob("results-*.json"))
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
@@ -154,7 +154,7 @@ def test_default_folder_and_clean(tree: Path, tmp_path: Path, monkeypatch: pytes
 
 
 def test_statistics_go_to_stderr_with_text_output(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["scan", ".", "--statistics", "--no-cache"])
+    main(["scan", "--include-unproven", ".", "--statistics", "--no-cache"])
     captured = capsys.readouterr()
     assert "statistics: 4 unit(s) analysed" in captured.err
     assert "python" in captured.err and "ATS-PY-001" in captured.err
@@ -168,7 +168,7 @@ def test_statistics_in_json(tree: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert python["parse_s"] >= 0 and python["check_s"] >= 0
     assert stats["rules"] == {"ATS-PY-001": 2, "ATS-PY-007": 1}
     capsys.readouterr()
-    main(["scan", ".", "-f", "json", "--no-cache"])
+    main(["scan", "--include-unproven", ".", "-f", "json", "--no-cache"])
     assert "statistics" not in json.loads(capsys.readouterr().out)
 
 

@@ -208,3 +208,22 @@ def test_our_own_repository_scans_clean(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.chdir(ROOT)
     assert main(["scan", ".", "-q", "--fail-on", "info"]) == 0
+
+
+def test_include_unproven_from_the_flag_or_the_repositorys_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A checkpoint named on a script's command line is held back by default (counted in a
+    # notice); the flag, or the repository saying so (it only changes what is reported of
+    # files scanned anyway), reports it.
+    (tmp_path / "convert.py").write_text("import sys, torch\nstate = torch.load(sys.argv[1])\n", encoding="utf-8")
+    args = ["scan", str(tmp_path), "--root", str(tmp_path), "-f", "json", "--no-cache"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["findings"] == []
+    assert [n["message"].split(":")[0] for n in data["notices"] if "--include-unproven" in n["message"]] == ["ATS-PY-004"]
+    assert main([*args, "--include-unproven"]) == 1
+    assert [(f["rule_id"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]] == [("ATS-PY-004", 2)]
+    (tmp_path / ".atlascan.toml").write_text("include-unproven = true\n", encoding="utf-8")
+    assert main(args) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(f["rule_id"], f["line"]) for f in data["findings"]] == [("ATS-PY-004", 2)]
+    assert not [n for n in data["notices"] if "include-unproven" in n["message"]]

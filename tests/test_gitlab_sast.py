@@ -125,7 +125,7 @@ def test_suppressed_left_out_and_secrets_masked(validator: Any, tmp_path: Path) 
 def test_cli_writes_gitlab_sast(validator: Any, tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("import torch\nm = torch.load('m.pt')\n", "utf-8")
     out = tmp_path / "gl-sast-report.json"
-    code = main(["scan", str(tmp_path), "--root", str(tmp_path), "--format", "gitlab-sast", "--output", str(out), "-q"])
+    code = main(["scan", "--include-unproven", str(tmp_path), "--root", str(tmp_path), "--format", "gitlab-sast", "--output", str(out), "-q"])
     assert code == 1
     report = json.loads(out.read_text("utf-8"))
     _valid(validator, report)

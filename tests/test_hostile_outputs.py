@@ -42,7 +42,7 @@ def _leaky_repo(root: Path) -> Path:
 def test_no_output_carries_a_full_credential(tmp_path: Path, fmt: str) -> None:
     repo = _leaky_repo(tmp_path / "repo")
     out = tmp_path / f"out.{fmt}"
-    assert main(["scan", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out), "-q"]) == 1
+    assert main(["scan", "--include-unproven", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out), "-q"]) == 1
     text = out.read_text("utf-8")
     assert not [s for s in SECRETS if s in text]
 
@@ -53,9 +53,9 @@ def test_baseline_and_suppressed_findings_carry_no_credential(tmp_path: Path) ->
         "import torch\n# atlascan: ignore[ATS-PY-004] vetted mirror\n"
         'm = torch.load("https://admin:Vq7rZt2Lm9xw@models.example.com/m.pt")\n', "utf-8")
     base = tmp_path / "base.json"
-    assert main(["scan", str(repo), "--root", str(repo), "--write-baseline", str(base)]) == 0
+    assert main(["scan", "--include-unproven", str(repo), "--root", str(repo), "--write-baseline", str(base)]) == 0
     sarif = tmp_path / "out.sarif"
-    main(["scan", str(repo), "--root", str(repo), "-f", "sarif", "-o", str(sarif)])
+    main(["scan", "--include-unproven", str(repo), "--root", str(repo), "-f", "sarif", "-o", str(sarif)])
     for path in (base, sarif):
         assert not [s for s in SECRETS if s in path.read_text("utf-8")]
     assert any("suppressions" in r for r in json.loads(sarif.read_text("utf-8"))["runs"][0]["results"])
@@ -75,7 +75,7 @@ def _hostile_names(root: Path) -> Path:
 def test_names_and_snippets_never_drive_the_terminal_or_the_ci_log(tmp_path: Path, fmt: str) -> None:
     repo = _hostile_names(tmp_path / "repo")
     out = tmp_path / "out"
-    assert main(["scan", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out)]) == 1
+    assert main(["scan", "--include-unproven", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out)]) == 1
     text = out.read_text("utf-8")
     assert "\x1b" not in text and "\u202e" not in text and "\r" not in text
     lines = text.splitlines()
@@ -92,7 +92,7 @@ def test_names_and_snippets_never_drive_the_terminal_or_the_ci_log(tmp_path: Pat
 def test_a_name_that_is_not_utf8_is_scanned_and_reported_escaped(tmp_path: Path, fmt: str) -> None:
     repo = _hostile_names(tmp_path / "repo")
     out = tmp_path / "out"
-    assert main(["scan", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out)]) == 1
+    assert main(["scan", "--include-unproven", str(repo), "--root", str(repo), "-f", fmt, "-o", str(out)]) == 1
     text = out.read_text("utf-8")
     assert "xff.py" in text  # escaped (`bad\\xff.py`, percent-encoded in SARIF URIs)
     assert "\udcff" not in text and "\\udcff" not in text

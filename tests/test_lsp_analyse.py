@@ -10,24 +10,29 @@ import pytest
 
 from atlascan.cli import main
 from atlascan.lsp.analyse import analyse_buffer, comment_syntax
+from atlascan.pathclass import UNPROVEN
 from atlascan.scan import ScanOptions, run_scan
 from scanning import write_tree
 
 UNSAFE = "import torch\nm = torch.load('m.pt')\n"
+# A load of a file the code names is held back by default (no outside input shown); these
+# tests are about the buffer, so the workspace asks for it.
+ASK = "include-unproven = true\n"
 SAFE = "import torch\nm = torch.load('m.pt', weights_only=True)\n"
 
 
 def test_flow_reads_overrides_instead_of_disk(tmp_path: Path) -> None:
     write_tree(tmp_path, {"train.py": SAFE})
-    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, overrides={"train.py": UNSAFE})
+    asked = frozenset({UNPROVEN})
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, overrides={"train.py": UNSAFE}, report_classes=asked)
     assert {f.rule_id for f in run_scan(opts).findings} == {"ATS-PY-004"}
-    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1)
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, report_classes=asked)
     assert run_scan(opts).findings == []
 
 
 def test_buffer_uses_workspace_config_and_inline_ignores(tmp_path: Path) -> None:
     write_tree(tmp_path, {
-        ".atlascan.toml": 'exclude = ["vendored/"]\nseverity-threshold = "medium"\n',
+        ".atlascan.toml": 'exclude = ["vendored/"]\nseverity-threshold = "medium"\n' + ASK,
         "train.py": SAFE,
         "vendored/x.py": SAFE,
         "low.py": "",
@@ -84,7 +89,7 @@ def test_time_budget_stops_analysis(tmp_path: Path) -> None:
 
 def test_dependency_pins_of_enclosing_folders_count(tmp_path: Path) -> None:
     """As in a scan of the folder, a torch >= 2.6 pin makes `torch.load` safe by default."""
-    write_tree(tmp_path, {"requirements.txt": "torch>=2.6\n", "src/pkg/train.py": SAFE, "other/train.py": SAFE})
+    write_tree(tmp_path, {"requirements.txt": "torch>=2.6\n", "src/pkg/train.py": SAFE, "other/train.py": SAFE, ".atlascan.toml": ASK})
     pinned = analyse_buffer(tmp_path / "src" / "pkg" / "train.py", UNSAFE, tmp_path)
     assert pinned is not None and pinned.findings == []
     write_tree(tmp_path, {"requirements.txt": "torch\n"})
@@ -100,7 +105,7 @@ def test_positions_are_in_the_clients_units(tmp_path: Path) -> None:
     from atlascan.lsp.server import diagnostic, fix_action
 
     text = "import torch\nname = '😀'; m = torch.load('m.pt')\n"
-    write_tree(tmp_path, {"train.py": SAFE})
+    write_tree(tmp_path, {"train.py": SAFE, ".atlascan.toml": ASK})
     got = analyse_buffer(tmp_path / "train.py", text, tmp_path)
     assert got is not None
     (finding,) = got.findings

@@ -27,7 +27,7 @@ import yaml
 
 
 def load(path):
-    cfg = yaml.load(open("c.yml"))
+    cfg = yaml.load(open(path + ".yml"))
     return torch.load(path)
 """
 DOCKERFILE = """FROM python:3.11

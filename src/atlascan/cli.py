@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="report what follows the repository's own practice (image and action tags where it pins "
                            "few by digest or SHA; loads of the model a serving platform put in place); by default counted "
                            "in one notice per rule")
+    scan.add_argument("--include-unproven", action="store_true",
+                      help="report sinks the code shows no outside input reaching (a script's own command line or "
+                           "environment, a file or bucket the code names, data of unknown origin); by default counted "
+                           "in one notice per rule")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",
@@ -268,6 +272,7 @@ def _scan(args: argparse.Namespace) -> int:
             args.include_tests or config.include_tests,
             args.include_docs or config.include_docs,
             args.include_practice or config.include_practice,
+            args.include_unproven or config.include_unproven,
         ),
         force_exclude=args.force_exclude,
         limits=Limits(

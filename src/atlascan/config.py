@@ -41,6 +41,7 @@ class Config:
     include_tests: bool = False  # report what tests hold back (see pathclass)
     include_docs: bool = False
     include_practice: bool = False  # report what follows the repository's own practice (pins, platform loads)
+    include_unproven: bool = False  # report sinks with no outside input shown (see pathclass.UNPROVEN)
     path_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> extra globs
     max_file_size_kb: int = 5 * 1024
     strict: bool = False
@@ -57,7 +58,7 @@ class Config:
 _LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
 _BOOLS = (
     "respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "include-tests", "include-docs",
-    "include-practice", "strict", "with-checkov",
+    "include-practice", "include-unproven", "strict", "with-checkov",
 )  # fmt: skip
 _INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
@@ -69,13 +70,13 @@ _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
 # repository controls anyway (its own .gitignore files and ignore comments). `baseline` also,
 # when it lies inside the tree. Engine `options` may only narrow (allowlists). What its own
 # folders are (`path-classes`, `include-tests`, `include-docs`) and whether its own practice is
-# reported (`include-practice`) is the repository's to say: it changes which findings of files
-# scanned anyway are reported, never what is read or run.
+# reported (`include-practice`, `include-unproven`) is the repository's to say: it changes which
+# findings of files scanned anyway are reported, never what is read or run.
 NARROWING = frozenset(
     {
         "select", "ignore", "exclude", "per-path-ignores", "severity-threshold", "fail-on",
         "strict", "inline-ignores", "respect-ignore-files", "options", "baseline",
-        "path-classes", "include-tests", "include-docs", "include-practice",
+        "path-classes", "include-tests", "include-docs", "include-practice", "include-unproven",
     }
 )  # fmt: skip
 _WHY = {

@@ -178,11 +178,16 @@ PRACTICE = "practice"
 # Fewer image references than this are no practice for `latest` and untagged images: they are
 # reported (a lone `FROM someuser/base` is no habit of the repository).
 PRACTICE_MIN_REFERENCES = 3
+# Not a class of path either: sinks fed only by what whoever runs the code chooses or by what
+# the code names itself (its command line and environment, a file or bucket it names, data
+# of unknown origin), no input from outside shown; held back like practice unless asked for.
+UNPROVEN = "unproven"
 
 
-def report_classes(tests: bool, docs: bool, practice: bool = False) -> frozenset[str]:
+def report_classes(tests: bool, docs: bool, practice: bool = False, unproven: bool = False) -> frozenset[str]:
     """The classes whose held-back findings the user asked to see."""
-    return frozenset(name for name, wanted in ((TESTS, tests), (DOCS, docs), (PRACTICE, practice)) if wanted)
+    wanted = ((TESTS, tests), (DOCS, docs), (PRACTICE, practice), (UNPROVEN, unproven))
+    return frozenset(name for name, asked in wanted if asked)
 
 
 def tree_of(rel: str, cls: str) -> str:

@@ -40,7 +40,16 @@ from atlascan.model import (
     Severity,
     SourceFile,
 )
-from atlascan.pathclass import DOCS, PRACTICE, PRODUCT, TESTS, PathClasses, tooling_scripts, tree_of
+from atlascan.pathclass import (
+    DOCS,
+    PRACTICE,
+    PRODUCT,
+    TESTS,
+    UNPROVEN,
+    PathClasses,
+    tooling_scripts,
+    tree_of,
+)
 from atlascan.rules import Rule, default_rules, id_matches
 
 # Below these, a pool costs more than it saves (fork + pickling ~50 ms).
@@ -307,10 +316,13 @@ def _grade(
     the check raised one above its rule's default on evidence, e.g. a third-party action on a
     branch, or kept it there naming the evidence in `raisedBy`), and info in tests and docs.
     In tests and docs, what does not stand on its own is held back (counted in one notice per
-    folder) unless the user asked for that class. Runs before the severity threshold applies."""
+    folder) unless the user asked for that class. Elsewhere the repository's practice and
+    sinks with no outside input shown are held back in one notice per rule unless asked for.
+    Runs before the severity threshold applies."""
     kept: list[Finding] = []
     held: list[Finding] = []
     practice: dict[str, list[Finding]] = {}
+    unproven: dict[str, list[Finding]] = {}
     for f in findings:
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
@@ -320,6 +332,9 @@ def _grade(
             continue
         if f.properties.get("practice") and PRACTICE not in report:
             practice.setdefault(f.rule_id, []).append(f)
+            continue
+        if f.properties.get(UNPROVEN) and UNPROVEN not in report:
+            unproven.setdefault(f.rule_id, []).append(f)
             continue
         if rule is not None and rule.fold:
             if cls in (TESTS, DOCS):
@@ -345,6 +360,12 @@ def _grade(
         notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back as the repository's "
                               f"practice ({sites[0].properties['practice']}); --include-practice reports them.", "note",
                               held=n, held_as=PRACTICE))
+    for rule_id, sites in sorted(unproven.items()):
+        sites.sort(key=Finding.sort_key)
+        n = len(sites)
+        notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back with no outside input "
+                              "shown (a script's own command line or environment, a file or bucket the code names, data "
+                              "of unknown origin); --include-unproven reports them.", "note", held=n, held_as=UNPROVEN))
     return kept, notices
 
 

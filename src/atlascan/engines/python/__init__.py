@@ -34,7 +34,7 @@ from atlascan.findings import template_fields
 from atlascan.kinds import declares_dependencies
 from atlascan.model import ParseError, Precision, Severity, Span
 from atlascan.parsers import python as py
-from atlascan.pathclass import PRACTICE_MIN_REFERENCES, TEST_FILE, UNIT_TEST_DIRS
+from atlascan.pathclass import PRACTICE_MIN_REFERENCES, TEST_FILE, UNIT_TEST_DIRS, UNPROVEN
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
@@ -167,11 +167,12 @@ class PythonEngine(Engine):
                     if mentions(written.source, facts.words):
                         self._analyse(tree, file, ctx, facts, written, shipped, made)
         elif mentions(doc.text, facts.words):
-            self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path))
+            main = MAIN_GUARD.search(doc.text) is not None
+            self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path), main=main)
 
     def _analyse(
         self, tree: ast.Module, file: SourceFile, ctx: FileContext, facts: Facts, program: nb.NotebookProgram | None,
-        pinned: tuple[dict[str, Version], dict[str, str]], made: frozenset[str] = frozenset(),
+        pinned: tuple[dict[str, Version], dict[str, str]], made: frozenset[str] = frozenset(), main: bool = False,
     ) -> None:  # fmt: skip
         analysis = Analysis(
             tree,
@@ -185,9 +186,10 @@ class PythonEngine(Engine):
             enabled=ctx.enabled,
         )
         for report in analysis.run():
-            self._emit(report, ctx, program)
+            self._emit(report, ctx, program, main)
 
-    def _emit(self, report: Report, ctx: FileContext, program: nb.NotebookProgram | None) -> None:
+    def _emit(self, report: Report, ctx: FileContext, program: nb.NotebookProgram | None, main: bool = False) -> None:
+        """`main`: the file runs as a program (`if __name__ == "__main__":`)."""
         rule = ctx.rules.get(report.rule)
         if rule is None or (report.rule == SHELL_RULE and program is not None and not program.name and not _outside(report.origin)):
             return
@@ -236,6 +238,8 @@ class PythonEngine(Engine):
         designed = trusting >= PRACTICE_MIN_REFERENCES and severity < Severity.CRITICAL and not report.needless
         if report.rule == REMOTE_CODE_RULE and designed:
             builder.property("practice", f"{trusting} files turn `trust_remote_code` on: loading models that ship code is its design")
+        if "origin" in fields and not rule.fold and severity < Severity.CRITICAL and _unproven(report, main):
+            builder.property(UNPROVEN, True)
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
@@ -279,6 +283,29 @@ def _outside(origin: Origin | None) -> bool:
     """Data from outside the code: the command line, the environment, a download, a request,
     a pipeline's input; not data of unknown origin, nor a parameter its own calls hand it."""
     return origin is not None and origin.rank >= 2 and (origin.param is None or origin.proof)
+
+
+# A file that runs as a program: its functions are handed what its own main reads.
+MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.M)
+
+
+def _unproven(report: Report, main: bool) -> bool:
+    """A sink the code shows no outside input reaching: what whoever runs it chooses (its
+    command line, environment, prompt; in a script, what its main hands its functions), a
+    file or bucket or local server the code names, a file it wrote itself, data of unknown
+    origin. Read by reviewers on real repositories, nearly all such sites were the
+    operator's own files. A library's parameter stays reported (its callers may be anyone's),
+    as do a pipeline's and a platform's inputs (graded apart)."""
+    origin = report.origin
+    if origin is None or report.written is not None:
+        return True
+    if origin.step or origin.platform:
+        return False
+    if operators_choice(origin) or origin.fixed or origin.local:
+        return True
+    if origin.param is not None:
+        return main
+    return origin.rank <= 1 or not origin.proof
 
 
 def _a_test(path: str) -> bool:
