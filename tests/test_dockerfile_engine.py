@@ -313,6 +313,79 @@ def test_what_the_scan_cannot_resolve_keeps_the_finding(tmp_path: Path) -> None:
     assert _dkr003(tmp_path / "f") == []
 
 
+def test_root_image_built_by_compose_with_a_non_root_user_is_silent(tmp_path: Path) -> None:
+    from scanning import write_tree
+
+    # LLaMA-Factory's shape: the compose file two folders down builds the Dockerfile with
+    # the repository root as context; its `user:` picks the user the image runs as.
+    compose = (
+        "services:\n  app:\n    build:\n      context: ../..\n      dockerfile: ./docker/cuda/Dockerfile\n"
+        '    image: acme/app:dev\n    user: "1000:1000"\n'
+    )
+    write_tree(tmp_path, {"docker/cuda/Dockerfile": SERVING, "docker/cuda/docker-compose.yml": compose})
+    assert _dkr003(tmp_path) == []
+    # A second service building it with no `user:` runs it as the image's user, root.
+    (tmp_path / "docker/cuda/docker-compose.dev.yml").write_text("services:\n  dev:\n    build:\n      context: .\n", "utf-8")
+    assert _dkr003(tmp_path) == ["docker/cuda/Dockerfile"]
+    (tmp_path / "docker/cuda/docker-compose.dev.yml").unlink()
+    # So does a Kubernetes workload running the name the compose build tags it with.
+    (tmp_path / "k8s.yaml").write_text(_deployment("registry.local/acme/app:1"), "utf-8")
+    assert _dkr003(tmp_path) == ["docker/cuda/Dockerfile"]
+    # A compose service running that image by name (no `build:`) is one more run, its own
+    # `user:` read as well.
+    (tmp_path / "k8s.yaml").unlink()
+    write_tree(tmp_path, {"deploy/docker-compose.yml": "services:\n  app:\n    image: acme/app:dev\n    user: app\n"})
+    assert _dkr003(tmp_path) == []
+    write_tree(tmp_path, {"deploy/docker-compose.yml": "services:\n  app:\n    image: acme/app:dev\n    user: root\n"})
+    assert _dkr003(tmp_path) == ["docker/cuda/Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("user", "nonroot"),
+    [
+        ("1000", True),
+        ("app", True),
+        ("${APP_RUNTIME_UID:-6972}:${APP_RUNTIME_GID:-6972}", True),
+        ("${UID-1000}", True),
+        ("root", False),
+        ("0", False),
+        ("0:0", False),
+        ("root:app", False),
+        ("${UID:-0}:${GID:-0}", False),
+        ("${UID}", False),  # no default: the operator's choice, unknown (as a templated runAsUser)
+        ("$UID:$GID", False),
+        ("", False),
+        (None, False),  # no `user:`: the image's own, root here
+    ],
+)
+def test_compose_user(user: str | None, nonroot: bool) -> None:
+    from atlascan.engines.image_links import _compose_nonroot
+
+    assert _compose_nonroot(user) is nonroot
+
+
+def test_compose_build_forms() -> None:
+    from atlascan.engines.image_links import _compose_dockerfile
+    from atlascan.parsers.yaml import Mapping, parse
+
+    scanned = {"docker/Dockerfile", "docker/gpu/Dockerfile.cuda", "Dockerfile", "app/Dockerfile"}
+
+    def build(text: str, folder: str = "docker") -> str:
+        root = next(iter(parse(f"build: {text}\n").roots()))
+        assert isinstance(root, Mapping)
+        return _compose_dockerfile(root.get("build"), folder, scanned)
+
+    assert build(".") == "docker/Dockerfile"
+    assert build("{context: gpu, dockerfile: Dockerfile.cuda}") == "docker/gpu/Dockerfile.cuda"
+    assert build("{context: .., dockerfile: ./app/Dockerfile}") == "app/Dockerfile"
+    assert build("{dockerfile: Dockerfile}", folder="") == "Dockerfile"
+    assert build("{args: {V: 1}}") == "docker/Dockerfile"  # context `.`, file `Dockerfile`
+    assert build("{context: ., dockerfile_inline: 'FROM x'}") == ""
+    assert build("https://github.com/acme/app.git") == ""
+    assert build("${CONTEXT:-.}") == ""
+    assert build("gpu") == ""  # docker/gpu/Dockerfile is not scanned
+
+
 def test_image_links_read_build_definitions() -> None:
     from atlascan.engines.image_links import (
         _build_flags,

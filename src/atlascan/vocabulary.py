@@ -31,6 +31,10 @@ def placeholder_image(image: str) -> bool:
 # `host=""` in Python servers) binds every interface as well; `*` and `0` do in server flags.
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "::0", "*", "0", ""})
 
+# The user names that are root: a Dockerfile `USER`, a compose service's `user:` (before
+# any `:group`).
+ROOT_USERS = frozenset({"root", "0"})
+
 # Names of variables and settings that hold credentials (hadolint DL3064's stems plus the ML
 # platforms' own names): `WANDB_API_KEY`, `db_password`, `hf-token`, `client_secret`. The
 # credential word ends the name: `TOKEN_URL`, `PASSWORD_FILE` and `AUTH_TYPE` name no secret,

@@ -19,6 +19,7 @@ from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 from atlascan.rules import Rule
+from atlascan.vocabulary import ROOT_USERS
 
 # A FROM, or an ARG default it reads, that carries a digest.
 # What `prepare` counts, without parsing: each FROM's image (and stage name), ARG defaults.
@@ -26,7 +27,6 @@ FROM_IMAGE = re.compile(r"(?im)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?P<image>\S+)(?
 ARG_DEFAULT = re.compile(r"(?im)^[ \t]*ARG[ \t]+(?P<name>\w+)=(?P<value>\S+)")
 ARG_REF = re.compile(r"\$\{?(\w+)\}?")
 
-ROOT_USERS = frozenset({"root", "0"})
 HEX40 = re.compile(r"^[0-9a-f]{40}$", re.I)
 # BuildKit reads these sources as git repositories (its `IsGitTransport` prefixes, and an
 # http(s) URL whose path ends in `.git`, with an optional `#ref:subdir` fragment).
@@ -46,8 +46,9 @@ class Facts:
     digest_practice: bool | None = None
     # Fewer FROM images than a practice needs: `latest` or no tag is then reported.
     few_images: bool = False
-    # Dockerfiles (paths from the scan root) whose image every Kubernetes workload of the
-    # scan that runs it runs as a non-root user (ATS-DKR-003 stays silent).
+    # Dockerfiles (paths from the scan root) whose image every Kubernetes workload and
+    # compose service of the scan that runs it runs as a non-root user (ATS-DKR-003 stays
+    # silent).
     nonroot_deployed: frozenset[str] = frozenset()
 
 
@@ -68,16 +69,20 @@ class DockerfileEngine(Engine):
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         """What the checks need of the whole scan (`Facts`): whether pinning base images by
         digest is the repository's practice (ATS-DKR-004), and which Dockerfiles build an
-        image that every Kubernetes workload of the scan running it runs as a non-root user
-        (ATS-DKR-003, `image_links`)."""
+        image that every Kubernetes workload and compose service of the scan running it runs
+        as a non-root user (ATS-DKR-003, `image_links`)."""
         nonroot: frozenset[str] = frozenset()
         if ctx.enabled("ATS-DKR-003"):
-            from atlascan.engines.image_links import nonroot_dockerfiles
+            from atlascan.engines.image_links import compose_runs, nonroot_dockerfiles
 
             dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
             match = ctx.rules["ATS-DKR-003"].match
+            scanned = ctx.scanned or files
             nonroot = nonroot_dockerfiles(
-                ctx.scanned or files, dockerfiles, lambda path: _reported_root(dockerfiles[path], match)
+                scanned,
+                dockerfiles,
+                lambda path: _reported_root(dockerfiles[path], match),
+                compose=compose_runs(scanned, dockerfiles),
             )
         practice, few = self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else (None, False)
         return Facts(practice, few, nonroot)
@@ -172,10 +177,11 @@ class DockerfileEngine(Engine):
     # ---- ATS-DKR-003 -------------------------------------------------------------------------
     def _root_final_stage(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
         """Root in the final stage of an image that evidently serves the network
-        (`_root_serving`), unless every Kubernetes workload of the scan running the image
-        sets a non-root user: then it does not run as root where it is deployed."""
+        (`_root_serving`), unless every Kubernetes workload and compose service of the scan
+        running the image sets a non-root user: then it does not run as root where it is
+        deployed."""
         if isinstance(ctx.facts, Facts) and ctx.file.path in ctx.facts.nonroot_deployed:
-            return  # every workload of the scan running this image sets a non-root user
+            return  # every workload or service of the scan running this image sets a non-root user
         found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match)
         if found is not None:
             span, why = found

@@ -13,9 +13,11 @@ expanded: a YAML mapping that names a Dockerfile and an image (a CI matrix entry
 reference by the repository's last path component (registry, tag and digest dropped),
 ignoring `-` and `_`: the built name equal to it, else the longest it ends with at a word
 boundary (`apiserver` runs as `kfp-api-server`, `frontend` as `kfp-frontend`; `server` is
-not `observer`). One workload container that may run the image as root keeps the finding,
-and so does anything the scan cannot resolve: a templated image, a patch that makes a pod
-root, a compose service.
+not `observer`). A compose service that builds a Dockerfile of the scan (`build:` with its
+`context` and `dockerfile`) runs that image directly, and its `user:` picks the user as a
+pod's `securityContext` does. One workload container or compose service that may run the
+image as root keeps the finding, and so does anything the scan cannot resolve: a templated
+image, a patch that makes a pod root, a compose `user:` that is a variable without a default.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from atlascan import parsers
 from atlascan.engines.manifests.common import image_repository, is_template
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.vocabulary import ROOT_USERS
 
 # Kinds whose text may build an image (workflows, CI files, shell scripts, Cloud Build and
 # other YAML), and the kind that holds Kubernetes manifests.
@@ -61,6 +64,9 @@ IMAGE_KEYS = ("image", "name", "image_name", "tags")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 SEPARATORS = re.compile(r"[-_]+")
+# A compose variable with a default (`${UID:-1000}`, `${UID-1000}`): what runs when the
+# operator sets nothing.
+COMPOSE_DEFAULT = re.compile(r"\$\{\w+:?-([^}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -72,19 +78,73 @@ class Build:
     names: tuple[str, ...]  # image names (last path component, lower-case)
 
 
+@dataclass(frozen=True)
+class ComposeRun:
+    """One compose service: the scanned Dockerfile it builds ("" when none), the image name
+    it runs or tags its build as ("" when none is literal), and whether its `user:` runs
+    the process as a non-root user."""
+
+    file: str
+    service: str
+    dockerfile: str
+    image: str
+    nonroot: bool
+
+
+def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> tuple[ComposeRun, ...]:
+    """Each service of the scan's compose files. A file that cannot be parsed runs each
+    image it names as root, for all anyone can tell."""
+    out: list[ComposeRun] = []
+    for file in files:
+        if file.kind != "compose" or file.size > READ_LIMIT:
+            continue
+        text = parsers.head(file, READ_LIMIT)
+        if not text:
+            continue
+        services = _compose_services(file, text)
+        if services is None:
+            out += [ComposeRun(file.path, "", "", repository_name(r), False) for r in _image_lines(text)]
+            continue
+        folder = posixpath.dirname(file.path)
+        for name, service in services:
+            out.append(
+                ComposeRun(
+                    file.path,
+                    name,
+                    _compose_dockerfile(service.get("build"), folder, dockerfiles),
+                    repository_name(_text(service.get("image")) or ""),
+                    _compose_nonroot(_text(service.get("user"))),
+                )
+            )
+    return tuple(out)
+
+
 def nonroot_dockerfiles(
-    files: Iterable[SourceFile], dockerfiles: Collection[str], wanted: Callable[[str], bool] = lambda path: True
+    files: Iterable[SourceFile],
+    dockerfiles: Collection[str],
+    wanted: Callable[[str], bool] = lambda path: True,
+    *,
+    compose: Iterable[ComposeRun],
 ) -> frozenset[str]:
-    """The paths among `dockerfiles` whose image a workload of `files` runs, and every
-    workload container running it sets a non-root user (container over pod level).
-    `wanted`: whether a linked Dockerfile's answer matters at all (it would be reported);
-    manifests are parsed only for the images of those."""
+    """The paths among `dockerfiles` whose image a workload of `files` or a compose service
+    (`compose_runs`) runs, and every workload container and compose service running it
+    sets a non-root user (container over pod level). `wanted`: whether a linked
+    Dockerfile's answer matters at all (it would be reported); manifests are parsed only
+    for the images of those."""
     if not dockerfiles:
         return frozenset()
     basenames = {posixpath.basename(p) for p in dockerfiles}
     built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
     unresolved = False  # a workload whose image or user the scan cannot tell
     runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
+    direct: dict[str, list[bool]] = {}  # Dockerfile path -> runs non-root, of each service building it
+    for run in compose:
+        if run.dockerfile:
+            direct.setdefault(run.dockerfile, []).append(run.nonroot)
+            if run.image:  # `image:` beside `build:` is the name the build is tagged with
+                built.setdefault(run.dockerfile, set()).add(run.image)
+        elif run.image:
+            runs.append((run.image, run.nonroot))
     manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
     for file in files:
         if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
@@ -96,20 +156,17 @@ def nonroot_dockerfiles(
             path = _resolve(build, dockerfiles)
             if path is not None:
                 built.setdefault(path, set()).update(build.names)
-        refs = _image_lines(text) if "image" in text else []
-        if file.kind == "compose":
-            # a compose service runs its image as the image's user unless it sets `user:`:
-            # counted as root, which keeps the finding
-            runs += [(repository_name(r), False) for r in refs]
-        elif file.kind in YAML_KINDS:
+        refs = _image_lines(text) if "image" in text and file.kind != "compose" else []
+        if file.kind in YAML_KINDS:
             if any(not repository_name(r) and is_template(r) for r in refs):
                 unresolved = True  # a chart or template runs an image nobody can name here
             if not refs and ROOT_SETTING.search(text):
                 unresolved = True  # a patch (a kustomize overlay) may make any workload root
             if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
                 manifests.append((file, refs))
-    built = {path: names for path, names in built.items() if wanted(path)}
-    if not built or unresolved:
+    linked = {path for path in built.keys() | direct.keys() if wanted(path)}
+    built = {path: names for path, names in built.items() if path in linked}
+    if not linked or unresolved:
         return frozenset()
     names = {n for ns in built.values() for n in ns}
     for file, refs in manifests:
@@ -119,8 +176,10 @@ def nonroot_dockerfiles(
             found = _containers(file)
             runs += found if found is not None else [(repository_name(r), False) for r in refs]
     out = set()
-    for path, its_names in built.items():
+    for path in linked:
+        its_names = built.get(path, set())
         mine = [nonroot for deployed, nonroot in runs if _built_as(deployed, names) & its_names]
+        mine += direct.get(path, [])
         if mine and all(mine):
             out.add(path)
     return frozenset(out)
@@ -250,6 +309,60 @@ def _resolve(build: Build, dockerfiles: Collection[str]) -> str | None:
     # Two scanned Dockerfiles fit (the root's and the build script's folder's): which one a
     # script's `cd` picks is not in the text, so neither is linked.
     return found.pop() if len(found) == 1 else None
+
+
+# ---- compose services -------------------------------------------------------------------
+
+
+def _compose_services(file: SourceFile, text: str) -> list[tuple[str, Mapping]] | None:
+    """(name, definition) of each service of a compose file, an alias once; None when the
+    file cannot be parsed."""
+    try:
+        roots = list(parsers.document(file, text).tree.roots())
+    except (ParseError, SkipFile, RecursionError):
+        return None
+    out: list[tuple[str, Mapping]] = []
+    seen: set[int] = set()
+    for root in roots:
+        services = root.get("services") if isinstance(root, Mapping) else None
+        if not isinstance(services, Mapping):
+            continue
+        for name, _, service in services.entries():
+            if isinstance(service, Mapping) and id(service) not in seen:
+                seen.add(id(service))
+                out.append((name, service))
+    return out
+
+
+def _compose_dockerfile(build: YNode | None, folder: str, dockerfiles: Collection[str]) -> str:
+    """The scanned Dockerfile a service's `build:` names, or "": a context string, or a
+    mapping's `context` (default `.`) and `dockerfile` (default `Dockerfile`, relative to
+    the context), the context relative to the compose file's folder. A remote context, an
+    inline Dockerfile or a variable names none the scan can tell."""
+    if isinstance(build, Scalar):
+        context, name = build.value, "Dockerfile"
+    elif isinstance(build, Mapping) and "dockerfile_inline" not in build:
+        context, name = build.text("context") or ".", build.text("dockerfile") or "Dockerfile"
+    else:
+        return ""
+    context, name = context.strip(), name.strip()
+    if "$" in context + name or "://" in context or context.startswith("git@"):
+        return ""
+    path = posixpath.normpath(posixpath.join(folder, context, name))
+    return path if path in dockerfiles else ""
+
+
+def _compose_nonroot(user: str | None) -> bool:
+    """Whether a compose `user:` (`uid[:gid]` or a name) runs as a non-root user. A variable
+    reads as its default (`${UID:-1000}`); one without a default is unknown, as a pod's
+    templated `runAsUser` is: not counted as non-root."""
+    if user is None:
+        return False  # the image's own user
+    value = COMPOSE_DEFAULT.sub(lambda m: m.group(1), user.strip())
+    name = value.split(":", 1)[0].strip()
+    if not name or "$" in name:
+        return False
+    return int(name) > 0 if name.isdigit() else name not in ROOT_USERS
 
 
 # ---- workloads ----------------------------------------------------------------------------
