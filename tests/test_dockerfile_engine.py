@@ -125,6 +125,54 @@ def test_server_base_image_counts_only_without_a_command_of_its_own(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
+    ("command", "serves"),
+    [
+        ('CMD ["bash"]', False),
+        ("CMD bash", False),
+        ('CMD ["/bin/bash"]', False),
+        ('CMD ["sh"]', False),
+        ('CMD ["/bin/bash", "-l"]', False),
+        ('ENTRYPOINT ["/usr/bin/env"]\nENTRYPOINT ["/bin/zsh"]', False),  # the last ENTRYPOINT counts
+        ('CMD ["bash", "-c", "python api.py"]', True),  # a script, not a shell to type into
+        ("CMD sh start.sh", True),
+        ('ENTRYPOINT ["/entrypoint.sh"]\nCMD ["bash"]', True),  # a wrapper may start anything
+        ("RUN echo no command of its own", True),  # the base image's command: unknown
+    ],
+)
+def test_an_interactive_shell_serves_nothing(tmp_path: Path, command: str, serves: bool) -> None:
+    text = f"FROM python:3.11{DIGEST}\nEXPOSE 7860 8000\n{command}\n"
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == ([("ATS-DKR-003", 1, 6, 89, "low")] if serves else [])
+
+
+def test_a_shell_does_not_hide_a_server_in_an_earlier_stage_or_its_entrypoint(tmp_path: Path) -> None:
+    # A shell CMD after a server ENTRYPOINT is the server's argument, not a shell.
+    text = f'FROM python:3.11{DIGEST}\nENTRYPOINT ["vllm", "serve"]\nCMD ["bash"]\n'
+    assert _dkr(scan_text(tmp_path, "Dockerfile", text)) == [("ATS-DKR-003", 1, 6, 89, "low")]
+
+
+def test_compose_command_is_what_the_image_runs(tmp_path: Path) -> None:
+    from scanning import scan_path, write_tree
+
+    shell = f'FROM python:3.11{DIGEST}\nCOPY . /app\nCMD ["bash"]\n'
+    compose = "services:\n  api:\n    build: .\n    command: uvicorn app:api --host 0.0.0.0 --port 8000\n"
+    write_tree(tmp_path, {"Dockerfile": shell, "docker-compose.yml": compose})
+    result = scan_path(tmp_path, select=["ATS-DKR-003"])
+    assert [(f.path, f.region.start_line, f.message) for f in result.findings] == [
+        ("Dockerfile", 1, "The final stage runs as root and the image serves the network: the final stage sets no USER;"
+         " its compose service `api` (docker-compose.yml) runs a server: `uvicorn app:api --host 0.0.0.0 --port 8000`."),
+    ]  # fmt: skip
+    # Its `entrypoint:` clears the image's CMD: `bash` alone, with the EXPOSE of the image's own.
+    exposed = f"FROM python:3.11{DIGEST}\nEXPOSE 8000\nCMD [\"uvicorn\", \"app:api\"]\n"
+    write_tree(tmp_path, {"Dockerfile": exposed.replace("CMD", "ENTRYPOINT"), "docker-compose.yml": "services:\n  dev:\n    build: .\n    entrypoint: bash\n"})
+    assert _dkr003(tmp_path) == ["Dockerfile"]  # the image's own ENTRYPOINT serves
+    write_tree(tmp_path, {"Dockerfile": f"FROM python:3.11{DIGEST}\nEXPOSE 8000\nCMD python app.py\n"})
+    assert _dkr003(tmp_path) == []  # `entrypoint: bash` clears the CMD: a shell
+    # One service that runs the image's own command keeps its EXPOSE as evidence.
+    write_tree(tmp_path, {"docker-compose.yml": "services:\n  dev:\n    build: .\n    entrypoint: bash\n  app:\n    build: .\n"})
+    assert _dkr003(tmp_path) == ["Dockerfile"]
+
+
+@pytest.mark.parametrize(
     ("source", "expected"),
     [
         ("https://example.com/tool.tar.gz", ("a remote file", "without `--checksum`", None)),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine
@@ -20,6 +20,9 @@ from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 from atlascan.rules import Rule
 from atlascan.vocabulary import ROOT_USERS
+
+if TYPE_CHECKING:
+    from atlascan.engines.image_links import ComposeRun
 
 # A FROM, or an ARG default it reads, that carries a digest.
 # What `prepare` counts, without parsing: each FROM's image (and stage name), ARG defaults.
@@ -50,6 +53,9 @@ class Facts:
     # compose service of the scan that runs it runs as a non-root user (ATS-DKR-003 stays
     # silent).
     nonroot_deployed: frozenset[str] = frozenset()
+    # The compose services of the scan that build a Dockerfile of it: their `command:` and
+    # `entrypoint:` are what the image runs there (ATS-DKR-003's serving evidence).
+    compose: tuple[ComposeRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,20 +78,23 @@ class DockerfileEngine(Engine):
         image that every Kubernetes workload and compose service of the scan running it runs
         as a non-root user (ATS-DKR-003, `image_links`)."""
         nonroot: frozenset[str] = frozenset()
+        builds: tuple[ComposeRun, ...] = ()
         if ctx.enabled("ATS-DKR-003"):
             from atlascan.engines.image_links import compose_runs, nonroot_dockerfiles
 
             dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
             match = ctx.rules["ATS-DKR-003"].match
             scanned = ctx.scanned or files
+            runs = compose_runs(scanned, dockerfiles)
+            builds = tuple(run for run in runs if run.dockerfile)
             nonroot = nonroot_dockerfiles(
                 scanned,
                 dockerfiles,
-                lambda path: _reported_root(dockerfiles[path], match),
-                compose=compose_runs(scanned, dockerfiles),
+                lambda path: _reported_root(dockerfiles[path], match, _building(builds, path)),
+                compose=runs,
             )
         practice, few = self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else (None, False)
-        return Facts(practice, few, nonroot)
+        return Facts(practice, few, nonroot, builds)
 
     @staticmethod
     def _digest_practice(files: list[SourceFile]) -> tuple[bool, bool]:
@@ -180,9 +189,10 @@ class DockerfileEngine(Engine):
         (`_root_serving`), unless every Kubernetes workload and compose service of the scan
         running the image sets a non-root user: then it does not run as root where it is
         deployed."""
-        if isinstance(ctx.facts, Facts) and ctx.file.path in ctx.facts.nonroot_deployed:
+        facts = ctx.facts if isinstance(ctx.facts, Facts) else Facts()
+        if ctx.file.path in facts.nonroot_deployed:
             return  # every workload or service of the scan running this image sets a non-root user
-        found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match)
+        found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match, _building(facts.compose, ctx.file.path))
         if found is not None:
             span, why = found
             ctx.finding("ATS-DKR-003").at(span).args(why=why).emit()
@@ -242,7 +252,12 @@ class DockerfileEngine(Engine):
                 ).severity(severity).emit()
 
 
-def _reported_root(file: SourceFile, match: Mapping[str, Any]) -> bool:
+def _building(runs: tuple[ComposeRun, ...], path: str) -> tuple[ComposeRun, ...]:
+    """The compose services that build the Dockerfile at `path`."""
+    return tuple(run for run in runs if run.dockerfile == path)
+
+
+def _reported_root(file: SourceFile, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = ()) -> bool:
     """Whether ATS-DKR-003 would report this Dockerfile (prepare asks only for the ones
     a build links to an image name: the manifests are read for those alone)."""
     from atlascan import parsers
@@ -252,13 +267,16 @@ def _reported_root(file: SourceFile, match: Mapping[str, Any]) -> bool:
         dockerfile: Dockerfile = parsers.read(file, Limits()).tree
     except (OSError, ParseError, SkipFile):
         return False
-    return bool(dockerfile.stages) and _root_serving(dockerfile, match) is not None
+    return bool(dockerfile.stages) and _root_serving(dockerfile, match, compose) is not None
 
 
-def _root_serving(dockerfile: Dockerfile, match: Mapping[str, Any]) -> tuple[Span, str] | None:
+def _root_serving(
+    dockerfile: Dockerfile, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = ()
+) -> tuple[Span, str] | None:
     """Where and why the final stage runs as root in an image that evidently serves the
     network (ATS-DKR-003), or None: a one-shot training, conversion or CI builder image
-    running as root exposes no service."""
+    running as root exposes no service, nor does a development image that starts only an
+    interactive shell. `compose`: the compose services that build this Dockerfile."""
     final = dockerfile.stages[-1]
     chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
     base = chain[-1]  # the stage whose FROM names an image outside this file
@@ -276,7 +294,7 @@ def _root_serving(dockerfile: Dockerfile, match: Mapping[str, Any]) -> tuple[Spa
             return None  # images built to run unprivileged set their own USER
         if _image_row(base.resolved_image, tuple(match.get("nonroot_images", ()))):
             return None  # the base image's own last USER is unprivileged (the rule's table)
-    serves = _serving_evidence(chain, base, match)
+    serves = _serving_evidence(chain, base, match, compose)
     if serves is None:
         return None  # no exposed service: root in a job or builder image is not worth a finding
     if any(i.keyword in ("CMD", "ENTRYPOINT") and "--allow-root" in i.text for stage in chain for i in stage.instructions):
@@ -434,30 +452,74 @@ def _stage_chain(dockerfile: Dockerfile, final: Stage) -> list[Stage]:
     return chain
 
 
-def _serving_evidence(chain: list[Stage], base: Stage, match: Mapping[str, Any]) -> str | None:
+def _serving_evidence(
+    chain: list[Stage], base: Stage, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = ()
+) -> str | None:
     """Why the image evidently serves the network, or None: an EXPOSE, a server command in
-    the effective CMD/ENTRYPOINT (the rule's `serve_commands`), or, with no command of its
-    own, a base image whose default command is a server (the rule's `server_images`)."""
+    the effective CMD/ENTRYPOINT (the rule's `serve_commands`) or in the `command:` of a
+    compose service that builds it, or, with no command of its own, a base image whose
+    default command is a server (the rule's `server_images`). Unless the image's own
+    command is a server, an interactive shell (`CMD ["bash"]`, the rule's
+    `interactive_shell`) run wherever it runs (its own command, or that of every compose
+    service building it) serves nothing: its EXPOSE names ports for servers started by
+    hand."""
     commands: dict[str, str] = {}
     for stage in chain:
-        for instr in stage.instructions:
-            if instr.keyword == "EXPOSE":
-                return f"it has `EXPOSE {instr.body.strip()}` (line {instr.line})"
         for instr in reversed(stage.instructions):
             if instr.keyword in ("CMD", "ENTRYPOINT") and instr.keyword not in commands:
                 args = instr.json_args
                 text = " ".join(w.value for w in args) if args is not None else instr.body
                 commands[instr.keyword] = text.strip()
-    for keyword, text in sorted(commands.items()):  # ENTRYPOINT before CMD
-        for pattern in match.get("serve_commands", ()):
-            if _compiled(pattern).search(text):
-                shown = text if len(text) <= 60 else text[:57] + "..."
-                return f"its {keyword} runs a server: `{shown}`"
+    server = _server_command(commands, match)
+    runs = [_compose_commands(commands, run) for run in compose] or [commands]
+    if server is None and all(_interactive(run, match) for run in runs):
+        return None
+    for stage in chain:
+        for instr in stage.instructions:
+            if instr.keyword == "EXPOSE":
+                return f"it has `EXPOSE {instr.body.strip()}` (line {instr.line})"
+    if server is not None:
+        return f"its {server[0]} runs a server: `{_shown(server[1])}`"
+    for run in compose:
+        found = _server_command(_compose_commands(commands, run), match)
+        if found is not None:
+            return f"its compose service `{run.service}` ({run.file}) runs a server: `{_shown(found[1])}`"
     if not commands:
         row = _image_row(base.resolved_image, tuple(match.get("server_images", ())))
         if row is not None:
             return f"its base image `{_image_name(base.resolved_image)}` runs {row.get('serves', 'a server')}"
     return None
+
+
+def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(keyword, text) of the first of ENTRYPOINT and CMD that runs a server (the rule's
+    `serve_commands`), or None."""
+    for keyword, text in sorted(commands.items()):  # ENTRYPOINT before CMD
+        if any(_compiled(pattern).search(text) for pattern in match.get("serve_commands", ())):
+            return keyword, text
+    return None
+
+
+def _compose_commands(own: Mapping[str, str], run: ComposeRun) -> dict[str, str]:
+    """The ENTRYPOINT and CMD a compose service runs the image with: its `entrypoint:`
+    replaces the image's and clears the image's CMD; its `command:` replaces the CMD."""
+    if run.entrypoint is not None:
+        chosen = {"ENTRYPOINT": run.entrypoint, "CMD": run.command or ""}
+    else:
+        chosen = {"ENTRYPOINT": own.get("ENTRYPOINT", ""), "CMD": own.get("CMD", "") if run.command is None else run.command}
+    return {keyword: text for keyword, text in chosen.items() if text}
+
+
+def _interactive(commands: Mapping[str, str], match: Mapping[str, Any]) -> bool:
+    """Whether ENTRYPOINT and CMD together only start an interactive shell (`bash`,
+    `/bin/sh -l`), not a script (`bash -c ...`, `sh start.sh`) or a wrapper (`/entrypoint.sh bash`)."""
+    line = " ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands).strip()
+    pattern = match.get("interactive_shell")
+    return bool(line and pattern) and _compiled(pattern).fullmatch(line) is not None
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _tag(image: str) -> str:

@@ -81,14 +81,17 @@ class Build:
 @dataclass(frozen=True)
 class ComposeRun:
     """One compose service: the scanned Dockerfile it builds ("" when none), the image name
-    it runs or tags its build as ("" when none is literal), and whether its `user:` runs
-    the process as a non-root user."""
+    it runs or tags its build as ("" when none is literal), whether its `user:` runs the
+    process as a non-root user, and its `entrypoint:` and `command:` as one line each
+    (None when not set: the image's own)."""
 
     file: str
     service: str
     dockerfile: str
     image: str
     nonroot: bool
+    entrypoint: str | None = None
+    command: str | None = None
 
 
 def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> tuple[ComposeRun, ...]:
@@ -114,6 +117,8 @@ def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> t
                     _compose_dockerfile(service.get("build"), folder, dockerfiles),
                     repository_name(_text(service.get("image")) or ""),
                     _compose_nonroot(_text(service.get("user"))),
+                    _compose_command(service.get("entrypoint")),
+                    _compose_command(service.get("command")),
                 )
             )
     return tuple(out)
@@ -363,6 +368,16 @@ def _compose_nonroot(user: str | None) -> bool:
     if not name or "$" in name:
         return False
     return int(name) > 0 if name.isdigit() else name not in ROOT_USERS
+
+
+def _compose_command(node: YNode | None) -> str | None:
+    """A service's `command:` or `entrypoint:` as one line (a list's words joined by spaces,
+    as the Dockerfile engine joins an exec form); None when not set."""
+    if isinstance(node, Scalar):
+        return node.value.strip()
+    if isinstance(node, Sequence):
+        return " ".join(item.value for item in node.items if isinstance(item, Scalar)).strip()
+    return None
 
 
 # ---- workloads ----------------------------------------------------------------------------
