@@ -1557,7 +1557,8 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
     # origin) not worth acting on: by default they are counted in one notice per rule.
     files = {
         "serve.py": "import pickle\nfrom flask import request\n\ndef predict():\n    return pickle.loads(request.data)\n",
-        "lib.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n",
+        # a library module's main block that reads no command line leaves it a library
+        "lib.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n\nif __name__ == '__main__':\n    pass\n",
         "convert.py": (
             "import sys, torch, pickle\n\ndef convert(path):\n    return pickle.load(open(path, 'rb'))\n\n"
             "state = torch.load(sys.argv[1])\nlabels = pickle.load(open('labels.pkl', 'rb'))\n\n"

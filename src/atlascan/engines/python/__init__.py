@@ -167,7 +167,7 @@ class PythonEngine(Engine):
                     if mentions(written.source, facts.words):
                         self._analyse(tree, file, ctx, facts, written, shipped, made)
         elif mentions(doc.text, facts.words):
-            main = MAIN_GUARD.search(doc.text) is not None
+            main = MAIN_GUARD.search(doc.text) is not None and ARGV_PARSER.search(doc.text) is not None
             self._analyse(doc.tree, file, ctx, facts, None, facts.pins.for_file(file.path), main=main)
 
     def _analyse(
@@ -189,7 +189,7 @@ class PythonEngine(Engine):
             self._emit(report, ctx, program, main)
 
     def _emit(self, report: Report, ctx: FileContext, program: nb.NotebookProgram | None, main: bool = False) -> None:
-        """`main`: the file runs as a program (`if __name__ == "__main__":`)."""
+        """`main`: the file is a command-line program (see `MAIN_GUARD`)."""
         rule = ctx.rules.get(report.rule)
         if rule is None or (report.rule == SHELL_RULE and program is not None and not program.name and not _outside(report.origin)):
             return
@@ -285,8 +285,11 @@ def _outside(origin: Origin | None) -> bool:
     return origin is not None and origin.rank >= 2 and (origin.param is None or origin.proof)
 
 
-# A file that runs as a program: its functions are handed what its own main reads.
+# A command-line program, its functions handed what its own main reads: a file that runs as
+# a program and reads a command line (a library module's `if __name__ == "__main__": pass`
+# reads none).
 MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.M)
+ARGV_PARSER = re.compile(r"\b(?:argparse|sys\.argv|fire\.Fire|HfArgumentParser|typer)\b|@click\.|^import fire\b", re.M)
 
 
 def _unproven(report: Report, main: bool) -> bool:
