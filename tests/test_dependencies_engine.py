@@ -388,6 +388,25 @@ def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_pat
     assert ("head/requirements.txt", 1) in [(f.path, f.region.start_line) for f in result.findings]
 
 
+def test_torchs_unpickler_advisories_need_a_checkpoint_loaded(tmp_path: Path) -> None:
+    """A sample that pins torch 1.12 to prepare data never loads a checkpoint (reviewers of
+    amazon-sagemaker-examples): CVE-2025-32434, CVE-2026-24747 and the TorchScript flaw are
+    held back there; beside a torch.load they stand."""
+    files = {
+        "prep/requirements.txt": "torch==1.12.0\n",
+        "prep/prepare.py": "import torch\nx = torch.tensor([1.0])\ntorch.save(x, 'x.pt')\n",
+        "serve/requirements.txt": "torch==1.12.0\n",
+        "serve/handler.py": "import torch\nstate = torch.load('model.pt', weights_only=True)\n",
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"], report_classes=frozenset())
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("serve/requirements.txt", 1)]
+    (finding,) = result.findings
+    assert "CVE-2022-45907" not in finding.message  # serve/ shows no TorchScript either
+    assert [n.message.split(" (")[0] for n in result.notices if n.held_as == "practice"] == [
+        "ATS-DEP-004: 1 site held back as the repository's practice"
+    ]
+
+
 def test_one_package_pinned_vulnerable_in_sibling_requirements_files_is_one_finding(tmp_path: Path) -> None:
     """TorchServe's requirements/torch_<platform>.txt: one upgrade of torch to decide, not 27
     findings; another folder, another package, stand apart."""
