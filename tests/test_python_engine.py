@@ -642,7 +642,7 @@ def test_ipython_syntax_is_translated_and_the_cell_still_analysed(tmp_path: Path
     indented = ["  def f(p):\n", "      return pickle.load(p)\n"]
     text = _notebook([cell, indented, ["%%capture\n", "!pip install torch==2.6.0 \\\n", "    transformers\n"]])
     result = _scan(tmp_path, {"nb.ipynb": text})
-    assert result.notices == []
+    assert [n for n in result.notices if not n.held] == []  # held: torch 2.6's advisory, no checkpoint loaded
     assert {f.message.rsplit("(cell ", 1)[1] for f in result.findings if f.rule_id.startswith("ATS-PY-00")} == {"1).", "2)."}
     pip = _one(result, "ATS-PY-018")
     assert "`transformers`" in pip.message and "torch" not in pip.message
