@@ -136,6 +136,36 @@ def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None
     assert sorted(f.region.start_line for f in scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]).findings) == [6]
 
 
+def test_image_tags_are_the_practice_where_actions_are_at_tags_and_no_image_by_digest(tmp_path: Path) -> None:
+    """ms-swift and DeepSpeed pin no action by SHA and no CI image by digest: a vendor's CI
+    image at a tag (or `latest`) is their practice, held back in one notice. Where SHAs are
+    the practice for actions, or one CI image is pinned by digest, a tag is reported."""
+    digest = "0b9b7bd3b4a3c1e0c4d27f5dc2d1c4b5a8f1a3a6c2e9f0d8b7a6c5d4e3f2a1b0"
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: [self-hosted, npu]\n"
+        "    container: ascendai/cann:8.3.rc2-910b-ubuntu22.04-py3.11\n"  # 5
+        "    services:\n      cache:\n        image: redis:latest\n"  # 8
+        "    steps:\n      - uses: actions/checkout@v4\n      - uses: acme/lint-action@v1\n"
+        "      - uses: docker://alpine:3.20\n"  # 12
+    )
+    result = scan_text(tmp_path / "tags", WF, text, select=["ATS-GHA-005"])
+    assert result.findings == []
+    assert [n.message for n in result.notices if "practice" in n.message] == [
+        "ATS-GHA-005: 3 sites held back as the repository's practice (fewer than half of the repository's action "
+        "references are pinned by SHA, none of its CI images by digest); --include-practice reports them."
+    ]
+    asked = scan_text(tmp_path / "tags", WF, text, select=["ATS-GHA-005"], report_classes=frozenset({"practice"}))
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in asked.findings] == [(5, [8, 12])]
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    pinned_image = text + f"      - uses: docker://alpine@sha256:{digest}\n"
+    pinned_actions = text.replace("@v4", f"@{sha}").replace("@v1", f"@{sha}")
+    for name, variant in (("image", pinned_image), ("actions", pinned_actions)):
+        found = scan_text(tmp_path / name, WF, variant, select=["ATS-GHA-005"]).findings
+        assert [(f.rule_id, f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found] == [
+            ("ATS-GHA-005", 5, [8, 12])
+        ], name
+
+
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
     text = (
         "on: pull_request_target\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
@@ -311,10 +341,13 @@ def test_scan_speed_of_hundreds_of_workflows(tmp_path: Path) -> None:
     # Identical workflows: a hardening rule's finding folds across them, wf7 a related site.
     wf7 = ".github/workflows/wf7.yml"
     per_file = {f.rule_id for f in result.findings if f.path == wf7 or any(r.path == wf7 for r in f.related)}
-    assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-005", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
-    # 2 tags per file and 1 SHA: tags are the practice, held back in one notice
-    assert not [f for f in result.findings if f.rule_id == "ATS-GHA-004"]
-    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 600 sites"]
+    assert {"ATS-GHA-001", "ATS-GHA-002", "ATS-GHA-009", "ATS-GHA-011", "ATS-CMD-010"} <= per_file
+    # 2 tags per file and 1 SHA: tags are the practice, held back in one notice; no image is
+    # pinned by digest, so the container's tag is the practice too
+    assert not [f for f in result.findings if f.rule_id in ("ATS-GHA-004", "ATS-GHA-005")]
+    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == [
+        "ATS-GHA-004: 600 sites", "ATS-GHA-005: 300 sites"
+    ]
     assert elapsed < 30, elapsed
 
 

@@ -23,16 +23,20 @@ if TYPE_CHECKING:
 GITHUB_OWNED = ("actions/", "github/")
 # `uses:` references of workflows and actions, for the share pinned by commit SHA.
 USES_LINE = re.compile(r"^[ \t-]*uses:[ \t]*[\"']?([^\s\"'#]+)", re.M)
+# A job container, service or `docker://` image pinned by digest, for ATS-GHA-005's practice.
+DIGEST_IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|container|uses):[ \t]*[\"']?(?:docker://)?[^\s\"'#]+@sha256:[0-9a-fA-F]{64}", re.M)
 
 
 @dataclass(frozen=True)
 class Facts:
-    """The prepare pass's result (`ctx.facts`), for ATS-GHA-004."""
+    """The prepare pass's result (`ctx.facts`), for ATS-GHA-004 and ATS-GHA-005."""
 
     sha_practice: bool  # at least half of the remote `uses:` references are commit SHAs
     owner: str | None = None  # the GitHub owner of the scanned repository, lower-case
     # GitHub's own actions (`actions/*`, `github/*`) are used and none is pinned by SHA
     github_tags: bool = False
+    # tags are the practice for actions (there are some) and no CI image is pinned by digest
+    image_tags: bool = False
 
 
 def sha_practice(facts: object) -> bool | None:
@@ -54,14 +58,16 @@ class WorkflowsEngine(Engine):
         of its remote `uses:` references are SHAs. Then every tag breaks the practice and
         ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`).
         Whether GitHub's own actions are all at tags (then their tags are the practice). And
-        whose actions are the repository owner's own (`ctx.repository`)."""
-        if not ctx.enabled("ATS-GHA-004"):
+        whose actions are the repository owner's own (`ctx.repository`). For ATS-GHA-005,
+        whether image tags are the practice too: SHAs are not, and no job image is pinned by
+        digest."""
+        if not (ctx.enabled("ATS-GHA-004") or ctx.enabled("ATS-GHA-005")):
             return None
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
         from atlascan.vocabulary import COMMIT_SHA
 
-        total = pinned = owned = owned_pinned = 0
+        total = pinned = owned = owned_pinned = digests = 0
         for file in files:
             if file.kind not in ("gha-workflow", "gha-action"):
                 continue
@@ -69,6 +75,7 @@ class WorkflowsEngine(Engine):
                 text = parsers.read_text(file, Limits())
             except (OSError, ParseError, SkipFile):
                 continue
+            digests += bool(DIGEST_IMAGE_LINE.search(text))
             for m in USES_LINE.finditer(text):
                 ref = m.group(1)
                 if ref.startswith(("./", "docker://")) or "${{" in ref:
@@ -80,7 +87,8 @@ class WorkflowsEngine(Engine):
                     owned += 1
                     owned_pinned += sha
         owner = ctx.repository.split("/", 1)[0] if ctx.repository else None
-        return Facts(total > 0 and pinned * 2 >= total, owner, owned > 0 and owned_pinned == 0)
+        practice = total > 0 and pinned * 2 >= total
+        return Facts(practice, owner, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

@@ -1208,7 +1208,7 @@ def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
     runs = flow.root.get("runs") if flow.action else None
     image = runs.get("image") if isinstance(runs, Mapping) else None
     if isinstance(image, Scalar) and image.value.startswith("docker://") and image_unpinned(image.value[9:]):
-        ctx.finding("ATS-GHA-005").at(image).args(image=image.value[9:]).emit()  # a Docker container action
+        _unpinned_image(ctx, image, image.value[9:])  # a Docker container action
     for job in flow.jobs:
         images = [image_of(job.node.get("container"))]
         services = job.node.get("services")
@@ -1216,11 +1216,22 @@ def check_unpinned_images(flow: Workflow, ctx: FileContext) -> None:
             images.extend(image_of(s) for _, _, s in services.entries())
         for image in images:
             if image is not None and image_unpinned(image.value):
-                ctx.finding("ATS-GHA-005").at(image).args(image=image.value).emit()
+                _unpinned_image(ctx, image, image.value)
         for step in job.steps:
             uses = step.get("uses")
             if isinstance(uses, Scalar) and uses.value.startswith("docker://") and image_unpinned(uses.value[9:]):
-                ctx.finding("ATS-GHA-005").at(uses).args(image=uses.value[9:]).emit()
+                _unpinned_image(ctx, uses, uses.value[9:])
+
+
+def _unpinned_image(ctx: FileContext, node: Scalar, image: str) -> None:
+    """Where tags are the practice for the repository's actions (ATS-GHA-004) and it pins no
+    CI image by digest, an image's tag is its practice too, held back (`latest` or no tag as
+    well: a version tag moves as they do, only a digest protects against either)."""
+    finding = ctx.finding("ATS-GHA-005").at(node).args(image=image)
+    if isinstance(ctx.facts, Facts) and ctx.facts.image_tags:
+        practice = "fewer than half of the repository's action references are pinned by SHA, none of its CI images by digest"
+        finding.property("foldScope", "repository").property("practice", practice)
+    finding.emit()
 
 
 # ---- ATS-GHA-006 / 007: secrets handed over wholesale ------------------------------------
