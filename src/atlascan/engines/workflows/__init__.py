@@ -29,14 +29,19 @@ DIGEST_IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|container|uses):[ \t]*[\"']?(?
 
 @dataclass(frozen=True)
 class Facts:
-    """The prepare pass's result (`ctx.facts`), for ATS-GHA-004 and ATS-GHA-005."""
+    """The prepare pass's result (`ctx.facts`), for ATS-GHA-004, 005 and 006."""
 
     sha_practice: bool  # at least half of the remote `uses:` references are commit SHAs
-    owner: str | None = None  # the GitHub owner of the scanned repository, lower-case
+    repository: str | None = None  # the scanned GitHub repository, `owner/name` lower-case
     # GitHub's own actions (`actions/*`, `github/*`) are used and none is pinned by SHA
     github_tags: bool = False
     # tags are the practice for actions (there are some) and no CI image is pinned by digest
     image_tags: bool = False
+
+    @property
+    def owner(self) -> str | None:
+        """The GitHub owner of the scanned repository, lower-case."""
+        return self.repository.split("/", 1)[0] if self.repository else None
 
 
 def sha_practice(facts: object) -> bool | None:
@@ -58,10 +63,10 @@ class WorkflowsEngine(Engine):
         of its remote `uses:` references are SHAs. Then every tag breaks the practice and
         ATS-GHA-004 reports it; otherwise tags are held back as the practice (see `github`).
         Whether GitHub's own actions are all at tags (then their tags are the practice). And
-        whose actions are the repository owner's own (`ctx.repository`). For ATS-GHA-005,
-        whether image tags are the practice too: SHAs are not, and no job image is pinned by
-        digest."""
-        if not (ctx.enabled("ATS-GHA-004") or ctx.enabled("ATS-GHA-005")):
+        which repository is scanned (`ctx.repository`): whose actions and workflows are its
+        own. For ATS-GHA-005, whether image tags are the practice too: SHAs are not, and no
+        job image is pinned by digest."""
+        if not any(ctx.enabled(rule) for rule in ("ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-006")):
             return None
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
@@ -86,9 +91,8 @@ class WorkflowsEngine(Engine):
                 if ref.lower().startswith(GITHUB_OWNED):
                     owned += 1
                     owned_pinned += sha
-        owner = ctx.repository.split("/", 1)[0] if ctx.repository else None
         practice = total > 0 and pinned * 2 >= total
-        return Facts(practice, owner, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests)
+        return Facts(practice, ctx.repository, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

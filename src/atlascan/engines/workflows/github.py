@@ -1239,36 +1239,21 @@ def _unpinned_image(ctx: FileContext, node: Scalar, image: str) -> None:
 TO_JSON_SECRETS = re.compile(r"toJSON\(\s*secrets\s*\)", re.I)
 
 
-NAMED_SECRET = re.compile(r"\bsecrets\s*(?:\.\s*(?!GITHUB_TOKEN\b)\w|\[)")
-
-
-def _callee_reads_secrets(ctx: FileContext, path: str) -> bool:
-    """Whether the reusable workflow at `path` (in this scan) names a secret other than
-    GITHUB_TOKEN; True when it cannot be read."""
-    from atlascan.model import ParseError, SkipFile, SourceFile
-
-    if path not in ctx.all_paths:
-        return True
-    root = ctx.root
-    try:
-        text = ctx.document(SourceFile(path, root + path, "gha-workflow", 0)).text
-    except (OSError, ParseError, SkipFile):
-        return True
-    return bool(NAMED_SECRET.search(text))
+def _own_workflow(ctx: FileContext, uses: str | None) -> bool:
+    """Whether a reusable workflow call names this repository's own code: a local workflow
+    (`./.github/workflows/x.yml`) or this repository by name. Whoever changes it could as
+    well change a workflow here to read every secret: inheriting hands no one else anything.
+    Another repository, of the same owner too, is other code, reviewed elsewhere."""
+    value = (uses or "").strip().lower()
+    repository = ctx.facts.repository if isinstance(ctx.facts, Facts) else None
+    return value.startswith("./") or bool(repository and value.startswith(repository + "/"))
 
 
 def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         secrets = job.node.get("secrets")
-        if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit":
-            # A workflow of this repository (`./.github/workflows/...`) is reviewed with it:
-            # still more than it needs, but no one else's code receives the secrets.
-            uses = (job.node.text("uses") or "").strip()
-            local = uses.startswith("./")
-            callee = _repo_of(ctx.file.path, ctx.all_paths) + uses[2:].split("@", 1)[0]
-            if local and not _callee_reads_secrets(ctx, callee):
-                continue  # it reads none but GITHUB_TOKEN: nothing is handed over
-            ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).severity(Severity.LOW if local else None).emit()
+        if isinstance(secrets, Scalar) and secrets.value.strip() == "inherit" and not _own_workflow(ctx, job.node.text("uses")):
+            ctx.finding("ATS-GHA-006").at(secrets).args(job=job.name).emit()
     if ctx.enabled("ATS-GHA-007"):
         from atlascan.parsers.yaml import walk
 
