@@ -315,6 +315,28 @@ def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_pat
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [3])]
 
 
+def test_a_git_ref_the_build_fills_in_is_unknown_not_absent(tmp_path: Path) -> None:
+    """triton's Dockerfile.sdk installs `git+${TRITON_MODEL_ANALYZER_REPO}`, an ARG whose
+    default ends `@${TRITON_MODEL_ANALYZER_REPO_TAG}`, a build argument: the ref is unknown
+    (it may be a commit), not absent. An ARG default that resolves to a branch is that
+    branch; a tag built from a variable (`@v${VERSION}`) is a tag; a URL with no `@` is no ref."""
+    text = (
+        "FROM python:3.11-slim\n"
+        "ARG ORG=http://github.com/triton-inference-server\n"
+        "ARG ANALYZER_TAG\n"
+        'ARG ANALYZER_REPO="${ORG}/model_analyzer@${ANALYZER_TAG}"\n'
+        'RUN pip3 install "git+${ANALYZER_REPO}"\n'  # 5 silent
+        "ARG KERNELS_REF=main\n"
+        'RUN pip install "git+https://github.com/acme/kernels@${KERNELS_REF}"\n'  # 7 @main
+        "RUN pip install git+$TOOLS_URL 'git+https://github.com/acme/t@${{ inputs.ref }}'\n"  # 8 silent
+        'RUN pip install "git+https://github.com/acme/lib@v${VERSION}" git+https://github.com/acme/other\n'  # 9
+    )
+    (finding,) = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"]).findings
+    sites = [finding, *finding.related]
+    assert [(f.region.start_line, f.region.start_column) for f in sites] == [(7, 18), (9, 18), (9, 63)]
+    assert ["@main" in sites[0].message, "@v${VERSION}" in sites[1].message, "from no ref" in sites[2].message] == [True] * 3
+
+
 def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tmp_path: Path) -> None:
     """unsloth's CI: `--index-url` PyTorch's CPU index, `--extra-index-url` PyPI's, is the pair
     `--extra-index-url` PyTorch's index makes with PyPI: graded the same, and held back when it

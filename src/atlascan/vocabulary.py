@@ -12,6 +12,22 @@ from urllib.parse import urlsplit
 # A full git commit SHA (an action `uses:` ref, a pip VCS ref, a Hub revision).
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 COMMIT_SHA_REF = re.compile(r"@[0-9a-f]{40}(?:#|$)")  # `git+https://...@<sha>` in a requirement
+# A value the build fills in: a shell or Dockerfile variable (`$REF`, `${REF}`), a command
+# substitution (`$(cat REF)`) or a GitHub expression (`${{ inputs.ref }}`).
+VARIABLE_VALUE = re.compile(r"\$(?:\{\{[^}]*\}\}|\{[^}]*\}|\([^)]*\)|[A-Za-z_]\w*)")
+
+
+def revision_unknown(url: str, ref: str | None) -> bool:
+    """Whether a git URL's revision is set where the scan cannot read it: the ref is a
+    variable (`@${TAG}`, a build argument or a workflow input: it may be a commit), or no
+    `@ref` is written and the URL ends in a variable that may hold one (`git+${REPO}`, the
+    whole URL a build argument). `@v${VERSION}` is a tag whatever the version."""
+    if ref:
+        return VARIABLE_VALUE.fullmatch(ref.strip("'\"")) is not None
+    base = url.split("#", 1)[0].strip("'\"")
+    return any(m.end() == len(base) for m in VARIABLE_VALUE.finditer(base))
+
+
 # An OCI image reference pinned by content.
 IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
 # An image field a build step fills in before anything runs: an all-caps name, tagged or not

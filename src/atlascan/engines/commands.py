@@ -32,6 +32,7 @@ from atlascan.vocabulary import (
     loopback_url,
     paired_wheel_index,
     public_wheel_index,
+    revision_unknown,
 )
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
@@ -538,12 +539,18 @@ def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
             or inv.args[0].value not in ("install", "add", "download", "wheel")
         ):
             continue
+        env = {**scan.env, **inv.env}
         for word in inv.args[1:]:
-            if "git+" not in word.value or word.value.startswith("-"):
+            if word.value.startswith("-"):
                 continue
-            ref = _git_ref(word.value)
+            spec = _expand_all(word.value, env)  # `ARG REPO=...@${TAG}` ... `"git+${REPO}"`
+            if "git+" not in spec:
+                continue
+            ref = _git_ref(spec)
+            if revision_unknown(spec.split("git+", 1)[1], ref):
+                continue  # the build fills the ref in: it may be a commit
             if ref is None or not HEX40.match(ref.lower()):
-                yield Hit("ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(word.value))
+                yield Hit("ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(spec))
 
 
 # ---- remote code and downloads -----------------------------------------------------------------
@@ -872,6 +879,17 @@ _URL_HOST = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/\s]*@)?(\[[^\]]*
 def _expand(value: str, env: dict[str, str]) -> str:
     """One level of `$X`/`${X}` from the text's own assignments (unknown ones stay)."""
     return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)).strip("'\""), value)
+
+
+def _expand_all(value: str, env: dict[str, str], depth: int = 3) -> str:
+    """`_expand` until nothing known is left, a few levels at most (an ARG default that
+    names another ARG; `A=$A:x` expands once per level)."""
+    for _ in range(depth):
+        expanded = _expand(value, env)
+        if expanded == value:
+            break
+        value = expanded
+    return value
 
 
 def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:

@@ -40,7 +40,13 @@ from atlascan.parsers.requirements import (
     pip_install_arguments,
     requirement_line,
 )
-from atlascan.vocabulary import COMMIT_SHA, loopback_host, loopback_url, paired_wheel_index
+from atlascan.vocabulary import (
+    COMMIT_SHA,
+    loopback_host,
+    loopback_url,
+    paired_wheel_index,
+    revision_unknown,
+)
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
@@ -259,8 +265,8 @@ class DependenciesEngine(Engine):
             if req.local or not req.url:
                 continue
             if req.vcs:
-                if COMMIT_SHA.match(req.ref):
-                    continue
+                if COMMIT_SHA.match(req.ref) or revision_unknown(req.url, req.ref):
+                    continue  # a commit, or a ref the install fills in (`@${TAG}`: pip expands it)
                 why = f"the moving ref `{req.ref}`, not a full commit SHA" if req.ref else "no ref at all (the default branch)"
             elif req.hashes or m.require_hashes:
                 continue
