@@ -51,6 +51,15 @@ ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "::0", "*", "0", ""})
 # any `:group`).
 ROOT_USERS = frozenset({"root", "0"})
 
+# OpenAI-compatible model servers one runs oneself (vLLM, SGLang, llama.cpp, LMDeploy, TGI),
+# as a command line names them, and the flag that sets the token their clients must present:
+# its value is that server's own key, whatever shape its author gave it.
+SELF_HOSTED_LLM_SERVER = re.compile(
+    r"\bvllm\s+serve\b|\bvllm\.entrypoints\.openai\b|\bsglang\.launch_server\b|\bllama-server\b"
+    r"|\bllama_cpp\.server\b|\blmdeploy\s+serve\b|\btext-generation-launcher\b"
+)
+SERVER_KEY_FLAGS = ("--api-key", "--api_key", "--api-keys")
+
 # Names of variables and settings that hold credentials (hadolint DL3064's stems plus the ML
 # platforms' own names): `WANDB_API_KEY`, `db_password`, `hf-token`, `client_secret`. The
 # credential word ends the name: `TOKEN_URL`, `PASSWORD_FILE` and `AUTH_TYPE` name no secret,

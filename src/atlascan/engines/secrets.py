@@ -32,10 +32,11 @@ from atlascan.secretpatterns import (
     matches,
     pem_body_elided,
 )
-from atlascan.vocabulary import loopback_host
+from atlascan.vocabulary import SELF_HOSTED_LLM_SERVER, SERVER_KEY_FLAGS, loopback_host
 
 if TYPE_CHECKING:
     from atlascan.analysis import PrepareContext
+    from atlascan.document import Document
     from atlascan.model import Severity
     from atlascan.rules import Rule
 
@@ -115,6 +116,7 @@ class SecretsEngine(Engine):
                 hits.setdefault((pattern.rule_id, secret), []).append((Span(number, start, number, end), pattern.severity))
                 if f":{secret}:{secret}@" in line or f"/{secret}:{secret}@" in line:
                     stand_ins.add(secret)
+        server_keys = _server_keys(doc) if any(rule_id == LLM_PROVIDER_KEY for rule_id, _ in hits) else frozenset()
         # One value written again in the same file (seven servers given the same password) is
         # one rotation: one finding at its first line, the others related.
         for (rule_id, secret), sites in hits.items():
@@ -124,14 +126,48 @@ class SecretsEngine(Engine):
             where = cells.where(span.start_line) if cells else ""
             if again:
                 where += f" (the same value again at line{'s' if len(again) > 1 else ''} {', '.join(str(s.start_line) for s in again)})"
+            # The token a self-hosted server (`vllm serve --api-key ...`) asks its clients for,
+            # in a provider key's shape: that server's own key more often than the provider's.
+            server_key = rule_id == LLM_PROVIDER_KEY and secret in server_keys
+            if server_key:
+                where += "; it is given to a self-hosted model server's `--api-key`: most likely that server's own token, a provider's only if one was reused"
             builder = ctx.finding(rule_id).at(span).args(kind=file.kind, where=where).severity(severity).secret(secret)
-            if secret in stand_ins:
-                # A password that repeats its user name is a sample's or a dev setup's stand-in
-                # more often than a credential: kept in product files, held in docs and tests.
+            if secret in stand_ins or server_key:
+                # A password that repeats its user name, a server's own token: a sample's or a
+                # dev setup's stand-in more often than a credential. Kept in product files,
+                # held in docs and tests.
                 builder.precision(Precision.LOW)
             for s in again:
                 builder.related(s, "The same value again.")
             builder.emit()
+
+
+# ---- ATS-SEC-003: an LLM provider's key shape given to a self-hosted server --------------
+LLM_PROVIDER_KEY = "ATS-SEC-003"
+
+
+def _server_keys(doc: Document) -> frozenset[str]:
+    """The values the file's command lines give to a self-hosted OpenAI-compatible server's
+    `--api-key` (`vllm serve m --api-key X`, `--api-key=X`, a manifest's `command:` list)."""
+    from atlascan.parsers.commandlines import commands, handles
+    from atlascan.parsers.shell import parse, parse_argv
+
+    if not handles(doc.kind, doc.path):
+        return frozenset()
+    found: set[str] = set()
+    for ct in doc.view(commands):
+        if not SELF_HOSTED_LLM_SERVER.search(ct.text):
+            continue
+        script = parse(ct.text) if ct.argv is None else parse_argv(ct.argv, ct.text)
+        for cmd in script.commands:
+            words = [w.value for w in cmd.words]
+            if not SELF_HOSTED_LLM_SERVER.search(" ".join(words)):
+                continue
+            for k, word in enumerate(words):
+                flag, eq, value = word.partition("=")
+                if flag in SERVER_KEY_FLAGS:
+                    found.add(value if eq else words[k + 1] if k + 1 < len(words) else "")
+    return frozenset(found)
 
 
 # ---- ATS-SEC-012: a default credential of an emulator deployed alongside ----------------

@@ -1,0 +1,49 @@
+"""Secrets engine: what the context of a matched value says about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from atlascan.model import Precision
+from atlascan.pathclass import report_classes
+from scanning import scan_path, write_tree
+
+
+def _openai_shaped(body: str) -> str:
+    """An OpenAI legacy key's shape (`sk-` 20 `T3BlbkFJ` 20), built so no literal sits here."""
+    return "sk-" + body[:20] + "T3Blbk" + "FJ" + body[20:40]
+
+
+SERVER = _openai_shaped("u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzd")
+CLIENT = _openai_shaped("Hq7Lw2Zp9Xk4Tn6Rb1Vc8Md3Fs5Gy0Je2Pa7Ku4N")
+SAMPLE = _openai_shaped("ocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXuDL7D")
+
+
+def test_a_provider_shaped_key_given_to_a_self_hosted_servers_api_key_is_a_stand_in(tmp_path: Path) -> None:
+    """aibrix's samples start `vllm serve ... --api-key <value>`: the token the server asks its
+    clients for, in an OpenAI key's shape. It is marked low precision: held back in samples,
+    kept (low precision) in product files. The same shape handed to a client's `--api-key`, in
+    the same script as the server, is a provider key."""
+    def manifest(key: str) -> str:
+        return (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: m\nspec:\n  template:\n    spec:\n      containers:\n"
+            "        - name: vllm\n          image: vllm/vllm-openai@sha256:" + "a" * 64 + "\n"
+            "          command:\n            - vllm\n            - serve\n            - /models/m\n"
+            f'            - --api-key\n            - "{key}"\n'  # 16
+        )
+
+    script = f"vllm serve /models/m --api-key={SERVER} &\npython bench.py --backend vllm --api-key {CLIENT}\n"
+    files = {"samples/vllm.yaml": manifest(SAMPLE), "deploy/vllm.yaml": manifest(SERVER), "deploy/serve.sh": script}
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-SEC-003"])
+    found = sorted((f.path, f.region.start_line, f.precision) for f in result.findings)
+    assert found == [
+        ("deploy/serve.sh", 1, Precision.LOW),
+        ("deploy/serve.sh", 2, Precision.HIGH),
+        ("deploy/vllm.yaml", 16, Precision.LOW),
+    ]
+    assert [n.path for n in result.notices if "held back" in n.message] == ["samples/"]
+    low = next(f for f in result.findings if f.path == "deploy/vllm.yaml")
+    assert "given to a self-hosted model server's `--api-key`" in low.message
+    assert SERVER not in low.message
+    asked = scan_path(tmp_path, select=["ATS-SEC-003"], report_classes=report_classes(tests=True, docs=True))
+    assert [(f.region.start_line, f.precision) for f in asked.findings if f.path == "samples/vllm.yaml"] == [(16, Precision.LOW)]
