@@ -262,6 +262,28 @@ def test_include_flags_report_what_was_held_back(tmp_path: Path) -> None:
     assert (".github/resources/proxy/Dockerfile", "ATS-DKR-004") in {(f.path, f.rule_id) for f in result.findings}
 
 
+def test_a_repository_of_samples_is_docs_throughout(tmp_path: Path) -> None:
+    # aws/amazon-sagemaker-examples, Azure/azureml-examples: every folder is a sample readers
+    # copy (`build_and_train_models/...`), so what would be product is docs; a request
+    # reaching a sink stands on its own there, and the repository may say a folder ships.
+    files = {
+        "train_models/train.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n",
+        "serve_models/serve.py": "import pickle\nfrom flask import request\nmodel = pickle.loads(request.data)\n",
+    }
+    remote = '[remote "origin"]\n\turl = https://github.com/aws/amazon-sagemaker-examples.git\n'
+    samples = write_tree(tmp_path / "amazon-sagemaker-examples", {**files, ".git/config": remote})
+    result = scan_path(samples, report_classes=frozenset())
+    assert {(f.path, f.properties["pathClass"]) for f in result.findings} == {("serve_models/serve.py", "docs")}
+    assert [n.held_as for n in result.notices if n.held] == ["docs"]
+    mine = write_tree(tmp_path / "platform", {**files, ".git/config": remote.replace("amazon-sagemaker-examples", "ml-platform")})
+    result = scan_path(mine, report_classes=frozenset())
+    assert {(f.path, f.properties["pathClass"]) for f in result.findings} == {
+        ("serve_models/serve.py", "product"), ("train_models/train.py", "product"),
+    }
+    shipped = scan_path(samples, report_classes=frozenset(), path_classes={"product": ["train_models/**"]})
+    assert ("train_models/train.py", "product") in {(f.path, f.properties["pathClass"]) for f in shipped.findings}
+
+
 def test_path_classes_from_the_repository_configuration(tmp_path: Path) -> None:
     from atlascan import config
 

@@ -79,10 +79,18 @@ MLFLOW_MODEL_FILE = "MLmodel"
 MLFLOW_MODEL_ENV_FILES = frozenset({"requirements.txt", "conda.yaml", "python_env.yaml"})
 
 
-class PathClasses:
-    """Built-in rules plus the user's globs (`{"generated": ["data/**"], ...}`)."""
+# A repository named as a collection of samples (`aws/amazon-sagemaker-examples`,
+# `Azure/azureml-examples`, `vertex-ai-samples`): each of its folders is a sample readers copy,
+# as an `examples/` folder is elsewhere; what would be product there is docs.
+SAMPLES_REPOSITORY = re.compile(r"(?:^|[-_.])(?:examples?|samples?)$", re.I)
 
-    def __init__(self, extra: Mapping[str, Sequence[str]] | None = None) -> None:
+
+class PathClasses:
+    """Built-in rules plus the user's globs (`{"generated": ["data/**"], ...}`). `repository`:
+    the scanned checkout's `owner/name` when known (a collection of samples is docs)."""
+
+    def __init__(self, extra: Mapping[str, Sequence[str]] | None = None, repository: str | None = None) -> None:
+        self._default = DOCS if repository and SAMPLES_REPOSITORY.search(repository.rpartition("/")[2]) else PRODUCT
         self._specs: list[tuple[str, Any]] = []
         if extra:
             import pathspec
@@ -118,7 +126,7 @@ class PathClasses:
             return TESTS  # GitHub runs only the workflows directly in the folder: below is CI tooling
         if any(_doc_dir(p) for p in parts[:-1]) or DOC_FILE.match(parts[-1]):
             return DOCS
-        return PRODUCT
+        return self._default
 
 
 # Files that may launch a script: CI and build definitions, other scripts.

@@ -29,6 +29,7 @@ from atlascan import dedupe, folding, suppress
 from atlascan.analysis import PrepareContext, ScanState, UnitConfig, WorkUnit, run_units
 from atlascan.discover import QUIET_DIRS, VENDORED_DIRS, discover
 from atlascan.external import ExternalEngine, ExternalFindings
+from atlascan.identity import github_repository
 from atlascan.kinds import TEXT_KINDS, classify
 from atlascan.model import (
     ExternalRun,
@@ -191,7 +192,7 @@ def run_scan(
         include_vendored=opts.include_vendored,
         include_generated=opts.limits.include_generated,
         force_exclude=opts.force_exclude,
-        classes=PathClasses(opts.path_classes),
+        classes=PathClasses(opts.path_classes, github_repository(opts.root)),
     )
     work = plan(found.files, rules)
     all_paths = frozenset(f.path for f in found.files)
