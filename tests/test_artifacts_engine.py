@@ -62,6 +62,11 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("__main__", "Net", Verdict.UNKNOWN),
         # reviewed value classes inside denied packages; their siblings stay denied
         ("uuid", "UUID", Verdict.SAFE),
+        ("requests.models", "Response", Verdict.SAFE),  # lm-evaluation-harness's recorded replies
+        ("http.cookiejar", "DefaultCookiePolicy", Verdict.SAFE),
+        ("requests", "get", Verdict.DANGEROUS),
+        ("requests.sessions", "Session", Verdict.DANGEROUS),
+        ("http.client", "HTTPSConnection", Verdict.DANGEROUS),
         ("uuid", "_popen", Verdict.DANGEROUS),
         ("uuid", "UUID.__init__", Verdict.DANGEROUS),
         ("argparse", "Namespace", Verdict.SAFE),
