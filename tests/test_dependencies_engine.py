@@ -196,7 +196,7 @@ def test_kubeflow_components_feed_the_requirement_model(tmp_path: Path) -> None:
     assert [(f.path, f.region.start_line, f.region.start_column) for f in vulnerable] == [("pipe.py", 5, 37)]
     extra = _findings(tmp_path / "e", files, "ATS-DEP-001")
     assert [(f.path, f.region.start_line) for f in extra] == [("pipe.py", 3)]
-    assert extra[0].severity is Severity.CRITICAL  # `torch` is unhashed and can come from either index
+    assert extra[0].severity is Severity.HIGH  # `torch==2.5.1` is unhashed but pinned: no higher version wins
     plain = _findings(tmp_path / "t", files, "ATS-DEP-002")
     assert [(f.path, f.region.start_line) for f in plain] == [("pipe.py", 3)]
 
@@ -207,14 +207,14 @@ def test_extra_indexes_fold_per_file_and_public_wheel_indexes_are_weighed(tmp_pa
         "--extra-index-url https://huggingface.github.io/autogptq-index/whl/cu118/\ntorch==2.2.2+cu118\npeft==0.12.0\n",
         "local/requirements.txt": "--extra-index-url https://pypi.internal.example/simple\ntorch==2.2.2+cu118\n",
         "loose/requirements.txt": "--extra-index-url https://data.pyg.org/whl/torch-2.3.0+cu121.html\ntorch-scatter\n",
-        "mixed/requirements.txt": "--extra-index-url https://pypi.nvidia.com\n--extra-index-url https://pypi.internal.example/simple\nacme==1.0\n",
+        "mixed/requirements.txt": "--extra-index-url https://pypi.nvidia.com\n--extra-index-url https://pypi.internal.example/simple\nacme\n",
         "lookalike/requirements.txt": "--extra-index-url https://download.pytorch.org.evil.example/whl\nacme==1.0\n",
     }, "ATS-DEP-001")  # fmt: skip
     assert [(f.path, f.region.start_line, f.severity) for f in found] == [
         ("local/requirements.txt", 1, Severity.HIGH),  # a local version cannot be uploaded to PyPI
-        ("lookalike/requirements.txt", 1, Severity.CRITICAL),
+        ("lookalike/requirements.txt", 1, Severity.HIGH),  # `acme==1.0`: only an unregistered name at that version
         ("loose/requirements.txt", 1, Severity.MEDIUM),
-        ("mixed/requirements.txt", 2, Severity.CRITICAL),  # at the private index
+        ("mixed/requirements.txt", 2, Severity.CRITICAL),  # at the private index; unpinned `acme` takes the highest
         ("pinned/requirements.txt", 1, Severity.LOW),
     ]
     pinned = found[-1]

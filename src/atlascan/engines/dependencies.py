@@ -143,7 +143,10 @@ class DependenciesEngine(Engine):
                 "(the torchtriton case)"
             )
         else:
-            severity = Severity.CRITICAL
+            # An unpinned name goes to whichever index offers the highest version: the way in.
+            # Exact pins leave only a name nobody registered on PyPI at that version (LLaMA-
+            # Factory's `triton-ascend==3.2.1`, a name its project holds there): high.
+            severity = Severity.CRITICAL if unpinned else Severity.HIGH
             counts = " and ".join(p for p in (f"{len(unpinned)} unpinned" if unpinned else "", f"{len(exposed) - len(unpinned)} unhashed" if len(exposed) > len(unpinned) else "") if p)
             exposure = f"{counts} requirement(s) ({listed}) can come from either"
         first, others = extras[0], extras[1:]
