@@ -1063,9 +1063,16 @@ def test_object_collectives_are_one_finding_for_the_repository(tmp_path: Path) -
     # without an authkey stays a finding of its own.
     a = "import torch.distributed as dist\ndist.broadcast_object_list(objs, src=0)\ndist.all_gather_object(out, x)\n"
     b = "import torch.distributed as dist\nfrom multiprocessing.connection import Listener\ndist.gather_object(x, out)\nserver = Listener(('0.0.0.0', 6000))\n"
-    found = [f for f in _scan(tmp_path, {"core/a.py": a, "core/b.py": b}).findings if f.rule_id == "ATS-PY-023"]
+    files = {"core/a.py": a, "core/b.py": b}
+    found = [f for f in _scan(tmp_path / "all", files, **PRACTICE_TOO).findings if f.rule_id == "ATS-PY-023"]
     assert sorted((f.path, f.region.start_line, f.severity, len(f.related)) for f in found) == [
         ("core/a.py", 2, Severity.MEDIUM, 2), ("core/b.py", 4, Severity.MEDIUM, 0),
+    ]
+    # Reviewers judged the collectives inherent to distributed training: practice by default.
+    default = _scan(tmp_path / "default", files)
+    assert [(f.path, f.region.start_line) for f in default.findings if f.rule_id == "ATS-PY-023"] == [("core/b.py", 4)]
+    assert [n.message.split(" (")[0] for n in default.notices if n.held_as == "practice"] == [
+        "ATS-PY-023: 3 sites held back as the repository's practice"
     ]
     lead = next(f for f in found if f.related)
     assert lead.message.endswith("(and 2 more in this repository).")

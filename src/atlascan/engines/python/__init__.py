@@ -230,6 +230,8 @@ class PythonEngine(Engine):
         builder.args(callee=report.callee, detail=f" ({detail})" if detail else "", where=where)
         if report.fold:
             builder.property("foldScope", report.fold).property("foldObject", f"calls:{report.row}")
+        if report.practice:
+            builder.property("practice", report.practice)
         if report.needless:
             builder.property("standsAlone", "samples")  # a flag to drop from what a sample's readers copy
         if report.rule == HUB_RULE and isinstance(ctx.facts, Facts) and ctx.facts.unpinned_hub:

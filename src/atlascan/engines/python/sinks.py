@@ -11,6 +11,8 @@ condition, and which rule reports them. The rows are data, in each rule's TOML:
                                              # note: words the message adds for these names
                                              # fold = "repository": one finding for every call
                                              # of the row in the scan (one decision to make)
+                                             # practice: why every call of the row is what every
+                                             # project of its kind does (held back, one notice)
     references = true                        # also report the callable passed as a value
     receiver = true                          # a method whose data is its object
 
@@ -52,6 +54,7 @@ class Sink:
 ROW_FIELDS = ("names", "check", "data", "data_kw", "options", "references", "receiver")
 OPTION_TYPES: dict[str, type] = {
     "kw": str, "pos": int, "also": str, "severity": str, "max_severity": str, "note": str, "fold": str,
+    "practice": str,
 }  # fmt: skip
 FOLD_SCOPES = frozenset({"repository"})
 NEEDS_KW = frozenset({"kw_truthy", "kw_false"})  # conditions that read `options.kw`
