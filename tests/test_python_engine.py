@@ -836,6 +836,11 @@ def test_trust_remote_code_for_a_model_transformers_implements_is_read_even_in_s
     held = _by_line(_scan(tmp_path, {"examples/chat.py": code}, report_classes=report_classes(tests=False, docs=True, unproven=True)), "ATS-PY-005")
     assert held[10].severity == Severity.HIGH and "named by a command-line argument, `sys.argv[1]` at line 10" in held[10].message
     assert found[4].properties["pathClass"] == "docs"
+    # A retired sample (amazon-sagemaker-examples' `archived/falcon/train.py`) is no longer
+    # what readers copy: held back with the folder's other findings.
+    archived = _scan(tmp_path / "old", {"archived/falcon/chat.py": code})
+    assert [f for f in archived.findings if f.rule_id == "ATS-PY-005"] == []
+    assert [n.held_as for n in archived.notices if n.held] == ["docs"]
 
 
 def test_version_messages_name_the_pin_that_applies_to_the_file(tmp_path: Path) -> None:

@@ -161,6 +161,11 @@ def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) 
     return frozenset(path for path, classes in launchers.items() if classes and classes <= {TESTS})
 
 
+def retired(rel: str) -> bool:
+    """Below an `archived/` folder: kept for reference, no longer what readers copy."""
+    return "archived" in (p.strip().lower() for p in rel.split("/")[:-1])
+
+
 def _test_dir(name: str) -> bool:
     """A folder of tests or developer tooling, by its (lower-cased) name."""
     return name in TEST_DIRS or TEST_DIR_WORDS.search(name) is not None

@@ -48,6 +48,7 @@ from atlascan.pathclass import (
     TESTS,
     UNPROVEN,
     PathClasses,
+    retired,
     tooling_scripts,
     tree_of,
 )
@@ -379,8 +380,8 @@ def _stands_alone(f: Finding, rule: Rule | None, cls: str) -> bool:
     precise patterns; heuristic assignments, stand-ins the check marked low precision and
     known default values are held), or in a sample what its readers copy as written (the
     check marked it `standsAlone`: a `trust_remote_code` flag a built-in architecture makes
-    needless)."""
-    if f.severity >= Severity.CRITICAL or (cls == DOCS and f.properties.get("standsAlone") == "samples"):
+    needless), unless the sample is retired (`archived/`)."""
+    if f.severity >= Severity.CRITICAL or (cls == DOCS and f.properties.get("standsAlone") == "samples" and not retired(f.path)):
         return True
     return rule is not None and rule.cwe == 798 and f.precision == Precision.HIGH and not (rule.fold or rule.demote_in_tests)
 
