@@ -468,7 +468,7 @@ def test_local_calls_resolve_when_the_repository_is_a_folder_of_the_scan(tmp_pat
         "on:\n  workflow_call:\n    inputs:\n      package: {type: string, required: true}\n"
         "jobs:\n  release:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.package }}\n"
     )
-    caller = "on: push\njobs:\n  release:\n    uses: ./.github/workflows/_release.yml\n    with:\n      package: %s\n"
+    caller = "on: pull_request\njobs:\n  release:\n    uses: ./.github/workflows/_release.yml\n    with:\n      package: %s\n"
     for repo in ("", "checkouts/repo/"):
         _write(tmp_path, {
             repo + ".github/workflows/_release.yml": callee,
@@ -479,10 +479,66 @@ def test_local_calls_resolve_when_the_repository_is_a_folder_of_the_scan(tmp_pat
     for path, repo in ((tmp_path, ""), (tmp_path / "checkouts" / "repo", "checkouts/repo/")):
         found = _findings(scan_path(path, root=tmp_path, select=["ATS-GHA-001", "ATS-GHA-003"]))
         assert [(f.rule_id, f.path) for f in found] == [("ATS-GHA-003", repo + ".github/workflows/_release.yml")], repo
+    # Called on a push only, it is started by people with push access alone: silent, the
+    # call resolved in the folder's repository as well.
+    _write(tmp_path, {"checkouts/repo/.github/workflows/chain.yml": caller.replace("pull_request", "push") % "x"})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [f.path for f in found] == [".github/workflows/_release.yml"]
     # Another repository of the scan calling a same-named file calls its own, not this one.
     _write(tmp_path, {"checkouts/repo/.github/workflows/chain.yml": caller % "${{ github.event.issue.title }}"})
     found = _findings(scan_path(tmp_path, select=["ATS-GHA-001"]))
     assert [(f.path, f.severity) for f in found] == [("checkouts/repo/.github/workflows/_release.yml", Severity.HIGH)]
+
+
+def test_reusable_workflows_take_their_callers_triggers_through_the_call_chain(tmp_path: Path) -> None:
+    """feast's publish_python_sdk.yml is called by publish.yml (a tag push, by hand, or
+    reusable with no caller here) and by nightly_python_sdk_release.yml (a schedule), and
+    calls build_wheels.yml in turn: only people with push access start them, so a
+    workflow-wide block there, or the write scopes their callers hand them, are silent. A
+    caller started by a pull request, or no caller at all, keeps the finding."""
+    release = (
+        "on:\n  push:\n    tags: ['v*']\n  workflow_call: {}\n"
+        "permissions:\n  contents: write\n"  # 6: reusable and called by none: reported as today
+        "jobs:\n  sdk:\n    uses: ./.github/workflows/publish.yml\n  notes:\n    runs-on: x\n    steps: [{run: make notes}]\n"
+    )
+    nightly = "on:\n  schedule:\n    - cron: '0 8 * * *'\npermissions:\n  contents: write\njobs:\n  sdk:\n    uses: %s\n"
+    publish = (
+        "on:\n  workflow_dispatch: {}\n  workflow_call: {}\npermissions:\n  contents: write\njobs:\n"  # 5
+        "  wheels:\n    uses: ./.github/workflows/wheels.yml\n  upload:\n    runs-on: x\n    steps: [{run: twine upload dist/*}]\n"
+    )
+    wheels = "on:\n  workflow_call: {}\njobs:\n  linux:\n    runs-on: x\n    steps: [{run: make}]\n  mac:\n    runs-on: y\n    steps: [{run: make}]\n"
+    _write(tmp_path, {
+        ".github/workflows/release.yml": release,
+        ".github/workflows/nightly.yml": nightly % "./.github/workflows/publish.yml",
+        ".github/workflows/publish.yml": publish,
+        ".github/workflows/wheels.yml": wheels,
+    })  # fmt: skip
+
+    def found() -> list[tuple[str, int]]:
+        return [(f.path, f.region.start_line) for f in _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))]
+
+    assert found() == [(".github/workflows/release.yml", 6)]
+    # The same repository called by name, when the checkout says which it is.
+    _write(tmp_path, {
+        ".github/workflows/nightly.yml": nightly % "Acme/Models/.github/workflows/publish.yml@main",
+        ".git/config": '[remote "origin"]\n\turl = https://github.com/acme/models.git\n',
+    })  # fmt: skip
+    assert found() == [(".github/workflows/release.yml", 6)]
+    # A pull request's workflow that calls the first link: both reusable workflows are reported.
+    pr = "on: pull_request\npermissions:\n  contents: write\njobs:\n  sdk:\n    uses: ./.github/workflows/publish.yml\n"
+    _write(tmp_path, {".github/workflows/pr.yml": pr})
+    assert found() == [
+        (".github/workflows/publish.yml", 5),
+        (".github/workflows/release.yml", 6),
+        (".github/workflows/wheels.yml", 2),
+    ]
+    # Called by a pull_request_target workflow directly: that one is reported, its caller not.
+    _write(tmp_path, {".github/workflows/pr.yml": pr.replace("pull_request", "pull_request_target").replace("publish.yml", "wheels.yml")})
+    assert found() == [(".github/workflows/release.yml", 6), (".github/workflows/wheels.yml", 2)]
+    # With no caller in the repository it is called from elsewhere: reported.
+    for name in ("pr.yml", "release.yml", "nightly.yml"):
+        (tmp_path / ".github/workflows" / name).unlink()
+    assert found() == [(".github/workflows/publish.yml", 5)]
 
 
 def test_gitlab_branch_names_count_only_on_merge_request_pipelines(tmp_path: Path) -> None:

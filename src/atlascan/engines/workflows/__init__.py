@@ -25,6 +25,9 @@ GITHUB_OWNED = ("actions/", "github/")
 USES_LINE = re.compile(r"^[ \t-]*uses:[ \t]*[\"']?([^\s\"'#]+)", re.M)
 # A job container, service or `docker://` image pinned by digest, for ATS-GHA-005's practice.
 DIGEST_IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|container|uses):[ \t]*[\"']?(?:docker://)?[^\s\"'#]+@sha256:[0-9a-fA-F]{64}", re.M)
+# A job that calls a reusable workflow, or a reusable workflow: the files ATS-GHA-003's call
+# graph parses (`github.trusted_calls`).
+CALL_GRAPH_HINT = re.compile(r"^[ \t]*uses:[ \t]*[\"']?[^\s\"'#]*\.github/workflows/|\bworkflow_call\b", re.M)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Facts:
     github_tags: bool = False
     # tags are the practice for actions (there are some) and no CI image is pinned by digest
     image_tags: bool = False
+    # reusable workflows (paths) that only people with push access start, through every
+    # caller in the repository (ATS-GHA-003)
+    trusted_calls: frozenset[str] = frozenset()
 
     @property
     def owner(self) -> str | None:
@@ -65,14 +71,18 @@ class WorkflowsEngine(Engine):
         Whether GitHub's own actions are all at tags (then their tags are the practice). And
         which repository is scanned (`ctx.repository`): whose actions and workflows are its
         own. For ATS-GHA-005, whether image tags are the practice too: SHAs are not, and no
-        job image is pinned by digest."""
-        if not any(ctx.enabled(rule) for rule in ("ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-006")):
+        job image is pinned by digest. For ATS-GHA-003, which reusable workflows only people
+        with push access start (read from the workflows that call one or are one)."""
+        if not any(ctx.enabled(rule) for rule in ("ATS-GHA-003", "ATS-GHA-004", "ATS-GHA-005", "ATS-GHA-006")):
             return None
         from atlascan import parsers
+        from atlascan.engines.workflows import github
         from atlascan.model import Limits, ParseError, SkipFile
+        from atlascan.parsers.yaml import Mapping
         from atlascan.vocabulary import COMMIT_SHA
 
         total = pinned = owned = owned_pinned = digests = 0
+        graph: dict[str, Mapping] = {}
         for file in files:
             if file.kind not in ("gha-workflow", "gha-action"):
                 continue
@@ -80,6 +90,13 @@ class WorkflowsEngine(Engine):
                 text = parsers.read_text(file, Limits())
             except (OSError, ParseError, SkipFile):
                 continue
+            if file.kind == "gha-workflow" and len(graph) < github.MAX_CALLER_FILES and CALL_GRAPH_HINT.search(text):
+                try:
+                    tree = next((t for t in parsers.document(file, text).tree.roots() if isinstance(t, Mapping)), None)
+                except ParseError:
+                    tree = None
+                if tree is not None:
+                    graph[file.path] = tree
             digests += bool(DIGEST_IMAGE_LINE.search(text))
             for m in USES_LINE.finditer(text):
                 ref = m.group(1)
@@ -92,7 +109,8 @@ class WorkflowsEngine(Engine):
                     owned += 1
                     owned_pinned += sha
         practice = total > 0 and pinned * 2 >= total
-        return Facts(practice, ctx.repository, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests)
+        trusted = github.trusted_calls(graph, ctx.all_paths, ctx.repository) if ctx.enabled("ATS-GHA-003") else frozenset()
+        return Facts(practice, ctx.repository, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests, trusted)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):

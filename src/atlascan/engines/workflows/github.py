@@ -533,7 +533,7 @@ def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Ma
     target = _local_target(path, action, repo)
     if target is None:
         return []
-    root = ctx.root
+    root, repository = ctx.root, _repository(ctx)
     out: list[tuple[_Scope, Mapping | None, str]] = []
     for other, other_action in _gha_paths(ctx, repo):
         abspath = root + other
@@ -546,7 +546,8 @@ def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Ma
                 continue
             flow = workflow(tree, other_action)
             for job in flow.jobs:
-                if _uses(job.node).rstrip("/") == target:
+                uses = _uses(job.node)
+                if uses.rstrip("/") == target or (not action and _call_target(uses, other, ctx.all_paths, repository) == path):
                     out.append((_Scope(flow, job, job.node, ctx, other), _with(job.node), other))
                 for step in job.steps:
                     if _uses(step).rstrip("/") == target:
@@ -833,12 +834,26 @@ MINTS = "every step and action of these jobs can mint OIDC tokens for the cloud 
 def check_permissions(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
-    # Jobs with their own `permissions:` replace the workflow's. A workflow-level write
-    # scope in a one-job workflow is that job's own grant, the recommended form; with more
-    # jobs it reaches every job that does not set its own (and every job added later).
+    top = flow.root.get("permissions")
+    shared = _shared(ctx, flow, ctx.file.path)
+    _permissions(ctx, top, "workflow", shared)
+    for job in flow.jobs:
+        _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
+        if "permissions" not in job.node and isinstance(job.node.get("uses"), Scalar):
+            _called_with_broad_token(ctx, flow, job)
+    if "workflow_call" in flow.triggers:
+        _called_by_broad_tokens(ctx, flow)
+
+
+def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
+    """Whether the workflow-level `permissions:` of the workflow at `path` is reported as
+    shared by its jobs. Jobs with their own `permissions:` replace the workflow's. A
+    workflow-level write scope in a one-job workflow is that job's own grant, the recommended
+    form; with more jobs it reaches every job that does not set its own (and every job added
+    later)."""
     inheriting = [job for job in flow.jobs if "permissions" not in job.node]
     top = flow.root.get("permissions")
-    shared = (
+    return (
         bool(inheriting) and len(flow.jobs) > 1
         and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
         # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
@@ -848,17 +863,10 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
         # ... unless only people with push access start it, no job checks out a pull request
         # and it mints no OIDC tokens (those reach cloud roles and indexes, whoever started it)
         and not (
-            _trusted_triggers(ctx, flow) and not _grants(top, "id-token")
+            _trusted_triggers(ctx, flow, path) and not _grants(top, "id-token")
             and not any(_checks_out_pr(job) for job in inheriting)
         )
     )  # fmt: skip
-    _permissions(ctx, top, "workflow", shared)
-    for job in flow.jobs:
-        _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
-        if job in inheriting and isinstance(job.node.get("uses"), Scalar):
-            _called_with_broad_token(ctx, flow, job)
-    if "workflow_call" in flow.triggers:
-        _called_by_broad_tokens(ctx, flow)
 
 
 # Events only people with push access cause (a push, a release, a manual or API dispatch,
@@ -866,19 +874,75 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
 TRUSTED_TRIGGERS = frozenset({"push", "schedule", "workflow_dispatch", "release", "repository_dispatch"})
 
 
-def _trusted_triggers(ctx: FileContext, flow: Workflow) -> bool:
-    """Whether every trigger of the workflow is in `TRUSTED_TRIGGERS`; a reusable workflow
-    (`workflow_call`) takes its callers' triggers: each call in the repository must come
-    from such a workflow (none seen: unknown callers, not trusted)."""
-    own = flow.triggers - {"workflow_call"}
-    if not flow.triggers or not own <= TRUSTED_TRIGGERS:
-        return False
-    if "workflow_call" not in flow.triggers:
-        return True
-    callers = _callers(ctx, ctx.file.path, False)
-    return bool(callers) and all(
-        c.flow.triggers and c.flow.triggers <= TRUSTED_TRIGGERS and c.step is c.job.node for c, _, _ in callers
-    )
+def _trusted_triggers(ctx: FileContext, flow: Workflow, path: str) -> bool:
+    """Whether every trigger of the workflow at `path` is in `TRUSTED_TRIGGERS`; a reusable
+    workflow (`workflow_call`) takes its callers' triggers, judged over the repository by the
+    prepare pass (`trusted_calls`)."""
+    if "workflow_call" in flow.triggers:
+        return isinstance(ctx.facts, Facts) and path in ctx.facts.trusted_calls
+    return bool(flow.triggers) and flow.triggers <= TRUSTED_TRIGGERS
+
+
+# How far callers of callers are followed; a deeper chain is of unknown start.
+MAX_CALL_DEPTH = 4
+
+
+def trusted_calls(workflows: dict[str, Mapping], all_paths: frozenset[str], repository: str | None) -> frozenset[str]:
+    """The reusable workflows among `workflows` (path -> parsed root) that only people with
+    push access start: each has a caller in the repository, and what starts each caller
+    (its own triggers, and its callers' when it is reusable too, to `MAX_CALL_DEPTH`) is in
+    `TRUSTED_TRIGGERS`. A call is a job's `uses: ./.github/workflows/x.yml`, or the same file
+    named as `owner/name/.github/workflows/x.yml@ref` of the scanned `repository`. A workflow
+    called by none is called from elsewhere: not trusted. Further up, a reusable caller with
+    no caller of its own adds nothing: a run from another repository holds that repository's
+    token, not this one's."""
+    triggers = {path: _triggers(root.get("on")) for path, root in workflows.items()}
+    callers: dict[str, set[str]] = {}
+    for path, root in workflows.items():
+        jobs = root.get("jobs")
+        for _, _, job in jobs.entries() if isinstance(jobs, Mapping) else ():
+            target = _call_target(job.text("uses") or "", path, all_paths, repository) if isinstance(job, Mapping) else None
+            if target in workflows:
+                callers.setdefault(target, set()).add(path)
+
+    def starts(path: str) -> set[str] | None:
+        """What starts a run of `path` in this repository, callers followed level by level
+        (a cycle adds nothing: GitHub refuses to run one); None when unknown."""
+        found: set[str] = set()
+        level, seen = {path}, {path}
+        for _ in range(MAX_CALL_DEPTH + 1):
+            above: set[str] = set()
+            for each in level:
+                if not triggers[each]:
+                    return None
+                found |= triggers[each] - {"workflow_call"}
+                if "workflow_call" in triggers[each]:
+                    above |= callers.get(each, set()) - seen
+            if not above:
+                return found
+            level, seen = above, seen | above
+        return None
+
+    trusted = set()
+    for path, on in triggers.items():
+        if "workflow_call" in on and callers.get(path):
+            found = starts(path)
+            if found and found <= TRUSTED_TRIGGERS:
+                trusted.add(path)
+    return frozenset(trusted)
+
+
+def _call_target(uses: str, path: str, all_paths: frozenset[str], repository: str | None) -> str | None:
+    """The path (in the scan) of the reusable workflow a job of `path` calls, when it is one
+    of the repository's own."""
+    uses = uses.strip()
+    if uses.startswith("./.github/workflows/"):
+        return _repo_of(path, all_paths) + uses[2:].rstrip("/")
+    name, at, _ = uses.partition("@")
+    prefix = f"{repository}/.github/workflows/" if repository else None
+    if at and prefix and name.lower().startswith(prefix):
+        return name[len(repository or "") + 1 :]
+    return None
 
 
 def _checks_out_pr(job: Job) -> bool:
@@ -1022,15 +1086,13 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job) -> None
 
 
 def _local_callee(ctx: FileContext, target: str) -> Workflow | None:
-    """The reusable workflow of this repository that `uses: ./.github/workflows/x.yml`
-    calls, when the scan holds it and it parses; None for a workflow of another
-    repository, or one the scan cannot see."""
+    """The reusable workflow of this repository that `uses: ./.github/workflows/x.yml` (or
+    this repository by name) calls, when the scan holds it and it parses; None for a
+    workflow of another repository, or one the scan cannot see."""
     from atlascan.model import ParseError, SkipFile, SourceFile
 
-    if not target.startswith("./") or not target.endswith((".yml", ".yaml")):
-        return None
-    rel = _repo_of(ctx.file.path, ctx.all_paths) + target[2:]
-    if rel not in ctx.all_paths:
+    rel = _call_target(target, ctx.file.path, ctx.all_paths, _repository(ctx))
+    if rel is None or not rel.endswith((".yml", ".yaml")) or rel not in ctx.all_paths:
         return None
     root = ctx.root
     try:
@@ -1052,6 +1114,7 @@ def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
     if "permissions" in flow.root or not unscoped:
         return
     calls: list[tuple[str, Job, YNode, tuple[str, Severity | None]]] = []
+    mints = False
     for caller, _, path in _callers(ctx, ctx.file.path, False):
         if caller.step is not caller.job.node:
             continue  # a step cannot call a workflow
@@ -1060,7 +1123,15 @@ def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
         key = jobs.key_node(caller.job.name) if isinstance(jobs, Mapping) else None
         if grant is not None:
             calls.append((path, caller.job, key if key is not None else caller.job.node, grant))
+            # A caller's OIDC grant reported where it is made (`write-all`, a shared block) is that finding's.
+            top = caller.flow.root.get("permissions")
+            mints = mints or (_grants(top, "id-token") and not (isinstance(top, Scalar) or _shared(ctx, caller.flow, path)))
     if not calls:
+        return
+    # As for a workflow-wide block: silent when only people with push access start it (every
+    # caller, `trusted_calls`), no job checks out a pull request and no caller's token mints
+    # OIDC tokens unreported.
+    if _trusted_triggers(ctx, flow, ctx.file.path) and not mints and not any(_checks_out_pr(job) for job in unscoped):
         return
     # Write scopes from any caller make it the rule's medium; the default token alone, low.
     worst = next((grant for *_, grant in calls if grant[1] is None), calls[0][3])
@@ -1239,13 +1310,18 @@ def _unpinned_image(ctx: FileContext, node: Scalar, image: str) -> None:
 TO_JSON_SECRETS = re.compile(r"toJSON\(\s*secrets\s*\)", re.I)
 
 
+def _repository(ctx: FileContext) -> str | None:
+    """The scanned GitHub repository (`owner/name`, lower-case), when the checkout says."""
+    return ctx.facts.repository if isinstance(ctx.facts, Facts) else None
+
+
 def _own_workflow(ctx: FileContext, uses: str | None) -> bool:
     """Whether a reusable workflow call names this repository's own code: a local workflow
     (`./.github/workflows/x.yml`) or this repository by name. Whoever changes it could as
     well change a workflow here to read every secret: inheriting hands no one else anything.
     Another repository, of the same owner too, is other code, reviewed elsewhere."""
     value = (uses or "").strip().lower()
-    repository = ctx.facts.repository if isinstance(ctx.facts, Facts) else None
+    repository = _repository(ctx)
     return value.startswith("./") or bool(repository and value.startswith(repository + "/"))
 
 
