@@ -436,6 +436,33 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     assert "a token that can write" not in oidc[0].message
 
 
+def test_a_call_from_a_workflow_only_pushers_start_is_silent(tmp_path: Path) -> None:
+    """huggingface_hub's build_documentation.yaml (on a push to main) calls doc-builder's
+    workflow with the default token: as with a workflow-wide block, only people with push
+    access start it. A pull request's call, or a token that mints OIDC tokens, is reported."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    text = "on:\n  push:\n    branches: [main]\n%sjobs:\n  build:\n    uses: acme/doc-builder/.github/workflows/build.yml@" + sha + "\n"
+    assert not _findings(scan_text(tmp_path / "push", WF, text % "", select=["ATS-GHA-003"]))
+    oidc = _findings(scan_text(tmp_path / "oidc", WF, text % "permissions:\n  id-token: write\n", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in oidc] == [(7, Severity.MEDIUM)]
+    pr = _findings(scan_text(tmp_path / "pr", WF, text.replace("push", "pull_request") % "", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in pr] == [(5, Severity.LOW)]
+
+
+def test_read_all_that_every_job_replaces_is_silent(tmp_path: Path) -> None:
+    """OpenSSF Scorecard's template (unsloth's ossf.yml): `permissions: read-all` at the top,
+    and the one job sets its own. The top grant reaches no job; a job that inherits it, or
+    `write-all` (a job added later inherits that), is reported."""
+    job = "  analysis:\n    runs-on: x\n    permissions:\n      security-events: write\n    steps: [{run: make}]\n"
+    text = "on: push\npermissions: %s\njobs:\n" + job
+    assert not _findings(scan_text(tmp_path / "a", WF, text % "read-all", select=["ATS-GHA-003"]))
+    write = _findings(scan_text(tmp_path / "b", WF, text % "write-all", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in write] == [(2, Severity.HIGH)]
+    more = text % "read-all" + "  lint:\n    runs-on: x\n    steps: [{run: make lint}]\n"
+    inherited = _findings(scan_text(tmp_path / "c", WF, more, select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in inherited] == [(2, Severity.LOW)]
+
+
 def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -> None:
     callee = "on:\n  workflow_call: {}\njobs:\n  build:\n    runs-on: x\n    steps: [{run: make}]\n"
     caller = "on: pull_request\n%sjobs:\n  build:\n    uses: ./.github/workflows/build.yml\n"

@@ -836,7 +836,10 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
         return
     top = flow.root.get("permissions")
     shared = _shared(ctx, flow, ctx.file.path)
-    _permissions(ctx, top, "workflow", shared)
+    # A workflow-level `read-all` that every job replaces with its own `permissions:` reaches
+    # no token (OpenSSF Scorecard's template); `write-all` stays: a job added later inherits it.
+    if not (isinstance(top, Scalar) and top.value.strip() == "read-all" and flow.jobs and all("permissions" in job.node for job in flow.jobs)):
+        _permissions(ctx, top, "workflow", shared)
     for job in flow.jobs:
         _permissions(ctx, job.node.get("permissions"), f"job {job.name}")
         if "permissions" not in job.node and isinstance(job.node.get("uses"), Scalar):
@@ -1075,9 +1078,14 @@ def _caller_grant(flow: Workflow, job: Job) -> tuple[str, Severity | None] | Non
 def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job) -> None:
     """A reusable-workflow call without its own `permissions:` hands the called workflow
     the workflow's token. A workflow of this repository that the scan holds is judged
-    where it is defined (`_called_by_broad_tokens`): one finding for all its callers."""
+    where it is defined (`_called_by_broad_tokens`): one finding for all its callers. As
+    for a workflow-wide block, silent in a workflow only people with push access start
+    whose token mints no OIDC tokens: the called workflow's code is another action run with
+    a token no outsider's event started (huggingface's build_main_documentation calls)."""
     grant = _caller_grant(flow, job)
     if grant is None or _local_callee(ctx, _uses(job.node)) is not None:
+        return
+    if _trusted_triggers(ctx, flow, ctx.file.path) and not _grants(flow.root.get("permissions"), "id-token"):
         return
     jobs = flow.root.get("jobs")
     key = jobs.key_node(job.name) if isinstance(jobs, Mapping) else None
