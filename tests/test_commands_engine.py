@@ -279,6 +279,22 @@ def test_data_download_use_and_order(tmp_path: Path, script: str, reported: list
     assert _cmd(scan_text(tmp_path, "get.sh", script)) == reported
 
 
+def test_an_extra_index_that_repeats_the_index_is_no_second_index(tmp_path: Path) -> None:
+    # LLaMA-Factory's images point both pip settings at one mirror (`${PIP_INDEX}`), judged
+    # FALSE; a different extra index beside it is still reported.
+    docker = (
+        "FROM python:3.11-slim\n"
+        "ARG PIP_INDEX=https://pypi.org/simple\n"
+        'RUN pip config set global.index-url "${PIP_INDEX}" && \\\n'
+        '    pip config set global.extra-index-url "${PIP_INDEX}"\n'
+        "RUN pip install --index-url ${PIP_INDEX} --extra-index-url ${PIP_INDEX} acme\n"
+        "RUN pip config set global.extra-index-url https://pypi.internal.example/simple\n"
+        "RUN pip install --index-url ${PIP_INDEX} --extra-index-url https://pypi.internal.example/simple acme\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", docker)
+    assert sorted(f.region.start_line for f in result.findings if f.rule_id == "ATS-CMD-010") == [6, 7]
+
+
 def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path) -> None:
     docker = (
         "FROM python:3.11-slim\n"

@@ -423,11 +423,19 @@ def _option_values(inv: Invocation, names: tuple[str, ...]) -> Iterator[tuple[in
 
 
 def detect_extra_index(scan: Scan) -> Iterator[Hit]:
+    # The index `pip config set global.index-url` makes the primary; an extra index that
+    # repeats it (LLaMA-Factory's images set both to `${PIP_INDEX}`) adds no second index.
+    configured = {
+        inv.args[3].value for inv in scan.invocations
+        if inv.program in PIP_PROGRAMS and _pip_config(inv, "index-url") is not None and len(inv.args) > 3
+    }  # fmt: skip
     for inv in scan.invocations:
         if inv.program not in PIP_PROGRAMS:
             continue
         primary = next((_expand(v, scan.env) for _, v in _option_values(inv, ("--index-url", "-i", "--default-index"))), None)
         for k, url in _option_values(inv, ("--extra-index-url",)):
+            if _expand(url, scan.env) == primary:
+                continue  # the same index twice
             word = inv.args[k]
             end = inv.args[k + 1].end if word.value == "--extra-index-url" else word.end
             # An index only its operator publishes to (the PyTorch wheels), beside PyPI, cannot
@@ -440,7 +448,7 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
             practice = OWN_PACKAGES_PRACTICE if wheels and installs_own_packages(wheels, names) else None
             yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
         key = _pip_config(inv, "extra-index-url")
-        if key is not None:
+        if key is not None and not (len(inv.args) > 3 and inv.args[3].value in configured):
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
     for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
         urls = _expand(a.value.value.strip("'\""), scan.env).split()
