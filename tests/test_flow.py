@@ -267,7 +267,7 @@ def test_a_repository_of_samples_is_docs_throughout(tmp_path: Path) -> None:
     # copy (`build_and_train_models/...`), so what would be product is docs; a request
     # reaching a sink stands on its own there, and the repository may say a folder ships.
     files = {
-        "train_models/train.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n",
+        "train_models/train.py": "import tarfile\n\ndef unpack(path):\n    tarfile.open(path).extractall('data')\n",
         "serve_models/serve.py": "import pickle\nfrom flask import request\nmodel = pickle.loads(request.data)\n",
     }
     remote = '[remote "origin"]\n\turl = https://github.com/aws/amazon-sagemaker-examples.git\n'

@@ -43,6 +43,7 @@ TERRAFORM = """resource "aws_s3_bucket" "models" {
 # The workspace's own configuration: the language server must honour it like the CLI.
 CONFIG = """ignore = ["ATS-DKR-004"]
 per-path-ignores = { "ignored/**" = ["ATS-PY"] }
+include-unproven = true
 """
 
 

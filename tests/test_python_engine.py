@@ -1570,7 +1570,11 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
     files = {
         "serve.py": "import pickle\nfrom flask import request\n\ndef predict():\n    return pickle.loads(request.data)\n",
         # a library module's main block that reads no command line leaves it a library
-        "lib.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n\nif __name__ == '__main__':\n    pass\n",
+        "lib.py": "import tarfile\n\ndef unpack(path):\n    tarfile.open(path).extractall('data')\n\nif __name__ == '__main__':\n    pass\n",
+        # a loader of a pickle-by-design format loads its caller's artifact: the caller that
+        # hands it a request is the finding
+        "store.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n",
+        "api.py": "from flask import request\nfrom store import load\n\ndef fetch():\n    return load(request.args['name'])\n",
         "convert.py": (
             "import sys, torch, pickle\n\ndef convert(path):\n    return pickle.load(open(path, 'rb'))\n\n"
             "state = torch.load(sys.argv[1])\nlabels = pickle.load(open('labels.pkl', 'rb'))\n\n"
@@ -1581,11 +1585,12 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
     default = _scan(tmp_path / "a", files, report_classes=frozenset())
     assert {(f.path, f.rule_id, f.region.start_line, f.severity.label) for f in default.findings if f.rule_id.startswith("ATS-PY")} == {
         ("serve.py", "ATS-PY-001", 5, "critical"),  # a web request
-        ("lib.py", "ATS-PY-001", 4, "high"),  # a library's parameter: its callers may be anyone's
+        ("api.py", "ATS-PY-001", 5, "critical"),  # a web request handed to store.load
+        ("lib.py", "ATS-PY-013", 4, "medium"),  # a library's parameter: its callers may be anyone's
     }
     held = sorted((n.path, n.held, n.message.split(":")[0]) for n in default.notices if n.held_as == "unproven")
-    # The script's own function, its command line and the file it names.
-    assert held == [("convert.py", 1, "ATS-PY-004"), ("convert.py", 2, "ATS-PY-001")]
+    # The script's own function, its command line and the file it names; store.load's path.
+    assert held == [("convert.py", 1, "ATS-PY-004"), ("convert.py", 3, "ATS-PY-001")]
     assert all("--include-unproven reports them" in n.message for n in default.notices if n.held_as == "unproven")
     asked = _scan(tmp_path / "b", files, report_classes=report_classes(tests=False, docs=False, unproven=True))
     assert {(f.path, f.rule_id, f.region.start_line) for f in asked.findings if f.path == "convert.py"} == {

@@ -294,13 +294,22 @@ MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.M)
 ARGV_PARSER = re.compile(r"\b(?:argparse|sys\.argv|fire\.Fire|HfArgumentParser|typer)\b|@click\.|^import fire\b", re.M)
 
 
+# Loaders of formats that are pickle by design (pickle, joblib, torch checkpoints, MLflow
+# models, TorchScript and native libraries): a function handed the path or bytes loads its
+# caller's own artifact, as the library's feature intends; the way in is where its callers
+# get the path, and a caller handing it outside input is reported there (critical).
+FORMAT_LOADERS = frozenset({"ATS-PY-001", "ATS-PY-002", "ATS-PY-004", "ATS-PY-021", "ATS-PY-022"})
+
+
 def _unproven(report: Report, main: bool) -> bool:
     """A sink the code shows no outside input reaching: what whoever runs it chooses (its
     command line, environment, prompt; in a script, what its main hands its functions), a
     file or bucket or local server the code names, a file it wrote itself, data of unknown
-    origin. Read by reviewers on real repositories, nearly all such sites were the
-    operator's own files. A library's parameter stays reported (its callers may be anyone's),
-    as do a pipeline's and a platform's inputs (graded apart)."""
+    origin; and a parameter of a loader of a pickle-by-design format (`FORMAT_LOADERS`). Read
+    by reviewers on real repositories, nearly all such sites were the operator's own files.
+    Another library parameter stays reported (eval, a shell command, an archive extracted:
+    the fix is cheap and its callers may be anyone's), as do a pipeline's and a platform's
+    inputs (graded apart)."""
     origin = report.origin
     if origin is None or report.written is not None:
         return True
@@ -309,7 +318,7 @@ def _unproven(report: Report, main: bool) -> bool:
     if operators_choice(origin) or origin.fixed or origin.local:
         return True
     if origin.param is not None:
-        return main
+        return main or report.rule in FORMAT_LOADERS
     return origin.rank <= 1 or not origin.proof
 
 
