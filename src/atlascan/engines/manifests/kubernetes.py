@@ -330,6 +330,8 @@ def _mounted_read_only(root: Mapping, name: str) -> bool:
 
 
 def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, pod: Mapping | None) -> None:
+    if pod is None and root.text("kind") == "PersistentVolumeClaim":
+        return  # a claim has no volume source: the API server drops a `hostPath` there
     path_node = spec.get("path") if isinstance(spec, Mapping) else spec
     path = text(path_node)
     if path is None or path_node is None:
