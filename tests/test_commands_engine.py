@@ -295,6 +295,19 @@ def test_an_extra_index_that_repeats_the_index_is_no_second_index(tmp_path: Path
     assert sorted(f.region.start_line for f in result.findings if f.rule_id == "ATS-CMD-010") == [6, 7]
 
 
+def test_an_extra_index_for_local_versions_only_is_no_confusion(tmp_path: Path) -> None:
+    # TGI's Dockerfile.neuron pins every Neuron package to a local version (`+8ab9f450`),
+    # which PyPI does not accept: no package of that line can come from PyPI.
+    docker = (
+        "FROM python:3.11-slim\n"
+        "RUN pip install neuronx-cc==2.19.8089.0+8ab9f450 torch-neuronx==2.7.0.2.8.6734+ac864f72 \\\n"
+        "    --extra-index-url=https://pip.repos.neuron.amazonaws.com\n"
+        "RUN pip install neuronx-cc==2.19.8089.0+8ab9f450 transformers --extra-index-url=https://pip.repos.neuron.amazonaws.com\n"
+    )
+    result = scan_text(tmp_path, "Dockerfile", docker)
+    assert [f.region.start_line for f in result.findings if f.rule_id == "ATS-CMD-010"] == [4]
+
+
 def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path) -> None:
     docker = (
         "FROM python:3.11-slim\n"

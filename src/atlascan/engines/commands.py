@@ -21,7 +21,7 @@ from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
-from atlascan.parsers.requirements import installed_names
+from atlascan.parsers.requirements import installed_names, pip_install_arguments, requirement_line
 from atlascan.parsers.shell import Assignment, Script, SimpleCommand, Word, parse, parse_argv
 from atlascan.rules import Rule
 from atlascan.vocabulary import (
@@ -422,6 +422,18 @@ def _option_values(inv: Invocation, names: tuple[str, ...]) -> Iterator[tuple[in
             yield k, word.value.partition("=")[2]
 
 
+def _only_local_versions(words: list[str]) -> bool:
+    """Whether a `pip install` names packages only, each pinned with `==` to a local version
+    (`torch-neuronx==2.7.0.2.8.6734+ac864f72`), which PyPI does not accept."""
+    found = False
+    for i in pip_install_arguments(words):
+        req = requirement_line(words[i].strip("'\""), Span(1))
+        if req is None or req.url or not req.pinned or "+" not in req.pinned:
+            return False
+        found = True
+    return found
+
+
 def detect_extra_index(scan: Scan) -> Iterator[Hit]:
     # The index `pip config set global.index-url` makes the primary; an extra index that
     # repeats it (LLaMA-Factory's images set both to `${PIP_INDEX}`) adds no second index.
@@ -433,6 +445,9 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
         if inv.program not in PIP_PROGRAMS:
             continue
         primary = next((_expand(v, scan.env) for _, v in _option_values(inv, ("--index-url", "-i", "--default-index"))), None)
+        words = [inv.program, *(w.value for w in inv.args)]
+        if _only_local_versions(words):
+            continue  # `neuronx-cc==2.19.8089.0+8ab9f450`: PyPI refuses local versions, none can come from it
         for k, url in _option_values(inv, ("--extra-index-url",)):
             if _expand(url, scan.env) == primary:
                 continue  # the same index twice
@@ -442,7 +457,7 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
             # serve a stranger's package under a private name: medium, as ATS-DEP-001 grades it.
             wheels = paired_wheel_index(_expand(url, scan.env), primary)
             severity = Severity.MEDIUM if wheels else None
-            names = installed_names([inv.program, *(w.value for w in inv.args)])
+            names = installed_names(words)
             # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
             # whichever index wins, as every such image installs it.
             practice = OWN_PACKAGES_PRACTICE if wheels and installs_own_packages(wheels, names) else None
