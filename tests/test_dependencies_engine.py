@@ -336,6 +336,9 @@ def test_a_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Path) 
     requirements = (
         "https://github.com/SeldonIO/wheels/releases/download/v1/alibi_ext-1.0-py3-none-any.whl\n"  # 1
         "https://github.com/kingbri1/flash-attention/releases/download/v2/flash_attn-2.8-cp311-linux_x86_64.whl\n"  # 2
+        # h2ogpt's wheels from h2oai's own release bucket; a bucket of another name is reported
+        "https://seldon-release.s3.amazonaws.com/alibi_detect-1.0-py3-none-any.whl\n"  # 3
+        "https://s3.amazonaws.com/acme-wheels/tempo-1.0-py3-none-any.whl\n"  # 4
     )
     files = {
         "runtime/pyproject.toml": pyproject, "runtime/requirements.txt": requirements,
@@ -343,12 +346,15 @@ def test_a_dependency_of_the_repository_owners_own_is_held_back(tmp_path: Path) 
     }  # fmt: skip
     owner_of.cache_clear()
     found = _findings(tmp_path, files, "ATS-DEP-003")
-    assert sorted((f.path, f.region.start_line) for f in found) == [("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 2)]
+    assert sorted((f.path, f.region.start_line) for f in found) == [
+        ("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 2), ("runtime/requirements.txt", 4),
+    ]  # fmt: skip
     owner_of.cache_clear()
     del files[".git/config"]
     found = _findings(tmp_path / "other", files, "ATS-DEP-003")
     assert sorted((f.path, f.region.start_line) for f in found) == [
-        ("runtime/pyproject.toml", 5), ("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 1), ("runtime/requirements.txt", 2),
+        ("runtime/pyproject.toml", 5), ("runtime/pyproject.toml", 6), ("runtime/requirements.txt", 1),
+        ("runtime/requirements.txt", 2), ("runtime/requirements.txt", 3), ("runtime/requirements.txt", 4),
     ]  # fmt: skip
 
 

@@ -53,6 +53,24 @@ def github_owner(url: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
+# A storage bucket in a download URL: `https://<bucket>.s3[.<region>].amazonaws.com/...`,
+# `https://s3[.<region>].amazonaws.com/<bucket>/...`, `https://storage.googleapis.com/<bucket>/...`.
+BUCKET_HOST = re.compile(r"^https?://(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/", re.I)
+BUCKET_PATH = re.compile(r"^https?://(?:s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com|storage\.googleapis\.com)/(?P<bucket>[a-z0-9][a-z0-9._-]*)/", re.I)
+
+
+def owners_bucket(url: str, owner: str | None) -> bool:
+    """Whether a download URL is in a storage bucket the owner's name leads
+    (`h2o-release.s3.amazonaws.com` for h2oai): the owner's own release bucket, as its
+    GitHub releases are. The bucket's first word (three characters or more) must begin the
+    owner's name."""
+    m = BUCKET_HOST.match(url) or BUCKET_PATH.match(url)
+    if m is None or not owner:
+        return False
+    word = re.split(r"[-_.]", m.group("bucket").lower(), maxsplit=1)[0]
+    return len(word) >= 3 and owner.lower().startswith(word)
+
+
 def _read(path: Path) -> str:
     """A regular file's first READ_LIMIT bytes ("" for anything else: a FIFO or a device
     would block the scan, a link may point anywhere)."""

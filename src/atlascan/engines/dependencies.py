@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from atlascan import advisories
 from atlascan.engines import Engine
-from atlascan.identity import github_owner, owner_of
+from atlascan.identity import github_owner, owner_of, owners_bucket
 from atlascan.kinds import CI_KINDS
 from atlascan.model import ParseError, Precision, Severity, SkipFile, SourceFile, Span
 from atlascan.parsers.requirements import (
@@ -277,9 +277,10 @@ class DependenciesEngine(Engine):
                 why = "an archive URL with no hash to check it against"
             name = req.name or _display(req.url)
             finding = ctx.finding(MUTABLE_URL).at(req.span).args(package=name, why=why)
-            if (source := github_owner(req.url)) is not None and source == owner_of(ctx.root):
+            owner = owner_of(ctx.root)
+            if (github_owner(req.url) or "") == owner or owners_bucket(req.url, owner):
                 # The repository's own owner's code at a branch or tag, or a wheel of its own
-                # GitHub releases, as its own actions are.
+                # GitHub releases or release bucket, as its own actions are.
                 finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
             finding.emit()
 
