@@ -2,6 +2,7 @@
 
     python benchmarks/judged.py CORPUS benchmarks/judged/issue13.tsv          # scan, then tally
     python benchmarks/judged.py CORPUS benchmarks/judged/issue13.tsv -v       # list every finding
+    python benchmarks/judged.py CORPUS a.tsv b.tsv                           # several samples at once
 
 CORPUS is laid out as for real_repos.py (one folder per repository, at the commits the
 verdicts file names in its header). A verdict row is keyed on (repository, rule, path, line):
@@ -37,11 +38,11 @@ def share(counts: Counter[str]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
-    ap.add_argument("verdicts", type=Path)
+    ap.add_argument("verdicts", type=Path, nargs="+", help="verdict files; a later file's row wins for the same finding")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every finding with its verdict")
     ap.add_argument("--atlascan", default=f"{sys.executable} -m atlascan", help="command that runs atlascan")
     args = ap.parse_args()
-    verdicts = load(args.verdicts)
+    verdicts = {key: row for path in args.verdicts for key, row in load(path).items()}
     overall: Counter[str] = Counter()
     outside: Counter[str] = Counter()
     critical: Counter[str] = Counter()
