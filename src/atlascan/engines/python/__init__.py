@@ -299,17 +299,22 @@ ARGV_PARSER = re.compile(r"\b(?:argparse|sys\.argv|fire\.Fire|HfArgumentParser|t
 # caller's own artifact, as the library's feature intends; the way in is where its callers
 # get the path, and a caller handing it outside input is reported there (critical).
 FORMAT_LOADERS = frozenset({"ATS-PY-001", "ATS-PY-002", "ATS-PY-004", "ATS-PY-021", "ATS-PY-022"})
+# A helper whose parameter is the whole command or code it runs (`def run_cmd(cmd):
+# os.system(cmd)`) is a runner: its callers decide what runs, and one handing it outside input
+# is reported at the call.
+RUNNERS = frozenset({"ATS-PY-010", "ATS-PY-011"})
 
 
 def _unproven(report: Report, main: bool) -> bool:
     """A sink the code shows no outside input reaching: what whoever runs it chooses (its
     command line, environment, prompt; in a script, what its main hands its functions), a
     file or bucket or local server the code names, a file it wrote itself, data of unknown
-    origin; and a parameter of a loader of a pickle-by-design format (`FORMAT_LOADERS`). Read
-    by reviewers on real repositories, nearly all such sites were the operator's own files.
-    Another library parameter stays reported (eval, a shell command, an archive extracted:
-    the fix is cheap and its callers may be anyone's), as do a pipeline's and a platform's
-    inputs (graded apart)."""
+    origin; a parameter of a loader of a pickle-by-design format (`FORMAT_LOADERS`), or one a
+    runner executes as it is handed (`RUNNERS`). Read by reviewers on real repositories,
+    nearly all such sites were the operator's own files. Another library parameter stays
+    reported (text built into an eval or a shell command, an archive extracted: the fix is
+    cheap and its callers may be anyone's), as do a pipeline's and a platform's inputs
+    (graded apart)."""
     origin = report.origin
     if origin is None or report.written is not None:
         return True
@@ -318,8 +323,18 @@ def _unproven(report: Report, main: bool) -> bool:
     if operators_choice(origin) or origin.fixed or origin.local:
         return True
     if origin.param is not None:
-        return main or report.rule in FORMAT_LOADERS
+        return main or report.rule in FORMAT_LOADERS or (report.rule in RUNNERS and _passed_through(report, origin.param))
     return origin.rank <= 1 or not origin.proof
+
+
+def _passed_through(report: Report, param: str) -> bool:
+    """Whether the sink's first argument is the parameter itself (`os.system(cmd)`,
+    `subprocess.run([cmd], shell=True)`), not text built from it."""
+    args = report.call.args if report.call is not None else []
+    first = args[0] if args else None
+    if isinstance(first, ast.List) and len(first.elts) == 1:
+        first = first.elts[0]
+    return isinstance(first, ast.Name) and first.id == param
 
 
 def _a_test(path: str) -> bool:
