@@ -102,8 +102,8 @@ def test_pins_match_exactly_and_ranges_only_when_capped_below_the_fix(spec: str,
     assert manual == expected
 
 
-def _findings(tmp_path: Path, files: dict[str, str], rule: str) -> list:
-    result = scan_path(write_tree(tmp_path, files))
+def _findings(tmp_path: Path, files: dict[str, str], rule: str, **kwargs: object) -> list:
+    result = scan_path(write_tree(tmp_path, files), **kwargs)
     return sorted((f for f in result.findings if f.rule_id == rule), key=lambda f: (f.path, f.region.start_line))
 
 
@@ -209,14 +209,15 @@ def test_extra_indexes_fold_per_file_and_public_wheel_indexes_are_weighed(tmp_pa
         "loose/requirements.txt": "--extra-index-url https://data.pyg.org/whl/torch-2.3.0+cu121.html\ntorch-scatter\n",
         "mixed/requirements.txt": "--extra-index-url https://pypi.nvidia.com\n--extra-index-url https://pypi.internal.example/simple\nacme\n",
         "lookalike/requirements.txt": "--extra-index-url https://download.pytorch.org.evil.example/whl\nacme==1.0\n",
-    }, "ATS-DEP-001")  # fmt: skip
+    }, "ATS-DEP-001", report_classes=frozenset({"practice"}))  # fmt: skip
     assert [(f.path, f.region.start_line, f.severity) for f in found] == [
         ("local/requirements.txt", 1, Severity.HIGH),  # a local version cannot be uploaded to PyPI
         ("lookalike/requirements.txt", 1, Severity.HIGH),  # `acme==1.0`: only an unregistered name at that version
         ("loose/requirements.txt", 1, Severity.MEDIUM),
         ("mixed/requirements.txt", 2, Severity.CRITICAL),  # at the private index; unpinned `acme` takes the highest
-        ("pinned/requirements.txt", 1, Severity.LOW),
+        ("pinned/requirements.txt", 1, Severity.LOW),  # nothing exposed: practice, held back by default
     ]
+    assert found[-1].properties["practice"] == "a well-known public wheel index beside PyPI with nothing exposed"
     pinned = found[-1]
     assert [(r.region.start_line, r.message) for r in pinned.related] == [
         (2, "another extra index: https://huggingface.github.io/autogptq-index/whl/cu118/")

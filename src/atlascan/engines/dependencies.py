@@ -159,6 +159,10 @@ class DependenciesEngine(Engine):
         )
         for other in others:
             builder.related(other.span, f"another extra index: {_display(other.url)}")
+        if severity == Severity.LOW and all_public:
+            # What every CUDA or CPU wheel manifest does (TorchServe's 13 torch_<platform>.txt):
+            # the finding itself says nothing is exposed.
+            builder.property("practice", "a well-known public wheel index beside PyPI with nothing exposed")
         builder.emit()
 
     def _included(
