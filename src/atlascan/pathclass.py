@@ -36,8 +36,9 @@ UNIT_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "e2e", "int
 # clusters (kind, minikube) and `devtools/` (Metaflow's Tilt dev stack) are developer tooling too.
 CI_FOLDERS = frozenset({"workflows", "actions"})
 # A repository's top-level `qa/` is its quality-assurance suite (Triton's `qa/L0_*/test.sh`);
-# deeper, `qa` is as often a question-answering model or sample (`models/qa/`).
-TOP_TEST_DIRS = frozenset({"qa"})
+# deeper, `qa` is as often a question-answering model or sample (`models/qa/`). A top-level
+# `development/` holds contributors' setups (aibrix's local clusters and simulators).
+TOP_TEST_DIRS = frozenset({"qa", "development"})
 # A deployment's developer environment (`manifests/env/dev/`, `deploy/local/`): a laptop
 # cluster's overlay, not what ships. Only beneath a deployment folder, where the name is a
 # stage: `kfp/local/` (a local runner) and `config/dev/` (a dev account) stay product.
