@@ -86,8 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                            "in one notice per rule")
     scan.add_argument("--include-unproven", action="store_true",
                       help="report sinks the code shows no outside input reaching (a script's own command line or "
-                           "environment, a file or bucket the code names, data of unknown origin); by default counted "
-                           "in one notice per rule")
+                           "environment, a file or bucket the code names, data of unknown origin, what a loader or "
+                           "runner function is handed); by default counted in one notice per rule")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",

@@ -198,7 +198,8 @@ PRACTICE = "practice"
 PRACTICE_MIN_REFERENCES = 3
 # Not a class of path either: sinks fed only by what whoever runs the code chooses or by what
 # the code names itself (its command line and environment, a file or bucket it names, data
-# of unknown origin), no input from outside shown; held back like practice unless asked for.
+# of unknown origin, what a loader or runner function is handed), no input from outside
+# shown; held back like practice unless asked for (the Python engine's `_unproven`).
 UNPROVEN = "unproven"
 
 
