@@ -14,7 +14,7 @@ from atlascan.identity import owner_of
 from atlascan.model import SourceFile
 from atlascan.parsers.commandlines import CommandText, commands
 from atlascan.rules import default_rules
-from scanning import located, scan_text
+from scanning import located, scan_path, scan_text, write_tree
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -293,6 +293,22 @@ def test_an_extra_index_that_repeats_the_index_is_no_second_index(tmp_path: Path
     )
     result = scan_text(tmp_path, "Dockerfile", docker)
     assert sorted(f.region.start_line for f in result.findings if f.rule_id == "ATS-CMD-010") == [6, 7]
+
+
+def test_uv_takes_each_package_from_the_first_index_that_has_it(tmp_path: Path) -> None:
+    # lm-evaluation-harness's CI runs `uv pip install ... --extra-index-url` (judged FALSE):
+    # uv's default strategy asks the extra index first and stops there, so a same-named
+    # package on PyPI cannot win; `unsafe-best-match` weighs every index as pip does.
+    extra = "--extra-index-url https://pypi.internal.example/simple"
+    scripts = {
+        "uv.sh": f"uv pip install -e '.[dev]' {extra}\n",
+        "uv_env.sh": "export UV_EXTRA_INDEX_URL=https://pypi.internal.example/simple\nuv pip install acme\n",
+        "best_match.sh": f"uv pip install acme {extra} --index-strategy unsafe-best-match\n",
+        "best_match_env.sh": f"UV_INDEX_STRATEGY=unsafe-best-match uv pip install acme {extra}\n",
+        "pip.sh": f"pip install acme {extra}\n",
+    }
+    result = scan_path(write_tree(tmp_path, scripts))
+    assert sorted(f.path for f in result.findings if f.rule_id == "ATS-CMD-010") == ["best_match.sh", "best_match_env.sh", "pip.sh"]
 
 
 def test_an_extra_index_for_local_versions_only_is_no_confusion(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ text; the text's anchors map them back to the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -434,6 +434,15 @@ def _only_local_versions(words: list[str]) -> bool:
     return found
 
 
+def _uv_first_index(options: Iterator[tuple[int, str]], env: Mapping[str, str]) -> bool:
+    """Whether uv resolves each package from the first index that has it, extra indexes
+    first (its default `first-index` strategy): a same-named package on PyPI cannot win
+    over the extra index's. `--index-strategy unsafe-best-match` (or `UV_INDEX_STRATEGY`)
+    weighs every index, as pip does."""
+    strategy = next((v for _, v in options), None) or env.get("UV_INDEX_STRATEGY") or "first-index"
+    return strategy.strip("'\"") != "unsafe-best-match"
+
+
 def detect_extra_index(scan: Scan) -> Iterator[Hit]:
     # The index `pip config set global.index-url` makes the primary; an extra index that
     # repeats it (LLaMA-Factory's images set both to `${PIP_INDEX}`) adds no second index.
@@ -448,6 +457,9 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
         words = [inv.program, *(w.value for w in inv.args)]
         if _only_local_versions(words):
             continue  # `neuronx-cc==2.19.8089.0+8ab9f450`: PyPI refuses local versions, none can come from it
+        uv = "uv" in (inv.program, inv.first.value.rpartition("/")[2])  # `uv pip install` reads as pip
+        if uv and _uv_first_index(_option_values(inv, ("--index-strategy",)), {**scan.env, **inv.env}):
+            continue
         for k, url in _option_values(inv, ("--extra-index-url",)):
             if _expand(url, scan.env) == primary:
                 continue  # the same index twice
@@ -466,6 +478,8 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
         if key is not None and not (len(inv.args) > 3 and inv.args[3].value in configured):
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
     for a in scan.assignments("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
+        if a.name.value == "UV_EXTRA_INDEX_URL" and _uv_first_index(iter(()), scan.env):
+            continue
         urls = _expand(a.value.value.strip("'\""), scan.env).split()
         if urls:
             # Several indexes, space-separated: medium when each is an index only its operator publishes to.
