@@ -109,3 +109,13 @@ def test_one_value_written_again_in_a_file_is_one_finding(tmp_path: Path) -> Non
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [5, 8])]
     assert "the same value again at lines 5, 8" in found[0].message
     assert "Feat-St0re-Pw!2024" not in found[0].message
+
+
+def test_a_word_alone_on_its_line_sets_no_credential(tmp_path: Path) -> None:
+    # TorchServe's spell checker's word list names MinIO (`minioadmin` on a line of its own),
+    # judged FALSE; a setting of the same value is reported.
+    from scanning import scan_path, write_tree
+
+    files = {"spellcheck/wordlist.txt": "fsspec\nminioadmin\npythonic\n", "deploy/minio.env": "MINIO_ROOT_PASSWORD=minioadmin\n"}
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-SEC-012"])
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("deploy/minio.env", 1)]

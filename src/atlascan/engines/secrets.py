@@ -98,6 +98,8 @@ class SecretsEngine(Engine):
                     continue  # a block that shows where a key goes (`...` for its body)
                 if pattern.known and (COMMENT_LINE.match(line) or file.kind in CI_KINDS):
                     continue  # a comment deploys nothing; CI sets up a throwaway service (still masked)
+                if pattern.known and line.strip().strip("'\"") == secret:
+                    continue  # a word alone on its line sets nothing (a spell checker's word list)
                 if pattern.known and ENV_FALLBACK.search(line[: max(line.find(secret), 0)]):
                     continue  # the fallback of a setting the deployment supplies, not a login
                 if pattern.emulator_images:
