@@ -312,6 +312,7 @@ class DependenciesEngine(Engine):
             found = found or _verdict(req.name, req.specifier)
             if found is None:
                 continue
+            unshipped = False  # installed for CI or development only
             # A vulnerable pin is an exposure, not the code showing an attacker's way in: at
             # most high, whatever the advisory rates the flaw itself; a lock's transitive
             # entry (no manifest of its folder asks for it) is low: the code may never
@@ -325,9 +326,11 @@ class DependenciesEngine(Engine):
                 # A CI job's own environment (a test leg on the oldest supported torch): it
                 # runs the repository's tests and ships nothing it installs.
                 severity, remedy = Severity.LOW, f"{remedy} (installed for a CI job, which ships nothing it installs)"
+                unshipped = True
             elif m.format in ("requirements", "conda") and _development_only(m.path):
                 # The same for a development-only manifest: tests, docs builds, type checks.
                 severity, remedy = Severity.LOW, f"{remedy} (a development-only manifest, which ships nothing it installs)"
+                unshipped = True
             finding = (
                 ctx.finding(VULNERABLE)
                 .at(req.span)
@@ -342,6 +345,10 @@ class DependenciesEngine(Engine):
                 # Sibling requirements files (`torch_cu118.txt`, `torch_rocm62.txt`) pinning
                 # the package to affected releases: one upgrade to decide, one finding.
                 finding.property("foldScope", "folder").property("foldObject", f"package:{req.name}")
+            if unshipped:
+                # Reviewers judged every such pin NOISE (DeepSpeed's CI legs on old torch,
+                # feast's CI lock): held back as what every project's test matrix does.
+                finding.property("practice", "pins installed for CI or development only, which ship nothing")
             if held:
                 features = " or ".join(sorted({r.feature for r in unreached.values()}))
                 finding.args(remedy=f"{remedy} (each is reached only through {features}, which no code in this folder shows)")
