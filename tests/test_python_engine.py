@@ -1601,3 +1601,20 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
         ("convert.py", "ATS-PY-001", 4), ("convert.py", "ATS-PY-004", 6), ("convert.py", "ATS-PY-001", 7),
     }
     assert not [n for n in asked.notices if n.held_as == "unproven"]
+
+
+def test_names_of_installed_code_are_no_parameter(tmp_path: Path) -> None:
+    # axolotl's LoRA patch imports from the chosen attention class's module before exec-ing its
+    # rewritten source: `cls.__module__` names installed code, whoever chose the class (judged
+    # FALSE as "evaluates the parameter `cfg`"); the parameter's own text still is one.
+    code = (
+        "import inspect\n\n"
+        "def patch(cfg):\n"
+        "    cls = cfg.attention_cls\n"
+        "    module_name = cls.__module__\n"
+        "    exec(f'import {module_name}', globals())\n"
+        "    exec(inspect.getsource(cls.forward).replace('a', 'b'), globals())\n"
+        "    exec(f'print({cfg})')\n"
+    )
+    found = _by_line(_scan(tmp_path, {"patch.py": code}), "ATS-PY-010")
+    assert [(line, "the parameter `cfg`" in f.message) for line, f in sorted(found.items())] == [(8, True)]

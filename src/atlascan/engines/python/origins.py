@@ -239,6 +239,11 @@ TEXT_FUNCTIONS = frozenset({"re.sub", "re.subn", "textwrap.dedent", "textwrap.in
 # `.replace()` and exec-ing it).
 SOURCE_CALLS = frozenset({"inspect.getsource", "inspect.getsourcelines", "dill.source.getsource"})
 INSTALLED_SOURCE = Origin(0, "the source of code already installed")
+# The names loaded code carries (`cls.__module__`, `fn.__qualname__`, `dir(module)`): text of
+# installed code, whoever chose the object (axolotl imports `from {cls.__module__} import ...`
+# before exec-ing the class's rewritten source).
+CODE_NAMES = frozenset({"__module__", "__name__", "__qualname__", "__doc__"})
+INSTALLED_NAME = Origin(0, "a name of code already installed")
 # What a download's answer is read and reworked with (`r.text`, `.replace(...)`): the download
 # is the call before them.
 ANSWER_PARTS = frozenset({"text", "content", "body"}) | TEXT_METHODS
@@ -349,6 +354,8 @@ class Origins:
                 return _machine(env_key) or _platform(env_key, node) or self._own(env_key, node) or _found(2, label, node, _proves(qualname))
             if isinstance(node, ast.Attribute) and self._is_argparse(node.value, scope):
                 return self._argument(node)
+            if isinstance(node, ast.Attribute) and node.attr in CODE_NAMES:
+                return INSTALLED_NAME  # `cls.__module__`: where loaded code lives, whoever chose the class
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                 return UNKNOWN  # an attribute of the object, set who knows where
             inner = self.of(node.value, scope, depth + 1)
@@ -386,6 +393,8 @@ class Origins:
                     return NUMBER
                 if qualname in SOURCE_CALLS:
                     return INSTALLED_SOURCE
+                if qualname == "builtins.dir":
+                    return INSTALLED_NAME  # the names of a loaded object
                 label = _untrusted_label(qualname)
                 if label:
                     env_key = node.args[0] if node.args else None
