@@ -600,6 +600,22 @@ def test_a_tag_where_digests_are_the_practice_stands_alone(tmp_path: Path) -> No
     assert found == [("deploy/d.yaml", 10, None), ("deploy/e.yaml", 10, None)]
 
 
+def test_compose_tags_as_the_repository_practice_are_held_back(tmp_path: Path) -> None:
+    # aibrix's and h2ogpt's compose files pin no image by digest (judged NOISE: a digest pin
+    # there is a nit): tags are their practice, counted apart from the manifests' own.
+    compose = "services:\n  web:\n    image: node:18-alpine\n  envoy:\n    image: envoyproxy/envoy:v1.33.2\n  llm:\n    image: vllm/vllm-openai:latest\n"
+    write_tree(tmp_path / "tags", {"docker-compose.yml": compose, "deploy/a.yaml": _deployment(f"ghcr.io/acme/a{DIGEST}")})
+    result = scan_path(tmp_path / "tags", report_classes=frozenset())
+    assert [f for f in result.findings if f.rule_id == "ATS-CMP-005"] == []
+    assert [n.message.split(" (")[0] for n in result.notices if "ATS-CMP-005" in n.message] == [
+        "ATS-CMP-005: 3 sites held back as the repository's practice"
+    ]
+    pinned = "services:\n" + "".join(f"  s{i}:\n    image: ghcr.io/acme/s{i}{DIGEST}\n" for i in range(3))
+    write_tree(tmp_path / "digests", {"docker-compose.yml": compose, "pinned/docker-compose.yml": pinned})
+    (found,) = [f for f in scan_path(tmp_path / "digests").findings if f.rule_id == "ATS-CMP-005"]
+    assert (found.region.start_line, [r.region.start_line for r in found.related]) == (3, [5, 7])  # folded per file
+
+
 def _wildcard_finding(tmp_path: Path, kind: str, rules: str):  # type: ignore[no-untyped-def]
     text = f"apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: runner, namespace: kubeflow}}\nrules:\n{rules}"
     (finding,) = [f for f in scan_text(tmp_path, "role.yaml", text).findings if f.rule_id == "ATS-K8S-017"]

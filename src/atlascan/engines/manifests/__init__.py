@@ -43,7 +43,7 @@ class ManifestsEngine(Engine):
 
         pins = ctx.enabled("ATS-K8S-008")
         rbac = any(ctx.enabled(r) for r in ("ATS-K8S-014", "ATS-K8S-017", "ATS-K8S-018"))
-        facts = crossfile.survey(files, roles=rbac, images=pins, accounts=ctx.enabled("ATS-K8S-016"))
+        facts = crossfile.survey(files, roles=rbac, images=pins or ctx.enabled("ATS-CMP-005"), accounts=ctx.enabled("ATS-K8S-016"))
         return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {})
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
-from atlascan.engines.manifests import common
+from atlascan.engines.manifests import common, crossfile
 from atlascan.engines.manifests.nodes import emit, items, text
 from atlascan.parsers.yaml import Mapping, Scalar, YNode
 
@@ -155,4 +155,5 @@ def _image(label: str, service: Mapping, ctx: FileContext) -> None:
             "ATS-CMP-005",
             image,
             args={"service": label, "image": image.value.strip(), "ref": ref},
+            properties=crossfile.compose_pin_properties(ctx.facts, ref),
         )

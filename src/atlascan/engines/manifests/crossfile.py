@@ -42,6 +42,9 @@ class Facts:
     tag_practice: bool = False
     # Fewer image references than a practice needs: `latest` or no tag is then reported.
     few_images: bool = False
+    # The same for the compose files' `image:` references (ATS-CMP-005), counted apart.
+    compose_tag_practice: bool = False
+    few_compose_images: bool = False
     # service accounts a RoleBinding or ClusterRoleBinding of the scan names: their pods
     # call the API server, so they need the token
     bound_accounts: frozenset[str] = frozenset()
@@ -88,6 +91,9 @@ def node_agent(facts: object, kind: str, name: str) -> bool:
 TAG_PRACTICE: dict[str, object] = {
     "foldScope": "repository", "practice": "fewer than half of the manifests' image references are pinned by digest",
 }
+COMPOSE_TAG_PRACTICE: dict[str, object] = {
+    "foldScope": "repository", "practice": "fewer than half of the compose files' image references are pinned by digest",
+}
 REPOSITORY_FOLD: dict[str, object] = {"foldScope": "repository"}
 
 
@@ -99,6 +105,13 @@ def pin_properties(facts: object, ref: str) -> dict[str, object] | None:
     if not (isinstance(facts, Facts) and facts.tag_practice):
         return None
     return REPOSITORY_FOLD if "latest" in ref and facts.few_images else TAG_PRACTICE
+
+
+def compose_pin_properties(facts: object, ref: str) -> dict[str, object] | None:
+    """`pin_properties` for ATS-CMP-005, by the compose files' own practice."""
+    if not (isinstance(facts, Facts) and facts.compose_tag_practice):
+        return None
+    return REPOSITORY_FOLD if "latest" in ref and facts.few_compose_images else COMPOSE_TAG_PRACTICE
 
 
 def _roots(file: SourceFile) -> list[YNode]:
@@ -125,11 +138,17 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool
     rbac: list[SourceFile] = []
     used: set[str] = set()
     total = pinned = 0
+    compose_total = compose_pinned = 0
     for file in files:
-        if file.kind != "yaml" or file.size > READ_LIMIT:
+        if file.kind not in ("yaml", "compose") or file.size > READ_LIMIT:
             continue
         raw = parsers.head(file, READ_LIMIT)
         if raw is None:
+            continue
+        if file.kind == "compose":
+            if images:
+                refs, digests = image_pins(raw)
+                compose_total, compose_pinned = compose_total + refs, compose_pinned + digests
             continue
         if roles and RBAC_HINT.search(raw):
             rbac.append(file)
@@ -141,6 +160,7 @@ def survey(files: list[SourceFile], *, roles: bool, images: bool, accounts: bool
     agent_roles, bound, roles_bound = rbac_index(rbac)
     return Facts(
         node_agent_roles=agent_roles, bound_accounts=bound, tag_practice=pinned * 2 < total, few_images=total < PRACTICE_MIN_REFERENCES,
+        compose_tag_practice=compose_pinned * 2 < compose_total, few_compose_images=compose_total < PRACTICE_MIN_REFERENCES,
         workload_accounts=frozenset(used) if accounts else None, bound_roles=roles_bound or None,
     )
 
