@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from atlascan import vocabulary
 from atlascan.engines.manifests import common, crossfile
-from atlascan.engines.manifests.nodes import emit, items, text
+from atlascan.engines.manifests.nodes import emit, get, items, text
 from atlascan.parsers.yaml import Mapping, Scalar, YNode
 
 if TYPE_CHECKING:
@@ -113,13 +113,38 @@ def _privileges(label: str, service: Mapping, ctx: FileContext) -> None:
     for field in HOST_NAMESPACE_FIELDS:
         value = service.get(field)
         if (text(value) or "").strip().lower() == "host" and value is not None:
+            # PyTorch's and AMD's documented recipe for a GPU container's DataLoader workers
+            # (the shared memory of the host's IPC namespace): what every such service does.
+            gpu_ipc = field == "ipc" and _uses_gpus(service)
             emit(
                 ctx,
                 "ATS-CMP-003",
                 service.key_node(field),
                 value,
                 args={"service": label, "field": field},
+                properties={"practice": "`ipc: host` for a GPU container's shared memory, as PyTorch documents"} if gpu_ipc else None,
             )
+
+
+# Device files of GPUs a service is handed (`/dev/kfd`, `/dev/dri` for ROCm, `/dev/nvidia0`).
+GPU_DEVICES = re.compile(r"^/dev/(?:kfd|dri|nvidia)")
+
+
+def _uses_gpus(service: Mapping) -> bool:
+    """Whether a compose service is handed GPUs: a `deploy` device reservation with the `gpu`
+    capability or the nvidia driver, `runtime: nvidia`, or GPU device files."""
+    if (text(service.get("runtime")) or "").strip().lower() == "nvidia":
+        return True
+    if any(GPU_DEVICES.match((text(d) or "").strip()) for d in items(service.get("devices"))):
+        return True
+    reservations = get(service, "deploy", "resources", "reservations")
+    for device in items(reservations.get("devices") if isinstance(reservations, Mapping) else None):
+        if isinstance(device, Mapping) and (
+            (device.text("driver") or "").strip().lower() == "nvidia"
+            or any((text(c) or "").strip().lower() == "gpu" for c in items(device.get("capabilities")))
+        ):
+            return True
+    return False
 
 
 def _volumes(label: str, service: Mapping, ctx: FileContext) -> None:
