@@ -452,14 +452,16 @@ def test_a_call_from_a_workflow_only_pushers_start_is_silent(tmp_path: Path) -> 
 def test_read_all_that_every_job_replaces_is_silent(tmp_path: Path) -> None:
     """OpenSSF Scorecard's template (unsloth's ossf.yml): `permissions: read-all` at the top,
     and the one job sets its own. The top grant reaches no job; a job that inherits it, or
-    `write-all` (a job added later inherits that), is reported."""
+    `write-all` (a job added later inherits that), is reported: `read-all` a job inherits as
+    practice (no write scope; held back unless asked for)."""
     job = "  analysis:\n    runs-on: x\n    permissions:\n      security-events: write\n    steps: [{run: make}]\n"
     text = "on: push\npermissions: %s\njobs:\n" + job
     assert not _findings(scan_text(tmp_path / "a", WF, text % "read-all", select=["ATS-GHA-003"]))
     write = _findings(scan_text(tmp_path / "b", WF, text % "write-all", select=["ATS-GHA-003"]))
     assert [(f.region.start_line, f.severity) for f in write] == [(2, Severity.HIGH)]
     more = text % "read-all" + "  lint:\n    runs-on: x\n    steps: [{run: make lint}]\n"
-    inherited = _findings(scan_text(tmp_path / "c", WF, more, select=["ATS-GHA-003"]))
+    assert not _findings(scan_text(tmp_path / "c", WF, more, select=["ATS-GHA-003"], report_classes=frozenset()))
+    inherited = _findings(scan_text(tmp_path / "d", WF, more, select=["ATS-GHA-003"], report_classes=frozenset({"practice"})))
     assert [(f.region.start_line, f.severity) for f in inherited] == [(2, Severity.LOW)]
 
 
