@@ -1606,7 +1606,8 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
 def test_names_of_installed_code_are_no_parameter(tmp_path: Path) -> None:
     # axolotl's LoRA patch imports from the chosen attention class's module before exec-ing its
     # rewritten source: `cls.__module__` names installed code, whoever chose the class (judged
-    # FALSE as "evaluates the parameter `cfg`"); the parameter's own text still is one.
+    # FALSE as "evaluates the parameter `cfg`"), as do `inspect.signature` and `__doc__`
+    # (unsloth's save.py, judged NOISE); the parameter's own text still is one.
     code = (
         "import inspect\n\n"
         "def patch(cfg):\n"
@@ -1615,6 +1616,8 @@ def test_names_of_installed_code_are_no_parameter(tmp_path: Path) -> None:
         "    exec(f'import {module_name}', globals())\n"
         "    exec(inspect.getsource(cls.forward).replace('a', 'b'), globals())\n"
         "    exec(f'print({cfg})')\n"
+        # unsloth's push_to_hub wrapper: a template of the loaded method's signature and docs
+        "    exec(f'def push{inspect.signature(cls.push)}:\\n    \"\"\"{cls.push.__doc__}\"\"\"')\n"
     )
     found = _by_line(_scan(tmp_path, {"patch.py": code}), "ATS-PY-010")
     assert [(line, "the parameter `cfg`" in f.message) for line, f in sorted(found.items())] == [(8, True)]

@@ -237,7 +237,9 @@ TEXT_FUNCTIONS = frozenset({"re.sub", "re.subn", "textwrap.dedent", "textwrap.in
 # The source code of an object already imported: installed code, as fixed as the code that
 # reads it (unsloth and axolotl patch transformers by rewriting `inspect.getsource(...)` with
 # `.replace()` and exec-ing it).
-SOURCE_CALLS = frozenset({"inspect.getsource", "inspect.getsourcelines", "dill.source.getsource"})
+SOURCE_CALLS = frozenset({
+    "inspect.getsource", "inspect.getsourcelines", "dill.source.getsource", "inspect.signature", "inspect.getdoc",
+})  # fmt: skip
 INSTALLED_SOURCE = Origin(0, "the source of code already installed")
 # The names loaded code carries (`cls.__module__`, `fn.__qualname__`, `dir(module)`): text of
 # installed code, whoever chose the object (axolotl imports `from {cls.__module__} import ...`
