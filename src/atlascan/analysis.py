@@ -13,7 +13,6 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,6 +58,9 @@ class PrepareMemo(Protocol):
     def remember(self, table: str, path: str, key: str, value: Any) -> None: ...
 
 
+UNREAD = object()  # PrepareContext's repository before anyone read it
+
+
 class PrepareContext:
     def __init__(
         self,
@@ -68,6 +70,7 @@ class PrepareContext:
         memo: PrepareMemo | None = None,
         scanned: Sequence[SourceFile] = (),
         root: Path | None = None,
+        repository: str | object | None = UNREAD,
     ) -> None:
         self.rules = rules
         self.options = options
@@ -77,14 +80,17 @@ class PrepareContext:
         # (a pipeline YAML's `command:` that launches a Python script).
         self.scanned = scanned
         self.root = root
+        self._repository = repository  # the scan's reading, or UNREAD
 
-    @cached_property
+    @property
     def repository(self) -> str | None:
-        """The hosted repository the scan root checks out (`owner/name`, `atlascan.identity`),
-        read on first use: only an engine that asks pays for it."""
-        from atlascan.identity import github_repository
+        """The hosted repository the scan root checks out (`owner/name`, `atlascan.identity`):
+        the scan's own reading (it classes paths with it), else read on first use."""
+        if self._repository is UNREAD:
+            from atlascan.identity import github_repository
 
-        return github_repository(self.root) if self.root is not None else None
+            self._repository = github_repository(self.root) if self.root is not None else None
+        return self._repository if isinstance(self._repository, str) else None
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules

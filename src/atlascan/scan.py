@@ -185,6 +185,7 @@ def run_scan(
 ) -> ScanResult:
     started = time.perf_counter()
     rules = select_rules(all_rules if all_rules is not None else default_rules(), opts.select, opts.ignore)
+    repository = github_repository(opts.root)  # read once: path classes and the engines' prepare passes
     found = discover(
         opts.paths,
         opts.root,
@@ -193,7 +194,7 @@ def run_scan(
         include_vendored=opts.include_vendored,
         include_generated=opts.limits.include_generated,
         force_exclude=opts.force_exclude,
-        classes=PathClasses(opts.path_classes, github_repository(opts.root)),
+        classes=PathClasses(opts.path_classes, repository),
     )
     work = plan(found.files, rules)
     all_paths = frozenset(f.path for f in found.files)
@@ -205,7 +206,7 @@ def run_scan(
         config = UnitConfig(
             rules_by_key=work.rules_by_key,
             engines_by_kind=work.engines_by_kind,
-            facts=_prepare(work, opts, all_paths, state, store, found.files),
+            facts=_prepare(work, opts, all_paths, state, store, found.files, repository),
             options=dict(opts.engine_options),
             limits=opts.limits,
             all_paths=all_paths,
@@ -468,7 +469,8 @@ def _kept_paths(paths: set[str], opts: ScanOptions, scanned: frozenset[str]) -> 
 
 
 def _prepare(
-    work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None, found: Sequence[SourceFile] = ()
+    work: Plan, opts: ScanOptions, all_paths: frozenset[str], state: ScanState, memo: Any = None, found: Sequence[SourceFile] = (),
+    repository: str | None = None,
 ) -> dict[str, Any]:
     """Each engine's cheap whole-scan pass in the main process (before any worker forks);
     `memo` (the result cache) remembers per-file parts of it between scans. `found`: every
@@ -486,7 +488,7 @@ def _prepare(
             continue  # each of its files gets an "engine unavailable" notice from the runner
         try:
             engine_rules = {r.id: r for key, rs in work.rules_by_key.items() if key.startswith(name + ":") for r in rs.values()}
-            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo, scanned, opts.root))
+            facts[name] = engine.prepare(files, PrepareContext(engine_rules, opts.engine_options, all_paths, memo, scanned, opts.root, repository))
         except Exception as exc:
             state.notices.append(Notice(".", f"The {name} analyzer could not prepare: {type(exc).__name__}: {exc}.", "error"))
     return facts
