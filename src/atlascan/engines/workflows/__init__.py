@@ -110,7 +110,13 @@ class WorkflowsEngine(Engine):
                     owned_pinned += sha
         practice = total > 0 and pinned * 2 >= total
         trusted = github.trusted_calls(graph, ctx.all_paths, ctx.repository) if ctx.enabled("ATS-GHA-003") else frozenset()
-        return Facts(practice, ctx.repository, owned > 0 and owned_pinned == 0, total > 0 and not practice and not digests, trusted)
+        return Facts(
+            sha_practice=practice,
+            repository=ctx.repository,
+            github_tags=owned > 0 and owned_pinned == 0,
+            image_tags=total > 0 and not practice and not digests,
+            trusted_calls=trusted,
+        )
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if file.kind in ("gha-workflow", "gha-action"):
