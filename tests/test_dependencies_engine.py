@@ -139,9 +139,9 @@ def test_ranges_are_reported_at_low_precision(tmp_path: Path) -> None:
 def test_only_setup_py_is_read_among_python_files(tmp_path: Path) -> None:
     found = _findings(tmp_path, {
         "setup.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\n',
-        "train.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\n',
+        "train.py": 'from setuptools import setup\nsetup(install_requires=["torch==2.1.0"])\ntorch.load(path)\n',
     }, "ATS-DEP-004")  # fmt: skip
-    assert [f.path for f in found] == ["setup.py"]
+    assert [f.path for f in found] == ["setup.py"]  # train.py is the code that loads a checkpoint
 
 
 def test_bundled_example_reports_its_dependency_risks() -> None:
@@ -188,7 +188,7 @@ def test_kubeflow_components_feed_the_requirement_model(tmp_path: Path) -> None:
         "@dsl.component(packages_to_install=PKGS, pip_index_urls=['https://a.example/simple', 'http://b.example/simple'])\n"
         "def one() -> None: ...\n"
         "@dsl.component(packages_to_install=['torch==2.5.1'])\n"
-        "def two() -> None: ...\n"
+        "def two() -> None: torch.load('m.pt')\n"
     )
     files = {"pipe.py": code, "plain.py": "import torch\nprint(torch.__version__)  # torch==2.5.1\n"}
     vulnerable = _findings(tmp_path / "v", files, "ATS-DEP-004")
@@ -445,7 +445,7 @@ def test_a_vulnerable_pin_a_ci_job_installs_is_low_and_held_as_practice(tmp_path
     }
     default = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
     assert [f.path for f in default.findings] == ["Dockerfile"]
-    result = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice"}))
+    result = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice", "unproven"}))
     found = {f.path: f for f in result.findings}
     assert {p: f.severity for p, f in found.items()} == {
         ".github/workflows/nv-torch110.yml": Severity.LOW, ".gitlab-ci.yml": Severity.LOW, "Dockerfile": Severity.HIGH,
@@ -465,7 +465,8 @@ def test_a_vulnerable_pin_of_a_development_only_manifest_is_low_and_held_as_prac
     }
     default = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"]).findings
     assert [(f.path, f.related) for f in default] == [("requirements/base.txt", [])]  # the others: practice
-    found = {f.path: f for f in scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice"})).findings}
+    held = frozenset({"practice", "unproven"})  # base.txt: a folder of manifests alone
+    found = {f.path: f for f in scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=held).findings}
     # docs/ is held back with the docs' findings; typing.txt folds into its sibling's finding
     assert {p: f.severity for p, f in found.items()} == {"dev-requirements.txt": Severity.LOW, "requirements/base.txt": Severity.HIGH}
     assert "(a development-only manifest, which ships nothing it installs)" in found["dev-requirements.txt"].message
@@ -515,3 +516,27 @@ def test_reach_reads_no_link_fifo_or_file_outside_the_root(tmp_path: Path) -> No
     assert found.findings == [] and [n.held for n in found.notices if n.message.startswith("ATS-DEP-004")] == [1]
     # Discovery already leaves the link out; the reader itself, handed it, does not follow it.
     assert dependencies._names_used(f"{root}/", "", frozenset({"app.py", "linked.py"})) == frozenset()
+
+
+def test_a_vulnerable_pin_with_no_code_beside_it_is_held_back_as_unproven(tmp_path: Path) -> None:
+    """TGI's Neuron image pins torch beside torch-neuronx, h2ogpt's `reqs_optional/` pins a
+    langchain that nothing uses: reviewers judged every pin whose code is unseen NOISE. The
+    same pin beside code that loads a checkpoint is reported."""
+    files = {
+        "docker/Dockerfile": "FROM python:3.12\nRUN pip install torch==2.5.1\n",
+        "reqs_optional/requirements.txt": "torch==2.5.1\n",
+        "serve/requirements.txt": "fastapi\ntorch==2.5.1\n",
+        "serve/app.py": "import torch\nmodel = torch.load(path, weights_only=True)\n",
+        # a Rust launcher running a converter with it: what it runs is unseen, the pin stands
+        "launcher/requirements.txt": "torch==2.5.1\nsentencepiece\n",
+        "launcher/Cargo.toml": '[package]\nname = "launcher"\n',
+        "launcher/src/main.rs": 'fn main() { run("convert_hf_to_gguf.py") }\n',
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"], report_classes=frozenset())
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("launcher/requirements.txt", 1), ("serve/requirements.txt", 2)]
+    (notice,) = [n for n in result.notices if n.held_as == "unproven"]
+    assert notice.held == 2 and notice.message.startswith("ATS-DEP-004: 2 sites held back with no code beside the manifest")
+    everything = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"unproven"}))
+    assert sorted(f.path for f in everything.findings) == [
+        "docker/Dockerfile", "launcher/requirements.txt", "reqs_optional/requirements.txt", "serve/requirements.txt",
+    ]  # fmt: skip

@@ -196,10 +196,10 @@ PRACTICE = "practice"
 # Fewer image references than this are no practice for `latest` and untagged images: they are
 # reported (a lone `FROM someuser/base` is no habit of the repository).
 PRACTICE_MIN_REFERENCES = 3
-# Not a class of path either: sinks fed only by what whoever runs the code chooses or by what
-# the code names itself (its command line and environment, a file or bucket it names, data
-# of unknown origin, what a loader or runner function is handed), no input from outside
-# shown; held back like practice unless asked for (the Python engine's `_unproven`).
+# Not a class of path either: findings whose way in the code does not show, held back like
+# practice unless asked for. The property's value says what is missing, for the notice: sinks
+# fed only by what whoever runs the code chooses or by what the code names itself (the Python
+# engine's `_unproven`), vulnerable pins beside no code that shows the flaw's feature in use.
 UNPROVEN = "unproven"
 
 

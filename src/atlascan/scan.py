@@ -366,9 +366,8 @@ def _grade(
     for rule_id, sites in sorted(unproven.items()):
         sites.sort(key=Finding.sort_key)
         n = len(sites)
-        notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back with no outside input "
-                              "shown (a script's own command line or environment, a file or bucket the code names, data "
-                              "of unknown origin, what a loader or runner is handed); --include-unproven reports them.", "note", held=n, held_as=UNPROVEN))
+        notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back with "
+                              f"{sites[0].properties[UNPROVEN]}; --include-unproven reports them.", "note", held=n, held_as=UNPROVEN))
     return kept, notices
 
 

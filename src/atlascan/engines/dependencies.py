@@ -40,6 +40,7 @@ from atlascan.parsers.requirements import (
     pip_install_arguments,
     requirement_line,
 )
+from atlascan.pathclass import UNPROVEN
 from atlascan.vocabulary import (
     COMMIT_SHA,
     loopback_host,
@@ -306,7 +307,7 @@ class DependenciesEngine(Engine):
             matched = advisories.matches(table, req.name, req.specifier)
             if not matched:
                 continue
-            unreached = _unreached(matched, m, ctx)
+            unreached, seen = _reach(matched, m, ctx)
             found = _verdict(req.name, req.specifier, frozenset(unreached))
             held = found is None  # every advisory needs a feature the code here never uses
             found = found or _verdict(req.name, req.specifier)
@@ -353,6 +354,11 @@ class DependenciesEngine(Engine):
                 features = " or ".join(sorted({r.feature for r in unreached.values()}))
                 finding.args(remedy=f"{remedy} (each is reached only through {features}, which no code in this folder shows)")
                 finding.property("practice", "advisories reached only through a feature the code beside the manifest never uses")
+            elif not seen:
+                # Reviewers judged every such pin NOISE (a Neuron image's torch locked to
+                # torch-neuronx, an optional requirements folder's PALChain that nothing uses):
+                # whether the flaw's feature runs there is unseen.
+                finding.property(UNPROVEN, UNSEEN_REACH)
             finding.emit()
 
 
@@ -397,33 +403,45 @@ def _verdict(package: str, specifier: str, skip: frozenset[str] = frozenset()) -
 # Code whose text can show a package feature in use, and whose presence lets its absence
 # count; a Dockerfile can show a use (`CMD ray start`) but an image's own code is unseen.
 CODE_SUFFIXES = (".py", ".ipynb", ".sh", ".bash")
-REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "lock", "notebook"})
+OTHER_PROGRAMS = ("Cargo.toml", "go.mod", "package.json", "pom.xml", "build.gradle", "CMakeLists.txt")
+REACH_FORMATS = frozenset({"requirements", "pyproject", "pipfile", "conda", "setup.cfg", "setup.py", "lock"})
+# Formats whose own file holds the code they install for: a notebook's `%pip install` serves
+# its cells, a Kubeflow component's `packages_to_install` its function.
+SELF_FORMATS = frozenset({"notebook", "kfp"})
+# What the unproven notice says is missing (see pathclass.UNPROVEN).
+UNSEEN_REACH = (
+    "no code beside the manifest to show the flaw's feature in use (an image's or a script's "
+    "`pip install`, a folder of requirements files alone)"
+)
 MAX_CODE_BYTES = 1 << 20
 # A folder with more code than this is not read for names (a monorepo's root manifest): its
 # advisories stand, as for a folder without code.
 MAX_CODE_FILES = 4000
 
 
-def _unreached(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -> dict[str, advisories.Reach]:
+def _reach(matched: list[advisories.Match], m: Manifest, ctx: FileContext) -> tuple[dict[str, advisories.Reach], bool]:
     """The matched advisories reached only through a feature that no code in the manifest's
-    folder (and below) names, by first id. A notebook's `%pip install` serves its own kernel:
-    its own cells are the code. Otherwise declarative manifests only: a `pip install` line of
-    a Dockerfile or a component builds an environment for whatever runs in it, and setup.py is
-    itself code."""
-    conditional = {x.advisory.ids[0]: r for x in matched if (r := advisories.reach_of(x.advisory)) is not None}
-    if not conditional or m.format not in REACH_FORMATS:
-        return {}
-    if m.format == "notebook":
+    folder (and below) names, by first id, and whether any code was there to show a use.
+    A notebook's `%pip install` and a component's `packages_to_install` serve their own file's
+    code. A `pip install` line of a Dockerfile or a script builds an environment for whatever
+    runs in it, unseen here; setup.py is packaging, its folder's other files the code."""
+    if m.format in SELF_FORMATS:
         used: frozenset[str] | None = _names_named(ctx.doc.text)
-    else:
+    elif m.format in REACH_FORMATS:
         used = _names_used(ctx.root, m.path.rpartition("/")[0], ctx.all_paths)
+    else:
+        used = None
     if used is None:
-        return {}
-    return {i: r for i, r in conditional.items() if not any(n in used for n in r.names)}
+        return {}, False
+    conditional = {x.advisory.ids[0]: r for x in matched if (r := advisories.reach_of(x.advisory)) is not None}
+    return {i: r for i, r in conditional.items() if not any(n in used for n in r.names)}, True
 
 
 def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[str] | None:
-    """The reach table's names that code under `folder` contains; None when it holds no code."""
+    """The reach table's names that code under `folder` contains; None when it holds no code.
+    Every name when it holds too much to read (a monorepo's root manifest), or only programs
+    in other languages (TGI's Rust launcher running a Python converter in its image): what
+    they run with the package is unseen, and its advisories stand."""
     prefix = f"{folder}/" if folder else ""
     code = 0
     used: set[str] = set()
@@ -436,7 +454,7 @@ def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[
         if path.endswith(CODE_SUFFIXES):
             code += 1
             if code > MAX_CODE_FILES:
-                return None
+                return _all_names()
         elif not (name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile"))):
             continue
         try:
@@ -446,7 +464,11 @@ def _names_used(root: str, folder: str, all_paths: frozenset[str]) -> frozenset[
         if not stat.S_ISREG(st.st_mode):
             continue  # never open a link (it may leave the root), a FIFO or a device named like code
         used |= _names_in(root + path, st.st_size, st.st_mtime_ns)
-    return frozenset(used) if code else None
+    if code:
+        return frozenset(used)
+    # Files of other languages are not discovered; their build file beside the manifest is.
+    other = any(os.path.isfile(os.path.join(root + prefix, name)) for name in OTHER_PROGRAMS)
+    return _all_names() if other else None
 
 
 @lru_cache(maxsize=65536)
@@ -459,6 +481,11 @@ def _names_in(abspath: str, size: int, mtime_ns: int) -> frozenset[str]:
     except OSError:
         return frozenset()
     return _names_named(text)
+
+
+@lru_cache(maxsize=1)
+def _all_names() -> frozenset[str]:
+    return frozenset(n for r in advisories.reaches().values() for n in r.names)
 
 
 def _names_named(text: str) -> frozenset[str]:

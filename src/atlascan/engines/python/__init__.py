@@ -49,6 +49,12 @@ if TYPE_CHECKING:
     from atlascan.parsers.requirements import Manifest
     from atlascan.rules import Rule
 
+# What the unproven notice says is missing (see pathclass.UNPROVEN).
+UNPROVEN_SINK = (
+    "no outside input shown (a script's own command line or environment, a file or bucket the code names, "
+    "data of unknown origin, what a loader or runner is handed)"
+)
+
 CODE_KINDS = frozenset({"python", "notebook"})
 DEPENDENCY_KINDS = frozenset({"requirements", "pyproject", "dockerfile"})
 MAX_PREPARE_BYTES = 2 * 1024 * 1024
@@ -241,7 +247,7 @@ class PythonEngine(Engine):
         if report.rule == REMOTE_CODE_RULE and designed:
             builder.property("practice", f"{trusting} files turn `trust_remote_code` on: loading models that ship code is its design")
         if "origin" in fields and not rule.fold and severity < Severity.CRITICAL and _unproven(report, main):
-            builder.property(UNPROVEN, True)
+            builder.property(UNPROVEN, UNPROVEN_SINK)
         builder.severity(severity).precision(report.precision).fix(_fix_property(fix, lines) if fix else None).emit()
 
     # ---- notebook shell lines -----------------------------------------------------------------
