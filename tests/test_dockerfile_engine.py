@@ -456,3 +456,24 @@ def test_image_links_read_build_definitions() -> None:
     tail = "docker build -t acme/x -f a/Dockerfile ."
     assert [b.names for b in _command_builds("docker build . ; " * 10 + tail, "")] == [("x",)]
     assert list(_command_builds("docker build . ; " * 200 + tail, "")) == []
+
+
+def test_root_images_are_practice_where_none_runs_non_root_and_no_deployment_gives_the_host(tmp_path: Path) -> None:
+    """generative-ai's 40 Cloud Run samples and LLaMA-Factory's GPU images set no USER: root
+    is the repository's practice and stays in the container (held back, one notice). A
+    deployment handing a container the host (kubernetes-goat's escape scenarios), or images
+    that mostly run non-root (aibrix), keep each root image reported."""
+    from scanning import scan_path, write_tree
+
+    ports = {"chat": 8080, "search": 8081, "agent": 8082}
+    write_tree(tmp_path, {f"{name}/Dockerfile": SERVING.replace("8080", str(port)) for name, port in ports.items()})
+    result = scan_path(tmp_path, select=["ATS-DKR-003"])
+    assert result.findings == []
+    (notice,) = [n for n in result.notices if n.held_as == "practice"]
+    assert notice.held == 3 and "no Dockerfile of the repository sets a non-root user" in notice.message
+    (tmp_path / "k8s.yaml").write_text(_deployment("chat:1", container="            privileged: true\n"), "utf-8")
+    assert _dkr003(tmp_path) == ["agent/Dockerfile", "chat/Dockerfile", "search/Dockerfile"]
+    (tmp_path / "k8s.yaml").unlink()
+    (tmp_path / "worker" / "Dockerfile").parent.mkdir()
+    (tmp_path / "worker" / "Dockerfile").write_text(SERVING + "USER 65532\n", "utf-8")  # one in four runs non-root
+    assert _dkr003(tmp_path) == ["agent/Dockerfile", "chat/Dockerfile", "search/Dockerfile"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,20 @@ GIT_URL = re.compile(r"^https?://[^#?]+\.git(?:[#?].*)?$", re.I)
 # A Hugging Face Hub file at a commit (`/resolve/<40-hex>/`) cannot change.
 HUB_AT_COMMIT = re.compile(r"^https://(?:huggingface\.co|hf\.co)/.*/resolve/[0-9a-f]{40}/", re.I)
 MAX_NOTICES = 3
+# ATS-DKR-003's repository practice (`_root_practice`): a `USER` line of a Dockerfile, and
+# what in a deployment gives a container the host.
+USER_LINE = re.compile(r"(?im)^[ \t]*USER[ \t]+[\"']?([^\s\"']+)")
+HOST_ACCESS = re.compile(
+    r"privileged[\"']?[ \t]*[:=][ \t]*[\"']?true|host_?(?:pid|ipc|network)[\"']?[ \t]*[:=][ \t]*[\"']?true"
+    r"|host_?path[\"']?[ \t]*[:={]|docker\.sock|^[ \t]*(?:pid|network_mode)[ \t]*:[ \t]*[\"']?host\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+NONROOT_BASE = re.compile(r"(?im)^[ \t]*FROM[ \t].*(?:nonroot|rootless)")
+HOST_ACCESS_KINDS = frozenset({"yaml", "compose", "terraform"})
+HOST_ACCESS_READ_LIMIT = 4 * 1024 * 1024  # larger YAML is a generated bundle
+ROOT_PRACTICE = (
+    "no Dockerfile of the repository sets a non-root user, and none of its deployments gives a container host access"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class Facts:
     # The compose services of the scan that build a Dockerfile of it: their `command:` and
     # `entrypoint:` are what the image runs there (ATS-DKR-003's serving evidence).
     compose: tuple[ComposeRun, ...] = ()
+    # Root is the repository's practice and confined to its containers (`_root_practice`).
+    root_practice: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,8 @@ class DockerfileEngine(Engine):
                 compose=runs,
             )
         practice, few = self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else (None, False)
-        return Facts(practice, few, nonroot, builds)
+        root_practice = ctx.enabled("ATS-DKR-003") and _root_practice(files, ctx.scanned or files)
+        return Facts(practice, few, nonroot, builds, root_practice)
 
     @staticmethod
     def _digest_practice(files: list[SourceFile]) -> tuple[bool, bool]:
@@ -195,7 +212,10 @@ class DockerfileEngine(Engine):
         found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match, _building(facts.compose, ctx.file.path))
         if found is not None:
             span, why = found
-            ctx.finding("ATS-DKR-003").at(span).args(why=why).emit()
+            finding = ctx.finding("ATS-DKR-003").at(span).args(why=why)
+            if facts.root_practice:
+                finding.property("practice", ROOT_PRACTICE)
+            finding.emit()
 
     # ---- ATS-DKR-004 -------------------------------------------------------------------------
     def _mutable_base_images(self, dockerfile: Dockerfile, ctx: FileContext) -> None:
@@ -250,6 +270,43 @@ class DockerfileEngine(Engine):
                 ctx.finding("ATS-DKR-005").at(Span(line, col, line, end)).args(
                     what=what, url=word.value, how=how
                 ).severity(severity).emit()
+
+
+def _root_practice(dockerfiles: Sequence[SourceFile], scanned: Sequence[SourceFile]) -> bool:
+    """Whether root in a container is the repository's practice and stays in the container:
+    it has a few Dockerfiles, fewer than one in ten runs as a non-root user (a `USER`, a
+    nonroot base), and no Kubernetes manifest,
+    compose file or Terraform of the scan gives a container host access (privileged, a host
+    namespace, a hostPath, the Docker socket). Reviewers judged root images NOISE in such
+    repositories (generative-ai's 40 Cloud Run samples, LLaMA-Factory's and TGI's GPU
+    images); where a deployment hands a container the host (kubernetes-goat's escape
+    scenarios), root is what the escape uses, and each image is reported."""
+    from atlascan import parsers
+    from atlascan.model import Limits, ParseError, SkipFile
+
+    dockerfiles = [f for f in dockerfiles if f.kind == "dockerfile"]
+    if len(dockerfiles) < PRACTICE_MIN_REFERENCES:
+        return False
+    nonroot = 0
+    for file in dockerfiles:
+        try:
+            text = parsers.read_text(file, Limits())
+        except (OSError, ParseError, SkipFile):
+            return False  # unread: the practice is unknown
+        users = (m.group(1).split(":", 1)[0] for m in USER_LINE.finditer(text))
+        nonroot += any(u not in ROOT_USERS for u in users) or bool(NONROOT_BASE.search(text))
+    if nonroot * 10 >= len(dockerfiles):
+        return False
+    for file in scanned:
+        if file.kind not in HOST_ACCESS_KINDS or file.size > HOST_ACCESS_READ_LIMIT:
+            continue
+        try:
+            text = parsers.read_text(file, Limits())
+        except (OSError, ParseError, SkipFile):
+            continue
+        if HOST_ACCESS.search(text):
+            return False
+    return True
 
 
 def _building(runs: tuple[ComposeRun, ...], path: str) -> tuple[ComposeRun, ...]:
