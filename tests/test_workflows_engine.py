@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from atlascan.model import Severity
+from atlascan.pathclass import UNPROVEN
 from scanning import scan_path, scan_text
 
 WF = ".github/workflows/ci.yml"
@@ -607,11 +608,44 @@ def test_local_action_inputs_are_judged_at_their_callers(tmp_path: Path) -> None
     _write(tmp_path, {WF: caller % "${{ github.head_ref }}"})
     found = [f for f in _findings(scan_path(tmp_path, select=["ATS-GHA-001"])) if f.path == rel]
     assert [(f.region.start_line, f.severity) for f in found] == [(10, Severity.HIGH)]
-    assert "github.head_ref" in found[0].message
-    # No caller in the repository (used from elsewhere): of unknown origin, medium.
+    assert found[0].message.startswith(
+        "`inputs.v` passed by `.github/actions/b/action.yml:11` as `inputs.w` passed by `.github/workflows/ci.yml:14` as "
+        "`github.head_ref`"
+    )
+    # No caller in the repository: nothing shows what it holds, unproven (reported when asked, medium).
     (tmp_path / WF).unlink()
     found = [f for f in _findings(scan_path(tmp_path, select=["ATS-GHA-001"])) if f.path == rel]
     assert [(f.region.start_line, f.severity) for f in found] == [(10, Severity.MEDIUM)]
+    assert found[0].properties[UNPROVEN].startswith("no caller in the repository")
+
+
+def test_reusable_workflow_inputs_take_their_callers_grade(tmp_path: Path) -> None:
+    """A reusable workflow's `inputs.x` is as controllable as what the repository's callers
+    pass for x: an issue title is reported at the callee's line naming the caller, a literal
+    or a dispatch's `github.event.inputs.x` is silent. With no caller (TGI's integration
+    tests, feast's check_skip_tests) it is held back as unproven, one notice; an action at the
+    repository root is published for other repositories and stays medium."""
+    callee = (
+        "on:\n  workflow_call:\n    inputs:\n      image:\n        type: string\njobs:\n  t:\n    runs-on: x\n"
+        "    steps:\n      - run: docker run ${{ inputs.image }}\n"  # 10
+    )
+    caller = "on: %s\njobs:\n  c:\n    uses: ./.github/workflows/it.yml\n    with:\n      image: %s\n"
+    rel = ".github/workflows/it.yml"
+    _write(tmp_path, {rel: callee, WF: caller % ("issues", "${{ github.event.issue.title }}")})
+    (found,) = _findings(scan_path(tmp_path, select=["ATS-GHA-001"]))
+    assert (found.path, found.region.start_line, found.severity) == (rel, 10, Severity.HIGH)
+    assert found.message.startswith("`inputs.image` passed by `.github/workflows/ci.yml:6` as `github.event.issue.title`")
+    for value in ("ghcr.io/acme/tgi:latest", "${{ github.event.inputs.image }}"):
+        _write(tmp_path, {WF: caller % ("workflow_dispatch", value)})
+        assert not _findings(scan_path(tmp_path, select=["ATS-GHA-001"]))
+    (tmp_path / WF).unlink()
+    held = scan_path(tmp_path, select=["ATS-GHA-001"], report_classes=frozenset())
+    assert not _findings(held)
+    assert [(n.path, n.held) for n in held.notices if n.held_as == UNPROVEN] == [(rel, 1)]
+    action = "name: a\ndescription: d\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ inputs.v }}\n"
+    _write(tmp_path, {"action.yml": action})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-001"], report_classes=frozenset()))
+    assert [(f.path, f.region.start_line, f.severity) for f in found] == [("action.yml", 7, Severity.MEDIUM)]
 
 
 def test_self_hosted_jobs_of_one_pull_request_workflow_are_one_finding(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from atlascan.engines.workflows.common import (
 )
 from atlascan.model import Severity, Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.pathclass import UNPROVEN
 from atlascan.vocabulary import COMMIT_SHA
 
 if TYPE_CHECKING:
@@ -142,9 +143,27 @@ OUTSIDER_TRIGGERS = frozenset(
      "pull_request_review", "pull_request_review_comment", "workflow_run", "fork", "watch", "gollum"}
 )  # fmt: skip
 # Context references inside an expression; `github.event` alone (`toJSON(github.event)`)
-# carries every attacker-written field of the payload.
-CONTEXT_REF = re.compile(r"\b(?:env|inputs|matrix|steps|needs)(?:\.[\w-]+|\[[^\]]*\])+|\bgithub\.event\b(?![.\w\[])")
-ATTACKER, UNKNOWN = "attacker", "unknown"
+# carries every attacker-written field of the payload. A context starts the reference:
+# `github.event.inputs.x` (a dispatch's inputs, typed by someone with write access) is no
+# `inputs.x`.
+CONTEXT_REF = re.compile(r"(?<![.\w-])(?:env|inputs|matrix|steps|needs)(?:\.[\w-]+|\[[^\]]*\])+|\bgithub\.event\b(?![.\w\[])")
+# Grades, most controllable first. UNCALLED: an input of a reusable workflow or an action
+# kept under `.github/` that no workflow of the repository calls; what it holds does not
+# show, the finding is held back as unproven (`pathclass.UNPROVEN`).
+ATTACKER, UNKNOWN, UNCALLED = "attacker", "unknown", "uncalled"
+GRADE_ORDER = (UNCALLED, UNKNOWN, ATTACKER)
+# What the unproven notice says is missing (see pathclass.UNPROVEN).
+UNCALLED_INPUT = (
+    "no caller in the repository to show what a reusable workflow's or a `.github/` action's input holds "
+    "(called from elsewhere, if at all)"
+)
+
+
+def _stronger(a: tuple[str, str] | None, b: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The more controllable of two grades (the first on a tie)."""
+    if a is None or (b is not None and GRADE_ORDER.index(b[0]) > GRADE_ORDER.index(a[0])):
+        return b
+    return a
 
 
 @dataclass
@@ -157,6 +176,8 @@ class _Scope:
     step: Mapping
     ctx: FileContext | None = None
     path: str = ""
+    # The reusable workflows and actions whose inputs led to this caller (cycles, nesting).
+    chain: tuple[str, ...] = ()
 
 
 def _env_value(scope: _Scope, name: str) -> Scalar | None:
@@ -207,8 +228,8 @@ BOOLEAN_USE = re.compile(
 
 
 def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
-    """The most controllable context an expression reads: (ATTACKER or UNKNOWN, the
-    context), or None when only maintainers write what it reads."""
+    """The most controllable context an expression reads: (ATTACKER, UNKNOWN or UNCALLED,
+    the context), or None when only maintainers write what it reads."""
     expression = BOOLEAN_USE.sub(" ", expression)
     found = ATTACKER_CONTEXT.search(expression)
     if found:
@@ -227,26 +248,26 @@ def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str]
                     grade = _classify(inner.group(1), scope, depth + 1)
                     if grade and grade[0] == ATTACKER:
                         return ATTACKER, f"{ref}` set from `{grade[1]}"
-                    unknown = unknown or (grade and (UNKNOWN, f"{ref}` set from `{grade[1]}"))
+                    unknown = _stronger(unknown, grade and (grade[0], f"{ref}` set from `{grade[1]}"))
         elif head == "inputs":
             if (scope.flow.action or "workflow_call" in scope.flow.triggers) and not _input_typed_safe(scope.flow, name):
                 grade = _resolve_input(scope, name, depth)
                 if grade is not None and grade[0] == ATTACKER:
-                    return ATTACKER, f"{ref}` passed `{grade[1]}"
-                unknown = unknown or (grade and (UNKNOWN, ref))
+                    return ATTACKER, f"{ref}` passed by `{grade[1]}"
+                unknown = _stronger(unknown, grade and (grade[0], ref))
         elif head in ("steps", "needs"):
             if ".outputs." in ref:
                 grade = _resolve_output(scope, head, name, ref.rpartition(".")[2], depth)
                 if grade is not None and grade[0] == ATTACKER:
                     return ATTACKER, f"{ref}` set from `{grade[1]}"
-                unknown = unknown or (grade and (UNKNOWN, ref))
+                unknown = _stronger(unknown, grade and (grade[0], ref))
         elif head == "matrix" and depth < 3:
             for value in _matrix_values(scope.job, name):
                 for inner in EXPRESSION.finditer(value.value):
                     grade = _classify(inner.group(1), scope, depth + 1)
                     if grade and grade[0] == ATTACKER:
                         return ATTACKER, f"{ref}` set from `{grade[1]}"
-                    unknown = unknown or (grade and (UNKNOWN, ref))
+                    unknown = _stronger(unknown, grade and (grade[0], ref))
     return unknown
 
 
@@ -281,9 +302,11 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
         value = outputs.get(name) if isinstance(outputs, Mapping) else None
         if job is None or not isinstance(value, Scalar):
             return UNKNOWN, ref
-        inner_scope = _Scope(scope.flow, job, job.node, scope.ctx, scope.path)
-        grades = [_classify(m.group(1), inner_scope, depth + 1) for m in EXPRESSION.finditer(value.value)]
-        return next((g for g in grades if g and g[0] == ATTACKER), None) or next((g for g in grades if g), None)
+        inner_scope = _Scope(scope.flow, job, job.node, scope.ctx, scope.path, scope.chain)
+        grade: tuple[str, str] | None = None
+        for m in EXPRESSION.finditer(value.value):
+            grade = _stronger(grade, _classify(m.group(1), inner_scope, depth + 1))
+        return grade
     # Contexts are case-insensitive. No step of the job has that id (a typo, a removed
     # step): the expression expands to the empty string, nothing anyone writes.
     step = next((s for s in scope.job.steps if (s.text("id") or "").strip().lower() == owner.lower()), None)
@@ -296,7 +319,7 @@ def _resolve_output(scope: _Scope, head: str, owner: str, name: str, depth: int)
         return None
     if action == "actions/github-script" and _script_output_constant(step, name):
         return None
-    inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path)
+    inner_scope = _Scope(scope.flow, scope.job, step, scope.ctx, scope.path, scope.chain)
     run = step.get("run")
     if isinstance(run, Scalar):
         writes = [m.group(2) for m in GITHUB_OUTPUT_WRITE.finditer(run.value) if m.group(1) == name]
@@ -468,9 +491,9 @@ def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple
             grade = _classify(m.group(1), scope, depth + 1)
             if grade and grade[0] == ATTACKER:
                 return grade
-            unknown = unknown or (grade and (UNKNOWN, ref))
+            unknown = _stronger(unknown, grade and (grade[0], ref))
         if API_TEXT_READ.search(_without_release_reads(text)):
-            unknown = unknown or (UNKNOWN, ref)
+            unknown = _stronger(unknown, (UNKNOWN, ref))
     return unknown
 
 
@@ -523,10 +546,13 @@ def _gha_paths(ctx: FileContext, repo: str = "") -> list[tuple[str, bool]]:
     return out[:MAX_CALLER_FILES]
 
 
-def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Mapping | None, str]]:
+def _callers(
+    ctx: FileContext, path: str, action: bool, chain: tuple[str, ...] = ()
+) -> list[tuple[_Scope, Mapping | None, str]]:
     """Every call of the local action or reusable workflow at `path` in the scan: the
-    caller's scope, its `with:` mapping, the caller's path. Files are read through the
-    parse stage (`ctx.document`), never executed."""
+    caller's scope (its `chain` the callees that led there, `path` last), its `with:`
+    mapping, the caller's path. Files are read through the parse stage (`ctx.document`),
+    never executed."""
     from atlascan.model import ParseError, SkipFile, SourceFile
 
     repo = _repo_of(path, ctx.all_paths)
@@ -548,39 +574,44 @@ def _callers(ctx: FileContext, path: str, action: bool) -> list[tuple[_Scope, Ma
             for job in flow.jobs:
                 uses = _uses(job.node)
                 if uses.rstrip("/") == target or (not action and _call_target(uses, other, ctx.all_paths, repository) == path):
-                    out.append((_Scope(flow, job, job.node, ctx, other), _with(job.node), other))
+                    out.append((_Scope(flow, job, job.node, ctx, other, (*chain, path)), _with(job.node), other))
                 for step in job.steps:
                     if _uses(step).rstrip("/") == target:
-                        out.append((_Scope(flow, job, step, ctx, other), _with(step), other))
+                        out.append((_Scope(flow, job, step, ctx, other, (*chain, path)), _with(step), other))
     return out
 
 
 def _resolve_input(scope: _Scope, name: str, depth: int) -> tuple[str, str] | None:
     """What `inputs.<name>` of a local action or reusable workflow may hold, judged at
     every caller in the repository: None when each passes maintainer-written values (or
-    leaves a constant default), ATTACKER with the context when one passes outsider text,
-    UNKNOWN when there is no caller to judge (a published action) or a caller's value is
-    of unknown origin."""
-    if scope.ctx is None or depth >= 3:
+    leaves a constant default), ATTACKER naming the caller (`path:line` as `context`) when
+    one passes outsider text, UNKNOWN when a caller's value is of unknown origin or there
+    is no caller to judge a published action by (one outside `.github/`, called from other
+    repositories), UNCALLED when nothing in the repository calls one kept under `.github/`.
+    A caller's expression is judged afresh (`depth` 0): the call chain is bounded apart, by
+    GitHub's nesting limit, and a cycle (which GitHub refuses to run) is of unknown origin."""
+    path = scope.path or (scope.ctx.file.path if scope.ctx is not None else "")
+    if scope.ctx is None or path in scope.chain or len(scope.chain) >= MAX_CALL_DEPTH:
         return UNKNOWN, f"inputs.{name}"
-    calls = _callers(scope.ctx, scope.path or scope.ctx.file.path, scope.flow.action)
+    calls = _callers(scope.ctx, path, scope.flow.action, scope.chain)
     if not calls:
-        return UNKNOWN, f"inputs.{name}"
+        internal = path[len(_repo_of(path, scope.ctx.all_paths)) :].startswith(".github/")
+        return (UNCALLED if internal else UNKNOWN), f"inputs.{name}"
     default = _input_default(scope.flow, name)
     unknown: tuple[str, str] | None = None
-    for caller, with_, _ in calls:
+    for caller, with_, caller_path in calls:
         value = with_.get(name) if with_ is not None else None
         if value is None:
             if default is not None and "${{" in default:
-                unknown = unknown or (UNKNOWN, f"inputs.{name}")
+                unknown = _stronger(unknown, (UNKNOWN, f"inputs.{name}"))
             continue
         if not isinstance(value, Scalar):
             continue
         for m in EXPRESSION.finditer(value.value):
-            grade = _classify(m.group(1), caller, depth + 1)
+            grade = _classify(m.group(1), caller)
             if grade and grade[0] == ATTACKER:
-                return grade
-            unknown = unknown or grade
+                return ATTACKER, f"{caller_path}:{value.line}` as `{grade[1]}"
+            unknown = _stronger(unknown, grade)
     return unknown
 
 
@@ -612,6 +643,8 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                     kind, context = grade
                     finding = ctx.finding("ATS-GHA-001").at(in_scalar(ctx, script, m.start(), m.end()))
                     level = severity if kind == ATTACKER else Severity.MEDIUM if severity is None else Severity.LOW
+                    if kind == UNCALLED:
+                        finding.property(UNPROVEN, UNCALLED_INPUT)
                     finding.args(context=context, where=where).severity(level).emit()
 
 
