@@ -665,6 +665,46 @@ def test_a_pods_host_namespaces_and_host_paths_are_one_finding_each(tmp_path: Pa
     assert lead.message.endswith("(and 2 more in this pod).")
 
 
+def test_a_node_agents_integration_directories_are_held_back_as_practice(tmp_path: Path) -> None:
+    # The NVIDIA device plugin's DaemonSet registers with the kubelet through its socket
+    # directory: held back in one notice, reported when asked for; /proc beside it stays.
+    text = (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: nvidia-device-plugin}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: plugin\n          image: nvidia/k8s-device-plugin:1.11\n"
+        "      volumes:\n"
+        "        - name: device-plugin\n          hostPath: {path: /var/lib/kubelet/device-plugins}\n"
+        "        - name: proc\n          hostPath: {path: /proc}\n"
+    )
+    result = scan_text(tmp_path, "ds.yaml", text, select=["ATS-K8S-003"])
+    assert [(f.region.start_line, f.related) for f in result.findings] == [(14, [])]
+    assert [n.message for n in result.notices if n.held_as == "practice"] == [
+        "ATS-K8S-003: 1 site held back as the repository's practice (a node agent (DaemonSet) mounting the kubelet, CNI "
+        "or mesh directory it plugs into the node through); --include-practice reports them."
+    ]
+    asked = scan_path(tmp_path, select=["ATS-K8S-003"], report_classes=frozenset({"practice"}))
+    assert sorted((f.region.start_line, *(r.region.start_line for r in f.related)) for f in asked.findings) == [(12, 14)]
+
+
+@pytest.mark.parametrize(
+    ("path", "agent"),
+    [
+        ("/var/lib/kubelet/device-plugins", True),
+        ("/var/lib/kubelet/pod-resources/kubelet.sock", True),
+        ("/run/netns", True),
+        ("/var/run/istio-cni/", True),
+        ("/home/kubernetes/bin", True),
+        ("/var/lib/kubelet", False),
+        ("/var/lib/kubelet/device-plugins/../pods", False),
+        ("/opt/cni", False),
+        ("/var/run", False),
+        ("/run/containerd/containerd.sock", False),
+        ("opt/cni/bin", False),
+    ],
+)
+def test_node_agent_paths(path: str, agent: bool) -> None:
+    assert common.node_agent_path(path) is agent
+
+
 def test_latest_among_too_few_references_is_reported(tmp_path: Path) -> None:
     # Two image references are no practice for `latest`: it is reported; a version tag
     # beside it is still the tags' practice, held back.

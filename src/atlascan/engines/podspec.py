@@ -29,6 +29,7 @@ WORKLOADS = frozenset(
     for kind in ("pod", "deployment", "daemonset", "daemon_set", "stateful_set", "job", "cron_job", "replication_controller", "replica_set")
     for suffix in ("", "_v1")
 )
+DAEMONSETS = frozenset(f"kubernetes_{kind}{suffix}" for kind in ("daemonset", "daemon_set") for suffix in ("", "_v1"))
 CONTAINER_BLOCKS = frozenset({"container", "init_container", "ephemeral_container"})
 # YAML field -> HCL attribute of the pod spec, and the namespace it shares.
 HOST_NAMESPACES = {"host_network": "network", "host_pid": "PID", "host_ipc": "IPC"}
@@ -70,7 +71,7 @@ def _walk(resource: Block, ctx: FileContext) -> None:
             if sub.type == "security_context":
                 _security_context(sub, container, ctx)
             elif sub.type == "volume":
-                _volume(sub, block, ctx)
+                _volume(sub, block, ctx, resource.labels[0] in DAEMONSETS)
             elif sub.type == "env" and container is not None:
                 _env(sub, ctx)
             todo.append((sub, container))
@@ -128,7 +129,7 @@ def _audit_pod(spec: Block) -> audit_tools.Pod:
     return audit_tools.Pod(tuple(containers))
 
 
-def _volume(volume: Block, spec: Block, ctx: FileContext) -> None:
+def _volume(volume: Block, spec: Block, ctx: FileContext, daemonset: bool) -> None:
     name = _text(volume.attributes.get("name")) or ""
     for host in _children(volume):
         if host.type != "host_path":
@@ -140,11 +141,14 @@ def _volume(volume: Block, spec: Block, ctx: FileContext) -> None:
         if audit_tools.documented_mount(_audit_pod(spec), name, path):
             continue  # a node-audit tool reading, read-only, a host path its documentation mounts
         why = common.sensitive_host_path(path)
-        ctx.finding("ATS-K8S-003").at(attr.span).args(
+        finding = ctx.finding("ATS-K8S-003").at(attr.span).args(
             volume=f"`{name or '?'}`",
             path=path.strip(),
             why=f" ({why})" if why else "",
-        ).severity(Severity.HIGH if why else None).property("foldObject", f"pod:{spec.line}").emit()
+        )
+        if daemonset and common.node_agent_path(path):
+            finding.property("practice", common.NODE_AGENT_PRACTICE)  # as in YAML
+        finding.severity(Severity.HIGH if why else None).property("foldObject", f"pod:{spec.line}").emit()
 
 
 def _env(env: Block, ctx: FileContext) -> None:

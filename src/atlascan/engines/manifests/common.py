@@ -4,6 +4,7 @@ credentials and plain-http URLs."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, loopback_url, placeholder_image
@@ -78,6 +79,38 @@ def sensitive_host_path(path: str) -> str | None:
         if clean == prefix or clean.startswith(prefix + "/"):
             return "node runtime or kernel directory"
     return None
+
+
+# Host directories a node agent plugs into the node through: the kubelet's device-plugin and
+# plugin-registration sockets and its pod-resources API, the CNI binary and configuration
+# directories (GKE's binaries in /home/kubernetes/bin) and the network-namespace and mesh-CNI
+# run directories. A DaemonSet (one pod per node: a device plugin, a CNI or mesh agent)
+# mounts them because that is its job; the kubelet's own directory, runtime sockets and
+# system directories are not among them, and the same mount in any other workload is reported.
+NODE_AGENT_PATHS = (
+    "/var/lib/kubelet/device-plugins",
+    "/var/lib/kubelet/plugins_registry",
+    "/var/lib/kubelet/pod-resources",
+    "/opt/cni/bin",
+    "/etc/cni/net.d",
+    "/home/kubernetes/bin",
+    "/run/netns",
+    "/run/istio-cni",
+    "/run/ztunnel",
+)
+# Why such a mount in a DaemonSet is held back as the repository's practice (ATS-K8S-003).
+NODE_AGENT_PRACTICE = "a node agent (DaemonSet) mounting the kubelet, CNI or mesh directory it plugs into the node through"
+
+
+def node_agent_path(path: str) -> bool:
+    """Whether a host path is, or is below, a node agent's integration directory
+    (`NODE_AGENT_PATHS`; /var/run is /run)."""
+    if not path.strip().startswith("/"):
+        return False
+    clean = posixpath.normpath(path.strip())  # `device-plugins/../..` is the kubelet's own
+    if clean.startswith("/var/run/"):
+        clean = clean.removeprefix("/var")
+    return any(clean == p or clean.startswith(p + "/") for p in NODE_AGENT_PATHS)
 
 
 IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._\-/:@]*$", re.I)

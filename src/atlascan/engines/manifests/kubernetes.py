@@ -341,6 +341,9 @@ def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, po
     why = common.sensitive_host_path(path)
     if why is None and common.readable_without_harm(path) and _mounted_read_only(root, volume.text("name") or ""):
         return  # an ordinary host folder every container mounts `readOnly: true`
+    properties = _pod_object(pod) or {}
+    if root.text("kind") == "DaemonSet" and common.node_agent_path(path):
+        properties["practice"] = common.NODE_AGENT_PRACTICE  # what every such agent does
     first = spec.key_node("path") if isinstance(spec, Mapping) else volume.key_node("hostPath")
     # A pod's volume has its own name; a PersistentVolume's hostPath is the object itself.
     persistent = pod is None and root.text("kind") == "PersistentVolume"
@@ -356,7 +359,7 @@ def _host_path(volume: Mapping, spec: YNode, ctx: FileContext, root: Mapping, po
             "why": f" ({why})" if why else "",
         },
         severity=Severity.HIGH if why else None,
-        properties=_pod_object(pod),
+        properties=properties,
     )
 
 
