@@ -51,6 +51,17 @@ ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "::0", "*", "0", ""})
 # any `:group`).
 ROOT_USERS = frozenset({"root", "0"})
 
+# A command line that only starts an interactive shell (`bash`, `/bin/sh -l`), not a script
+# (`bash -c ...`, `sh start.sh`) or a wrapper (`/entrypoint.sh bash`): an image or compose
+# service that runs it serves nothing until someone starts a server by hand inside
+# (ATS-DKR-003, ATS-CMP-001). Matched in full against ENTRYPOINT and CMD joined by a space.
+INTERACTIVE_SHELL = re.compile(r"(\S*/)?(bash|sh|ash|dash|zsh|ksh|fish)(\s+(-[il]+|--login|--norc|--noprofile))*", re.I)
+
+
+def interactive_shell(line: str) -> bool:
+    """Whether a command line only starts an interactive shell (`INTERACTIVE_SHELL`)."""
+    return INTERACTIVE_SHELL.fullmatch(line.strip()) is not None
+
 # OpenAI-compatible model servers one runs oneself (vLLM, SGLang, llama.cpp, LMDeploy, TGI),
 # as a command line names them, and the flag that sets the token their clients must present:
 # its value is that server's own key, whatever shape its author gave it.

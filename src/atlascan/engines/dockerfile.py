@@ -19,7 +19,7 @@ from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 from atlascan.rules import Rule
-from atlascan.vocabulary import ROOT_USERS
+from atlascan.vocabulary import ROOT_USERS, interactive_shell
 
 if TYPE_CHECKING:
     from atlascan.engines.image_links import ComposeRun
@@ -516,8 +516,8 @@ def _serving_evidence(
     the effective CMD/ENTRYPOINT (the rule's `serve_commands`) or in the `command:` of a
     compose service that builds it, or, with no command of its own, a base image whose
     default command is a server (the rule's `server_images`). Unless the image's own
-    command is a server, an interactive shell (`CMD ["bash"]`, the rule's
-    `interactive_shell`) run wherever it runs (its own command, or that of every compose
+    command is a server, an interactive shell (`CMD ["bash"]`,
+    `vocabulary.INTERACTIVE_SHELL`) run wherever it runs (its own command, or that of every compose
     service building it) serves nothing: its EXPOSE names ports for servers started by
     hand."""
     commands: dict[str, str] = {}
@@ -529,7 +529,7 @@ def _serving_evidence(
                 commands[instr.keyword] = text.strip()
     server = _server_command(commands, match)
     runs = [_compose_commands(commands, run) for run in compose] or [commands]
-    if server is None and all(_interactive(run, match) for run in runs):
+    if server is None and all(_interactive(run) for run in runs):
         return None
     for stage in chain:
         for instr in stage.instructions:
@@ -567,12 +567,10 @@ def _compose_commands(own: Mapping[str, str], run: ComposeRun) -> dict[str, str]
     return {keyword: text for keyword, text in chosen.items() if text}
 
 
-def _interactive(commands: Mapping[str, str], match: Mapping[str, Any]) -> bool:
+def _interactive(commands: Mapping[str, str]) -> bool:
     """Whether ENTRYPOINT and CMD together only start an interactive shell (`bash`,
     `/bin/sh -l`), not a script (`bash -c ...`, `sh start.sh`) or a wrapper (`/entrypoint.sh bash`)."""
-    line = " ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands).strip()
-    pattern = match.get("interactive_shell")
-    return bool(line and pattern) and _compiled(pattern).fullmatch(line) is not None
+    return interactive_shell(" ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands))
 
 
 def _shown(text: str) -> str:
