@@ -705,6 +705,22 @@ def test_node_agent_paths(path: str, agent: bool) -> None:
     assert common.node_agent_path(path) is agent
 
 
+def test_a_compose_service_that_only_starts_a_shell_publishes_nothing(tmp_path: Path) -> None:
+    # LLaMA-Factory's NPU compose: `command: bash` merged from an anchor, the build from
+    # another, the Dockerfile two folders up; ATS-CMP-001 alone selected (no ATS-DKR-003).
+    compose = (
+        "x-build: &build\n  dockerfile: ./docker/npu/Dockerfile\n  context: ../..\n"
+        "x-common: &common\n  tty: true\n  stdin_open: true\n  command: bash\n"
+        "services:\n"
+        "  dev:\n    <<: *common\n    build:\n      <<: *build\n    ports:\n      - \"7860:7860\"\n"
+        "  webui:\n    build:\n      <<: *build\n    command: llamafactory-cli webui\n    ports:\n      - \"7861:7860\"\n"
+    )
+    dockerfile = "FROM python:3.11-slim\nRUN pip install llamafactory==0.9.0\nEXPOSE 7860\n"
+    write_tree(tmp_path, {"docker/npu/docker-compose.yml": compose, "docker/npu/Dockerfile": dockerfile})
+    found = scan_path(tmp_path, select=["ATS-CMP-001"]).findings
+    assert [(f.rule_id, f.path, f.region.start_line) for f in found] == [("ATS-CMP-001", "docker/npu/docker-compose.yml", 20)]
+
+
 def test_latest_among_too_few_references_is_reported(tmp_path: Path) -> None:
     # Two image references are no practice for `latest`: it is reported; a version tag
     # beside it is still the tags' practice, held back.

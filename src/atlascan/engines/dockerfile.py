@@ -520,15 +520,11 @@ def _serving_evidence(
     `vocabulary.INTERACTIVE_SHELL`) run wherever it runs (its own command, or that of every compose
     service building it) serves nothing: its EXPOSE names ports for servers started by
     hand."""
-    commands: dict[str, str] = {}
-    for stage in chain:
-        for instr in reversed(stage.instructions):
-            if instr.keyword in ("CMD", "ENTRYPOINT") and instr.keyword not in commands:
-                args = instr.json_args
-                text = " ".join(w.value for w in args) if args is not None else instr.body
-                commands[instr.keyword] = text.strip()
+    from atlascan.engines.image_links import compose_commands
+
+    commands = _commands(chain)
     server = _server_command(commands, match)
-    runs = [_compose_commands(commands, run) for run in compose] or [commands]
+    runs = [compose_commands(commands, run) for run in compose] or [commands]
     if server is None and all(_interactive(run) for run in runs):
         return None
     for stage in chain:
@@ -538,7 +534,7 @@ def _serving_evidence(
     if server is not None:
         return f"its {server[0]} runs a server: `{_shown(server[1])}`"
     for run in compose:
-        found = _server_command(_compose_commands(commands, run), match)
+        found = _server_command(compose_commands(commands, run), match)
         if found is not None:
             return f"its compose service `{run.service}` ({run.file}) runs a server: `{_shown(found[1])}`"
     if not commands:
@@ -548,6 +544,34 @@ def _serving_evidence(
     return None
 
 
+def _commands(chain: list[Stage]) -> dict[str, str]:
+    """The ENTRYPOINT and CMD (each one line, an exec form's words joined by spaces) the
+    final stage runs with: the last of each in it or the stages it builds on."""
+    commands: dict[str, str] = {}
+    for stage in chain:
+        for instr in reversed(stage.instructions):
+            if instr.keyword in ("CMD", "ENTRYPOINT") and instr.keyword not in commands:
+                args = instr.json_args
+                text = " ".join(w.value for w in args) if args is not None else instr.body
+                commands[instr.keyword] = text.strip()
+    return commands
+
+
+def image_commands(file: SourceFile) -> dict[str, str] | None:
+    """The ENTRYPOINT and CMD of the image a Dockerfile builds (its final stage), for a
+    compose service that builds it (ATS-CMP-001); None when it cannot be read."""
+    from atlascan import parsers
+    from atlascan.model import Limits, ParseError, SkipFile
+
+    try:
+        dockerfile: Dockerfile = parsers.read(file, Limits()).tree
+    except (OSError, ParseError, SkipFile):
+        return None
+    if not dockerfile.stages:
+        return None
+    return _commands(_stage_chain(dockerfile, dockerfile.stages[-1]))
+
+
 def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tuple[str, str] | None:
     """(keyword, text) of the first of ENTRYPOINT and CMD that runs a server (the rule's
     `serve_commands`), or None."""
@@ -555,16 +579,6 @@ def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tu
         if any(_compiled(pattern).search(text) for pattern in match.get("serve_commands", ())):
             return keyword, text
     return None
-
-
-def _compose_commands(own: Mapping[str, str], run: ComposeRun) -> dict[str, str]:
-    """The ENTRYPOINT and CMD a compose service runs the image with: its `entrypoint:`
-    replaces the image's and clears the image's CMD; its `command:` replaces the CMD."""
-    if run.entrypoint is not None:
-        chosen = {"ENTRYPOINT": run.entrypoint, "CMD": run.command or ""}
-    else:
-        chosen = {"ENTRYPOINT": own.get("ENTRYPOINT", ""), "CMD": own.get("CMD", "") if run.command is None else run.command}
-    return {keyword: text for keyword, text in chosen.items() if text}
 
 
 def _interactive(commands: Mapping[str, str]) -> bool:

@@ -94,6 +94,17 @@ class ComposeRun:
     command: str | None = None
 
 
+def compose_commands(own: dict[str, str], run: ComposeRun) -> dict[str, str]:
+    """The ENTRYPOINT and CMD a compose service runs an image with, given the image's own
+    (`own`): its `entrypoint:` replaces the image's and clears the image's CMD; its
+    `command:` replaces the CMD."""
+    if run.entrypoint is not None:
+        chosen = {"ENTRYPOINT": run.entrypoint, "CMD": run.command or ""}
+    else:
+        chosen = {"ENTRYPOINT": own.get("ENTRYPOINT", ""), "CMD": own.get("CMD", "") if run.command is None else run.command}
+    return {keyword: text for keyword, text in chosen.items() if text}
+
+
 def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> tuple[ComposeRun, ...]:
     """Each service of the scan's compose files. A file that cannot be parsed runs each
     image it names as root, for all anyone can tell."""

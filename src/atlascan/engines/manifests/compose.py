@@ -35,7 +35,8 @@ def check_document(root: YNode, ctx: FileContext) -> None:
         seen.add(id(service))
         label = f"`{name}`"
         context = common.region_text(lines, service.line, service.end_line) + " " + name.lower()
-        _ports(label, service, context, ctx)
+        if not crossfile.shell_service(ctx.facts, ctx.file.path, name):  # nothing listens until started by hand
+            _ports(label, service, context, ctx)
         _privileges(label, service, ctx)
         _volumes(label, service, ctx)
         _image(label, service, ctx)
