@@ -440,14 +440,21 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
 def test_a_call_from_a_workflow_only_pushers_start_is_silent(tmp_path: Path) -> None:
     """huggingface_hub's build_documentation.yaml (on a push to main) calls doc-builder's
     workflow with the default token: as with a workflow-wide block, only people with push
-    access start it. A pull request's call, or a token that mints OIDC tokens, is reported."""
+    access start it. Nor does a call only pull requests make: a fork's token is read-only, and
+    a branch of the repository is pushed by someone who can write (trl's and huggingface_hub's
+    build_pr_documentation, judged NOISE). A pull_request_target's call, or a token that
+    mints OIDC tokens, is reported."""
     sha = "0123456789abcdef0123456789abcdef01234567"
     text = "on:\n  push:\n    branches: [main]\n%sjobs:\n  build:\n    uses: acme/doc-builder/.github/workflows/build.yml@" + sha + "\n"
     assert not _findings(scan_text(tmp_path / "push", WF, text % "", select=["ATS-GHA-003"]))
     oidc = _findings(scan_text(tmp_path / "oidc", WF, text % "permissions:\n  id-token: write\n", select=["ATS-GHA-003"]))
     assert [(f.region.start_line, f.severity) for f in oidc] == [(7, Severity.MEDIUM)]
     pr = _findings(scan_text(tmp_path / "pr", WF, text.replace("push", "pull_request") % "", select=["ATS-GHA-003"]))
-    assert [(f.region.start_line, f.severity) for f in pr] == [(5, Severity.LOW)]
+    assert pr == []
+    target = _findings(scan_text(tmp_path / "target", WF, text.replace("push", "pull_request_target") % "", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in target] == [(5, Severity.LOW)]
+    both = _findings(scan_text(tmp_path / "both", WF, text.replace("push:", "push:\n  pull_request:") % "", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in both] == [(6, Severity.LOW)]
 
 
 def test_read_all_that_every_job_replaces_is_silent(tmp_path: Path) -> None:
@@ -468,7 +475,7 @@ def test_read_all_that_every_job_replaces_is_silent(tmp_path: Path) -> None:
 
 def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -> None:
     callee = "on:\n  workflow_call: {}\njobs:\n  build:\n    runs-on: x\n    steps: [{run: make}]\n"
-    caller = "on: pull_request\n%sjobs:\n  build:\n    uses: ./.github/workflows/build.yml\n"
+    caller = "on: [push, pull_request]\n%sjobs:\n  build:\n    uses: ./.github/workflows/build.yml\n"
     _write(tmp_path, {
         ".github/workflows/build.yml": callee,
         ".github/workflows/a.yml": caller % "",
@@ -498,7 +505,7 @@ def test_local_calls_resolve_when_the_repository_is_a_folder_of_the_scan(tmp_pat
         "on:\n  workflow_call:\n    inputs:\n      package: {type: string, required: true}\n"
         "jobs:\n  release:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.package }}\n"
     )
-    caller = "on: pull_request\njobs:\n  release:\n    uses: ./.github/workflows/_release.yml\n    with:\n      package: %s\n"
+    caller = "on: [push, pull_request]\njobs:\n  release:\n    uses: ./.github/workflows/_release.yml\n    with:\n      package: %s\n"
     for repo in ("", "checkouts/repo/"):
         _write(tmp_path, {
             repo + ".github/workflows/_release.yml": callee,
