@@ -398,3 +398,16 @@ def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tm
     assert found == [(1, "medium"), (3, "high"), (4, "medium"), (5, "high")]
     held = scan_text(tmp_path, "install.sh", script, report_classes=frozenset({"practice"}))
     assert (2, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]
+
+
+def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
+    """unsloth's "vs TRL main" leg and axolotl's nightly test against upstream heads on
+    purpose, and a CI job ships nothing it installs: held back (judged NOISE). The same
+    install in an image or a script is reported."""
+    step = "pip install git+https://github.com/huggingface/trl.git@main"
+    workflow = f"on: schedule\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: {step}\n"
+    result = scan_text(tmp_path / "ci", ".github/workflows/compat.yml", workflow, select=["ATS-CMD-012"])
+    assert result.findings == []
+    assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
+    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-012"])
+    assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]

@@ -19,6 +19,7 @@ from functools import cache
 from atlascan.analysis import FileContext
 from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
+from atlascan.kinds import CI_KINDS
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.commandlines import NAME_FILTERS, CommandText, commands, handles
 from atlascan.parsers.requirements import installed_names, pip_install_arguments, requirement_line
@@ -568,6 +569,9 @@ def _git_ref(spec: str) -> str | None:
     return rest.rsplit("@", 1)[1] if "@" in rest else None
 
 
+GIT_UNPINNED = "ATS-CMD-012"
+
+
 def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
     for inv in scan.invocations:
         if (
@@ -587,7 +591,7 @@ def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
             if revision_unknown(spec.split("git+", 1)[1], ref):
                 continue  # the build fills the ref in: it may be a commit
             if ref is None or not HEX40.match(ref.lower()):
-                yield Hit("ATS-CMD-012", word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(spec))
+                yield Hit(GIT_UNPINNED, word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(spec))
 
 
 # ---- remote code and downloads -----------------------------------------------------------------
@@ -1048,7 +1052,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("ATS-CMD-007",), ("tensorboard", "GRADIO"), detect_open_ui),
     Detector(("ATS-CMD-010",), (*PIP, "INDEX"), detect_extra_index),
     Detector(("ATS-CMD-011",), (*PIP, "INDEX", "TRUSTED", "insecure"), detect_insecure_index),
-    Detector(("ATS-CMD-012",), PIP, detect_git_unpinned),
+    Detector((GIT_UNPINNED,), PIP, detect_git_unpinned),
     Detector(("ATS-CMD-013",), DOWNLOAD, detect_remote_script),
     Detector(
         ("ATS-CMD-014", "ATS-CMD-015", "ATS-CMD-017"),
@@ -1134,4 +1138,8 @@ class CommandsEngine(Engine):
                     finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
                 if hit.practice:
                     finding.severity(Severity.LOW).property("practice", hit.practice)
+                if hit.rule_id == GIT_UNPINNED and file.kind in CI_KINDS:
+                    # A test leg against upstream's branch (unsloth's "vs TRL main", axolotl's
+                    # nightly): tracking the head is the job's purpose, and it ships nothing.
+                    finding.property("practice", "a CI job's install of a branch, which ships nothing it installs")
                 finding.emit()
