@@ -1621,3 +1621,17 @@ def test_names_of_installed_code_are_no_parameter(tmp_path: Path) -> None:
     )
     found = _by_line(_scan(tmp_path, {"patch.py": code}), "ATS-PY-010")
     assert [(line, "the parameter `cfg`" in f.message) for line, f in sorted(found.items())] == [(8, True)]
+
+
+def test_parameters_of_a_test_function_kept_in_the_code_are_its_data(tmp_path: Path) -> None:
+    # h2ogpt's create_data.py keeps pytest tests beside the code: `filename` of
+    # `test_get_small_sample_oig_data` is a parametrized value, no caller's input. The same
+    # command built from another function's parameter stays reported.
+    code = (
+        "import os\nimport pytest\n\n@pytest.mark.parametrize('filename', ['a.json'])\n"
+        "def test_get_sample(filename):\n    os.system(f'wget https://example.org/{filename}')\n\n"
+        "def fetch(filename):\n    os.system(f'wget https://example.org/{filename}')\n"
+    )
+    everything = report_classes(tests=True, docs=True, practice=True, unproven=True)
+    result = _scan(tmp_path, {"create_data.py": code}, report_classes=everything)
+    assert [(f.rule_id, f.region.start_line) for f in result.findings] == [("ATS-PY-011", 9)]

@@ -467,6 +467,10 @@ class Origins:
                     return SWITCH  # `force_download=False` handed on to a download helper
                 if (fname, ident) in PLATFORM_MODEL_LOCATIONS:
                     return Origin(0, f"the platform's model location `{ident}` of `{fname}`", param=ident, platform=True)
+                if fname.startswith("test_") and current.parent is not None and current.parent.kind in ("module", "class"):
+                    # A pytest test kept beside the code (h2ogpt's create_data.py): its
+                    # parameters are fixtures and parametrized values, the test's own data.
+                    return Origin(0, f"the test data `{ident}` of `{fname}`")
                 entry = self._web_request(func, ident, current) or (_entry_point(func, ident) if func is not None else None)
                 handed = None if entry else self._handed(func, ident, current, depth)
                 if handed is not None:
