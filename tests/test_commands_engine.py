@@ -50,6 +50,24 @@ def test_an_index_on_this_machine_is_judged_by_its_host_not_its_first_letters(tm
     assert [(rule, line) for rule, line, *_ in _cmd(result)] == [("ATS-CMD-011", 3), ("ATS-CMD-011", 4)]
 
 
+def test_an_index_inside_the_cluster_is_not_the_open_network(tmp_path: Path) -> None:
+    # LLaMA-Factory's and ms-swift's NPU runners point pip at the cluster's package cache.
+    text = (
+        "on: push\njobs:\n  t:\n    runs-on: npu\n    steps:\n      - run: |\n"
+        "          pip config set global.index-url http://cache-service.nginx-pypi-cache.svc.cluster.local/pypi/simple\n"
+        "          pip config set global.trusted-host cache-service.nginx-pypi-cache.svc.cluster.local\n"
+        "          pip install --trusted-host devpi.ci.svc:3141 --index-url http://devpi.ci.svc:3141/simple pkg==1\n"
+        "          export PIP_TRUSTED_HOST=\"localhost cache.ns.svc.cluster.local\"\n"
+        "          curl -k https://webhook.kube-system.svc/healthz\n"
+        "          pip config set global.trusted-host pypi.example.org\n"  # 12: a host on the network
+        "          pip install --trusted-host mirror.svc.cluster.local.example.org pkg==1\n"  # 13
+        "          curl -k https://webhook.kube-system.svc/healthz https://example.org/x\n"  # 14
+    )
+    result = scan_text(tmp_path, ".github/workflows/npu.yml", text)
+    found = [(rule, line) for rule, line, *_ in _cmd(result) if rule in ("ATS-CMD-011", "ATS-CMD-016")]
+    assert found == [("ATS-CMD-011", 12), ("ATS-CMD-011", 13), ("ATS-CMD-016", 14)]
+
+
 def test_continuation_with_comment_lines_maps_to_physical_line(tmp_path: Path) -> None:
     text = (
         "FROM x@sha256:" + "a" * 64 + "\nUSER 1\n"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from atlascan.vocabulary import loopback_host, loopback_url, placeholder_image
+from atlascan.vocabulary import (
+    in_cluster_host,
+    internal_host,
+    internal_url,
+    loopback_host,
+    loopback_url,
+    placeholder_image,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +47,27 @@ def test_urls() -> None:
     assert not loopback_url("http://localhost.example.com/simple")
     assert not loopback_url("http://[::1/")  # not a URL
     assert not loopback_url("http://")
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["cache-service.nginx-pypi-cache.svc.cluster.local", "minio.storage.svc:9000", "api.ns.svc.", "kubernetes.default.svc", "etcd.cluster.local"],
+)
+def test_hosts_inside_the_cluster(host: str) -> None:
+    assert in_cluster_host(host) and internal_host(host)
+    assert not loopback_host(host)  # another machine: a model it serves is still data from elsewhere
+
+
+@pytest.mark.parametrize("host", ["svc", "svc.example.com", "mirror.svc.cluster.local.example.org", "my-svc", "cluster.local", "10.0.0.1"])
+def test_hosts_outside_the_cluster(host: str) -> None:
+    assert not internal_host(host)
+
+
+def test_internal_urls() -> None:
+    assert internal_url("http://cache-service.nginx-pypi-cache.svc.cluster.local/pypi/simple")
+    assert internal_url("http://localhost:3141/simple")
+    assert not internal_url("http://pypi.internal/simple")
+    assert not internal_url("http://[::1/")
 
 
 @pytest.mark.parametrize("image", ["IMAGE_URL", "REPLACE_IMAGE", "CONTROLLER_IMAGE:TAG", "<your-image>", "<registry>/trainer:1.0", '"IMAGE_URI"'])

@@ -97,13 +97,17 @@ _LOOPBACK_NAMES = frozenset({"localhost", "::1", "0.0.0.0", "host.docker.interna
 _IPV4_LOOPBACK = re.compile(r"^127(?:\.\d{1,3}){3}$")
 
 
-def loopback_host(host: str) -> bool:
-    """Whether a host (`localhost`, `127.0.0.2`, `[::1]`; a `:port` may follow) is this machine."""
+def _bare_host(host: str) -> str:
+    """`[::1]:8888` -> `::1`, `Host:8080` -> `host`."""
     host = host.strip().lower()
     if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
+        return host[1:].split("]", 1)[0]
+    return host.split(":", 1)[0] if host.count(":") == 1 else host
+
+
+def loopback_host(host: str) -> bool:
+    """Whether a host (`localhost`, `127.0.0.2`, `[::1]`; a `:port` may follow) is this machine."""
+    host = _bare_host(host)
     return host in _LOOPBACK_NAMES or host.endswith(".localhost") or bool(_IPV4_LOOPBACK.match(host))
 
 
@@ -111,6 +115,31 @@ def loopback_url(url: str) -> bool:
     """Whether a URL's host is this machine (`http://user@localhost:8080/x`)."""
     try:
         return loopback_host(urlsplit(url.strip()).hostname or "")
+    except ValueError:
+        return False
+
+
+# Kubernetes' DNS names for a service of the cluster a pod runs in (`name.ns.svc`,
+# `name.ns.svc.cluster.local`): resolvable only inside it, so the traffic to one (a CI
+# runner's package cache, an in-cluster model store) never leaves the cluster's network.
+_IN_CLUSTER = re.compile(r"\.(?:svc|svc\.cluster\.local|cluster\.local)\.?$")
+
+
+def in_cluster_host(host: str) -> bool:
+    """Whether a host (a `:port` may follow) is a Kubernetes in-cluster service name."""
+    return bool(_IN_CLUSTER.search(_bare_host(host)))
+
+
+def internal_host(host: str) -> bool:
+    """Whether a host is this machine or a service inside its cluster: plain http or TLS
+    checks turned off toward it expose nothing to the networks beyond."""
+    return loopback_host(host) or in_cluster_host(host)
+
+
+def internal_url(url: str) -> bool:
+    """Whether a URL's host is this machine or a service inside its cluster (`internal_host`)."""
+    try:
+        return internal_host(urlsplit(url.strip()).hostname or "")
     except ValueError:
         return False
 

@@ -29,8 +29,8 @@ from atlascan.vocabulary import (
     ALL_INTERFACES,
     OWN_PACKAGES_PRACTICE,
     installs_own_packages,
-    loopback_host,
-    loopback_url,
+    internal_host,
+    internal_url,
     paired_wheel_index,
     public_wheel_index,
     revision_unknown,
@@ -398,7 +398,13 @@ INDEX_OPTIONS = (
 
 def _insecure_url(value: str) -> bool:
     value = value.strip("'\"")
-    return value.startswith("http://") and not loopback_url(value)
+    return value.startswith("http://") and not internal_url(value)
+
+
+def _internal_hosts(value: str) -> bool:
+    """Whether a space-separated host list (`PIP_TRUSTED_HOST`) names hosts, all internal."""
+    hosts = value.strip("'\"").split()
+    return bool(hosts) and all(internal_host(h) for h in hosts)
 
 
 def _pip_config(inv: Invocation, key: str) -> Word | None:
@@ -505,8 +511,8 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
                     if "=" in word.value
                     else (inv.args[k + 1].value if k + 1 < len(inv.args) else "")
                 )
-                if loopback_host(host.strip("'\"")):
-                    continue  # a local index (devpi, a proxy on this machine) is not the network
+                if internal_host(host.strip("'\"")):
+                    continue  # a local or in-cluster index (devpi, a CI cache) is not the open network
                 yield Hit(
                     "ATS-CMD-011",
                     word.start,
@@ -536,11 +542,10 @@ def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
                     {"how": f"{word.value.split('=', 1)[0]} uses plain http"},
                 )
         key = _pip_config(inv, "trusted-host")
-        if key is not None:
+        if key is not None and not _internal_hosts(inv.args[3].value if len(inv.args) > 3 else ""):
             yield Hit("ATS-CMD-011", key.start, key.end, {"how": "pip config trusted-host"})
     for a in scan.assignments("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"):
-        hosts = a.value.value.strip("'\"").split()
-        if hosts and not all(loopback_host(h) for h in hosts):
+        if a.value.value.strip("'\"").split() and not _internal_hosts(a.value.value):
             yield Hit(
                 "ATS-CMD-011",
                 a.name.start,
@@ -934,8 +939,9 @@ def _expand_all(value: str, env: dict[str, str], depth: int = 3) -> str:
 
 
 def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
-    """Every URL the curl names is this machine (a health check of a port-forward, a local
-    server with a self-signed certificate): `-k` there downloads nothing from anyone."""
+    """Every URL the curl names is this machine or a service inside its cluster (a health
+    check of a port-forward, a server with a self-signed certificate): `-k` there trusts
+    nothing that comes over an outside network."""
     hosts = []
     for w in inv.args:
         value = _expand(w.value, env)
@@ -943,7 +949,7 @@ def _curl_targets_local(inv: Invocation, env: dict[str, str]) -> bool:
             continue
         m = _URL_HOST.match(value.split("://", 1)[-1] if "://" in value else value)
         hosts.append(m.group(1).lower() if m else "")
-    return bool(hosts) and all(loopback_host(h) for h in hosts)
+    return bool(hosts) and all(internal_host(h) for h in hosts)
 
 
 # Image copy tools: `--tls-verify=false` for the registry they pull from or push to.

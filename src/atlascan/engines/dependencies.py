@@ -43,8 +43,8 @@ from atlascan.parsers.requirements import (
 from atlascan.pathclass import UNPROVEN
 from atlascan.vocabulary import (
     COMMIT_SHA,
-    loopback_host,
-    loopback_url,
+    internal_host,
+    internal_url,
     paired_wheel_index,
     revision_unknown,
 )
@@ -635,7 +635,7 @@ def _pinned_enough(r: Requirement) -> bool:
 
 
 def _local(url: str) -> bool:
-    return loopback_url(url) if "://" in url else loopback_host(url.split("/")[0])
+    return internal_url(url) if "://" in url else internal_host(url.split("/")[0])
 
 
 def _display(url: str) -> str:

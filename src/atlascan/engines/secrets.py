@@ -32,7 +32,7 @@ from atlascan.secretpatterns import (
     matches,
     pem_body_elided,
 )
-from atlascan.vocabulary import SELF_HOSTED_LLM_SERVER, SERVER_KEY_FLAGS, loopback_host
+from atlascan.vocabulary import SELF_HOSTED_LLM_SERVER, SERVER_KEY_FLAGS, internal_host
 
 if TYPE_CHECKING:
     from atlascan.analysis import PrepareContext
@@ -233,7 +233,6 @@ ENDPOINT_ENV = re.compile(rf"""(?i)name:\s*["']?({_ENDPOINT_WORDS})["']?\s*\n\s*
 STORAGE_KEY = re.compile(r"(?i)endpoint|s3|minio|blob|storage|azurite|bucket")
 HOST_PORT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):\d{2,5}(?:/.*)?$")
 HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-IN_CLUSTER = re.compile(r"(?:\.svc|\.svc\.cluster\.local|\.cluster\.local)\.?$")
 
 
 def _endpoints_local(text: str) -> bool:
@@ -268,7 +267,7 @@ def _endpoint_host(value: str) -> str | None:
 
 
 def _local_host(host: str) -> bool:
-    return loopback_host(host) or "." not in host or bool(IN_CLUSTER.search(host))
+    return internal_host(host) or "." not in host
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, loopback_url, placeholder_image
+from atlascan.vocabulary import IMAGE_DIGEST, ML_PORTS, internal_url, placeholder_image
 
 
 def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
@@ -186,6 +186,6 @@ def literal_secret(value: str) -> bool:
 
 
 def plain_http_url(value: str) -> bool:
-    """An http:// URL to a host other than this machine."""
+    """An http:// URL to a host other than this machine or a service inside its cluster."""
     value = value.strip()
-    return value.lower().startswith("http://") and not loopback_url(value)
+    return value.lower().startswith("http://") and not internal_url(value)
