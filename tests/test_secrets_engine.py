@@ -47,3 +47,23 @@ def test_a_provider_shaped_key_given_to_a_self_hosted_servers_api_key_is_a_stand
     assert SERVER not in low.message
     asked = scan_path(tmp_path, select=["ATS-SEC-003"], report_classes=report_classes(tests=True, docs=True))
     assert [(f.region.start_line, f.precision) for f in asked.findings if f.path == "samples/vllm.yaml"] == [(16, Precision.LOW)]
+
+
+def test_a_password_for_a_host_reserved_for_examples_is_a_samples(tmp_path: Path) -> None:
+    """unsloth's redaction test logs in to `db.example.invalid`: RFC 2606 and 6761 keep such
+    names (`.invalid`, `.test`, `example.com`) from every real system, so nothing uses that
+    password. A host beside them that can run keeps its finding, as does a look-alike name."""
+    text = (
+        "URLS = [\n"
+        '    "postgres://dbuser:dbpass@db.example.invalid/app",\n'
+        '    "https://admin:Wq9tZr4Lm7Pd@mlflow.example.com/api",\n'
+        '    "redis://default:Rk3vN8qPzW@cache.staging.test:6379/0",\n'
+        '    "postgres://dbuser:Vq8rLm2xTz@db.prod.acme.io/app",\n'  # 5
+        '    "postgres://dbuser:Hn4wQ7sLpX@db.example.invalid.acme.io/app",\n'  # 6
+        "]\n"
+    )
+    result = scan_path(write_tree(tmp_path, {"app/settings.py": text}), select=["ATS-SEC-008"])
+    assert sorted((f.rule_id, f.path, f.region.start_line) for f in result.findings) == [
+        ("ATS-SEC-008", "app/settings.py", 5),
+        ("ATS-SEC-008", "app/settings.py", 6),
+    ]

@@ -11,6 +11,7 @@ from atlascan.vocabulary import (
     loopback_host,
     loopback_url,
     placeholder_image,
+    reserved_host,
 )
 
 
@@ -68,6 +69,21 @@ def test_internal_urls() -> None:
     assert internal_url("http://localhost:3141/simple")
     assert not internal_url("http://pypi.internal/simple")
     assert not internal_url("http://[::1/")
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["db.example.invalid", "pypi.example.invalid:443", "cache.staging.test", "mlflow.example", "app.localhost", "example.com", "db.example.org", "EXAMPLE.NET"],
+)
+def test_hosts_reserved_for_examples(host: str) -> None:
+    assert reserved_host(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "test", "example.com.evil.io", "myexample.com", "pytest.org", "db.internal", "invalid.io", ""]
+)
+def test_hosts_that_may_run(host: str) -> None:
+    assert not reserved_host(host)
 
 
 @pytest.mark.parametrize("image", ["IMAGE_URL", "REPLACE_IMAGE", "CONTROLLER_IMAGE:TAG", "<your-image>", "<registry>/trainer:1.0", '"IMAGE_URI"'])

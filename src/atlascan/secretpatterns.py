@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from atlascan.model import Severity
 from atlascan.parsers import YAML_KINDS
+from atlascan.vocabulary import reserved_host
 
 if TYPE_CHECKING:
     from atlascan.rules import Rule
@@ -355,6 +356,8 @@ def matches(
                 continue
             if pattern.not_match is not None and pattern.not_match.search(m.group(0)):
                 continue
+            if "host" in pattern.regex.groupindex and reserved_host(m.group("host") or ""):
+                continue  # the login of a host reserved for examples (`db.example.invalid`): a sample's
             if pattern.min_entropy and entropy(secret) < pattern.min_entropy:
                 continue
             if pattern.name is not None and not _name_matches(pattern.name, line, m.start(), tf_variable):

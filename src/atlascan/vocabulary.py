@@ -144,6 +144,18 @@ def internal_url(url: str) -> bool:
         return False
 
 
+# Names reserved for documentation and tests (RFC 2606, RFC 6761): the top-level domains
+# `.test`, `.example`, `.invalid` and `.localhost`, and `example.com`/`.net`/`.org`. A name
+# under one (`db.example.invalid`) is no system anyone runs, so a credential for it is a
+# sample's. The bare `localhost` is this machine, a database someone does run.
+_RESERVED_DOMAIN = re.compile(r"\.(?:test|example|invalid|localhost)\.?$|(?:^|\.)example\.(?:com|net|org)\.?$")
+
+
+def reserved_host(host: str) -> bool:
+    """Whether a host (a `:port` may follow) is a name reserved for documentation and tests."""
+    return bool(_RESERVED_DOMAIN.search(_bare_host(host)))
+
+
 # Regexes over lower-cased server text; an empty token (`JUPYTER_TOKEN: ""`) is no auth.
 JUPYTER_AUTH = (
     r"jupyter_token\s*[=:]\s*[\"']?[^\s\"']",

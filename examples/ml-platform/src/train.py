@@ -12,7 +12,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 HF_TOKEN = "hf_Kq3vT8mZ2xR7nW4pL9sY6bD1cF5hJ0gA3eU8"
 WANDB_API_KEY = "5b2d8046a9e1f3c5b7d90a2e4c6f8b1d3f9a1c7e"
-MLFLOW_TRACKING_URI = "https://admin:mlfl0w-Adm1n-2024@mlflow.platform.example.com"
+MLFLOW_TRACKING_URI = "https://admin:mlfl0w-Adm1n-2024@mlflow.platform.corp.internal"
 
 
 def load_config(path):
