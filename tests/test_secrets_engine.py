@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
+
+import pytest
 
 from atlascan.model import Precision
 from atlascan.pathclass import report_classes
+from atlascan.secretpatterns import is_placeholder, spelled_in_words
 from scanning import scan_path, write_tree
 
 
@@ -67,3 +72,31 @@ def test_a_password_for_a_host_reserved_for_examples_is_a_samples(tmp_path: Path
         ("ATS-SEC-008", "app/settings.py", 5),
         ("ATS-SEC-008", "app/settings.py", 6),
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hf_staleTokenFromAnEarlierSession", "hf_ExpiredTokenForRotationTests", "sk-lf-InstrumentConstructTranscript"],
+)
+def test_a_token_body_of_words_is_a_stand_in(value: str) -> None:
+    """unsloth's `_STALE_TOKEN`: camelCase English words behind a vendor's prefix."""
+    assert spelled_in_words(value) and is_placeholder(value)
+
+
+def _drawn(alphabet: str, n: int, seed: int) -> str:
+    return "hf_" + "".join(random.Random(seed).choices(alphabet, k=n))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(_drawn(string.ascii_letters + string.digits, 34, seed) for seed in range(200)),
+        *(_drawn(string.ascii_letters, 34, seed) for seed in range(200)),  # no digit drawn
+        "hf_thisIsNotTheOne",  # words, shorter than a token
+        "pw_correct-horse-battery-staple",  # a passphrase's words are a real password
+        "hf_staleTokenFrom2024Session",  # a digit: not words alone
+        "hf_sxrtTkmnFrqzBlwpRnkdSstn",  # no vowels: not words
+    ],
+)
+def test_a_drawn_token_reads_as_no_words(value: str) -> None:
+    assert not spelled_in_words(value)

@@ -194,6 +194,29 @@ def typed_by_hand(value: str) -> bool:
     return any(row in lower for row in KEYBOARD_ROWS) or _longest_run(value) >= TYPED_RUN
 
 
+# The words of a camelCase body (`staleTokenFromAnEarlierSession`), and what makes a run of
+# letters a plausible word: a vowel, and no run of five consonants or four vowels.
+CAMEL_WORDS = re.compile(r"(?:[A-Z]?[a-z]+){3,}")
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+")
+_UNSPEAKABLE = re.compile(r"[b-df-hj-np-tv-xz]{5}|[aeiouy]{4}")
+_VOWEL = re.compile(r"[aeiou]")
+
+
+def spelled_in_words(value: str) -> bool:
+    """A key prefix followed by a token-length body of camelCase words, each with a vowel and
+    four letters long on average (`hf_staleTokenFromAnEarlierSession`): a person wrote it.
+    A drawn body of letters and digits splits so about once in 10^9 at hf_'s 34 places, and
+    under once in 10^5 at 20. Words joined by `-` or `_` are left alone: that is how a
+    passphrase is written, and this test sees passwords too."""
+    prefixed = PREFIXED.fullmatch(value)
+    if prefixed is None or len(body := prefixed.group("body")) < TOKEN_LENGTH or not CAMEL_WORDS.fullmatch(body):
+        return False
+    words = [w.lower() for w in _CAMEL_WORD.findall(body)]
+    return len(body) >= 4 * len(words) and all(
+        len(w) >= 2 and _VOWEL.search(w) and not _UNSPEAKABLE.search(w) for w in words
+    )
+
+
 def _longest_run(value: str) -> int:
     """The longest run of letters or digits each one after (or before) the last."""
     lower = value.lower()
@@ -228,6 +251,8 @@ def is_placeholder(value: str) -> bool:
         return True  # names what it stands for: a sample's or a test's value
     if typed_by_hand(value):
         return True  # a redaction test's `hf_AbCdEfGh...`
+    if spelled_in_words(value):
+        return True  # a test's `hf_staleTokenFromAnEarlierSession`
     if FORMAT_FIELD.fullmatch(value.strip("'\"")):
         return True  # `f'Unknown token: "{define_token}"'`: filled in when the text is built
     stripped = value.strip("*xX0._-")
