@@ -139,6 +139,10 @@ class SecretsEngine(Engine):
                 # dev setup's stand-in more often than a credential. Kept in product files,
                 # held in docs and tests.
                 builder.precision(Precision.LOW)
+            if rule_id == NAMED_LITERAL and file.kind in CI_KINDS:
+                # metaflow's MinIO `rootpass123`, unsloth's probe user's password: what a CI job
+                # starts on its own runner (judged NOISE); a real credential there is a secret.
+                builder.property("practice", "a CI job's literal for what it starts on its own runner; its real credentials come from `secrets`")
             for s in again:
                 builder.related(s, "The same value again.")
             builder.emit()
@@ -146,6 +150,8 @@ class SecretsEngine(Engine):
 
 # ---- ATS-SEC-003: an LLM provider's key shape given to a self-hosted server --------------
 LLM_PROVIDER_KEY = "ATS-SEC-003"
+# A literal assigned to a secret-named setting, shaped like no provider's key.
+NAMED_LITERAL = "ATS-SEC-010"
 
 
 def _server_keys(doc: Document) -> frozenset[str]:
