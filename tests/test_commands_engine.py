@@ -338,23 +338,30 @@ def test_an_extra_index_for_local_versions_only_is_no_confusion(tmp_path: Path) 
         "    --extra-index-url=https://pip.repos.neuron.amazonaws.com\n"
         "RUN pip install neuronx-cc==2.19.8089.0+8ab9f450 transformers --extra-index-url=https://pip.repos.neuron.amazonaws.com\n"
     )
-    result = scan_text(tmp_path, "Dockerfile", docker)
+    # (line 4, AWS's public Neuron index beside PyPI, is its documented install: practice)
+    result = scan_text(tmp_path, "Dockerfile", docker, report_classes=frozenset({"practice"}))
     assert [f.region.start_line for f in result.findings if f.rule_id == "ATS-CMD-010"] == [4]
 
 
-def test_an_extra_index_only_its_operator_publishes_to_is_medium(tmp_path: Path) -> None:
+def test_an_extra_index_only_its_operator_publishes_to_is_practice(tmp_path: Path) -> None:
+    """PyTorch's stable CPU index beside PyPI is its documented install (accelerate's and
+    ludwig's images, judged NOISE every time): held back. Its nightly channel, whose torch
+    once depended on a name only it served (torchtriton), stays reported."""
     docker = (
         "FROM python:3.11-slim\n"
         'ARG TORCH_INDEX="https://download.pytorch.org/whl/cpu"\n'
         "RUN pip install --extra-index-url ${TORCH_INDEX} torch==2.8.0+cpu pandas\n"
         "RUN pip install --extra-index-url https://pypi.internal.example/simple featurestore-client\n"
         "RUN pip install --extra-index-url ${TORCH_INDEX} torch==${TORCH_VERSION}+cpu torchvision\n"  # 5: PyTorch's own names
+        "RUN pip install --pre torch pandas --extra-index-url https://download.pytorch.org/whl/nightly/cpu\n"  # 6
     )
     result = scan_text(tmp_path, "Dockerfile", docker)
     found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
-    assert found == [(3, "medium"), (4, "high")]
+    assert found == [(4, "high"), (6, "medium")]
     held = scan_text(tmp_path, "Dockerfile", docker, report_classes=frozenset({"practice"}))
-    assert [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"][-1] == (5, "low")
+    assert sorted((f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010") == [
+        (3, "low"), (4, "high"), (6, "medium"),
+    ]  # fmt: skip  (line 5 folds into line 3's finding: one practice of the file)
 
 
 def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_path: Path) -> None:
@@ -403,7 +410,8 @@ def test_a_git_ref_the_build_fills_in_is_unknown_not_absent(tmp_path: Path) -> N
 def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tmp_path: Path) -> None:
     """unsloth's CI: `--index-url` PyTorch's CPU index, `--extra-index-url` PyPI's, is the pair
     `--extra-index-url` PyTorch's index makes with PyPI: graded the same, and held back when it
-    installs only PyTorch's own packages. PyPI beside a private index is not."""
+    installs only PyTorch's own packages, or anything from its stable channel. PyPI beside a
+    private index is not."""
     script = (
         "pip install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple transformers\n"
         "pip install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple 'torch>=2.4,<2.11' 'torchvision<0.26'\n"
@@ -413,9 +421,10 @@ def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tm
     )
     result = scan_text(tmp_path, "install.sh", script)
     found = sorted((f.region.start_line, f.severity.label) for f in result.findings if f.rule_id == "ATS-CMD-010")
-    assert found == [(1, "medium"), (3, "high"), (4, "medium"), (5, "high")]
+    assert found == [(3, "high"), (5, "high")]
     held = scan_text(tmp_path, "install.sh", script, report_classes=frozenset({"practice"}))
-    assert (2, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]
+    assert (4, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]
+    assert (1, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]
 
 
 def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:

@@ -411,9 +411,9 @@ def test_a_charts_copy_of_a_manifest_reports_at_the_source(tmp_path: Path) -> No
 def test_the_same_finding_said_again_in_one_file_is_one(tmp_path: Path) -> None:
     docker = (
         "FROM python:3.11-slim@sha256:" + "a" * 64 + "\n"
-        "RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu torch==2.8.0 pandas\n"
+        "RUN pip install --extra-index-url https://pypi.internal.example/simple torch==2.8.0 pandas\n"
         "RUN echo build\n"
-        "RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu --force-reinstall torch==2.8.0 pandas\n"
+        "RUN pip install --extra-index-url https://pypi.internal.example/simple --force-reinstall torch==2.8.0 pandas\n"
     )
     found = [f for f in scan_path(write_tree(tmp_path, {"Dockerfile": docker})).findings if f.rule_id == "ATS-CMD-010"]
     assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in found] == [(2, [4])]

@@ -209,6 +209,18 @@ WHEEL_INDEX_OWN_PACKAGES = {
 PRERELEASE_WHEEL_INDEXES = ("download.pytorch.org/whl/nightly", "download.pytorch.org/whl/test")
 # Why such an install is held back as the repository's practice (ATS-CMD-010, ATS-PY-017).
 OWN_PACKAGES_PRACTICE = "the index operator's own packages, which it also owns on PyPI"
+# Why any install beside a public wheel index's stable channel is (ATS-CMD-010): its vendor's
+# documented install, which reviewers judged NOISE in every one of 18 sampled images and CI
+# jobs (accelerate's and ludwig's CPU torch, NVIDIA's tensorrt_llm); only the operator
+# publishes there.
+STABLE_INDEX_PRACTICE = "a well-known public wheel index's stable channel beside PyPI, its vendor's documented install"
+
+
+def stable_wheel_index(url: str) -> bool:
+    """Whether an index URL is a public wheel index (`PUBLIC_WHEEL_INDEXES`) other than a
+    nightly or test channel (`PRERELEASE_WHEEL_INDEXES`)."""
+    where = _index_place(url)
+    return public_wheel_index(url) and not any(where is not None and where.startswith(p + "/") for p in PRERELEASE_WHEEL_INDEXES)
 
 
 def _index_place(url: str) -> str | None:

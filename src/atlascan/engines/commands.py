@@ -28,12 +28,14 @@ from atlascan.rules import Rule
 from atlascan.vocabulary import (
     ALL_INTERFACES,
     OWN_PACKAGES_PRACTICE,
+    STABLE_INDEX_PRACTICE,
     installs_own_packages,
     internal_host,
     internal_url,
     paired_wheel_index,
     public_wheel_index,
     revision_unknown,
+    stable_wheel_index,
 )
 
 # An empty value is a flag or setting left without one (`--host` last, `GRADIO_SERVER_NAME=`):
@@ -480,6 +482,8 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
             # CPU or CUDA torch from PyTorch's own index: each name comes from its owner
             # whichever index wins, as every such image installs it.
             practice = OWN_PACKAGES_PRACTICE if wheels and installs_own_packages(wheels, names) else None
+            if practice is None and wheels and stable_wheel_index(wheels):
+                practice = STABLE_INDEX_PRACTICE
             yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
         key = _pip_config(inv, "extra-index-url")
         if key is not None and not (len(inv.args) > 3 and inv.args[3].value in configured):
@@ -491,7 +495,8 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
         if urls:
             # Several indexes, space-separated: medium when each is an index only its operator publishes to.
             severity = Severity.MEDIUM if all(public_wheel_index(u) for u in urls) else None
-            yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value}, severity)
+            practice = STABLE_INDEX_PRACTICE if all(stable_wheel_index(u) for u in urls) else None
+            yield Hit("ATS-CMD-010", a.name.start, a.value.end, {"how": a.name.value}, severity, practice=practice)
 
 
 def detect_insecure_index(scan: Scan) -> Iterator[Hit]:
