@@ -685,3 +685,21 @@ def test_third_party_tag_with_a_credential_in_a_privileged_workflow_is_medium(tm
     plain = text.replace("on: pull_request_target", "on: pull_request")
     (low,) = scan_text(tmp_path / "plain", WF, plain, select=["ATS-GHA-004"]).findings
     assert (low.region.start_line, low.severity) == (10, Severity.LOW)
+
+
+def test_a_value_of_unknown_origin_in_a_workflow_only_pushers_start_is_unproven(tmp_path: Path) -> None:
+    """mlrun's version strings and dispatch choices, expanded into scripts of workflows only
+    people with push access start, were judged NOISE: held back as unproven. An outsider's
+    text there (a pushed commit's message) stays reported, and so does the same unknown
+    value where a pull_request_target starts the run."""
+    text = (
+        "on: %s\njobs:\n  b:\n    runs-on: x\n    steps:\n      - id: v\n"
+        '        run: echo "sha=$(gh api repos/acme/x/commits/main --jq .sha)" >> $GITHUB_OUTPUT\n'
+        "      - run: echo ${{ steps.v.outputs.sha }}\n"
+        '      - run: echo "${{ github.event.head_commit.message }}"\n'
+    )
+    pushed = scan_text(tmp_path / "push", WF, text % "push", select=["ATS-GHA-001"], report_classes=frozenset())
+    assert [(f.region.start_line, f.severity) for f in pushed.findings] == [(9, Severity.LOW)]
+    assert [n.held for n in pushed.notices if n.held_as == "unproven"] == [1]
+    target = _findings(scan_text(tmp_path / "target", WF, text % "pull_request_target", select=["ATS-GHA-001"], report_classes=frozenset()))
+    assert [(f.region.start_line, f.severity) for f in target] == [(8, Severity.MEDIUM), (9, Severity.HIGH)]
