@@ -703,3 +703,21 @@ def test_a_value_of_unknown_origin_in_a_workflow_only_pushers_start_is_unproven(
     assert [n.held for n in pushed.notices if n.held_as == "unproven"] == [1]
     target = _findings(scan_text(tmp_path / "target", WF, text % "pull_request_target", select=["ATS-GHA-001"], report_classes=frozenset()))
     assert [(f.region.start_line, f.severity) for f in target] == [(8, Severity.MEDIUM), (9, Severity.HIGH)]
+
+
+def test_a_token_handed_to_the_owners_own_reusable_workflows_is_theirs(tmp_path: Path) -> None:
+    """torchtitan grants `id-token: write` at the top and every job calls pytorch/test-infra's
+    jobs, which sign in to the owner's cloud with it (nine findings judged NOISE): the owner's
+    own code. The same calls into another organisation's workflows stay reported."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    text = (
+        "on: [push, pull_request]\npermissions:\n  id-token: write\n  contents: read\njobs:\n"
+        f"  build:\n    uses: %s/test-infra/.github/workflows/linux_job_v2.yml@{sha}\n"
+        f"  test:\n    uses: %s/test-infra/.github/workflows/linux_job_v2.yml@{sha}\n"
+    )
+    config = '[remote "origin"]\n\turl = https://github.com/pytorch/torchtitan.git\n'
+    _write(tmp_path / "own", {WF: text % ("pytorch", "pytorch"), ".git/config": config})
+    assert _findings(scan_path(tmp_path / "own", select=["ATS-GHA-003"])) == []
+    _write(tmp_path / "other", {WF: text % ("acme", "acme"), ".git/config": config})
+    found = _findings(scan_path(tmp_path / "other", select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(3, Severity.MEDIUM), (6, Severity.MEDIUM), (8, Severity.MEDIUM)]

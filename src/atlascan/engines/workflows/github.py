@@ -892,6 +892,15 @@ def check_permissions(flow: Workflow, ctx: FileContext) -> None:
         _called_by_broad_tokens(ctx, flow)
 
 
+def _owners_call(ctx: FileContext, job: Job, local: bool = True) -> bool:
+    """Whether a job calls a reusable workflow of another repository of this one's owner
+    (`pytorch/test-infra/...` from `pytorch/torchtitan`), or with `local`, of this
+    repository (`./...`)."""
+    uses = _uses(job.node).strip().lower()
+    owner = ctx.facts.owner if isinstance(ctx.facts, Facts) else None
+    return (local and uses.startswith("./")) or bool(owner and uses.startswith(owner + "/"))
+
+
 def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
     """Whether the workflow-level `permissions:` of the workflow at `path` is reported as
     shared by its jobs. Jobs with their own `permissions:` replace the workflow's. A
@@ -907,6 +916,12 @@ def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
         # ... unless it grants only `id-token: write` and every job signs in with it
         and not (_only_oidc(top) and all(_mints(job) for job in inheriting))
+        # ... unless no outsider's event starts it and its jobs call the owner's reusable
+        # workflows (torchtitan's of pytorch/test-infra), besides this repository's own
+        and not (
+            not flow.privileged_trigger and all(_owners_call(ctx, job) for job in inheriting)
+            and any(_owners_call(ctx, job, local=False) for job in inheriting)
+        )
         # ... unless only people with push access start it, no job checks out a pull request
         # and it mints no OIDC tokens (those reach cloud roles and indexes, whoever started it)
         and not (
@@ -1140,6 +1155,12 @@ def _called_with_broad_token(ctx: FileContext, flow: Workflow, job: Job) -> None
     a token no outsider's event started (huggingface's build_main_documentation calls)."""
     grant = _caller_grant(flow, job)
     if grant is None or _local_callee(ctx, _uses(job.node)) is not None:
+        return
+    if _owners_call(ctx, job, local=False) and not flow.privileged_trigger:
+        # torchtitan's calls of pytorch/test-infra's jobs, which sign in to the owner's cloud
+        # with the OIDC token they are handed (judged NOISE): the owner's own code. Not where
+        # an outsider's event starts the run (huggingface's doc-builder called on workflow_run
+        # with fork-built artifacts, judged ACT).
         return
     if grant[0] == DEFAULT_TOKEN and _pull_request_only(flow):
         return  # reviewers judged every such doc-build call NOISE (trl, huggingface_hub)
