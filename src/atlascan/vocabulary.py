@@ -111,12 +111,17 @@ def loopback_host(host: str) -> bool:
     return host in _LOOPBACK_NAMES or host.endswith(".localhost") or bool(_IPV4_LOOPBACK.match(host))
 
 
+def _url_host(url: str) -> str:
+    """A URL's host, empty when it has none or cannot be split."""
+    try:
+        return urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+
+
 def loopback_url(url: str) -> bool:
     """Whether a URL's host is this machine (`http://user@localhost:8080/x`)."""
-    try:
-        return loopback_host(urlsplit(url.strip()).hostname or "")
-    except ValueError:
-        return False
+    return loopback_host(_url_host(url))
 
 
 # Kubernetes' DNS names for a service of the cluster a pod runs in (`name.ns.svc`,
@@ -138,10 +143,7 @@ def internal_host(host: str) -> bool:
 
 def internal_url(url: str) -> bool:
     """Whether a URL's host is this machine or a service inside its cluster (`internal_host`)."""
-    try:
-        return internal_host(urlsplit(url.strip()).hostname or "")
-    except ValueError:
-        return False
+    return internal_host(_url_host(url))
 
 
 # Names reserved for documentation and tests (RFC 2606, RFC 6761): the top-level domains
