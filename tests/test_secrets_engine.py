@@ -100,3 +100,18 @@ def _drawn(alphabet: str, n: int, seed: int) -> str:
 )
 def test_a_drawn_token_reads_as_no_words(value: str) -> None:
     assert not spelled_in_words(value)
+
+
+def test_a_credential_shown_in_a_docstring_or_a_comment_is_documentation(tmp_path: Path) -> None:
+    """mlrun's and clearml's `Example::` blocks and dvc's commented config example were judged
+    FALSE as literal credentials: neither assigns anything. The same assignment in code is
+    reported."""
+    code = (
+        "def create_project_secrets(project, secrets):\n"
+        '    """Store secrets.\n\n    Example::\n\n        secrets = {"password": "myPassw0rd-2024"}\n    """\n'
+        "    return project\n\n"
+        '# remote = {"user": "alice", "password": "asdf1234-zz9"}\n'
+        'DB_PASSWORD = "Tr0ub4dor-and-3"\n'
+    )
+    found = scan_path(write_tree(tmp_path, {"api.py": code}), select=["ATS-SEC-010"]).findings
+    assert [(f.rule_id, f.region.start_line) for f in found] == [("ATS-SEC-010", 11)]

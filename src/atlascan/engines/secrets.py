@@ -8,6 +8,7 @@ it is limited to. Placeholders, references and masked values stay silent.
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from atlascan.analysis import FileContext
 from atlascan.engines import Engine
 from atlascan.kinds import CI_KINDS
 from atlascan.literals import required_literals
-from atlascan.model import Precision, SourceFile, Span
+from atlascan.model import ParseError, Precision, SkipFile, SourceFile, Span
 from atlascan.parsers import jsondoc
 from atlascan.secretpatterns import (
     COMMENT_LINE,
@@ -88,6 +89,7 @@ class SecretsEngine(Engine):
         hits: dict[tuple[str, str], list[tuple[Span, Severity | None]]] = {}  # (rule, value) -> its sites, in line order
         stand_ins: set[str] = set()  # values that repeat their user name (`feast:feast@`)
         local: bool | None = None  # every storage endpoint of the file is local (read once)
+        documented: frozenset[int] | None = None  # a Python file's docstring lines (read at need)
         for number, raw, tf_variable in candidates:
             decoded = jsondoc.string_literal(raw) if file.kind == "notebook" else None
             line = raw if decoded is None else decoded
@@ -98,6 +100,12 @@ class SecretsEngine(Engine):
                     continue  # a block that shows where a key goes (`...` for its body)
                 if pattern.known and (COMMENT_LINE.match(line) or file.kind in CI_KINDS):
                     continue  # a comment deploys nothing; CI sets up a throwaway service (still masked)
+                if pattern.rule_id == NAMED_LITERAL and COMMENT_LINE.match(line):
+                    continue  # a comment assigns nothing: dvc's commented config example
+                if pattern.rule_id == NAMED_LITERAL and file.kind == "python":
+                    documented = _docstring_lines(doc) if documented is None else documented
+                    if number in documented:
+                        continue  # an `Example::` of a docstring (mlrun's, clearml's) sets nothing
                 if pattern.known and line.strip().strip("'\"") == secret:
                     continue  # a word alone on its line sets nothing (a spell checker's word list)
                 if pattern.known and ENV_FALLBACK.search(line[: max(line.find(secret), 0)]):
@@ -146,6 +154,25 @@ class SecretsEngine(Engine):
             for s in again:
                 builder.related(s, "The same value again.")
             builder.emit()
+
+
+def _docstring_lines(doc: Document) -> frozenset[int]:
+    """The lines of a Python file's module, class and function docstrings; none when it does
+    not parse (its lines are then read as code)."""
+    # Imported here: only a Python file with a hit pays for the parser.
+    from atlascan.parsers.python import tree as python_tree
+
+    try:
+        module = doc.view(python_tree)
+    except (ParseError, SkipFile):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(module):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return frozenset(lines)
 
 
 # ---- ATS-SEC-003: an LLM provider's key shape given to a self-hosted server --------------
