@@ -62,6 +62,7 @@ def interactive_shell(line: str) -> bool:
     """Whether a command line only starts an interactive shell (`INTERACTIVE_SHELL`)."""
     return INTERACTIVE_SHELL.fullmatch(line.strip()) is not None
 
+
 # OpenAI-compatible model servers one runs oneself (vLLM, SGLang, llama.cpp, LMDeploy, TGI),
 # as a command line names them, and the flag that sets the token their clients must present:
 # its value is that server's own key, whatever shape its author gave it.

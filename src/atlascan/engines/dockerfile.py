@@ -19,7 +19,7 @@ from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
 from atlascan.rules import Rule
-from atlascan.vocabulary import ROOT_USERS, interactive_shell
+from atlascan.vocabulary import ROOT_USERS
 
 if TYPE_CHECKING:
     from atlascan.engines.image_links import ComposeRun
@@ -520,12 +520,12 @@ def _serving_evidence(
     `vocabulary.INTERACTIVE_SHELL`) run wherever it runs (its own command, or that of every compose
     service building it) serves nothing: its EXPOSE names ports for servers started by
     hand."""
-    from atlascan.engines.image_links import compose_commands
+    from atlascan.engines.image_links import compose_commands, only_a_shell
 
     commands = _commands(chain)
     server = _server_command(commands, match)
     runs = [compose_commands(commands, run) for run in compose] or [commands]
-    if server is None and all(_interactive(run) for run in runs):
+    if server is None and all(only_a_shell(run) for run in runs):
         return None
     for stage in chain:
         for instr in stage.instructions:
@@ -579,12 +579,6 @@ def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tu
         if any(_compiled(pattern).search(text) for pattern in match.get("serve_commands", ())):
             return keyword, text
     return None
-
-
-def _interactive(commands: Mapping[str, str]) -> bool:
-    """Whether ENTRYPOINT and CMD together only start an interactive shell (`bash`,
-    `/bin/sh -l`), not a script (`bash -c ...`, `sh start.sh`) or a wrapper (`/entrypoint.sh bash`)."""
-    return interactive_shell(" ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands))
 
 
 def _shown(text: str) -> str:

@@ -31,7 +31,7 @@ from atlascan import parsers
 from atlascan.engines.manifests.common import image_repository, is_template
 from atlascan.model import ParseError, SkipFile, SourceFile
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
-from atlascan.vocabulary import ROOT_USERS
+from atlascan.vocabulary import ROOT_USERS, interactive_shell
 
 # Kinds whose text may build an image (workflows, CI files, shell scripts, Cloud Build and
 # other YAML), and the kind that holds Kubernetes manifests.
@@ -103,6 +103,12 @@ def compose_commands(own: dict[str, str], run: ComposeRun) -> dict[str, str]:
     else:
         chosen = {"ENTRYPOINT": own.get("ENTRYPOINT", ""), "CMD": own.get("CMD", "") if run.command is None else run.command}
     return {keyword: text for keyword, text in chosen.items() if text}
+
+
+def only_a_shell(commands: dict[str, str]) -> bool:
+    """Whether an ENTRYPOINT and CMD together only start an interactive shell (`bash`,
+    `/bin/sh -l`), not a script (`bash -c ...`, `sh start.sh`) or a wrapper (`/entrypoint.sh bash`)."""
+    return interactive_shell(" ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands))
 
 
 def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> tuple[ComposeRun, ...]:

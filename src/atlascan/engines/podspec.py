@@ -29,7 +29,7 @@ WORKLOADS = frozenset(
     for kind in ("pod", "deployment", "daemonset", "daemon_set", "stateful_set", "job", "cron_job", "replication_controller", "replica_set")
     for suffix in ("", "_v1")
 )
-DAEMONSETS = frozenset(f"kubernetes_{kind}{suffix}" for kind in ("daemonset", "daemon_set") for suffix in ("", "_v1"))
+DAEMONSETS = frozenset(w for w in WORKLOADS if "daemon" in w)
 CONTAINER_BLOCKS = frozenset({"container", "init_container", "ephemeral_container"})
 # YAML field -> HCL attribute of the pod spec, and the namespace it shares.
 HOST_NAMESPACES = {"host_network": "network", "host_pid": "PID", "host_ipc": "IPC"}

@@ -15,7 +15,7 @@ from atlascan import parsers
 from atlascan.engines.manifests.nodes import get, items, text
 from atlascan.parsers.yaml import Mapping
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
-from atlascan.vocabulary import interactive_shell, placeholder_image
+from atlascan.vocabulary import placeholder_image
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -132,7 +132,7 @@ def shell_services(files: Sequence[SourceFile]) -> frozenset[tuple[str, str]]:
     ATS-DKR-003 reads them, `image_links`). A service with only a `command:` that runs an
     image the scan does not build keeps that image's ENTRYPOINT, unknown here: not counted."""
     from atlascan.engines.dockerfile import image_commands
-    from atlascan.engines.image_links import compose_commands, compose_runs
+    from atlascan.engines.image_links import compose_commands, compose_runs, only_a_shell
 
     dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
     images: dict[str, dict[str, str] | None] = {}
@@ -146,8 +146,7 @@ def shell_services(files: Sequence[SourceFile]) -> frozenset[tuple[str, str]]:
             own = {} if run.entrypoint is not None else None
         if own is None:
             continue
-        commands = compose_commands(own, run)
-        if interactive_shell(" ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands)):
+        if only_a_shell(compose_commands(own, run)):
             out.add((run.file, run.service))
     return frozenset(out)
 

@@ -1202,7 +1202,8 @@ def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
         return
     calls: list[tuple[str, Job, YNode, tuple[str, Severity | None]]] = []
     mints = False
-    for caller, _, path in _callers(ctx, ctx.file.path, False):
+    callers = _callers(ctx, ctx.file.path, False)
+    for caller, _, path in callers:
         if caller.step is not caller.job.node:
             continue  # a step cannot call a workflow
         grant = _caller_grant(caller.flow, caller.job)
@@ -1215,9 +1216,7 @@ def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
             mints = mints or (_grants(top, "id-token") and not (isinstance(top, Scalar) or _shared(ctx, caller.flow, path)))
     if not calls:
         return
-    if all(grant[0] == DEFAULT_TOKEN for *_, grant in calls) and all(
-        _pull_request_only(caller.flow) for caller, _, _ in _callers(ctx, ctx.file.path, False)
-    ):
+    if all(grant[0] == DEFAULT_TOKEN for *_, grant in calls) and all(_pull_request_only(caller.flow) for caller, _, _ in callers):
         return  # the default token of pull-request runs only: no outsider's token writes
     # As for a workflow-wide block: silent when only people with push access start it (every
     # caller, `trusted_calls`), no job checks out a pull request and no caller's token mints
