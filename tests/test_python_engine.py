@@ -292,6 +292,11 @@ def test_wrapper_skeleton_keeps_lines_and_only_candidate_functions() -> None:
     assert "def load_it(p):" in skeleton and "@dec2" in skeleton and "from x import (\n    a,\n)" in skeleton
     assert "class Big" not in skeleton and "def other" not in skeleton and "else:\n    import yaml" in skeleton
     assert skeleton_text("import pickle\n\nclass A:\n    def f(self):\n        return pickle.load(x)\n", sink_word) is None
+    # A function that returns nothing is kept only when it names a body word (a runner's sink).
+    runner = "import os, pickle\n\ndef sh(cmd):\n    os.system(cmd)\n\ndef keep(p):\n    pickle.dump(p, f)\n"
+    assert skeleton_text(runner, sink_word) is None
+    kept = skeleton_text(runner, sink_word, re.compile(r"\bsystem\b"))
+    assert kept is not None and "def sh(cmd):" in kept and "def keep" not in kept
 
 
 def test_wrapper_found_through_skeleton_across_files(tmp_path: Path) -> None:
@@ -1575,9 +1580,11 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
         # hands it a request is the finding
         "store.py": "import pickle\n\ndef load(path):\n    return pickle.load(open(path, 'rb'))\n",
         "api.py": "from flask import request\nfrom store import load\n\ndef fetch():\n    return load(request.args['name'])\n",
-        # a runner executes its parameter as handed (FastChat's run_cmd): its caller decides;
-        # a command built from a parameter stays reported
+        # a runner executes its parameter as handed (FastChat's run_cmd), and a command built
+        # from a parameter runs the caller's names (MLServer's `build_image(folder)`): the
+        # caller decides, and one handing it a request is the finding
         "shell.py": "import os\n\ndef run_cmd(cmd):\n    return os.system(cmd)\n\ndef copy(name):\n    os.system(f'cp {name} out/')\n",
+        "web.py": "from flask import request\nfrom shell import copy\n\ndef save():\n    copy(request.args['name'])\n",
         "convert.py": (
             "import sys, torch, pickle\n\ndef convert(path):\n    return pickle.load(open(path, 'rb'))\n\n"
             "state = torch.load(sys.argv[1])\nlabels = pickle.load(open('labels.pkl', 'rb'))\n\n"
@@ -1590,11 +1597,12 @@ def test_sinks_with_no_outside_input_shown_are_held_back_unless_asked_for(tmp_pa
         ("serve.py", "ATS-PY-001", 5, "critical"),  # a web request
         ("api.py", "ATS-PY-001", 5, "critical"),  # a web request handed to store.load
         ("lib.py", "ATS-PY-013", 4, "medium"),  # a library's parameter: its callers may be anyone's
-        ("shell.py", "ATS-PY-011", 7, "high"),
+        ("web.py", "ATS-PY-011", 5, "critical"),  # a web request handed to shell.copy
     }
     held = sorted((n.path, n.held, n.message.split(":")[0]) for n in default.notices if n.held_as == "unproven")
-    # The script's own function, its command line and the file it names; store.load's path.
-    assert held == [("convert.py", 1, "ATS-PY-004"), ("convert.py", 3, "ATS-PY-001"), ("shell.py", 1, "ATS-PY-011")]
+    # The script's own function, its command line and the file it names; store.load's path;
+    # both of shell.py's parameters.
+    assert held == [("convert.py", 1, "ATS-PY-004"), ("convert.py", 3, "ATS-PY-001"), ("shell.py", 2, "ATS-PY-011")]
     assert all("--include-unproven reports them" in n.message for n in default.notices if n.held_as == "unproven")
     asked = _scan(tmp_path / "b", files, report_classes=report_classes(tests=False, docs=False, unproven=True))
     assert {(f.path, f.rule_id, f.region.start_line) for f in asked.findings if f.path == "convert.py"} == {

@@ -40,11 +40,13 @@ _TOP_LEVEL = re.compile(r"^(?=[^\s#])", re.M)
 _CONTINUES = ("else", "elif", "except", "finally", ")", "]", "}")
 
 
-def skeleton(text: str, path: str, sink_word: re.Pattern[str]) -> tuple[ast.Module, str] | None:
+def skeleton(
+    text: str, path: str, sink_word: re.Pattern[str], body_word: re.Pattern[str] | None = None
+) -> tuple[ast.Module, str] | None:
     """The tree of `skeleton_text` and the text it was parsed from (the whole module when
     the cheap split was fooled), or None when no top-level function names a sink word.
     Raises ParseError when the module does not parse."""
-    source = skeleton_text(text, sink_word)
+    source = skeleton_text(text, sink_word, body_word)
     if source is None:
         return None
     try:
@@ -53,12 +55,12 @@ def skeleton(text: str, path: str, sink_word: re.Pattern[str]) -> tuple[ast.Modu
         return parse(text, path), text
 
 
-def skeleton_text(text: str, sink_word: re.Pattern[str]) -> str | None:
+def skeleton_text(text: str, sink_word: re.Pattern[str], body_word: re.Pattern[str] | None = None) -> str | None:
     """The module with class bodies and the top-level functions that cannot be wrappers
     blanked out (newlines kept, so line numbers stay true), or None when no top-level
-    function returning something names a sink word. Parsing a library file whole in the
-    serial prepare pass cost most of a large scan; the skeleton is usually a few imports
-    and functions."""
+    function returning something names a sink word (or names a `body_word`, returning or
+    not). Parsing a library file whole in the serial prepare pass cost most of a large
+    scan; the skeleton is usually a few imports and functions."""
     starts = [m.start() for m in _TOP_LEVEL.finditer(text)]
     segments: list[str] = []
     if starts and starts[0] > 0:
@@ -76,7 +78,7 @@ def skeleton_text(text: str, sink_word: re.Pattern[str]) -> str | None:
     for piece in segments:
         head = piece.lstrip("@").split("\n", 1)[0] if not piece.startswith("@") else _decorated(piece)
         if head.startswith(("def ", "async def ")):
-            if "return" in piece and sink_word.search(piece):
+            if ("return" in piece and sink_word.search(piece)) or (body_word is not None and body_word.search(piece)):
                 kept.append(piece)
                 functions += 1
                 continue

@@ -24,11 +24,15 @@ from atlascan.engines.python.analyzer import (
     Report,
     Wrapper,
     module_key_for_path,
-    returns_call,
 )
 from atlascan.engines.python.launches import Launch, collect_launches, launcher
 from atlascan.engines.python.origins import from_command_line, operators_choice
-from atlascan.engines.python.sinks import ENV_SAFE_VALUES, UNSAFE_ENV_SWITCHES, SinkIndex
+from atlascan.engines.python.sinks import (
+    ENV_SAFE_VALUES,
+    SHELL_RULE,
+    UNSAFE_ENV_SWITCHES,
+    SinkIndex,
+)
 from atlascan.engines.python.versions import PinIndex, overlay
 from atlascan.findings import template_fields
 from atlascan.kinds import declares_dependencies
@@ -38,7 +42,7 @@ from atlascan.pathclass import PRACTICE_MIN_REFERENCES, TEST_FILE, UNIT_TEST_DIR
 from atlascan.textutil import utf8_col_to_char_col
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from atlascan.analysis import FileContext, PrepareContext
     from atlascan.engines.python.origins import Origin
@@ -60,10 +64,6 @@ DEPENDENCY_KINDS = frozenset({"requirements", "pyproject", "dockerfile"})
 MAX_PREPARE_BYTES = 2 * 1024 * 1024
 # The ATLAS technique of rules whose sink loads an artifact (User Execution: Unsafe AI Artifacts).
 ARTIFACT_LOAD = "AML.T0011.000"
-# A notebook's `os.system(f"aws s3 cp {src} {dst}")` is its `!aws s3 cp {src} {dst}` written in
-# Python: the author running a command of their own variables. Only data from outside (the
-# environment, a download, a request) makes it an injection there.
-SHELL_RULE = "ATS-PY-011"
 ENV_MAGIC = re.compile(r"^env\s+(?P<name>\w+)\s*[= ]\s*(?P<value>\S*)")
 
 
@@ -197,6 +197,9 @@ class PythonEngine(Engine):
     def _emit(self, report: Report, ctx: FileContext, program: nb.NotebookProgram | None, main: bool = False) -> None:
         """`main`: the file is a command-line program (see `MAIN_GUARD`)."""
         rule = ctx.rules.get(report.rule)
+        # A notebook's `os.system(f"aws s3 cp {src} {dst}")` is its `!aws s3 cp {src} {dst}`
+        # written in Python: the author running a command of their own variables. Only data
+        # from outside (the environment, a download, a request) makes it an injection there.
         if rule is None or (report.rule == SHELL_RULE and program is not None and not program.name and not _outside(report.origin)):
             return
         lines = ctx.doc.lines if program is None else []  # notebooks: file lines, no columns
@@ -308,7 +311,7 @@ FORMAT_LOADERS = frozenset({"ATS-PY-001", "ATS-PY-002", "ATS-PY-004", "ATS-PY-02
 # A helper whose parameter is the whole command or code it runs (`def run_cmd(cmd):
 # os.system(cmd)`) is a runner: its callers decide what runs, and one handing it outside input
 # is reported at the call.
-RUNNERS = frozenset({"ATS-PY-010", "ATS-PY-011"})
+RUNNERS = frozenset({"ATS-PY-010", SHELL_RULE})
 
 
 def _unproven(report: Report, main: bool) -> bool:
@@ -316,11 +319,13 @@ def _unproven(report: Report, main: bool) -> bool:
     command line, environment, prompt; in a script, what its main hands its functions), a
     file or bucket or local server the code names, a file it wrote itself, data of unknown
     origin; a parameter of a loader of a pickle-by-design format (`FORMAT_LOADERS`), or one a
-    runner executes as it is handed (`RUNNERS`). Read by reviewers on real repositories,
-    nearly all such sites were the operator's own files. Another library parameter stays
-    reported (text built into an eval or a shell command, an archive extracted: the fix is
-    cheap and its callers may be anyone's), as do a pipeline's and a platform's inputs
-    (graded apart)."""
+    runner executes as it is handed (`RUNNERS`), or a shell command built from a parameter.
+    Read by reviewers on real repositories, nearly all such sites were the operator's own
+    files, and none of the shell commands built from a parameter was worth acting on (their
+    callers hand the author's own paths and options; a caller handing outside input is
+    reported at the call, through the wrapper summaries). Another library parameter stays
+    reported (text built into an eval, an archive extracted: the fix is cheap and its callers
+    may be anyone's), as do a pipeline's and a platform's inputs (graded apart)."""
     origin = report.origin
     if origin is None or report.written is not None:
         return True
@@ -329,6 +334,8 @@ def _unproven(report: Report, main: bool) -> bool:
     if operators_choice(origin) or origin.fixed or origin.local:
         return True
     if origin.param is not None:
+        if report.rule == SHELL_RULE and not origin.proof:
+            return True
         return main or report.rule in FORMAT_LOADERS or (report.rule in RUNNERS and _passed_through(report, origin.param))
     return origin.rank <= 1 or not origin.proof
 
@@ -605,9 +612,8 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
     """One-level summaries of project functions that pass a parameter to a sink; with a
     result cache, each file's summaries are remembered by its content and pins."""
     found: dict[str, Wrapper] = {}
-    words = facts.sinks.words
-    # Where in a file the sink words are: one scan, few matches.
-    word_at = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
+    word_at = _any_word(facts.sinks.words)
+    runner_at = _any_word(facts.sinks.runner_words) if facts.sinks.runner_words else None
     memo = ctx.memo
     pins_keys: dict[str, str] = {}
     for file in files:
@@ -625,7 +631,7 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
                 for wrapper in remembered:
                     found.setdefault(f"{module_key_for_path(file.path)}.{wrapper.name}", wrapper)
                 continue
-        summaries = _summaries(file, facts, ctx, word_at)
+        summaries = _summaries(file, facts, ctx, word_at, runner_at)
         if summaries is None:
             continue  # check_file reports the problem; not remembered, so it is tried again
         for wrapper in summaries:
@@ -635,13 +641,21 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
     return found
 
 
-def _summaries(file: SourceFile, facts: Facts, ctx: PrepareContext, word_at: re.Pattern[str]) -> list[Wrapper] | None:
-    """The wrappers one file defines; None when it cannot be parsed."""
+def _any_word(words: Iterable[str]) -> re.Pattern[str]:
+    """Where in a text one of `words` stands as an identifier: one scan, few matches."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
+
+
+def _summaries(
+    file: SourceFile, facts: Facts, ctx: PrepareContext, word_at: re.Pattern[str], runner_at: re.Pattern[str] | None
+) -> list[Wrapper] | None:
+    """The wrappers one file defines; None when it cannot be parsed. A function returning
+    nothing can only wrap a shell command (`SHELL_RULE`)."""
     text = _read(file.abspath)
     if "def " not in text or not mentions(text, facts.sinks.words):
         return []
     try:
-        parsed = py.skeleton(text, file.path, word_at)
+        parsed = py.skeleton(text, file.path, word_at, runner_at)
         if parsed is None:
             return []  # no top-level function names a sink: nothing here can be a wrapper
         tree = _functions_with_sinks(*parsed, word_at)
@@ -677,8 +691,8 @@ def _decode_wrappers(value: object) -> list[Wrapper] | None:
 
 def _functions_with_sinks(tree: ast.Module, text: str, word_at: re.Pattern[str]) -> ast.Module | None:
     """The module-level statements plus only the top-level functions that could be wrappers
-    (they return a call and their text names a sink word): all a summary needs, at a
-    fraction of the cost of the whole file."""
+    (their text names a sink word): all a summary needs, at a fraction of the cost of the
+    whole file."""
     sink_lines: list[int] = []
     line, position = 1, 0
     for m in word_at.finditer(text):
@@ -691,7 +705,7 @@ def _functions_with_sinks(tree: ast.Module, text: str, word_at: re.Pattern[str])
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             first = bisect.bisect_left(sink_lines, stmt.lineno)
-            if first < len(sink_lines) and sink_lines[first] <= (stmt.end_lineno or stmt.lineno) and returns_call(stmt):
+            if first < len(sink_lines) and sink_lines[first] <= (stmt.end_lineno or stmt.lineno):
                 keep.append(stmt)
                 functions += 1
         elif not isinstance(stmt, ast.ClassDef):

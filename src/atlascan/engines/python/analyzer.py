@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from atlascan.engines.python import conditions as cond
-from atlascan.engines.python.origins import UNKNOWN, Origin, Origins
+from atlascan.engines.python.origins import UNKNOWN, Origin, Origins, named_inside
 from atlascan.engines.python.scopes import LOCAL_DEF, Program, Resolver, Scope, collect
 from atlascan.engines.python.sinks import (
     ENV_SAFE_VALUES,
+    SHELL_RULE,
     UNSAFE_ENV_SWITCHES,
     Sink,
     SinkIndex,
@@ -216,7 +217,7 @@ class Analysis:
                 continue
             if id(func) not in shaped:
                 shaped[id(func)] = returns_call(func)
-            if not shaped[id(func)]:
+            if not shaped[id(func)] and report.rule != SHELL_RULE:
                 continue
             done.add(func.name)
             positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
@@ -374,6 +375,8 @@ class Analysis:
         if wrapper.check in DATA_DEPENDENT_CHECKS and (data is None or cond.is_literal(data)):
             return
         origin = self.origins.of(data, scope) if data is not None else None
+        if origin is not None and wrapper.rule == SHELL_RULE:
+            origin = named_inside(origin)  # `sync(f"s3://{bucket}/data")`: a place the command names
         written = self.written_at(data, scope) if data is not None else None
         bare = origin is not None and origin.param is not None and not origin.proof and not origin.platform
         if (origin is None or origin.rank == UNKNOWN.rank or bare) and written is None:

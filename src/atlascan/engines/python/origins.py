@@ -271,7 +271,7 @@ def _numeric_format(node: ast.expr) -> bool:
     return bool(conversions) and set(conversions) <= NUMERIC_CONVERSIONS and conversions != ["%"]
 
 
-def _inside(origin: Origin) -> Origin:
+def named_inside(origin: Origin) -> Origin:
     """A remote location named in the middle of a string (`f"gcloud ... {BUCKET}"`) is
     not a location the data is read from: it proves nothing."""
     if origin.rank == 3 and origin.source is not None and not origin.label.startswith("a download"):
@@ -328,7 +328,7 @@ class Origins:
                 chosen = any(operators_choice(p) for p in parts) and all(p.rank == 0 or operators_choice(p) for p in parts)
                 return replace(found, fixed=fixed, proof=not chosen)
             parts = [
-                self.of(v.value, scope, depth + 1) if i == 0 else _inside(self.of(v.value, scope, depth + 1))
+                self.of(v.value, scope, depth + 1) if i == 0 else named_inside(self.of(v.value, scope, depth + 1))
                 for i, v in enumerate(node.values)
                 if isinstance(v, ast.FormattedValue)
             ]
@@ -417,14 +417,14 @@ class Origins:
                 # `"{}/model.pth".format(model_dir)`: a template, read as an f-string is
                 values = [*node.args[:4], *(k.value for k in node.keywords[:4])]
                 parts = [
-                    self.of(v, scope, depth + 1) if i == 0 and template.value.startswith("{") else _inside(self.of(v, scope, depth + 1))
+                    self.of(v, scope, depth + 1) if i == 0 and template.value.startswith("{") else named_inside(self.of(v, scope, depth + 1))
                     for i, v in enumerate(values)
                 ]
                 return _strongest(parts) if parts else self.of(template, scope, depth + 1)
             parts = [self.of(a, scope, depth + 1) for a in node.args[:3]]
             parts += [self.of(k.value, scope, depth + 1) for k in node.keywords[:4]]
             if qualname in PATH_HELPERS and node.args:  # a function of a module: no receiver
-                return parts[0] if len(parts) == 1 or qualname in FIRST_ARG_HELPERS else _strongest([parts[0], *map(_inside, parts[1:])])
+                return parts[0] if len(parts) == 1 or qualname in FIRST_ARG_HELPERS else _strongest([parts[0], *map(named_inside, parts[1:])])
             if qualname in TEXT_FUNCTIONS and parts and all(map(_fixed_text, parts)):
                 return parts[-1] if qualname.startswith("re.") else parts[0]  # the text argument
             if isinstance(node.func, ast.Attribute):  # `resp.read()`, `path.open()`
@@ -441,7 +441,7 @@ class Origins:
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Mod) and _numeric_format(node.left):
                 return LITERAL
-            left, right = self.of(node.left, scope, depth + 1), _inside(self.of(node.right, scope, depth + 1))
+            left, right = self.of(node.left, scope, depth + 1), named_inside(self.of(node.right, scope, depth + 1))
             return _strongest([left, right]) if max(left.rank, right.rank) >= 2 else (LITERAL if left.rank == right.rank == 0 else UNKNOWN)
         if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
             items = [v for v in (node.values if isinstance(node, ast.Dict) else node.elts) if v is not None]

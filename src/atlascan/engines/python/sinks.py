@@ -28,7 +28,7 @@ is the `launch` method of any gradio object).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,11 @@ UNSAFE_ENV_SWITCHES: dict[str, str] = {
 # Values of those switches that are harmless.
 ENV_SAFE_VALUES = frozenset({"0", "false", "no", "off", ""})
 
+# The rule of shell commands: a function whose parameter reaches one runs its callers' text
+# whatever it returns (`def sh(cmd): os.system(cmd)`), so it is summarised for them as a
+# loader wrapper is.
+SHELL_RULE = "ATS-PY-011"
+
 # Modules whose sinks are reached through very common imports: for these the prefilter
 # looks for the callable's own name (`system`, `popen`, `environ`) instead of the module.
 BROAD_MODULES = frozenset({"os", "builtins", "numpy", "pandas"})  # numpy/pandas: in nearly every ML file
@@ -114,11 +119,13 @@ class SinkIndex:
         patterns: tuple[tuple[re.Pattern[str], Sink], ...],
         roots: frozenset[str],
         words: frozenset[str],
+        runner_words: frozenset[str] = frozenset(),
     ) -> None:
         self.exact = exact
         self.patterns = patterns
         self.roots = roots  # first segments of every name (cheap rejection)
         self.words = words  # the prefilter: a file naming none of these is not parsed
+        self.runner_words = runner_words  # the words of the shell rule's sinks
         self._memo: dict[str, tuple[Sink, ...]] = {}
 
     def lookup(self, qualname: str) -> tuple[Sink, ...]:
@@ -160,7 +167,11 @@ def build(rules: Mapping[str, Rule]) -> SinkIndex:
                 patterns.append((_glob(name), sink))
             else:
                 exact.setdefault(name, []).append(sink)
-    return SinkIndex({k: tuple(v) for k, v in exact.items()}, tuple(patterns), frozenset(roots), _prefilter_words(sinks))
+    runners = [sink for sink in sinks if sink.rule == SHELL_RULE]
+    return SinkIndex(
+        {k: tuple(v) for k, v in exact.items()}, tuple(patterns), frozenset(roots), _prefilter_words(sinks),
+        _words(sink.names for sink in runners),
+    )  # fmt: skip
 
 
 def _sink(rule_id: str, row: Mapping[str, Any]) -> Sink:
@@ -183,14 +194,17 @@ def _prefilter_words(sinks: list[Sink]) -> frozenset[str]:
     Derived from the rows, so it cannot fall behind them: calling a sink needs its root
     module's name in the text (an import, `import_module("pickle")`, a star import), or for
     builtins and `os` the callable's own name."""
-    words: set[str] = {"import_module", "__import__", "environ", "putenv", "from_pretrained", *UNSAFE_ENV_SWITCHES}
-    sources = [name for sink in sinks for name in sink.names] + [p.rstrip(".") for p, _ in CANONICAL_PREFIXES]
-    for name in sources:
+    words = {"import_module", "__import__", "environ", "putenv", "from_pretrained", *UNSAFE_ENV_SWITCHES}
+    return frozenset(words) | _words([*(sink.names for sink in sinks), [p.rstrip(".") for p, _ in CANONICAL_PREFIXES]])
+
+
+def _words(names: Iterable[Iterable[str]]) -> frozenset[str]:
+    """The identifiers a call of one of `names` needs in the text: the root module's name,
+    or for builtins and `os` the callable's own."""
+    words: set[str] = set()
+    for name in (n for group in names for n in group):
         root = name.split(".", 1)[0]
-        if root in BROAD_MODULES:
-            words.add(name.replace("()", "").rsplit(".", 1)[-1])
-        else:
-            words.add(root)
+        words.add(name.replace("()", "").rsplit(".", 1)[-1] if root in BROAD_MODULES else root)
     return frozenset(words)
 
 
