@@ -228,16 +228,23 @@ def test_extra_indexes_fold_per_file_and_public_wheel_indexes_are_weighed(tmp_pa
 
 def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_weighed_as_that_index(tmp_path: Path) -> None:
     # PyTorch's index first and PyPI's as the extra one: the same two indexes as the usual way round.
-    found = _findings(tmp_path, {
-        "swapped/requirements.txt": "--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\ntorch\n",
-        "usual/requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n",
+    files = {
+        "swapped/requirements.txt": "--index-url https://download.pytorch.org/whl/nightly/cpu\n--extra-index-url https://pypi.org/simple\ntorch\n",
+        "usual/requirements.txt": "--extra-index-url https://download.pytorch.org/whl/nightly/cpu\ntorch\n",
         "private/requirements.txt": "--index-url https://pypi.internal.example/simple\n--extra-index-url https://pypi.org/simple\nacme\n",
-    }, "ATS-DEP-001")  # fmt: skip
+        # a stable channel, either way round: the vendor's documented install, practice
+        "stable/requirements.txt": "--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\ntorch\n",
+        "stable-usual/requirements.txt": "--extra-index-url https://wheels.vllm.ai/0.9.1/cu128\nvllm\n",
+    }
+    found = _findings(tmp_path, files, "ATS-DEP-001")
     assert [(f.path, f.region.start_line, f.severity) for f in found] == [
         ("private/requirements.txt", 2, Severity.CRITICAL),
         ("swapped/requirements.txt", 2, Severity.MEDIUM),
         ("usual/requirements.txt", 1, Severity.MEDIUM),
     ]
+    asked = _findings(tmp_path / "all", files, "ATS-DEP-001", report_classes=frozenset({"practice"}))
+    practice = [(f.path, f.severity) for f in asked if f.properties.get("practice")]
+    assert practice == [("stable-usual/requirements.txt", Severity.MEDIUM), ("stable/requirements.txt", Severity.MEDIUM)]
 
 
 def test_a_lock_entry_twin_of_its_manifest_pin_reports_at_the_manifest(tmp_path: Path) -> None:

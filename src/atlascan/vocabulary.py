@@ -199,6 +199,8 @@ PUBLIC_WHEEL_INDEXES = (
     "dl.fbaipublicfiles.com/detectron2/wheels",  # Meta detectron2
     "flashinfer.ai/whl",  # FlashInfer
     "pip.repos.neuron.amazonaws.com",  # AWS Neuron (torch-neuronx, neuronx-cc)
+    "wheels.vllm.ai",  # vLLM (per-release CUDA builds)
+    "pypi.jetson-ai-lab.io",  # NVIDIA Jetson AI Lab (JetPack builds of torch, vllm, ...)
 )
 
 
@@ -209,7 +211,7 @@ PUBLIC_WHEEL_INDEXES = (
 WHEEL_INDEX_OWN_PACKAGES = {
     "download.pytorch.org/whl": frozenset({"torch", "torchvision", "torchaudio", "torchtext", "torchdata"}),
 }
-PRERELEASE_WHEEL_INDEXES = ("download.pytorch.org/whl/nightly", "download.pytorch.org/whl/test")
+PRERELEASE_WHEEL_INDEXES = ("download.pytorch.org/whl/nightly", "download.pytorch.org/whl/test", "wheels.vllm.ai/nightly")
 # Why such an install is held back as the repository's practice (ATS-CMD-010, ATS-PY-017).
 OWN_PACKAGES_PRACTICE = "the index operator's own packages, which it also owns on PyPI"
 # Why any install beside a public wheel index's stable channel is (ATS-CMD-010): its vendor's

@@ -43,10 +43,12 @@ from atlascan.parsers.requirements import (
 from atlascan.pathclass import UNPROVEN
 from atlascan.vocabulary import (
     COMMIT_SHA,
+    STABLE_INDEX_PRACTICE,
     internal_host,
     internal_url,
     paired_wheel_index,
     revision_unknown,
+    stable_wheel_index,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +110,8 @@ class DependenciesEngine(Engine):
         primary_url = next((s.url for s in m.sources if s.role == PRIMARY), None)
         # PyPI beside a public wheel index (`--index-url` PyTorch's, `--extra-index-url` PyPI's)
         # is the same pair as the other way round.
-        public = {id(s) for s in extras if paired_wheel_index(s.url, primary_url)}
+        wheels = {id(s): paired_wheel_index(s.url, primary_url) for s in extras}
+        public = {key for key, index in wheels.items() if index}
         extras.sort(key=lambda s: id(s) in public)  # stable: an unknown index first
         primary = primary_url or "PyPI"
         reqs = m.requirements + self._included(m, ctx)
@@ -164,6 +167,12 @@ class DependenciesEngine(Engine):
             # What every CUDA or CPU wheel manifest does (TorchServe's 13 torch_<platform>.txt):
             # the finding itself says nothing is exposed.
             builder.property("practice", "a well-known public wheel index beside PyPI with nothing exposed")
+        elif all_public and all(stable_wheel_index(index) for index in wheels.values() if index):
+            # The same lines as a Dockerfile's `pip install --extra-index-url` (ATS-CMD-010):
+            # reviewers judged all 13 sampled LocalAI backends' requirements beside PyTorch's
+            # CPU, CUDA, ROCm and XPU channels NOISE, every name listed being registered on
+            # PyPI by its owner. A nightly or test channel stays reported (torchtriton).
+            builder.property("practice", STABLE_INDEX_PRACTICE)
         builder.emit()
 
     def _included(
