@@ -323,8 +323,8 @@ def looks_like_reference(value: str, kind: str) -> bool:
     identifiers, environment references, numbers, booleans."""
     if value.startswith(("$", "/", "./", "../", "~", "@", "&", "*", "arn:", "projects/", "http://", "https://", "file:")):
         return True  # references, paths, YAML anchors and aliases
-    if ENV_NAME.fullmatch(value):
-        return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`)
+    if ENV_NAME.fullmatch(value.strip("_")):
+        return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`, `"__AIM_RT_TOKEN__"`)
     if TEMPLATE_FIELD.fullmatch(value):
         return True  # a Helm or Go template's field (`{{ range $secret := .Values.secrets }}`)
     if re.fullmatch(r"[0-9.]+|true|false|yes|no|on|off", value, re.I):
