@@ -721,3 +721,35 @@ def test_a_token_handed_to_the_owners_own_reusable_workflows_is_theirs(tmp_path:
     _write(tmp_path / "other", {WF: text % ("acme", "acme"), ".git/config": config})
     found = _findings(scan_path(tmp_path / "other", select=["ATS-GHA-003"]))
     assert [(f.region.start_line, f.severity) for f in found] == [(3, Severity.MEDIUM), (6, Severity.MEDIUM), (8, Severity.MEDIUM)]
+
+
+def test_what_an_action_outputs_from_an_outsiders_input_is_unproven(tmp_path: Path) -> None:
+    """horovod hands the head branch to its Buildkite trigger action and expands the build
+    URL the action outputs (judged FALSE): what an action outputs is its code's. A `run:`
+    step's output, and an action known to echo its input, stay the outsider's text."""
+    text = (
+        "on: workflow_run\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - id: build\n        uses: acme/trigger-pipeline@v1\n"
+        "        env:\n          BRANCH: ${{ github.event.workflow_run.head_branch }}\n"
+        "      - run: echo ${{ steps.build.outputs.url }}\n"  # 10
+        "      - id: sh\n        run: echo \"name=${{ github.event.workflow_run.head_branch }}\" >> $GITHUB_OUTPUT\n"
+        "      - run: echo ${{ steps.sh.outputs.name }}\n"  # 13
+        "      - id: names\n        uses: tj-actions/branch-names@v8\n"
+        "      - run: echo ${{ steps.names.outputs.current_branch }}\n"  # 16
+    )
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-001"], report_classes=frozenset())
+    assert [f.region.start_line for f in _findings(result)] == [12, 13, 16]
+    assert [(n.held, "what an action outputs" in n.message) for n in result.notices if n.held_as == UNPROVEN] == [(1, True)]
+
+
+def test_an_injection_only_a_forks_pull_request_run_reaches_is_unproven(tmp_path: Path) -> None:
+    """kedro's and horovod's head branch names expanded on `pull_request` (judged NOISE): a
+    fork's run holds a read-only token and no secrets on a runner it leaves. On a
+    self-hosted runner, or where `pull_request_target` starts the run, it stays reported."""
+    text = "on: [push, %s]\njobs:\n  b:\n    runs-on: %s\n    steps:\n      - run: echo ${{ github.event.pull_request.head.ref }}\n"
+    held = scan_text(tmp_path / "pr", WF, text % ("pull_request", "ubuntu-latest"), select=["ATS-GHA-001"], report_classes=frozenset())
+    assert not _findings(held)
+    assert [n.held for n in held.notices if n.held_as == UNPROVEN] == [1]
+    for trigger, runner in (("pull_request", "[self-hosted, gpu]"), ("pull_request_target", "ubuntu-latest")):
+        found = _findings(scan_text(tmp_path / trigger, WF, text % (trigger, runner), select=["ATS-GHA-001"], report_classes=frozenset()))
+        assert [(f.region.start_line, f.severity) for f in found] == [(6, Severity.HIGH)]

@@ -150,8 +150,10 @@ CONTEXT_REF = re.compile(r"(?<![.\w-])(?:env|inputs|matrix|steps|needs)(?:\.[\w-
 # Grades, most controllable first. UNCALLED: an input of a reusable workflow or an action
 # kept under `.github/` that no workflow of the repository calls; what it holds does not
 # show, the finding is held back as unproven (`pathclass.UNPROVEN`).
-ATTACKER, UNKNOWN, UNCALLED = "attacker", "unknown", "uncalled"
-GRADE_ORDER = (UNCALLED, UNKNOWN, ATTACKER)
+# OPAQUE: what an action outputs from an outsider's input (held back as unproven too): its
+# code, not a script's variable, makes the output.
+ATTACKER, UNKNOWN, OPAQUE, UNCALLED = "attacker", "unknown", "opaque", "uncalled"
+GRADE_ORDER = (UNCALLED, OPAQUE, UNKNOWN, ATTACKER)
 # What the unproven notices say is missing (see pathclass.UNPROVEN).
 TRUSTED_UNKNOWN = (
     "no outside input shown (a value of unknown origin in a workflow only people with push access start, "
@@ -160,6 +162,11 @@ TRUSTED_UNKNOWN = (
 UNCALLED_INPUT = (
     "no caller in the repository to show what a reusable workflow's or a `.github/` action's input holds "
     "(called from elsewhere, if at all)"
+)
+ACTION_OUTPUT = "no outside input shown (what an action outputs from an outsider's input: its code's, not theirs, unless known to echo it)"
+FORK_RUN = (
+    "nothing gained by the injection (a fork's `pull_request` run holds a read-only token and no secrets "
+    "on a runner it leaves, and runs the author's change anyway)"
 )
 
 
@@ -232,7 +239,7 @@ BOOLEAN_USE = re.compile(
 
 
 def _classify(expression: str, scope: _Scope, depth: int = 0) -> tuple[str, str] | None:
-    """The most controllable context an expression reads: (ATTACKER, UNKNOWN or UNCALLED,
+    """The most controllable context an expression reads: (ATTACKER, UNKNOWN, OPAQUE or UNCALLED,
     the context), or None when only maintainers write what it reads."""
     expression = BOOLEAN_USE.sub(" ", expression)
     found = ATTACKER_CONTEXT.search(expression)
@@ -490,12 +497,18 @@ def _producer_reads(step: Mapping, scope: _Scope, ref: str, depth: int) -> tuple
         elif isinstance(node, Mapping):
             texts.extend(v.value for _, _, v in node.entries() if isinstance(v, Scalar))
     unknown: tuple[str, str] | None = (UNKNOWN, ref) if _uses(step).lower().split("@", 1)[0] in API_ACTIONS else None
+    # A script's variables carry what it reads into its outputs (a `run:`, github-script's
+    # `script:`); an action's outputs are what its code makes of its inputs (horovod's
+    # Buildkite trigger is handed the head branch and outputs the build's URL): opaque,
+    # unless the action is known to echo them (`ATTACKER_OUTPUTS`) or fetches pull-request
+    # text itself (`API_ACTIONS`).
+    action = next(_script_scalars(step), None) is None
     for text in texts:
         for m in EXPRESSION.finditer(text):
             grade = _classify(m.group(1), scope, depth + 1)
-            if grade and grade[0] == ATTACKER:
+            if grade and grade[0] == ATTACKER and not action:
                 return grade
-            unknown = _stronger(unknown, grade and (grade[0], ref))
+            unknown = _stronger(unknown, grade and (OPAQUE if action else grade[0], ref))
         if API_TEXT_READ.search(_without_release_reads(text)):
             unknown = _stronger(unknown, (UNKNOWN, ref))
     return unknown
@@ -635,7 +648,10 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
     unknown = flow.action or "workflow_call" in flow.triggers
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     trusted: bool | None = None  # only people with push access start it (read at the first unknown value)
+    # Outsiders start it only as pull requests: a fork's run is sandboxed by GitHub itself.
+    forks_only = not unknown and bool(flow.triggers & PULL_REQUEST_TRIGGERS) and flow.triggers <= PULL_REQUEST_TRIGGERS | TRUSTED_TRIGGERS
     for job in flow.jobs:
+        sandboxed = forks_only and not _self_hosted(job)
         for step in job.steps:
             scope = _Scope(flow, job, step, ctx, ctx.file.path)
             for script, where in _script_scalars(step):
@@ -650,12 +666,18 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                     level = severity if kind == ATTACKER else Severity.MEDIUM if severity is None else Severity.LOW
                     if kind == UNCALLED:
                         finding.property(UNPROVEN, UNCALLED_INPUT)
+                    elif kind == OPAQUE:
+                        # horovod's Buildkite build URLs, judged FALSE.
+                        finding.property(UNPROVEN, ACTION_OUTPUT)
                     elif kind == UNKNOWN:
                         trusted = _trusted_triggers(ctx, flow, ctx.file.path) if trusted is None else trusted
                         if trusted:
                             # mlrun's version strings and dispatch choices, judged NOISE: no
                             # outsider starts the run, and none of its text is shown as theirs.
                             finding.property(UNPROVEN, TRUSTED_UNKNOWN)
+                    elif sandboxed:
+                        # kedro's and horovod's head branch names on `pull_request`, judged NOISE.
+                        finding.property(UNPROVEN, FORK_RUN)
                     finding.args(context=context, where=where).severity(level).emit()
 
 
@@ -1580,6 +1602,24 @@ SAME_REPO_ONLY = re.compile(r"head\.repo\.full_name\s*==\s*github\.repository|he
 LABEL_GATE = re.compile(r"github\.event\.pull_request\.labels|github\.event\.label\.name")
 
 
+def _runner_labels(job: Job) -> list[Scalar]:
+    """The labels of a job's `runs-on:` (a label, a list, or a group's `labels:`)."""
+    runs_on = job.node.get("runs-on")
+    if isinstance(runs_on, Scalar):
+        return [runs_on]
+    if isinstance(runs_on, Sequence):
+        return [i for i in runs_on.items if isinstance(i, Scalar)]
+    if isinstance(runs_on, Mapping):
+        group_labels = runs_on.get("labels")
+        return [group_labels] if isinstance(group_labels, Scalar) else [i for i in getattr(group_labels, "items", []) if isinstance(i, Scalar)]
+    return []
+
+
+def _self_hosted(job: Job) -> bool:
+    """Whether the job runs on a self-hosted runner, or on one an expression picks."""
+    return any(label.value.strip().lower() == "self-hosted" or "${{" in label.value for label in _runner_labels(job))
+
+
 def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
     trigger = next((t for t in PR_TRIGGERS if t in flow.triggers), None)
     if trigger is None:
@@ -1588,16 +1628,7 @@ def check_self_hosted(flow: Workflow, ctx: FileContext) -> None:
         condition = job.node.text("if") or ""
         if SAME_REPO_ONLY.search(condition) or LABEL_GATE.search(condition):
             continue
-        runs_on = job.node.get("runs-on")
-        labels: list[Scalar] = []
-        if isinstance(runs_on, Scalar):
-            labels = [runs_on]
-        elif isinstance(runs_on, Sequence):
-            labels = [i for i in runs_on.items if isinstance(i, Scalar)]
-        elif isinstance(runs_on, Mapping):
-            group_labels = runs_on.get("labels")
-            labels = [group_labels] if isinstance(group_labels, Scalar) else [i for i in getattr(group_labels, "items", []) if isinstance(i, Scalar)]
-        for label in labels:
+        for label in _runner_labels(job):
             if label.value.strip().lower() == "self-hosted":
                 # One trigger puts every such job of the workflow on the runner: one decision
                 # (gate the workflow, or move it off the runner), its other jobs related.
