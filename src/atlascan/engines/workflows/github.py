@@ -936,8 +936,10 @@ def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
         and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
         # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
-        # ... unless it grants only `id-token: write` and every job signs in with it
-        and not (_only_oidc(top) and all(_mints(job) for job in inheriting))
+        # ... unless it grants only `id-token: write` and every job signs in with it, or
+        # runs only its own steps (sagemaker-python-sdk's github-script gates beside its
+        # AWS-signed test jobs)
+        and not (_only_oidc(top) and all(_mints(job) or _own_steps_only([job]) for job in inheriting))
         # ... unless no outsider's event starts it and its jobs call the owner's reusable
         # workflows (torchtitan's of pytorch/test-infra), besides this repository's own
         and not (
