@@ -136,6 +136,8 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         ".github/determine_missing_preset_images.py": ".github/",  # kaito's CI script
         "Dockerfile.QA": "./",  # Triton's quality-assurance image
         "docker/Dockerfile.test": "docker/",
+        "docker-compose.test.yml": "./",  # horovod's CI test services
+        "deploy/compose-ci.yaml": "deploy/",
         "development/vllm/macos/deployment.yaml": "development/",  # aibrix's contributors' clusters
     }
     for path, tree in tooling.items():
@@ -143,7 +145,8 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         assert tree_of(path, "tests") == tree, path
     # A local runner and a deployment stage's settings ship: product.
     for path in ("sdk/python/kfp/local/orchestrator.py", "infra/deploy_app/config/dev/app.json", "src/dev.py",
-                 "models/qa/serve.py", "qa.py", "Dockerfile.qaoa", "app/development/settings.py"):  # a question-answering model deeper down
+                 "models/qa/serve.py", "qa.py", "Dockerfile.qaoa", "app/development/settings.py", "docker-compose.yml",
+                 "compose.testing-tools.yaml"):  # a question-answering model deeper down
         assert classes.of_file(path) == "product", path
     # A project template's seed code is the sample each new repository starts from.
     for path in ("batch-inference/seedcode/pipelines/train.py", "mlops-cdk/seed_code/.github/workflows/build.yml"):

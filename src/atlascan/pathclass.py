@@ -69,10 +69,12 @@ TEST_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:tests|devbox)(?:$|[-_.])")
 DOC_FILE = re.compile(r".*\.(?:md|markdown|rst|adoc)$")
 # Gitpod's workspace image and tasks (`.gitpod.Dockerfile`, `.gitpod.yml`) are a developer's
 # environment, like `.devcontainer/`; an image named for testing (Triton's `Dockerfile.QA`,
-# `Dockerfile.test`, `ci.Dockerfile`) is CI's (names are matched lower-cased).
+# `Dockerfile.test`, `ci.Dockerfile`) is CI's, and so is a compose file named for it
+# (horovod's `docker-compose.test.yml`, its privileged GPU test services) (names are matched
+# lower-cased).
 TEST_FILE = re.compile(
     r"(?:^test_.*\.py|.*_test\.(?:py|go)|conftest\.py|.*\.test\.[jt]sx?|.*_test\.ya?ml|\.gitpod\.(?:dockerfile|ya?ml)"
-    r"|dockerfile[.-](?:qa|tests?|ci)|(?:qa|tests?|ci)\.dockerfile)$"
+    r"|dockerfile[.-](?:qa|tests?|ci)|(?:qa|tests?|ci)\.dockerfile|(?:docker-)?compose[.-](?:qa|tests?|ci|e2e)\.ya?ml)$"
 )
 # A release folder of versioned install bundles (kserve's `install/v0.11.0/`, `releases/1.2/`).
 RELEASE_DIR = re.compile(r"^v?\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|alpha|beta)\.?\d*)?$")
