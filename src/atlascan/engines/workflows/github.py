@@ -165,8 +165,8 @@ UNCALLED_INPUT = (
 )
 ACTION_OUTPUT = "no outside input shown (what an action outputs from an outsider's input: its code's, not theirs, unless known to echo it)"
 FORK_RUN = (
-    "nothing gained by the injection (a fork's `pull_request` run holds a read-only token and no secrets "
-    "on a runner it leaves, and runs the author's change anyway)"
+    "nothing gained by the injection (a fork's `pull_request` run holds a read-only token and no secrets, "
+    "on a GitHub runner it leaves)"
 )
 
 
