@@ -102,6 +102,8 @@ class SecretsEngine(Engine):
                     continue  # a comment deploys nothing; CI sets up a throwaway service (still masked)
                 if pattern.rule_id == NAMED_LITERAL and COMMENT_LINE.match(line):
                     continue  # a comment assigns nothing: dvc's commented config example
+                if pattern.rule_id == NAMED_LITERAL and len(line) > MINIFIED_LINE and file.path.endswith(BUNDLE_SUFFIXES):
+                    continue  # a minified bundle: the Monaco editor's tokenizer tables in Yatai's dashboard
                 if pattern.rule_id == NAMED_LITERAL and file.kind == "python":
                     documented = _docstring_lines(doc) if documented is None else documented
                     if number in documented:
@@ -179,6 +181,10 @@ def _docstring_lines(doc: Document) -> frozenset[int]:
 LLM_PROVIDER_KEY = "ATS-SEC-003"
 # A literal assigned to a secret-named setting, shaped like no provider's key.
 NAMED_LITERAL = "ATS-SEC-010"
+# A script or stylesheet line this long is a minified bundle's (a vendored editor, a built
+# frontend): its names say nothing of what they hold. Provider-shaped keys are still found.
+MINIFIED_LINE = 1000
+BUNDLE_SUFFIXES = (".js", ".mjs", ".cjs", ".css")
 
 
 def _server_keys(doc: Document) -> frozenset[str]:
