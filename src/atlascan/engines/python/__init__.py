@@ -613,7 +613,9 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
     result cache, each file's summaries are remembered by its content and pins."""
     found: dict[str, Wrapper] = {}
     word_at = _any_word(facts.sinks.words)
-    runner_at = _any_word(facts.sinks.runner_words) if facts.sinks.runner_words else None
+    # Called or reached into (`os.system(`, `subprocess.`): "system" alone is in every
+    # prompt of an LLM repository, and each function naming it would be parsed.
+    runner_at = _any_word(facts.sinks.runner_words, r"\s*[.(]") if facts.sinks.runner_words else None
     memo = ctx.memo
     pins_keys: dict[str, str] = {}
     for file in files:
@@ -641,9 +643,10 @@ def _wrappers(files: list[SourceFile], facts: Facts, ctx: PrepareContext) -> dic
     return found
 
 
-def _any_word(words: Iterable[str]) -> re.Pattern[str]:
-    """Where in a text one of `words` stands as an identifier: one scan, few matches."""
-    return re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)")
+def _any_word(words: Iterable[str], then: str = "") -> re.Pattern[str]:
+    """Where in a text one of `words` stands as an identifier (followed by `then`): one
+    scan, few matches."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?!\w)" + then)
 
 
 def _summaries(
