@@ -649,7 +649,7 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
     severity = None if unknown or flow.triggers & OUTSIDER_TRIGGERS else Severity.LOW
     trusted: bool | None = None  # only people with push access start it (read at the first unknown value)
     # Outsiders start it only as pull requests: a fork's run is sandboxed by GitHub itself.
-    forks_only = not unknown and bool(flow.triggers & PULL_REQUEST_TRIGGERS) and flow.triggers <= PULL_REQUEST_TRIGGERS | TRUSTED_TRIGGERS
+    forks_only = not unknown and bool(flow.triggers & PULL_REQUEST_TRIGGERS) and _maintainers_or_pull_requests(flow)
     for job in flow.jobs:
         sandboxed = forks_only and not _self_hosted(job)
         for step in job.steps:
@@ -936,21 +936,8 @@ def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
         and not (len(inheriting) == len(flow.jobs) and _one_action_only(inheriting))
         # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
-        # ... unless it grants only `id-token: write` and every job signs in with it, or
-        # runs only its own steps (sagemaker-python-sdk's github-script gates beside its
-        # AWS-signed test jobs)
-        and not (_only_oidc(top) and all(_mints(job) or _own_steps_only([job]) for job in inheriting))
-        # ... unless its only write scope is `id-token: write`, a job signs in with it, and
-        # only maintainers' events start it (a fork's pull request is given no OIDC token):
-        # its steps run where the role's trust policy expects them (djl-serving's nightly
-        # and dispatch workflows, sagemaker's: none of the 30 OIDC-only grants judged on
-        # held-out repositories was worth acting on). Not when a job hands the token to a
-        # reusable workflow or checks out a pull request.
-        and not (
-            _only_oidc(top) and flow.triggers <= TRUSTED_TRIGGERS | PULL_REQUEST_TRIGGERS
-            and any(_mints(job) for job in inheriting)
-            and not any("uses" in job.node or _checks_out_pr(job) for job in inheriting)
-        )
+        # ... unless it grants only `id-token: write` and the jobs that sign in with it need it
+        and not (_only_oidc(top) and _oidc_needed(flow, inheriting))
         # ... unless no outsider's event starts it and its jobs call the owner's reusable
         # workflows (torchtitan's of pytorch/test-infra), besides this repository's own
         and not (
@@ -1070,6 +1057,22 @@ OIDC_SIGN_INS = {
 }
 
 
+def _oidc_needed(flow: Workflow, inheriting: list[Job]) -> bool:
+    """Whether a workflow-wide `id-token: write` is what the inheriting jobs need: each signs
+    in with it or runs only its own steps (sagemaker-python-sdk's github-script gates beside
+    its AWS-signed test jobs); or one signs in, only maintainers' events and pull requests
+    start the workflow (a fork's pull request is given no OIDC token), and no job hands the
+    token to a reusable workflow or checks out a pull request (djl-serving's nightly and
+    dispatch workflows). None of the 30 OIDC-only grants judged on held-out repositories was
+    worth acting on: the steps mint tokens where the role's trust policy expects them."""
+    if all(_mints(job) or _own_steps_only([job]) for job in inheriting):
+        return True
+    return (
+        _maintainers_or_pull_requests(flow) and any(_mints(job) for job in inheriting)
+        and not any("uses" in job.node or _checks_out_pr(job) for job in inheriting)
+    )  # fmt: skip
+
+
 def _only_oidc(permissions: YNode | None) -> bool:
     """Whether a `permissions:` mapping's only write scope is `id-token`."""
     if not isinstance(permissions, Mapping):
@@ -1155,6 +1158,12 @@ DEFAULT_TOKEN = "default token permissions"
 # (GitHub enforces it whatever the workflow asks), and a branch of the repository is pushed
 # by someone who can write anyway. The repository's default token reaches no outsider there.
 PULL_REQUEST_TRIGGERS = frozenset({"pull_request", "merge_group"})
+
+
+def _maintainers_or_pull_requests(flow: Workflow) -> bool:
+    """Whether only people with push access and pull requests (and the merge queue) start
+    the workflow: a fork's run gets a read-only token, no secrets and no OIDC token."""
+    return flow.triggers <= TRUSTED_TRIGGERS | PULL_REQUEST_TRIGGERS
 
 
 def _pull_request_only(flow: Workflow) -> bool:
