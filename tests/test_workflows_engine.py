@@ -745,11 +745,12 @@ def test_what_an_action_outputs_from_an_outsiders_input_is_unproven(tmp_path: Pa
 def test_an_injection_only_a_forks_pull_request_run_reaches_is_unproven(tmp_path: Path) -> None:
     """kedro's and horovod's head branch names expanded on `pull_request` (judged NOISE): a
     fork's run holds a read-only token and no secrets on a runner it leaves. On a
-    self-hosted runner, or where `pull_request_target` starts the run, it stays reported."""
+    self-hosted runner, one an expression picks, or where `pull_request_target` starts the
+    run, it stays reported."""
     text = "on: [push, %s]\njobs:\n  b:\n    runs-on: %s\n    steps:\n      - run: echo ${{ github.event.pull_request.head.ref }}\n"
     held = scan_text(tmp_path / "pr", WF, text % ("pull_request", "ubuntu-latest"), select=["ATS-GHA-001"], report_classes=frozenset())
     assert not _findings(held)
     assert [n.held for n in held.notices if n.held_as == UNPROVEN] == [1]
-    for trigger, runner in (("pull_request", "[self-hosted, gpu]"), ("pull_request_target", "ubuntu-latest")):
+    for trigger, runner in (("pull_request", "[self-hosted, gpu]"), ("pull_request", "${{ inputs.runner }}"), ("pull_request_target", "ubuntu-latest")):
         found = _findings(scan_text(tmp_path / trigger, WF, text % (trigger, runner), select=["ATS-GHA-001"], report_classes=frozenset()))
         assert [(f.region.start_line, f.severity) for f in found] == [(6, Severity.HIGH)]
