@@ -437,6 +437,21 @@ def test_permissions_finding_on_the_line_to_change(tmp_path: Path) -> None:
     assert "a token that can write" not in oidc[0].message
 
 
+def test_a_one_job_workflows_scopes_are_its_calls_own(tmp_path: Path) -> None:
+    # huggingface's style bots: the workflow's one job calls a reusable workflow; the
+    # workflow-level scopes are that job's, and moving them onto it changes nothing.
+    text = (
+        "on: [issue_comment]\npermissions:\n  pull-requests: write\n  contents: read\njobs:\n"
+        "  style:\n    uses: org/repo/.github/workflows/style.yml@0123456789abcdef0123456789abcdef01234567\n"
+    )
+    assert _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-003"])) == []
+    # With a second job, they reach both: the call is reported.
+    two = text + "  label:\n    runs-on: x\n    steps: [{run: make}]\n"
+    found = _findings(scan_text(tmp_path / "two", WF, two, select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(3, Severity.MEDIUM), (6, Severity.MEDIUM)]
+    assert "called workflow receives this token" in found[1].message
+
+
 def test_a_call_from_a_workflow_only_pushers_start_is_silent(tmp_path: Path) -> None:
     """huggingface_hub's build_documentation.yaml (on a push to main) calls doc-builder's
     workflow with the default token: as with a workflow-wide block, only people with push
@@ -447,8 +462,13 @@ def test_a_call_from_a_workflow_only_pushers_start_is_silent(tmp_path: Path) -> 
     sha = "0123456789abcdef0123456789abcdef01234567"
     text = "on:\n  push:\n    branches: [main]\n%sjobs:\n  build:\n    uses: acme/doc-builder/.github/workflows/build.yml@" + sha + "\n"
     assert not _findings(scan_text(tmp_path / "push", WF, text % "", select=["ATS-GHA-003"]))
-    oidc = _findings(scan_text(tmp_path / "oidc", WF, text % "permissions:\n  id-token: write\n", select=["ATS-GHA-003"]))
-    assert [(f.region.start_line, f.severity) for f in oidc] == [(7, Severity.MEDIUM)]
+    # A second job shares the grant, so the call's OIDC token is reported (a one-job workflow's
+    # grant is the call's own).
+    lint = "  lint:\n    runs-on: x\n    steps: [{uses: acme/lint@" + sha + "}]\n"
+    oidc = _findings(scan_text(tmp_path / "oidc", WF, text % "permissions:\n  id-token: write\n" + lint, select=["ATS-GHA-003"]))
+    assert [(f.region.start_line, f.severity) for f in oidc] == [(5, Severity.MEDIUM), (7, Severity.MEDIUM)]
+    alone = _findings(scan_text(tmp_path / "alone", WF, text % "permissions:\n  id-token: write\n", select=["ATS-GHA-003"]))
+    assert alone == []
     pr = _findings(scan_text(tmp_path / "pr", WF, text.replace("push", "pull_request") % "", select=["ATS-GHA-003"]))
     assert pr == []
     target = _findings(scan_text(tmp_path / "target", WF, text.replace("push", "pull_request_target") % "", select=["ATS-GHA-003"]))
@@ -487,15 +507,17 @@ def test_local_reusable_workflow_reported_once_for_its_callers(tmp_path: Path) -
     assert [(r.path, r.region.start_line) for r in found[0].related] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3)]
     assert "job `build` of this reusable workflow sets no `permissions:`" in found[0].message
     assert "(2 calls in this repository)" in found[0].message
-    # A caller that grants write scopes to its jobs makes it medium.
+    # A caller that grants write scopes to its jobs makes it medium, a one-job caller too: the
+    # called workflow's jobs may each need less than its token (huggingface_hub's style bot).
     _write(tmp_path, {".github/workflows/c.yml": caller % "permissions:\n  contents: write\n"})
     found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
     assert [(f.path, f.severity) for f in found] == [(".github/workflows/build.yml", Severity.MEDIUM)]
     assert found[0].message.startswith("`workflow-level write scopes`")
-    # Without the called workflow in the scan, each call is reported where it is made.
+    # Without the called workflow in the scan, each call is reported where it is made; the
+    # one-job caller's block is that job's own grant, and moving it changes nothing.
     (tmp_path / ".github/workflows/build.yml").unlink()
     found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
-    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3), (".github/workflows/c.yml", 5)]
+    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/a.yml", 3), (".github/workflows/b.yml", 3)]
 
 
 def test_local_calls_resolve_when_the_repository_is_a_folder_of_the_scan(tmp_path: Path) -> None:
