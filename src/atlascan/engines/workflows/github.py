@@ -1814,13 +1814,34 @@ def _tag_push(flow: Workflow) -> bool:
 def _publishes(job: Job) -> str | None:
     for step in job.steps:
         name = _uses(step).lower().split("@", 1)[0]
-        if name in PUBLISH_ACTIONS:
+        if name in PUBLISH_ACTIONS and (name != "docker/build-push-action" or _pushes_image(step)):
             return f"`{name}`"
         run = step.get("run")
         m = PUBLISH_CMD.search(run.value) if isinstance(run, Scalar) else None
         if m:
             return f"`{m.group(0)}`"
     return None
+
+
+LOCAL_REGISTRY = re.compile(r"^(?:localhost|127\.0\.0\.1|kind-registry|registry\.local)(?::\d+)?/")
+
+
+def _pushes_image(step: Mapping) -> bool:
+    """Whether a `docker/build-push-action` step pushes its image somewhere others pull from:
+    `push:` true or an expression (`outputs:` to a registry likewise), and some tag not
+    in a registry on the runner itself (flytekit's `localhost:30000` sandbox). The action
+    pushes nothing by default (gpt-neox's step with no `with:`)."""
+    with_ = _with(step)
+    if with_ is None:
+        return False
+    push, outputs, tags = (with_.get(k) for k in ("push", "outputs", "tags"))
+    pushed = isinstance(push, Scalar) and push.value.strip().lower() not in ("", "false")
+    if isinstance(outputs, Scalar) and re.search(r"type=registry|push=true", outputs.value):
+        pushed = True
+    if not pushed or not isinstance(tags, Scalar):
+        return pushed
+    names = [t for t in re.split(r"[\s,]+", tags.value) if t]
+    return not names or not all(LOCAL_REGISTRY.match(t) for t in names)
 
 
 def _cache_site(step: Mapping) -> YNode | None:
