@@ -364,6 +364,30 @@ def test_an_extra_index_only_its_operator_publishes_to_is_practice(tmp_path: Pat
     ]  # fmt: skip  (line 5 folds into line 3's finding: one practice of the file)
 
 
+def _commit_pins(root: Path, count: int = 6) -> None:
+    """A requirements file whose git dependencies are all pinned to a commit: with it, the
+    repository's practice is commits, and a branch or tag elsewhere breaks it (ATS-CMD-012)."""
+    sha = "5d41402abc4b2a76b9719d911017c592ae3f1b2c"
+    (root / "requirements.txt").write_text("".join(f"lib{n} @ git+https://github.com/acme/lib{n}@{sha}\n" for n in range(count)))
+
+
+def test_git_refs_are_held_back_where_they_are_the_repositorys_practice(tmp_path: Path) -> None:
+    """verl's image recipes install apex, TransformerEngine and Megatron at branches and tags,
+    as nearly every git dependency of that repository is (judged NOISE, 0 of 16 such findings
+    acted on): where fewer than half of the repository's git dependencies, in any install
+    script, Dockerfile, notebook, CI file or manifest, are pinned to a commit, branches and
+    tags are its practice, held back in one notice. Where most are, each one breaks it."""
+    text = "FROM python:3.12\nRUN pip install git+https://github.com/NVIDIA/apex.git git+https://github.com/acme/te@release_v2\n"
+    result = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"])
+    assert result.findings == []
+    assert [(n.held, n.held_as) for n in result.notices if n.held] == [(2, "practice")]
+    held = scan_path(tmp_path, select=["ATS-CMD-012"], report_classes=frozenset({"practice"})).findings
+    assert [(f.region.start_line, f.severity.label, len(f.related)) for f in held] == [(2, "low", 1)]
+    _commit_pins(tmp_path, 2)  # 2 of 4 pinned: half is the practice
+    found = scan_path(tmp_path, select=["ATS-CMD-012"]).findings
+    assert [(f.path, f.region.start_line, f.severity.label) for f in found] == [("Dockerfile", 2, "low")]
+
+
 def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_path: Path) -> None:
     """A tag of the owner's own repository (kubeflow/pipelines' GCPC Dockerfile installing its
     own release tag) is the owner's code, as its own actions are: held back as practice."""
@@ -373,6 +397,7 @@ def test_a_git_install_of_the_repository_owners_own_package_is_held_back(tmp_pat
         "RUN pip install git+https://github.com/someone/kfp-tools@v1\n"  # 3: a third party's tag
     )
     (tmp_path / "go.mod").write_text("module github.com/kubeflow/pipelines\n")
+    _commit_pins(tmp_path)
     result = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"])
     assert [f.region.start_line for f in result.findings] == [3]
     assert [n.message for n in result.notices if "practice" in n.message] == [
@@ -401,6 +426,7 @@ def test_a_git_ref_the_build_fills_in_is_unknown_not_absent(tmp_path: Path) -> N
         "RUN pip install git+$TOOLS_URL 'git+https://github.com/acme/t@${{ inputs.ref }}'\n"  # 8 silent
         'RUN pip install "git+https://github.com/acme/lib@v${VERSION}" git+https://github.com/acme/other\n'  # 9
     )
+    _commit_pins(tmp_path)
     (finding,) = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-012"]).findings
     sites = [finding, *finding.related]
     assert [(f.region.start_line, f.region.start_column) for f in sites] == [(7, 18), (9, 18), (9, 63)]
@@ -436,5 +462,7 @@ def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
     result = scan_text(tmp_path / "ci", ".github/workflows/compat.yml", workflow, select=["ATS-CMD-012"])
     assert result.findings == []
     assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
+    (tmp_path / "image").mkdir()
+    _commit_pins(tmp_path / "image")
     image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-012"])
     assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]

@@ -6,7 +6,6 @@ context: the enabled rules, the Document, and the one way findings and notices l
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 import time
@@ -261,10 +260,9 @@ def run_units(units: Iterable[WorkUnit], config: UnitConfig) -> ScanState:
 
 
 def _passes_gate(name: str, file: SourceFile, docs: Documents) -> bool:
-    from atlascan.engines import PATH_GATES, TEXT_GATES
+    from atlascan.engines import TEXT_GATES, passes_path_gate
 
-    path = PATH_GATES.get((name, file.kind))
-    if path is not None and not re.search(path, file.path):
+    if not passes_path_gate(name, file):
         return False
     words = TEXT_GATES.get((name, file.kind))
     if words is None:

@@ -475,12 +475,12 @@ def _prepare(
     `memo` (the result cache) remembers per-file parts of it between scans. `found`: every
     file of the scan, whatever rules are selected (`--select ATS-DKR-003` still reads the
     manifests that run an image)."""
-    from atlascan.engines import PREPARING, load_engine
+    from atlascan.engines import PREPARING, load_engine, passes_path_gate
     facts: dict[str, Any] = {}
     scanned = list(found) or list({f.path: f for files in work.engine_files.values() for f in files}.values())
     for name, files in work.engine_files.items():
-        if name not in PREPARING:
-            continue
+        if name not in PREPARING or not any(passes_path_gate(name, f) for f in files):
+            continue  # an engine with no file to check needs no facts (nor its import)
         try:
             engine = load_engine(name)
         except Exception:

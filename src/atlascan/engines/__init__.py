@@ -19,6 +19,7 @@ Engines are stateless: per-scan data lives in the context and the findings.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ ENGINES: dict[str, str] = {
 
 
 GROUPING = frozenset({"terraform"})
-PREPARING = frozenset({"python", "manifests", "dockerfile", "secrets", "workflows"})
+PREPARING = frozenset({"python", "manifests", "dockerfile", "secrets", "workflows", "commands"})
 
 # When an engine has anything to say of a file of a kind: the path pattern it must match
 # and words one of which its text must hold. The scan passes other files by without
@@ -51,6 +52,12 @@ PATH_GATES: dict[tuple[str, str], str] = {
     ("commands", "python"): r"(?:^|/)jupyter_(?:notebook|server|lab)_config\.py$",
     ("commands", "text"): r"(?:^|/)config\.properties$",
 }
+def passes_path_gate(name: str, file: SourceFile) -> bool:
+    """Whether the engine `name` has anything to say of `file` by its path (`PATH_GATES`)."""
+    path = PATH_GATES.get((name, file.kind))
+    return path is None or re.search(path, file.path) is not None
+
+
 TEXT_GATES: dict[tuple[str, str], tuple[str, ...]] = {
     # Kubeflow component declarations and setup.py
     ("dependencies", "python"): ("packages_to_install", "pip_index_urls", "setup("),

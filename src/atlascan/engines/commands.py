@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from atlascan.analysis import FileContext
+from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine
 from atlascan.identity import github_owner, owner_of
 from atlascan.kinds import CI_KINDS
@@ -1115,9 +1115,60 @@ def scan_command_text(
     return hits
 
 
+# ATS-CMD-012's repository practice: the git dependencies every file kind that installs
+# them names (Python sources call no installer this engine reads, and are many).
+GIT_SPEC = re.compile(r"git\+[a-z]+://[^\s'\"\\;|&<>()]+")
+GIT_COMMIT = re.compile(r"@[0-9a-fA-F]{40}(?![0-9a-fA-F])")
+GIT_PRACTICE_KINDS = frozenset({
+    "dockerfile", "shell", "notebook", "gha-workflow", "gha-action", "gitlab-ci", "requirements", "pyproject", "setup-cfg",
+})  # fmt: skip
+GIT_PRACTICE = "fewer than half of the repository's git dependencies are pinned to a commit"
+
+
+@dataclass(frozen=True)
+class Facts:
+    # Git dependencies at branches and tags are the repository's practice (ATS-CMD-012).
+    git_refs_practice: bool = False
+
+
+def _git_pins(text: str) -> tuple[int, int]:
+    """(git dependency specs, those pinned to a commit) a file's text names."""
+    specs = GIT_SPEC.findall(text) if "git+" in text else []
+    return len(specs), sum(bool(GIT_COMMIT.search(spec)) for spec in specs)
+
+
 class CommandsEngine(Engine):
     name = "commands"
     implements = frozenset(r for d in DETECTORS for r in d.rules)
+
+    def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
+        """Whether pinning git dependencies to a commit is the repository's practice: at
+        least half of the `git+` specs its install scripts, Dockerfiles, notebooks, CI files
+        and manifests name carry one. Otherwise branches and tags are the practice, held back
+        (ATS-CMD-012), as action tags are (ATS-GHA-004)."""
+        if not ctx.enabled(GIT_UNPINNED):
+            return Facts()
+        from atlascan import parsers
+        from atlascan.model import Limits, ParseError, SkipFile
+
+        total = pinned = 0
+        for file in ctx.scanned or files:
+            if file.kind not in GIT_PRACTICE_KINDS:
+                continue
+            key = ctx.memo.content(file) if ctx.memo is not None else ""
+            remembered = ctx.memo.recall("commands.git", file.path, key) if ctx.memo is not None else None
+            if isinstance(remembered, list) and len(remembered) == 2 and all(isinstance(n, int) for n in remembered):
+                counts = (remembered[0], remembered[1])
+            else:
+                try:
+                    counts = _git_pins(parsers.read_text(file, Limits()))
+                except (OSError, ParseError, SkipFile):
+                    continue
+                if ctx.memo is not None:
+                    ctx.memo.remember("commands.git", file.path, key, list(counts))
+            total += counts[0]
+            pinned += counts[1]
+        return Facts(git_refs_practice=2 * pinned < total)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if not handles(file.kind, file.path):
@@ -1149,6 +1200,8 @@ class CommandsEngine(Engine):
                     finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
                 if hit.practice:
                     finding.severity(Severity.LOW).property("practice", hit.practice)
+                if hit.rule_id == GIT_UNPINNED and isinstance(ctx.facts, Facts) and ctx.facts.git_refs_practice:
+                    finding.severity(Severity.LOW).property("practice", GIT_PRACTICE)
                 if hit.rule_id == GIT_UNPINNED and file.kind in CI_KINDS:
                     # A test leg against upstream's branch (unsloth's "vs TRL main", axolotl's
                     # nightly): tracking the head is the job's purpose, and it ships nothing.
