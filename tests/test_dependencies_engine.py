@@ -93,7 +93,9 @@ def test_update_tool_regenerates_rows_from_osv_and_keeps_manual_ones(tmp_path: P
     [("==2.4.1", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), ("==2.6.0", {"GHSA-63cw-57p8-fm3p"}),
      ("==2.10.0", set()), ("<2.6", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), (">=2.0", set()),
      ("~=2.5.0", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}), (">=2.4,<2.12", set()), ("", set()),
-     ("==2.5.*", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"})],
+     ("==2.5.*", {"GHSA-53q9-r3pm-6pq6", "GHSA-63cw-57p8-fm3p"}),
+     # a range that skips a fixing release but allows a later one resolves past the fix
+     ("!=2.6.*,<=2.7.0,>=2.4", {"GHSA-63cw-57p8-fm3p"}), ("!=2.10.*,<=2.11.0,>=2.4", set())],
 )  # fmt: skip
 def test_pins_match_exactly_and_ranges_only_when_capped_below_the_fix(spec: str, expected: set[str]) -> None:
     table = advisories.load()

@@ -5,8 +5,8 @@ declared version or range fall into. Beside it, `checks/deps/_reached_through.to
 the one feature some advisories are reached through (the Trainer, loading a .keras model).
 
 A pinned version is affected when it lies in an advisory's range. A range is affected
-only when it admits an affected version and cannot reach the release that fixes it (it is
-capped below the fix): `torch>=2.0` resolves to a fixed release, `torch<2.6` cannot.
+only when it admits an affected version and no release from the fix on (it is capped below
+the fix): `torch>=2.0` resolves to a fixed release, `torch<2.6` cannot.
 """
 
 from __future__ import annotations
@@ -191,15 +191,16 @@ def _pinned(spec: SpecifierSet) -> Version | None:
 
 
 def _capped_below_fix(declared: SpecifierSet, rng: Range) -> bool:
-    """The range has an upper bound and excludes the fixing release (so no install of it
-    can be fixed); with no known fix, any upper bound counts."""
+    """The range has an upper bound and admits no release from the fix on (so no install of
+    it can be fixed); with no known fix, any upper bound counts. A range that skips the
+    fixing release but allows a later one (djl-serving's `!=5.3.*,<=5.9.0`) resolves past it."""
     if not any(s.operator in ("<", "<=", "==", "~=", "===") for s in declared):
         return False
     if not rng.fixed:
         return True
     try:
-        return not declared.contains(Version(rng.fixed), prereleases=True)
-    except InvalidVersion:
+        return not _overlap(declared, SpecifierSet(f">={Version(rng.fixed)}"))
+    except (InvalidVersion, InvalidSpecifier):
         return False
 
 
