@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atlascan.identity import github_repository
+from atlascan.identity import github_repository, owners_image
 
 
 def test_origin_remote_wins(tmp_path: Path) -> None:
@@ -41,3 +41,11 @@ def test_only_regular_files_are_read_and_two_owners_name_none(tmp_path: Path) ->
     (root / "README.md").unlink()
     (root / "README.md").write_text("Forked from https://github.com/upstream/models; see https://github.com/me/models\n")
     assert github_repository(root) is None
+
+
+def test_an_image_under_the_owners_name_is_the_owners() -> None:
+    owned = ["huggingface/accelerate:gpu-nightly", "ghcr.io/HuggingFace/x@sha256:ab", "docker.io/huggingface/peft-gpu"]
+    others = ["pytorch/pytorch:2.8.0", "huggingface", "quay.io/huggingface", "registry.example/huggingface/x:1", "localhost:5000/huggingface/x"]
+    assert [owners_image(i, "huggingface") for i in owned] == [True] * 3
+    assert [owners_image(i, "huggingface") for i in others] == [False] * 5
+    assert owners_image("huggingface/accelerate", None) is False

@@ -167,6 +167,28 @@ def test_image_tags_are_the_practice_where_actions_are_at_tags_and_no_image_by_d
         ], name
 
 
+def test_ci_images_of_the_repository_owner_are_held_back(tmp_path: Path) -> None:
+    """accelerate's merge tests run its own nightly image (`huggingface/accelerate:gpu-nightly`),
+    built by its own workflow: a digest would pin them to one night's build (judged NOISE).
+    An image under the owner's name (Docker Hub, ghcr.io) is held back as practice; a
+    vendor's image in the same job is reported."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    text = (
+        f"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{sha}\n"
+        "  gpu:\n    runs-on: ubuntu-latest\n    container: huggingface/accelerate:gpu-nightly\n"  # 9 own
+        "    services:\n      cache:\n        image: ghcr.io/huggingface/cache:1\n"  # 12 own
+        "  vendor:\n    runs-on: ubuntu-latest\n    container: vault.habana.ai/gaudi-docker/1.21.1/pytorch:latest\n"  # 15
+    )
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text('[remote "origin"]\n\turl = https://github.com/huggingface/accelerate.git\n')
+    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-005"])
+    assert [(f.region.start_line, f.related) for f in result.findings] == [(15, [])]
+    assert [n.held for n in result.notices if n.held_as == "practice"] == [2]
+    (tmp_path / ".git" / "config").unlink()  # no owner known: all three are reported
+    found = scan_text(tmp_path, WF, text, select=["ATS-GHA-005"]).findings
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found] == [(9, [12, 15])]
+
+
 def test_untrusted_checkout_is_reported_only_when_code_runs(tmp_path: Path) -> None:
     text = (
         "on: pull_request_target\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"

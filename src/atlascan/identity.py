@@ -71,6 +71,25 @@ def owners_bucket(url: str, owner: str | None) -> bool:
     return len(word) >= 3 and owner.lower().startswith(word)
 
 
+# Registries whose image names lead with the publishing account (`ghcr.io/<owner>/x`);
+# an image with no registry host is Docker Hub's (`<owner>/x`).
+ACCOUNT_REGISTRIES = frozenset({"docker.io", "registry.hub.docker.com", "ghcr.io", "quay.io"})
+
+
+def owners_image(image: str, owner: str | None) -> bool:
+    """Whether an image reference is published under the owner's name
+    (`huggingface/accelerate:gpu-nightly` for huggingface/accelerate): the owner's own build,
+    as its own actions are."""
+    parts = image.lower().split("/")
+    if not owner or len(parts) < 2:
+        return False
+    if "." in parts[0] or ":" in parts[0] or parts[0] == "localhost":
+        if parts[0] not in ACCOUNT_REGISTRIES or len(parts) < 3:
+            return False
+        parts = parts[1:]
+    return parts[0] == owner.lower()
+
+
 def _read(path: Path) -> str:
     """A regular file's first READ_LIMIT bytes ("" for anything else: a FIFO or a device
     would block the scan, a link may point anywhere)."""
