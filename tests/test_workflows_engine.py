@@ -798,3 +798,34 @@ def test_an_injection_only_a_forks_pull_request_run_reaches_is_unproven(tmp_path
     for trigger, runner in (("pull_request", "[self-hosted, gpu]"), ("pull_request", "${{ inputs.runner }}"), ("pull_request_target", "ubuntu-latest")):
         found = _findings(scan_text(tmp_path / trigger, WF, text % (trigger, runner), select=["ATS-GHA-001"], report_classes=frozenset()))
         assert [(f.region.start_line, f.severity) for f in found] == [(6, Severity.HIGH)]
+
+
+def test_an_oidc_grant_of_a_reusable_workflow_only_maintainers_call_is_theirs(tmp_path: Path) -> None:
+    """djl-serving's build and integration workflows (workflow_call and workflow_dispatch)
+    grant `id-token: write` at workflow level; a job signs in to AWS with it, another runs
+    the maintainers' runner scripts, and nightly.yml (a schedule) calls them and the
+    repository's other reusable workflows: only maintainers start them (judged NOISE six
+    times). A pull_request_target caller, or a call of another owner's workflow, keeps it."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    called = (
+        "on:\n  workflow_call: {}\n  workflow_dispatch: {}\npermissions:\n  id-token: write\n  contents: read\njobs:\n"
+        "  runners:\n    runs-on: [self-hosted, scheduler]\n    steps: [{run: ./start_instance.sh}]\n"
+        "  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: aws-actions/configure-aws-credentials@{sha}\n        with: {{role-to-assume: arn}}\n"
+        "      - run: make push\n"
+        "  test:\n    uses: ./.github/workflows/tests.yml\n"
+    )
+    tests = "on:\n  workflow_call: {}\npermissions:\n  contents: read\njobs:\n  t:\n    runs-on: x\n    steps: [{run: make}]\n"
+    nightly = "on:\n  schedule: [{cron: '0 1 * * *'}]\npermissions:\n  contents: read\njobs:\n  b:\n    uses: ./.github/workflows/build.yml\n"
+    _write(tmp_path, {".github/workflows/build.yml": called, ".github/workflows/tests.yml": tests, ".github/workflows/nightly.yml": nightly})
+    assert _findings(scan_path(tmp_path, select=["ATS-GHA-003"])) == []
+    _write(tmp_path, {".github/workflows/nightly.yml": nightly.replace("schedule: [{cron: '0 1 * * *'}]", "pull_request_target: {}")})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/build.yml", 5)]
+    _write(tmp_path, {
+        ".github/workflows/nightly.yml": nightly,
+        ".github/workflows/build.yml": called.replace("./.github/workflows/tests.yml", f"acme/ci/.github/workflows/t.yml@{sha}"),
+    })  # fmt: skip
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/build.yml", 5), (".github/workflows/build.yml", 17)]
+    assert "called workflow receives this token" in found[1].message

@@ -938,7 +938,7 @@ def _shared(ctx: FileContext, flow: Workflow, path: str) -> bool:
         # ... unless they run only their own steps; a grant that mints OIDC tokens is never theirs alone
         and not (_own_steps_only(inheriting) and not _grants(top, "id-token"))
         # ... unless it grants only `id-token: write` and the jobs that sign in with it need it
-        and not (_only_oidc(top) and _oidc_needed(flow, inheriting))
+        and not (_only_oidc(top) and _oidc_needed(ctx, flow, path, inheriting))
         # ... unless no outsider's event starts it and its jobs call the owner's reusable
         # workflows (torchtitan's of pytorch/test-infra), besides this repository's own
         and not (
@@ -1058,19 +1058,22 @@ OIDC_SIGN_INS = {
 }
 
 
-def _oidc_needed(flow: Workflow, inheriting: list[Job]) -> bool:
+def _oidc_needed(ctx: FileContext, flow: Workflow, path: str, inheriting: list[Job]) -> bool:
     """Whether a workflow-wide `id-token: write` is what the inheriting jobs need: each signs
     in with it or runs only its own steps (sagemaker-python-sdk's github-script gates beside
     its AWS-signed test jobs); or one signs in, only maintainers' events and pull requests
-    start the workflow (a fork's pull request is given no OIDC token), and no job hands the
-    token to a reusable workflow or checks out a pull request (djl-serving's nightly and
-    dispatch workflows). None of the 30 OIDC-only grants judged on held-out repositories was
-    worth acting on: the steps mint tokens where the role's trust policy expects them."""
+    start the workflow (a fork's pull request is given no OIDC token; a reusable workflow
+    whose every caller here is a maintainers' workflow, `trusted_calls`), and no job checks
+    out a pull request or hands the token to a reusable workflow other than the repository's
+    or its owner's own (djl-serving's nightly, dispatch and called build workflows). None of
+    the 30 OIDC-only grants judged on held-out repositories was worth acting on: the steps
+    mint tokens where the role's trust policy expects them."""
     if all(_mints(job) or _own_steps_only([job]) for job in inheriting):
         return True
     return (
-        _maintainers_or_pull_requests(flow) and any(_mints(job) for job in inheriting)
-        and not any("uses" in job.node or _checks_out_pr(job) for job in inheriting)
+        (_maintainers_or_pull_requests(flow) or _trusted_triggers(ctx, flow, path))
+        and any(_mints(job) for job in inheriting)
+        and not any(("uses" in job.node and not _owners_call(ctx, job)) or _checks_out_pr(job) for job in inheriting)
     )  # fmt: skip
 
 
