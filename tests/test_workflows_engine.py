@@ -829,3 +829,21 @@ def test_an_oidc_grant_of_a_reusable_workflow_only_maintainers_call_is_theirs(tm
     found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
     assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/build.yml", 5), (".github/workflows/build.yml", 17)]
     assert "called workflow receives this token" in found[1].message
+
+
+def test_a_reusable_workflows_own_triggers_do_not_make_its_callers_tokens_outsiders(tmp_path: Path) -> None:
+    """NeMo-Run's ruff-lint.yml runs on push and pull_request of its own and is called by the
+    nightly workflow (a schedule) with the default token: the token a caller hands it is a
+    maintainer's run's, whatever else starts the workflow with its own token (judged NOISE
+    three times). A caller a pull request starts keeps the finding."""
+    lint = (
+        "on:\n  workflow_call: {}\n  push:\n    branches: [main]\n  pull_request: {}\n"
+        "jobs:\n  lint:\n    runs-on: x\n    steps: [{run: ruff check}]\n"
+    )
+    nightly = "on:\n  schedule: [{cron: '0 0 * * *'}]\n  workflow_dispatch: {}\njobs:\n  lint:\n    uses: ./.github/workflows/lint.yml\n"
+    _write(tmp_path, {".github/workflows/lint.yml": lint, ".github/workflows/nightly.yml": nightly})
+    assert _findings(scan_path(tmp_path, select=["ATS-GHA-003"])) == []
+    _write(tmp_path, {".github/workflows/labels.yml": nightly.replace("schedule: [{cron: '0 0 * * *'}]", "pull_request_target: {}")})
+    found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
+    assert [(f.path, f.region.start_line, f.severity) for f in found] == [(".github/workflows/lint.yml", 2, Severity.LOW)]
+    assert [r.path for r in found[0].related] == [".github/workflows/labels.yml", ".github/workflows/nightly.yml"]

@@ -43,6 +43,9 @@ class Facts:
     # reusable workflows (paths) that only people with push access start, through every
     # caller in the repository (ATS-GHA-003)
     trusted_calls: frozenset[str] = frozenset()
+    # ... and those whose callers only such people start, whatever starts them on their own:
+    # the tokens the callers hand them are maintainers' (ATS-GHA-003)
+    trusted_callers: frozenset[str] = frozenset()
 
     @property
     def owner(self) -> str | None:
@@ -109,13 +112,17 @@ class WorkflowsEngine(Engine):
                     owned += 1
                     owned_pinned += sha
         practice = total > 0 and pinned * 2 >= total
-        trusted = github.trusted_calls(graph, ctx.all_paths, ctx.repository) if ctx.enabled("ATS-GHA-003") else frozenset()
+        trusted = by_callers = frozenset[str]()
+        if ctx.enabled("ATS-GHA-003"):
+            trusted = github.trusted_calls(graph, ctx.all_paths, ctx.repository)
+            by_callers = github.trusted_calls(graph, ctx.all_paths, ctx.repository, own=False)
         return Facts(
             sha_practice=practice,
             repository=ctx.repository,
             github_tags=owned > 0 and owned_pinned == 0,
             image_tags=total > 0 and not practice and not digests,
             trusted_calls=trusted,
+            trusted_callers=by_callers,
         )
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:

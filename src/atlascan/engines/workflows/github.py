@@ -972,7 +972,7 @@ def _trusted_triggers(ctx: FileContext, flow: Workflow, path: str) -> bool:
 MAX_CALL_DEPTH = 4
 
 
-def trusted_calls(workflows: dict[str, Mapping], all_paths: frozenset[str], repository: str | None) -> frozenset[str]:
+def trusted_calls(workflows: dict[str, Mapping], all_paths: frozenset[str], repository: str | None, own: bool = True) -> frozenset[str]:
     """The reusable workflows among `workflows` (path -> parsed root) that only people with
     push access start: each has a caller in the repository, and what starts each caller
     (its own triggers, and its callers' when it is reusable too, to `MAX_CALL_DEPTH`) is in
@@ -980,7 +980,8 @@ def trusted_calls(workflows: dict[str, Mapping], all_paths: frozenset[str], repo
     named as `owner/name/.github/workflows/x.yml@ref` of the scanned `repository`. A workflow
     called by none is called from elsewhere: not trusted. Further up, a reusable caller with
     no caller of its own adds nothing: a run from another repository holds that repository's
-    token, not this one's."""
+    token, not this one's. Without `own`, what starts each reusable workflow on its own is
+    left out: only its callers count (the tokens they hand it)."""
     triggers = {path: _triggers(root.get("on")) for path, root in workflows.items()}
     callers: dict[str, set[str]] = {}
     for path, root in workflows.items():
@@ -994,7 +995,7 @@ def trusted_calls(workflows: dict[str, Mapping], all_paths: frozenset[str], repo
         """What starts a run of `path` in this repository, callers followed level by level
         (a cycle adds nothing: GitHub refuses to run one); None when unknown."""
         found: set[str] = set()
-        level, seen = {path}, {path}
+        level, seen = ({path}, {path}) if own else (callers[path], callers[path] | {path})
         for _ in range(MAX_CALL_DEPTH + 1):
             above: set[str] = set()
             for each in level:
@@ -1274,10 +1275,13 @@ def _called_by_broad_tokens(ctx: FileContext, flow: Workflow) -> None:
         return
     if all(grant[0] == DEFAULT_TOKEN for *_, grant in calls) and all(_pull_request_only(caller.flow) for caller, _, _ in callers):
         return  # the default token of pull-request runs only: no outsider's token writes
-    # As for a workflow-wide block: silent when only people with push access start it (every
-    # caller, `trusted_calls`), no job checks out a pull request and no caller's token mints
-    # OIDC tokens unreported.
-    if _trusted_triggers(ctx, flow, ctx.file.path) and not mints and not any(_checks_out_pr(job) for job in unscoped):
+    # As for a workflow-wide block: silent when only people with push access start its
+    # callers (`trusted_callers`), no job checks out a pull request and no caller's token
+    # mints OIDC tokens unreported. The workflow's own triggers start runs with its own
+    # token, not a caller's (NeMo-Run's lint workflow, on pull_request too, that its nightly
+    # calls: judged NOISE).
+    trusted = isinstance(ctx.facts, Facts) and ctx.file.path in ctx.facts.trusted_callers
+    if trusted and not mints and not any(_checks_out_pr(job) for job in unscoped):
         return
     # Write scopes from any caller make it the rule's medium; the default token alone, low.
     worst = next((grant for *_, grant in calls if grant[1] is None), calls[0][3])
