@@ -466,3 +466,13 @@ def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
     _commit_pins(tmp_path / "image")
     image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-012"])
     assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]
+
+
+def test_a_stages_bare_arg_takes_the_global_default() -> None:
+    """Docker's rule: `ARG NAME` inside a stage takes the default of an `ARG NAME=x` declared
+    before the first FROM; a stage's own default or ENV wins, and a bare ARG with no global
+    default stays unknown."""
+    text = "ARG UV_VERSION=0.8.4\nARG TAG=v1\nFROM python:3.12\nARG UV_VERSION\nARG TAG=v2\nARG OTHER\nRUN make\n"
+    doc = parsers.document(SourceFile("Dockerfile", "/nonexistent/Dockerfile", "dockerfile", len(text)), text)
+    (run,) = [ct for ct in doc.view(commands) if ct.origin == "dockerfile RUN"]
+    assert {k: run.env.get(k) for k in ("UV_VERSION", "TAG", "OTHER")} == {"UV_VERSION": "0.8.4", "TAG": "v2", "OTHER": None}

@@ -58,6 +58,10 @@ def extract(doc: Document) -> Iterator[CommandText]:
             if kw in ("ENV", "ARG"):
                 for name, value in instr.assignments(escape):
                     if value is None:
+                        # `ARG NAME` in a stage takes the default of a global `ARG NAME=x`
+                        default = dockerfile.global_args.get(name.value) if kw == "ARG" else None
+                        if default is not None and name.value not in env:
+                            env[name.value] = default
                         continue
                     if kw == "ENV" or name.value not in env:  # an ENV wins over an ARG default
                         env[name.value] = value.value
