@@ -468,6 +468,44 @@ def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
     assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]
 
 
+def test_a_remote_script_of_the_repository_owner_is_held_back(tmp_path: Path) -> None:
+    """Yatai's install-all.sh runs bentoml's own quick-install scripts from their repositories'
+    main branches: the owner's code, as the owner's actions and packages are (judged NOISE).
+    A third party's installer in the same file is reported."""
+    text = (
+        "#!/bin/bash\n"
+        'bash <(curl -s "https://raw.githubusercontent.com/acme/serving/main/scripts/quick-install.sh")\n'  # 2: the owner's
+        "curl -fsSL https://get.tool.example/install.sh | sh\n"  # 3: a third party's
+    )
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text('[remote "origin"]\n\turl = https://github.com/acme/console.git\n')
+    owner_of.cache_clear()  # read once per process
+    result = scan_text(tmp_path, "install.sh", text, select=["ATS-CMD-013"])
+    assert [(f.region.start_line, f.related) for f in result.findings] == [(3, [])]
+    assert [n.message for n in result.notices if n.held_as == "practice"] == [
+        "ATS-CMD-013: 1 site held back as the repository's practice (a script of the repository's own owner); "
+        "--include-practice reports them."
+    ]
+    owner_of.cache_clear()
+
+
+def test_an_installer_url_the_build_pins_to_a_version_is_a_release(tmp_path: Path) -> None:
+    """flyte's gen.Dockerfile runs `astral.sh/uv/${UV_VERSION}/install.sh`, the stage's
+    `ARG UV_VERSION` taking the global `ARG UV_VERSION=0.8.4` (Docker's rule for an ARG
+    declared before the first FROM): one exact release, as `.../v0.37.2/install.sh` is
+    (judged NOISE). A version segment the build fills in is one too; an installer with no
+    version in its URL is reported."""
+    text = (
+        "ARG UV_VERSION=0.8.4\nARG UVV=0.8.4\nFROM python:3.12\nARG UV_VERSION\nARG UVV\nARG NODE_VERSION\n"
+        'RUN curl -LsSf "https://astral.sh/uv/${UV_VERSION}/install.sh" | sh\n'  # 7
+        'RUN curl -LsSf "https://astral.sh/uv/${UVV}/install.sh" | sh\n'  # 8: the global default, 0.8.4
+        "RUN curl -fsSL https://nodejs.example/v${NODE_VERSION}/setup.sh | bash -\n"  # 9: filled in by the build
+        "RUN curl -fsSL https://deb.nodesource.com/setup_lts.x | bash -\n"  # 10
+    )
+    found = scan_text(tmp_path, "Dockerfile", text, select=["ATS-CMD-013"]).findings
+    assert [(f.region.start_line, f.related) for f in found] == [(10, [])]
+
+
 def test_a_stages_bare_arg_takes_the_global_default() -> None:
     """Docker's rule: `ARG NAME` inside a stage takes the default of an `ARG NAME=x` declared
     before the first FROM; a stage's own default or ENV wins, and a bare ARG with no global

@@ -638,7 +638,7 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
             pipelines.setdefault(inv.command.pipeline, []).append(inv)
     for stages in pipelines.values():
         fetch = next((s for s in stages if _downloads(s)), None)
-        if fetch is None or fetch.command is None or _release_url(fetch):
+        if fetch is None or fetch.command is None or _release_url(fetch, scan.env):
             continue
         for later in stages:
             if (
@@ -650,7 +650,7 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
                 break
     for inv in scan.invocations:
         cmd = inv.command
-        if cmd is None or cmd.parent is None or not _downloads(inv) or _release_url(inv):
+        if cmd is None or cmd.parent is None or not _downloads(inv) or _release_url(inv, scan.env):
             continue
         parent = by_command.get(id(commands[cmd.parent]))
         if parent is not None and (
@@ -671,22 +671,38 @@ def detect_remote_script(scan: Scan) -> Iterator[Hit]:
 RELEASE_SEGMENT = re.compile(r"/v?\d+\.\d+\.\d+(?:[-+][\w.]+)?/")
 
 
-def _release_url(fetch: Invocation) -> bool:
+# A path segment the build fills in with a version (`/${UV_VERSION}/`, `/v${VERSION}/`): one
+# exact release, whichever the build asks for.
+VERSION_SEGMENT = re.compile(r"/v?\$\{?\w*VERSION\w*\}?/", re.I)
+
+
+def _release_url(fetch: Invocation, env: Mapping[str, str]) -> bool:
     """The script is an https URL of one exact release: as pinned as a version-tagged
-    download, which is the practice everywhere else (nvm's documented installer)."""
-    urls = [w.value for w in fetch.args if "://" in w.value]
-    return len(urls) == 1 and urls[0].startswith("https://") and bool(RELEASE_SEGMENT.search(urls[0].split("?", 1)[0]))
+    download, which is the practice everywhere else (nvm's documented installer). The URL's
+    variables are read from the text's own assignments and a Dockerfile's ARG defaults
+    (flyte's `astral.sh/uv/${UV_VERSION}/install.sh`, `ARG UV_VERSION=0.8.4`)."""
+    urls = [_expand_all(w.value, {**env, **fetch.env}) for w in fetch.args if "://" in w.value]
+    if len(urls) != 1 or not urls[0].startswith("https://"):
+        return False
+    path = urls[0].split("?", 1)[0]
+    return bool(RELEASE_SEGMENT.search(path) or VERSION_SEGMENT.search(path))
+
+
+# A file served from a GitHub repository's branch or tag: whose repository it is.
+RAW_GITHUB = re.compile(r"^https?://raw\.githubusercontent\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/", re.I)
 
 
 def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None = None) -> Hit:
     url = next((w.value for w in fetch.args if "://" in w.value), "")
     severity = Severity.HIGH if url.startswith("http://") else None
+    raw = RAW_GITHUB.match(url)
     return Hit(
         "ATS-CMD-013",
         fetch.first.start if start is None else start,
         end,
         {"fetch": fetch.program, "interpreter": interpreter},
         severity,
+        source=raw.group(1).lower() if raw else github_owner(url),
     )
 
 
@@ -1196,8 +1212,10 @@ class CommandsEngine(Engine):
                 finding = ctx.finding(hit.rule_id).at(Span(line, col, end_line, end_col + 1))
                 finding.args(**hit.args).severity(hit.severity)
                 if hit.source and hit.source == owner_of(ctx.root):
-                    # The repository's own owner's code at a tag or branch, as its own actions are.
-                    finding.severity(Severity.LOW).property("practice", "a package of the repository's own owner")
+                    # The repository's own owner's code at a tag or branch, as its own actions
+                    # are (Yatai's installer running bentoml's quick-install scripts).
+                    what = "a script" if hit.rule_id == "ATS-CMD-013" else "a package"
+                    finding.severity(Severity.LOW).property("practice", f"{what} of the repository's own owner")
                 if hit.practice:
                     finding.severity(Severity.LOW).property("practice", hit.practice)
                 if hit.rule_id == GIT_UNPINNED and isinstance(ctx.facts, Facts) and ctx.facts.git_refs_practice:
