@@ -483,6 +483,36 @@ def test_a_vulnerable_pin_of_a_development_only_manifest_is_low_and_held_as_prac
     assert typing.path == "requirements/typing.txt" and "development-only manifest" in typing.message
 
 
+def test_a_vulnerable_pin_of_a_development_group_is_low_and_held_as_practice(tmp_path: Path) -> None:
+    """horovod's `dev` extra pins the oldest torch it tests (torch==1.4.0): a development
+    extra of a manifest that ships, which ships nothing itself (judged NOISE and FALSE).
+    What the package requires, or any other extra, is what a user installs; and where a lock
+    resolves every group at once (MLServer's poetry.lock), a dev group's pin is what ships."""
+    files = {
+        "setup.py": (
+            "from setuptools import setup\n"
+            "dev = ['torch==1.4.0']\n"  # 2
+            "setup(install_requires=['numpy'],\n      extras_require={'dev': dev, 'gpu': ['torch==2.4.1']})\n"  # 4
+        ),
+        "svc/pyproject.toml": (
+            '[tool.poetry.dependencies]\npython = "^3.10"\n'
+            '[tool.poetry.group.all-runtimes-dev.dependencies]\ntorch = "2.4.1"\n'  # 4
+        ),
+    }
+    default = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
+    assert [(f.path, f.region.start_line) for f in default.findings] == [("setup.py", 4)]
+    held = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice", "unproven"}))
+    found = {(f.path, f.region.start_line): f for f in held.findings}
+    assert {k: f.severity for k, f in found.items()} == {
+        ("setup.py", 2): Severity.LOW, ("setup.py", 4): Severity.HIGH, ("svc/pyproject.toml", 4): Severity.LOW,
+    }  # fmt: skip
+    assert "(the development group `all-runtimes-dev`, which ships nothing it installs)" in found[("svc/pyproject.toml", 4)].message
+    # With a lock beside it, every group is resolved at once: the dev pin is what ships.
+    (tmp_path / "svc/poetry.lock").write_text('[[package]]\nname = "torch"\nversion = "2.4.1"\n')
+    default = scan_path(tmp_path, select=["ATS-DEP-004"])
+    assert [(f.path, f.region.start_line) for f in default.findings] == [("setup.py", 4), ("svc/pyproject.toml", 4)]
+
+
 def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:
     def notebook(*cells: str) -> str:
         import json

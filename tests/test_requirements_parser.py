@@ -129,6 +129,33 @@ def test_setup_py_names_its_arguments_draw_on() -> None:
     assert reqs(py) == [("numpy", ">=1.20", 2), ("cupy", ">=12", 2)]
 
 
+def test_requirements_know_the_extra_or_group_that_declares_them() -> None:
+    """Each requirement carries the extra or dependency group that declares it: the
+    dependency rules hold a development group's pins back as a development manifest's."""
+    py = parse(
+        "setup.py",
+        "from setuptools import setup\n"
+        "spark = ['pyarrow>=0.15.0,<11.0']\n"  # 2: reached by `spark` and `dev`
+        "dev = ['keras==2.3.1',\n       'torch==1.4.0'] + spark\n"  # 3, 4
+        "setup(\n    install_requires=['cffi>=1.4.0'],\n"  # 6
+        "    extras_require={'spark': spark, 'dev': dev})\n",
+    )
+    assert [(r.name, r.group) for r in py.requirements] == [
+        ("cffi", ""), ("pyarrow", ""), ("keras", "dev"), ("torch", "dev"),
+    ]  # fmt: skip
+    toml = parse(
+        "pyproject.toml",
+        '[project]\nname = "x"\ndependencies = ["numpy"]\n[project.optional-dependencies]\ngpu = ["cupy"]\n'
+        '[dependency-groups]\ntest = ["pytest"]\n[tool.poetry.group.all-runtimes-dev.dependencies]\ntransformers = "4.41.2"\n'
+        "[tool.poetry.dev-dependencies]\nmypy = \"*\"\n",
+    )
+    assert [(r.name, r.group) for r in toml.requirements] == [
+        ("numpy", ""), ("cupy", "gpu"), ("pytest", "test"), ("mypy", "dev"), ("transformers", "all-runtimes-dev"),
+    ]  # fmt: skip
+    cfg = parse("setup.cfg", "[options]\ninstall_requires =\n    numpy\n[options.extras_require]\ndocs =\n    sphinx==4.0\n")
+    assert [(r.name, r.group) for r in cfg.requirements] == [("numpy", ""), ("sphinx", "docs")]
+
+
 @pytest.mark.parametrize(
     ("spec", "dialect", "pep440"),
     [("^2.9", "poetry", ">=2.9,<3"), ("^0.2.3", "poetry", ">=0.2.3,<0.3"), ("~1.2", "poetry", ">=1.2,<1.3"),

@@ -216,6 +216,11 @@ class DependenciesEngine(Engine):
                 continue
         return names
 
+    def _pins_the_lock(self, m: Manifest, name: str, ctx: FileContext) -> bool:
+        """Whether a lock file beside the manifest pins `name`: its groups are resolved
+        together, so what one group pins, every group that needs the package gets."""
+        return m.format in LOCKED_FORMATS and name in self._locked(m, ctx)
+
     def _locked(self, m: Manifest, ctx: FileContext) -> set[str]:
         """Package names a lock file in the manifest's folder pins."""
         folder = m.path.rpartition("/")[0]
@@ -340,6 +345,13 @@ class DependenciesEngine(Engine):
             elif m.format in ("requirements", "conda") and _development_only(m.path):
                 # The same for a development-only manifest: tests, docs builds, type checks.
                 severity, remedy = Severity.LOW, f"{remedy} (a development-only manifest, which ships nothing it installs)"
+                unshipped = True
+            elif req.group and _development_only(req.group) and not self._pins_the_lock(m, req.name, ctx):
+                # ... and a development extra or group of a manifest that ships (horovod's
+                # `dev` extra pinning its oldest supported torch). Not where a lock beside it
+                # pins the package: one resolution of every group makes the dev pin what the
+                # shipped groups get (MLServer's `all-runtimes-dev` transformers).
+                severity, remedy = Severity.LOW, f"{remedy} (the development group `{req.group}`, which ships nothing it installs)"
                 unshipped = True
             finding = (
                 ctx.finding(VULNERABLE)
@@ -630,7 +642,8 @@ def _deployable(path: str, all_paths: frozenset[str]) -> bool:
 
 def _development_only(path: str) -> bool:
     """A manifest whose path says it sets up development (`dev-requirements.txt`,
-    `requirements/typing.txt`, `docs/requirements.txt`)."""
+    `requirements/typing.txt`, `docs/requirements.txt`), or an extra or dependency group so
+    named (`dev`, `all-runtimes-dev`, `test`)."""
     words = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
     return bool(words & NOT_DEPLOYED)
 

@@ -20,7 +20,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -69,6 +69,7 @@ class Requirement:
     ecosystem: str = "pypi"  # "conda" for a conda package
     editable: bool = False
     local: bool = False  # a path on disk (`-e .`, `{path = ...}`, `file:`)
+    group: str = ""  # the extra or dependency group that declares it ("" for the main list)
 
     @property
     def vcs(self) -> bool:
@@ -444,13 +445,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _pep508_list(out: Manifest, where: _TomlLines, table: str, items: Iterable[Any]) -> None:
+def _pep508_list(out: Manifest, where: _TomlLines, table: str, items: Iterable[Any], group: str = "") -> None:
     for item in items:
         if isinstance(item, str):
             span = where.find(table, item)
             req = requirement_line(item, span)
             if req is not None:
-                out.requirements.append(req)
+                out.requirements.append(replace(req, group=group) if group else req)
 
 
 def _pyproject(doc: Document) -> Manifest:
@@ -459,11 +460,10 @@ def _pyproject(doc: Document) -> Manifest:
     out = Manifest(doc.path, "pyproject")
     project = _dict(data.get("project"))
     _pep508_list(out, where, "project", _list(project.get("dependencies")))
-    for items in _dict(project.get("optional-dependencies")).values():
-        _pep508_list(out, where, "project.optional-dependencies", _list(items))
+    for extra, items in _dict(project.get("optional-dependencies")).items():
+        _pep508_list(out, where, "project.optional-dependencies", _list(items), str(extra))
     for group, items in _dict(data.get("dependency-groups")).items():
-        del group
-        _pep508_list(out, where, "dependency-groups", (i for i in _list(items) if isinstance(i, str)))
+        _pep508_list(out, where, "dependency-groups", (i for i in _list(items) if isinstance(i, str)), str(group))
     tool = _dict(data.get("tool"))
     _poetry(out, where, _dict(tool.get("poetry")))
     _uv(out, where, _dict(tool.get("uv")))
@@ -472,13 +472,13 @@ def _pyproject(doc: Document) -> Manifest:
 
 
 def _poetry(out: Manifest, where: _TomlLines, poetry: dict[str, Any]) -> None:
-    tables: list[tuple[str, dict[str, Any]]] = [
-        ("tool.poetry.dependencies", _dict(poetry.get("dependencies"))),
-        ("tool.poetry.dev-dependencies", _dict(poetry.get("dev-dependencies"))),
+    tables: list[tuple[str, dict[str, Any], str]] = [
+        ("tool.poetry.dependencies", _dict(poetry.get("dependencies")), ""),
+        ("tool.poetry.dev-dependencies", _dict(poetry.get("dev-dependencies")), "dev"),
     ]
     for group, body in _dict(poetry.get("group")).items():
-        tables.append((f"tool.poetry.group.{group}.dependencies", _dict(_dict(body).get("dependencies"))))
-    for table, deps in tables:
+        tables.append((f"tool.poetry.group.{group}.dependencies", _dict(_dict(body).get("dependencies")), str(group)))
+    for table, deps, group in tables:
         for name, spec in deps.items():
             if name.lower() == "python":
                 continue
@@ -486,7 +486,7 @@ def _poetry(out: Manifest, where: _TomlLines, poetry: dict[str, Any]) -> None:
             for one in spec if isinstance(spec, list) else [spec]:  # multiple-constraint form
                 req = _table_requirement(name, one, span, "poetry")
                 if req is not None:
-                    out.requirements.append(req)
+                    out.requirements.append(replace(req, group=group) if group else req)
     for i, source in enumerate(_list(poetry.get("source"))):
         source = _dict(source)
         url = str(source.get("url") or "")
@@ -799,19 +799,19 @@ def _setup_cfg(doc: Document) -> Manifest:
     except configparser.Error as exc:
         raise ParseError(f"setup.cfg could not be read ({exc.__class__.__name__}); skipped.") from None
     where = _TomlLines(doc.lines)
-    values: list[tuple[str, str]] = []
+    values: list[tuple[str, str, str]] = []
     if parser.has_option("options", "install_requires"):
-        values.append(("options", parser.get("options", "install_requires")))
+        values.append(("options", parser.get("options", "install_requires"), ""))
     if parser.has_section("options.extras_require"):
-        values += [("options.extras_require", v) for _, v in parser.items("options.extras_require")]
-    for table, value in values:
+        values += [("options.extras_require", v, k) for k, v in parser.items("options.extras_require")]
+    for table, value, group in values:
         for item in value.replace(";", "\0").splitlines():
             item = item.replace("\0", ";").strip()
             if not item or item.startswith("#"):
                 continue
             req = requirement_line(item, _find_line(doc.lines, where, table, item))
             if req is not None:
-                out.requirements.append(req)
+                out.requirements.append(replace(req, group=group) if group else req)
     return out
 
 
@@ -853,7 +853,40 @@ def _setup_py(doc: Document) -> Manifest:
                 for value in node.values:
                     if isinstance(value, ast.Constant):
                         _literal_requirements(out, value, doc)
+    grouped = _extras_only(tree, wanted)
+    out.requirements[:] = [replace(r, group=grouped[r.span.start_line]) if r.span.start_line in grouped else r for r in out.requirements]
     return out
+
+
+def _extras_only(tree: ast.Module, wanted: list[ast.expr]) -> dict[int, str]:
+    """The lines of requirement strings that only one extra of `extras_require={...}` reaches
+    (`{"dev": dev_require_list}`, names followed as `_setup_py` follows them), with that
+    extra's name: what `install_requires` or another extra also reaches stays unnamed."""
+    extras = [v for v in wanted if isinstance(v, ast.Dict)]
+    named = [(k.value, v) for d in extras for k, v in zip(d.keys, d.values, strict=False) if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    if not named:
+        return {}  # no literal table (`extras_require=EXTRAS`): its keys are unknown
+    others = [v for v in wanted if not isinstance(v, ast.Dict)]
+    reach: dict[int, set[str]] = {}
+    for name, value in named:
+        for line in _strings(value, tree):
+            reach.setdefault(line, set()).add(name)
+    common = _strings_of(others, tree) if others else set()
+    return {line: next(iter(names)) for line, names in reach.items() if len(names) == 1 and line not in common}
+
+
+def _strings(value: ast.expr, tree: ast.Module) -> set[int]:
+    return _strings_of([value], tree)
+
+
+def _strings_of(roots: list[ast.expr], tree: ast.Module) -> set[int]:
+    """Lines of the string constants `roots` and the module-level values they name hold."""
+    return {
+        node.lineno
+        for root in [*roots, *_module_values(tree, roots)]
+        for node in ast.walk(root)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
 
 
 def _module_values(tree: ast.Module, roots: list[ast.expr]) -> list[ast.expr]:
