@@ -847,3 +847,22 @@ def test_a_reusable_workflows_own_triggers_do_not_make_its_callers_tokens_outsid
     found = _findings(scan_path(tmp_path, select=["ATS-GHA-003"]))
     assert [(f.path, f.region.start_line, f.severity) for f in found] == [(".github/workflows/lint.yml", 2, Severity.LOW)]
     assert [r.path for r in found[0].related] == [".github/workflows/labels.yml", ".github/workflows/nightly.yml"]
+
+
+def test_a_value_of_unknown_origin_in_an_uncalled_maintainers_workflow_is_unproven(tmp_path: Path) -> None:
+    """djl-serving's optimization tests (workflow_dispatch and workflow_call, called by no
+    workflow of the repository) expand the EC2 instance ids their own runner script wrote:
+    no outsider's event starts the run here, and its inputs are held back as uncalled
+    (judged NOISE three times). The same step on issue_comment is reported."""
+    text = (
+        "on:\n  workflow_dispatch: {}\n  workflow_call: {}\njobs:\n"
+        "  runners:\n    runs-on: [self-hosted, scheduler]\n    outputs:\n      id: ${{ steps.start.outputs.id }}\n"
+        "    steps:\n      - id: start\n        run: ./start_instance.sh $(curl -X POST https://api.github.com/repos/o/r/actions/runners/registration-token)\n"
+        "  test:\n    needs: runners\n    runs-on: x\n    steps:\n      - run: ./stop_instance.sh ${{ needs.runners.outputs.id }}\n"  # 15
+    )
+    result = scan_text(tmp_path / "called", WF, text, select=["ATS-GHA-001"], report_classes=frozenset())
+    assert result.findings == []
+    assert [n.held_as for n in result.notices if n.held] == ["unproven"]
+    comment = text.replace("workflow_dispatch: {}\n  workflow_call: {}", "issue_comment: {}")
+    found = _findings(scan_text(tmp_path / "comment", WF, comment, select=["ATS-GHA-001"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [(15, Severity.MEDIUM)]

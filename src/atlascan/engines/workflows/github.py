@@ -158,7 +158,7 @@ GRADE_ORDER = (UNCALLED, OPAQUE, UNKNOWN, ATTACKER)
 # What the unproven notices say is missing (see pathclass.UNPROVEN).
 TRUSTED_UNKNOWN = (
     "no outside input shown (a value of unknown origin in a workflow only people with push access start, "
-    "through every caller of a reusable one)"
+    "through every caller of a reusable one, or that no workflow here calls)"
 )
 UNCALLED_INPUT = (
     "no caller in the repository to show what a reusable workflow's or a `.github/` action's input holds "
@@ -671,7 +671,7 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                         # horovod's Buildkite build URLs, judged FALSE.
                         finding.property(UNPROVEN, ACTION_OUTPUT)
                     elif kind == UNKNOWN:
-                        trusted = _trusted_triggers(ctx, flow, ctx.file.path) if trusted is None else trusted
+                        trusted = _started_by_maintainers(ctx, flow, ctx.file.path) if trusted is None else trusted
                         if trusted:
                             # mlrun's version strings and dispatch choices, judged NOISE: no
                             # outsider starts the run, and none of its text is shown as theirs.
@@ -680,6 +680,21 @@ def check_injection(flow: Workflow, ctx: FileContext) -> None:
                         # kedro's and horovod's head branch names on `pull_request`, judged NOISE.
                         finding.property(UNPROVEN, FORK_RUN)
                     finding.args(context=context, where=where).severity(level).emit()
+
+
+def _started_by_maintainers(ctx: FileContext, flow: Workflow, path: str) -> bool:
+    """Whether no outsider's event starts the workflow at `path` here: its triggers (through
+    every caller of a reusable one) are maintainers' (`_trusted_triggers`), or they are and
+    `workflow_call`, and no workflow of the repository calls it (djl-serving's dispatch-only
+    integration tests). Then its inputs are held back as uncalled, and a value of unknown
+    origin is the run's own."""
+    if _trusted_triggers(ctx, flow, path):
+        return True
+    return (
+        "workflow_call" in flow.triggers and flow.triggers <= TRUSTED_TRIGGERS | {"workflow_call"}
+        and path[len(_repo_of(path, ctx.all_paths)) :].startswith(".github/")
+        and not _callers(ctx, path, False)
+    )  # fmt: skip
 
 
 # ---- ATS-GHA-002: privileged trigger checks out the untrusted head, then runs it ---------
