@@ -1643,3 +1643,18 @@ def test_parameters_of_a_test_function_kept_in_the_code_are_its_data(tmp_path: P
     everything = report_classes(tests=True, docs=True, practice=True, unproven=True)
     result = _scan(tmp_path, {"create_data.py": code}, report_classes=everything)
     assert [(f.rule_id, f.region.start_line) for f in result.findings] == [("ATS-PY-011", 9)]
+
+
+def test_a_compile_handed_straight_to_eval_is_that_calls_finding(tmp_path: Path) -> None:
+    """NeMo-Run's CLI parser runs `eval(compile(node, "<ast>", "eval"), {}, {})`: one line,
+    one weakness, reported at the `eval`; a code object kept for later is its own finding."""
+    code = (
+        "import sys\n"
+        "def run(node):\n"
+        "    return eval(compile(node, '<ast>', 'eval'), {}, {})\n"  # 3: one finding
+        "code = compile(sys.argv[1], '<x>', 'exec')\n"  # 4
+        "exec(code)\n"  # 5
+    )
+    result = _scan(tmp_path, {"cli.py": code}, report_classes=frozenset({"unproven"}))
+    found = sorted((f.region.start_line, f.message.split("`")[1]) for f in result.findings if f.rule_id == "ATS-PY-010")
+    assert found == [(3, "eval"), (4, "compile"), (5, "exec")]

@@ -548,10 +548,15 @@ def non_literal(site: Site) -> Hit | None:
 
 def compiled_to_run(site: Site) -> Hit | None:
     """`compile()` whose code object is kept: compiling alone runs nothing, and a call whose
-    result is thrown away (`compile(generated, path, "exec")` in a `try`) checks the syntax."""
+    result is thrown away (`compile(generated, path, "exec")` in a `try`) checks the syntax.
+    One handed straight to `eval`/`exec` (`eval(compile(node, ...))`, NeMo-Run's CLI parser)
+    is that call's finding: one line, one weakness."""
     tree = site.scope.node if site.scope.node is not None else site.analysis.tree
-    if any(isinstance(n, ast.Expr) and n.value is site.call for n in ast.walk(tree)):
-        return None
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Expr) and n.value is site.call:
+            return None
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("eval", "exec") and site.call in n.args:
+            return None
     return non_literal(site)
 
 
