@@ -72,6 +72,20 @@ def test_torch_pin_from_pyproject_dockerfile_and_lock(tmp_path: Path) -> None:
         assert pairs(result, "ATS-PY-004") == set(), name
 
 
+def test_a_lock_beside_a_manifest_says_which_torch_is_installed(tmp_path: Path) -> None:
+    """helm's pyproject.toml asks for `torch>=1.13.1,<3.0.0` and its uv.lock resolves 2.11.0,
+    whose torch.load is weights-only by default: the lock's entry is what is installed, not
+    the range's lower bound (judged FALSE at critical). Without the lock, the lower bound
+    stands as the riskiest version that may be installed."""
+    files = {"train.py": BARE_LOAD, "pyproject.toml": '[project]\ndependencies = ["torch>=1.13.1,<3.0.0"]\n'}
+    assert pairs(_scan(tmp_path / "range", files), "ATS-PY-004") == {("ATS-PY-004", 3)}
+    locked = {**files, "uv.lock": 'version = 1\n\n[[package]]\nname = "torch"\nversion = "2.11.0"\n'}
+    assert pairs(_scan(tmp_path / "locked", locked), "ATS-PY-004") == set()
+    # A lock of another folder does not speak for this one.
+    elsewhere = {**files, "other/uv.lock": locked["uv.lock"]}
+    assert pairs(_scan(tmp_path / "elsewhere", elsewhere), "ATS-PY-004") == {("ATS-PY-004", 3)}
+
+
 def test_pins_take_the_lowest_lower_bound() -> None:
     found = pins(["torch==2.7.0\ndatasets>=4.0\n", "pytorch=2.5.1\n", "keras<3\n"])
     assert found == {"torch": (2, 5, 1), "datasets": (4, 0)}

@@ -88,12 +88,15 @@ class PinIndex:
     lowest), never the lowest pin anywhere in the repository."""
 
     by_dir: dict[str, list[tuple[str, dict[str, Version]]]] = field(default_factory=dict)
+    locks: set[str] = field(default_factory=set)  # the lock files among the sources
     _memo: dict[str, tuple[dict[str, Version], dict[str, str]]] = field(default_factory=dict)
 
     def add(self, path: str, text: str) -> None:
         self.add_found(path, pins([text]))
 
     def add_manifest(self, m: Manifest) -> None:
+        if m.format == "lock":
+            self.locks.add(m.path)
         self.add_found(m.path, manifest_pins(m.requirements))
 
     def add_found(self, path: str, found: dict[str, Version]) -> None:
@@ -101,16 +104,22 @@ class PinIndex:
             self.by_dir.setdefault(posixpath.dirname(path), []).append((path, found))
 
     def for_file(self, path: str) -> tuple[dict[str, Version], dict[str, str]]:
-        """The versions that apply to `path` and, per library, where it is pinned (for messages)."""
+        """The versions that apply to `path` and, per library, where it is pinned (for messages).
+        In one folder a lock file's entry wins over the manifests' lower bounds: it says what
+        is installed (helm's uv.lock resolves `torch>=1.13.1,<3.0.0` to 2.11.0)."""
         folder = posixpath.dirname(path)
         if folder not in self._memo:
             versions: dict[str, Version] = {}
             sources: dict[str, str] = {}
             current: str | None = folder
             while current is not None:
-                for source, found in sorted(self.by_dir.get(current, ())):
+                entries = sorted(self.by_dir.get(current, ()))
+                locked = {name for source, found in entries if source in self.locks for name in found}
+                for source, found in entries:
                     for name, version in found.items():
                         nearer = name in sources and posixpath.dirname(sources[name]) != current
+                        if name in locked and source not in self.locks:
+                            continue
                         if not nearer and (name not in versions or version < versions[name]):
                             versions[name], sources[name] = version, f"`{source}`"
                 current = posixpath.dirname(current) if current else None
