@@ -397,6 +397,12 @@ def _grade(
         # A storage bucket the code names is its project's (or its vendor's sample data):
         # whoever can write there already ships the code; worth fixing, no way in.
         details.append("a storage bucket this code names itself")
+    elif origin is not None and origin.raises and origin.proof and origin.spelled:
+        # A web address written in the code (deepchecks' demo models on figshare, unsloth's
+        # mapper on its own GitHub branch): whoever controls that host chooses the data, but
+        # the code shows no way for anyone else in. The rule's level, not critical (reviewers
+        # judged all three such criticals high at most).
+        details.append("a web address this code names itself")
     elif origin is not None and origin.raises and origin.proof:
         known = ctx.facts.launches if isinstance(ctx.facts, Facts) else ()
         step = launcher(known, script) if from_command_line(origin) else None

@@ -211,9 +211,9 @@ def _strongest(origins: list[Origin]) -> Origin:
         # The platform's model folder, or a fallback no outsider sets (`os.getcwd()`, a
         # name joined to it): still the deployment's own files.
         return next((o for o in origins if o.platform), strongest)
-    if strongest.fixed and any(o.raises and not o.fixed for o in origins):
+    if (strongest.fixed or strongest.spelled) and any(o.raises and not (o.fixed or o.spelled) for o in origins):
         # a location spelled out, which the environment or a caller may replace: not fixed
-        return replace(strongest, fixed=False)
+        return replace(strongest, fixed=False, spelled=False)
     return strongest
 
 
@@ -324,9 +324,10 @@ class Origins:
                 # `f"gs://{BUCKET}/{PATH}"` of names fixed in the code: the project's storage,
                 # as a bucket URL written out is; `f"http://{args.host}:{args.port}"`: a
                 # server the operator names, no way in.
-                fixed = BUCKET_URL.match(first.value) is not None and all(p.rank == 0 for p in parts)
+                spelled = all(p.rank == 0 for p in parts)  # `f"https://host/{PATH}"` of names fixed in the code
+                fixed = BUCKET_URL.match(first.value) is not None and spelled
                 chosen = any(operators_choice(p) for p in parts) and all(p.rank == 0 or operators_choice(p) for p in parts)
-                return replace(found, fixed=fixed, proof=not chosen)
+                return replace(found, fixed=fixed, proof=not chosen, spelled=spelled)
             parts = [
                 self.of(v.value, scope, depth + 1) if i == 0 else named_inside(self.of(v.value, scope, depth + 1))
                 for i, v in enumerate(node.values)
@@ -390,7 +391,7 @@ class Origins:
                     # from a server the operator names (`urlopen(f"http://{args.host}/state")`): their choice
                     chosen = opened is not None and (operators_choice(opened) or (opened.rank == 3 and not opened.proof))
                     found = _found(3, f"a download by `{_fetching_call(qualname)}`", node, proof=not chosen)
-                    return replace(found, fixed=opened is not None and opened.fixed)
+                    return replace(found, fixed=opened is not None and opened.fixed, spelled=opened is not None and opened.spelled)
                 if qualname in NUMBER_CALLS:
                     return NUMBER
                 if qualname in SOURCE_CALLS:
