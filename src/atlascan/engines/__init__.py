@@ -52,16 +52,16 @@ PATH_GATES: dict[tuple[str, str], str] = {
     ("commands", "python"): r"(?:^|/)jupyter_(?:notebook|server|lab)_config\.py$",
     ("commands", "text"): r"(?:^|/)config\.properties$",
 }
-def passes_path_gate(name: str, file: SourceFile) -> bool:
-    """Whether the engine `name` has anything to say of `file` by its path (`PATH_GATES`)."""
-    path = PATH_GATES.get((name, file.kind))
-    return path is None or re.search(path, file.path) is not None
-
-
 TEXT_GATES: dict[tuple[str, str], tuple[str, ...]] = {
     # Kubeflow component declarations and setup.py
     ("dependencies", "python"): ("packages_to_install", "pip_index_urls", "setup("),
 }
+
+
+def passes_path_gate(name: str, file: SourceFile) -> bool:
+    """Whether the engine `name` has anything to say of `file` by its path (`PATH_GATES`)."""
+    path = PATH_GATES.get((name, file.kind))
+    return path is None or re.search(path, file.path) is not None
 
 
 class Engine:
