@@ -514,3 +514,20 @@ def test_a_stages_bare_arg_takes_the_global_default() -> None:
     doc = parsers.document(SourceFile("Dockerfile", "/nonexistent/Dockerfile", "dockerfile", len(text)), text)
     (run,) = [ct for ct in doc.view(commands) if ct.origin == "dockerfile RUN"]
     assert {k: run.env.get(k) for k in ("UV_VERSION", "TAG", "OTHER")} == {"UV_VERSION": "0.8.4", "TAG": "v2", "OTHER": None}
+
+
+def test_a_ci_jobs_smoke_test_of_a_testpypi_release_is_practice(tmp_path: Path) -> None:
+    """cleanlab's, lerobot's and torchtitan's release workflows install the package they just
+    uploaded to TestPyPI, with PyPI as the extra index for its dependencies: PyPA's documented
+    recipe, in a job that ships nothing it installs (judged NOISE four times). The same pair
+    in an image is reported."""
+    step = "pip install -i https://test.pypi.org/simple/ --extra-index-url https://pypi.org/simple/ mypkg==1.2.0"
+    workflow = f"on: release\njobs:\n  smoke:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {step}\n"
+    result = scan_text(tmp_path / "ci", ".github/workflows/release.yml", workflow, select=["ATS-CMD-010"])
+    assert result.findings == []
+    assert [n.message for n in result.notices if n.held_as == "practice"] == [
+        "ATS-CMD-010: 1 site held back as the repository's practice (a CI job's smoke test of a release on TestPyPI, "
+        "which ships nothing it installs); --include-practice reports them."
+    ]
+    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-010"])
+    assert [(f.region.start_line, f.severity.label) for f in image.findings] == [(2, "high")]

@@ -134,6 +134,7 @@ class Hit:
     severity: Severity | None = None
     source: str | None = None  # the owner of the GitHub repository the command installs from
     practice: str | None = None  # why the hit is the repository's practice (held back), if it is
+    ci_practice: str | None = None  # ... why it is, in a CI job's script only
 
 
 @dataclass
@@ -452,6 +453,10 @@ def _uv_first_index(options: Iterator[tuple[int, str]], env: Mapping[str, str]) 
     return strategy.strip("'\"") != "unsafe-best-match"
 
 
+TESTPYPI = re.compile(r"^https?://test\.pypi\.org/", re.I)
+TESTPYPI_SMOKE = "a CI job's smoke test of a release on TestPyPI, which ships nothing it installs"
+
+
 def detect_extra_index(scan: Scan) -> Iterator[Hit]:
     # The index `pip config set global.index-url` makes the primary; an extra index that
     # repeats it (LLaMA-Factory's images set both to `${PIP_INDEX}`) adds no second index.
@@ -484,7 +489,11 @@ def detect_extra_index(scan: Scan) -> Iterator[Hit]:
             practice = OWN_PACKAGES_PRACTICE if wheels and installs_own_packages(wheels, names) else None
             if practice is None and wheels and stable_wheel_index(wheels):
                 practice = STABLE_INDEX_PRACTICE
-            yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice)
+            # PyPA's recipe to smoke-test a release uploaded to TestPyPI (`-i test.pypi.org
+            # --extra-index-url pypi.org`): in a CI job it ships nothing it installs (cleanlab,
+            # lerobot, torchtitan; judged NOISE four times).
+            smoke = TESTPYPI_SMOKE if any(TESTPYPI.match(u or "") for u in (primary, _expand(url, scan.env))) else None
+            yield Hit("ATS-CMD-010", word.start, end, {"how": "--extra-index-url"}, severity, practice=practice, ci_practice=smoke)
         key = _pip_config(inv, "extra-index-url")
         if key is not None and not (len(inv.args) > 3 and inv.args[3].value in configured):
             yield Hit("ATS-CMD-010", key.start, key.end, {"how": "pip config extra-index-url"})
@@ -580,6 +589,7 @@ def _git_ref(spec: str) -> str | None:
 
 
 GIT_UNPINNED = "ATS-CMD-012"
+CI_BRANCH = "a CI job's install of a branch, which ships nothing it installs"
 
 
 def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
@@ -601,7 +611,9 @@ def detect_git_unpinned(scan: Scan) -> Iterator[Hit]:
             if revision_unknown(spec.split("git+", 1)[1], ref):
                 continue  # the build fills the ref in: it may be a commit
             if ref is None or not HEX40.match(ref.lower()):
-                yield Hit(GIT_UNPINNED, word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(spec))
+                # A test leg against upstream's branch (unsloth's "vs TRL main", axolotl's
+                # nightly) tracks the head on purpose, and a CI job ships nothing it installs.
+                yield Hit(GIT_UNPINNED, word.start, word.end, {"ref": f"@{ref}" if ref else "no ref"}, source=github_owner(spec), ci_practice=CI_BRANCH)
 
 
 # ---- remote code and downloads -----------------------------------------------------------------
@@ -1220,8 +1232,6 @@ class CommandsEngine(Engine):
                     finding.severity(Severity.LOW).property("practice", hit.practice)
                 if hit.rule_id == GIT_UNPINNED and isinstance(ctx.facts, Facts) and ctx.facts.git_refs_practice:
                     finding.severity(Severity.LOW).property("practice", GIT_PRACTICE)
-                if hit.rule_id == GIT_UNPINNED and file.kind in CI_KINDS:
-                    # A test leg against upstream's branch (unsloth's "vs TRL main", axolotl's
-                    # nightly): tracking the head is the job's purpose, and it ships nothing.
-                    finding.property("practice", "a CI job's install of a branch, which ships nothing it installs")
+                if hit.ci_practice and file.kind in CI_KINDS:
+                    finding.property("practice", hit.ci_practice)
                 finding.emit()
