@@ -1693,3 +1693,21 @@ def test_a_download_from_a_web_address_the_code_spells_out_is_not_critical(tmp_p
     found = _by_line(_scan(tmp_path, {"datasets.py": code}), "ATS-PY-002")
     assert {line: f.severity for line, f in found.items()} == {6: Severity.HIGH, 9: Severity.CRITICAL, 13: Severity.HIGH}
     assert found[6].message.endswith("(a web address this code names itself).")
+
+
+def test_the_evidence_names_the_assignment_before_the_use(tmp_path: Path) -> None:
+    """cleanlab's test helper reuses `response` for two downloads: each load reads the one
+    just before it, and its message names that line (it named the later one for both, and
+    the two identical messages folded into one finding)."""
+    code = (
+        "import io\nimport numpy as np\nimport requests\n\n"
+        "def get(a_url, b_url):\n"
+        "    response = requests.get(a_url)\n"  # 6
+        "    a = np.load(io.BytesIO(response.content), allow_pickle=True)\n"  # 7
+        "    response = requests.get(b_url)\n"  # 8
+        "    b = np.load(io.BytesIO(response.content), allow_pickle=True)\n"  # 9
+        "    return a, b\n"
+    )
+    found = _by_line(_scan(tmp_path, {"fetch.py": code}), "ATS-PY-003")
+    assert "(from `requests.get(a_url)` at line 6)" in found[7].message
+    assert "(from `requests.get(b_url)` at line 8)" in found[9].message

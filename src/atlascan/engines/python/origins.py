@@ -288,7 +288,7 @@ class Origins:
         # Whether a parameter every in-file call hands a fixed value is that value. Off for a
         # cross-file wrapper summary: callers in other files hand it theirs.
         self.fixed_calls = fixed_calls
-        self._names: dict[tuple[str, int], Origin] = {}
+        self._names: dict[tuple[str, int, int], Origin] = {}  # (name, scope, use line or 0)
         self._digest_checks: dict[str, bool] = {}  # module functions by name: raise on a digest mismatch?
         self._cut = False  # the current name's lookup hit MAX_DEPTH somewhere below it
 
@@ -335,12 +335,16 @@ class Origins:
             ]
             return _strongest(parts) if parts else LITERAL
         if isinstance(node, ast.Name):
-            key = (node.id, id(scope))
+            # A name assigned more than once in its own scope (`response = requests.get(a)`
+            # ... `response = requests.get(b)`) is judged from each use: the assignment
+            # nearest before it leads among equals, so the evidence names that line.
+            use = node.lineno if len(scope.assigns.get(node.id, ())) > 1 else 0
+            key = (node.id, id(scope), use)
             if key in self._names:
                 return self._names[key]
             self._names[key] = CYCLE  # breaks `x = f(x)` cycles
             outer, self._cut = self._cut, False
-            found = self._name(node.id, scope, depth)
+            found = self._name(node.id, scope, depth, use)
             if self._cut:
                 # Cut short by the hop limit (reached deep, through what a function's calls
                 # hand it): a lookup from nearer the name may see further, so not remembered.
@@ -456,7 +460,7 @@ class Origins:
             return self.of(node.value, scope, depth + 1)
         return UNKNOWN
 
-    def _name(self, ident: str, scope: Scope, depth: int) -> Origin:
+    def _name(self, ident: str, scope: Scope, depth: int, use: int = 0) -> Origin:
         current: Scope | None = scope
         while current is not None:
             if current.kind in ("function", "lambda") and ident in current.params:
@@ -487,6 +491,10 @@ class Origins:
                 values = current.assigns[ident]
                 if not values:
                     return UNKNOWN
+                if use and current is scope:
+                    before = [v for v in values if getattr(v[0], "lineno", use) < use]
+                    nearest = max(before, key=lambda v: getattr(v[0], "lineno", 0), default=None)
+                    values = [nearest, *(v for v in values if v is not nearest)] if nearest is not None else values
                 origins = [self.of(value, current, depth + 1) for value, _ in values[:4]]
                 # `x = x.replace(...)` reworks what the other assignments give; it adds nothing
                 return _strongest([o for o in origins if o is not CYCLE] or origins)
