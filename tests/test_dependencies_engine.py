@@ -322,6 +322,23 @@ def test_a_range_a_lock_beside_it_resolves_is_reported_at_the_locked_version(tmp
     assert found[0].message.startswith("transformers==4.41.2 matches") and "CVE-2026-4372" not in found[0].message
 
 
+def test_an_older_environments_release_in_a_forked_lock_is_practice(tmp_path: Path) -> None:
+    """whylogs' poetry.lock resolves pillow 9.5.0 for Python 3.7 and 10.3.0 for the rest,
+    helm's uv.lock keras 3.12.1 for Python 3.10 and 3.14.0 for the rest: the fix installs
+    wherever it can (judged NOISE twice). The affected release is low and held back; a lock
+    whose every release of the package is affected is reported as before."""
+    entry = '[[package]]\nname = "keras"\nversion = "{}"\n'
+    forked = entry.format("3.9.0") + "\n" + entry.format("3.14.0")
+    files = {"app/pyproject.toml": '[project]\nname = "a"\ndependencies = ["keras"]\n', "app/uv.lock": forked}
+    files |= {"old/pyproject.toml": files["app/pyproject.toml"], "old/uv.lock": entry.format("3.9.0")}
+    found = _findings(tmp_path, files, "ATS-DEP-004")
+    assert [(f.path, f.region.start_line) for f in found] == [("old/uv.lock", 2)]
+    held = _findings(tmp_path / "held", files, "ATS-DEP-004", report_classes=frozenset({"practice", "unproven"}))
+    fork = next(f for f in held if f.path == "app/uv.lock")
+    assert (fork.region.start_line, fork.severity) == (2, Severity.LOW)
+    assert fork.message.endswith("(the lock resolves keras==3.14.0 for the other environments).")
+
+
 def test_ml_packages_where_the_whole_manifest_floats_are_its_practice(tmp_path: Path) -> None:
     text = "scikit-learn\nxgboost>=1.7.0\npandas>=2.0.0\nboto3\nsagemaker-mlflow==0.2.0\n"
     result = scan_text(tmp_path, "requirements.txt", text, select=["ATS-DEP-005"])

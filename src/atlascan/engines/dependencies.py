@@ -333,10 +333,15 @@ class DependenciesEngine(Engine):
             # entry (no manifest of its folder asks for it) is low: the code may never
             # reach it, and the fix is the parent package's upgrade.
             severity, remedy = min(found.severity, Severity.HIGH), found.remedy
+            fork = m.format == "lock" and _fixed_elsewhere(table, m, req)
             if m.format == "lock":
                 asked = self._asked_for(m, ctx) if asked is None else asked
                 if req.name not in asked:
                     severity, remedy = Severity.LOW, f"{remedy} (a transitive dependency: no manifest of this folder names it)"
+                if fork:
+                    # whylogs' pillow 9.5.0 for Python 3.7, helm's keras 3.12.1 for 3.10
+                    # (judged NOISE): the lock resolves a fixed release wherever one installs.
+                    severity, remedy = Severity.LOW, f"{remedy} (the lock resolves {fork} for the other environments)"
             elif ctx.file.kind in CI_KINDS:
                 # A CI job's own environment (a test leg on the oldest supported torch): it
                 # runs the repository's tests and ships nothing it installs.
@@ -367,6 +372,8 @@ class DependenciesEngine(Engine):
                 # Sibling requirements files (`torch_cu118.txt`, `torch_rocm62.txt`) pinning
                 # the package to affected releases: one upgrade to decide, one finding.
                 finding.property("foldScope", "folder").property("foldObject", f"package:{req.name}")
+            if fork:
+                finding.property("practice", "an older environment's release in a lock that resolves a fixed one beside it")
             if unshipped:
                 # Reviewers judged every such pin NOISE (DeepSpeed's CI legs on old torch,
                 # feast's CI lock): held back as what every project's test matrix does.
@@ -638,6 +645,18 @@ def _deployable(path: str, all_paths: frozenset[str]) -> bool:
     if name == "pipfile" and f"{path}.lock" in all_paths:
         return False  # the lock pins what is installed
     return not _development_only(path)
+
+
+def _fixed_elsewhere(table: dict[str, list[advisories.Advisory]], m: Manifest, req: Requirement) -> str | None:
+    """A newer release of `req`'s package the same lock file resolves (for other Python
+    versions or platforms, `uv.lock` and `poetry.lock` forks) that no advisory matches: the
+    affected one serves only environments the fix does not install on. None otherwise."""
+    if not req.pinned:
+        return None
+    mine = _version(req.pinned)
+    newer = sorted({r.pinned for r in m.requirements if r.name == req.name and r.pinned and _version(r.pinned) > mine}, key=_version, reverse=True)
+    fixed = [text for text in newer if not advisories.matches(table, req.name, f"=={text}")]
+    return f"{req.name}=={fixed[0]}" if fixed else None
 
 
 def _development_only(path: str) -> bool:
