@@ -1871,6 +1871,23 @@ def _pushes_image(step: Mapping) -> bool:
     return not names or not all(LOCAL_REGISTRY.match(t) for t in names)
 
 
+def _needed_by(flow: Workflow, names: set[str]) -> set[str]:
+    """The jobs that the jobs `names` need, directly or through others (`needs:`)."""
+    needs: dict[str, set[str]] = {}
+    for job in flow.jobs:
+        value = job.node.get("needs")
+        items = value.items if isinstance(value, Sequence) else [value] if value is not None else []
+        needs[job.name] = {n.value.strip() for n in items if isinstance(n, Scalar)}
+    found: set[str] = set()
+    todo = [n for name in names for n in needs.get(name, ())]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(needs.get(name, ()))
+    return found
+
+
 def _cache_site(step: Mapping) -> YNode | None:
     """The node that turns caching on in this step, or None."""
     name = _uses(step).lower().split("@", 1)[0]
@@ -1891,9 +1908,14 @@ def check_release_cache(flow: Workflow, ctx: FileContext) -> None:
     if flow.action:
         return
     release_trigger = "release" in flow.triggers or _tag_push(flow)
+    # Where a job of a release workflow visibly publishes, another job feeds the release only
+    # if a publishing job needs it: one that runs after (whylogs' version-bump pull request)
+    # publishes nothing (judged FALSE).
+    publishers = {job.name for job in flow.jobs if _publishes(job)}
+    feeding = _needed_by(flow, publishers) if publishers else None
     for job in flow.jobs:
         publishes = _publishes(job)
-        if not publishes and not release_trigger:
+        if not publishes and (not release_trigger or (feeding is not None and job.name not in feeding)):
             continue
         if not publishes:
             publishes = "a release" if "release" in flow.triggers else "a tag push"
