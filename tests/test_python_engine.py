@@ -529,6 +529,21 @@ def test_a_pin_is_not_raised_by_the_command_line_naming_the_model(tmp_path: Path
     assert [(f.region.start_line, f.severity) for f in _scan(tmp_path, {"embed.py": code}).findings if f.rule_id == "ATS-PY-006"] == [(6, Severity.LOW)]
 
 
+def test_a_field_of_a_helpers_parameter_names_no_hub_id_to_pin(tmp_path: Path) -> None:
+    """torchtune's `tune download` hands `snapshot_download` the `repo_id` field of the
+    namespace its subcommand is given (judged NOISE): as for a plain parameter of a generic
+    helper, the caller names the model, and there is no hub id here to pin."""
+    code = (
+        "from huggingface_hub import snapshot_download\n"
+        "class Download:\n"
+        "    def _download_cmd(self, args):\n"
+        "        return snapshot_download(args.repo_id, local_dir=args.output_dir)\n"  # 4: silent
+        "def fixed():\n    return snapshot_download('acme/encoder')\n"  # 6
+    )
+    found = [(f.region.start_line, f.severity) for f in _scan(tmp_path, {"download.py": code}).findings if f.rule_id == "ATS-PY-006"]
+    assert found == [(6, Severity.LOW)]
+
+
 def test_loaders_of_formats_without_pickle_are_at_most_medium(tmp_path: Path) -> None:
     code = (
         "import os\nimport mlflow\nimport tensorflow as tf\n"

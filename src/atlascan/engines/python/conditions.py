@@ -430,8 +430,8 @@ def unpinned_revision(site: Site) -> Hit | None:
     origin = site.analysis.origins.of(target, site.scope)
     if origin.rank == 0:
         return None
-    if isinstance(target, ast.Name) and origin.param == target.id and not origin.proof:
-        return None  # a generic utility's parameter: no hub id here to pin
+    if origin.param and not origin.proof:
+        return None  # a generic utility's parameter, or a field of one (`args.repo_id`): no hub id here to pin
     return Hit(_callee(site), "the model is fetched without `revision=` pinned to a commit", precision=Precision.MEDIUM)
 
 
