@@ -216,11 +216,6 @@ class DependenciesEngine(Engine):
                 continue
         return names
 
-    def _pins_the_lock(self, m: Manifest, name: str, ctx: FileContext) -> bool:
-        """Whether a lock file beside the manifest pins `name`: its groups are resolved
-        together, so what one group pins, every group that needs the package gets."""
-        return m.format in LOCKED_FORMATS and name in self._locked(m, ctx)
-
     def _locked(self, m: Manifest, ctx: FileContext) -> set[str]:
         """Package names a lock file in the manifest's folder pins."""
         folder = m.path.rpartition("/")[0]
@@ -333,11 +328,12 @@ class DependenciesEngine(Engine):
             # entry (no manifest of its folder asks for it) is low: the code may never
             # reach it, and the fix is the parent package's upgrade.
             severity, remedy = min(found.severity, Severity.HIGH), found.remedy
-            fork = m.format == "lock" and _fixed_elsewhere(table, m, req)
+            fork: str | None = None  # a newer, unaffected release the same lock resolves
             if m.format == "lock":
                 asked = self._asked_for(m, ctx) if asked is None else asked
                 if req.name not in asked:
                     severity, remedy = Severity.LOW, f"{remedy} (a transitive dependency: no manifest of this folder names it)"
+                fork = _fixed_elsewhere(table, m, req)
                 if fork:
                     # whylogs' pillow 9.5.0 for Python 3.7, helm's keras 3.12.1 for 3.10
                     # (judged NOISE): the lock resolves a fixed release wherever one installs.
@@ -351,11 +347,13 @@ class DependenciesEngine(Engine):
                 # The same for a development-only manifest: tests, docs builds, type checks.
                 severity, remedy = Severity.LOW, f"{remedy} (a development-only manifest, which ships nothing it installs)"
                 unshipped = True
-            elif req.group and _development_only(req.group) and not self._pins_the_lock(m, req.name, ctx):
+            elif req.group and _development_only(req.group) and not (
+                m.format in LOCKED_FORMATS and req.name in (locked := self._locked(m, ctx) if locked is None else locked)
+            ):
                 # ... and a development extra or group of a manifest that ships (horovod's
                 # `dev` extra pinning its oldest supported torch). Not where a lock beside it
-                # pins the package: one resolution of every group makes the dev pin what the
-                # shipped groups get (MLServer's `all-runtimes-dev` transformers).
+                # pins the package: it resolves every group at once, so the dev pin is what
+                # the shipped groups get (MLServer's `all-runtimes-dev` transformers).
                 severity, remedy = Severity.LOW, f"{remedy} (the development group `{req.group}`, which ships nothing it installs)"
                 unshipped = True
             finding = (

@@ -869,14 +869,10 @@ def _extras_only(tree: ast.Module, wanted: list[ast.expr]) -> dict[int, str]:
     others = [v for v in wanted if not isinstance(v, ast.Dict)]
     reach: dict[int, set[str]] = {}
     for name, value in named:
-        for line in _strings(value, tree):
+        for line in _strings_of([value], tree):
             reach.setdefault(line, set()).add(name)
     common = _strings_of(others, tree) if others else set()
     return {line: next(iter(names)) for line, names in reach.items() if len(names) == 1 and line not in common}
-
-
-def _strings(value: ast.expr, tree: ast.Module) -> set[int]:
-    return _strings_of([value], tree)
 
 
 def _strings_of(roots: list[ast.expr], tree: ast.Module) -> set[int]:

@@ -39,6 +39,13 @@ class Job:
     node: Mapping
     steps: list[Mapping]
 
+    @property
+    def needs(self) -> list[str]:
+        """The jobs this one waits for (`needs:`, one name or a list)."""
+        value = self.node.get("needs")
+        items = value.items if isinstance(value, Sequence) else [value]
+        return [n.value.strip() for n in items if isinstance(n, Scalar)]
+
 
 @dataclass
 class Workflow:
@@ -793,8 +800,7 @@ def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping, str
             shown = f" (`{name_of[:40]}`)" if name_of else ""
             return (f", once someone with triage rights labels the pull request{shown} (job `{name}`); "
                     "the head runs as it is then, not as it was reviewed", condition, "The label test that gates this job.")
-        needs = current.node.get("needs")
-        todo += [n.value.strip() for n in (needs.items if isinstance(needs, Sequence) else [needs]) if isinstance(n, Scalar)]
+        todo += current.needs
     return None
 
 
@@ -1873,11 +1879,7 @@ def _pushes_image(step: Mapping) -> bool:
 
 def _needed_by(flow: Workflow, names: set[str]) -> set[str]:
     """The jobs that the jobs `names` need, directly or through others (`needs:`)."""
-    needs: dict[str, set[str]] = {}
-    for job in flow.jobs:
-        value = job.node.get("needs")
-        items = value.items if isinstance(value, Sequence) else [value] if value is not None else []
-        needs[job.name] = {n.value.strip() for n in items if isinstance(n, Scalar)}
+    needs = {job.name: job.needs for job in flow.jobs}
     found: set[str] = set()
     todo = [n for name in names for n in needs.get(name, ())]
     while todo:
@@ -1911,10 +1913,11 @@ def check_release_cache(flow: Workflow, ctx: FileContext) -> None:
     # Where a job of a release workflow visibly publishes, another job feeds the release only
     # if a publishing job needs it: one that runs after (whylogs' version-bump pull request)
     # publishes nothing (judged FALSE).
-    publishers = {job.name for job in flow.jobs if _publishes(job)}
+    published = {job.name: _publishes(job) for job in flow.jobs}
+    publishers = {name for name, how in published.items() if how}
     feeding = _needed_by(flow, publishers) if publishers else None
     for job in flow.jobs:
-        publishes = _publishes(job)
+        publishes = published[job.name]
         if not publishes and (not release_trigger or (feeding is not None and job.name not in feeding)):
             continue
         if not publishes:
