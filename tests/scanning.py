@@ -6,15 +6,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from atlascan.model import Limits, ScanResult
-from atlascan.pathclass import UNPROVEN
+from atlascan.pathclass import PEDANTIC, UNPROVEN
 from atlascan.scan import ScanOptions, run_scan
 
 
 def scan_path(path: Path, root: Path | None = None, **kwargs: object) -> ScanResult:
-    """Scan as the engines see it: sinks with no outside input shown are reported unless a
-    test passes its own `report_classes` (the default hold-back has tests of its own)."""
+    """Scan as the engines see it: sinks with no outside input shown and pedantic rules are
+    reported unless a test passes its own `report_classes` (the default hold-back has tests of
+    its own)."""
     root = root or (path if path.is_dir() else path.parent)
-    kwargs.setdefault("report_classes", frozenset({UNPROVEN}))
+    kwargs.setdefault("report_classes", frozenset({UNPROVEN, PEDANTIC}))
     opts = ScanOptions(paths=[path], root=root, use_ignore_files=False, jobs=1, limits=Limits(file_timeout_s=120), **kwargs)  # type: ignore[arg-type]
     return run_scan(opts)
 

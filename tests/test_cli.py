@@ -227,3 +227,26 @@ def test_include_unproven_from_the_flag_or_the_repositorys_configuration(tmp_pat
     data = json.loads(capsys.readouterr().out)
     assert [(f["rule_id"], f["line"]) for f in data["findings"]] == [("ATS-PY-004", 2)]
     assert not [n for n in data["notices"] if "include-unproven" in n["message"]]
+
+
+def test_pedantic_rules_from_the_flag_the_configuration_or_their_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # ATS-DEP-005 (an ML package at any version) is pedantic: counted in one notice by default;
+    # the flag, the repository's configuration, or selecting the rule by its id reports it.
+    (tmp_path / "requirements.txt").write_text("fastapi==0.115.0\ntorch\n", encoding="utf-8")
+    args = ["scan", str(tmp_path), "--root", str(tmp_path), "-f", "json", "--no-cache"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["findings"] == []
+    assert [n["message"] for n in data["notices"] if "pedantic" in n["message"]] == [
+        "ATS-DEP-005: 1 site held back: a pedantic pinning rule, seldom worth acting on where it stands; "
+        "--include-pedantic reports them."
+    ]
+    for extra in (["--include-pedantic"], ["--select", "ATS-DEP-005"]):
+        assert main([*args, *extra]) == 1
+        assert [(f["rule_id"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]] == [("ATS-DEP-005", 2)]
+    # A prefix selects the family, not the pedantic rule by name: still held back.
+    assert main([*args, "--select", "ATS-DEP"]) == 0
+    capsys.readouterr()
+    (tmp_path / ".atlascan.toml").write_text("include-pedantic = true\n", encoding="utf-8")
+    assert main(args) == 1
+    assert [(f["rule_id"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]] == [("ATS-DEP-005", 2)]

@@ -207,7 +207,8 @@ def test_a_saved_mlflow_models_recorded_environment_is_generated(tmp_path: Path)
     worker.mkdir()
     (worker / "MLmodel").write_text("# the model goes here\n", "utf-8")
     (worker / "requirements.txt").write_text(requirements + "torch\n", "utf-8")
-    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1))
+    pedantic = frozenset({"pedantic"})  # ATS-DEP-005's findings show what was read
+    result = run_scan(ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, report_classes=pedantic))
     assert sorted((f.rule_id, f.path) for f in result.findings) == [
         ("ATS-ART-008", "endpoints/sklearn-diabetes/model/MLmodel"),
         ("ATS-DEP-005", "service/requirements.txt"),
@@ -216,7 +217,7 @@ def test_a_saved_mlflow_models_recorded_environment_is_generated(tmp_path: Path)
     notes = [(n.path, n.message) for n in result.notices if "MLflow" in n.message]
     assert notes == [("endpoints/sklearn-diabetes/model", "Saved MLflow model: the environment MLflow recorded "
                       "(conda.yaml, python_env.yaml, requirements.txt) skipped (use --include-generated to scan it).")]
-    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(include_generated=True))
+    opts = ScanOptions(paths=[tmp_path], root=tmp_path, jobs=1, limits=Limits(include_generated=True), report_classes=pedantic)
     assert "endpoints/sklearn-diabetes/model/requirements.txt" in {f.path for f in run_scan(opts).findings}
     assert _paths(model) == ["MLmodel"]
     assert _paths(model, include_generated=True) == ["MLmodel", "conda.yaml", "python_env.yaml", "requirements.txt"]

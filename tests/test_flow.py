@@ -257,7 +257,7 @@ def test_tests_and_docs_hold_back_what_does_not_stand_alone(tmp_path: Path) -> N
 def test_include_flags_report_what_was_held_back(tmp_path: Path) -> None:
     from atlascan.pathclass import report_classes
 
-    result = scan_path(write_tree(tmp_path, _SAMPLE_FILES), report_classes=report_classes(tests=True, docs=True, unproven=True))
+    result = scan_path(write_tree(tmp_path, _SAMPLE_FILES), report_classes=report_classes(tests=True, docs=True, unproven=True, pedantic=True))
     assert {(f.path, f.rule_id) for f in result.findings} >= {
         ("docs/tutorial/train.py", "ATS-PY-001"),
         ("docs/tutorial/convert.py", "ATS-PY-001"),

@@ -318,7 +318,7 @@ def test_kfp_ir_without_apiversion_is_a_manifest(tmp_path: Path) -> None:
         "pipelineInfo: {name: p}\n"
         "deploymentSpec:\n  executors:\n    exec-a:\n      container:\n        image: python\n"
     )
-    result = scan_text(tmp_path, "pipeline.yaml", text, report_classes=frozenset({"practice"}))
+    result = scan_text(tmp_path, "pipeline.yaml", text, report_classes=frozenset({"practice", "pedantic"}))
     assert pairs(result, "ATS-K8S") == {("ATS-K8S-008", 6)}
 
 
@@ -589,7 +589,8 @@ def test_tag_pins_as_the_repository_practice_are_held_back_latest_too(tmp_path: 
         "are pinned by digest); --include-practice reports them."
     ]
     # Asked for, the practice is one finding for the repository, every other site related.
-    (finding,) = [f for f in scan_path(tmp_path, report_classes=frozenset({"practice"})).findings if f.rule_id == "ATS-K8S-008"]
+    asked = frozenset({"practice", "pedantic"})
+    (finding,) = [f for f in scan_path(tmp_path, report_classes=asked).findings if f.rule_id == "ATS-K8S-008"]
     assert len(finding.related) == 4
     assert "(and 4 more in this repository)" in finding.message
 

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="report sinks the code shows no outside input reaching (a script's own command line or "
                            "environment, a file or bucket the code names, data of unknown origin, what a loader or "
                            "runner function is handed); by default counted in one notice per rule")
+    scan.add_argument("--include-pedantic", action="store_true",
+                      help="report the rules marked pedantic (pinning by digest or version beyond the repository's "
+                           "practice: images, base images, remote ADD, ML package versions); by default counted in one "
+                           "notice per rule, and reported when a rule is selected by its id")
     scan.add_argument("--max-file-size", type=_positive_int, metavar="KIB", help="largest text file to scan (default 5120 KiB)")
     scan.add_argument("--root", type=Path, help="folder that reported paths are relative to (default: current folder)")
     scan.add_argument("--config", type=Path, metavar="FILE",
@@ -273,6 +277,7 @@ def _scan(args: argparse.Namespace) -> int:
             args.include_docs or config.include_docs,
             args.include_practice or config.include_practice,
             args.include_unproven or config.include_unproven,
+            args.include_pedantic or config.include_pedantic,
         ),
         force_exclude=args.force_exclude,
         limits=Limits(

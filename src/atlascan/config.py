@@ -42,6 +42,7 @@ class Config:
     include_docs: bool = False
     include_practice: bool = False  # report what follows the repository's own practice (pins, platform loads)
     include_unproven: bool = False  # report sinks with no outside input shown (see pathclass.UNPROVEN)
+    include_pedantic: bool = False  # report the rules marked pedantic (see pathclass.PEDANTIC)
     path_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> extra globs
     max_file_size_kb: int = 5 * 1024
     strict: bool = False
@@ -58,7 +59,7 @@ class Config:
 _LISTS = ("select", "ignore", "exclude", "checkov-frameworks")
 _BOOLS = (
     "respect-ignore-files", "inline-ignores", "include-vendored", "include-generated", "include-tests", "include-docs",
-    "include-practice", "include-unproven", "strict", "with-checkov",
+    "include-practice", "include-unproven", "include-pedantic", "strict", "with-checkov",
 )  # fmt: skip
 _INTS = ("max-file-size-kb", "jobs", "checkov-timeout")
 _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
@@ -71,12 +72,14 @@ _KNOWN = set(_LISTS) | set(_BOOLS) | set(_INTS) | {
 # when it lies inside the tree. Engine `options` may only narrow (allowlists). What its own
 # folders are (`path-classes`, `include-tests`, `include-docs`) and whether its own practice is
 # reported (`include-practice`, `include-unproven`) is the repository's to say: it changes which
-# findings of files scanned anyway are reported, never what is read or run.
+# findings of files scanned anyway are reported, never what is read or run; so is whether
+# pedantic rules are (`include-pedantic`).
 NARROWING = frozenset(
     {
         "select", "ignore", "exclude", "per-path-ignores", "severity-threshold", "fail-on",
         "strict", "inline-ignores", "respect-ignore-files", "options", "baseline",
         "path-classes", "include-tests", "include-docs", "include-practice", "include-unproven",
+        "include-pedantic",
     }
 )  # fmt: skip
 _WHY = {

@@ -203,11 +203,16 @@ PRACTICE_MIN_REFERENCES = 3
 # fed only by what whoever runs the code chooses or by what the code names itself (the Python
 # engine's `_unproven`), vulnerable pins beside no code that shows the flaw's feature in use.
 UNPROVEN = "unproven"
+# Nor is this: the findings of rules marked `pedantic` (pinning hygiene that real repositories'
+# maintainers judged not worth acting on where it stands), held back unless asked for.
+PEDANTIC = "pedantic"
 
 
-def report_classes(tests: bool, docs: bool, practice: bool = False, unproven: bool = False) -> frozenset[str]:
+def report_classes(
+    tests: bool, docs: bool, practice: bool = False, unproven: bool = False, pedantic: bool = False
+) -> frozenset[str]:
     """The classes whose held-back findings the user asked to see."""
-    wanted = ((TESTS, tests), (DOCS, docs), (PRACTICE, practice), (UNPROVEN, unproven))
+    wanted = ((TESTS, tests), (DOCS, docs), (PRACTICE, practice), (UNPROVEN, unproven), (PEDANTIC, pedantic))
     return frozenset(name for name, asked in wanted if asked)
 
 

@@ -79,6 +79,9 @@ class Rule:
     # A heuristic whose hits in tests and docs are mostly stand-ins (mock tokens, demo
     # passwords): reported there at low.
     demote_in_tests: bool = False
+    # A pinning rule whose findings reviewers have not found worth acting on in real
+    # repositories: held back by default, counted in one notice (`--include-pedantic`).
+    pedantic: bool = False
     source: str = ""  # the rule file, for error messages
 
     @property
@@ -161,6 +164,7 @@ def rule_from_mapping(data: Mapping[str, Any], source: str) -> Rule:
         defers_to=_tuple(data.get("defers_to"), "defers_to", source),
         fold=bool(data.get("fold", False)),
         demote_in_tests=bool(data.get("demote_in_tests", False)),
+        pedantic=bool(data.get("pedantic", False)),
         source=source,
     )
 

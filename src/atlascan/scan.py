@@ -43,6 +43,7 @@ from atlascan.model import (
 )
 from atlascan.pathclass import (
     DOCS,
+    PEDANTIC,
     PRACTICE,
     PRODUCT,
     TESTS,
@@ -226,7 +227,9 @@ def run_scan(
     with_findings = {f.path for f in findings}
     for path in tooling_scripts((f for f in found.files if f.path in with_findings), found.files):
         classes[path] = TESTS
-    findings, held = _grade(findings, rules, classes, opts.report_classes)
+    # A pedantic rule the user names by its id is asked for.
+    named = frozenset({PEDANTIC}) if any(rules[r].pedantic for r in opts.select if r in rules) else frozenset()
+    findings, held = _grade(findings, rules, classes, opts.report_classes | named)
     findings = folding.fold_all(_suppress(findings, state.markers, opts), rules, {f.path: f.size for f in found.files})
     notices = _per_tree(state.notices) + held
     all_enabled = dict(rules)
@@ -319,13 +322,14 @@ def _grade(
     the check raised one above its rule's default on evidence, e.g. a third-party action on a
     branch, or kept it there naming the evidence in `raisedBy`), and info in tests and docs.
     In tests and docs, what does not stand on its own is held back (counted in one notice per
-    folder) unless the user asked for that class. Elsewhere the repository's practice and
-    sinks with no outside input shown are held back in one notice per rule unless asked for.
-    Runs before the severity threshold applies."""
+    folder) unless the user asked for that class. Elsewhere the repository's practice, sinks
+    with no outside input shown and pedantic rules' findings are held back in one notice per
+    rule unless asked for. Runs before the severity threshold applies."""
     kept: list[Finding] = []
     held: list[Finding] = []
     practice: dict[str, list[Finding]] = {}
     unproven: dict[str, list[Finding]] = {}
+    pedantic: dict[str, list[Finding]] = {}
     for f in findings:
         cls = classes.get(f.path, PRODUCT)
         f.properties["pathClass"] = cls
@@ -338,6 +342,9 @@ def _grade(
             continue
         if f.properties.get(UNPROVEN) and UNPROVEN not in report:
             unproven.setdefault(f.rule_id, []).append(f)
+            continue
+        if rule is not None and rule.pedantic and PEDANTIC not in report:
+            pedantic.setdefault(f.rule_id, []).append(f)
             continue
         if rule is not None and rule.fold:
             if cls in (TESTS, DOCS):
@@ -368,6 +375,12 @@ def _grade(
         n = len(sites)
         notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back with "
                               f"{sites[0].properties[UNPROVEN]}; --include-unproven reports them.", "note", held=n, held_as=UNPROVEN))
+    for rule_id, sites in sorted(pedantic.items()):
+        sites.sort(key=Finding.sort_key)
+        n = len(sites)
+        notices.append(Notice(sites[0].path, f"{rule_id}: {n} site{'s' if n > 1 else ''} held back: a pedantic pinning rule, "
+                              "seldom worth acting on where it stands; --include-pedantic reports them.", "note",
+                              held=n, held_as=PEDANTIC))
     return kept, notices
 
 

@@ -108,7 +108,9 @@ def analyse_buffer(file: Path, text: str, root: Path, time_budget_s: float = 10.
         use_ignore_files=config.respect_ignore_files,
         include_vendored=config.include_vendored,
         path_classes=config.path_classes,
-        report_classes=report_classes(config.include_tests, config.include_docs, config.include_practice, config.include_unproven),
+        report_classes=report_classes(
+            config.include_tests, config.include_docs, config.include_practice, config.include_unproven, config.include_pedantic
+        ),
         force_exclude=True,  # excluded by the config: silent, as in a scan of the folder
         limits=Limits(
             max_text_bytes=config.max_file_size_kb * 1024,

@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from atlascan.model import ScanResult, Severity
-from atlascan.pathclass import PRACTICE, UNPROVEN
+from atlascan.pathclass import PEDANTIC, PRACTICE, UNPROVEN
 from atlascan.textutil import display_path, printable
 
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red", Severity.MEDIUM: "yellow",
@@ -81,7 +81,7 @@ def render(result: ScanResult, *, color: bool = False, quiet: bool = False, show
                 line = f":{n.line}" if n.line else ""
                 console.print(f"  {escape(display_path(n.path))}{line} {_s(console, 'dim', escape(printable(n.message)))}")
         held = [n for n in result.notices if n.held]
-        listed = (PRACTICE, UNPROVEN)  # one notice per rule, each printed
+        listed = (PRACTICE, UNPROVEN, PEDANTIC)  # one notice per rule, each printed
         practice = sorted((n for n in held if n.held_as in listed), key=lambda n: n.message)
         if held:
             # Counted, not reported: the user learns what is there and which flag shows it.
