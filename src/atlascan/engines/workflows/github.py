@@ -1704,20 +1704,37 @@ RUNNER_FILE = re.compile(r"\$\{?(?:env:)?(GITHUB_ENV|GITHUB_PATH)\b\}?")
 SHELL_VAR = re.compile(r"\$\{?([A-Za-z_]\w*)\}?|\$env:([A-Za-z_]\w*)")
 
 
-def _attacker_text(text: str, scope: _Scope) -> str | None:
-    """The attacker-controlled context an expression or a `$VAR` of this line reads."""
+# Branch names: git refuses control characters in a ref, so a branch name holds no newline
+# and cannot start a line of its own in $GITHUB_ENV.
+BRANCH_CONTEXT = re.compile(r"head_ref|head\.ref|head_branch|head\.label")
+# A line that writes `NAME=` before the value: the variable it sets is the workflow's choice.
+NAMED_ASSIGNMENT = re.compile(r"""^\s*(?:echo|printf)\s+(?:-[a-z]+\s+)*["']?[A-Za-z_]\w*=""")
+
+
+def _attacker_texts(text: str, scope: _Scope) -> list[str]:
+    """The attacker-controlled contexts the expressions and `$VAR`s of this line read."""
+    found = []
     for m in EXPRESSION.finditer(text):
         grade = _classify(m.group(1), scope)
         if grade and grade[0] == ATTACKER:
-            return grade[1]
+            found.append(grade[1])
     for m in SHELL_VAR.finditer(text):
         value = _env_value(scope, m.group(1) or m.group(2))
         if value is not None:
             for inner in EXPRESSION.finditer(value.value):
                 grade = _classify(inner.group(1), scope)
                 if grade and grade[0] == ATTACKER:
-                    return f"${m.group(1) or m.group(2)}` set from `{grade[1]}"
-    return None
+                    found.append(f"${m.group(1) or m.group(2)}` set from `{grade[1]}")
+    return found
+
+
+def _sets_other_variables(line: str, target: re.Match[str], contexts: list[str]) -> bool:
+    """Whether the outsider's text can set a variable of its own choosing in $GITHUB_ENV (any
+    text in $GITHUB_PATH adds a folder): not when every context is a branch name and the line
+    writes a fixed `NAME=` before it (`echo "BRANCH=$branch" >> $GITHUB_ENV`)."""
+    if target.group(1) != "GITHUB_ENV" or not all(BRANCH_CONTEXT.search(c) for c in contexts):
+        return True
+    return NAMED_ASSIGNMENT.match(line) is None
 
 
 def check_runner_file_writes(flow: Workflow, ctx: FileContext) -> None:
@@ -1733,10 +1750,10 @@ def check_runner_file_writes(flow: Workflow, ctx: FileContext) -> None:
             offset = 0
             for line in run.value.splitlines(keepends=True):
                 target = RUNNER_FILE.search(line)
-                context = _attacker_text(line[: target.start()], scope) if target else None
-                if target and context:
+                contexts = _attacker_texts(line[: target.start()], scope) if target else []
+                if target and contexts and _sets_other_variables(line, target, contexts):
                     site = in_scalar(ctx, run, offset + target.start(), offset + target.end())
-                    ctx.finding("ATS-GHA-012").at(site).args(context=context, file=target.group(1)).severity(severity).emit()
+                    ctx.finding("ATS-GHA-012").at(site).args(context=contexts[0], file=target.group(1)).severity(severity).emit()
                 offset += len(line)
 
 
