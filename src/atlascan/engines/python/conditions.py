@@ -587,10 +587,42 @@ def no_extract_filter(site: Site) -> Hit | None:
     if kw is None:
         if site.sink.data_kw == "filename" and _zip_archive(site):
             return None  # shutil's zip unpacker drops absolute and `..` names; `filter=` is tar's
+        if _members_vetted(site):
+            return None
         return Hit(_callee(site), "without `filter=`")
     if literal_str(kw.value) == "fully_trusted":
         return Hit(kw, "with `filter='fully_trusted'`")
     return None
+
+
+# A function whose name says it checks an archive's members (`_validate_tar`, `safe_members`,
+# `check_archive`): the CVE-2007-4559 fixes projects wrote before tarfile had `filter=`.
+_VETTING = re.compile(r"valid|safe|check|verify|sanitiz", re.I)
+
+
+def _members_vetted(site: Site) -> bool:
+    """Whether the code chose which members `extractall` writes, as its own traversal check:
+    `members=` given by a call other than `getmembers()` (`members=safemembers(tar, out)`), or
+    the archive object handed to a vetting function earlier in the same function
+    (`_validate_tar(tf, dest)` before `tf.extractall(dest)`)."""
+    call = site.call
+    members = keyword(call, "members")
+    if members is not None and isinstance(members.value, (ast.Call, ast.GeneratorExp, ast.ListComp)):
+        inner = members.value
+        getter = isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "getmembers"
+        if not getter:
+            return True
+    if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+        return False
+    archive = call.func.value.id
+    tree = site.scope.node if site.scope.node is not None else site.analysis.tree
+    for n in ast.walk(tree):
+        if not (isinstance(n, ast.Call) and n.lineno < call.lineno):
+            continue
+        name = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
+        if _VETTING.search(name) and any(isinstance(a, ast.Name) and a.id == archive for a in n.args):
+            return True
+    return False
 
 
 def _zip_archive(site: Site) -> bool:
