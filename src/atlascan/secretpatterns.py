@@ -94,6 +94,9 @@ class Pattern:
     not_match_source: str | None = None  # a whole match that is not a credential
     # ATS-SEC-012: repositories of the emulator images that serve this default credential
     emulator_images: tuple[str, ...] = ()
+    # Hosts of a sandbox whose test users' tokens are published (Hugging Face's CI hub): a
+    # token in a file that names one is that sandbox's stand-in.
+    sandbox_hosts: tuple[str, ...] = ()
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -139,6 +142,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     known=bool(row.get("known", False)),
                     not_match_source=row.get("not_match") or None,
                     emulator_images=tuple(row.get("emulator_images", ())),
+                    sandbox_hosts=tuple(h.lower() for h in row.get("sandbox_hosts", ())),
                 )
 
 

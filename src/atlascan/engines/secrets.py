@@ -88,6 +88,7 @@ class SecretsEngine(Engine):
         reported: set[tuple[int, str]] = set()
         hits: dict[tuple[str, str], list[tuple[Span, Severity | None]]] = {}  # (rule, value) -> its sites, in line order
         stand_ins: set[str] = set()  # values that repeat their user name (`feast:feast@`)
+        sandboxed: dict[str, str] = {}  # token -> the sandbox host the file names
         local: bool | None = None  # every storage endpoint of the file is local (read once)
         documented: frozenset[int] | None = None  # a Python file's docstring lines (read at need)
         for number, raw, tf_variable in candidates:
@@ -128,6 +129,9 @@ class SecretsEngine(Engine):
                 hits.setdefault((pattern.rule_id, secret), []).append((Span(number, start, number, end), pattern.severity))
                 if f":{secret}:{secret}@" in line or f"/{secret}:{secret}@" in line:
                     stand_ins.add(secret)
+                host = next((h for h in pattern.sandbox_hosts if h in lower), None)
+                if host:
+                    sandboxed[secret] = host
         server_keys = _server_keys(doc) if any(rule_id == LLM_PROVIDER_KEY for rule_id, _ in hits) else frozenset()
         # One value written again in the same file (seven servers given the same password) is
         # one rotation: one finding at its first line, the others related.
@@ -143,11 +147,13 @@ class SecretsEngine(Engine):
             server_key = rule_id == LLM_PROVIDER_KEY and secret in server_keys
             if server_key:
                 where += "; it is given to a self-hosted model server's `--api-key`: most likely that server's own token, a provider's only if one was reused"
+            if secret in sandboxed:
+                where += f"; the file names `{sandboxed[secret]}`, a sandbox whose test users' tokens are published"
             builder = ctx.finding(rule_id).at(span).args(kind=file.kind, where=where).severity(severity).secret(secret)
-            if secret in stand_ins or server_key:
-                # A password that repeats its user name, a server's own token: a sample's or a
-                # dev setup's stand-in more often than a credential. Kept in product files,
-                # held in docs and tests.
+            if secret in stand_ins or server_key or secret in sandboxed:
+                # A password that repeats its user name, a server's own token, a sandbox's test
+                # user's token: a sample's or a dev setup's stand-in more often than a
+                # credential. Kept in product files, held in docs and tests.
                 builder.precision(Precision.LOW)
             if rule_id == NAMED_LITERAL and file.kind in CI_KINDS:
                 # metaflow's MinIO `rootpass123`, unsloth's probe user's password: what a CI job
