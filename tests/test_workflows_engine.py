@@ -249,6 +249,40 @@ def test_a_head_run_only_once_a_label_is_applied_is_high(tmp_path: Path) -> None
     assert [(r.region.start_line, r.message) for r in found[0].related] == [(6, "The label test that gates this job.")]
 
 
+def test_a_head_run_on_a_permission_checked_comment_and_holding_nothing(tmp_path: Path) -> None:
+    """diffusers' GPU tests from a comment: a gate job asks GitHub for the commenter's
+    permission (high: a maintainer's request); the job that runs the head has a read-only
+    token and no secret (medium). A secret in the job's env, or no `permissions:` at all
+    (the repository's default token may write), keeps what it holds in the message."""
+    gate = (
+        "  gate:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: gh api repos/o/r/collaborators/${{ github.event.comment.user.login }}/permission\n"
+    )
+    job = (
+        "  {name}:\n    needs: {needs}\n    runs-on: ubuntu-latest\n{extra}    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+        "        with:\n          ref: refs/pull/${{{{ github.event.issue.number }}}}/head\n"
+        "      - run: make test\n"
+    )
+    read_only = "    permissions:\n      contents: read\n"
+    text = "on: issue_comment\njobs:\n" + gate + "".join(
+        job.format(name=name, needs=needs, extra=extra) for name, needs, extra in (
+            ("bare", "gate", read_only),  # checkout at 15
+            ("token", "gate", read_only + "    env:\n      HF_TOKEN: ${{ secrets.HF_TOKEN }}\n"),  # 27
+            ("ungated", "[]", read_only),  # 37
+            ("default", "[]", ""),  # 45
+        ))  # fmt: skip
+    found = _findings(scan_text(tmp_path, WF, text, select=["ATS-GHA-002"]))
+    assert [(f.region.start_line, f.severity) for f in found] == [
+        (15, Severity.MEDIUM), (27, Severity.HIGH), (37, Severity.MEDIUM), (45, Severity.CRITICAL),
+    ]  # fmt: skip
+    assert "with a read-only token and no secret" in found[0].message
+    assert "once a user with write access asks for it (job `gate` checks their permission)" in found[0].message
+    assert [(r.region.start_line, r.message) for r in found[0].related] == [(6, "The step that checks the user's permission.")]
+    assert "with this repository's secrets and write token, once a user with write access" in found[1].message
+    assert "once" not in found[2].message
+
+
 def test_what_runs_the_checked_out_tree() -> None:
     from atlascan.engines.workflows.github import _runs_tree
     from atlascan.parsers.yaml import Mapping

@@ -23,7 +23,7 @@ from atlascan.engines.workflows.common import (
 )
 from atlascan.identity import owners_image
 from atlascan.model import Severity, Span
-from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
+from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode, walk
 from atlascan.pathclass import UNPROVEN
 from atlascan.vocabulary import COMMIT_SHA
 
@@ -769,10 +769,46 @@ def check_untrusted_checkout(flow: Workflow, ctx: FileContext) -> None:
             )
             if runs is not None:
                 gate = _approval_gate(flow, job)
-                finding = ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs, gate=gate[0] if gate else "")
+                bare = _holds_nothing(flow, job)
+                exposure = BARE_JOB if bare else FULL_JOB
+                finding = ctx.finding("ATS-GHA-002").at(site).args(trigger=trigger, runs=runs, exposure=exposure,
+                                                                   gate=gate[0] if gate else "")  # fmt: skip
                 if gate is not None:  # one approval away, not open to every fork
                     finding.severity(Severity.HIGH).related(gate[1], gate[2])
+                if bare:  # what stays within reach: the base branch's caches, the runner
+                    finding.severity(Severity.MEDIUM)
                 finding.emit()
+
+
+FULL_JOB = "code from a fork runs with this repository's secrets and write token"
+BARE_JOB = (
+    "code from a fork runs in this repository's context, with a read-only token and no secret, where it can still "
+    "poison the base branch's caches and reach what the runner holds"
+)
+# A secret handed to a job, other than its own token (read-only where its permissions say so).
+SECRET_USE = re.compile(r"\bsecrets\.(?!GITHUB_TOKEN\b)[\w-]+|\bsecrets\[|toJSON\(\s*secrets\s*\)", re.I)
+
+
+def _holds_nothing(flow: Workflow, job: Job) -> bool:
+    """Whether the job that runs the head holds neither a write token nor a secret: its own
+    `permissions:` (else the workflow's) grant no write scope, and no secret but its token
+    reaches it (its keys and steps, or the workflow's `env:`). Without `permissions:` the
+    token's scopes are the repository's default, which may write."""
+    permissions = job.node.get("permissions")
+    if permissions is None:
+        permissions = flow.root.get("permissions")
+    if isinstance(permissions, Scalar):
+        if permissions.value.strip() not in ("read-all", "{}"):
+            return False
+    elif isinstance(permissions, Mapping):
+        if any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in permissions.entries()):
+            return False
+    else:
+        return False
+    for node in (job.node, flow.root.get("env")):
+        if node is not None and any(isinstance(n, Scalar) and SECRET_USE.search(n.value) for n in walk(node)):
+            return False
+    return True
 
 
 def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping, str] | None:
@@ -793,6 +829,10 @@ def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping, str
             shown = env.value if isinstance(env, Scalar) else (env.text("name") or "")
             return (f", once a reviewer of environment `{shown[:80]}` (job `{name}`) approves it, if its settings ask for one", env,
                     "The deployment environment whose reviewers gate this job.")
+        checked = _permission_check(current)
+        if checked is not None:
+            return (f", once a user with write access asks for it (job `{name}` checks their permission); the head runs "
+                    "as it is then, not as it was reviewed", checked, "The step that checks the user's permission.")
         condition = current.node.get("if")
         if isinstance(condition, Scalar) and _label_gated(condition.value):
             label = LABEL_TEST.search(condition.value)
@@ -801,6 +841,26 @@ def _approval_gate(flow: Workflow, job: Job) -> tuple[str, Scalar | Mapping, str
             return (f", once someone with triage rights labels the pull request{shown} (job `{name}`); "
                     "the head runs as it is then, not as it was reviewed", condition, "The label test that gates this job.")
         todo += current.needs
+    return None
+
+
+# A step that asks GitHub for the triggering user's permission on the repository: the REST
+# endpoint (`gh api repos/{repo}/collaborators/{user}/permission`), github-script's
+# `getCollaboratorPermissionLevel`, or an action made for it.
+PERMISSION_CALL = re.compile(r"/collaborators/[^\n]{1,100}?/permission\b|getCollaboratorPermissionLevel")
+PERMISSION_ACTIONS = (
+    "prince-chrismc/check-actor-permissions-action", "actions-cool/check-user-permission",
+    "sushichop/action-repository-permission", "lannonbr/repo-permission-check-action",
+)  # fmt: skip
+
+
+def _permission_check(job: Job) -> Mapping | None:
+    """The step of a job that checks the triggering user's permission, if any."""
+    for step in job.steps:
+        if _uses(step).lower().split("@", 1)[0] in PERMISSION_ACTIONS:
+            return step
+        if any(isinstance(n, Scalar) and PERMISSION_CALL.search(n.value) for n in walk(step)):
+            return step
     return None
 
 
