@@ -83,7 +83,7 @@ class Report:
     again: tuple[tuple[ast.AST, str], ...] = ()  # (node, callee) of the same load repeated in this scope
     fold: str | None = None  # the sink row's `options.fold`: one finding per row for that scope
     row: str = ""  # the sink row's first name, which names the row for the fold
-    practice: str | None = None  # the sink row's `options.practice`: held back as practice
+    practice: str | None = None  # the sink row's `options.practice` or the check's: held back as practice
     remote_code: bool = False  # the check's `Hit.remote_code` ...
     needless: bool = False  # ... and `Hit.needless`
 
@@ -242,7 +242,7 @@ class Analysis:
         yield Report(
             sink.rule, hit.node, _display(qualname), detail, origin, hit.severity, hit.precision, scope, call, sink.check,
             written, Severity.parse(ceiling) if ceiling else None, fold=sink.options.get("fold"), row=sink.names[0],
-            practice=sink.options.get("practice"), remote_code=hit.remote_code, needless=hit.needless,
+            practice=sink.options.get("practice") or hit.practice, remote_code=hit.remote_code, needless=hit.needless,
         )  # fmt: skip
 
     def single_value(self, ident: str, scope: Scope) -> ast.expr | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from atlascan.engines.python.versions import show
@@ -35,6 +35,7 @@ class Hit:
     precision: Precision | None = None
     remote_code: bool = False  # code fetched at a moving revision, from whoever publishes the model
     needless: bool = False  # ... for a model transformers implements itself: worth reading even in a sample
+    practice: str | None = None  # what every project of its kind does here: held back, one notice
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:
@@ -546,6 +547,39 @@ def non_literal(site: Site) -> Hit | None:
     return Hit(_callee(site), "")
 
 
+# OpenAI's human-eval harness (`execution.py`, copied into opencompass, bigcode's harness,
+# evalplus): the code under test runs inside `with swallow_io():` (and a time limit), after
+# `reliability_guard()` disabled what could harm the machine. A time limit alone is no
+# harness: a parser's eval of a slow expression gets one too.
+HARNESS_WITH = "swallow_io"
+HARNESS_CALL = "reliability_guard"
+HARNESS_PRACTICE = "a code benchmark's harness running the code under test (`with swallow_io():`, `reliability_guard()`), what it exists to do"
+
+
+def evaluated(site: Site) -> Hit | None:
+    """`eval`/`exec` of a value the code does not spell out; inside a code benchmark's
+    execution harness running model-written code is the harness's purpose: held back as
+    practice."""
+    hit = non_literal(site)
+    if hit is None:
+        return None
+    tree = site.scope.node if site.scope.node is not None else site.analysis.tree
+    line = site.call.lineno
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and _called(n) == HARNESS_CALL:
+            return replace(hit, practice=HARNESS_PRACTICE)
+        if isinstance(n, (ast.With, ast.AsyncWith)) and n.lineno < line <= (n.end_lineno or n.lineno):
+            if any(isinstance(i.context_expr, ast.Call) and _called(i.context_expr) == HARNESS_WITH for i in n.items):
+                return replace(hit, practice=HARNESS_PRACTICE)
+    return hit
+
+
+def _called(call: ast.Call) -> str:
+    """The last name of what a call calls (`guard()`, `utils.guard()`: `guard`)."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def compiled_to_run(site: Site) -> Hit | None:
     """`compile()` whose code object is kept: compiling alone runs nothing, and a call whose
     result is thrown away (`compile(generated, path, "exec")` in a `try`) checks the syntax.
@@ -748,6 +782,7 @@ CHECKS: dict[str, Callable[[Site], Hit | None]] = {
     "ruamel_unsafe": ruamel_unsafe,
     "keras_load_model": keras_load_model,
     "non_literal": non_literal,
+    "evaluated": evaluated,
     "untrusted_only": untrusted_only,
     "shell_true": shell_true,
     "no_extract_filter": no_extract_filter,
