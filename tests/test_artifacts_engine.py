@@ -73,6 +73,11 @@ def _scan_bytes(data: bytes, hint: str = "model.pkl", **job_args: object) -> Col
         ("pathlib._local", "PosixPath", Verdict.SAFE),
         ("transformers.trainer_utils", "IntervalStrategy", Verdict.SAFE),
         ("transformers", "AutoModel.from_pretrained", Verdict.DANGEROUS),
+        ("tensorflow.python.ops.resource_variable_ops", "ResourceVariable", Verdict.SAFE),  # determined's fixtures
+        ("tensorflow.python.framework.dtypes", "as_dtype", Verdict.SAFE),
+        ("tensorflow.python.framework.ops", "convert_to_tensor", Verdict.SAFE),
+        ("tensorflow.python.ops.io_ops", "write_file", Verdict.DANGEROUS),
+        ("tensorflow", "py_function", Verdict.DANGEROUS),
         ("functools", "partial", Verdict.WRAPPER),
         ("transformers.training_args", "TrainingArguments", Verdict.INSTANCE),
         ("functools", "reduce", Verdict.DANGEROUS),
