@@ -568,9 +568,11 @@ def evaluated(site: Site) -> Hit | None:
     for n in ast.walk(tree):
         if isinstance(n, ast.Call) and _called(n) == HARNESS_CALL:
             return replace(hit, practice=HARNESS_PRACTICE)
-        if isinstance(n, (ast.With, ast.AsyncWith)) and n.lineno < line <= (n.end_lineno or n.lineno):
-            if any(isinstance(i.context_expr, ast.Call) and _called(i.context_expr) == HARNESS_WITH for i in n.items):
-                return replace(hit, practice=HARNESS_PRACTICE)
+        if (
+            isinstance(n, (ast.With, ast.AsyncWith)) and n.lineno < line <= (n.end_lineno or n.lineno)
+            and any(isinstance(i.context_expr, ast.Call) and _called(i.context_expr) == HARNESS_WITH for i in n.items)
+        ):  # fmt: skip
+            return replace(hit, practice=HARNESS_PRACTICE)
     return hit
 
 
