@@ -501,15 +501,26 @@ def test_a_vulnerable_pin_of_a_development_only_manifest_is_low_and_held_as_prac
 
 
 def test_a_vulnerable_pin_of_a_development_group_is_low_and_held_as_practice(tmp_path: Path) -> None:
-    """horovod's `dev` extra pins the oldest torch it tests (torch==1.4.0): a development
-    extra of a manifest that ships, which ships nothing itself (judged NOISE and FALSE).
+    """horovod's `dev` extra pins the oldest torch it tests (torch==1.4.0), datasets'
+    `benchmarks` extra the torch its published numbers came from: development extras of a
+    manifest that ships, which ship nothing themselves (judged NOISE and FALSE).
     What the package requires, or any other extra, is what a user installs; and where a lock
     resolves every group at once (MLServer's poetry.lock), a dev group's pin is what ships."""
     files = {
         "setup.py": (
             "from setuptools import setup\n"
             "dev = ['torch==1.4.0']\n"  # 2
-            "setup(install_requires=['numpy'],\n      extras_require={'dev': dev, 'gpu': ['torch==2.4.1']})\n"  # 4
+            "setup(install_requires=['numpy'],\n      extras_require={'dev': dev, 'gpu': ['torch==2.4.1'],\n"  # 4
+            "                      'benchmarks': ['torch==2.0.1']})\n"  # 5
+        ),
+        # The table bound to a name once (datasets' EXTRAS_REQUIRE); one added to is unknown.
+        "named/setup.py": (
+            "from setuptools import setup\nBENCH = ['torch==2.0.1']\n"  # 2
+            "EXTRAS = {'benchmarks': BENCH, 'gpu': ['torch==2.4.1']}\nsetup(extras_require=EXTRAS)\n"  # 3
+        ),
+        "grown/setup.py": (
+            "from setuptools import setup\nEXTRAS = {'dev': ['torch==2.0.1']}\n"  # 2
+            "EXTRAS['all'] = EXTRAS['dev']\nsetup(extras_require=EXTRAS)\n"
         ),
         "svc/pyproject.toml": (
             '[tool.poetry.dependencies]\npython = "^3.10"\n'
@@ -517,17 +528,22 @@ def test_a_vulnerable_pin_of_a_development_group_is_low_and_held_as_practice(tmp
         ),
     }
     default = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
-    assert [(f.path, f.region.start_line) for f in default.findings] == [("setup.py", 4)]
+    assert [(f.path, f.region.start_line) for f in default.findings] == [("grown/setup.py", 2), ("named/setup.py", 3), ("setup.py", 4)]
     held = scan_path(tmp_path, select=["ATS-DEP-004"], report_classes=frozenset({"practice", "unproven"}))
     found = {(f.path, f.region.start_line): f for f in held.findings}
     assert {k: f.severity for k, f in found.items()} == {
-        ("setup.py", 2): Severity.LOW, ("setup.py", 4): Severity.HIGH, ("svc/pyproject.toml", 4): Severity.LOW,
+        ("setup.py", 2): Severity.LOW, ("setup.py", 4): Severity.HIGH, ("setup.py", 5): Severity.LOW,
+        ("svc/pyproject.toml", 4): Severity.LOW, ("named/setup.py", 2): Severity.LOW, ("named/setup.py", 3): Severity.HIGH,
+        ("grown/setup.py", 2): Severity.HIGH,
     }  # fmt: skip
+    assert "(the development group `benchmarks`, which ships nothing it installs)" in found[("setup.py", 5)].message
     assert "(the development group `all-runtimes-dev`, which ships nothing it installs)" in found[("svc/pyproject.toml", 4)].message
     # With a lock beside it, every group is resolved at once: the dev pin is what ships.
     (tmp_path / "svc/poetry.lock").write_text('[[package]]\nname = "torch"\nversion = "2.4.1"\n')
     default = scan_path(tmp_path, select=["ATS-DEP-004"])
-    assert [(f.path, f.region.start_line) for f in default.findings] == [("setup.py", 4), ("svc/pyproject.toml", 4)]
+    assert [(f.path, f.region.start_line) for f in default.findings] == [
+        ("grown/setup.py", 2), ("named/setup.py", 3), ("setup.py", 4), ("svc/pyproject.toml", 4),
+    ]  # fmt: skip
 
 
 def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path: Path) -> None:

@@ -632,8 +632,12 @@ def _kfp_components(ctx: FileContext, tree: object = None, to_file: Callable[[in
     return out
 
 
-# Path words that mark a manifest as development-only (docs builds, test and lint tools).
-NOT_DEPLOYED = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing"})
+# Path words that mark a manifest as development-only (docs builds, test, lint and benchmark
+# tools: an extra that reproduces benchmark numbers ships nothing it installs).
+NOT_DEPLOYED = frozenset(
+    {"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing",
+     "bench", "benchmark", "benchmarks"}
+)  # fmt: skip
 
 
 def _deployable(path: str, all_paths: frozenset[str]) -> bool:

@@ -862,10 +862,11 @@ def _extras_only(tree: ast.Module, wanted: list[ast.expr]) -> dict[int, str]:
     """The lines of requirement strings that only one extra of `extras_require={...}` reaches
     (`{"dev": dev_require_list}`, names followed as `_setup_py` follows them), with that
     extra's name: what `install_requires` or another extra also reaches stays unnamed."""
+    wanted = [_one_table(v, tree) for v in wanted]
     extras = [v for v in wanted if isinstance(v, ast.Dict)]
     named = [(k.value, v) for d in extras for k, v in zip(d.keys, d.values, strict=False) if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     if not named:
-        return {}  # no literal table (`extras_require=EXTRAS`): its keys are unknown
+        return {}  # no literal table (`extras_require=make_extras()`): its keys are unknown
     others = [v for v in wanted if not isinstance(v, ast.Dict)]
     reach: dict[int, set[str]] = {}
     for name, value in named:
@@ -873,6 +874,32 @@ def _extras_only(tree: ast.Module, wanted: list[ast.expr]) -> dict[int, str]:
             reach.setdefault(line, set()).add(name)
     common = _strings_of(others, tree) if others else set()
     return {line: next(iter(names)) for line, names in reach.items() if len(names) == 1 and line not in common}
+
+
+def _one_table(value: ast.expr, tree: ast.Module) -> ast.expr:
+    """`extras_require=EXTRAS` where the module binds EXTRAS once, to a literal dict, and
+    never adds to it: that dict (datasets' `EXTRAS_REQUIRE = {...}`). Else `value` itself."""
+    if not isinstance(value, ast.Name):
+        return value
+    bound: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                while isinstance(target, (ast.Subscript, ast.Attribute)):
+                    target = target.value
+                if isinstance(target, ast.Name) and target.id == value.id:
+                    bound.append(node)
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == value.id and node.func.attr in ("update", "setdefault")
+        ):  # fmt: skip
+            return value  # keys added by a call
+    if len(bound) == 1 and isinstance(bound[0], ast.Assign) and len(bound[0].targets) == 1:
+        table = bound[0].value
+        if isinstance(bound[0].targets[0], ast.Name) and isinstance(table, ast.Dict):
+            return table
+    return value
 
 
 def _strings_of(roots: list[ast.expr], tree: ast.Module) -> set[int]:
