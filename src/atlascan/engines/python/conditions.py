@@ -655,8 +655,7 @@ def _members_vetted(site: Site) -> bool:
     for n in ast.walk(tree):
         if not (isinstance(n, ast.Call) and n.lineno < call.lineno):
             continue
-        name = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
-        if _VETTING.search(name) and any(isinstance(a, ast.Name) and a.id == archive for a in n.args):
+        if _VETTING.search(_called(n)) and any(isinstance(a, ast.Name) and a.id == archive for a in n.args):
             return True
     return False
 
