@@ -116,26 +116,6 @@ def test_a_sliding_release_branch_is_graded_as_a_tag_and_reported_as_a_branch(tm
     assert [(f.region.start_line, f.severity) for f in alone.findings] == [(9, Severity.LOW)]
 
 
-def test_trusted_publishing_from_a_deployment_environment_follows_the_tag_practice(tmp_path: Path) -> None:
-    """PyPI's documented trusted publishing: pypa's action at `release/v1` in a job of a
-    deployment environment, handed no secret but the job's OIDC token. Where tags are the
-    practice it is held with them (mlrun, ludwig, dvc, pandera: judged not worth pinning);
-    handed an API token, or outside an environment (kubeflow/pipelines), it is reported."""
-    job = (
-        "  {name}:\n    runs-on: ubuntu-latest\n{env}    permissions:\n      id-token: write\n    steps:\n"
-        "      - uses: actions/checkout@v4\n"
-        "      - uses: pypa/gh-action-pypi-publish@release/v1\n{given}"
-    )
-    text = "on: release\njobs:\n" + "".join(job.format(name=n, env=e, given=g) for n, e, g in (
-        ("trusted", "    environment: pypi\n", ""),  # pypa at 10
-        ("token", "    environment: pypi\n", "        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n"),  # 18
-        ("bare", "", ""),  # 27
-    ))  # fmt: skip
-    result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
-    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in result.findings] == [(18, [27])]
-    assert [n.message.split(" held")[0] for n in result.notices if "practice" in n.message] == ["ATS-GHA-004: 4 sites"]
-
-
 def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None:
     """An action of the repository's own owner at a branch is a change by the same owner:
     held back as practice. The owner comes from the checkout's origin remote."""

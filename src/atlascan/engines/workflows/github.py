@@ -1419,15 +1419,13 @@ def check_unpinned_uses(flow: Workflow, ctx: FileContext) -> None:
     for job in flow.jobs:
         # A job's own `permissions:` replaces the workflow's.
         oidc = _grants_oidc(job.node.get("permissions") if "permissions" in job.node else flow.root.get("permissions"))
-        deployed = isinstance(job.node.get("environment"), (Scalar, Mapping))
         node = job.node.get("uses")
         if isinstance(node, Scalar):  # a reusable workflow: given the caller's secrets or not
             _unpinned_use(ctx, node, _credential(job.node) or oidc, flow.privileged_trigger)
         for step in job.steps:
             node = step.get("uses")
             if isinstance(node, Scalar):
-                given = _credential(step)
-                _unpinned_use(ctx, node, given or oidc, flow.privileged_trigger, deployed and given is None)
+                _unpinned_use(ctx, node, _credential(step) or oidc, flow.privileged_trigger)
 
 
 def _grants_oidc(node: YNode | None) -> str | None:
@@ -1452,17 +1450,13 @@ def _credential(node: Mapping) -> str | None:
     return None
 
 
-def _unpinned_use(
-    ctx: FileContext, node: Scalar, credential: str | None, privileged: str | None = None, deployed: bool = False
-) -> None:
+def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None, privileged: str | None = None) -> None:
     """A branch (or no reference) is reported wherever it is. A tag is the repository's
     practice, held back, where fewer than half of its references are SHAs (`ctx.facts`
     False), unless the action holds a credential or its publisher's tags were once
     repointed (the rule's `retagged` rows); where SHAs are the practice every tag is
     reported. A third party's tag handed a credential in a workflow an outsider starts
-    with the base repository's secrets (`privileged`) stays medium. A sliding release branch
-    counts as a tag of the practice only in a job of a deployment environment handed no
-    secret (`deployed`: PyPI's documented trusted publishing)."""
+    with the base repository's secrets (`privileged`) stays medium."""
     value = node.value.strip()
     if not value or value.startswith(("./", "docker://")) or "${{" in value:
         return
@@ -1482,11 +1476,9 @@ def _unpinned_use(
         severity = Severity.HIGH
     else:
         # A tag, or a sliding release branch graded as one: moved at releases as a tag is,
-        # but no tag, so the tag practice only where a deployment environment gates the job
-        # and it publishes with its OIDC token (the index's documented setup); elsewhere
-        # reported wherever it is, as a branch is.
+        # but no tag, so never the tag practice and reported wherever it is, as a branch is.
         severity = Severity.LOW if github_owned else Severity.MEDIUM
-        tag_practice = tags_practice and (not sliding or deployed)
+        tag_practice = tags_practice and not sliding
         rows = ctx.rules["ATS-GHA-004"].match
         retagged = not sliding and any(name.lower().startswith(p) for p in rows.get("retagged", ()))
         # The platform's own action, handed its credential where tags are the practice, is it.
