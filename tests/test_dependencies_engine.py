@@ -500,6 +500,16 @@ def test_a_vulnerable_pin_of_a_development_only_manifest_is_low_and_held_as_prac
     assert typing.path == "requirements/typing.txt" and "development-only manifest" in typing.message
 
 
+def test_benchmark_words_name_development_groups_not_folders() -> None:
+    """An extra named `benchmarks` reproduces benchmark numbers; a folder so named may hold
+    the product itself (mlcommons/inference is a suite of benchmarks)."""
+    from atlascan.engines.dependencies import NOT_DEPLOYED_GROUPS, _development_only
+
+    assert _development_only("benchmarks", NOT_DEPLOYED_GROUPS)
+    assert not _development_only("retired_benchmarks/speech_recognition/rnnt/environment.yml")
+    assert _development_only("requirements/dev-requirements.txt")
+
+
 def test_a_vulnerable_pin_of_a_development_group_is_low_and_held_as_practice(tmp_path: Path) -> None:
     """horovod's `dev` extra pins the oldest torch it tests (torch==1.4.0), datasets'
     `benchmarks` extra the torch its published numbers came from: development extras of a
@@ -522,6 +532,7 @@ def test_a_vulnerable_pin_of_a_development_group_is_low_and_held_as_practice(tmp
             "from setuptools import setup\nEXTRAS = {'dev': ['torch==2.0.1']}\n"  # 2
             "EXTRAS['all'] = EXTRAS['dev']\nsetup(extras_require=EXTRAS)\n"
         ),
+
         "svc/pyproject.toml": (
             '[tool.poetry.dependencies]\npython = "^3.10"\n'
             '[tool.poetry.group.all-runtimes-dev.dependencies]\ntorch = "2.4.1"\n'  # 4

@@ -347,7 +347,7 @@ class DependenciesEngine(Engine):
                 # The same for a development-only manifest: tests, docs builds, type checks.
                 severity, remedy = Severity.LOW, f"{remedy} (a development-only manifest, which ships nothing it installs)"
                 unshipped = True
-            elif req.group and _development_only(req.group) and not (
+            elif req.group and _development_only(req.group, NOT_DEPLOYED_GROUPS) and not (
                 m.format in LOCKED_FORMATS and req.name in (locked := self._locked(m, ctx) if locked is None else locked)
             ):
                 # ... and a development extra or group of a manifest that ships (horovod's
@@ -632,12 +632,11 @@ def _kfp_components(ctx: FileContext, tree: object = None, to_file: Callable[[in
     return out
 
 
-# Path words that mark a manifest as development-only (docs builds, test, lint and benchmark
-# tools: an extra that reproduces benchmark numbers ships nothing it installs).
-NOT_DEPLOYED = frozenset(
-    {"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing",
-     "bench", "benchmark", "benchmarks"}
-)  # fmt: skip
+# Path words that mark a manifest as development-only (docs builds, test and lint tools).
+NOT_DEPLOYED = frozenset({"dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "doc", "ci", "typing"})
+# An extra or dependency group so named reproduces benchmark numbers and ships nothing it
+# installs; a benchmarks folder may be the product itself (mlcommons/inference).
+NOT_DEPLOYED_GROUPS = NOT_DEPLOYED | {"bench", "benchmark", "benchmarks"}
 
 
 def _deployable(path: str, all_paths: frozenset[str]) -> bool:
@@ -661,12 +660,12 @@ def _fixed_elsewhere(table: dict[str, list[advisories.Advisory]], m: Manifest, r
     return f"{req.name}=={fixed[0]}" if fixed else None
 
 
-def _development_only(path: str) -> bool:
+def _development_only(path: str, words: frozenset[str] = NOT_DEPLOYED) -> bool:
     """A manifest whose path says it sets up development (`dev-requirements.txt`,
     `requirements/typing.txt`, `docs/requirements.txt`), or an extra or dependency group so
-    named (`dev`, `all-runtimes-dev`, `test`)."""
-    words = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
-    return bool(words & NOT_DEPLOYED)
+    named (`dev`, `all-runtimes-dev`, `test`, `benchmarks`: `NOT_DEPLOYED_GROUPS`)."""
+    found = {w for part in path.lower().split("/") for w in part.replace("_", "-").replace(".", "-").split("-")}
+    return bool(found & words)
 
 
 def _pinned_enough(r: Requirement) -> bool:
