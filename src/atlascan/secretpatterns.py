@@ -327,6 +327,8 @@ def looks_like_reference(value: str, kind: str) -> bool:
     identifiers, environment references, numbers, booleans."""
     if value.startswith(("$", "/", "./", "../", "~", "@", "&", "*", "arn:", "projects/", "http://", "https://", "file:")):
         return True  # references, paths, YAML anchors and aliases
+    if value[:1] in "-=+?" and value[1:2] == "$":
+        return True  # a shell expansion's default read as `NAME:` (`${KEY:-$KEY}`): another variable
     if ENV_NAME.fullmatch(value.strip("_")):
         return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`, `"__AIM_RT_TOKEN__"`)
     if TEMPLATE_FIELD.fullmatch(value):
@@ -343,8 +345,11 @@ def looks_like_reference(value: str, kind: str) -> bool:
     return bool(
         re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+", value)
         or re.fullmatch(r"(?:\.+[a-z_][a-z0-9_]*|[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)(?:\.[a-z_][a-z0-9_]*)*:[A-Z][A-Za-z0-9_]*", value)
-        # a configuration key path (`mysqlPassword = "DBConfig.MySQLConfig.Password"`)
+        # a configuration key path (`mysqlPassword = "DBConfig.MySQLConfig.Password"`), or
+        # two parts ending in the credential's name (`"DBConfig.Password"`)
         or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){2,}", value)
+        or (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*", value) is not None
+            and value.rsplit(".", 1)[1].lower() in _CREDENTIAL_WORDS)
         or re.fullmatch(r"[a-z]+([-_][a-z]+)*", value)
         or (len(value) < 24 and re.fullmatch(r"[A-Za-z]+", value))
         # a version requirement (`"tiktoken": "tiktoken>=0.7.0"` in a dependency table)
