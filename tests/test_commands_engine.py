@@ -248,8 +248,8 @@ def test_each_rule_alone_finds_what_the_full_scan_finds(rule: str) -> None:
 
 
 def test_a_rule_alone_keeps_findings_other_triggers_used_to_let_through(tmp_path: Path) -> None:
-    """`REQUESTS_CA_BUNDLE` contains torchserve's `TS_`; ATS-CMD-016 alone needs its own word."""
-    result = scan_text(tmp_path, "env.sh", "export REQUESTS_CA_BUNDLE=''\n", select=["ATS-CMD-016"])
+    """ATS-CMD-016 alone finds a setting by its own trigger words (`SSL`, `VERIFY`)."""
+    result = scan_text(tmp_path, "env.sh", "export GIT_SSL_NO_VERIFY=1\n", select=["ATS-CMD-016"])
     assert [f.rule_id for f in result.findings] == ["ATS-CMD-016"]
 
 

@@ -945,10 +945,11 @@ TLS_ENV = {
     "GIT_SSL_NO_VERIFY": lambda v: v.lower() not in ("", "0", "false", "no"),
     "PYTHONHTTPSVERIFY": lambda v: v == "0",
     "NODE_TLS_REJECT_UNAUTHORIZED": lambda v: v == "0",
-    "CURL_CA_BUNDLE": lambda v: v == "",
-    "REQUESTS_CA_BUNDLE": lambda v: v == "",
-    "HF_HUB_DISABLE_SSL_VERIFICATION": _truthy,
 }
+# Not here, though scripts set them to turn verification off: `HF_HUB_DISABLE_SSL_VERIFICATION`
+# (huggingface_hub reads no such setting) and an empty `CURL_CA_BUNDLE`/`REQUESTS_CA_BUNDLE`
+# (requests 2.28, June 2022, reads an empty bundle as the default one; an empty
+# REQUESTS_CA_BUNDLE never turned it off).
 
 
 _VAR_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
@@ -1100,8 +1101,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         ("ATS-CMD-016",),
-        # `REQUESTS_CA_BUNDLE=` already passed through torchserve's `TS_`; alone, it needs its own.
-        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "CA_BUNDLE", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
+        (*DOWNLOAD, "SSL", "TLS", "VERIFY", "insecure", "check-cert", "unauthenticated", "untrusted", "strict-ssl"),
         detect_tls_off,
     ),
 )
