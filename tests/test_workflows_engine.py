@@ -118,21 +118,24 @@ def test_a_sliding_release_branch_is_graded_as_a_tag_and_reported_as_a_branch(tm
 
 def test_the_repository_owners_own_actions_are_held_back(tmp_path: Path) -> None:
     """An action of the repository's own owner at a branch is a change by the same owner:
-    held back as practice. The owner comes from the checkout's origin remote."""
+    held back as practice, as is one of its namesake organisations (NVIDIA's NeMo projects
+    call `NVIDIA-NeMo/FW-CI-templates`). The owner comes from the checkout's origin remote."""
     text = (
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: acme/lint-action@main\n"  # 6 the owner's own: held
         "      - uses: other/deploy-action@main\n"  # 7 a third party's branch: reported
+        "      - uses: Acme-ML/ci-templates/.github/actions/setup@main\n"  # 8 a namesake organisation: held
+        "      - uses: acmecorp/deploy-action@main\n"  # 9 another name that starts alike: reported
     )
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "config").write_text('[core]\n\tbare = false\n[remote "origin"]\n\turl = git@github.com:Acme/models.git\n')
     result = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"])
-    assert [(f.region.start_line, f.related) for f in result.findings] == [(7, [])]
+    assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in result.findings] == [(7, [9])]
     assert [n.message for n in result.notices if "practice" in n.message] == [
-        "ATS-GHA-004: 1 site held back as the repository's practice (the repository owner's own actions); "
+        "ATS-GHA-004: 2 sites held back as the repository's practice (the repository owner's own actions); "
         "--include-practice reports them."
     ]
-    # Without the remote, the same branch is a third party's.
+    # Without the remote, the same branches are a third party's.
     (tmp_path / ".git" / "config").unlink()
     assert sorted(f.region.start_line for f in scan_text(tmp_path, WF, text, select=["ATS-GHA-004"]).findings) == [6]
 

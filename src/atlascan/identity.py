@@ -90,6 +90,14 @@ def owners_image(image: str, owner: str | None) -> bool:
     return parts[0] == owner.lower()
 
 
+def owners_account(account: str, owner: str | None) -> bool:
+    """Whether a GitHub account is the owner or one of its namesake organisations
+    (`nvidia-nemo` for `nvidia`, `aws-actions` for `aws`): where a company keeps its shared
+    CI templates and actions, and where a renamed repository's old owner still points."""
+    account, owner = account.lower(), (owner or "").lower()
+    return bool(owner) and (account == owner or (len(owner) >= 3 and account.startswith(owner + "-")))
+
+
 def _read(path: Path) -> str:
     """A regular file's first READ_LIMIT bytes ("" for anything else: a FIFO or a device
     would block the scan, a link may point anywhere)."""

@@ -21,7 +21,7 @@ from atlascan.engines.workflows.common import (
     in_scalar,
     sensitive_paths,
 )
-from atlascan.identity import owners_image
+from atlascan.identity import owners_account, owners_image
 from atlascan.model import Severity, Span
 from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode, walk
 from atlascan.pathclass import UNPROVEN
@@ -1494,7 +1494,7 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None, privil
             practice = "fewer than half of the repository's action references are pinned by SHA"
         elif github_owned and not sliding and isinstance(ctx.facts, Facts) and ctx.facts.github_tags:
             practice = "the repository pins none of GitHub's own actions (`actions/*`, `github/*`) by SHA"
-    if owner and name.lower().startswith(owner + "/"):
+    if "/" in name and owners_account(name.split("/", 1)[0], owner):
         # The repository owner's own action: a moved reference is a change by the same owner.
         practice = "the repository owner's own actions"
     start = value.rfind("@") if at else 0
