@@ -55,8 +55,9 @@ DOC_DIRS = frozenset({"docs", "doc", "examples", "example", "samples", "sample",
 # (amazon-sagemaker-examples' ` archived/`, `   ml_ops/`).
 # A folder whose name is a compound of one of those words (`v3-examples`, `example_notebooks`,
 # `inference-examples`, `tutorials_v2`, `user-guides`) holds samples too; a word inside
-# another (`sampler`, `demographics`, `guideline`) does not.
-DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks|guides?|quickstarts?)(?:$|[-_.])")
+# another (`sampler`, `demographics`, `guideline`) does not. So does one named `retired`
+# (mlcommons/inference's `retired_benchmarks/`): kept for reference, as `archived/` is.
+DOC_DIR_WORDS = re.compile(r"(?:^|[-_.])(?:examples?|samples?|tutorials?|demos?|notebooks|guides?|quickstarts?|retired)(?:$|[-_.])")
 # A folder named by a compound of `tests` (`tests_alibi_explain`, `integration-tests`): tests
 # too. Not of `test` or `e2e`: `test-mltable-folder/` is a data split, `e2e-pytorch-image/`
 # an end-to-end sample, `.github/actions/test-and-report/` CI that holds a token. A local
@@ -169,8 +170,11 @@ def tooling_scripts(scripts: Iterable[SourceFile], files: Sequence[SourceFile]) 
 
 
 def retired(rel: str) -> bool:
-    """Below an `archived/` folder: kept for reference, no longer what readers copy."""
-    return "archived" in (p.strip().lower() for p in rel.split("/")[:-1])
+    """Below an `archived/` or `retired` folder: kept for reference, no longer what readers copy."""
+    return any(p == "archived" or RETIRED_WORD.search(p) for p in (p.strip().lower() for p in rel.split("/")[:-1]))
+
+
+RETIRED_WORD = re.compile(r"(?:^|[-_.])retired(?:$|[-_.])")
 
 
 def _test_dir(name: str) -> bool:
