@@ -207,8 +207,8 @@ PRACTICE_MIN_REFERENCES = 3
 # fed only by what whoever runs the code chooses or by what the code names itself (the Python
 # engine's `_unproven`), vulnerable pins beside no code that shows the flaw's feature in use.
 UNPROVEN = "unproven"
-# Nor is this: the findings of rules marked `pedantic` (pinning hygiene that real repositories'
-# maintainers judged not worth acting on where it stands), held back unless asked for.
+# Nor is this: the findings of rules marked `pedantic` (pinning hygiene that reviewers of real
+# repositories nearly never judged worth acting on where it stands), held back unless asked for.
 PEDANTIC = "pedantic"
 
 

@@ -79,7 +79,7 @@ class Rule:
     # A heuristic whose hits in tests and docs are mostly stand-ins (mock tokens, demo
     # passwords): reported there at low.
     demote_in_tests: bool = False
-    # A pinning rule whose findings reviewers have not found worth acting on in real
+    # A pinning rule whose findings reviewers nearly never found worth acting on in real
     # repositories: held back by default, counted in one notice (`--include-pedantic`).
     pedantic: bool = False
     source: str = ""  # the rule file, for error messages
