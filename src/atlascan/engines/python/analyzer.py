@@ -260,7 +260,7 @@ class Analysis:
         if self._written is None:
             self._written = {}
             for call, where in self.program.calls:
-                name = _last_name(call.func)
+                name = cond.last_name(call.func)
                 if name in MOVER_NAMES and len(call.args) == 2 and self.resolver.expr(call.func, where) in MOVERS:
                     # an atomic write: the file is written under a temporary name, then moved
                     key = self._path_key(call.args[1], where)
@@ -282,7 +282,7 @@ class Analysis:
 
     def _mlflow_written(self, scheme: str) -> int | None:
         for call, _ in self.program.calls:
-            name = _last_name(call.func)
+            name = cond.last_name(call.func)
             registers = scheme == "models" and any(k.arg == "registered_model_name" for k in call.keywords)
             if name in MLFLOW_WRITERS[scheme] or registers:
                 return call.lineno
@@ -295,7 +295,7 @@ class Analysis:
             if not isinstance(node, (ast.With, ast.AsyncWith)):
                 continue
             opens = any(
-                isinstance(item.context_expr, ast.Call) and _last_name(item.context_expr.func) == "start_run" for item in node.items
+                isinstance(item.context_expr, ast.Call) and cond.last_name(item.context_expr.func) == "start_run" for item in node.items
             )
             if opens and any(_trains(call, self.resolver.expr(call.func, self.program.module)) for call in _calls_in(node.body)):
                 return node.lineno
@@ -340,7 +340,7 @@ class Analysis:
                     return inner
             return f"n:{node.id}"
         if isinstance(node, ast.Call):
-            name = _last_name(node.func)
+            name = cond.last_name(node.func)
             if name in PATH_CALLS and node.args:
                 parts = [self._path_key(a, scope, depth + 1) for a in (node.args if name in ("join", "Path", "PurePath") else node.args[:1])]
                 return None if None in parts else "|".join(p for p in parts if p)
@@ -570,10 +570,6 @@ def _module_key(qualname: str) -> str:
     return ".".join(parts[-2:])
 
 
-def _last_name(func: ast.expr) -> str:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-
-
 def _calls_in(body: list[ast.stmt]) -> Iterator[ast.Call]:
     for statement in body:
         yield from (node for node in ast.walk(statement) if isinstance(node, ast.Call))
@@ -587,7 +583,7 @@ def _trains(call: ast.Call, qualname: str | None) -> bool:
 def _mlflow_scheme(node: ast.expr) -> str | None:
     """`runs` or `models` for a literal or f-string MLflow URI (`f"runs:/{run_id}/model"`), and
     `runs` for `mlflow.artifacts.download_artifacts(run_id=...)`, a download of a run's files."""
-    if isinstance(node, ast.Call) and _last_name(node.func) == "download_artifacts":
+    if isinstance(node, ast.Call) and cond.last_name(node.func) == "download_artifacts":
         if any(k.arg == "run_id" for k in node.keywords):
             return "runs"
         uri = next((k.value for k in node.keywords if k.arg == "artifact_uri"), node.args[0] if node.args else None)

@@ -566,20 +566,19 @@ def evaluated(site: Site) -> Hit | None:
     tree = site.scope.node if site.scope.node is not None else site.analysis.tree
     line = site.call.lineno
     for n in ast.walk(tree):
-        if isinstance(n, ast.Call) and _called(n) == HARNESS_CALL:
+        if isinstance(n, ast.Call) and last_name(n.func) == HARNESS_CALL:
             return replace(hit, practice=HARNESS_PRACTICE)
         if (
             isinstance(n, (ast.With, ast.AsyncWith)) and n.lineno < line <= (n.end_lineno or n.lineno)
-            and any(isinstance(i.context_expr, ast.Call) and _called(i.context_expr) == HARNESS_WITH for i in n.items)
+            and any(isinstance(i.context_expr, ast.Call) and last_name(i.context_expr.func) == HARNESS_WITH for i in n.items)
         ):  # fmt: skip
             return replace(hit, practice=HARNESS_PRACTICE)
     return hit
 
 
-def _called(call: ast.Call) -> str:
+def last_name(func: ast.expr) -> str:
     """The last name of what a call calls (`guard()`, `utils.guard()`: `guard`)."""
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def compiled_to_run(site: Site) -> Hit | None:
@@ -655,7 +654,7 @@ def _members_vetted(site: Site) -> bool:
     for n in ast.walk(tree):
         if not (isinstance(n, ast.Call) and n.lineno < call.lineno):
             continue
-        if _VETTING.search(_called(n)) and any(isinstance(a, ast.Name) and a.id == archive for a in n.args):
+        if _VETTING.search(last_name(n.func)) and any(isinstance(a, ast.Name) and a.id == archive for a in n.args):
             return True
     return False
 

@@ -797,8 +797,8 @@ def _holds_nothing(flow: Workflow, job: Job) -> bool:
     permissions = job.node.get("permissions")
     if permissions is None:
         permissions = flow.root.get("permissions")
-    if isinstance(permissions, Scalar):
-        if permissions.value.strip() not in ("read-all", "{}"):
+    if isinstance(permissions, Scalar):  # `{}` is a mapping: the branch below
+        if permissions.value.strip() != "read-all":
             return False
     elif isinstance(permissions, Mapping):
         if any(isinstance(v, Scalar) and v.value.strip() == "write" for _, _, v in permissions.entries()):
