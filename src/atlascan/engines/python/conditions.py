@@ -469,14 +469,20 @@ def state_dict_from_url(site: Site) -> Hit | None:
 
 
 def forces_pickle_format(site: Site) -> Hit | None:
+    # `from_tf=True` is not reported: TensorFlow weights are read as HDF5 arrays or a TF
+    # checkpoint, neither of which runs code.
     call = site.call
     kw = keyword(call, "use_safetensors")
-    if kw is not None and is_const(kw.value, False):
-        return Hit(kw, "`use_safetensors=False` loads pickle-based weights")
-    kw = keyword(call, "from_tf")
-    if kw is not None and is_const(kw.value, True):
-        return Hit(kw, "`from_tf=True` loads a TensorFlow checkpoint through a full deserializer")
-    return None
+    if kw is None or not is_const(kw.value, False):
+        return None
+    owner = site.qualname.rsplit(".", 2)[-2] if site.qualname.count(".") >= 2 else ""
+    if owner.startswith(("TF", "Flax")):
+        # TensorFlow and Flax classes then read `tf_model.h5` / `flax_model.msgpack`; only
+        # `from_pt=True` sends them to the PyTorch pickle.
+        from_pt = keyword(call, "from_pt")
+        if from_pt is None or not is_const(from_pt.value, True):
+            return None
+    return Hit(kw, "`use_safetensors=False` loads pickle-based weights")
 
 
 def yaml_loader(site: Site) -> Hit | None:
