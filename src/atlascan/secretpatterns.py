@@ -49,6 +49,12 @@ _CREDENTIAL_WORDS = frozenset(
 )  # fmt: skip
 
 
+# Words joined by `-` or `_`, each in one case (`nvapi-CYBER_DEV_DAY`). Not a generated key or
+# token; a person's password may well be such words, so it is only used for other names.
+WORD_PHRASE = re.compile(r"(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)(?:[-_](?:[a-z]+|[A-Z][a-z]*|[A-Z]+))+")
+PASSWORD_NAME = re.compile(r"(?i)pass|pwd|pw\b")
+
+
 def self_describing(value: str) -> bool:
     """camelCase words ending in a count, one whole word the credential word (`Monkey123`
     and `compass2024` are passwords, not stand-ins)."""
@@ -329,6 +335,10 @@ def looks_like_reference(value: str, kind: str) -> bool:
         return True  # references, paths, YAML anchors and aliases
     if value[:1] in "-=+?" and value[1:2] == "$":
         return True  # a shell expansion's default read as `NAME:` (`${KEY:-$KEY}`): another variable
+    if value[:1] == "?":
+        return True  # `${KEY:?KEY must be set}` read as `KEY:`: the error message when it is unset
+    if value[:1] == "-" and value[1:2] not in ("", "-") and looks_like_reference(value[1:], kind):
+        return True  # `${KEY:-nvidiaapikey}`: the shell default is itself a name or a word
     if ENV_NAME.fullmatch(value.strip("_")):
         return True  # the name of an environment variable (`KEY_ENV = "OPENAI_API_KEY"`, `"__AIM_RT_TOKEN__"`)
     if TEMPLATE_FIELD.fullmatch(value):
@@ -411,6 +421,8 @@ def matches(
                 continue
             if MOCK_NAME.search(name) or self_describing(value) or _encoded_placeholder(value):
                 continue
+            if WORD_PHRASE.fullmatch(value.lstrip("-")) and not PASSWORD_NAME.search(name):
+                continue  # a key or token written as words (`nvapi-CYBER_DEV_DAY`): a sentinel, no key is random words
             if PUBLISHABLE_KEY.fullmatch(value) or PUBLIC_SNIPPET.search(line):
                 continue  # a key made to be public (`posthog.api_key = "phc_..."` in a package's telemetry)
             if entropy(value) < pattern.min_entropy:
