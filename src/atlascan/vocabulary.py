@@ -90,6 +90,9 @@ class ServerPort:
     server: str
     hints: tuple[str, ...] = ()  # words near the port that confirm the server (shared ports)
     auth: tuple[str, ...] = ()  # regexes whose presence shows authentication is on
+    # For a server that authenticates by default: regexes one of which must show it turned
+    # off (Jupyter's random token); empty for one that serves anyone unless told otherwise.
+    open: tuple[str, ...] = ()
 
 
 # Hosts that are this machine: the loopback, `0.0.0.0` as a destination, and Docker's name for
@@ -166,21 +169,26 @@ JUPYTER_AUTH = (
     r"hashed_password\s*=\s*[\"']?[^\s\"']",
     r"\.password\s*=\s*[\"']?[^\s\"']",
 )
+# Jupyter makes a random token unless its token is set empty: `--NotebookApp.token=''`,
+# `c.ServerApp.token = ""`, `JUPYTER_TOKEN: ""`.
+JUPYTER_OPEN = (
+    r"\.token[ \t]*=[ \t]*(?:''|\"\"|\\'\\')",
+    r"(?m)\.token=(?=\s|$)",
+    r"(?m)jupyter_token[ \t]*[=:][ \t]*(?:''|\"\"|$)",
+)
 RAY_AUTH = (r"ray_auth_mode\s*[=:]\s*[\"']?token",)
 ML_PORTS: dict[int, ServerPort] = {
     8265: ServerPort("Ray dashboard and Jobs API", auth=RAY_AUTH),
     10001: ServerPort("Ray client server", ("ray",), RAY_AUTH),
     6379: ServerPort("Ray GCS", ("ray",), RAY_AUTH),
-    8888: ServerPort("Jupyter", ("jupyter", "notebook"), JUPYTER_AUTH),  # also the KubeRay API server's
+    8888: ServerPort("Jupyter", ("jupyter", "notebook"), JUPYTER_AUTH, JUPYTER_OPEN),  # also the KubeRay API server's
     5000: ServerPort("MLflow tracking server", ("mlflow",), (r"--app-name[= ]+[\"']?basic-auth",)),
     6006: ServerPort("TensorBoard"),
     7860: ServerPort("Gradio", auth=(r"gradio_auth\w*\s*[=:]\s*[\"']?[^\s\"']", r"\bauth\s*=")),
     8080: ServerPort("TorchServe inference API", ("torchserve",)),
     8081: ServerPort("TorchServe management API", ("torchserve",)),
-    8082: ServerPort("TorchServe metrics API", ("torchserve",)),
     8000: ServerPort("Triton HTTP", ("triton",)),
     8001: ServerPort("Triton gRPC", ("triton",)),
-    8002: ServerPort("Triton metrics", ("triton",)),
 }
 
 

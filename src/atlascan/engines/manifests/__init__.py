@@ -37,15 +37,15 @@ class ManifestsEngine(Engine):
     def prepare(self, files: list[SourceFile], ctx: PrepareContext) -> Facts:
         """Image names kustomizations rewrite, with the paths they include (the pin is judged
         there), the Roles a DaemonSet's service account holds, the service accounts bindings
-        name and workloads run as, whether tags are the repository's practice, and which
-        compose services only start an interactive shell (`crossfile.Facts`)."""
+        name and workloads run as, whether tags are the repository's practice, and what
+        compose services run (`crossfile.Facts`)."""
         from atlascan.engines.manifests import crossfile, kustomize
 
         pins = ctx.enabled("ATS-K8S-008")
         rbac = any(ctx.enabled(r) for r in ("ATS-K8S-014", "ATS-K8S-017", "ATS-K8S-018"))
         facts = crossfile.survey(files, roles=rbac, images=pins or ctx.enabled("ATS-CMP-005"), accounts=ctx.enabled("ATS-K8S-016"))
-        shells = crossfile.shell_services(ctx.scanned or files) if ctx.enabled("ATS-CMP-001") else frozenset()
-        return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {}, shell_services=shells)
+        commands = crossfile.service_commands(ctx.scanned or files) if ctx.enabled("ATS-CMP-001") else {}
+        return dataclasses.replace(facts, images=kustomize.rewritten_images(files) if pins else {}, service_commands=commands)
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         kind = file.kind

@@ -20,6 +20,8 @@ def ml_server(port: int, context: str, check_auth: bool = False) -> str | None:
         return None
     if check_auth and any(re.search(a, context) for a in known.auth):
         return None
+    if check_auth and known.open and not any(re.search(o, context) for o in known.open):
+        return None  # on by default, and nothing here turns it off
     return known.server
 
 

@@ -35,6 +35,7 @@ def check_document(root: YNode, ctx: FileContext) -> None:
         seen.add(id(service))
         label = f"`{name}`"
         context = common.region_text(lines, service.line, service.end_line) + " " + name.lower()
+        context += "\n" + (crossfile.service_command(ctx.facts, ctx.file.path, name) or "").lower()
         if not crossfile.shell_service(ctx.facts, ctx.file.path, name):  # nothing listens until started by hand
             _ports(label, service, context, ctx)
         _privileges(label, service, ctx)

@@ -1,8 +1,8 @@
 """What one manifest's checks need to know of the others, read once in the engine's
 `prepare` pass: the images kustomizations rewrite (`kustomize.rewritten_images`), the
 Roles whose service account runs in a DaemonSet (a node agent: every node holds its token),
-whether the repository's manifests pin images by tag as their practice, and which compose
-services only start an interactive shell (`shell_services`).
+whether the repository's manifests pin images by tag as their practice, and what compose
+services run (`service_commands`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from atlascan import parsers
 from atlascan.engines.manifests.nodes import get, items, text
 from atlascan.parsers.yaml import Mapping
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
-from atlascan.vocabulary import placeholder_image
+from atlascan.vocabulary import interactive_shell, placeholder_image
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,9 +57,9 @@ class Facts:
     # `Kind/name` (name lower-cased) of every Role and ClusterRole a binding of the scan names;
     # None when the scan has no binding at all (nothing to tell an unbound role by)
     bound_roles: frozenset[str] | None = None
-    # (compose file, service) of each compose service whose command only starts an
-    # interactive shell (`shell_services`): nothing listens on its ports (ATS-CMP-001)
-    shell_services: frozenset[tuple[str, str]] = frozenset()
+    # (compose file, service) -> the ENTRYPOINT and CMD it runs, where the scan shows them
+    # (`service_commands`): what listens on its ports, if anything (ATS-CMP-001)
+    service_commands: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def bound_account(facts: object, name: str) -> bool:
@@ -120,23 +120,30 @@ def compose_pin_properties(facts: object, ref: str) -> dict[str, object] | None:
     return REPOSITORY_FOLD if "latest" in ref and facts.few_compose_images else COMPOSE_TAG_PRACTICE
 
 
+def service_command(facts: object, path: str, service: str) -> str | None:
+    """The ENTRYPOINT and CMD this compose service runs, as one line; None when unknown."""
+    return facts.service_commands.get((path, service)) if isinstance(facts, Facts) else None
+
+
 def shell_service(facts: object, path: str, service: str) -> bool:
-    """Whether this compose service's command only starts an interactive shell."""
-    return isinstance(facts, Facts) and (path, service) in facts.shell_services
+    """Whether this compose service's command only starts an interactive shell
+    (`vocabulary.interactive_shell`)."""
+    command = service_command(facts, path, service)
+    return command is not None and interactive_shell(command)
 
 
-def shell_services(files: Sequence[SourceFile]) -> frozenset[tuple[str, str]]:
-    """(compose file, service) of each compose service of the scan whose command only starts
-    an interactive shell (`vocabulary.interactive_shell`): its `entrypoint:` and `command:`,
-    or its `command:` over the ENTRYPOINT and CMD of the scanned Dockerfile it builds (as
-    ATS-DKR-003 reads them, `image_links`). A service with only a `command:` that runs an
-    image the scan does not build keeps that image's ENTRYPOINT, unknown here: not counted."""
+def service_commands(files: Sequence[SourceFile]) -> dict[tuple[str, str], str]:
+    """(compose file, service) -> the ENTRYPOINT and CMD each compose service of the scan
+    runs, as one line: its `entrypoint:` and `command:`, or its `command:` over the
+    ENTRYPOINT and CMD of the scanned Dockerfile it builds (as ATS-DKR-003 reads them,
+    `image_links`). A service with only a `command:` that runs an image the scan does not
+    build keeps that image's ENTRYPOINT, unknown here: left out."""
     from atlascan.engines.dockerfile import image_commands
-    from atlascan.engines.image_links import compose_commands, compose_runs, only_a_shell
+    from atlascan.engines.image_links import compose_commands, compose_runs
 
     dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
     images: dict[str, dict[str, str] | None] = {}
-    out: set[tuple[str, str]] = set()
+    out: dict[tuple[str, str], str] = {}
     for run in compose_runs(files, dockerfiles):
         if run.dockerfile:
             if run.dockerfile not in images:
@@ -146,9 +153,9 @@ def shell_services(files: Sequence[SourceFile]) -> frozenset[tuple[str, str]]:
             own = {} if run.entrypoint is not None else None
         if own is None:
             continue
-        if only_a_shell(compose_commands(own, run)):
-            out.add((run.file, run.service))
-    return frozenset(out)
+        commands = compose_commands(own, run)
+        out[(run.file, run.service)] = " ".join(commands[k] for k in ("ENTRYPOINT", "CMD") if k in commands)
+    return out
 
 
 def _roots(file: SourceFile) -> list[YNode]:
