@@ -442,8 +442,13 @@ def test_image_links_read_build_definitions() -> None:
         repository_name,
     )
 
-    assert _build_flags(["docker", "build", "-f", "a/Dockerfile", "-t", "x:1", "--tag=y", "."]) == (["x:1", "y"], "a/Dockerfile")
-    assert _build_flags(["docker", "build", "--file", "Dockerfile.gpu", "-tz", "."]) == (["z"], "Dockerfile.gpu")
+    assert _build_flags(["docker", "build", "-f", "a/Dockerfile", "-t", "x:1", "--tag=y", "."]) == (["x:1", "y"], "a/Dockerfile", ".")
+    assert _build_flags(["docker", "build", "--file", "Dockerfile.gpu", "-tz", "."]) == (["z"], "Dockerfile.gpu", ".")
+    # A flag's value is not the context; switches take none.
+    assert _build_flags(["docker", "buildx", "build", "--platform", "linux/amd64", "--push", "-t", "x", "app"]) == (["x"], "", "app")
+    # Without `-f`, the context's Dockerfile is built (autotrain-advanced's `docker build -t NAME .`).
+    assert [(b.dockerfile, b.names) for b in _command_builds("docker build -t autotrain-advanced:latest .", "")] == [("Dockerfile", ("autotrain-advanced",))]
+    assert list(_command_builds("docker build -t x $CONTEXT", "")) == []
     assert repository_name("ghcr.io/kubeflow/kfp-frontend:dummy@sha256:abc") == "kfp-frontend"
     assert repository_name("${{ env.REGISTRY }}/${{ matrix.image }}:latest") == ""
     assert _built_as("kfp-api-server", {"apiserver", "frontend"}) == {"apiserver"}

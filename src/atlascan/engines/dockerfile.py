@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from atlascan.analysis import FileContext, PrepareContext
-from atlascan.engines import Engine
+from atlascan.engines import Engine, image_links
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
@@ -72,6 +72,9 @@ class Facts:
     compose: tuple[ComposeRun, ...] = ()
     # Root is the repository's practice and confined to its containers (`_root_practice`).
     root_practice: bool = False
+    # Image names the scan builds only from Dockerfiles whose final stage sets a non-root
+    # USER: a Dockerfile FROM one of them inherits that user (`_nonroot_bases`).
+    nonroot_bases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -94,24 +97,24 @@ class DockerfileEngine(Engine):
         image that every Kubernetes workload and compose service of the scan running it runs
         as a non-root user (ATS-DKR-003, `image_links`)."""
         nonroot: frozenset[str] = frozenset()
+        bases: frozenset[str] = frozenset()
         builds: tuple[ComposeRun, ...] = ()
         if ctx.enabled("ATS-DKR-003"):
-            from atlascan.engines.image_links import compose_runs, nonroot_dockerfiles
-
             dockerfiles = {f.path: f for f in files if f.kind == "dockerfile"}
             match = ctx.rules["ATS-DKR-003"].match
             scanned = ctx.scanned or files
-            runs = compose_runs(scanned, dockerfiles)
+            runs = image_links.compose_runs(scanned, dockerfiles)
             builds = tuple(run for run in runs if run.dockerfile)
-            nonroot = nonroot_dockerfiles(
-                scanned,
-                dockerfiles,
-                lambda path: _reported_root(dockerfiles[path], match, _building(builds, path)),
+            survey = image_links.survey_builds(scanned, dockerfiles)
+            bases = _nonroot_bases(survey.built, dockerfiles)
+            nonroot = image_links.nonroot_dockerfiles(
+                survey,
+                lambda path: _reported_root(dockerfiles[path], match, _building(builds, path), bases),
                 compose=runs,
             )
         practice, few = self._digest_practice(files) if ctx.enabled("ATS-DKR-004") else (None, False)
         root_practice = ctx.enabled("ATS-DKR-003") and _root_practice(files, ctx.scanned or files)
-        return Facts(practice, few, nonroot, builds, root_practice)
+        return Facts(practice, few, nonroot, builds, root_practice, bases)
 
     @staticmethod
     def _digest_practice(files: list[SourceFile]) -> tuple[bool, bool]:
@@ -209,7 +212,9 @@ class DockerfileEngine(Engine):
         facts = ctx.facts if isinstance(ctx.facts, Facts) else Facts()
         if ctx.file.path in facts.nonroot_deployed:
             return  # every workload or service of the scan running this image sets a non-root user
-        found = _root_serving(dockerfile, ctx.rules["ATS-DKR-003"].match, _building(facts.compose, ctx.file.path))
+        found = _root_serving(
+            dockerfile, ctx.rules["ATS-DKR-003"].match, _building(facts.compose, ctx.file.path), facts.nonroot_bases
+        )
         if found is not None:
             span, why = found
             finding = ctx.finding("ATS-DKR-003").at(span).args(why=why)
@@ -314,7 +319,39 @@ def _building(runs: tuple[ComposeRun, ...], path: str) -> tuple[ComposeRun, ...]
     return tuple(run for run in runs if run.dockerfile == path)
 
 
-def _reported_root(file: SourceFile, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = ()) -> bool:
+def _nonroot_bases(built: Mapping[str, set[str]], dockerfiles: Mapping[str, SourceFile]) -> frozenset[str]:
+    """The image names the scan builds (`image_links.survey_builds`) only from Dockerfiles
+    whose final stage's last USER is not root (autotrain-advanced's `Dockerfile` built as
+    `autotrain-advanced`, then `FROM huggingface/autotrain-advanced:latest` elsewhere)."""
+    verdicts: dict[str, list[bool]] = {}
+    for path, names in built.items():
+        nonroot = _final_user_nonroot(dockerfiles[path])
+        for name in names:
+            verdicts.setdefault(name, []).append(nonroot)
+    return frozenset(name for name, found in verdicts.items() if all(found))
+
+
+def _final_user_nonroot(file: SourceFile) -> bool:
+    from atlascan import parsers
+    from atlascan.model import Limits, ParseError, SkipFile
+
+    try:
+        dockerfile: Dockerfile = parsers.read(file, Limits()).tree
+    except (OSError, ParseError, SkipFile):
+        return False
+    if not dockerfile.stages:
+        return False
+    for stage in _stage_chain(dockerfile, dockerfile.stages[-1]):
+        user = _last_user(stage, dockerfile.escape)
+        if user is not None:
+            name = user.word.value.split(":", 1)[0]
+            return "$" not in name and name not in ROOT_USERS
+    return False
+
+
+def _reported_root(
+    file: SourceFile, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = (), nonroot_bases: frozenset[str] = frozenset()
+) -> bool:
     """Whether ATS-DKR-003 would report this Dockerfile (prepare asks only for the ones
     a build links to an image name: the manifests are read for those alone)."""
     from atlascan import parsers
@@ -324,16 +361,20 @@ def _reported_root(file: SourceFile, match: Mapping[str, Any], compose: tuple[Co
         dockerfile: Dockerfile = parsers.read(file, Limits()).tree
     except (OSError, ParseError, SkipFile):
         return False
-    return bool(dockerfile.stages) and _root_serving(dockerfile, match, compose) is not None
+    return bool(dockerfile.stages) and _root_serving(dockerfile, match, compose, nonroot_bases) is not None
 
 
 def _root_serving(
-    dockerfile: Dockerfile, match: Mapping[str, Any], compose: tuple[ComposeRun, ...] = ()
+    dockerfile: Dockerfile,
+    match: Mapping[str, Any],
+    compose: tuple[ComposeRun, ...] = (),
+    nonroot_bases: frozenset[str] = frozenset(),
 ) -> tuple[Span, str] | None:
     """Where and why the final stage runs as root in an image that evidently serves the
     network (ATS-DKR-003), or None: a one-shot training, conversion or CI builder image
     running as root exposes no service, nor does a development image that starts only an
-    interactive shell. `compose`: the compose services that build this Dockerfile."""
+    interactive shell. `compose`: the compose services that build this Dockerfile;
+    `nonroot_bases`: image names the scan builds to run as a non-root user."""
     final = dockerfile.stages[-1]
     chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
     base = chain[-1]  # the stage whose FROM names an image outside this file
@@ -351,6 +392,8 @@ def _root_serving(
             return None  # images built to run unprivileged set their own USER
         if _image_row(base.resolved_image, tuple(match.get("nonroot_images", ()))):
             return None  # the base image's own last USER is unprivileged (the rule's table)
+        if nonroot_bases and image_links.repository_name(base.resolved_image) in nonroot_bases:
+            return None  # the repository's own image, built with a non-root USER
     serves = _serving_evidence(chain, base, match, compose)
     if serves is None:
         return None  # no exposed service: root in a job or builder image is not worth a finding
@@ -520,12 +563,10 @@ def _serving_evidence(
     `vocabulary.INTERACTIVE_SHELL`) run wherever it runs (its own command, or that of every compose
     service building it) serves nothing: its EXPOSE names ports for servers started by
     hand."""
-    from atlascan.engines.image_links import compose_commands, only_a_shell
-
     commands = _commands(chain)
     server = _server_command(commands, match)
-    runs = [compose_commands(commands, run) for run in compose] or [commands]
-    if server is None and all(only_a_shell(run) for run in runs):
+    runs = [image_links.compose_commands(commands, run) for run in compose] or [commands]
+    if server is None and all(image_links.only_a_shell(run) for run in runs):
         return None
     for stage in chain:
         for instr in stage.instructions:
@@ -534,7 +575,7 @@ def _serving_evidence(
     if server is not None:
         return f"its {server[0]} runs a server: `{_shown(server[1])}`"
     for run in compose:
-        found = _server_command(compose_commands(commands, run), match)
+        found = _server_command(image_links.compose_commands(commands, run), match)
         if found is not None:
             return f"its compose service `{run.service}` ({run.file}) runs a server: `{_shown(found[1])}`"
     if not commands:

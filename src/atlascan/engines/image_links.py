@@ -9,8 +9,8 @@ built as `apiserver` and deployed as `kfp-api-server` with `runAsNonRoot: true`)
 The link is read as data from the repository's own build definitions, never run or
 expanded: a YAML mapping that names a Dockerfile and an image (a CI matrix entry
 `image: apiserver` + `dockerfile: backend/Dockerfile`, an action's `file:` + `tags:`), or a
-`docker build -t NAME -f PATH` command line. A built name matches a manifest's image
-reference by the repository's last path component (registry, tag and digest dropped),
+`docker build -t NAME -f PATH` command line (without `-f`, the context's `Dockerfile`). A
+built name matches a manifest's image reference by the repository's last path component (registry, tag and digest dropped),
 ignoring `-` and `_`: the built name equal to it, else the longest it ends with at a word
 boundary (`apiserver` runs as `kfp-api-server`, `frontend` as `kfp-frontend`; `server` is
 not `observer`). A compose service that builds a Dockerfile of the scan (`build:` with its
@@ -141,33 +141,24 @@ def compose_runs(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> t
     return tuple(out)
 
 
-def nonroot_dockerfiles(
-    files: Iterable[SourceFile],
-    dockerfiles: Collection[str],
-    wanted: Callable[[str], bool] = lambda path: True,
-    *,
-    compose: Iterable[ComposeRun],
-) -> frozenset[str]:
-    """The paths among `dockerfiles` whose image a workload of `files` or a compose service
-    (`compose_runs`) runs, and every workload container and compose service running it
-    sets a non-root user (container over pod level). `wanted`: whether a linked
-    Dockerfile's answer matters at all (it would be reported); manifests are parsed only
-    for the images of those."""
-    if not dockerfiles:
-        return frozenset()
+@dataclass(frozen=True)
+class BuildSurvey:
+    """What the scan's build definitions and manifests say of its Dockerfiles, read once."""
+
+    built: dict[str, set[str]]  # Dockerfile path -> image names it is built as
+    manifests: list[tuple[SourceFile, list[str]]]  # Kubernetes YAML, its image references
+    unresolved: bool  # a workload whose image or user the scan cannot tell
+
+
+def survey_builds(files: Iterable[SourceFile], dockerfiles: Collection[str]) -> BuildSurvey:
+    """The image names each Dockerfile of `dockerfiles` is built as by a build definition of
+    `files`, and the Kubernetes manifests that run images."""
     basenames = {posixpath.basename(p) for p in dockerfiles}
-    built: dict[str, set[str]] = {}  # Dockerfile path -> image names it is built as
-    unresolved = False  # a workload whose image or user the scan cannot tell
-    runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
-    direct: dict[str, list[bool]] = {}  # Dockerfile path -> runs non-root, of each service building it
-    for run in compose:
-        if run.dockerfile:
-            direct.setdefault(run.dockerfile, []).append(run.nonroot)
-            if run.image:  # `image:` beside `build:` is the name the build is tagged with
-                built.setdefault(run.dockerfile, set()).add(run.image)
-        elif run.image:
-            runs.append((run.image, run.nonroot))
-    manifests: list[tuple[SourceFile, list[str]]] = []  # Kubernetes YAML, its image references
+    built: dict[str, set[str]] = {}
+    unresolved = False
+    manifests: list[tuple[SourceFile, list[str]]] = []
+    if not dockerfiles:
+        return BuildSurvey(built, manifests, unresolved)
     for file in files:
         if file.kind not in BUILD_KINDS or file.size > READ_LIMIT:
             continue
@@ -186,12 +177,36 @@ def nonroot_dockerfiles(
                 unresolved = True  # a patch (a kustomize overlay) may make any workload root
             if file.kind == MANIFEST_KIND and refs and WORKLOAD_HINT.search(text):
                 manifests.append((file, refs))
+    return BuildSurvey(built, manifests, unresolved)
+
+
+def nonroot_dockerfiles(
+    survey: BuildSurvey,
+    wanted: Callable[[str], bool] = lambda path: True,
+    *,
+    compose: Iterable[ComposeRun],
+) -> frozenset[str]:
+    """The Dockerfile paths whose image a workload of the survey's manifests or a compose
+    service (`compose_runs`) runs, and every workload container and compose service running
+    it sets a non-root user (container over pod level). `wanted`: whether a linked
+    Dockerfile's answer matters at all (it would be reported); manifests are parsed only
+    for the images of those."""
+    built = {path: set(names) for path, names in survey.built.items()}
+    runs: list[tuple[str, bool]] = []  # (deployed name, runs non-root) of each container
+    direct: dict[str, list[bool]] = {}  # Dockerfile path -> runs non-root, of each service building it
+    for run in compose:
+        if run.dockerfile:
+            direct.setdefault(run.dockerfile, []).append(run.nonroot)
+            if run.image:  # `image:` beside `build:` is the name the build is tagged with
+                built.setdefault(run.dockerfile, set()).add(run.image)
+        elif run.image:
+            runs.append((run.image, run.nonroot))
     linked = {path for path in built.keys() | direct.keys() if wanted(path)}
     built = {path: names for path, names in built.items() if path in linked}
-    if not linked or unresolved:
+    if not linked or survey.unresolved:
         return frozenset()
     names = {n for ns in built.values() for n in ns}
-    for file, refs in manifests:
+    for file, refs in survey.manifests:
         if any(_built_as(repository_name(r), names) for r in refs):
             # read again: only the few files that run a built image; one that cannot be
             # parsed runs each image it names as root for all anyone can tell
@@ -258,17 +273,28 @@ def _command_builds(text: str, folder: str) -> Iterator[Build]:
         if not script.commands:
             continue
         words = [w.value for w in script.commands[0].words]
-        tags, dockerfile = _build_flags(words)
+        tags, dockerfile, context = _build_flags(words)
+        if not dockerfile and context and not any(c in context for c in "$:") and context != "-":
+            dockerfile = posixpath.normpath(posixpath.join(context, "Dockerfile"))  # `docker build -t NAME .`
         names = tuple(n for n in (repository_name(t) for t in tags) if n)
         if dockerfile and names and "$" not in dockerfile:
             yield Build(dockerfile, ("", folder), names)
 
 
-def _build_flags(words: list[str]) -> tuple[list[str], str]:
-    """The `-t`/`--tag` values and the `-f`/`--file` value of one build command's words."""
+# Flags of `docker build` that take no value: any other flag written without `=` takes the
+# next word, so the build context is the word left over.
+BUILD_SWITCHES = frozenset(
+    {"--no-cache", "--pull", "--push", "--load", "-q", "--quiet", "--rm", "--force-rm", "--squash", "--compress"}
+)
+
+
+def _build_flags(words: list[str]) -> tuple[list[str], str, str]:
+    """The `-t`/`--tag` values, the `-f`/`--file` value and the build context of one build
+    command's words ("" when not literal or not found)."""
     tags: list[str] = []
-    dockerfile = ""
-    i = 0
+    dockerfile = context = ""
+    start = next((i + 1 for i, w in enumerate(words) if w == "build"), len(words))
+    i = start
     while i < len(words):
         word = words[i]
         value: str | None = None
@@ -285,8 +311,12 @@ def _build_flags(words: list[str]) -> tuple[list[str], str]:
                 tags.append(value or "")
             else:
                 dockerfile = value or ""
+        elif word.startswith("-") and value is None and word not in BUILD_SWITCHES:
+            i += 1  # the flag's value
+        elif not word.startswith("-"):
+            context = word
         i += 1
-    return tags, dockerfile
+    return tags, dockerfile, context
 
 
 def _mapping_builds(file: SourceFile, text: str, folder: str) -> Iterator[Build]:
