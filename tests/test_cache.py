@@ -283,8 +283,8 @@ def test_remembered_wrapper_summaries_are_used_and_validated(tree: Path, tmp_pat
 def test_a_manifest_is_rejudged_when_the_code_or_the_lock_beside_it_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ATS-DEP-004 weighs an advisory by the code in the manifest's folder (does it use the
-    Trainer?) and a pyproject range by the lock beside it."""
+    """ATS-DEP-004 weighs an advisory by the code in the manifest's folder (does it resume
+    a Trainer?) and a pyproject range by the lock beside it."""
     tree = tmp_path / "deps"
     tree.mkdir()
     monkeypatch.chdir(tree)
@@ -299,7 +299,7 @@ def test_a_manifest_is_rejudged_when_the_code_or_the_lock_beside_it_changes(
         return [r for r in _rules(_scan(capsys, cache)) if r[0] == "ATS-DEP-004"]
 
     assert found() == []
-    (tree / "app.py").write_text("from transformers import Trainer\n", "utf-8")
+    (tree / "app.py").write_text("from transformers import Trainer\nTrainer(model=m).train(resume_from_checkpoint=True)\n", "utf-8")
     assert found() == [("ATS-DEP-004", "requirements.txt", 1)]
     (tree / "svc/uv.lock").write_text('version = 1\n\n[[package]]\nname = "numpy"\nversion = "2.3.0"\n', "utf-8")
     assert found() == [("ATS-DEP-004", "requirements.txt", 1), ("ATS-DEP-004", "svc/pyproject.toml", 4)]

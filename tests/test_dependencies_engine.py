@@ -156,7 +156,7 @@ def test_bundled_example_reports_its_dependency_risks() -> None:
         ("ATS-DEP-004", "requirements-serving.txt", 5, "high"),  # keras==3.8.0 (at most high)
         ("ATS-DEP-004", "requirements.txt", 1, "high"),  # torch==2.4.1
     ]
-    # transformers==4.44.0's one advisory needs the Trainer, which the example never runs.
+    # transformers==4.44.0's one advisory needs a Trainer resuming, which the example never does.
     assert [n.held for n in result.notices if n.message.startswith("ATS-DEP-004:")] == [1]
 
 
@@ -393,7 +393,7 @@ def test_every_reach_row_names_an_advisory_of_the_table() -> None:
 
 
 def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_path: Path) -> None:
-    """An inference server that pins transformers never runs the Trainer (CVE-2026-1839); a
+    """An inference server that pins transformers never resumes a Trainer (CVE-2026-1839); a
     folder with no code shows nothing either way, and a Dockerfile can show a use."""
     files = {
         "server/requirements.txt": "transformers==4.52.1\n",
@@ -419,6 +419,25 @@ def test_an_advisory_reached_only_through_an_unused_feature_is_held_back(tmp_pat
     (tmp_path / "head/Dockerfile").write_text("FROM python:3.12\nCMD ray start --head --block\n")
     result = scan_path(tmp_path, select=["ATS-DEP-004"])
     assert ("head/requirements.txt", 1) in [(f.path, f.region.start_line) for f in result.findings]
+
+
+def test_langchain_and_trainer_advisories_need_the_feature_they_live_in(tmp_path: Path) -> None:
+    """GenerativeAIExamples' RAG servers pin langchain 0.1.9 and never call load_chain
+    (CVE-2024-28088); autotrain's trainers pin transformers 4.48 and never resume a Trainer
+    (CVE-2026-1839): reviewers judged both NOISE. Code that does either keeps the finding."""
+    files = {
+        "rag/requirements.txt": "langchain==0.1.9\n",
+        "rag/chain.py": "from langchain.chains import RetrievalQA\nqa = RetrievalQA.from_chain_type(llm)\n",
+        "hub/requirements.txt": "langchain==0.1.9\n",
+        "hub/app.py": "from langchain.chains import load_chain\nchain = load_chain(path)\n",
+        "train/requirements.txt": "transformers==4.52.1\n",
+        "train/train.py": "from transformers import Trainer\nTrainer(model=m).train()\n",
+        "resume/requirements.txt": "transformers==4.52.1\n",
+        "resume/train.py": "from transformers import Trainer\nTrainer(model=m).train(resume_from_checkpoint=True)\n",
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"], report_classes=frozenset())
+    found = sorted((f.path, f.region.start_line, [r.path for r in f.related]) for f in result.findings)
+    assert found == [("hub/requirements.txt", 1, []), ("resume/requirements.txt", 1, [])]
 
 
 def test_torchs_unpickler_advisories_need_a_checkpoint_loaded(tmp_path: Path) -> None:
@@ -565,8 +584,9 @@ def test_a_notebook_install_is_weighed_against_the_notebooks_own_cells(tmp_path:
 
     files = {
         "infer.ipynb": notebook("%pip install transformers==4.52.1", "from transformers import pipeline\nclf = pipeline('sentiment-analysis')"),
-        "tune.ipynb": notebook("%pip install transformers==4.52.1", "from transformers import Trainer"),
-        "train.py": "from transformers import Trainer\n",  # another file's use does not count for a notebook's kernel
+        "tune.ipynb": notebook("%pip install transformers==4.52.1", "from transformers import Trainer\nTrainer(model=m).train(resume_from_checkpoint=True)"),
+        # another file's use does not count for a notebook's kernel
+        "train.py": "from transformers import Trainer\nTrainer(model=m).train(resume_from_checkpoint=True)\n",
     }
     result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-004"])
     assert [f.path for f in result.findings] == ["tune.ipynb"]
@@ -577,7 +597,7 @@ def test_a_folder_with_more_code_than_is_read_keeps_its_advisories(tmp_path: Pat
 
     files = {"requirements.txt": "transformers==4.52.1\n", "a.py": "import os\n", "b.py": "import sys\n"}
     root = write_tree(tmp_path, files)
-    assert scan_path(root, select=["ATS-DEP-004"]).findings == []  # two files, no Trainer: held back
+    assert scan_path(root, select=["ATS-DEP-004"]).findings == []  # two files, no resumed Trainer: held back
     monkeypatch.setattr(dependencies, "MAX_CODE_FILES", 1)
     assert [f.path for f in scan_path(root, select=["ATS-DEP-004"]).findings] == ["requirements.txt"]
 
@@ -590,12 +610,12 @@ def test_reach_reads_no_link_fifo_or_file_outside_the_root(tmp_path: Path) -> No
     from atlascan.engines import dependencies
 
     outside = tmp_path / "outside.py"
-    outside.write_text("from transformers import Trainer\n")
+    outside.write_text("from transformers import Trainer\nTrainer(model=m).train(resume_from_checkpoint=True)\n")
     root = write_tree(tmp_path / "repo", {"requirements.txt": "transformers==4.52.1\n", "app.py": "import os\n"})
     os.symlink(outside, root / "linked.py")
     os.mkfifo(root / "pipe.py")
     found = scan_path(root, select=["ATS-DEP-004"])
-    # app.py (no Trainer) is the only code read: the Trainer advisory is held back.
+    # app.py (no resumed Trainer) is the only code read: the Trainer advisory is held back.
     assert found.findings == [] and [n.held for n in found.notices if n.message.startswith("ATS-DEP-004")] == [1]
     # Discovery already leaves the link out; the reader itself, handed it, does not follow it.
     assert dependencies._names_used(f"{root}/", "", frozenset({"app.py", "linked.py"})) == frozenset()
