@@ -119,3 +119,19 @@ def test_a_word_alone_on_its_line_sets_no_credential(tmp_path: Path) -> None:
     files = {"spellcheck/wordlist.txt": "fsspec\nminioadmin\npythonic\n", "deploy/minio.env": "MINIO_ROOT_PASSWORD=minioadmin\n"}
     result = scan_path(write_tree(tmp_path, files), select=["ATS-SEC-012"])
     assert [(f.path, f.region.start_line) for f in result.findings] == [("deploy/minio.env", 1)]
+
+
+def test_self_hosted_defaults_are_held_back_and_the_aws_example_keys_are_not(tmp_path: Path) -> None:
+    """MinIO's and SQL Server's defaults in charts and samples were judged NOISE in every one
+    of 16 repositories' files; terragoat's AWS example keys in a provider were ACT."""
+    from scanning import scan_path, write_tree
+
+    files = {
+        "helm/values.yaml": "minio:\n  rootUser: minioadmin\n  rootPassword: minioadmin\n",
+        "infra/providers.tf": 'provider "aws" {\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n}\n',
+    }
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-SEC-012"], report_classes=frozenset())
+    assert [(f.path, f.region.start_line) for f in result.findings] == [("infra/providers.tf", 2)]
+    assert [n.held for n in result.notices if n.held_as == "unproven"] == [1]
+    shown = scan_path(tmp_path, select=["ATS-SEC-012"], report_classes=frozenset({"unproven"}))
+    assert sorted(f.path for f in shown.findings) == ["helm/values.yaml", "infra/providers.tf"]

@@ -103,6 +103,8 @@ class Pattern:
     # Hosts of a sandbox whose test users' tokens are published (Hugging Face's CI hub): a
     # token in a file that names one is that sandbox's stand-in.
     sandbox_hosts: tuple[str, ...] = ()
+    # ATS-SEC-012: why this default is held back as unproven (`pathclass.UNPROVEN`); "" to report it
+    unproven: str = ""
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -149,6 +151,7 @@ def _rows(rules: tuple[Rule, ...]) -> Iterator[Pattern]:
                     not_match_source=row.get("not_match") or None,
                     emulator_images=tuple(row.get("emulator_images", ())),
                     sandbox_hosts=tuple(h.lower() for h in row.get("sandbox_hosts", ())),
+                    unproven=row.get("unproven", ""),
                 )
 
 

@@ -23,6 +23,7 @@ from atlascan.kinds import CI_KINDS
 from atlascan.literals import required_literals
 from atlascan.model import ParseError, Precision, SkipFile, SourceFile, Span
 from atlascan.parsers import jsondoc
+from atlascan.pathclass import UNPROVEN
 from atlascan.secretpatterns import (
     COMMENT_LINE,
     TF_DEFAULT,
@@ -89,6 +90,7 @@ class SecretsEngine(Engine):
         hits: dict[tuple[str, str], list[tuple[Span, Severity | None]]] = {}  # (rule, value) -> its sites, in line order
         stand_ins: set[str] = set()  # values that repeat their user name (`feast:feast@`)
         sandboxed: dict[str, str] = {}  # token -> the sandbox host the file names
+        unproven: dict[str, str] = {}  # published default -> why it is held back (its row's `unproven`)
         local: bool | None = None  # every storage endpoint of the file is local (read once)
         documented: frozenset[int] | None = None  # a Python file's docstring lines (read at need)
         for number, raw, tf_variable in candidates:
@@ -132,6 +134,8 @@ class SecretsEngine(Engine):
                 host = next((h for h in pattern.sandbox_hosts if h in lower), None)
                 if host:
                     sandboxed[secret] = host
+                if pattern.unproven:
+                    unproven[secret] = pattern.unproven
         server_keys = _server_keys(doc) if any(rule_id == LLM_PROVIDER_KEY for rule_id, _ in hits) else frozenset()
         # One value written again in the same file (seven servers given the same password) is
         # one rotation: one finding at its first line, the others related.
@@ -159,6 +163,8 @@ class SecretsEngine(Engine):
                 # metaflow's MinIO `rootpass123`, unsloth's probe user's password: what a CI job
                 # starts on its own runner (judged NOISE); a real credential there is a secret.
                 builder.property("practice", "a CI job's literal for what it starts on its own runner; its real credentials come from `secrets`")
+            if secret in unproven:
+                builder.property(UNPROVEN, unproven[secret])
             for s in again:
                 builder.related(s, "The same value again.")
             builder.emit()
