@@ -1554,13 +1554,19 @@ def _repository(ctx: FileContext) -> str | None:
 
 
 def _own_workflow(ctx: FileContext, uses: str | None) -> bool:
-    """Whether a reusable workflow call names this repository's own code: a local workflow
-    (`./.github/workflows/x.yml`) or this repository by name. Whoever changes it could as
-    well change a workflow here to read every secret: inheriting hands no one else anything.
-    Another repository, of the same owner too, is other code, reviewed elsewhere."""
+    """Whether a reusable workflow call names code of this repository's owner: a local
+    workflow (`./.github/workflows/x.yml`), this repository by name, or another repository of
+    the owner or a namesake organisation (`pytorch/test-infra` for `pytorch/torchchat`: the
+    shared CI built around `secrets: inherit`). Its maintainers could as well change a
+    workflow here to read every secret: inheriting hands no one else anything. Reviewers
+    judged all four same-owner calls they read NOISE."""
     value = (uses or "").strip().lower()
+    if value.startswith("./"):
+        return True
     repository = _repository(ctx)
-    return value.startswith("./") or bool(repository and value.startswith(repository + "/"))
+    if not repository:
+        return False
+    return value.startswith(repository + "/") or ("/" in value and owners_account(value.split("/", 1)[0], repository.split("/", 1)[0]))
 
 
 def check_secrets_wholesale(flow: Workflow, ctx: FileContext) -> None:
