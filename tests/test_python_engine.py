@@ -449,11 +449,18 @@ def test_public_entry_point_parameters_are_proof(tmp_path: Path) -> None:
         "    return pickle.load(open(path, 'rb'))\n"  # 29
         "def revise(client):\n    \"\"\"client: Google Cloud genai client.\"\"\"\n"
         "    return pickle.loads(client.fetch())\n"  # 32: the parameter's own name is no word about it
+        # maxtext's benchmark runner: another parameter's entry names the word `command`, and
+        # `user: User string` is a user's name: neither documents its parameter as user input.
+        "def run(command, task):\n    \"\"\"Run it.\n\n    Args:\n      command: command to execute\n"
+        "      task: user provided arguments for running the command.\n    \"\"\"\n"
+        "    return pickle.loads(command)\n"  # 40
+        "def delete(user):\n    \"\"\"Args:\n      user: User string\n    \"\"\"\n"
+        "    return pickle.loads(user)\n"  # 45
     )
     found = _by_line(_scan(tmp_path, {"app.py": code}), "ATS-PY-001")
     assert {line: f.severity for line, f in found.items()} == {
         6: Severity.CRITICAL, 12: Severity.CRITICAL, 15: Severity.HIGH, 21: Severity.HIGH, 26: Severity.HIGH, 29: Severity.CRITICAL,
-        32: Severity.HIGH,
+        32: Severity.HIGH, 40: Severity.HIGH, 45: Severity.HIGH,
     }  # fmt: skip
     assert "a web route" in found[6].message and "documented as user input" in found[12].message
 

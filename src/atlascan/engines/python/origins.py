@@ -804,12 +804,35 @@ def _entry_point(func: ast.AST, param: str) -> str | None:
     if (getattr(func, "name", None), _first_param(func)) in PLATFORM_REQUEST_HOOKS and param == _first_param(func):
         return "the request body a serving platform passes"
     doc = ast.get_docstring(func) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-    named = re.compile(rf"\b{re.escape(param)}\b")
-    for line in (doc or "").splitlines():
-        # The parameter's own name is no word about it (`client: the API client.`).
-        if named.search(line) and USER_INPUT_WORDS.search(named.sub("", line)):
+    named = re.compile(rf"\b{re.escape(param)}\b", re.I)
+    for line in _param_entry(doc or "", param):
+        # The parameter's own name is no word about it (`client: the API client.`, `user: User string`).
+        if USER_INPUT_WORDS.search(named.sub("", line)):
             return "documented as user input"
     return None
+
+
+def _param_entry(doc: str, param: str) -> list[str]:
+    """The lines of a docstring that describe `param`: a line naming it first (`param: ...`,
+    `param (str): ...`, `:param param: ...`, numpy's `param : str`) and the lines indented
+    under it; else, for a docstring with no such entries, every line that names it. Another
+    parameter's entry that uses the word (`global_args: user arguments for the command`) says
+    nothing of `param`."""
+    lines = doc.splitlines()
+    start = re.compile(rf"^\s*(?::param\s+(?:[\w\[\], .]+\s+)?)?\*{{0,2}}{re.escape(param)}\s*(?:\([^)]*\))?\s*:")
+    for i, line in enumerate(lines):
+        if start.match(line):
+            indent = len(line) - len(line.lstrip())
+            entry = [line]
+            for more in lines[i + 1 :]:
+                if not more.strip() or len(more) - len(more.lstrip()) <= indent:
+                    break
+                entry.append(more)
+            return entry
+    if any(re.match(r"^(?:\s+\*{0,2}\w+\s*(?:\([^)]*\))?\s*:|:param\s)", line) for line in lines):
+        return []  # entries for other parameters only (indented, or `:param`): this one is undocumented
+    named = re.compile(rf"\b{re.escape(param)}\b")
+    return [line for line in lines if named.search(line)]
 
 
 def _untrusted_label(qualname: str | None) -> str | None:
