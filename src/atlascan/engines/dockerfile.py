@@ -331,15 +331,21 @@ def _nonroot_bases(built: Mapping[str, set[str]], dockerfiles: Mapping[str, Sour
     return frozenset(name for name, found in verdicts.items() if all(found))
 
 
-def _final_user_nonroot(file: SourceFile) -> bool:
+def _read_built(file: SourceFile) -> Dockerfile | None:
+    """Another Dockerfile of the scan, parsed, when it can be read and has a stage."""
     from atlascan import parsers
     from atlascan.model import Limits, ParseError, SkipFile
 
     try:
         dockerfile: Dockerfile = parsers.read(file, Limits()).tree
     except (OSError, ParseError, SkipFile):
-        return False
-    if not dockerfile.stages:
+        return None
+    return dockerfile if dockerfile.stages else None
+
+
+def _final_user_nonroot(file: SourceFile) -> bool:
+    dockerfile = _read_built(file)
+    if dockerfile is None:
         return False
     for stage in _stage_chain(dockerfile, dockerfile.stages[-1]):
         user = _last_user(stage, dockerfile.escape)
@@ -354,14 +360,8 @@ def _reported_root(
 ) -> bool:
     """Whether ATS-DKR-003 would report this Dockerfile (prepare asks only for the ones
     a build links to an image name: the manifests are read for those alone)."""
-    from atlascan import parsers
-    from atlascan.model import Limits, ParseError, SkipFile
-
-    try:
-        dockerfile: Dockerfile = parsers.read(file, Limits()).tree
-    except (OSError, ParseError, SkipFile):
-        return False
-    return bool(dockerfile.stages) and _root_serving(dockerfile, match, compose, nonroot_bases) is not None
+    dockerfile = _read_built(file)
+    return dockerfile is not None and _root_serving(dockerfile, match, compose, nonroot_bases) is not None
 
 
 def _root_serving(
@@ -601,16 +601,8 @@ def _commands(chain: list[Stage]) -> dict[str, str]:
 def image_commands(file: SourceFile) -> dict[str, str] | None:
     """The ENTRYPOINT and CMD of the image a Dockerfile builds (its final stage), for a
     compose service that builds it (ATS-CMP-001); None when it cannot be read."""
-    from atlascan import parsers
-    from atlascan.model import Limits, ParseError, SkipFile
-
-    try:
-        dockerfile: Dockerfile = parsers.read(file, Limits()).tree
-    except (OSError, ParseError, SkipFile):
-        return None
-    if not dockerfile.stages:
-        return None
-    return _commands(_stage_chain(dockerfile, dockerfile.stages[-1]))
+    dockerfile = _read_built(file)
+    return None if dockerfile is None else _commands(_stage_chain(dockerfile, dockerfile.stages[-1]))
 
 
 def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tuple[str, str] | None:
