@@ -643,3 +643,15 @@ def test_a_vulnerable_pin_with_no_code_beside_it_is_held_back_as_unproven(tmp_pa
     assert sorted(f.path for f in everything.findings) == [
         "docker/Dockerfile", "launcher/requirements.txt", "reqs_optional/requirements.txt", "serve/requirements.txt",
     ]  # fmt: skip
+
+
+def test_a_git_dependency_at_a_release_tag_is_held_back_as_practice(tmp_path: Path) -> None:
+    """LocalAI's `mlx-vlm@v0.4.4`, zenml-projects' `accelerate@v0.33.0`: judged NOISE (a tag
+    moves only if its publisher re-tags it). Held back with one notice, reported when asked;
+    a branch stays reported."""
+    files = {"requirements.txt": "git+https://github.com/Blaizzy/mlx-vlm@v0.4.4\ngit+https://github.com/org/kit.git@main\n"}
+    result = scan_path(write_tree(tmp_path, files), select=["ATS-DEP-003"], report_classes=frozenset())
+    assert [f.region.start_line for f in result.findings] == [2]
+    assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
+    shown = scan_path(tmp_path, select=["ATS-DEP-003"], report_classes=frozenset({"practice"}))
+    assert sorted(f.region.start_line for f in shown.findings) == [1, 2]
