@@ -347,12 +347,22 @@ def _final_user_nonroot(file: SourceFile) -> bool:
     dockerfile = _read_built(file)
     if dockerfile is None:
         return False
-    for stage in _stage_chain(dockerfile, dockerfile.stages[-1]):
+    user = _final_user(dockerfile, _stage_chain(dockerfile, dockerfile.stages[-1]))
+    return user is not None and "$" not in _user_name(user) and _user_name(user) not in ROOT_USERS
+
+
+def _final_user(dockerfile: Dockerfile, chain: list[Stage]) -> Located | None:
+    """The `USER` the final stage runs as: the last one in it or, failing that, in the stages
+    it builds on (`chain`, final first); None when none sets one."""
+    for stage in chain:
         user = _last_user(stage, dockerfile.escape)
         if user is not None:
-            name = user.word.value.split(":", 1)[0]
-            return "$" not in name and name not in ROOT_USERS
-    return False
+            return user
+    return None
+
+
+def _user_name(user: Located) -> str:
+    return user.word.value.split(":", 1)[0]
 
 
 def _reported_root(
@@ -378,15 +388,10 @@ def _root_serving(
     final = dockerfile.stages[-1]
     chain = _stage_chain(dockerfile, final)  # final first, then the stages it builds on
     base = chain[-1]  # the stage whose FROM names an image outside this file
-    root: Located | None = None
-    for stage in chain:
-        user = _last_user(stage, dockerfile.escape)
-        if user is not None:
-            name = user.word.value.split(":", 1)[0]
-            if "$" in name or name not in ROOT_USERS:
-                return None
-            root = user
-            break
+    root = _final_user(dockerfile, chain)
+    if root is not None:
+        if "$" in _user_name(root) or _user_name(root) not in ROOT_USERS:
+            return None
     else:
         if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
             return None  # images built to run unprivileged set their own USER
