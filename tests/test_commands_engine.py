@@ -489,6 +489,30 @@ def test_a_remote_script_of_the_repository_owner_is_held_back(tmp_path: Path) ->
     owner_of.cache_clear()
 
 
+def test_a_publishers_installer_is_practice_where_ci_actions_are_not_pinned(tmp_path: Path) -> None:
+    """h2o-llmstudio, lmdeploy and diffusers pipe uv's, rustup's or NodeSource's installer
+    from its publisher's own address into a shell, and tag their actions (every such line
+    judged NOISE): held back as practice. kserve pins its actions by commit, so its uv
+    installer breaks its own practice (judged ACT). A file of a repository's branch and a
+    plain-http script are reported either way."""
+    dockerfile = (
+        "FROM python:3.12\n"
+        "RUN curl -LsSf https://astral.sh/uv/install.sh | sh\n"  # 2: the publisher's installer
+        "RUN curl -fsSL https://raw.githubusercontent.com/acme/tools/master/install.sh | bash\n"  # 3: a branch
+        "RUN curl -fsSL https://github.com/acme/tools/raw/main/get.sh | bash\n"  # 4: a branch
+        "RUN curl http://get.example.org/setup.sh | sh\n"  # 5: plain http
+    )
+    workflow = "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{ref}\n      - uses: ./local\n"
+    write_tree(tmp_path, {".github/workflows/ci.yml": workflow.format(ref="v4")})
+    result = scan_text(tmp_path, "Dockerfile", dockerfile, select=["ATS-CMD-013"])
+    found = [(f.region.start_line, f.severity.label, [r.region.start_line for r in f.related]) for f in result.findings]
+    assert found == [(3, "medium", [4]), (5, "high", [])]  # one finding per file and severity
+    assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
+    write_tree(tmp_path, {".github/workflows/ci.yml": workflow.format(ref="b4ffde65f46336ab88eb53be808477a3936bae11")})
+    pinned = scan_path(tmp_path, select=["ATS-CMD-013"]).findings
+    assert [(f.region.start_line, [r.region.start_line for r in f.related]) for f in pinned] == [(2, []), (3, [4]), (5, [])]
+
+
 def test_an_installer_url_the_build_pins_to_a_version_is_a_release(tmp_path: Path) -> None:
     """flyte's gen.Dockerfile runs `astral.sh/uv/${UV_VERSION}/install.sh`, the stage's
     `ARG UV_VERSION` taking the global `ARG UV_VERSION=0.8.4` (Docker's rule for an ARG

@@ -18,6 +18,7 @@ from functools import cache
 
 from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine
+from atlascan.engines.workflows import remote_uses
 from atlascan.identity import github_owner, owner_of
 from atlascan.kinds import CI_KINDS
 from atlascan.model import Severity, SourceFile, Span
@@ -135,6 +136,7 @@ class Hit:
     source: str | None = None  # the owner of the GitHub repository the command installs from
     practice: str | None = None  # why the hit is the repository's practice (held back), if it is
     ci_practice: str | None = None  # ... why it is, in a CI job's script only
+    vendor: bool = False  # a script at its publisher's own https address, not a repository's file
 
 
 @dataclass
@@ -700,8 +702,15 @@ def _release_url(fetch: Invocation, env: Mapping[str, str]) -> bool:
     return bool(RELEASE_SEGMENT.search(path) or VERSION_SEGMENT.search(path))
 
 
+REMOTE_SCRIPT = "ATS-CMD-013"
 # A file served from a GitHub repository's branch or tag: whose repository it is.
 RAW_GITHUB = re.compile(r"^https?://raw\.githubusercontent\.com/([A-Za-z0-9][A-Za-z0-9-]{0,38})/", re.I)
+# A file of some repository's branch, anyone's to change, rather than an installer its
+# publisher serves: a raw or blob file of GitHub, GitLab or Bitbucket, a gist.
+REPOSITORY_FILE = re.compile(
+    r"^https://(?:(?:raw|gist)\.githubusercontent\.com/|(?:github|gitlab|bitbucket)\.(?:com|org)/[^/]+/[^/]+/(?:-/)?(?:raw|blob)/)",
+    re.I,
+)
 
 
 def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None = None) -> Hit:
@@ -709,12 +718,13 @@ def _remote_hit(fetch: Invocation, end: int, interpreter: str, start: int | None
     severity = Severity.HIGH if url.startswith("http://") else None
     raw = RAW_GITHUB.match(url)
     return Hit(
-        "ATS-CMD-013",
+        REMOTE_SCRIPT,
         fetch.first.start if start is None else start,
         end,
         {"fetch": fetch.program, "interpreter": interpreter},
         severity,
         source=raw.group(1).lower() if raw else github_owner(url),
+        vendor=url.startswith("https://") and not REPOSITORY_FILE.match(url),
     )
 
 
@@ -1093,7 +1103,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("ATS-CMD-010",), (*PIP, "INDEX"), detect_extra_index),
     Detector(("ATS-CMD-011",), (*PIP, "INDEX", "TRUSTED", "insecure"), detect_insecure_index),
     Detector((GIT_UNPINNED,), PIP, detect_git_unpinned),
-    Detector(("ATS-CMD-013",), DOWNLOAD, detect_remote_script),
+    Detector((REMOTE_SCRIPT,), DOWNLOAD, detect_remote_script),
     Detector(
         ("ATS-CMD-014", "ATS-CMD-015", "ATS-CMD-017"),
         (*DOWNLOAD, "ADD ", "huggingface", "hf "),
@@ -1151,18 +1161,28 @@ GIT_PRACTICE_KINDS = frozenset({
     "dockerfile", "shell", "notebook", "gha-workflow", "gha-action", "gitlab-ci", "requirements", "pyproject", "setup-cfg",
 })  # fmt: skip
 GIT_PRACTICE = "fewer than half of the repository's git dependencies are pinned to a commit"
+# ATS-CMD-013's: a publisher's installer piped to a shell (uv's, rustup's, NodeSource's) is
+# how that publisher ships its tool, and the project trusts it for the tool anyway. Worth
+# changing where the repository holds itself to pinning what its builds fetch (kserve pins
+# its actions by commit: judged ACT there); elsewhere every such line was judged NOISE.
+INSTALLER_PRACTICE = "a publisher's installer at its own https address, where the repository does not pin its CI actions by commit"
 
 
 @dataclass(frozen=True)
 class Facts:
     # Git dependencies at branches and tags are the repository's practice (ATS-CMD-012).
     git_refs_practice: bool = False
+    # The repository's workflows use remote actions, fewer than half pinned by commit
+    # (ATS-CMD-013); with no workflows its practice is unseen.
+    installers_practice: bool = False
 
 
-def _git_pins(text: str) -> tuple[int, int]:
-    """(git dependency specs, those pinned to a commit) a file's text names."""
+def _pins(text: str, kind: str) -> list[int]:
+    """[git dependency specs, those pinned to a commit, remote action references, those
+    pinned to a commit] a file's text names."""
     specs = GIT_SPEC.findall(text) if "git+" in text else []
-    return len(specs), sum(bool(GIT_COMMIT.search(spec)) for spec in specs)
+    uses = list(remote_uses(text)) if kind in ("gha-workflow", "gha-action") else []
+    return [len(specs), sum(bool(GIT_COMMIT.search(spec)) for spec in specs), len(uses), sum(sha for _, sha in uses)]
 
 
 class CommandsEngine(Engine):
@@ -1173,30 +1193,30 @@ class CommandsEngine(Engine):
         """Whether pinning git dependencies to a commit is the repository's practice: at
         least half of the `git+` specs its install scripts, Dockerfiles, notebooks, CI files
         and manifests name carry one. Otherwise branches and tags are the practice, held back
-        (ATS-CMD-012), as action tags are (ATS-GHA-004)."""
-        if not ctx.enabled(GIT_UNPINNED):
+        (ATS-CMD-012), as action tags are (ATS-GHA-004). And whether pinning its CI actions
+        by commit is: otherwise a publisher's installer is held back (ATS-CMD-013)."""
+        if not (ctx.enabled(GIT_UNPINNED) or ctx.enabled(REMOTE_SCRIPT)):
             return Facts()
         from atlascan import parsers
         from atlascan.model import Limits, ParseError, SkipFile
 
-        total = pinned = 0
+        totals = [0, 0, 0, 0]  # git specs, pinned ones; remote action references, pinned ones
         for file in ctx.scanned or files:
             if file.kind not in GIT_PRACTICE_KINDS:
                 continue
             key = ctx.memo.content(file) if ctx.memo is not None else ""
-            remembered = ctx.memo.recall("commands.git", file.path, key) if ctx.memo is not None else None
-            if isinstance(remembered, list) and len(remembered) == 2 and all(isinstance(n, int) for n in remembered):
-                counts = (remembered[0], remembered[1])
+            remembered = ctx.memo.recall("commands.pins", file.path, key) if ctx.memo is not None else None
+            if isinstance(remembered, list) and len(remembered) == 4 and all(isinstance(n, int) for n in remembered):
+                counts = remembered
             else:
                 try:
-                    counts = _git_pins(parsers.read_text(file, Limits()))
+                    counts = _pins(parsers.read_text(file, Limits()), file.kind)
                 except (OSError, ParseError, SkipFile):
                     continue
                 if ctx.memo is not None:
-                    ctx.memo.remember("commands.git", file.path, key, list(counts))
-            total += counts[0]
-            pinned += counts[1]
-        return Facts(git_refs_practice=2 * pinned < total)
+                    ctx.memo.remember("commands.pins", file.path, key, counts)
+            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        return Facts(git_refs_practice=2 * totals[1] < totals[0], installers_practice=2 * totals[3] < totals[2])
 
     def check_file(self, file: SourceFile, ctx: FileContext) -> None:
         if not handles(file.kind, file.path):
@@ -1226,10 +1246,12 @@ class CommandsEngine(Engine):
                 if hit.source and hit.source == owner_of(ctx.root):
                     # The repository's own owner's code at a tag or branch, as its own actions
                     # are (Yatai's installer running bentoml's quick-install scripts).
-                    what = "a script" if hit.rule_id == "ATS-CMD-013" else "a package"
+                    what = "a script" if hit.rule_id == REMOTE_SCRIPT else "a package"
                     finding.severity(Severity.LOW).property("practice", f"{what} of the repository's own owner")
                 if hit.practice:
                     finding.severity(Severity.LOW).property("practice", hit.practice)
+                if hit.vendor and isinstance(ctx.facts, Facts) and ctx.facts.installers_practice:
+                    finding.severity(Severity.LOW).property("practice", INSTALLER_PRACTICE)
                 if hit.rule_id == GIT_UNPINNED and isinstance(ctx.facts, Facts) and ctx.facts.git_refs_practice:
                     finding.severity(Severity.LOW).property("practice", GIT_PRACTICE)
                 if hit.ci_practice and file.kind in CI_KINDS:

@@ -10,10 +10,12 @@ inside `run:` and `script:` (curl | sh, pip extra indexes, model downloads) are 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlascan.engines import Engine
+from atlascan.vocabulary import COMMIT_SHA
 
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext, PrepareContext
@@ -28,6 +30,16 @@ DIGEST_IMAGE_LINE = re.compile(r"^[ \t-]*(?:image|container|uses):[ \t]*[\"']?(?
 # A job that calls a reusable workflow, or a reusable workflow: the files ATS-GHA-003's call
 # graph parses (`github.trusted_calls`).
 CALL_GRAPH_HINT = re.compile(r"^[ \t]*uses:[ \t]*[\"']?[^\s\"'#]*\.github/workflows/|\bworkflow_call\b", re.M)
+
+
+def remote_uses(text: str) -> Iterator[tuple[str, bool]]:
+    """The remote `uses:` references of a workflow's or an action's text, each with whether
+    a commit SHA pins it (a local path, a `docker://` image and an expression are not)."""
+    for m in USES_LINE.finditer(text):
+        ref = m.group(1)
+        if ref.startswith(("./", "docker://")) or "${{" in ref:
+            continue
+        yield ref, bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,6 @@ class WorkflowsEngine(Engine):
         from atlascan.engines.workflows import github
         from atlascan.model import Limits, ParseError, SkipFile
         from atlascan.parsers.yaml import Mapping
-        from atlascan.vocabulary import COMMIT_SHA
 
         total = pinned = owned = owned_pinned = digests = 0
         graph: dict[str, Mapping] = {}
@@ -101,11 +112,7 @@ class WorkflowsEngine(Engine):
                 if tree is not None:
                     graph[file.path] = tree
             digests += bool(DIGEST_IMAGE_LINE.search(text))
-            for m in USES_LINE.finditer(text):
-                ref = m.group(1)
-                if ref.startswith(("./", "docker://")) or "${{" in ref:
-                    continue
-                sha = bool(COMMIT_SHA.match(ref.rpartition("@")[2]))
+            for ref, sha in remote_uses(text):
                 total += 1
                 pinned += sha
                 if ref.lower().startswith(GITHUB_OWNED):
