@@ -128,13 +128,14 @@ def _privileges(label: str, service: Mapping, ctx: FileContext) -> None:
             )
 
 
-# Device files of GPUs a service is handed (`/dev/kfd`, `/dev/dri` for ROCm, `/dev/nvidia0`).
-GPU_DEVICES = re.compile(r"^/dev/(?:kfd|dri|nvidia)")
+# Device files of GPUs a service is handed (`/dev/kfd`, `/dev/dri` for ROCm, `/dev/nvidia0`),
+# or of Ascend NPUs (`/dev/davinci0`, `/dev/davinci_manager`), which train the same way.
+GPU_DEVICES = re.compile(r"^/dev/(?:kfd|dri|nvidia|davinci)")
 
 
 def _uses_gpus(service: Mapping) -> bool:
     """Whether a compose service is handed GPUs: a `deploy` device reservation with the `gpu`
-    capability or the nvidia driver, `runtime: nvidia`, or GPU device files."""
+    capability or the nvidia driver, `runtime: nvidia`, or GPU (or NPU) device files."""
     if (text(service.get("runtime")) or "").strip().lower() == "nvidia":
         return True
     if any(GPU_DEVICES.match((text(d) or "").strip()) for d in items(service.get("devices"))):
