@@ -468,6 +468,20 @@ def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
     assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]
 
 
+def test_a_ci_jobs_model_download_is_practice(tmp_path: Path) -> None:
+    """torchchat's and verl's test jobs fetch a tiny checkpoint or an official model at a
+    branch for their own run (every such one judged NOISE): held back. The same download in
+    an image build is reported."""
+    step = "hf download Qwen/Qwen2.5-0.5B-Instruct"
+    workflow = f"on: pull_request\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: {step}\n"
+    result = scan_text(tmp_path / "ci", ".github/workflows/gpu.yml", workflow, select=["ATS-CMD-015"])
+    assert result.findings == []
+    assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
+    (tmp_path / "image").mkdir()
+    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-015"])
+    assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-015", 2)]
+
+
 def test_a_remote_script_of_the_repository_owner_is_held_back(tmp_path: Path) -> None:
     """Yatai's install-all.sh runs bentoml's own quick-install scripts from their repositories'
     main branches: the owner's code, as the owner's actions and packages are (judged NOISE).

@@ -767,6 +767,11 @@ def _url_words(inv: Invocation) -> Iterator[Word]:
             yield word
 
 
+# A CI job's model download (a test's tiny checkpoint, an official model a GPU test loads):
+# every such one read was judged NOISE (torchchat's, verl's, axolotl's test jobs).
+CI_MODEL = "a model a CI job fetches for its own run, which ships nothing it fetches"
+
+
 def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
     rule = scan.rules.get("ATS-CMD-014") or scan.rules.get("ATS-CMD-015")
     exts = tuple(rule.match.get("model_extensions", ())) if rule else ()
@@ -786,6 +791,7 @@ def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
                     target.start,
                     target.end,
                     {"what": f"{target.value} without a pinned --revision"},
+                    ci_practice=CI_MODEL,
                 )
             continue
         if inv.program not in DOWNLOADERS:
@@ -817,6 +823,7 @@ def detect_model_downloads(scan: Scan) -> Iterator[Hit]:
                     word.start,
                     word.end,
                     {"what": f"{what} ({url.rsplit('/', 1)[-1]}) with no checksum check"},
+                    ci_practice=CI_MODEL,
                 )
 
 
