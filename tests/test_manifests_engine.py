@@ -82,6 +82,24 @@ def test_escalation_of_a_privileged_container_is_reported_once(tmp_path: Path, n
     assert pairs(result) == {("ATS-K8S-002", escalation)}
 
 
+def test_tekton_steps_and_sidecars_are_named_containers(tmp_path: Path) -> None:
+    """modelmesh-serving's Tekton task runs a privileged docker:dind sidecar `server`: the
+    finding names that container, not the pod. A Tekton step with an image is a container
+    too; Argo's `steps` (lists of template references) are not."""
+    text = (
+        "apiVersion: tekton.dev/v1beta1\nkind: Task\nmetadata:\n  name: build\nspec:\n"
+        "  steps:\n"
+        "    - name: build-image\n      image: docker:24\n"
+        "      securityContext:\n        privileged: true\n"  # 10
+        "  sidecars:\n"
+        "    - name: server\n      image: docker:24-dind\n"
+        "      securityContext:\n        privileged: true\n"  # 15
+    )
+    result = scan_text(tmp_path, "deploy/task.yaml", text, select=["ATS-K8S-001"])
+    found = [(f.region.start_line, f.message.split(" runs")[0]) for f in result.findings]
+    assert found == [(10, "Container `build-image`"), (15, "Container `server`")]
+
+
 def test_multi_document_lines_are_file_lines(tmp_path: Path) -> None:
     text = "apiVersion: v1\nkind: ConfigMap\n---\n" + POD
     result = scan_text(tmp_path, "all.yaml", text)

@@ -32,7 +32,10 @@ from atlascan.parsers.yaml import Mapping, Scalar, Sequence, YNode
 if TYPE_CHECKING:
     from atlascan.analysis import FileContext
 
-CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars"})
+# Lists whose items are containers when they name an image: Tekton's `steps` (Argo's `steps`
+# are lists of template references, GitHub's are not Kubernetes).
+STEP_LISTS = frozenset({"steps"})
 # Single-container mappings: Argo `container`/`script` templates, KFP IR executors, Spark.
 CONTAINER_MAPS = frozenset({"container", "script", "driver", "executor"})
 HOST_NAMESPACES = {"hostNetwork": "network", "hostPID": "PID", "hostIPC": "IPC"}
@@ -130,6 +133,13 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
                 for item in value.items:
                     label = item.text("name") if isinstance(item, Mapping) else None
                     todo.append((item, label or key, pod))
+                continue
+            if key in STEP_LISTS and isinstance(value, Sequence):
+                for item in value.items:
+                    if isinstance(item, Mapping) and "image" in item:
+                        todo.append((item, item.text("name") or key, pod))
+                    else:
+                        todo.append((item, container, pod))
                 continue
             check = CHECKS.get(key)
             if check is not None:
