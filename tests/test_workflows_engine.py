@@ -7,7 +7,7 @@ from pathlib import Path
 
 from atlascan.model import Severity
 from atlascan.pathclass import UNPROVEN
-from scanning import scan_path, scan_text
+from scanning import scan_path, scan_text, write_tree
 
 WF = ".github/workflows/ci.yml"
 
@@ -91,6 +91,24 @@ def test_tags_as_the_practice_are_held_back_unless_the_action_holds_a_credential
     # Asked for, the held tags are reported: one finding for the repository.
     found_all = scan_text(tmp_path, WF, text, select=["ATS-GHA-004"], report_classes=frozenset({"practice"})).findings
     assert [(f.region.start_line, sorted(r.region.start_line for r in f.related)) for f in found_all] == [(6, [9, 21]), (14, [10, 11, 20])]
+
+
+def test_a_vendors_action_handed_its_token_is_practice_unless_the_file_pins_third_parties(tmp_path: Path) -> None:
+    """Codecov's action handed `CODECOV_TOKEN`, where tags are the practice, is the documented
+    way to upload coverage (pandera's, guidance's, NeMo-Run's: judged NOISE). metaflow's UX
+    tests pin every other third party's action by SHA in the same file, in a repository that
+    mostly does not: there the tag breaks the file's own practice (judged ACT)."""
+    upload = "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
+    tags = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n" + "".join(f"      - uses: acme/step{n}@v1\n" for n in range(6))
+    pinned = (
+        "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n"
+        "      - uses: dorny/test-reporter@d61b558e8df85cb60d09ca3e5b09653b4477cea7\n"
+        "      - uses: medyagh/setup-minikube@aba8d5ff1666d19b9549133e3b92e70d4fc52cb7\n"
+    )
+    write_tree(tmp_path, {".github/workflows/tags.yml": tags + upload, ".github/workflows/ux.yml": pinned + upload})
+    found = scan_path(tmp_path, select=["ATS-GHA-004"]).findings
+    assert [(f.path, f.region.start_line) for f in found] == [(".github/workflows/ux.yml", 9)]
+    assert "it is handed a secret" in found[0].message
 
 
 def test_a_sliding_release_branch_is_graded_as_a_tag_and_reported_as_a_branch(tmp_path: Path) -> None:

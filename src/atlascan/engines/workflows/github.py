@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from atlascan.engines.workflows import GITHUB_OWNED, Facts, sha_practice
+from atlascan.engines.workflows import GITHUB_OWNED, Facts, remote_uses, sha_practice
 from atlascan.engines.workflows.common import (
     image_of,
     image_unpinned,
@@ -1416,16 +1416,20 @@ CREDENTIAL_EXPR = re.compile(r"\$\{\{[^}]*\b(secrets\.[\w-]+|github\.token)\b")
 
 
 def check_unpinned_uses(flow: Workflow, ctx: FileContext) -> None:
+    # Whether this file pins most of its third parties' actions by SHA (metaflow's UX tests,
+    # in a repository that mostly does not): a vendor's tag there breaks the file's practice.
+    third = [sha for ref, sha in remote_uses(ctx.doc.text) if not ref.lower().startswith(GITHUB_OWNED)]
+    file_pins = bool(third) and 2 * sum(third) > len(third)
     for job in flow.jobs:
         # A job's own `permissions:` replaces the workflow's.
         oidc = _grants_oidc(job.node.get("permissions") if "permissions" in job.node else flow.root.get("permissions"))
         node = job.node.get("uses")
         if isinstance(node, Scalar):  # a reusable workflow: given the caller's secrets or not
-            _unpinned_use(ctx, node, _credential(job.node) or oidc, flow.privileged_trigger)
+            _unpinned_use(ctx, node, _credential(job.node) or oidc, flow.privileged_trigger, file_pins)
         for step in job.steps:
             node = step.get("uses")
             if isinstance(node, Scalar):
-                _unpinned_use(ctx, node, _credential(step) or oidc, flow.privileged_trigger)
+                _unpinned_use(ctx, node, _credential(step) or oidc, flow.privileged_trigger, file_pins)
 
 
 def _grants_oidc(node: YNode | None) -> str | None:
@@ -1450,7 +1454,9 @@ def _credential(node: Mapping) -> str | None:
     return None
 
 
-def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None, privileged: str | None = None) -> None:
+def _unpinned_use(
+    ctx: FileContext, node: Scalar, credential: str | None, privileged: str | None = None, file_pins: bool = False
+) -> None:
     """A branch (or no reference) is reported wherever it is. A tag is the repository's
     practice, held back, where fewer than half of its references are SHAs (`ctx.facts`
     False), unless the action holds a credential or its publisher's tags were once
@@ -1481,8 +1487,9 @@ def _unpinned_use(ctx: FileContext, node: Scalar, credential: str | None, privil
         tag_practice = tags_practice and not sliding
         rows = ctx.rules["ATS-GHA-004"].match
         retagged = not sliding and any(name.lower().startswith(p) for p in rows.get("retagged", ()))
-        # The platform's own action, handed its credential where tags are the practice, is it.
-        vendor_in_practice = tag_practice and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
+        # The platform's own action, handed its credential where tags are the practice (of the
+        # repository and of this file), is it.
+        vendor_in_practice = tag_practice and not file_pins and any(name.lower().startswith(p) for p in rows.get("vendors", ()))
         if retagged:
             why = "; this publisher's tags were once repointed to malicious code"
         elif credential and not github_owned and not vendor_in_practice:
