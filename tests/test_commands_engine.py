@@ -453,33 +453,26 @@ def test_pypi_as_the_extra_index_beside_a_public_wheel_index_is_the_same_pair(tm
     assert (1, "low") in [(f.region.start_line, f.severity.label) for f in held.findings if f.rule_id == "ATS-CMD-010"]
 
 
-def test_a_ci_jobs_install_of_a_branch_is_practice(tmp_path: Path) -> None:
-    """unsloth's "vs TRL main" leg and axolotl's nightly test against upstream heads on
-    purpose, and a CI job ships nothing it installs: held back (judged NOISE). The same
-    install in an image or a script is reported."""
-    step = "pip install git+https://github.com/huggingface/trl.git@main"
+@pytest.mark.parametrize(
+    ("rule", "step"),
+    [
+        # unsloth's "vs TRL main" leg and axolotl's nightly test against upstream heads on purpose
+        ("ATS-CMD-012", "pip install git+https://github.com/huggingface/trl.git@main"),
+        # torchchat's and verl's test jobs fetch a tiny checkpoint or an official model at a branch
+        ("ATS-CMD-015", "hf download Qwen/Qwen2.5-0.5B-Instruct"),
+    ],
+)
+def test_a_ci_jobs_install_or_model_download_is_practice(tmp_path: Path, rule: str, step: str) -> None:
+    """A CI job ships nothing it installs or fetches for its own run: held back (every such
+    finding judged NOISE). The same step in an image build is reported."""
     workflow = f"on: schedule\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: {step}\n"
-    result = scan_text(tmp_path / "ci", ".github/workflows/compat.yml", workflow, select=["ATS-CMD-012"])
+    result = scan_text(tmp_path / "ci", ".github/workflows/compat.yml", workflow, select=[rule])
     assert result.findings == []
     assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
     (tmp_path / "image").mkdir()
-    _commit_pins(tmp_path / "image")
-    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-012"])
-    assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-012", 2)]
-
-
-def test_a_ci_jobs_model_download_is_practice(tmp_path: Path) -> None:
-    """torchchat's and verl's test jobs fetch a tiny checkpoint or an official model at a
-    branch for their own run (every such one judged NOISE): held back. The same download in
-    an image build is reported."""
-    step = "hf download Qwen/Qwen2.5-0.5B-Instruct"
-    workflow = f"on: pull_request\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: {step}\n"
-    result = scan_text(tmp_path / "ci", ".github/workflows/gpu.yml", workflow, select=["ATS-CMD-015"])
-    assert result.findings == []
-    assert [n.held for n in result.notices if n.held_as == "practice"] == [1]
-    (tmp_path / "image").mkdir()
-    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=["ATS-CMD-015"])
-    assert [(f.rule_id, f.region.start_line) for f in image.findings] == [("ATS-CMD-015", 2)]
+    _commit_pins(tmp_path / "image")  # commits, not branches, are this repository's git practice
+    image = scan_text(tmp_path / "image", "Dockerfile", f"FROM python:3.12\nRUN {step}\n", select=[rule])
+    assert [(f.rule_id, f.region.start_line) for f in image.findings] == [(rule, 2)]
 
 
 def test_a_remote_script_of_the_repository_owner_is_held_back(tmp_path: Path) -> None:
