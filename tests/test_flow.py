@@ -386,6 +386,22 @@ def test_a_pin_folded_in_one_file_and_written_in_another_is_one_finding(tmp_path
     assert found[0].message.endswith("pin it to a full commit SHA (the same line in 2 more places).")
 
 
+def test_a_branch_pin_repeated_across_files_is_one_finding(tmp_path: Path) -> None:
+    # promptflow's 84 generated workflows run one third-party action at `main` (high): one
+    # pin to change, in their template. A different action at a branch keeps its own finding.
+    def workflow(uses: str) -> str:
+        return f"on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {uses}\n"
+
+    files = {f".github/workflows/sample_{n}.yml": workflow("someone/random-wait-action@main") for n in "abc"}
+    files[".github/workflows/lint.yml"] = workflow("other/lint-action@main")
+    found = sorted(scan_path(write_tree(tmp_path, files), select=["ATS-GHA-004"]).findings, key=lambda f: f.path)
+    assert [(f.path, f.severity.label, [r.path for r in f.related]) for f in found] == [
+        (".github/workflows/lint.yml", "high", []),
+        (".github/workflows/sample_a.yml", "high", [".github/workflows/sample_b.yml", ".github/workflows/sample_c.yml"]),
+    ]  # fmt: skip
+    assert found[1].message.endswith("pin it to a full commit SHA (the same line in 2 more places).")
+
+
 def test_a_pin_in_two_files_is_one_finding_whatever_else_its_line_holds(tmp_path: Path) -> None:
     # Every file pins one image by digest, so the rule reports per file, not per repository.
     digest = "FROM python:3.12-slim@sha256:" + "a" * 64 + " AS base\n"

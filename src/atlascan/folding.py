@@ -147,8 +147,9 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
     first of them, the others related locations; for a hardening or pinning rule (`fold`)
     any line, in two files or more, and a file's fold of that very line counts as one of
     them (`docker/login-action@v4` twice in one workflow and once in two others is one pin to
-    change). High and critical findings (each a way in to close where it stands), suppressed
-    and otherwise folded ones stay apart."""
+    change), at a branch too (promptflow's 84 generated workflows running one action at
+    `main`: one pin, made once in their template). Other high and critical findings (each a
+    way in to close where it stands), suppressed and otherwise folded ones stay apart."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     out: list[Finding] = []
     for f in findings:
@@ -157,7 +158,7 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
         pin = rule is not None and rule.fold
         short = len(line) < REPEATED_LINE_CHARS and not pin
         message = (_same_pin_in_file(f) if pin else None) if f.related else f.message
-        if f.suppression is not None or f.severity >= Severity.HIGH or short or "\n" in line or message is None:
+        if f.suppression is not None or (f.severity >= Severity.HIGH and not _pins(rule)) or short or "\n" in line or message is None:
             out.append(f)
             continue
         # A pin's message names what it pins (`docker/login-action` at `v4`): the key, whatever
