@@ -125,7 +125,6 @@ def test_developer_tooling_and_local_environments_are_classed_tests() -> None:
         "benchmark/memory/run.py": "benchmark/",
         "tools/kind/webhook-proxy.yaml": "tools/kind/",
         ".buildkite/test-e2e.yml": ".buildkite/",
-        ".tekton/task.yaml": ".tekton/",  # Pipelines-as-Code CI tasks (modelmesh-serving's dind builds)
         "manifests/kustomize/env/dev/kustomization.yaml": "manifests/kustomize/env/dev/",
         "apiserver/deploy/local/insecure/kustomization.yaml": "apiserver/deploy/local/",
         ".cloud-build/cleanup/resource_cleanup_manager.py": ".cloud-build/",

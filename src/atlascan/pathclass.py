@@ -26,14 +26,13 @@ VENDORED = "vendored"
 CLASSES = (PRODUCT, TESTS, DOCS, GENERATED, VENDORED)
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "test_data", "testdata", "test-data", "__tests__", "fixtures", "e2e", "integration_tests", "unit_tests", "mocks", "mock-backend",
-                       "hack", "benchmark", "benchmarks", "perf-tests", ".buildkite", ".circleci", ".cloud-build", ".tekton", ".devcontainer", "kind",
+                       "hack", "benchmark", "benchmarks", "perf-tests", ".buildkite", ".circleci", ".cloud-build", ".devcontainer", "kind",
                        "minikube", "devtools", "dev-tools", "dev_tools"})  # fmt: skip
 # The folders of tests proper (what a test runner collects), among the developer tooling above.
 UNIT_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "e2e", "integration_tests", "unit_tests"})
 # `hack/` is the Kubernetes projects' folder of developer scripts; CI's own fixtures live in
 # `.github/` beside the workflows (`.github/resources/`): both test and build, never ship.
-# Benchmarks, CI pipelines (.buildkite, .circleci, Cloud Build's .cloud-build, the Tekton
-# tasks Pipelines-as-Code runs from .tekton), local
+# Benchmarks, CI pipelines (.buildkite, .circleci, Cloud Build's .cloud-build), local
 # clusters (kind, minikube) and `devtools/` (Metaflow's Tilt dev stack) are developer tooling too.
 CI_FOLDERS = frozenset({"workflows", "actions"})
 # A repository's top-level `qa/` is its quality-assurance suite (Triton's `qa/L0_*/test.sh`);
