@@ -83,16 +83,16 @@ def test_escalation_of_a_privileged_container_is_reported_once(tmp_path: Path, n
 
 
 def test_tekton_steps_and_sidecars_are_named_containers(tmp_path: Path) -> None:
-    """modelmesh-serving's Tekton task runs a privileged docker:dind sidecar `server`: the
-    finding names that container, not the pod. A Tekton step with an image is a container
-    too; Argo's `steps` (lists of template references) are not."""
+    """A Tekton task's privileged sidecar `server` (llm-d's buildah builds): the finding
+    names that container, not the pod. A Tekton step with an image is a container too;
+    Argo's `steps` (lists of template references) are not."""
     text = (
         "apiVersion: tekton.dev/v1beta1\nkind: Task\nmetadata:\n  name: build\nspec:\n"
         "  steps:\n"
         "    - name: build-image\n      image: docker:24\n"
         "      securityContext:\n        privileged: true\n"  # 10
         "  sidecars:\n"
-        "    - name: server\n      image: docker:24-dind\n"
+        "    - name: server\n      image: quay.io/buildah/stable:v1.37\n"
         "      securityContext:\n        privileged: true\n"  # 15
     )
     result = scan_text(tmp_path, "deploy/task.yaml", text, select=["ATS-K8S-001"])
