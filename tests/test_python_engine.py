@@ -724,13 +724,18 @@ def test_unpinned_notebook_installs_as_the_repository_practice_are_held_back(tmp
     assert [n.message.split(" (", 1)[0] for n in result.notices if "ATS-PY-018" in n.message] == [
         "ATS-PY-018: 3 sites held back as the repository's practice"
     ]
-    reported = _scan(tmp_path / "loose", loose, **PRACTICE_TOO).findings
+    asked = report_classes(tests=False, docs=False, practice=True, unproven=True, pedantic=True)
+    reported = _scan(tmp_path / "loose", loose, report_classes=asked).findings
     assert [(f.rule_id, f.properties.get("repeated")) for f in reported] == [("ATS-PY-018", 3)]  # one line, three copies
     # Where most installs pin a version, the one that does not is reported.
     pinned = {f"nb{i}.ipynb": _notebook([["%pip install azure-ai-ml==1.2.0 mltable==1.6.1\n"]]) for i in range(3)}
     pinned["nb3.ipynb"] = _notebook([["!pip install azure-ai-ml\n"]])
     result = _scan(tmp_path / "pinned", pinned)
     assert [(f.path, f.rule_id) for f in result.findings] == [("nb3.ipynb", "ATS-PY-018")]
+    # The rule is pedantic: by default (the helper reports pedantic rules) it is one notice.
+    default = _scan(tmp_path / "pinned", pinned, report_classes=frozenset())
+    assert default.findings == []
+    assert [n.held_as for n in default.notices if "ATS-PY-018" in n.message] == ["pedantic"]
     # Two notebooks are no practice.
     two = _scan(tmp_path / "two", dict(list(loose.items())[:2])).findings
     assert [(f.rule_id, f.properties.get("repeated")) for f in two] == [("ATS-PY-018", 2)]
