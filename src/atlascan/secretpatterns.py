@@ -328,7 +328,10 @@ def pem_body_elided(lines: list[str], number: int, secret: str) -> bool:
     joined = "".join(body)
     if any(mark in joined for mark in ELISIONS):
         return True
-    return end is not None and len(BASE64_CHAR.findall(joined)) < MIN_KEY_BODY
+    chars = BASE64_CHAR.findall(joined)
+    # A body of one or two characters over and over (dstack's `aaaa...` test key) is filler:
+    # a key's DER encoding is never that.
+    return end is not None and (len(chars) < MIN_KEY_BODY or len(set(chars)) <= 2)
 
 
 def looks_like_reference(value: str, kind: str) -> bool:
