@@ -159,8 +159,8 @@ def _walk(root: Mapping, ctx: FileContext) -> None:
 
 
 def _on_security_context(site: Site) -> None:
-    daemon = site.parent.text("image") if site.sidecar else None
-    _security_context(site.value, site.container or "(pod level)", site.ctx, site.pod, daemon)
+    sidecar_image = site.parent.text("image") if site.sidecar else None
+    _security_context(site.value, site.container or "(pod level)", site.ctx, site.pod, sidecar_image)
 
 
 def _daemon_image(image: str | None, ctx: FileContext) -> bool:
@@ -295,7 +295,7 @@ DAEMON_PRACTICE = "an image its publisher documents to run only privileged (Dock
 ESCALATION_TOO = "allowPrivilegeEscalation: true; set it to false when privileged goes."
 
 
-def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping | None, image: str | None = None) -> None:
+def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping | None, sidecar_image: str | None = None) -> None:
     if not isinstance(sc, Mapping):
         return
     label = f"`{container}`"
@@ -313,7 +313,7 @@ def _security_context(sc: YNode, container: str, ctx: FileContext, pod: Mapping 
             related=[(sc.key_node("allowPrivilegeEscalation"), ESCALATION_TOO)] if both else (),
             # A CI task's docker:dind sidecar (modelmesh-serving's, kfp-tekton's: judged NOISE)
             # is what its publisher documents; the build it serves is the question, not it.
-            properties={"practice": DAEMON_PRACTICE} if _daemon_image(image, ctx) else None,
+            properties={"practice": DAEMON_PRACTICE} if _daemon_image(sidecar_image, ctx) else None,
         )
     for cap in items(get(sc, "capabilities", "add")):
         name = (text(cap) or "").strip().upper()
