@@ -277,6 +277,8 @@ def trust_remote_code(site: Site) -> Hit | None:
             return None  # datasets >= 4 ignores loading scripts
     elif _concrete_class(site.qualname):
         return None  # a concrete class builds its own architecture: transformers ignores the flag
+    elif _peft_adapter(site.qualname):
+        return None  # PEFT loads an adapter's config and weights: it ignores the flag
     _, _, pinned = _revision(site)
     if not pinned and not _local_model(site):
         # The code can change after review. Critical needs more: a model id from outside
@@ -287,6 +289,14 @@ def trust_remote_code(site: Site) -> Hit | None:
             detail += f"; transformers implements {family} itself, so the flag only lets the publisher's code in"
         return Hit(target, detail, remote_code=True, needless=bool(family))
     return Hit(target, detail)
+
+
+def _peft_adapter(qualname: str) -> bool:
+    """`peft.PeftModel.from_pretrained` (and its task classes): an adapter loaded onto a model
+    already built; PEFT reads no code from it. Its `AutoPeftModel*` classes build the base
+    model through transformers, which honours the flag."""
+    parts = qualname.split(".")
+    return parts[0] == "peft" and len(parts) >= 3 and parts[-1] == "from_pretrained" and parts[-2].startswith("PeftModel")
 
 
 def _concrete_class(qualname: str) -> bool:
