@@ -746,7 +746,9 @@ def test_unpinned_notebook_installs_as_the_repository_practice_are_held_back(tmp
 
 def test_notebook_extra_indexes_are_graded_as_in_dockerfiles(tmp_path: Path) -> None:
     """sm-ground_truth_rlhf_llm_finetuning.ipynb's `--extra-index-url .../whl/cu116` for torch
-    was high in a notebook and held back in a Dockerfile: the same vocabulary grades both."""
+    was high in a notebook and held back in a Dockerfile: the same vocabulary grades both. A
+    well-known wheel index's stable channel beside PyPI is its vendor's documented install,
+    held back as the practice (medium when asked for); a private index is high."""
     notebook = _notebook([
         ["%pip install acme-features --extra-index-url https://pypi.acme.internal/simple\n"],  # cell 1
         ["!pip install torch==2.0.0 torchvision --extra-index-url https://download.pytorch.org/whl/cu116\n"],
@@ -756,17 +758,23 @@ def test_notebook_extra_indexes_are_graded_as_in_dockerfiles(tmp_path: Path) -> 
         ["!pip install -r requirements.txt --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple\n"],
         ["%pip install acme-features -i https://pypi.acme.internal/simple --extra-index-url=https://pypi.python.org/simple\n"],
     ])  # fmt: skip
-    graded = {(f.region.start_line, f.message.split("`")[3]): f.severity for f in _scan(tmp_path, {"setup.ipynb": notebook}).findings if f.rule_id == "ATS-PY-017"}
-    lines = sorted(line for line, _ in graded)
-    assert {(lines.index(line), flag): severity for (line, flag), severity in graded.items()} == {
+    def graded(**kwargs: object) -> dict[tuple[int, str], Severity]:
+        found = {(f.region.start_line, f.message.split("`")[3]): f.severity for f in _scan(tmp_path, {"setup.ipynb": notebook}, **kwargs).findings if f.rule_id == "ATS-PY-017"}
+        lines = sorted(line for line, _ in found)
+        return {(lines.index(line), flag): severity for (line, flag), severity in found.items()}
+
+    assert graded() == {
         (0, "--extra-index-url https://pypi.acme.internal/simple"): Severity.HIGH,
-        (1, "--extra-index-url https://developer.download.nvidia.com/compute/redist"): Severity.MEDIUM,
-        (2, "--extra-index-url https://download.pytorch.org/whl/cpu"): Severity.MEDIUM,  # with what a file names
-        (3, "--extra-index-url https://pypi.org/simple"): Severity.MEDIUM,
-        (4, "--extra-index-url https://pypi.python.org/simple"): Severity.HIGH,
+        (1, "--extra-index-url https://pypi.python.org/simple"): Severity.HIGH,
     }
-    practice = _scan(tmp_path, {"setup.ipynb": notebook}, **PRACTICE_TOO).findings
-    assert [f.severity for f in practice if "cu116" in f.message] == [Severity.MEDIUM]
+    assert graded(**PRACTICE_TOO) == {
+        (0, "--extra-index-url https://pypi.acme.internal/simple"): Severity.HIGH,
+        (1, "--extra-index-url https://download.pytorch.org/whl/cu116"): Severity.MEDIUM,
+        (2, "--extra-index-url https://developer.download.nvidia.com/compute/redist"): Severity.MEDIUM,
+        (3, "--extra-index-url https://download.pytorch.org/whl/cpu"): Severity.MEDIUM,  # with what a file names
+        (4, "--extra-index-url https://pypi.org/simple"): Severity.MEDIUM,
+        (5, "--extra-index-url https://pypi.python.org/simple"): Severity.HIGH,
+    }
 
 
 def test_remote_code_in_many_files_is_the_repository_design(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ from atlascan.model import Severity
 from atlascan.vocabulary import (
     COMMIT_SHA_REF,
     OWN_PACKAGES_PRACTICE,
+    STABLE_INDEX_PRACTICE,
     installs_own_packages,
     paired_wheel_index,
+    stable_wheel_index,
 )
 
 PIP_INSTALL = re.compile(r"(?:^|[\s;&|/])(?:pip3?(?:\.\d+)?|-m\s+pip)\s+install\b(?P<rest>.*)$")
@@ -122,12 +124,16 @@ def check(command: str) -> list[PipProblem]:
 def _extra_index(url: str, offset: int, names: frozenset[str] | None, primary: str | None) -> PipProblem:
     """An extra index, graded as ATS-CMD-010 grades it in a Dockerfile: medium for an index
     only its operator publishes to (PyTorch's wheels) beside PyPI, the practice when the
-    command installs only packages that operator also owns on PyPI (CPU or CUDA torch)."""
+    command installs only packages that operator also owns on PyPI (CPU or CUDA torch) or
+    when the index is such an operator's stable channel (NVIDIA's `pypi.nvidia.com` for
+    cuVS, as its install guide says)."""
     detail = f"`--extra-index-url {url}` lets a public package shadow a private one"
     wheels = paired_wheel_index(url, primary)
     if wheels is None:
         return PipProblem("ATS-PY-017", detail, offset)
     practice = OWN_PACKAGES_PRACTICE if installs_own_packages(wheels, names) else None
+    if practice is None and stable_wheel_index(wheels):
+        practice = STABLE_INDEX_PRACTICE
     return PipProblem("ATS-PY-017", detail, offset, severity=Severity.MEDIUM, practice=practice)
 
 
