@@ -889,12 +889,16 @@ def test_trust_remote_code_for_a_model_transformers_implements_is_read_even_in_s
         "perplexity('Qwen/Qwen3-0.6B')\n"
         "c = LlamaForCausalLM.from_pretrained(sys.argv[1], trust_remote_code=True)\n"
         "d = transformers.pipeline('text-generation', model=sys.argv[1], trust_remote_code=True)\n"
+        # Phi-3's vision model is not transformers' Phi-3 (llm-compressor's example, judged FALSE)
+        "e = AutoModel.from_pretrained('microsoft/Phi-3-vision-128k-instruct', trust_remote_code=True)\n"
     )
     found = _by_line(_scan(tmp_path, {"examples/chat.py": code}), "ATS-PY-005")
     assert {line: f.severity for line, f in found.items()} == {4: Severity.MEDIUM, 7: Severity.MEDIUM}
     assert "transformers implements Falcon itself" in found[4].message and "transformers implements Qwen3 itself" in found[7].message
     held = _by_line(_scan(tmp_path, {"examples/chat.py": code}, report_classes=report_classes(tests=False, docs=True, unproven=True)), "ATS-PY-005")
     assert held[10].severity == Severity.HIGH and "named by a command-line argument, `sys.argv[1]` at line 10" in held[10].message
+    assert 11 not in found  # needs its code: held with the sample's other findings, where it folds into line 5's
+    assert [r.region.start_line for r in held[5].related] == [11]
     assert found[4].properties["pathClass"] == "docs"
     # A retired sample (amazon-sagemaker-examples' `archived/falcon/train.py`) is no longer
     # what readers copy: held back with the folder's other findings.

@@ -316,6 +316,9 @@ NATIVE_FAMILIES = {
     "pythia": "GPT-NeoX", "gpt-neox": "GPT-NeoX", "starcoder2": "Starcoder2", "t5-": "T5", "flan-t5": "T5",
     "bert-": "BERT", "roberta-": "RoBERTa",
 }  # fmt: skip
+# ... but not these members, whose architecture ships as the repository's code (Phi-3's and
+# Phi-3.5's vision models: transformers has only the text Phi-3).
+NOT_NATIVE = ("phi-3-vision", "phi-3.5-vision")
 
 
 def _native_family(site: Site) -> str | None:
@@ -329,6 +332,8 @@ def _native_family(site: Site) -> str | None:
     if not value or value.count("/") != 1:
         return None
     name = value.split("/")[1].lower()
+    if name.startswith(NOT_NATIVE):
+        return None
     return next((family for prefix, family in NATIVE_FAMILIES.items() if name.startswith(prefix)), None)
 
 
