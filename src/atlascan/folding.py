@@ -156,14 +156,15 @@ def fold_repeated_lines(findings: list[Finding], rules: Mapping[str, Rule] | Non
         line = f.snippet.strip()
         rule = rules.get(f.rule_id) if rules else None
         pin = rule is not None and rule.fold
+        pins = _pins(rule)
         short = len(line) < REPEATED_LINE_CHARS and not pin
         message = (_same_pin_in_file(f) if pin else None) if f.related else f.message
-        if f.suppression is not None or (f.severity >= Severity.HIGH and not _pins(rule)) or short or "\n" in line or message is None:
+        if f.suppression is not None or (f.severity >= Severity.HIGH and not pins) or short or "\n" in line or message is None:
             out.append(f)
             continue
         # A pin's message names what it pins (`docker/login-action` at `v4`): the key, whatever
         # else its line holds (`- uses:` or `uses:`, `FROM python:3.11-slim AS build`).
-        groups.setdefault((f.rule_id, "" if _pins(rule) else line, message), []).append(f)
+        groups.setdefault((f.rule_id, "" if pins else line, message), []).append(f)
     for (rule_id, _, message), sites in groups.items():
         if len({f.path for f in sites}) < (PINNED_LINE_FILES if _pins(rules.get(rule_id) if rules else None) else REPEATED_LINE_FILES):
             out.extend(sites)

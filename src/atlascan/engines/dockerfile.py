@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlascan.analysis import FileContext, PrepareContext
 from atlascan.engines import Engine, image_links
+from atlascan.engines.manifests.common import image_tag
 from atlascan.model import Severity, SourceFile, Span
 from atlascan.parsers.dockerfile import VARIABLE, Dockerfile, Instruction, Stage, Word
 from atlascan.pathclass import PRACTICE_MIN_REFERENCES
@@ -240,7 +241,7 @@ class DockerfileEngine(Engine):
                 if m:  # the tag comes from an ARG default: that is the line to change
                     loc = arg_words.get(m.group("braced") or m.group("plain") or "", loc)
                 line, col = loc.instr.position(loc.word.start)
-                tag = _tag(resolved)
+                tag = image_tag(resolved)
                 severity = Severity.MEDIUM if tag in ("", "latest") else None
                 end = col + (loc.word.end - loc.word.start)
                 finding = ctx.finding("ATS-DKR-004").at(Span(line, col, line, end)).args(
@@ -348,7 +349,10 @@ def _final_user_nonroot(file: SourceFile) -> bool:
     if dockerfile is None:
         return False
     user = _final_user(dockerfile, _stage_chain(dockerfile, dockerfile.stages[-1]))
-    return user is not None and "$" not in _user_name(user) and _user_name(user) not in ROOT_USERS
+    if user is None:
+        return False
+    name = _user_name(user)
+    return "$" not in name and name not in ROOT_USERS
 
 
 def _final_user(dockerfile: Dockerfile, chain: list[Stage]) -> Located | None:
@@ -390,7 +394,8 @@ def _root_serving(
     base = chain[-1]  # the stage whose FROM names an image outside this file
     root = _final_user(dockerfile, chain)
     if root is not None:
-        if "$" in _user_name(root) or _user_name(root) not in ROOT_USERS:
+        name = _user_name(root)
+        if "$" in name or name not in ROOT_USERS:
             return None
     else:
         if "nonroot" in base.resolved_image or "rootless" in base.resolved_image:
@@ -621,9 +626,3 @@ def _server_command(commands: Mapping[str, str], match: Mapping[str, Any]) -> tu
 
 def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _tag(image: str) -> str:
-    """`repo/name:tag` -> tag; a registry port (`host:5000/x`) is not a tag."""
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else ""

@@ -148,6 +148,13 @@ def image_repository(image: str) -> str:
     return "/".join(parts)
 
 
+def image_tag(image: str) -> str:
+    """An image reference's tag, "" when it has none (`repo/name:tag` -> `tag`; a registry's
+    port, `host:5000/x`, is not a tag, and a digest is dropped)."""
+    last = image.strip().split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.partition(":")[2]
+
+
 def image_in(image: str, repositories: tuple[str, ...] | list[str]) -> bool:
     """Whether the image is one of these repositories (`minio/minio`), also behind a mirror
     that adds path segments in front (`registry.acme.io/dockerhub/minio/minio`)."""

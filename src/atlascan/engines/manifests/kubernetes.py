@@ -172,8 +172,7 @@ def _daemon_image(image: str | None, ctx: FileContext) -> bool:
     if not image:
         return False
     repository = common.image_repository(image).rpartition("/")[2]
-    ref = image.strip().lower().split("@", 1)[0].rpartition("/")[2]
-    tag = ref.partition(":")[2] or "latest"
+    tag = common.image_tag(image).lower() or "latest"
     rule = ctx.rules.get("ATS-K8S-001")
     rows = rule.match.get("privileged_images", ()) if rule is not None else ()
     return any(fnmatch.fnmatchcase(f"{repository}:{tag}", str(row)) for row in rows)
